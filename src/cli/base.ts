@@ -1,0 +1,86 @@
+import { Command, type BaseContext } from 'clipanion';
+import { AssistError, ExitCode } from '../errors.js';
+import type { GlobalFlags } from './globals.js';
+import { Reporter } from '../ui/reporter.js';
+import type { LoadedConfig, ConfigValue } from '../config/index.js';
+import type { RepoPaths } from '../git/repo-paths.js';
+
+/** What every command gets: the streams and env of clipanion, plus cwd and the global flags. */
+export interface AssistContext extends BaseContext {
+  cwd: string;
+  globals: GlobalFlags;
+}
+
+/**
+ * Base of every command: `run()` does the work; errors are mapped to a one-line message on stderr
+ * and an exit code here, in one place, never a stack trace unless `--verbose`.
+ */
+export abstract class AssistCommand extends Command<AssistContext> {
+  private reporterInstance: Reporter | undefined;
+
+  get reporter(): Reporter {
+    this.reporterInstance ??= new Reporter({
+      stdout: this.context.stdout,
+      stderr: this.context.stderr,
+      env: this.context.env,
+      noColor: this.context.globals.noColor,
+      verbose: this.context.globals.verbose,
+    });
+    return this.reporterInstance;
+  }
+
+  abstract run(): Promise<number | void>;
+
+  async execute(): Promise<number> {
+    try {
+      return (await this.run()) ?? ExitCode.ok;
+    } catch (error) {
+      return reportError(error, this.reporter);
+    }
+  }
+
+  /** Finds the repository around cwd; null when `optional` and cwd is not in one. */
+  async repo(): Promise<RepoPaths>;
+  async repo(optional: true): Promise<RepoPaths | null>;
+  async repo(optional = false): Promise<RepoPaths | null> {
+    const { resolveRepoPaths } = await import('../git/repo-paths.js');
+    try {
+      return await resolveRepoPaths(this.context.cwd, this.context.env);
+    } catch (error) {
+      if (optional && error instanceof AssistError && error.code === 'git.not-a-repository') return null;
+      throw error;
+    }
+  }
+
+  /** Loads config for this repository (or none), printing its warnings once. */
+  async config(flags: Record<string, { value: ConfigValue; flag: string }> = {}, repo?: RepoPaths | null): Promise<LoadedConfig> {
+    const { loadConfig } = await import('../config/index.js');
+    const paths = repo === undefined ? await this.repo(true) : repo;
+    const allFlags = { ...flags };
+    if (this.context.globals.logFile) allFlags['log.file'] = { value: this.context.globals.logFile, flag: '--log-file' };
+    if (this.context.globals.metricsFile) allFlags['metrics.file'] = { value: this.context.globals.metricsFile, flag: '--metrics-file' };
+    const loaded = await loadConfig({ env: this.context.env, repoRoot: paths?.root ?? null, flags: allFlags });
+    for (const warning of loaded.warnings) this.reporter.warn(warning);
+    return loaded;
+  }
+}
+
+/** Maps any error to stderr and an exit code. The only place that decides how errors look. */
+export function reportError(error: unknown, reporter: Reporter): number {
+  if (error instanceof AssistError) {
+    reporter.error(error.message, error.hint);
+    if (reporter.verbose && error.cause) reporter.debug(String((error.cause as Error).stack ?? error.cause));
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  reporter.error(`unexpected: ${message.split('\n')[0] ?? ''}`, reporter.verbose ? undefined : 'run again with --verbose for details, and report it');
+  if (reporter.verbose && error instanceof Error) reporter.debug(error.stack ?? '');
+  return ExitCode.failure;
+}
+
+/** What a command whose engine is not built yet says: one line, exit 1, never silence. */
+export function notBuilt(command: string, what: string): AssistError {
+  return new AssistError('cli.not-built', `assist ${command} is not built yet: ${what}`, {
+    hint: 'see the README for what works today',
+  });
+}

@@ -1,0 +1,29 @@
+import { Command, Option } from 'clipanion';
+import { AssistCommand, notBuilt } from '../base.js';
+
+export class SessionFinishCommand extends AssistCommand {
+  static override paths = [['session', 'finish']];
+  static override usage = Command.Usage({
+    category: 'Sessions',
+    description: "land the session's work on its base branch",
+    details: `
+      \`--squash\` (the default) makes one commit on the base branch with a message summarising the session; \`--merge\` keeps every commit; \`--keep\` just switches back to the base and keeps the session branch; \`--discard\` switches back and deletes the session branch and its work.
+
+      When the base has moved, the squash is applied on the new base if that is clean, else the command refuses and names the conflicting files. Nothing is ever left half-done. These commits land on your branch, so your commit hooks run and signing follows your config; a branch with commits not on its base is never deleted without \`--discard\`.
+    `,
+    examples: [
+      ['Squash the session onto its base', '$0 session finish'],
+      ['Keep every commit', '$0 session finish --merge'],
+      ['Throw the session away', '$0 session finish --discard'],
+    ],
+  });
+
+  squash = Option.Boolean('--squash', false, { description: 'one commit on the base (default)' });
+  merge = Option.Boolean('--merge', false, { description: 'merge, keeping every commit' });
+  keep = Option.Boolean('--keep', false, { description: 'switch back to the base, keep the session branch' });
+  discard = Option.Boolean('--discard', false, { description: 'switch back and delete the session branch' });
+
+  async run(): Promise<number> {
+    throw notBuilt('session finish', 'the git event store is being built');
+  }
+}

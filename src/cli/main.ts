@@ -1,0 +1,113 @@
+import { Builtins, Cli, UsageError } from 'clipanion';
+import type { Readable, Writable } from 'node:stream';
+import { splitGlobalFlags } from './globals.js';
+import type { AssistContext } from './base.js';
+import { reportError } from './base.js';
+import { Reporter } from '../ui/reporter.js';
+import { ChatCommand } from './commands/chat.js';
+import { RunCommand } from './commands/run.js';
+import { DefaultCommand } from './commands/default.js';
+import { UndoCommand } from './commands/undo.js';
+import { RedoCommand } from './commands/redo.js';
+import { CheckpointCreateCommand } from './commands/checkpoint-create.js';
+import { CheckpointListCommand } from './commands/checkpoint-list.js';
+import { CheckpointRestoreCommand } from './commands/checkpoint-restore.js';
+import { SessionListCommand } from './commands/session-list.js';
+import { SessionShowCommand } from './commands/session-show.js';
+import { SessionFinishCommand } from './commands/session-finish.js';
+import { LogCommand } from './commands/log.js';
+import { MapCommand } from './commands/map.js';
+import { HooksInstallCommand } from './commands/hooks-install.js';
+import { HooksUninstallCommand } from './commands/hooks-uninstall.js';
+import { HooksStatusCommand } from './commands/hooks-status.js';
+import { HookCommand } from './commands/hook.js';
+import { SummariesRefreshCommand } from './commands/summaries-refresh.js';
+import { SummariesShowCommand } from './commands/summaries-show.js';
+import { SummariesStatusCommand } from './commands/summaries-status.js';
+import { PrCommand } from './commands/pr.js';
+import { ConfigGetCommand } from './commands/config-get.js';
+import { ConfigSetCommand } from './commands/config-set.js';
+import { ConfigListCommand } from './commands/config-list.js';
+import { TrustCommand } from './commands/trust.js';
+import { DoctorCommand } from './commands/doctor.js';
+import { ExitCode } from '../errors.js';
+
+export const COMMANDS = [
+  DefaultCommand,
+  ChatCommand,
+  RunCommand,
+  UndoCommand,
+  RedoCommand,
+  CheckpointCreateCommand,
+  CheckpointListCommand,
+  CheckpointRestoreCommand,
+  SessionListCommand,
+  SessionShowCommand,
+  SessionFinishCommand,
+  LogCommand,
+  MapCommand,
+  HooksInstallCommand,
+  HooksUninstallCommand,
+  HooksStatusCommand,
+  HookCommand,
+  SummariesRefreshCommand,
+  SummariesShowCommand,
+  SummariesStatusCommand,
+  PrCommand,
+  ConfigGetCommand,
+  ConfigSetCommand,
+  ConfigListCommand,
+  TrustCommand,
+  DoctorCommand,
+];
+
+export interface MainIO {
+  argv: string[];
+  cwd: string;
+  env: Record<string, string | undefined>;
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+  version: string;
+}
+
+export function buildCli(version: string, colored = false): Cli<AssistContext> {
+  const cli = new Cli<AssistContext>({ binaryLabel: 'assist', binaryName: 'assist', binaryVersion: version, enableCapture: false, enableColors: colored });
+  for (const command of COMMANDS) cli.register(command);
+  cli.register(Builtins.HelpCommand);
+  cli.register(Builtins.VersionCommand);
+  return cli;
+}
+
+/** Runs one command line and returns the exit code; never calls process.exit itself. */
+export async function main(io: MainIO): Promise<number> {
+  const { globals, rest, error } = splitGlobalFlags(io.argv);
+  const reporter = new Reporter({ stdout: io.stdout, stderr: io.stderr, env: io.env, noColor: globals.noColor, verbose: globals.verbose });
+  if (error) {
+    reporter.error(error);
+    return ExitCode.usage;
+  }
+  const cli = buildCli(io.version, reporter.out.isColorSupported);
+  const context: AssistContext = {
+    cwd: io.cwd,
+    env: io.env,
+    stdin: io.stdin,
+    stdout: io.stdout,
+    stderr: io.stderr,
+    colorDepth: reporter.out.isColorSupported ? 8 : 1,
+    globals,
+  };
+  let command;
+  try {
+    command = cli.process(rest, context);
+  } catch (err) {
+    // Bad flags and unknown commands: clipanion's usage message, exit 2.
+    io.stderr.write(cli.error(err instanceof Error ? err : new UsageError(String(err)), { colored: reporter.err.isColorSupported }));
+    return ExitCode.usage;
+  }
+  try {
+    return await cli.run(command, context);
+  } catch (err) {
+    return reportError(err, reporter);
+  }
+}

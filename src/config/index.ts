@@ -1,0 +1,20 @@
+export type { Config, ProviderConfig, ModelOverride } from './types.js';
+export { KEYS, PROVIDERS, findKeyDef, splitKey, joinKey, describeType, type KeyDef, type ConfigValue, type ProviderName } from './schema.js';
+export {
+  loadConfig,
+  buildConfig,
+  formatOrigin,
+  userConfigDir,
+  userConfigFile,
+  keyToEnvName,
+  envNameToKey,
+  PROJECT_FILE_NAME,
+  type LoadConfigOptions,
+  type LoadedConfig,
+  type Origin,
+  type ResolvedValue,
+} from './load.js';
+export { setConfigValue, setKeyInText, parseKeyValue, tomlValue } from './set.js';
+export { parseConfigText } from './toml-file.js';
+export { isProjectFileTrusted, setProjectTrust, hashProjectFile } from './trust.js';
+export { watchConfig, type ConfigWatcher } from './watch.js';

@@ -1,0 +1,38 @@
+/** Per-provider settings (`llm.<provider>.*`). */
+export interface ProviderConfig {
+  base_url?: string;
+  api_key_env?: string;
+  api_key_cmd?: string;
+  timeout_s?: number;
+}
+
+/** Registry overrides (`models."<provider/model>".*`); prices per million tokens. */
+export interface ModelOverride {
+  context_window?: number;
+  max_output?: number;
+  input_price?: number;
+  output_price?: number;
+}
+
+/** The validated configuration of DESIGN.md §5, after every layer is applied. */
+export interface Config {
+  model: string | undefined;
+  fallback: string[];
+  weakModel: string | undefined;
+  llm: Record<string, ProviderConfig>;
+  models: Record<string, ModelOverride>;
+  context: {
+    strategy: 'summary' | 'chunks' | 'hybrid';
+    mapTokens: number;
+    compressionThreshold: number;
+    maxFileBytes: number;
+  };
+  session: { maxReflections: number };
+  sandbox: { writePaths: string[]; readPaths: string[]; commands: 'auto' | 'bwrap' | 'none' };
+  approval: { autoApprove: string[]; requireConfirmation: boolean };
+  git: { sessionBranch: boolean; checkpointsKept: number };
+  test: { cmd: string | undefined; auto: boolean };
+  summaries: { useModel: boolean; maxTokensPerRun: number };
+  log: { level: 'error' | 'warn' | 'info' | 'debug'; file: string | undefined };
+  metrics: { file: string | undefined };
+}

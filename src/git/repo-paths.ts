@@ -1,0 +1,60 @@
+import { execFile } from 'node:child_process';
+import { isAbsolute, join, resolve } from 'node:path';
+import { AssistError } from '../errors.js';
+
+/** Where a repository and assist's own files live, as git reports them. */
+export interface RepoPaths {
+  /** Work tree root (absolute, as git prints it). */
+  root: string;
+  /** This worktree's git dir (`.git`, or `.git/worktrees/<name>` in a linked worktree). */
+  gitDir: string;
+  /** The git dir shared by all worktrees. */
+  commonDir: string;
+  /** Path of cwd relative to the root, with a trailing slash, or '' at the root. */
+  prefix: string;
+  /** Per-worktree files of assist: write lock, crash journal. */
+  worktreeAssistDir: string;
+  /** Shared files of assist: tags cache, summaries, audit.jsonl, metrics. */
+  sharedAssistDir: string;
+}
+
+/** Resolves every path assist needs with one `git rev-parse` (DESIGN.md §2, "files of assist"). */
+export function resolveRepoPaths(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<RepoPaths> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(
+      'git',
+      ['rev-parse', '--path-format=absolute', '--show-toplevel', '--git-dir', '--git-common-dir', '--path-format=relative', '--show-prefix'],
+      { cwd, env, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        if (error) {
+          const notRepo = /not a git repository/i.test(stderr);
+          reject(
+            new AssistError(
+              notRepo ? 'git.not-a-repository' : 'git.rev-parse-failed',
+              notRepo ? `not a git repository: ${cwd}` : `git rev-parse failed: ${stderr.trim().split('\n')[0] ?? ''}`,
+              {
+                hint: notRepo ? 'run assist inside a git repository, or create one with `git init`' : 'check that git works here: `git status`',
+                cause: error,
+              },
+            ),
+          );
+          return;
+        }
+        const [root = '', gitDir = '', commonDir = '', prefix = ''] = stdout.split('\n');
+        if (root === '') {
+          reject(new AssistError('git.no-work-tree', 'this repository has no work tree', { hint: 'run assist in a checkout, not in a bare repository' }));
+          return;
+        }
+        const abs = (p: string): string => (isAbsolute(p) ? p : resolve(cwd, p));
+        resolvePromise({
+          root,
+          gitDir: abs(gitDir),
+          commonDir: abs(commonDir),
+          prefix,
+          worktreeAssistDir: join(abs(gitDir), 'assist'),
+          sharedAssistDir: join(abs(commonDir), 'assist'),
+        });
+      },
+    );
+  });
+}

@@ -1,0 +1,97 @@
+import { execFileSync, type ExecFileSyncOptions } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+/**
+ * An environment isolated from the developer's own git and assist config:
+ * its own HOME, XDG_CONFIG_HOME and global gitconfig, no system config.
+ */
+export function isolatedEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key.startsWith('GIT_') || key.startsWith('ASSIST_')) continue;
+    if (/(_API_KEY|_TOKEN|_BASE_URL)$/.test(key) || key === 'OLLAMA_HOST') continue;
+    env[key] = value;
+  }
+  const globalConfig = join(home, '.gitconfig');
+  return {
+    ...env,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, '.config'),
+    GIT_CONFIG_GLOBAL: globalConfig,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_AUTHOR_DATE: '',
+    GIT_TERMINAL_PROMPT: '0',
+    NO_COLOR: '1',
+    ...extra,
+  };
+}
+
+export interface TempRepo {
+  /** Work tree root (realpath, so comparisons with git's output hold). */
+  dir: string;
+  /** HOME for this repo's processes; holds the isolated .gitconfig. */
+  home: string;
+  env: NodeJS.ProcessEnv;
+  git(...args: string[]): string;
+  write(path: string, content: string): void;
+  commitAll(message: string): string;
+  [Symbol.asyncDispose](): Promise<void>;
+  cleanup(): void;
+}
+
+export interface TempRepoOptions {
+  /** Create an initial commit with these files. */
+  files?: Record<string, string>;
+  /** Skip `git init` (an empty directory). */
+  bare?: boolean;
+  noInit?: boolean;
+  branch?: string;
+}
+
+/** A real git repository in a temp dir. Use with `await using repo = tempRepo()`. */
+export function tempRepo(options: TempRepoOptions = {}): TempRepo {
+  const base = realpathSync(mkdtempSync(join(tmpdir(), 'assist-test-')));
+  const home = join(base, 'home');
+  const dir = join(base, 'repo');
+  mkdirSync(home, { recursive: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(home, '.gitconfig'),
+    '[user]\n\tname = Test User\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n[maintenance]\n\tauto = false\n[gc]\n\tauto = 0\n',
+  );
+  const env = isolatedEnv(home);
+  const run = (args: string[], opts: ExecFileSyncOptions = {}): string =>
+    execFileSync('git', args, { cwd: dir, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts }) as string;
+
+  if (!options.noInit) run(options.bare ? ['init', '-q', '--bare', '-b', options.branch ?? 'main'] : ['init', '-q', '-b', options.branch ?? 'main']);
+
+  const repo: TempRepo = {
+    dir,
+    home,
+    env,
+    git: (...args) => run(args).replace(/\n$/, ''),
+    write(path, content) {
+      const full = join(dir, path);
+      mkdirSync(dirname(full), { recursive: true });
+      writeFileSync(full, content);
+    },
+    commitAll(message) {
+      run(['add', '-A']);
+      run(['commit', '-q', '--no-verify', '-m', message]);
+      return run(['rev-parse', 'HEAD']).trim();
+    },
+    cleanup() {
+      rmSync(base, { recursive: true, force: true });
+    },
+    async [Symbol.asyncDispose]() {
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
+  if (options.files) {
+    for (const [path, content] of Object.entries(options.files)) repo.write(path, content);
+    repo.commitAll('initial');
+  }
+  return repo;
+}

@@ -1,0 +1,168 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempRepo } from '../helpers/git-repo.js';
+import { runCli, projectRoot } from '../helpers/run-cli.js';
+
+const version = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+/** Every command path of DESIGN.md §3. */
+const COMMANDS = [
+  'chat', 'run', 'undo', 'redo', 'checkpoint create', 'checkpoint list', 'checkpoint restore', 'session list', 'session show',
+  'session finish', 'log', 'map', 'hooks install', 'hooks uninstall', 'hooks status', 'hook', 'summaries refresh', 'summaries show',
+  'summaries status', 'pr', 'config get', 'config set', 'config list', 'trust', 'doctor',
+];
+
+describe('the CLI surface', () => {
+  it('--version prints the package version', async () => {
+    using repo = disposable(tempRepo());
+    const r = await runCli(['--version'], { cwd: repo.dir, env: repo.env });
+    expect(r).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
+  it('--help lists every command of the design, without colour when piped', async () => {
+    using repo = disposable(tempRepo());
+    const r = await runCli(['--help'], { cwd: repo.dir, env: { ...repo.env, NO_COLOR: '' } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('\u001b[');
+    for (const command of COMMANDS) expect(r.stdout).toContain(`assist ${command}`);
+  });
+
+  it.each(COMMANDS)('`assist %s --help` documents the command with an example', async (command) => {
+    using repo = disposable(tempRepo());
+    const r = await runCli([...command.split(' '), '--help'], { cwd: repo.dir, env: repo.env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Usage');
+    expect(r.stdout).toContain('Examples');
+    expect(r.stdout).toContain(`$ assist ${command}`);
+  });
+
+  it('a bad flag is a usage error (exit 2) with the usage message', async () => {
+    using repo = disposable(tempRepo());
+    const r = await runCli(['undo', '--bogus'], { cwd: repo.dir, env: repo.env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Unsupported option name ("--bogus")');
+    expect(r.stderr).toContain('$ assist undo');
+  });
+
+  it('a lone word close to a command is a usage error with a suggestion, never a request', async () => {
+    using repo = disposable(tempRepo());
+    const r = await runCli(['chta'], { cwd: repo.dir, env: { ...repo.env, ASSIST_MODEL: 'openai/gpt-4.1', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("error: unknown command 'chta'\nhint: did you mean `assist chat`?\n");
+  });
+
+  it('empty stdin with no message is a usage error', async () => {
+    using repo = disposable(tempRepo());
+    const r = await runCli([], { cwd: repo.dir, env: repo.env, input: '' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('standard input was empty');
+  });
+
+  it('an unfinished engine says so in one line and exits 1, no stack trace', async () => {
+    using repo = disposable(tempRepo());
+    const r = await runCli(['pr', '-m', 'do it'], { cwd: repo.dir, env: repo.env });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n')[0]).toMatch(/^error: assist pr is not built yet: /);
+    expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/);
+  });
+
+  it('outside a repository, repo commands say so in one line', async () => {
+    using repo = disposable(tempRepo({ noInit: true }));
+    const r = await runCli(['trust'], { cwd: repo.dir, env: repo.env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('not a git repository');
+    expect(r.stderr).toContain('git init');
+  });
+});
+
+describe('assist config through the CLI', () => {
+  it('list --show-origin names the file and line, env, flag or default of each value', async () => {
+    using repo = disposable(tempRepo({ files: { 'a.txt': 'a\n' } }));
+    const userDir = join(repo.home, '.config', 'assist');
+    mkdirSync(userDir, { recursive: true });
+    writeFileSync(join(userDir, 'config.toml'), '# mine\nmodel = "anthropic/claude-sonnet-4-5"\n[git]\ncheckpoints_kept = 4\n');
+    writeFileSync(join(repo.dir, '.assist.toml'), '[context]\nmap_tokens = 999\n');
+    mkdirSync(join(repo.dir, 'sub'));
+    const r = await runCli(['config', 'list', '--show-origin', '--log-file', '/tmp/x.log'], {
+      cwd: join(repo.dir, 'sub'),
+      env: { ...repo.env, ASSIST_SESSION__MAX_REFLECTIONS: '7' },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toContain(`file:${join(userDir, 'config.toml')}:2\tmodel=anthropic/claude-sonnet-4-5`);
+    expect(lines).toContain(`file:${join(userDir, 'config.toml')}:4\tgit.checkpoints_kept=4`);
+    expect(lines).toContain(`file:${join(repo.dir, '.assist.toml')}:2\tcontext.map_tokens=999`);
+    expect(lines).toContain('env:ASSIST_SESSION__MAX_REFLECTIONS\tsession.max_reflections=7');
+    expect(lines).toContain('flag:--log-file\tlog.file=/tmp/x.log');
+    expect(lines).toContain('default\tcontext.strategy=hybrid');
+  });
+
+  it('set writes the project file by default and the user file with --global, keeping comments', async () => {
+    using repo = disposable(tempRepo({ files: { 'a.txt': 'a\n' } }));
+    writeFileSync(join(repo.dir, '.assist.toml'), '# team settings\n[context]\nmap_tokens = 1024 # small\n');
+    let r = await runCli(['config', 'set', 'context.map_tokens', '4096'], { cwd: repo.dir, env: repo.env });
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(repo.dir, '.assist.toml'), 'utf8')).toBe('# team settings\n[context]\nmap_tokens = 4096 # small\n');
+    r = await runCli(['config', 'set', 'model', 'openai/gpt-4.1', '--global'], { cwd: repo.dir, env: repo.env });
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(repo.home, '.config', 'assist', 'config.toml'), 'utf8')).toBe('model = "openai/gpt-4.1"\n');
+    r = await runCli(['config', 'get', 'model'], { cwd: repo.dir, env: repo.env });
+    expect(r.stdout).toBe('openai/gpt-4.1\n');
+    // Nothing of assist's (temp files) is left in the work tree.
+    expect(repo.git('status', '--porcelain')).toBe('?? .assist.toml');
+  });
+
+  it('a broken config file is one line naming file and line, exit 1', async () => {
+    using repo = disposable(tempRepo({ files: { 'a.txt': 'a\n' } }));
+    writeFileSync(join(repo.dir, '.assist.toml'), '[context]\nmap_tokens = "big"\n');
+    const r = await runCli(['config', 'list'], { cwd: repo.dir, env: repo.env });
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n')[0]).toBe(`error: ${join(repo.dir, '.assist.toml')}:2: context.map_tokens must be an integer, got "big"`);
+  });
+
+  it('trust makes gated project keys apply; a changed file needs trusting again', async () => {
+    using repo = disposable(tempRepo({ files: { 'a.txt': 'a\n' } }));
+    writeFileSync(join(repo.dir, '.assist.toml'), '[test]\ncmd = "make check"\n');
+    let r = await runCli(['config', 'get', 'test.cmd'], { cwd: repo.dir, env: repo.env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('ignoring test.cmd from .assist.toml until you trust it');
+    r = await runCli(['trust'], { cwd: repo.dir, env: repo.env });
+    expect(r.code).toBe(0);
+    r = await runCli(['config', 'get', 'test.cmd'], { cwd: repo.dir, env: repo.env });
+    expect(r).toMatchObject({ code: 0, stdout: 'make check\n', stderr: '' });
+    writeFileSync(join(repo.dir, '.assist.toml'), '[test]\ncmd = "make evil"\n');
+    r = await runCli(['config', 'get', 'test.cmd'], { cwd: repo.dir, env: repo.env });
+    expect(r.code).toBe(1);
+  });
+});
+
+describe('assist doctor', () => {
+  it('reports git, the repository, keys by name only, and a fix for each problem', async () => {
+    using repo = disposable(tempRepo({ files: { 'a.txt': 'a\n' } }));
+    const r = await runCli(['doctor'], { cwd: repo.dir, env: { ...repo.env, OPENAI_API_KEY: 'sk-canary-doctor-123' } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ok {4}git \d+\.\d+/m);
+    expect(r.stdout).toContain(`repository ${repo.dir}`);
+    expect(r.stdout).toContain('openai: OPENAI_API_KEY is set');
+    expect(r.stdout).toContain('anthropic: ANTHROPIC_API_KEY is not set');
+    expect(r.stdout).toContain('no model configured');
+    expect(r.stdout).toMatch(/13 tree-sitter grammars load/);
+    expect(r.stdout + r.stderr).not.toContain('sk-canary-doctor-123');
+  });
+
+  it('fails with the fix when the config is broken', async () => {
+    using repo = disposable(tempRepo({ files: { 'a.txt': 'a\n' } }));
+    writeFileSync(join(repo.dir, '.assist.toml'), 'mdoel = "x"\n');
+    const r = await runCli(['doctor'], { cwd: repo.dir, env: repo.env });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("FAIL  " + join(repo.dir, '.assist.toml') + ":1: unknown key 'mdoel'");
+    expect(r.stdout).toContain("fix: did you mean 'model'?");
+  });
+});
+
+function disposable<T extends { cleanup(): void }>(value: T): T & Disposable {
+  return Object.assign(value, { [Symbol.dispose]: () => value.cleanup() });
+}
