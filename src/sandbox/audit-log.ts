@@ -1,0 +1,101 @@
+import { constants } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** What happened to a file or command. */
+export type AuditOp = 'send' | 'write' | 'deny' | 'read' | 'command';
+
+/** One event given to {@link AuditLog.append}. Paths and reasons only: never file contents. */
+export interface AuditEvent {
+  op: AuditOp;
+  /** Repo-relative path (or the command line for `command`). */
+  path: string;
+  /** `ok`, `denied`, `failed`, an exit code, ... */
+  result: string;
+  /** A one-line reason, e.g. a denial's reason. */
+  reason?: string;
+  /** A stable code, e.g. a denial's `sandbox.*` code. */
+  code?: string;
+  /** Correlation id of the model request or turn. */
+  requestId?: string;
+}
+
+/** The line written to `audit.jsonl`. */
+export interface AuditRecord extends AuditEvent {
+  /** ISO 8601 time. */
+  time: string;
+  session: string;
+}
+
+/** An append-only JSON-lines audit log shared by every worktree and process of a repository. */
+export interface AuditLog {
+  /** `<sharedAssistDir>/audit.jsonl` */
+  readonly path: string;
+  append(event: AuditEvent): Promise<AuditRecord>;
+}
+
+export interface AuditLogOptions {
+  /** Values that must never reach the log; by default the values of secret-looking env variables. */
+  secrets?: readonly string[];
+  /** Clock for tests. */
+  now?: () => Date;
+}
+
+const MAX_FIELD = 2048;
+const SECRET_ENV = /(API_KEY|_TOKEN|_SECRET|PASSWORD|PASSWD|_KEY)$/i;
+
+/** Values of environment variables whose names look like credentials, long enough to be worth hiding. */
+export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  const values: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && value.length >= 8 && SECRET_ENV.test(name)) values.push(value);
+  }
+  return values;
+}
+
+function clean(value: string, secrets: readonly string[]): string {
+  let text = value;
+  for (const secret of secrets) if (text.includes(secret)) text = text.split(secret).join('[redacted]');
+  // Provider keys that did not come from the environment (api_key_cmd) still have recognisable shapes.
+  text = text.replace(/\b(sk-(?:ant-)?[A-Za-z0-9_-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|xox[abpr]-[A-Za-z0-9-]{10,})/g, '[redacted]');
+  return text.length > MAX_FIELD ? `${text.slice(0, MAX_FIELD)}…` : text;
+}
+
+/**
+ * Opens the audit log of a session (DESIGN.md §7). Each event is one JSON line written with
+ * a single write(2) on a descriptor opened with O_APPEND, so lines from concurrent processes
+ * never interleave; the directory is created on first use. Strings are scrubbed of known
+ * secret values and key-shaped tokens, and capped in length.
+ */
+export function createAuditLog(sharedAssistDir: string, sessionId: string, options: AuditLogOptions = {}): AuditLog {
+  const path = join(sharedAssistDir, 'audit.jsonl');
+  const secrets = (options.secrets ?? secretsFromEnv()).filter((s) => s.length > 0);
+  const now = options.now ?? (() => new Date());
+
+  return {
+    path,
+    async append(event) {
+      // Every time: someone may have removed the directory since the last event.
+      await mkdir(sharedAssistDir, { recursive: true, mode: 0o700 });
+      const record: AuditRecord = {
+        time: now().toISOString(),
+        session: sessionId,
+        op: event.op,
+        path: clean(event.path, secrets),
+        result: clean(event.result, secrets),
+        ...(event.reason === undefined ? {} : { reason: clean(event.reason, secrets) }),
+        ...(event.code === undefined ? {} : { code: event.code }),
+        ...(event.requestId === undefined ? {} : { requestId: event.requestId }),
+      };
+      const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
+      const handle = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
+      try {
+        const { bytesWritten } = await handle.write(line, 0, line.length);
+        if (bytesWritten !== line.length) throw new Error(`short write to ${path}: ${bytesWritten} of ${line.length} bytes`);
+      } finally {
+        await handle.close();
+      }
+      return record;
+    },
+  };
+}

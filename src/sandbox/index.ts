@@ -1,0 +1,11 @@
+export { resolveInside, printablePath } from './path-policy.js';
+export type { PathAllowed, PathDenial, PathDenialCode, PathResult, ResolveOptions } from './path-policy.js';
+export { isGitDirName, isEnvFileName } from './git-names.js';
+export { checkSensitive, listIgnored } from './sensitivity.js';
+export type { SensitiveFile, SensitivityOptions } from './sensitivity.js';
+export { classifyProtected } from './protected.js';
+export type { ProtectedFile, ProtectedKind } from './protected.js';
+export { createAuditLog, secretsFromEnv } from './audit-log.js';
+export type { AuditEvent, AuditLog, AuditLogOptions, AuditOp, AuditRecord } from './audit-log.js';
+export { applyAnswer, decideApproval, initialApprovalState, isAutoApproved, planApprovals } from './approval.js';
+export type { AnswerOutcome, ApprovalAnswer, ApprovalConfig, ApprovalDecision, ApprovalFlags, ApprovalState } from './approval.js';
