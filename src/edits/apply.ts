@@ -1,0 +1,126 @@
+import { matchEdit } from './match.js';
+import { decodeFile, joinDoc, spliceLines, splitDoc, textLines, type TextDoc } from './text.js';
+import type {
+  AppliedEdit,
+  ApplyOptions,
+  ApplyResult,
+  EditBlock,
+  FailedEdit,
+  FileInput,
+  ResolvedEditBlock,
+} from './types.js';
+
+export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+
+type FileState =
+  | { kind: 'doc'; doc: TextDoc; existed: boolean; changed: boolean }
+  | { kind: 'refused'; reason: 'binary' | 'too-large'; message: string };
+
+const fileOf = (block: EditBlock | ResolvedEditBlock): string => ('file' in block ? block.file : block.path);
+
+/**
+ * Apply blocks in order to the given contents (a block sees the earlier blocks' changes).
+ * Pure: `files` maps each block's file (its resolved `file`, else its `path`) to its
+ * contents, or null when it does not exist. Nothing is thrown for a block that does not
+ * apply: it comes back in `failed` and the others still apply.
+ */
+export function applyEdits(
+  blocks: ReadonlyArray<EditBlock | ResolvedEditBlock>,
+  files: ReadonlyMap<string, FileInput>,
+  options: ApplyOptions = {},
+): ApplyResult {
+  const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const states = new Map<string, FileState>();
+  const applied: AppliedEdit[] = [];
+  const failed: FailedEdit[] = [];
+
+  const stateOf = (file: string): FileState | undefined => {
+    let st = states.get(file);
+    if (st !== undefined) return st;
+    const input = files.get(file);
+    if (input === undefined || input === null) return undefined;
+    const dec = decodeFile(input, maxBytes);
+    st = dec.ok
+      ? { kind: 'doc', doc: dec.doc, existed: true, changed: false }
+      : { kind: 'refused', reason: dec.reason, message: dec.message };
+    states.set(file, st);
+    return st;
+  };
+
+  for (const block of blocks) {
+    const file = fileOf(block);
+    const search = textLines(block.search);
+    const replace = textLines(block.replace);
+    const st = stateOf(file);
+
+    if (st?.kind === 'refused') {
+      failed.push({ block, file, reason: st.reason, message: `${file} cannot be edited: ${st.message}.` });
+      continue;
+    }
+    if (search.length === 0) {
+      if (st === undefined) {
+        const doc = splitDoc(block.replace);
+        states.set(file, { kind: 'doc', doc, existed: false, changed: true });
+        applied.push({ block, file, rule: 'create', before: { start: 1, end: 0 }, after: { start: 1, end: doc.lines.length } });
+      } else {
+        const at = st.doc.lines.length;
+        spliceLines(st.doc, at, 0, replace);
+        st.changed ||= replace.length > 0;
+        applied.push({
+          block,
+          file,
+          rule: 'append',
+          before: { start: at + 1, end: at },
+          after: { start: at + 1, end: at + replace.length },
+        });
+      }
+      continue;
+    }
+    if (st === undefined) {
+      failed.push({
+        block,
+        file,
+        reason: 'file-not-found',
+        message: `${file} does not exist, so its SEARCH text cannot be found. To create it, use an empty SEARCH section.`,
+      });
+      continue;
+    }
+    const m = matchEdit(st.doc.lines, search, replace);
+    if (!m.ok) {
+      failed.push({
+        block,
+        file,
+        reason: m.reason,
+        message: m.message,
+        ...(m.candidates ? { candidates: m.candidates } : {}),
+      });
+      continue;
+    }
+    const first = m.splices[0]!;
+    const last = m.splices[m.splices.length - 1]!;
+    let delta = 0;
+    for (const sp of m.splices) delta += sp.texts.length - (sp.end - sp.start);
+    for (let k = m.splices.length - 1; k >= 0; k--) {
+      const sp = m.splices[k]!;
+      spliceLines(st.doc, sp.start, sp.end - sp.start, sp.texts);
+    }
+    st.changed = true;
+    applied.push({
+      block,
+      file,
+      rule: m.rule,
+      before: { start: first.start + 1, end: last.end },
+      after: { start: first.start + 1, end: last.end + delta },
+    });
+  }
+
+  const out = new Map<string, string>();
+  for (const [file, st] of states) {
+    if (st.kind !== 'doc' || !st.changed) continue;
+    const text = joinDoc(st.doc);
+    const original = files.get(file);
+    if (st.existed && typeof original === 'string' && original === text) continue;
+    out.set(file, text);
+  }
+  return { files: out, applied, failed };
+}

@@ -1,0 +1,20 @@
+export type {
+  AppliedEdit,
+  ApplyOptions,
+  ApplyResult,
+  EditBlock,
+  EditParseError,
+  FailedEdit,
+  FailureReason,
+  FileInput,
+  LineRange,
+  MatchRule,
+  ParseResult,
+  PathMatchKind,
+  PathResolution,
+  ResolvedEditBlock,
+} from './types.js';
+export { parseEditBlocks } from './parse.js';
+export { createPathResolver, resolveBlocks, resolveEditPath, normalizeWrittenPath, type PathContext } from './resolve-path.js';
+export { applyEdits, DEFAULT_MAX_FILE_BYTES } from './apply.js';
+export { renderEditFeedback, closestLines, replaceAlreadyPresent, type ClosestLines, type FeedbackInput } from './feedback.js';

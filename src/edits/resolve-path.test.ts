@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { resolveBlocks, resolveEditPath, type PathContext } from './resolve-path.js';
+import type { EditBlock } from './types.js';
+
+const ctx: PathContext = {
+  chatFiles: ['src/app/main.ts', 'lib/util.ts'],
+  trackedFiles: [
+    'src/app/main.ts',
+    'src/util.ts',
+    'lib/util.ts',
+    'README.md',
+    'src/config/loader.ts',
+    'test/index.ts',
+    'src/index.ts',
+    'docs/guide/intro.md',
+  ],
+};
+
+const cases: Array<{ name: string; written: string; create?: boolean; want: string | 'not-found' | 'ambiguous'; by?: string }> = [
+  { name: 'chat file exact', written: 'src/app/main.ts', want: 'src/app/main.ts', by: 'chat' },
+  { name: 'chat file by a shorter suffix', written: 'app/main.ts', want: 'src/app/main.ts', by: 'chat' },
+  { name: 'a bare basename is a suffix of a chat file', written: 'util.ts', want: 'lib/util.ts', by: 'chat' },
+  { name: 'chat wins the basename tie', written: 'other/util.ts', want: 'lib/util.ts', by: 'basename' },
+  { name: 'exact tracked path beats chat basename', written: 'src/util.ts', want: 'src/util.ts', by: 'exact' },
+  { name: './ and backslashes normalised', written: '.\\src\\util.ts', want: 'src/util.ts', by: 'exact' },
+  { name: 'tracked suffix', written: 'guide/intro.md', want: 'docs/guide/intro.md', by: 'suffix' },
+  { name: 'unique tracked basename', written: 'loader.ts', want: 'src/config/loader.ts', by: 'basename' },
+  { name: 'basename shared by two tracked files is ambiguous', written: 'index.ts', want: 'ambiguous' },
+  { name: 'close spelling', written: 'src/config/loadr.ts', want: 'src/config/loader.ts', by: 'spelling' },
+  { name: 'case difference is a close spelling', written: 'readme.md', want: 'README.md', by: 'spelling' },
+  { name: 'too far to be a typo', written: 'src/zzz/other.ts', want: 'not-found' },
+  { name: 'empty SEARCH takes the path literally', written: 'src/new.ts', create: true, want: 'src/new.ts', by: 'literal' },
+  { name: 'empty SEARCH on a basename stays literal', written: 'util.ts', create: true, want: 'util.ts', by: 'literal' },
+];
+
+describe('resolveEditPath', () => {
+  it.each(cases)('$name', ({ written, create, want, by }) => {
+    const r = resolveEditPath(written, create ?? false, ctx);
+    if (want === 'not-found' || want === 'ambiguous') {
+      expect(r).toMatchObject({ ok: false, reason: want });
+      return;
+    }
+    expect(r).toMatchObject({ ok: true, file: want, by });
+  });
+
+  it('says whether a literal path is known', () => {
+    expect(resolveEditPath('README.md', true, ctx)).toMatchObject({ known: true });
+    expect(resolveEditPath('NEW.md', true, ctx)).toMatchObject({ known: false });
+  });
+});
+
+describe('resolveBlocks', () => {
+  const mk = (path: string, search: string, index: number): EditBlock => ({
+    index,
+    path,
+    pathInherited: false,
+    search,
+    replace: 'x\n',
+    line: 1,
+  });
+
+  it('resolves what it can and fails the rest with candidates', () => {
+    const r = resolveBlocks([mk('loader.ts', 'a\n', 0), mk('index.ts', 'a\n', 1), mk('nothing/here.ts', 'a\n', 2)], ctx);
+    expect(r.blocks.map((b) => [b.index, b.file, b.resolvedBy])).toEqual([[0, 'src/config/loader.ts', 'basename']]);
+    expect(r.failed.map((f) => [f.block.index, f.reason])).toEqual([
+      [1, 'path-ambiguous'],
+      [2, 'file-not-found'],
+    ]);
+    expect(r.failed[0]!.candidatePaths).toEqual(['test/index.ts', 'src/index.ts']);
+    expect(r.failed[1]!.message).toMatch(/empty SEARCH/);
+  });
+});
