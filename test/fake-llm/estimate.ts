@@ -1,0 +1,35 @@
+import type { RecordedMessage } from './types.js';
+
+/**
+ * The fake's one token rule, used for the context window and default usage:
+ * ceil(total characters of every message's text, plus the system prompt, / 4).
+ */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+export function estimatePrompt(messages: readonly RecordedMessage[], system: string | undefined): number {
+  let chars = system?.length ?? 0;
+  for (const message of messages) chars += message.content.length;
+  return Math.ceil(chars / 4);
+}
+
+/** Flattens a message content (string, or an array of text/other parts) to text. */
+export function flattenContent(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content
+      .map((part: unknown) => {
+        if (isRecord(part) && typeof part['text'] === 'string') return part['text'];
+        if (isRecord(part) && typeof part['content'] !== 'undefined') return flattenContent(part['content']);
+        return JSON.stringify(part);
+      })
+      .join('');
+  }
+  if (content === null || content === undefined) return '';
+  return JSON.stringify(content);
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,55 @@
+import type { ErrorKind, Provider, RecordedMessage, TextReply } from './types.js';
+
+/** What a protocol reads out of a generation request body. */
+export interface ParsedRequest {
+  model: string | undefined;
+  stream: boolean;
+  system: string | undefined;
+  messages: RecordedMessage[];
+  includeUsage: boolean;
+  maxTokens: number | undefined;
+  options: Record<string, unknown> | undefined;
+}
+
+/** An error response: status and JSON body. */
+export interface WireError {
+  status: number;
+  body: unknown;
+}
+
+/** Facts a protocol needs to render one reply. */
+export interface ReplyContext {
+  id: string;
+  model: string;
+  /** Unix seconds. */
+  created: number;
+  /** undefined when the script said `usage: 'none'`. */
+  usage: { input: number; output: number } | undefined;
+  finish: 'stop' | 'length';
+  /** The reply text split into content pieces. */
+  pieces: string[];
+  includeUsage: boolean;
+}
+
+/** One provider's wire format. Frames are complete SSE events or NDJSON lines. */
+export interface WireProtocol {
+  provider: Provider;
+  parse(body: Record<string, unknown>): ParsedRequest;
+  error(kind: ErrorKind, message: string | undefined, model: string | undefined): WireError;
+  contextError(promptTokens: number, limit: number, model: string | undefined): WireError;
+  complete(reply: TextReply, ctx: ReplyContext): unknown;
+  streamContentType: string;
+  streamFrames(ctx: ReplyContext): string[];
+  streamErrorFrame(kind: ErrorKind, message: string | undefined, model: string | undefined): string;
+  garbageFrame: string;
+  /** Headers every response of this service carries (request ids and the like). */
+  headers(requestId: string): Record<string, string>;
+}
+
+export function numberOrUndefined(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+export function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
