@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { AssistCommand, notBuilt } from '../base.js';
+import { AssistCommand } from '../base.js';
 
 export class CheckpointCreateCommand extends AssistCommand {
   static override paths = [['checkpoint', 'create']];
@@ -15,6 +15,14 @@ export class CheckpointCreateCommand extends AssistCommand {
   name = Option.String({ name: 'NAME' });
 
   async run(): Promise<number> {
-    throw notBuilt('checkpoint create', 'the git event store is being built');
+    const { openStore } = await import('../../git/index.js');
+    const store = await openStore({ cwd: this.context.cwd, env: this.context.env, command: 'assist checkpoint create' });
+    try {
+      const cp = await store.createCheckpoint(this.name);
+      this.reporter.print(`Checkpoint ${cp.name} at ${cp.commit.slice(0, 10)} (${cp.ref})`);
+      return 0;
+    } finally {
+      store.close();
+    }
   }
 }

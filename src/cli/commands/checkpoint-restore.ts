@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { AssistCommand, notBuilt } from '../base.js';
+import { AssistCommand } from '../base.js';
 
 export class CheckpointRestoreCommand extends AssistCommand {
   static override paths = [['checkpoint', 'restore']];
@@ -15,6 +15,19 @@ export class CheckpointRestoreCommand extends AssistCommand {
   name = Option.String({ name: 'NAME' });
 
   async run(): Promise<number> {
-    throw notBuilt('checkpoint restore', 'the git event store is being built');
+    const [{ openStore }, kept] = await Promise.all([import('../../git/index.js'), this.checkpointsKept()]);
+    const store = await openStore({ cwd: this.context.cwd, env: this.context.env, command: 'assist checkpoint restore', checkpointsKept: kept });
+    try {
+      const r = await store.restoreCheckpoint(this.name);
+      if (r.from === r.to) this.reporter.print(`Already at checkpoint ${r.name}.`);
+      else this.reporter.print(`Restored ${r.name}: the session is at ${r.to.slice(0, 10)}${r.undone ? ` (${r.undone} edit(s) taken back; assist redo returns them)` : ''}.`);
+      return 0;
+    } finally {
+      store.close();
+    }
+  }
+
+  private async checkpointsKept(): Promise<number> {
+    return (await this.config()).config.git.checkpointsKept;
   }
 }

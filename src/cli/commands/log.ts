@@ -1,5 +1,6 @@
 import { Command, Option } from 'clipanion';
-import { AssistCommand, notBuilt } from '../base.js';
+import { AssistCommand } from '../base.js';
+import type { ReplayedEvent } from '../../git/index.js';
 
 export class LogCommand extends AssistCommand {
   static override paths = [['log']];
@@ -18,6 +19,47 @@ export class LogCommand extends AssistCommand {
   json = Option.Boolean('--json', false, { description: 'print the events as JSON' });
 
   async run(): Promise<number> {
-    throw notBuilt('log', 'the git event store is being built');
+    const { openStore } = await import('../../git/index.js');
+    const store = await openStore({ cwd: this.context.cwd, env: this.context.env, command: 'assist log' });
+    try {
+      const events = await store.replay(this.id);
+      if (this.json) {
+        this.reporter.json({ session: events[0]?.session ?? this.id ?? null, events });
+        return 0;
+      }
+      const lines: string[] = [];
+      for (const e of events) lines.push(`${e.at}  ${e.reverted ? '(undone) ' : ''}${describeEvent(e)}`);
+      this.reporter.print(lines.join('\n'));
+      return 0;
+    } finally {
+      store.close();
+    }
+  }
+}
+
+function describeEvent(e: ReplayedEvent): string {
+  const short = (s: string | null): string => (s ? s.slice(0, 10) : '(none)');
+  const one = (s: string): string => (s.length > 100 ? `${s.slice(0, 97).replace(/\n/g, ' ')}...` : s.replace(/\n/g, ' '));
+  switch (e.type) {
+    case 'session-started':
+      return `started on ${e.branch?.replace(/^refs\/heads\//, '') ?? 'a detached HEAD'} from ${e.base.ref ?? short(e.base.commit)}${e.noBranch ? ' (--no-branch)' : ''}`;
+    case 'message':
+      return `you: ${one(e.text)}`;
+    case 'reply':
+      return `${e.model}: ${one(e.text)}${e.usage ? ` [${e.usage.input_tokens}+${e.usage.output_tokens} tokens]` : ''}`;
+    case 'edit':
+      return `edit ${short(e.commit)} ${e.summary} (${e.files.map((f) => `${f.change} ${f.path}`).join(', ')})${e.snapshot ? ` after snapshot ${short(e.snapshot.commit)}` : ''}`;
+    case 'refused':
+      return `refused: ${e.reason}${e.files?.length ? ` (${e.files.join(', ')})` : ''}`;
+    case 'undo':
+      return e.pendingDropped ? `undo: dropped the pending batch` : `undo ${e.undone.length} edit(s): ${short(e.from)} -> ${short(e.to)}`;
+    case 'redo':
+      return `redo ${e.redone.length} edit(s): ${short(e.from)} -> ${short(e.to)}`;
+    case 'restore':
+      return `restore checkpoint ${e.name}: ${short(e.from)} -> ${short(e.to)}`;
+    case 'checkpoint':
+      return `checkpoint ${e.name} at ${short(e.commit)}${e.auto ? ' (automatic)' : ''}`;
+    case 'finish':
+      return `finish (${e.mode})${e.commit ? ` as ${short(e.commit)} on ${e.onto ?? ''}` : ''}`;
   }
 }

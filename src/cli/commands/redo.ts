@@ -1,5 +1,5 @@
 import { Command } from 'clipanion';
-import { AssistCommand, notBuilt } from '../base.js';
+import { AssistCommand } from '../base.js';
 
 export class RedoCommand extends AssistCommand {
   static override paths = [['redo']];
@@ -12,6 +12,14 @@ export class RedoCommand extends AssistCommand {
   });
 
   async run(): Promise<number> {
-    throw notBuilt('redo', 'the git event store is being built');
+    const { openStore } = await import('../../git/index.js');
+    const store = await openStore({ cwd: this.context.cwd, env: this.context.env, command: 'assist redo' });
+    try {
+      const result = await store.redo();
+      this.reporter.print(`Redid ${result.redone} edit(s); ${result.to ? `the session is at ${result.to.slice(0, 10)}` : 'the session branch has no commit'}.`);
+      return 0;
+    } finally {
+      store.close();
+    }
   }
 }

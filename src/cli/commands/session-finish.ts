@@ -1,5 +1,6 @@
 import { Command, Option } from 'clipanion';
-import { AssistCommand, notBuilt } from '../base.js';
+import { AssistCommand } from '../base.js';
+import { usageError } from '../../errors.js';
 
 export class SessionFinishCommand extends AssistCommand {
   static override paths = [['session', 'finish']];
@@ -24,6 +25,24 @@ export class SessionFinishCommand extends AssistCommand {
   discard = Option.Boolean('--discard', false, { description: 'switch back and delete the session branch' });
 
   async run(): Promise<number> {
-    throw notBuilt('session finish', 'the git event store is being built');
+    const modes = (['squash', 'merge', 'keep', 'discard'] as const).filter((m) => this[m]);
+    if (modes.length > 1) throw usageError('cli.finish-modes', `choose one of --squash, --merge, --keep, --discard (got ${modes.map((m) => `--${m}`).join(' ')})`);
+    const [{ openStore }, kept] = await Promise.all([import('../../git/index.js'), this.checkpointsKept()]);
+    const store = await openStore({ cwd: this.context.cwd, env: this.context.env, command: 'assist session finish', checkpointsKept: kept });
+    try {
+      const r = await store.finishSession({ mode: modes[0] ?? 'squash' });
+      const onto = r.onto ?? 'the base';
+      if (r.mode === 'squash' || r.mode === 'merge') {
+        this.reporter.print(r.commit ? `Landed the session on ${onto} as ${r.commit.slice(0, 10)} (${r.mode}).` : `Nothing to land; back on ${onto}.`);
+      } else this.reporter.print(`Back on ${onto}.`);
+      if (r.branch) this.reporter.print(r.branchDeleted ? `Deleted ${r.branch} (its commits stay reachable from refs/assist/).` : `Kept ${r.branch}.`);
+      return 0;
+    } finally {
+      store.close();
+    }
+  }
+
+  private async checkpointsKept(): Promise<number> {
+    return (await this.config()).config.git.checkpointsKept;
   }
 }

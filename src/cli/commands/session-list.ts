@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { AssistCommand, notBuilt } from '../base.js';
+import { AssistCommand } from '../base.js';
 
 export class SessionListCommand extends AssistCommand {
   static override paths = [['session', 'list']];
@@ -15,6 +15,25 @@ export class SessionListCommand extends AssistCommand {
   json = Option.Boolean('--json', false, { description: 'print JSON' });
 
   async run(): Promise<number> {
-    throw notBuilt('session list', 'the git event store is being built');
+    const { openStore } = await import('../../git/index.js');
+    const store = await openStore({ cwd: this.context.cwd, env: this.context.env, command: 'assist session list' });
+    try {
+      const list = await store.listSessions();
+      if (this.json) {
+        this.reporter.json(list);
+        return 0;
+      }
+      if (list.length === 0) {
+        this.reporter.info('No sessions yet: `assist chat` starts one.');
+        return 0;
+      }
+      for (const s of list) {
+        const state = s.finished ? `finished (${s.finished})` : s.noBranch ? `on ${s.base ?? 'HEAD'} (--no-branch)` : (s.branch ?? 'no branch');
+        this.reporter.print(`${s.current ? '*' : ' '} ${s.id}  base ${s.base ?? '-'}  ${s.commits} commit(s)  ${s.lastActivity}  ${state}`);
+      }
+      return 0;
+    } finally {
+      store.close();
+    }
   }
 }

@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { AssistCommand, notBuilt } from '../base.js';
+import { AssistCommand } from '../base.js';
 
 export class SessionShowCommand extends AssistCommand {
   static override paths = [['session', 'show']];
@@ -19,6 +19,26 @@ export class SessionShowCommand extends AssistCommand {
   json = Option.Boolean('--json', false, { description: 'print JSON' });
 
   async run(): Promise<number> {
-    throw notBuilt('session show', 'the git event store is being built');
+    const { openStore } = await import('../../git/index.js');
+    const store = await openStore({ cwd: this.context.cwd, env: this.context.env, command: 'assist session show' });
+    try {
+      const d = await store.showSession(this.id);
+      if (this.json) {
+        this.reporter.json(d);
+        return 0;
+      }
+      this.reporter.print(`session   ${d.session.id}`);
+      this.reporter.print(`branch    ${d.session.branch ?? '(detached HEAD)'}${d.session.noBranch ? ' (--no-branch)' : ''}`);
+      this.reporter.print(`base      ${d.session.base.ref ?? '-'} ${d.session.base.commit?.slice(0, 10) ?? '(unborn)'}`);
+      this.reporter.print(`events    ${d.events}, last ${d.lastActivity ?? '-'}${d.finished ? `, finished ${d.finished}` : ''}`);
+      const usage = d.usage;
+      if (usage) this.reporter.print(`tokens    ${usage.input_tokens} in, ${usage.output_tokens} out`);
+      this.reporter.print(`edits     ${d.edits.length}`);
+      for (const e of d.edits) this.reporter.print(`  ${e.commit.slice(0, 10)} ${e.undone ? '(undone) ' : ''}${e.summary}  [${e.files.map((f) => `${f.change} ${f.path}`).join(', ')}]`);
+      if (d.checkpoints.length) this.reporter.print(`checkpoints ${d.checkpoints.map((c) => c.name).join(', ')}`);
+      return 0;
+    } finally {
+      store.close();
+    }
   }
 }

@@ -1,0 +1,109 @@
+import { AssistError } from '../errors.js';
+import type { Repo, RefUpdate } from './repo.js';
+import { chainRef } from './session-id.js';
+import { parseEvent, serializeEvent, type EventBase, type NewEvent, type ReplayedEvent, type SessionEvent } from './events.js';
+
+/** The newest event of a session's chain and its id. */
+export interface ChainTip {
+  id: string;
+  event: SessionEvent;
+}
+
+export async function readEvent(repo: Repo, id: string): Promise<SessionEvent> {
+  const commit = await repo.objects.readCommit(id);
+  const event = parseEvent(commit.message);
+  if (!event) throw new AssistError('git.chain-corrupt', `event ${id.slice(0, 12)} of the session's chain is not an assist event`);
+  return event;
+}
+
+export async function readChainTip(repo: Repo, session: string): Promise<ChainTip | null> {
+  const id = repo.readRef(chainRef(session));
+  if (id === null) return null;
+  return { id, event: await readEvent(repo, id) };
+}
+
+export async function requireChainTip(repo: Repo, session: string): Promise<ChainTip> {
+  const tip = await readChainTip(repo, session);
+  if (!tip) throw new AssistError('git.no-such-session', `no session ${session}`, { hint: 'see `assist session list`' });
+  return tip;
+}
+
+/**
+ * Writes the commit of a new event on top of `prev` (the chain commit itself; the ref is moved by
+ * the caller's transaction, so an event and the branch move it records land together or not at all).
+ */
+export function writeEvent(
+  repo: Repo,
+  session: string,
+  prev: ChainTip | null,
+  event: NewEvent,
+  state: Partial<Pick<EventBase, 'tip' | 'lastEdit' | 'redo'>> = {},
+): { id: string; event: SessionEvent; update: RefUpdate } {
+  const base: EventBase = {
+    v: 1,
+    at: new Date().toISOString(),
+    session,
+    tip: state.tip !== undefined ? state.tip : (prev?.event.tip ?? null),
+    lastEdit: state.lastEdit !== undefined ? state.lastEdit : prev ? liveLastEdit(prev) : null,
+    redo: state.redo !== undefined ? state.redo : prev ? redoTop(prev) : null,
+  };
+  const full = { ...base, ...event } as SessionEvent;
+  const id = repo.writeCommit(repo.objects.emptyTree, prev ? [prev.id] : [], serializeEvent(full));
+  repo.objects.write('tree', Buffer.alloc(0));
+  return { id, event: full, update: { ref: chainRef(session), value: id, old: prev ? prev.id : null } };
+}
+
+/** Appends one event on its own (message, reply, refusal): compare-and-swap on the chain ref. */
+export async function appendEvent(repo: Repo, session: string, event: NewEvent, prev?: ChainTip | null): Promise<ChainTip> {
+  const before = prev === undefined ? await readChainTip(repo, session) : prev;
+  const written = writeEvent(repo, session, before, event);
+  await repo.updateRefs([written.update]);
+  return { id: written.id, event: written.event };
+}
+
+/** Every event of a session, oldest first, with undone edits and their exchanges marked. One `git log`. */
+export async function replayChain(repo: Repo, session: string): Promise<ReplayedEvent[]> {
+  const ref = chainRef(session);
+  if (repo.readRef(ref) === null) throw new AssistError('git.no-such-session', `no session ${session}`, { hint: 'see `assist session list`' });
+  const out = await repo.gitText(['log', '--reverse', '--first-parent', '--format=%H%x00%B%x1e', ref]);
+  const events: ReplayedEvent[] = [];
+  for (const record of out.split('\x1e')) {
+    const text = record.replace(/^\n/, '');
+    const nul = text.indexOf('\0');
+    if (nul < 0) continue;
+    const event = parseEvent(text.slice(nul + 1));
+    if (event) events.push({ ...event, id: text.slice(0, nul), reverted: false } as ReplayedEvent);
+  }
+  markUndone(events);
+  return events;
+}
+
+function markUndone(events: ReplayedEvent[]): void {
+  const undone = new Set<string>();
+  const byId = new Map(events.map((e) => [e.id, e]));
+  for (const e of events) {
+    if (e.type === 'undo' || e.type === 'restore') for (const id of e.undone) undone.add(id);
+    if (e.type === 'redo') for (const id of e.redone) undone.delete(id);
+  }
+  const requests = new Set<string>();
+  for (const id of undone) {
+    const e = byId.get(id);
+    if (e && e.type === 'edit') {
+      e.reverted = true;
+      requests.add(e.request);
+    }
+  }
+  for (const e of events) {
+    if ((e.type === 'message' || e.type === 'reply' || e.type === 'refused') && e.request !== undefined && requests.has(e.request)) e.reverted = true;
+  }
+}
+
+/** The newest live edit after this event (an edit event is itself the newest). */
+export function liveLastEdit(tip: ChainTip): string | null {
+  return tip.event.type === 'edit' ? tip.id : tip.event.lastEdit;
+}
+
+/** The undo or restore that redo would reverse after this event. */
+export function redoTop(tip: ChainTip): string | null {
+  return tip.event.type === 'undo' || tip.event.type === 'restore' ? (tip.event.undone.length ? tip.id : tip.event.redo) : tip.event.redo;
+}

@@ -1,0 +1,160 @@
+/** Token usage of one model reply. */
+export interface Usage {
+  input_tokens: number;
+  output_tokens: number;
+  /** True when the server reported none and assist estimated it. */
+  estimated?: boolean;
+}
+
+/** A file of an edit commit: A added, M modified, D deleted. */
+export interface FileChange {
+  path: string;
+  change: 'A' | 'M' | 'D';
+}
+
+/** The user's index entry for a file before a snapshot (null: not in the index). */
+export interface IndexEntry {
+  path: string;
+  entry: { mode: string; oid: string } | null;
+}
+
+/** Fields every event carries (the chain's state travels with each event, so no write needs the whole chain). */
+export interface EventBase {
+  v: 1;
+  at: string;
+  session: string;
+  /** The session branch's tip as assist last left it (null: unborn). */
+  tip: string | null;
+  /** Chain id of the newest live edit event, or null. */
+  lastEdit: string | null;
+  /** Chain id of the newest undo/restore event that redo would reverse, or null. */
+  redo: string | null;
+}
+
+export interface SessionStartedEvent extends EventBase {
+  type: 'session-started';
+  /** Full ref the session writes to (`refs/heads/assist/<id>`), or null when detached with --no-branch. */
+  branch: string | null;
+  /** Where the session started: the branch name (or null when detached) and its commit (null: unborn). */
+  base: { ref: string | null; commit: string | null };
+  noBranch: boolean;
+  command?: string;
+}
+
+export interface MessageEvent extends EventBase {
+  type: 'message';
+  request: string;
+  text: string;
+}
+
+export interface ReplyEvent extends EventBase {
+  type: 'reply';
+  request: string;
+  text: string;
+  model: string;
+  usage?: Usage;
+}
+
+export interface EditEvent extends EventBase {
+  type: 'edit';
+  request: string;
+  model: string;
+  summary: string;
+  commit: string;
+  /** Branch tip before this edit (and before its snapshot). */
+  parent: string | null;
+  snapshot: { commit: string; index: IndexEntry[] } | null;
+  files: FileChange[];
+  /** The live edit before this one. */
+  prevEdit: string | null;
+  journal?: string;
+}
+
+export interface RefusedEvent extends EventBase {
+  type: 'refused';
+  request?: string;
+  reason: string;
+  files?: string[];
+  output?: string;
+}
+
+export interface UndoEvent extends EventBase {
+  type: 'undo';
+  /** Chain ids of the undone edits, newest first. */
+  undone: string[];
+  from: string | null;
+  to: string | null;
+  /** State before, so redo can return to it. */
+  before: { lastEdit: string | null; redo: string | null };
+  pendingDropped?: string[];
+}
+
+export interface RestoreEvent extends EventBase {
+  type: 'restore';
+  name: string;
+  undone: string[];
+  from: string | null;
+  to: string | null;
+  before: { lastEdit: string | null; redo: string | null };
+}
+
+export interface RedoEvent extends EventBase {
+  type: 'redo';
+  /** Chain id of the undo or restore event reversed. */
+  of: string;
+  redone: string[];
+  from: string | null;
+  to: string | null;
+}
+
+export interface CheckpointEvent extends EventBase {
+  type: 'checkpoint';
+  name: string;
+  commit: string | null;
+  auto: boolean;
+}
+
+export interface FinishEvent extends EventBase {
+  type: 'finish';
+  mode: 'squash' | 'merge' | 'keep' | 'discard';
+  /** The base it landed on and the commit made there (null for keep/discard). */
+  onto: string | null;
+  commit: string | null;
+}
+
+export type SessionEvent =
+  | SessionStartedEvent
+  | MessageEvent
+  | ReplyEvent
+  | EditEvent
+  | RefusedEvent
+  | UndoEvent
+  | RestoreEvent
+  | RedoEvent
+  | CheckpointEvent
+  | FinishEvent;
+
+export type EventType = SessionEvent['type'];
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** What a caller passes to append: the chain fills in the common fields. */
+export type NewEvent = DistributiveOmit<SessionEvent, keyof EventBase>;
+
+/** An event read back from the chain, with its id (the chain commit) and whether an undo or restore has taken it out (`reverted`). */
+export type ReplayedEvent = SessionEvent & { id: string; reverted: boolean };
+
+export function serializeEvent(event: SessionEvent): string {
+  return `${JSON.stringify(event)}\n`;
+}
+
+export function parseEvent(message: string): SessionEvent | null {
+  const text = message.trim();
+  if (!text.startsWith('{')) return null;
+  try {
+    const value = JSON.parse(text) as SessionEvent;
+    return value && typeof value === 'object' && typeof value.type === 'string' ? value : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** One file of a journaled batch. */
+export interface JournalFile {
+  path: string;
+  /** What the file held before (a blob already in the object store), or null: it did not exist. */
+  old: { oid: string; mode: string } | null;
+  /** sha256 of the bytes assist writes, or null when the batch deletes the file. */
+  newSha256: string | null;
+}
+
+/** The crash journal of one edit batch (`<gitDir>/assist/journal/batch.json`). */
+export interface Journal {
+  v: 1;
+  id: string;
+  session: string;
+  /** Ref the commit goes to (`refs/heads/...`, or `HEAD` when detached). */
+  ref: string;
+  /** Tip of `ref` when the batch began (null: unborn). */
+  parent: string | null;
+  /** Snapshot commit of the user's uncommitted changes to these files, made before writing. */
+  snapshot: { commit: string; index: { path: string; entry: { mode: string; oid: string } | null }[] } | null;
+  files: JournalFile[];
+  meta: BatchMeta;
+  /** Set when a hook rejected the commit: the files are written, the commit is not. */
+  pending?: { hook: string; output: string };
+}
+
+/** What the commit and the note of a batch say. */
+export interface BatchMeta {
+  summary: string;
+  body?: string;
+  model: string;
+  request: string;
+  exchange?: { message: string; reply: string; usage?: { input_tokens: number; output_tokens: number; estimated?: boolean } };
+}
+
+export function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export class JournalStore {
+  readonly dir: string;
+
+  constructor(worktreeAssistDir: string) {
+    this.dir = join(worktreeAssistDir, 'journal');
+  }
+
+  private get file(): string {
+    return join(this.dir, 'batch.json');
+  }
+
+  contentFile(index: number): string {
+    return join(this.dir, `new-${index}`);
+  }
+
+  read(): Journal | null {
+    try {
+      return JSON.parse(readFileSync(this.file, 'utf8')) as Journal;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Writes the new contents, then the journal itself (renamed into place, so it is whole or absent). */
+  begin(journal: Journal, contents: readonly (Buffer | null)[]): void {
+    rmSync(this.dir, { recursive: true, force: true });
+    mkdirSync(this.dir, { recursive: true });
+    contents.forEach((content, i) => {
+      if (content !== null) writeFileSync(this.contentFile(i), content);
+    });
+    this.save(journal);
+  }
+
+  save(journal: Journal): void {
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify(journal));
+    renameSync(tmp, this.file);
+  }
+
+  newContent(index: number): Buffer | null {
+    try {
+      return readFileSync(this.contentFile(index));
+    } catch {
+      return null;
+    }
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

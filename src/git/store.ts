@@ -1,0 +1,1099 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { AssistError, refusal } from '../errors.js';
+import { appendEvent, liveLastEdit, readChainTip, readEvent, redoTop, replayChain, requireChainTip, writeEvent, type ChainTip } from './chain.js';
+import type { EditEvent, FileChange, IndexEntry, NewEvent, ReplayedEvent, SessionEvent, SessionStartedEvent } from './events.js';
+import { JournalStore, sha256, type BatchMeta, type Journal } from './journal.js';
+import { acquireLock, type WriteLock } from './lock.js';
+import { hashObject } from './objects.js';
+import { pauseAt } from './pause.js';
+import { Repo, type HeadState, type RefUpdate } from './repo.js';
+import { chainRef, checkpointRef, isSessionId, newSessionId, sessionBranchName } from './session-id.js';
+import { checkRepoPath, readWorktree, worktreeMode, writeWorktreeAtomic } from './worktree-files.js';
+
+/** A session as the store knows it. */
+export interface SessionInfo {
+  id: string;
+  /** The ref its commits go to: `refs/heads/<branch>`, or `HEAD` when detached with --no-branch. */
+  ref: string;
+  /** Short branch name (`assist/<id>`), or null when detached. */
+  branch: string | null;
+  /** Where it started: branch name (null when detached) and commit (null: unborn). */
+  base: { ref: string | null; commit: string | null };
+  noBranch: boolean;
+}
+
+/** One file an edit batch writes: full new content, or null to delete it. Paths are repo-relative with `/`. */
+export interface BatchFile {
+  path: string;
+  content: string | Buffer | null;
+}
+
+/** One approved edit batch (one model reply = one commit). */
+export interface EditBatch extends BatchMeta {
+  files: readonly BatchFile[];
+}
+
+export interface BatchResult {
+  /** The edit commit, or null when the files already held this content. */
+  commit: string | null;
+  snapshot: string | null;
+  files: FileChange[];
+  event: string | null;
+}
+
+/** What recovery did with a batch left by a crash. */
+export interface RecoveryReport {
+  journal: string;
+  action: 'finished' | 'rolled-back' | 'pending';
+  files: string[];
+  /** Files rolled back were skipped because they no longer held what assist wrote. */
+  leftAlone: string[];
+  commit?: string | null;
+}
+
+export interface StoreOptions {
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  /** Names the lock holder ("assist chat"). */
+  command?: string;
+  lockWaitMs?: number;
+  /** `git.checkpoints_kept` (default 10). */
+  checkpointsKept?: number;
+}
+
+export const NOTES_REF = 'refs/notes/assist';
+
+/** Opens the event store of the repository around `cwd`. */
+export async function openStore(options: StoreOptions): Promise<GitStore> {
+  const repo = await Repo.open(options.cwd, options.env ?? process.env);
+  return new GitStore(repo, options);
+}
+
+/**
+ * The event store: sessions, the event chain, commit per edit, undo/redo, checkpoints, finish,
+ * the write lock and the crash journal. Every write runs under the worktree's lock and checks
+ * first that HEAD and the branch are where the chain left them.
+ */
+export class GitStore {
+  readonly journal: JournalStore;
+  private readonly command: string;
+
+  constructor(
+    readonly repo: Repo,
+    private readonly options: StoreOptions,
+  ) {
+    this.journal = new JournalStore(repo.paths.worktreeAssistDir);
+    this.command = options.command ?? 'assist';
+  }
+
+  get root(): string {
+    return this.repo.root;
+  }
+
+  close(): void {
+    this.repo.close();
+  }
+
+  // ---------------------------------------------------------------- sessions
+
+  /** The session HEAD is on: a session branch, or a --no-branch session recorded for this branch. */
+  currentSession(): SessionInfo | null {
+    const head = this.repo.head();
+    if (head.ref === null) {
+      const id = this.repo.configGet('assist.detachedsession');
+      return id ? this.noBranchInfo(id, 'HEAD', null) : null;
+    }
+    if (!head.ref.startsWith('refs/heads/')) return null;
+    const name = head.ref.slice('refs/heads/'.length);
+    const id = this.repo.configGet(`branch.${name}.assistsession`);
+    if (id) return this.branchInfo(name, id);
+    const nb = this.repo.configGet(`branch.${name}.assistnobranchsession`);
+    return nb ? this.noBranchInfo(nb, head.ref, name) : null;
+  }
+
+  private branchInfo(name: string, id: string): SessionInfo {
+    const base = this.repo.configGet(`branch.${name}.assistbase`) ?? '';
+    const baseCommit = this.repo.configGet(`branch.${name}.assistbasecommit`) ?? '';
+    const detached = /^[0-9a-f]{40,64}$/.test(base);
+    return {
+      id,
+      ref: `refs/heads/${name}`,
+      branch: name,
+      base: { ref: detached || base === '' ? null : base, commit: baseCommit === '' ? (detached ? base : null) : baseCommit },
+      noBranch: false,
+    };
+  }
+
+  private noBranchInfo(id: string, ref: string, branch: string | null): SessionInfo {
+    return { id, ref, branch, base: { ref: branch, commit: null }, noBranch: true };
+  }
+
+  /** A session by id (its branch config when it has one, else its first event). */
+  async session(id: string): Promise<SessionInfo> {
+    if (!isSessionId(id)) throw new AssistError('git.bad-session-id', `not a session id: ${id}`, { exitCode: 2, hint: 'ids look like 20250101-120000-ab12' });
+    const name = sessionBranchName(id);
+    if (this.repo.configGet(`branch.${name}.assistsession`) === id) return this.branchInfo(name, id);
+    const started = await this.startedEvent(id);
+    return {
+      id,
+      ref: started.branch ?? 'HEAD',
+      branch: started.branch?.replace(/^refs\/heads\//, '') ?? null,
+      base: started.base,
+      noBranch: started.noBranch,
+    };
+  }
+
+  private async startedEvent(id: string): Promise<SessionStartedEvent> {
+    const ref = chainRef(id);
+    if (this.repo.readRef(ref) === null) throw new AssistError('git.no-such-session', `no session ${id}`, { hint: 'see `assist session list`' });
+    const out = await this.repo.gitText(['rev-list', '--max-parents=0', ref]);
+    const root = out.trim().split('\n')[0] ?? '';
+    const event = await readEvent(this.repo, root);
+    if (event.type !== 'session-started') throw new AssistError('git.chain-corrupt', `the chain of ${id} does not start with session-started`);
+    return event;
+  }
+
+  /**
+   * Starts a session, or continues the one HEAD is on. A new session gets its branch
+   * `assist/<id>` at HEAD and HEAD switches to it (index and work tree untouched, so uncommitted
+   * work comes along); with `noBranch` it records on the current branch instead.
+   */
+  async startSession(options: { noBranch?: boolean } = {}): Promise<{ session: SessionInfo; created: boolean }> {
+    const current = this.currentSession();
+    if (current && (!current.noBranch || options.noBranch)) return { session: current, created: false };
+    using lock = await this.lock();
+    void lock;
+    const head = this.repo.head();
+    const id = newSessionId();
+    await this.ensureNotesRewrite();
+    const updates: RefUpdate[] = [];
+    let info: SessionInfo;
+    if (options.noBranch) {
+      const branch = head.ref?.replace(/^refs\/heads\//, '') ?? null;
+      if (branch) await this.repo.setConfig(`branch.${branch}.assistNoBranchSession`, id);
+      else await this.repo.setConfig('assist.detachedSession', id);
+      info = { id, ref: head.ref ?? 'HEAD', branch, base: { ref: branch, commit: head.oid }, noBranch: true };
+    } else {
+      const name = sessionBranchName(id);
+      const baseName = head.ref?.replace(/^refs\/heads\//, '') ?? head.oid ?? '';
+      await this.repo.setConfig(`branch.${name}.assistSession`, id);
+      await this.repo.setConfig(`branch.${name}.assistBase`, baseName);
+      if (head.oid) await this.repo.setConfig(`branch.${name}.assistBaseCommit`, head.oid);
+      if (head.oid) updates.push({ ref: `refs/heads/${name}`, value: head.oid, old: null });
+      info = { id, ref: `refs/heads/${name}`, branch: name, base: { ref: head.ref ? baseName : null, commit: head.oid }, noBranch: false };
+    }
+    if (head.oid) updates.push({ ref: checkpointRef(id, 'auto-start'), value: head.oid, old: null });
+    const started = writeEvent(
+      this.repo,
+      id,
+      null,
+      { type: 'session-started', branch: info.ref === 'HEAD' ? null : info.ref, base: info.base, noBranch: info.noBranch, command: this.command },
+      { tip: head.oid, lastEdit: null, redo: null },
+    );
+    updates.push(started.update);
+    await this.repo.updateRefs(updates, `assist: start session ${id}`);
+    if (!options.noBranch) await this.repo.git(['symbolic-ref', '-m', `assist: session ${id}`, 'HEAD', info.ref]);
+    return { session: info, created: true };
+  }
+
+  private async ensureNotesRewrite(): Promise<void> {
+    if (!this.repo.configAll('notes.rewriteref').includes(NOTES_REF)) {
+      await this.repo.git(['config', '--add', 'notes.rewriteRef', NOTES_REF]);
+      await this.repo.reloadConfig();
+    }
+  }
+
+  private requireSession(id?: string): SessionInfo | Promise<SessionInfo> {
+    if (id) return this.session(id);
+    const current = this.currentSession();
+    if (!current) {
+      throw refusal('git.no-session', 'HEAD is not on an assist session', 'start one with `assist chat`, or switch to a session branch (`assist session list`)');
+    }
+    return current;
+  }
+
+  /** Appends a conversational event (message, reply, refused) to the session's chain. */
+  async appendEvent(sessionId: string, event: NewEvent): Promise<string> {
+    const tip = await appendEvent(this.repo, sessionId, event);
+    return tip.id;
+  }
+
+  /** Every event of the session (the current one by default), oldest first; undone exchanges are marked. */
+  async replay(sessionId?: string): Promise<ReplayedEvent[]> {
+    const session = await this.requireSession(sessionId);
+    return replayChain(this.repo, session.id);
+  }
+
+  // ---------------------------------------------------------------- guard and lock
+
+  async lock(): Promise<WriteLock> {
+    return acquireLock(this.repo.paths.worktreeAssistDir, { command: this.command, ...(this.options.lockWaitMs === undefined ? {} : { waitMs: this.options.lockWaitMs }) });
+  }
+
+  /**
+   * Before every write: HEAD must still be the session's branch and the branch tip what the chain
+   * last recorded (a --no-branch session only needs HEAD on its branch: it shares it with the user).
+   */
+  async guard(session: SessionInfo): Promise<{ head: HeadState; tip: ChainTip }> {
+    const head = this.repo.head();
+    const tip = await requireChainTip(this.repo, session.id);
+    const expectedRef = session.ref === 'HEAD' ? null : session.ref;
+    if (head.ref !== expectedRef) {
+      throw refusal(
+        'git.head-moved',
+        `HEAD moved off the session: it is on ${head.ref ?? `a detached ${head.oid?.slice(0, 12) ?? 'HEAD'}`}, the session writes to ${session.branch ?? 'a detached HEAD'}`,
+        session.branch ? `switch back with \`git switch ${session.branch}\`, or start a new session` : 'start a new session',
+        { expected: expectedRef, actual: head.ref },
+      );
+    }
+    if (!session.noBranch && head.oid !== tip.event.tip) {
+      throw refusal(
+        'git.branch-moved',
+        `the session branch ${session.branch ?? ''} moved under assist: it is at ${head.oid?.slice(0, 12) ?? '(unborn)'}, assist left it at ${tip.event.tip?.slice(0, 12) ?? '(unborn)'}`,
+        `put it back with \`git reset --keep ${tip.event.tip ?? ''}\`, or finish this session and start a new one`,
+        { expected: tip.event.tip, actual: head.oid },
+      );
+    }
+    return { head, tip };
+  }
+
+  // ---------------------------------------------------------------- commit per edit
+
+  /**
+   * Writes an approved edit batch and commits exactly those files on the session's branch.
+   * Files with uncommitted changes are first committed as a snapshot. The batch is journaled
+   * before any file is written; the user's index keeps its other entries (staged stays staged).
+   */
+  async applyBatch(sessionId: string | undefined, batch: EditBatch): Promise<BatchResult> {
+    const session = await this.requireSession(sessionId);
+    using lock = await this.lock();
+    void lock;
+    await this.recoverLocked(session);
+    const pending = this.journal.read();
+    if (pending?.pending) {
+      throw refusal('git.batch-pending', `an earlier batch is pending: the ${pending.pending.hook} hook rejected it`, 'fix what the hook reported and commit it, or drop it with `assist undo`', {
+        output: pending.pending.output,
+      });
+    }
+    const { head, tip } = await this.guard(session);
+    const seen = new Set<string>();
+    const files = batch.files.map((f) => {
+      const path = checkRepoPath(this.root, f.path);
+      if (seen.has(path)) throw new AssistError('git.duplicate-path', `${path} appears twice in one batch`);
+      seen.add(path);
+      return { path, content: f.content === null ? null : Buffer.isBuffer(f.content) ? f.content : Buffer.from(f.content, 'utf8') };
+    });
+    if (files.length === 0) throw new AssistError('git.empty-batch', 'an edit batch needs at least one file', { exitCode: 5 });
+
+    const headTree = head.oid ? (await this.repo.objects.readCommit(head.oid)).tree : null;
+    const headEntries = await Promise.all(files.map((f) => this.repo.objects.entryAt(headTree, f.path)));
+    const indexEntries = await this.indexEntries(files.map((f) => f.path));
+    const current = files.map((f) => readWorktree(this.root, f.path));
+
+    // What the user has that HEAD does not: those files are snapshotted first.
+    const format = this.repo.objects.format;
+    const maybeDirty: number[] = [];
+    files.forEach((f, i) => {
+      const h = headEntries[i] ?? null;
+      const idx = indexEntries.get(f.path) ?? null;
+      const cur = current[i] ?? null;
+      const idxDiffers = (idx?.oid ?? null) !== (h?.oid ?? null);
+      const wtDiffers = cur === null ? h !== null : hashObject(format, 'blob', cur) !== (idx?.oid ?? h?.oid);
+      if (idxDiffers || wtDiffers) maybeDirty.push(i);
+    });
+    const snapOids = await this.hashPaths(maybeDirty.filter((i) => current[i] !== null).map((i) => files[i]?.path ?? ''), true);
+    const snapChanges = new Map<string, { mode: string; oid: string } | null>();
+    const snapIndex: IndexEntry[] = [];
+    for (const i of maybeDirty) {
+      const f = files[i];
+      if (!f) continue;
+      const h = headEntries[i] ?? null;
+      const idx = indexEntries.get(f.path) ?? null;
+      const wt = current[i] === null ? null : { mode: worktreeMode(this.root, f.path), oid: snapOids.get(f.path) ?? '' };
+      if ((wt?.oid ?? null) === (h?.oid ?? null) && (idx?.oid ?? null) === (h?.oid ?? null) && (wt === null || wt.mode === h?.mode)) continue;
+      snapChanges.set(f.path, wt);
+      snapIndex.push({ path: f.path, entry: idx });
+    }
+    let snapshot: Journal['snapshot'] = null;
+    if (snapChanges.size > 0) {
+      const tree = await this.repo.objects.updateTree(headTree, snapChanges);
+      const message = commitMessage(`Snapshot of uncommitted changes before an assist edit`, `${[...snapChanges.keys()].join('\n')}`, {
+        session: session.id,
+        event: 'snapshot',
+        model: batch.model,
+        request: batch.request,
+      });
+      snapshot = { commit: this.repo.writeCommit(tree, [head.oid], message), index: snapIndex };
+    }
+
+    const journal: Journal = {
+      v: 1,
+      id: `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
+      session: session.id,
+      ref: session.ref,
+      parent: head.oid,
+      snapshot,
+      files: files.map((f, i) => ({
+        path: f.path,
+        old: current[i] === null ? null : { oid: snapOids.get(f.path) ?? hashObject(format, 'blob', current[i] as Buffer), mode: worktreeMode(this.root, f.path) },
+        newSha256: f.content === null ? null : sha256(f.content),
+      })),
+      meta: { summary: batch.summary, model: batch.model, request: batch.request, ...(batch.body === undefined ? {} : { body: batch.body }), ...(batch.exchange ? { exchange: batch.exchange } : {}) },
+    };
+    this.journal.begin(
+      journal,
+      files.map((f) => f.content),
+    );
+    pauseAt('before-write', this.repo.env);
+    const tmpDir = join(this.repo.paths.worktreeAssistDir, 'tmp');
+    files.forEach((f, i) => {
+      writeWorktreeAtomic(this.root, f.path, f.content, tmpDir, headEntries[i]?.mode ?? journal.files[i]?.old?.mode);
+      if (i === 0) pauseAt('between-writes', this.repo.env);
+    });
+    pauseAt('after-write', this.repo.env);
+    return this.commitJournal(session, journal, tip, head);
+  }
+
+  /** `git ls-files --stage` for these paths: the user's index entries (stage 0). */
+  private async indexEntries(paths: readonly string[]): Promise<Map<string, { mode: string; oid: string }>> {
+    const out = await this.repo.gitText(['ls-files', '--stage', '-z', '--', ...paths.map(literal)]);
+    const map = new Map<string, { mode: string; oid: string }>();
+    for (const rec of out.split('\0')) {
+      const m = /^(\d+) ([0-9a-f]+) (\d)\t(.*)$/s.exec(rec);
+      if (m && m[3] === '0') map.set(m[4] ?? '', { mode: m[1] ?? '', oid: m[2] ?? '' });
+    }
+    return map;
+  }
+
+  /** Blob ids of work tree files as git would store them (filters applied); `write` puts them in the store. */
+  private async hashPaths(paths: readonly string[], write: boolean): Promise<Map<string, string>> {
+    const map = new Map<string, string>();
+    if (paths.length === 0) return map;
+    const out = await this.repo.gitText(['hash-object', ...(write ? ['-w'] : []), '--stdin-paths'], { input: `${paths.join('\n')}\n` });
+    out.split('\n').forEach((oid, i) => {
+      const p = paths[i];
+      if (p !== undefined && oid) map.set(p, oid);
+    });
+    return map;
+  }
+
+  /** Commits what a journal's files hold now, with snapshot, note and edit event, then fixes the index. */
+  private async commitJournal(session: SessionInfo, journal: Journal, tip: ChainTip, head: HeadState): Promise<BatchResult> {
+    const paths = journal.files.map((f) => f.path);
+    const present = paths.filter((p) => readWorktree(this.root, p) !== null);
+    const oids = await this.hashPaths(present, true);
+    const parentCommit = journal.snapshot?.commit ?? journal.parent;
+    const baseTree = parentCommit ? (await this.repo.objects.readCommit(parentCommit)).tree : null;
+    const changes = new Map<string, { mode: string; oid: string } | null>();
+    const fileChanges: FileChange[] = [];
+    for (const path of paths) {
+      const before = await this.repo.objects.entryAt(baseTree, path);
+      const oid = oids.get(path);
+      const entry = oid ? { mode: worktreeMode(this.root, path), oid } : null;
+      changes.set(path, entry);
+      if (!entry && before) fileChanges.push({ path, change: 'D' });
+      else if (entry && !before) fileChanges.push({ path, change: 'A' });
+      else if (entry && before && (entry.oid !== before.oid || entry.mode !== before.mode)) fileChanges.push({ path, change: 'M' });
+    }
+    const tree = await this.repo.objects.updateTree(baseTree, changes);
+    if (fileChanges.length === 0 && !journal.snapshot) {
+      await this.syncIndex(paths);
+      this.journal.remove();
+      return { commit: null, snapshot: null, files: [], event: null };
+    }
+    const message = commitMessage(journal.meta.summary, journal.meta.body ?? '', {
+      session: session.id,
+      event: 'edit',
+      model: journal.meta.model,
+      request: journal.meta.request,
+    });
+    const commit = session.noBranch
+      ? await this.commitOnUserBranch(session, journal, tree, [parentCommit], message)
+      : this.repo.writeCommit(tree, [parentCommit], message);
+
+    const prevEdit = liveLastEdit(tip);
+    const event = writeEvent(
+      this.repo,
+      session.id,
+      tip,
+      {
+        type: 'edit',
+        request: journal.meta.request,
+        model: journal.meta.model,
+        summary: journal.meta.summary,
+        commit,
+        parent: journal.parent,
+        snapshot: journal.snapshot,
+        files: fileChanges,
+        prevEdit,
+        journal: journal.id,
+      },
+      { tip: commit, lastEdit: prevEdit, redo: null },
+    );
+    pauseAt('before-commit', this.repo.env);
+    // refs/notes/assist is shared by every session and worktree: when only it moved, note again on its new tip.
+    for (let attempt = 0; ; attempt++) {
+      const notes = await this.noteUpdate(commit, journal.meta);
+      const updates: RefUpdate[] = [this.branchUpdate(session, commit, head.oid), event.update, ...(notes ? [notes] : [])];
+      try {
+        await this.repo.updateRefs(updates, `assist: ${journal.meta.summary}`);
+        break;
+      } catch (error) {
+        const onlyNotesMoved = notes && this.repo.readRef(NOTES_REF) !== notes.old && this.repo.readRef(event.update.ref) === event.update.old;
+        if (!onlyNotesMoved || attempt >= 5) throw error;
+      }
+    }
+    pauseAt('after-commit', this.repo.env);
+    for (const note of this.deferredNotes.splice(0)) {
+      await this.repo.git(['notes', `--ref=${NOTES_REF}`, 'add', '-f', '-F', '-', note.commit], { input: note.text });
+    }
+    await this.syncIndex(paths);
+    this.journal.remove();
+    return { commit, snapshot: journal.snapshot?.commit ?? null, files: fileChanges, event: event.id };
+  }
+
+  /** Makes the real index agree with the work tree for exactly these paths (so `git status` is clean for them). */
+  private async syncIndex(paths: readonly string[]): Promise<void> {
+    await this.repo.git(['update-index', '--add', '--remove', '-z', '--stdin'], { input: `${paths.join('\0')}\0` });
+  }
+
+  /** The next commit of refs/notes/assist with the exchange noted on `commit`, flat (no fan-out) while assist writes it. */
+  private async noteUpdate(commit: string, meta: BatchMeta): Promise<RefUpdate | null> {
+    const text = noteText(meta);
+    const old = this.repo.readRef(NOTES_REF);
+    const oldTree = old ? (await this.repo.objects.readCommit(old)).tree : null;
+    if (oldTree && (await this.repo.objects.readTree(oldTree)).some((e) => e.mode === '40000')) {
+      // git fanned the notes tree out: let git add this one after the commit lands.
+      this.deferredNotes.push({ commit, text });
+      return null;
+    }
+    const blob = this.repo.objects.write('blob', Buffer.from(text, 'utf8'));
+    const tree = await this.repo.objects.updateTree(oldTree, new Map([[commit, { mode: '100644', oid: blob }]]));
+    const notesCommit = this.repo.writeCommit(tree, [old], 'Notes added by assist\n');
+    return { ref: NOTES_REF, value: notesCommit, old };
+  }
+
+  private deferredNotes: { commit: string; text: string }[] = [];
+
+  /**
+   * A commit that lands on the user's own branch: runs pre-commit (on an index holding exactly the
+   * commit's tree) and commit-msg, and signs when commit.gpgsign says so. A rejection leaves the
+   * batch journaled as pending.
+   */
+  private async commitOnUserBranch(session: SessionInfo, journal: Journal | null, tree: string, parents: (string | null)[], message: string, hooks: string[] = ['pre-commit']): Promise<string> {
+    const dir = this.repo.paths.worktreeAssistDir;
+    const indexFile = join(dir, 'hook-index');
+    const msgFile = join(dir, 'COMMIT_EDITMSG');
+    const { writeFileSync, readFileSync, rmSync } = await import('node:fs');
+    writeFileSync(msgFile, message);
+    const env = { GIT_INDEX_FILE: indexFile };
+    try {
+      await this.repo.git(['read-tree', tree], { extraEnv: env });
+      for (const hook of [...hooks, 'commit-msg']) {
+        const args = ['hook', 'run', '--ignore-missing', hook, ...(hook === 'commit-msg' ? ['--', msgFile] : [])];
+        const result = await this.repo.git(args, { extraEnv: env, okCodes: [0, 1, 2, 126, 127, 128, 255] });
+        if (result.code !== 0) {
+          const output = `${result.stdout.toString('utf8')}${result.stderr}`.trim();
+          if (journal) {
+            journal.pending = { hook, output };
+            this.journal.save(journal);
+            await appendEvent(this.repo, session.id, { type: 'refused', request: journal.meta.request, reason: `${hook} hook rejected the commit`, files: journal.files.map((f) => f.path), output });
+          }
+          throw new AssistError('git.hook-rejected', `the ${hook} hook rejected the commit${output ? `: ${output.split('\n')[0] ?? ''}` : ''}`, {
+            hint: journal ? 'the files are written and the batch is pending: fix what the hook reported, or drop it with `assist undo`' : 'fix what the hook reported and try again',
+            data: { hook, output },
+          });
+        }
+      }
+      const finalMessage = readFileSync(msgFile, 'utf8');
+      if (this.repo.configGet('commit.gpgsign') === 'true') {
+        const args = ['commit-tree', '-S', tree, ...parents.filter((p): p is string => p !== null).flatMap((p) => ['-p', p]), '-F', msgFile];
+        return (await this.repo.gitText(args)).trim();
+      }
+      return this.repo.writeCommit(tree, parents, finalMessage);
+    } finally {
+      rmSync(indexFile, { force: true });
+      rmSync(msgFile, { force: true });
+    }
+  }
+
+  /** Commits a batch a hook rejected, once what the hook reported is fixed (the files as they are now). */
+  async commitPending(): Promise<BatchResult> {
+    using lock = await this.lock();
+    void lock;
+    const journal = this.journal.read();
+    if (!journal?.pending) throw new AssistError('git.no-pending-batch', 'no pending batch to commit', { exitCode: 5 });
+    const session = await this.session(journal.session);
+    const { head, tip } = await this.guard(session);
+    delete journal.pending;
+    this.journal.save(journal);
+    return this.commitJournal(session, journal, tip, head);
+  }
+
+  // ---------------------------------------------------------------- crash recovery
+
+  /** Finishes or rolls back a batch a crash left behind; null when there was none. Takes the lock. */
+  async recover(): Promise<RecoveryReport | null> {
+    using lock = await this.lock();
+    void lock;
+    const journal = this.journal.read();
+    if (!journal) return null;
+    return this.recoverLocked(await this.session(journal.session));
+  }
+
+  private async recoverLocked(_current: SessionInfo): Promise<RecoveryReport | null> {
+    const journal = this.journal.read();
+    if (!journal) return null;
+    const paths = journal.files.map((f) => f.path);
+    if (journal.pending) return { journal: journal.id, action: 'pending', files: paths, leftAlone: [] };
+    const session = await this.session(journal.session);
+    const tip = await readChainTip(this.repo, session.id);
+    if (tip && tip.event.type === 'edit' && tip.event.journal === journal.id) {
+      await this.syncIndex(paths);
+      this.journal.remove();
+      return { journal: journal.id, action: 'finished', files: paths, leftAlone: [], commit: tip.event.commit };
+    }
+    const states = journal.files.map((f) => {
+      const cur = readWorktree(this.root, f.path);
+      const isNew = f.newSha256 === null ? cur === null : cur !== null && sha256(cur) === f.newSha256;
+      const isOld = f.old === null ? cur === null : cur !== null && hashObject(this.repo.objects.format, 'blob', cur) === f.old.oid;
+      return { f, isNew, isOld };
+    });
+    const head = this.repo.head();
+    const headOk = (head.ref ?? 'HEAD') === journal.ref && head.oid === journal.parent;
+    if (tip && headOk && states.every((s) => s.isNew)) {
+      const result = await this.commitJournal(session, journal, tip, head);
+      return { journal: journal.id, action: 'finished', files: paths, leftAlone: [], commit: result.commit };
+    }
+    const leftAlone: string[] = [];
+    const tmpDir = join(this.repo.paths.worktreeAssistDir, 'tmp');
+    for (const s of states) {
+      if (s.isOld) continue;
+      if (!s.isNew) {
+        leftAlone.push(s.f.path);
+        continue;
+      }
+      const content = s.f.old ? ((await this.repo.objects.read(s.f.old.oid))?.body ?? null) : null;
+      writeWorktreeAtomic(this.root, s.f.path, content, tmpDir, s.f.old?.mode);
+    }
+    this.journal.remove();
+    return { journal: journal.id, action: 'rolled-back', files: paths, leftAlone };
+  }
+
+  /** Rolls back a pending (hook-rejected) batch: files that still hold what assist wrote get their old content. */
+  private async dropPending(journal: Journal): Promise<string[]> {
+    delete journal.pending;
+    this.journal.save(journal);
+    const tmpDir = join(this.repo.paths.worktreeAssistDir, 'tmp');
+    const dropped: string[] = [];
+    for (const f of journal.files) {
+      const cur = readWorktree(this.root, f.path);
+      const isNew = f.newSha256 === null ? cur === null : cur !== null && sha256(cur) === f.newSha256;
+      if (!isNew) continue;
+      const content = f.old ? ((await this.repo.objects.read(f.old.oid))?.body ?? null) : null;
+      writeWorktreeAtomic(this.root, f.path, content, tmpDir, f.old?.mode);
+      dropped.push(f.path);
+    }
+    await this.syncIndexToHead(dropped);
+    this.journal.remove();
+    return dropped;
+  }
+
+  /** Puts these paths' index entries back to HEAD's (used after a dropped batch). */
+  private async syncIndexToHead(paths: readonly string[]): Promise<void> {
+    if (paths.length === 0) return;
+    await this.repo.git(['update-index', '--add', '--remove', '-z', '--stdin'], { input: `${paths.join('\0')}\0` });
+  }
+
+  // ---------------------------------------------------------------- undo / redo / restore
+
+  /**
+   * Undoes the newest `count` edits of the session (with their snapshots, whose content comes
+   * back as uncommitted changes). Refuses when they are not at the tip, are on a remote-tracking
+   * branch (unless `force`), or a file they touched has uncommitted changes.
+   */
+  async undo(options: { count?: number; force?: boolean; session?: string } = {}): Promise<UndoResult> {
+    const session = await this.requireSession(options.session);
+    using lock = await this.lock();
+    void lock;
+    await this.recoverLocked(session);
+    const pending = this.journal.read();
+    if (pending?.pending) {
+      const dropped = await this.dropPending(pending);
+      const tip = await requireChainTip(this.repo, session.id);
+      const ev = writeEvent(this.repo, session.id, tip, {
+        type: 'undo',
+        undone: [],
+        from: tip.event.tip,
+        to: tip.event.tip,
+        before: { lastEdit: liveLastEdit(tip), redo: redoTop(tip) },
+        pendingDropped: dropped,
+      });
+      await this.repo.updateRefs([ev.update]);
+      return { undone: [], from: tip.event.tip, to: tip.event.tip, restored: [], pendingDropped: dropped };
+    }
+    const count = options.count ?? 1;
+    if (!Number.isInteger(count) || count < 1) throw new AssistError('git.bad-count', `undo needs a positive whole number, got ${count}`, { exitCode: 2 });
+    const { head, tip } = await this.guard(session);
+    const edits: { id: string; event: EditEvent }[] = [];
+    let next = liveLastEdit(tip);
+    while (edits.length < count && next) {
+      const event = await readEvent(this.repo, next);
+      if (event.type !== 'edit') throw new AssistError('git.chain-corrupt', `event ${next.slice(0, 12)} is not an edit`);
+      edits.push({ id: next, event });
+      next = event.prevEdit;
+    }
+    if (edits.length < count) {
+      throw refusal('git.nothing-to-undo', edits.length === 0 ? 'nothing to undo in this session' : `only ${edits.length} edit(s) of this session can be undone`, undefined, { available: edits.length });
+    }
+    const newest = edits[0]?.event;
+    const oldest = edits[edits.length - 1]?.event;
+    if (!newest || !oldest) throw new AssistError('git.nothing-to-undo', 'nothing to undo');
+    if (newest.commit !== head.oid) {
+      throw refusal('git.undo-not-at-tip', `the session's last edit ${newest.commit.slice(0, 12)} is not at the tip of ${session.branch ?? 'HEAD'}: someone committed on top of it`, 'undo only takes back assist\'s own newest commits; use git to undo the commit on top first');
+    }
+    if (!options.force) await this.refuseIfPushed(edits.map((e) => e.event.snapshot?.commit ?? e.event.commit));
+    const target = oldest.parent;
+    const restored = await this.moveTo(head.oid, target, edits.map((e) => e.event));
+    const ev = writeEvent(
+      this.repo,
+      session.id,
+      tip,
+      { type: 'undo', undone: edits.map((e) => e.id), from: head.oid, to: target, before: { lastEdit: liveLastEdit(tip), redo: redoTop(tip) } },
+      { tip: target, lastEdit: oldest.prevEdit, redo: redoTop(tip) },
+    );
+    await this.repo.updateRefs([this.branchUpdate(session, target, head.oid), ev.update], `assist: undo ${count}`);
+    return { undone: edits.map((e) => ({ commit: e.event.commit, summary: e.event.summary, files: e.event.files.map((f) => f.path) })), from: head.oid, to: target, restored };
+  }
+
+  private branchUpdate(session: SessionInfo, value: string | null, old: string | null): RefUpdate {
+    return { ref: session.ref, value, old, ...(session.ref === 'HEAD' ? { noDeref: true } : {}) };
+  }
+
+  private async refuseIfPushed(commits: readonly string[]): Promise<void> {
+    if (!this.repo.hasRefsUnder('refs/remotes/')) return;
+    const oldest = commits[commits.length - 1];
+    if (!oldest) return;
+    const out = await this.repo.gitText(['for-each-ref', '--contains', oldest, '--format=%(refname:short)', 'refs/remotes/']);
+    const on = out.split('\n').filter(Boolean);
+    if (on.length > 0) {
+      throw refusal('git.undo-pushed', `the commits to undo are already on ${on.join(', ')}`, 'undoing them rewrites published history; use `assist undo --force` if you mean it', { remotes: on });
+    }
+  }
+
+  /**
+   * Moves index and work tree from `from` to `to` with `read-tree -m -u` (local changes to other
+   * files stay exactly as they are, staged or not), then gives back the snapshots of `undone`
+   * edits as uncommitted changes. The caller moves the ref.
+   */
+  private async moveTo(from: string | null, to: string | null, undone: readonly EditEvent[]): Promise<string[]> {
+    await this.repo.git(['update-index', '-q', '--refresh'], { okCodes: [0, 1] });
+    const fromTree = from ? from : this.repo.objects.emptyTree;
+    const toTree = to ? to : this.repo.objects.write('tree', Buffer.alloc(0));
+    if (!from) this.repo.objects.write('tree', Buffer.alloc(0));
+    const result = await this.repo.git(['read-tree', '-m', '-u', fromTree, toTree], { okCodes: [0, 128] });
+    if (result.code !== 0) {
+      const changed = await this.repo.gitText(['diff', '--name-only', '-z', fromTree, toTree]);
+      const touched = changed.split('\0').filter(Boolean);
+      const dirty = touched.length
+        ? (await this.repo.gitText(['diff-index', '--name-only', '-z', 'HEAD', '--', ...touched.map(literal)], { okCodes: [0, 128] })).split('\0').filter(Boolean)
+        : [];
+      const untracked = result.stderr.match(/^\t(.+)$/gm)?.map((l) => l.trim()) ?? [];
+      const files = [...new Set([...dirty, ...untracked])];
+      throw refusal('git.dirty-files', `refusing: ${files.length ? files.join(', ') : 'files it would change'} ${files.length === 1 ? 'has' : 'have'} uncommitted changes that would be overwritten`, 'commit, stash or revert those changes first; nothing was changed', {
+        files,
+        stderr: result.stderr,
+      });
+    }
+    pauseAt('undo-after-read-tree', this.repo.env);
+    const restored: string[] = [];
+    const indexInfo: string[] = [];
+    const tmpDir = join(this.repo.paths.worktreeAssistDir, 'tmp');
+    // Newest first, so the oldest snapshot of a file wins: that is what the user had before any of them.
+    for (const edit of undone) {
+      if (!edit.snapshot) continue;
+      const snapTree = (await this.repo.objects.readCommit(edit.snapshot.commit)).tree;
+      for (const { path, entry } of edit.snapshot.index) {
+        const snap = await this.repo.objects.entryAt(snapTree, path);
+        const content = snap ? ((await this.repo.objects.read(snap.oid))?.body ?? null) : null;
+        writeWorktreeAtomic(this.root, path, content, tmpDir, snap?.mode);
+        indexInfo.push(entry ? `${entry.mode} ${entry.oid}\t${path}` : `0 ${this.repo.zeroOid}\t${path}`);
+        restored.push(path);
+      }
+    }
+    if (indexInfo.length) await this.repo.git(['update-index', '--index-info'], { input: `${indexInfo.join('\n')}\n` });
+    return [...new Set(restored)];
+  }
+
+  /** Redoes the newest undo (or checkpoint restore) that nothing has been committed after. */
+  async redo(options: { session?: string } = {}): Promise<RedoResult> {
+    const session = await this.requireSession(options.session);
+    using lock = await this.lock();
+    void lock;
+    await this.recoverLocked(session);
+    const { head, tip } = await this.guard(session);
+    const top = redoTop(tip);
+    if (!top) throw refusal('git.nothing-to-redo', 'nothing to redo', 'redo only follows an undo or a checkpoint restore with no edit since');
+    const u = await readEvent(this.repo, top);
+    if (u.type !== 'undo' && u.type !== 'restore') throw new AssistError('git.chain-corrupt', 'redo points at an event that is not an undo');
+    if (u.to !== head.oid) throw refusal('git.branch-moved', 'the branch is not where the undo left it', undefined);
+    // Files the undo handed back as uncommitted changes go back into their snapshot commits.
+    const edits = await Promise.all(u.undone.map(async (id) => readEvent(this.repo, id)));
+    const snapPaths: string[] = [];
+    for (const e of edits) if (e.type === 'edit' && e.snapshot) snapPaths.push(...e.snapshot.index.map((i) => i.path));
+    if (snapPaths.length) await this.resetToHeadIfSnapshot(head.oid, edits.filter((e): e is EditEvent => e.type === 'edit'));
+    await this.moveTo(head.oid, u.from, []);
+    const ev = writeEvent(
+      this.repo,
+      session.id,
+      tip,
+      { type: 'redo', of: top, redone: u.undone, from: head.oid, to: u.from },
+      { tip: u.from, lastEdit: u.before.lastEdit, redo: u.before.redo },
+    );
+    await this.repo.updateRefs([this.branchUpdate(session, u.from, head.oid), ev.update], 'assist: redo');
+    return { redone: u.undone.length, from: head.oid, to: u.from };
+  }
+
+  /** Files that still hold exactly what an undo restored from their snapshot go back to HEAD, so redo can move them. */
+  private async resetToHeadIfSnapshot(headOid: string | null, edits: readonly EditEvent[]): Promise<void> {
+    const headTree = headOid ? (await this.repo.objects.readCommit(headOid)).tree : null;
+    const tmpDir = join(this.repo.paths.worktreeAssistDir, 'tmp');
+    const info: string[] = [];
+    for (const edit of [...edits].reverse()) {
+      if (!edit.snapshot) continue;
+      const snapTree = (await this.repo.objects.readCommit(edit.snapshot.commit)).tree;
+      for (const { path } of edit.snapshot.index) {
+        const snap = await this.repo.objects.entryAt(snapTree, path);
+        const cur = readWorktree(this.root, path);
+        const same = snap === null ? cur === null : cur !== null && hashObject(this.repo.objects.format, 'blob', cur) === snap.oid;
+        if (!same) continue;
+        const h = await this.repo.objects.entryAt(headTree, path);
+        writeWorktreeAtomic(this.root, path, h ? ((await this.repo.objects.read(h.oid))?.body ?? null) : null, tmpDir, h?.mode);
+        info.push(h ? `${h.mode} ${h.oid}\t${path}` : `0 ${this.repo.zeroOid}\t${path}`);
+      }
+    }
+    if (info.length) {
+      await this.repo.git(['update-index', '--index-info'], { input: `${info.join('\n')}\n` });
+      await this.repo.git(['update-index', '-q', '--refresh'], { okCodes: [0, 1] });
+    }
+  }
+
+  // ---------------------------------------------------------------- checkpoints
+
+  async createCheckpoint(name: string, options: { auto?: boolean; session?: string } = {}): Promise<Checkpoint> {
+    const session = await this.requireSession(options.session);
+    checkName(name);
+    using lock = await this.lock();
+    void lock;
+    const { head, tip } = await this.guard(session);
+    return this.checkpointLocked(session, tip, head, name, options.auto ?? false);
+  }
+
+  private async checkpointLocked(session: SessionInfo, tip: ChainTip, head: HeadState, name: string, auto: boolean): Promise<Checkpoint> {
+    if (!head.oid) throw refusal('git.nothing-to-checkpoint', 'the session has no commit yet to checkpoint');
+    const ref = checkpointRef(session.id, name);
+    const existing = this.repo.readRef(ref);
+    if (existing && !auto) throw refusal('git.checkpoint-exists', `checkpoint ${name} already exists`, 'choose another name');
+    const ev = writeEvent(this.repo, session.id, tip, { type: 'checkpoint', name, commit: head.oid, auto });
+    const updates: RefUpdate[] = [{ ref, value: head.oid, old: existing }, ev.update];
+    if (auto) {
+      const kept = this.options.checkpointsKept ?? 10;
+      const autos = [...(await this.repo.listRefs(`refs/assist/checkpoints/${session.id}/`)).keys()].filter((r) => /\/auto-\d/.test(r) && r !== ref).sort();
+      for (const old of autos.slice(0, Math.max(0, autos.length - (kept - 1)))) updates.push({ ref: old, value: null });
+    }
+    await this.repo.updateRefs(updates, `assist: checkpoint ${name}`);
+    return { name, commit: head.oid, auto, ref };
+  }
+
+  async listCheckpoints(sessionId?: string): Promise<Checkpoint[]> {
+    const session = await this.requireSession(sessionId);
+    const prefix = `refs/assist/checkpoints/${session.id}/`;
+    const refs = await this.repo.listRefs(prefix);
+    return [...refs].map(([ref, commit]) => {
+      const name = ref.slice(prefix.length);
+      return { name, commit, auto: name.startsWith('auto-'), ref };
+    });
+  }
+
+  /** Moves the session back (or forward) to a checkpoint with the safety rules of undo; an automatic checkpoint keeps where it was. */
+  async restoreCheckpoint(name: string, options: { session?: string } = {}): Promise<RestoreResult> {
+    const session = await this.requireSession(options.session);
+    using lock = await this.lock();
+    void lock;
+    await this.recoverLocked(session);
+    const { head, tip: tip0 } = await this.guard(session);
+    const target = this.repo.readRef(checkpointRef(session.id, name));
+    if (!target) throw refusal('git.no-such-checkpoint', `no checkpoint ${name} in session ${session.id}`, 'see `assist checkpoint list`');
+    if (target === head.oid) return { name, from: head.oid, to: target, undone: 0 };
+    await this.checkpointLocked(session, tip0, head, autoName('restore'), true);
+    const tip = await requireChainTip(this.repo, session.id);
+    const reachable = new Set((await this.repo.gitText(['rev-list', target, ...(session.base.commit ? [`^${session.base.commit}`] : [])])).split('\n').filter(Boolean));
+    const undone: { id: string; event: EditEvent }[] = [];
+    let next = liveLastEdit(tip);
+    let lastEdit: string | null = null;
+    while (next) {
+      const event = await readEvent(this.repo, next);
+      if (event.type !== 'edit') break;
+      if (reachable.has(event.commit)) {
+        lastEdit = next;
+        break;
+      }
+      undone.push({ id: next, event });
+      next = event.prevEdit;
+    }
+    await this.moveTo(head.oid, target, undone.map((u) => u.event));
+    const ev = writeEvent(
+      this.repo,
+      session.id,
+      tip,
+      { type: 'restore', name, undone: undone.map((u) => u.id), from: head.oid, to: target, before: { lastEdit: liveLastEdit(tip), redo: redoTop(tip) } },
+      { tip: target, lastEdit, redo: redoTop(tip) },
+    );
+    await this.repo.updateRefs([this.branchUpdate(session, target, head.oid), ev.update], `assist: restore ${name}`);
+    return { name, from: head.oid, to: target, undone: undone.length };
+  }
+
+  // ---------------------------------------------------------------- listing and finish
+
+  /** Every session of the repository, newest first. */
+  async listSessions(): Promise<SessionSummary[]> {
+    const refs = await this.repo.listRefs('refs/assist/log/');
+    const current = this.currentSession();
+    const out: SessionSummary[] = [];
+    for (const [ref, id] of refs) {
+      const sid = ref.slice('refs/assist/log/'.length);
+      const tip = await readEvent(this.repo, id);
+      let info: SessionInfo | null = null;
+      try {
+        info = await this.session(sid);
+      } catch {
+        info = null;
+      }
+      const branchOid = info?.branch && !info.noBranch ? this.repo.readRef(`refs/heads/${info.branch}`) : null;
+      let commits = 0;
+      if (branchOid) {
+        const range = info?.base.commit ? [`${info.base.commit}..${branchOid}`] : [branchOid];
+        commits = Number((await this.repo.gitText(['rev-list', '--count', ...range])).trim());
+      }
+      out.push({
+        id: sid,
+        branch: branchOid ? (info?.branch ?? null) : null,
+        base: info?.base.ref ?? info?.base.commit?.slice(0, 12) ?? null,
+        commits,
+        lastActivity: tip.at,
+        finished: tip.type === 'finish' ? tip.mode : null,
+        current: current?.id === sid,
+        noBranch: info?.noBranch ?? false,
+      });
+    }
+    return out.sort((a, b) => (a.id < b.id ? 1 : -1));
+  }
+
+  /**
+   * Lands the session on its base: squash (one commit, default), merge (every commit), keep
+   * (switch back, keep the branch) or discard (switch back, delete the branch). Commits on the
+   * base run the user's hooks and signing. Everything is checked before anything moves.
+   */
+  async finishSession(options: { mode?: FinishMode; message?: string; session?: string } = {}): Promise<FinishResult> {
+    const mode = options.mode ?? 'squash';
+    const session = await this.requireSession(options.session);
+    using lock = await this.lock();
+    void lock;
+    await this.recoverLocked(session);
+    if (this.journal.read()?.pending) throw refusal('git.batch-pending', 'a batch is pending: commit or drop it first', 'drop it with `assist undo`');
+    const { head, tip: tip0 } = await this.guard(session);
+    if (session.noBranch) {
+      const ev = writeEvent(this.repo, session.id, tip0, { type: 'finish', mode, onto: session.branch, commit: null });
+      await this.repo.updateRefs([ev.update]);
+      await this.repo.git(['config', '--unset', session.branch ? `branch.${session.branch}.assistNoBranchSession` : 'assist.detachedSession'], { okCodes: [0, 5] });
+      return { mode, onto: session.branch, commit: null, branchDeleted: false, branch: session.branch };
+    }
+    const sessionTip = head.oid;
+    const baseRef = session.base.ref ? `refs/heads/${session.base.ref}` : null;
+    const baseOid = baseRef ? this.repo.readRef(baseRef) : session.base.commit;
+    if (sessionTip) await this.checkpointLocked(session, tip0, head, autoName('finish'), true);
+    const tip = await requireChainTip(this.repo, session.id);
+    const hasWork = sessionTip !== null && sessionTip !== session.base.commit;
+
+    let newBase: string | null = baseOid;
+    let landed: string | null = null;
+    if ((mode === 'squash' || mode === 'merge') && hasWork && sessionTip) {
+      const baseMoved = baseOid !== session.base.commit;
+      let tree: string;
+      if (!baseMoved) tree = (await this.repo.objects.readCommit(sessionTip)).tree;
+      else {
+        if (!baseOid) throw refusal('git.base-gone', `the base branch ${session.base.ref ?? ''} no longer exists`, 'recreate it, or use --keep');
+        tree = await this.mergeTrees(baseOid, sessionTip);
+      }
+      if (mode === 'merge' && !baseMoved) landed = sessionTip;
+      else {
+        const message = options.message ?? (await this.sessionSummaryMessage(session, mode));
+        const parents = mode === 'merge' ? [baseOid, sessionTip] : [baseOid];
+        landed = await this.commitOnUserBranch(session, null, tree, parents, message, mode === 'merge' ? ['pre-merge-commit'] : ['pre-commit']);
+      }
+      newBase = landed;
+    }
+    // Work tree and index first (nothing moves if a local change is in the way), then HEAD, then refs.
+    const targetTree = newBase ?? null;
+    if (sessionTip !== targetTree) await this.moveTo(sessionTip, targetTree, []);
+    const deleteBranch = mode === 'discard' || (mode !== 'keep' && (hasWork ? landed !== null : true));
+    if (baseRef) await this.repo.git(['symbolic-ref', '-m', `assist: finish ${session.id}`, 'HEAD', baseRef]);
+    else if (newBase) await this.repo.git(['update-ref', '--no-deref', '-m', `assist: finish ${session.id}`, 'HEAD', newBase]);
+    const updates: RefUpdate[] = [];
+    if (baseRef && landed && landed !== baseOid) updates.push({ ref: baseRef, value: landed, old: baseOid });
+    if (deleteBranch && sessionTip) updates.push({ ref: session.ref, value: null, old: sessionTip });
+    const ev = writeEvent(this.repo, session.id, tip, { type: 'finish', mode, onto: session.base.ref ?? session.base.commit, commit: landed }, { tip: sessionTip });
+    updates.push(ev.update);
+    await this.repo.updateRefs(updates, `assist: finish ${session.id} (${mode})`);
+    if (deleteBranch && session.branch) await this.repo.unsetConfigSection(`branch.${session.branch}`);
+    return { mode, onto: session.base.ref ?? session.base.commit, commit: landed, branchDeleted: deleteBranch, branch: session.branch };
+  }
+
+  private async mergeTrees(base: string, session: string): Promise<string> {
+    const result = await this.repo.git(['merge-tree', '--write-tree', '--name-only', '-z', '--no-messages', base, session], { okCodes: [0, 1] });
+    const parts = result.stdout.toString('utf8').split('\0').filter(Boolean);
+    const tree = parts[0] ?? '';
+    if (result.code === 1) {
+      const files = [...new Set(parts.slice(1))];
+      throw refusal('git.finish-conflict', `the base moved and the session's changes conflict with it in: ${files.join(', ')}`, 'rebase the session branch onto the base yourself, or finish with --keep; nothing was changed', { files });
+    }
+    return tree;
+  }
+
+  private async sessionSummaryMessage(session: SessionInfo, mode: FinishMode): Promise<string> {
+    const events = await replayChain(this.repo, session.id);
+    const edits = events.filter((e): e is ReplayedEvent & EditEvent => e.type === 'edit' && !e.reverted);
+    const first = edits[0]?.summary ?? `assist session ${session.id}`;
+    const title = edits.length > 1 ? `${first} (and ${edits.length - 1} more)` : first;
+    const body = edits.map((e) => `- ${e.summary}`).join('\n');
+    return commitMessage(title, body, { session: session.id, event: mode === 'merge' ? 'merge' : 'squash' });
+  }
+
+  /** Events, edits and state of one session for `session show`. */
+  async showSession(sessionId?: string): Promise<SessionDetails> {
+    const session = await this.requireSession(sessionId);
+    const events = await replayChain(this.repo, session.id);
+    const edits = events.filter((e): e is ReplayedEvent & EditEvent => e.type === 'edit');
+    return {
+      session,
+      events: events.length,
+      edits: edits.map((e) => ({ commit: e.commit, summary: e.summary, files: e.files, undone: e.reverted, at: e.at })),
+      checkpoints: await this.listCheckpoints(session.id),
+      usage: sumUsage(events),
+      lastActivity: events[events.length - 1]?.at ?? null,
+      finished: events.find((e) => e.type === 'finish')?.at ?? null,
+    };
+  }
+}
+
+export type FinishMode = 'squash' | 'merge' | 'keep' | 'discard';
+
+export interface UndoResult {
+  undone: { commit: string; summary: string; files: string[] }[];
+  from: string | null;
+  to: string | null;
+  /** Files whose own uncommitted content (from a snapshot) came back. */
+  restored: string[];
+  /** Files of a hook-rejected pending batch that were rolled back instead. */
+  pendingDropped?: string[];
+}
+
+export interface RedoResult {
+  redone: number;
+  from: string | null;
+  to: string | null;
+}
+
+export interface Checkpoint {
+  name: string;
+  commit: string;
+  auto: boolean;
+  ref: string;
+}
+
+export interface RestoreResult {
+  name: string;
+  from: string | null;
+  to: string;
+  undone: number;
+}
+
+export interface SessionSummary {
+  id: string;
+  /** The session branch while it exists. */
+  branch: string | null;
+  base: string | null;
+  commits: number;
+  lastActivity: string;
+  finished: FinishMode | null;
+  current: boolean;
+  noBranch: boolean;
+}
+
+export interface SessionDetails {
+  session: SessionInfo;
+  events: number;
+  edits: { commit: string; summary: string; files: FileChange[]; undone: boolean; at: string }[];
+  checkpoints: Checkpoint[];
+  /** Tokens of every reply in the session, or null when none reported usage. */
+  usage: { input_tokens: number; output_tokens: number } | null;
+  lastActivity: string | null;
+  finished: string | null;
+}
+
+export interface FinishResult {
+  mode: FinishMode;
+  onto: string | null;
+  commit: string | null;
+  branchDeleted: boolean;
+  branch: string | null;
+}
+
+function sumUsage(events: readonly ReplayedEvent[]): { input_tokens: number; output_tokens: number } | null {
+  let total: { input_tokens: number; output_tokens: number } | null = null;
+  for (const e of events) {
+    if (e.type !== 'reply' || !e.usage) continue;
+    total ??= { input_tokens: 0, output_tokens: 0 };
+    total.input_tokens += e.usage.input_tokens;
+    total.output_tokens += e.usage.output_tokens;
+  }
+  return total;
+}
+
+function autoName(reason: string): string {
+  return `auto-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(2).toString('hex')}-${reason}`;
+}
+
+function checkName(name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name) || name.endsWith('.lock') || name.includes('..') || name.startsWith('auto-')) {
+    throw new AssistError('git.bad-checkpoint-name', `not a usable checkpoint name: ${JSON.stringify(name)}`, {
+      exitCode: 2,
+      hint: 'letters, digits, ".", "_" and "-"; names starting with auto- are assist\'s own',
+    });
+  }
+}
+
+/** `:(literal)` pathspec, so a file named `*.ts` or `:x` means itself. */
+function literal(path: string): string {
+  return `:(literal)${path}`;
+}
+
+/** Summary line, body, then the trailers of DESIGN.md §2. */
+export function commitMessage(summary: string, body: string, t: { session: string; event: string; model?: string; request?: string }): string {
+  const title = summary.split('\n')[0]?.trim() || 'assist edit';
+  const trailers = [`Assist-Session: ${t.session}`, `Assist-Event: ${t.event}`];
+  if (t.model) trailers.push(`Assist-Model: ${t.model}`);
+  if (t.request) trailers.push(`Assist-Request: ${t.request}`);
+  return `${title}\n\n${body.trim() ? `${body.trim()}\n\n` : ''}${trailers.join('\n')}\n`;
+}
+
+function noteText(meta: BatchMeta): string {
+  const ex = meta.exchange;
+  const lines = [`Model: ${meta.model}`, `Request: ${meta.request}`];
+  if (ex?.usage) lines.push(`Usage: ${ex.usage.input_tokens} input, ${ex.usage.output_tokens} output tokens${ex.usage.estimated ? ' (estimated)' : ''}`);
+  if (ex) lines.push('', 'User:', ex.message, '', 'Assistant:', ex.reply);
+  return `${lines.join('\n')}\n`;
+}
+
+export type { SessionEvent };
