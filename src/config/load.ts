@@ -25,6 +25,11 @@ export interface LoadConfigOptions {
   repoRoot: string | null;
   /** Values given by command-line flags, by config key, with the flag's name. */
   flags?: Record<string, { value: ConfigValue; flag: string }>;
+  /**
+   * The project file's text from somewhere other than the work tree (`pr` reads it from the base
+   * ref, so a task cannot change its own rules); null: no project file. Its origin names `label`.
+   */
+  projectSource?: { text: string | null; label: string };
 }
 
 export interface LoadedConfig {
@@ -100,8 +105,8 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
   let projectTrusted = false;
   const ignored: string[] = [];
   if (options.repoRoot) {
-    const file = join(options.repoRoot, PROJECT_FILE_NAME);
-    const text = await readIfExists(file);
+    const file = options.projectSource ? options.projectSource.label : join(options.repoRoot, PROJECT_FILE_NAME);
+    const text = options.projectSource ? options.projectSource.text : await readIfExists(file);
     if (text !== null) {
       projectFile = file;
       const parsed = await parseConfigText(text, file);
