@@ -9,3 +9,5 @@ export { createAuditLog, secretsFromEnv } from './audit-log.js';
 export type { AuditEvent, AuditLog, AuditLogOptions, AuditOp, AuditRecord } from './audit-log.js';
 export { applyAnswer, decideApproval, initialApprovalState, isAutoApproved, planApprovals } from './approval.js';
 export type { AnswerOutcome, ApprovalAnswer, ApprovalConfig, ApprovalDecision, ApprovalFlags, ApprovalState } from './approval.js';
+export { runCommand, needsApproval, commandEnv, secretEnvReason, probeBwrap } from './commands/index.js';
+export type { ApprovalRequired, BwrapProbe, CommandEnv, CommandMode, CommandResult, RunCommandOptions } from './commands/index.js';

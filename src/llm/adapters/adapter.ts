@@ -1,0 +1,40 @@
+import type { LlmFailure } from '../failure.js';
+import type { ChatMessage, ModelInfo, ProviderName, StopReason } from '../types.js';
+
+/** Everything one attempt needs. `model` is the provider's own name (no `provider/` prefix). */
+export interface AttemptInput {
+  model: string;
+  info: ModelInfo;
+  system: string;
+  messages: readonly ChatMessage[];
+  maxOutputTokens: number;
+  temperature: number | undefined;
+  apiKey: string | undefined;
+  baseUrl: string;
+  /** Aborts the attempt: the person, an idle timer or the deadline. */
+  signal: AbortSignal;
+  /** Backstop for the SDK's own timer; assist's timers normally fire first. */
+  timeoutMs: number;
+}
+
+/** What an adapter yields; a stream that ends without `stop` was cut. */
+export type AdapterEvent =
+  | { type: 'text'; text: string }
+  | { type: 'usage'; inputTokens?: number | undefined; outputTokens?: number | undefined }
+  | { type: 'stop'; reason: StopReason };
+
+/** One provider's wire, through its SDK. SDKs load on the first `stream` call. */
+export interface Adapter {
+  readonly provider: ProviderName;
+  /** Where requests go when nothing is configured. */
+  readonly defaultBaseUrl: string;
+  stream(input: AttemptInput): AsyncIterable<AdapterEvent>;
+  /** Turns whatever the SDK threw into a failure; `secrets` are scrubbed from its text. */
+  classify(error: unknown, secrets: Iterable<string>): LlmFailure;
+}
+
+export function stopReasonOf(raw: string | null | undefined): StopReason {
+  if (raw === 'end_turn' || raw === 'stop' || raw === 'stop_sequence') return 'end';
+  if (raw === 'max_tokens' || raw === 'length') return 'max_tokens';
+  return 'other';
+}
