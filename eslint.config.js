@@ -19,6 +19,6 @@ export default tseslint.config(
   },
   {
     files: ['bench/**', 'test/**', 'bin/**', 'hooks/**'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly' } },
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly' } },
   },
 );

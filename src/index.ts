@@ -1,7 +1,5 @@
-/**
- * The programmatic API of assist. The session engine (`createSession`) lands with the
- * models-and-chat work; what is exported here is stable.
- */
+/** The programmatic API of assist (docs/api.md). */
 export { AssistError, ExitCode, isAssistError } from './errors.js';
 export { loadConfig, type Config, type LoadedConfig } from './config/index.js';
 export { resolveRepoPaths, type RepoPaths } from './git/repo-paths.js';
+export { createSession, Session, type SessionOptions, type SessionUI, type TurnResult, type TokenReport } from './session/index.js';

@@ -4,6 +4,7 @@ import type { GlobalFlags } from './globals.js';
 import { Reporter } from '../ui/reporter.js';
 import type { LoadedConfig, ConfigValue } from '../config/index.js';
 import type { RepoPaths } from '../git/repo-paths.js';
+import type { Observability } from '../obs/index.js';
 
 /** What every command gets: the streams and env of clipanion, plus cwd and the global flags. */
 export interface AssistContext extends BaseContext {
@@ -29,14 +30,30 @@ export abstract class AssistCommand extends Command<AssistContext> {
     return this.reporterInstance;
   }
 
+  /** Structured log and metrics, opened by `config()` when `log.file` or `metrics.file` is set. */
+  obs: Observability | undefined;
+
   abstract run(): Promise<number | void>;
 
   async execute(): Promise<number> {
+    let code: number = ExitCode.ok;
+    let failure: unknown;
     try {
-      return (await this.run()) ?? ExitCode.ok;
+      code = (await this.run()) ?? ExitCode.ok;
     } catch (error) {
-      return reportError(error, this.reporter);
+      failure = error;
+      code = reportError(error, this.reporter);
     }
+    if (this.obs) {
+      for (const warning of await this.obs.close(code, failure)) this.reporter.warn(warning);
+    }
+    return code;
+  }
+
+  /** The command's path as typed: `session finish`. */
+  get commandName(): string {
+    const paths = (this.constructor as { paths?: string[][] }).paths;
+    return paths?.[0]?.join(' ') || 'run';
   }
 
   /** Finds the repository around cwd; null when `optional` and cwd is not in one. */
@@ -61,6 +78,17 @@ export abstract class AssistCommand extends Command<AssistContext> {
     if (this.context.globals.metricsFile) allFlags['metrics.file'] = { value: this.context.globals.metricsFile, flag: '--metrics-file' };
     const loaded = await loadConfig({ env: this.context.env, repoRoot: paths?.root ?? null, flags: allFlags });
     for (const warning of loaded.warnings) this.reporter.warn(warning);
+    // The obs module is loaded only when someone asked for a log or metrics: most commands stay lean.
+    if (!this.obs && (loaded.config.log.file || loaded.config.metrics.file)) {
+      const { openObservability } = await import('../obs/index.js');
+      this.obs = openObservability({
+        config: loaded.config,
+        command: this.commandName,
+        cwd: this.context.cwd,
+        env: this.context.env,
+        sharedAssistDir: paths?.sharedAssistDir,
+      });
+    }
     return loaded;
   }
 }

@@ -29,7 +29,7 @@ export interface LoadConfigOptions {
    * The project file's text from somewhere other than the work tree (`pr` reads it from the base
    * ref, so a task cannot change its own rules); null: no project file. Its origin names `label`.
    */
-  projectSource?: { text: string | null; label: string };
+  projectSource?: { text: string | null; label: string; trusted?: boolean };
 }
 
 export interface LoadedConfig {
@@ -86,7 +86,7 @@ export function keyToEnvName(key: string): string {
 }
 
 // Variables assist reads for other purposes than config; never warned about.
-const NON_CONFIG_ENV = new Set(['ASSIST_PAUSE_AT', 'ASSIST_PAUSE_FILE', 'ASSIST_NO_UPDATE', 'ASSIST_BIN']);
+const NON_CONFIG_ENV = new Set(['ASSIST_PAUSE_AT', 'ASSIST_PAUSE_FILE', 'ASSIST_BIN', 'ASSIST_PUSH_TOKEN', 'ASSIST_PUSH_USER', 'ASSIST_TEST_REQUIRE_BWRAP']);
 
 /** Loads defaults < user file < project file < env < flags into one validated Config. */
 export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConfig> {
@@ -110,7 +110,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
     if (text !== null) {
       projectFile = file;
       const parsed = await parseConfigText(text, file);
-      projectTrusted = await isProjectFileTrusted(options.env, options.repoRoot, text);
+      projectTrusted = options.projectSource?.trusted ?? (await isProjectFileTrusted(options.env, options.repoRoot, text));
       for (const entry of parsed.entries) {
         if (entry.def.needsTrust && !projectTrusted) ignored.push(entry.key);
         else values.set(entry.key, fromFile(entry, 'project', file));

@@ -70,7 +70,7 @@ export const KEYS: readonly KeyDef[] = [
   { key: 'test.auto', type: bool, default: false, description: 'run tests after each edit' },
   { key: 'summaries.use_model', type: bool, default: false, description: 'write summaries with weak_model (else structural outlines)' },
   { key: 'summaries.max_tokens_per_run', type: { kind: 'int', min: 0 }, default: 50000, description: 'token budget of one background refresh' },
-  { key: 'log.level', type: { kind: 'enum', values: ['error', 'warn', 'info', 'debug'] }, default: 'warn', description: 'structured log level' },
+  { key: 'log.level', type: { kind: 'enum', values: ['error', 'warn', 'info', 'debug'] }, default: 'info', description: 'level of the structured log (written only when log.file is set)' },
   { key: 'log.file', type: str, description: 'where structured logs go (JSON lines)' },
   { key: 'metrics.file', type: str, description: 'Prometheus text file written after each command' },
 ];

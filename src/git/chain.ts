@@ -1,5 +1,6 @@
 import { AssistError } from '../errors.js';
 import type { Repo, RefUpdate } from './repo.js';
+import { pauseAt } from './pause.js';
 import { chainRef } from './session-id.js';
 import { parseEvent, serializeEvent, type EventBase, type NewEvent, type ReplayedEvent, type SessionEvent } from './events.js';
 
@@ -55,10 +56,19 @@ export function writeEvent(
 
 /** Appends one event on its own (message, reply, refusal): compare-and-swap on the chain ref. */
 export async function appendEvent(repo: Repo, session: string, event: NewEvent, prev?: ChainTip | null): Promise<ChainTip> {
-  const before = prev === undefined ? await readChainTip(repo, session) : prev;
-  const written = writeEvent(repo, session, before, event);
-  await repo.updateRefs([written.update]);
-  return { id: written.id, event: written.event };
+  for (let attempt = 0; ; attempt++) {
+    const before = prev === undefined ? await readChainTip(repo, session) : prev;
+    const written = writeEvent(repo, session, before, event);
+    pauseAt('event-before-ref', repo.env);
+    try {
+      await repo.updateRefs([written.update]);
+      return { id: written.id, event: written.event };
+    } catch (error) {
+      // Another process appended first (two chats on one session): re-read the tip and append after it.
+      const moved = repo.readRef(chainRef(session)) !== (before?.id ?? null);
+      if (prev !== undefined || !moved || attempt >= 5) throw error;
+    }
+  }
 }
 
 /** Every event of a session, oldest first, with undone edits and their exchanges marked. One `git log`. */

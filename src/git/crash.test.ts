@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempRepo } from '../../test/helpers/git-repo.js';
-import { openStore, PAUSE_POINTS } from './index.js';
+import { openStore } from './index.js';
+import { BATCH_PAUSE_POINTS } from './pause.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 let outDir = '';
@@ -55,7 +56,7 @@ function crashAt(point: string, cwd: string, env: NodeJS.ProcessEnv, files: unkn
   });
 }
 
-const batchPoints = PAUSE_POINTS.filter((p) => p !== 'undo-after-read-tree');
+const batchPoints = BATCH_PAUSE_POINTS;
 
 describe('kill -9 at each named point of a batch, then recovery', () => {
   for (const point of batchPoints) {

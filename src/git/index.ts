@@ -30,5 +30,6 @@ export type {
 } from './events.js';
 export { newSessionId, isSessionId, sessionBranchName, chainRef, checkpointRef } from './session-id.js';
 export { acquireLock, type LockHolder, type WriteLock } from './lock.js';
-export { PAUSE_POINTS, type PausePoint } from './pause.js';
+export { PAUSE_POINTS, BATCH_PAUSE_POINTS, type PausePoint } from './pause.js';
 export { resolveRepoPaths, type RepoPaths } from './repo-paths.js';
+export { squashSessionBranch, dropEmptySession, type SquashOptions, type SquashResult } from './pr-branch.js';

@@ -1,4 +1,4 @@
-import { mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, closeSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, closeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -36,6 +36,16 @@ function alive(pid: number): boolean {
   }
 }
 
+const UNREADABLE_STALE_MS = 5_000;
+
+function olderThan(file: string, ms: number): boolean {
+  try {
+    return Date.now() - statSync(file).mtimeMs > ms;
+  } catch {
+    return false;
+  }
+}
+
 function readHolder(file: string): LockHolder | null {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as LockHolder;
@@ -58,7 +68,14 @@ export async function acquireLock(dir: string, options: LockOptions): Promise<Wr
   for (;;) {
     try {
       const fd = openSync(file, 'wx', 0o644);
-      writeSync(fd, JSON.stringify(holder));
+      try {
+        writeSync(fd, JSON.stringify(holder));
+      } catch (error) {
+        // A full disk fails the write after the create: an empty lock left here would block every later writer.
+        closeSync(fd);
+        unlinkSync(file);
+        throw error;
+      }
       closeSync(fd);
       let released = false;
       const release = (): void => {
@@ -72,13 +89,14 @@ export async function acquireLock(dir: string, options: LockOptions): Promise<Wr
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const current = readHolder(file);
-    if (current && current.host === holder.host && !alive(current.pid)) {
+    // An unreadable lock older than a few seconds was left by a writer killed between create and write.
+    if ((current && current.host === holder.host && !alive(current.pid)) || (!current && olderThan(file, UNREADABLE_STALE_MS))) {
       // Move the stale lock aside atomically so two takers cannot both remove a fresh one.
       const aside = `${file}.stale-${process.pid}`;
       try {
         renameSync(file, aside);
         const moved = readHolder(aside);
-        if (moved && moved.pid === current.pid && moved.start === current.start) {
+        if (current ? moved && moved.pid === current.pid && moved.start === current.start : !moved) {
           unlinkSync(aside);
           tookOver = current;
         } else renameSync(aside, file);

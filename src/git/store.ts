@@ -157,9 +157,10 @@ export class GitStore {
   /**
    * Starts a session, or continues the one HEAD is on. A new session gets its branch
    * `assist/<id>` at HEAD and HEAD switches to it (index and work tree untouched, so uncommitted
-   * work comes along); with `noBranch` it records on the current branch instead.
+   * work comes along); with `noBranch` it records on the current branch instead. `branchName`
+   * names the new branch from the session id (`pr` uses `assist/pr-<slug>-<id>`).
    */
-  async startSession(options: { noBranch?: boolean } = {}): Promise<{ session: SessionInfo; created: boolean }> {
+  async startSession(options: { noBranch?: boolean; branchName?: (id: string) => string } = {}): Promise<{ session: SessionInfo; created: boolean }> {
     const current = this.currentSession();
     if (current && (!current.noBranch || options.noBranch)) return { session: current, created: false };
     using lock = await this.lock();
@@ -175,7 +176,7 @@ export class GitStore {
       else await this.repo.setConfig('assist.detachedSession', id);
       info = { id, ref: head.ref ?? 'HEAD', branch, base: { ref: branch, commit: head.oid }, noBranch: true };
     } else {
-      const name = sessionBranchName(id);
+      const name = options.branchName ? options.branchName(id) : sessionBranchName(id);
       const baseName = head.ref?.replace(/^refs\/heads\//, '') ?? head.oid ?? '';
       await this.repo.setConfig(`branch.${name}.assistSession`, id);
       await this.repo.setConfig(`branch.${name}.assistBase`, baseName);
@@ -192,7 +193,9 @@ export class GitStore {
       { tip: head.oid, lastEdit: null, redo: null },
     );
     updates.push(started.update);
+    pauseAt('session-before-refs', this.repo.env);
     await this.repo.updateRefs(updates, `assist: start session ${id}`);
+    pauseAt('session-before-switch', this.repo.env);
     if (!options.noBranch) await this.repo.git(['symbolic-ref', '-m', `assist: session ${id}`, 'HEAD', info.ref]);
     return { session: info, created: true };
   }
@@ -215,6 +218,9 @@ export class GitStore {
 
   /** Appends a conversational event (message, reply, refused) to the session's chain. */
   async appendEvent(sessionId: string, event: NewEvent): Promise<string> {
+    // Under the write lock: an append racing a batch's ref transaction would make the batch fail its compare-and-swap.
+    using lock = await this.lock();
+    void lock;
     const tip = await appendEvent(this.repo, sessionId, event);
     return tip.id;
   }
@@ -325,6 +331,7 @@ export class GitStore {
         request: batch.request,
       });
       snapshot = { commit: this.repo.writeCommit(tree, [head.oid], message), index: snapIndex };
+      pauseAt('snapshot-written', this.repo.env);
     }
 
     const journal: Journal = {
@@ -352,7 +359,8 @@ export class GitStore {
       if (i === 0) pauseAt('between-writes', this.repo.env);
     });
     pauseAt('after-write', this.repo.env);
-    return this.commitJournal(session, journal, tip, head);
+    // `return await`: a bare `return` would dispose the lock as soon as commitJournal starts, not when it ends.
+    return await this.commitJournal(session, journal, tip, head);
   }
 
   /** `git ls-files --stage` for these paths: the user's index entries (stage 0). */
@@ -448,7 +456,9 @@ export class GitStore {
     for (const note of this.deferredNotes.splice(0)) {
       await this.repo.git(['notes', `--ref=${NOTES_REF}`, 'add', '-f', '-F', '-', note.commit], { input: note.text });
     }
+    pauseAt('before-index-sync', this.repo.env);
     await this.syncIndex(paths);
+    pauseAt('before-journal-remove', this.repo.env);
     this.journal.remove();
     return { commit, snapshot: journal.snapshot?.commit ?? null, files: fileChanges, event: event.id };
   }
@@ -528,7 +538,7 @@ export class GitStore {
     const { head, tip } = await this.guard(session);
     delete journal.pending;
     this.journal.save(journal);
-    return this.commitJournal(session, journal, tip, head);
+    return await this.commitJournal(session, journal, tip, head);
   }
 
   // ---------------------------------------------------------------- crash recovery
@@ -539,7 +549,7 @@ export class GitStore {
     void lock;
     const journal = this.journal.read();
     if (!journal) return null;
-    return this.recoverLocked(await this.session(journal.session));
+    return await this.recoverLocked(await this.session(journal.session));
   }
 
   private async recoverLocked(_current: SessionInfo): Promise<RecoveryReport | null> {
@@ -576,7 +586,9 @@ export class GitStore {
       }
       const content = s.f.old ? ((await this.repo.objects.read(s.f.old.oid))?.body ?? null) : null;
       writeWorktreeAtomic(this.root, s.f.path, content, tmpDir, s.f.old?.mode);
+      pauseAt('recover-mid-rollback', this.repo.env);
     }
+    pauseAt('recover-before-remove', this.repo.env);
     this.journal.remove();
     return { journal: journal.id, action: 'rolled-back', files: paths, leftAlone };
   }
@@ -594,6 +606,7 @@ export class GitStore {
       const content = f.old ? ((await this.repo.objects.read(f.old.oid))?.body ?? null) : null;
       writeWorktreeAtomic(this.root, f.path, content, tmpDir, f.old?.mode);
       dropped.push(f.path);
+      pauseAt('drop-pending-mid', this.repo.env);
     }
     await this.syncIndexToHead(dropped);
     this.journal.remove();
@@ -655,6 +668,7 @@ export class GitStore {
     }
     if (!options.force) await this.refuseIfPushed(edits.map((e) => e.event.snapshot?.commit ?? e.event.commit));
     const target = oldest.parent;
+    pauseAt('undo-before-read-tree', this.repo.env);
     const restored = await this.moveTo(head.oid, target, edits.map((e) => e.event));
     const ev = writeEvent(
       this.repo,
@@ -663,6 +677,7 @@ export class GitStore {
       { type: 'undo', undone: edits.map((e) => e.id), from: head.oid, to: target, before: { lastEdit: liveLastEdit(tip), redo: redoTop(tip) } },
       { tip: target, lastEdit: oldest.prevEdit, redo: redoTop(tip) },
     );
+    pauseAt('undo-before-ref', this.repo.env);
     await this.repo.updateRefs([this.branchUpdate(session, target, head.oid), ev.update], `assist: undo ${count}`);
     return { undone: edits.map((e) => ({ commit: e.event.commit, summary: e.event.summary, files: e.event.files.map((f) => f.path) })), from: head.oid, to: target, restored };
   }
@@ -722,6 +737,7 @@ export class GitStore {
         restored.push(path);
       }
     }
+    if (restored.length) pauseAt('undo-after-restore', this.repo.env);
     if (indexInfo.length) await this.repo.git(['update-index', '--index-info'], { input: `${indexInfo.join('\n')}\n` });
     return [...new Set(restored)];
   }
@@ -743,6 +759,7 @@ export class GitStore {
     const snapPaths: string[] = [];
     for (const e of edits) if (e.type === 'edit' && e.snapshot) snapPaths.push(...e.snapshot.index.map((i) => i.path));
     if (snapPaths.length) await this.resetToHeadIfSnapshot(head.oid, edits.filter((e): e is EditEvent => e.type === 'edit'));
+    pauseAt('redo-after-reset', this.repo.env);
     await this.moveTo(head.oid, u.from, []);
     const ev = writeEvent(
       this.repo,
@@ -751,6 +768,7 @@ export class GitStore {
       { type: 'redo', of: top, redone: u.undone, from: head.oid, to: u.from },
       { tip: u.from, lastEdit: u.before.lastEdit, redo: u.before.redo },
     );
+    pauseAt('redo-before-ref', this.repo.env);
     await this.repo.updateRefs([this.branchUpdate(session, u.from, head.oid), ev.update], 'assist: redo');
     return { redone: u.undone.length, from: head.oid, to: u.from };
   }
@@ -787,7 +805,7 @@ export class GitStore {
     using lock = await this.lock();
     void lock;
     const { head, tip } = await this.guard(session);
-    return this.checkpointLocked(session, tip, head, name, options.auto ?? false);
+    return await this.checkpointLocked(session, tip, head, name, options.auto ?? false);
   }
 
   private async checkpointLocked(session: SessionInfo, tip: ChainTip, head: HeadState, name: string, auto: boolean): Promise<Checkpoint> {
@@ -802,6 +820,7 @@ export class GitStore {
       const autos = [...(await this.repo.listRefs(`refs/assist/checkpoints/${session.id}/`)).keys()].filter((r) => /\/auto-\d/.test(r) && r !== ref).sort();
       for (const old of autos.slice(0, Math.max(0, autos.length - (kept - 1)))) updates.push({ ref: old, value: null });
     }
+    pauseAt('checkpoint-before-ref', this.repo.env);
     await this.repo.updateRefs(updates, `assist: checkpoint ${name}`);
     return { name, commit: head.oid, auto, ref };
   }
@@ -842,6 +861,7 @@ export class GitStore {
       undone.push({ id: next, event });
       next = event.prevEdit;
     }
+    pauseAt('restore-before-move', this.repo.env);
     await this.moveTo(head.oid, target, undone.map((u) => u.event));
     const ev = writeEvent(
       this.repo,
@@ -850,6 +870,7 @@ export class GitStore {
       { type: 'restore', name, undone: undone.map((u) => u.id), from: head.oid, to: target, before: { lastEdit: liveLastEdit(tip), redo: redoTop(tip) } },
       { tip: target, lastEdit, redo: redoTop(tip) },
     );
+    pauseAt('restore-before-ref', this.repo.env);
     await this.repo.updateRefs([this.branchUpdate(session, target, head.oid), ev.update], `assist: restore ${name}`);
     return { name, from: head.oid, to: target, undone: undone.length };
   }
@@ -936,7 +957,9 @@ export class GitStore {
     }
     // Work tree and index first (nothing moves if a local change is in the way), then HEAD, then refs.
     const targetTree = newBase ?? null;
+    pauseAt('finish-after-land', this.repo.env);
     if (sessionTip !== targetTree) await this.moveTo(sessionTip, targetTree, []);
+    pauseAt('finish-after-move', this.repo.env);
     const deleteBranch = mode === 'discard' || (mode !== 'keep' && (hasWork ? landed !== null : true));
     if (baseRef) await this.repo.git(['symbolic-ref', '-m', `assist: finish ${session.id}`, 'HEAD', baseRef]);
     else if (newBase) await this.repo.git(['update-ref', '--no-deref', '-m', `assist: finish ${session.id}`, 'HEAD', newBase]);
@@ -945,7 +968,9 @@ export class GitStore {
     if (deleteBranch && sessionTip) updates.push({ ref: session.ref, value: null, old: sessionTip });
     const ev = writeEvent(this.repo, session.id, tip, { type: 'finish', mode, onto: session.base.ref ?? session.base.commit, commit: landed }, { tip: sessionTip });
     updates.push(ev.update);
+    pauseAt('finish-after-head', this.repo.env);
     await this.repo.updateRefs(updates, `assist: finish ${session.id} (${mode})`);
+    pauseAt('finish-before-config', this.repo.env);
     if (deleteBranch && session.branch) await this.repo.unsetConfigSection(`branch.${session.branch}`);
     return { mode, onto: session.base.ref ?? session.base.commit, commit: landed, branchDeleted: deleteBranch, branch: session.branch };
   }

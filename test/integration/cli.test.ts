@@ -61,10 +61,10 @@ describe('the CLI surface', () => {
 
   it('an unfinished engine says so in one line and exits 1, no stack trace', async () => {
     using repo = disposable(tempRepo());
-    const r = await runCli(['pr', '-m', 'do it'], { cwd: repo.dir, env: repo.env });
+    const r = await runCli(['summaries', 'status'], { cwd: repo.dir, env: repo.env });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr.split('\n')[0]).toMatch(/^error: assist pr is not built yet: /);
+    expect(r.stderr.split('\n')[0]).toMatch(/^error: assist summaries status is not built yet: /);
     expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/);
   });
 

@@ -1,5 +1,6 @@
 import { Command, Option } from 'clipanion';
-import { AssistCommand, notBuilt } from '../base.js';
+import { AssistCommand, reportError } from '../base.js';
+import type { ConfigValue } from '../../config/index.js';
 
 export class ChatCommand extends AssistCommand {
   static override paths = [['chat']];
@@ -29,6 +30,86 @@ export class ChatCommand extends AssistCommand {
   autoTest = Option.Boolean('--auto-test', false, { description: 'run the test command after each edit' });
 
   async run(): Promise<number> {
-    throw notBuilt('chat', 'the chat loop lands with the models-and-chat work');
+    return startChat(this, {
+      files: this.files,
+      model: this.model,
+      yes: this.yes,
+      dryRun: this.dryRun,
+      noBranch: this.noBranch,
+      resume: this.resume === undefined || this.resume === false ? undefined : this.resume,
+      autoTest: this.autoTest,
+    });
+  }
+}
+
+export interface ChatOptions {
+  files: readonly string[];
+  model?: string | undefined;
+  yes: boolean;
+  dryRun: boolean;
+  noBranch: boolean;
+  resume?: string | true | undefined;
+  autoTest: boolean;
+}
+
+/** Starts the interactive chat (also what a bare `assist` does on a terminal). */
+export async function startChat(command: AssistCommand, options: ChatOptions): Promise<number> {
+  const { context } = command;
+  const reporter = command.reporter;
+  const flags: Record<string, { value: ConfigValue; flag: string }> = {};
+  if (options.model) flags.model = { value: options.model, flag: '--model' };
+  if (options.noBranch) flags['git.session_branch'] = { value: false, flag: '--no-branch' };
+  if (options.autoTest) flags['test.auto'] = { value: true, flag: '--auto-test' };
+  const repo = await command.repo();
+  const loaded = await command.config(flags, repo);
+  const stdin = context.stdin as NodeJS.ReadStream;
+  const interactive = stdin.isTTY === true;
+  const { createSession } = await import('../../session/index.js');
+  const { createTurnView } = await import('../../ui/turn-view.js');
+  const { chatLoop } = await import('../../ui/chat-loop.js');
+  const { watchConfig, loadConfig } = await import('../../config/index.js');
+  const session = await createSession({
+    cwd: context.cwd,
+    env: context.env,
+    config: loaded.config,
+    ...(command.obs ? { logger: command.obs.logger, metrics: command.obs.metrics } : {}),
+    ...(options.model ? { model: options.model } : {}),
+    files: options.files,
+    yes: options.yes,
+    dryRun: options.dryRun,
+    noBranch: options.noBranch,
+    autoTest: options.autoTest,
+    interactive,
+    mode: 'chat',
+    ui: createTurnView({ reporter, stdin, streamReply: true, replyTo: context.stdout, interactive }),
+    ...(options.resume !== undefined ? { resume: options.resume } : {}),
+    command: 'assist chat',
+  });
+  if (options.resume !== undefined) reporter.info(reporter.err.dim(`resumed session ${session.sessionId} with ${session.conversation.length} exchanges`));
+  // A running chat picks up edits to either config file (DESIGN.md §5).
+  const watcher = watchConfig([loaded.userFile, loaded.projectFile ?? `${repo.root}/.assist.toml`], () => {
+    loadConfig({ env: context.env, repoRoot: repo.root, flags })
+      .then((next) => {
+        session.setConfig(next.config);
+        reporter.info(reporter.err.dim('config reloaded'));
+      })
+      .catch((error: unknown) => reportError(error, reporter));
+  });
+  try {
+    return await chatLoop({
+      session,
+      reporter,
+      stdin,
+      stdout: context.stdout,
+      showMap: async () => {
+        const { buildRepoMap } = await import('../../context/index.js');
+        const map = await buildRepoMap({ cwd: repo.root, tokens: loaded.config.context.mapTokens, focusFiles: session.files, env: context.env });
+        return map.text || '(the map is empty: no source files the tagger knows)';
+      },
+      onError: (error) => reportError(error, reporter),
+    });
+  } finally {
+    watcher.close();
+    session.close();
   }
 }

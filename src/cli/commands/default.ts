@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { AssistCommand, notBuilt } from '../base.js';
+import { AssistCommand } from '../base.js';
 import { usageError } from '../../errors.js';
 import { closest } from '../../util/edit-distance.js';
 import { readAll } from '../stdin.js';
@@ -42,10 +42,14 @@ export class DefaultCommand extends AssistCommand {
     let message = words.join(' ');
     if (message === '') {
       const stdin = this.context.stdin as NodeJS.ReadStream;
-      if (stdin.isTTY) throw notBuilt('chat', 'the chat loop lands with the models-and-chat work');
+      if (stdin.isTTY) {
+        const { startChat } = await import('./chat.js');
+        return startChat(this, { files: [], yes: false, dryRun: false, noBranch: false, autoTest: false });
+      }
       message = (await readAll(stdin)).trim();
       if (message === '') throw usageError('cli.empty-message', 'no message: standard input was empty', 'pass a message: `assist "what to do"`, or run `assist chat`');
     }
-    throw notBuilt('run', 'model requests land with the models-and-chat work');
+    const { runOnce } = await import('../run-once.js');
+    return runOnce(this, { message, files: [], yes: false, dryRun: false, noBranch: false, autoTest: false, json: false });
   }
 }

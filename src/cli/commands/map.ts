@@ -1,5 +1,6 @@
 import { Command, Option } from 'clipanion';
-import { AssistCommand, notBuilt } from '../base.js';
+import { AssistCommand } from '../base.js';
+import { usageError } from '../../errors.js';
 
 export class MapCommand extends AssistCommand {
   static override paths = [['map']];
@@ -25,6 +26,54 @@ export class MapCommand extends AssistCommand {
   stats = Option.Boolean('--stats', false, { description: 'print files, parsed, cache hits and time per phase' });
 
   async run(): Promise<number> {
-    throw notBuilt('map', 'the repo map engine is being built');
+    let tokens: number | undefined;
+    if (this.tokens !== undefined) {
+      tokens = Number(this.tokens);
+      if (!/^\d+$/.test(this.tokens.trim()) || !Number.isSafeInteger(tokens)) {
+        throw usageError('map.bad-tokens', `--tokens must be a whole number, not '${this.tokens}'`, 'for example `assist map --tokens 1024`');
+      }
+    }
+    const repo = await this.repo();
+    const loaded = await this.config({}, repo);
+    const { buildRepoMap } = await import('../../context/index.js');
+
+    // A progress line on stderr, only on a terminal and only once a cold build has run for a second.
+    const started = Date.now();
+    let progressShown = false;
+    const stderr = this.reporter.stderr;
+    const onProgress = (done: number, total: number): void => {
+      if (!this.reporter.stderrIsTTY || Date.now() - started < 1000) return;
+      progressShown = true;
+      stderr.write(`\rtagging files ${done}/${total}`);
+    };
+
+    const map = await buildRepoMap({
+      cwd: this.context.cwd,
+      env: this.context.env,
+      tokens: tokens ?? loaded.config.context.mapTokens,
+      maxFileBytes: loaded.config.context.maxFileBytes,
+      focusFiles: this.focus ?? [],
+      ...(this.query === undefined ? {} : { query: this.query }),
+      onProgress,
+    });
+    if (progressShown) stderr.write('\r\x1b[K');
+
+    if (this.json) {
+      this.reporter.json({ tokens: map.tokens, files: map.files, definitions: map.definitions, ...(this.stats ? { stats: map.stats } : {}) });
+    } else if (map.text !== '') {
+      this.reporter.print(map.text);
+    }
+    if (this.stats && !this.json) {
+      const s = map.stats;
+      const ms = (n: number): string => `${Math.round(n)} ms`;
+      this.reporter.info(
+        [
+          `files ${s.files} (excluded ${s.excluded}, skipped ${s.skipped}), parsed ${s.parsed} with ${s.workers} workers, cache hits ${s.cacheHits}, hashed ${s.hashed}${s.reused ? ', map reused' : ''}`,
+          `tokens ${map.tokens}, files shown ${map.files.length}, definitions shown ${map.definitions.length}`,
+          `list ${ms(s.ms.list)}, cache ${ms(s.ms.cache)}, parse ${ms(s.ms.parse)}, rank ${ms(s.ms.rank)}, render ${ms(s.ms.render)}, total ${ms(s.ms.total)}`,
+        ].join('\n'),
+      );
+    }
+    return 0;
   }
 }

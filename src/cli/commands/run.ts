@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { AssistCommand, notBuilt } from '../base.js';
+import { AssistCommand } from '../base.js';
 
 export class RunCommand extends AssistCommand {
   static override paths = [['run']];
@@ -29,6 +29,16 @@ export class RunCommand extends AssistCommand {
   json = Option.Boolean('--json', false, { description: 'print one JSON object on stdout' });
 
   async run(): Promise<number> {
-    throw notBuilt('run', 'model requests land with the models-and-chat work');
+    const { runOnce } = await import('../run-once.js');
+    return runOnce(this, {
+      message: this.message,
+      files: this.files,
+      model: this.model,
+      yes: this.yes,
+      dryRun: this.dryRun,
+      noBranch: this.noBranch,
+      autoTest: this.autoTest,
+      json: this.json,
+    });
   }
 }

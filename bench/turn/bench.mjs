@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+/* global performance */
+// Overhead of one `assist run` turn beyond the model's own time, on a generated 2,000-file repo,
+// against `node -e 0` and `git add + git commit` timed in the same run. The model is a tiny
+// OpenAI-compatible server in this process that answers at once with one SEARCH/REPLACE edit.
+// Usage: npm run build && node bench/turn/bench.mjs [files=2000] [runs=10]
+import { spawnSync, execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cli = join(root, 'bin', 'assist.js');
+const files = Number(process.argv[2] ?? 2000);
+const runs = Number(process.argv[3] ?? 10);
+
+const work = mkdtempSync(join(tmpdir(), 'assist-bench-turn-'));
+const home = join(work, 'home');
+const repo = join(work, 'repo');
+mkdirSync(home, { recursive: true });
+writeFileSync(join(home, '.gitconfig'), '[user]\n\tname = Bench\n\temail = bench@example.com\n[maintenance]\n\tauto = false\n[gc]\n\tauto = 0\n');
+const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: join(home, '.gitconfig'), NO_COLOR: '1' };
+for (const key of Object.keys(env)) if (key.startsWith('ASSIST_') || key.startsWith('GIT_DIR')) delete env[key];
+execFileSync('git', ['init', '-q', '-b', 'main', repo], { env });
+for (let i = 0; i < files; i++) {
+  const dir = join(repo, 'src', `m${i % 40}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `f${i}.ts`), `import { helper${(i + 1) % files} } from '../m${(i + 1) % 40}/f${(i + 1) % files}.js';\n\nexport function helper${i}(value: number): number {\n  return helper${(i + 1) % files}(value) + ${i};\n}\n\nexport class Service${i} {\n  run(input: string): string {\n    return input.repeat(${i % 7});\n  }\n}\n`);
+}
+writeFileSync(join(repo, 'target.txt'), 'state 0\n');
+execFileSync('git', ['add', '-A'], { cwd: repo, env });
+execFileSync('git', ['commit', '-q', '-m', 'initial'], { cwd: repo, env });
+
+// git's own commit is timed in a clone of the same size: committing on the session branch by hand
+// would (rightly) make assist refuse the next write.
+const gitRepo = join(work, 'git-baseline');
+execFileSync('git', ['clone', '-q', repo, gitRepo], { env });
+
+let state = 0;
+let modelMs = 0;
+const server = createServer((req, res) => {
+  let body = '';
+  req.on('data', (d) => (body += d));
+  req.on('end', () => {
+    const t = performance.now();
+    const reply = `Changing it.\n\ntarget.txt\n\`\`\`\n<<<<<<< SEARCH\nstate ${state}\n=======\nstate ${state + 1}\n>>>>>>> REPLACE\n\`\`\`\n`;
+    state++;
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const chunk = (delta, finish = null) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'gpt-4.1', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    res.write(chunk({ role: 'assistant', content: reply }));
+    res.write(chunk({}, 'stop'));
+    res.write(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'gpt-4.1', choices: [], usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 } })}\n\n`);
+    res.end('data: [DONE]\n\n');
+    modelMs += performance.now() - t;
+  });
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const url = `http://127.0.0.1:${server.address().port}/v1`;
+const runEnv = { ...env, OPENAI_BASE_URL: url, OPENAI_API_KEY: 'bench', ASSIST_MODEL: 'openai/gpt-4.1' };
+// BENCH_CPU_PROF=DIR writes a V8 CPU profile of every warm run there, to see where the time goes.
+const wrap = process.env.BENCH_STRACE ? ['strace', ['-f', '-tt', '-e', 'trace=execve', '-o', process.env.BENCH_STRACE, process.execPath]] : null;
+const nodeFlags = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+
+function time(cmd, args, options) {
+  const t = performance.now();
+  const r = spawnSync(cmd, args, options);
+  const ms = performance.now() - t;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return ms;
+}
+function timeAsync(cmd, args, options) {
+  return new Promise((resolve, reject) => {
+    const t = performance.now();
+    import('node:child_process').then(({ spawn }) => {
+      const child = spawn(cmd, args, { ...options, stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (d) => (err += d));
+      child.on('close', (code) => (code === 0 ? resolve(performance.now() - t) : reject(new Error(`${args.join(' ')} exited ${code}: ${err}`))));
+    });
+  });
+}
+
+// The first run builds the tags cache (cold map): reported separately.
+const cold = await timeAsync(process.execPath, [cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: runEnv });
+const samples = { node: [], git: [], assist: [] };
+let gitState = 1;
+for (let i = 0; i < runs; i++) {
+  samples.node.push(time(process.execPath, ['-e', '0'], { env }));
+  writeFileSync(join(gitRepo, 'target.txt'), `state ${gitState++}\n`);
+  samples.git.push(time('sh', ['-c', 'git add target.txt && git commit -q -m scratch'], { cwd: gitRepo, env }));
+  modelMs = 0;
+  const ms = wrap
+    ? await timeAsync(wrap[0], [...wrap[1], ...nodeFlags, cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: runEnv })
+    : await timeAsync(process.execPath, [...nodeFlags, cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: runEnv });
+  samples.assist.push(ms - modelMs);
+}
+server.close();
+const check = readFileSync(join(repo, 'target.txt'), 'utf8');
+rmSync(work, { recursive: true, force: true });
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const node = median(samples.node);
+const git = median(samples.git);
+const assist = median(samples.assist);
+console.log(`assist run turn overhead, ${files}-file repo, median of ${runs} (final state: ${check.trim()})`);
+console.log(`node -e 0                      ${node.toFixed(0).padStart(6)} ms`);
+console.log(`git add + git commit           ${git.toFixed(0).padStart(6)} ms`);
+console.log(`assist run (cold map, 1st run) ${cold.toFixed(0).padStart(6)} ms`);
+console.log(`assist run (warm), minus model ${assist.toFixed(0).padStart(6)} ms   = node -e 0 x ${(assist / node).toFixed(2)}, git commit x ${(assist / git).toFixed(2)}`);
+console.log(`overhead beyond the model      ${assist.toFixed(0).padStart(6)} ms   target < 400 ms: ${assist < 400 ? 'met' : 'MISSED'}`);

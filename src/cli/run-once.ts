@@ -1,0 +1,95 @@
+import { AssistError, ExitCode } from '../errors.js';
+import type { AssistCommand } from './base.js';
+import type { ConfigValue } from '../config/index.js';
+
+export interface RunOnceOptions {
+  message: string;
+  files: readonly string[];
+  model?: string | undefined;
+  yes: boolean;
+  dryRun: boolean;
+  noBranch: boolean;
+  autoTest: boolean;
+  json: boolean;
+}
+
+/**
+ * `assist run -m MESSAGE` and `assist MESSAGE`: one request (plus reflections), then exit with the
+ * code of DESIGN.md §3.
+ */
+export async function runOnce(command: AssistCommand, options: RunOnceOptions): Promise<number> {
+  const { context } = command;
+  const reporter = command.reporter;
+  const flags: Record<string, { value: ConfigValue; flag: string }> = {};
+  if (options.model) flags.model = { value: options.model, flag: '--model' };
+  if (options.noBranch) flags['git.session_branch'] = { value: false, flag: '--no-branch' };
+  if (options.autoTest) flags['test.auto'] = { value: true, flag: '--auto-test' };
+  const repo = await command.repo();
+  const loaded = await command.config(flags, repo);
+  const stdin = context.stdin as NodeJS.ReadStream;
+  const interactive = stdin.isTTY === true && reporter.stderrIsTTY && !options.json;
+
+  const { createSession } = await import('../session/index.js');
+  const { createTurnView } = await import('../ui/turn-view.js');
+  const view = createTurnView({ reporter, stdin, streamReply: !options.json, replyTo: context.stdout, interactive });
+  const controller = new AbortController();
+  const onSigint = (): void => controller.abort();
+  process.once('SIGINT', onSigint);
+  const session = await createSession({
+    cwd: context.cwd,
+    env: context.env,
+    config: loaded.config,
+    ...(command.obs ? { logger: command.obs.logger, metrics: command.obs.metrics } : {}),
+    ...(options.model ? { model: options.model } : {}),
+    files: options.files,
+    yes: options.yes,
+    dryRun: options.dryRun,
+    noBranch: options.noBranch,
+    autoTest: options.autoTest,
+    interactive,
+    mode: 'run',
+    ui: view,
+    command: 'assist run',
+  });
+  try {
+    const result = await session.ask(options.message, controller.signal);
+    if (view.shown > 0) context.stdout.write('\n');
+    if (options.json) {
+      reporter.json({
+        session: result.session,
+        branch: result.branch,
+        commits: result.commits,
+        files: result.files,
+        usage: result.usage,
+        failed: result.failed,
+        refused: result.refused,
+        dry_run: options.dryRun,
+        proposed: result.proposed.map((p) => p.path),
+        requests: result.requests,
+        ...(result.tests ? { tests: result.tests.status } : {}),
+        reply: result.reply,
+      });
+    }
+    if (result.noChange) {
+      if (!options.json) reporter.info('the model proposed no change');
+      return ExitCode.nothingToDo;
+    }
+    const needsApproval = result.refused.filter((r) => r.reason === 'needs approval');
+    if (needsApproval.length > 0 && result.commits.length === 0 && !options.dryRun) {
+      throw new AssistError('approval.missing', `edits not applied: no terminal to approve them (${needsApproval.map((r) => r.file).join(', ')})`, {
+        hint: 'rerun with --yes to apply them, or --dry-run to only see them; protected files need a terminal',
+        exitCode: ExitCode.refused,
+      });
+    }
+    if (result.commits.length === 0 && !options.dryRun && result.refused.length > 0) return ExitCode.refused;
+    if (result.failed > 0 && result.commits.length === 0 && !options.dryRun) {
+      throw new AssistError('edits.failed', `the model's edits did not apply after ${loaded.config.session.maxReflections} tries`, {
+        hint: 'add the files it should edit (`assist run -m ... FILE`), or rephrase the request',
+      });
+    }
+    return ExitCode.ok;
+  } finally {
+    process.off('SIGINT', onSigint);
+    session.close();
+  }
+}

@@ -1,0 +1,165 @@
+import { TagExtractor } from './extractor.js';
+import { languageForPath } from './languages.js';
+import { estimateTokens, tokenCounter } from './tokens.js';
+import type { CachedDef } from './types.js';
+
+/** A piece of a file: whole definitions where they fit, inner boundaries where they do not. */
+export interface Chunk {
+  file: string;
+  /** 1-based, inclusive. */
+  startLine: number;
+  endLine: number;
+  /** Definitions that start inside the chunk. */
+  names: string[];
+  /** First lines of the definitions enclosing the chunk (class > method), outermost first. */
+  header: string[];
+  text: string;
+}
+
+export interface ChunkOptions {
+  /** Target size of a chunk in (estimated) tokens; a single line longer than that is kept whole. */
+  maxTokens?: number;
+}
+
+const DEFAULT_CHUNK_TOKENS = 400;
+const leadingComment = /^\s*(\/\/|#|\/\*|\*|@|\/\/\/|--|;)/;
+
+/**
+ * Cuts a file into chunks along its definitions: each function, class or method is one chunk
+ * when it fits `maxTokens` (small neighbours are packed together); a larger one is split at
+ * the definitions inside it (methods of a class), and a large definition with none inside is
+ * split into runs of lines. Comments and decorators directly above a definition stay with it.
+ */
+export function chunkSource(file: string, source: string, defs: readonly CachedDef[], options: ChunkOptions = {}): Chunk[] {
+  const max = options.maxTokens ?? DEFAULT_CHUNK_TOKENS;
+  const lines = source.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  if (lines.length === 0) return [];
+  const cost = lines.map((l) => estimateTokens(l) + 1);
+
+  // Boundaries: where each definition starts (moved up over its comments) and after it ends.
+  const starts = new Set<number>([0]);
+  const startOf = (def: CachedDef): number => {
+    let row = def.line - 1;
+    while (row > 0 && leadingComment.test(lines[row - 1] ?? '')) row--;
+    return row;
+  };
+  for (const def of defs) {
+    starts.add(startOf(def));
+    if (def.endLine < lines.length) starts.add(def.endLine);
+  }
+  const rows = [...starts].filter((r) => r >= 0 && r < lines.length).sort((a, b) => a - b);
+
+  const chunks: Chunk[] = [];
+  let chunkStart = -1;
+  let chunkCost = 0;
+  const emit = (end: number): void => {
+    if (chunkStart < 0 || end < chunkStart) return;
+    chunks.push(makeChunk(file, lines, defs, chunkStart, end));
+    chunkStart = -1;
+    chunkCost = 0;
+  };
+  for (let i = 0; i < rows.length; i++) {
+    const segStart = rows[i]!;
+    const segEnd = (rows[i + 1] ?? lines.length) - 1;
+    let segCost = 0;
+    for (let r = segStart; r <= segEnd; r++) segCost += cost[r]!;
+    if (chunkStart >= 0 && chunkCost + segCost > max) emit(segStart - 1);
+    if (segCost > max) {
+      // No definition boundary inside: cut into runs of lines.
+      let runStart = segStart;
+      let runCost = 0;
+      for (let r = segStart; r <= segEnd; r++) {
+        if (runCost > 0 && runCost + cost[r]! > max) {
+          chunks.push(makeChunk(file, lines, defs, runStart, r - 1));
+          runStart = r;
+          runCost = 0;
+        }
+        runCost += cost[r]!;
+      }
+      chunkStart = runStart;
+      chunkCost = runCost;
+      continue;
+    }
+    if (chunkStart < 0) chunkStart = segStart;
+    chunkCost += segCost;
+  }
+  emit(lines.length - 1);
+  return chunks.filter((c) => c.text.trim() !== '');
+}
+
+function makeChunk(file: string, lines: string[], defs: readonly CachedDef[], start: number, end: number): Chunk {
+  const names = defs.filter((d) => d.line - 1 >= start && d.line - 1 <= end).map((d) => d.name);
+  // Enclosing definitions: start before the chunk and end inside or after it.
+  const header = defs
+    .filter((d) => d.line - 1 < start && d.endLine - 1 >= start)
+    .sort((a, b) => a.line - b.line)
+    .map((d) => d.signature.split('\n')[0]!);
+  return { file, startLine: start + 1, endLine: end + 1, names, header, text: lines.slice(start, end + 1).join('\n') };
+}
+
+let extractor: TagExtractor | undefined;
+
+/** Chunks of one file's content, with its definitions from tree-sitter (no tags: runs of lines). */
+export async function chunkFile(file: string, content: string | Buffer, options: ChunkOptions & { maxFileBytes?: number } = {}): Promise<Chunk[]> {
+  const buffer = Buffer.isBuffer(content) ? content : Buffer.from(content);
+  const lang = languageForPath(file);
+  let defs: CachedDef[] = [];
+  if (lang) {
+    extractor ??= new TagExtractor();
+    defs = (await extractor.extractBuffer(lang.id, buffer, { maxFileBytes: options.maxFileBytes ?? 1 << 20 })).defs;
+  }
+  return chunkSource(file, buffer.toString('utf8'), defs, options);
+}
+
+/** How a chunk is shown to the model. */
+export function renderChunk(chunk: Chunk): string {
+  const head = chunk.header.length > 0 ? `${chunk.header.join('\n')}\n⋮\n` : '';
+  return `${chunk.file} (lines ${chunk.startLine}-${chunk.endLine}):\n${head}${chunk.text}\n`;
+}
+
+const WORD = /[A-Za-z_$][\w$]*/g;
+
+/** Relevance of a chunk to a request: names it defines that the request mentions, then shared words. */
+export function scoreChunk(chunk: Chunk, requestWords: ReadonlySet<string>): number {
+  let score = 0;
+  for (const name of chunk.names) if (requestWords.has(name) || requestWords.has(name.toLowerCase())) score += 10;
+  const seen = new Set<string>();
+  for (const word of chunk.text.match(WORD) ?? []) {
+    const lower = word.toLowerCase();
+    if (seen.has(lower)) continue;
+    seen.add(lower);
+    if (lower.length >= 3 && (requestWords.has(word) || requestWords.has(lower))) score += 1;
+  }
+  return score;
+}
+
+/**
+ * The chunks most relevant to a request that fit `budget` tokens (exact o200k_base count of
+ * the joined rendering), shown in file and line order.
+ */
+export async function selectChunks(chunks: readonly Chunk[], request: string, budget: number): Promise<{ text: string; tokens: number; chunks: Chunk[] }> {
+  const words = new Set<string>();
+  for (const w of request.match(WORD) ?? []) {
+    words.add(w);
+    words.add(w.toLowerCase());
+  }
+  const ranked = chunks
+    .map((chunk, i) => ({ chunk, i, score: scoreChunk(chunk, words) }))
+    .filter((c) => c.score > 0)
+    .sort((a, b) => b.score - a.score || a.i - b.i);
+  const count = await tokenCounter();
+  const chosen: { chunk: Chunk; i: number }[] = [];
+  let text = '';
+  let tokens = 0;
+  for (const candidate of ranked) {
+    const trial = [...chosen, candidate].sort((a, b) => a.i - b.i);
+    const trialText = trial.map((c) => renderChunk(c.chunk)).join('\n');
+    const n = await count(trialText, budget);
+    if (n === undefined || n > budget) continue;
+    chosen.push(candidate);
+    text = trialText;
+    tokens = n;
+  }
+  return { text, tokens, chunks: chosen.sort((a, b) => a.i - b.i).map((c) => c.chunk) };
+}

@@ -1,0 +1,176 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { looksLikeCpp, skipReason, TagExtractor, toFileTags } from './extractor.js';
+import { languageForPath } from './languages.js';
+
+const fixtures = join(import.meta.dirname, '..', '..', 'fixtures', 'map');
+const limits = { maxFileBytes: 1 << 20 };
+const extractor = new TagExtractor();
+
+async function extract(file: string) {
+  const lang = languageForPath(file);
+  if (!lang) throw new Error(`no language for ${file}`);
+  return extractor.extractBuffer(lang.id, readFileSync(join(fixtures, file)), limits);
+}
+
+interface Expectation {
+  file: string;
+  /** `kind name` of definitions that must be present. */
+  defs: string[];
+  /** names that must be referenced. */
+  refs: string[];
+  /** names that must NOT appear as references (definitions' own names, keywords, ...). */
+  notRefs?: string[];
+  /** `name` -> `enclosing name` checks. */
+  scopes?: Record<string, string>;
+}
+
+const table: Expectation[] = [
+  {
+    file: 'http-client.ts',
+    defs: ['interface RequestOptions', 'type ResponseHandler', 'enum Status', 'constant DEFAULT_TIMEOUT_MS', 'class Transport', 'method send', 'class HttpClient', 'method request', 'function createClient', 'function sleep', 'interface HttpResponse'],
+    refs: ['EventEmitter', 'RetryPolicy', 'backoffDelay', 'Logger', 'HttpResponse', 'shouldRetry', 'sleep', 'send', 'Transport'],
+    scopes: { request: 'HttpClient', send: 'Transport' },
+  },
+  {
+    file: 'todo-list.tsx',
+    defs: ['interface TodoListProps', 'function TodoList', 'function toggle'],
+    refs: ['TodoItem', 'useState', 'Todo', 'TodoListProps', 'setTodos'],
+    notRefs: ['ul'],
+  },
+  {
+    file: 'event-bus.js',
+    defs: ['class EventBus', 'method subscribe', 'method publish', 'function drain', 'function createBus', 'function defaultBus', 'field #handlers', 'function onError', 'function onDone'],
+    refs: ['BaseBus', 'Queue', 'drain', 'unsubscribe', 'EventBus', 'createBus'],
+    scopes: { publish: 'EventBus' },
+  },
+  {
+    file: 'inventory.py',
+    defs: ['class Item', 'class Inventory', 'method reserve', 'method _audit', 'function log_change', 'constant MAX_RESERVATION'],
+    refs: ['Repository', 'StorageError', 'publish', 'log_change', 'load', 'dataclass', 'Optional', 'Item'],
+    scopes: { reserve: 'Inventory' },
+  },
+  {
+    file: 'server.go',
+    defs: ['interface Handler', 'method ServeRoute', 'struct Request', 'struct Server', 'type Middleware', 'function NewServer', 'method Handle', 'function wrap', 'constant DefaultPort', 'variable registry'],
+    refs: ['Handler', 'Request', 'Response', 'notFound', 'wrap', 'ServeRoute', 'Middleware'],
+    scopes: { ServeRoute: 'Handler' },
+  },
+  {
+    file: 'cache.rs',
+    defs: ['struct Entry', 'enum Eviction', 'interface Store', 'struct TtlCache', 'method new', 'method is_live', 'macro cache_of', 'constant DEFAULT_CAPACITY'],
+    refs: ['HashMap', 'Clock', 'SystemClock', 'Entry', 'is_live', 'TtlCache', 'Store', 'println'],
+    scopes: { is_live: 'TtlCache' },
+  },
+  {
+    file: 'OrderService.java',
+    defs: ['class OrderService', 'method place', 'method recent', 'constructor OrderService', 'enum State', 'interface Listener', 'field gateway'],
+    refs: ['PaymentGateway', 'OrderRepository', 'Order', 'Cart', 'charge', 'save', 'findRecent', 'Service'],
+    scopes: { place: 'OrderService', onPlaced: 'Listener' },
+  },
+  {
+    file: 'ring_buffer.c',
+    defs: ['function rb_create', 'function rb_push', 'function next_pow2', 'type ring_buffer_t', 'struct ring_buffer', 'enum rb_status', 'macro RB_MASK', 'macro RB_DEFAULT_SIZE'],
+    refs: ['next_pow2', 'malloc', 'ring_buffer_t', 'RB_MASK'],
+  },
+  {
+    file: 'matrix.cpp',
+    defs: ['module linalg', 'class Matrix', 'method identity', 'method at', 'method transpose', 'function multiply'],
+    refs: ['identity', 'checkDims', 'Matrix', 'at'],
+    scopes: { identity: 'Matrix' },
+  },
+  {
+    file: 'widget.h',
+    defs: ['module ui', 'struct Size', 'class Widget', 'method paint', 'method preferredSize'],
+    refs: ['Canvas', 'computeSize', 'Size'],
+    scopes: { paint: 'Widget', Widget: 'ui' },
+  },
+  {
+    file: 'user.rb',
+    defs: ['module Accounts', 'class User', 'method initialize', 'method authenticate', 'method find_by_email', 'constant ROLES'],
+    refs: ['ApplicationRecord', 'Password', 'verify', 'where'],
+    scopes: { authenticate: 'User', User: 'Accounts' },
+  },
+  {
+    file: 'worker.ex',
+    defs: ['module Jobs.Worker', 'function start_link', 'function init', 'function handle_call', 'function execute'],
+    refs: ['GenServer', 'start_link', 'execute', 'pop', 'run', 'Jobs.Runner'],
+    notRefs: ['def', 'defp', 'defmodule', 'use', 'alias'],
+    scopes: { handle_call: 'Jobs.Worker' },
+  },
+  {
+    file: 'PaymentProcessor.cs',
+    defs: ['interface IPaymentProvider', 'class PaymentProcessor', 'method Process', 'method Validate', 'constructor PaymentProcessor', 'property Count', 'class Money', 'module Shop.Payments'],
+    refs: ['IPaymentProvider', 'Receipt', 'Charge', 'Validate', 'IProcessor', 'IDisposable', 'Order'],
+    scopes: { Process: 'PaymentProcessor' },
+  },
+  {
+    file: 'UserController.php',
+    defs: ['interface Renders', 'class UserController', 'method show', 'method render', 'function helper_format', 'constant PER_PAGE', 'field users'],
+    refs: ['Controller', 'Renders', 'UserRepository', 'find', 'abort_unless', 'present', 'User', 'Request', 'view'],
+    scopes: { show: 'UserController' },
+  },
+];
+
+describe('tags per language', () => {
+  it.each(table)('$file', async ({ file, defs, refs, notRefs = [], scopes = {} }) => {
+    const result = await extract(file);
+    expect(result.skipped).toBeUndefined();
+    const defNames = result.defs.map((d) => `${d.kind} ${d.name}`);
+    expect(defNames).toEqual(expect.arrayContaining(defs));
+    const refNames = new Set(result.refs.map((r) => r.name));
+    for (const name of refs) expect(refNames, `${file} references ${name}`).toContain(name);
+    for (const name of notRefs) expect(refNames, `${file} must not reference ${name}`).not.toContain(name);
+    for (const [name, parent] of Object.entries(scopes)) {
+      const def = result.defs.find((d) => d.name === name && d.scope >= 0);
+      expect(def, `${name} has a scope`).toBeDefined();
+      expect(result.defs[def!.scope]!.name).toBe(parent);
+    }
+    for (const def of result.defs) {
+      expect(def.line).toBeGreaterThan(0);
+      expect(def.endLine).toBeGreaterThanOrEqual(def.line);
+      expect(def.signature).toContain(def.name.split('.').pop()!.replace(/^#/, ''));
+    }
+  });
+
+  it('keeps multi-line signatures up to the body and no further', async () => {
+    const ts = await extract('http-client.ts');
+    const ctor = ts.defs.find((d) => d.name === 'constructor')!;
+    expect(ctor.signature.split('\n')).toHaveLength(4);
+    const py = await extract('inventory.py');
+    expect(py.defs.find((d) => d.name === 'reserve')!.signature).toBe('    def reserve(self, sku: str,\n                quantity: int) -> Optional[Item]:');
+    const c = await extract('ring_buffer.c');
+    expect(c.defs.find((d) => d.name === 'ring_buffer_t')!.signature).toBe('typedef struct ring_buffer {\n⋮\n} ring_buffer_t;');
+  });
+
+  it('does not count a definition name as a reference to itself', async () => {
+    const result = await extract('server.go');
+    const lines = new Set(result.refs.filter((r) => r.name === 'Server').map((r) => r.line));
+    expect(lines.has(30)).toBe(false);
+    expect(lines.has(35)).toBe(true);
+  });
+
+  it('folds references into counts', async () => {
+    const tags = toFileTags(await extract('http-client.ts'));
+    expect(tags.refs.HttpResponse).toBeGreaterThanOrEqual(3);
+    expect(tags.bytes).toBeGreaterThan(0);
+  });
+});
+
+describe('skipReason', () => {
+  it('skips binaries, huge and minified files', () => {
+    expect(skipReason(Buffer.from('abc\0def'), limits)).toBe('binary');
+    expect(skipReason(Buffer.alloc(2048, 'a'), { maxFileBytes: 1024 })).toBe('too-large');
+    expect(skipReason(Buffer.from(`var a=${'1+'.repeat(3000)}1;`), limits)).toBe('minified');
+    expect(skipReason(Buffer.from('const a = 1;\n'.repeat(500)), limits)).toBeUndefined();
+    // One long embedded string does not make a file minified.
+    expect(skipReason(Buffer.from(`const data = '${'x'.repeat(5000)}';\n${'const a = 1;\n'.repeat(1000)}`), limits)).toBeUndefined();
+  });
+
+  it('tells C++ headers from C ones', () => {
+    expect(looksLikeCpp(Buffer.from('namespace a {\nclass B {};\n}\n'))).toBe(true);
+    expect(looksLikeCpp(Buffer.from('#include <x.h>\nstd::string f();\n'))).toBe(true);
+    expect(looksLikeCpp(Buffer.from('struct a { int b; };\nint f(void);\n/* class of errors */\n'))).toBe(false);
+  });
+});

@@ -1,0 +1,248 @@
+import { readFile } from 'node:fs/promises';
+import type * as WebTreeSitterModule from 'web-tree-sitter';
+import type { Language as TsLanguage, Node as TsNode, Parser as TsParser, Query as TsQuery } from 'web-tree-sitter';
+import { grammarPath, languageSpec, type LanguageId } from './languages.js';
+import { elixirKeywords } from './queries/elixir.js';
+import type { CachedDef, DefKind, FileTags } from './types.js';
+
+type WebTreeSitter = typeof WebTreeSitterModule;
+
+/** Limits that decide which files are parsed at all. */
+export interface ExtractLimits {
+  maxFileBytes: number;
+}
+
+/** A reference with its line, before it is folded into counts for the cache. */
+export interface RefTag {
+  name: string;
+  /** 1-based line of the identifier. */
+  line: number;
+  kind: string;
+}
+
+/** Full extraction result of one file: cached-form definitions plus located references. */
+export interface Extracted {
+  defs: CachedDef[];
+  /** 1-based lines of each definition's name, parallel to `defs`. */
+  nameLines: number[];
+  refs: RefTag[];
+  skipped?: string;
+  bytes: number;
+}
+
+const defKinds = new Set<DefKind>([
+  'function', 'method', 'class', 'interface', 'type', 'enum', 'struct', 'module', 'constant', 'variable', 'field',
+  'property', 'constructor', 'macro', 'impl',
+]);
+// When two patterns tag the same name, the more specific kind wins (a top-level
+// `const f = () => {}` is a function, not a constant).
+const kindPriority = new Map<DefKind, number>([
+  ['constant', -2],
+  ['variable', -2],
+  ['field', -1],
+  ['property', -1],
+  ['impl', -3],
+]);
+const containerKinds = new Set<DefKind>(['class', 'interface', 'struct', 'impl', 'enum']);
+
+const MAX_SIGNATURE_LINES = 4;
+const MAX_LINE_CHARS = 200;
+
+let modulePromise: Promise<WebTreeSitter> | undefined;
+
+/** Loads web-tree-sitter once per thread (lazily: it is a heavy module). */
+function loadTreeSitter(): Promise<WebTreeSitter> {
+  modulePromise ??= import('web-tree-sitter').then(async (mod) => {
+    await mod.Parser.init();
+    return mod;
+  });
+  return modulePromise;
+}
+
+interface Loaded {
+  parser: TsParser;
+  query: TsQuery;
+  language: TsLanguage;
+}
+
+/** Why a file's content is not worth parsing, or undefined when it is. */
+export function skipReason(content: Buffer, limits: ExtractLimits): string | undefined {
+  if (content.length > limits.maxFileBytes) return 'too-large';
+  if (content.subarray(0, 8000).includes(0)) return 'binary';
+  if (content.length > 1000) {
+    // Minified or generated: long lines on average, or most bytes in very long lines
+    // (one long embedded string does not make a file minified).
+    let lines = 1;
+    let inLongLines = 0;
+    let start = 0;
+    for (let i = content.indexOf(10); i !== -1; i = content.indexOf(10, i + 1)) {
+      lines++;
+      if (i - start > 1000) inLongLines += i - start;
+      start = i + 1;
+    }
+    if (content.length - start > 1000) inLongLines += content.length - start;
+    if (inLongLines > content.length / 2 || content.length / lines > 200) return 'minified';
+  }
+  return undefined;
+}
+
+/** Parses source files into tags; one per thread, grammars and queries loaded on first use. */
+export class TagExtractor {
+  #loaded = new Map<LanguageId, Promise<Loaded>>();
+
+  #load(id: LanguageId): Promise<Loaded> {
+    let loaded = this.#loaded.get(id);
+    if (!loaded) {
+      loaded = (async () => {
+        const ts = await loadTreeSitter();
+        const spec = languageSpec(id);
+        const language = await ts.Language.load(grammarPath(spec));
+        const parser = new ts.Parser();
+        parser.setLanguage(language);
+        return { parser, language, query: new ts.Query(language, spec.query) };
+      })();
+      this.#loaded.set(id, loaded);
+    }
+    return loaded;
+  }
+
+  /** Reads and extracts one file from disk. */
+  async extractFile(lang: LanguageId, absPath: string, limits: ExtractLimits): Promise<Extracted> {
+    let content: Buffer;
+    try {
+      content = await readFile(absPath);
+    } catch {
+      return { defs: [], nameLines: [], refs: [], skipped: 'unreadable', bytes: 0 };
+    }
+    return this.extractBuffer(lang, content, limits);
+  }
+
+  async extractBuffer(lang: LanguageId, content: Buffer, limits: ExtractLimits): Promise<Extracted> {
+    const reason = skipReason(content, limits);
+    if (reason) return { defs: [], nameLines: [], refs: [], skipped: reason, bytes: content.length };
+    // `.h` is C or C++; C++ headers parse badly as C.
+    if (lang === 'c' && looksLikeCpp(content)) lang = 'cpp';
+    const loaded = await this.#load(lang);
+    try {
+      return { ...extractFromSource(loaded, lang, content.toString('utf8')), bytes: content.length };
+    } catch (error) {
+      return { defs: [], nameLines: [], refs: [], skipped: `parse-error: ${String(error)}`, bytes: content.length };
+    }
+  }
+}
+
+const cppMarkers = /^\s*(class|namespace|template\s*<|public:|private:|protected:|using\s+namespace)\b|\w::\w/m;
+
+/** A C file (by extension) whose content is C++: classes, namespaces, templates, `::`. */
+export function looksLikeCpp(content: Buffer): boolean {
+  return cppMarkers.test(content.subarray(0, 64 * 1024).toString('latin1'));
+}
+
+interface RawDef {
+  name: string;
+  kind: DefKind;
+  node: TsNode;
+  nameStart: number;
+  nameRow: number;
+}
+
+function extractFromSource(loaded: Loaded, lang: LanguageId, source: string): Omit<Extracted, 'bytes'> {
+  const tree = loaded.parser.parse(source);
+  if (!tree) return { defs: [], nameLines: [], refs: [], skipped: 'parse-error' };
+  try {
+    const matches = loaded.query.matches(tree.rootNode);
+    const defsByName = new Map<number, RawDef>();
+    const refs: { name: string; start: number; row: number; kind: string }[] = [];
+    for (const match of matches) {
+      let nameNode: TsNode | undefined;
+      let tagNode: TsNode | undefined;
+      let tagName: string | undefined;
+      for (const capture of match.captures) {
+        if (capture.name === 'name') nameNode ??= capture.node;
+        else if (capture.name.startsWith('definition.') || capture.name.startsWith('reference.')) {
+          tagNode = capture.node;
+          tagName = capture.name;
+        }
+      }
+      if (!nameNode || !tagNode || !tagName) continue;
+      const name = nameNode.text;
+      if (name === '') continue;
+      if (tagName.startsWith('definition.')) {
+        const raw = tagName.slice('definition.'.length) as DefKind;
+        const kind: DefKind = defKinds.has(raw) ? raw : 'other';
+        const existing = defsByName.get(nameNode.startIndex);
+        if (existing && (kindPriority.get(existing.kind) ?? 0) >= (kindPriority.get(kind) ?? 0)) continue;
+        defsByName.set(nameNode.startIndex, { name, kind, node: tagNode, nameStart: nameNode.startIndex, nameRow: nameNode.startPosition.row });
+      } else {
+        if (lang === 'elixir' && elixirKeywords.has(name)) continue;
+        refs.push({ name, start: nameNode.startIndex, row: nameNode.startPosition.row, kind: tagName.slice('reference.'.length) });
+      }
+    }
+
+    const raws = [...defsByName.values()].sort((a, b) => a.node.startIndex - b.node.startIndex || b.node.endIndex - a.node.endIndex);
+    const lines = raws.length > 0 ? source.split('\n') : [];
+    const defs: CachedDef[] = [];
+    const nameLines: number[] = [];
+    const stack: { index: number; end: number }[] = [];
+    for (const raw of raws) {
+      while (stack.length > 0 && stack[stack.length - 1]!.end < raw.node.endIndex) stack.pop();
+      const top = stack[stack.length - 1];
+      const scope = top === undefined ? -1 : top.index;
+      let kind = raw.kind;
+      if (kind === 'function' && scope >= 0 && containerKinds.has(defs[scope]!.kind)) kind = 'method';
+      defs.push({
+        name: raw.name,
+        kind,
+        line: raw.node.startPosition.row + 1,
+        endLine: raw.node.endPosition.row + 1,
+        scope,
+        signature: signatureOf(raw, lines, lang),
+      });
+      nameLines.push(raw.nameRow + 1);
+      stack.push({ index: defs.length - 1, end: raw.node.endIndex });
+    }
+
+    const located: RefTag[] = [];
+    for (const ref of refs) {
+      if (defsByName.has(ref.start)) continue;
+      located.push({ name: ref.name, line: ref.row + 1, kind: ref.kind });
+    }
+    return { defs, nameLines, refs: located };
+  } finally {
+    tree.delete();
+  }
+}
+
+function signatureOf(raw: RawDef, lines: string[], lang: LanguageId): string {
+  const startRow = raw.node.startPosition.row;
+  // The declaration runs to where its body opens; without a body, to the name unless the
+  // name comes late (a C typedef names its type after the whole struct).
+  let lastRow = raw.nameRow <= startRow + 1 ? raw.nameRow : startRow;
+  const body = raw.node.childForFieldName('body');
+  if (body && body.startPosition.row > startRow) {
+    // Python's body is the indented block: the signature ends the line before it.
+    if (body.firstChild?.type === '{') lastRow = Math.max(lastRow, body.startPosition.row);
+    else if (lang === 'python') lastRow = Math.max(lastRow, body.startPosition.row - 1);
+  }
+  lastRow = Math.min(Math.max(lastRow, startRow), startRow + MAX_SIGNATURE_LINES - 1);
+  const out: string[] = [];
+  for (let row = startRow; row <= lastRow; row++) {
+    out.push(clip(lines[row] ?? ''));
+  }
+  if (raw.nameRow > lastRow) out.push('⋮', clip(lines[raw.nameRow] ?? ''));
+  return out.join('\n');
+}
+
+function clip(line: string): string {
+  const trimmed = line.trimEnd();
+  return trimmed.length > MAX_LINE_CHARS ? `${trimmed.slice(0, MAX_LINE_CHARS - 1)}…` : trimmed;
+}
+
+/** Folds located references into the per-identifier counts the cache keeps. */
+export function toFileTags(extracted: Extracted): FileTags {
+  const refs: Record<string, number> = Object.create(null) as Record<string, number>;
+  for (const ref of extracted.refs) refs[ref.name] = (refs[ref.name] ?? 0) + 1;
+  const tags: FileTags = { defs: extracted.defs, refs, bytes: extracted.bytes };
+  if (extracted.skipped !== undefined) tags.skipped = extracted.skipped;
+  return tags;
+}

@@ -1,0 +1,63 @@
+import { execFileSync } from 'node:child_process';
+import { rmSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempRepo } from '../../test/helpers/git-repo.js';
+import { isExcludedPath, listSourceFiles } from './git-files.js';
+
+describe('listSourceFiles', () => {
+  it('lists tracked and untracked source files with the blob ids git would give them', async () => {
+    await using repo = tempRepo({
+      files: {
+        'src/a.ts': 'export const a = 1;\n',
+        'src/b.py': 'def b():\n    pass\n',
+        'src/gone.go': 'package x\n',
+        'src/with space ü.rb': 'class X; end\n',
+        'README.md': '# readme\n',
+        'vendor/lib.go': 'package lib\n',
+        'node_modules/x/index.js': 'module.exports = 1;\n',
+        'web/dist/app.js': 'var a;\n',
+        'web/app.min.js': 'var a;\n',
+        'generated/big.ts': 'export {};\n',
+        '.gitignore': 'ignored.ts\n',
+        '.assistignore': 'generated/\n',
+      },
+    });
+    repo.write('src/a.ts', 'export const a = 2;\n'); // modified
+    rmSync(join(repo.dir, 'src/gone.go')); // deleted
+    repo.write('src/new.rs', 'fn main() {}\n'); // untracked
+    repo.write('ignored.ts', 'export {};\n'); // ignored by git
+    symlinkSync(join(repo.dir, 'src'), join(repo.dir, 'linked.ts')); // untracked symlink to a directory
+
+    const listing = await listSourceFiles(repo.dir, repo.env);
+    expect(listing.files.map((f) => f.path)).toEqual(['src/a.ts', 'src/b.py', 'src/new.rs', 'src/with space ü.rb']);
+    const hash = (path: string): string => execFileSync('git', ['hash-object', path], { cwd: repo.dir, env: repo.env, encoding: 'utf8' }).trim();
+    for (const file of listing.files) expect(file.blob, file.path).toBe(hash(file.path));
+    expect(listing.files.map((f) => f.lang)).toEqual(['typescript', 'python', 'rust', 'ruby']);
+    expect(listing.hashed).toBe(2);
+  });
+
+  it('works from a subdirectory and in an empty repository', async () => {
+    await using repo = tempRepo();
+    expect((await listSourceFiles(repo.dir, repo.env)).files).toEqual([]);
+    repo.write('pkg/x.go', 'package pkg\n');
+    const listing = await listSourceFiles(repo.dir, repo.env);
+    expect(listing.files.map((f) => f.path)).toEqual(['pkg/x.go']);
+  });
+});
+
+describe('isExcludedPath', () => {
+  it.each([
+    ['node_modules/a/b.js', true],
+    ['a/vendor/b.go', true],
+    ['third_party/x.c', true],
+    ['dist/index.js', true],
+    ['web/app.min.js', true],
+    ['api/service.pb.go', true],
+    ['src/vendors.ts', false],
+    ['src/distance.ts', false],
+    ['index.js', false],
+  ])('%s -> %s', (path, excluded) => {
+    expect(isExcludedPath(path)).toBe(excluded);
+  });
+});

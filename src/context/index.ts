@@ -1,0 +1,10 @@
+export { buildRepoMap, DEFAULT_MAP_TOKENS, DEFAULT_MAX_FILE_BYTES } from './repo-map.js';
+export type { RepoMap, RepoMapOptions, RepoMapStats } from './repo-map.js';
+export type { MapDefinition } from './render.js';
+export { extractTags } from './tags.js';
+export type { Tag, DefKind } from './types.js';
+export { languages, languageForPath } from './languages.js';
+export type { LanguageId } from './languages.js';
+export { countTokens, estimateTokens } from './tokens.js';
+export { chunkFile, chunkSource, selectChunks, renderChunk } from './chunks.js';
+export type { Chunk, ChunkOptions } from './chunks.js';

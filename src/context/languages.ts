@@ -1,0 +1,116 @@
+import { createRequire } from 'node:module';
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { cppQuery, cQuery } from './queries/c-family.js';
+import { csharpQuery } from './queries/csharp.js';
+import { javascriptQuery, tsxQuery, typescriptQuery } from './queries/ecma.js';
+import { elixirQuery } from './queries/elixir.js';
+import { goQuery } from './queries/go.js';
+import { javaQuery } from './queries/java.js';
+import { phpQuery } from './queries/php.js';
+import { pythonQuery } from './queries/python.js';
+import { rubyQuery } from './queries/ruby.js';
+import { rustQuery } from './queries/rust.js';
+
+export type LanguageId =
+  | 'typescript'
+  | 'tsx'
+  | 'javascript'
+  | 'python'
+  | 'go'
+  | 'rust'
+  | 'java'
+  | 'c'
+  | 'cpp'
+  | 'ruby'
+  | 'elixir'
+  | 'csharp'
+  | 'php';
+
+/** A language the repo map understands: its grammar package and our tags query. */
+export interface LanguageSpec {
+  id: LanguageId;
+  /** npm package shipping the grammar's .wasm. */
+  pkg: string;
+  /** .wasm file inside the package. */
+  wasm: string;
+  query: string;
+  extensions: readonly string[];
+}
+
+/** Bump when the extractor's output changes for the same query and grammar. */
+const EXTRACTOR_VERSION = 2;
+
+export const languages: readonly LanguageSpec[] = [
+  { id: 'typescript', pkg: 'tree-sitter-typescript', wasm: 'tree-sitter-typescript.wasm', query: typescriptQuery, extensions: ['.ts', '.mts', '.cts'] },
+  { id: 'tsx', pkg: 'tree-sitter-typescript', wasm: 'tree-sitter-tsx.wasm', query: tsxQuery, extensions: ['.tsx'] },
+  { id: 'javascript', pkg: 'tree-sitter-javascript', wasm: 'tree-sitter-javascript.wasm', query: javascriptQuery, extensions: ['.js', '.mjs', '.cjs', '.jsx'] },
+  { id: 'python', pkg: 'tree-sitter-python', wasm: 'tree-sitter-python.wasm', query: pythonQuery, extensions: ['.py', '.pyi'] },
+  { id: 'go', pkg: 'tree-sitter-go', wasm: 'tree-sitter-go.wasm', query: goQuery, extensions: ['.go'] },
+  { id: 'rust', pkg: 'tree-sitter-rust', wasm: 'tree-sitter-rust.wasm', query: rustQuery, extensions: ['.rs'] },
+  { id: 'java', pkg: 'tree-sitter-java', wasm: 'tree-sitter-java.wasm', query: javaQuery, extensions: ['.java'] },
+  { id: 'c', pkg: 'tree-sitter-c', wasm: 'tree-sitter-c.wasm', query: cQuery, extensions: ['.c', '.h'] },
+  { id: 'cpp', pkg: 'tree-sitter-cpp', wasm: 'tree-sitter-cpp.wasm', query: cppQuery, extensions: ['.cc', '.cpp', '.cxx', '.c++', '.hh', '.hpp', '.hxx', '.h++', '.ipp'] },
+  { id: 'ruby', pkg: 'tree-sitter-ruby', wasm: 'tree-sitter-ruby.wasm', query: rubyQuery, extensions: ['.rb', '.rake', '.gemspec'] },
+  { id: 'elixir', pkg: 'tree-sitter-elixir', wasm: 'tree-sitter-elixir.wasm', query: elixirQuery, extensions: ['.ex', '.exs'] },
+  { id: 'csharp', pkg: 'tree-sitter-c-sharp', wasm: 'tree-sitter-c_sharp.wasm', query: csharpQuery, extensions: ['.cs'] },
+  { id: 'php', pkg: 'tree-sitter-php', wasm: 'tree-sitter-php.wasm', query: phpQuery, extensions: ['.php'] },
+];
+
+const byId = new Map(languages.map((l) => [l.id, l]));
+const byExtension = new Map<string, LanguageSpec>();
+for (const lang of languages) for (const ext of lang.extensions) byExtension.set(ext, lang);
+
+export function languageSpec(id: LanguageId): LanguageSpec {
+  const spec = byId.get(id);
+  if (!spec) throw new Error(`unknown language ${id}`);
+  return spec;
+}
+
+/** The language of a path by its extension, or undefined when the map does not parse it. */
+export function languageForPath(path: string): LanguageSpec | undefined {
+  const slash = path.lastIndexOf('/');
+  const dot = path.lastIndexOf('.');
+  if (dot <= slash + 1) return undefined;
+  if (path.endsWith('.d.ts')) return byId.get('typescript');
+  return byExtension.get(path.slice(dot).toLowerCase());
+}
+
+const require = createRequire(import.meta.url);
+const packageDirs = new Map<string, string>();
+
+function packageDir(pkg: string): string {
+  let dir = packageDirs.get(pkg);
+  if (dir === undefined) {
+    dir = dirname(require.resolve(`${pkg}/package.json`));
+    packageDirs.set(pkg, dir);
+  }
+  return dir;
+}
+
+/** Absolute path of a language's grammar .wasm. */
+export function grammarPath(spec: LanguageSpec): string {
+  return join(packageDir(spec.pkg), spec.wasm);
+}
+
+const versions = new Map<LanguageId, string>();
+
+/**
+ * The cache version of a language: a hash of the query text, the grammar package and
+ * version, the .wasm name and the extractor version. Tags made under another version are
+ * never read.
+ */
+export function languageVersion(spec: LanguageSpec): string {
+  let version = versions.get(spec.id);
+  if (version === undefined) {
+    const pkgVersion = (require(`${spec.pkg}/package.json`) as { version: string }).version;
+    // C files may be parsed as C++ (headers), so C's version covers C++'s grammar and query too.
+    const extra = spec.id === 'c' ? `\0${languageVersion(languageSpec('cpp'))}` : '';
+    version = createHash('sha1')
+      .update(`${EXTRACTOR_VERSION}\0${spec.pkg}@${pkgVersion}\0${spec.wasm}\0${spec.query}${extra}`)
+      .digest('hex')
+      .slice(0, 12);
+    versions.set(spec.id, version);
+  }
+  return version;
+}

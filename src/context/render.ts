@@ -1,0 +1,118 @@
+import type { RankedDef } from './rank.js';
+import type { TokenCounter } from './tokens.js';
+import type { CachedDef } from './types.js';
+
+/** A definition shown in the map. */
+export interface MapDefinition {
+  file: string;
+  line: number;
+  kind: string;
+  name: string;
+  score: number;
+}
+
+export interface Rendered {
+  text: string;
+  files: string[];
+  definitions: MapDefinition[];
+}
+
+interface Block {
+  line: number;
+  lines: string[];
+  /** The signature has an elision inside, so the next line never follows on. */
+  broken: boolean;
+}
+
+/** A file's definitions (all of them, for scope lookups). */
+export type DefsOf = (file: string) => readonly CachedDef[];
+
+/**
+ * Renders the first `count` ranked definitions: grouped by file (files in order of their
+ * best definition), each definition's signature under its enclosing scopes' first lines,
+ * in line order, with `⋮` where lines are left out.
+ */
+export function renderMap(ranked: readonly RankedDef[], count: number, defsOf: DefsOf): Rendered {
+  const chosen = ranked.slice(0, count);
+  const order: string[] = [];
+  const perFile = new Map<string, Set<number>>();
+  for (const r of chosen) {
+    let set = perFile.get(r.file);
+    if (!set) {
+      perFile.set(r.file, (set = new Set()));
+      order.push(r.file);
+    }
+    set.add(r.index);
+  }
+
+  const out: string[] = [];
+  for (const file of order) {
+    const defs = defsOf(file);
+    const shown = new Map<number, Block>();
+    for (const index of perFile.get(file)!) {
+      const def = defs[index];
+      if (!def) continue;
+      const sig = def.signature.split('\n');
+      shown.set(def.line * 1e6 + index, { line: def.line, lines: sig, broken: sig.includes('⋮') });
+      for (let s = def.scope, guard = 0; s >= 0 && guard < 64; s = defs[s]?.scope ?? -1, guard++) {
+        const scope = defs[s];
+        if (!scope) break;
+        const key = scope.line * 1e6 + s;
+        if (!perFile.get(file)!.has(s) && !shown.has(key)) {
+          shown.set(key, { line: scope.line, lines: [scope.signature.split('\n')[0]!], broken: false });
+        }
+      }
+    }
+    out.push(`${file}:`);
+    let nextLine = 1;
+    const blocks = [...shown.entries()].sort((a, b) => a[0] - b[0]).map(([, b]) => b);
+    for (const block of blocks) {
+      if (block.line < nextLine) continue; // same line as a block already shown (one-line nesting)
+      if (block.line > nextLine) out.push('⋮');
+      out.push(...block.lines);
+      nextLine = block.broken ? Number.POSITIVE_INFINITY : block.line + block.lines.length;
+    }
+    out.push('⋮');
+  }
+  return {
+    text: out.length === 0 ? '' : `${out.join('\n')}\n`,
+    files: order,
+    definitions: chosen.map((r) => {
+      const def = defsOf(r.file)[r.index];
+      return { file: r.file, line: def?.line ?? 0, kind: def?.kind ?? 'other', name: r.name, score: r.score };
+    }),
+  };
+}
+
+/**
+ * The largest prefix of the ranking whose rendering fits `budget` tokens, found by binary
+ * search on the number of definitions. `count(text, limit)` returns the exact count, or
+ * undefined when over the limit. The result never exceeds the budget: only renderings that
+ * were counted and fit are kept.
+ */
+export async function fitToBudget(
+  ranked: readonly RankedDef[],
+  defsOf: DefsOf,
+  budget: number,
+  count: TokenCounter,
+): Promise<Rendered & { tokens: number; renders: number }> {
+  let best: Rendered & { tokens: number } = { text: '', files: [], definitions: [], tokens: 0 };
+  let renders = 0;
+  if (budget <= 0 || ranked.length === 0) return { ...best, renders };
+  // Every definition adds at least one token, so more than `budget` never fit.
+  let lo = 1;
+  let hi = Math.min(ranked.length, budget);
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const rendered = renderMap(ranked, mid, defsOf);
+    renders++;
+    const tokens = await count(rendered.text, budget);
+    if (tokens !== undefined && tokens <= budget) {
+      best = { ...rendered, tokens };
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return { ...best, renders };
+}

@@ -1,0 +1,106 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempRepo } from '../../test/helpers/git-repo.js';
+import { buildRepoMap } from './repo-map.js';
+import { countTokens } from './tokens.js';
+
+const fixtures = join(import.meta.dirname, '..', '..', 'fixtures', 'map');
+
+function fixtureFiles(): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const name of readdirSync(fixtures)) files[`src/${name}`] = readFileSync(join(fixtures, name), 'utf8');
+  return files;
+}
+
+// A small TypeScript project where who-uses-what is known.
+const project: Record<string, string> = {
+  'src/store.ts': 'export class OrderStore {\n  save(order: Order): void {}\n}\nexport interface Order {\n  id: string;\n}\n',
+  'src/mailer.ts': 'export function sendReceiptEmail(to: string): void {}\nexport class MailTransport {}\n',
+  'src/checkout.ts': "import { OrderStore, type Order } from './store.js';\nexport function checkout(order: Order) {\n  new OrderStore().save(order);\n}\n",
+  'src/notify.ts': "import { sendReceiptEmail } from './mailer.js';\nexport function notifyCustomer() {\n  sendReceiptEmail('a@b');\n}\n",
+  'src/api.ts': "import { checkout } from './checkout.js';\nexport function handle(o: Order) {\n  checkout(o);\n  new OrderStore();\n}\n",
+};
+
+describe('buildRepoMap', () => {
+  it('maps a repository, caches tags by blob, and reuses an unchanged result', async () => {
+    await using repo = tempRepo({ files: fixtureFiles() });
+    const first = await buildRepoMap({ cwd: repo.dir, tokens: 400, env: repo.env });
+    expect(first.stats).toMatchObject({ files: 14, parsed: 14, cacheHits: 0, reused: false });
+    expect(first.tokens).toBeLessThanOrEqual(400);
+    expect(first.tokens).toBe(await countTokens(first.text));
+    expect(first.text).toContain('⋮');
+
+    const second = await buildRepoMap({ cwd: repo.dir, tokens: 400, env: repo.env });
+    expect(second.stats).toMatchObject({ reused: true, parsed: 0 });
+    expect(second.text).toBe(first.text);
+
+    const third = await buildRepoMap({ cwd: join(repo.dir, 'src'), tokens: 400, env: repo.env, query: 'where is next_pow2' });
+    expect(third.stats).toMatchObject({ reused: false, parsed: 0, cacheHits: 14 });
+    expect(third.definitions[0]).toMatchObject({ name: 'next_pow2', file: 'src/ring_buffer.c', kind: 'function' });
+    expect(readdirSync(join(repo.dir, '.git', 'assist', 'tags')).length).toBe(13);
+    expect(repo.git('status', '--porcelain', '--ignored')).toBe('');
+  });
+
+  it.each([0, 16, 64, 256, 1024])('never exceeds a budget of %i tokens', async (tokens) => {
+    await using repo = tempRepo({ files: { ...fixtureFiles(), ...project } });
+    const map = await buildRepoMap({ cwd: repo.dir, tokens, env: repo.env });
+    expect(map.tokens).toBeLessThanOrEqual(tokens);
+    expect(await countTokens(map.text)).toBe(map.tokens);
+    if (tokens >= 256) expect(map.definitions.length).toBeGreaterThan(5);
+  });
+
+  it('ranks what the repository uses most, and personalises to focus files and the query', async () => {
+    await using repo = tempRepo({ files: project });
+    const plain = await buildRepoMap({ cwd: repo.dir, tokens: 1000, env: repo.env });
+    expect(plain.definitions[0]!.name).toMatch(/^(OrderStore|Order|checkout)$/);
+    expect(plain.definitions.map((d) => d.name)).toContain('sendReceiptEmail');
+
+    const focused = await buildRepoMap({ cwd: repo.dir, tokens: 1000, env: repo.env, focusFiles: ['src/notify.ts'] });
+    expect(focused.definitions[0]!.name).toBe('sendReceiptEmail');
+
+    const asked = await buildRepoMap({ cwd: join(repo.dir, 'src'), tokens: 1000, env: repo.env, query: 'is MailTransport pooled?' });
+    expect(asked.definitions[0]!.name).toBe('MailTransport');
+    expect(asked.files[0]).toBe('src/mailer.ts');
+
+    const byPath = await buildRepoMap({ cwd: repo.dir, tokens: 1000, env: repo.env, query: 'change notify.ts' });
+    expect(byPath.files.indexOf('src/notify.ts')).toBeLessThan(byPath.files.indexOf('src/store.ts'));
+
+    const excluded = await buildRepoMap({ cwd: repo.dir, tokens: 1000, env: repo.env, excludeFiles: ['src/store.ts'] });
+    expect(excluded.files).not.toContain('src/store.ts');
+  });
+
+  it('parses only what changed, with ids from git, and sees untracked files', async () => {
+    await using repo = tempRepo({ files: project });
+    await buildRepoMap({ cwd: repo.dir, tokens: 500, env: repo.env });
+    repo.write('src/mailer.ts', 'export function sendReceiptEmail(to: string): void {}\nexport function renderInvoicePdf(): void {}\n');
+    repo.write('src/refunds.ts', 'export function issueRefund(): void {}\n');
+    const map = await buildRepoMap({ cwd: repo.dir, tokens: 500, env: repo.env, query: 'renderInvoicePdf issueRefund' });
+    expect(map.stats).toMatchObject({ parsed: 2, hashed: 2, cacheHits: 4, files: 6 });
+    expect(map.definitions.slice(0, 2).map((d) => d.name).sort()).toEqual(['issueRefund', 'renderInvoicePdf']);
+  });
+
+  it('shares the tags cache across worktrees', async () => {
+    await using repo = tempRepo({ files: project });
+    await buildRepoMap({ cwd: repo.dir, tokens: 500, env: repo.env });
+    const wt = join(repo.dir, '..', 'wt');
+    repo.git('worktree', 'add', '-q', wt);
+    const map = await buildRepoMap({ cwd: wt, tokens: 500, env: repo.env, query: 'anything' });
+    expect(map.stats).toMatchObject({ parsed: 0, cacheHits: 5 });
+  });
+
+  it('skips files over maxFileBytes and re-parses them when the limit grows', async () => {
+    await using repo = tempRepo({ files: project });
+    const small = await buildRepoMap({ cwd: repo.dir, tokens: 500, env: repo.env, maxFileBytes: 90 });
+    expect(small.stats.skipped).toBeGreaterThan(0);
+    expect(small.files).not.toContain('src/store.ts');
+    const large = await buildRepoMap({ cwd: repo.dir, tokens: 500, env: repo.env });
+    expect(large.stats.skipped).toBe(0);
+    expect(large.stats.parsed).toBe(small.stats.skipped);
+  });
+
+  it('refuses outside a repository', async () => {
+    await using dir = tempRepo({ noInit: true });
+    await expect(buildRepoMap({ cwd: dir.dir, env: dir.env })).rejects.toMatchObject({ code: 'git.not-a-repository' });
+  });
+});

@@ -1,0 +1,229 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { resolveRepoPaths } from '../git/repo-paths.js';
+import { listSourceFiles, type FileListing, type SourceFile } from './git-files.js';
+import { languageSpec, languageVersion, type LanguageId } from './languages.js';
+import { parseFiles } from './parse-pool.js';
+import { rankDefinitions, type RankInput } from './rank.js';
+import { fitToBudget, type MapDefinition } from './render.js';
+import { TagsCache, viewOf, type CachedTags } from './tags-cache.js';
+import { startTokenCounter, type BackgroundCounter } from './tokens.js';
+import type { CachedDef } from './types.js';
+
+export const DEFAULT_MAP_TOKENS = 2048;
+export const DEFAULT_MAX_FILE_BYTES = 1 << 20;
+
+/** Options of `buildRepoMap`. */
+export interface RepoMapOptions {
+  /** Any directory inside the work tree. */
+  cwd: string;
+  /** Token budget of the rendered map (o200k_base tokens), never exceeded. */
+  tokens?: number;
+  /** Files to personalise the ranking to (chat files, `--focus`), relative to `cwd` or absolute. */
+  focusFiles?: readonly string[];
+  /** Files not to show (already in the chat), relative to `cwd` or absolute. */
+  excludeFiles?: readonly string[];
+  /** Text of the request: its identifiers and paths personalise the ranking. */
+  query?: string;
+  /** Larger files are not parsed. */
+  maxFileBytes?: number;
+  /** Upper bound of parse workers (default: cores; 0: parse on this thread). */
+  maxWorkers?: number;
+  /** Progress of a build that parses files. */
+  onProgress?: (done: number, total: number) => void;
+  env?: NodeJS.ProcessEnv;
+  /** Override of the worker script (tests run from sources, where no compiled worker exists). */
+  workerUrl?: URL;
+}
+
+/** Counters and per-phase milliseconds of one build. */
+export interface RepoMapStats {
+  /** Source files the map covers. */
+  files: number;
+  /** Files parsed in this build. */
+  parsed: number;
+  cacheHits: number;
+  /** Files whose ids came from `git hash-object`. */
+  hashed: number;
+  /** Files git lists that the map leaves out (other languages, vendored, generated, ignored). */
+  excluded: number;
+  /** Covered files whose content was not parsed (binary, too large, minified). */
+  skipped: number;
+  workers: number;
+  /** True when the whole result came from the result cache (nothing changed since the same request). */
+  reused: boolean;
+  ms: { list: number; cache: number; parse: number; rank: number; render: number; total: number };
+}
+
+/** The rendered map. */
+export interface RepoMap {
+  text: string;
+  /** Exact o200k_base token count of `text`; ≤ the budget. */
+  tokens: number;
+  /** Files shown, in map order. */
+  files: string[];
+  /** Definitions shown, best first. */
+  definitions: MapDefinition[];
+  stats: RepoMapStats;
+}
+
+function toRepoPath(root: string, cwd: string, file: string): string {
+  const abs = isAbsolute(file) ? file : resolve(cwd, file);
+  return relative(root, abs).split(sep).join('/');
+}
+
+const RESULT_VERSION = 1;
+
+/**
+ * Builds the repository map: lists the source files with their blob ids, takes their tags
+ * from the cache or parses them (in worker threads), ranks the definitions and renders the
+ * best ones within the token budget.
+ */
+export async function buildRepoMap(options: RepoMapOptions): Promise<RepoMap> {
+  const t0 = performance.now();
+  const budget = Math.max(0, Math.floor(options.tokens ?? DEFAULT_MAP_TOKENS));
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const paths = await resolveRepoPaths(options.cwd, options.env);
+  const root = paths.root;
+  const focusFiles = (options.focusFiles ?? []).map((f) => toRepoPath(root, options.cwd, f));
+  const excludeFiles = new Set((options.excludeFiles ?? []).map((f) => toRepoPath(root, options.cwd, f)));
+
+  const listing = await listSourceFiles(root, options.env);
+  const tList = performance.now();
+
+  // The same request over the same contents gives the same map: reuse it without the tokenizer.
+  const resultKey = createHash('sha1')
+    .update(JSON.stringify([RESULT_VERSION, budget, maxFileBytes, focusFiles, [...excludeFiles], options.query ?? '']))
+    .update(listing.files.map((f) => `${f.path}\0${f.blob}\0${languageVersion(languageSpec(f.lang))}`).join('\n'))
+    .digest('hex');
+  const resultPath = join(paths.sharedAssistDir, 'map-result.json');
+  const previous = await readResult(resultPath, resultKey);
+  const baseStats = { files: listing.files.length, hashed: listing.hashed, excluded: listing.excluded };
+  if (previous) {
+    const now = performance.now();
+    return {
+      ...previous,
+      stats: {
+        ...baseStats,
+        parsed: 0,
+        cacheHits: listing.files.length,
+        skipped: previous.skipped,
+        workers: 0,
+        reused: true,
+        ms: { list: tList - t0, cache: now - tList, parse: 0, rank: 0, render: 0, total: now - t0 },
+      },
+    };
+  }
+  const counter = startTokenCounter();
+  try {
+    return await buildFresh(options, paths.root, paths.sharedAssistDir, listing, { budget, maxFileBytes, focusFiles, excludeFiles, resultPath, resultKey, t0, tList, counter });
+  } finally {
+    await counter.close();
+  }
+}
+
+interface FreshContext {
+  budget: number;
+  maxFileBytes: number;
+  focusFiles: string[];
+  excludeFiles: Set<string>;
+  resultPath: string;
+  resultKey: string;
+  t0: number;
+  tList: number;
+  counter: BackgroundCounter;
+}
+
+async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir: string, listing: FileListing, ctx: FreshContext): Promise<RepoMap> {
+  const { budget, maxFileBytes, focusFiles, excludeFiles, resultPath, resultKey, t0, tList } = ctx;
+  const baseStats = { files: listing.files.length, hashed: listing.hashed, excluded: listing.excluded };
+
+  const cache = new TagsCache(sharedAssistDir);
+  const packOf = (lang: LanguageId): string => `${lang}-${languageVersion(languageSpec(lang))}`;
+  await Promise.all([...new Set(listing.files.map((f) => packOf(f.lang)))].map((pack) => cache.load(pack)));
+  const tags = new Array<CachedTags | undefined>(listing.files.length);
+  const missing: number[] = [];
+  listing.files.forEach((file, i) => {
+    const hit = cache.get(packOf(file.lang), file.blob);
+    // An entry holds for the current size limit only if it would be parsed (or skipped) the same way.
+    if (hit && (hit.skipped === 'too-large') === hit.bytes > maxFileBytes) tags[i] = hit;
+    else missing.push(i);
+  });
+  const tCache = performance.now();
+
+  let workers = 0;
+  if (missing.length > 0) {
+    const outcome = await parseFiles(
+      missing.map((i) => ({ lang: listing.files[i]!.lang, absPath: join(root, listing.files[i]!.path) })),
+      {
+        limits: { maxFileBytes },
+        ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }),
+        ...(options.workerUrl === undefined ? {} : { workerUrl: options.workerUrl }),
+        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+      },
+    );
+    workers = outcome.workers;
+    missing.forEach((fileIndex, k) => {
+      const file: SourceFile = listing.files[fileIndex]!;
+      const result = outcome.results[k]!;
+      tags[fileIndex] = viewOf(result);
+      // Unreadable files are not a property of the blob: do not cache them.
+      if (result.skipped !== 'unreadable') cache.put(packOf(file.lang), file.blob, result);
+    });
+    await cache.flush();
+  }
+  const tParse = performance.now();
+
+  const inputs: RankInput[] = [];
+  let skipped = 0;
+  listing.files.forEach((file, i) => {
+    const t = tags[i]!;
+    if (t.skipped !== undefined) skipped++;
+    inputs.push({ path: file.path, defNames: t.defNames, refs: t.refs });
+  });
+  // More than `budget` definitions never fit (each costs a token); hidden files' may be cut.
+  let hidden = 0;
+  for (const input of inputs) if (excludeFiles.has(input.path)) hidden += input.defNames.length;
+  const { ranked } = rankDefinitions(inputs, { focusFiles, limit: budget + hidden, ...(options.query === undefined ? {} : { query: options.query }) });
+  const visible = excludeFiles.size === 0 ? ranked : ranked.filter((r) => !excludeFiles.has(r.file));
+  const tRank = performance.now();
+
+  const byPath = new Map<string, CachedTags>(listing.files.map((f, i) => [f.path, tags[i]!]));
+  const defsOf = (file: string): readonly CachedDef[] => byPath.get(file)?.defs() ?? [];
+  const rendered = await fitToBudget(visible, defsOf, budget, ctx.counter.count);
+  const tRender = performance.now();
+
+  const result = { text: rendered.text, tokens: rendered.tokens, files: rendered.files, definitions: rendered.definitions };
+  await writeResult(resultPath, resultKey, { ...result, skipped }).catch(() => undefined);
+  return {
+    ...result,
+    stats: {
+      ...baseStats,
+      parsed: missing.length,
+      cacheHits: listing.files.length - missing.length,
+      skipped,
+      workers,
+      reused: false,
+      ms: { list: tList - t0, cache: tCache - tList, parse: tParse - tCache, rank: tRank - tParse, render: tRender - tRank, total: tRender - t0 },
+    },
+  };
+}
+
+type StoredResult = Omit<RepoMap, 'stats'> & { skipped: number };
+
+async function readResult(path: string, key: string): Promise<StoredResult | undefined> {
+  try {
+    const stored = JSON.parse(await readFile(path, 'utf8')) as { key: string; result: StoredResult };
+    return stored.key === key ? stored.result : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeResult(path: string, key: string, result: StoredResult): Promise<void> {
+  await mkdir(join(path, '..'), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify({ key, result }));
+  await rename(tmp, path);
+}

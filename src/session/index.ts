@@ -1,0 +1,13 @@
+export { Session, newRequestId, commitSummary } from './session.js';
+export { rebuildHistory, type Exchange } from './history.js';
+export { systemPrompt } from './prompts.js';
+export { detectTestCommand, trimTestOutput, type TestCommand } from './test-command.js';
+export type { SessionOptions, SessionUI, TurnResult, TokenReport, FileChangePreview, ApprovalRequest } from './types.js';
+
+import { Session } from './session.js';
+import type { SessionOptions } from './types.js';
+
+/** Opens a session on the repository around `options.cwd` (the programmatic API; see docs/api.md). */
+export function createSession(options: SessionOptions): Promise<Session> {
+  return Session.create(options);
+}

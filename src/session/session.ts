@@ -1,0 +1,816 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { relative, resolve, sep } from 'node:path';
+import { AssistError, ExitCode } from '../errors.js';
+import type { Config } from '../config/types.js';
+import type { GitStore, SessionInfo, ReplayedEvent } from '../git/index.js';
+import type { ChatMessage, ModelInfo, Provider, Usage } from '../llm/types.js';
+import type { ApprovalState, AuditLog } from '../sandbox/index.js';
+import { chooseFence, reflectionPrompt, renderChatFiles, systemPrompt } from './prompts.js';
+import { rebuildHistory, type Exchange } from './history.js';
+import { execText } from '../util/exec.js';
+import type { FileChangePreview, SessionOptions, SessionUI, TokenReport, TurnResult } from './types.js';
+
+/** A request's correlation id: carried in logs, the event chain and the commit trailer. */
+export function newRequestId(): string {
+  return `req_${randomBytes(6).toString('hex')}`;
+}
+
+interface Totals {
+  input_tokens: number;
+  output_tokens: number;
+  estimated: boolean;
+  cost_usd: number | null;
+}
+
+/**
+ * One conversation with the model about one repository (DESIGN.md §1 `session/`): prompt ->
+ * context -> llm -> edits -> approval -> commit. UI-agnostic: everything a person sees goes
+ * through `SessionUI`.
+ */
+export class Session {
+  private chatFiles = new Set<string>();
+  private history: Exchange[] = [];
+  private approval: ApprovalState;
+  private info: SessionInfo | null = null;
+  private totals: Totals = { input_tokens: 0, output_tokens: 0, estimated: false, cost_usd: 0 };
+  private lastPrompt: { system: string; map: string; files: string; history: string } | null = null;
+  model: string;
+
+  private constructor(
+    private readonly options: SessionOptions,
+    readonly root: string,
+    private readonly store: GitStore,
+    private readonly provider: Provider,
+    private readonly modelInfo: (model: string) => ModelInfo,
+    private readonly audit: (sessionId: string) => AuditLog,
+    approvalState: ApprovalState,
+  ) {
+    this.approval = approvalState;
+    this.model = options.model ?? options.config.model ?? '';
+  }
+
+  /** Opens the repository, recovers an interrupted batch, and continues or prepares a session. */
+  static async create(options: SessionOptions): Promise<Session> {
+    const model = options.model ?? options.config.model;
+    if (!model) {
+      throw new AssistError('llm.no-model', 'no model configured', {
+        hint: 'pass --model provider/model, set ASSIST_MODEL, or run `assist config set model anthropic/claude-sonnet-4-5 --global` (see `assist doctor`)',
+      });
+    }
+    const { openStore } = await import('../git/index.js');
+    const sandbox = await import('../sandbox/index.js');
+    const store = await openStore({ cwd: options.cwd, env: options.env, command: options.command ?? 'assist', checkpointsKept: options.config.git.checkpointsKept });
+    let provider = options.provider;
+    let modelInfo = options.modelInfo;
+    if (!provider || !modelInfo) {
+      const llm = await import('../llm/index.js');
+      const client = llm.createLlmClient({
+        env: options.env,
+        llm: options.config.llm,
+        models: options.config.models,
+        fallback: options.config.fallback,
+        cwd: store.root,
+        onAttempt: (attempt) => {
+          if (attempt.outcome === 'failed') {
+            options.metrics?.llmRetries.inc({ provider: attempt.provider });
+            options.logger?.warn('llm.request.retry', { model: attempt.model, attempt: attempt.attempt, kind: attempt.kind, status: attempt.status, ms: Math.round(attempt.durationMs) });
+          }
+          if (options.metrics) for (const [name, snap] of Object.entries(client.breakers())) options.metrics.setBreakerState(name, snap.state);
+        },
+      });
+      provider ??= client;
+      modelInfo ??= (name: string) => llm.lookupModel(name, options.config.models);
+    }
+    if (!provider || !modelInfo) throw new AssistError('llm.unavailable', 'no model client could be created');
+    modelInfo(model); // unknown provider names fail here, before anything is written
+    const sharedDir = store.repo.paths.sharedAssistDir;
+    const secrets = sandbox.secretsFromEnv(options.env);
+    const session = new Session(
+      options,
+      store.root,
+      store,
+      provider,
+      modelInfo,
+      (id) => sandbox.createAuditLog(sharedDir, id, { secrets }),
+      sandbox.initialApprovalState(),
+    );
+    if (!options.dryRun) {
+      const recovered = await store.recover();
+      if (recovered) options.ui?.status?.(describeRecovery(recovered));
+    }
+    session.info = store.currentSession();
+    if (options.resume !== undefined) await session.resume(options.resume);
+    if (options.files?.length) await session.addFiles(options.files);
+    return session;
+  }
+
+  get sessionId(): string | null {
+    return this.info?.id ?? null;
+  }
+
+  get branch(): string | null {
+    return this.info?.branch ?? null;
+  }
+
+  get files(): string[] {
+    return [...this.chatFiles].sort();
+  }
+
+  get ui(): SessionUI {
+    return this.options.ui ?? {};
+  }
+
+  private get config(): Config {
+    return this.options.config;
+  }
+
+  close(): void {
+    this.store.close();
+  }
+
+  // ------------------------------------------------------------------ files in the chat
+
+  /** Adds files (relative to cwd) to the chat; they are sent whole with every request. */
+  async addFiles(paths: readonly string[]): Promise<string[]> {
+    const { resolveInside } = await import('../sandbox/index.js');
+    const added: string[] = [];
+    for (const path of paths) {
+      const rel = this.toRepoPath(path);
+      const result = await resolveInside(this.root, rel, {
+        mode: 'read',
+        readPaths: this.config.sandbox.readPaths,
+        addedByName: new Set([rel]),
+        env: this.options.env,
+      });
+      if (!result.ok) throw new AssistError('session.add-denied', `cannot add ${path}: ${result.reason}`, { exitCode: ExitCode.refused });
+      if (!result.exists) throw new AssistError('session.add-missing', `cannot add ${path}: no such file`, { hint: 'check the path (relative to the current directory)', exitCode: ExitCode.usage });
+      this.chatFiles.add(result.rel);
+      added.push(result.rel);
+    }
+    return added;
+  }
+
+  dropFiles(paths: readonly string[]): string[] {
+    const dropped: string[] = [];
+    for (const path of paths) {
+      const rel = this.toRepoPath(path);
+      if (this.chatFiles.delete(rel)) dropped.push(rel);
+    }
+    if (paths.length === 0) {
+      dropped.push(...this.chatFiles);
+      this.chatFiles.clear();
+    }
+    return dropped;
+  }
+
+  private toRepoPath(path: string): string {
+    const abs = resolve(this.options.cwd, path);
+    return relative(this.root, abs).split(sep).join('/');
+  }
+
+  /** Forgets the conversation (not the files, not the commits). */
+  clearHistory(): void {
+    this.history = [];
+  }
+
+  // ------------------------------------------------------------------ resume, undo, redo
+
+  private async resume(which: string | true): Promise<void> {
+    const id = which === true ? this.store.currentSession()?.id : which;
+    if (!id) {
+      throw new AssistError('session.nothing-to-resume', 'there is no session to resume here', {
+        hint: 'switch to a session branch (`assist session list`), or pass the id: `--resume=ID`',
+        exitCode: ExitCode.usage,
+      });
+    }
+    const current = this.store.currentSession();
+    if (!current || current.id !== id) {
+      const info = await this.store.session(id);
+      throw new AssistError('session.resume-elsewhere', `session ${id} is on ${info.branch ?? 'a detached HEAD'}, not checked out here`, {
+        hint: info.branch ? `switch to it first: \`git switch ${info.branch}\`` : 'check it out first',
+        exitCode: ExitCode.refused,
+      });
+    }
+    this.info = current;
+    this.history = rebuildHistory(await this.store.replay(id));
+  }
+
+  /** Undoes the session's last N edits; the exchanges that made them leave the conversation. */
+  async undo(count = 1, force = false): Promise<{ undone: number; files: string[] }> {
+    const result = await this.store.undo({ count, force });
+    this.options.metrics?.undo.inc();
+    this.log?.info('git.undo', { commits: result.undone.map((u) => u.commit) });
+    await this.reloadHistory();
+    return { undone: result.undone.length, files: [...new Set(result.undone.flatMap((u) => u.files))] };
+  }
+
+  async redo(): Promise<{ redone: number }> {
+    const result = await this.store.redo();
+    await this.reloadHistory();
+    return { redone: result.redone };
+  }
+
+  private async reloadHistory(): Promise<void> {
+    const id = this.info?.id;
+    if (!id) return;
+    const events: ReplayedEvent[] = await this.store.replay(id);
+    this.history = rebuildHistory(events);
+  }
+
+  /** The conversation as it will be sent (tests and `/tokens` read it). */
+  get conversation(): readonly Exchange[] {
+    return this.history;
+  }
+
+  // ------------------------------------------------------------------ a turn
+
+  /**
+   * Sends `message`, streams the reply, applies its edits (after approval), commits them, and
+   * sends failed blocks back up to `session.max_reflections` times.
+   */
+  async ask(message: string, signal?: AbortSignal): Promise<TurnResult> {
+    const result: TurnResult = {
+      session: this.info?.id ?? null,
+      branch: this.info?.branch ?? null,
+      reply: '',
+      commits: [],
+      files: [],
+      usage: { input_tokens: 0, output_tokens: 0, estimated: false, cost_usd: 0 },
+      failed: 0,
+      refused: [],
+      noChange: true,
+      proposed: [],
+      requests: [],
+    };
+    let prompt = message;
+    const maxReflections = this.config.session.maxReflections;
+    const turnStarted = performance.now();
+    this.modelMs = 0;
+    this.log?.info('turn.start', { chars: message.length, files: this.files.length });
+    for (let round = 0; ; round++) {
+      const step = await this.oneRequest(prompt, message, result, signal);
+      if (step.retryWith === null || round >= maxReflections) {
+        result.failed = step.failedCount;
+        break;
+      }
+      this.ui.status?.(`${step.failedCount} edit block${step.failedCount === 1 ? '' : 's'} failed to apply: asking the model to fix ${step.failedCount === 1 ? 'it' : 'them'} (${round + 1}/${maxReflections})`);
+      prompt = step.retryWith;
+    }
+    if (result.commits.length > 0 && (this.options.autoTest || this.config.test.auto)) {
+      result.tests = await this.testLoop(message, result, signal);
+    }
+    result.session = this.info?.id ?? null;
+    result.branch = this.info?.branch ?? null;
+    const overhead = Math.max(0, performance.now() - turnStarted - this.modelMs) / 1000;
+    this.options.metrics?.turnOverhead.observe(overhead);
+    this.log?.info('turn.end', { commits: result.commits.length, failed: result.failed, refused: result.refused.length, overhead_s: Math.round(overhead * 1000) / 1000 });
+    return result;
+  }
+
+  private modelMs = 0;
+
+  private get log(): SessionOptions['logger'] {
+    const base = this.options.logger;
+    return base && this.info ? base.child({ session: this.info.id }) : base;
+  }
+
+  private async oneRequest(
+    prompt: string,
+    originalMessage: string,
+    result: TurnResult,
+    signal: AbortSignal | undefined,
+  ): Promise<{ retryWith: string | null; failedCount: number }> {
+    const request = newRequestId();
+    result.requests.push(request);
+    const info = this.modelInfo(this.model);
+    const { system, messages, maxOutputTokens } = await this.buildPrompt(prompt, info, request);
+    const log = this.log?.child({ request });
+    log?.info('llm.request.start', { model: this.model, messages: messages.length });
+    const started = performance.now();
+    let reply: { text: string; usage: Usage; model: string; firstTokenMs: number | null };
+    try {
+      reply = await this.streamReply(system, messages, maxOutputTokens, signal);
+    } catch (error) {
+      const outcome = signal?.aborted ? 'aborted' : 'error';
+      this.options.metrics?.llmRequests.inc({ provider: this.model.split('/')[0] ?? '', model: this.model, outcome });
+      log?.error('llm.request.end', { model: this.model, outcome, ms: Math.round(performance.now() - started), error: (error as Error).message });
+      throw error;
+    } finally {
+      this.modelMs += performance.now() - started;
+    }
+    const { text, usage, model } = reply;
+    const provider = model.split('/')[0] ?? '';
+    this.options.metrics?.llmRequests.inc({ provider, model, outcome: 'ok' });
+    if (reply.firstTokenMs !== null) this.options.metrics?.llmTimeToFirstToken.observe({ provider, model }, reply.firstTokenMs / 1000);
+    log?.info('llm.request.end', { model, outcome: 'ok', ms: Math.round(performance.now() - started), input_tokens: usage.inputTokens, output_tokens: usage.outputTokens, estimated: usage.estimated });
+    result.reply = text;
+    this.addUsage(result, usage, model);
+
+    if (!this.options.dryRun) {
+      const session = await this.ensureSession();
+      await this.store.appendEvent(session.id, { type: 'message', request, text: prompt });
+      await this.store.appendEvent(session.id, {
+        type: 'reply',
+        request,
+        text,
+        model,
+        usage: { input_tokens: usage.inputTokens, output_tokens: usage.outputTokens, ...(usage.estimated ? { estimated: true } : {}) },
+      });
+    }
+    this.history.push({ request, user: prompt, assistant: text });
+
+    const edits = await import('../edits/index.js');
+    const parsed = edits.parseEditBlocks(text);
+    if (parsed.blocks.length === 0 && parsed.errors.length === 0) return { retryWith: null, failedCount: 0 };
+    result.noChange = false;
+
+    const tracked = await this.trackedFiles();
+    const resolved = edits.resolveBlocks(parsed.blocks, { chatFiles: [...this.chatFiles], trackedFiles: tracked });
+    const sandbox = await import('../sandbox/index.js');
+    const audit = this.audit(this.info?.id ?? 'dry-run');
+
+    // Every target goes through the sandbox before anything is read or written.
+    const allowed = new Map<string, { abs: string; rel: string }>();
+    const denied: Array<{ file: string; reason: string }> = [];
+    for (const block of resolved.blocks) {
+      if (allowed.has(block.file) || denied.some((d) => d.file === block.file)) continue;
+      const check = await sandbox.resolveInside(this.root, block.file, {
+        mode: 'write',
+        writePaths: this.config.sandbox.writePaths,
+        addedByName: this.chatFiles,
+        env: this.options.env,
+      });
+      if (check.ok) allowed.set(block.file, { abs: check.abs, rel: check.rel });
+      else {
+        denied.push({ file: block.file, reason: check.reason });
+        audit.append({ op: 'deny', path: check.path, result: 'denied', reason: check.reason, code: check.code, requestId: request });
+      }
+    }
+    const deniedFiles = new Set(denied.map((d) => d.file));
+    const applicable = resolved.blocks.filter((b) => !deniedFiles.has(b.file));
+    const contents = new Map<string, string | Uint8Array | null>();
+    for (const [file, target] of allowed) contents.set(file, await readFile(target.abs).catch(() => null));
+    const applied = edits.applyEdits(applicable, contents, { maxFileBytes: this.config.context.maxFileBytes });
+    const failed = [...resolved.failed, ...applied.failed];
+    log?.info('edits.parsed', { blocks: parsed.blocks.length, errors: parsed.errors.length });
+    if (failed.length + parsed.errors.length > 0) {
+      this.options.metrics?.edits.inc({ outcome: 'failed' }, failed.length + parsed.errors.length);
+      log?.warn('edits.failed', { blocks: failed.length + parsed.errors.length, files: [...new Set(failed.map((f) => f.file))] });
+    }
+    if (denied.length > 0) {
+      this.options.metrics?.edits.inc({ outcome: 'refused' }, denied.length);
+      log?.warn('sandbox.denied', { files: denied.map((d) => d.file) });
+    }
+    for (const d of denied) {
+      result.refused.push(d);
+      this.ui.status?.(`refused ${d.file}: ${d.reason}`);
+    }
+
+    // Approval, file by file, in the order the model wrote them.
+    const changes: FileChangePreview[] = [];
+    for (const [file, after] of applied.files) {
+      const before = contents.get(file);
+      const beforeText = before === null || before === undefined ? null : typeof before === 'string' ? before : Buffer.from(before).toString('utf8');
+      if (beforeText === after) continue;
+      changes.push({ path: allowed.get(file)?.rel ?? file, before: beforeText, after });
+    }
+    const approved = await this.approve(changes, result, request, audit);
+
+    if (approved.length > 0 && !this.options.dryRun) {
+      const session = await this.ensureSession();
+      const summary = commitSummary(originalMessage, approved.map((c) => c.path));
+      const batch = await this.store.applyBatch(session.id, {
+        summary,
+        body: `Asked: ${firstLine(originalMessage, 200)}`,
+        model: this.lastModel ?? this.model,
+        request,
+        exchange: {
+          message: prompt,
+          reply: text,
+          usage: { input_tokens: usage.inputTokens, output_tokens: usage.outputTokens, ...(usage.estimated ? { estimated: true } : {}) },
+        },
+        files: approved.map((c) => ({ path: c.path, content: c.after })),
+      });
+      for (const c of approved) audit.append({ op: 'write', path: c.path, result: 'ok', requestId: request });
+      this.options.metrics?.edits.inc({ outcome: 'applied' }, approved.length);
+      if (batch.snapshot) this.options.metrics?.commits.inc({ kind: 'snapshot' });
+      if (batch.commit) {
+        this.options.metrics?.commits.inc({ kind: 'edit' });
+        log?.info('git.commit', { commit: batch.commit, snapshot: batch.snapshot, files: batch.files.map((f) => f.path) });
+        result.commits.push(batch.commit);
+        for (const f of batch.files) if (!result.files.includes(f.path)) result.files.push(f.path);
+        this.ui.status?.(`committed ${batch.commit.slice(0, 10)} ${summary}`);
+      }
+    }
+
+    if (failed.length === 0 && parsed.errors.length === 0 && denied.length === 0) return { retryWith: null, failedCount: 0 };
+    const newContents = new Map<string, string>();
+    for (const [file, value] of contents) {
+      const after = applied.files.get(file);
+      if (after !== undefined) newContents.set(file, after);
+      else if (value !== null) newContents.set(file, typeof value === 'string' ? value : Buffer.from(value).toString('utf8'));
+    }
+    const feedbackParts = [
+      edits.renderEditFeedback({ failed, parseErrors: parsed.errors, appliedCount: applied.applied.length, files: newContents }),
+      ...denied.map((d) => `The edit to ${d.file} was refused: ${d.reason}. Do not try to write that path.`),
+    ].filter((p) => p !== '');
+    const failedCount = failed.length + parsed.errors.length;
+    // Denied paths are not retried: the model is told, and the loop only repeats for blocks it can fix.
+    if (failedCount === 0) {
+      this.history.push({ request: `${request}-note`, user: feedbackParts.join('\n\n'), assistant: 'Understood.' });
+      return { retryWith: null, failedCount: 0 };
+    }
+    return { retryWith: reflectionPrompt(feedbackParts.join('\n\n')), failedCount };
+  }
+
+  private lastModel: string | null = null;
+
+  private async approve(changes: FileChangePreview[], result: TurnResult, request: string, audit: AuditLog): Promise<FileChangePreview[]> {
+    const sandbox = await import('../sandbox/index.js');
+    const approved: FileChangePreview[] = [];
+    const flags = {
+      yes: this.options.yes ?? false,
+      dryRun: this.options.dryRun ?? false,
+      isTTY: (this.options.interactive ?? false) && this.ui.approve !== undefined,
+      mode: this.options.mode ?? 'chat',
+      ...(this.options.allowProtected ? { allowProtected: true } : {}),
+    };
+    let stopped = false;
+    for (const change of changes) {
+      if (stopped) {
+        result.refused.push({ file: change.path, reason: 'not asked: you quit the approvals of this reply' });
+        continue;
+      }
+      const decision = sandbox.decideApproval(change.path, this.approval, this.config.approval, flags);
+      switch (decision) {
+        case 'auto':
+          this.ui.preview?.(change);
+          approved.push(change);
+          break;
+        case 'dry-run':
+          this.ui.preview?.(change);
+          result.proposed.push(change);
+          break;
+        case 'ask':
+        case 'protected-ask': {
+          const protectedFile = sandbox.classifyProtected(change.path);
+          const answer = await this.ui.approve!({ ...change, ...(protectedFile ? { protected: protectedFile } : {}) });
+          const outcome = sandbox.applyAnswer(this.approval, change.path, answer);
+          this.approval = outcome.state;
+          if (outcome.write) approved.push(change);
+          else {
+            result.refused.push({ file: change.path, reason: answer === 'quit' ? 'you quit' : 'you declined' });
+            audit.append({ op: 'deny', path: change.path, result: 'declined', reason: 'declined by the person', requestId: request });
+          }
+          stopped = outcome.stop;
+          break;
+        }
+        case 'refuse-non-tty':
+          this.ui.preview?.(change);
+          result.proposed.push(change);
+          result.refused.push({ file: change.path, reason: 'needs approval' });
+          audit.append({ op: 'deny', path: change.path, result: 'denied', reason: 'no approval: no terminal and no --yes', requestId: request });
+          break;
+        case 'refuse-protected':
+          result.refused.push({ file: change.path, reason: 'protected file (CI config, hooks, lockfile or assist config)' });
+          audit.append({ op: 'deny', path: change.path, result: 'denied', reason: 'protected file', requestId: request });
+          break;
+      }
+    }
+    if (result.refused.length > 0 && !this.options.dryRun && this.info) {
+      await this.store.appendEvent(this.info.id, {
+        type: 'refused',
+        request,
+        reason: result.refused.map((r) => `${r.file}: ${r.reason}`).join('; '),
+        files: result.refused.map((r) => r.file),
+      });
+    }
+    return approved;
+  }
+
+  private async ensureSession(): Promise<SessionInfo> {
+    if (this.info) return this.info;
+    const noBranch = this.options.noBranch || !this.config.git.sessionBranch;
+    const { session, created } = await this.store.startSession({ noBranch });
+    this.info = session;
+    if (created) this.ui.status?.(noBranch ? `session ${session.id} on the current branch` : `session ${session.id} on branch ${session.branch}`);
+    return session;
+  }
+
+  private trackedCache: { at: number; files: string[] } | null = null;
+
+  private async trackedFiles(): Promise<string[]> {
+    if (this.trackedCache && Date.now() - this.trackedCache.at < 2_000) return this.trackedCache.files;
+    const r = await execText('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: this.root, env: this.options.env });
+    const files = r.stdout.split('\0').filter(Boolean);
+    this.trackedCache = { at: Date.now(), files };
+    return files;
+  }
+
+  // ------------------------------------------------------------------ prompt and stream
+
+  private async buildPrompt(prompt: string, info: ModelInfo, request: string): Promise<{ system: string; messages: ChatMessage[]; maxOutputTokens: number }> {
+    const fileContents: Array<{ path: string; content: string }> = [];
+    const audit = this.audit(this.info?.id ?? 'dry-run');
+    for (const file of this.files) {
+      const content = await readFile(resolve(this.root, file), 'utf8').catch(() => null);
+      if (content === null) continue;
+      fileContents.push({ path: file, content });
+      audit.append({ op: 'send', path: file, result: 'ok', requestId: request });
+    }
+    const fence = chooseFence(fileContents.map((f) => f.content));
+    const system = systemPrompt({ fence: '```' });
+    const map = await this.repoMap(prompt);
+    const filesText = renderChatFiles(fileContents, fence);
+    const context = [map ? `Repository map (the most relevant definitions, with their files):\n\n${map}` : '', filesText].filter(Boolean).join('\n\n');
+
+    const { history, tokens: promptTokens } = await this.fitHistory(system, context, prompt, info);
+    const messages: ChatMessage[] = [];
+    if (context) {
+      messages.push({ role: 'user', content: context });
+      messages.push({ role: 'assistant', content: 'Understood. I will use these files and the map, and edit with SEARCH/REPLACE blocks.' });
+    }
+    for (const exchange of history) {
+      messages.push({ role: 'user', content: exchange.user });
+      messages.push({ role: 'assistant', content: exchange.assistant });
+    }
+    messages.push({ role: 'user', content: prompt });
+    this.lastPrompt = { system, map, files: filesText, history: history.map((h) => h.user + h.assistant).join('') };
+    // Services count the requested output against the window too: ask for what is left.
+    const maxOutputTokens = Math.max(256, Math.min(info.maxOutput, info.contextWindow - promptTokens - 64));
+    return { system, messages, maxOutputTokens };
+  }
+
+  private async repoMap(query: string): Promise<string> {
+    const budget = this.config.context.mapTokens;
+    if (budget <= 0) return '';
+    try {
+      const { buildRepoMap } = await import('../context/index.js');
+      const recent = this.history.slice(-2).map((h) => h.user).join('\n');
+      const map = await buildRepoMap({
+        cwd: this.root,
+        tokens: budget,
+        focusFiles: this.files,
+        excludeFiles: this.files,
+        query: `${recent}\n${query}`,
+        maxFileBytes: this.config.context.maxFileBytes,
+        env: this.options.env,
+      });
+      return map.text;
+    } catch (error) {
+      this.ui.status?.(`repo map unavailable: ${(error as Error).message.split('\n')[0] ?? ''}`);
+      return '';
+    }
+  }
+
+  /**
+   * Keeps the prompt under `compression_threshold` of the window: older exchanges are replaced by a
+   * summary written by the model (weak_model when set), newest ones kept verbatim.
+   */
+  private async fitHistory(system: string, context: string, prompt: string, info: ModelInfo): Promise<{ history: Exchange[]; tokens: number }> {
+    const limit = Math.floor(info.contextWindow * this.config.context.compressionThreshold);
+    const size = (history: readonly Exchange[]): Promise<number> => this.promptSize(system, context, history, prompt, limit);
+    let tokens = await size(this.history);
+    if (tokens <= limit) return { history: this.history, tokens };
+    // Summarise everything but the newest exchanges that still fit alongside a summary.
+    let keep = Math.min(2, this.history.length);
+    while (keep > 0 && (await size(this.history.slice(-keep))) > limit * 0.7) keep--;
+    const older = this.history.slice(0, this.history.length - keep);
+    if (older.length > 0) {
+      this.ui.status?.(`compressing ${older.length} earlier exchange${older.length === 1 ? '' : 's'} to fit the ${info.contextWindow}-token window`);
+      this.log?.info('context.compressed', { exchanges: older.length, window: info.contextWindow });
+      const summary = await this.summarise(older, Math.max(128, Math.floor(limit * 0.15)));
+      const compressed: Exchange = { request: 'summary', user: `Summary of our earlier conversation:\n${summary}`, assistant: 'Noted.' };
+      this.history = [compressed, ...this.history.slice(this.history.length - keep)];
+    }
+    tokens = await size(this.history);
+    while (tokens > limit && this.history.length > 0) {
+      this.history = this.history.slice(1);
+      tokens = await size(this.history);
+    }
+    return { history: this.history, tokens };
+  }
+
+  /**
+   * Tokens of a prompt: the calibrated estimate while far from the limit, an exact o200k count
+   * (never less than the estimate) once close, since estimates undercount dense code.
+   */
+  private async promptSize(system: string, context: string, history: readonly Exchange[], prompt: string, limit: number): Promise<number> {
+    const { estimatePromptTokens } = await import('../llm/estimate.js');
+    const messages: ChatMessage[] = [
+      { role: 'user', content: context },
+      ...history.flatMap((h): ChatMessage[] => [
+        { role: 'user', content: h.user },
+        { role: 'assistant', content: h.assistant },
+      ]),
+      { role: 'user', content: prompt },
+    ];
+    const estimate = estimatePromptTokens(system, messages);
+    if (estimate < limit * 0.6) return estimate;
+    const { countTokens } = await import('../context/index.js');
+    const exact = (await countTokens(system + messages.map((m) => m.content).join(''))) + 4 * (messages.length + 1);
+    return Math.max(estimate, exact);
+  }
+
+  private async summarise(exchanges: readonly Exchange[], maxTokens: number): Promise<string> {
+    const model = this.config.weakModel ?? this.model;
+    const info = this.modelInfo(model);
+    const { estimateTextTokens } = await import('../llm/estimate.js');
+    // The transcript itself must fit the summarising model's window: keep its newest part.
+    const budgetChars = Math.max(1000, Math.floor((info.contextWindow * this.config.context.compressionThreshold - maxTokens - 200) * 3));
+    let transcript = exchanges.map((e) => `USER: ${e.user}\nASSISTANT: ${e.assistant}`).join('\n\n');
+    if (transcript.length > budgetChars) transcript = transcript.slice(transcript.length - budgetChars);
+    const system = 'You summarise a conversation between a person and a coding assistant so it can continue without the full transcript. Keep decisions, file names, identifiers, open questions and what was changed. Be brief.';
+    let text = '';
+    for await (const event of this.provider.stream(
+      { model, system, messages: [{ role: 'user', content: transcript }], maxOutputTokens: Math.max(64, Math.min(maxTokens, info.maxOutput)) },
+      undefined,
+    )) {
+      if (event.type === 'text') text += event.text;
+      else if (event.type === 'restart') text = '';
+      else if (event.type === 'done') this.addUsage(null, event.usage, event.model);
+    }
+    if (estimateTextTokens(text) > maxTokens * 2) text = text.slice(0, maxTokens * 6);
+    return text.trim();
+  }
+
+  private async streamReply(
+    system: string,
+    messages: ChatMessage[],
+    maxOutputTokens: number,
+    signal: AbortSignal | undefined,
+  ): Promise<{ text: string; usage: Usage; model: string; firstTokenMs: number | null }> {
+    let text = '';
+    const started = performance.now();
+    let firstTokenMs: number | null = null;
+    for await (const event of this.provider.stream({ model: this.model, system, messages, maxOutputTokens }, signal)) {
+      switch (event.type) {
+        case 'text':
+          firstTokenMs ??= performance.now() - started;
+          text += event.text;
+          this.ui.text?.(event.text);
+          break;
+        case 'restart':
+          text = '';
+          this.ui.restart?.({ model: event.model, reason: event.reason });
+          break;
+        case 'retry':
+          this.ui.status?.(`${event.model}: ${event.reason}; retrying in ${Math.round(event.delayMs / 100) / 10} s (attempt ${event.attempt})`);
+          break;
+        case 'fallback':
+          this.ui.status?.(`${event.from} failed (${event.reason}); trying ${event.to}`);
+          break;
+        case 'done':
+          this.lastModel = event.model;
+          return { text, usage: event.usage, model: event.model, firstTokenMs };
+      }
+    }
+    if (signal?.aborted) throw interrupted();
+    throw new AssistError('llm.incomplete', 'the model stream ended without completing', { exitCode: ExitCode.provider });
+  }
+
+  private addUsage(result: TurnResult | null, usage: Usage, model: string): void {
+    const info = this.modelInfo(model);
+    const cost =
+      info.inputPrice === undefined || info.outputPrice === undefined
+        ? null
+        : (usage.inputTokens * info.inputPrice + usage.outputTokens * info.outputPrice) / 1_000_000;
+    this.options.metrics?.recordUsage(model.split('/')[0] ?? '', model, { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costUsd: cost ?? undefined });
+    for (const target of result ? [result.usage, this.totals] : [this.totals]) {
+      target.input_tokens += usage.inputTokens;
+      target.output_tokens += usage.outputTokens;
+      target.estimated ||= usage.estimated;
+      target.cost_usd = target.cost_usd === null || cost === null ? null : target.cost_usd + cost;
+    }
+  }
+
+  // ------------------------------------------------------------------ tests
+
+  private async testLoop(message: string, result: TurnResult, signal: AbortSignal | undefined): Promise<NonNullable<TurnResult['tests']>> {
+    const { detectTestCommand, trimTestOutput } = await import('./test-command.js');
+    const detected = this.config.test.cmd ? { cmd: this.config.test.cmd } : await detectTestCommand(this.root);
+    if (!detected) {
+      this.ui.status?.('no test command: set `test.cmd` in config');
+      return { status: 'not run' };
+    }
+    let last = await this.runTests(detected.cmd, signal);
+    for (let round = 0; last.code !== 0 && round < this.config.session.maxReflections; round++) {
+      this.ui.status?.(`tests failed: asking the model to fix them (${round + 1}/${this.config.session.maxReflections})`);
+      const feedback = `The test command \`${detected.cmd}\` failed after your edits (exit ${last.code}):\n\n${trimTestOutput(last.output)}\n\nFix the code (not the tests, unless they are wrong) with SEARCH/REPLACE blocks.`;
+      const before = result.commits.length;
+      await this.oneRequest(feedback, message, result, signal);
+      if (result.commits.length === before) break;
+      last = await this.runTests(detected.cmd, signal);
+    }
+    return { status: last.code === 0 ? 'passed' : 'failed', output: last.output };
+  }
+
+  private async runTests(cmd: string, signal: AbortSignal | undefined): Promise<{ code: number; output: string }> {
+    const { runCommand, needsApproval } = await import('../sandbox/index.js');
+    const mode = this.config.sandbox.commands;
+    let approved = false;
+    const unconfined = await needsApproval(mode);
+    if (unconfined) {
+      // No working bubblewrap: a command runs only after the person says so (DESIGN.md §7).
+      const ok = this.options.interactive && this.ui.confirmCommand ? await this.ui.confirmCommand(cmd, unconfined.warning) : false;
+      if (!ok) {
+        throw new AssistError('sandbox.command-needs-approval', `not running \`${cmd}\`: ${unconfined.reason}`, {
+          hint: 'install bubblewrap so commands run confined, or run it in a terminal and approve it',
+          exitCode: ExitCode.refused,
+        });
+      }
+      approved = true;
+    }
+    const r = await runCommand(cmd, {
+      root: this.root,
+      gitDir: this.store.repo.paths.gitDir,
+      commonDir: this.store.repo.paths.commonDir,
+      env: this.options.env,
+      mode,
+      approved,
+      timeoutMs: 10 * 60_000,
+      ...(signal ? { signal } : {}),
+    });
+    return { code: r.code ?? 1, output: `${r.stdout}\n${r.stderr}` };
+  }
+
+  // ------------------------------------------------------------------ chat commands
+
+  /** Switches the model for the next requests; unknown provider names are refused here. */
+  setModel(model: string): void {
+    this.modelInfo(model);
+    this.model = model;
+  }
+
+  /** Takes a reloaded config (the chat watches both config files). */
+  setConfig(config: Config): void {
+    (this.options as { config: Config }).config = config;
+  }
+
+  /** Names the session's current state (starting the session if needed). */
+  async checkpoint(name: string): Promise<{ name: string; commit: string }> {
+    await this.ensureSession();
+    const cp = await this.store.createCheckpoint(name);
+    return { name: cp.name, commit: cp.commit };
+  }
+
+  /** Runs a command the person typed (`/run`) or, with null, the test command (`/test`), confined as config says. */
+  async runShell(cmd: string | null, signal?: AbortSignal): Promise<{ cmd: string; code: number; output: string } | null> {
+    let command = cmd;
+    if (command === null) {
+      const { detectTestCommand } = await import('./test-command.js');
+      command = this.config.test.cmd ?? (await detectTestCommand(this.root))?.cmd ?? null;
+      if (command === null) return null;
+    }
+    const r = await this.runTests(command, signal);
+    return { cmd: command, code: r.code, output: r.output };
+  }
+
+  /** Adds text (command output) to the conversation as something the person showed the model. */
+  addToConversation(text: string): void {
+    this.history.push({ request: `note_${Date.now()}`, user: text, assistant: 'Noted.' });
+  }
+
+  // ------------------------------------------------------------------ tokens
+
+  /** What the last request carried, by part, and what was spent. */
+  async tokens(): Promise<TokenReport> {
+    const { countTokens } = await import('../context/index.js');
+    const info = this.modelInfo(this.model);
+    const p = this.lastPrompt ?? { system: systemPrompt(), map: '', files: '', history: this.history.map((h) => h.user + h.assistant).join('') };
+    const [system, map, files, history] = await Promise.all([countTokens(p.system), countTokens(p.map), countTokens(p.files), countTokens(p.history)]);
+    return {
+      model: this.model,
+      contextWindow: info.contextWindow,
+      system,
+      map,
+      files,
+      history,
+      total: system + map + files + history,
+      spent: { ...this.totals },
+    };
+  }
+}
+
+function interrupted(): AssistError {
+  return new AssistError('session.interrupted', 'interrupted: the reply was stopped and nothing from it was applied', { exitCode: ExitCode.interrupted });
+}
+
+function firstLine(text: string, max: number): string {
+  const line = text.trim().split('\n')[0] ?? '';
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** A one-line commit summary from the request and the files. */
+export function commitSummary(message: string, files: readonly string[]): string {
+  const line = firstLine(message, 64).replace(/[.\s]+$/, '');
+  if (line !== '') return line.charAt(0).toUpperCase() + line.slice(1);
+  return `Edit ${files.slice(0, 3).join(', ')}${files.length > 3 ? ` and ${files.length - 3} more` : ''}`;
+}
+
+function describeRecovery(report: { action: string; files: string[]; leftAlone: string[] }): string {
+  const what = report.action === 'finished' ? 'finished and committed' : report.action === 'rolled-back' ? 'rolled back' : 'left pending';
+  const alone = report.leftAlone.length > 0 ? `; left ${report.leftAlone.join(', ')} alone (changed since)` : '';
+  return `an interrupted edit batch was ${what}: ${report.files.join(', ')}${alone}`;
+}

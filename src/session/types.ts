@@ -1,0 +1,106 @@
+import type { Config } from '../config/types.js';
+import type { ApprovalAnswer } from '../sandbox/index.js';
+import type { ProtectedFile } from '../sandbox/index.js';
+import type { ModelInfo, Provider } from '../llm/types.js';
+import type { AssistMetrics, Logger } from '../obs/index.js';
+
+/** How the session talks to whoever drives it (the terminal chat, `run`, `pr`, an editor). */
+export interface SessionUI {
+  /** A piece of the model's reply as it streams. */
+  text?(delta: string): void;
+  /** The reply shown so far broke and starts again from scratch: forget what was shown of it. */
+  restart?(info: { model: string; reason: string }): void;
+  /** One-line notices: retries, fallback, compression, refused edits, commits. */
+  status?(message: string): void;
+  /** An edit about to be approved or, in a dry run, just shown. */
+  preview?(change: FileChangePreview): void;
+  /** Asks the person about one file's edit. Absent: nothing can be asked (non-interactive). */
+  approve?(request: ApprovalRequest): Promise<ApprovalAnswer>;
+  /** Asks whether to run a command without confinement (no working bubblewrap). */
+  confirmCommand?(command: string, warning: string): Promise<boolean>;
+}
+
+export interface FileChangePreview {
+  path: string;
+  before: string | null;
+  after: string | null;
+}
+
+export interface ApprovalRequest extends FileChangePreview {
+  /** Set for files that always need an explicit answer (CI config, hooks, lockfiles, assist config). */
+  protected?: ProtectedFile;
+}
+
+export interface SessionOptions {
+  /** Any directory inside the work tree. */
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  config: Config;
+  /** `provider/model`; defaults to `config.model`. */
+  model?: string;
+  /** Files to add to the chat, relative to `cwd`. */
+  files?: readonly string[];
+  /** Apply edits without asking (protected files still ask). */
+  yes?: boolean;
+  /** Show diffs; write and commit nothing (no session branch, no events). */
+  dryRun?: boolean;
+  /** Record on the current branch instead of a session branch. */
+  noBranch?: boolean;
+  /** Run the test command after each edit and feed failures back. */
+  autoTest?: boolean;
+  /** Whether a person can answer prompts. */
+  interactive?: boolean;
+  mode?: 'chat' | 'run' | 'pr';
+  /** `pr`: allow edits to protected files. */
+  allowProtected?: boolean;
+  /** Continue this session (or with `true`, the session HEAD is on) and rebuild its conversation. */
+  resume?: string | true;
+  ui?: SessionUI;
+  /** Injected model client (tests, embedders); default: the providers of src/llm with `config`. */
+  provider?: Provider;
+  /** Injected registry lookup; default: src/llm's registry with config overrides. */
+  modelInfo?: (model: string) => ModelInfo;
+  /** Names the lock holder and the session's start event. */
+  command?: string;
+  /** Structured log (with the session and request ids) and metrics; absent: none. */
+  logger?: Logger;
+  metrics?: AssistMetrics;
+}
+
+/** What one request (plus its reflections) did. */
+export interface TurnResult {
+  /** The session id, or null in a dry run that never started one. */
+  session: string | null;
+  branch: string | null;
+  /** The final reply text (of the last model call). */
+  reply: string;
+  /** Edit commits made, oldest first. */
+  commits: string[];
+  /** Repo-relative files changed by those commits. */
+  files: string[];
+  usage: { input_tokens: number; output_tokens: number; estimated: boolean; cost_usd: number | null };
+  /** Blocks that did not apply after every reflection. */
+  failed: number;
+  /** Files whose edits were refused (by the person, the sandbox or a missing approval). */
+  refused: Array<{ file: string; reason: string }>;
+  /** The model proposed no change at all. */
+  noChange: boolean;
+  /** Diffs that were computed but not written (dry run, or approval missing). */
+  proposed: FileChangePreview[];
+  /** The model requests made (correlation ids). */
+  requests: string[];
+  tests?: { status: 'passed' | 'failed' | 'not run'; output?: string };
+}
+
+/** `/tokens`: what the next request would carry. */
+export interface TokenReport {
+  model: string;
+  contextWindow: number;
+  system: number;
+  map: number;
+  files: number;
+  history: number;
+  total: number;
+  /** Spent so far in this process. */
+  spent: { input_tokens: number; output_tokens: number; cost_usd: number | null };
+}

@@ -1,0 +1,237 @@
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import type { Reporter } from './reporter.js';
+import type { Session, TurnResult } from '../session/index.js';
+import { createTurnView } from './turn-view.js';
+import { AssistError, ExitCode } from '../errors.js';
+
+export interface ChatLoopOptions {
+  session: Session;
+  reporter: Reporter;
+  stdin: Readable;
+  stdout: Writable;
+  /** Builds the repo map text for `/map`. */
+  showMap: () => Promise<string>;
+  /** Called with every error the loop survives, so it reaches the person as one line. */
+  onError: (error: unknown) => void;
+}
+
+export const SLASH_COMMANDS: ReadonlyArray<[string, string]> = [
+  ['/add FILE...', 'add files to the chat (sent whole with every request)'],
+  ['/drop [FILE...]', 'remove files from the chat (all of them without arguments)'],
+  ['/ls', 'list the files in the chat'],
+  ['/undo [N]', 'undo the last N edits of this session (and their exchanges)'],
+  ['/redo', 'restore what the last undo removed'],
+  ['/diff', 'show the last edit commit'],
+  ['/commit', 'not in this version: your own changes are snapshotted before the model edits a file'],
+  ['/checkpoint NAME', 'name the current state (`assist checkpoint restore NAME` goes back)'],
+  ['/tokens', 'what the last request carried: system, map, files, history; and what was spent'],
+  ['/map', 'show the repo map'],
+  ['/model [NAME]', 'show or switch the model (provider/model)'],
+  ['/run CMD', 'run a command (sandboxed when bubblewrap works) and offer its output to the model'],
+  ['/test', 'run the test command and offer failures to the model'],
+  ['/clear', 'forget the conversation (files and commits stay)'],
+  ['/help', 'this list'],
+  ['/exit', 'leave (Ctrl-D does too)'],
+];
+
+/**
+ * The interactive chat: a line editor with history for input, the reply streamed, single-key
+ * approvals, slash commands. Ctrl-C stops a reply (the session stays); at an empty prompt Ctrl-C
+ * twice or Ctrl-D leaves.
+ */
+export async function chatLoop(options: ChatLoopOptions): Promise<number> {
+  const { session, reporter: r } = options;
+  const history: string[] = [];
+  const view = createTurnView({ reporter: r, stdin: options.stdin, streamReply: true, replyTo: options.stdout, interactive: true });
+  const out = (text: string): void => {
+    options.stdout.write(text.endsWith('\n') ? text : text + '\n');
+  };
+  out(r.out.dim(`assist chat with ${session.model}${session.files.length ? `, files: ${session.files.join(' ')}` : ''}. /help for commands, Ctrl-D to leave.`));
+
+  let interruptArmed = false;
+  const isTTY = (options.stdin as NodeJS.ReadStream).isTTY === true;
+  // Without a terminal (a pipe or a file), one reader takes every line: a reader per line would lose
+  // the lines the previous one had buffered.
+  const piped = isTTY ? null : createInterface({ input: options.stdin, terminal: false })[Symbol.asyncIterator]();
+  for (;;) {
+    const line = piped
+      ? await piped.next().then((n) => (n.done ? null : n.value))
+      : await readLine(options.stdin, options.stdout, `${r.out.bold('>')} `, history, () => {
+          if (interruptArmed) return 'exit';
+          interruptArmed = true;
+          out(r.out.dim('(press Ctrl-C again or Ctrl-D to leave)'));
+          return 'retry';
+        });
+    if (line === null) {
+      out('');
+      return ExitCode.ok;
+    }
+    interruptArmed = false;
+    const input = line.trim();
+    if (input === '') continue;
+    history.unshift(line);
+    try {
+      if (input.startsWith('/')) {
+        const done = await slashCommand(input, options, out);
+        if (done === 'exit') return ExitCode.ok;
+        if (typeof done === 'object') await turn(done.ask);
+        continue;
+      }
+      await turn(input);
+    } catch (error) {
+      options.onError(error);
+    }
+  }
+
+  async function turn(message: string): Promise<void> {
+    const controller = new AbortController();
+    const onSigint = (): void => controller.abort();
+    process.on('SIGINT', onSigint);
+    try {
+      const result: TurnResult = await session.ask(message, controller.signal);
+      if (view.shown > 0) out('');
+      view.shown = 0;
+      const spent = result.usage;
+      const cost = spent.cost_usd === null ? '' : `, $${spent.cost_usd.toFixed(4)}`;
+      r.info(r.err.dim(`tokens: ${spent.input_tokens} in, ${spent.output_tokens} out${spent.estimated ? ' (estimated)' : ''}${cost}`));
+    } catch (error) {
+      if (view.shown > 0) out('');
+      view.shown = 0;
+      if (controller.signal.aborted || (error instanceof AssistError && error.exitCode === ExitCode.interrupted)) {
+        r.info(r.err.yellow('stopped: nothing from this reply was applied'));
+        return;
+      }
+      throw error;
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  }
+}
+
+type SlashOutcome = 'exit' | 'done' | { ask: string };
+
+async function slashCommand(input: string, options: ChatLoopOptions, out: (text: string) => void): Promise<SlashOutcome> {
+  const { session, reporter: r } = options;
+  const [name = '', ...args] = input.split(/\s+/);
+  switch (name) {
+    case '/exit':
+    case '/quit':
+      return 'exit';
+    case '/help':
+      for (const [cmd, what] of SLASH_COMMANDS) out(`  ${cmd.padEnd(18)} ${what}`);
+      return 'done';
+    case '/add': {
+      if (args.length === 0) throw new AssistError('chat.usage', 'usage: /add FILE...', { exitCode: ExitCode.usage });
+      const added = await session.addFiles(args);
+      out(`added ${added.join(' ')}`);
+      return 'done';
+    }
+    case '/drop': {
+      const dropped = session.dropFiles(args);
+      out(dropped.length ? `dropped ${dropped.join(' ')}` : 'no such file in the chat');
+      return 'done';
+    }
+    case '/ls':
+      out(session.files.length ? session.files.join('\n') : 'no files in the chat (the repo map stands for the rest)');
+      return 'done';
+    case '/undo': {
+      const count = args[0] === undefined ? 1 : Number(args[0]);
+      if (!Number.isInteger(count) || count < 1) throw new AssistError('chat.usage', 'usage: /undo [N], N a positive number', { exitCode: ExitCode.usage });
+      const result = await session.undo(count);
+      out(`undid ${result.undone} edit${result.undone === 1 ? '' : 's'}${result.files.length ? `: ${result.files.join(' ')}` : ''}`);
+      return 'done';
+    }
+    case '/redo': {
+      const result = await session.redo();
+      out(`redid ${result.redone} edit${result.redone === 1 ? '' : 's'}`);
+      return 'done';
+    }
+    case '/diff': {
+      const { execText } = await import('../util/exec.js');
+      const shown = await execText('git', ['show', '--stat', '--patch', '--format=%h %s', ...(r.stdoutIsTTY ? ['--color'] : []), 'HEAD'], { cwd: session.root });
+      out(shown.code === 0 ? shown.stdout : 'no commit to show');
+      return 'done';
+    }
+    case '/commit':
+      throw new AssistError('chat.not-built', '/commit is not built yet: your uncommitted changes are snapshotted automatically before the model edits those files', {
+        hint: 'commit your own work with git as usual on the session branch after `assist session finish`',
+      });
+    case '/checkpoint': {
+      if (!args[0]) throw new AssistError('chat.usage', 'usage: /checkpoint NAME', { exitCode: ExitCode.usage });
+      const cp = await session.checkpoint(args[0]);
+      out(`checkpoint ${cp.name} at ${cp.commit.slice(0, 10)}`);
+      return 'done';
+    }
+    case '/tokens': {
+      const t = await session.tokens();
+      const pct = (n: number): string => `${((n / t.contextWindow) * 100).toFixed(1)}%`;
+      out(`${t.model}, window ${t.contextWindow} tokens (last request)`);
+      for (const [label, n] of [['system', t.system], ['repo map', t.map], ['files', t.files], ['history', t.history], ['total', t.total]] as const) {
+        out(`  ${label.padEnd(9)} ${String(n).padStart(8)}  ${pct(n)}`);
+      }
+      const cost = t.spent.cost_usd === null ? 'price unknown' : `$${t.spent.cost_usd.toFixed(4)}`;
+      out(`  spent     ${t.spent.input_tokens} in, ${t.spent.output_tokens} out, ${cost}`);
+      return 'done';
+    }
+    case '/map':
+      out(await options.showMap());
+      return 'done';
+    case '/model':
+      if (args[0]) {
+        session.setModel(args[0]);
+        out(`model: ${args[0]}`);
+      } else out(`model: ${session.model}`);
+      return 'done';
+    case '/clear':
+      session.clearHistory();
+      out('conversation cleared');
+      return 'done';
+    case '/run':
+    case '/test': {
+      const cmd = name === '/run' ? args.join(' ') : null;
+      if (name === '/run' && !cmd) throw new AssistError('chat.usage', 'usage: /run COMMAND', { exitCode: ExitCode.usage });
+      const result = await session.runShell(cmd);
+      if (!result) throw new AssistError('chat.no-test-command', 'no test command found', { hint: 'set one: `assist config set test.cmd "npm test"`' });
+      out(result.output.trimEnd());
+      out(r.out.dim(`${result.cmd}: exit ${result.code}`));
+      if (result.code !== 0) {
+        return { ask: `I ran \`${result.cmd}\` and it failed (exit ${result.code}):\n\n${tail(result.output, 6000)}\n\nFix it.` };
+      }
+      session.addToConversation(`I ran \`${result.cmd}\`: exit 0.\n${tail(result.output, 2000)}`);
+      return 'done';
+    }
+    default:
+      throw new AssistError('chat.unknown-command', `unknown command ${name}`, { hint: 'type /help for the list', exitCode: ExitCode.usage });
+  }
+}
+
+function tail(text: string, max: number): string {
+  return text.length > max ? `…${text.slice(text.length - max)}` : text;
+}
+
+/** Reads one line with history; null on Ctrl-D (end of input). */
+function readLine(stdin: Readable, stdout: Writable, prompt: string, history: string[], onInterrupt: () => 'exit' | 'retry'): Promise<string | null> {
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: stdin, output: stdout, terminal: (stdin as NodeJS.ReadStream).isTTY === true, history: [...history], historySize: 500 });
+    let settled = false;
+    const settle = (value: string | null): void => {
+      if (settled) return;
+      settled = true;
+      rl.close();
+      resolve(value);
+    };
+    rl.on('line', (line) => settle(line));
+    rl.on('close', () => settle(null));
+    rl.on('SIGINT', () => {
+      if (onInterrupt() === 'exit') settle(null);
+      else {
+        stdout.write('\n');
+        rl.write(null, { ctrl: true, name: 'u' });
+        rl.prompt();
+      }
+    });
+    rl.setPrompt(prompt);
+    rl.prompt();
+  });
+}

@@ -1,0 +1,83 @@
+import type { Readable, Writable } from 'node:stream';
+import type { Reporter } from './reporter.js';
+import { renderFileDiff } from './diff.js';
+import { askKey } from './key-prompt.js';
+import type { ApprovalAnswer } from '../sandbox/index.js';
+import type { ApprovalRequest, FileChangePreview, SessionUI } from '../session/types.js';
+
+export interface TurnViewOptions {
+  reporter: Reporter;
+  stdin: Readable;
+  /** Stream the reply as it arrives (off for --json). */
+  streamReply: boolean;
+  /** Where the reply goes: stdout for `run`, the terminal for chat. */
+  replyTo: Writable;
+  /** Whether prompts can be answered. */
+  interactive: boolean;
+}
+
+const APPROVAL_CHOICES: ReadonlyArray<{ key: string; label: string; value: ApprovalAnswer }> = [
+  { key: 'y', label: 'apply this edit', value: 'yes' },
+  { key: 'n', label: 'skip this edit', value: 'no' },
+  { key: 'a', label: 'apply, and always apply edits to this file', value: 'always-file' },
+  { key: 's', label: 'apply, and every other edit of this session', value: 'always-session' },
+  { key: 'q', label: 'skip this and the remaining edits of this reply', value: 'quit' },
+];
+
+/**
+ * The terminal side of a session: the reply streamed, a reply that restarts erased (on a TTY) or
+ * marked, diffs and single-key approvals.
+ */
+export function createTurnView(options: TurnViewOptions): SessionUI & { shown: number } {
+  const r = options.reporter;
+  const color = r.stdoutIsTTY && r.out.isColorSupported;
+  const view = {
+    shown: 0,
+    text(delta: string): void {
+      if (!options.streamReply) return;
+      options.replyTo.write(delta);
+      view.shown += delta.length;
+    },
+    restart(info: { model: string; reason: string }): void {
+      if (options.streamReply && view.shown > 0) options.replyTo.write('\n');
+      view.shown = 0;
+      r.info(r.err.yellow(`-- the reply broke (${info.reason}); starting it again from ${info.model}; ignore the partial text above --`));
+    },
+    status(message: string): void {
+      if (view.shown > 0 && options.streamReply) {
+        options.replyTo.write('\n');
+        view.shown = 0;
+      }
+      r.info(r.err.dim(message));
+    },
+    preview(change: FileChangePreview): void {
+      if (view.shown > 0 && options.streamReply) {
+        options.replyTo.write('\n');
+        view.shown = 0;
+      }
+      r.stderr.write(renderFileDiff(change, { color }) + '\n');
+    },
+    ...(options.interactive
+      ? {
+          async approve(request: ApprovalRequest): Promise<ApprovalAnswer> {
+            view.preview(request);
+            const warn = request.protected ? r.err.yellow(` (${request.protected.reason})`) : '';
+            return askKey({ stdin: options.stdin, stdout: r.stderr }, `Apply the edit to ${request.path}${warn}?`, APPROVAL_CHOICES, { onInterrupt: 'quit' });
+          },
+          async confirmCommand(command: string, warning: string): Promise<boolean> {
+            r.warn(warning);
+            return askKey(
+              { stdin: options.stdin, stdout: r.stderr },
+              `Run \`${command}\` without a sandbox?`,
+              [
+                { key: 'y', label: 'run it', value: true },
+                { key: 'n', label: 'do not run it', value: false },
+              ],
+              { onInterrupt: false },
+            );
+          },
+        }
+      : {}),
+  };
+  return view;
+}

@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempRepo } from '../helpers/git-repo.js';
+import { cliPath } from '../helpers/run-cli.js';
+import { hasTmux, startTerminal } from '../helpers/tmux.js';
+import { startFakeLlm, reply } from '../fake-llm/index.js';
+
+describe.skipIf(!hasTmux())('assist chat in a real terminal', () => {
+  it('ask, see the streamed reply and the diff, approve, /undo, /exit', async () => {
+    await using server = await startFakeLlm();
+    const repo = tempRepo({ files: { 'notes.md': '# Notes\n\nfirst line\n' } });
+    const term = startTerminal([process.execPath, cliPath, 'chat', 'notes.md'], {
+      cwd: repo.dir,
+      env: { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1', TERM: 'xterm-256color', ASSIST_CONTEXT__MAP_TOKENS: '0' },
+    });
+    try {
+      server.enqueue(
+        reply.edits([{ path: 'notes.md', search: 'first line\n', replace: 'first line\nsecond line\n' }], {
+          before: 'I will add a second line to the notes.',
+          chunkSize: 8,
+        }),
+      );
+      await term.waitFor('/help for commands');
+      term.type('add a second line');
+      term.press('Enter');
+      await term.waitFor('I will add a second line to the notes.');
+      const screen = await term.waitFor('Apply the edit to notes.md?');
+      expect(screen).toContain('+second line');
+      term.press('y');
+      await term.waitFor(/committed [0-9a-f]{10}/);
+      expect(readFileSync(join(repo.dir, 'notes.md'), 'utf8')).toBe('# Notes\n\nfirst line\nsecond line\n');
+      expect(repo.git('log', '-1', '--format=%(trailers:key=Assist-Event,valueonly)').trim()).toBe('edit');
+
+      term.type('/undo');
+      term.press('Enter');
+      await term.waitFor('undid 1 edit');
+      expect(readFileSync(join(repo.dir, 'notes.md'), 'utf8')).toBe('# Notes\n\nfirst line\n');
+
+      term.type('/exit');
+      term.press('Enter');
+      const deadline = Date.now() + 10_000;
+      while (!term.exited() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(term.exited()).toBe(true);
+    } finally {
+      term.kill();
+      repo.cleanup();
+    }
+  });
+
+  it('approval answers: no leaves the file, always-for-this-file stops asking for it', async () => {
+    await using server = await startFakeLlm();
+    const repo = tempRepo({ files: { 'a.txt': 'a1\n', 'b.txt': 'b1\n' } });
+    const term = startTerminal([process.execPath, cliPath, 'chat'], {
+      cwd: repo.dir,
+      env: { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1', ASSIST_CONTEXT__MAP_TOKENS: '0' },
+    });
+    try {
+      server.enqueue(
+        reply.edits([
+          { path: 'a.txt', search: 'a1\n', replace: 'a2\n' },
+          { path: 'b.txt', search: 'b1\n', replace: 'b2\n' },
+        ]),
+        reply.edits([{ path: 'a.txt', search: 'a2\n', replace: 'a3\n' }]),
+      );
+      await term.waitFor('/help for commands');
+      term.type('change both');
+      term.press('Enter');
+      await term.waitFor('Apply the edit to a.txt?');
+      term.press('a');
+      await term.waitFor('Apply the edit to b.txt?');
+      term.press('n');
+      await term.waitFor(/committed [0-9a-f]{10}/);
+      expect(readFileSync(join(repo.dir, 'a.txt'), 'utf8')).toBe('a2\n');
+      expect(readFileSync(join(repo.dir, 'b.txt'), 'utf8')).toBe('b1\n');
+
+      term.type('again');
+      term.press('Enter');
+      await term.waitFor(/committed [0-9a-f]{10}[^\n]*\n(?:.*\n)*.*committed [0-9a-f]{10}/);
+      expect(term.screen().match(/Apply the edit to a\.txt\?/g)).toHaveLength(1);
+      expect(readFileSync(join(repo.dir, 'a.txt'), 'utf8')).toBe('a3\n');
+      term.press('C-d');
+    } finally {
+      term.kill();
+      repo.cleanup();
+    }
+  });
+});
