@@ -60,6 +60,7 @@ await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const url = `http://127.0.0.1:${server.address().port}/v1`;
 const runEnv = { ...env, OPENAI_BASE_URL: url, OPENAI_API_KEY: 'bench', ASSIST_MODEL: 'openai/gpt-4.1' };
 // BENCH_CPU_PROF=DIR writes a V8 CPU profile of every warm run there, to see where the time goes.
+if (process.env.BENCH_LOG) runEnv.ASSIST_LOG__FILE = process.env.BENCH_LOG;
 const wrap = process.env.BENCH_STRACE ? ['strace', ['-f', '-tt', '-e', 'trace=execve', '-o', process.env.BENCH_STRACE, process.execPath]] : null;
 const nodeFlags = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
 

@@ -42,6 +42,7 @@ export async function runOnce(command: AssistCommand, options: RunOnceOptions): 
     ...(command.obs ? { logger: command.obs.logger, metrics: command.obs.metrics } : {}),
     ...(options.model ? { model: options.model } : {}),
     files: options.files,
+    prefetch: options.message,
     yes: options.yes,
     dryRun: options.dryRun,
     noBranch: options.noBranch,

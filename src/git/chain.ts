@@ -71,6 +71,27 @@ export async function appendEvent(repo: Repo, session: string, event: NewEvent, 
   }
 }
 
+/** Appends several events in order with one ref update (a message and its reply): one git process, not one per event. */
+export async function appendEvents(repo: Repo, session: string, events: readonly NewEvent[]): Promise<ChainTip | null> {
+  for (let attempt = 0; ; attempt++) {
+    const before = await readChainTip(repo, session);
+    let tip: ChainTip | null = before;
+    for (const event of events) {
+      const written = writeEvent(repo, session, tip, event);
+      tip = { id: written.id, event: written.event };
+    }
+    if (tip === before || tip === null) return before;
+    pauseAt('event-before-ref', repo.env);
+    try {
+      await repo.updateRefs([{ ref: chainRef(session), value: tip.id, old: before ? before.id : null }]);
+      return tip;
+    } catch (error) {
+      const moved = repo.readRef(chainRef(session)) !== (before?.id ?? null);
+      if (!moved || attempt >= 5) throw error;
+    }
+  }
+}
+
 /** Every event of a session, oldest first, with undone edits and their exchanges marked. One `git log`. */
 export async function replayChain(repo: Repo, session: string): Promise<ReplayedEvent[]> {
   const ref = chainRef(session);

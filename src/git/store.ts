@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { AssistError, refusal } from '../errors.js';
-import { appendEvent, liveLastEdit, readChainTip, readEvent, redoTop, replayChain, requireChainTip, writeEvent, type ChainTip } from './chain.js';
+import { appendEvent, appendEvents, liveLastEdit, readChainTip, readEvent, redoTop, replayChain, requireChainTip, writeEvent, type ChainTip } from './chain.js';
 import type { EditEvent, FileChange, IndexEntry, NewEvent, ReplayedEvent, SessionEvent, SessionStartedEvent } from './events.js';
-import { JournalStore, sha256, type BatchMeta, type Journal } from './journal.js';
+import { JournalStore, MoveJournalStore, sha256, type BatchMeta, type Journal, type MoveJournal } from './journal.js';
 import { acquireLock, type WriteLock } from './lock.js';
 import { hashObject } from './objects.js';
 import { pauseAt } from './pause.js';
@@ -50,6 +50,8 @@ export interface RecoveryReport {
   /** Files rolled back were skipped because they no longer held what assist wrote. */
   leftAlone: string[];
   commit?: string | null;
+  /** Set when what a crash interrupted was an undo, redo, checkpoint restore or finish rather than an edit batch. */
+  op?: MoveJournal['op'];
 }
 
 export interface StoreOptions {
@@ -77,6 +79,7 @@ export async function openStore(options: StoreOptions): Promise<GitStore> {
  */
 export class GitStore {
   readonly journal: JournalStore;
+  readonly moves: MoveJournalStore;
   private readonly command: string;
 
   constructor(
@@ -84,6 +87,7 @@ export class GitStore {
     private readonly options: StoreOptions,
   ) {
     this.journal = new JournalStore(repo.paths.worktreeAssistDir);
+    this.moves = new MoveJournalStore(repo.paths.worktreeAssistDir);
     this.command = options.command ?? 'assist';
   }
 
@@ -217,6 +221,14 @@ export class GitStore {
   }
 
   /** Appends a conversational event (message, reply, refused) to the session's chain. */
+  /** Appends events in order with one ref update; returns the id of the last. */
+  async appendEvents(sessionId: string, events: readonly NewEvent[]): Promise<string | null> {
+    using lock = await this.lock();
+    void lock;
+    const tip = await appendEvents(this.repo, sessionId, events);
+    return tip?.id ?? null;
+  }
+
   async appendEvent(sessionId: string, event: NewEvent): Promise<string> {
     // Under the write lock: an append racing a batch's ref transaction would make the batch fail its compare-and-swap.
     using lock = await this.lock();
@@ -547,13 +559,82 @@ export class GitStore {
   async recover(): Promise<RecoveryReport | null> {
     using lock = await this.lock();
     void lock;
+    const move = await this.recoverMoveLocked();
     const journal = this.journal.read();
-    if (!journal) return null;
+    if (!journal) return move;
     return await this.recoverLocked(await this.session(journal.session));
   }
 
+  /**
+   * Runs `move` (the index and work tree part of an undo, redo, restore or finish) under a move
+   * journal, then the ref transaction that completes it. A crash in between is rolled forward by
+   * the next start; a refusal from the move itself (a local change in the way) changes nothing.
+   */
+  private async journaledMove(journal: Omit<MoveJournal, 'v'>, move: () => Promise<string[]>, reflog: string): Promise<string[]> {
+    this.moves.begin({ v: 1, ...journal });
+    let files: string[];
+    try {
+      files = await move();
+    } catch (error) {
+      if (error instanceof AssistError && error.code === 'git.dirty-files') this.moves.remove();
+      throw error;
+    }
+    await this.repo.updateRefs(journal.updates, reflog);
+    pauseAt('finish-before-config', this.repo.env);
+    if (journal.unsetSection) await this.repo.unsetConfigSection(journal.unsetSection);
+    this.moves.remove();
+    return files;
+  }
+
+  private async switchHead(to: NonNullable<MoveJournal['headTo']>, session: string): Promise<void> {
+    if ('symbolic' in to) await this.repo.git(['symbolic-ref', '-m', `assist: finish ${session}`, 'HEAD', to.symbolic]);
+    else await this.repo.git(['update-ref', '--no-deref', '-m', `assist: finish ${session}`, 'HEAD', to.detach]);
+  }
+
+  /** Rolls forward an undo, redo, restore or finish a crash interrupted (see {@link journaledMove}). */
+  private async recoverMoveLocked(): Promise<RecoveryReport | null> {
+    const m = this.moves.read();
+    if (!m) return null;
+    const changed = async (): Promise<string[]> =>
+      (await this.repo.gitText(['diff', '--name-only', '-z', m.from ?? this.repo.objects.emptyTree, m.to ?? this.repo.objects.emptyTree], { okCodes: [0, 128] })).split('\0').filter(Boolean);
+    const chain = this.repo.readRef(chainRef(m.session));
+    const refsDone = chain !== null && (chain === m.event || (await this.repo.git(['merge-base', '--is-ancestor', m.event, chain], { okCodes: [0, 1, 128] })).code === 0);
+    if (!refsDone) {
+      const head = this.repo.head();
+      const atStart = (head.ref ?? 'HEAD') === m.ref && head.oid === m.from;
+      const switched = m.headTo !== undefined && ('symbolic' in m.headTo ? head.ref === m.headTo.symbolic : head.ref === null && head.oid === m.headTo.detach);
+      if (!atStart && !switched) {
+        // HEAD was moved by hand since: finishing the move could overwrite what the person did.
+        this.moves.remove();
+        return { journal: `${m.op}-${m.event.slice(0, 12)}`, action: 'rolled-back', files: [], leftAlone: await changed(), op: m.op };
+      }
+      try {
+        if (m.resetSnapshots.length) {
+          const edits = (await Promise.all(m.resetSnapshots.map((id) => readEvent(this.repo, id)))).filter((e): e is EditEvent => e.type === 'edit');
+          await this.resetToHeadIfSnapshot(m.from, edits);
+        }
+        const restore = (await Promise.all(m.restoreSnapshots.map((id) => readEvent(this.repo, id)))).filter((e): e is EditEvent => e.type === 'edit');
+        if (m.from !== m.to) await this.moveTo(m.from, m.to, restore);
+        if (m.headTo && !switched) await this.switchHead(m.headTo, m.session);
+        await this.repo.updateRefs(m.updates, `assist: finish interrupted ${m.op}`);
+      } catch (error) {
+        // Never leave a journal every later command trips over: say what is left to do instead.
+        this.moves.remove();
+        throw new AssistError('git.recovery-failed', `could not finish an interrupted ${m.op}: ${(error as Error).message.split('\n')[0] ?? ''}`, {
+          hint: `check \`git status\`: the ${m.op}'s changes may show as uncommitted; \`git reset --keep ${m.from ?? 'HEAD'}\` returns to where it started`,
+          cause: error,
+        });
+      }
+    }
+    if (m.unsetSection) await this.repo.unsetConfigSection(m.unsetSection);
+    this.moves.remove();
+    return { journal: `${m.op}-${m.event.slice(0, 12)}`, action: 'finished', files: await changed(), leftAlone: [], op: m.op };
+  }
+
   private async recoverLocked(_current: SessionInfo): Promise<RecoveryReport | null> {
+    const move = await this.recoverMoveLocked();
     const journal = this.journal.read();
+    if (!journal) return move;
     if (!journal) return null;
     const paths = journal.files.map((f) => f.path);
     if (journal.pending) return { journal: journal.id, action: 'pending', files: paths, leftAlone: [] };
@@ -668,8 +749,6 @@ export class GitStore {
     }
     if (!options.force) await this.refuseIfPushed(edits.map((e) => e.event.snapshot?.commit ?? e.event.commit));
     const target = oldest.parent;
-    pauseAt('undo-before-read-tree', this.repo.env);
-    const restored = await this.moveTo(head.oid, target, edits.map((e) => e.event));
     const ev = writeEvent(
       this.repo,
       session.id,
@@ -677,8 +756,17 @@ export class GitStore {
       { type: 'undo', undone: edits.map((e) => e.id), from: head.oid, to: target, before: { lastEdit: liveLastEdit(tip), redo: redoTop(tip) } },
       { tip: target, lastEdit: oldest.prevEdit, redo: redoTop(tip) },
     );
-    pauseAt('undo-before-ref', this.repo.env);
-    await this.repo.updateRefs([this.branchUpdate(session, target, head.oid), ev.update], `assist: undo ${count}`);
+    const updates = [this.branchUpdate(session, target, head.oid), ev.update];
+    const restored = await this.journaledMove(
+      { op: 'undo', session: session.id, ref: session.ref, from: head.oid, to: target, restoreSnapshots: edits.map((e) => e.id), resetSnapshots: [], updates, event: ev.id },
+      async () => {
+        pauseAt('undo-before-read-tree', this.repo.env);
+        const files = await this.moveTo(head.oid, target, edits.map((e) => e.event));
+        pauseAt('undo-before-ref', this.repo.env);
+        return files;
+      },
+      `assist: undo ${count}`,
+    );
     return { undone: edits.map((e) => ({ commit: e.event.commit, summary: e.event.summary, files: e.event.files.map((f) => f.path) })), from: head.oid, to: target, restored };
   }
 
@@ -758,9 +846,6 @@ export class GitStore {
     const edits = await Promise.all(u.undone.map(async (id) => readEvent(this.repo, id)));
     const snapPaths: string[] = [];
     for (const e of edits) if (e.type === 'edit' && e.snapshot) snapPaths.push(...e.snapshot.index.map((i) => i.path));
-    if (snapPaths.length) await this.resetToHeadIfSnapshot(head.oid, edits.filter((e): e is EditEvent => e.type === 'edit'));
-    pauseAt('redo-after-reset', this.repo.env);
-    await this.moveTo(head.oid, u.from, []);
     const ev = writeEvent(
       this.repo,
       session.id,
@@ -768,8 +853,19 @@ export class GitStore {
       { type: 'redo', of: top, redone: u.undone, from: head.oid, to: u.from },
       { tip: u.from, lastEdit: u.before.lastEdit, redo: u.before.redo },
     );
-    pauseAt('redo-before-ref', this.repo.env);
-    await this.repo.updateRefs([this.branchUpdate(session, u.from, head.oid), ev.update], 'assist: redo');
+    const updates = [this.branchUpdate(session, u.from, head.oid), ev.update];
+    const resetSnapshots = snapPaths.length ? u.undone : [];
+    await this.journaledMove(
+      { op: 'redo', session: session.id, ref: session.ref, from: head.oid, to: u.from, restoreSnapshots: [], resetSnapshots, updates, event: ev.id },
+      async () => {
+        if (snapPaths.length) await this.resetToHeadIfSnapshot(head.oid, edits.filter((e): e is EditEvent => e.type === 'edit'));
+        pauseAt('redo-after-reset', this.repo.env);
+        await this.moveTo(head.oid, u.from, []);
+        pauseAt('redo-before-ref', this.repo.env);
+        return [];
+      },
+      'assist: redo',
+    );
     return { redone: u.undone.length, from: head.oid, to: u.from };
   }
 
@@ -804,6 +900,7 @@ export class GitStore {
     checkName(name);
     using lock = await this.lock();
     void lock;
+    await this.recoverLocked(session);
     const { head, tip } = await this.guard(session);
     return await this.checkpointLocked(session, tip, head, name, options.auto ?? false);
   }
@@ -861,8 +958,6 @@ export class GitStore {
       undone.push({ id: next, event });
       next = event.prevEdit;
     }
-    pauseAt('restore-before-move', this.repo.env);
-    await this.moveTo(head.oid, target, undone.map((u) => u.event));
     const ev = writeEvent(
       this.repo,
       session.id,
@@ -870,8 +965,17 @@ export class GitStore {
       { type: 'restore', name, undone: undone.map((u) => u.id), from: head.oid, to: target, before: { lastEdit: liveLastEdit(tip), redo: redoTop(tip) } },
       { tip: target, lastEdit, redo: redoTop(tip) },
     );
-    pauseAt('restore-before-ref', this.repo.env);
-    await this.repo.updateRefs([this.branchUpdate(session, target, head.oid), ev.update], `assist: restore ${name}`);
+    const updates = [this.branchUpdate(session, target, head.oid), ev.update];
+    await this.journaledMove(
+      { op: 'restore', session: session.id, ref: session.ref, from: head.oid, to: target, restoreSnapshots: undone.map((u) => u.id), resetSnapshots: [], updates, event: ev.id },
+      async () => {
+        pauseAt('restore-before-move', this.repo.env);
+        await this.moveTo(head.oid, target, undone.map((u) => u.event));
+        pauseAt('restore-before-ref', this.repo.env);
+        return [];
+      },
+      `assist: restore ${name}`,
+    );
     return { name, from: head.oid, to: target, undone: undone.length };
   }
 
@@ -955,23 +1059,40 @@ export class GitStore {
       }
       newBase = landed;
     }
-    // Work tree and index first (nothing moves if a local change is in the way), then HEAD, then refs.
     const targetTree = newBase ?? null;
-    pauseAt('finish-after-land', this.repo.env);
-    if (sessionTip !== targetTree) await this.moveTo(sessionTip, targetTree, []);
-    pauseAt('finish-after-move', this.repo.env);
     const deleteBranch = mode === 'discard' || (mode !== 'keep' && (hasWork ? landed !== null : true));
-    if (baseRef) await this.repo.git(['symbolic-ref', '-m', `assist: finish ${session.id}`, 'HEAD', baseRef]);
-    else if (newBase) await this.repo.git(['update-ref', '--no-deref', '-m', `assist: finish ${session.id}`, 'HEAD', newBase]);
     const updates: RefUpdate[] = [];
     if (baseRef && landed && landed !== baseOid) updates.push({ ref: baseRef, value: landed, old: baseOid });
     if (deleteBranch && sessionTip) updates.push({ ref: session.ref, value: null, old: sessionTip });
     const ev = writeEvent(this.repo, session.id, tip, { type: 'finish', mode, onto: session.base.ref ?? session.base.commit, commit: landed }, { tip: sessionTip });
     updates.push(ev.update);
-    pauseAt('finish-after-head', this.repo.env);
-    await this.repo.updateRefs(updates, `assist: finish ${session.id} (${mode})`);
-    pauseAt('finish-before-config', this.repo.env);
-    if (deleteBranch && session.branch) await this.repo.unsetConfigSection(`branch.${session.branch}`);
+    const headTo = baseRef ? { symbolic: baseRef } : newBase ? { detach: newBase } : undefined;
+    const unsetSection = deleteBranch && session.branch ? `branch.${session.branch}` : undefined;
+    // Work tree and index first (nothing moves if a local change is in the way), then HEAD, then refs.
+    await this.journaledMove(
+      {
+        op: 'finish',
+        session: session.id,
+        ref: session.ref,
+        from: sessionTip,
+        to: targetTree,
+        restoreSnapshots: [],
+        resetSnapshots: [],
+        updates,
+        event: ev.id,
+        ...(headTo ? { headTo } : {}),
+        ...(unsetSection ? { unsetSection } : {}),
+      },
+      async () => {
+        pauseAt('finish-after-land', this.repo.env);
+        if (sessionTip !== targetTree) await this.moveTo(sessionTip, targetTree, []);
+        pauseAt('finish-after-move', this.repo.env);
+        if (headTo) await this.switchHead(headTo, session.id);
+        pauseAt('finish-after-head', this.repo.env);
+        return [];
+      },
+      `assist: finish ${session.id} (${mode})`,
+    );
     return { mode, onto: session.base.ref ?? session.base.commit, commit: landed, branchDeleted: deleteBranch, branch: session.branch };
   }
 

@@ -23,6 +23,11 @@ export interface LlmClient extends Provider {
   modelInfo(model: string): ModelInfo;
   /** Circuit breaker state per provider, for metrics and `doctor`. */
   breakers(): Record<ProviderName, BreakerSnapshot>;
+  /**
+   * Starts loading the SDK of the model's provider in the background, so its import overlaps with
+   * the work done before the first request (repo map, git). Never throws.
+   */
+  warm(model: string): void;
 }
 
 /** Raised inside the client when one model's attempts are over. */
@@ -396,6 +401,11 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
     stream,
     modelInfo: (model) => lookupModel(model, options.models),
     breakers: () => Object.fromEntries(PROVIDER_NAMES.map((p) => [p, breakerOf(p).snapshot()])) as Record<ProviderName, BreakerSnapshot>,
+    warm(model: string): void {
+      const provider = model.split('/')[0];
+      const load = provider === 'anthropic' ? import('@anthropic-ai/sdk') : provider === 'openai' ? import('openai') : provider === 'ollama' ? import('ollama') : null;
+      load?.catch(() => undefined);
+    },
   };
 }
 

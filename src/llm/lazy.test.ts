@@ -19,7 +19,8 @@ describe('src/llm imports SDKs lazily', () => {
 
   it('finds the adapters (the check can fail)', () => {
     expect(files.some((f) => f.endsWith('anthropic.ts'))).toBe(true);
-    expect(files.filter((f) => /import\('(@anthropic-ai\/sdk|openai|ollama)'\)/.test(readFileSync(f, 'utf8')))).toHaveLength(3);
+    // The three adapters, and the client's warm() that starts the same imports early.
+    expect(files.filter((f) => /import\('(@anthropic-ai\/sdk|openai|ollama)'\)/.test(readFileSync(f, 'utf8')))).toHaveLength(4);
   });
 
   it('no static value import of an SDK or tokenizer', () => {

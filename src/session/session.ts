@@ -79,6 +79,7 @@ export class Session {
           if (options.metrics) for (const [name, snap] of Object.entries(client.breakers())) options.metrics.setBreakerState(name, snap.state);
         },
       });
+      client.warm(model);
       provider ??= client;
       modelInfo ??= (name: string) => llm.lookupModel(name, options.config.models);
     }
@@ -95,6 +96,7 @@ export class Session {
       (id) => sandbox.createAuditLog(sharedDir, id, { secrets }),
       sandbox.initialApprovalState(),
     );
+    if (options.prefetch !== undefined && options.resume === undefined) session.prefetch(options.prefetch);
     if (!options.dryRun) {
       const recovered = await store.recover();
       if (recovered) options.ui?.status?.(describeRecovery(recovered));
@@ -307,22 +309,30 @@ export class Session {
     result.reply = text;
     this.addUsage(result, usage, model);
 
+    // Recording the exchange overlaps with parsing and checking its edits; both finish before any write.
+    let recorded: Promise<unknown> = Promise.resolve();
     if (!this.options.dryRun) {
       const session = await this.ensureSession();
-      await this.store.appendEvent(session.id, { type: 'message', request, text: prompt });
-      await this.store.appendEvent(session.id, {
-        type: 'reply',
-        request,
-        text,
-        model,
-        usage: { input_tokens: usage.inputTokens, output_tokens: usage.outputTokens, ...(usage.estimated ? { estimated: true } : {}) },
-      });
+      recorded = this.store.appendEvents(session.id, [
+        { type: 'message', request, text: prompt },
+        {
+          type: 'reply',
+          request,
+          text,
+          model,
+          usage: { input_tokens: usage.inputTokens, output_tokens: usage.outputTokens, ...(usage.estimated ? { estimated: true } : {}) },
+        },
+      ]);
+      recorded.catch(() => undefined); // awaited below; this only keeps an early rejection from being unhandled
     }
     this.history.push({ request, user: prompt, assistant: text });
 
     const edits = await import('../edits/index.js');
     const parsed = edits.parseEditBlocks(text);
-    if (parsed.blocks.length === 0 && parsed.errors.length === 0) return { retryWith: null, failedCount: 0 };
+    if (parsed.blocks.length === 0 && parsed.errors.length === 0) {
+      await recorded;
+      return { retryWith: null, failedCount: 0 };
+    }
     result.noChange = false;
 
     const tracked = await this.trackedFiles();
@@ -375,6 +385,7 @@ export class Session {
       if (beforeText === after) continue;
       changes.push({ path: allowed.get(file)?.rel ?? file, before: beforeText, after });
     }
+    await recorded;
     const approved = await this.approve(changes, result, request, audit);
 
     if (approved.length > 0 && !this.options.dryRun) {
@@ -521,7 +532,9 @@ export class Session {
     }
     const fence = chooseFence(fileContents.map((f) => f.content));
     const system = systemPrompt({ fence: '```' });
-    const map = await this.repoMap(prompt);
+    const prefetched = this.prefetchedMap?.query === prompt ? this.prefetchedMap.map : null;
+    this.prefetchedMap = null;
+    const map = await (prefetched ?? this.repoMap(prompt));
     const filesText = renderChatFiles(fileContents, fence);
     const context = [map ? `Repository map (the most relevant definitions, with their files):\n\n${map}` : '', filesText].filter(Boolean).join('\n\n');
 
@@ -540,6 +553,16 @@ export class Session {
     // Services count the requested output against the window too: ask for what is left.
     const maxOutputTokens = Math.max(256, Math.min(info.maxOutput, info.contextWindow - promptTokens - 64));
     return { system, messages, maxOutputTokens };
+  }
+
+  private prefetchedMap: { query: string; map: Promise<string> } | null = null;
+
+  /**
+   * Starts building the repo map for a first message while the rest of the session opens (the map
+   * is most of the time before a request; it needs nothing from the store).
+   */
+  prefetch(message: string): void {
+    this.prefetchedMap = { query: message, map: this.repoMap(message) };
   }
 
   private async repoMap(query: string): Promise<string> {

@@ -60,6 +60,8 @@ export interface SessionOptions {
   provider?: Provider;
   /** Injected registry lookup; default: src/llm's registry with config overrides. */
   modelInfo?: (model: string) => ModelInfo;
+  /** The first message, when known at start: its repo map is built while the session opens. */
+  prefetch?: string;
   /** Names the lock holder and the session's start event. */
   command?: string;
   /** Structured log (with the session and request ids) and metrics; absent: none. */
