@@ -7,6 +7,16 @@ const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.u
 
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
   process.stdout.write(`${version}\n`);
+} else if (argv.length === 2 && argv[0] === 'hook' && !argv[1].startsWith('-')) {
+  // The background refresher the git hooks start: straight to its engine, without the CLI, and it
+  // never fails or prints (the git command that started it must not notice it).
+  try {
+    const { runRefresher } = await import('../dist/hooks/index.js');
+    await runRefresher(argv[1], { cwd: process.cwd(), env: process.env });
+  } catch {
+    // nothing may reach the terminal
+  }
+  process.exitCode = 0;
 } else {
   const { main } = await import('../dist/cli/main.js');
   let interrupted = false;

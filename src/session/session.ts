@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { relative, resolve, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { AssistError, ExitCode } from '../errors.js';
 import type { Config } from '../config/types.js';
 import type { GitStore, SessionInfo, ReplayedEvent } from '../git/index.js';
@@ -264,6 +264,7 @@ export class Session {
     }
     result.session = this.info?.id ?? null;
     result.branch = this.info?.branch ?? null;
+    if (result.commits.length > 0) await this.kickRefresher();
     const overhead = Math.max(0, performance.now() - turnStarted - this.modelMs) / 1000;
     this.options.metrics?.turnOverhead.observe(overhead);
     this.log?.info('turn.end', { commits: result.commits.length, failed: result.failed, refused: result.refused.length, overhead_s: Math.round(overhead * 1000) / 1000 });
@@ -271,6 +272,22 @@ export class Session {
   }
 
   private modelMs = 0;
+
+  /**
+   * assist's own commits run no hooks (session branches skip them), so when the hooks are installed
+   * the background refresher is started the same way a hook would: detached, off this turn's path.
+   */
+  private async kickRefresher(): Promise<void> {
+    const paths = this.store.repo.paths;
+    const { existsSync } = await import('node:fs');
+    if (!existsSync(join(paths.sharedAssistDir, 'hook.sh'))) return;
+    try {
+      const { kickRefresher } = await import('../hooks/index.js');
+      await kickRefresher(paths, 'post-commit', { env: this.options.env });
+    } catch (error) {
+      this.log?.warn('hooks.kick-failed', { error: (error as Error).message });
+    }
+  }
 
   private get log(): SessionOptions['logger'] {
     const base = this.options.logger;
