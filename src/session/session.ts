@@ -551,9 +551,11 @@ export class Session {
     const system = systemPrompt({ fence: '```' });
     const prefetched = this.prefetchedMap?.query === prompt ? this.prefetchedMap.map : null;
     this.prefetchedMap = null;
-    const map = await (prefetched ?? this.repoMap(prompt));
+    const mapResult = await (prefetched ?? this.repoMap(prompt));
+    const map = mapResult.text;
+    const outside = await this.outsideContext(prompt, mapResult.files, request);
     const filesText = renderChatFiles(fileContents, fence);
-    const context = [map ? `Repository map (the most relevant definitions, with their files):\n\n${map}` : '', filesText].filter(Boolean).join('\n\n');
+    const context = [map ? `Repository map (the most relevant definitions, with their files):\n\n${map}` : '', outside, filesText].filter(Boolean).join('\n\n');
 
     const { history, tokens: promptTokens } = await this.fitHistory(system, context, prompt, info);
     const messages: ChatMessage[] = [];
@@ -566,13 +568,13 @@ export class Session {
       messages.push({ role: 'assistant', content: exchange.assistant });
     }
     messages.push({ role: 'user', content: prompt });
-    this.lastPrompt = { system, map, files: filesText, history: history.map((h) => h.user + h.assistant).join('') };
+    this.lastPrompt = { system, map: map + outside, files: filesText, history: history.map((h) => h.user + h.assistant).join('') };
     // Services count the requested output against the window too: ask for what is left.
     const maxOutputTokens = Math.max(256, Math.min(info.maxOutput, info.contextWindow - promptTokens - 64));
     return { system, messages, maxOutputTokens };
   }
 
-  private prefetchedMap: { query: string; map: Promise<string> } | null = null;
+  private prefetchedMap: { query: string; map: Promise<{ text: string; files: string[] }> } | null = null;
 
   /**
    * Starts building the repo map for a first message while the rest of the session opens (the map
@@ -582,9 +584,9 @@ export class Session {
     this.prefetchedMap = { query: message, map: this.repoMap(message) };
   }
 
-  private async repoMap(query: string): Promise<string> {
+  private async repoMap(query: string): Promise<{ text: string; files: string[] }> {
     const budget = this.config.context.mapTokens;
-    if (budget <= 0) return '';
+    if (budget <= 0) return { text: '', files: [] };
     try {
       const { buildRepoMap } = await import('../context/index.js');
       const recent = this.history.slice(-2).map((h) => h.user).join('\n');
@@ -597,11 +599,38 @@ export class Session {
         maxFileBytes: this.config.context.maxFileBytes,
         env: this.options.env,
       });
-      return map.text;
+      return { text: map.text, files: map.files };
     } catch (error) {
       this.ui.status?.(`repo map unavailable: ${(error as Error).message.split('\n')[0] ?? ''}`);
-      return '';
+      return { text: '', files: [] };
     }
+  }
+
+  /**
+   * What represents files outside the chat besides the map (`context.strategy`): with `chunks` and
+   * `hybrid`, the parts of the map's best files most relevant to the request (tree-sitter chunks:
+   * whole functions, classes, methods); with `summary`, the map's structural outlines stand for them.
+   */
+  private async outsideContext(prompt: string, mapFiles: readonly string[], request: string): Promise<string> {
+    const strategy = this.config.context.strategy;
+    const budget = Math.floor(this.config.context.mapTokens / 2);
+    if (strategy === 'summary' || budget < 64 || mapFiles.length === 0) return '';
+    const { chunkFile, selectChunks, languageForPath } = await import('../context/index.js');
+    const { resolveInside } = await import('../sandbox/index.js');
+    const audit = this.audit(this.info?.id ?? 'dry-run');
+    const chunks = [];
+    for (const file of mapFiles.slice(0, 4)) {
+      if (this.chatFiles.has(file) || languageForPath(file) === undefined) continue;
+      const check = await resolveInside(this.root, file, { mode: 'read', env: this.options.env });
+      if (!check.ok || !check.exists) continue;
+      const content = await readFile(check.abs).catch(() => null);
+      if (content === null || content.length > this.config.context.maxFileBytes) continue;
+      chunks.push(...(await chunkFile(file, content, { maxFileBytes: this.config.context.maxFileBytes })));
+    }
+    if (chunks.length === 0) return '';
+    const selected = await selectChunks(chunks, prompt, budget);
+    for (const file of new Set(selected.chunks.map((c) => c.file))) audit.append({ op: 'send', path: file, result: 'ok', reason: 'chunks', requestId: request });
+    return selected.text ? `Relevant parts of other files (read-only context; edit them with SEARCH/REPLACE like any file):\n\n${selected.text}` : '';
   }
 
   /**

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { tempRepo } from '../helpers/git-repo.js';
+import { runCli } from '../helpers/run-cli.js';
+import { startFakeLlm, reply } from '../fake-llm/index.js';
+
+const FILES = {
+  'src/billing/invoice.ts': 'export interface Invoice {\n  id: string;\n  total: number;\n}\n\nexport function computeInvoiceTotal(lines: number[]): number {\n  return lines.reduce((a, b) => a + b, 0);\n}\n',
+  'src/billing/tax.ts': "import { computeInvoiceTotal } from './invoice.js';\n\nexport function applyTax(lines: number[], rate: number): number {\n  return computeInvoiceTotal(lines) * (1 + rate);\n}\n",
+  'src/app.ts': "import { applyTax } from './billing/tax.js';\n\nexport function main(): void {\n  console.log(applyTax([1, 2], 0.2));\n}\n",
+  'README.md': '# shop\n',
+};
+
+describe('the repo map in the conversation', () => {
+  it("the model's request carries the map and the most relevant chunks of other files", async () => {
+    await using server = await startFakeLlm();
+    const repo = tempRepo({ files: FILES });
+    try {
+      server.enqueue(reply.text('The tax is applied in applyTax.'));
+      const env = { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1', ASSIST_CONTEXT__MAP_TOKENS: '1024' };
+      const r = await runCli(['run', '-m', 'where is computeInvoiceTotal used for tax?'], { cwd: repo.dir, env });
+      expect(r.code, r.stderr).toBe(5);
+      const body = JSON.stringify(server.requests[0]!.body);
+      expect(body).toContain('Repository map');
+      expect(body).toContain('src/billing/invoice.ts');
+      expect(body).toContain('computeInvoiceTotal');
+      expect(body).toContain('Relevant parts of other files');
+    } finally {
+      repo.cleanup();
+    }
+  });
+
+  it('/map shows the map in the chat', async () => {
+    await using server = await startFakeLlm();
+    const repo = tempRepo({ files: FILES });
+    try {
+      const env = { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1' };
+      const r = await runCli(['chat'], { cwd: repo.dir, env, input: '/map\n' });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('src/billing/tax.ts');
+      expect(r.stdout).toContain('applyTax');
+      expect(server.requests).toHaveLength(0);
+    } finally {
+      repo.cleanup();
+    }
+  });
+});
