@@ -3,6 +3,13 @@
 import { readFileSync } from 'node:fs';
 
 const argv = process.argv.slice(2);
+// A reader that goes away (`assist log | head`) is not an error: stop quietly, as git does.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
 const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
@@ -18,7 +25,7 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
   }
   process.exitCode = 0;
 } else {
-  const { main } = await import('../dist/cli/main.js');
+  const { main } = await import('../dist/bundle/main.js');
   let interrupted = false;
   process.once('SIGINT', () => {
     interrupted = true;

@@ -105,10 +105,3 @@ export function reportError(error: unknown, reporter: Reporter): number {
   if (reporter.verbose && error instanceof Error) reporter.debug(error.stack ?? '');
   return ExitCode.failure;
 }
-
-/** What a command whose engine is not built yet says: one line, exit 1, never silence. */
-export function notBuilt(command: string, what: string): AssistError {
-  return new AssistError('cli.not-built', `assist ${command} is not built yet: ${what}`, {
-    hint: 'see the README for what works today',
-  });
-}

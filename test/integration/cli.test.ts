@@ -59,13 +59,12 @@ describe('the CLI surface', () => {
     expect(r.stderr).toContain('standard input was empty');
   });
 
-  it('an unfinished engine says so in one line and exits 1, no stack trace', async () => {
-    using repo = disposable(tempRepo());
-    const r = await runCli(['summaries', 'status'], { cwd: repo.dir, env: repo.env });
-    expect(r.code).toBe(1);
+  it('an engine error is one line with a hint, exit 1, no stack trace', async () => {
+    using repo = disposable(tempRepo({ files: { 'a.txt': 'a\n' } }));
+    const r = await runCli(['checkpoint', 'list'], { cwd: repo.dir, env: repo.env });
+    expect(r.code).toBe(3);
     expect(r.stdout).toBe('');
-    expect(r.stderr.split('\n')[0]).toMatch(/^error: assist summaries status is not built yet: /);
-    expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/);
+    expect(r.stderr).toBe('error: HEAD is not on an assist session\nhint: start one with `assist chat`, or switch to a session branch (`assist session list`)\n');
   });
 
   it('outside a repository, repo commands say so in one line', async () => {
