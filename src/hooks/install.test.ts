@@ -7,6 +7,7 @@ import { resolveRepoPaths, type RepoPaths } from '../git/repo-paths.js';
 import { BLOCK_BEGIN, HOOK_NAMES } from './block.js';
 import { hooksStatus, installHooks, uninstallHooks } from './install.js';
 import { readRefreshState } from './refresh-state.js';
+import { blobOf, loadSnapshot } from './index-snapshot.js';
 import { kickRefresher, refresherFiles, waitForRefresher } from './refresher.js';
 
 function git(repo: TempRepo, args: string[], cwd = repo.dir, env: NodeJS.ProcessEnv = repo.env): { status: number | null; stdout: string; stderr: string } {
@@ -68,7 +69,8 @@ describe('assist hooks install / uninstall', () => {
     const commit = git(repo, ['commit', '-q', '-m', 'two']);
     expect(commit).toMatchObject({ status: 0, stdout: '', stderr: 'own post-commit ran\n' });
     expect(await waitForRefresher(paths)).toBe(true);
-    expect((await readRefreshState(paths)).pending['a.ts']?.blob).toBe(repo.git('rev-parse', 'HEAD:a.ts'));
+    // The refresher's snapshot of the index: what it saw (the summaries refresher consumes `pending`).
+    expect(blobOf((await loadSnapshot(paths))!, 'a.ts')).toBe(repo.git('rev-parse', 'HEAD:a.ts'));
 
     expect((await uninstallHooks(paths, { env: repo.env })).hooks[0]?.action).toBe('removed');
     expect(readFileSync(hookFile(paths, 'post-commit'), 'utf8')).toBe(own);
@@ -145,7 +147,8 @@ describe('assist hooks install / uninstall', () => {
     repo.git('add', 'a.ts');
     expect(git(repo, ['commit', '-q', '-m', 'through husky'])).toMatchObject({ status: 0, stdout: '', stderr: '' });
     expect(await waitForRefresher(paths)).toBe(true);
-    expect((await readRefreshState(paths)).pending['a.ts']?.blob).toBe(repo.git('rev-parse', 'HEAD:a.ts'));
+    // The refresher's snapshot of the index: what it saw (the summaries refresher consumes `pending`).
+    expect(blobOf((await loadSnapshot(paths))!, 'a.ts')).toBe(repo.git('rev-parse', 'HEAD:a.ts'));
 
     const removed = await uninstallHooks(paths, { env: repo.env });
     expect(removed.hooks).toEqual([expect.objectContaining({ hook: 'post-commit', action: 'skipped', file: join(repo.dir, '.husky', 'post-commit') })]);
@@ -196,7 +199,7 @@ describe('assist hooks install / uninstall', () => {
     const last = JSON.parse(readFileSync(refresherFiles(wtPaths).last, 'utf8')) as { worktree: string; hook: string };
     expect(last).toMatchObject({ worktree: wt, hook: 'post-commit' });
     expect(existsSync(join(wtPaths.gitDir, 'assist', 'index-seen.json'))).toBe(true);
-    expect((await readRefreshState(wtPaths)).pending['w.ts']).toMatchObject({ worktree: wt });
+    expect(blobOf((await loadSnapshot(wtPaths))!, 'w.ts')).toBe(git(repo, ['rev-parse', 'HEAD:w.ts'], wt).stdout.trim());
 
     // `git worktree add` runs post-checkout in the new worktree, whose .git is a file and GIT_DIR unset.
     const wt2 = join(repo.dir, '..', 'wt2');
@@ -234,8 +237,10 @@ describe('assist hooks install / uninstall', () => {
     expect(await waitForRefresher(paths)).toBe(true);
     expect(existsSync(pauseFile)).toBe(false); // no second refresher was started
     const state = await readRefreshState(paths);
-    expect(state.pending['b.ts']?.blob).toBe(repo.git('rev-parse', 'HEAD:b.ts'));
-    expect(state.pending['a.ts']?.blob).toBe(repo.git('rev-parse', 'HEAD:a.ts'));
+    const seen = (await loadSnapshot(paths))!;
+    expect(blobOf(seen, 'b.ts')).toBe(repo.git('rev-parse', 'HEAD:b.ts'));
+    expect(blobOf(seen, 'a.ts')).toBe(repo.git('rev-parse', 'HEAD:a.ts'));
+    expect(state.runs.length).toBeGreaterThan(0);
   });
 
   it('a rebase ends with the refresher having seen the rebased index', async () => {

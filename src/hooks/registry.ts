@@ -41,6 +41,15 @@ export const refresherRegistry = new RefresherRegistry();
  */
 export async function registerBuiltinRefreshers(registry: RefresherRegistry = refresherRegistry): Promise<string[]> {
   const added: string[] = [];
+  // Summaries first: a changed file's summary is fresh without waiting for the map build below.
+  if (!registry.has('summaries')) {
+    const summaries = (await import('../summaries/index.js')) as Record<string, unknown>;
+    const make = summaries.summariesRefresher;
+    if (typeof make === 'function') {
+      registry.register('summaries', (make as (env: NodeJS.ProcessEnv) => Refresher)(process.env));
+      added.push('summaries');
+    }
+  }
   if (!registry.has('tags')) {
     const context = (await import('../context/index.js')) as Record<string, unknown>;
     const refresh = context[TAGS_REFRESH_EXPORT];

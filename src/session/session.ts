@@ -607,20 +607,67 @@ export class Session {
   }
 
   /**
-   * What represents files outside the chat besides the map (`context.strategy`): with `chunks` and
-   * `hybrid`, the parts of the map's best files most relevant to the request (tree-sitter chunks:
-   * whole functions, classes, methods); with `summary`, the map's structural outlines stand for them.
+   * What represents files outside the chat besides the map (`context.strategy`): `chunks`, the
+   * parts of the map's best files most relevant to the request (tree-sitter chunks: whole
+   * functions, classes, methods); `summary`, the per-file summaries of those files and the
+   * repository's roll-up; `hybrid`, chunks for source and summaries for the config and docs files the
+   * request names. Summaries are used stale rather than waited for.
    */
   private async outsideContext(prompt: string, mapFiles: readonly string[], request: string): Promise<string> {
     const strategy = this.config.context.strategy;
     const budget = Math.floor(this.config.context.mapTokens / 2);
-    if (strategy === 'summary' || budget < 64 || mapFiles.length === 0) return '';
+    if (budget < 64) return '';
+    const parts: string[] = [];
+    const { languageForPath } = await import('../context/index.js');
+    const candidates = mapFiles.filter((f) => !this.chatFiles.has(f)).slice(0, 4);
+    const audit = this.audit(this.info?.id ?? 'dry-run');
+    let summaryFiles: string[] = [];
+    if (strategy === 'summary') summaryFiles = ['', ...candidates];
+    else if (strategy === 'hybrid') {
+      const tracked = await this.trackedFiles();
+      const named = new Set(prompt.match(/[\w./-]+\.[A-Za-z0-9]+/g) ?? []);
+      summaryFiles = tracked.filter((f) => named.has(f) && !this.chatFiles.has(f) && languageForPath(f) === undefined).slice(0, 4);
+    }
+    if (summaryFiles.length > 0) {
+      const text = await this.summariesText(summaryFiles, strategy === 'summary' ? budget : Math.floor(budget / 2), request, audit);
+      if (text) parts.push(text);
+    }
+    if (strategy !== 'summary' && candidates.length > 0) {
+      const text = await this.chunksText(prompt, candidates, strategy === 'hybrid' && parts.length > 0 ? Math.floor(budget / 2) : budget, request, audit);
+      if (text) parts.push(text);
+    }
+    return parts.join('\n\n');
+  }
+
+  private async summariesText(files: readonly string[], budget: number, request: string, audit: AuditLog): Promise<string> {
+    try {
+      const { summariesFor } = await import('../summaries/index.js');
+      const found = await summariesFor(this.root, files, { env: this.options.env, config: this.config });
+      const lines: string[] = [];
+      let used = 0;
+      for (const file of files) {
+        const summary = found.get(file);
+        if (!summary || summary.text.trim() === '') continue;
+        const entry = `${file === '' ? '(the repository)' : file}${summary.fresh ? '' : ' (summary may be out of date)'}:\n${summary.text.trim()}`;
+        // A conservative 3 characters per token: this part has its own budget, the map keeps its exact one.
+        if (used + entry.length / 3 > budget) break;
+        used += entry.length / 3;
+        lines.push(entry);
+        if (file !== '') audit.append({ op: 'send', path: file, result: 'ok', reason: 'summary', requestId: request });
+      }
+      return lines.length > 0 ? `Summaries of other files:\n\n${lines.join('\n\n')}` : '';
+    } catch (error) {
+      this.log?.warn('context.summaries-unavailable', { error: (error as Error).message });
+      return '';
+    }
+  }
+
+  private async chunksText(prompt: string, files: readonly string[], budget: number, request: string, audit: AuditLog): Promise<string> {
     const { chunkFile, selectChunks, languageForPath } = await import('../context/index.js');
     const { resolveInside } = await import('../sandbox/index.js');
-    const audit = this.audit(this.info?.id ?? 'dry-run');
     const chunks = [];
-    for (const file of mapFiles.slice(0, 4)) {
-      if (this.chatFiles.has(file) || languageForPath(file) === undefined) continue;
+    for (const file of files) {
+      if (languageForPath(file) === undefined) continue;
       const check = await resolveInside(this.root, file, { mode: 'read', env: this.options.env });
       if (!check.ok || !check.exists) continue;
       const content = await readFile(check.abs).catch(() => null);
@@ -633,10 +680,6 @@ export class Session {
     return selected.text ? `Relevant parts of other files (read-only context; edit them with SEARCH/REPLACE like any file):\n\n${selected.text}` : '';
   }
 
-  /**
-   * Keeps the prompt under `compression_threshold` of the window: older exchanges are replaced by a
-   * summary written by the model (weak_model when set), newest ones kept verbatim.
-   */
   private async fitHistory(system: string, context: string, prompt: string, info: ModelInfo): Promise<{ history: Exchange[]; tokens: number }> {
     const limit = Math.floor(info.contextWindow * this.config.context.compressionThreshold);
     const size = (history: readonly Exchange[]): Promise<number> => this.promptSize(system, context, history, prompt, limit);

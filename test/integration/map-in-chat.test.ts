@@ -29,6 +29,26 @@ describe('the repo map in the conversation', () => {
     }
   });
 
+  it("with context.strategy = summary, the request carries the other files' summaries (stale ones marked)", async () => {
+    await using server = await startFakeLlm();
+    const repo = tempRepo({ files: FILES });
+    try {
+      const env = { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1', ASSIST_CONTEXT__MAP_TOKENS: '1024', ASSIST_CONTEXT__STRATEGY: 'summary' };
+      const refresh = await runCli(['summaries', 'refresh'], { cwd: repo.dir, env });
+      expect(refresh.code, refresh.stderr).toBe(0);
+      repo.write('src/billing/tax.ts', FILES['src/billing/tax.ts'] + 'export const VAT = 0.2;\n');
+      server.enqueue(reply.text('It is in tax.ts.'));
+      const r = await runCli(['run', '-m', 'where is applyTax defined?'], { cwd: repo.dir, env });
+      expect(r.code, r.stderr).toBe(5);
+      const body = JSON.stringify(server.requests[0]!.body);
+      expect(body).toContain('Summaries of other files');
+      expect(body).toContain('src/billing/tax.ts (summary may be out of date)');
+      expect(body).not.toContain('Relevant parts of other files');
+    } finally {
+      repo.cleanup();
+    }
+  });
+
   it('/map shows the map in the chat', async () => {
     await using server = await startFakeLlm();
     const repo = tempRepo({ files: FILES });
