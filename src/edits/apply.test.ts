@@ -216,3 +216,14 @@ describe('applyEdits', () => {
     expect(r.files.get('n')).toBe('a\nc\n');
   });
 });
+
+describe('the size of what an edit writes', () => {
+  it('refuses a result over maxFileBytes (created or grown), and keeps the other files', () => {
+    const blocks = [mk('', 'x'.repeat(200), 'big.txt'), mk('a\n', 'b\n', 'a.txt', 1)];
+    const r = applyEdits(blocks, new Map([['a.txt', 'a\n']]), { maxFileBytes: 100 });
+    expect(r.files.has('big.txt')).toBe(false);
+    expect(r.files.get('a.txt')).toBe('b\n');
+    expect(r.failed.map((f) => [f.file, f.reason])).toEqual([['big.txt', 'too-large']]);
+    expect(r.applied.map((a) => a.file)).toEqual(['a.txt']);
+  });
+});

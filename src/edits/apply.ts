@@ -120,6 +120,16 @@ export function applyEdits(
     const text = joinDoc(st.doc);
     const original = files.get(file);
     if (st.existed && typeof original === 'string' && original === text) continue;
+    // A reply must not write a file assist would refuse to read back (a 100 MB "file" from a model is an attack or a runaway).
+    const size = Buffer.byteLength(text, 'utf8');
+    if (size > maxBytes) {
+      const mine = applied.filter((a) => a.file === file);
+      for (const a of mine) {
+        applied.splice(applied.indexOf(a), 1);
+        failed.push({ block: a.block, file, reason: 'too-large', message: `${file} would be ${size} bytes after this edit, over the limit of ${maxBytes} (context.max_file_bytes).` });
+      }
+      continue;
+    }
     out.set(file, text);
   }
   return { files: out, applied, failed };

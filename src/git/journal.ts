@@ -92,3 +92,57 @@ export class JournalStore {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * The journal of a move of HEAD's branch (undo, redo, checkpoint restore, finish): everything
+ * needed to finish it, written before the index and work tree move, so a crash between that
+ * move and the ref transaction is rolled forward on the next start (`<gitDir>/assist/move.json`).
+ */
+export interface MoveJournal {
+  v: 1;
+  op: 'undo' | 'redo' | 'restore' | 'finish';
+  session: string;
+  /** HEAD's ref when the move began (`refs/heads/...`, or `HEAD` when detached). */
+  ref: string;
+  /** Commits the index and work tree move between (null: the empty tree). */
+  from: string | null;
+  to: string | null;
+  /** Edit events whose snapshots come back as uncommitted changes (undo, restore). */
+  restoreSnapshots: string[];
+  /** Edit events whose restored snapshots go back to HEAD first (redo). */
+  resetSnapshots: string[];
+  /** The ref transaction that completes the move. */
+  updates: { ref: string; value: string | null; old?: string | null; noDeref?: boolean }[];
+  /** The event commit the transaction puts on the chain: once the chain holds it, the refs are done. */
+  event: string;
+  /** finish: where HEAD goes (a branch, or a detached commit), and the config section removed after. */
+  headTo?: { symbolic: string } | { detach: string };
+  unsetSection?: string;
+}
+
+export class MoveJournalStore {
+  readonly file: string;
+
+  constructor(worktreeAssistDir: string) {
+    this.file = join(worktreeAssistDir, 'move.json');
+  }
+
+  read(): MoveJournal | null {
+    try {
+      return JSON.parse(readFileSync(this.file, 'utf8')) as MoveJournal;
+    } catch {
+      return null;
+    }
+  }
+
+  begin(journal: MoveJournal): void {
+    mkdirSync(join(this.file, '..'), { recursive: true });
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify(journal));
+    renameSync(tmp, this.file);
+  }
+
+  remove(): void {
+    rmSync(this.file, { force: true });
+  }
+}

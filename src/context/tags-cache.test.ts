@@ -1,0 +1,52 @@
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TagsCache } from './tags-cache.js';
+import type { FileTags } from './types.js';
+
+const tags: FileTags = {
+  defs: [{ name: 'Box', kind: 'class', line: 2, endLine: 9, scope: -1, signature: 'export class Box {' }],
+  refs: { Lid: 2 },
+  bytes: 120,
+};
+
+describe('TagsCache', () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('round-trips tags through an append-only pack, render details parsed on demand', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'assist-tags-'));
+    const writer = new TagsCache(dir);
+    await writer.load('typescript-v1');
+    writer.put('typescript-v1', 'a'.repeat(40), tags);
+    writer.put('typescript-v1', 'b'.repeat(40), { defs: [], refs: {}, bytes: 5, skipped: 'binary' });
+    await writer.flush();
+
+    const reader = new TagsCache(dir);
+    await reader.load('typescript-v1');
+    const hit = reader.get('typescript-v1', 'a'.repeat(40))!;
+    expect(hit.defNames).toEqual(['Box']);
+    expect(hit.refs).toEqual({ Lid: 2 });
+    expect(hit.defs()).toEqual(tags.defs);
+    expect(reader.get('typescript-v1', 'b'.repeat(40))!.skipped).toBe('binary');
+    expect(reader.get('typescript-v1', 'c'.repeat(40))).toBeUndefined();
+    expect(reader.get('python-v1', 'a'.repeat(40))).toBeUndefined();
+  });
+
+  it('skips a torn last line and a corrupt entry', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'assist-tags-'));
+    const writer = new TagsCache(dir);
+    await writer.load('go-v1');
+    writer.put('go-v1', 'a'.repeat(40), tags);
+    await writer.flush();
+    const pack = join(dir, 'tags', 'go-v1.jsonl');
+    appendFileSync(pack, `${'c'.repeat(40)}\t{not json\t[]\n${'d'.repeat(40)}\t{"n":[`);
+    const reader = new TagsCache(dir);
+    await reader.load('go-v1');
+    expect(reader.get('go-v1', 'a'.repeat(40))!.defNames).toEqual(['Box']);
+    expect(reader.get('go-v1', 'c'.repeat(40))).toBeUndefined();
+    expect(reader.get('go-v1', 'd'.repeat(40))).toBeUndefined();
+    expect(readFileSync(pack, 'utf8').split('\n')).toHaveLength(3);
+  });
+});
