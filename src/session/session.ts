@@ -250,10 +250,13 @@ export class Session {
     const turnStarted = performance.now();
     this.modelMs = 0;
     this.log?.info('turn.start', { chars: message.length, files: this.files.length });
+    let unresolved = 0;
     for (let round = 0; ; round++) {
       const step = await this.oneRequest(prompt, message, result, signal);
+      // A reflection that proposes nothing leaves the earlier failures standing.
+      if (round === 0 || step.proposedEdits) unresolved = step.failedCount;
       if (step.retryWith === null || round >= maxReflections) {
-        result.failed = step.failedCount;
+        result.failed = unresolved;
         break;
       }
       this.ui.status?.(`${step.failedCount} edit block${step.failedCount === 1 ? '' : 's'} failed to apply: asking the model to fix ${step.failedCount === 1 ? 'it' : 'them'} (${round + 1}/${maxReflections})`);
@@ -299,7 +302,7 @@ export class Session {
     originalMessage: string,
     result: TurnResult,
     signal: AbortSignal | undefined,
-  ): Promise<{ retryWith: string | null; failedCount: number }> {
+  ): Promise<{ retryWith: string | null; failedCount: number; proposedEdits: boolean }> {
     const request = newRequestId();
     result.requests.push(request);
     const info = this.modelInfo(this.model);
@@ -348,7 +351,7 @@ export class Session {
     const parsed = edits.parseEditBlocks(text);
     if (parsed.blocks.length === 0 && parsed.errors.length === 0) {
       await recorded;
-      return { retryWith: null, failedCount: 0 };
+      return { retryWith: null, failedCount: 0, proposedEdits: false };
     }
     result.noChange = false;
 
@@ -432,7 +435,7 @@ export class Session {
       }
     }
 
-    if (failed.length === 0 && parsed.errors.length === 0 && denied.length === 0) return { retryWith: null, failedCount: 0 };
+    if (failed.length === 0 && parsed.errors.length === 0 && denied.length === 0) return { retryWith: null, failedCount: 0, proposedEdits: true };
     const newContents = new Map<string, string>();
     for (const [file, value] of contents) {
       const after = applied.files.get(file);
@@ -447,9 +450,9 @@ export class Session {
     // Denied paths are not retried: the model is told, and the loop only repeats for blocks it can fix.
     if (failedCount === 0) {
       this.history.push({ request: `${request}-note`, user: feedbackParts.join('\n\n'), assistant: 'Understood.' });
-      return { retryWith: null, failedCount: 0 };
+      return { retryWith: null, failedCount: 0, proposedEdits: true };
     }
-    return { retryWith: reflectionPrompt(feedbackParts.join('\n\n')), failedCount };
+    return { retryWith: reflectionPrompt(feedbackParts.join('\n\n')), failedCount, proposedEdits: true };
   }
 
   private lastModel: string | null = null;
@@ -921,8 +924,19 @@ export function commitSummary(message: string, files: readonly string[]): string
   return `Edit ${files.slice(0, 3).join(', ')}${files.length > 3 ? ` and ${files.length - 3} more` : ''}`;
 }
 
-function describeRecovery(report: { action: string; files: string[]; leftAlone: string[] }): string {
-  const what = report.action === 'finished' ? 'finished and committed' : report.action === 'rolled-back' ? 'rolled back' : 'left pending';
+function describeRecovery(report: { action: string; files: string[]; leftAlone: string[]; op?: string }): string {
+  const what = report.op ? `an interrupted ${report.op}` : 'an interrupted edit batch';
+  const done =
+    report.action === 'finished'
+      ? report.op
+        ? 'was completed'
+        : 'was finished and committed'
+      : report.action === 'rolled-back'
+        ? 'was rolled back'
+        : report.action === 'abandoned'
+          ? 'was abandoned (HEAD was moved by hand since); its files are left as they are'
+          : 'is pending';
+  const files = report.files.length > 0 ? `: ${report.files.join(', ')}` : '';
   const alone = report.leftAlone.length > 0 ? `; left ${report.leftAlone.join(', ')} alone (changed since)` : '';
-  return `an interrupted edit batch was ${what}: ${report.files.join(', ')}${alone}`;
+  return `${what} ${done}${files}${alone}`;
 }
