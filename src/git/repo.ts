@@ -39,8 +39,8 @@ export class Repo {
   ) {}
 
   static async open(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<Repo> {
-    const paths = await resolveRepoPaths(cwd, env);
-    const { config, ident } = await readVars(paths.root, env);
+    // Both answer from any directory of the work tree: ask them at once.
+    const [paths, { config, ident }] = await Promise.all([resolveRepoPaths(cwd, env), readVars(cwd, env)]);
     const format: ObjectFormat = config.get('extensions.objectformat')?.[0] === 'sha256' ? 'sha256' : 'sha1';
     return new Repo(paths, env, config, ident, new ObjectStore(paths.commonDir, format, paths.root, env));
   }
