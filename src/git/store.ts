@@ -45,7 +45,8 @@ export interface BatchResult {
 /** What recovery did with a batch left by a crash. */
 export interface RecoveryReport {
   journal: string;
-  action: 'finished' | 'rolled-back' | 'pending';
+  /** `abandoned`: an interrupted undo, redo, restore or finish whose HEAD was moved by hand since; its files are left as they are. */
+  action: 'finished' | 'rolled-back' | 'pending' | 'abandoned';
   files: string[];
   /** Files rolled back were skipped because they no longer held what assist wrote. */
   leftAlone: string[];
@@ -169,6 +170,10 @@ export class GitStore {
     if (current && (!current.noBranch || options.noBranch)) return { session: current, created: false };
     using lock = await this.lock();
     void lock;
+    // Another assist may have started one while we waited for the lock (two runs at once): continue it, as a later run would.
+    await this.repo.reloadConfig();
+    const meanwhile = this.currentSession();
+    if (meanwhile && (!meanwhile.noBranch || options.noBranch)) return { session: meanwhile, created: false };
     const head = this.repo.head();
     const id = newSessionId();
     await this.ensureNotesRewrite();
@@ -220,7 +225,6 @@ export class GitStore {
     return current;
   }
 
-  /** Appends a conversational event (message, reply, refused) to the session's chain. */
   /** Appends events in order with one ref update; returns the id of the last. */
   async appendEvents(sessionId: string, events: readonly NewEvent[]): Promise<string | null> {
     using lock = await this.lock();
@@ -229,6 +233,7 @@ export class GitStore {
     return tip?.id ?? null;
   }
 
+  /** Appends a conversational event (message, reply, refused) to the session's chain. */
   async appendEvent(sessionId: string, event: NewEvent): Promise<string> {
     // Under the write lock: an append racing a batch's ref transaction would make the batch fail its compare-and-swap.
     using lock = await this.lock();
@@ -606,7 +611,7 @@ export class GitStore {
       if (!atStart && !switched) {
         // HEAD was moved by hand since: finishing the move could overwrite what the person did.
         this.moves.remove();
-        return { journal: `${m.op}-${m.event.slice(0, 12)}`, action: 'rolled-back', files: [], leftAlone: await changed(), op: m.op };
+        return { journal: `${m.op}-${m.event.slice(0, 12)}`, action: 'abandoned', files: [], leftAlone: await changed(), op: m.op };
       }
       try {
         if (m.resetSnapshots.length) {

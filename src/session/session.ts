@@ -384,6 +384,9 @@ export class Session {
     const applied = edits.applyEdits(applicable, contents, { maxFileBytes: this.config.context.maxFileBytes });
     const failed = [...resolved.failed, ...applied.failed];
     log?.info('edits.parsed', { blocks: parsed.blocks.length, errors: parsed.errors.length });
+    // Every block that was turned down leaves a trace, not only the sandbox's denials.
+    for (const f of failed) audit.append({ op: 'deny', path: f.file, result: 'failed', reason: f.message, code: `edits.${f.reason}`, requestId: request });
+    for (const e of parsed.errors) audit.append({ op: 'deny', path: '', result: 'failed', reason: e.message, code: `edits.${e.code}`, requestId: request });
     if (failed.length + parsed.errors.length > 0) {
       this.options.metrics?.edits.inc({ outcome: 'failed' }, failed.length + parsed.errors.length);
       log?.warn('edits.failed', { blocks: failed.length + parsed.errors.length, files: [...new Set(failed.map((f) => f.file))] });
@@ -620,26 +623,28 @@ export class Session {
     const strategy = this.config.context.strategy;
     const budget = Math.floor(this.config.context.mapTokens / 2);
     if (budget < 64) return '';
-    const parts: string[] = [];
     const { languageForPath } = await import('../context/index.js');
-    const candidates = mapFiles.filter((f) => !this.chatFiles.has(f)).slice(0, 4);
     const audit = this.audit(this.info?.id ?? 'dry-run');
+    const best = mapFiles.filter((f) => !this.chatFiles.has(f)).slice(0, 4);
     let summaryFiles: string[] = [];
-    if (strategy === 'summary') summaryFiles = ['', ...candidates];
-    else if (strategy === 'hybrid') {
-      const tracked = await this.trackedFiles();
+    let chunkFiles: string[] = [];
+    let checked = true; // the map's files come from git's own listing: neither ignored nor escaping
+    if (strategy === 'summary') summaryFiles = ['', ...best];
+    else if (strategy === 'chunks') chunkFiles = best;
+    else {
+      // hybrid: only the files the request names, so a turn that names none pays nothing extra.
       const named = new Set(prompt.match(/[\w./-]+\.[A-Za-z0-9]+/g) ?? []);
-      summaryFiles = tracked.filter((f) => named.has(f) && !this.chatFiles.has(f) && languageForPath(f) === undefined).slice(0, 4);
+      if (named.size === 0) return '';
+      const tracked = (await this.trackedFiles()).filter((f) => named.has(f) && !this.chatFiles.has(f)).slice(0, 4);
+      chunkFiles = tracked.filter((f) => languageForPath(f) !== undefined);
+      summaryFiles = tracked.filter((f) => languageForPath(f) === undefined);
+      checked = false;
     }
-    if (summaryFiles.length > 0) {
-      const text = await this.summariesText(summaryFiles, strategy === 'summary' ? budget : Math.floor(budget / 2), request, audit);
-      if (text) parts.push(text);
-    }
-    if (strategy !== 'summary' && candidates.length > 0) {
-      const text = await this.chunksText(prompt, candidates, strategy === 'hybrid' && parts.length > 0 ? Math.floor(budget / 2) : budget, request, audit);
-      if (text) parts.push(text);
-    }
-    return parts.join('\n\n');
+    const parts: string[] = [];
+    const share = summaryFiles.length > 0 && chunkFiles.length > 0 ? Math.floor(budget / 2) : budget;
+    if (summaryFiles.length > 0) parts.push(await this.summariesText(summaryFiles, share, request, audit));
+    if (chunkFiles.length > 0) parts.push(await this.chunksText(prompt, chunkFiles, share, request, audit, checked));
+    return parts.filter(Boolean).join('\n\n');
   }
 
   private async summariesText(files: readonly string[], budget: number, request: string, audit: AuditLog): Promise<string> {
@@ -665,13 +670,13 @@ export class Session {
     }
   }
 
-  private async chunksText(prompt: string, files: readonly string[], budget: number, request: string, audit: AuditLog): Promise<string> {
+  private async chunksText(prompt: string, files: readonly string[], budget: number, request: string, audit: AuditLog, listedByGit: boolean): Promise<string> {
     const { chunkFile, selectChunks, languageForPath } = await import('../context/index.js');
     const { resolveInside } = await import('../sandbox/index.js');
     const chunks = [];
     for (const file of files) {
       if (languageForPath(file) === undefined) continue;
-      const check = await resolveInside(this.root, file, { mode: 'read', env: this.options.env });
+      const check = await resolveInside(this.root, file, { mode: 'read', env: this.options.env, checkIgnored: !listedByGit });
       if (!check.ok || !check.exists) continue;
       const content = await readFile(check.abs).catch(() => null);
       if (content === null || content.length > this.config.context.maxFileBytes) continue;

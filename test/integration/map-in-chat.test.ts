@@ -11,7 +11,7 @@ const FILES = {
 };
 
 describe('the repo map in the conversation', () => {
-  it("the model's request carries the map and the most relevant chunks of other files", async () => {
+  it("the model's request carries the map, and (hybrid) the relevant chunks of a file the request names", async () => {
     await using server = await startFakeLlm();
     const repo = tempRepo({ files: FILES });
     try {
@@ -23,7 +23,20 @@ describe('the repo map in the conversation', () => {
       expect(body).toContain('Repository map');
       expect(body).toContain('src/billing/invoice.ts');
       expect(body).toContain('computeInvoiceTotal');
-      expect(body).toContain('Relevant parts of other files');
+      // No file named: the map alone stands for the rest, nothing is parsed on the turn's path.
+      expect(body).not.toContain('Relevant parts of other files');
+
+      server.enqueue(reply.text('There.'));
+      const named = await runCli(['run', '-m', 'explain applyTax in src/billing/tax.ts'], { cwd: repo.dir, env });
+      expect(named.code, named.stderr).toBe(5);
+      const body2 = JSON.stringify(server.requests[1]!.body);
+      expect(body2).toContain('Relevant parts of other files');
+      expect(body2).toContain('return computeInvoiceTotal(lines) * (1 + rate);');
+
+      server.enqueue(reply.text('Here.'));
+      const chunks = await runCli(['run', '-m', 'where is computeInvoiceTotal used for tax?'], { cwd: repo.dir, env: { ...env, ASSIST_CONTEXT__STRATEGY: 'chunks' } });
+      expect(chunks.code, chunks.stderr).toBe(5);
+      expect(JSON.stringify(server.requests[2]!.body)).toContain('Relevant parts of other files');
     } finally {
       repo.cleanup();
     }
