@@ -45,7 +45,7 @@ function stem(path: string): string {
  * case-insensitively when 4+ characters), and tokens that end a repository path or equal a
  * file's name without extension.
  */
-export function findMentions(query: string, inputs: readonly RankInput[], defined: ReadonlyMap<string, unknown>): Mentions {
+export function findMentions(query: string, inputs: readonly { path: string }[], defined: ReadonlyMap<string, unknown>): Mentions {
   const identifiers = new Set<string>();
   const files = new Set<string>();
   if (query.trim() === '') return { identifiers, files };
@@ -81,6 +81,59 @@ function identifierWeight(name: string, definers: number, referrers: number, fil
 }
 
 /**
+ * The ranking inputs in compact form: identifiers interned to ids, per file the ids of its
+ * definitions (in definition order) and of its references with their counts, as ranges of
+ * flat typed arrays (`defStart[i]..defStart[i+1]`). What the snapshot stores and updates.
+ */
+export interface RankGraph {
+  paths: readonly string[];
+  /** Identifier id -> name (may hold names no file uses any more). */
+  names: readonly string[];
+  defStart: Uint32Array;
+  defIds: Uint32Array;
+  refStart: Uint32Array;
+  refIds: Uint32Array;
+  refCounts: Uint32Array;
+}
+
+/** The compact form of `inputs` (interns every name). */
+export function graphOf(inputs: readonly RankInput[]): RankGraph {
+  const ids = new Map<string, number>();
+  const names: string[] = [];
+  const intern = (name: string): number => {
+    let id = ids.get(name);
+    if (id === undefined) {
+      ids.set(name, (id = names.length));
+      names.push(name);
+    }
+    return id;
+  };
+  const n = inputs.length;
+  const defStart = new Uint32Array(n + 1);
+  const refStart = new Uint32Array(n + 1);
+  const defIds: number[] = [];
+  const refIds: number[] = [];
+  const refCounts: number[] = [];
+  inputs.forEach((input, i) => {
+    defStart[i] = defIds.length;
+    refStart[i] = refIds.length;
+    for (const name of input.defNames) defIds.push(intern(name));
+    for (const name in input.refs) {
+      refIds.push(intern(name));
+      refCounts.push(input.refs[name]!);
+    }
+  });
+  defStart[n] = defIds.length;
+  refStart[n] = refIds.length;
+  return { paths: inputs.map((i) => i.path), names, defStart, defIds: Uint32Array.from(defIds), refStart, refIds: Uint32Array.from(refIds), refCounts: Uint32Array.from(refCounts) };
+}
+
+/** Ranks every definition of `inputs`; see `rankGraph`. */
+export function rankDefinitions(inputs: readonly RankInput[], options: RankOptions = {}): { ranked: RankedDef[]; mentions: Mentions } {
+  return rankGraph(graphOf(inputs), options);
+}
+
+/**
  * Ranks every definition: a graph of files (an edge from a file that references an
  * identifier to each other file that defines it), PageRank personalised to the focus files
  * and to what the query mentions, then each file's rank shared out along its edges to the
@@ -88,79 +141,97 @@ function identifierWeight(name: string, definers: number, referrers: number, fil
  *
  * Edges are never materialised: all edges of one reference share a weight, so each
  * iteration sums the flow per identifier and hands it to the identifier's definers,
- * O(references + definitions) instead of O(references x definers).
+ * O(references + definitions) instead of O(references x definers). Everything is in typed
+ * arrays indexed by identifier id: no string is hashed per build except for the query.
  */
-export function rankDefinitions(inputs: readonly RankInput[], options: RankOptions = {}): { ranked: RankedDef[]; mentions: Mentions } {
-  const n = inputs.length;
-  const fileIndex = new Map<string, number>();
-  inputs.forEach((input, i) => fileIndex.set(input.path, i));
+export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked: RankedDef[]; mentions: Mentions } {
+  const { paths, names, defStart, defIds, refStart, refIds, refCounts } = graph;
+  const n = paths.length;
+  const ids = names.length;
 
-  // Identifier ids and, per identifier, the files defining it (ascending, unique).
-  const identId = new Map<string, number>();
-  const definers: number[][] = [];
-  inputs.forEach((input, i) => {
-    for (const name of input.defNames) {
-      let id = identId.get(name);
-      if (id === undefined) {
-        identId.set(name, (id = definers.length));
-        definers.push([i]);
-      } else {
-        const list = definers[id]!;
-        if (list[list.length - 1] !== i) list.push(i);
+  // Per identifier, the files defining it (ascending, unique), as ranges of `definerList`.
+  const definerCount = new Uint32Array(ids);
+  const lastDefiner = new Int32Array(ids).fill(-1);
+  for (let i = 0; i < n; i++) {
+    for (let d = defStart[i]!; d < defStart[i + 1]!; d++) {
+      const id = defIds[d]!;
+      if (lastDefiner[id] !== i) {
+        lastDefiner[id] = i;
+        definerCount[id]!++;
       }
     }
-  });
+  }
+  const definerStart = new Uint32Array(ids + 1);
+  for (let id = 0; id < ids; id++) definerStart[id + 1] = definerStart[id]! + definerCount[id]!;
+  const definerList = new Uint32Array(definerStart[ids]!);
+  const fill = new Uint32Array(ids);
+  lastDefiner.fill(-1);
+  for (let i = 0; i < n; i++) {
+    for (let d = defStart[i]!; d < defStart[i + 1]!; d++) {
+      const id = defIds[d]!;
+      if (lastDefiner[id] !== i) {
+        lastDefiner[id] = i;
+        definerList[definerStart[id]! + fill[id]!++] = i;
+      }
+    }
+  }
 
-  const mentions = findMentions(options.query ?? '', inputs, identId);
+  const defined = new Map<string, number>();
+  for (let id = 0; id < ids; id++) if (definerCount[id]! > 0) defined.set(names[id]!, id);
+  const mentions = options.query === undefined || options.query.trim() === '' ? { identifiers: new Set<string>(), files: new Set<string>() } : findMentions(options.query, paths.map((path) => ({ path })), defined);
+  const fileIndex = new Map<string, number>();
   const focus = new Set<number>();
+  if ((options.focusFiles?.length ?? 0) > 0 || mentions.files.size > 0) paths.forEach((p, i) => fileIndex.set(p, i));
   for (const path of options.focusFiles ?? []) {
     const i = fileIndex.get(path);
     if (i !== undefined) focus.add(i);
   }
+  const mentionedIdent = new Uint8Array(ids);
+  for (const name of mentions.identifiers) mentionedIdent[defined.get(name)!] = 1;
 
-  // Reference entries (file, identifier, count) for identifiers defined somewhere.
-  const refSrc: number[] = [];
-  const refIdent: number[] = [];
-  const refCount: number[] = [];
-  const refSelf: boolean[] = [];
-  const referrers = new Uint32Array(definers.length);
-  inputs.forEach((input, i) => {
-    const refs = input.refs;
-    let own: Set<string> | undefined;
-    for (const name in refs) {
-      const id = identId.get(name);
-      if (id === undefined) continue;
-      const list = definers[id]!;
-      let self = false;
-      if (list.length === 1) self = list[0] === i;
-      else if (list.includes(i)) self = (own ??= new Set(input.defNames)).has(name);
-      if (self && list.length === 1) continue; // only a self-loop
-      refSrc.push(i);
-      refIdent.push(id);
-      refCount.push(refs[name]!);
-      refSelf.push(self);
+  // Reference entries (file, identifier, count) for identifiers defined somewhere; `self`
+  // when the referencing file is one of several definers (it does not send to itself).
+  const totalRefs = refStart[n]!;
+  const eSrc = new Uint32Array(totalRefs);
+  const eIdent = new Uint32Array(totalRefs);
+  const eCount = new Uint32Array(totalRefs);
+  const eSelf = new Uint8Array(totalRefs);
+  const referrers = new Uint32Array(ids);
+  let m = 0;
+  lastDefiner.fill(-1); // now: the last file seen defining each identifier, for O(1) self checks
+  for (let i = 0; i < n; i++) {
+    for (let d = defStart[i]!; d < defStart[i + 1]!; d++) lastDefiner[defIds[d]!] = i;
+    for (let r = refStart[i]!; r < refStart[i + 1]!; r++) {
+      const id = refIds[r]!;
+      const count = definerCount[id]!;
+      if (count === 0) continue;
+      const self = lastDefiner[id] === i;
+      if (self && count === 1) continue; // only a self-loop
+      eSrc[m] = i;
+      eIdent[m] = id;
+      eCount[m] = refCounts[r]!;
+      eSelf[m] = self ? 1 : 0;
       referrers[id]!++;
+      m++;
     }
-  });
-
-  const identNames = [...identId.keys()];
-  const identBase = new Float64Array(definers.length);
-  for (let id = 0; id < definers.length; id++) {
-    if (referrers[id] === 0) continue;
-    const name = identNames[id]!;
-    identBase[id] = identifierWeight(name, definers[id]!.length, Math.max(referrers[id]!, 1), n, mentions.identifiers.has(name));
   }
-  const m = refSrc.length;
+
+  const identBase = new Float64Array(ids);
+  for (let id = 0; id < ids; id++) {
+    if (referrers[id] === 0) continue;
+    identBase[id] = identifierWeight(names[id]!, definerCount[id]!, referrers[id]!, n, mentionedIdent[id] === 1);
+  }
   const refWeight = new Float64Array(m); // weight of each single edge of the entry
   const outWeight = new Float64Array(n);
   for (let e = 0; e < m; e++) {
-    const src = refSrc[e]!;
-    const id = refIdent[e]!;
-    const w = identBase[id]! * Math.sqrt(refCount[e]!) * (focus.has(src) ? 10 : 1);
+    const src = eSrc[e]!;
+    const id = eIdent[e]!;
+    const w = identBase[id]! * Math.sqrt(eCount[e]!) * (focus.has(src) ? 10 : 1);
     refWeight[e] = w;
-    const targets = definers[id]!.length - (refSelf[e] ? 1 : 0);
+    const targets = definerCount[id]! - eSelf[e]!;
     outWeight[src] = outWeight[src]! + w * targets;
   }
+  for (let e = 0; e < m; e++) refWeight[e] = refWeight[e]! / outWeight[eSrc[e]!]!;
 
   // Personalisation: focus files, mentioned files, and files defining mentioned identifiers.
   const personal = new Float64Array(n);
@@ -172,28 +243,28 @@ export function rankDefinitions(inputs: readonly RankInput[], options: RankOptio
   for (const i of focus) bump(i, 1);
   for (const path of mentions.files) bump(fileIndex.get(path)!, 1);
   for (const name of mentions.identifiers) {
-    const list = definers[identId.get(name)!]!;
-    for (const i of list) bump(i, 1 / list.length);
+    const id = defined.get(name)!;
+    const count = definerCount[id]!;
+    for (let k = definerStart[id]!; k < definerStart[id]! + count; k++) bump(definerList[k]!, 1 / count);
   }
   if (personalSum === 0) personal.fill(1 / Math.max(n, 1));
   else for (let i = 0; i < n; i++) personal[i] = personal[i]! / personalSum;
 
   // Flow of one iteration: per identifier, the sum over referencing files; a file that
   // also defines the identifier does not send to itself.
-  const flow = new Float64Array(definers.length);
-  const spread = (rank: Float64Array, into: Float64Array, scale: number, perIdent?: Float64Array): void => {
+  const flow = new Float64Array(ids);
+  const spread = (rank: Float64Array, into: Float64Array, scale: number): void => {
     flow.fill(0);
     for (let e = 0; e < m; e++) {
-      const src = refSrc[e]!;
-      const amount = (scale * rank[src]! * refWeight[e]!) / outWeight[src]!;
-      flow[refIdent[e]!] = flow[refIdent[e]!]! + amount;
-      if (refSelf[e]) into[src] = into[src]! - amount;
+      const src = eSrc[e]!;
+      const amount = scale * rank[src]! * refWeight[e]!;
+      flow[eIdent[e]!] = flow[eIdent[e]!]! + amount;
+      if (eSelf[e] === 1) into[src] = into[src]! - amount;
     }
-    for (let id = 0; id < definers.length; id++) {
+    for (let id = 0; id < ids; id++) {
       const f = flow[id]!;
       if (f === 0) continue;
-      for (const t of definers[id]!) into[t] = into[t]! + f;
-      if (perIdent) perIdent[id] = f;
+      for (let k = definerStart[id]!; k < definerStart[id + 1]!; k++) into[definerList[k]!] = into[definerList[k]!]! + f;
     }
   };
 
@@ -212,54 +283,52 @@ export function rankDefinitions(inputs: readonly RankInput[], options: RankOptio
   }
 
   // A definition's score: the rank flowing to its identifier, less what its own file sent.
-  const identFlow = new Float64Array(definers.length);
-  const selfFlow = new Map<number, number>(); // file * ids + ident -> what the file sent itself
-  const ids = definers.length;
   next.fill(0);
-  spread(rank, next, 1, identFlow);
+  spread(rank, next, 1);
+  const identFlow = flow;
+  const selfFlow = new Map<number, number>(); // file * ids + ident -> what the file sent itself
   for (let e = 0; e < m; e++) {
-    if (!refSelf[e]) continue;
-    const src = refSrc[e]!;
-    selfFlow.set(src * ids + refIdent[e]!, (rank[src]! * refWeight[e]!) / outWeight[src]!);
+    if (eSelf[e] !== 1) continue;
+    const src = eSrc[e]!;
+    selfFlow.set(src * ids + eIdent[e]!, rank[src]! * refWeight[e]!);
   }
   let top = 0;
   for (let id = 0; id < ids; id++) if (identFlow[id]! > top) top = identFlow[id]!;
 
-  // Scores of all definitions in flat arrays; only the best `limit` become objects.
-  let total = 0;
-  for (const input of inputs) total += input.defNames.length;
+  // Scores of all definitions in a flat array; only the best `limit` become objects.
+  const total = defStart[n]!;
   const scores = new Float64Array(total);
-  const owner = new Uint32Array(total);
-  let k = 0;
-  inputs.forEach((input, i) => {
+  for (let i = 0; i < n; i++) {
     const fileRank = rank[i]!;
-    const boosted = mentions.files.has(input.path) || focus.has(i);
-    for (const name of input.defNames) {
-      const id = identId.get(name)!;
-      const received = identFlow[id]! - (selfFlow.get(i * ids + id) ?? 0);
+    const boosted = focus.has(i) || (mentions.files.size > 0 && mentions.files.has(paths[i]!));
+    for (let d = defStart[i]!; d < defStart[i + 1]!; d++) {
+      const id = defIds[d]!;
+      const received = identFlow[id]! - (eSelfAny(selfFlow, i * ids + id));
       // Unreferenced definitions still order by their file's rank, below referenced ones.
       let score = received > 0 ? received : fileRank * 1e-3;
-      if (isPrivate(name)) score *= 0.5;
-      if (mentions.identifiers.has(name)) score += top + fileRank + 1;
+      const first = names[id]!.charCodeAt(0);
+      if (first === 95 || first === 35) score *= 0.5; // private: _name, #name
+      if (mentionedIdent[id] === 1) score += top + fileRank + 1;
       else if (boosted) score += fileRank * 0.05;
-      scores[k] = score;
-      owner[k++] = i;
+      scores[d] = score;
     }
-  });
+  }
   const limit = Math.min(options.limit ?? total, total);
   const threshold = limit >= total ? Number.NEGATIVE_INFINITY : kthLargest(scores, limit);
   const ranked: RankedDef[] = [];
-  const firstDef = new Uint32Array(n);
-  for (let i = 1; i < n; i++) firstDef[i] = firstDef[i - 1]! + inputs[i - 1]!.defNames.length;
-  for (let d = 0; d < total; d++) {
-    if (scores[d]! < threshold) continue;
-    const i = owner[d]!;
-    const index = d - firstDef[i]!;
-    ranked.push({ file: inputs[i]!.path, index, name: inputs[i]!.defNames[index]!, score: scores[d]! });
+  for (let i = 0; i < n; i++) {
+    for (let d = defStart[i]!; d < defStart[i + 1]!; d++) {
+      if (scores[d]! < threshold) continue;
+      ranked.push({ file: paths[i]!, index: d - defStart[i]!, name: names[defIds[d]!]!, score: scores[d]! });
+    }
   }
   ranked.sort((a, b) => b.score - a.score || (a.file < b.file ? -1 : a.file > b.file ? 1 : a.index - b.index));
   if (ranked.length > limit) ranked.length = limit;
   return { ranked, mentions };
+}
+
+function eSelfAny(selfFlow: ReadonlyMap<number, number>, key: number): number {
+  return selfFlow.size === 0 ? 0 : (selfFlow.get(key) ?? 0);
 }
 
 /** The k-th largest value (1-based) of `values`, by quickselect on a copy. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RankedDef } from './rank.js';
-import { fitToBudget, renderMap } from './render.js';
+import { additive, fitToBudget, renderMap } from './render.js';
 import { countTokens, startTokenCounter, tokenCounter } from './tokens.js';
 import type { CachedDef } from './types.js';
 
@@ -78,6 +78,47 @@ describe('fitToBudget', () => {
     const fitted = await fitToBudget(ranked, defsOfMany, 200, await tokenCounter());
     expect(fitted.definitions.map((d) => d.name)).toEqual(ranked.slice(0, fitted.definitions.length).map((r) => r.name));
     expect(fitted.renders).toBeLessThanOrEqual(9);
+  });
+});
+
+describe('fitToBudget with section counts', () => {
+  const many: CachedDef[] = Array.from({ length: 120 }, (_, i) => ({
+    name: `handler${i}`,
+    kind: i % 5 === 0 ? 'class' : 'method',
+    line: i * 7 + 1,
+    endLine: i * 7 + 6,
+    scope: i % 5 === 0 ? -1 : i - (i % 5),
+    signature: i % 5 === 0 ? `export class Handler${i} extends Base<${i}> {` : `  async handle${i}(req: Request, { id }: Opts = {}): Promise<"ok" | 'no'> {\n    // ${'é'.repeat(i % 3)} ⋮`,
+  }));
+  const ranked: RankedDef[] = many.map((d, i) => ({ file: i % 3 === 0 ? `lib/a${i % 4}.py` : `src/deep/path-${i % 9}.ts`, index: i, name: d.name, score: 500 - i }));
+  const defsOfMany = (): CachedDef[] => many;
+
+  it('counts a map as the sum of its sections, exactly (o200k splits after each section)', async () => {
+    for (const count of [1, 2, 7, 30, 120]) {
+      const out = renderMap(ranked, count, defsOfMany);
+      expect(additive(out.sections)).toBe(true);
+      let sum = 0;
+      for (const section of out.sections) sum += await countTokens(section);
+      expect(sum).toBe(await countTokens(out.text));
+    }
+    expect(additive(['a.ts:\n⋮\n', ' b.ts:\n⋮\n'])).toBe(false);
+    expect(additive(['a.ts:\n⋮'])).toBe(false);
+  });
+
+  it('fits the same as exact counting, and a second fit needs no tokenizer', async () => {
+    const known = new Map<string, number>();
+    const exact = await fitToBudget(ranked, defsOfMany, 700, await tokenCounter());
+    const first = await fitToBudget(ranked, defsOfMany, 700, await tokenCounter(), known);
+    expect(first.text).toBe(exact.text);
+    expect(first.tokens).toBe(exact.tokens);
+    expect(first.exactCounts).toBeGreaterThan(0);
+    const refuse = async (): Promise<number | undefined> => {
+      throw new Error('the tokenizer was needed');
+    };
+    const second = await fitToBudget(ranked, defsOfMany, 700, refuse, known);
+    expect(second.text).toBe(exact.text);
+    expect(second.tokens).toBe(await countTokens(second.text));
+    expect(second.exactCounts).toBe(0);
   });
 });
 

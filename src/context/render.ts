@@ -13,6 +13,8 @@ export interface MapDefinition {
 
 export interface Rendered {
   text: string;
+  /** `text` cut per file: each is `<file>:` up to its closing `⋮` line, newline included. */
+  sections: string[];
   files: string[];
   definitions: MapDefinition[];
 }
@@ -45,8 +47,9 @@ export function renderMap(ranked: readonly RankedDef[], count: number, defsOf: D
     set.add(r.index);
   }
 
-  const out: string[] = [];
+  const sections: string[] = [];
   for (const file of order) {
+    const out: string[] = [];
     const defs = defsOf(file);
     const shown = new Map<number, Block>();
     for (const index of perFile.get(file)!) {
@@ -73,9 +76,11 @@ export function renderMap(ranked: readonly RankedDef[], count: number, defsOf: D
       nextLine = block.broken ? Number.POSITIVE_INFINITY : block.line + block.lines.length;
     }
     out.push('⋮');
+    sections.push(`${out.join('\n')}\n`);
   }
   return {
-    text: out.length === 0 ? '' : `${out.join('\n')}\n`,
+    text: sections.join(''),
+    sections,
     files: order,
     definitions: chosen.map((r) => {
       const def = defsOf(r.file)[r.index];
@@ -85,20 +90,73 @@ export function renderMap(ranked: readonly RankedDef[], count: number, defsOf: D
 }
 
 /**
+ * Exact token counts of map sections seen before, by the section's text. A rendering made
+ * only of known sections is counted by adding them up, without the tokenizer: o200k_base
+ * splits text into pieces before merging, and a section ends with `⋮\n`, a piece that
+ * ends there as long as the next section starts with none of `\r \n /` or whitespace (a
+ * repository path never does; `additive` checks), so a count of the whole is the sum of
+ * its sections' counts. `render.test.ts` checks this against the tokenizer.
+ */
+export interface SectionCounts {
+  get(section: string): number | undefined;
+  set(section: string, tokens: number): void;
+}
+
+/** Whether `sections` may be counted as the sum of their counts (see `SectionCounts`). */
+export function additive(sections: readonly string[]): boolean {
+  for (let k = 0; k < sections.length; k++) {
+    const s = sections[k]!;
+    if (!s.endsWith('\n⋮\n')) return false;
+    if (k > 0 && /^[\s/]/.test(s)) return false;
+  }
+  return true;
+}
+
+/**
  * The largest prefix of the ranking whose rendering fits `budget` tokens, found by binary
  * search on the number of definitions. `count(text, limit)` returns the exact count, or
  * undefined when over the limit. The result never exceeds the budget: only renderings that
- * were counted and fit are kept.
+ * were counted (exactly, or as a sum of exact section counts from `known`) and fit are
+ * kept. With `known`, sections are counted one by one and remembered there, so a later
+ * build that renders the same sections needs no tokenizer.
  */
 export async function fitToBudget(
   ranked: readonly RankedDef[],
   defsOf: DefsOf,
   budget: number,
   count: TokenCounter,
-): Promise<Rendered & { tokens: number; renders: number }> {
-  let best: Rendered & { tokens: number } = { text: '', files: [], definitions: [], tokens: 0 };
+  known?: SectionCounts,
+): Promise<Rendered & { tokens: number; renders: number; exactCounts: number }> {
+  let best: Rendered & { tokens: number } = { text: '', sections: [], files: [], definitions: [], tokens: 0 };
   let renders = 0;
-  if (budget <= 0 || ranked.length === 0) return { ...best, renders };
+  let exactCounts = 0;
+  if (budget <= 0 || ranked.length === 0) return { ...best, renders, exactCounts };
+  // With `known`, a rendering is counted per section (exactly, each counted once ever) and
+  // summed; otherwise, or when a path breaks additivity, as a whole.
+  const measure = async (rendered: Rendered): Promise<number | undefined> => {
+    if (!known || !additive(rendered.sections)) {
+      exactCounts++;
+      return count(rendered.text, budget);
+    }
+    let sum = 0;
+    for (const section of rendered.sections) {
+      let c = known.get(section);
+      // A negative entry -(L + 1) records "more than L tokens" (the count stopped at L).
+      if (c !== undefined && c < 0 && -c - 1 >= budget) return undefined;
+      if (c === undefined || c < 0) {
+        exactCounts++;
+        c = await count(section, budget);
+        if (c === undefined) {
+          known.set(section, -budget - 1);
+          return undefined;
+        }
+        known.set(section, c);
+      }
+      sum += c;
+      if (sum > budget) return undefined;
+    }
+    return sum;
+  };
   // Every definition adds at least one token, so more than `budget` never fit.
   let lo = 1;
   let hi = Math.min(ranked.length, budget);
@@ -106,7 +164,7 @@ export async function fitToBudget(
     const mid = (lo + hi) >>> 1;
     const rendered = renderMap(ranked, mid, defsOf);
     renders++;
-    const tokens = await count(rendered.text, budget);
+    const tokens = await measure(rendered);
     if (tokens !== undefined && tokens <= budget) {
       best = { ...rendered, tokens };
       lo = mid + 1;
@@ -114,5 +172,5 @@ export async function fitToBudget(
       hi = mid - 1;
     }
   }
-  return { ...best, renders };
+  return { ...best, renders, exactCounts };
 }

@@ -5,10 +5,12 @@ import { resolveRepoPaths } from '../git/repo-paths.js';
 import { listSourceFiles, type FileListing, type SourceFile } from './git-files.js';
 import { languageSpec, languageVersion, type LanguageId } from './languages.js';
 import { parseFiles } from './parse-pool.js';
-import { rankDefinitions, type RankInput } from './rank.js';
+import { rankGraph } from './rank.js';
+import { matchSnapshot, readSnapshot, updateSnapshot, writeSnapshot } from './rank-snapshot.js';
 import { fitToBudget, type MapDefinition } from './render.js';
 import { TagsCache, viewOf, type CachedTags } from './tags-cache.js';
-import { startTokenCounter, type BackgroundCounter } from './tokens.js';
+import { SectionCountStore } from './section-counts.js';
+import { startTokenCounter, type BackgroundCounter, type TokenCounter } from './tokens.js';
 import type { CachedDef } from './types.js';
 
 export const DEFAULT_MAP_TOKENS = 2048;
@@ -115,11 +117,13 @@ export async function buildRepoMap(options: RepoMapOptions): Promise<RepoMap> {
       },
     };
   }
-  const counter = startTokenCounter();
+  // The tokenizer (a worker thread) starts only when a rendering has sections never counted.
+  let counter: BackgroundCounter | undefined;
+  const count: TokenCounter = (text, limit) => (counter ??= startTokenCounter()).count(text, limit);
   try {
-    return await buildFresh(options, paths.root, paths.sharedAssistDir, listing, { budget, maxFileBytes, focusFiles, excludeFiles, resultPath, resultKey, t0, tList, counter });
+    return await buildFresh(options, paths.root, paths.sharedAssistDir, listing, { budget, maxFileBytes, focusFiles, excludeFiles, resultPath, resultKey, t0, tList, count });
   } finally {
-    await counter.close();
+    await counter?.close();
   }
 }
 
@@ -132,7 +136,7 @@ interface FreshContext {
   resultKey: string;
   t0: number;
   tList: number;
-  counter: BackgroundCounter;
+  count: TokenCounter;
 }
 
 async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir: string, listing: FileListing, ctx: FreshContext): Promise<RepoMap> {
@@ -141,15 +145,25 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
 
   const cache = new TagsCache(sharedAssistDir);
   const packOf = (lang: LanguageId): string => `${lang}-${languageVersion(languageSpec(lang))}`;
-  await Promise.all([...new Set(listing.files.map((f) => packOf(f.lang)))].map((pack) => cache.load(pack)));
-  const tags = new Array<CachedTags | undefined>(listing.files.length);
+  const packs = listing.files.map((f) => packOf(f.lang));
+  const paths = listing.files.map((f) => f.path);
+  const keys = listing.files.map((f, i) => `${packs[i]}:${f.blob}`);
+  const snapshotPath = join(sharedAssistDir, 'map-snapshot.bin');
+  const base = await readSnapshot(snapshotPath);
+  const from = matchSnapshot(base, paths, keys, maxFileBytes);
+
+  // Only files the snapshot does not hold are looked up in the tags cache (or parsed).
+  const tags = new Map<number, CachedTags>();
+  const lookups: number[] = [];
+  for (let i = 0; i < from.length; i++) if (from[i] === -1) lookups.push(i);
+  await loadEntries(cache, lookups.map((i) => [packs[i]!, listing.files[i]!.blob]));
   const missing: number[] = [];
-  listing.files.forEach((file, i) => {
-    const hit = cache.get(packOf(file.lang), file.blob);
+  for (const i of lookups) {
+    const hit = cache.get(packs[i]!, listing.files[i]!.blob);
     // An entry holds for the current size limit only if it would be parsed (or skipped) the same way.
-    if (hit && (hit.skipped === 'too-large') === hit.bytes > maxFileBytes) tags[i] = hit;
+    if (hit && (hit.skipped === 'too-large') === hit.bytes > maxFileBytes) tags.set(i, hit);
     else missing.push(i);
-  });
+  }
   const tCache = performance.now();
 
   let workers = 0;
@@ -167,35 +181,55 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
     missing.forEach((fileIndex, k) => {
       const file: SourceFile = listing.files[fileIndex]!;
       const result = outcome.results[k]!;
-      tags[fileIndex] = viewOf(result);
+      tags.set(fileIndex, viewOf(result));
       // Unreadable files are not a property of the blob: do not cache them.
-      if (result.skipped !== 'unreadable') cache.put(packOf(file.lang), file.blob, result);
+      if (result.skipped !== 'unreadable') cache.put(packs[fileIndex]!, file.blob, result);
     });
     await cache.flush();
   }
   const tParse = performance.now();
 
-  const inputs: RankInput[] = [];
-  let skipped = 0;
-  listing.files.forEach((file, i) => {
-    const t = tags[i]!;
-    if (t.skipped !== undefined) skipped++;
-    inputs.push({ path: file.path, defNames: t.defNames, refs: t.refs });
+  // An unreadable file must be read again next time: it gets a key no listing has.
+  const storedKeys = keys.map((k, i) => (tags.get(i)?.skipped === 'unreadable' ? '' : k));
+  const { snapshot, changed } = updateSnapshot(base, from, paths, storedKeys, maxFileBytes, (i) => {
+    const t = tags.get(i)!;
+    return { defNames: t.defNames, refs: t.refs, skipped: t.skipped !== undefined };
   });
+  const snapshotWrite = changed ? writeSnapshot(snapshotPath, snapshot).catch(() => undefined) : undefined;
+  const graph = snapshot.graph;
+  let skipped = 0;
+  for (const s of snapshot.skipped) skipped += s;
   // More than `budget` definitions never fit (each costs a token); hidden files' may be cut.
   let hidden = 0;
-  for (const input of inputs) if (excludeFiles.has(input.path)) hidden += input.defNames.length;
-  const { ranked } = rankDefinitions(inputs, { focusFiles, limit: budget + hidden, ...(options.query === undefined ? {} : { query: options.query }) });
+  if (excludeFiles.size > 0) {
+    graph.paths.forEach((path, i) => {
+      if (excludeFiles.has(path)) hidden += graph.defStart[i + 1]! - graph.defStart[i]!;
+    });
+  }
+  const { ranked } = rankGraph(graph, { focusFiles, limit: budget + hidden, ...(options.query === undefined ? {} : { query: options.query }) });
   const visible = excludeFiles.size === 0 ? ranked : ranked.filter((r) => !excludeFiles.has(r.file));
   const tRank = performance.now();
 
-  const byPath = new Map<string, CachedTags>(listing.files.map((f, i) => [f.path, tags[i]!]));
-  const defsOf = (file: string): readonly CachedDef[] => byPath.get(file)?.defs() ?? [];
-  const rendered = await fitToBudget(visible, defsOf, budget, ctx.counter.count);
+  // Render details come from the tags cache, only for the files that can be shown.
+  const indexOf = new Map<string, number>(listing.files.map((f, i) => [f.path, i]));
+  const shownFiles = [...new Set(visible.slice(0, budget).map((r) => r.file))];
+  await loadEntries(cache, shownFiles.filter((f) => !tags.has(indexOf.get(f)!)).map((f) => [packs[indexOf.get(f)!]!, listing.files[indexOf.get(f)!]!.blob]));
+  const defsOf = (file: string): readonly CachedDef[] => {
+    const i = indexOf.get(file);
+    if (i === undefined) return [];
+    let t = tags.get(i);
+    if (!t) {
+      t = cache.get(packs[i]!, listing.files[i]!.blob);
+      if (t) tags.set(i, t);
+    }
+    return t?.defs() ?? [];
+  };
+  const known = await new SectionCountStore(join(sharedAssistDir, 'map-token-counts.json')).load();
+  const rendered = await fitToBudget(visible, defsOf, budget, ctx.count, known);
   const tRender = performance.now();
 
   const result = { text: rendered.text, tokens: rendered.tokens, files: rendered.files, definitions: rendered.definitions };
-  await writeResult(resultPath, resultKey, { ...result, skipped }).catch(() => undefined);
+  await Promise.all([writeResult(resultPath, resultKey, { ...result, skipped }).catch(() => undefined), snapshotWrite, known.save().catch(() => undefined)]);
   return {
     ...result,
     stats: {
@@ -208,6 +242,17 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
       ms: { list: tList - t0, cache: tCache - tList, parse: tParse - tCache, rank: tRank - tParse, render: tRender - tRank, total: tRender - t0 },
     },
   };
+}
+
+/** Loads the cache entries of some blobs: whole packs when many are needed (a cold build). */
+async function loadEntries(cache: TagsCache, wanted: readonly (readonly [pack: string, blob: string])[]): Promise<void> {
+  const byPack = new Map<string, string[]>();
+  for (const [pack, blob] of wanted) {
+    let list = byPack.get(pack);
+    if (!list) byPack.set(pack, (list = []));
+    list.push(blob);
+  }
+  await Promise.all([...byPack].map(([pack, blobs]) => (blobs.length > 64 ? cache.load(pack) : cache.loadSome(pack, blobs))));
 }
 
 type StoredResult = Omit<RepoMap, 'stats'> & { skipped: number };

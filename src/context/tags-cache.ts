@@ -33,6 +33,7 @@ export class TagsCache {
   readonly dir: string;
   #packs = new Map<string, Map<string, string>>();
   #pending = new Map<string, string[]>();
+  #partial = new Map<string, Map<string, string>>();
 
   constructor(sharedAssistDir: string) {
     this.dir = join(sharedAssistDir, 'tags');
@@ -63,9 +64,37 @@ export class TagsCache {
     }
   }
 
+  /**
+   * Loads only the entries of `blobs` from a pack (a byte search, no decoding of the rest):
+   * for builds that need a few files' tags. A pack already loaded is left as it is.
+   */
+  async loadSome(pack: string, blobs: Iterable<string>): Promise<void> {
+    if (this.#packs.has(pack)) return;
+    let buf: Buffer;
+    try {
+      buf = await readFile(this.#packPath(pack));
+    } catch {
+      return;
+    }
+    let index = this.#partial.get(pack);
+    if (!index) this.#partial.set(pack, (index = new Map()));
+    for (const blob of blobs) {
+      if (index.has(blob)) continue;
+      const needle = Buffer.from(`${blob}\t`);
+      // The last complete line for a blob wins, as in `load`.
+      for (let at = buf.lastIndexOf(needle); at !== -1; at = at === 0 ? -1 : buf.lastIndexOf(needle, at - 1)) {
+        if (at > 0 && buf[at - 1] !== 10) continue;
+        const end = buf.indexOf(10, at);
+        if (end === -1) continue; // a line still being written
+        index.set(blob, buf.toString('utf8', at + needle.length, end));
+        break;
+      }
+    }
+  }
+
   /** The cached tags of a blob, or undefined (also for a corrupt entry). */
   get(pack: string, blob: string): CachedTags | undefined {
-    const raw = this.#packs.get(pack)?.get(blob);
+    const raw = this.#packs.get(pack)?.get(blob) ?? this.#partial.get(pack)?.get(blob);
     if (raw === undefined) return undefined;
     const tab = raw.indexOf('\t');
     if (tab === -1) return undefined;

@@ -1,0 +1,57 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { graphOf, rankDefinitions, rankGraph, type RankInput } from './rank.js';
+import { matchSnapshot, readSnapshot, updateSnapshot, writeSnapshot, type FreshEntry } from './rank-snapshot.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'assist-snapshot-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const inputs: RankInput[] = [
+  { path: 'src/a.ts', defNames: ['HttpClient', 'request'], refs: { formatDate: 2, Logger: 1 } },
+  { path: 'src/b.ts', defNames: ['formatDate'], refs: { HttpClient: 3 } },
+  { path: 'src/c.ts', defNames: ['Logger', '_hidden'], refs: { request: 1, formatDate: 1 } },
+];
+const keysOf = (list: RankInput[]): string[] => list.map((i) => `ts:${i.path}:${i.defNames.join(',')}`);
+const entry = (list: RankInput[]) => (i: number): FreshEntry => ({ defNames: list[i]!.defNames, refs: list[i]!.refs, skipped: false });
+
+describe('rank snapshot', () => {
+  it('round-trips through its file and ranks like the inputs it came from', async () => {
+    const paths = inputs.map((i) => i.path);
+    const { snapshot, changed } = updateSnapshot(undefined, matchSnapshot(undefined, paths, keysOf(inputs), 100), paths, keysOf(inputs), 100, entry(inputs));
+    expect(changed).toBe(true);
+    const file = join(dir, 'snap.bin');
+    await writeSnapshot(file, snapshot);
+    const back = await readSnapshot(file);
+    expect(back).toBeDefined();
+    expect(rankGraph(back!.graph, { query: 'formatDate' }).ranked).toEqual(rankDefinitions(inputs, { query: 'formatDate' }).ranked);
+  });
+
+  it('reuses unchanged entries and takes only changed files fresh', () => {
+    const paths = inputs.map((i) => i.path);
+    const base = updateSnapshot(undefined, matchSnapshot(undefined, paths, keysOf(inputs), 100), paths, keysOf(inputs), 100, entry(inputs)).snapshot;
+    const same = updateSnapshot(base, matchSnapshot(base, paths, keysOf(inputs), 100), paths, keysOf(inputs), 100, () => {
+      throw new Error('nothing changed');
+    });
+    expect(same.changed).toBe(false);
+
+    const next: RankInput[] = [inputs[0]!, { path: 'src/b.ts', defNames: ['formatDate', 'parseDate'], refs: { HttpClient: 1, Logger: 2 } }, inputs[2]!, { path: 'src/d.ts', defNames: ['Extra'], refs: { parseDate: 1 } }];
+    const nextPaths = next.map((i) => i.path);
+    const from = matchSnapshot(base, nextPaths, keysOf(next), 100);
+    expect([...from]).toEqual([0, -1, 2, -1]);
+    const asked: number[] = [];
+    const { snapshot } = updateSnapshot(base, from, nextPaths, keysOf(next), 100, (i) => (asked.push(i), entry(next)(i)));
+    expect(asked).toEqual([1, 3]);
+    expect(rankGraph(snapshot.graph, { query: 'parseDate' }).ranked).toEqual(rankDefinitions(next, { query: 'parseDate' }).ranked);
+    expect([...matchSnapshot(base, paths, keysOf(inputs), 200)]).toEqual([-1, -1, -1]); // another size limit
+  });
+
+  it('reads a corrupt or foreign file as no snapshot', async () => {
+    const file = join(dir, 'bad.bin');
+    writeFileSync(file, 'not a snapshot');
+    expect(await readSnapshot(file)).toBeUndefined();
+    expect(await readSnapshot(join(dir, 'missing.bin'))).toBeUndefined();
+    expect(graphOf([]).defStart).toEqual(new Uint32Array(1));
+  });
+});
