@@ -105,3 +105,12 @@ export function reportError(error: unknown, reporter: Reporter): number {
   if (reporter.verbose && error instanceof Error) reporter.debug(error.stack ?? '');
   return ExitCode.failure;
 }
+
+/** The flags of chat and run that set config keys (`--model`, `--no-branch`, `--auto-test`), with their origin. */
+export function sessionFlags(options: { model?: string | undefined; noBranch: boolean; autoTest: boolean }): Record<string, { value: ConfigValue; flag: string }> {
+  const flags: Record<string, { value: ConfigValue; flag: string }> = {};
+  if (options.model) flags.model = { value: options.model, flag: '--model' };
+  if (options.noBranch) flags['git.session_branch'] = { value: false, flag: '--no-branch' };
+  if (options.autoTest) flags['test.auto'] = { value: true, flag: '--auto-test' };
+  return flags;
+}

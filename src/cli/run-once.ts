@@ -1,6 +1,5 @@
 import { AssistError, ExitCode } from '../errors.js';
-import type { AssistCommand } from './base.js';
-import type { ConfigValue } from '../config/index.js';
+import { sessionFlags, type AssistCommand } from './base.js';
 
 export interface RunOnceOptions {
   message: string;
@@ -20,10 +19,7 @@ export interface RunOnceOptions {
 export async function runOnce(command: AssistCommand, options: RunOnceOptions): Promise<number> {
   const { context } = command;
   const reporter = command.reporter;
-  const flags: Record<string, { value: ConfigValue; flag: string }> = {};
-  if (options.model) flags.model = { value: options.model, flag: '--model' };
-  if (options.noBranch) flags['git.session_branch'] = { value: false, flag: '--no-branch' };
-  if (options.autoTest) flags['test.auto'] = { value: true, flag: '--auto-test' };
+  const flags = sessionFlags(options);
   const repo = await command.repo();
   const loaded = await command.config(flags, repo);
   const stdin = context.stdin as NodeJS.ReadStream;

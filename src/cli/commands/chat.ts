@@ -1,6 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { AssistCommand, reportError } from '../base.js';
-import type { ConfigValue } from '../../config/index.js';
+import { AssistCommand, reportError, sessionFlags } from '../base.js';
 
 export class ChatCommand extends AssistCommand {
   static override paths = [['chat']];
@@ -56,10 +55,7 @@ export interface ChatOptions {
 export async function startChat(command: AssistCommand, options: ChatOptions): Promise<number> {
   const { context } = command;
   const reporter = command.reporter;
-  const flags: Record<string, { value: ConfigValue; flag: string }> = {};
-  if (options.model) flags.model = { value: options.model, flag: '--model' };
-  if (options.noBranch) flags['git.session_branch'] = { value: false, flag: '--no-branch' };
-  if (options.autoTest) flags['test.auto'] = { value: true, flag: '--auto-test' };
+  const flags = sessionFlags(options);
   const repo = await command.repo();
   const loaded = await command.config(flags, repo);
   const stdin = context.stdin as NodeJS.ReadStream;
