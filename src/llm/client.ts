@@ -293,6 +293,8 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
           } else if (event.type === 'usage') {
             inputTokens = event.inputTokens ?? inputTokens;
             outputTokens = event.outputTokens ?? outputTokens;
+          } else if (event.type === 'notice') {
+            yield { type: 'notice', model: info.id, message: event.message };
           } else {
             stopReason = event.reason;
           }

@@ -47,7 +47,9 @@ export type StreamEvent =
   | { type: 'restart'; model: string; reason: string }
   | { type: 'retry'; model: string; attempt: number; delayMs: number; reason: string }
   | { type: 'fallback'; from: string; to: string; reason: string }
-  | { type: 'done'; model: string; usage: Usage; stopReason: StopReason; attempts: number };
+  | { type: 'done'; model: string; usage: Usage; stopReason: StopReason; attempts: number }
+  /** A provider's word for the person (e.g. the model is deprecated), which its SDK would have printed. */
+  | { type: 'notice'; model: string; message: string };
 
 /** The one interface every caller uses. */
 export interface Provider {

@@ -781,6 +781,9 @@ export class Session {
         case 'fallback':
           this.ui.status?.(`${event.from} failed (${event.reason}); trying ${event.to}`);
           break;
+        case 'notice':
+          this.ui.status?.(`${event.model}: ${event.message}`);
+          break;
         case 'done':
           this.lastModel = event.model;
           return { text, usage: event.usage, model: event.model, firstTokenMs };

@@ -19,6 +19,11 @@ describe.each(Object.entries(MODELS))('assist run end to end through %s', (provi
       const r = await runCli(['run', '--yes', '--json', '-m', 'make greet friendlier', 'src/greet.ts'], { cwd: repo.dir, env });
       expect(r.stderr).not.toContain('Error:');
       expect(r.code, r.stderr).toBe(0);
+      if (provider === 'anthropic') {
+        // The SDK's own deprecation warning arrives as one status line of assist's, not printed by the SDK.
+        expect(r.stderr).toContain(`${model}: The model 'claude-sonnet-4-5' is deprecated`);
+        expect(r.stderr).not.toContain('Please migrate');
+      }
       const out = JSON.parse(r.stdout) as { session: string; branch: string; commits: string[]; files: string[]; usage: { input_tokens: number; output_tokens: number } };
       expect(out.branch).toBe(`assist/${out.session}`);
       expect(out.commits).toHaveLength(1);

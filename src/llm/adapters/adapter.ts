@@ -21,7 +21,9 @@ export interface AttemptInput {
 export type AdapterEvent =
   | { type: 'text'; text: string }
   | { type: 'usage'; inputTokens?: number | undefined; outputTokens?: number | undefined }
-  | { type: 'stop'; reason: StopReason };
+  | { type: 'stop'; reason: StopReason }
+  /** Something the SDK would have printed itself (a model deprecation): passed on, never printed here. */
+  | { type: 'notice'; message: string };
 
 /** One provider's wire, through its SDK. SDKs load on the first `stream` call. */
 export interface Adapter {

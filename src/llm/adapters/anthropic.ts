@@ -23,17 +23,30 @@ export function anthropicAdapter(): Adapter {
     defaultBaseUrl: 'https://api.anthropic.com',
     async *stream(input: AttemptInput): AsyncGenerator<AdapterEvent> {
       const sdk = await client(input);
-      const stream = await sdk.messages.create(
-        {
-          model: input.model,
-          max_tokens: input.maxOutputTokens,
-          messages: input.messages.map((m) => ({ role: m.role, content: m.content })),
-          ...(input.system === '' ? {} : { system: input.system }),
-          ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
-          stream: true,
-        },
-        { signal: input.signal },
-      );
+      // The SDK warns about deprecated models with console.warn, synchronously inside create(): catch
+      // that line and pass it on as a notice, since nothing below the CLI may print.
+      const notices: string[] = [];
+      const sink = globalThis.console;
+      const warn = sink.warn;
+      sink.warn = (...args: unknown[]) => void notices.push(args.map(String).join(' '));
+      let pending;
+      try {
+        pending = sdk.messages.create(
+          {
+            model: input.model,
+            max_tokens: input.maxOutputTokens,
+            messages: input.messages.map((m) => ({ role: m.role, content: m.content })),
+            ...(input.system === '' ? {} : { system: input.system }),
+            ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
+            stream: true,
+          },
+          { signal: input.signal },
+        );
+      } finally {
+        sink.warn = warn;
+      }
+      const stream = await pending;
+      for (const notice of notices) yield { type: 'notice', message: notice.split('\n')[0] ?? notice };
       let stop: string | null | undefined;
       for await (const event of stream) {
         switch (event.type) {
