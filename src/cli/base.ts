@@ -5,6 +5,8 @@ import { Reporter } from '../ui/reporter.js';
 import type { LoadedConfig, ConfigValue } from '../config/index.js';
 import type { RepoPaths } from '../git/repo-paths.js';
 import type { Observability } from '../obs/index.js';
+import type { SessionOptions } from '../session/types.js';
+import type { Config } from '../config/types.js';
 
 /** What every command gets: the streams and env of clipanion, plus cwd and the global flags. */
 export interface AssistContext extends BaseContext {
@@ -113,4 +115,24 @@ export function sessionFlags(options: { model?: string | undefined; noBranch: bo
   if (options.noBranch) flags['git.session_branch'] = { value: false, flag: '--no-branch' };
   if (options.autoTest) flags['test.auto'] = { value: true, flag: '--auto-test' };
   return flags;
+}
+
+/** What chat and run give every session alike: where, the config, the log and metrics, and their shared flags. */
+export function baseSessionOptions(
+  command: AssistCommand,
+  config: Config,
+  options: { model?: string | undefined; files: readonly string[]; yes: boolean; dryRun: boolean; noBranch: boolean; autoTest: boolean },
+): SessionOptions {
+  return {
+    cwd: command.context.cwd,
+    env: command.context.env,
+    config,
+    ...(command.obs ? { logger: command.obs.logger, metrics: command.obs.metrics } : {}),
+    ...(options.model ? { model: options.model } : {}),
+    files: options.files,
+    yes: options.yes,
+    dryRun: options.dryRun,
+    noBranch: options.noBranch,
+    autoTest: options.autoTest,
+  };
 }

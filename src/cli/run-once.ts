@@ -1,5 +1,5 @@
 import { AssistError, ExitCode } from '../errors.js';
-import { sessionFlags, type AssistCommand } from './base.js';
+import { baseSessionOptions, sessionFlags, type AssistCommand } from './base.js';
 
 export interface RunOnceOptions {
   message: string;
@@ -28,26 +28,18 @@ export async function runOnce(command: AssistCommand, options: RunOnceOptions): 
   const { createSession } = await import('../session/index.js');
   const { createTurnView } = await import('../ui/turn-view.js');
   const view = createTurnView({ reporter, stdin, streamReply: !options.json, replyTo: context.stdout, interactive });
-  const controller = new AbortController();
-  const onSigint = (): void => controller.abort();
-  process.once('SIGINT', onSigint);
   const session = await createSession({
-    cwd: context.cwd,
-    env: context.env,
-    config: loaded.config,
-    ...(command.obs ? { logger: command.obs.logger, metrics: command.obs.metrics } : {}),
-    ...(options.model ? { model: options.model } : {}),
-    files: options.files,
+    ...baseSessionOptions(command, loaded.config, options),
     prefetch: options.message,
-    yes: options.yes,
-    dryRun: options.dryRun,
-    noBranch: options.noBranch,
-    autoTest: options.autoTest,
     interactive,
     mode: 'run',
     ui: view,
     command: 'assist run',
   });
+  // Ctrl-C stops the reply and applies nothing from it; registered only once there is a session to close.
+  const controller = new AbortController();
+  const onSigint = (): void => controller.abort();
+  process.once('SIGINT', onSigint);
   try {
     const result = await session.ask(options.message, controller.signal);
     if (view.shown > 0) context.stdout.write('\n');

@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { AssistCommand, reportError, sessionFlags } from '../base.js';
+import { AssistCommand, baseSessionOptions, reportError, sessionFlags } from '../base.js';
 
 export class ChatCommand extends AssistCommand {
   static override paths = [['chat']];
@@ -65,16 +65,7 @@ export async function startChat(command: AssistCommand, options: ChatOptions): P
   const { chatLoop } = await import('../../ui/chat-loop.js');
   const { watchConfig, loadConfig } = await import('../../config/index.js');
   const session = await createSession({
-    cwd: context.cwd,
-    env: context.env,
-    config: loaded.config,
-    ...(command.obs ? { logger: command.obs.logger, metrics: command.obs.metrics } : {}),
-    ...(options.model ? { model: options.model } : {}),
-    files: options.files,
-    yes: options.yes,
-    dryRun: options.dryRun,
-    noBranch: options.noBranch,
-    autoTest: options.autoTest,
+    ...baseSessionOptions(command, loaded.config, options),
     interactive,
     mode: 'chat',
     ui: createTurnView({ reporter, stdin, streamReply: true, replyTo: context.stdout, interactive }),
