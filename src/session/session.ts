@@ -365,17 +365,27 @@ export class Session {
     const denied: Array<{ file: string; reason: string }> = [];
     for (const block of resolved.blocks) {
       if (allowed.has(block.file) || denied.some((d) => d.file === block.file)) continue;
+      // Whether git ignores the target is asked below for the whole reply at once, not per file.
       const check = await sandbox.resolveInside(this.root, block.file, {
         mode: 'write',
         writePaths: this.config.sandbox.writePaths,
         addedByName: this.chatFiles,
         env: this.options.env,
+        checkIgnored: false,
       });
       if (check.ok) allowed.set(block.file, { abs: check.abs, rel: check.rel });
       else {
         denied.push({ file: block.file, reason: check.reason });
         audit.append({ op: 'deny', path: check.path, result: 'denied', reason: check.reason, code: check.code, requestId: request });
       }
+    }
+    const sensitive = await sandbox.checkSensitive(this.root, [...allowed.values()].map((t) => t.rel), { addedByName: this.chatFiles, env: this.options.env });
+    for (const [file, target] of [...allowed]) {
+      const hit = sensitive.get(target.rel);
+      if (!hit) continue;
+      allowed.delete(file);
+      denied.push({ file, reason: hit.reason });
+      audit.append({ op: 'deny', path: target.rel, result: 'denied', reason: hit.reason, code: hit.code, requestId: request });
     }
     const deniedFiles = new Set(denied.map((d) => d.file));
     const applicable = resolved.blocks.filter((b) => !deniedFiles.has(b.file));
