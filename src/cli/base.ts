@@ -1,5 +1,6 @@
 import { Command, type BaseContext } from 'clipanion';
 import { AssistError, ExitCode } from '../errors.js';
+import { reportError } from './report-error.js';
 import type { GlobalFlags } from './globals.js';
 import { Reporter } from '../ui/reporter.js';
 import type { LoadedConfig, ConfigValue } from '../config/index.js';
@@ -95,18 +96,7 @@ export abstract class AssistCommand extends Command<AssistContext> {
   }
 }
 
-/** Maps any error to stderr and an exit code. The only place that decides how errors look. */
-export function reportError(error: unknown, reporter: Reporter): number {
-  if (error instanceof AssistError) {
-    reporter.error(error.message, error.hint);
-    if (reporter.verbose && error.cause) reporter.debug(String((error.cause as Error).stack ?? error.cause));
-    return error.exitCode;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  reporter.error(`unexpected: ${message.split('\n')[0] ?? ''}`, reporter.verbose ? undefined : 'run again with --verbose for details, and report it');
-  if (reporter.verbose && error instanceof Error) reporter.debug(error.stack ?? '');
-  return ExitCode.failure;
-}
+export { reportError } from './report-error.js';
 
 /** The flags of chat and run that set config keys (`--model`, `--no-branch`, `--auto-test`), with their origin. */
 export function sessionFlags(options: { model?: string | undefined; noBranch: boolean; autoTest: boolean }): Record<string, { value: ConfigValue; flag: string }> {

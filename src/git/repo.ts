@@ -128,20 +128,38 @@ export class Repo {
     return refs;
   }
 
-  /** Whether any ref starts with `prefix` (loose or packed), without starting git. */
-  hasRefsUnder(prefix: string): boolean {
-    const walk = (dir: string): boolean => {
+  /**
+   * The ids of the refs under `prefix` (loose and packed; symbolic refs are skipped, their
+   * targets are listed), read without starting git.
+   */
+  refIdsUnder(prefix: string): Set<string> {
+    const ids = new Set<string>();
+    const loose = new Set<string>();
+    const walk = (dir: string, name: string): void => {
       let entries: Dirent[];
       try {
         entries = readdirSync(dir, { withFileTypes: true });
       } catch {
-        return false;
+        return;
       }
-      return entries.some((e) => (e.isDirectory() ? walk(join(dir, e.name)) : true));
+      for (const e of entries) {
+        if (e.isDirectory()) {
+          walk(join(dir, e.name), `${name}${e.name}/`);
+          continue;
+        }
+        loose.add(`${name}${e.name}`);
+        let text = '';
+        try {
+          text = readFileSync(join(dir, e.name), 'utf8').trim();
+        } catch {
+          continue;
+        }
+        if (/^[0-9a-f]{40,64}$/.test(text)) ids.add(text);
+      }
     };
-    if (walk(join(this.paths.commonDir, prefix))) return true;
-    for (const ref of this.packedRefs().keys()) if (ref.startsWith(prefix)) return true;
-    return false;
+    walk(join(this.paths.commonDir, prefix), prefix);
+    for (const [ref, id] of this.packedRefs()) if (ref.startsWith(prefix) && !loose.has(ref)) ids.add(id);
+    return ids;
   }
 
   private packedRefs(): Map<string, string> {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo, type TempRepo } from '../../test/helpers/git-repo.js';
@@ -212,6 +212,76 @@ describe('guards and undo rules', () => {
     const u = await store.undo({ force: true });
     expect(u.undone).toHaveLength(1);
     expect(repo.git('show', 'HEAD:a.txt')).toBe('a');
+    store.close();
+  });
+
+  it('undo takes a remote-tracking branch at the base as not pushed, and one holding the edit as pushed', async () => {
+    await using remote = tempRepo({ bare: true });
+    await using repo = tempRepo({ files: { 'a.txt': 'a\n' } });
+    repo.git('remote', 'add', 'origin', remote.dir);
+    repo.git('push', '-q', '-u', 'origin', 'main');
+    const { store, id } = await start(repo);
+    await store.applyBatch(id, batch([{ path: 'a.txt', content: 'A\n' }]));
+    expect((await store.undo()).undone).toHaveLength(1);
+    await store.applyBatch(id, batch([{ path: 'a.txt', content: 'B\n' }]));
+    repo.git('push', '-q', 'origin', 'HEAD:refs/heads/shared');
+    repo.git('fetch', '-q', 'origin');
+    expect((await refusalOf(store.undo())).code).toBe('git.undo-pushed');
+    store.close();
+  });
+
+  it('undo and redo go through when a touched file only has stale stat data (its content is clean)', async () => {
+    await using repo = tempRepo({ files: { 'a.txt': 'a\n' } });
+    const { store, id } = await start(repo);
+    await store.applyBatch(id, batch([{ path: 'a.txt', content: 'A\n' }]));
+    // Same content, new mtime: git's read-tree alone refuses this entry as "not uptodate".
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(join(repo.dir, 'a.txt'), later, later);
+    await store.undo();
+    expect(readFileSync(join(repo.dir, 'a.txt'), 'utf8')).toBe('a\n');
+    utimesSync(join(repo.dir, 'a.txt'), later, later);
+    await store.redo();
+    expect(readFileSync(join(repo.dir, 'a.txt'), 'utf8')).toBe('A\n');
+    expect(repo.git('status', '--porcelain')).toBe('');
+    // A checkpoint restore moves with read-tree over the whole tree: it refreshes and retries.
+    await store.createCheckpoint('before-b');
+    await store.applyBatch(id, batch([{ path: 'a.txt', content: 'B\n' }]));
+    utimesSync(join(repo.dir, 'a.txt'), later, later);
+    await store.restoreCheckpoint('before-b');
+    expect(readFileSync(join(repo.dir, 'a.txt'), 'utf8')).toBe('A\n');
+    expect(repo.git('status', '--porcelain')).toBe('');
+    store.close();
+  });
+
+  it('undoes edits that created and then deleted a file (a path in neither commit)', async () => {
+    await using repo = tempRepo({ files: { 'a.txt': 'a\n' } });
+    const { store, id } = await start(repo);
+    await store.applyBatch(id, batch([{ path: 'tmp.txt', content: 't\n' }, { path: 'a.txt', content: 'A\n' }]));
+    await store.applyBatch(id, batch([{ path: 'tmp.txt', content: null }, { path: 'a.txt', content: 'AA\n' }]));
+    const u = await store.undo({ count: 2 });
+    expect(u.undone).toHaveLength(2);
+    expect(readFileSync(join(repo.dir, 'a.txt'), 'utf8')).toBe('a\n');
+    expect(existsSync(join(repo.dir, 'tmp.txt'))).toBe(false);
+    expect(repo.git('status', '--porcelain')).toBe('');
+    await store.redo();
+    expect(readFileSync(join(repo.dir, 'a.txt'), 'utf8')).toBe('AA\n');
+    expect(repo.git('status', '--porcelain')).toBe('');
+    store.close();
+  });
+
+  it('undo refuses an untracked or ignored file where the undone edit had deleted one, and changes nothing', async () => {
+    await using repo = tempRepo({ files: { 'a.txt': 'a\n', 'gone.log': 'old\n', 'gone.txt': 'old\n', '.gitignore': '*.log\n' } });
+    const { store, id } = await start(repo);
+    await store.applyBatch(id, batch([{ path: 'gone.log', content: null }, { path: 'gone.txt', content: null }, { path: 'a.txt', content: 'A\n' }]));
+    repo.write('gone.log', 'mine\n');
+    repo.write('gone.txt', 'mine too\n');
+    const refused = await refusalOf(store.undo());
+    expect(refused.code).toBe('git.dirty-files');
+    expect(refused.message).toContain('gone.log');
+    expect(refused.message).toContain('gone.txt');
+    expect(readFileSync(join(repo.dir, 'gone.log'), 'utf8')).toBe('mine\n');
+    expect(readFileSync(join(repo.dir, 'gone.txt'), 'utf8')).toBe('mine too\n');
+    expect(readFileSync(join(repo.dir, 'a.txt'), 'utf8')).toBe('A\n');
     store.close();
   });
 

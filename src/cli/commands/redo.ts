@@ -12,14 +12,7 @@ export class RedoCommand extends AssistCommand {
   });
 
   async run(): Promise<number> {
-    const { openStore } = await import('../../git/index.js');
-    const store = await openStore({ cwd: this.context.cwd, env: this.context.env, command: 'assist redo' });
-    try {
-      const result = await store.redo();
-      this.reporter.print(`Redid ${result.redone} edit(s); ${result.to ? `the session is at ${result.to.slice(0, 10)}` : 'the session branch has no commit'}.`);
-      return 0;
-    } finally {
-      store.close();
-    }
+    const { redoAction } = await import('../undo-redo.js');
+    return redoAction({ cwd: this.context.cwd, env: this.context.env, reporter: this.reporter });
   }
 }

@@ -1,6 +1,5 @@
 import { Command, Option } from 'clipanion';
 import { AssistCommand } from '../base.js';
-import { usageError } from '../../errors.js';
 
 export class UndoCommand extends AssistCommand {
   static override paths = [['undo']];
@@ -22,22 +21,8 @@ export class UndoCommand extends AssistCommand {
   force = Option.Boolean('--force', false, { description: 'undo even commits already on a remote-tracking branch' });
 
   async run(): Promise<number> {
-    const count = this.count === undefined ? 1 : Number(this.count);
-    if (!Number.isInteger(count) || count < 1) throw usageError('cli.bad-count', `N must be a positive whole number, got ${JSON.stringify(this.count)}`, 'example: assist undo 2');
-    const { openStore } = await import('../../git/index.js');
-    const store = await openStore({ cwd: this.context.cwd, env: this.context.env, command: 'assist undo' });
-    try {
-      const result = await store.undo({ count, force: this.force });
-      if (result.pendingDropped) {
-        this.reporter.print(`Dropped the pending batch${result.pendingDropped.length ? `: ${result.pendingDropped.join(', ')} restored` : ''}.`);
-        return 0;
-      }
-      for (const u of result.undone) this.reporter.print(`Undid ${u.commit.slice(0, 10)} ${u.summary} (${u.files.join(', ')})`);
-      if (result.restored.length) this.reporter.print(`Your own uncommitted changes are back in: ${result.restored.join(', ')}`);
-      this.reporter.info('assist redo puts it back.');
-      return 0;
-    } finally {
-      store.close();
-    }
+    const { parseUndoCount, undoAction } = await import('../undo-redo.js');
+    const count = parseUndoCount(this.count);
+    return undoAction({ cwd: this.context.cwd, env: this.context.env, reporter: this.reporter }, { count, force: this.force });
   }
 }
