@@ -27,13 +27,19 @@ const env = { ...process.env, BENCH_MAP_DIST: join(work, 'build', 'dist'), GIT_C
 // A private build: the shared dist/ may be rebuilt by a test run in the middle of a measurement.
 const build = join(work, 'build');
 rmSync(build, { recursive: true, force: true });
-mkdirSync(join(build, 'bin'), { recursive: true });
+mkdirSync(build, { recursive: true });
 spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', join(build, 'dist')], { stdio: 'ignore' });
 if (!existsSync(join(build, 'dist', 'context', 'index.js')) || !existsSync(join(build, 'dist', 'cli', 'main.js'))) {
   console.error('the build failed: run `npm run build` and fix its errors');
   process.exit(1);
 }
-cpSync(join(root, 'bin', 'assist.js'), join(build, 'bin', 'assist.js'));
+// The command runs from the esbuild bundle of `npm run build`: a copy of it, taken now.
+if (!existsSync(join(root, 'dist', 'bundle', 'main.js'))) {
+  console.error('no bundle: run `npm run build` first');
+  process.exit(1);
+}
+cpSync(join(root, 'dist', 'bundle'), join(build, 'dist', 'bundle'), { recursive: true });
+cpSync(join(root, 'bin'), join(build, 'bin'), { recursive: true });
 cpSync(join(root, 'package.json'), join(build, 'package.json'));
 symlinkSync(join(root, 'node_modules'), join(build, 'node_modules'));
 const cli = join(build, 'bin', 'assist.js');

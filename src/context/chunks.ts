@@ -106,7 +106,7 @@ export async function chunkFile(file: string, content: string | Buffer, options:
   const lang = languageForPath(file);
   let defs: CachedDef[] = [];
   if (lang) {
-    extractor ??= new TagExtractor();
+    extractor ??= new TagExtractor({ baseline: true });
     defs = (await extractor.extractBuffer(lang.id, buffer, { maxFileBytes: options.maxFileBytes ?? 1 << 20 })).defs;
   }
   return chunkSource(file, buffer.toString('utf8'), defs, options);

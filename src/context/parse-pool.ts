@@ -59,7 +59,7 @@ export async function parseFiles(jobs: ParseJob[], options: ParseOptions): Promi
   const cap = options.maxWorkers ?? availableParallelism();
   const workerCount = Math.min(cap, batches);
   if (jobs.length < MIN_FILES_FOR_WORKERS || workerCount < 1 || !existsSync(fileURLToPath(workerUrl))) {
-    localExtractor ??= new TagExtractor();
+    localExtractor ??= new TagExtractor({ baseline: true });
     const results: FileTags[] = [];
     for (const job of jobs) {
       results.push(toFileTags(await localExtractor.extractFile(job.lang, job.absPath, options.limits)));

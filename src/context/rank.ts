@@ -176,9 +176,11 @@ export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked
     }
   }
 
+  // Name -> id of defined identifiers: only a query needs it (tens of thousands of entries).
   const defined = new Map<string, number>();
-  for (let id = 0; id < ids; id++) if (definerCount[id]! > 0) defined.set(names[id]!, id);
-  const mentions = options.query === undefined || options.query.trim() === '' ? { identifiers: new Set<string>(), files: new Set<string>() } : findMentions(options.query, paths.map((path) => ({ path })), defined);
+  const hasQuery = options.query !== undefined && options.query.trim() !== '';
+  if (hasQuery) for (let id = 0; id < ids; id++) if (definerCount[id]! > 0) defined.set(names[id]!, id);
+  const mentions = hasQuery ? findMentions(options.query!, paths.map((path) => ({ path })), defined) : { identifiers: new Set<string>(), files: new Set<string>() };
   const fileIndex = new Map<string, number>();
   const focus = new Set<number>();
   if ((options.focusFiles?.length ?? 0) > 0 || mentions.files.size > 0) paths.forEach((p, i) => fileIndex.set(p, i));
@@ -197,9 +199,11 @@ export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked
   const eCount = new Uint32Array(totalRefs);
   const eSelf = new Uint8Array(totalRefs);
   const referrers = new Uint32Array(ids);
+  const eStart = new Uint32Array(n + 1); // each file's entries are contiguous
   let m = 0;
   lastDefiner.fill(-1); // now: the last file seen defining each identifier, for O(1) self checks
   for (let i = 0; i < n; i++) {
+    eStart[i] = m;
     for (let d = defStart[i]!; d < defStart[i + 1]!; d++) lastDefiner[defIds[d]!] = i;
     for (let r = refStart[i]!; r < refStart[i + 1]!; r++) {
       const id = refIds[r]!;
@@ -215,6 +219,7 @@ export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked
       m++;
     }
   }
+  eStart[n] = m;
 
   const identBase = new Float64Array(ids);
   for (let id = 0; id < ids; id++) {
@@ -286,12 +291,7 @@ export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked
   next.fill(0);
   spread(rank, next, 1);
   const identFlow = flow;
-  const selfFlow = new Map<number, number>(); // file * ids + ident -> what the file sent itself
-  for (let e = 0; e < m; e++) {
-    if (eSelf[e] !== 1) continue;
-    const src = eSrc[e]!;
-    selfFlow.set(src * ids + eIdent[e]!, rank[src]! * refWeight[e]!);
-  }
+  const selfFlow = new Float64Array(ids); // per file in turn: what it sent itself, per identifier
   let top = 0;
   for (let id = 0; id < ids; id++) if (identFlow[id]! > top) top = identFlow[id]!;
 
@@ -301,9 +301,10 @@ export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked
   for (let i = 0; i < n; i++) {
     const fileRank = rank[i]!;
     const boosted = focus.has(i) || (mentions.files.size > 0 && mentions.files.has(paths[i]!));
+    for (let e = eStart[i]!; e < eStart[i + 1]!; e++) if (eSelf[e] === 1) selfFlow[eIdent[e]!] = fileRank * refWeight[e]!;
     for (let d = defStart[i]!; d < defStart[i + 1]!; d++) {
       const id = defIds[d]!;
-      const received = identFlow[id]! - (eSelfAny(selfFlow, i * ids + id));
+      const received = identFlow[id]! - selfFlow[id]!;
       // Unreferenced definitions still order by their file's rank, below referenced ones.
       let score = received > 0 ? received : fileRank * 1e-3;
       const first = names[id]!.charCodeAt(0);
@@ -312,6 +313,7 @@ export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked
       else if (boosted) score += fileRank * 0.05;
       scores[d] = score;
     }
+    for (let e = eStart[i]!; e < eStart[i + 1]!; e++) selfFlow[eIdent[e]!] = 0;
   }
   const limit = Math.min(options.limit ?? total, total);
   const threshold = limit >= total ? Number.NEGATIVE_INFINITY : kthLargest(scores, limit);
@@ -325,10 +327,6 @@ export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked
   ranked.sort((a, b) => b.score - a.score || (a.file < b.file ? -1 : a.file > b.file ? 1 : a.index - b.index));
   if (ranked.length > limit) ranked.length = limit;
   return { ranked, mentions };
-}
-
-function eSelfAny(selfFlow: ReadonlyMap<number, number>, key: number): number {
-  return selfFlow.size === 0 ? 0 : (selfFlow.get(key) ?? 0);
 }
 
 /** The k-th largest value (1-based) of `values`, by quickselect on a copy. */

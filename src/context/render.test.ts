@@ -74,6 +74,19 @@ describe('fitToBudget', () => {
     if (budget === 100000) expect(fitted.definitions).toHaveLength(300);
   });
 
+  it('finds the same fit from any starting hint, in a few renders when the hint is right', async () => {
+    const counter = await tokenCounter();
+    const plain = await fitToBudget(ranked, defsOfMany, 700, counter);
+    const right = plain.definitions.length;
+    for (const hint of [1, right - 5, right - 1, right, right + 1, right + 9, 299, 300, 5000, 0, -3]) {
+      const hinted = await fitToBudget(ranked, defsOfMany, 700, counter, undefined, hint);
+      expect([hint, hinted.text, hinted.tokens]).toEqual([hint, plain.text, plain.tokens]);
+    }
+    const exact = await fitToBudget(ranked, defsOfMany, 700, counter, undefined, right);
+    expect(exact.renders).toBe(2);
+    expect(plain.renders).toBeGreaterThan(5);
+  });
+
   it('keeps the best definitions when it cuts', async () => {
     const fitted = await fitToBudget(ranked, defsOfMany, 200, await tokenCounter());
     expect(fitted.definitions.map((d) => d.name)).toEqual(ranked.slice(0, fitted.definitions.length).map((r) => r.name));

@@ -126,6 +126,7 @@ export async function fitToBudget(
   budget: number,
   count: TokenCounter,
   known?: SectionCounts,
+  hint?: number,
 ): Promise<Rendered & { tokens: number; renders: number; exactCounts: number }> {
   let best: Rendered & { tokens: number } = { text: '', sections: [], files: [], definitions: [], tokens: 0 };
   let renders = 0;
@@ -157,20 +158,47 @@ export async function fitToBudget(
     }
     return sum;
   };
-  // Every definition adds at least one token, so more than `budget` never fit.
+  // Every definition adds at least one token, so more than `budget` never fit. The answer
+  // lies in [lo, hi]: everything below lo fits, everything above hi does not.
   let lo = 1;
   let hi = Math.min(ranked.length, budget);
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const rendered = renderMap(ranked, mid, defsOf);
+  const fits = async (k: number): Promise<boolean> => {
+    const rendered = renderMap(ranked, k, defsOf);
     renders++;
     const tokens = await measure(rendered);
-    if (tokens !== undefined && tokens <= budget) {
-      best = { ...rendered, tokens };
-      lo = mid + 1;
+    if (tokens === undefined || tokens > budget) return false;
+    if (k >= best.definitions.length) best = { ...rendered, tokens };
+    return true;
+  };
+  // The count that fitted last time (`hint`) is usually right or close: gallop out from it, so
+  // a rebuild after a small change renders 2-4 times instead of log2(budget) times.
+  if (hint !== undefined && hint >= lo && hint <= hi) {
+    if (await fits(hint)) {
+      lo = hint + 1;
+      for (let step = 1; lo <= hi; step *= 2) {
+        const probe = Math.min(hint + step, hi);
+        if (!(await fits(probe))) {
+          hi = probe - 1;
+          break;
+        }
+        lo = probe + 1;
+      }
     } else {
-      hi = mid - 1;
+      hi = hint - 1;
+      for (let step = 1; lo <= hi; step *= 2) {
+        const probe = Math.max(hint - step, lo);
+        if (await fits(probe)) {
+          lo = probe + 1;
+          break;
+        }
+        hi = probe - 1;
+      }
     }
+  }
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (await fits(mid)) lo = mid + 1;
+    else hi = mid - 1;
   }
   return { ...best, renders, exactCounts };
 }

@@ -100,7 +100,8 @@ export async function buildRepoMap(options: RepoMapOptions): Promise<RepoMap> {
     .update(listing.files.map((f) => `${f.path}\0${f.blob}\0${languageVersion(languageSpec(f.lang))}`).join('\n'))
     .digest('hex');
   const resultPath = join(paths.sharedAssistDir, 'map-result.json');
-  const previous = await readResult(resultPath, resultKey);
+  const stored = await readResult(resultPath);
+  const previous = stored?.key === resultKey ? stored.result : undefined;
   const baseStats = { files: listing.files.length, hashed: listing.hashed, excluded: listing.excluded };
   if (previous) {
     const now = performance.now();
@@ -121,7 +122,9 @@ export async function buildRepoMap(options: RepoMapOptions): Promise<RepoMap> {
   let counter: BackgroundCounter | undefined;
   const count: TokenCounter = (text, limit) => (counter ??= startTokenCounter()).count(text, limit);
   try {
-    return await buildFresh(options, paths.root, paths.sharedAssistDir, listing, { budget, maxFileBytes, focusFiles, excludeFiles, resultPath, resultKey, t0, tList, count });
+    // How many definitions fitted last time, for the same budget: where the fitting search starts.
+    const fitHint = stored?.budget === budget ? stored.result.definitions.length : undefined;
+    return await buildFresh(options, paths.root, paths.sharedAssistDir, listing, { budget, maxFileBytes, focusFiles, excludeFiles, resultPath, resultKey, t0, tList, count, fitHint });
   } finally {
     await counter?.close();
   }
@@ -137,6 +140,7 @@ interface FreshContext {
   t0: number;
   tList: number;
   count: TokenCounter;
+  fitHint: number | undefined;
 }
 
 async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir: string, listing: FileListing, ctx: FreshContext): Promise<RepoMap> {
@@ -225,11 +229,11 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
     return t?.defs() ?? [];
   };
   const known = await new SectionCountStore(join(sharedAssistDir, 'map-token-counts.json')).load();
-  const rendered = await fitToBudget(visible, defsOf, budget, ctx.count, known);
+  const rendered = await fitToBudget(visible, defsOf, budget, ctx.count, known, ctx.fitHint);
   const tRender = performance.now();
 
   const result = { text: rendered.text, tokens: rendered.tokens, files: rendered.files, definitions: rendered.definitions };
-  await Promise.all([writeResult(resultPath, resultKey, { ...result, skipped }).catch(() => undefined), snapshotWrite, known.save().catch(() => undefined)]);
+  await Promise.all([writeResult(resultPath, { key: resultKey, budget, result: { ...result, skipped } }).catch(() => undefined), snapshotWrite, known.save().catch(() => undefined)]);
   return {
     ...result,
     stats: {
@@ -257,18 +261,25 @@ async function loadEntries(cache: TagsCache, wanted: readonly (readonly [pack: s
 
 type StoredResult = Omit<RepoMap, 'stats'> & { skipped: number };
 
-async function readResult(path: string, key: string): Promise<StoredResult | undefined> {
+/** What the last build stored: its key, its budget and its result. */
+interface StoredBuild {
+  key: string;
+  budget?: number;
+  result: StoredResult;
+}
+
+async function readResult(path: string): Promise<StoredBuild | undefined> {
   try {
-    const stored = JSON.parse(await readFile(path, 'utf8')) as { key: string; result: StoredResult };
-    return stored.key === key ? stored.result : undefined;
+    const stored = JSON.parse(await readFile(path, 'utf8')) as StoredBuild;
+    return typeof stored.key === 'string' && Array.isArray(stored.result?.definitions) ? stored : undefined;
   } catch {
     return undefined;
   }
 }
 
-async function writeResult(path: string, key: string, result: StoredResult): Promise<void> {
+async function writeResult(path: string, build: StoredBuild): Promise<void> {
   await mkdir(join(path, '..'), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify({ key, result }));
+  await writeFile(tmp, JSON.stringify(build));
   await rename(tmp, path);
 }

@@ -78,17 +78,20 @@ export class TagsCache {
     }
     let index = this.#partial.get(pack);
     if (!index) this.#partial.set(pack, (index = new Map()));
-    for (const blob of blobs) {
-      if (index.has(blob)) continue;
-      const needle = Buffer.from(`${blob}\t`);
-      // The last complete line for a blob wins, as in `load`.
-      for (let at = buf.lastIndexOf(needle); at !== -1; at = at === 0 ? -1 : buf.lastIndexOf(needle, at - 1)) {
-        if (at > 0 && buf[at - 1] !== 10) continue;
-        const end = buf.indexOf(10, at);
-        if (end === -1) continue; // a line still being written
-        index.set(blob, buf.toString('utf8', at + needle.length, end));
-        break;
+    const wanted = new Set<string>();
+    for (const blob of blobs) if (!index.has(blob)) wanted.add(blob);
+    if (wanted.size === 0) return;
+    // One pass over the line starts (a blob id, then a tab): a search per blob from the end
+    // cost ~2 ms each on a 4 MB pack. The last complete line for a blob wins, as in `load`.
+    for (let start = 0; start < buf.length; ) {
+      const end = buf.indexOf(10, start);
+      if (end === -1) break; // a line still being written
+      const tab = buf.indexOf(9, start);
+      if (tab > start && tab < end && tab - start <= 64) {
+        const blob = buf.toString('latin1', start, tab);
+        if (wanted.has(blob)) index.set(blob, buf.toString('utf8', tab + 1, end));
       }
+      start = end + 1;
     }
   }
 

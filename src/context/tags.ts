@@ -15,7 +15,7 @@ export async function extractTags(file: string, options: { content?: string | Bu
   if (!lang) return [];
   const content =
     options.content === undefined ? await readFile(options.absPath ?? file) : Buffer.isBuffer(options.content) ? options.content : Buffer.from(options.content);
-  extractor ??= new TagExtractor();
+  extractor ??= new TagExtractor({ baseline: true });
   const result = await extractor.extractBuffer(lang.id, content, { maxFileBytes: options.maxFileBytes ?? 1 << 20 });
   const tags: Tag[] = result.defs.map((def, i) => ({
     file,

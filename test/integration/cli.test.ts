@@ -45,6 +45,21 @@ describe('the CLI surface', () => {
     expect(r.stderr).toContain('$ assist undo');
   });
 
+  it('undo and redo answer alike on their fast start-up path and through the full command line', async () => {
+    using repo = disposable(tempRepo({ files: { 'a.txt': 'a\n' } }));
+    // --log-file is not taken by the fast path: the same command line then goes through clipanion.
+    for (const args of [['undo'], ['undo', '2', '--force'], ['redo']]) {
+      const fast = await runCli(args, { cwd: repo.dir, env: repo.env });
+      const full = await runCli([...args, '--log-file', join(repo.dir, '.git', 'x.log')], { cwd: repo.dir, env: repo.env });
+      expect(fast.code).toBe(3);
+      expect(fast.stderr).toBe('error: HEAD is not on an assist session\nhint: start one with `assist chat`, or switch to a session branch (`assist session list`)\n');
+      expect(full).toEqual(fast);
+    }
+    const zero = await runCli(['undo', '0'], { cwd: repo.dir, env: repo.env });
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toBe('error: N must be a positive whole number, got "0"\nhint: example: assist undo 2\n');
+  });
+
   it('a lone word close to a command is a usage error with a suggestion, never a request', async () => {
     using repo = disposable(tempRepo());
     const r = await runCli(['chta'], { cwd: repo.dir, env: { ...repo.env, ASSIST_MODEL: 'openai/gpt-4.1', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' } });
