@@ -69,6 +69,18 @@ export async function parseFiles(jobs: ParseJob[], options: ParseOptions): Promi
     return { results, workers: 0 };
   }
 
+  // Batches go out grouped by language, the most common first: a worker loads a grammar and
+  // builds its query (~120 ms each for the TypeScript family) only for the languages it is
+  // handed, so the rare ones are loaded by one worker instead of by every worker. Results stay in job order.
+  const perLanguage = new Map<LanguageId, number>();
+  for (const job of jobs) perLanguage.set(job.lang, (perLanguage.get(job.lang) ?? 0) + 1);
+  const order = jobs.map((_, i) => i);
+  order.sort((a, b) => {
+    const la = jobs[a]!.lang;
+    const lb = jobs[b]!.lang;
+    if (la === lb) return a - b;
+    return perLanguage.get(lb)! - perLanguage.get(la)! || (la < lb ? -1 : 1);
+  });
   const results = new Array<FileTags>(jobs.length);
   let next = 0;
   let done = 0;
@@ -79,14 +91,14 @@ export async function parseFiles(jobs: ParseJob[], options: ParseOptions): Promi
         if (next >= jobs.length) return;
         const id = next;
         next = Math.min(next + BATCH, jobs.length);
-        const batch: ParseBatch = { id, jobs: jobs.slice(id, next) };
+        const batch: ParseBatch = { id, jobs: order.slice(id, next).map((i) => jobs[i]!) };
         worker.postMessage(batch);
       };
       for (let i = 0; i < workerCount; i++) {
         const worker = new Worker(workerUrl, { workerData: options.limits });
         workers.push(worker);
         worker.on('message', (reply: ParseBatchResult) => {
-          reply.results.forEach((tags, i) => (results[reply.id + i] = tags));
+          reply.results.forEach((tags, i) => (results[order[reply.id + i]!] = tags));
           done += reply.results.length;
           options.onProgress?.(done, jobs.length);
           if (done === jobs.length) resolve();

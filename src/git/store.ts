@@ -857,7 +857,8 @@ export class GitStore {
     const restore = await this.repo.git(['restore', `--source=${to}`, '--staged', '--worktree', '--pathspec-from-file=-', '--pathspec-file-nul'], {
       input: `${unique.join('\0')}\0`,
       okCodes: [0, 1, 128],
-      extraEnv: literal,
+      // In the C locale, so that the one refusal this tells apart reads the same everywhere.
+      extraEnv: { ...literal, LC_ALL: 'C' },
     });
     if (restore.code === 0) return true;
     // git checks every path before it writes anything: a path in neither commit fails here, untouched.
