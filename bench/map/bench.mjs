@@ -274,7 +274,10 @@ if (!args.includes('--no-scale')) {
   }
 }
 
-console.log(`node ${process.version}, ${ctagsVersion}, ${(await import('node:os')).availableParallelism()} cores`);
+// The machine's speed at the end of the run, for reading the absolute figures (this machine's
+// speed drifts by a third over minutes): `node -e 0`, median of 9.
+const nodeStart = median(Array.from({ length: 9 }, () => time(() => execFileSync(process.execPath, ['-e', '0']))));
+console.log(`node ${process.version}, ${ctagsVersion}, ${(await import('node:os')).availableParallelism()} cores; node -e 0: ${ms(nodeStart)}`);
 for (const r of rows) {
   console.log(`\n## ${r.label}: ${r.files} files, ${(r.bytes / 1e6).toFixed(1)} MB`);
   console.log(`ctags over the same files     ${ms(r.ctags)}   (ctags -R over the tree: ${ms(r.ctagsR)})`);
