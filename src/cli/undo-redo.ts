@@ -1,11 +1,10 @@
+// The work of `assist undo` and `assist redo`, shared by their clipanion commands and the
+// start-up fast path (`fast.ts`), so both print and refuse alike.
 import { usageError } from '../errors.js';
 import { openStore } from '../git/index.js';
 import type { Reporter } from '../ui/reporter.js';
 
-/**
- * The work of `assist undo` and `assist redo`, shared by their clipanion commands and the start-up
- * fast path (`fast.ts`), so both print and refuse alike.
- */
+/** Where a command runs and what it prints through. */
 export interface UndoRedoIO {
   cwd: string;
   env: Record<string, string | undefined>;

@@ -779,11 +779,15 @@ export class GitStore {
   }
 
   private async refuseIfPushed(session: SessionInfo, commits: readonly string[]): Promise<void> {
-    const remote = this.repo.refIdsUnder('refs/remotes/');
-    // The commits to undo were made on top of the session's base, so a remote-tracking branch
-    // still at the base cannot contain them: no need to ask git (the usual case after a fetch).
-    if (session.base.commit !== null) remote.delete(session.base.commit);
-    if (remote.size === 0) return;
+    // Refs read from files: a reftable repository keeps none there, so git is always asked.
+    const inFiles = (this.repo.configGet('extensions.refstorage') ?? 'files') === 'files';
+    if (inFiles) {
+      const remote = this.repo.refIdsUnder('refs/remotes/');
+      // The commits to undo were made on top of the session's base, so a remote-tracking branch
+      // still at the base cannot contain them: no need to ask git (the usual case after a fetch).
+      if (session.base.commit !== null) remote.delete(session.base.commit);
+      if (remote.size === 0) return;
+    }
     const oldest = commits[commits.length - 1];
     if (!oldest) return;
     const out = await this.repo.gitText(['for-each-ref', '--contains', oldest, '--format=%(refname:short)', 'refs/remotes/']);
@@ -794,9 +798,10 @@ export class GitStore {
   }
 
   /**
-   * Moves index and work tree from `from` to `to` with `read-tree -m -u` (local changes to other
-   * files stay exactly as they are, staged or not), then gives back the snapshots of `undone`
-   * edits as uncommitted changes. The caller moves the ref.
+   * Moves index and work tree from `from` to `to` (local changes to other files stay exactly as
+   * they are, staged or not), then gives back the snapshots of `undone` edits as uncommitted
+   * changes. The caller moves the ref. With `paths`, the only paths the two commits differ in,
+   * the quick move on just those is tried first ({@link movePaths}); else `read-tree -m -u`.
    */
   private async moveTo(from: string | null, to: string | null, undone: readonly EditEvent[], paths: readonly string[] | null = null): Promise<string[]> {
     if (paths && from && to && (await this.movePaths(to, paths))) return this.giveBackSnapshots(undone);
