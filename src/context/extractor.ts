@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { setFlagsFromString } from 'node:v8';
 import type * as WebTreeSitterModule from 'web-tree-sitter';
@@ -133,11 +134,14 @@ export class TagExtractor {
     return loaded;
   }
 
-  /** Reads and extracts one file from disk. */
-  async extractFile(lang: LanguageId, absPath: string, limits: ExtractLimits): Promise<Extracted> {
+  /**
+   * Reads and extracts one file from disk. `readSync`: read it blocking, for a worker thread
+   * that has nothing else to do meanwhile (no trip through the event loop per file).
+   */
+  async extractFile(lang: LanguageId, absPath: string, limits: ExtractLimits, readSync = false): Promise<Extracted> {
     let content: Buffer;
     try {
-      content = await readFile(absPath);
+      content = readSync ? readFileSync(absPath) : await readFile(absPath);
     } catch {
       return { defs: [], nameLines: [], refs: [], skipped: 'unreadable', bytes: 0 };
     }
