@@ -139,20 +139,22 @@ export async function fitToBudget(
       exactCounts++;
       return count(rendered.text, budget);
     }
+    // A negative entry -(L + 1) records "more than L tokens" (the count stopped at L).
+    const unknown: string[] = [];
+    for (const section of rendered.sections) {
+      const c = known.get(section);
+      if (c !== undefined && c < 0 && -c - 1 >= budget) return undefined;
+      if (c === undefined || c < 0) unknown.push(section);
+    }
+    // Sections never counted go to the tokenizer all at once: one after the other, each waited
+    // for a round trip to its worker (a cold build counts a few hundred).
+    const counts = await Promise.all(unknown.map((section) => count(section, budget)));
+    exactCounts += unknown.length;
+    unknown.forEach((section, i) => known.set(section, counts[i] ?? -budget - 1));
     let sum = 0;
     for (const section of rendered.sections) {
-      let c = known.get(section);
-      // A negative entry -(L + 1) records "more than L tokens" (the count stopped at L).
-      if (c !== undefined && c < 0 && -c - 1 >= budget) return undefined;
-      if (c === undefined || c < 0) {
-        exactCounts++;
-        c = await count(section, budget);
-        if (c === undefined) {
-          known.set(section, -budget - 1);
-          return undefined;
-        }
-        known.set(section, c);
-      }
+      const c = known.get(section)!;
+      if (c < 0) return undefined;
       sum += c;
       if (sum > budget) return undefined;
     }

@@ -95,8 +95,11 @@ export async function buildRepoMap(options: RepoMapOptions): Promise<RepoMap> {
   const tList = performance.now();
 
   // The same request over the same contents gives the same map: reuse it without the tokenizer.
-  const resultKey = createHash('sha1')
+  const requestKey = createHash('sha1')
     .update(JSON.stringify([RESULT_VERSION, budget, maxFileBytes, focusFiles, [...excludeFiles], options.query ?? '']))
+    .digest('hex');
+  const resultKey = createHash('sha1')
+    .update(requestKey)
     .update(listing.files.map((f) => `${f.path}\0${f.blob}\0${languageVersion(languageSpec(f.lang))}`).join('\n'))
     .digest('hex');
   const resultPath = join(paths.sharedAssistDir, 'map-result.json');
@@ -118,13 +121,17 @@ export async function buildRepoMap(options: RepoMapOptions): Promise<RepoMap> {
       },
     };
   }
-  // The tokenizer (a worker thread) starts only when a rendering has sections never counted.
+  // The tokenizer (a worker thread, ~0.15-0.2 s to load) is needed when a rendering has sections
+  // never counted. A request unlike the last one (another query, budget or focus, or no last
+  // build) nearly always has some: its load starts now, beside the cache reads, the parse and
+  // the ranking. The same request over changed files often has none: it starts on first need.
   let counter: BackgroundCounter | undefined;
+  if (stored?.request !== requestKey) counter = startTokenCounter();
   const count: TokenCounter = (text, limit) => (counter ??= startTokenCounter()).count(text, limit);
   try {
     // How many definitions fitted last time, for the same budget: where the fitting search starts.
     const fitHint = stored?.budget === budget ? stored.result.definitions.length : undefined;
-    return await buildFresh(options, paths.root, paths.sharedAssistDir, listing, { budget, maxFileBytes, focusFiles, excludeFiles, resultPath, resultKey, t0, tList, count, fitHint });
+    return await buildFresh(options, paths.root, paths.sharedAssistDir, listing, { budget, maxFileBytes, focusFiles, excludeFiles, resultPath, resultKey, requestKey, t0, tList, count, fitHint });
   } finally {
     await counter?.close();
   }
@@ -137,6 +144,7 @@ interface FreshContext {
   excludeFiles: Set<string>;
   resultPath: string;
   resultKey: string;
+  requestKey: string;
   t0: number;
   tList: number;
   count: TokenCounter;
@@ -233,7 +241,7 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
   const tRender = performance.now();
 
   const result = { text: rendered.text, tokens: rendered.tokens, files: rendered.files, definitions: rendered.definitions };
-  await Promise.all([writeResult(resultPath, { key: resultKey, budget, result: { ...result, skipped } }).catch(() => undefined), snapshotWrite, known.save().catch(() => undefined)]);
+  await Promise.all([writeResult(resultPath, { key: resultKey, request: ctx.requestKey, budget, result: { ...result, skipped } }).catch(() => undefined), snapshotWrite, known.save().catch(() => undefined)]);
   return {
     ...result,
     stats: {
@@ -264,6 +272,8 @@ type StoredResult = Omit<RepoMap, 'stats'> & { skipped: number };
 /** What the last build stored: its key, its budget and its result. */
 interface StoredBuild {
   key: string;
+  /** The key of the request alone (budget, size limit, focus, hidden files, query). */
+  request?: string;
   budget?: number;
   result: StoredResult;
 }
