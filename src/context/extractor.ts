@@ -69,7 +69,8 @@ let baselineDepth = 0;
  * file parsed and queried in 66 ms instead of 171 ms); for a cold build of 1,577 files in
  * workers it is 15-25% slower, so only the extractor of the calling thread, which parses the few
  * files a warm map lacks, asks for it. V8 flags are per process: the count keeps two loads at
- * once from ending it early, and the flag is off again before any worker compiles.
+ * once from ending it early, and the flag is on only while this thread compiles (a worker that
+ * compiles in that window gets baseline code too: slower for long runs, never wrong).
  */
 async function baselineCompiled<T>(load: () => Promise<T>): Promise<T> {
   if (baselineDepth++ === 0) setFlagsFromString('--liftoff-only');
