@@ -98,8 +98,18 @@ export abstract class AssistCommand extends Command<AssistContext> {
 
 export { reportError } from './report-error.js';
 
+/** The options chat and run share: the files to add and the flags every session takes. */
+export interface SessionCommandOptions {
+  files: readonly string[];
+  model?: string | undefined;
+  yes: boolean;
+  dryRun: boolean;
+  noBranch: boolean;
+  autoTest: boolean;
+}
+
 /** The flags of chat and run that set config keys (`--model`, `--no-branch`, `--auto-test`), with their origin. */
-export function sessionFlags(options: { model?: string | undefined; noBranch: boolean; autoTest: boolean }): Record<string, { value: ConfigValue; flag: string }> {
+export function sessionFlags(options: Pick<SessionCommandOptions, 'model' | 'noBranch' | 'autoTest'>): Record<string, { value: ConfigValue; flag: string }> {
   const flags: Record<string, { value: ConfigValue; flag: string }> = {};
   if (options.model) flags.model = { value: options.model, flag: '--model' };
   if (options.noBranch) flags['git.session_branch'] = { value: false, flag: '--no-branch' };
@@ -111,7 +121,7 @@ export function sessionFlags(options: { model?: string | undefined; noBranch: bo
 export function baseSessionOptions(
   command: AssistCommand,
   config: Config,
-  options: { model?: string | undefined; files: readonly string[]; yes: boolean; dryRun: boolean; noBranch: boolean; autoTest: boolean },
+  options: SessionCommandOptions,
 ): SessionOptions {
   return {
     cwd: command.context.cwd,

@@ -1,14 +1,8 @@
 import { AssistError, ExitCode } from '../errors.js';
-import { baseSessionOptions, sessionFlags, type AssistCommand } from './base.js';
+import { baseSessionOptions, sessionFlags, type AssistCommand, type SessionCommandOptions } from './base.js';
 
-export interface RunOnceOptions {
+export interface RunOnceOptions extends SessionCommandOptions {
   message: string;
-  files: readonly string[];
-  model?: string | undefined;
-  yes: boolean;
-  dryRun: boolean;
-  noBranch: boolean;
-  autoTest: boolean;
   json: boolean;
 }
 

@@ -48,7 +48,7 @@ function git(root: string, args: string[], env: NodeJS.ProcessEnv | undefined): 
 }
 
 /** Hashes work-tree files with one `git hash-object --stdin-paths` (git applies its filters and eol rules). */
-export function hashObjects(root: string, paths: string[], env?: NodeJS.ProcessEnv): Promise<string[]> {
+export function hashObjects(root: string, paths: readonly string[], env?: NodeJS.ProcessEnv): Promise<string[]> {
   if (paths.length === 0) return Promise.resolve([]);
   return new Promise((resolve, reject) => {
     const child = spawn('git', ['hash-object', '--stdin-paths'], { cwd: root, env: env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -57,6 +57,8 @@ export function hashObjects(root: string, paths: string[], env?: NodeJS.ProcessE
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.on('error', reject);
+    // A git that exits early reports through 'close'; its closed stdin must not throw here.
+    child.stdin.on('error', () => undefined);
     child.on('close', (code) => {
       const ids = out.split('\n').filter((l) => l !== '');
       if (code !== 0 || ids.length !== paths.length) {

@@ -16,7 +16,7 @@ beforeAll(async () => {
   const mod = await import('typescript');
   const ts = ((mod as { default?: typeof mod }).default ?? mod) as typeof mod;
   outDir = mkdtempSync(join(tmpdir(), 'assist-crash-'));
-  const sources = [...readdirSync(here).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => join('git', f)), 'errors.ts'];
+  const sources = [...readdirSync(here).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => join('git', f)), 'errors.ts', join('util', 'process.ts')];
   for (const rel of sources) {
     const src = readFileSync(join(here, '..', rel), 'utf8');
     const js = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true } }).outputText;

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { AssistError } from '../errors.js';
+import { processAlive } from '../util/process.js';
 
 /** Who holds the write lock of a worktree. */
 export interface LockHolder {
@@ -25,15 +26,6 @@ export interface LockOptions {
   command: string;
   /** How long a second writer waits before failing (default 2000 ms). */
   waitMs?: number;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const UNREADABLE_STALE_MS = 5_000;
@@ -90,7 +82,7 @@ export async function acquireLock(dir: string, options: LockOptions): Promise<Wr
     }
     const current = readHolder(file);
     // An unreadable lock older than a few seconds was left by a writer killed between create and write.
-    if ((current && current.host === holder.host && !alive(current.pid)) || (!current && olderThan(file, UNREADABLE_STALE_MS))) {
+    if ((current && current.host === holder.host && !processAlive(current.pid)) || (!current && olderThan(file, UNREADABLE_STALE_MS))) {
       // Move the stale lock aside atomically so two takers cannot both remove a fresh one.
       const aside = `${file}.stale-${process.pid}`;
       try {

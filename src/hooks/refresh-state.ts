@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { RepoPaths } from '../git/repo-paths.js';
-import { processAlive, readOrNull, writeAtomic } from './files.js';
+import { readOrNull, writeAtomic } from './files.js';
+import { processAlive } from '../util/process.js';
 
 /** A file the refresher saw change and nobody has consumed yet. */
 export interface PendingChange {

@@ -19,13 +19,15 @@ beforeAll(() => {
   const ts = createRequire(import.meta.url)('typescript') as typeof TypeScript;
   work = mkdtempSync(join(tmpdir(), 'assist-obs-xproc-'));
   mkdirSync(join(work, 'obs'));
+  mkdirSync(join(work, 'util'));
   writeFileSync(join(work, 'package.json'), '{"type":"module"}');
-  const sources = [join(here, '..', 'errors.ts'), ...readdirSync(here).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => join(here, f))];
+  const sources = [join(here, '..', 'errors.ts'), join(here, '..', 'util', 'process.ts'), ...readdirSync(here).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => join(here, f))];
   for (const source of sources) {
     const out = ts.transpileModule(readFileSync(source, 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
     }).outputText;
-    const target = source.endsWith('errors.ts') ? join(work, 'errors.js') : join(work, 'obs', basename(source).replace(/\.ts$/, '.js'));
+    const folder = source.endsWith('errors.ts') ? '' : basename(dirname(source));
+    const target = join(work, folder, basename(source).replace(/\.ts$/, '.js'));
     writeFileSync(target, out);
   }
   script = join(work, 'child.js');

@@ -7,6 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { AssistError } from '../errors.js';
 import { parseExposition, renderFamilies, type FamilySnapshot, type HistogramSeries, type ParsedFamilies, type ScalarSeries } from './exposition.js';
 import type { MetricsRegistry } from './metrics.js';
+import { processAlive } from '../util/process.js';
 
 /** Options of {@link writeMetricsFile}. */
 export interface WriteMetricsOptions {
@@ -122,15 +123,6 @@ interface LockContent {
   nonce: string;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function readLock(path: string): LockContent | null {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as LockContent;
@@ -140,7 +132,7 @@ function readLock(path: string): LockContent | null {
 }
 
 function isStale(lockPath: string, holder: LockContent | null, mine: LockContent, staleMs: number): boolean {
-  if (holder !== null) return (holder.host === mine.host && !alive(holder.pid)) || Date.now() - holder.time > staleMs;
+  if (holder !== null) return (holder.host === mine.host && !processAlive(holder.pid)) || Date.now() - holder.time > staleMs;
   // Empty or unreadable: being written this instant, or left by a process that died right after creating it.
   try {
     return Date.now() - statSync(lockPath).mtimeMs > staleMs;

@@ -1,7 +1,8 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AssistError } from '../errors.js';
+import { hashObjects } from '../context/git-files.js';
 
 /** A tracked file with the blob id of its current work-tree content. */
 export interface ListedFile {
@@ -19,27 +20,6 @@ function gitText(root: string, args: string[], env: NodeJS.ProcessEnv): Promise<
       if (error) reject(new AssistError('summaries.git-failed', `git ${args[0] ?? ''} failed: ${stderr.trim().split('\n')[0] ?? ''}`, { cause: error }));
       else resolve(stdout);
     });
-  });
-}
-
-/** Blob ids of work-tree files, all in one `git hash-object --stdin-paths` (git's filters apply). */
-export function hashPaths(root: string, paths: readonly string[], env: NodeJS.ProcessEnv): Promise<string[]> {
-  if (paths.length === 0) return Promise.resolve([]);
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', ['hash-object', '--stdin-paths'], { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('error', reject);
-    child.stdin.on('error', () => undefined);
-    child.on('close', (code) => {
-      const ids = out.split('\n').filter((l) => l !== '');
-      if (code !== 0 || ids.length !== paths.length) {
-        reject(new AssistError('summaries.hash-failed', `git hash-object failed: ${err.trim().split('\n')[0] ?? `exit ${String(code)}`}`));
-      } else resolve(ids);
-    });
-    child.stdin.end(paths.join('\n') + '\n');
   });
 }
 
@@ -85,7 +65,7 @@ export async function listFiles(root: string, env: NodeJS.ProcessEnv, only?: rea
   const regular = (await Promise.all(toHash.map(async (f) => ((await lstat(join(root, f.path)).catch(() => undefined))?.isFile() ? f : undefined)))).filter(
     (f): f is ListedFile => f !== undefined,
   );
-  const ids = await hashPaths(root, regular.map((f) => f.path), env);
+  const ids = await hashObjects(root, regular.map((f) => f.path), env);
   regular.forEach((file, i) => {
     file.blob = ids[i] ?? file.blob;
     files.push(file);

@@ -1,16 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 import { AssistError } from '../errors.js';
-
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { processAlive } from '../util/process.js';
 
 /** Takes the lock now, or takes over one whose holder is gone; false when a live process holds it. */
 async function tryTake(path: string): Promise<boolean> {
@@ -24,7 +15,7 @@ async function tryTake(path: string): Promise<boolean> {
     const text = await fs.readFile(path, 'utf8').catch(() => null);
     if (text === null) continue;
     const holder = Number.parseInt(text, 10);
-    if (!Number.isNaN(holder) && alive(holder)) return false;
+    if (!Number.isNaN(holder) && processAlive(holder)) return false;
     // An empty lock may be one being written right now: give it a moment before taking it over.
     if (Number.isNaN(holder)) {
       const age = Date.now() - ((await fs.stat(path).catch(() => null))?.mtimeMs ?? 0);

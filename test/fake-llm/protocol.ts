@@ -1,15 +1,7 @@
-import type { ErrorKind, Provider, RecordedMessage, TextReply } from './types.js';
+import type { ErrorKind, Provider, RecordedRequest, TextReply } from './types.js';
 
-/** What a protocol reads out of a generation request body. */
-export interface ParsedRequest {
-  model: string | undefined;
-  stream: boolean;
-  system: string | undefined;
-  messages: RecordedMessage[];
-  includeUsage: boolean;
-  maxTokens: number | undefined;
-  options: Record<string, unknown> | undefined;
-}
+/** What a protocol reads out of a generation request body: these fields of the recorded request. */
+export type ParsedRequest = Pick<RecordedRequest, 'model' | 'stream' | 'system' | 'messages' | 'includeUsage' | 'maxTokens' | 'options'>;
 
 /** An error response: status and JSON body. */
 export interface WireError {

@@ -5,22 +5,10 @@ import { join } from 'node:path';
 import { tempRepo, type TempRepo } from '../helpers/git-repo.js';
 import { runCli } from '../helpers/run-cli.js';
 import { startFakeLlm, reply, type FakeLlmServer } from '../fake-llm/index.js';
+import type { PrReport } from '../../src/pr/run-pr.js';
 
-interface PrJson {
-  session: string | null;
-  branch: string | null;
-  base: string;
-  base_commit: string;
-  commits: string[];
-  files: string[];
-  tests: 'passed' | 'failed' | 'not run';
-  test_command: string | null;
-  pushed: boolean;
-  squashed: boolean;
-  refused: Array<{ file: string; reason: string }>;
-  usage: { input_tokens: number; output_tokens: number; cost_usd: number | null };
-  body_file: string | null;
-}
+/** The `--json` object of `assist pr`, as the command declares it. */
+type PrJson = PrReport;
 
 interface Setup {
   repo: TempRepo;

@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { AssistCommand, baseSessionOptions, reportError, sessionFlags } from '../base.js';
+import { AssistCommand, baseSessionOptions, reportError, sessionFlags, type SessionCommandOptions } from '../base.js';
 
 export class ChatCommand extends AssistCommand {
   static override paths = [['chat']];
@@ -41,14 +41,8 @@ export class ChatCommand extends AssistCommand {
   }
 }
 
-export interface ChatOptions {
-  files: readonly string[];
-  model?: string | undefined;
-  yes: boolean;
-  dryRun: boolean;
-  noBranch: boolean;
+export interface ChatOptions extends SessionCommandOptions {
   resume?: string | true | undefined;
-  autoTest: boolean;
 }
 
 /** Starts the interactive chat (also what a bare `assist` does on a terminal). */
