@@ -158,6 +158,35 @@ describe('tags per language', () => {
   });
 });
 
+describe('names found in JS for flat patterns (calls, new, extends, JSX, member assignments)', () => {
+  const refsOf = async (lang: 'typescript' | 'tsx' | 'javascript', source: string) => {
+    const extracted = await extractor.extractBuffer(lang, Buffer.from(source), limits);
+    return { tags: toFileTags(extracted), defs: extracted.defs.map((d) => `${d.kind} ${d.name}`) };
+  };
+
+  it('takes the callee of a call and of new: a name, or the last property of a member chain', async () => {
+    const { tags } = await refsOf('typescript', 'run();\na.b.go(1);\nthis.#tick();\nimport("x");\n(f || g)();\nnew Widget();\nnew ui.Panel();\nnew (pick())();\nclass K { #p() { this.#p(); } }\n');
+    expect(tags.refs).toEqual({ run: 1, go: 1, '#tick': 1, Widget: 1, Panel: 1, pick: 1, '#p': 1 });
+  });
+
+  it('takes every class an extends clause names, by name or member', async () => {
+    const ts = await refsOf('typescript', 'class A extends Base {}\nclass B extends ns.Mixed {}\nclass C extends make() {}\n');
+    expect(ts.tags.refs).toEqual({ Base: 1, Mixed: 1, make: 1 });
+    const js = await refsOf('javascript', 'class A extends Base {}\nclass B extends ns.Mixed {}\n');
+    expect(js.tags.refs).toEqual({ Base: 1, Mixed: 1 });
+  });
+
+  it('takes capitalised and member JSX tags, not HTML tags', async () => {
+    const { tags } = await refsOf('tsx', 'const v = <div><Menu.Item /><Card>x</Card><span /></div>;\n');
+    expect(tags.refs).toEqual({ Item: 1, Card: 1 });
+  });
+
+  it('defines a function assigned to a member, and nothing for other assignments', async () => {
+    const { defs } = await refsOf('javascript', 'Bus.prototype.emit = function () {};\nexports.load = () => 1;\nobj.count = 3;\nplain = () => 2;\n');
+    expect(defs).toEqual(['function emit', 'function load']);
+  });
+});
+
 describe('skipReason', () => {
   it('skips binaries, huge and minified files', () => {
     expect(skipReason(Buffer.from('abc\0def'), limits)).toBe('binary');

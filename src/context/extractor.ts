@@ -185,6 +185,21 @@ function extractFromSource(loaded: Loaded, lang: LanguageId, source: string): Om
     const matches = loaded.query.matches(tree.rootNode);
     const defsByName = new Map<number, RawDef>();
     const refs: { name: string; start: number; row: number; kind: string }[] = [];
+    const namesOf = languageSpec(lang).namesOf;
+    const addTag = (nameNode: TsNode, tagNode: TsNode, tagName: string): void => {
+      const name = nameNode.text;
+      if (name === '') return;
+      if (tagName.startsWith('definition.')) {
+        const raw = tagName.slice('definition.'.length) as DefKind;
+        const kind: DefKind = defKinds.has(raw) ? raw : 'other';
+        const existing = defsByName.get(nameNode.startIndex);
+        if (existing && (kindPriority.get(existing.kind) ?? 0) >= (kindPriority.get(kind) ?? 0)) return;
+        defsByName.set(nameNode.startIndex, { name, kind, node: tagNode, nameStart: nameNode.startIndex, nameRow: nameNode.startPosition.row });
+      } else {
+        if (lang === 'elixir' && elixirKeywords.has(name)) return;
+        refs.push({ name, start: nameNode.startIndex, row: nameNode.startPosition.row, kind: tagName.slice('reference.'.length) });
+      }
+    };
     for (const match of matches) {
       let nameNode: TsNode | undefined;
       let tagNode: TsNode | undefined;
@@ -196,19 +211,9 @@ function extractFromSource(loaded: Loaded, lang: LanguageId, source: string): Om
           tagName = capture.name;
         }
       }
-      if (!nameNode || !tagNode || !tagName) continue;
-      const name = nameNode.text;
-      if (name === '') continue;
-      if (tagName.startsWith('definition.')) {
-        const raw = tagName.slice('definition.'.length) as DefKind;
-        const kind: DefKind = defKinds.has(raw) ? raw : 'other';
-        const existing = defsByName.get(nameNode.startIndex);
-        if (existing && (kindPriority.get(existing.kind) ?? 0) >= (kindPriority.get(kind) ?? 0)) continue;
-        defsByName.set(nameNode.startIndex, { name, kind, node: tagNode, nameStart: nameNode.startIndex, nameRow: nameNode.startPosition.row });
-      } else {
-        if (lang === 'elixir' && elixirKeywords.has(name)) continue;
-        refs.push({ name, start: nameNode.startIndex, row: nameNode.startPosition.row, kind: tagName.slice('reference.'.length) });
-      }
+      if (!tagNode || !tagName) continue;
+      if (nameNode) addTag(nameNode, tagNode, tagName);
+      else if (namesOf) for (const found of namesOf(tagNode)) addTag(found, tagNode, tagName);
     }
 
     const raws = [...defsByName.values()].sort((a, b) => a.node.startIndex - b.node.startIndex || b.node.endIndex - a.node.endIndex);

@@ -1,9 +1,10 @@
 import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
+import type { Node } from 'web-tree-sitter';
 import { cppQuery, cQuery } from './queries/c-family.js';
 import { csharpQuery } from './queries/csharp.js';
-import { javascriptQuery, tsxQuery, typescriptQuery } from './queries/ecma.js';
+import { ecmaNames, javascriptQuery, tsxQuery, typescriptQuery } from './queries/ecma.js';
 import { elixirQuery } from './queries/elixir.js';
 import { goQuery } from './queries/go.js';
 import { javaQuery } from './queries/java.js';
@@ -35,16 +36,21 @@ export interface LanguageSpec {
   /** .wasm file inside the package. */
   wasm: string;
   query: string;
+  /**
+   * The names of a node the query captured as `@definition.*` / `@reference.*` without a
+   * `@name` (patterns kept flat because nesting them makes the query slow to build).
+   */
+  namesOf?: (node: Node) => Node[];
   extensions: readonly string[];
 }
 
-/** Bump when the extractor's output changes for the same query and grammar. */
-const EXTRACTOR_VERSION = 2;
+/** Bump when the extractor's output changes for the same query and grammar (`namesOf` included). */
+const EXTRACTOR_VERSION = 3;
 
 export const languages: readonly LanguageSpec[] = [
-  { id: 'typescript', pkg: 'tree-sitter-typescript', wasm: 'tree-sitter-typescript.wasm', query: typescriptQuery, extensions: ['.ts', '.mts', '.cts'] },
-  { id: 'tsx', pkg: 'tree-sitter-typescript', wasm: 'tree-sitter-tsx.wasm', query: tsxQuery, extensions: ['.tsx'] },
-  { id: 'javascript', pkg: 'tree-sitter-javascript', wasm: 'tree-sitter-javascript.wasm', query: javascriptQuery, extensions: ['.js', '.mjs', '.cjs', '.jsx'] },
+  { id: 'typescript', namesOf: ecmaNames, pkg: 'tree-sitter-typescript', wasm: 'tree-sitter-typescript.wasm', query: typescriptQuery, extensions: ['.ts', '.mts', '.cts'] },
+  { id: 'tsx', namesOf: ecmaNames, pkg: 'tree-sitter-typescript', wasm: 'tree-sitter-tsx.wasm', query: tsxQuery, extensions: ['.tsx'] },
+  { id: 'javascript', namesOf: ecmaNames, pkg: 'tree-sitter-javascript', wasm: 'tree-sitter-javascript.wasm', query: javascriptQuery, extensions: ['.js', '.mjs', '.cjs', '.jsx'] },
   { id: 'python', pkg: 'tree-sitter-python', wasm: 'tree-sitter-python.wasm', query: pythonQuery, extensions: ['.py', '.pyi'] },
   { id: 'go', pkg: 'tree-sitter-go', wasm: 'tree-sitter-go.wasm', query: goQuery, extensions: ['.go'] },
   { id: 'rust', pkg: 'tree-sitter-rust', wasm: 'tree-sitter-rust.wasm', query: rustQuery, extensions: ['.rs'] },
