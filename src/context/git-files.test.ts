@@ -43,6 +43,26 @@ describe('listSourceFiles', () => {
     repo.write('pkg/x.go', 'package pkg\n');
     const listing = await listSourceFiles(repo.dir, repo.env);
     expect(listing.files.map((f) => f.path)).toEqual(['pkg/x.go']);
+
+    // From a subdirectory, with the root still being found: the whole tree, root-relative,
+    // and hash-object run where those paths mean something.
+    repo.write('lib/y.ts', 'export const y = 1;\n');
+    repo.git('add', '-A');
+    repo.git('commit', '-qm', 'files');
+    repo.write('lib/y.ts', 'export const y = 2;\n');
+    repo.write('top.py', 'x = 1\n');
+    const fromSub = await listSourceFiles(join(repo.dir, 'pkg'), repo.env, Promise.resolve(repo.dir));
+    expect(fromSub.files.map((f) => f.path)).toEqual(['lib/y.ts', 'pkg/x.go', 'top.py']);
+    const hash = (path: string): string => execFileSync('git', ['hash-object', path], { cwd: repo.dir, env: repo.env, encoding: 'utf8' }).trim();
+    for (const file of fromSub.files) expect(file.blob, file.path).toBe(hash(file.path));
+    expect(fromSub.hashed).toBe(2);
+  });
+
+  it('reports the failure to find the root rather than the listing', async () => {
+    await using repo = tempRepo();
+    const outside = join(repo.dir, '.git'); // git refuses to list inside the git dir
+    const error = new Error('not a git repository: elsewhere');
+    await expect(listSourceFiles(outside, repo.env, Promise.reject(error))).rejects.toBe(error);
   });
 });
 

@@ -85,13 +85,21 @@ async function readAssistIgnore(root: string): Promise<((path: string) => boolea
  * The files the repo map covers: tracked files plus untracked files git does not ignore,
  * in a language the map parses, minus vendored/generated paths and `.assistignore`
  * patterns; each with the blob id of its current content.
+ *
+ * `from` is the work tree's root, or any directory in it when `root` is given: a promise of
+ * the root, so git lists the files while the caller is still finding the root (a git process
+ * each; ~7 ms sooner in a fresh process).
  */
-export async function listSourceFiles(root: string, env?: NodeJS.ProcessEnv): Promise<FileListing> {
-  const [staged, changed, ignored] = await Promise.all([
-    git(root, ['ls-files', '-s', '-z'], env),
-    git(root, ['ls-files', '-z', '-t', '-m', '-d', '-o', '--exclude-standard'], env),
-    readAssistIgnore(root),
+export async function listSourceFiles(from: string, env?: NodeJS.ProcessEnv, root: Promise<string> = Promise.resolve(from)): Promise<FileListing> {
+  // `--full-name -- :/`: the whole tree with root-relative paths, from wherever `from` is.
+  const lists = Promise.all([
+    git(from, ['ls-files', '-s', '-z', '--full-name', '--', ':/'], env),
+    git(from, ['ls-files', '-z', '-t', '-m', '-d', '-o', '--exclude-standard', '--full-name', '--', ':/'], env),
   ]);
+  // When `from` is not in a work tree, the error of finding the root is the one to report.
+  lists.catch(() => undefined);
+  const top = await root;
+  const [[staged, changed], ignored] = await Promise.all([lists, readAssistIgnore(top)]);
 
   const status = new Map<string, 'modified' | 'deleted' | 'untracked'>();
   for (const entry of changed.split('\0')) {
@@ -142,9 +150,9 @@ export async function listSourceFiles(root: string, env?: NodeJS.ProcessEnv): Pr
   // Only regular files: an untracked symlink to a directory (or a file deleted since
   // ls-files ran) would fail the whole hash-object batch.
   const regular = (
-    await Promise.all(toHash.map(async (file) => ((await lstat(join(root, file.path)).catch(() => undefined))?.isFile() ? file : undefined)))
+    await Promise.all(toHash.map(async (file) => ((await lstat(join(top, file.path)).catch(() => undefined))?.isFile() ? file : undefined)))
   ).filter((f): f is SourceFile => f !== undefined);
-  const ids = await hashObjects(root, regular.map((f) => f.path), env);
+  const ids = await hashObjects(top, regular.map((f) => f.path), env);
   regular.forEach((file, i) => {
     file.blob = ids[i]!;
     files.push(file);

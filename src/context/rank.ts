@@ -64,18 +64,31 @@ export function findMentions(query: string, inputs: readonly { path: string }[],
   return { identifiers, files };
 }
 
-function isPrivate(name: string): boolean {
-  return name.startsWith('_') || name.startsWith('#');
+const LONG_STRUCTURED = 1;
+const SHORT = 2;
+const PRIVATE = 4;
+
+/**
+ * What the weight of an identifier needs from its text, as bits: long and structured
+ * (camelCase, snake_case, ACRONYMWord), short (3 characters or fewer), private (`_x`, `#x`).
+ * Kept per name in the graph, so ranking touches no string.
+ */
+export function nameFlags(name: string): number {
+  let flags = 0;
+  if (name.length >= 8 && /[a-z][A-Z]|_[a-zA-Z]|[A-Z]{2}[a-z]/.test(name)) flags |= LONG_STRUCTURED;
+  else if (name.length <= 3) flags |= SHORT;
+  const first = name.charCodeAt(0);
+  if (first === 95 || first === 35) flags |= PRIVATE;
+  return flags;
 }
 
 /** Weight of an identifier as a link: rare, long and mentioned names count more, private ones less. */
-function identifierWeight(name: string, definers: number, referrers: number, fileCount: number, mentioned: boolean): number {
+function identifierWeight(flags: number, definers: number, referrers: number, fileCount: number, mentioned: boolean): number {
   let w = Math.log(1 + fileCount / referrers);
   if (definers > 1) w /= definers;
-  const structured = /[a-z][A-Z]|_[a-zA-Z]|[A-Z]{2}[a-z]/.test(name);
-  if (name.length >= 8 && structured) w *= 2;
-  else if (name.length <= 3) w *= 0.3;
-  if (isPrivate(name)) w *= 0.1;
+  if (flags & LONG_STRUCTURED) w *= 2;
+  else if (flags & SHORT) w *= 0.3;
+  if (flags & PRIVATE) w *= 0.1;
   if (mentioned) w *= 10;
   return w;
 }
@@ -89,6 +102,8 @@ export interface RankGraph {
   paths: readonly string[];
   /** Identifier id -> name (may hold names no file uses any more). */
   names: readonly string[];
+  /** Identifier id -> `nameFlags` of its name. */
+  flags: Uint8Array;
   defStart: Uint32Array;
   defIds: Uint32Array;
   refStart: Uint32Array;
@@ -125,7 +140,8 @@ export function graphOf(inputs: readonly RankInput[]): RankGraph {
   });
   defStart[n] = defIds.length;
   refStart[n] = refIds.length;
-  return { paths: inputs.map((i) => i.path), names, defStart, defIds: Uint32Array.from(defIds), refStart, refIds: Uint32Array.from(refIds), refCounts: Uint32Array.from(refCounts) };
+  const flags = Uint8Array.from(names, nameFlags);
+  return { paths: inputs.map((i) => i.path), names, flags, defStart, defIds: Uint32Array.from(defIds), refStart, refIds: Uint32Array.from(refIds), refCounts: Uint32Array.from(refCounts) };
 }
 
 /** Ranks every definition of `inputs`; see `rankGraph`. */
@@ -145,7 +161,7 @@ export function rankDefinitions(inputs: readonly RankInput[], options: RankOptio
  * arrays indexed by identifier id: no string is hashed per build except for the query.
  */
 export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked: RankedDef[]; mentions: Mentions } {
-  const { paths, names, defStart, defIds, refStart, refIds, refCounts } = graph;
+  const { paths, names, flags, defStart, defIds, refStart, refIds, refCounts } = graph;
   const n = paths.length;
   const ids = names.length;
 
@@ -224,7 +240,7 @@ export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked
   const identBase = new Float64Array(ids);
   for (let id = 0; id < ids; id++) {
     if (referrers[id] === 0) continue;
-    identBase[id] = identifierWeight(names[id]!, definerCount[id]!, referrers[id]!, n, mentionedIdent[id] === 1);
+    identBase[id] = identifierWeight(flags[id]!, definerCount[id]!, referrers[id]!, n, mentionedIdent[id] === 1);
   }
   const refWeight = new Float64Array(m); // weight of each single edge of the entry
   const outWeight = new Float64Array(n);
@@ -311,8 +327,7 @@ export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked
       const received = identFlow[id]! - selfFlow[id]!;
       // Unreferenced definitions still order by their file's rank, below referenced ones.
       let score = received > 0 ? received : fileRank * 1e-3;
-      const first = names[id]!.charCodeAt(0);
-      if (first === 95 || first === 35) score *= 0.5; // private: _name, #name
+      if (flags[id]! & PRIVATE) score *= 0.5;
       if (mentionedIdent[id] === 1) score += top + fileRank + 1;
       else if (boosted) score += fileRank * 0.05;
       scores[d] = score;

@@ -8,7 +8,7 @@ import { parseFiles } from './parse-pool.js';
 import { rankGraph } from './rank.js';
 import { matchSnapshot, readSnapshot, updateSnapshot, writeSnapshot } from './rank-snapshot.js';
 import { fitToBudget, type MapDefinition } from './render.js';
-import { TagsCache, viewOf, type CachedTags } from './tags-cache.js';
+import { TagsCache, viewOf, type CachedTags, type EntryLocation } from './tags-cache.js';
 import { SectionCountStore } from './section-counts.js';
 import { startTokenCounter, type BackgroundCounter, type TokenCounter } from './tokens.js';
 import type { CachedDef } from './types.js';
@@ -86,12 +86,16 @@ export async function buildRepoMap(options: RepoMapOptions): Promise<RepoMap> {
   const t0 = performance.now();
   const budget = Math.max(0, Math.floor(options.tokens ?? DEFAULT_MAP_TOKENS));
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  const paths = await resolveRepoPaths(options.cwd, options.env);
+  const resolving = resolveRepoPaths(options.cwd, options.env);
+  const listing = await listSourceFiles(
+    options.cwd,
+    options.env,
+    resolving.then((p) => p.root),
+  );
+  const paths = await resolving;
   const root = paths.root;
   const focusFiles = (options.focusFiles ?? []).map((f) => toRepoPath(root, options.cwd, f));
   const excludeFiles = new Set((options.excludeFiles ?? []).map((f) => toRepoPath(root, options.cwd, f)));
-
-  const listing = await listSourceFiles(root, options.env);
   const tList = performance.now();
 
   // The same request over the same contents gives the same map: reuse it without the tokenizer.
@@ -205,7 +209,7 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
   const storedKeys = keys.map((k, i) => (tags.get(i)?.skipped === 'unreadable' ? '' : k));
   const { snapshot, changed } = updateSnapshot(base, from, paths, storedKeys, maxFileBytes, (i) => {
     const t = tags.get(i)!;
-    return { defNames: t.defNames, refs: t.refs, skipped: t.skipped !== undefined };
+    return { defNames: t.defNames, refs: t.refs, skipped: t.skipped !== undefined, where: cache.locate(packs[i]!, listing.files[i]!.blob) };
   });
   const snapshotWrite = changed ? writeSnapshot(snapshotPath, snapshot).catch(() => undefined) : undefined;
   const graph = snapshot.graph;
@@ -225,7 +229,23 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
   // Render details come from the tags cache, only for the files that can be shown.
   const indexOf = new Map<string, number>(listing.files.map((f, i) => [f.path, i]));
   const shownFiles = [...new Set(visible.slice(0, budget).map((r) => r.file))];
-  await loadEntries(cache, shownFiles.filter((f) => !tags.has(indexOf.get(f)!)).map((f) => [packs[indexOf.get(f)!]!, listing.files[indexOf.get(f)!]!.blob]));
+  // Where the snapshot knows an entry's place, one read each; elsewhere a pass over the pack.
+  const byPlace = new Map<string, [string, EntryLocation][]>();
+  const unplaced: [string, string][] = [];
+  for (const f of shownFiles) {
+    const i = indexOf.get(f)!;
+    if (tags.has(i)) continue;
+    const entry: [string, string] = [packs[i]!, listing.files[i]!.blob];
+    const length = snapshot.entryLength[i]!;
+    if (length === 0) unplaced.push(entry);
+    else {
+      let list = byPlace.get(entry[0]);
+      if (!list) byPlace.set(entry[0], (list = []));
+      list.push([entry[1], [snapshot.entryAt[i]!, length]]);
+    }
+  }
+  for (const [pack, wanted] of byPlace) for (const blob of cache.loadAt(pack, wanted)) unplaced.push([pack, blob]);
+  await loadEntries(cache, unplaced);
   const defsOf = (file: string): readonly CachedDef[] => {
     const i = indexOf.get(file);
     if (i === undefined) return [];
