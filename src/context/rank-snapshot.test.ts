@@ -47,6 +47,29 @@ describe('rank snapshot', () => {
     expect([...matchSnapshot(base, paths, keysOf(inputs), 200)]).toEqual([-1, -1, -1]); // another size limit
   });
 
+  it('keeps name flags and entry places through the file and through updates', async () => {
+    const paths = inputs.map((i) => i.path);
+    const placed = (i: number): FreshEntry => ({ ...entry(inputs)(i), where: [1000 * i, 10 + i] });
+    const { snapshot } = updateSnapshot(undefined, matchSnapshot(undefined, paths, keysOf(inputs), 100), paths, keysOf(inputs), 100, placed);
+    const file = join(dir, 'placed.bin');
+    await writeSnapshot(file, snapshot);
+    const back = (await readSnapshot(file))!;
+    expect([...back.entryAt]).toEqual([0, 1000, 2000]);
+    expect([...back.entryLength]).toEqual([10, 11, 12]);
+    const flagOf = (name: string): number => back.graph.flags[back.graph.names.indexOf(name)]!;
+    expect(flagOf('HttpClient')).toBe(1); // long and structured
+    expect(flagOf('_hidden')).toBe(4); // private
+    expect(flagOf('request')).toBe(0);
+
+    // One file changed: the others keep their places, the new entry brings its own (or none).
+    const next: RankInput[] = [inputs[0]!, { path: 'src/b.ts', defNames: ['formatDate', 'isoWeekNumber'], refs: {} }, inputs[2]!];
+    const { snapshot: updated } = updateSnapshot(back, matchSnapshot(back, paths, keysOf(next), 100), paths, keysOf(next), 100, (i) => ({ ...entry(next)(i), where: undefined }));
+    expect([...updated.entryAt]).toEqual([0, 0, 2000]);
+    expect([...updated.entryLength]).toEqual([10, 0, 12]);
+    expect(updated.graph.flags[updated.graph.names.indexOf('isoWeekNumber')]).toBe(1);
+    expect(updated.graph.flags).toHaveLength(updated.graph.names.length);
+  });
+
   it('reads a corrupt or foreign file as no snapshot', async () => {
     const file = join(dir, 'bad.bin');
     writeFileSync(file, 'not a snapshot');

@@ -34,6 +34,29 @@ describe('TagsCache', () => {
     expect(reader.get('python-v1', 'a'.repeat(40))).toBeUndefined();
   });
 
+  it('reads entries at the places it saw them, and gives back the places that moved', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'assist-tags-'));
+    const writer = new TagsCache(dir);
+    writer.put('ts-v1', 'a'.repeat(40), tags);
+    writer.put('ts-v1', 'b'.repeat(40), { ...tags, defs: [{ ...tags.defs[0]!, name: 'Crate', signature: 'class Crate { // ü' }] });
+    await writer.flush();
+    const placeA = writer.locate('ts-v1', 'a'.repeat(40))!;
+    const placeB = writer.locate('ts-v1', 'b'.repeat(40))!;
+    expect(placeB[0]).toBe(placeA[0] + placeA[1]);
+
+    const reader = new TagsCache(dir);
+    expect(reader.loadAt('ts-v1', [['b'.repeat(40), placeB]])).toEqual([]);
+    expect(reader.get('ts-v1', 'b'.repeat(40))!.defs()[0]!.signature).toBe('class Crate { // ü');
+    // A place holding another blob's line, or past the end, is not trusted.
+    expect(reader.loadAt('ts-v1', [['a'.repeat(40), placeB], ['c'.repeat(40), [placeB[0] + 5000, 20]]])).toEqual(['a'.repeat(40), 'c'.repeat(40)]);
+    expect(reader.get('ts-v1', 'a'.repeat(40))).toBeUndefined();
+
+    // A scan notes places too.
+    const scanner = new TagsCache(dir);
+    await scanner.loadSome('ts-v1', ['a'.repeat(40)]);
+    expect(scanner.locate('ts-v1', 'b'.repeat(40))).toEqual(placeB);
+  });
+
   it('skips a torn last line and a corrupt entry', async () => {
     dir = mkdtempSync(join(tmpdir(), 'assist-tags-'));
     const writer = new TagsCache(dir);
