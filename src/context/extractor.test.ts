@@ -181,6 +181,13 @@ describe('names found in JS for flat patterns (calls, new, extends, JSX, member 
     expect(tags.refs).toEqual({ Item: 1, Card: 1 });
   });
 
+  it('names methods, fields and class expressions, and skips computed or quoted names', async () => {
+    const ts = await refsOf('typescript', 'const K = class Named {};\nconst L = class {};\nclass A {\n  foo() {}\n  ["computed"]() {}\n  #p = 1;\n  bar = 2;\n  #q() {}\n}\ninterface I { sig(): void; "quoted"(): void }\n');
+    expect(ts.defs).toEqual(['constant K', 'class Named', 'constant L', 'class A', 'method foo', 'field #p', 'field bar', 'method #q', 'interface I', 'method sig']);
+    const js = await refsOf('javascript', 'const K = class Named {};\nclass A {\n  foo() {}\n  ["computed"]() {}\n  #p = 1;\n  bar = 2;\n}\n');
+    expect(js.defs).toEqual(['constant K', 'class Named', 'class A', 'method foo', 'field #p', 'field bar']);
+  });
+
   it('defines a function assigned to a member, and nothing for other assignments', async () => {
     const { defs } = await refsOf('javascript', 'Bus.prototype.emit = function () {};\nexports.load = () => 1;\nobj.count = 3;\nplain = () => 2;\n');
     expect(defs).toEqual(['function emit', 'function load']);

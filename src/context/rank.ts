@@ -242,17 +242,21 @@ export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked
     if (referrers[id] === 0) continue;
     identBase[id] = identifierWeight(flags[id]!, definerCount[id]!, referrers[id]!, n, mentionedIdent[id] === 1);
   }
-  const refWeight = new Float64Array(m); // weight of each single edge of the entry
+  // Weight of each single edge of an entry, before its file's out-weight divides it. The
+  // division is folded into the rank a file sends (`sent` below): one pass fewer over the
+  // edges, which in a fresh process run before the JIT has compiled anything.
+  const focusMark = new Uint8Array(n);
+  for (const i of focus) focusMark[i] = 1;
+  const refWeight = new Float64Array(m);
   const outWeight = new Float64Array(n);
   for (let e = 0; e < m; e++) {
     const src = eSrc[e]!;
     const id = eIdent[e]!;
-    const w = identBase[id]! * Math.sqrt(eCount[e]!) * (focus.has(src) ? 10 : 1);
+    const count = eCount[e]!;
+    const w = identBase[id]! * (count === 1 ? 1 : Math.sqrt(count)) * (focusMark[src] === 1 ? 10 : 1);
     refWeight[e] = w;
-    const targets = definerCount[id]! - eSelf[e]!;
-    outWeight[src] = outWeight[src]! + w * targets;
+    outWeight[src] = outWeight[src]! + w * (definerCount[id]! - eSelf[e]!);
   }
-  for (let e = 0; e < m; e++) refWeight[e] = refWeight[e]! / outWeight[eSrc[e]!]!;
 
   // Personalisation: focus files, mentioned files, and files defining mentioned identifiers.
   const personal = new Float64Array(n);
@@ -274,11 +278,13 @@ export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked
   // Flow of one iteration: per identifier, the sum over referencing files; a file that
   // also defines the identifier does not send to itself.
   const flow = new Float64Array(ids);
+  const sent = new Float64Array(n); // per file: its rank over its out-weight
   const spread = (rank: Float64Array, into: Float64Array, scale: number): void => {
     flow.fill(0);
+    for (let i = 0; i < n; i++) sent[i] = outWeight[i] === 0 ? 0 : (scale * rank[i]!) / outWeight[i]!;
     for (let e = 0; e < m; e++) {
       const src = eSrc[e]!;
-      const amount = scale * rank[src]! * refWeight[e]!;
+      const amount = sent[src]! * refWeight[e]!;
       flow[eIdent[e]!] = flow[eIdent[e]!]! + amount;
       if (eSelf[e] === 1) into[src] = into[src]! - amount;
     }
@@ -320,8 +326,9 @@ export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked
   const scores = new Float64Array(total);
   for (let i = 0; i < n; i++) {
     const fileRank = rank[i]!;
-    const boosted = focus.has(i) || (mentions.files.size > 0 && mentions.files.has(paths[i]!));
-    for (let e = eStart[i]!; e < eStart[i + 1]!; e++) if (eSelf[e] === 1) selfFlow[eIdent[e]!] = fileRank * refWeight[e]!;
+    const boosted = focusMark[i] === 1 || (mentions.files.size > 0 && mentions.files.has(paths[i]!));
+    const fileSent = outWeight[i] === 0 ? 0 : fileRank / outWeight[i]!;
+    for (let e = eStart[i]!; e < eStart[i + 1]!; e++) if (eSelf[e] === 1) selfFlow[eIdent[e]!] = fileSent * refWeight[e]!;
     for (let d = defStart[i]!; d < defStart[i + 1]!; d++) {
       const id = defIds[d]!;
       const received = identFlow[id]! - selfFlow[id]!;
