@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { languageForPath } from './languages.js';
-import { parseFiles, type ParseJob } from './parse-pool.js';
+import { parseFiles, planBatches, type ParseJob } from './parse-pool.js';
 import { countTokens, startTokenCounter } from './tokens.js';
 
 const projectRoot = join(import.meta.dirname, '..', '..');
@@ -67,6 +67,31 @@ describe('parseFiles', () => {
   it('reports unreadable files instead of failing', async () => {
     const outcome = await parseFiles([{ lang: 'typescript', absPath: join(outDir, 'missing.ts') }], { limits: { maxFileBytes: 1 << 20 } });
     expect(outcome.results[0]!.skipped).toBe('unreadable');
+  });
+});
+
+describe('planBatches', () => {
+  it('sends a rare language in one batch first, then the rest in order within byte and count limits', () => {
+    const work: ParseJob[] = [];
+    const sizes: number[] = [];
+    const add = (lang: ParseJob['lang'], size: number): void => {
+      work.push({ lang, absPath: `/f${work.length}` });
+      sizes.push(size);
+    };
+    for (let i = 0; i < 20; i++) add('typescript', 1000 + i); // 20 small TypeScript files
+    add('python', 10);
+    add('python', 20);
+    add('javascript', 900_000); // one large JavaScript file among many TypeScript ones
+    for (let i = 0; i < 16; i++) add('javascript', 100);
+    add('typescript', 70_000);
+    const plan = planBatches(work, sizes);
+    expect(plan[0]).toEqual([20, 21]); // python: few files, one batch, first
+    expect(plan[1]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]); // at most 16 files
+    expect(plan[2]).toEqual([16, 17, 18, 19, 22]); // ends at the large file: over the byte limit
+    expect(plan[3]).toEqual([23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38]);
+    expect(plan[4]).toEqual([39]);
+    expect(plan.flat().sort((a, b) => a - b)).toEqual(work.map((_, i) => i));
+    expect(plan.every((batch) => batch.length <= 16)).toBe(true);
   });
 });
 

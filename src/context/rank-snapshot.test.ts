@@ -75,6 +75,11 @@ describe('rank snapshot', () => {
     writeFileSync(file, 'not a snapshot');
     expect(await readSnapshot(file)).toBeUndefined();
     expect(await readSnapshot(join(dir, 'missing.bin'))).toBeUndefined();
+    // Names are stored joined with NUL: one holding a NUL must not shift the others.
+    const odd: RankInput[] = [{ path: 'x.ts', defNames: ['a\0b'], refs: {} }];
+    const built = updateSnapshot(undefined, matchSnapshot(undefined, ['x.ts'], keysOf(odd), 100), ['x.ts'], keysOf(odd), 100, entry(odd)).snapshot;
+    await writeSnapshot(join(dir, 'odd.bin'), built);
+    expect(await readSnapshot(join(dir, 'odd.bin'))).toBeUndefined();
     expect(graphOf([]).defStart).toEqual(new Uint32Array(1));
   });
 });

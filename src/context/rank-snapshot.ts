@@ -4,7 +4,7 @@ import { nameFlags, type RankGraph } from './rank.js';
 import type { EntryLocation } from './tags-cache.js';
 
 const MAGIC = 0x41534d31; // "ASM1"
-const VERSION = 3;
+const VERSION = 4;
 
 /**
  * The ranking inputs of the last build, per file in listing order: its path, a key (language
@@ -27,13 +27,27 @@ export interface RankSnapshot {
   entryLength: Uint32Array;
 }
 
+/**
+ * The JSON part of the file. Names, paths and keys are each one string joined with NUL: one
+ * string to parse instead of tens of thousands (~3 ms less in a fresh process on playwright).
+ */
 interface Header {
   v: number;
   maxFileBytes: number;
-  names: string[];
-  paths: string[];
-  keys: string[];
+  names: string;
+  nameCount: number;
+  paths: string;
+  pathCount: number;
+  keys: string;
   skipped: number[];
+}
+
+const SEP = '\0';
+
+/** Splits a joined list; undefined when it does not hold `count` items (a separator inside one). */
+function splitList(joined: string, count: number): string[] | undefined {
+  const list = count === 0 ? [] : joined.split(SEP);
+  return list.length === count ? list : undefined;
 }
 
 /**
@@ -54,7 +68,11 @@ export async function readSnapshot(path: string): Promise<RankSnapshot | undefin
     const headerLength = buf.readUInt32LE(4);
     const header = JSON.parse(buf.toString('utf8', 8, 8 + headerLength)) as Header;
     if (header.v !== VERSION) return undefined;
-    const n = header.paths.length;
+    const paths = splitList(header.paths, header.pathCount);
+    const names = splitList(header.names, header.nameCount);
+    const keys = paths && splitList(header.keys, paths.length);
+    if (!paths || !names || !keys) return undefined;
+    const n = paths.length;
     // Copy into an aligned buffer: Buffer slices from the pool need not be 4-byte aligned.
     const start = (8 + headerLength + 3) & ~3;
     const words = new Uint32Array((buf.length - start) >>> 2);
@@ -73,14 +91,13 @@ export async function readSnapshot(path: string): Promise<RankSnapshot | undefin
     const refCounts = take(refStart[n]!);
     const entryAt = take(n);
     const entryLength = take(n);
-    const names = header.names;
     if ((at << 2) + names.length > words.byteLength) throw new Error('short snapshot');
     const flags = new Uint8Array(words.buffer, at << 2, names.length);
     for (const id of defIds) if (id >= names.length) return undefined;
     for (const id of refIds) if (id >= names.length) return undefined;
     const skipped = new Uint8Array(n);
     for (const i of header.skipped) skipped[i] = 1;
-    return { graph: { paths: header.paths, names, flags, defStart, defIds, refStart, refIds, refCounts }, keys: header.keys, skipped, maxFileBytes: header.maxFileBytes, entryAt, entryLength };
+    return { graph: { paths, names, flags, defStart, defIds, refStart, refIds, refCounts }, keys, skipped, maxFileBytes: header.maxFileBytes, entryAt, entryLength };
   } catch {
     return undefined;
   }
@@ -93,7 +110,7 @@ export async function writeSnapshot(path: string, snapshot: RankSnapshot): Promi
   snapshot.skipped.forEach((s, i) => {
     if (s === 1) skipped.push(i);
   });
-  const header: Header = { v: VERSION, maxFileBytes: snapshot.maxFileBytes, names: [...graph.names], paths: [...graph.paths], keys: [...snapshot.keys], skipped };
+  const header: Header = { v: VERSION, maxFileBytes: snapshot.maxFileBytes, names: graph.names.join(SEP), nameCount: graph.names.length, paths: graph.paths.join(SEP), pathCount: graph.paths.length, keys: snapshot.keys.join(SEP), skipped };
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
   const start = (8 + headerBytes.length + 3) & ~3;
   const arrays = [graph.defStart, graph.defIds, graph.refStart, graph.refIds, graph.refCounts, snapshot.entryAt, snapshot.entryLength];

@@ -42,6 +42,17 @@ describe('buildRepoMap', () => {
     expect(repo.git('status', '--porcelain', '--ignored')).toBe('');
   });
 
+  it('parses content shared by several files once, and gives each file its tags', async () => {
+    const shared = 'export class SharedWidget {\n  paint(): void {}\n}\n';
+    await using repo = tempRepo({ files: { ...project, 'web/widget.ts': shared, 'mobile/widget.ts': shared, 'src/use.ts': 'new SharedWidget().paint();\n' } });
+    const map = await buildRepoMap({ cwd: repo.dir, tokens: 1000, env: repo.env });
+    expect(map.stats).toMatchObject({ files: 8, parsed: 8 });
+    expect(map.files).toEqual(expect.arrayContaining(['web/widget.ts', 'mobile/widget.ts']));
+    const blob = repo.git('rev-parse', 'HEAD:web/widget.ts').trim();
+    const packs = readdirSync(join(repo.dir, '.git', 'assist', 'tags')).map((f) => readFileSync(join(repo.dir, '.git', 'assist', 'tags', f), 'utf8'));
+    expect(packs.join('').split('\n').filter((line) => line.startsWith(`${blob}\t`))).toHaveLength(1);
+  });
+
   it.each([0, 16, 64, 256, 1024])('never exceeds a budget of %i tokens', async (tokens) => {
     await using repo = tempRepo({ files: { ...fixtureFiles(), ...project } });
     const map = await buildRepoMap({ cwd: repo.dir, tokens, env: repo.env });

@@ -51,10 +51,31 @@ describe('TagsCache', () => {
     expect(reader.loadAt('ts-v1', [['a'.repeat(40), placeB], ['c'.repeat(40), [placeB[0] + 5000, 20]]])).toEqual(['a'.repeat(40), 'c'.repeat(40)]);
     expect(reader.get('ts-v1', 'a'.repeat(40))).toBeUndefined();
 
-    // A scan notes places too.
+    // A search or a scan notes places too.
+    const searcher = new TagsCache(dir);
+    await searcher.loadSome('ts-v1', ['a'.repeat(40)]);
+    expect(searcher.locate('ts-v1', 'a'.repeat(40))).toEqual(placeA);
     const scanner = new TagsCache(dir);
-    await scanner.loadSome('ts-v1', ['a'.repeat(40)]);
+    await scanner.load('ts-v1');
     expect(scanner.locate('ts-v1', 'b'.repeat(40))).toEqual(placeB);
+  });
+
+  it('finds the last complete line of a few blobs, and of many, the same way', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'assist-tags-'));
+    const writer = new TagsCache(dir);
+    const ids = ['1', '2', '3', '4', '5', '6'].map((c) => c.repeat(40));
+    for (const id of ids) writer.put('go-v1', id, tags);
+    writer.put('go-v1', ids[0]!, { ...tags, bytes: 999 }); // a later line for the same blob wins
+    await writer.flush();
+    // A torn copy of the first blob's line at the end, and an id inside another line's text.
+    appendFileSync(join(dir, 'tags', 'go-v1.jsonl'), `x${ids[1]}\t{}\t[]\n${ids[0]}\t{"n":[`);
+    for (const wanted of [ids.slice(0, 2), ids]) {
+      const reader = new TagsCache(dir);
+      await reader.loadSome('go-v1', wanted);
+      expect(reader.get('go-v1', ids[0]!)!.bytes).toBe(999);
+      expect(reader.get('go-v1', ids[1]!)!.defNames).toEqual(['Box']);
+      expect(reader.get('go-v1', '7'.repeat(40))).toBeUndefined();
+    }
   });
 
   it('skips a torn last line and a corrupt entry', async () => {

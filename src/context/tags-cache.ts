@@ -23,6 +23,9 @@ interface GraphPart {
 }
 type RenderPart = [kind: DefKind, line: number, endLine: number, scope: number, signature: string][];
 
+/** Up to this many blobs, `loadSome` searches for each; beyond, it makes one pass over the pack. */
+const FEW_BLOBS = 4;
+
 /** Where a blob's line is in its pack: byte offset and length (newline included). */
 export type EntryLocation = readonly [offset: number, length: number];
 
@@ -81,9 +84,27 @@ export class TagsCache {
     const wanted = new Set<string>();
     for (const blob of blobs) if (!index.has(blob)) wanted.add(blob);
     if (wanted.size === 0) return;
-    this.#scan(pack, buf, (blob) => {
-      if (wanted.has(blob.id)) index.set(blob.id, blob.entry());
-    });
+    if (wanted.size > FEW_BLOBS) {
+      this.#scan(pack, buf, (blob) => {
+        if (wanted.has(blob.id)) index.set(blob.id, blob.entry());
+      });
+      return;
+    }
+    // A few blobs (the files changed since the last build): a native search from the end per
+    // blob beats a pass over every line (~1 ms against ~5 ms on a 4 MB pack).
+    let where = this.#locations.get(pack);
+    if (!where) this.#locations.set(pack, (where = new Map()));
+    for (const blob of wanted) {
+      const needle = `${blob}\t`;
+      for (let at = buf.lastIndexOf(needle); at !== -1; at = at === 0 ? -1 : buf.lastIndexOf(needle, at - 1)) {
+        if (at > 0 && buf[at - 1] !== 10) continue; // not at a line start
+        const end = buf.indexOf(10, at);
+        if (end === -1) continue; // a line still being written
+        where.set(blob, [at, end + 1 - at]);
+        index.set(blob, buf.toString('utf8', at + needle.length, end));
+        break;
+      }
+    }
   }
 
   /**
