@@ -101,16 +101,24 @@ function ctagsRecursive(cwd) {
 async function measureRepo(label, cwd, { quality }) {
   if (git(cwd, 'status', '--porcelain') !== '') throw new Error(`${cwd} has uncommitted changes: the benchmark needs a clean checkout`);
   const files = await coveredFiles(cwd);
-  const ctags = median([0, 1, 2].map(() => ctagsOver(cwd, files)));
-  const ctagsR = median([0, 1, 2].map(() => ctagsRecursive(cwd)));
-
+  // ctags and the cold map alternate, and the ratio is taken within each pair: the speed of
+  // this machine drifts by a third over minutes, which a ratio of two separate medians hides.
+  const ctagsRuns = [];
+  const ctagsRRuns = [];
   const colds = [];
+  const ratios = [];
   let cold;
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < 3; i++) {
+    const c = ctagsOver(cwd, files);
+    ctagsRRuns.push(ctagsRecursive(cwd));
     clearCache(cwd);
     cold = runEngine(cwd);
+    ctagsRuns.push(c);
     colds.push(cold.wallMs);
+    ratios.push(cold.wallMs / c);
   }
+  const ctags = median(ctagsRuns);
+  const ctagsR = median(ctagsRRuns);
   clearCache(cwd);
   const coldCommand = runCommand(cwd);
   const warmUnchanged = [0, 1, 2].map(() => runEngine(cwd));
@@ -141,6 +149,7 @@ async function measureRepo(label, cwd, { quality }) {
     ctags,
     ctagsR,
     cold: median(colds),
+    coldRatios: ratios,
     coldStats: cold.stats,
     coldCommand,
     coldRss: cold.maxRssKB,
@@ -281,7 +290,7 @@ console.log(`node ${process.version}, ${ctagsVersion}, ${(await import('node:os'
 for (const r of rows) {
   console.log(`\n## ${r.label}: ${r.files} files, ${(r.bytes / 1e6).toFixed(1)} MB`);
   console.log(`ctags over the same files     ${ms(r.ctags)}   (ctags -R over the tree: ${ms(r.ctagsR)})`);
-  console.log(`cold map (engine)             ${ms(r.cold)}   = ${(r.cold / r.ctags).toFixed(2)}x ctags   [parsed ${r.coldStats.parsed} with ${r.coldStats.workers} workers, phases ${JSON.stringify(r.coldStats.ms, (k, v) => (typeof v === 'number' ? Math.round(v) : v))}]`);
+  console.log(`cold map (engine)             ${ms(r.cold)}   = ${median(r.coldRatios).toFixed(2)}x ctags (median of pairs; ${r.coldRatios.map((x) => x.toFixed(2)).join(', ')})   [parsed ${r.coldStats.parsed} with ${r.coldStats.workers} workers, phases ${JSON.stringify(r.coldStats.ms, (k, v) => (typeof v === 'number' ? Math.round(v) : v))}]`);
   console.log(`cold map (whole command)      ${ms(r.coldCommand)}`);
   console.log(`warm, unchanged (engine)      ${ms(r.warmEngine)}   whole command ${ms(r.warmCommand)}`);
   console.log(`warm, new query (engine)      ${ms(r.warmQueryEngine)}   whole command ${ms(r.warmQueryCommand)}   phases ${JSON.stringify(r.warmQueryPhases, (k, v) => (typeof v === 'number' ? Math.round(v) : v))}`);
