@@ -194,6 +194,41 @@ describe('names found in JS for flat patterns (calls, new, extends, JSX, member 
   });
 });
 
+describe('names found in JS for flat C and C++ patterns', () => {
+  it('names functions, methods, prototypes, types and callees through declarator chains', async () => {
+    const source = [
+      'namespace geo {',
+      'int area(int w);',
+      'class Shape {',
+      ' public:',
+      '  Shape();',
+      '  virtual double size() const;',
+      '  int id() { return id_; }',
+      '  static Shape *create();',
+      '};',
+      'struct Point { int x; };',
+      'struct Fwd;',
+      'enum Color { Red };',
+      'double Shape::size() const { return helper::scale(1.0) + convert<int>(2) + geo::pick<int>(3); }',
+      'Shape &Shape::self() { return *this; }',
+      'Shape *Shape::create() { Shape *s = new Shape(); s->resize(2); p.move(); return s; }',
+      'int *raw(int n) { return nullptr; }',
+      '}',
+      'int *make_buf(void), count(void);',
+    ].join('\n');
+    const cpp = await extractor.extractBuffer('cpp', Buffer.from(source), limits);
+    expect(cpp.defs.map((d) => `${d.kind} ${d.name}`)).toEqual([
+      'module geo', 'class Shape', 'method Shape', 'method size', 'method id', 'struct Point', 'enum Color',
+      'method size', 'method self', 'method create', 'function raw', 'function make_buf', 'function count',
+    ]);
+    expect(toFileTags(cpp).refs).toEqual({ Shape: 9, Fwd: 1, helper: 1, scale: 1, convert: 1, geo: 1, pick: 1, resize: 1, move: 1 });
+
+    const c = await extractor.extractBuffer('c', Buffer.from('int *make(void), count(void);\nstruct s { int a; };\nint main(void) { return count() + p->f(1) + q.g(2); }\n'), limits);
+    expect(c.defs.map((d) => `${d.kind} ${d.name}`)).toEqual(['function make', 'function count', 'struct s', 'function main']);
+    expect(toFileTags(c).refs).toEqual({ count: 1, f: 1, g: 1 });
+  });
+});
+
 describe('skipReason', () => {
   it('skips binaries, huge and minified files', () => {
     expect(skipReason(Buffer.from('abc\0def'), limits)).toBe('binary');

@@ -213,7 +213,7 @@ function extractFromSource(loaded: Loaded, lang: LanguageId, source: string): Om
       }
       if (!tagNode || !tagName) continue;
       if (nameNode) addTag(nameNode, tagNode, tagName);
-      else if (namesOf) for (const found of namesOf(tagNode)) addTag(found, tagNode, tagName);
+      else if (namesOf) for (const found of namesOf(tagNode, tagName)) addTag(found, tagNode, tagName);
     }
 
     const raws = [...defsByName.values()].sort((a, b) => a.node.startIndex - b.node.startIndex || b.node.endIndex - a.node.endIndex);

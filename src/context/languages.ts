@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { Node } from 'web-tree-sitter';
-import { cppQuery, cQuery } from './queries/c-family.js';
+import { cFamilyNames, cppQuery, cQuery } from './queries/c-family.js';
 import { csharpQuery } from './queries/csharp.js';
 import { ecmaNames, javascriptQuery, tsxQuery, typescriptQuery } from './queries/ecma.js';
 import { elixirQuery } from './queries/elixir.js';
@@ -38,9 +38,9 @@ export interface LanguageSpec {
   query: string;
   /**
    * The names of a node the query captured as `@definition.*` / `@reference.*` without a
-   * `@name` (patterns kept flat because nesting them makes the query slow to build).
+   * `@name`, for that tag (patterns kept flat because nesting them makes the query slow to build).
    */
-  namesOf?: (node: Node) => Node[];
+  namesOf?: (node: Node, tag: string) => Node[];
   extensions: readonly string[];
 }
 
@@ -55,8 +55,8 @@ export const languages: readonly LanguageSpec[] = [
   { id: 'go', pkg: 'tree-sitter-go', wasm: 'tree-sitter-go.wasm', query: goQuery, extensions: ['.go'] },
   { id: 'rust', pkg: 'tree-sitter-rust', wasm: 'tree-sitter-rust.wasm', query: rustQuery, extensions: ['.rs'] },
   { id: 'java', pkg: 'tree-sitter-java', wasm: 'tree-sitter-java.wasm', query: javaQuery, extensions: ['.java'] },
-  { id: 'c', pkg: 'tree-sitter-c', wasm: 'tree-sitter-c.wasm', query: cQuery, extensions: ['.c', '.h'] },
-  { id: 'cpp', pkg: 'tree-sitter-cpp', wasm: 'tree-sitter-cpp.wasm', query: cppQuery, extensions: ['.cc', '.cpp', '.cxx', '.c++', '.hh', '.hpp', '.hxx', '.h++', '.ipp'] },
+  { id: 'c', namesOf: cFamilyNames, pkg: 'tree-sitter-c', wasm: 'tree-sitter-c.wasm', query: cQuery, extensions: ['.c', '.h'] },
+  { id: 'cpp', namesOf: cFamilyNames, pkg: 'tree-sitter-cpp', wasm: 'tree-sitter-cpp.wasm', query: cppQuery, extensions: ['.cc', '.cpp', '.cxx', '.c++', '.hh', '.hpp', '.hxx', '.h++', '.ipp'] },
   { id: 'ruby', pkg: 'tree-sitter-ruby', wasm: 'tree-sitter-ruby.wasm', query: rubyQuery, extensions: ['.rb', '.rake', '.gemspec'] },
   { id: 'elixir', pkg: 'tree-sitter-elixir', wasm: 'tree-sitter-elixir.wasm', query: elixirQuery, extensions: ['.ex', '.exs'] },
   { id: 'csharp', pkg: 'tree-sitter-c-sharp', wasm: 'tree-sitter-c_sharp.wasm', query: csharpQuery, extensions: ['.cs'] },
