@@ -45,7 +45,7 @@ const BATCH = 16;
 // A batch also ends at this many bytes, so the largest files go out one or a few at a time.
 const BATCH_BYTES = 64 * 1024;
 // Below this many files a worker's start (a thread plus the wasm runtime) costs more than it saves.
-const MIN_FILES_FOR_WORKERS = 24;
+export const MIN_FILES_FOR_WORKERS = 24;
 
 const defaultWorkerUrl = new URL('./tag-worker.js', import.meta.url);
 

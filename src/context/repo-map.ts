@@ -4,7 +4,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { resolveRepoPaths } from '../git/repo-paths.js';
 import { listSourceFiles, type FileListing } from './git-files.js';
 import { languageSpec, languageVersion, type LanguageId } from './languages.js';
-import { parseFiles } from './parse-pool.js';
+import { MIN_FILES_FOR_WORKERS, parseFiles } from './parse-pool.js';
 import { rankGraph } from './rank.js';
 import { matchSnapshot, readSnapshot, updateSnapshot, writeSnapshot } from './rank-snapshot.js';
 import { fitToBudget, type MapDefinition } from './render.js';
@@ -76,6 +76,9 @@ function toRepoPath(root: string, cwd: string, file: string): string {
 }
 
 const RESULT_VERSION = 1;
+// Share of a large parse done when a deferred tokenizer load starts: it then overlaps with the
+// parse's last few hundred milliseconds and the ranking instead of the whole parse.
+const TOKENIZER_START_AT = 0.9;
 
 /**
  * Builds the repository map: lists the source files with their blob ids, takes their tags
@@ -125,17 +128,23 @@ export async function buildRepoMap(options: RepoMapOptions): Promise<RepoMap> {
       },
     };
   }
-  // The tokenizer (a worker thread, ~0.15-0.2 s to load) is needed when a rendering has sections
-  // never counted. A request unlike the last one (another query, budget or focus, or no last
-  // build) nearly always has some: its load starts now, beside the cache reads, the parse and
-  // the ranking. The same request over changed files often has none: it starts on first need.
+  // The tokenizer (a worker thread, ~0.15-0.2 s of CPU to load) is needed when a rendering has
+  // sections never counted. A request unlike the last one (another query, budget or focus)
+  // nearly always has some: its load starts now, beside the cache reads and the ranking. With
+  // no last build at all the build is most likely cold: the load would take a core from the
+  // parse workers for its whole length (measured on playwright: parse +150 ms), so it starts
+  // when the parse is nearly done (or when the parse turns out small). The same request over
+  // changed files often has none: it starts on first need.
   let counter: BackgroundCounter | undefined;
-  if (stored?.request !== requestKey) counter = startTokenCounter();
-  const count: TokenCounter = (text, limit) => (counter ??= startTokenCounter()).count(text, limit);
+  const startCounter = (): BackgroundCounter => (counter ??= startTokenCounter());
+  const likelyCold = stored === undefined;
+  if (!likelyCold && stored.request !== requestKey) startCounter();
+  const count: TokenCounter = (text, limit) => startCounter().count(text, limit);
   try {
     // How many definitions fitted last time, for the same budget: where the fitting search starts.
     const fitHint = stored?.budget === budget ? stored.result.definitions.length : undefined;
-    return await buildFresh(options, paths.root, paths.sharedAssistDir, listing, { budget, maxFileBytes, focusFiles, excludeFiles, resultPath, resultKey, requestKey, t0, tList, count, fitHint });
+    const startCounterSoon = likelyCold ? startCounter : undefined;
+    return await buildFresh(options, paths.root, paths.sharedAssistDir, listing, { budget, maxFileBytes, focusFiles, excludeFiles, resultPath, resultKey, requestKey, t0, tList, count, fitHint, startCounterSoon });
   } finally {
     await counter?.close();
   }
@@ -153,6 +162,8 @@ interface FreshContext {
   tList: number;
   count: TokenCounter;
   fitHint: number | undefined;
+  /** Starts the tokenizer's load, for a build that did not start it yet: near the end of a large parse. */
+  startCounterSoon: (() => void) | undefined;
 }
 
 async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir: string, listing: FileListing, ctx: FreshContext): Promise<RepoMap> {
@@ -182,6 +193,7 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
   }
   const tCache = performance.now();
 
+  if (missing.length < MIN_FILES_FOR_WORKERS) ctx.startCounterSoon?.();
   let workers = 0;
   if (missing.length > 0) {
     // Files with the same content (copies, vendored twins) are parsed once: the first of each
@@ -199,7 +211,10 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
         limits: { maxFileBytes },
         ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }),
         ...(options.workerUrl === undefined ? {} : { workerUrl: options.workerUrl }),
-        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+        onProgress: (done, total) => {
+          options.onProgress?.(done, total);
+          if (done >= total * TOKENIZER_START_AT) ctx.startCounterSoon?.();
+        },
       },
     );
     workers = outcome.workers;
