@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { graphOf, rankDefinitions, rankGraph, type RankInput } from './rank.js';
-import { matchSnapshot, readSnapshot, updateSnapshot, writeSnapshot, type FreshEntry } from './rank-snapshot.js';
+import { matchSnapshot, readRanks, readSnapshot, startingRanks, updateSnapshot, writeRanks, writeSnapshot, type FreshEntry } from './rank-snapshot.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'assist-snapshot-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,6 +68,28 @@ describe('rank snapshot', () => {
     expect([...updated.entryLength]).toEqual([10, 0, 12]);
     expect(updated.graph.flags[updated.graph.names.indexOf('isoWeekNumber')]).toBe(1);
     expect(updated.graph.flags).toHaveLength(updated.graph.names.length);
+  });
+
+  it('stores file ranks for a request and a snapshot, and maps them onto the next listing', async () => {
+    const paths = inputs.map((i) => i.path);
+    const base = updateSnapshot(undefined, matchSnapshot(undefined, paths, keysOf(inputs), 100), paths, keysOf(inputs), 100, entry(inputs)).snapshot;
+    const file = join(dir, 'ranks.bin');
+    await writeRanks(file, { request: 'req', gen: base.gen, ranks: Float64Array.from([0.5, 0.3, 0.2]) });
+    const stored = await readRanks(file);
+    expect(stored).toEqual({ request: 'req', gen: base.gen, ranks: Float64Array.from([0.5, 0.3, 0.2]) });
+
+    // The next listing drops src/a.ts and adds src/d.ts: known files keep their ranks, new ones start at 0.
+    const next = ['src/b.ts', 'src/c.ts', 'src/d.ts'];
+    const nextKeys = [keysOf(inputs)[1]!, keysOf(inputs)[2]!, 'ts:src/d.ts:'];
+    const from = matchSnapshot(base, next, nextKeys, 100);
+    expect([...startingRanks(stored, base, from, 'req')!]).toEqual([0.3, 0.2, 0]);
+    // Another request, or ranks over another snapshot, give no start.
+    expect(startingRanks(stored, base, from, 'other')).toBeUndefined();
+    const rebuilt = updateSnapshot(undefined, matchSnapshot(undefined, paths, keysOf(inputs), 100), paths, keysOf(inputs), 100, entry(inputs)).snapshot;
+    expect(rebuilt.gen).not.toBe(base.gen);
+    expect(startingRanks(stored, rebuilt, from, 'req')).toBeUndefined();
+    writeFileSync(file, 'junk');
+    expect(await readRanks(file)).toBeUndefined();
   });
 
   it('reads a corrupt or foreign file as no snapshot', async () => {

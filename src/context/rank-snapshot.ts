@@ -1,10 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { nameFlags, type RankGraph } from './rank.js';
 import type { EntryLocation } from './tags-cache.js';
 
 const MAGIC = 0x41534d31; // "ASM1"
-const VERSION = 4;
+const VERSION = 5;
 
 /**
  * The ranking inputs of the last build, per file in listing order: its path, a key (language
@@ -25,6 +26,8 @@ export interface RankSnapshot {
    */
   entryAt: Uint32Array;
   entryLength: Uint32Array;
+  /** Changes whenever the snapshot does: what stored file ranks say they were computed over. */
+  gen: string;
 }
 
 /**
@@ -33,6 +36,7 @@ export interface RankSnapshot {
  */
 interface Header {
   v: number;
+  gen: string;
   maxFileBytes: number;
   names: string;
   nameCount: number;
@@ -97,7 +101,7 @@ export async function readSnapshot(path: string): Promise<RankSnapshot | undefin
     for (const id of refIds) if (id >= names.length) return undefined;
     const skipped = new Uint8Array(n);
     for (const i of header.skipped) skipped[i] = 1;
-    return { graph: { paths, names, flags, defStart, defIds, refStart, refIds, refCounts }, keys, skipped, maxFileBytes: header.maxFileBytes, entryAt, entryLength };
+    return { graph: { paths, names, flags, defStart, defIds, refStart, refIds, refCounts }, keys, skipped, maxFileBytes: header.maxFileBytes, entryAt, entryLength, gen: typeof header.gen === 'string' ? header.gen : '' };
   } catch {
     return undefined;
   }
@@ -110,7 +114,7 @@ export async function writeSnapshot(path: string, snapshot: RankSnapshot): Promi
   snapshot.skipped.forEach((s, i) => {
     if (s === 1) skipped.push(i);
   });
-  const header: Header = { v: VERSION, maxFileBytes: snapshot.maxFileBytes, names: graph.names.join(SEP), nameCount: graph.names.length, paths: graph.paths.join(SEP), pathCount: graph.paths.length, keys: snapshot.keys.join(SEP), skipped };
+  const header: Header = { v: VERSION, gen: snapshot.gen, maxFileBytes: snapshot.maxFileBytes, names: graph.names.join(SEP), nameCount: graph.names.length, paths: graph.paths.join(SEP), pathCount: graph.paths.length, keys: snapshot.keys.join(SEP), skipped };
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
   const start = (8 + headerBytes.length + 3) & ~3;
   const arrays = [graph.defStart, graph.defIds, graph.refStart, graph.refIds, graph.refCounts, snapshot.entryAt, snapshot.entryLength];
@@ -260,7 +264,7 @@ export function updateSnapshot(
   for (let id = usable?.graph.names.length ?? 0; id < names.length; id++) flags[id] = nameFlags(names[id]!);
   let graph: RankGraph = { paths: [...paths], names, flags, defStart, defIds, refStart, refIds, refCounts };
   if (names.length > 2 * 1024 && names.length > 2 * (defIds.length + refIds.length)) graph = compact(graph);
-  return { snapshot: { graph, keys: [...keys], skipped, maxFileBytes, entryAt, entryLength }, changed: true };
+  return { snapshot: { graph, keys: [...keys], skipped, maxFileBytes, entryAt, entryLength, gen: randomBytes(8).toString('hex') }, changed: true };
 }
 
 /** Renumbers identifiers to those still used. */
@@ -280,4 +284,56 @@ export function compact(graph: RankGraph): RankGraph {
   const defIds = remap(graph.defIds);
   const refIds = remap(graph.refIds);
   return { ...graph, names, flags: Uint8Array.from(kept), defIds, refIds };
+}
+
+const RANKS_MAGIC = 0x41535231; // "ASR1"
+
+/** The file ranks of the last build: for which request, over which snapshot (its `gen`). */
+export interface StoredRanks {
+  request: string;
+  gen: string;
+  ranks: Float64Array;
+}
+
+/** Reads stored ranks: `[magic u32][header length u32][header JSON][pad to 8][f64 per file]`. */
+export async function readRanks(path: string): Promise<StoredRanks | undefined> {
+  try {
+    const buf = await readFile(path);
+    if (buf.length < 8 || buf.readUInt32LE(0) !== RANKS_MAGIC) return undefined;
+    const headerLength = buf.readUInt32LE(4);
+    const header = JSON.parse(buf.toString('utf8', 8, 8 + headerLength)) as { request: string; gen: string; n: number };
+    const start = (8 + headerLength + 7) & ~7;
+    if (typeof header.request !== 'string' || typeof header.gen !== 'string' || buf.length !== start + header.n * 8) return undefined;
+    const ranks = new Float64Array(header.n);
+    new Uint8Array(ranks.buffer).set(buf.subarray(start));
+    return { request: header.request, gen: header.gen, ranks };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes stored ranks atomically (temp file + rename). */
+export async function writeRanks(path: string, stored: StoredRanks): Promise<void> {
+  const header = Buffer.from(JSON.stringify({ request: stored.request, gen: stored.gen, n: stored.ranks.length }), 'utf8');
+  const start = (8 + header.length + 7) & ~7;
+  const out = Buffer.alloc(start + stored.ranks.byteLength);
+  out.writeUInt32LE(RANKS_MAGIC, 0);
+  out.writeUInt32LE(header.length, 4);
+  header.copy(out, 8);
+  Buffer.from(stored.ranks.buffer, stored.ranks.byteOffset, stored.ranks.byteLength).copy(out, start);
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, out);
+  await rename(tmp, path);
+}
+
+/**
+ * Where to start PageRank: the stored ranks mapped onto the new listing through
+ * `matchSnapshot`'s answer, when they were computed for the same request over `base`.
+ */
+export function startingRanks(stored: StoredRanks | undefined, base: RankSnapshot | undefined, from: Int32Array, request: string): Float64Array | undefined {
+  if (!stored || !base || stored.gen === '' || stored.request !== request || stored.gen !== base.gen || stored.ranks.length !== base.graph.paths.length) return undefined;
+  const start = new Float64Array(from.length);
+  for (let i = 0; i < from.length; i++) if (from[i] !== -1) start[i] = stored.ranks[from[i]!]!;
+  return start;
 }

@@ -21,6 +21,18 @@ describe('rankDefinitions', () => {
     expect(order.indexOf('formatDate')).toBeLessThan(order.indexOf('mainA'));
   });
 
+  it('starts from given file ranks and still converges to the same ranking', () => {
+    const cold = rankDefinitions(inputs);
+    // All mass on the one unreferenced file: far from the fixed point, not even summing to 1.
+    const skewed = rankDefinitions(inputs, { start: Float64Array.from([0, 0, 0, 0, 7]) });
+    expect(skewed.ranked.map((r) => r.name)).toEqual(cold.ranked.map((r) => r.name));
+    skewed.fileRanks.forEach((v, i) => expect(Math.abs(v - cold.fileRanks[i]!)).toBeLessThan(1e-4));
+    // Unusable starts are ignored.
+    for (const start of [new Float64Array(3), new Float64Array(5), Float64Array.from([1, Number.NaN, 0, 0, 0]), Float64Array.from([1, -1, 0, 0, 1])]) {
+      expect(rankDefinitions(inputs, { start }).fileRanks).toEqual(cold.fileRanks);
+    }
+  });
+
   it('weighs private identifiers less', () => {
     const { ranked } = rankDefinitions(inputs);
     const score = (name: string): number => ranked.find((r) => r.name === name)!.score;

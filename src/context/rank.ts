@@ -14,6 +14,13 @@ export interface RankOptions {
   query?: string;
   /** Return only the best `limit` definitions (the rest cost time and memory for nothing). */
   limit?: number;
+  /**
+   * File ranks to start PageRank from (per file of the graph; zeros for files not known): the
+   * last build's, for the same request. After one changed file it converges in ~3 iterations
+   * instead of ~19, and (measured on playwright) no further from the exact ranking than a
+   * start from scratch: the same best 300 definitions, fewer of them out of order.
+   */
+  start?: Float64Array;
 }
 
 /** A definition with its score; best first in `rankDefinitions`'s output. */
@@ -145,7 +152,7 @@ export function graphOf(inputs: readonly RankInput[]): RankGraph {
 }
 
 /** Ranks every definition of `inputs`; see `rankGraph`. */
-export function rankDefinitions(inputs: readonly RankInput[], options: RankOptions = {}): { ranked: RankedDef[]; mentions: Mentions } {
+export function rankDefinitions(inputs: readonly RankInput[], options: RankOptions = {}): { ranked: RankedDef[]; mentions: Mentions; fileRanks: Float64Array } {
   return rankGraph(graphOf(inputs), options);
 }
 
@@ -160,7 +167,7 @@ export function rankDefinitions(inputs: readonly RankInput[], options: RankOptio
  * O(references + definitions) instead of O(references x definers). Everything is in typed
  * arrays indexed by identifier id: no string is hashed per build except for the query.
  */
-export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked: RankedDef[]; mentions: Mentions } {
+export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked: RankedDef[]; mentions: Mentions; fileRanks: Float64Array } {
   const { paths, names, flags, defStart, defIds, refStart, refIds, refCounts } = graph;
   const n = paths.length;
   const ids = names.length;
@@ -295,7 +302,7 @@ export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked
     }
   };
 
-  let rank = Float64Array.from(personal);
+  let rank = startingRanks(options.start, personal);
   let next = new Float64Array(n);
   const damping = 0.85;
   // Converged when the L1 change is below n x 1e-6: networkx's pagerank criterion (what Aider's
@@ -352,7 +359,16 @@ export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked
   }
   ranked.sort((a, b) => b.score - a.score || (a.file < b.file ? -1 : a.file > b.file ? 1 : a.index - b.index));
   if (ranked.length > limit) ranked.length = limit;
-  return { ranked, mentions };
+  return { ranked, mentions, fileRanks: rank };
+}
+
+/** `start` scaled to sum 1, or the personalisation when there is no usable start. */
+function startingRanks(start: Float64Array | undefined, personal: Float64Array): Float64Array<ArrayBuffer> {
+  if (start === undefined || start.length !== personal.length) return Float64Array.from(personal);
+  let sum = 0;
+  for (const v of start) sum += v >= 0 && Number.isFinite(v) ? v : Number.NaN;
+  if (!(sum > 0)) return Float64Array.from(personal);
+  return Float64Array.from(start, (v) => v / sum);
 }
 
 /** The k-th largest value (1-based) of `values`, by quickselect on a copy. */

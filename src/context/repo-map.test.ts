@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo } from '../../test/helpers/git-repo.js';
@@ -89,6 +89,21 @@ describe('buildRepoMap', () => {
     const map = await buildRepoMap({ cwd: repo.dir, tokens: 500, env: repo.env, query: 'renderInvoicePdf issueRefund' });
     expect(map.stats).toMatchObject({ parsed: 2, hashed: 2, cacheHits: 4, files: 6 });
     expect(map.definitions.slice(0, 2).map((d) => d.name).sort()).toEqual(['issueRefund', 'renderInvoicePdf']);
+  });
+
+  it('after a change, a ranking started from the last one renders the map a fresh ranking would', async () => {
+    await using repo = tempRepo({ files: { ...fixtureFiles(), ...project } });
+    await buildRepoMap({ cwd: repo.dir, tokens: 600, env: repo.env });
+    repo.write('src/notify.ts', `${project['src/notify.ts']}export function remindCustomer() {\n  sendReceiptEmail('c@d');\n  checkout({ id: '1' });\n}\n`);
+    const warm = await buildRepoMap({ cwd: repo.dir, tokens: 600, env: repo.env });
+    expect(warm.stats).toMatchObject({ reused: false, parsed: 1 });
+    const assistDir = join(repo.dir, '.git', 'assist');
+    expect(readdirSync(assistDir)).toContain('map-ranks.bin');
+    rmSync(join(assistDir, 'map-ranks.bin'));
+    rmSync(join(assistDir, 'map-result.json'));
+    const fresh = await buildRepoMap({ cwd: repo.dir, tokens: 600, env: repo.env });
+    expect(fresh.stats.reused).toBe(false);
+    expect(warm.text).toBe(fresh.text);
   });
 
   it('shares the tags cache across worktrees', async () => {

@@ -6,7 +6,7 @@ import { listSourceFiles, type FileListing } from './git-files.js';
 import { languageSpec, languageVersion, type LanguageId } from './languages.js';
 import { MIN_FILES_FOR_WORKERS, parseFiles } from './parse-pool.js';
 import { rankGraph } from './rank.js';
-import { matchSnapshot, readSnapshot, updateSnapshot, writeSnapshot } from './rank-snapshot.js';
+import { matchSnapshot, readRanks, readSnapshot, startingRanks, updateSnapshot, writeRanks, writeSnapshot } from './rank-snapshot.js';
 import { fitToBudget, type MapDefinition } from './render.js';
 import { TagsCache, viewOf, type CachedTags, type EntryLocation } from './tags-cache.js';
 import { SectionCountStore } from './section-counts.js';
@@ -176,7 +176,8 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
   const paths = listing.files.map((f) => f.path);
   const keys = listing.files.map((f, i) => `${packs[i]}:${f.blob}`);
   const snapshotPath = join(sharedAssistDir, 'map-snapshot.bin');
-  const base = await readSnapshot(snapshotPath);
+  const ranksPath = join(sharedAssistDir, 'map-ranks.bin');
+  const [base, storedRanks] = await Promise.all([readSnapshot(snapshotPath), readRanks(ranksPath)]);
   const from = matchSnapshot(base, paths, keys, maxFileBytes);
 
   // Only files the snapshot does not hold are looked up in the tags cache (or parsed).
@@ -245,7 +246,9 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
       if (excludeFiles.has(path)) hidden += graph.defStart[i + 1]! - graph.defStart[i]!;
     });
   }
-  const { ranked } = rankGraph(graph, { focusFiles, limit: budget + hidden, ...(options.query === undefined ? {} : { query: options.query }) });
+  const start = startingRanks(storedRanks, base, from, ctx.requestKey);
+  const { ranked, fileRanks } = rankGraph(graph, { focusFiles, limit: budget + hidden, ...(options.query === undefined ? {} : { query: options.query }), ...(start ? { start } : {}) });
+  const ranksWrite = writeRanks(ranksPath, { request: ctx.requestKey, gen: snapshot.gen, ranks: fileRanks }).catch(() => undefined);
   const visible = excludeFiles.size === 0 ? ranked : ranked.filter((r) => !excludeFiles.has(r.file));
   const tRank = performance.now();
 
@@ -284,7 +287,7 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
   const tRender = performance.now();
 
   const result = { text: rendered.text, tokens: rendered.tokens, files: rendered.files, definitions: rendered.definitions };
-  await Promise.all([writeResult(resultPath, { key: resultKey, request: ctx.requestKey, budget, result: { ...result, skipped } }).catch(() => undefined), snapshotWrite, known.save().catch(() => undefined)]);
+  await Promise.all([writeResult(resultPath, { key: resultKey, request: ctx.requestKey, budget, result: { ...result, skipped } }).catch(() => undefined), snapshotWrite, ranksWrite, known.save().catch(() => undefined)]);
   return {
     ...result,
     stats: {
