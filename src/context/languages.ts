@@ -3,14 +3,14 @@ import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { Node } from 'web-tree-sitter';
 import { cFamilyNames, cppQuery, cQuery } from './queries/c-family.js';
-import { csharpQuery } from './queries/csharp.js';
+import { csharpNames, csharpQuery } from './queries/csharp.js';
 import { ecmaNames, javascriptQuery, tsxQuery, typescriptQuery } from './queries/ecma.js';
 import { elixirQuery } from './queries/elixir.js';
 import { goQuery } from './queries/go.js';
 import { javaQuery } from './queries/java.js';
 import { phpQuery } from './queries/php.js';
 import { pythonQuery } from './queries/python.js';
-import { rubyQuery } from './queries/ruby.js';
+import { rubyNames, rubyQuery } from './queries/ruby.js';
 import { rustQuery } from './queries/rust.js';
 
 export type LanguageId =
@@ -57,9 +57,9 @@ export const languages: readonly LanguageSpec[] = [
   { id: 'java', pkg: 'tree-sitter-java', wasm: 'tree-sitter-java.wasm', query: javaQuery, extensions: ['.java'] },
   { id: 'c', namesOf: cFamilyNames, pkg: 'tree-sitter-c', wasm: 'tree-sitter-c.wasm', query: cQuery, extensions: ['.c', '.h'] },
   { id: 'cpp', namesOf: cFamilyNames, pkg: 'tree-sitter-cpp', wasm: 'tree-sitter-cpp.wasm', query: cppQuery, extensions: ['.cc', '.cpp', '.cxx', '.c++', '.hh', '.hpp', '.hxx', '.h++', '.ipp'] },
-  { id: 'ruby', pkg: 'tree-sitter-ruby', wasm: 'tree-sitter-ruby.wasm', query: rubyQuery, extensions: ['.rb', '.rake', '.gemspec'] },
+  { id: 'ruby', namesOf: rubyNames, pkg: 'tree-sitter-ruby', wasm: 'tree-sitter-ruby.wasm', query: rubyQuery, extensions: ['.rb', '.rake', '.gemspec'] },
   { id: 'elixir', pkg: 'tree-sitter-elixir', wasm: 'tree-sitter-elixir.wasm', query: elixirQuery, extensions: ['.ex', '.exs'] },
-  { id: 'csharp', pkg: 'tree-sitter-c-sharp', wasm: 'tree-sitter-c_sharp.wasm', query: csharpQuery, extensions: ['.cs'] },
+  { id: 'csharp', namesOf: csharpNames, pkg: 'tree-sitter-c-sharp', wasm: 'tree-sitter-c_sharp.wasm', query: csharpQuery, extensions: ['.cs'] },
   { id: 'php', pkg: 'tree-sitter-php', wasm: 'tree-sitter-php.wasm', query: phpQuery, extensions: ['.php'] },
 ];
 
