@@ -8,7 +8,7 @@ import { ecmaNames, javascriptQuery, tsxQuery, typescriptQuery } from './queries
 import { elixirQuery } from './queries/elixir.js';
 import { goQuery } from './queries/go.js';
 import { javaQuery } from './queries/java.js';
-import { phpQuery } from './queries/php.js';
+import { phpNames, phpQuery } from './queries/php.js';
 import { pythonQuery } from './queries/python.js';
 import { rubyNames, rubyQuery } from './queries/ruby.js';
 import { rustQuery } from './queries/rust.js';
@@ -60,7 +60,7 @@ export const languages: readonly LanguageSpec[] = [
   { id: 'ruby', namesOf: rubyNames, pkg: 'tree-sitter-ruby', wasm: 'tree-sitter-ruby.wasm', query: rubyQuery, extensions: ['.rb', '.rake', '.gemspec'] },
   { id: 'elixir', pkg: 'tree-sitter-elixir', wasm: 'tree-sitter-elixir.wasm', query: elixirQuery, extensions: ['.ex', '.exs'] },
   { id: 'csharp', namesOf: csharpNames, pkg: 'tree-sitter-c-sharp', wasm: 'tree-sitter-c_sharp.wasm', query: csharpQuery, extensions: ['.cs'] },
-  { id: 'php', pkg: 'tree-sitter-php', wasm: 'tree-sitter-php.wasm', query: phpQuery, extensions: ['.php'] },
+  { id: 'php', namesOf: phpNames, pkg: 'tree-sitter-php', wasm: 'tree-sitter-php.wasm', query: phpQuery, extensions: ['.php'] },
 ];
 
 const byId = new Map(languages.map((l) => [l.id, l]));
