@@ -5,7 +5,7 @@ import type { Node } from 'web-tree-sitter';
 import { cFamilyNames, cppQuery, cQuery } from './queries/c-family.js';
 import { csharpNames, csharpQuery } from './queries/csharp.js';
 import { ecmaNames, javascriptQuery, tsxQuery, typescriptQuery } from './queries/ecma.js';
-import { elixirQuery } from './queries/elixir.js';
+import { elixirNames, elixirQuery } from './queries/elixir.js';
 import { goQuery } from './queries/go.js';
 import { javaQuery } from './queries/java.js';
 import { phpNames, phpQuery } from './queries/php.js';
@@ -58,7 +58,7 @@ export const languages: readonly LanguageSpec[] = [
   { id: 'c', namesOf: cFamilyNames, pkg: 'tree-sitter-c', wasm: 'tree-sitter-c.wasm', query: cQuery, extensions: ['.c', '.h'] },
   { id: 'cpp', namesOf: cFamilyNames, pkg: 'tree-sitter-cpp', wasm: 'tree-sitter-cpp.wasm', query: cppQuery, extensions: ['.cc', '.cpp', '.cxx', '.c++', '.hh', '.hpp', '.hxx', '.h++', '.ipp'] },
   { id: 'ruby', namesOf: rubyNames, pkg: 'tree-sitter-ruby', wasm: 'tree-sitter-ruby.wasm', query: rubyQuery, extensions: ['.rb', '.rake', '.gemspec'] },
-  { id: 'elixir', pkg: 'tree-sitter-elixir', wasm: 'tree-sitter-elixir.wasm', query: elixirQuery, extensions: ['.ex', '.exs'] },
+  { id: 'elixir', namesOf: elixirNames, pkg: 'tree-sitter-elixir', wasm: 'tree-sitter-elixir.wasm', query: elixirQuery, extensions: ['.ex', '.exs'] },
   { id: 'csharp', namesOf: csharpNames, pkg: 'tree-sitter-c-sharp', wasm: 'tree-sitter-c_sharp.wasm', query: csharpQuery, extensions: ['.cs'] },
   { id: 'php', namesOf: phpNames, pkg: 'tree-sitter-php', wasm: 'tree-sitter-php.wasm', query: phpQuery, extensions: ['.php'] },
 ];

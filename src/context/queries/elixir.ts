@@ -1,27 +1,59 @@
-// Elixir: the stock query; the keyword calls it captures as @ignore carry no @name, and
-// the extractor drops references to Kernel forms (def, defmodule, alias, ...).
+// Elixir: the stock query's tags; the extractor drops references to Kernel forms (def,
+// defmodule, alias, ...). Calls and pipes are captured flat and named by `elixirNames` (see
+// ecma.ts for why: nested, with the stock query's predicates, it took 60 ms to build).
+import type { Node } from 'web-tree-sitter';
+
 export const elixirQuery = String.raw`
-(call
-  target: (identifier) @ignore
-  (arguments (alias) @name)
-  (#any-of? @ignore "defmodule" "defprotocol")) @definition.module
-
-(call
-  target: (identifier) @ignore
-  (arguments
-    [
-      (identifier) @name
-      (call target: (identifier) @name)
-      (binary_operator
-        left: (call target: (identifier) @name)
-        operator: "when")
-    ])
-  (#any-of? @ignore "def" "defp" "defdelegate" "defguard" "defguardp" "defmacro" "defmacrop" "defn" "defnp")) @definition.function
-
-(call target: [(identifier) @name (dot right: (identifier) @name)]) @reference.call
-(binary_operator operator: "|>" right: (identifier) @name) @reference.call
+(call) @definition.module
+(call) @definition.function
+(call) @reference.call
+(binary_operator) @reference.call
 (alias) @name @reference.module
 `;
+
+const moduleForms = new Set(['defmodule', 'defprotocol']);
+const functionForms = new Set(['def', 'defp', 'defdelegate', 'defguard', 'defguardp', 'defmacro', 'defmacrop', 'defn', 'defnp']);
+
+const identifierIn = (node: Node | null | undefined, field: string): Node | undefined => {
+  const child = node?.childForFieldName(field);
+  return child?.type === 'identifier' ? child : undefined;
+};
+
+/** What `def name(args)`, `def name`, or `def name(args) when guard` defines. */
+function definedName(arg: Node): Node | undefined {
+  if (arg.type === 'identifier') return arg;
+  if (arg.type === 'call') return identifierIn(arg, 'target');
+  if (arg.type === 'binary_operator' && arg.childForFieldName('operator')?.type === 'when') {
+    const left = arg.childForFieldName('left');
+    return left?.type === 'call' ? identifierIn(left, 'target') : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The names of an Elixir node the query captured without `@name`, for its tag: the module
+ * of `defmodule`/`defprotocol`, the function of `def` and its kin, the function a call or a
+ * pipe (`|> name`) calls.
+ */
+export function elixirNames(node: Node, tag: string): Node[] {
+  if (node.type === 'binary_operator') {
+    if (node.childForFieldName('operator')?.type !== '|>') return [];
+    const right = identifierIn(node, 'right');
+    return right ? [right] : [];
+  }
+  if (node.type !== 'call') return [];
+  const target = node.childForFieldName('target');
+  if (tag === 'reference.call') {
+    if (target?.type === 'identifier') return [target];
+    const right = target?.type === 'dot' ? identifierIn(target, 'right') : undefined;
+    return right ? [right] : [];
+  }
+  if (target?.type !== 'identifier') return [];
+  const args = node.namedChildren.filter((child) => child.type === 'arguments').flatMap((a) => a.namedChildren);
+  if (tag === 'definition.module') return moduleForms.has(target.text) ? args.filter((a) => a.type === 'alias') : [];
+  if (tag === 'definition.function' && functionForms.has(target.text)) return args.flatMap((a) => definedName(a) ?? []);
+  return [];
+}
 
 /** Elixir calls that are language forms, not references to user code. */
 export const elixirKeywords = new Set([
