@@ -229,6 +229,41 @@ describe('names found in JS for flat C and C++ patterns', () => {
   });
 });
 
+describe('names found in JS for flat Ruby, C#, PHP and Elixir patterns', () => {
+  const cases: { lang: 'ruby' | 'csharp' | 'php' | 'elixir'; source: string; defs: string[]; refs: Record<string, number> }[] = [
+    {
+      lang: 'ruby',
+      source: 'module Billing::Core\n  class Invoice < Base\n    TAX = 3\n    class << self\n      def build = new\n    end\n    def total\n      items.sum(&:price)\n      compute(TAX)\n    end\n  end\nend\n',
+      defs: ['module Core', 'class Invoice', 'constant TAX', 'method build', 'method total'],
+      refs: { Base: 1, Billing: 1, TAX: 1, compute: 1, sum: 1 },
+    },
+    {
+      lang: 'csharp',
+      source: 'namespace Shop {\n  class Cart : Base<Item>, IDisposable {\n    List<Item> items = new List<Item>();\n    Money Total(Item item) { var x = new Money(); Log(x); return items.Sum<Item>(); }\n    void Swap<T>() where T : IItem? {}\n    Item Current { get; }\n  }\n}\n',
+      defs: ['module Shop', 'class Cart', 'method Total', 'method Swap', 'property Current'],
+      refs: { Base: 1, IDisposable: 1, IItem: 1, Item: 6, List: 2, Log: 1, Money: 2 },
+    },
+    {
+      lang: 'php',
+      source: '<?php\nnamespace App;\nuse Vendor\\Pkg\\Mailer;\nclass Shop extends Base implements \\Contracts\\Store {\n  public function send(Mailer $m): Receipt {\n    $r = new \\Mail\\Receipt();\n    helper();\n    \\Util\\format();\n    Clock::now();\n    $m->deliver();\n    $m?->close();\n    return $r;\n  }\n}\n',
+      defs: ['module App', 'class Shop', 'method send'],
+      refs: { Base: 1, Clock: 1, Mailer: 2, Receipt: 2, Store: 1, close: 1, deliver: 1, format: 1, helper: 1, now: 1 },
+    },
+    {
+      lang: 'elixir',
+      source: 'defmodule Jobs.Runner do\n  def run(job) when is_map(job), do: job |> prepare |> Jobs.Queue.push()\n  defp prepare(job), do: Map.put(job, :at, now())\n  def stop, do: :ok\nend\n',
+      defs: ['module Jobs.Runner', 'function run', 'function prepare', 'function stop'],
+      refs: { 'Jobs.Queue': 1, Map: 1, is_map: 1, now: 1, prepare: 1, push: 1, put: 1 },
+    },
+  ];
+
+  it.each(cases)('$lang: the tags the nested patterns gave', async ({ lang, source, defs, refs }) => {
+    const extracted = await extractor.extractBuffer(lang, Buffer.from(source), limits);
+    expect(extracted.defs.map((d) => `${d.kind} ${d.name}`)).toEqual(defs);
+    expect(toFileTags(extracted).refs).toEqual(refs);
+  });
+});
+
 describe('skipReason', () => {
   it('skips binaries, huge and minified files', () => {
     expect(skipReason(Buffer.from('abc\0def'), limits)).toBe('binary');
