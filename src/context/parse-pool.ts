@@ -70,13 +70,16 @@ export async function parseFiles(jobs: ParseJob[], options: ParseOptions): Promi
     return { results, workers: 0 };
   }
 
-  const plan = planBatches(jobs, jobs.map((job) => sizeOf(job.absPath)));
-  const workerCount = Math.min(cap, plan.length);
+  // Every batch holds at most BATCH files, so there are at least this many: the workers start
+  // booting (~80 ms each) while this thread reads the sizes the plan needs.
+  const workerCount = Math.min(cap, Math.ceil(jobs.length / BATCH));
+  const workers: Worker[] = [];
+  for (let i = 0; i < workerCount; i++) workers.push(new Worker(workerUrl, { workerData: options.limits }));
   const results = new Array<FileTags>(jobs.length);
   let next = 0;
   let done = 0;
-  const workers: Worker[] = [];
   try {
+    const plan = planBatches(jobs, jobs.map((job) => sizeOf(job.absPath)));
     await new Promise<void>((resolve, reject) => {
       const feed = (worker: Worker): void => {
         if (next >= plan.length) return;
@@ -84,9 +87,7 @@ export async function parseFiles(jobs: ParseJob[], options: ParseOptions): Promi
         const batch: ParseBatch = { id, jobs: plan[id]!.map((i) => jobs[i]!) };
         worker.postMessage(batch);
       };
-      for (let i = 0; i < workerCount; i++) {
-        const worker = new Worker(workerUrl, { workerData: options.limits });
-        workers.push(worker);
+      for (const worker of workers) {
         worker.on('message', (reply: ParseBatchResult) => {
           reply.results.forEach((tags, i) => (results[plan[reply.id]![i]!] = tags));
           done += reply.results.length;

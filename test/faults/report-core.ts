@@ -1,4 +1,4 @@
-import type { TestModule } from 'vitest/node';
+import type { Reporter, TestModule } from 'vitest/node';
 
 /** Totals of one group of fault or security cases. */
 export interface FaultTotals {
@@ -46,4 +46,16 @@ export function formatFaultReport(title: string, totals: Map<string, FaultTotals
   lines.push(`  ${'total'.padEnd(44)} ${String(sum.tried).padStart(4)} tried, ${String(sum.survived).padStart(4)} ${words.survived}, ${sum.lost} ${words.lost}`);
   for (const name of sum.failedTests) lines.push(`  not survived: ${name}`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * A vitest reporter class that prints one campaign's report at the end of the run: `labels`
+ * names the groups (`task.meta.fault` values) it counts, `words` what surviving and losing mean.
+ */
+export function campaignReporter(title: string, labels: Record<string, string>, words: { survived: string; lost: string }): new () => Reporter {
+  return class CampaignReporter implements Reporter {
+    onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+      process.stdout.write(formatFaultReport(title, collectFaultTotals(testModules, Object.keys(labels)), labels, words));
+    }
+  };
 }

@@ -5,6 +5,7 @@
 // named by `cFamilyNames`, for the reason given in ecma.ts: nested, they made the C++ query
 // take 181 ms to build (C 20 ms); flat, 10 and 3 ms (Node 20, baseline-compiled wasm).
 import type { Node } from 'web-tree-sitter';
+import { childrenOfType, fieldOfType, one } from './nodes.js';
 
 const cCommon = String.raw`
 (function_definition) @definition.function
@@ -35,28 +36,23 @@ ${cCommon}
 (namespace_identifier) @name @reference.module
 `;
 
-function field(node: Node | null | undefined, name: string, ...types: string[]): Node | undefined {
-  const child = node?.childForFieldName(name);
-  return child && types.includes(child.type) ? child : undefined;
-}
-
 /** `Type::name` names `name` when it is a plain identifier. */
 function qualifiedName(node: Node | undefined): Node | undefined {
-  return node?.type === 'qualified_identifier' ? field(node, 'name', 'identifier') : undefined;
+  return node?.type === 'qualified_identifier' ? fieldOfType(node, 'name', 'identifier') : undefined;
 }
 
 /** The function declarator of `f(...)`, `*f(...)` (pointer) or, for a method, `&f(...)` (reference). */
 function functionDeclarator(declarator: Node | null, referenceToo: boolean): Node | undefined {
   if (!declarator) return undefined;
   if (declarator.type === 'function_declarator') return declarator;
-  if (declarator.type === 'pointer_declarator') return field(declarator, 'declarator', 'function_declarator');
-  if (referenceToo && declarator.type === 'reference_declarator') return declarator.namedChildren.find((c) => c.type === 'function_declarator');
+  if (declarator.type === 'pointer_declarator') return fieldOfType(declarator, 'declarator', 'function_declarator');
+  if (referenceToo && declarator.type === 'reference_declarator') return childrenOfType(declarator, 'function_declarator')[0];
   return undefined;
 }
 
 /** A function's name: `f` in `int f(void)` or `int *f(void)`. */
 function functionName(declarator: Node | null): Node | undefined {
-  return field(functionDeclarator(declarator, false), 'declarator', 'identifier');
+  return fieldOfType(functionDeclarator(declarator, false), 'declarator', 'identifier');
 }
 
 /** A method's name in a definition: `Widget::paint`, `*Widget::make`, `&Widget::get`, or `paint` in a class body. */
@@ -76,20 +72,18 @@ function calleeName(callee: Node | null): Node | undefined {
     case 'identifier':
       return callee;
     case 'field_expression':
-      return field(callee, 'field', 'field_identifier');
+      return fieldOfType(callee, 'field', 'field_identifier');
     case 'template_function':
-      return field(callee, 'name', 'identifier');
+      return fieldOfType(callee, 'name', 'identifier');
     case 'qualified_identifier': {
       const name = callee.childForFieldName('name');
       if (name?.type === 'identifier') return name;
-      return name?.type === 'template_function' ? field(name, 'name', 'identifier') : undefined;
+      return name?.type === 'template_function' ? fieldOfType(name, 'name', 'identifier') : undefined;
     }
     default:
       return undefined;
   }
 }
-
-const one = (node: Node | undefined): Node[] => (node ? [node] : []);
 
 /**
  * The names of a C or C++ node the query captured without `@name`, for the tag it was
@@ -106,22 +100,22 @@ export function cFamilyNames(node: Node, tag: string): Node[] {
       const parent = node.parent?.type;
       if (tag === 'definition.function' && parent === 'translation_unit') return declarators.flatMap((d) => one(functionName(d)));
       if (tag === 'definition.method' && parent === 'field_declaration_list') {
-        return declarators.flatMap((d) => one(d.type === 'function_declarator' ? field(d, 'declarator', 'identifier', 'field_identifier') : undefined));
+        return declarators.flatMap((d) => one(d.type === 'function_declarator' ? fieldOfType(d, 'declarator', 'identifier', 'field_identifier') : undefined));
       }
       return [];
     }
     case 'field_declaration':
-      return node.childrenForFieldName('declarator').flatMap((d) => one(d.type === 'function_declarator' ? field(d, 'declarator', 'field_identifier') : undefined));
+      return node.childrenForFieldName('declarator').flatMap((d) => one(d.type === 'function_declarator' ? fieldOfType(d, 'declarator', 'field_identifier') : undefined));
     case 'struct_specifier':
     case 'union_specifier':
     case 'class_specifier':
-      return one(field(node, 'body', 'field_declaration_list') && field(node, 'name', 'type_identifier'));
+      return one(fieldOfType(node, 'body', 'field_declaration_list') && fieldOfType(node, 'name', 'type_identifier'));
     case 'enum_specifier':
-      return one(field(node, 'body', 'enumerator_list') && field(node, 'name', 'type_identifier'));
+      return one(fieldOfType(node, 'body', 'enumerator_list') && fieldOfType(node, 'name', 'type_identifier'));
     case 'call_expression':
       return one(calleeName(node.childForFieldName('function')));
     case 'new_expression':
-      return one(field(node, 'type', 'type_identifier'));
+      return one(fieldOfType(node, 'type', 'type_identifier'));
     default:
       return [];
   }

@@ -3,6 +3,7 @@
 // captured flat and named by `csharpNames` (see ecma.ts for why: nested, the query took 57 ms
 // to build; flat, ~23 ms, most of it the grammar's size).
 import type { Node } from 'web-tree-sitter';
+import { childrenOfType, fieldOfType, one } from './nodes.js';
 
 export const csharpQuery = String.raw`
 (class_declaration name: (identifier) @name) @definition.class
@@ -27,13 +28,10 @@ export const csharpQuery = String.raw`
 (type_parameter_constraint) @reference.type
 `;
 
-const isIdentifier = (node: Node): boolean => node.type === 'identifier';
-
 /** `Name`, or the name of `Name<T>`. */
 function typeName(node: Node | null): Node[] {
-  if (!node) return [];
-  if (isIdentifier(node)) return [node];
-  return node.type === 'generic_name' ? node.namedChildren.filter(isIdentifier) : [];
+  if (node?.type === 'identifier') return [node];
+  return node?.type === 'generic_name' ? childrenOfType(node, 'identifier') : [];
 }
 
 /**
@@ -47,37 +45,24 @@ export function csharpNames(node: Node, tag: string): Node[] {
   switch (node.type) {
     case 'invocation_expression': {
       const callee = node.childForFieldName('function');
-      if (callee?.type === 'member_access_expression') {
-        const name = callee.childForFieldName('name');
-        return name && isIdentifier(name) ? [name] : [];
-      }
-      return typeName(callee);
+      return callee?.type === 'member_access_expression' ? one(fieldOfType(callee, 'name', 'identifier')) : typeName(callee);
     }
     case 'object_creation_expression':
     case 'variable_declaration':
       return typeName(node.childForFieldName('type'));
     case 'base_list':
       return node.namedChildren.flatMap((child) => typeName(child));
-    case 'generic_name': {
-      const args = node.namedChildren.find((child) => child.type === 'type_argument_list');
-      return args ? args.namedChildren.filter(isIdentifier) : [];
-    }
+    case 'generic_name':
+      return childrenOfType(node, 'type_argument_list').slice(0, 1).flatMap((args) => childrenOfType(args, 'identifier'));
     case 'parameter':
-    case 'property_declaration': {
-      const type = node.childForFieldName('type');
-      return type && isIdentifier(type) ? [type] : [];
-    }
-    case 'method_declaration': {
-      const returns = node.childForFieldName('returns');
-      return returns && isIdentifier(returns) ? [returns] : [];
-    }
+    case 'property_declaration':
+      return one(fieldOfType(node, 'type', 'identifier'));
+    case 'method_declaration':
+      return one(fieldOfType(node, 'returns', 'identifier'));
     case 'type_parameter_constraint':
       // `(type type: (identifier))`: a type (any of its kinds, such as `Name?`) whose own
       // `type` field is a name.
-      return node.namedChildren.flatMap((child) => {
-        const inner = child.childForFieldName('type');
-        return inner && isIdentifier(inner) ? [inner] : [];
-      });
+      return node.namedChildren.flatMap((child) => one(fieldOfType(child, 'type', 'identifier')));
     default:
       return [];
   }

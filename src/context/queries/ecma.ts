@@ -11,6 +11,7 @@
 // patterns capture the node alone, and `ecmaNames` finds its names as the nested patterns
 // did: the tags of all 1,563 playwright TypeScript/JavaScript files came out identical.
 import type { Node } from 'web-tree-sitter';
+import { fieldOfType } from './nodes.js';
 
 const common = String.raw`
 (function_declaration name: (identifier) @name) @definition.function
@@ -70,25 +71,19 @@ export const typescriptQuery = `${common}\n${typescriptOnly}`;
 
 export const tsxQuery = `${common}\n${typescriptOnly}\n${jsx}`;
 
-const propertyNames = new Set(['property_identifier', 'private_property_identifier']);
+const propertyNames = ['property_identifier', 'private_property_identifier'];
 
 /** `x` or the property of `a.b.x`: what a call, `new` or `extends` names. */
 function calleeName(node: Node | null, privateToo: boolean): Node | undefined {
-  if (!node) return undefined;
-  if (node.type === 'identifier') return node;
-  if (node.type !== 'member_expression') return undefined;
-  const property = node.childForFieldName('property');
-  if (!property) return undefined;
-  return property.type === 'property_identifier' || (privateToo && propertyNames.has(property.type)) ? property : undefined;
+  if (node?.type === 'identifier') return node;
+  if (node?.type !== 'member_expression') return undefined;
+  return privateToo ? fieldOfType(node, 'property', ...propertyNames) : fieldOfType(node, 'property', 'property_identifier');
 }
 
 /** A JSX tag names a component when it is capitalised or a member (`<Menu.Item>`), not `<div>`. */
 function jsxName(node: Node | null): Node | undefined {
-  if (!node) return undefined;
-  if (node.type === 'identifier') return /^[A-Z]/.test(node.text) ? node : undefined;
-  if (node.type !== 'member_expression') return undefined;
-  const property = node.childForFieldName('property');
-  return property?.type === 'property_identifier' ? property : undefined;
+  if (node?.type === 'identifier') return /^[A-Z]/.test(node.text) ? node : undefined;
+  return node?.type === 'member_expression' ? fieldOfType(node, 'property', 'property_identifier') : undefined;
 }
 
 /**
@@ -117,24 +112,16 @@ export function ecmaNames(node: Node): Node[] {
       return node.namedChildren.flatMap((child) => calleeName(child, false) ?? []);
     case 'method_definition':
     case 'method_signature':
-    case 'public_field_definition': {
-      const named = node.childForFieldName('name');
-      if (named && propertyNames.has(named.type)) name = named;
+    case 'public_field_definition':
+      name = fieldOfType(node, 'name', ...propertyNames);
       break;
-    }
-    case 'class': {
+    case 'class':
       // A class expression: named by an identifier in JavaScript, a type_identifier in TypeScript.
-      const named = node.childForFieldName('name');
-      if (named?.type === 'identifier' || named?.type === 'type_identifier') name = named;
+      name = fieldOfType(node, 'name', 'identifier', 'type_identifier');
       break;
-    }
     case 'assignment_expression': {
-      const left = node.childForFieldName('left');
-      const right = node.childForFieldName('right');
-      if (left?.type === 'member_expression' && left.childForFieldName('object') && (right?.type === 'arrow_function' || right?.type === 'function_expression')) {
-        const property = left.childForFieldName('property');
-        if (property?.type === 'property_identifier') name = property;
-      }
+      const left = fieldOfType(node, 'left', 'member_expression');
+      if (left?.childForFieldName('object') && fieldOfType(node, 'right', 'arrow_function', 'function_expression')) name = fieldOfType(left, 'property', 'property_identifier');
       break;
     }
   }

@@ -2,6 +2,7 @@
 // defmodule, alias, ...). Calls and pipes are captured flat and named by `elixirNames` (see
 // ecma.ts for why: nested, with the stock query's predicates, it took 60 ms to build).
 import type { Node } from 'web-tree-sitter';
+import { childrenOfType, fieldOfType, one } from './nodes.js';
 
 export const elixirQuery = String.raw`
 (call) @definition.module
@@ -14,19 +15,11 @@ export const elixirQuery = String.raw`
 const moduleForms = new Set(['defmodule', 'defprotocol']);
 const functionForms = new Set(['def', 'defp', 'defdelegate', 'defguard', 'defguardp', 'defmacro', 'defmacrop', 'defn', 'defnp']);
 
-const identifierIn = (node: Node | null | undefined, field: string): Node | undefined => {
-  const child = node?.childForFieldName(field);
-  return child?.type === 'identifier' ? child : undefined;
-};
-
 /** What `def name(args)`, `def name`, or `def name(args) when guard` defines. */
 function definedName(arg: Node): Node | undefined {
   if (arg.type === 'identifier') return arg;
-  if (arg.type === 'call') return identifierIn(arg, 'target');
-  if (arg.type === 'binary_operator' && arg.childForFieldName('operator')?.type === 'when') {
-    const left = arg.childForFieldName('left');
-    return left?.type === 'call' ? identifierIn(left, 'target') : undefined;
-  }
+  if (arg.type === 'call') return fieldOfType(arg, 'target', 'identifier');
+  if (arg.type === 'binary_operator' && fieldOfType(arg, 'operator', 'when')) return fieldOfType(fieldOfType(arg, 'left', 'call'), 'target', 'identifier');
   return undefined;
 }
 
@@ -37,19 +30,16 @@ function definedName(arg: Node): Node | undefined {
  */
 export function elixirNames(node: Node, tag: string): Node[] {
   if (node.type === 'binary_operator') {
-    if (node.childForFieldName('operator')?.type !== '|>') return [];
-    const right = identifierIn(node, 'right');
-    return right ? [right] : [];
+    return fieldOfType(node, 'operator', '|>') ? one(fieldOfType(node, 'right', 'identifier')) : [];
   }
   if (node.type !== 'call') return [];
   const target = node.childForFieldName('target');
   if (tag === 'reference.call') {
     if (target?.type === 'identifier') return [target];
-    const right = target?.type === 'dot' ? identifierIn(target, 'right') : undefined;
-    return right ? [right] : [];
+    return one(target?.type === 'dot' ? fieldOfType(target, 'right', 'identifier') : undefined);
   }
   if (target?.type !== 'identifier') return [];
-  const args = node.namedChildren.filter((child) => child.type === 'arguments').flatMap((a) => a.namedChildren);
+  const args = childrenOfType(node, 'arguments').flatMap((a) => a.namedChildren);
   if (tag === 'definition.module') return moduleForms.has(target.text) ? args.filter((a) => a.type === 'alias') : [];
   if (tag === 'definition.function' && functionForms.has(target.text)) return args.flatMap((a) => definedName(a) ?? []);
   return [];

@@ -3,6 +3,7 @@
 // flat and named by `phpNames` (see ecma.ts for why: nested, the query took 35 ms to build;
 // flat, 7 ms).
 import type { Node } from 'web-tree-sitter';
+import { childrenOfType, fieldOfType, one } from './nodes.js';
 
 export const phpQuery = String.raw`
 (namespace_definition name: (namespace_name) @name) @definition.module
@@ -27,18 +28,10 @@ export const phpQuery = String.raw`
 (namespace_use_clause) @reference.import
 `;
 
-const names = (node: Node): Node[] => node.namedChildren.filter((child) => child.type === 'name');
-
-/** `Name`, or the last part of `Vendor\Package\Name`. */
+/** `Name`, or the last part of `Vendor\\Package\\Name`. */
 function className(node: Node | null): Node[] {
   if (node?.type === 'name') return [node];
-  return node?.type === 'qualified_name' ? names(node) : [];
-}
-
-/** A `name` in field `field`, as `name: (name)` requires. */
-function fieldName(node: Node, field: string): Node[] {
-  const child = node.childForFieldName(field);
-  return child?.type === 'name' ? [child] : [];
+  return node?.type === 'qualified_name' ? childrenOfType(node, 'name') : [];
 }
 
 /**
@@ -56,12 +49,12 @@ export function phpNames(node: Node, tag: string): Node[] {
     case 'function_call_expression':
       return className(node.childForFieldName('function'));
     case 'scoped_call_expression':
-      return tag === 'reference.class' ? className(node.childForFieldName('scope')) : fieldName(node, 'name');
+      return tag === 'reference.class' ? className(node.childForFieldName('scope')) : one(fieldOfType(node, 'name', 'name'));
     case 'member_call_expression':
     case 'nullsafe_member_call_expression':
-      return fieldName(node, 'name');
+      return one(fieldOfType(node, 'name', 'name'));
     case 'namespace_use_clause':
-      return node.namedChildren.flatMap((child) => (child.type === 'qualified_name' ? names(child) : []));
+      return childrenOfType(node, 'qualified_name').flatMap((child) => childrenOfType(child, 'name'));
     default:
       return [];
   }

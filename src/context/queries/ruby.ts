@@ -3,6 +3,7 @@
 // assignments and calls are captured flat and named by `rubyNames` (see ecma.ts for why:
 // nested, the query took 44 ms to build; flat, 10 ms).
 import type { Node } from 'web-tree-sitter';
+import { fieldOfType, one } from './nodes.js';
 
 export const rubyQuery = String.raw`
 (method name: (_) @name) @definition.method
@@ -33,14 +34,10 @@ export function rubyNames(node: Node): Node[] {
       return constantName(node.childForFieldName('name'));
     case 'singleton_class':
       return constantName(node.childForFieldName('value'));
-    case 'assignment': {
-      const left = node.childForFieldName('left');
-      return left?.type === 'constant' ? [left] : [];
-    }
-    case 'call': {
-      const method = node.childForFieldName('method');
-      return method?.type === 'identifier' ? [method] : [];
-    }
+    case 'assignment':
+      return one(fieldOfType(node, 'left', 'constant'));
+    case 'call':
+      return one(fieldOfType(node, 'method', 'identifier'));
     default:
       return [];
   }
