@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 
 /**
  * Named points of the store's write transactions where a crash test can stop the process
@@ -46,7 +46,17 @@ export const BATCH_PAUSE_POINTS: readonly PausePoint[] = ['before-write', 'betwe
 export function pauseAt(point: PausePoint, env: NodeJS.ProcessEnv = process.env): void {
   if (env.ASSIST_PAUSE_AT !== point) return;
   const file = env.ASSIST_PAUSE_FILE;
-  if (file) writeFileSync(file, `${process.pid}\n`);
+  if (file) announcePid(file);
   else process.stderr.write(`assist: paused at ${point} (pid ${process.pid})\n`);
   process.kill(process.pid, 'SIGSTOP');
+}
+
+/**
+ * Writes this process's pid to `file` by rename, so a test that sees the file never reads it
+ * half-written: an empty read would be pid 0, and kill(0) signals the reader's whole process group.
+ */
+export function announcePid(file: string): void {
+  const partial = `${file}.${process.pid}.partial`;
+  writeFileSync(partial, `${process.pid}\n`);
+  renameSync(partial, file);
 }

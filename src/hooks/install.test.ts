@@ -3,6 +3,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSy
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo, type TempRepo } from '../../test/helpers/git-repo.js';
+import { pausedPid } from '../../test/helpers/paused-pid.js';
 import { resolveRepoPaths, type RepoPaths } from '../git/repo-paths.js';
 import { BLOCK_BEGIN, HOOK_NAMES } from './block.js';
 import { hooksStatus, installHooks, uninstallHooks } from './install.js';
@@ -220,8 +221,7 @@ describe('assist hooks install / uninstall', () => {
     repo.git('add', 'a.ts');
     // If the refresher held git's stdout or stderr, this would not resolve while it is stopped.
     expect(await gitAsync(['commit', '-q', '-m', 'one'], repo.dir, env)).toEqual({ stdout: '', stderr: '' });
-    expect(await waitForPath(pauseFile)).toBe(true);
-    const pid = Number(readFileSync(pauseFile, 'utf8'));
+    const pid = await pausedPid(pauseFile, 10_000);
     try {
       expect(readFileSync(refresherFiles(paths).lock, 'utf8').trim()).toBe(String(pid));
 
@@ -322,22 +322,3 @@ describe('assist hooks install / uninstall', () => {
     expect(existsSync(paths.worktreeAssistDir)).toBe(false);
   });
 });
-
-/** Waits for a pid file to be complete (created and written are two events), woken by its folder changing. */
-function waitForPath(path: string, timeoutMs = 10_000): Promise<boolean> {
-  const complete = (): boolean => existsSync(path) && /^\d+\n$/.test(readFileSync(path, 'utf8'));
-  return import('node:fs').then(
-    ({ watch }) =>
-      new Promise((resolve) => {
-        const dir = join(path, '..');
-        const watcher = watch(dir, () => complete() && finish(true));
-        const timer = setTimeout(() => finish(false), timeoutMs);
-        const finish = (value: boolean): void => {
-          clearTimeout(timer);
-          watcher.close();
-          resolve(value);
-        };
-        if (complete()) finish(true);
-      }),
-  );
-}

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { promises as fs, watch, writeFileSync } from 'node:fs';
+import { promises as fs, watch } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { resolveRepoPaths, type RepoPaths } from '../git/repo-paths.js';
 import { exists, readOrNull, writeAtomic } from './files.js';
 import { processAlive } from '../util/process.js';
+import { announcePid } from '../git/pause.js';
 import { blobOf, diffSnapshots, loadSnapshot, readIndex, saveSnapshot } from './index-snapshot.js';
 import { readRefreshState, recordChanges, updateRefreshState, type RefreshRunRecord } from './refresh-state.js';
 import { refresherRegistry, registerBuiltinRefreshers, type RefresherRegistry } from './registry.js';
@@ -186,7 +187,7 @@ function describe(error: unknown): string {
  */
 function pauseForTests(env: NodeJS.ProcessEnv): void {
   if (env.ASSIST_PAUSE_AT !== 'hook-refresh' || !env.ASSIST_PAUSE_FILE) return;
-  writeFileSync(env.ASSIST_PAUSE_FILE, `${process.pid}\n`);
+  announcePid(env.ASSIST_PAUSE_FILE);
   process.kill(process.pid, 'SIGSTOP');
 }
 

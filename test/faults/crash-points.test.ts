@@ -1,9 +1,10 @@
-import { chmodSync, existsSync, readFileSync, watch, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PAUSE_POINTS, type PausePoint } from '../../src/git/pause.js';
 import { reply, startFakeLlm, type FakeLlmServer } from '../fake-llm/index.js';
 import { tempRepo, type TempRepo } from '../helpers/git-repo.js';
+import { pausedPid } from '../helpers/paused-pid.js';
 import { cliEnv, crashCli, hasStackTrace, lostUserWork, makeUserWork, repoProblems, runCli, statusOf, type UserWork } from './harness.js';
 
 /**
@@ -240,8 +241,7 @@ describe.concurrent('kill -9 at each named point, then a fresh start', () => {
     // assist's own commit starts the background refresher, which stops itself at its named point.
     const first = await runCli(['run', '--yes', '-m', 'bump a'], { cwd: repo.dir, env: { ...env, ASSIST_PAUSE_AT: 'hook-refresh', ASSIST_PAUSE_FILE: pauseFile } });
     expect(first.code, first.stderr).toBe(0);
-    await appears(pauseFile);
-    const pid = Number(readFileSync(pauseFile, 'utf8'));
+    const pid = await pausedPid(pauseFile);
     process.kill(pid, 'SIGKILL');
     // Not our child, so no exit event: wait until init has reaped it (a zombie still answers kill(pid, 0)).
     await gone(pid);
@@ -262,27 +262,6 @@ describe.concurrent('kill -9 at each named point, then a fresh start', () => {
     task.meta.faultSurvived = 1;
   });
 });
-
-/** Resolves when `file` exists: woken by its directory's change events, with a slow re-check as a safety net. */
-function appears(file: string, timeoutMs = 15_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const dir = dirname(file);
-    const done = (): void => {
-      clearInterval(poll);
-      clearTimeout(timer);
-      watcher.close();
-      resolve();
-    };
-    const watcher = watch(dir, () => existsSync(file) && done());
-    const poll = setInterval(() => existsSync(file) && done(), 250);
-    const timer = setTimeout(() => {
-      clearInterval(poll);
-      watcher.close();
-      reject(new Error(`${file} did not appear within ${timeoutMs} ms`));
-    }, timeoutMs);
-    if (existsSync(file)) done();
-  });
-}
 
 /** Resolves once `pid` no longer exists (checked every 50 ms; there is no signal for a non-child's end). */
 async function gone(pid: number, timeoutMs = 10_000): Promise<void> {
