@@ -1,4 +1,5 @@
 export { buildRepoMap, DEFAULT_MAP_TOKENS, DEFAULT_MAX_FILE_BYTES } from './repo-map.js';
+export type { UpkeepReport } from './cache-upkeep.js';
 export type { RepoMap, RepoMapOptions, RepoMapStats } from './repo-map.js';
 export type { MapDefinition } from './render.js';
 export { extractTags } from './tags.js';

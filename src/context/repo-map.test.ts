@@ -1,7 +1,8 @@
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo } from '../../test/helpers/git-repo.js';
+import { readSnapshot } from './rank-snapshot.js';
 import { buildRepoMap } from './repo-map.js';
 import { countTokens } from './tokens.js';
 
@@ -113,6 +114,48 @@ describe('buildRepoMap', () => {
     repo.git('worktree', 'add', '-q', wt);
     const map = await buildRepoMap({ cwd: wt, tokens: 500, env: repo.env, query: 'anything' });
     expect(map.stats).toMatchObject({ parsed: 0, cacheHits: 5 });
+  });
+
+  it('compacts a pack grown past three times what the listing uses, and the snapshot points at the new places', async () => {
+    await using repo = tempRepo({ files: project });
+    const first = await buildRepoMap({ cwd: repo.dir, tokens: 500, env: repo.env });
+    expect(first.stats.upkeep).toBeUndefined();
+    const tagsDir = join(repo.dir, '.git', 'assist', 'tags');
+    const pack = readdirSync(tagsDir).find((f) => f.startsWith('typescript-'))!;
+    const packPath = join(tagsDir, pack);
+    // 1.5 MB of entries for contents no file has any more (old versions, other branches).
+    const stale = Array.from({ length: 3000 }, (_, i) => `${i.toString(16).padStart(40, '0')}\t{"n":["Gone${i}"],"r":{},"b":9}\t${JSON.stringify([['function', 1, 1, -1, 'x'.repeat(440)]])}\n`);
+    appendFileSync(packPath, stale.join(''));
+    const grown = statSync(packPath).size;
+    expect(grown).toBeGreaterThan(1 << 20);
+
+    repo.write('src/refunds.ts', 'export function issueRefund(): void {}\n');
+    const second = await buildRepoMap({ cwd: repo.dir, tokens: 500, env: repo.env, query: 'issueRefund' });
+    expect(second.stats.parsed).toBe(1);
+    const [compacted, ...more] = second.stats.upkeep!.compacted;
+    expect(more).toEqual([]);
+    expect(compacted).toMatchObject({ pack: pack.replace('.jsonl', ''), after: statSync(packPath).size });
+    expect(compacted!.before).toBeGreaterThan(grown); // the new file's entry was appended first
+    // Live entries stay, and as many bytes of the newest stale ones: far below what it was.
+    expect(statSync(packPath).size).toBeLessThan(grown / 10);
+
+    const snapshot = (await readSnapshot(join(repo.dir, '.git', 'assist', 'map-snapshot.bin')))!;
+    const bytes = readFileSync(packPath);
+    snapshot.keys.forEach((key, i) => {
+      const [packName, blob] = key.split(':');
+      if (`${packName}.jsonl` !== pack) return;
+      const line = bytes.toString('utf8', snapshot.entryAt[i]!, snapshot.entryAt[i]! + snapshot.entryLength[i]!);
+      expect(line.startsWith(`${blob}\t`) && line.endsWith('\n')).toBe(true);
+    });
+    // Every file's tags are still cached: a new request parses nothing and shows the same definitions.
+    const third = await buildRepoMap({ cwd: repo.dir, tokens: 500, env: repo.env, query: 'OrderStore' });
+    expect(third.stats).toMatchObject({ parsed: 0, reused: false });
+    expect(third.stats.upkeep).toBeUndefined();
+    rmSync(join(repo.dir, '.git', 'assist', 'map-snapshot.bin'));
+    rmSync(join(repo.dir, '.git', 'assist', 'map-result.json'));
+    const rebuilt = await buildRepoMap({ cwd: repo.dir, tokens: 500, env: repo.env, query: 'OrderStore' });
+    expect(rebuilt.stats).toMatchObject({ parsed: 0, cacheHits: 6 });
+    expect(rebuilt.text).toBe(third.text);
   });
 
   it('skips files over maxFileBytes and re-parses them when the limit grows', async () => {

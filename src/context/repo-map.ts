@@ -8,6 +8,7 @@ import { MIN_FILES_FOR_WORKERS, parseFiles } from './parse-pool.js';
 import { rankGraph } from './rank.js';
 import { matchSnapshot, readRanks, readSnapshot, startingRanks, updateSnapshot, writeRanks, writeSnapshot } from './rank-snapshot.js';
 import { fitToBudget, type MapDefinition } from './render.js';
+import { upkeepTagsCache, type UpkeepReport } from './cache-upkeep.js';
 import { TagsCache, viewOf, type CachedTags, type EntryLocation } from './tags-cache.js';
 import { SectionCountStore } from './section-counts.js';
 import { startTokenCounter, type BackgroundCounter, type TokenCounter } from './tokens.js';
@@ -56,6 +57,8 @@ export interface RepoMapStats {
   /** True when the whole result came from the result cache (nothing changed since the same request). */
   reused: boolean;
   ms: { list: number; cache: number; parse: number; rank: number; render: number; total: number };
+  /** Present when the build compacted or deleted tags packs after the map was made (outside `ms.total`). */
+  upkeep?: UpkeepReport;
 }
 
 /** The rendered map. */
@@ -196,6 +199,7 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
 
   if (missing.length < MIN_FILES_FOR_WORKERS) ctx.startCounterSoon?.();
   let workers = 0;
+  let written = new Map<string, number>();
   if (missing.length > 0) {
     // Files with the same content (copies, vendored twins) are parsed once: the first of each
     // stands for the rest (playwright has 33 such files, 2 MB of its 23.7).
@@ -225,7 +229,7 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
       if (result.skipped !== 'unreadable') cache.put(packs[fileIndex]!, listing.files[fileIndex]!.blob, result);
     });
     for (const fileIndex of missing) tags.set(fileIndex, viewOf(outcome.results[firstOf.get(keys[fileIndex]!)!]!));
-    await cache.flush();
+    written = await cache.flush();
   }
   const tParse = performance.now();
 
@@ -288,6 +292,8 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
 
   const result = { text: rendered.text, tokens: rendered.tokens, files: rendered.files, definitions: rendered.definitions };
   await Promise.all([writeResult(resultPath, { key: resultKey, request: ctx.requestKey, budget, result: { ...result, skipped } }).catch(() => undefined), snapshotWrite, ranksWrite, known.save().catch(() => undefined)]);
+  // Upkeep of the cache never fails a map: at worst the cache stays as large as it was.
+  const upkeep = await upkeepTagsCache(cache, snapshot, written, snapshotPath).catch(() => undefined);
   return {
     ...result,
     stats: {
@@ -298,6 +304,7 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
       workers,
       reused: false,
       ms: { list: tList - t0, cache: tCache - tList, parse: tParse - tCache, rank: tRank - tParse, render: tRender - tRank, total: tRender - t0 },
+      ...(upkeep && (upkeep.compacted.length > 0 || upkeep.deleted.length > 0) ? { upkeep } : {}),
     },
   };
 }

@@ -1,8 +1,8 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TagsCache } from './tags-cache.js';
+import { DEAD_PACK_AGE_MS, TagsCache } from './tags-cache.js';
 import type { FileTags } from './types.js';
 
 const tags: FileTags = {
@@ -92,5 +92,58 @@ describe('TagsCache', () => {
     expect(reader.get('go-v1', 'c'.repeat(40))).toBeUndefined();
     expect(reader.get('go-v1', 'd'.repeat(40))).toBeUndefined();
     expect(readFileSync(pack, 'utf8').split('\n')).toHaveLength(3);
+  });
+
+  it('compacts a pack to its live entries plus as many bytes of the newest others, at new places it reads back', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'assist-tags-'));
+    const writer = new TagsCache(dir);
+    const blob = (c: string): string => c.repeat(40);
+    const sized = (name: string): FileTags => ({ ...tags, defs: [{ ...tags.defs[0]!, name }] });
+    for (const c of 'abcdefgh') writer.put('ts-v1', blob(c), sized(`Old${c}`));
+    await writer.flush();
+    // A newer line for `b` wins over its older one, as every reader takes it.
+    writer.put('ts-v1', blob('b'), sized('NewB'));
+    const sizes = await writer.flush();
+    const path = join(dir, 'tags', 'ts-v1.jsonl');
+    expect(sizes.get('ts-v1')).toBe(statSync(path).size);
+    appendFileSync(path, `${blob('z')}\t{"n":[`); // a torn line is dropped
+
+    const places = (await writer.compact('ts-v1', new Set([blob('a'), blob('b')])))!;
+    // Live: a and b. Spare bytes as many again: the two newest others, h and g (one line each is ~as long).
+    expect([...places.keys()]).toEqual([blob('a'), blob('g'), blob('h'), blob('b')]);
+    const text = readFileSync(path, 'utf8');
+    expect(text.split('\n').filter(Boolean).map((l) => l.slice(0, 1))).toEqual(['a', 'g', 'h', 'b']);
+    expect(readdirSync(join(dir, 'tags'))).toEqual(['ts-v1.jsonl']);
+
+    const reader = new TagsCache(dir);
+    expect(reader.loadAt('ts-v1', [...places].map(([id, where]) => [id, where] as const))).toEqual([]);
+    expect(reader.get('ts-v1', blob('b'))!.defNames).toEqual(['NewB']);
+    expect(reader.get('ts-v1', blob('h'))!.defNames).toEqual(['Oldh']);
+    expect(writer.locate('ts-v1', blob('b'))).toEqual(places.get(blob('b')));
+    await reader.load('ts-v1');
+    expect(reader.get('ts-v1', blob('c'))).toBeUndefined();
+    expect(await writer.compact('missing-v1', new Set())).toBeUndefined();
+  });
+
+  it('deletes packs of other versions a week after their last write, and temp files of dead compactions', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'assist-tags-'));
+    const tagsDir = join(dir, 'tags');
+    const cache = new TagsCache(dir);
+    cache.put('typescript-aaaaaaaaaaaa', 'a'.repeat(40), tags);
+    cache.put('typescript-bbbbbbbbbbbb', 'a'.repeat(40), tags);
+    cache.put('python-cccccccccccc', 'a'.repeat(40), tags);
+    await cache.flush();
+    writeFileSync(join(tagsDir, 'typescript-aaaaaaaaaaaa.jsonl.123.beef.compacting'), 'x');
+    writeFileSync(join(tagsDir, 'notes.txt'), 'not ours');
+    const old = (Date.now() - DEAD_PACK_AGE_MS - 60_000) / 1000;
+    utimesSync(join(tagsDir, 'typescript-bbbbbbbbbbbb.jsonl'), old, old);
+    utimesSync(join(tagsDir, 'typescript-aaaaaaaaaaaa.jsonl.123.beef.compacting'), old, old);
+
+    const current = new Set(['typescript-aaaaaaaaaaaa']);
+    expect(await cache.pruneDead(current)).toEqual(['typescript-aaaaaaaaaaaa.jsonl.123.beef.compacting', 'typescript-bbbbbbbbbbbb.jsonl']);
+    // python's pack is of another version too, but was written lately: an older assist may still use it.
+    expect(readdirSync(tagsDir).sort()).toEqual(['notes.txt', 'python-cccccccccccc.jsonl', 'typescript-aaaaaaaaaaaa.jsonl']);
+    expect(await cache.pruneDead(current, Date.now() + DEAD_PACK_AGE_MS + 60_000)).toEqual(['python-cccccccccccc.jsonl']);
+    expect(await new TagsCache(join(dir, 'none')).pruneDead(current)).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CachedDef, DefKind, FileTags } from './types.js';
 
@@ -25,6 +25,17 @@ type RenderPart = [kind: DefKind, line: number, endLine: number, scope: number, 
 
 /** Up to this many blobs, `loadSome` searches for each; beyond, it makes one pass over the pack. */
 const FEW_BLOBS = 4;
+
+/** A pack is compacted once it holds this many times the bytes of the entries in use... */
+export const COMPACT_RATIO = 3;
+/** ...and is at least this large: small packs are not worth a rewrite. */
+export const MIN_COMPACT_BYTES = 1 << 20;
+/** A pack of another language version is deleted once nothing has written to it for this long. */
+export const DEAD_PACK_AGE_MS = 7 * 24 * 3600 * 1000;
+/** A compaction's temp file this old was left by a process that died. */
+const STALE_TEMP_AGE_MS = 3600 * 1000;
+const PACK_FILE = /^[a-z]+-[0-9a-f]+\.jsonl$/;
+const TEMP_FILE = /^[a-z]+-[0-9a-f]+\.jsonl\.\d+\.[0-9a-f]+\.compacting$/;
 
 /** Where a blob's line is in its pack: byte offset and length (newline included). */
 export type EntryLocation = readonly [offset: number, length: number];
@@ -115,17 +126,10 @@ export class TagsCache {
   #scan(pack: string, buf: Buffer, visit: (line: { id: string; entry: () => string }) => void): void {
     let where = this.#locations.get(pack);
     if (!where) this.#locations.set(pack, (where = new Map()));
-    for (let start = 0; start < buf.length; ) {
-      const end = buf.indexOf(10, start);
-      if (end === -1) break;
-      const tab = buf.indexOf(9, start);
-      if (tab > start && tab < end && tab - start <= 64) {
-        const id = buf.toString('latin1', start, tab);
-        where.set(id, [start, end + 1 - start]);
-        visit({ id, entry: () => buf.toString('utf8', tab + 1, end) });
-      }
-      start = end + 1;
-    }
+    this.#lines(buf, (id, start, end) => {
+      where.set(id, [start, end + 1 - start]);
+      visit({ id, entry: () => buf.toString('utf8', start + id.length + 1, end) });
+    });
   }
 
   /** Where a blob's entry was seen in its pack (by a load, a scan or a flush), if it was. */
@@ -216,10 +220,11 @@ export class TagsCache {
   /**
    * Appends pending entries, one write per pack, noting where they land: the pack's size
    * before the write, unless another process appended at the same moment, which a later
-   * `loadAt` finds out and survives.
+   * `loadAt` finds out and survives. Returns each written pack's size after the write.
    */
-  async flush(): Promise<void> {
-    if (this.#pending.size === 0) return;
+  async flush(): Promise<Map<string, number>> {
+    const sizes = new Map<string, number>();
+    if (this.#pending.size === 0) return sizes;
     await mkdir(this.dir, { recursive: true });
     const writes = [...this.#pending].map(async ([pack, lines]) => {
       const data = Buffer.from(lines.map(([, line]) => line).join(''), 'utf8');
@@ -238,9 +243,107 @@ export class TagsCache {
         where.set(blob, [offset, length]);
         offset += length;
       }
+      sizes.set(pack, offset);
     });
     this.#pending.clear();
     await Promise.all(writes);
+    return sizes;
+  }
+
+  /**
+   * Rewrites a pack with the entries of the `live` blobs and, newest first, other entries up to
+   * as many bytes again (contents other branches and worktrees had lately), in pack order, and
+   * returns where each kept entry now is. The new pack replaces the old by rename: a reader sees
+   * one or the other. Lines another process appends between the read and the rename are lost,
+   * which costs a parse later, never a wrong entry (places are checked when read). Undefined
+   * when the pack is missing or could not be rewritten (it is then left as it was).
+   */
+  async compact(pack: string, live: ReadonlySet<string>): Promise<Map<string, EntryLocation> | undefined> {
+    const path = this.#packPath(pack);
+    let buf: Buffer;
+    try {
+      buf = await readFile(path);
+    } catch {
+      return undefined;
+    }
+    // The last complete line of each blob, as every reader takes it.
+    const last = new Map<string, EntryLocation>();
+    this.#lines(buf, (id, start, end) => {
+      last.delete(id); // re-inserted, so the map's order is the order of the lines kept
+      last.set(id, [start, end + 1 - start]);
+    });
+    let liveBytes = 0;
+    for (const [id, [, length]] of last) if (live.has(id)) liveBytes += length;
+    const keep = new Set<string>();
+    let spare = liveBytes;
+    for (const [id, [, length]] of [...last].reverse()) {
+      if (live.has(id)) keep.add(id);
+      else if (length <= spare) {
+        keep.add(id);
+        spare -= length;
+      }
+    }
+    const parts: Buffer[] = [];
+    const places = new Map<string, EntryLocation>();
+    let offset = 0;
+    for (const [id, [start, length]] of last) {
+      if (!keep.has(id)) continue;
+      parts.push(buf.subarray(start, start + length));
+      places.set(id, [offset, length]);
+      offset += length;
+    }
+    const temp = `${path}.${process.pid}.${Math.floor(Math.random() * 0xffffffff).toString(16)}.compacting`;
+    try {
+      await writeFile(temp, Buffer.concat(parts, offset));
+      await rename(temp, path);
+    } catch {
+      await rm(temp, { force: true }).catch(() => undefined);
+      return undefined;
+    }
+    this.#locations.set(pack, new Map(places));
+    return places;
+  }
+
+  /**
+   * Deletes packs that are not in `current` (another grammar or query version) and that nothing
+   * wrote to for {@link DEAD_PACK_AGE_MS}: an older assist still in use keeps its pack alive.
+   * Also deletes temp files of compactions that died. Returns the names deleted.
+   */
+  async pruneDead(current: ReadonlySet<string>, now = Date.now()): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return [];
+    }
+    const deleted: string[] = [];
+    await Promise.all(
+      names.map(async (name) => {
+        const isDeadPack = PACK_FILE.test(name) && !current.has(name.slice(0, -'.jsonl'.length));
+        if (!isDeadPack && !TEMP_FILE.test(name)) return;
+        const file = join(this.dir, name);
+        try {
+          const age = now - (await stat(file)).mtimeMs;
+          if (age < (isDeadPack ? DEAD_PACK_AGE_MS : STALE_TEMP_AGE_MS)) return;
+          await rm(file, { force: true });
+          deleted.push(name);
+        } catch {
+          // Gone already, or not ours to delete: a cache, so nothing to report.
+        }
+      }),
+    );
+    return deleted.sort();
+  }
+
+  /** Each complete line of a pack with a blob id: its id, where it starts and where its newline is. */
+  #lines(buf: Buffer, visit: (id: string, start: number, end: number) => void): void {
+    for (let start = 0; start < buf.length; ) {
+      const end = buf.indexOf(10, start);
+      if (end === -1) break;
+      const tab = buf.indexOf(9, start);
+      if (tab > start && tab < end && tab - start <= 64) visit(buf.toString('latin1', start, tab), start, end);
+      start = end + 1;
+    }
   }
 }
 

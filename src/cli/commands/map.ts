@@ -1,6 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { AssistCommand } from '../base.js';
 import { usageError } from '../../errors.js';
+import type { UpkeepReport } from '../../context/index.js';
 
 export class MapCommand extends AssistCommand {
   static override paths = [['map']];
@@ -71,9 +72,17 @@ export class MapCommand extends AssistCommand {
           `files ${s.files} (excluded ${s.excluded}, skipped ${s.skipped}), parsed ${s.parsed} with ${s.workers} workers, cache hits ${s.cacheHits}, hashed ${s.hashed}${s.reused ? ', map reused' : ''}`,
           `tokens ${map.tokens}, files shown ${map.files.length}, definitions shown ${map.definitions.length}`,
           `list ${ms(s.ms.list)}, cache ${ms(s.ms.cache)}, parse ${ms(s.ms.parse)}, rank ${ms(s.ms.rank)}, render ${ms(s.ms.render)}, total ${ms(s.ms.total)}`,
+          ...(s.upkeep ? [upkeepLine(s.upkeep)] : []),
         ].join('\n'),
       );
     }
     return 0;
   }
+}
+
+function upkeepLine(upkeep: UpkeepReport): string {
+  const kb = (n: number): string => `${Math.round(n / 1024)} KB`;
+  const parts = upkeep.compacted.map((c) => `compacted ${c.pack} ${kb(c.before)} -> ${kb(c.after)}`);
+  if (upkeep.deleted.length > 0) parts.push(`deleted ${upkeep.deleted.join(', ')}`);
+  return `tags cache: ${parts.join('; ')} (${Math.round(upkeep.ms)} ms, after the map)`;
 }
