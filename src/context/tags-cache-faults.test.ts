@@ -1,13 +1,14 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type * as FsPromises from 'node:fs/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TagsCache } from './tags-cache.js';
 
 // The disk fills up while a compacted pack is being written: the write of the temp file fails
 // part-way (it leaves a partial file, as a real ENOSPC does). Every other write goes through.
 vi.mock('node:fs/promises', async (importOriginal) => {
-  const real = await importOriginal<typeof import('node:fs/promises')>();
+  const real = await importOriginal<typeof FsPromises>();
   return {
     ...real,
     writeFile: async (...args: Parameters<typeof real.writeFile>) => {
