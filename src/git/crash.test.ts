@@ -29,7 +29,8 @@ beforeAll(async () => {
     `import { openStore } from './git/index.js';
 const [cwd, files] = process.argv.slice(2);
 const store = await openStore({ cwd, env: process.env, command: 'crash-driver' });
-await store.applyBatch(undefined, { files: JSON.parse(files), summary: 'crash batch', model: 't/m', request: 'r-crash' });
+if (files === 'user-commit') await store.commitUserChanges(undefined, { message: 'crash commit', request: 'r-user' });
+else await store.applyBatch(undefined, { files: JSON.parse(files), summary: 'crash batch', model: 't/m', request: 'r-crash' });
 store.close();
 `,
   );
@@ -42,7 +43,7 @@ afterAll(() => {
 /** Runs the driver until it stops itself at `point`, then kills it with SIGKILL. */
 function crashAt(point: string, cwd: string, env: NodeJS.ProcessEnv, files: unknown): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(outDir, 'driver.js'), cwd, JSON.stringify(files)], {
+    const child = spawn(process.execPath, [join(outDir, 'driver.js'), cwd, files === 'user-commit' ? files : JSON.stringify(files)], {
       cwd,
       env: { ...env, ASSIST_PAUSE_AT: point },
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -101,6 +102,34 @@ describe('kill -9 at each named point of a batch, then recovery', () => {
       // the dead writer's lock was taken over: writing works again
       const next = await store.applyBatch(session.id, { files: [{ path: 'b.txt', content: 'after\n' }], summary: 'after', model: 't/m', request: 'r2' });
       expect(next.commit).not.toBeNull();
+      store.close();
+    });
+  }
+
+  for (const point of ['before-commit', 'after-commit', 'before-index-sync', 'before-journal-remove']) {
+    it(`a /commit of the user's changes killed at ${point} is finished by recovery, staged state and content kept`, async () => {
+      await using repo = tempRepo({ files: { 'a.txt': 'a\n', 'b.txt': 'b\n' } });
+      const setup = await openStore({ cwd: repo.dir, env: repo.env });
+      const { session } = await setup.startSession();
+      setup.close();
+      repo.write('a.txt', 'staged\n');
+      repo.git('add', 'a.txt');
+      repo.write('b.txt', 'unstaged\n');
+      const headBefore = repo.git('rev-parse', 'HEAD');
+      const stagedBefore = repo.git('diff', '--cached');
+      await crashAt(point, repo.dir, repo.env, 'user-commit');
+
+      const store = await openStore({ cwd: repo.dir, env: repo.env });
+      expect((await store.recover())?.action).toBe('finished');
+      expect(repo.git('rev-parse', 'HEAD^')).toBe(headBefore);
+      expect(repo.git('show', 'HEAD:a.txt')).toBe('staged');
+      expect(repo.git('show', 'HEAD:b.txt')).toBe('unstaged');
+      expect(repo.git('status', '--porcelain')).toBe('');
+      expect((await store.replay(session.id)).filter((e) => e.type === 'edit')).toHaveLength(1);
+      await store.undo();
+      expect(repo.git('rev-parse', 'HEAD')).toBe(headBefore);
+      expect(repo.git('diff', '--cached')).toBe(stagedBefore);
+      expect(readFileSync(join(repo.dir, 'b.txt'), 'utf8')).toBe('unstaged\n');
       store.close();
     });
   }

@@ -35,6 +35,12 @@ export interface BatchMeta {
   model: string;
   request: string;
   exchange?: { message: string; reply: string; usage?: { input_tokens: number; output_tokens: number; estimated?: boolean } };
+  /**
+   * Set when the batch commits the user's own changes (`/commit`): the index entries the user had
+   * for its files. The edit then records its own commit as its snapshot, so undo gives the
+   * changes back as uncommitted, staged as they were.
+   */
+  userIndex?: { path: string; entry: { mode: string; oid: string } | null }[];
 }
 
 export function sha256(data: Buffer): string {

@@ -311,3 +311,74 @@ describe('guards and undo rules', () => {
     store.close();
   });
 });
+
+describe('committing the user\'s own changes (/commit)', () => {
+  it('commits what `git commit -a` takes, and undo gives it back staged as it was; redo commits it again', async () => {
+    await using repo = tempRepo({ files: { 'a.txt': 'a\n', 'b.txt': 'b\n', 'gone.txt': 'g\n', 'same.txt': 's\n' } });
+    const { store, id } = await start(repo);
+    const edit = await store.applyBatch(undefined, batch([{ path: 'same.txt', content: 'model\n' }]));
+    repo.write('a.txt', 'staged\n');
+    repo.git('add', 'a.txt');
+    repo.write('a.txt', 'staged then more\n');
+    repo.write('b.txt', 'unstaged\n');
+    repo.write('new.txt', 'staged new\n');
+    repo.git('add', 'new.txt');
+    repo.git('rm', '-q', 'gone.txt');
+    repo.write('untracked.txt', 'stays out\n');
+    const statusBefore = repo.git('status', '--porcelain');
+    const stagedBefore = repo.git('diff', '--cached');
+
+    const done = await store.commitUserChanges(id, { message: 'My own work', request: 'req-user' });
+    expect(repo.git('rev-parse', 'HEAD')).toBe(done.commit);
+    expect(repo.git('rev-parse', 'HEAD^')).toBe(edit.commit);
+    expect(done.files.map((f) => `${f.change} ${f.path}`)).toEqual(['M a.txt', 'M b.txt', 'D gone.txt', 'A new.txt']);
+    expect(repo.git('show', '-s', '--format=%s%n%(trailers:key=Assist-Event,key=Assist-Model)', 'HEAD').trim()).toBe('My own work\nAssist-Event: snapshot\nAssist-Model: user');
+    expect(repo.git('show', 'HEAD:a.txt')).toBe('staged then more');
+    expect(repo.git('status', '--porcelain')).toBe('?? untracked.txt');
+    const event = (await store.replay()).at(-1)!;
+    expect(event).toMatchObject({ type: 'edit', model: 'user', commit: done.commit, snapshot: { commit: done.commit } });
+
+    const undone = await store.undo();
+    expect(undone.undone).toEqual([{ commit: done.commit, summary: 'My own work', files: ['a.txt', 'b.txt', 'gone.txt', 'new.txt'] }]);
+    expect(repo.git('rev-parse', 'HEAD')).toBe(edit.commit);
+    expect(repo.git('status', '--porcelain')).toBe(statusBefore);
+    expect(repo.git('diff', '--cached')).toBe(stagedBefore);
+    expect(readFileSync(join(repo.dir, 'a.txt'), 'utf8')).toBe('staged then more\n');
+
+    await store.redo();
+    expect(repo.git('rev-parse', 'HEAD')).toBe(done.commit);
+    expect(repo.git('status', '--porcelain')).toBe('?? untracked.txt');
+    // The model's edit underneath is still an ordinary edit: two undos take both back.
+    await store.undo({ count: 2 });
+    expect(repo.git('rev-parse', 'HEAD')).toBe(repo.git('rev-parse', `${edit.commit}^`));
+    expect(readFileSync(join(repo.dir, 'same.txt'), 'utf8')).toBe('s\n');
+    expect(readFileSync(join(repo.dir, 'b.txt'), 'utf8')).toBe('unstaged\n');
+    store.close();
+  });
+
+  it('names the files when no message is given, refuses with nothing to commit, and works with --no-branch', async () => {
+    await using repo = tempRepo({ files: { 'a.txt': 'a\n' } });
+    const { store, id } = await start(repo, true);
+    repo.write('untracked.txt', 'u\n');
+    const nothing = await refusalOf(store.commitUserChanges(id, { request: 'r1' }));
+    expect(nothing).toMatchObject({ code: 'git.nothing-to-commit', exitCode: 5 });
+    repo.write('a.txt', 'mine\n');
+    const done = await store.commitUserChanges(id, { request: 'r2' });
+    expect(repo.git('symbolic-ref', '--short', 'HEAD')).toBe('main');
+    expect(repo.git('log', '-1', '--format=%s', 'main')).toBe('Your changes to a.txt');
+    expect(repo.git('rev-parse', 'main')).toBe(done.commit);
+    store.close();
+  });
+
+  it('refuses when HEAD left the session branch, and commits nothing', async () => {
+    await using repo = tempRepo({ files: { 'a.txt': 'a\n' } });
+    const { store, id } = await start(repo);
+    repo.write('a.txt', 'mine\n');
+    repo.git('switch', '-q', 'main');
+    const refused = await refusalOf(store.commitUserChanges(id, { request: 'r' }));
+    expect(refused.code).toBe('git.head-moved');
+    expect(repo.git('rev-list', '--count', 'main')).toBe('1');
+    expect(readFileSync(join(repo.dir, 'a.txt'), 'utf8')).toBe('mine\n');
+    store.close();
+  });
+});

@@ -380,6 +380,57 @@ export class GitStore {
     return await this.commitJournal(session, journal, tip, head);
   }
 
+  /**
+   * Commits the user's own uncommitted changes to tracked files on the session's branch: what
+   * `git commit -a` takes (staged and unstaged changes, deletions, files staged as new; untracked
+   * files stay out). It is an edit of model `user` whose commit is its own snapshot (trailer
+   * `Assist-Event: snapshot`): undo gives the changes back as uncommitted, staged as they were,
+   * and redo commits them again. Journaled like an edit batch, though it writes no file.
+   */
+  async commitUserChanges(sessionId: string | undefined, options: { message?: string; request: string }): Promise<BatchResult> {
+    const session = await this.requireSession(sessionId);
+    using lock = await this.lock();
+    void lock;
+    await this.recoverLocked(session);
+    const pending = this.journal.read();
+    if (pending?.pending) {
+      throw refusal('git.batch-pending', `an earlier batch is pending: the ${pending.pending.hook} hook rejected it`, 'fix what the hook reported and commit it, or drop it with `assist undo`');
+    }
+    const { head, tip } = await this.guard(session);
+    await this.repo.git(['update-index', '-q', '--refresh'], { okCodes: [0, 1] });
+    const against = head.oid ?? this.repo.objects.emptyTree;
+    const [worktree, staged] = await Promise.all([
+      this.repo.gitText(['diff-index', '--name-only', '-z', '--no-renames', against]),
+      this.repo.gitText(['diff-index', '--cached', '--name-only', '-z', '--no-renames', against]),
+    ]);
+    const paths = [...new Set([...worktree.split('\0'), ...staged.split('\0')])].filter(Boolean).sort();
+    if (paths.length === 0) throw new AssistError('git.nothing-to-commit', 'nothing to commit: no tracked file has uncommitted changes', { exitCode: 5, hint: 'new files need `git add` first, as with `git commit -a`' });
+    const indexEntries = await this.indexEntries(paths);
+    const current = paths.map((p) => readWorktree(this.root, p));
+    const oids = await this.hashPaths(paths.filter((_, i) => current[i] !== null), true);
+    const listed = paths.length > 3 ? `${paths.slice(0, 3).join(', ')} and ${paths.length - 3} more` : paths.join(', ');
+    const journal: Journal = {
+      v: 1,
+      id: `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
+      session: session.id,
+      ref: session.ref,
+      parent: head.oid,
+      snapshot: null,
+      files: paths.map((path, i) => {
+        const content = current[i] ?? null;
+        return { path, old: content === null ? null : { oid: oids.get(path) ?? '', mode: worktreeMode(this.root, path) }, newSha256: content === null ? null : sha256(content) };
+      }),
+      meta: {
+        summary: options.message?.trim() || `Your changes to ${listed}`,
+        model: 'user',
+        request: options.request,
+        userIndex: paths.map((path) => ({ path, entry: indexEntries.get(path) ?? null })),
+      },
+    };
+    this.journal.begin(journal, []);
+    return await this.commitJournal(session, journal, tip, head);
+  }
+
   /** `git ls-files --stage` for these paths: the user's index entries (stage 0). */
   private async indexEntries(paths: readonly string[]): Promise<Map<string, { mode: string; oid: string }>> {
     const out = await this.repo.gitText(['ls-files', '--stage', '-z', '--', ...paths.map(literal)]);
@@ -427,9 +478,10 @@ export class GitStore {
       this.journal.remove();
       return { commit: null, snapshot: null, files: [], event: null };
     }
+    const userIndex = journal.meta.userIndex;
     const message = commitMessage(journal.meta.summary, journal.meta.body ?? '', {
       session: session.id,
-      event: 'edit',
+      event: userIndex ? 'snapshot' : 'edit',
       model: journal.meta.model,
       request: journal.meta.request,
     });
@@ -449,7 +501,7 @@ export class GitStore {
         summary: journal.meta.summary,
         commit,
         parent: journal.parent,
-        snapshot: journal.snapshot,
+        snapshot: userIndex ? { commit, index: userIndex } : journal.snapshot,
         files: fileChanges,
         prevEdit,
         journal: journal.id,

@@ -207,6 +207,17 @@ export class Session {
     return { undone: result.undone.length, files: [...new Set(result.undone.flatMap((u) => u.files))] };
   }
 
+  /**
+   * Commits the person's own uncommitted changes to tracked files on the session branch (`/commit`),
+   * with `message` or one naming the files; `/undo` gives them back as uncommitted changes.
+   */
+  async commitOwnChanges(message?: string): Promise<{ commit: string | null; files: string[] }> {
+    const session = await this.ensureSession();
+    const result = await this.store.commitUserChanges(session.id, { request: newRequestId(), ...(message === undefined ? {} : { message }) });
+    this.log?.info('git.user-commit', { commit: result.commit, files: result.files.map((f) => f.path) });
+    return { commit: result.commit, files: result.files.map((f) => f.path) };
+  }
+
   async redo(): Promise<{ redone: number }> {
     const result = await this.store.redo();
     await this.reloadHistory();

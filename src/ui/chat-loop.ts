@@ -23,7 +23,7 @@ export const SLASH_COMMANDS: ReadonlyArray<[string, string]> = [
   ['/undo [N]', 'undo the last N edits of this session (and their exchanges)'],
   ['/redo', 'restore what the last undo removed'],
   ['/diff', 'show the last edit commit'],
-  ['/commit', 'not in this version: your own changes are snapshotted before the model edits a file'],
+  ['/commit [MESSAGE]', 'commit your own changes to tracked files on the session branch'],
   ['/checkpoint NAME', 'name the current state (`assist checkpoint restore NAME` goes back)'],
   ['/tokens', 'what the last request carried: system, map, files, history; and what was spent'],
   ['/map', 'show the repo map'],
@@ -153,10 +153,12 @@ async function slashCommand(input: string, options: ChatLoopOptions, out: (text:
       out(shown.code === 0 ? shown.stdout : 'no commit to show');
       return 'done';
     }
-    case '/commit':
-      throw new AssistError('chat.not-built', '/commit is not built yet: your uncommitted changes are snapshotted automatically before the model edits those files', {
-        hint: 'commit your own work with git as usual on the session branch after `assist session finish`',
-      });
+    case '/commit': {
+      const message = input.slice(name.length).trim();
+      const done = await session.commitOwnChanges(message === '' ? undefined : message);
+      out(done.commit ? `committed your changes to ${done.files.join(' ')} as ${done.commit.slice(0, 10)} (/undo takes them back out)` : 'nothing to commit: the changed files hold what is committed');
+      return 'done';
+    }
     case '/checkpoint': {
       if (!args[0]) throw new AssistError('chat.usage', 'usage: /checkpoint NAME', { exitCode: ExitCode.usage });
       const cp = await session.checkpoint(args[0]);

@@ -7,7 +7,7 @@ import { hasTmux, startTerminal } from '../helpers/tmux.js';
 import { startFakeLlm, reply } from '../fake-llm/index.js';
 
 describe.skipIf(!hasTmux())('assist chat in a real terminal', () => {
-  it('ask, see the streamed reply and the diff, approve, /undo, /exit', async () => {
+  it('ask, see the streamed reply and the diff, approve, /undo, /commit of own work and its /undo, /exit', async () => {
     await using server = await startFakeLlm();
     const repo = tempRepo({ files: { 'notes.md': '# Notes\n\nfirst line\n' } });
     const term = startTerminal([process.execPath, cliPath, 'chat', 'notes.md'], {
@@ -36,6 +36,20 @@ describe.skipIf(!hasTmux())('assist chat in a real terminal', () => {
       term.press('Enter');
       await term.waitFor('undid 1 edit');
       expect(readFileSync(join(repo.dir, 'notes.md'), 'utf8')).toBe('# Notes\n\nfirst line\n');
+
+      // The person's own change, committed from the chat, and taken back out by /undo.
+      repo.write('notes.md', '# Notes\n\nfirst line\nmine\n');
+      term.type('/commit notes by hand');
+      term.press('Enter');
+      await term.waitFor(/committed your changes to notes\.md as [0-9a-f]{10}/);
+      expect(repo.git('log', '-1', '--format=%s %(trailers:key=Assist-Event,valueonly)').trim()).toBe('notes by hand snapshot');
+      expect(repo.git('status', '--porcelain')).toBe('');
+      term.type('/undo');
+      term.press('Enter');
+      // The first /undo printed the same line: wait for the one after the commit.
+      await term.waitFor(/committed your changes[^\n]*\n(?:.*\n)*.*undid 1 edit: notes\.md/);
+      expect(repo.git('status', '--porcelain')).toBe(' M notes.md');
+      expect(readFileSync(join(repo.dir, 'notes.md'), 'utf8')).toBe('# Notes\n\nfirst line\nmine\n');
 
       term.type('/exit');
       term.press('Enter');
