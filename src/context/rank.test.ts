@@ -76,6 +76,18 @@ describe('findMentions', () => {
     expect([...m.files].sort()).toEqual(['lib/HttpClient.java', 'src/cli/main.ts', 'src/context/repo-map.ts']);
   });
 
+  it('finds dotted names whole (an Elixir module), from a longer dotted word too', () => {
+    const elixir = new Map([
+      ['Plug.Conn', 0],
+      ['Conn', 1],
+      ['send_resp', 2],
+    ]);
+    const files = [file('lib/plug/conn.ex', ['Plug.Conn', 'send_resp'])];
+    expect([...findMentions('how does Plug.Conn.send_resp work?', files, elixir).identifiers].sort()).toEqual(['Conn', 'Plug.Conn', 'send_resp']);
+    expect([...findMentions('see plug.conn.', files, elixir).identifiers].sort()).toEqual(['Conn', 'Plug.Conn']);
+    expect([...findMentions('Plug and Conn apart', files, elixir).identifiers]).toEqual(['Conn']);
+  });
+
   it('finds nothing in an empty query', () => {
     const m = findMentions('', inputs, defined);
     expect(m.identifiers.size + m.files.size).toBe(0);

@@ -39,6 +39,7 @@ export interface Mentions {
 }
 
 const WORD = /[A-Za-z_$][\w$]*/g;
+const DOTTED = /[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+/g;
 const PATHISH = /[\w.\-/]+/g;
 
 function stem(path: string): string {
@@ -48,8 +49,8 @@ function stem(path: string): string {
 }
 
 /**
- * Identifiers and paths a request mentions: words that are defined identifiers (exactly, or
- * case-insensitively when 4+ characters), and tokens that end a repository path or equal a
+ * Identifiers and paths a request mentions: words and dotted names that are defined identifiers
+ * (exactly, or case-insensitively when 4+ characters), and tokens that end a repository path or equal a
  * file's name without extension.
  */
 export function findMentions(query: string, inputs: readonly { path: string }[], defined: ReadonlyMap<string, unknown>): Mentions {
@@ -57,6 +58,11 @@ export function findMentions(query: string, inputs: readonly { path: string }[],
   const files = new Set<string>();
   if (query.trim() === '') return { identifiers, files };
   const words = new Set(query.match(WORD) ?? []);
+  // Dotted names (an Elixir module `Plug.Conn`, `os.path`): every run of two or more of their parts.
+  for (const dotted of query.match(DOTTED) ?? []) {
+    const parts = dotted.split('.');
+    for (let from = 0; from < parts.length - 1; from++) for (let to = from + 2; to <= parts.length; to++) words.add(parts.slice(from, to).join('.'));
+  }
   const lowerWords = new Set([...words].filter((w) => w.length >= 4).map((w) => w.toLowerCase()));
   for (const name of defined.keys()) {
     if (words.has(name) || (name.length >= 4 && lowerWords.has(name.toLowerCase()))) identifiers.add(name);
