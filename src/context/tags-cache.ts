@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CachedDef, DefKind, FileTags } from './types.js';
 
@@ -260,9 +260,23 @@ export class TagsCache {
    */
   async compact(pack: string, live: ReadonlySet<string>): Promise<Map<string, EntryLocation> | undefined> {
     const path = this.#packPath(pack);
+    let old: FileHandle;
+    try {
+      old = await open(path, 'r');
+    } catch {
+      return undefined;
+    }
+    try {
+      return await this.#compactFrom(pack, path, old, live);
+    } finally {
+      await old.close();
+    }
+  }
+
+  async #compactFrom(pack: string, path: string, old: FileHandle, live: ReadonlySet<string>): Promise<Map<string, EntryLocation> | undefined> {
     let buf: Buffer;
     try {
-      buf = await readFile(path);
+      buf = await old.readFile();
     } catch {
       return undefined;
     }
@@ -299,6 +313,20 @@ export class TagsCache {
     } catch {
       await rm(temp, { force: true }).catch(() => undefined);
       return undefined;
+    }
+    // Lines another process appended to the old file while this one was reading and writing are
+    // carried over (their writers noted places in the old file: a read there falls back to a search).
+    try {
+      const grown = (await old.stat()).size;
+      if (grown > buf.length) {
+        // From the start of a line that was still being written when this one read the pack.
+        const from = buf.lastIndexOf(10) + 1;
+        const tail = Buffer.alloc(grown - from);
+        const { bytesRead } = await old.read(tail, 0, tail.length, from);
+        await appendFile(path, tail.subarray(0, bytesRead));
+      }
+    } catch {
+      // Those lines are parsed again when next needed.
     }
     this.#locations.set(pack, new Map(places));
     return places;
