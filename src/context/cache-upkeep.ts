@@ -22,13 +22,13 @@ export function currentPacks(): Set<string> {
  * over {@link MIN_COMPACT_BYTES} holding more than {@link COMPACT_RATIO} times the bytes of the
  * entries the snapshot uses is compacted, and the snapshot is written again with the entries'
  * new places (same `gen`: the ranking inputs did not change). Packs of other language versions
- * nobody wrote to for a week are deleted.
+ * nobody wrote to for a week are deleted (looked for once a day).
  */
 export async function upkeepTagsCache(cache: TagsCache, snapshot: RankSnapshot, written: ReadonlyMap<string, number>, snapshotPath: string): Promise<UpkeepReport> {
   const t0 = performance.now();
   const report: UpkeepReport = { compacted: [], deleted: [], ms: 0 };
   if (written.size === 0) return report;
-  report.deleted = await cache.pruneDead(currentPacks());
+  report.deleted = await cache.pruneDead(currentPacks);
 
   const live = new Map<string, { blobs: Set<string>; bytes: number }>();
   snapshot.keys.forEach((key, i) => {

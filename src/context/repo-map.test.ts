@@ -39,7 +39,7 @@ describe('buildRepoMap', () => {
     const third = await buildRepoMap({ cwd: join(repo.dir, 'src'), tokens: 400, env: repo.env, query: 'where is next_pow2' });
     expect(third.stats).toMatchObject({ reused: false, parsed: 0, cacheHits: 14 });
     expect(third.definitions[0]).toMatchObject({ name: 'next_pow2', file: 'src/ring_buffer.c', kind: 'function' });
-    expect(readdirSync(join(repo.dir, '.git', 'assist', 'tags')).length).toBe(13);
+    expect(readdirSync(join(repo.dir, '.git', 'assist', 'tags')).filter((f) => f.endsWith('.jsonl')).length).toBe(13);
     expect(repo.git('status', '--porcelain', '--ignored')).toBe('');
   });
 

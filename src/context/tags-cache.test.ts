@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEAD_PACK_AGE_MS, TagsCache } from './tags-cache.js';
+import { DEAD_PACK_AGE_MS, PRUNE_EVERY_MS, TagsCache } from './tags-cache.js';
 import type { FileTags } from './types.js';
 
 const tags: FileTags = {
@@ -139,11 +139,20 @@ describe('TagsCache', () => {
     utimesSync(join(tagsDir, 'typescript-bbbbbbbbbbbb.jsonl'), old, old);
     utimesSync(join(tagsDir, 'typescript-aaaaaaaaaaaa.jsonl.123.beef.compacting'), old, old);
 
-    const current = new Set(['typescript-aaaaaaaaaaaa']);
+    let asked = 0;
+    const current = (): Set<string> => {
+      asked++;
+      return new Set(['typescript-aaaaaaaaaaaa']);
+    };
     expect(await cache.pruneDead(current)).toEqual(['typescript-aaaaaaaaaaaa.jsonl.123.beef.compacting', 'typescript-bbbbbbbbbbbb.jsonl']);
     // python's pack is of another version too, but was written lately: an older assist may still use it.
-    expect(readdirSync(tagsDir).sort()).toEqual(['notes.txt', 'python-cccccccccccc.jsonl', 'typescript-aaaaaaaaaaaa.jsonl']);
-    expect(await cache.pruneDead(current, Date.now() + DEAD_PACK_AGE_MS + 60_000)).toEqual(['python-cccccccccccc.jsonl']);
+    expect(readdirSync(tagsDir).sort()).toEqual(['.last-prune', 'notes.txt', 'python-cccccccccccc.jsonl', 'typescript-aaaaaaaaaaaa.jsonl']);
+    // Within a day it does not look again (nor hash the languages' queries).
+    const later = Date.now() + DEAD_PACK_AGE_MS + 60_000;
+    expect(await cache.pruneDead(current, Date.now() + PRUNE_EVERY_MS - 60_000)).toEqual([]);
+    expect(asked).toBe(1);
+    expect(await cache.pruneDead(current, later)).toEqual(['python-cccccccccccc.jsonl']);
+    expect(asked).toBe(2);
     expect(await new TagsCache(join(dir, 'none')).pruneDead(current)).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { appendFile, mkdir, open, readFile, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, readdir, rename, rm, stat, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CachedDef, DefKind, FileTags } from './types.js';
 
@@ -32,6 +32,9 @@ export const COMPACT_RATIO = 3;
 export const MIN_COMPACT_BYTES = 1 << 20;
 /** A pack of another language version is deleted once nothing has written to it for this long. */
 export const DEAD_PACK_AGE_MS = 7 * 24 * 3600 * 1000;
+/** Dead packs are looked for at most this often, noted by the time of {@link PRUNE_MARKER}. */
+export const PRUNE_EVERY_MS = 24 * 3600 * 1000;
+const PRUNE_MARKER = '.last-prune';
 /** A compaction's temp file this old was left by a process that died. */
 const STALE_TEMP_AGE_MS = 3600 * 1000;
 const PACK_FILE = /^[a-z]+-[0-9a-f]+\.jsonl$/;
@@ -333,21 +336,33 @@ export class TagsCache {
   }
 
   /**
-   * Deletes packs that are not in `current` (another grammar or query version) and that nothing
+   * Deletes packs that are not in `current()` (another grammar or query version) and that nothing
    * wrote to for {@link DEAD_PACK_AGE_MS}: an older assist still in use keeps its pack alive.
-   * Also deletes temp files of compactions that died. Returns the names deleted.
+   * Also deletes temp files of compactions that died. Looks at most once per
+   * {@link PRUNE_EVERY_MS} (a marker file's time), since `current()` hashes every language's
+   * query. Returns the names deleted.
    */
-  async pruneDead(current: ReadonlySet<string>, now = Date.now()): Promise<string[]> {
+  async pruneDead(current: () => ReadonlySet<string>, now = Date.now()): Promise<string[]> {
+    const marker = join(this.dir, PRUNE_MARKER);
+    try {
+      if (now - (await stat(marker)).mtimeMs < PRUNE_EVERY_MS) return [];
+    } catch {
+      // Never looked yet.
+    }
     let names: string[];
     try {
       names = await readdir(this.dir);
+      await writeFile(marker, '');
+      const seconds = now / 1000;
+      await utimes(marker, seconds, seconds);
     } catch {
       return [];
     }
+    const packs = current();
     const deleted: string[] = [];
     await Promise.all(
       names.map(async (name) => {
-        const isDeadPack = PACK_FILE.test(name) && !current.has(name.slice(0, -'.jsonl'.length));
+        const isDeadPack = PACK_FILE.test(name) && !packs.has(name.slice(0, -'.jsonl'.length));
         if (!isDeadPack && !TEMP_FILE.test(name)) return;
         const file = join(this.dir, name);
         try {
