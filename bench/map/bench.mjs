@@ -180,7 +180,8 @@ async function measureQuality(cwd) {
     if (line.startsWith('!') || line === '') continue;
     const [name, file] = line.split('\t');
     const kind = /;"\t([a-z]+)/.exec(line)?.[1] ?? '';
-    if (!files.has(file) || name.length < 4 || !/^[A-Za-z_$][\w$]*$/.test(name) || name.startsWith('AnonymousFunction')) continue;
+    // ctags names what has no name (AnonymousFunction…, __anon<hash> for C structs and enums): no request can name those.
+    if (!files.has(file) || name.length < 4 || !/^[A-Za-z_$][\w$]*$/.test(name) || name.startsWith('AnonymousFunction') || name.startsWith('__anon')) continue;
     // Named declarations both tools tag; ctags also tags locals and object properties.
     if (!symbolKinds.has(kind)) continue;
     if (!where.has(name)) where.set(name, new Set());

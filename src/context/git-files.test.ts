@@ -77,6 +77,18 @@ describe('isExcludedPath', () => {
     ['src/vendors.ts', false],
     ['src/distance.ts', false],
     ['index.js', false],
+    // copied releases and bundler output, by name
+    ['tests/assets/react-dom_18.1.0.js', true],
+    ['public/jquery-3.6.0.slim.js', true],
+    ['lib/lodash@4.17.21.mjs', true],
+    ['static/js/main.cc4a7955.js', true],
+    ['static/js/787.2f3b90fa.chunk.js', true],
+    ['db/migrations/2024.01.15.add-users.js', false],
+    ['src/report.20240115.js', false],
+    ['src/deadbeef.feedface.js', false],
+    ['src/v1.2.3-notes.ts', false],
+    ['src/semver.ts', false],
+    ['src/parser.1.ts', false],
   ])('%s -> %s', (path, excluded) => {
     expect(isExcludedPath(path)).toBe(excluded);
   });
