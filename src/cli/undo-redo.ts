@@ -2,13 +2,15 @@
 // start-up fast path (`fast.ts`), so both print and refuse alike.
 import { usageError } from '../errors.js';
 import { openStore } from '../git/index.js';
+import type { Observability } from '../obs/index.js';
 import type { Reporter } from '../ui/reporter.js';
 
-/** Where a command runs and what it prints through. */
+/** Where a command runs, what it prints through, and its log and metrics when they were asked for. */
 export interface UndoRedoIO {
   cwd: string;
   env: Record<string, string | undefined>;
   reporter: Reporter;
+  obs?: Observability | undefined;
 }
 
 /** `N` as typed (or absent) to a positive whole number, or a usage error. */
@@ -22,6 +24,10 @@ export async function undoAction(io: UndoRedoIO, options: { count: number; force
   const store = await openStore({ cwd: io.cwd, env: io.env, command: 'assist undo' });
   try {
     const result = await store.undo({ count: options.count, force: options.force });
+    if (result.undone.length > 0) {
+      io.obs?.metrics.undo.inc();
+      io.obs?.logger.info('git.undo', { commits: result.undone.map((u) => u.commit), to: result.to });
+    }
     if (result.pendingDropped) {
       io.reporter.print(`Dropped the pending batch${result.pendingDropped.length ? `: ${result.pendingDropped.join(', ')} restored` : ''}.`);
       return 0;
@@ -39,6 +45,7 @@ export async function redoAction(io: UndoRedoIO): Promise<number> {
   const store = await openStore({ cwd: io.cwd, env: io.env, command: 'assist redo' });
   try {
     const result = await store.redo();
+    io.obs?.logger.info('git.redo', { commits: result.redone, to: result.to });
     io.reporter.print(`Redid ${result.redone} edit(s); ${result.to ? `the session is at ${result.to.slice(0, 10)}` : 'the session branch has no commit'}.`);
     return 0;
   } finally {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AssistError } from '../errors.js';
+import { PROJECT_FILE_NAME, userConfigDir, userConfigFile } from './paths.js';
 import { checkType, defaultEntries, findKeyDef, joinKey, parseTextValue, splitKey, type ConfigValue } from './schema.js';
 import { parseConfigText, type FileEntry } from './toml-file.js';
 import { isProjectFileTrusted } from './trust.js';
@@ -48,18 +48,6 @@ export interface LoadedConfig {
   projectTrusted: boolean;
 }
 
-/** `$XDG_CONFIG_HOME/assist/config.toml`, else `~/.config/assist/config.toml`. */
-export function userConfigDir(env: NodeJS.ProcessEnv): string {
-  const xdg = env.XDG_CONFIG_HOME;
-  const base = xdg && xdg !== '' ? xdg : join(env.HOME && env.HOME !== '' ? env.HOME : homedir(), '.config');
-  return join(base, 'assist');
-}
-
-export function userConfigFile(env: NodeJS.ProcessEnv): string {
-  return join(userConfigDir(env), 'config.toml');
-}
-
-export const PROJECT_FILE_NAME = '.assist.toml';
 
 async function readIfExists(file: string): Promise<string | null> {
   try {
@@ -89,6 +77,8 @@ export function keyToEnvName(key: string): string {
 const NON_CONFIG_ENV = new Set(['ASSIST_PAUSE_AT', 'ASSIST_PAUSE_FILE', 'ASSIST_BIN', 'ASSIST_PUSH_TOKEN', 'ASSIST_PUSH_USER', 'ASSIST_TEST_REQUIRE_BWRAP']);
 
 /** Loads defaults < user file < project file < env < flags into one validated Config. */
+export { PROJECT_FILE_NAME, userConfigDir, userConfigFile };
+
 export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConfig> {
   const values = new Map<string, ResolvedValue>();
   const warnings: string[] = [];

@@ -60,6 +60,32 @@ describe('the CLI surface', () => {
     expect(zero.stderr).toBe('error: N must be a positive whole number, got "0"\nhint: example: assist undo 2\n');
   });
 
+  it('undo and redo write their log when a flag or a config file asks for one', async () => {
+    using repo = disposable(tempRepo({ files: { 'a.txt': 'a\n' } }));
+    const { openStore } = await import('../../src/git/index.js');
+    const store = await openStore({ cwd: repo.dir, env: repo.env, command: 'test' });
+    await store.startSession();
+    const edit = await store.applyBatch(undefined, { files: [{ path: 'a.txt', content: 'b\n' }], summary: 'b', model: 't/m', request: 'r1' });
+    store.close();
+    const events = (file: string): { event: string; command?: string; commits?: unknown; to?: unknown }[] =>
+      readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { event: string });
+
+    const flagged = join(repo.home, 'flag.log');
+    const undo = await runCli(['undo', '--log-file', flagged], { cwd: repo.dir, env: repo.env });
+    expect(undo.code, undo.stderr).toBe(0);
+    expect(events(flagged).map((e) => e.event)).toEqual(['command.start', 'git.undo', 'command.end']);
+    expect(events(flagged)[1]).toMatchObject({ commits: [edit.commit], to: repo.git('rev-parse', 'HEAD') });
+
+    // Set in the user's config file only: the fast path leaves the command to the full one, which reads it.
+    const configured = join(repo.home, 'config.log');
+    mkdirSync(join(repo.home, '.config', 'assist'), { recursive: true });
+    writeFileSync(join(repo.home, '.config', 'assist', 'config.toml'), `[log]\nfile = ${JSON.stringify(configured)}\n`);
+    const redo = await runCli(['redo'], { cwd: repo.dir, env: repo.env });
+    expect(redo.code, redo.stderr).toBe(0);
+    expect(events(configured).map((e) => e.event)).toEqual(['command.start', 'git.redo', 'command.end']);
+    expect(events(configured)[1]).toMatchObject({ commits: 1, to: edit.commit });
+  });
+
   it('a lone word close to a command is a usage error with a suggestion, never a request', async () => {
     using repo = disposable(tempRepo());
     const r = await runCli(['chta'], { cwd: repo.dir, env: { ...repo.env, ASSIST_MODEL: 'openai/gpt-4.1', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' } });

@@ -13,6 +13,8 @@ export class RedoCommand extends AssistCommand {
 
   async run(): Promise<number> {
     const { redoAction } = await import('../undo-redo.js');
-    return redoAction({ cwd: this.context.cwd, env: this.context.env, reporter: this.reporter });
+    // Opens the log and metrics when a flag or the config asks for them.
+    await this.config();
+    return redoAction({ cwd: this.context.cwd, env: this.context.env, reporter: this.reporter, obs: this.obs });
   }
 }

@@ -22,7 +22,9 @@ export class UndoCommand extends AssistCommand {
 
   async run(): Promise<number> {
     const { parseUndoCount, undoAction } = await import('../undo-redo.js');
+    // Opens the log and metrics when a flag or the config asks for them.
+    await this.config();
     const count = parseUndoCount(this.count);
-    return undoAction({ cwd: this.context.cwd, env: this.context.env, reporter: this.reporter }, { count, force: this.force });
+    return undoAction({ cwd: this.context.cwd, env: this.context.env, reporter: this.reporter, obs: this.obs }, { count, force: this.force });
   }
 }
