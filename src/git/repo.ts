@@ -41,6 +41,12 @@ export class Repo {
   static async open(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<Repo> {
     // Both answer from any directory of the work tree: ask them at once.
     const [paths, { config, ident }] = await Promise.all([resolveRepoPaths(cwd, env), readVars(cwd, env)]);
+    // Refs are read from files in this process (loose and packed); a reftable keeps none there.
+    if (config.get('extensions.refstorage')?.at(-1)?.toLowerCase() === 'reftable') {
+      throw new AssistError('git.reftable-unsupported', 'this repository keeps its refs in a reftable, which assist does not read yet', {
+        hint: 'use a clone with the files backend (`git clone --ref-format=files`), or convert this one with `git refs migrate --ref-format=files`',
+      });
+    }
     const format: ObjectFormat = config.get('extensions.objectformat')?.[0] === 'sha256' ? 'sha256' : 'sha1';
     return new Repo(paths, env, config, ident, new ObjectStore(paths.commonDir, format, paths.root, env));
   }

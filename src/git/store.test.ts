@@ -312,6 +312,20 @@ describe('guards and undo rules', () => {
   });
 });
 
+describe('repositories assist cannot read', () => {
+  it('refuses a reftable repository in one line with what to do, before writing anything', async () => {
+    await using repo = tempRepo({ files: { 'a.txt': 'a\n' } });
+    // Git 2.45+ writes this for `git init --ref-format=reftable`; older git only carries the key.
+    repo.git('config', 'extensions.refStorage', 'reftable');
+    const refused = await refusalOf(openStore({ cwd: repo.dir, env: repo.env }));
+    expect(refused).toMatchObject({ code: 'git.reftable-unsupported', exitCode: 1 });
+    expect(refused.message).not.toContain('\n');
+    expect(refused.hint).toContain('--ref-format=files');
+    expect(repo.git('status', '--porcelain')).toBe('');
+    expect(existsSync(join(repo.dir, '.git', 'assist'))).toBe(false);
+  });
+});
+
 describe('committing the user\'s own changes (/commit)', () => {
   it('commits what `git commit -a` takes, and undo gives it back staged as it was; redo commits it again', async () => {
     await using repo = tempRepo({ files: { 'a.txt': 'a\n', 'b.txt': 'b\n', 'gone.txt': 'g\n', 'same.txt': 's\n' } });

@@ -831,15 +831,12 @@ export class GitStore {
   }
 
   private async refuseIfPushed(session: SessionInfo, commits: readonly string[]): Promise<void> {
-    // Refs read from files: a reftable repository keeps none there, so git is always asked.
-    const inFiles = (this.repo.configGet('extensions.refstorage') ?? 'files') === 'files';
-    if (inFiles) {
-      const remote = this.repo.refIdsUnder('refs/remotes/');
-      // The commits to undo were made on top of the session's base, so a remote-tracking branch
-      // still at the base cannot contain them: no need to ask git (the usual case after a fetch).
-      if (session.base.commit !== null) remote.delete(session.base.commit);
-      if (remote.size === 0) return;
-    }
+    // Refs are read from files (Repo.open refuses a reftable repository).
+    const remote = this.repo.refIdsUnder('refs/remotes/');
+    // The commits to undo were made on top of the session's base, so a remote-tracking branch
+    // still at the base cannot contain them: no need to ask git (the usual case after a fetch).
+    if (session.base.commit !== null) remote.delete(session.base.commit);
+    if (remote.size === 0) return;
     const oldest = commits[commits.length - 1];
     if (!oldest) return;
     const out = await this.repo.gitText(['for-each-ref', '--contains', oldest, '--format=%(refname:short)', 'refs/remotes/']);
