@@ -293,12 +293,7 @@ export class GitStore {
     using lock = await this.lock();
     void lock;
     await this.recoverLocked(session);
-    const pending = this.journal.read();
-    if (pending?.pending) {
-      throw refusal('git.batch-pending', `an earlier batch is pending: the ${pending.pending.hook} hook rejected it`, 'fix what the hook reported and commit it, or drop it with `assist undo`', {
-        output: pending.pending.output,
-      });
-    }
+    this.refuseIfPending();
     const { head, tip } = await this.guard(session);
     const seen = new Set<string>();
     const files = batch.files.map((f) => {
@@ -392,10 +387,7 @@ export class GitStore {
     using lock = await this.lock();
     void lock;
     await this.recoverLocked(session);
-    const pending = this.journal.read();
-    if (pending?.pending) {
-      throw refusal('git.batch-pending', `an earlier batch is pending: the ${pending.pending.hook} hook rejected it`, 'fix what the hook reported and commit it, or drop it with `assist undo`');
-    }
+    this.refuseIfPending();
     const { head, tip } = await this.guard(session);
     await this.repo.git(['update-index', '-q', '--refresh'], { okCodes: [0, 1] });
     const against = head.oid ?? this.repo.objects.emptyTree;
@@ -429,6 +421,16 @@ export class GitStore {
     };
     this.journal.begin(journal, []);
     return await this.commitJournal(session, journal, tip, head);
+  }
+
+  /** A batch a commit hook rejected blocks the next write until it is committed or dropped. */
+  private refuseIfPending(): void {
+    const pending = this.journal.read();
+    if (pending?.pending) {
+      throw refusal('git.batch-pending', `an earlier batch is pending: the ${pending.pending.hook} hook rejected it`, 'fix what the hook reported and commit it, or drop it with `assist undo`', {
+        output: pending.pending.output,
+      });
+    }
   }
 
   /** `git ls-files --stage` for these paths: the user's index entries (stage 0). */
