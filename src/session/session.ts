@@ -214,7 +214,7 @@ export class Session {
   async commitOwnChanges(message?: string): Promise<{ commit: string | null; files: string[] }> {
     const session = await this.ensureSession();
     const result = await this.store.commitUserChanges(session.id, { request: newRequestId(), ...(message === undefined ? {} : { message }) });
-    this.log?.info('git.user-commit', { commit: result.commit, files: result.files.map((f) => f.path) });
+    this.log?.info('git.commit', { kind: 'snapshot', commit: result.commit, branch: this.info?.branch ?? null, files: result.files.map((f) => f.path) });
     return { commit: result.commit, files: result.files.map((f) => f.path) };
   }
 
