@@ -8,6 +8,7 @@ import type { ChatMessage, ModelInfo, Provider, Usage } from '../llm/types.js';
 import type { ApprovalState, AuditLog } from '../sandbox/index.js';
 import { chooseFence, reflectionPrompt, renderChatFiles, systemPrompt } from './prompts.js';
 import { rebuildHistory, type Exchange } from './history.js';
+import { draftCommitMessage, type DraftedMessage } from './commit-message.js';
 import { execText } from '../util/exec.js';
 import type { FileChangePreview, SessionOptions, SessionUI, TokenReport, TurnResult } from './types.js';
 
@@ -430,14 +431,21 @@ export class Session {
       changes.push({ path: allowed.get(file)?.rel ?? file, before: beforeText, after });
     }
     await recorded;
+    // With a weak model, it writes the commit message while the person looks at the diff.
+    const draft = this.startCommitMessage(originalMessage, changes);
     const approved = await this.approve(changes, result, request, audit);
+    // A message about files that were turned down would be wrong: then the request's summary.
+    const drafted = approved.length === changes.length ? await draft?.message : null;
+    draft?.cancel();
+    if (drafted) this.addUsage(result, drafted.usage, drafted.model);
 
     if (approved.length > 0 && !this.options.dryRun) {
       const session = await this.ensureSession();
-      const summary = commitSummary(originalMessage, approved.map((c) => c.path));
+      const summary = drafted?.summary ?? commitSummary(originalMessage, approved.map((c) => c.path));
+      const asked = `Asked: ${firstLine(originalMessage, 200)}`;
       const batch = await this.store.applyBatch(session.id, {
         summary,
-        body: `Asked: ${firstLine(originalMessage, 200)}`,
+        body: drafted?.body ? `${drafted.body}\n\n${asked}` : asked,
         model: this.lastModel ?? this.model,
         request,
         exchange: {
@@ -814,6 +822,28 @@ export class Session {
     throw new AssistError('llm.incomplete', 'the model stream ended without completing', { exitCode: ExitCode.provider });
   }
 
+  /**
+   * Starts the weak model (`weak_model`, when set) writing a commit message for `changes`, for at
+   * most {@link COMMIT_MESSAGE_TIMEOUT_MS}; its message resolves null on any failure. None without
+   * a weak model, without changes, or in a dry run.
+   */
+  private startCommitMessage(request: string, changes: readonly FileChangePreview[]): { message: Promise<DraftedMessage | null>; cancel: () => void } | undefined {
+    const model = this.config.weakModel;
+    if (!model || changes.length === 0 || this.options.dryRun) return undefined;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), COMMIT_MESSAGE_TIMEOUT_MS);
+    const message = draftCommitMessage(this.provider, model, request, changes, controller.signal)
+      .catch(() => null)
+      .finally(() => clearTimeout(timer));
+    return {
+      message,
+      cancel: () => {
+        clearTimeout(timer);
+        controller.abort();
+      },
+    };
+  }
+
   private addUsage(result: TurnResult | null, usage: Usage, model: string): void {
     const info = this.modelInfo(model);
     const cost =
@@ -945,6 +975,9 @@ function firstLine(text: string, max: number): string {
   const line = text.trim().split('\n')[0] ?? '';
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
+
+/** How long an edit waits at most for the weak model's commit message before using the request's summary. */
+export const COMMIT_MESSAGE_TIMEOUT_MS = 20_000;
 
 /** A one-line commit summary from the request and the files. */
 export function commitSummary(message: string, files: readonly string[]): string {

@@ -55,6 +55,42 @@ describe.each(Object.entries(MODELS))('assist run end to end through %s', (provi
   });
 });
 
+describe('assist run with a weak model', () => {
+  const files = { 'src/greet.ts': 'export function greet(name: string): string {\n  return "hello " + name;\n}\n' };
+  const edit = reply.edits([{ path: 'src/greet.ts', search: '  return "hello " + name;\n', replace: '  return `Hello, ${name}!`;\n' }]);
+
+  it('the weak model writes the commit message from the request and the diff', async () => {
+    await using server = await startFakeLlm();
+    await using repo = tempRepo({ files });
+    server.enqueueFor({ model: 'gpt-4.1' }, edit);
+    server.enqueueFor({ model: 'gpt-4.1-mini' }, reply.text('```\nSubject: Greet people by name with a capital and a bang.\n\nThe old greeting read flat.\n```'));
+    const env = { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1', ASSIST_WEAK_MODEL: 'openai/gpt-4.1-mini', ASSIST_CONTEXT__MAP_TOKENS: '0' };
+    const r = await runCli(['run', '--yes', '--json', '-m', 'make greet friendlier', 'src/greet.ts'], { cwd: repo.dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { commits: string[]; usage: { output_tokens: number } };
+    const weak = server.requests.find((q) => q.model === 'gpt-4.1-mini')!;
+    expect(JSON.stringify(weak.body)).toContain('make greet friendlier');
+    expect(JSON.stringify(weak.body)).toContain('+  return `Hello, ${name}!`;');
+    expect(repo.git('log', '-1', '--format=%s', out.commits[0]!)).toBe('Greet people by name with a capital and a bang');
+    const body = repo.git('log', '-1', '--format=%b', out.commits[0]!);
+    expect(body).toContain('The old greeting read flat.\n\nAsked: make greet friendlier');
+    expect(body).toContain('Assist-Event: edit');
+  });
+
+  it('a weak model that fails leaves the summary made from the request, and the edit goes through', async () => {
+    await using server = await startFakeLlm();
+    await using repo = tempRepo({ files });
+    server.enqueueFor({ model: 'gpt-4.1' }, edit);
+    server.enqueueFor({ model: 'gpt-4.1-mini' }, reply.unauthorized());
+    const env = { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1', ASSIST_WEAK_MODEL: 'openai/gpt-4.1-mini', ASSIST_CONTEXT__MAP_TOKENS: '0' };
+    const r = await runCli(['run', '--yes', '--json', '-m', 'make greet friendlier', 'src/greet.ts'], { cwd: repo.dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(server.requests.some((q) => q.model === 'gpt-4.1-mini')).toBe(true);
+    const out = JSON.parse(r.stdout) as { commits: string[] };
+    expect(repo.git('log', '-1', '--format=%s', out.commits[0]!)).toBe('Make greet friendlier');
+  });
+});
+
 describe('assist run rules', () => {
   it('without a TTY and without --yes nothing is written: exit 3 saying how', async () => {
     await using server = await startFakeLlm();

@@ -1,0 +1,75 @@
+import type { Provider, Usage } from '../llm/types.js';
+import { renderBatchDiff } from '../ui/diff.js';
+import type { FileChangePreview } from './types.js';
+
+/** A commit message: the summary line and a body (possibly empty). */
+export interface CommitMessage {
+  summary: string;
+  body: string;
+}
+
+/** What the weak model wrote, and what it cost. */
+export interface DraftedMessage extends CommitMessage {
+  usage: Usage;
+  model: string;
+}
+
+/** The most of the diff the weak model is shown: a message needs the gist, not every line. */
+const MAX_DIFF_CHARS = 12_000;
+const MAX_SUMMARY_CHARS = 72;
+const MAX_BODY_LINES = 12;
+
+const SYSTEM = [
+  'You write git commit messages for changes a coding assistant made at a person\'s request.',
+  'Reply with the message only: a summary line in the imperative mood, at most 72 characters, no',
+  'trailing period; then, only if it helps, a blank line and a few short lines saying why or what',
+  'else changed. No quotes, no markdown, no code fences.',
+].join(' ');
+
+/**
+ * Asks `model` (the configured `weak_model`) for a commit message for these changes. Resolves
+ * null when the model fails, is stopped by `signal`, or writes no usable summary line: the
+ * caller then uses the summary made from the request.
+ */
+export async function draftCommitMessage(provider: Provider, model: string, request: string, changes: readonly FileChangePreview[], signal: AbortSignal): Promise<DraftedMessage | null> {
+  let diff = renderBatchDiff(changes, { color: false });
+  if (diff.length > MAX_DIFF_CHARS) diff = `${diff.slice(0, MAX_DIFF_CHARS)}\n… (diff cut here)`;
+  const prompt = `The person asked:\n${request.trim().slice(0, 2_000)}\n\nThe change:\n${diff}`;
+  try {
+    const { collectReply } = await import('../llm/client.js');
+    const reply = await collectReply(provider.stream({ model, system: SYSTEM, messages: [{ role: 'user', content: prompt }], maxOutputTokens: 200 }, signal));
+    const message = parseCommitMessage(reply.text);
+    return message ? { ...message, usage: reply.usage, model: reply.model } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The summary line and body of a model's reply: code fences, quotes and a `Subject:` label
+ * are dropped, the summary is cut to 72 characters and loses a trailing period, the body keeps
+ * at most 12 lines. Null when no line is left for the summary.
+ */
+export function parseCommitMessage(text: string): CommitMessage | null {
+  const lines = text
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .filter((line) => !/^\s*```/.test(line));
+  while (lines.length > 0 && lines[0]!.trim() === '') lines.shift();
+  const first = lines.shift();
+  if (first === undefined) return null;
+  const unquote = (line: string): string => line.trim().replace(/^["'`]+|["'`]+$/g, '');
+  let summary = unquote(unquote(first).replace(/^(?:subject|summary|commit message)\s*:\s*/i, ''))
+    .replace(/[.\s]+$/, '')
+    .trim();
+  if (summary === '') return null;
+  if (summary.length > MAX_SUMMARY_CHARS) summary = `${summary.slice(0, MAX_SUMMARY_CHARS - 1)}…`;
+  const body = lines
+    .map((line) => line.trimEnd())
+    .join('\n')
+    .trim()
+    .split('\n')
+    .slice(0, MAX_BODY_LINES)
+    .join('\n');
+  return { summary, body };
+}
