@@ -2,6 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { AssistError, ExitCode, refusal, usageError } from '../errors.js';
 import type { ConfigValue } from '../config/index.js';
+import type { Config } from '../config/types.js';
+import type { Usage } from '../llm/types.js';
 import type { SessionUI, TurnResult } from '../session/index.js';
 import type { openStore as OpenStore } from '../git/index.js';
 import { resolveBase, slugify, type PrBase } from './base.js';
@@ -279,8 +281,12 @@ export async function runPr(options: PrOptions): Promise<PrOutcome> {
     report.commits = commits.map((c) => c.commit);
     let squashedInto: string | null = null;
     if (options.squash) {
+      const drafted = await draftSquashMessage(config, sessionEnv, options.task, git, base.commit, tip);
+      if (drafted) addUsage(report.usage, drafted.usage, drafted.cost);
       const { commitSummary } = await import('../session/index.js');
-      const message = commitMessage(commitSummary(options.task, files), squashBody(commits, files), { session: sessionId ?? '', event: 'squash', model });
+      const summary = drafted?.summary ?? commitSummary(options.task, files);
+      const body = drafted?.body ? `${drafted.body}\n\n${squashBody(commits, files)}` : squashBody(commits, files);
+      const message = commitMessage(summary, body, { session: sessionId ?? '', event: 'squash', model });
       const store = await openStore({ cwd: root, env: sessionEnv, command: 'assist pr' });
       try {
         squashedInto = (await squashSessionBranch(store, { message, runHooks: options.allowRepoHooks ?? false })).commit;
@@ -365,4 +371,32 @@ async function firstReply(
   } finally {
     store.close();
   }
+}
+
+/**
+ * With `weak_model` set, the squash commit's message comes from the weak model, shown the task
+ * and the branch's whole diff; null without one, or when it fails (the task's summary then).
+ */
+async function draftSquashMessage(
+  config: Config,
+  env: NodeJS.ProcessEnv,
+  task: string,
+  git: GitRunner,
+  base: string,
+  tip: string,
+): Promise<{ summary: string; body: string; usage: Usage; cost: number | undefined } | null> {
+  if (!config.weakModel) return null;
+  const diff = await git(['diff', '--no-color', '--no-ext-diff', base, tip, '--']);
+  if (diff.code !== 0) return null;
+  const [{ createLlmClientFromConfig, costOf }, { draftCommitMessage, COMMIT_MESSAGE_TIMEOUT_MS }] = await Promise.all([import('../llm/index.js'), import('../session/index.js')]);
+  const client = createLlmClientFromConfig(config, env);
+  const drafted = await draftCommitMessage(client, config.weakModel, task, diff.stdout, AbortSignal.timeout(COMMIT_MESSAGE_TIMEOUT_MS));
+  return drafted ? { summary: drafted.summary, body: drafted.body, usage: drafted.usage, cost: costOf(drafted.usage, client.modelInfo(drafted.model)) } : null;
+}
+
+function addUsage(total: PrReport['usage'], usage: Usage, cost: number | undefined): void {
+  total.input_tokens += usage.inputTokens;
+  total.output_tokens += usage.outputTokens;
+  total.estimated ||= usage.estimated;
+  total.cost_usd = total.cost_usd === null || cost === undefined ? null : total.cost_usd + cost;
 }

@@ -26,14 +26,18 @@ const SYSTEM = [
   'else changed. No quotes, no markdown, no code fences.',
 ].join(' ');
 
+/** The unified diff of an edit batch, as the weak model is shown it. */
+export function diffOfChanges(changes: readonly FileChangePreview[]): string {
+  return renderBatchDiff(changes, { color: false });
+}
+
 /**
- * Asks `model` (the configured `weak_model`) for a commit message for these changes. Resolves
- * null when the model fails, is stopped by `signal`, or writes no usable summary line: the
- * caller then uses the summary made from the request.
+ * Asks `model` (the configured `weak_model`) for a commit message for a change, given as the
+ * request and a unified diff. Resolves null when the model fails, is stopped by `signal`, or
+ * writes no usable summary line: the caller then uses the summary made from the request.
  */
-export async function draftCommitMessage(provider: Provider, model: string, request: string, changes: readonly FileChangePreview[], signal: AbortSignal): Promise<DraftedMessage | null> {
-  let diff = renderBatchDiff(changes, { color: false });
-  if (diff.length > MAX_DIFF_CHARS) diff = `${diff.slice(0, MAX_DIFF_CHARS)}\n… (diff cut here)`;
+export async function draftCommitMessage(provider: Provider, model: string, request: string, fullDiff: string, signal?: AbortSignal): Promise<DraftedMessage | null> {
+  const diff = fullDiff.length > MAX_DIFF_CHARS ? `${fullDiff.slice(0, MAX_DIFF_CHARS)}\n… (diff cut here)` : fullDiff;
   const prompt = `The person asked:\n${request.trim().slice(0, 2_000)}\n\nThe change:\n${diff}`;
   try {
     const { collectReply } = await import('../llm/client.js');

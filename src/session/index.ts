@@ -1,4 +1,5 @@
-export { Session, newRequestId, commitSummary } from './session.js';
+export { Session, newRequestId, commitSummary, COMMIT_MESSAGE_TIMEOUT_MS } from './session.js';
+export { draftCommitMessage, type DraftedMessage } from './commit-message.js';
 export { rebuildHistory, type Exchange } from './history.js';
 export { systemPrompt } from './prompts.js';
 export { detectTestCommand, trimTestOutput, type TestCommand } from './test-command.js';

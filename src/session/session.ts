@@ -8,7 +8,7 @@ import type { ChatMessage, ModelInfo, Provider, Usage } from '../llm/types.js';
 import type { ApprovalState, AuditLog } from '../sandbox/index.js';
 import { chooseFence, reflectionPrompt, renderChatFiles, systemPrompt } from './prompts.js';
 import { rebuildHistory, type Exchange } from './history.js';
-import { draftCommitMessage, type DraftedMessage } from './commit-message.js';
+import { diffOfChanges, draftCommitMessage, type DraftedMessage } from './commit-message.js';
 import { execText } from '../util/exec.js';
 import type { FileChangePreview, SessionOptions, SessionUI, TokenReport, TurnResult } from './types.js';
 
@@ -832,7 +832,7 @@ export class Session {
     if (!model || changes.length === 0 || this.options.dryRun) return undefined;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), COMMIT_MESSAGE_TIMEOUT_MS);
-    const message = draftCommitMessage(this.provider, model, request, changes, controller.signal)
+    const message = draftCommitMessage(this.provider, model, request, diffOfChanges(changes), controller.signal)
       .catch(() => null)
       .finally(() => clearTimeout(timer));
     return {

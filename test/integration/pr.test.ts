@@ -120,6 +120,36 @@ describe('assist pr against a bare remote', () => {
     expect(server.requests).toHaveLength(2);
   });
 
+  it('--squash with a weak model: it writes each edit\'s message and the squash message from the whole diff', async () => {
+    await using server = await startFakeLlm();
+    await using s = setup(server, { 'a.txt': 'one\n', '.assist.toml': TOML('grep -q fixed a.txt') }, { ASSIST_WEAK_MODEL: 'openai/gpt-4.1-mini' });
+    server.enqueueFor(
+      { model: 'gpt-4.1' },
+      reply.edits([{ path: 'a.txt', search: 'one\n', replace: 'two\n' }], { usage: { input: 1000, output: 100 } }),
+      reply.edits([{ path: 'a.txt', search: 'two\n', replace: 'two fixed\n' }], { before: 'Fixed the failing test.', usage: { input: 1000, output: 100 } }),
+    );
+    server.enqueueFor(
+      { model: 'gpt-4.1-mini' },
+      reply.text('Say two in a.txt', { usage: { input: 50, output: 5 } }),
+      reply.text('Mark a.txt as fixed', { usage: { input: 50, output: 5 } }),
+      reply.text('Make a.txt say two, fixed\n\nThe test looks for the word fixed.', { usage: { input: 70, output: 12 } }),
+    );
+    const r = await runCli(['pr', '-m', 'make a.txt say two', '--squash', '--push', '--json'], { cwd: s.repo.dir, env: s.env });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as PrJson;
+    expect(out.squashed).toBe(true);
+    const message = s.remote.git('log', '-1', '--format=%B', out.branch!);
+    expect(message.split('\n')[0]).toBe('Make a.txt say two, fixed');
+    expect(message).toContain('The test looks for the word fixed.\n\nSquashed from:\n- Say two in a.txt (');
+    expect(message).toContain('- Mark a.txt as fixed (');
+    const squashAsk = server.requests.filter((q) => q.model === 'gpt-4.1-mini').at(-1)!;
+    expect(JSON.stringify(squashAsk.body)).toContain('-one');
+    expect(JSON.stringify(squashAsk.body)).toContain('+two fixed');
+    expect(server.requests.filter((q) => q.model === 'gpt-4.1-mini')).toHaveLength(3);
+    // The weak model's tokens are in the report beside the main model's: 2 × 1000 + 50 + 50 + 70.
+    expect(out.usage).toMatchObject({ input_tokens: 2170, output_tokens: 222 });
+  });
+
   it('a failing test command is reported in --json and the body; the branch is kept and pushed, exit 1', async () => {
     await using server = await startFakeLlm();
     await using s = setup(server, { 'a.txt': 'one\n', '.assist.toml': TOML('echo "boom: widget exploded"; exit 1') }, { ASSIST_SESSION__MAX_REFLECTIONS: '1' });
