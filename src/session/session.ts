@@ -435,7 +435,9 @@ export class Session {
     const draft = this.startCommitMessage(originalMessage, changes);
     const approved = await this.approve(changes, result, request, audit);
     // A message about files that were turned down would be wrong: then the request's summary.
-    const drafted = approved.length === changes.length ? await draft?.message : null;
+    const useDraft = draft !== undefined && approved.length === changes.length;
+    if (useDraft && !draft.settled()) this.ui.status?.(`${this.config.weakModel ?? ''} is writing the commit message`);
+    const drafted = useDraft ? await draft.message : null;
     draft?.cancel();
     if (drafted) this.addUsage(result, drafted.usage, drafted.model);
 
@@ -827,16 +829,24 @@ export class Session {
    * most {@link COMMIT_MESSAGE_TIMEOUT_MS}; its message resolves null on any failure. None without
    * a weak model, without changes, or in a dry run.
    */
-  private startCommitMessage(request: string, changes: readonly FileChangePreview[]): { message: Promise<DraftedMessage | null>; cancel: () => void } | undefined {
+  private startCommitMessage(
+    request: string,
+    changes: readonly FileChangePreview[],
+  ): { message: Promise<DraftedMessage | null>; settled: () => boolean; cancel: () => void } | undefined {
     const model = this.config.weakModel;
     if (!model || changes.length === 0 || this.options.dryRun) return undefined;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), COMMIT_MESSAGE_TIMEOUT_MS);
+    let settled = false;
     const message = draftCommitMessage(this.provider, model, request, diffOfChanges(changes), controller.signal)
       .catch(() => null)
-      .finally(() => clearTimeout(timer));
+      .finally(() => {
+        settled = true;
+        clearTimeout(timer);
+      });
     return {
       message,
+      settled: () => settled,
       cancel: () => {
         clearTimeout(timer);
         controller.abort();
