@@ -433,12 +433,19 @@ export class Session {
     await recorded;
     // With a weak model, it writes the commit message while the person looks at the diff.
     const draft = this.startCommitMessage(originalMessage, changes);
-    const approved = await this.approve(changes, result, request, audit);
-    // A message about files that were turned down would be wrong: then the request's summary.
-    const useDraft = draft !== undefined && approved.length === changes.length;
-    if (useDraft && !draft.settled()) this.ui.status?.(`${this.config.weakModel ?? ''} is writing the commit message`);
-    const drafted = useDraft ? await draft.message : null;
-    draft?.cancel();
+    let approved: FileChangePreview[];
+    let drafted: DraftedMessage | null = null;
+    try {
+      approved = await this.approve(changes, result, request, audit);
+      // A message about files that were turned down would be wrong: then the request's summary.
+      if (draft !== undefined && approved.length === changes.length) {
+        if (!draft.settled()) this.ui.status?.(`${this.config.weakModel ?? ''} is writing the commit message`);
+        drafted = await draft.message;
+      }
+    } finally {
+      // Also when the approval is interrupted: nothing may keep the request (or its timer) alive.
+      draft?.cancel();
+    }
     if (drafted) this.addUsage(result, drafted.usage, drafted.model);
 
     if (approved.length > 0 && !this.options.dryRun) {
@@ -837,6 +844,7 @@ export class Session {
     if (!model || changes.length === 0 || this.options.dryRun) return undefined;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), COMMIT_MESSAGE_TIMEOUT_MS);
+    timer.unref();
     let settled = false;
     const message = draftCommitMessage(this.provider, model, request, diffOfChanges(changes), controller.signal)
       .catch(() => null)
