@@ -1,4 +1,4 @@
-import { languages, languageVersion } from './languages.js';
+import { languages, packName } from './languages.js';
 import { writeSnapshot, type RankSnapshot } from './rank-snapshot.js';
 import { COMPACT_RATIO, MIN_COMPACT_BYTES, type TagsCache } from './tags-cache.js';
 
@@ -13,7 +13,7 @@ export interface UpkeepReport {
 
 /** The pack name of every language at the running version: the packs a build can read. */
 export function currentPacks(): Set<string> {
-  return new Set(languages.map((spec) => `${spec.id}-${languageVersion(spec)}`));
+  return new Set(languages.map(packName));
 }
 
 /**

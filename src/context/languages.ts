@@ -120,3 +120,8 @@ export function languageVersion(spec: LanguageSpec): string {
   }
   return version;
 }
+
+/** The tags pack a language's entries go in: its id and cache version (`typescript-59532c06b198`). */
+export function packName(spec: LanguageSpec): string {
+  return `${spec.id}-${languageVersion(spec)}`;
+}

@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { resolveRepoPaths } from '../git/repo-paths.js';
 import { listSourceFiles, type FileListing } from './git-files.js';
-import { languageSpec, languageVersion, type LanguageId } from './languages.js';
+import { languageSpec, languageVersion, packName, type LanguageId } from './languages.js';
 import { MIN_FILES_FOR_WORKERS, parseFiles } from './parse-pool.js';
 import { rankGraph } from './rank.js';
 import { matchSnapshot, readRanks, readSnapshot, startingRanks, updateSnapshot, writeRanks, writeSnapshot } from './rank-snapshot.js';
@@ -174,7 +174,7 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
   const baseStats = { files: listing.files.length, hashed: listing.hashed, excluded: listing.excluded };
 
   const cache = new TagsCache(sharedAssistDir);
-  const packOf = (lang: LanguageId): string => `${lang}-${languageVersion(languageSpec(lang))}`;
+  const packOf = (lang: LanguageId): string => packName(languageSpec(lang));
   const packs = listing.files.map((f) => packOf(f.lang));
   const paths = listing.files.map((f) => f.path);
   const keys = listing.files.map((f, i) => `${packs[i]}:${f.blob}`);

@@ -282,8 +282,8 @@ export async function runPr(options: PrOptions): Promise<PrOutcome> {
     let squashedInto: string | null = null;
     if (options.squash) {
       const drafted = await draftSquashMessage(config, sessionEnv, options.task, git, base.commit, tip);
-      if (drafted) addUsage(report.usage, drafted.usage, drafted.cost);
-      const { commitSummary } = await import('../session/index.js');
+      const { commitSummary, accumulateUsage } = await import('../session/index.js');
+      if (drafted) accumulateUsage(report.usage, drafted.usage, drafted.cost);
       const summary = drafted?.summary ?? commitSummary(options.task, files);
       const body = drafted?.body ? `${drafted.body}\n\n${squashBody(commits, files)}` : squashBody(commits, files);
       const message = commitMessage(summary, body, { session: sessionId ?? '', event: 'squash', model });
@@ -392,11 +392,4 @@ async function draftSquashMessage(
   const client = createLlmClientFromConfig(config, env);
   const drafted = await draftCommitMessage(client, config.weakModel, task, diff.stdout, AbortSignal.timeout(COMMIT_MESSAGE_TIMEOUT_MS));
   return drafted ? { summary: drafted.summary, body: drafted.body, usage: drafted.usage, cost: costOf(drafted.usage, client.modelInfo(drafted.model)) } : null;
-}
-
-function addUsage(total: PrReport['usage'], usage: Usage, cost: number | undefined): void {
-  total.input_tokens += usage.inputTokens;
-  total.output_tokens += usage.outputTokens;
-  total.estimated ||= usage.estimated;
-  total.cost_usd = total.cost_usd === null || cost === undefined ? null : total.cost_usd + cost;
 }

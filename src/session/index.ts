@@ -1,4 +1,4 @@
-export { Session, newRequestId, commitSummary, COMMIT_MESSAGE_TIMEOUT_MS } from './session.js';
+export { Session, newRequestId, commitSummary, accumulateUsage, COMMIT_MESSAGE_TIMEOUT_MS } from './session.js';
 export { draftCommitMessage, type DraftedMessage } from './commit-message.js';
 export { rebuildHistory, type Exchange } from './history.js';
 export { systemPrompt } from './prompts.js';

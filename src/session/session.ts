@@ -864,17 +864,9 @@ export class Session {
 
   private addUsage(result: TurnResult | null, usage: Usage, model: string): void {
     const info = this.modelInfo(model);
-    const cost =
-      info.inputPrice === undefined || info.outputPrice === undefined
-        ? null
-        : (usage.inputTokens * info.inputPrice + usage.outputTokens * info.outputPrice) / 1_000_000;
-    this.options.metrics?.recordUsage(model.split('/')[0] ?? '', model, { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costUsd: cost ?? undefined });
-    for (const target of result ? [result.usage, this.totals] : [this.totals]) {
-      target.input_tokens += usage.inputTokens;
-      target.output_tokens += usage.outputTokens;
-      target.estimated ||= usage.estimated;
-      target.cost_usd = target.cost_usd === null || cost === null ? null : target.cost_usd + cost;
-    }
+    const cost = info.inputPrice === undefined || info.outputPrice === undefined ? undefined : (usage.inputTokens * info.inputPrice + usage.outputTokens * info.outputPrice) / 1_000_000;
+    this.options.metrics?.recordUsage(model.split('/')[0] ?? '', model, { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costUsd: cost });
+    for (const target of result ? [result.usage, this.totals] : [this.totals]) accumulateUsage(target, usage, cost);
   }
 
   // ------------------------------------------------------------------ tests
@@ -992,6 +984,14 @@ function interrupted(): AssistError {
 function firstLine(text: string, max: number): string {
   const line = text.trim().split('\n')[0] ?? '';
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** Adds one reply's tokens and cost to a running total; the cost becomes unknown once one part's is. */
+export function accumulateUsage(total: { input_tokens: number; output_tokens: number; estimated: boolean; cost_usd: number | null }, usage: Usage, cost: number | undefined): void {
+  total.input_tokens += usage.inputTokens;
+  total.output_tokens += usage.outputTokens;
+  total.estimated ||= usage.estimated;
+  total.cost_usd = total.cost_usd === null || cost === undefined ? null : total.cost_usd + cost;
 }
 
 /** How long an edit waits at most for the weak model's commit message before using the request's summary. */
