@@ -171,7 +171,13 @@ export function buildConfig(values: Map<string, ResolvedValue>): Config {
       compressionThreshold: get<number>('context.compression_threshold'),
       maxFileBytes: get<number>('context.max_file_bytes'),
     },
-    session: { maxReflections: get<number>('session.max_reflections') },
+    session: {
+      maxReflections: get<number>('session.max_reflections'),
+      tools: get<'auto' | 'off'>('session.tools'),
+      maxSteps: get<number>('session.max_steps'),
+      maxAutoAdd: get<number>('session.max_auto_add'),
+    },
+    tools: { maxResultTokens: get<number>('tools.max_result_tokens') },
     sandbox: {
       writePaths: get<string[]>('sandbox.write_paths'),
       readPaths: get<string[]>('sandbox.read_paths'),
@@ -180,6 +186,7 @@ export function buildConfig(values: Map<string, ResolvedValue>): Config {
     approval: {
       autoApprove: get<string[]>('approval.auto_approve'),
       requireConfirmation: get<boolean>('approval.require_confirmation'),
+      commands: get<'ask' | 'sandboxed' | 'never'>('approval.commands'),
     },
     git: { sessionBranch: get<boolean>('git.session_branch'), checkpointsKept: get<number>('git.checkpoints_kept') },
     test: { cmd: opt<string>('test.cmd'), auto: get<boolean>('test.auto') },

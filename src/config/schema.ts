@@ -53,6 +53,22 @@ export const KEYS: readonly KeyDef[] = [
   },
   { key: 'context.max_file_bytes', type: { kind: 'int', min: 1 }, default: 1024 * 1024, description: 'larger files are neither parsed nor sent' },
   { key: 'session.max_reflections', type: { kind: 'int', min: 0 }, default: 3, description: 'tries the model gets to fix failed edits or tests' },
+  {
+    key: 'session.tools',
+    type: { kind: 'enum', values: ['auto', 'off'] },
+    default: 'auto',
+    description: 'native tool calling (falls back to text mode when the server rejects tools), or text mode always',
+  },
+  { key: 'session.max_steps', type: { kind: 'int', min: 1 }, default: 30, description: 'model requests in one turn of a tool loop' },
+  { key: 'session.max_auto_add', type: { kind: 'int', min: 0 }, default: 8, description: 'mentioned files run/pr --yes add in text mode' },
+  { key: 'tools.max_result_tokens', type: { kind: 'int', min: 100 }, default: 8000, description: 'cap of one tool result' },
+  {
+    key: 'approval.commands',
+    type: { kind: 'enum', values: ['ask', 'sandboxed', 'never'] },
+    default: 'ask',
+    needsTrust: true,
+    description: 'model-requested commands: ask each time; run without asking when bubblewrap confines them; refuse',
+  },
   { key: 'sandbox.write_paths', type: list, default: [], needsTrust: true, description: 'when set, writes are restricted to these paths inside the repo' },
   { key: 'sandbox.read_paths', type: list, default: [], needsTrust: true, description: 'paths outside the repo the model may read' },
   {

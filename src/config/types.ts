@@ -27,9 +27,10 @@ export interface Config {
     compressionThreshold: number;
     maxFileBytes: number;
   };
-  session: { maxReflections: number };
+  session: { maxReflections: number; tools: 'auto' | 'off'; maxSteps: number; maxAutoAdd: number };
+  tools: { maxResultTokens: number };
   sandbox: { writePaths: string[]; readPaths: string[]; commands: 'auto' | 'bwrap' | 'none' };
-  approval: { autoApprove: string[]; requireConfirmation: boolean };
+  approval: { autoApprove: string[]; requireConfirmation: boolean; commands: 'ask' | 'sandboxed' | 'never' };
   git: { sessionBranch: boolean; checkpointsKept: number };
   test: { cmd: string | undefined; auto: boolean };
   summaries: { useModel: boolean; maxTokensPerRun: number };

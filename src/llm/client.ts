@@ -11,7 +11,7 @@ import { formatSeconds, LlmFailure, toAssistError, type Target } from './failure
 import { KeySource } from './keys.js';
 import { PROVIDER_NAMES } from './model-name.js';
 import { lookupModel } from './registry.js';
-import type { AttemptRecord, LlmClientOptions, LlmRequest, ModelInfo, Provider, ProviderName, StopReason, StreamEvent, Usage } from './types.js';
+import type { AttemptRecord, LlmClientOptions, LlmRequest, ModelInfo, Provider, ProviderName, StopReason, StreamEvent, ToolCall, Usage } from './types.js';
 
 export const DEFAULT_TOTAL_MS = 600_000;
 export const DEFAULT_FIRST_EVENT_MS = 180_000;
@@ -264,6 +264,10 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
       let text = '';
       let inputTokens: number | undefined;
       let outputTokens: number | undefined;
+      let cachedInputTokens: number | undefined;
+      let cacheWriteTokens: number | undefined;
+      const toolCalls: ToolCall[] = [];
+      let replay: readonly unknown[] | undefined;
       let stopReason: StopReason = 'other';
       let failure: LlmFailure | undefined;
       let succeeded = false;
@@ -275,6 +279,7 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
             info,
             system: request.system,
             messages: request.messages,
+            tools: request.tools ?? [],
             maxOutputTokens,
             temperature: request.temperature,
             apiKey,
@@ -293,6 +298,13 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
           } else if (event.type === 'usage') {
             inputTokens = event.inputTokens ?? inputTokens;
             outputTokens = event.outputTokens ?? outputTokens;
+            cachedInputTokens = event.cachedInputTokens ?? cachedInputTokens;
+            cacheWriteTokens = event.cacheWriteTokens ?? cacheWriteTokens;
+          } else if (event.type === 'tool_call') {
+            toolCalls.push(event.call);
+            shown.dirty = true;
+          } else if (event.type === 'replay') {
+            replay = event.items;
           } else if (event.type === 'notice') {
             yield { type: 'notice', model: info.id, message: event.message };
           } else {
@@ -303,14 +315,29 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
         succeeded = true;
         report({ model: info.id, provider, attempt, outcome: 'ok', durationMs: now() - started });
         const usage: Usage = {
-          inputTokens: inputTokens ?? estimatePromptTokens(request.system, request.messages),
-          outputTokens: outputTokens ?? estimateTextTokens(text),
+          inputTokens: inputTokens ?? estimatePromptTokens(request.system, request.messages, request.tools),
+          outputTokens: outputTokens ?? estimateTextTokens(text + toolCalls.map((c) => c.name + c.arguments).join('')),
           estimated: inputTokens === undefined || outputTokens === undefined,
+          ...(cachedInputTokens === undefined ? {} : { cachedInputTokens }),
+          ...(cacheWriteTokens === undefined ? {} : { cacheWriteTokens }),
         };
-        yield { type: 'done', model: info.id, usage, stopReason, attempts: attempt };
+        yield {
+          type: 'done',
+          model: info.id,
+          usage,
+          stopReason: toolCalls.length > 0 && stopReason !== 'max_tokens' ? 'tool_use' : stopReason,
+          attempts: attempt,
+          toolCalls,
+          ...(replay === undefined ? {} : { replay: { provider, items: replay } }),
+        };
         return;
       } catch (error) {
         failure = error instanceof LlmFailure ? error : adapter.classify(error, keys.secrets);
+        // A server that cannot do tool calling says so with a 400 naming tools (OpenAI-compatible
+        // servers, Ollama models without tool support): the session falls back to text mode.
+        if (failure.kind === 'bad_request' && (request.tools?.length ?? 0) > 0 && /\btools?\b|tool[ _-]?(call|choice|use)|function[ _-]?call/i.test(failure.detail)) {
+          failure = new LlmFailure('tools_unsupported', failure.detail, failure.extra);
+        }
       } finally {
         // The consumer stopped reading mid-reply: the attempt says nothing about the server.
         if (!succeeded && failure === undefined) breaker.release();
@@ -418,6 +445,7 @@ export interface Reply {
   usage: Usage;
   stopReason: StopReason;
   attempts: number;
+  toolCalls: readonly ToolCall[];
 }
 
 /** Drains a stream into a {@link Reply}; `onText` sees deltas, `onRestart` says to forget them. */
@@ -434,7 +462,7 @@ export async function collectReply(
       text = '';
       hooks.onRestart?.();
     } else if (event.type === 'done') {
-      return { text, model: event.model, usage: event.usage, stopReason: event.stopReason, attempts: event.attempts };
+      return { text, model: event.model, usage: event.usage, stopReason: event.stopReason, attempts: event.attempts, toolCalls: event.toolCalls };
     }
   }
   throw new AssistError('llm.stream-broken', 'the model stream ended without a complete reply', { exitCode: 4 });

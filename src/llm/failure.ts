@@ -22,6 +22,7 @@ export type FailureKind =
   | 'bad_request'
   | 'no_key'
   | 'key_cmd'
+  | 'tools_unsupported'
   | 'aborted';
 
 /** Retried with backoff (timeouts of a whole chain and waits that are too long are not). */
@@ -152,6 +153,8 @@ export function toAssistError(failure: LlmFailure, target: Target, attempts: num
       );
     case 'context':
       return make('llm.context-exceeded', `the request is larger than ${target.name}'s context window: ${detail}`, 'drop files from the chat (/drop), /clear the history, or use a model with a larger window');
+    case 'tools_unsupported':
+      return make('llm.tools-unsupported', `${target.name} does not accept tools: ${detail}`, 'set session.tools = "off" to use text mode with this model');
     case 'bad_request':
       return make('llm.bad-request', `${target.provider} refused the request for ${target.name}: ${detail}`);
     case 'connection':

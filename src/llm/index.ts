@@ -17,6 +17,9 @@ export type {
   RetryPolicy,
   StopReason,
   StreamEvent,
+  ToolCall,
+  ToolResult,
+  ToolSpec,
   Timeouts,
   Usage,
 } from './types.js';

@@ -3,11 +3,54 @@ import type { ProviderConfig } from '../config/types.js';
 /** The providers assist speaks to; any OpenAI-compatible server goes through `openai` with a base URL. */
 export type ProviderName = 'anthropic' | 'openai' | 'ollama';
 
-/** One turn of the conversation. The system prompt travels separately. */
-export interface ChatMessage {
-  role: 'user' | 'assistant';
-  content: string;
+/**
+ * A tool the model may call: its name, what it does, and a JSON Schema (an `object` schema) of its
+ * arguments. Names match `^[a-zA-Z0-9_-]{1,64}$`, which every provider accepts.
+ */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
 }
+
+/**
+ * One tool call the model made. `arguments` is the JSON text exactly as the model sent it (it may
+ * be invalid: the tool loop answers that with an error result, never a crash). `id` is the
+ * provider's call id, or one the adapter made up where the wire has none (Ollama, Gemini).
+ */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+  /** Opaque per-call data the provider wants echoed back (Gemini's `thoughtSignature`). */
+  signature?: string;
+}
+
+/** The answer to one {@link ToolCall}: text, flagged when the call failed or was refused. */
+export interface ToolResult {
+  callId: string;
+  name: string;
+  content: string;
+  isError?: boolean;
+}
+
+/**
+ * One turn of the conversation. The system prompt travels separately. `tool` carries the results
+ * of every call of the assistant message right before it, in the order of the calls; each adapter
+ * renders it in its API's shape (OpenAI `tool` messages, Anthropic `tool_result` blocks first in a
+ * user message, Responses `function_call_output` items, Gemini `functionResponse` parts, Ollama
+ * `tool` messages). `content` is '' for a `tool` message.
+ */
+export type ChatMessage =
+  | { role: 'user'; content: string }
+  | {
+      role: 'assistant';
+      content: string;
+      toolCalls?: readonly ToolCall[];
+      /** Provider-specific items to send back verbatim with this message when the same provider is asked again (Responses reasoning items). */
+      replay?: { provider: ProviderName; items: readonly unknown[] };
+    }
+  | { role: 'tool'; content: ''; results: readonly ToolResult[] };
 
 /** A model request. `model` is `provider/model` (`anthropic/claude-sonnet-4-5`). */
 export interface LlmRequest {
@@ -17,17 +60,24 @@ export interface LlmRequest {
   /** Clamped to the registry's output limit for the model. */
   maxOutputTokens: number;
   temperature?: number;
+  /** Tools offered to the model (native tool calling); absent or empty: a text-only request. */
+  tools?: readonly ToolSpec[];
 }
 
 /** Token counts of the attempt that answered. `estimated` when the server reported none (or only one side). */
 export interface Usage {
+  /** All prompt tokens, cached ones included. */
   inputTokens: number;
   outputTokens: number;
   estimated: boolean;
+  /** The part of `inputTokens` read from the provider's prompt cache, where the provider reports it. */
+  cachedInputTokens?: number;
+  /** The part of `inputTokens` written to the prompt cache (Anthropic bills it apart). */
+  cacheWriteTokens?: number;
 }
 
 /** Why the model stopped: it finished, it hit the output limit, or something else the provider named. */
-export type StopReason = 'end' | 'max_tokens' | 'other';
+export type StopReason = 'end' | 'max_tokens' | 'tool_use' | 'other';
 
 /**
  * What a stream yields. A reply is complete only when `done` arrives; a stream that
@@ -47,7 +97,17 @@ export type StreamEvent =
   | { type: 'restart'; model: string; reason: string }
   | { type: 'retry'; model: string; attempt: number; delayMs: number; reason: string }
   | { type: 'fallback'; from: string; to: string; reason: string }
-  | { type: 'done'; model: string; usage: Usage; stopReason: StopReason; attempts: number }
+  | {
+      type: 'done';
+      model: string;
+      usage: Usage;
+      stopReason: StopReason;
+      attempts: number;
+      /** The tool calls of the reply that completed, in order (empty when it made none). */
+      toolCalls: readonly ToolCall[];
+      /** What to put in the assistant message's `replay` when this reply goes back into history. */
+      replay?: { provider: ProviderName; items: readonly unknown[] };
+    }
   /** A provider's word for the person (e.g. the model is deprecated), which its SDK would have printed. */
   | { type: 'notice'; model: string; message: string };
 
@@ -67,6 +127,10 @@ export interface ModelInfo {
   maxOutput: number;
   inputPrice: number | undefined;
   outputPrice: number | undefined;
+  /** Dollars per million cached input tokens (read from the prompt cache); undefined: the input price. */
+  cachedInputPrice?: number | undefined;
+  /** OpenAI: the model is asked through the Responses API rather than chat completions. */
+  responsesApi?: boolean;
   /** False when the registry had no entry and safe defaults apply. */
   known: boolean;
   /** Set for unknown models: says defaults apply and how to override them. */

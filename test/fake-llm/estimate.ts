@@ -1,4 +1,4 @@
-import type { RecordedMessage } from './types.js';
+import type { RecordedMessage, RecordedTool } from './types.js';
 
 /**
  * The fake's one token rule, used for the context window and default usage:
@@ -8,9 +8,14 @@ export function estimateTokens(text: string): number {
   return Math.ceil(text.length / 4);
 }
 
-export function estimatePrompt(messages: readonly RecordedMessage[], system: string | undefined): number {
+export function estimatePrompt(messages: readonly RecordedMessage[], system: string | undefined, tools: readonly RecordedTool[] = []): number {
   let chars = system?.length ?? 0;
-  for (const message of messages) chars += message.content.length;
+  for (const message of messages) {
+    chars += message.content.length;
+    for (const call of message.toolCalls ?? []) chars += call.name.length + call.arguments.length;
+    for (const result of message.toolResults ?? []) chars += result.content.length;
+  }
+  for (const tool of tools) chars += tool.name.length + (tool.description?.length ?? 0) + JSON.stringify(tool.parameters ?? {}).length;
   return Math.ceil(chars / 4);
 }
 

@@ -1,7 +1,7 @@
 import type { ErrorKind, Provider, RecordedRequest, TextReply } from './types.js';
 
 /** What a protocol reads out of a generation request body: these fields of the recorded request. */
-export type ParsedRequest = Pick<RecordedRequest, 'model' | 'stream' | 'system' | 'messages' | 'includeUsage' | 'maxTokens' | 'options'>;
+export type ParsedRequest = Pick<RecordedRequest, 'model' | 'stream' | 'system' | 'messages' | 'includeUsage' | 'maxTokens' | 'options'> & { tools?: RecordedRequest['tools'] };
 
 /** An error response: status and JSON body. */
 export interface WireError {
@@ -16,8 +16,13 @@ export interface ReplyContext {
   /** Unix seconds. */
   created: number;
   /** undefined when the script said `usage: 'none'`. */
-  usage: { input: number; output: number } | undefined;
-  finish: 'stop' | 'length';
+  usage: { input: number; output: number; cached: number } | undefined;
+  /** `tool_calls` when the reply makes tool calls (and was not cut by `length`). */
+  finish: 'stop' | 'length' | 'tool_calls';
+  /** The reply's tool calls, ids assigned, arguments as JSON text. */
+  toolCalls: Array<{ id: string; name: string; arguments: string }>;
+  /** Characters per content frame (argument fragments are cut the same way). */
+  chunkSize: number;
   /** The reply text split into content pieces. */
   pieces: string[];
   includeUsage: boolean;
@@ -27,6 +32,14 @@ export interface ReplyContext {
 export interface WireProtocol {
   provider: Provider;
   parse(body: Record<string, unknown>): ParsedRequest;
+  /**
+   * What the real service rejects before generating (400 in its own shape): malformed tool
+   * definitions, a tool result that answers no call of the assistant turn right before it,
+   * missing results, mismatched ids. undefined: the request is valid.
+   */
+  validate?(body: Record<string, unknown>): WireError | undefined;
+  /** The 400 a server (or model) without tool support answers a request that offers tools. */
+  toolsRejected?(model: string | undefined): WireError;
   error(kind: ErrorKind, message: string | undefined, model: string | undefined): WireError;
   contextError(promptTokens: number, limit: number, model: string | undefined): WireError;
   complete(reply: TextReply, ctx: ReplyContext): unknown;

@@ -65,6 +65,12 @@ export class FakeLlmServer {
   ollamaOverflow: 'truncate' | 'error' = 'truncate';
   /** When set, other models get each service's 404; also what the model listings return. */
   models: string[] | undefined;
+  /**
+   * Models (or `true`: every model) that reject tool calling the way such servers do: a 400 naming
+   * tools for any request that offers tools (Ollama models without the capability, plain
+   * OpenAI-compatible servers).
+   */
+  rejectTools: boolean | string[] = false;
   /** When set, a request with another key gets each service's 401. */
   apiKeys: Partial<Record<'openai' | 'anthropic', string>> = {};
 
@@ -203,6 +209,7 @@ export class FakeLlmServer {
       stream: false,
       system: undefined,
       messages: [],
+      tools: undefined,
       includeUsage: false,
       maxTokens: undefined,
       options: undefined,
@@ -320,7 +327,14 @@ export class FakeLlmServer {
     }
     const parsed = wire.parse(record.body);
     Object.assign(record, parsed);
-    record.promptTokens = estimatePrompt(parsed.messages, parsed.system);
+    record.promptTokens = estimatePrompt(parsed.messages, parsed.system, parsed.tools);
+    const invalid = wire.validate?.(record.body);
+    if (invalid) return this.json(ex, invalid.status, invalid.body, 'error-reply', wire.headers(ex.requestId));
+    const offersTools = (parsed.tools?.length ?? 0) > 0;
+    if (offersTools && wire.toolsRejected && (this.rejectTools === true || (Array.isArray(this.rejectTools) && parsed.model !== undefined && this.rejectTools.includes(parsed.model)))) {
+      const error = wire.toolsRejected(parsed.model);
+      return this.json(ex, error.status, error.body, 'error-reply', wire.headers(ex.requestId));
+    }
 
     if (wire.provider !== 'ollama') {
       const expected = this.apiKeys[wire.provider];
@@ -428,6 +442,12 @@ export class FakeLlmServer {
     const pieces: string[] = [];
     for (let i = 0; i < chars.length; i += size) pieces.push(chars.slice(i, i + size).join(''));
     const prefix = wire.provider === 'openai' ? 'chatcmpl-fake' : wire.provider === 'anthropic' ? 'msg_fake' : 'ollama';
+    const toolCalls = (reply.toolCalls ?? []).map((call, n) => ({
+      id: call.id ?? `call_${String(record.index).padStart(4, '0')}_${n}`,
+      name: call.name,
+      arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments),
+    }));
+    const output = estimateTokens(reply.text + toolCalls.map((c) => c.name + c.arguments).join(''));
     return {
       id: `${prefix}${String(record.index).padStart(6, '0')}`,
       model: reply.model ?? record.model ?? 'fake-model',
@@ -435,8 +455,10 @@ export class FakeLlmServer {
       usage:
         reply.usage === 'none'
           ? undefined
-          : { input: reply.usage?.input ?? record.promptTokens, output: reply.usage?.output ?? estimateTokens(reply.text) },
-      finish: reply.finish ?? 'stop',
+          : { input: reply.usage?.input ?? record.promptTokens, output: reply.usage?.output ?? output, cached: reply.usage?.cached ?? 0 },
+      finish: reply.finish ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop'),
+      toolCalls,
+      chunkSize: size,
       pieces,
       includeUsage: record.includeUsage,
     };

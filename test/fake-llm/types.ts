@@ -5,6 +5,16 @@ export type Provider = 'openai' | 'anthropic' | 'ollama';
 export interface UsageSpec {
   input?: number;
   output?: number;
+  /** Prompt tokens reported as read from the provider's cache (part of `input`). */
+  cached?: number;
+}
+
+/** A tool call a scripted reply makes. Arguments given as an object are JSON-encoded; a string is sent as is (even when it is not valid JSON). */
+export interface FakeToolCall {
+  /** The call id; default `call_<request>_<n>` (Ollama and Gemini carry none on the wire). */
+  id?: string;
+  name: string;
+  arguments: string | Record<string, unknown>;
 }
 
 /**
@@ -23,6 +33,8 @@ export interface CutSpec {
 export interface TextReply {
   kind: 'text';
   text: string;
+  /** Tool calls after the text; streamed as the service streams them (arguments in fragments of `chunkSize`). */
+  toolCalls?: FakeToolCall[];
   /** `'none'` omits usage from the wire entirely. Default: estimated from prompt and text. */
   usage?: UsageSpec | 'none';
   /** Characters of text per content frame (default 16). */
@@ -91,6 +103,17 @@ export type Outcome =
 export interface RecordedMessage {
   role: string;
   content: string;
+  /** Tool calls an assistant message carried, as the client sent them back. */
+  toolCalls?: Array<{ id: string; name: string; arguments: string }>;
+  /** Tool results a message carried (OpenAI/Ollama `tool` messages, Anthropic `tool_result` blocks, Responses `function_call_output`, Gemini `functionResponse`). */
+  toolResults?: Array<{ callId: string; content: string; isError?: boolean }>;
+}
+
+/** A tool definition as the client sent it. */
+export interface RecordedTool {
+  name: string;
+  description: string | undefined;
+  parameters: unknown;
 }
 
 /** Everything the server saw of one request, plus what it did with it. */
@@ -111,6 +134,8 @@ export interface RecordedRequest {
   /** Anthropic's top-level `system`, flattened to text. */
   system: string | undefined;
   messages: RecordedMessage[];
+  /** Tools offered (undefined: the request had no `tools` field). */
+  tools: RecordedTool[] | undefined;
   /** OpenAI `stream_options.include_usage`. */
   includeUsage: boolean;
   /** OpenAI `max_tokens`/`max_completion_tokens`, Anthropic `max_tokens`, Ollama `options.num_predict`. */

@@ -1,5 +1,5 @@
 import type { LlmFailure } from '../failure.js';
-import type { ChatMessage, ModelInfo, ProviderName, StopReason } from '../types.js';
+import type { ChatMessage, ModelInfo, ProviderName, StopReason, ToolCall, ToolSpec } from '../types.js';
 
 /** Everything one attempt needs. `model` is the provider's own name (no `provider/` prefix). */
 export interface AttemptInput {
@@ -7,6 +7,8 @@ export interface AttemptInput {
   info: ModelInfo;
   system: string;
   messages: readonly ChatMessage[];
+  /** Offered tools; empty: none (send no `tools` field at all). */
+  tools: readonly ToolSpec[];
   maxOutputTokens: number;
   temperature: number | undefined;
   apiKey: string | undefined;
@@ -20,7 +22,11 @@ export interface AttemptInput {
 /** What an adapter yields; a stream that ends without `stop` was cut. */
 export type AdapterEvent =
   | { type: 'text'; text: string }
-  | { type: 'usage'; inputTokens?: number | undefined; outputTokens?: number | undefined }
+  | { type: 'usage'; inputTokens?: number | undefined; outputTokens?: number | undefined; cachedInputTokens?: number | undefined; cacheWriteTokens?: number | undefined }
+  /** One complete tool call (its argument fragments already assembled), yielded before `stop`. */
+  | { type: 'tool_call'; call: ToolCall }
+  /** Provider items to echo back with this reply in later requests (see ChatMessage `replay`). */
+  | { type: 'replay'; items: readonly unknown[] }
   | { type: 'stop'; reason: StopReason }
   /** Something the SDK would have printed itself (a model deprecation): passed on, never printed here. */
   | { type: 'notice'; message: string };
@@ -38,5 +44,6 @@ export interface Adapter {
 export function stopReasonOf(raw: string | null | undefined): StopReason {
   if (raw === 'end_turn' || raw === 'stop' || raw === 'stop_sequence') return 'end';
   if (raw === 'max_tokens' || raw === 'length') return 'max_tokens';
+  if (raw === 'tool_use' || raw === 'tool_calls' || raw === 'function_call') return 'tool_use';
   return 'other';
 }

@@ -35,7 +35,7 @@ export function anthropicAdapter(): Adapter {
           {
             model: input.model,
             max_tokens: input.maxOutputTokens,
-            messages: input.messages.map((m) => ({ role: m.role, content: m.content })),
+            messages: input.messages.flatMap((m) => (m.role === 'tool' ? [] : [{ role: m.role, content: m.content }])),
             ...(input.system === '' ? {} : { system: input.system }),
             ...(input.temperature === undefined ? {} : { temperature: input.temperature }),
             stream: true,

@@ -78,7 +78,7 @@ export function ollamaAdapter(): Adapter {
         fetch: fetchFor(input.signal, seen),
         ...(input.apiKey ? { headers: { Authorization: `Bearer ${input.apiKey}` } } : {}),
       });
-      const messages = [...(input.system === '' ? [] : [{ role: 'system', content: input.system }]), ...input.messages.map((m) => ({ role: m.role, content: m.content }))];
+      const messages = [...(input.system === '' ? [] : [{ role: 'system', content: input.system }]), ...input.messages.flatMap((m) => (m.role === 'tool' ? [] : [{ role: m.role, content: m.content }]))];
       const started = client.chat({
         model: input.model,
         messages,

@@ -36,7 +36,7 @@ export function openaiAdapter(extra: { organization?: string | undefined; projec
       const official = /^https:\/\/api\.openai\.com(\/|$)/.test(input.baseUrl);
       const messages: { role: 'system' | 'user' | 'assistant'; content: string }[] = [];
       if (input.system !== '') messages.push({ role: 'system', content: input.system });
-      for (const m of input.messages) messages.push({ role: m.role, content: m.content });
+      for (const m of input.messages) if (m.role !== 'tool') messages.push({ role: m.role, content: m.content });
       const stream = await sdk.chat.completions.create(
         {
           model: input.model,
