@@ -21,7 +21,7 @@ export async function runOnce(command: AssistCommand, options: RunOnceOptions): 
 
   const { createSession } = await import('../session/index.js');
   const { createTurnView } = await import('../ui/turn-view.js');
-  const view = createTurnView({ reporter, stdin, streamReply: !options.json, replyTo: context.stdout, interactive });
+  const view = createTurnView({ reporter, stdin, streamReply: !options.json, replyTo: context.stdout, interactive, verbose: context.globals.verbose });
   const session = await createSession({
     ...baseSessionOptions(command, loaded.config, options),
     prefetch: options.message,
@@ -44,6 +44,10 @@ export async function runOnce(command: AssistCommand, options: RunOnceOptions): 
         commits: result.commits,
         files: result.files,
         usage: result.usage,
+        model: result.model,
+        steps: result.steps,
+        tool_calls: result.toolCalls,
+        ...(result.stepLimit ? { step_limit: true } : {}),
         failed: result.failed,
         refused: result.refused,
         dry_run: options.dryRun,
@@ -51,6 +55,11 @@ export async function runOnce(command: AssistCommand, options: RunOnceOptions): 
         requests: result.requests,
         ...(result.tests ? { tests: result.tests.status } : {}),
         reply: result.reply,
+      });
+    }
+    if (result.stepLimit) {
+      throw new AssistError('session.step-limit', `stopped after ${result.steps} model requests without a final answer (session.max_steps)${result.commits.length > 0 ? `; ${result.commits.length} approved commit${result.commits.length === 1 ? '' : 's'} kept` : ''}`, {
+        hint: 'raise session.max_steps (or --max-steps), or split the task',
       });
     }
     if (result.noChange) {

@@ -71,8 +71,20 @@ function fence(text: string): string {
   return `${f}\n${text.replace(/\n$/, '')}\n${f}`;
 }
 
+/** The most of one failed block quoted back: a huge reply must not be echoed whole into the retry. */
+export const MAX_QUOTED_LINES = 40;
+
+/** At most `max` lines of `text` (each cut at 500 characters), with a note of what was left out. */
+function excerpt(text: string, max: number): string {
+  const lines = textLines(text).map((l) => (l.length > 500 ? `${l.slice(0, 500)}… (${l.length - 500} more characters)` : l));
+  if (lines.length <= max) return lines.map((l) => `${l}\n`).join('');
+  const head = Math.ceil(max / 2);
+  const tail = max - head;
+  return [...lines.slice(0, head), `… (${lines.length - max} lines left out) …`, ...lines.slice(lines.length - tail)].map((l) => `${l}\n`).join('');
+}
+
 function blockText(f: FailedEdit): string {
-  return `${f.block.path}\n${fence(`<<<<<<< SEARCH\n${f.block.search}=======\n${f.block.replace}>>>>>>> REPLACE`)}`;
+  return `${f.block.path}\n${fence(`<<<<<<< SEARCH\n${excerpt(f.block.search, MAX_QUOTED_LINES)}=======\n${excerpt(f.block.replace, MAX_QUOTED_LINES)}>>>>>>> REPLACE`)}`;
 }
 
 function asText(input: FileInput | undefined): string | undefined {
@@ -95,7 +107,7 @@ export function renderEditFeedback(input: FeedbackInput): string {
   parts.push(`${total} SEARCH/REPLACE block${total === 1 ? '' : 's'} failed.`);
 
   for (const e of errors) {
-    parts.push(`## The block on line ${e.line} of your reply could not be read\n${e.message}\n\n${fence(e.text)}`);
+    parts.push(`## The block on line ${e.line} of your reply could not be read\n${e.message}\n\n${fence(excerpt(e.text, MAX_QUOTED_LINES))}`);
   }
 
   for (const f of input.failed) {
@@ -105,7 +117,7 @@ export function renderEditFeedback(input: FeedbackInput): string {
       if (f.reason === 'no-match') {
         const near = closestLines(content, f.block.search);
         if (near !== undefined) {
-          section.push(`Did you mean these lines of ${f.file} (from line ${near.startLine})?\n${fence(near.lines.join('\n'))}`);
+          section.push(`Did you mean these lines of ${f.file} (from line ${near.startLine})?\n${fence(excerpt(near.lines.join('\n'), MAX_QUOTED_LINES))}`);
         }
       }
       if (replaceAlreadyPresent(content, f.block.replace)) {

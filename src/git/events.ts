@@ -53,6 +53,31 @@ export interface ReplyEvent extends EventBase {
   text: string;
   model: string;
   usage?: Usage;
+  /** A step of a tool loop: the request id of the turn's message (absent: the reply answers `request` itself). */
+  turn?: string;
+  /** The tool calls this reply made (a step of a tool loop). */
+  toolCalls?: Array<{ id: string; name: string; arguments: string; signature?: string }>;
+  /** Provider items sent back with this reply in later requests (see llm ChatMessage `replay`). */
+  replay?: { provider: string; items: unknown[] };
+}
+
+/** One tool call of a tool loop and what it came to; `result` is the text the model got back. */
+export interface ToolEvent extends EventBase {
+  type: 'tool';
+  /** The step's request id (the reply that made the call). */
+  request: string;
+  /** The turn's message request id. */
+  turn: string;
+  call: string;
+  name: string;
+  arguments: string;
+  ok: boolean;
+  ms: number;
+  /** Size of the result in characters. */
+  chars: number;
+  result: string;
+  /** The one-line status shown to the person (`read src/a.ts (42 lines)`). */
+  status: string;
 }
 
 export interface EditEvent extends EventBase {
@@ -126,6 +151,7 @@ export type SessionEvent =
   | SessionStartedEvent
   | MessageEvent
   | ReplyEvent
+  | ToolEvent
   | EditEvent
   | RefusedEvent
   | UndoEvent

@@ -26,6 +26,7 @@ export type {
   EditEvent,
   MessageEvent,
   ReplyEvent,
+  ToolEvent,
   RefusedEvent,
 } from './events.js';
 export { newSessionId, isSessionId, sessionBranchName, chainRef, checkpointRef } from './session-id.js';

@@ -32,8 +32,35 @@ Rules:
 - Use several blocks for several changes; a block that fails is reported back to you and the others
   still apply.
 - You may edit any file of the repository, not only the ones shown in full. If you need to see a file
-  before editing it, say so and stop; the person can add it.
+  before editing it, name its path (relative to the repository root) and stop: it will be added to the
+  chat and you will be asked again.
 - Do not wrap the whole answer in a fence. Explain the change briefly before the blocks.`;
+}
+
+/**
+ * The system prompt of a tool loop: the tools find and change what the task needs; the person
+ * approves every change. Byte-stable for a session (it is the head of every cached prefix).
+ */
+export function toolSystemPrompt(options: { readOnly?: boolean } = {}): string {
+  if (options.readOnly) {
+    return `You are an expert software engineer answering a person's questions about their git repository.
+Use the tools to find what the question needs: search for identifiers and text, list files, read the
+files (or the parts of them) that matter. Do not guess at code you have not read.
+Answer from what you read, citing each fact as path:line. You cannot change files or run commands.`;
+  }
+  return `You are an expert software engineer pair-programming with a person in their git repository.
+You have tools: find what the task needs yourself instead of asking the person.
+- search (regular expressions over the files, like git grep), list_files and repo_map find code;
+  read_file reads it (in parts for large files). Read a file before you change it.
+- edit_file replaces an exact piece of a file (include enough lines to be unique; an empty search
+  creates the file or appends to it); write_file creates a file, or replaces one you have read.
+- run_command runs a shell command in the repository (it may need the person's approval, and can be
+  refused); run_tests runs the project's tests.
+Every change you make is shown to the person as a diff and applied only with their approval, then
+committed; a declined change comes back as "declined": do not retry it unchanged.
+Paths are relative to the repository root. Keep changes focused on the task; do not reformat code
+you do not change. When the task is done, answer briefly: what you changed and why, or the answer
+to the question. Do not paste whole files into the answer.`;
 }
 
 /** The message sent back when blocks failed to apply. */

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { AssistError, ExitCode } from '../errors.js';
 import type { Config } from '../config/types.js';
 import type { GitStore, SessionInfo, ReplayedEvent } from '../git/index.js';
-import type { ChatMessage, ModelInfo, Provider, Usage } from '../llm/types.js';
+import type { ChatMessage, ModelInfo, Provider, ToolResult, ToolSpec, Usage } from '../llm/types.js';
 import type { ApprovalState, AuditLog } from '../sandbox/index.js';
-import { chooseFence, reflectionPrompt, renderChatFiles, systemPrompt } from './prompts.js';
-import { rebuildHistory, type Exchange } from './history.js';
+import { chooseFence, reflectionPrompt, renderChatFiles, systemPrompt, toolSystemPrompt } from './prompts.js';
+import { exchangeMessages, filesReadInEvents, rebuildHistory, type Exchange } from './history.js';
+import type { LoopHost, StepChange, StepReply } from './tool-loop.js';
+import type { Tool } from '../tools/types.js';
 import { diffOfChanges, draftCommitMessage, type DraftedMessage } from './commit-message.js';
 import { execText } from '../util/exec.js';
 import type { FileChangePreview, SessionOptions, SessionUI, TokenReport, TurnResult } from './types.js';
@@ -36,6 +38,10 @@ export class Session {
   private info: SessionInfo | null = null;
   private totals: Totals = { input_tokens: 0, output_tokens: 0, estimated: false, cost_usd: 0 };
   private lastPrompt: { system: string; map: string; files: string; history: string } | null = null;
+  /** Set once a server rejected tools (`session.tools = "auto"`): text mode for the rest of the session. */
+  private textOnly = false;
+  /** Files the model read with `read_file` in this session: `write_file` may replace only those. */
+  private readFiles = new Set<string>();
   model: string;
 
   private constructor(
@@ -148,6 +154,14 @@ export class Session {
       });
       if (!result.ok) throw new AssistError('session.add-denied', `cannot add ${path}: ${result.reason}`, { exitCode: ExitCode.refused });
       if (!result.exists) throw new AssistError('session.add-missing', `cannot add ${path}: no such file`, { hint: 'check the path (relative to the current directory)', exitCode: ExitCode.usage });
+      // A file sent whole with every request must fit the budget (DESIGN §5 context.max_file_bytes).
+      const size = (await stat(result.abs)).size;
+      if (size > this.config.context.maxFileBytes) {
+        throw new AssistError('session.add-too-large', `cannot add ${path}: ${size} bytes, over context.max_file_bytes (${this.config.context.maxFileBytes})`, {
+          hint: 'the model can read parts of it with read_file; or raise context.max_file_bytes',
+          exitCode: ExitCode.refused,
+        });
+      }
       this.chatFiles.add(result.rel);
       added.push(result.rel);
     }
@@ -196,7 +210,9 @@ export class Session {
       });
     }
     this.info = current;
-    this.history = rebuildHistory(await this.store.replay(id));
+    const events = await this.store.replay(id);
+    this.history = rebuildHistory(events);
+    this.readFiles = filesReadInEvents(events);
   }
 
   /** Undoes the session's last N edits; the exchanges that made them leave the conversation. */
@@ -244,35 +260,25 @@ export class Session {
    * sends failed blocks back up to `session.max_reflections` times.
    */
   async ask(message: string, signal?: AbortSignal): Promise<TurnResult> {
-    const result: TurnResult = {
-      session: this.info?.id ?? null,
-      branch: this.info?.branch ?? null,
-      reply: '',
-      commits: [],
-      files: [],
-      usage: { input_tokens: 0, output_tokens: 0, estimated: false, cost_usd: 0 },
-      failed: 0,
-      refused: [],
-      noChange: true,
-      proposed: [],
-      requests: [],
-    };
-    let prompt = message;
-    const maxReflections = this.config.session.maxReflections;
+    this.currentAsk = message;
+    const result = this.newResult();
     const turnStarted = performance.now();
     this.modelMs = 0;
-    this.log?.info('turn.start', { chars: message.length, files: this.files.length });
-    let unresolved = 0;
-    for (let round = 0; ; round++) {
-      const step = await this.oneRequest(prompt, message, result, signal);
-      // A reflection that proposes nothing leaves the earlier failures standing.
-      if (round === 0 || step.proposedEdits) unresolved = step.failedCount;
-      if (step.retryWith === null || round >= maxReflections) {
-        result.failed = unresolved;
-        break;
+    this.log?.info('turn.start', { chars: message.length, files: this.files.length, tools: this.usesTools() });
+    if (this.usesTools()) {
+      try {
+        await this.toolTurn(message, result, signal);
+      } catch (error) {
+        // A server without tool calling says so on the first request: text mode from then on, said once.
+        if (!(error instanceof AssistError) || error.code !== 'llm.tools-unsupported' || this.config.session.tools !== 'auto' || result.steps > 1) throw error;
+        this.textOnly = true;
+        this.ui.status?.(`${this.model} does not accept tools: using text mode for this session (edits as SEARCH/REPLACE blocks; files the reply names can be added)`);
+        this.log?.warn('session.tools-fallback', { model: this.model });
+        Object.assign(result, this.newResult());
+        await this.textTurn(message, result, signal);
       }
-      this.ui.status?.(`${step.failedCount} edit block${step.failedCount === 1 ? '' : 's'} failed to apply: asking the model to fix ${step.failedCount === 1 ? 'it' : 'them'} (${round + 1}/${maxReflections})`);
-      prompt = step.retryWith;
+    } else {
+      await this.textTurn(message, result, signal);
     }
     if (result.commits.length > 0 && (this.options.autoTest || this.config.test.auto)) {
       result.tests = await this.testLoop(message, result, signal);
@@ -282,8 +288,257 @@ export class Session {
     if (result.commits.length > 0) await this.kickRefresher();
     const overhead = Math.max(0, performance.now() - turnStarted - this.modelMs) / 1000;
     this.options.metrics?.turnOverhead.observe(overhead);
-    this.log?.info('turn.end', { commits: result.commits.length, failed: result.failed, refused: result.refused.length, overhead_s: Math.round(overhead * 1000) / 1000 });
+    this.log?.info('turn.end', { commits: result.commits.length, failed: result.failed, refused: result.refused.length, steps: result.steps, tool_calls: result.toolCalls.length, overhead_s: Math.round(overhead * 1000) / 1000 });
     return result;
+  }
+
+  /** The person's message of the turn under way: commit messages are made from it, not from reflections. */
+  private currentAsk: string | null = null;
+
+  /** Whether this turn offers tools: `session.tools = "auto"` until a server rejected them. */
+  usesTools(): boolean {
+    return this.config.session.tools === 'auto' && !this.textOnly;
+  }
+
+  private newResult(): TurnResult {
+    return {
+      session: this.info?.id ?? null,
+      branch: this.info?.branch ?? null,
+      reply: '',
+      model: this.model,
+      steps: 0,
+      toolCalls: [],
+      commits: [],
+      files: [],
+      usage: { input_tokens: 0, output_tokens: 0, estimated: false, cost_usd: 0 },
+      failed: 0,
+      refused: [],
+      noChange: true,
+      proposed: [],
+      requests: [],
+    };
+  }
+
+  /** Text mode: one request, its SEARCH/REPLACE blocks, and reflections for the blocks that failed. */
+  private async textTurn(message: string, result: TurnResult, signal: AbortSignal | undefined): Promise<void> {
+    let prompt = message;
+    const maxReflections = this.config.session.maxReflections;
+    let unresolved = 0;
+    let askedToAdd = false;
+    for (let round = 0; ; round++) {
+      const step = await this.oneRequest(prompt, message, result, signal);
+      // A reflection that proposes nothing leaves the earlier failures standing.
+      if (round === 0 || step.proposedEdits) unresolved = step.failedCount;
+      if (!step.proposedEdits && !askedToAdd && round < maxReflections) {
+        // Files the reply names but the chat lacks: added (asked in chat, up to max_auto_add with --yes), then asked again once.
+        askedToAdd = true;
+        const added = await this.offerMentionedFiles(result.reply);
+        if (added.length > 0) {
+          prompt = `I added ${added.length === 1 ? 'this file' : 'these files'} to the chat: ${added.join(', ')}. Their contents are above. Go ahead with my request.`;
+          continue;
+        }
+      }
+      if (step.retryWith === null || round >= maxReflections) {
+        result.failed = unresolved;
+        break;
+      }
+      this.ui.status?.(`${step.failedCount} edit block${step.failedCount === 1 ? '' : 's'} failed to apply: asking the model to fix ${step.failedCount === 1 ? 'it' : 'them'} (${round + 1}/${maxReflections})`);
+      prompt = step.retryWith;
+    }
+  }
+
+  /**
+   * Text mode, as Aider does it: tracked files a reply names that are not in the chat are offered
+   * (chat asks; `run`/`pr` with `--yes` add up to `session.max_auto_add`). Returns those added.
+   */
+  private async offerMentionedFiles(reply: string): Promise<string[]> {
+    const tracked = await this.trackedFiles();
+    const mentioned = mentionedFiles(reply, tracked).filter((f) => !this.chatFiles.has(f));
+    if (mentioned.length === 0) return [];
+    let chosen: string[] = [];
+    if (this.options.interactive && this.ui.confirmAddFiles) chosen = await this.ui.confirmAddFiles(mentioned);
+    else if (this.options.yes) chosen = mentioned.slice(0, this.config.session.maxAutoAdd);
+    const added: string[] = [];
+    for (const file of chosen) {
+      try {
+        added.push(...(await this.addFiles([relative(this.options.cwd, join(this.root, file)) || file])));
+      } catch (error) {
+        this.ui.status?.(`not added: ${(error as Error).message}`);
+      }
+    }
+    if (added.length > 0) this.ui.status?.(`added to the chat: ${added.join(', ')}`);
+    return added;
+  }
+
+  /** A turn as a tool loop (DESIGN §4 "Tools"). */
+  private async toolTurn(message: string, result: TurnResult, signal: AbortSignal | undefined): Promise<void> {
+    const { runToolLoop } = await import('./tool-loop.js');
+    const maxReflections = this.config.session.maxReflections;
+    let prompt = message;
+    let unresolved = 0;
+    for (let round = 0; ; round++) {
+      const turnRequest = newRequestId();
+      const end = await runToolLoop(this.loopHost(), prompt, turnRequest, result, signal);
+      const steps = end.steps.length > 0 ? { steps: end.steps } : {};
+      this.history.push({ request: turnRequest, user: prompt, assistant: end.stepLimit ? STEP_LIMIT_NOTE : end.final, ...steps });
+      if (end.stepLimit) {
+        result.stepLimit = true;
+        this.ui.status?.(`stopped: the model made ${this.maxSteps} requests in this turn (session.max_steps); what was approved is kept`);
+        return;
+      }
+      // Blocks written as text that failed get the same reflections as in text mode.
+      const edits = end.textEdits;
+      if (round === 0 || edits?.proposedEdits) unresolved = edits?.failedCount ?? 0;
+      if (!edits || edits.retryWith === null || round >= maxReflections) {
+        result.failed = unresolved;
+        return;
+      }
+      this.ui.status?.(`${edits.failedCount} edit block${edits.failedCount === 1 ? '' : 's'} failed to apply: asking the model to fix ${edits.failedCount === 1 ? 'it' : 'them'} (${round + 1}/${maxReflections})`);
+      prompt = edits.retryWith;
+    }
+  }
+
+  private toolsCache: { key: string; tools: readonly Tool[] } | null = null;
+
+  /** The tools this session offers: read-only ones for `explain`; no commands in a dry run (they could write). */
+  private async toolList(): Promise<readonly Tool[]> {
+    const key = `${this.options.mode ?? 'chat'}:${this.options.dryRun ? 'dry' : ''}`;
+    if (this.toolsCache?.key === key) return this.toolsCache.tools;
+    const { allTools, readOnlyTools } = await import('../tools/index.js');
+    let tools: readonly Tool[] = this.options.mode === 'explain' ? readOnlyTools() : allTools();
+    if (this.options.dryRun) tools = tools.filter((t) => t.kind !== 'run');
+    this.toolsCache = { key, tools };
+    return tools;
+  }
+
+  private loopHost(): LoopHost {
+    return {
+      ui: this.ui,
+      maxSteps: this.maxSteps,
+      dryRun: this.options.dryRun ?? false,
+      prepare: async (message, request) => {
+        const info = this.modelInfo(this.model);
+        const { toolSpecs } = await import('../tools/index.js');
+        const specs = toolSpecs(await this.toolList());
+        const { system, messages } = await this.buildPrompt(message, info, request, 'tools', specs);
+        return { system, messages, tools: specs };
+      },
+      fit: async (system, messages, tools) => {
+        const info = this.modelInfo(this.model);
+        const limit = Math.floor(info.contextWindow * this.config.context.compressionThreshold);
+        let fitted = messages;
+        let size = await this.messagesSize(system, fitted, tools, limit);
+        if (size > limit) {
+          // Within a turn, the results of its older steps go first; the newest step's stay whole.
+          let lastTool = -1;
+          fitted.forEach((m, i) => {
+            if (m.role === 'tool') lastTool = i;
+          });
+          fitted = fitted.map((m, i) => (m.role === 'tool' && i < lastTool ? { ...m, results: m.results.map(elideResult) } : m));
+          size = await this.messagesSize(system, fitted, tools, limit);
+          this.log?.info('context.tool-results-dropped', { window: info.contextWindow, tokens: size });
+        }
+        return { messages: fitted, maxOutputTokens: Math.max(256, Math.min(info.maxOutput, info.contextWindow - size - 64)) };
+      },
+      stream: (system, messages, tools, maxOutputTokens, request, signal) => this.requestReply(system, messages, tools, maxOutputTokens, request, signal),
+      record: async (events) => {
+        if (this.options.dryRun || events.length === 0) return;
+        const session = await this.ensureSession();
+        await this.store.appendEvents(session.id, events);
+      },
+      addUsage: (result, usage, model) => this.addUsage(result, usage, model),
+      tools: () => this.toolsCache?.tools ?? [],
+      toolContext: async (request, pending, signal) => {
+        const paths = this.store.repo.paths;
+        return {
+          root: this.root,
+          gitDir: paths.gitDir,
+          commonDir: paths.commonDir,
+          env: this.options.env,
+          config: this.config,
+          addedByName: this.chatFiles,
+          readFiles: this.readFiles,
+          pending,
+          audit: this.audit(this.info?.id ?? 'dry-run'),
+          requestId: request,
+          ...(signal ? { signal } : {}),
+          yes: this.options.yes === true || this.options.mode === 'pr',
+          interactive: this.options.interactive === true,
+          ...(this.ui.confirmCommand ? { confirmCommand: (command: string, warning: string | null) => this.ui.confirmCommand!(command, warning) } : {}),
+          testCommand: async () => {
+            if (this.config.test.cmd) return this.config.test.cmd;
+            const { detectTestCommand } = await import('./test-command.js');
+            return (await detectTestCommand(this.root))?.cmd ?? null;
+          },
+          repoMap: async ({ query, files, tokens }) => {
+            const { buildRepoMap } = await import('../context/index.js');
+            const map = await buildRepoMap({
+              cwd: this.root,
+              tokens: tokens ?? this.config.context.mapTokens,
+              focusFiles: files ?? [],
+              query: query ?? '',
+              maxFileBytes: this.config.context.maxFileBytes,
+              env: this.options.env,
+            });
+            return map.text;
+          },
+        };
+      },
+      execute: async (call, tools, ctx) => {
+        const { executeToolCall } = await import('../tools/index.js');
+        return executeToolCall(call, tools, ctx);
+      },
+      commitStep: (changes, meta, result) => this.commitStep(changes, meta, result),
+      applyTextEdits: (reply, request, turnMessage, result) =>
+        this.applyReplyText(reply.text, { request, prompt: turnMessage, originalMessage: this.currentAsk ?? turnMessage, usage: reply.usage, model: reply.model }, result),
+    };
+  }
+
+  /** The edits of one step of the loop: approved together, one commit (DESIGN §4 "Tools"). */
+  private async commitStep(changes: readonly StepChange[], meta: { request: string; turnMessage: string; reply: StepReply }, result: TurnResult): Promise<Map<string, string | null>> {
+    result.noChange = false;
+    const audit = this.audit(this.info?.id ?? 'dry-run');
+    const verdicts = new Map<string, string | null>();
+    const proposals: FileChangePreview[] = [];
+    const written: FileChangePreview[] = [];
+    for (const change of changes) {
+      if (!change.fromCommand) {
+        proposals.push({ path: change.path, before: change.before, after: change.after });
+        continue;
+      }
+      // A command already wrote these: shown, and committed with the step.
+      const after = await readFile(join(this.root, change.path), 'utf8').catch(() => null);
+      const before = await this.headContent(change.path);
+      if (before === after) continue;
+      const shown = { path: change.path, before, after };
+      this.ui.preview?.(shown);
+      written.push(shown);
+      verdicts.set(change.path, null);
+    }
+    const refusedBefore = result.refused.length;
+    const approved = await this.approveAndCommit(
+      proposals,
+      written,
+      { request: meta.request, prompt: meta.turnMessage, originalMessage: this.currentAsk ?? meta.turnMessage, reply: meta.reply.text, usage: meta.reply.usage, model: meta.reply.model },
+      result,
+      audit,
+    );
+    const approvedPaths = new Set(approved.map((c) => c.path));
+    const refusedNow = result.refused.slice(refusedBefore);
+    for (const proposal of proposals) {
+      if (approvedPaths.has(proposal.path) || this.options.dryRun) verdicts.set(proposal.path, null);
+      else verdicts.set(proposal.path, refusedNow.find((r) => r.file === proposal.path)?.reason ?? 'not approved');
+    }
+    return verdicts;
+  }
+
+  private async headContent(path: string): Promise<string | null> {
+    const r = await execText('git', ['show', `HEAD:${path}`], { cwd: this.root, env: this.options.env }).catch(() => null);
+    return r && r.code === 0 ? r.stdout : null;
+  }
+
+  private get maxSteps(): number {
+    return this.options.maxSteps ?? this.config.session.maxSteps;
   }
 
   private modelMs = 0;
@@ -317,28 +572,13 @@ export class Session {
   ): Promise<{ retryWith: string | null; failedCount: number; proposedEdits: boolean }> {
     const request = newRequestId();
     result.requests.push(request);
+    result.steps++;
     const info = this.modelInfo(this.model);
-    const { system, messages, maxOutputTokens } = await this.buildPrompt(prompt, info, request);
-    const log = this.log?.child({ request });
-    log?.info('llm.request.start', { model: this.model, messages: messages.length });
-    const started = performance.now();
-    let reply: { text: string; usage: Usage; model: string; firstTokenMs: number | null };
-    try {
-      reply = await this.streamReply(system, messages, maxOutputTokens, signal);
-    } catch (error) {
-      const outcome = signal?.aborted ? 'aborted' : 'error';
-      this.options.metrics?.llmRequests.inc({ provider: this.model.split('/')[0] ?? '', model: this.model, outcome });
-      log?.error('llm.request.end', { model: this.model, outcome, ms: Math.round(performance.now() - started), error: (error as Error).message });
-      throw error;
-    } finally {
-      this.modelMs += performance.now() - started;
-    }
+    const { system, messages, maxOutputTokens } = await this.buildPrompt(prompt, info, request, 'text');
+    const reply = await this.requestReply(system, messages, [], maxOutputTokens, request, signal);
     const { text, usage, model } = reply;
-    const provider = model.split('/')[0] ?? '';
-    this.options.metrics?.llmRequests.inc({ provider, model, outcome: 'ok' });
-    if (reply.firstTokenMs !== null) this.options.metrics?.llmTimeToFirstToken.observe({ provider, model }, reply.firstTokenMs / 1000);
-    log?.info('llm.request.end', { model, outcome: 'ok', ms: Math.round(performance.now() - started), input_tokens: usage.inputTokens, output_tokens: usage.outputTokens, estimated: usage.estimated });
     result.reply = text;
+    result.model = model;
     this.addUsage(result, usage, model);
 
     // Recording the exchange overlaps with parsing and checking its edits; both finish before any write.
@@ -347,24 +587,72 @@ export class Session {
       const session = await this.ensureSession();
       recorded = this.store.appendEvents(session.id, [
         { type: 'message', request, text: prompt },
-        {
-          type: 'reply',
-          request,
-          text,
-          model,
-          usage: { input_tokens: usage.inputTokens, output_tokens: usage.outputTokens, ...(usage.estimated ? { estimated: true } : {}) },
-        },
+        { type: 'reply', request, text, model, usage: usageRecord(usage) },
       ]);
       recorded.catch(() => undefined); // awaited below; this only keeps an early rejection from being unhandled
     }
     this.history.push({ request, user: prompt, assistant: text });
+    try {
+      return await this.applyReplyText(text, { request, prompt, originalMessage, usage, model }, result);
+    } finally {
+      await recorded;
+    }
+  }
 
+  /** One model request: streams the reply, with the request's log lines and metrics. */
+  private async requestReply(
+    system: string,
+    messages: readonly ChatMessage[],
+    tools: readonly ToolSpec[],
+    maxOutputTokens: number,
+    request: string,
+    signal: AbortSignal | undefined,
+  ): Promise<StepReply & { firstTokenMs: number | null }> {
+    const log = this.log?.child({ request });
+    log?.info('llm.request.start', { model: this.model, messages: messages.length, tools: tools.length });
+    const started = performance.now();
+    let reply: StepReply & { firstTokenMs: number | null };
+    try {
+      reply = await this.streamReply(system, messages, tools, maxOutputTokens, signal);
+    } catch (error) {
+      const outcome = signal?.aborted ? 'aborted' : 'error';
+      this.options.metrics?.llmRequests.inc({ provider: this.model.split('/')[0] ?? '', model: this.model, outcome });
+      log?.error('llm.request.end', { model: this.model, outcome, ms: Math.round(performance.now() - started), error: (error as Error).message });
+      throw error;
+    } finally {
+      this.modelMs += performance.now() - started;
+    }
+    const { usage, model } = reply;
+    const provider = model.split('/')[0] ?? '';
+    this.options.metrics?.llmRequests.inc({ provider, model, outcome: 'ok' });
+    if (reply.firstTokenMs !== null) this.options.metrics?.llmTimeToFirstToken.observe({ provider, model }, reply.firstTokenMs / 1000);
+    log?.info('llm.request.end', {
+      model,
+      outcome: 'ok',
+      ms: Math.round(performance.now() - started),
+      input_tokens: usage.inputTokens,
+      output_tokens: usage.outputTokens,
+      cached_input_tokens: usage.cachedInputTokens,
+      estimated: usage.estimated,
+      tool_calls: reply.toolCalls.length,
+    });
+    return reply;
+  }
+
+  /**
+   * Applies the SEARCH/REPLACE blocks of a reply: path policy, matching, approval, one commit.
+   * Returns the reflection to send when blocks failed in a way the model can fix.
+   */
+  private async applyReplyText(
+    text: string,
+    meta: { request: string; prompt: string; originalMessage: string; usage: Usage; model: string },
+    result: TurnResult,
+  ): Promise<{ retryWith: string | null; failedCount: number; proposedEdits: boolean }> {
+    const { request } = meta;
+    const log = this.log?.child({ request });
     const edits = await import('../edits/index.js');
     const parsed = edits.parseEditBlocks(text);
-    if (parsed.blocks.length === 0 && parsed.errors.length === 0) {
-      await recorded;
-      return { retryWith: null, failedCount: 0, proposedEdits: false };
-    }
+    if (parsed.blocks.length === 0 && parsed.errors.length === 0) return { retryWith: null, failedCount: 0, proposedEdits: false };
     result.noChange = false;
 
     const tracked = await this.trackedFiles();
@@ -430,51 +718,7 @@ export class Session {
       if (beforeText === after) continue;
       changes.push({ path: allowed.get(file)?.rel ?? file, before: beforeText, after });
     }
-    await recorded;
-    // With a weak model, it writes the commit message while the person looks at the diff.
-    const draft = this.startCommitMessage(originalMessage, changes);
-    let approved: FileChangePreview[];
-    let drafted: DraftedMessage | null = null;
-    try {
-      approved = await this.approve(changes, result, request, audit);
-      // A message about files that were turned down would be wrong: then the request's summary.
-      if (draft !== undefined && approved.length === changes.length) {
-        if (!draft.settled()) this.ui.status?.(`${this.config.weakModel ?? ''} is writing the commit message`);
-        drafted = await draft.message;
-      }
-    } finally {
-      // Also when the approval is interrupted: nothing may keep the request (or its timer) alive.
-      draft?.cancel();
-    }
-    if (drafted) this.addUsage(result, drafted.usage, drafted.model);
-
-    if (approved.length > 0 && !this.options.dryRun) {
-      const session = await this.ensureSession();
-      const summary = drafted?.summary ?? commitSummary(originalMessage, approved.map((c) => c.path));
-      const asked = `Asked: ${firstLine(originalMessage, 200)}`;
-      const batch = await this.store.applyBatch(session.id, {
-        summary,
-        body: drafted?.body ? `${drafted.body}\n\n${asked}` : asked,
-        model: this.lastModel ?? this.model,
-        request,
-        exchange: {
-          message: prompt,
-          reply: text,
-          usage: { input_tokens: usage.inputTokens, output_tokens: usage.outputTokens, ...(usage.estimated ? { estimated: true } : {}) },
-        },
-        files: approved.map((c) => ({ path: c.path, content: c.after })),
-      });
-      for (const c of approved) audit.append({ op: 'write', path: c.path, result: 'ok', requestId: request });
-      this.options.metrics?.edits.inc({ outcome: 'applied' }, approved.length);
-      if (batch.snapshot) this.options.metrics?.commits.inc({ kind: 'snapshot' });
-      if (batch.commit) {
-        this.options.metrics?.commits.inc({ kind: 'edit' });
-        log?.info('git.commit', { commit: batch.commit, snapshot: batch.snapshot, files: batch.files.map((f) => f.path) });
-        result.commits.push(batch.commit);
-        for (const f of batch.files) if (!result.files.includes(f.path)) result.files.push(f.path);
-        this.ui.status?.(`committed ${batch.commit.slice(0, 10)} ${summary}`);
-      }
-    }
+    await this.approveAndCommit(changes, [], { request, prompt: meta.prompt, originalMessage: meta.originalMessage, reply: text, usage: meta.usage, model: meta.model }, result, audit);
 
     if (failed.length === 0 && parsed.errors.length === 0 && denied.length === 0) return { retryWith: null, failedCount: 0, proposedEdits: true };
     const newContents = new Map<string, string>();
@@ -487,13 +731,97 @@ export class Session {
       edits.renderEditFeedback({ failed, parseErrors: parsed.errors, appliedCount: applied.applied.length, files: newContents }),
       ...denied.map((d) => `The edit to ${d.file} was refused: ${d.reason}. Do not try to write that path.`),
     ].filter((p) => p !== '');
-    const failedCount = failed.length + parsed.errors.length;
+    // Binary, undecodable and oversized files cannot be fixed by the model: the person hears why at
+    // once, and only blocks the model can fix are retried (each retry is a paid request).
+    const unfixable = failed.filter((f) => f.reason === 'binary' || f.reason === 'too-large');
+    for (const f of unfixable) {
+      if (result.refused.some((r) => r.file === f.file)) continue;
+      result.refused.push({ file: f.file, reason: f.message });
+      this.ui.status?.(`not editable: ${f.file}: ${f.message}`);
+    }
+    const failedCount = failed.length - unfixable.length + parsed.errors.length;
     // Denied paths are not retried: the model is told, and the loop only repeats for blocks it can fix.
     if (failedCount === 0) {
       this.history.push({ request: `${request}-note`, user: feedbackParts.join('\n\n'), assistant: 'Understood.' });
       return { retryWith: null, failedCount: 0, proposedEdits: true };
     }
     return { retryWith: reflectionPrompt(feedbackParts.join('\n\n')), failedCount, proposedEdits: true };
+  }
+
+  /**
+   * Asks for approval of `changes` (while the weak model, when set, writes the commit message), then
+   * commits what was approved plus `alreadyWritten` (files a command changed) as one commit.
+   * Returns the approved changes.
+   */
+  private async approveAndCommit(
+    changes: FileChangePreview[],
+    alreadyWritten: FileChangePreview[],
+    meta: { request: string; prompt: string; originalMessage: string; reply: string; usage: Usage; model: string },
+    result: TurnResult,
+    audit: AuditLog,
+  ): Promise<FileChangePreview[]> {
+    const { request } = meta;
+    const draft = this.startCommitMessage(meta.originalMessage, [...changes, ...alreadyWritten]);
+    let approved: FileChangePreview[];
+    let drafted: DraftedMessage | null = null;
+    try {
+      approved = await this.approve(changes, result, request, audit);
+      approved = await this.dropChangedSinceShown(approved, result, request, audit);
+      // A message about files that were turned down would be wrong: then the request's summary.
+      if (draft !== undefined && approved.length === changes.length) {
+        if (!draft.settled()) this.ui.status?.(`${this.config.weakModel ?? ''} is writing the commit message`);
+        drafted = await draft.message;
+      }
+    } finally {
+      // Also when the approval is interrupted: nothing may keep the request (or its timer) alive.
+      draft?.cancel();
+    }
+    if (drafted) this.addUsage(result, drafted.usage, drafted.model);
+    const toCommit = [...approved, ...alreadyWritten];
+    if (toCommit.length === 0 || this.options.dryRun) return approved;
+    const session = await this.ensureSession();
+    const summary = drafted?.summary ?? commitSummary(meta.originalMessage, toCommit.map((c) => c.path));
+    const asked = `Asked: ${firstLine(meta.originalMessage, 200)}`;
+    const batch = await this.store.applyBatch(session.id, {
+      summary,
+      body: drafted?.body ? `${drafted.body}\n\n${asked}` : asked,
+      model: this.lastModel ?? this.model,
+      request,
+      exchange: { message: meta.prompt, reply: meta.reply, usage: usageRecord(meta.usage) },
+      files: toCommit.map((c) => ({ path: c.path, content: c.after })),
+    });
+    for (const c of toCommit) audit.append({ op: 'write', path: c.path, result: 'ok', requestId: request });
+    this.options.metrics?.edits.inc({ outcome: 'applied' }, toCommit.length);
+    if (batch.snapshot) this.options.metrics?.commits.inc({ kind: 'snapshot' });
+    if (batch.commit) {
+      this.options.metrics?.commits.inc({ kind: 'edit' });
+      this.log?.child({ request }).info('git.commit', { commit: batch.commit, snapshot: batch.snapshot, files: batch.files.map((f) => f.path) });
+      result.commits.push(batch.commit);
+      for (const f of batch.files) if (!result.files.includes(f.path)) result.files.push(f.path);
+      this.ui.status?.(`committed ${batch.commit.slice(0, 10)} ${summary}`);
+    }
+    return approved;
+  }
+
+  /**
+   * A file the person (or another process) changed while its diff was on screen is not written:
+   * approving must never put content the person did not see over theirs. It is refused and named.
+   */
+  private async dropChangedSinceShown(approved: FileChangePreview[], result: TurnResult, request: string, audit: AuditLog): Promise<FileChangePreview[]> {
+    if (this.options.dryRun || approved.length === 0) return approved;
+    const kept: FileChangePreview[] = [];
+    for (const change of approved) {
+      const now = await readFile(join(this.root, change.path), 'utf8').catch(() => null);
+      if (now === change.before) {
+        kept.push(change);
+        continue;
+      }
+      const reason = 'the file changed on disk after its diff was shown; not applied (ask again to get a fresh diff)';
+      result.refused.push({ file: change.path, reason });
+      this.ui.status?.(`not applied: ${change.path} changed while the approval was open`);
+      audit.append({ op: 'deny', path: change.path, result: 'denied', reason, code: 'session.changed-under-approval', requestId: request });
+    }
+    return kept;
   }
 
   private lastModel: string | null = null;
@@ -505,7 +833,7 @@ export class Session {
       yes: this.options.yes ?? false,
       dryRun: this.options.dryRun ?? false,
       isTTY: (this.options.interactive ?? false) && this.ui.approve !== undefined,
-      mode: this.options.mode ?? 'chat',
+      mode: this.options.mode === 'explain' ? 'run' : (this.options.mode ?? 'chat'),
       ...(this.options.allowProtected ? { allowProtected: true } : {}),
     };
     let stopped = false;
@@ -582,7 +910,7 @@ export class Session {
 
   // ------------------------------------------------------------------ prompt and stream
 
-  private async buildPrompt(prompt: string, info: ModelInfo, request: string): Promise<{ system: string; messages: ChatMessage[]; maxOutputTokens: number }> {
+  private async buildPrompt(prompt: string, info: ModelInfo, request: string, mode: 'text' | 'tools', tools: readonly ToolSpec[] = []): Promise<{ system: string; messages: ChatMessage[]; maxOutputTokens: number }> {
     const fileContents: Array<{ path: string; content: string }> = [];
     const audit = this.audit(this.info?.id ?? 'dry-run');
     for (const file of this.files) {
@@ -592,7 +920,7 @@ export class Session {
       audit.append({ op: 'send', path: file, result: 'ok', requestId: request });
     }
     const fence = chooseFence(fileContents.map((f) => f.content));
-    const system = systemPrompt({ fence: '```' });
+    const system = mode === 'tools' ? toolSystemPrompt({ readOnly: this.options.mode === 'explain' }) : systemPrompt({ fence: '```' });
     const prefetched = this.prefetchedMap?.query === prompt ? this.prefetchedMap.map : null;
     this.prefetchedMap = null;
     const mapResult = await (prefetched ?? this.repoMap(prompt));
@@ -601,18 +929,18 @@ export class Session {
     const filesText = renderChatFiles(fileContents, fence);
     const context = [map ? `Repository map (the most relevant definitions, with their files):\n\n${map}` : '', outside, filesText].filter(Boolean).join('\n\n');
 
-    const { history, tokens: promptTokens } = await this.fitHistory(system, context, prompt, info);
+    const { history, tokens: promptTokens } = await this.fitHistory(system, context, prompt, info, tools);
     const messages: ChatMessage[] = [];
     if (context) {
       messages.push({ role: 'user', content: context });
-      messages.push({ role: 'assistant', content: 'Understood. I will use these files and the map, and edit with SEARCH/REPLACE blocks.' });
+      messages.push({
+        role: 'assistant',
+        content: mode === 'tools' ? 'Understood. I will use the map and these files, and read or search for anything else I need.' : 'Understood. I will use these files and the map, and edit with SEARCH/REPLACE blocks.',
+      });
     }
-    for (const exchange of history) {
-      messages.push({ role: 'user', content: exchange.user });
-      messages.push({ role: 'assistant', content: exchange.assistant });
-    }
+    for (const exchange of history) messages.push(...exchangeMessages(exchange));
     messages.push({ role: 'user', content: prompt });
-    this.lastPrompt = { system, map: map + outside, files: filesText, history: history.map((h) => h.user + h.assistant).join('') };
+    this.lastPrompt = { system, map: map + outside, files: filesText, history: history.map(exchangeText).join('') };
     // Services count the requested output against the window too: ask for what is left.
     const maxOutputTokens = Math.max(256, Math.min(info.maxOutput, info.contextWindow - promptTokens - 64));
     return { system, messages, maxOutputTokens };
@@ -726,11 +1054,21 @@ export class Session {
     return selected.text ? `Relevant parts of other files (read-only context; edit them with SEARCH/REPLACE like any file):\n\n${selected.text}` : '';
   }
 
-  private async fitHistory(system: string, context: string, prompt: string, info: ModelInfo): Promise<{ history: Exchange[]; tokens: number }> {
+  private async fitHistory(system: string, context: string, prompt: string, info: ModelInfo, tools: readonly ToolSpec[] = []): Promise<{ history: Exchange[]; tokens: number }> {
     const limit = Math.floor(info.contextWindow * this.config.context.compressionThreshold);
-    const size = (history: readonly Exchange[]): Promise<number> => this.promptSize(system, context, history, prompt, limit);
+    const size = (history: readonly Exchange[]): Promise<number> => this.promptSize(system, context, history, prompt, limit, tools);
     let tokens = await size(this.history);
     if (tokens <= limit) return { history: this.history, tokens };
+    // What served least goes first: the results of old tool calls, oldest first.
+    for (const exchange of this.history) {
+      if (!exchange.steps?.some((s) => s.results.some((r) => !r.content.startsWith(ELIDED_RESULT)))) continue;
+      exchange.steps = exchange.steps.map((step) => ({ ...step, results: step.results.map(elideResult) }));
+      tokens = await size(this.history);
+      if (tokens <= limit) {
+        this.log?.info('context.tool-results-dropped', { window: info.contextWindow });
+        return { history: this.history, tokens };
+      }
+    }
     // Summarise everything but the newest exchanges that still fit alongside a summary.
     let keep = Math.min(2, this.history.length);
     while (keep > 0 && (await size(this.history.slice(-keep))) > limit * 0.7) keep--;
@@ -754,20 +1092,19 @@ export class Session {
    * Tokens of a prompt: the calibrated estimate while far from the limit, an exact o200k count
    * (never less than the estimate) once close, since estimates undercount dense code.
    */
-  private async promptSize(system: string, context: string, history: readonly Exchange[], prompt: string, limit: number): Promise<number> {
+  private async promptSize(system: string, context: string, history: readonly Exchange[], prompt: string, limit: number, tools: readonly ToolSpec[] = []): Promise<number> {
+    const messages: ChatMessage[] = [{ role: 'user', content: context }, ...history.flatMap(exchangeMessages), { role: 'user', content: prompt }];
+    return this.messagesSize(system, messages, tools, limit);
+  }
+
+  /** {@link promptSize} of ready messages. */
+  private async messagesSize(system: string, messages: readonly ChatMessage[], tools: readonly ToolSpec[], limit: number): Promise<number> {
     const { estimatePromptTokens } = await import('../llm/estimate.js');
-    const messages: ChatMessage[] = [
-      { role: 'user', content: context },
-      ...history.flatMap((h): ChatMessage[] => [
-        { role: 'user', content: h.user },
-        { role: 'assistant', content: h.assistant },
-      ]),
-      { role: 'user', content: prompt },
-    ];
-    const estimate = estimatePromptTokens(system, messages);
+    const estimate = estimatePromptTokens(system, messages, tools);
     if (estimate < limit * 0.6) return estimate;
     const { countTokens } = await import('../context/index.js');
-    const exact = (await countTokens(system + messages.map((m) => m.content).join(''))) + 4 * (messages.length + 1);
+    const text = system + JSON.stringify(tools) + messages.map(messageText).join('');
+    const exact = (await countTokens(text)) + 4 * (messages.length + 1);
     return Math.max(estimate, exact);
   }
 
@@ -777,7 +1114,7 @@ export class Session {
     const { estimateTextTokens } = await import('../llm/estimate.js');
     // The transcript itself must fit the summarising model's window: keep its newest part.
     const budgetChars = Math.max(1000, Math.floor((info.contextWindow * this.config.context.compressionThreshold - maxTokens - 200) * 3));
-    let transcript = exchanges.map((e) => `USER: ${e.user}\nASSISTANT: ${e.assistant}`).join('\n\n');
+    let transcript = exchanges.map((e) => `USER: ${e.user}\n${(e.steps ?? []).map((s) => `ASSISTANT (tools): ${s.text} ${s.calls.map((c) => `${c.name}(${c.arguments.slice(0, 200)})`).join(' ')}\n`).join('')}ASSISTANT: ${e.assistant}`).join('\n\n');
     if (transcript.length > budgetChars) transcript = transcript.slice(transcript.length - budgetChars);
     const system = 'You summarise a conversation between a person and a coding assistant so it can continue without the full transcript. Keep decisions, file names, identifiers, open questions and what was changed. Be brief.';
     let text = '';
@@ -795,14 +1132,16 @@ export class Session {
 
   private async streamReply(
     system: string,
-    messages: ChatMessage[],
+    messages: readonly ChatMessage[],
+    tools: readonly ToolSpec[],
     maxOutputTokens: number,
     signal: AbortSignal | undefined,
-  ): Promise<{ text: string; usage: Usage; model: string; firstTokenMs: number | null }> {
+  ): Promise<StepReply & { firstTokenMs: number | null }> {
     let text = '';
     const started = performance.now();
     let firstTokenMs: number | null = null;
-    for await (const event of this.provider.stream({ model: this.model, system, messages, maxOutputTokens }, signal)) {
+    const request = { model: this.model, system, messages, maxOutputTokens, ...(tools.length > 0 ? { tools } : {}) };
+    for await (const event of this.provider.stream(request, signal)) {
       switch (event.type) {
         case 'text':
           firstTokenMs ??= performance.now() - started;
@@ -824,7 +1163,7 @@ export class Session {
           break;
         case 'done':
           this.lastModel = event.model;
-          return { text, usage: event.usage, model: event.model, firstTokenMs };
+          return { text, usage: event.usage, model: event.model, firstTokenMs, toolCalls: event.toolCalls, ...(event.replay ? { replay: event.replay } : {}) };
       }
     }
     if (signal?.aborted) throw interrupted();
@@ -864,7 +1203,7 @@ export class Session {
 
   private addUsage(result: TurnResult | null, usage: Usage, model: string): void {
     const info = this.modelInfo(model);
-    const cost = info.inputPrice === undefined || info.outputPrice === undefined ? undefined : (usage.inputTokens * info.inputPrice + usage.outputTokens * info.outputPrice) / 1_000_000;
+    const cost = usageCost(usage, info);
     this.options.metrics?.recordUsage(model.split('/')[0] ?? '', model, { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costUsd: cost });
     for (const target of result ? [result.usage, this.totals] : [this.totals]) accumulateUsage(target, usage, cost);
   }
@@ -987,9 +1326,10 @@ function firstLine(text: string, max: number): string {
 }
 
 /** Adds one reply's tokens and cost to a running total; the cost becomes unknown once one part's is. */
-export function accumulateUsage(total: { input_tokens: number; output_tokens: number; estimated: boolean; cost_usd: number | null }, usage: Usage, cost: number | undefined): void {
+export function accumulateUsage(total: { input_tokens: number; output_tokens: number; estimated: boolean; cost_usd: number | null; cached_input_tokens?: number }, usage: Usage, cost: number | undefined): void {
   total.input_tokens += usage.inputTokens;
   total.output_tokens += usage.outputTokens;
+  if (usage.cachedInputTokens !== undefined) total.cached_input_tokens = (total.cached_input_tokens ?? 0) + usage.cachedInputTokens;
   total.estimated ||= usage.estimated;
   total.cost_usd = total.cost_usd === null || cost === undefined ? null : total.cost_usd + cost;
 }
@@ -1019,4 +1359,73 @@ function describeRecovery(report: { action: string; files: string[]; leftAlone: 
   const files = report.files.length > 0 ? `: ${report.files.join(', ')}` : '';
   const alone = report.leftAlone.length > 0 ? `; left ${report.leftAlone.join(', ')} alone (changed since)` : '';
   return `${what} ${done}${files}${alone}`;
+}
+
+/**
+ * Dollars for one reply at the registry's prices: cached prompt tokens at the cached price where the
+ * registry has one (else the input price); undefined when a price is unknown.
+ */
+export function usageCost(usage: Usage, info: Pick<ModelInfo, 'inputPrice' | 'outputPrice' | 'cachedInputPrice'>): number | undefined {
+  if (info.inputPrice === undefined || info.outputPrice === undefined) return undefined;
+  const cached = Math.min(usage.cachedInputTokens ?? 0, usage.inputTokens);
+  const cachedPrice = info.cachedInputPrice ?? info.inputPrice;
+  return ((usage.inputTokens - cached) * info.inputPrice + cached * cachedPrice + usage.outputTokens * info.outputPrice) / 1_000_000;
+}
+
+/** Usage as the event chain and notes record it. */
+function usageRecord(usage: Usage): { input_tokens: number; output_tokens: number; estimated?: true; cached_input_tokens?: number } {
+  return {
+    input_tokens: usage.inputTokens,
+    output_tokens: usage.outputTokens,
+    ...(usage.estimated ? { estimated: true as const } : {}),
+    ...(usage.cachedInputTokens ? { cached_input_tokens: usage.cachedInputTokens } : {}),
+  };
+}
+
+/** What a turn cut at the step limit leaves in the conversation in place of a final answer. */
+const STEP_LIMIT_NOTE = '[This turn was stopped at the step limit before a final answer.]';
+
+/** Marks a tool result dropped from the history to fit the window. */
+const ELIDED_RESULT = '[result dropped to fit the context window';
+
+function elideResult(result: ToolResult): ToolResult {
+  if (result.content.startsWith(ELIDED_RESULT)) return result;
+  return { ...result, content: `${ELIDED_RESULT}: ${result.content.length} characters; call the tool again if you need it]` };
+}
+
+function messageText(message: ChatMessage): string {
+  if (message.role === 'tool') return message.results.map((r) => r.content).join('');
+  if (message.role === 'assistant') return message.content + (message.toolCalls ?? []).map((c) => c.name + c.arguments).join('');
+  return message.content;
+}
+
+function exchangeText(exchange: Exchange): string {
+  return exchangeMessages(exchange).map(messageText).join('');
+}
+
+/**
+ * Tracked files a reply names: a whole repo-relative path, or a file name (with an extension) that
+ * only one tracked file has. Aider's rule, in short.
+ */
+export function mentionedFiles(reply: string, tracked: readonly string[]): string[] {
+  const words = new Set(reply.match(/[\w./@+-]+/g)?.map((w) => w.replace(/^[./]+(?=\w)/, (m) => (m === './' ? '' : m)).replace(/[.,:;]+$/, '')) ?? []);
+  if (words.size === 0) return [];
+  const byName = new Map<string, string[]>();
+  for (const file of tracked) {
+    const name = file.slice(file.lastIndexOf('/') + 1);
+    if (!name.includes('.')) continue;
+    const list = byName.get(name);
+    if (list) list.push(file);
+    else byName.set(name, [file]);
+  }
+  const found: string[] = [];
+  const trackedSet = new Set(tracked);
+  for (const word of words) {
+    if (trackedSet.has(word)) found.push(word);
+    else {
+      const same = byName.get(word);
+      if (same?.length === 1) found.push(same[0]!);
+    }
+  }
+  return [...new Set(found)];
 }

@@ -16,8 +16,30 @@ export interface SessionUI {
   preview?(change: FileChangePreview): void;
   /** Asks the person about one file's edit. Absent: nothing can be asked (non-interactive). */
   approve?(request: ApprovalRequest): Promise<ApprovalAnswer>;
-  /** Asks whether to run a command without confinement (no working bubblewrap). */
-  confirmCommand?(command: string, warning: string): Promise<boolean>;
+  /** Asks whether to run a command: `warning` says why it is risky (no working bubblewrap), null for a plain confirmation. */
+  confirmCommand?(command: string, warning: string | null): Promise<boolean>;
+  /** A tool call of the loop starts or ends: one status line per call (`read src/a.ts (42 lines)`). */
+  tool?(event: ToolActivity): void;
+  /** Text mode: the reply named files that are not in the chat; returns the ones to add. Absent: none are added. */
+  confirmAddFiles?(files: readonly string[]): Promise<string[]>;
+}
+
+/** A tool call starting (`status` is the tool's name) or ending (with its status line, and the result for `--verbose`). */
+export interface ToolActivity {
+  phase: 'start' | 'end';
+  call: string;
+  name: string;
+  status: string;
+  ok?: boolean;
+  ms?: number;
+  result?: string;
+}
+
+/** One tool call of a turn, as `--json` reports it. */
+export interface ToolCallRecord {
+  name: string;
+  ok: boolean;
+  ms: number;
 }
 
 export interface FileChangePreview {
@@ -46,11 +68,13 @@ export interface SessionOptions {
   dryRun?: boolean;
   /** Record on the current branch instead of a session branch. */
   noBranch?: boolean;
+  /** Model requests one turn of a tool loop may make (`--max-steps`); default `session.max_steps`. */
+  maxSteps?: number;
   /** Run the test command after each edit and feed failures back. */
   autoTest?: boolean;
   /** Whether a person can answer prompts. */
   interactive?: boolean;
-  mode?: 'chat' | 'run' | 'pr';
+  mode?: 'chat' | 'run' | 'pr' | 'explain';
   /** `pr`: allow edits to protected files. */
   allowProtected?: boolean;
   /** Continue this session (or with `true`, the session HEAD is on) and rebuild its conversation. */
@@ -80,7 +104,15 @@ export interface TurnResult {
   commits: string[];
   /** Repo-relative files changed by those commits. */
   files: string[];
-  usage: { input_tokens: number; output_tokens: number; estimated: boolean; cost_usd: number | null };
+  usage: { input_tokens: number; output_tokens: number; estimated: boolean; cost_usd: number | null; cached_input_tokens?: number };
+  /** The model that answered (the last request's; a fallback model when one took over). */
+  model: string;
+  /** Model requests of the turn (steps of the tool loop, reflections in text mode). */
+  steps: number;
+  /** Every tool call of the turn, in order. */
+  toolCalls: ToolCallRecord[];
+  /** The tool loop stopped at `session.max_steps` while the model still wanted to call tools. */
+  stepLimit?: boolean;
   /** Blocks that did not apply after every reflection. */
   failed: number;
   /** Files whose edits were refused (by the person, the sandbox or a missing approval). */
@@ -104,5 +136,5 @@ export interface TokenReport {
   history: number;
   total: number;
   /** Spent so far in this process. */
-  spent: { input_tokens: number; output_tokens: number; cost_usd: number | null };
+  spent: { input_tokens: number; output_tokens: number; cost_usd: number | null; cached_input_tokens?: number };
 }

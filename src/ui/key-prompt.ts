@@ -32,6 +32,12 @@ export function askKey<T>(
     };
     const onData = (data: Buffer | string): void => {
       const text = typeof data === 'string' ? data : data.toString('utf8');
+      if (text.includes('\u0003') || text.includes('\u0004')) return finish(options.onInterrupt, '^C');
+      // Typed-ahead or pasted text arrives as a burst: "please wait" must not answer with its `a`.
+      if ([...text.replace(/[\r\n]+$/, '')].length > 1) {
+        io.stdout.write(`\n(ignored ${[...text].length} typed characters: answer with one key)\n${question} [${keys},?] `);
+        return;
+      }
       for (const ch of text) {
         if (ch === '\u0003' || ch === '\u0004') return finish(options.onInterrupt, '^C');
         if ((ch === '\r' || ch === '\n') && options.enterDefault && choices[0]) return finish(choices[0].value, choices[0].key);

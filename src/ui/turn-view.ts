@@ -3,7 +3,8 @@ import type { Reporter } from './reporter.js';
 import { renderFileDiff } from './diff.js';
 import { askKey } from './key-prompt.js';
 import type { ApprovalAnswer } from '../sandbox/index.js';
-import type { ApprovalRequest, FileChangePreview, SessionUI } from '../session/types.js';
+import type { ApprovalRequest, FileChangePreview, SessionUI, ToolActivity } from '../session/types.js';
+import { createSpinner } from './spinner.js';
 
 export interface TurnViewOptions {
   reporter: Reporter;
@@ -14,6 +15,8 @@ export interface TurnViewOptions {
   replyTo: Writable;
   /** Whether prompts can be answered. */
   interactive: boolean;
+  /** Show each tool result under its status line (`--verbose`). */
+  verbose?: boolean;
 }
 
 const APPROVAL_CHOICES: ReadonlyArray<{ key: string; label: string; value: ApprovalAnswer }> = [
@@ -31,9 +34,26 @@ const APPROVAL_CHOICES: ReadonlyArray<{ key: string; label: string; value: Appro
 export function createTurnView(options: TurnViewOptions): SessionUI & { shown: number } {
   const r = options.reporter;
   const color = r.stdoutIsTTY && r.out.isColorSupported;
+  // A spinner only where a person watches a terminal: never in a pipe, a log or --json.
+  const spinner = createSpinner(r.stderr, r.stderrIsTTY && options.streamReply);
   const view = {
     shown: 0,
+    tool(event: ToolActivity): void {
+      if (event.phase === 'start') {
+        if (view.shown > 0 && options.streamReply) {
+          options.replyTo.write('\n');
+          view.shown = 0;
+        }
+        spinner.start(`${event.name}…`);
+        return;
+      }
+      spinner.stop();
+      const mark = event.ok === false ? r.err.yellow('•') : r.err.dim('•');
+      r.info(`${mark} ${r.err.dim(event.status)}`);
+      if (options.verbose && event.result) r.info(r.err.dim(indent(event.result.length > 4000 ? `${event.result.slice(0, 4000)}\n…` : event.result)));
+    },
     text(delta: string): void {
+      spinner.stop();
       if (!options.streamReply) return;
       options.replyTo.write(delta);
       view.shown += delta.length;
@@ -44,6 +64,7 @@ export function createTurnView(options: TurnViewOptions): SessionUI & { shown: n
       r.info(r.err.yellow(`-- the reply broke (${info.reason}); starting it again from ${info.model}; ignore the partial text above --`));
     },
     status(message: string): void {
+      spinner.stop();
       if (view.shown > 0 && options.streamReply) {
         options.replyTo.write('\n');
         view.shown = 0;
@@ -60,15 +81,17 @@ export function createTurnView(options: TurnViewOptions): SessionUI & { shown: n
     ...(options.interactive
       ? {
           async approve(request: ApprovalRequest): Promise<ApprovalAnswer> {
+            spinner.stop();
             view.preview(request);
             const warn = request.protected ? r.err.yellow(` (${request.protected.reason})`) : '';
             return askKey({ stdin: options.stdin, stdout: r.stderr }, `Apply the edit to ${request.path}${warn}?`, APPROVAL_CHOICES, { onInterrupt: 'quit' });
           },
-          async confirmCommand(command: string, warning: string): Promise<boolean> {
-            r.warn(warning);
+          async confirmCommand(command: string, warning: string | null): Promise<boolean> {
+            spinner.stop();
+            if (warning) r.warn(warning);
             return askKey(
               { stdin: options.stdin, stdout: r.stderr },
-              `Run \`${command}\` without a sandbox?`,
+              warning ? `Run \`${command}\` without a sandbox?` : `Run \`${command}\`?`,
               [
                 { key: 'y', label: 'run it', value: true },
                 { key: 'n', label: 'do not run it', value: false },
@@ -76,8 +99,34 @@ export function createTurnView(options: TurnViewOptions): SessionUI & { shown: n
               { onInterrupt: false },
             );
           },
+          async confirmAddFiles(files: readonly string[]): Promise<string[]> {
+            spinner.stop();
+            const added: string[] = [];
+            for (const file of files) {
+              const answer = await askKey(
+                { stdin: options.stdin, stdout: r.stderr },
+                `Add ${file} to the chat?`,
+                [
+                  { key: 'y', label: 'add it', value: 'yes' as const },
+                  { key: 'n', label: 'do not add it', value: 'no' as const },
+                  { key: 'a', label: 'add it and every other file the reply named', value: 'all' as const },
+                ],
+                { onInterrupt: 'no' as const },
+              );
+              if (answer === 'all') return [...added, ...files.slice(files.indexOf(file))];
+              if (answer === 'yes') added.push(file);
+            }
+            return added;
+          },
         }
       : {}),
   };
   return view;
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n');
 }

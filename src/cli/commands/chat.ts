@@ -62,7 +62,7 @@ export async function startChat(command: AssistCommand, options: ChatOptions): P
     ...baseSessionOptions(command, loaded.config, options),
     interactive,
     mode: 'chat',
-    ui: createTurnView({ reporter, stdin, streamReply: true, replyTo: context.stdout, interactive }),
+    ui: createTurnView({ reporter, stdin, streamReply: true, replyTo: context.stdout, interactive, verbose: context.globals.verbose }),
     ...(options.resume !== undefined ? { resume: options.resume } : {}),
     command: 'assist chat',
   });

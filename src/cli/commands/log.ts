@@ -45,8 +45,12 @@ function describeEvent(e: ReplayedEvent): string {
       return `started on ${e.branch?.replace(/^refs\/heads\//, '') ?? 'a detached HEAD'} from ${e.base.ref ?? short(e.base.commit)}${e.noBranch ? ' (--no-branch)' : ''}`;
     case 'message':
       return `you: ${one(e.text)}`;
-    case 'reply':
-      return `${e.model}: ${one(e.text)}${e.usage ? ` [${e.usage.input_tokens}+${e.usage.output_tokens} tokens]` : ''}`;
+    case 'reply': {
+      const calls = e.toolCalls?.length ? ` -> ${e.toolCalls.map((c) => c.name).join(', ')}` : '';
+      return `${e.model}: ${e.text.trim() === '' && calls ? '(tool calls)' : one(e.text)}${calls}${e.usage ? ` [${e.usage.input_tokens}+${e.usage.output_tokens} tokens]` : ''}`;
+    }
+    case 'tool':
+      return `tool ${e.name} ${e.ok ? 'ok' : 'failed'} in ${e.ms} ms: ${one(e.status)} (${e.chars} chars back)`;
     case 'edit':
       return `edit ${short(e.commit)} ${e.summary} (${e.files.map((f) => `${f.change} ${f.path}`).join(', ')})${e.snapshot ? ` after snapshot ${short(e.snapshot.commit)}` : ''}`;
     case 'refused':

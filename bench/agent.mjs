@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+/* global performance */
+// The tool loop's harness cost: everything a step costs but the model. A tiny OpenAI-compatible
+// server in this process answers at once with one tool call per request (search, then read_file),
+// then a final answer. A turn of K steps is timed against a turn of 1 step on the same generated
+// repository; (T_K - T_1) / (K - 1) is the harness time per step. It also checks that the request
+// prefix (tools, system prompt, earlier messages) stays byte-identical across the steps of a turn,
+// and times `git grep` against the `search` tool's own process for the same pattern.
+// Usage: npm run build && node bench/agent.mjs [files=3000] [steps=12] [runs=7]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(root, 'bin', 'assist.js');
+const files = Number(process.argv[2] ?? 3000);
+const steps = Number(process.argv[3] ?? 12);
+const runs = Number(process.argv[4] ?? 7);
+
+const work = mkdtempSync(join(tmpdir(), 'assist-bench-agent-'));
+const home = join(work, 'home');
+const repo = join(work, 'repo');
+mkdirSync(home, { recursive: true });
+writeFileSync(join(home, '.gitconfig'), '[user]\n\tname = Bench\n\temail = bench@example.com\n[maintenance]\n\tauto = false\n[gc]\n\tauto = 0\n');
+const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: join(home, '.gitconfig'), NO_COLOR: '1' };
+for (const key of Object.keys(env)) if (key.startsWith('ASSIST_') || key.startsWith('GIT_DIR') || /_API_KEY$/.test(key)) delete env[key];
+execFileSync('git', ['init', '-q', '-b', 'main', repo], { env });
+for (let i = 0; i < files; i++) {
+  const dir = join(repo, 'src', `m${i % 60}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, `f${i}.ts`),
+    `import { helper${(i + 1) % files} } from '../m${(i + 1) % 60}/f${(i + 1) % files}.js';\n\nexport function helper${i}(value: number): number {\n  return helper${(i + 1) % files}(value) + ${i};\n}\n\nexport class Service${i} {\n  run(input: string): string {\n    return input.repeat(${i % 7});\n  }\n}\n`,
+  );
+}
+// One big file for read_file, 1 MiB of lines.
+const line = 'export const filler = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";\n';
+writeFileSync(join(repo, 'src', 'big.ts'), line.repeat(Math.ceil((1 << 20) / line.length)));
+execFileSync('git', ['add', '-A'], { cwd: repo, env });
+execFileSync('git', ['commit', '-q', '-m', 'initial'], { cwd: repo, env });
+
+/** One scripted turn: K-1 tool calls, then the answer. */
+let script = [];
+let bodies = [];
+const server = createServer((req, res) => {
+  let body = '';
+  req.on('data', (d) => (body += d));
+  req.on('end', () => {
+    bodies.push(body);
+    const next = script.shift() ?? { text: 'done' };
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const chunk = (delta, finish = null) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'gpt-4.1', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    if (next.call) {
+      res.write(chunk({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: `call_${bodies.length}`, type: 'function', function: { name: next.call, arguments: '' } }] }));
+      res.write(chunk({ tool_calls: [{ index: 0, function: { arguments: JSON.stringify(next.args) } }] }));
+      res.write(chunk({}, 'tool_calls'));
+    } else {
+      res.write(chunk({ role: 'assistant', content: next.text }));
+      res.write(chunk({}, 'stop'));
+    }
+    res.write(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'gpt-4.1', choices: [], usage: { prompt_tokens: 1000, completion_tokens: 20, total_tokens: 1020 } })}\n\n`);
+    res.end('data: [DONE]\n\n');
+  });
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const runEnv = { ...env, OPENAI_BASE_URL: `http://127.0.0.1:${server.address().port}/v1`, OPENAI_API_KEY: 'sk-bench', ASSIST_MODEL: 'openai/gpt-4.1' };
+
+function turn(k) {
+  script = [];
+  for (let i = 1; i < k; i++) {
+    script.push(i % 2 === 1 ? { call: 'search', args: { pattern: `helper${(i * 97) % files}\\b` } } : { call: 'read_file', args: { path: `src/m${i % 60}/f${i}.ts` } });
+  }
+  script.push({ text: 'done' });
+  bodies = [];
+  const t = performance.now();
+  const r = spawnSync(process.execPath, [cli, 'run', '--yes', '--json', '-m', 'find where helper is used'], { cwd: repo, env: runEnv, encoding: 'utf8' });
+  const ms = performance.now() - t;
+  if (r.status !== 0 && r.status !== 5) throw new Error(`assist run failed (${r.status}): ${r.stderr}`);
+  return { ms, bodies: [...bodies] };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+turn(steps); // warm the tags cache and the page cache
+const one = [];
+const many = [];
+let prefixStable = true;
+for (let i = 0; i < runs; i++) {
+  one.push(turn(1).ms);
+  const r = turn(steps);
+  many.push(r.ms);
+  // Each request's messages must start with the previous request's messages, byte for byte.
+  for (let s = 1; s < r.bodies.length; s++) {
+    const a = JSON.parse(r.bodies[s - 1]);
+    const b = JSON.parse(r.bodies[s]);
+    const same = JSON.stringify(a.tools) === JSON.stringify(b.tools) && a.messages.every((m, j) => JSON.stringify(m) === JSON.stringify(b.messages[j]));
+    if (!same) prefixStable = false;
+  }
+}
+const perStep = (median(many) - median(one)) / (steps - 1);
+
+// search against git grep of the same pattern: the tool's one process vs git's.
+const pattern = 'helper1234\\b';
+const timeIt = (fn, n = 15) => {
+  const xs = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    fn();
+    xs.push(performance.now() - t);
+  }
+  return median(xs);
+};
+const grepMs = timeIt(() => spawnSync('git', ['grep', '-E', '-n', '-I', '--no-color', '--untracked', pattern], { cwd: repo, env }));
+let searchMs = null;
+let readMs = null;
+try {
+  const tools = await import(join(root, 'dist', 'tools', 'index.js'));
+  const { loadConfig } = await import(join(root, 'dist', 'config', 'index.js'));
+  const { createAuditLog } = await import(join(root, 'dist', 'sandbox', 'index.js'));
+  const loaded = await loadConfig({ cwd: repo, env });
+  const ctx = {
+    root: repo,
+    gitDir: join(repo, '.git'),
+    commonDir: join(repo, '.git'),
+    env,
+    config: loaded.config,
+    addedByName: new Set(),
+    readFiles: new Set(),
+    pending: new Map(),
+    audit: createAuditLog(join(repo, '.git', 'assist'), 'bench'),
+    requestId: 'bench',
+    yes: false,
+    interactive: false,
+    testCommand: async () => null,
+  };
+  const all = tools.allTools();
+  const call = (name, args) => tools.executeToolCall({ id: 'c', name, arguments: JSON.stringify(args) }, all, ctx);
+  const timeAsync = async (fn, n = 15) => {
+    const xs = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      await fn();
+      xs.push(performance.now() - t);
+    }
+    return median(xs);
+  };
+  searchMs = await timeAsync(() => call('search', { pattern }));
+  readMs = await timeAsync(() => call('read_file', { path: 'src/big.ts' }));
+} catch (error) {
+  console.error(`tool timings skipped: ${error.message.split('\n')[0]}`);
+}
+const node = timeIt(() => spawnSync(process.execPath, ['-e', '0']), 9);
+
+console.log(`agent bench: ${files} files, turns of 1 and ${steps} steps, ${runs} runs each (medians)`);
+console.log(`  node -e 0                     ${node.toFixed(1)} ms`);
+console.log(`  turn of 1 step                ${median(one).toFixed(1)} ms`);
+console.log(`  turn of ${steps} steps               ${median(many).toFixed(1)} ms`);
+console.log(`  harness time per step         ${perStep.toFixed(1)} ms   (target <= 30 ms)`);
+console.log(`  request prefix byte-identical ${prefixStable ? 'yes' : 'NO'}`);
+console.log(`  git grep ${pattern.padEnd(20)} ${grepMs.toFixed(1)} ms`);
+if (searchMs !== null) console.log(`  search tool, same pattern     ${searchMs.toFixed(1)} ms   = ${(searchMs / grepMs).toFixed(2)}x git grep (target <= 1.2x)`);
+if (readMs !== null) console.log(`  read_file of a 1 MiB file     ${readMs.toFixed(1)} ms   (target <= 20 ms)`);
+server.close();
+rmSync(work, { recursive: true, force: true });
