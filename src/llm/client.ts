@@ -335,7 +335,8 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
         failure = error instanceof LlmFailure ? error : adapter.classify(error, keys.secrets);
         // A server that cannot do tool calling says so with a 400 naming tools (OpenAI-compatible
         // servers, Ollama models without tool support): the session falls back to text mode.
-        if (failure.kind === 'bad_request' && (request.tools?.length ?? 0) > 0 && /\btools?\b|tool[ _-]?(call|choice|use)|function[ _-]?call/i.test(failure.detail)) {
+        const rejectsTools = adapter.rejectsTools ?? ((detail: string) => /\btools?\b|tool[ _-]?(call|choice|use)|function[ _-]?call/i.test(detail));
+        if (failure.kind === 'bad_request' && (request.tools?.length ?? 0) > 0 && rejectsTools(failure.detail)) {
           failure = new LlmFailure('tools_unsupported', failure.detail, failure.extra);
         }
       } finally {

@@ -1,7 +1,7 @@
 import type { ErrorKind, Provider, RecordedRequest, TextReply } from './types.js';
 
 /** What a protocol reads out of a generation request body: these fields of the recorded request. */
-export type ParsedRequest = Pick<RecordedRequest, 'model' | 'stream' | 'system' | 'messages' | 'includeUsage' | 'maxTokens' | 'options'> & { tools?: RecordedRequest['tools'] };
+export type ParsedRequest = Pick<RecordedRequest, 'model' | 'stream' | 'system' | 'messages' | 'includeUsage' | 'maxTokens' | 'options'> & Partial<Pick<RecordedRequest, 'tools' | 'cacheBreakpoints'>>;
 
 /** An error response: status and JSON body. */
 export interface WireError {

@@ -136,6 +136,8 @@ export interface RecordedRequest {
   messages: RecordedMessage[];
   /** Tools offered (undefined: the request had no `tools` field). */
   tools: RecordedTool[] | undefined;
+  /** Anthropic: how many `cache_control` breakpoints the request carried (system, tools and message blocks). */
+  cacheBreakpoints?: number;
   /** OpenAI `stream_options.include_usage`. */
   includeUsage: boolean;
   /** OpenAI `max_tokens`/`max_completion_tokens`, Anthropic `max_tokens`, Ollama `options.num_predict`. */

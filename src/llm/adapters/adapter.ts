@@ -39,6 +39,11 @@ export interface Adapter {
   stream(input: AttemptInput): AsyncIterable<AdapterEvent>;
   /** Turns whatever the SDK threw into a failure; `secrets` are scrubbed from its text. */
   classify(error: unknown, secrets: Iterable<string>): LlmFailure;
+  /**
+   * Whether a 400 (its scrubbed detail) says the server or model cannot do tool calling, rather
+   * than that the request's tool history is malformed. Absent: any 400 naming tools counts.
+   */
+  rejectsTools?(detail: string): boolean;
 }
 
 export function stopReasonOf(raw: string | null | undefined): StopReason {

@@ -1,7 +1,8 @@
-import type { Ollama } from 'ollama';
+import type { Message, Ollama, Tool } from 'ollama';
 import { parseRetryAfter } from '../backoff.js';
 import { connectionDetail, isConnectionError, kindOfStatus, LlmFailure, looksLikeContextError } from '../failure.js';
 import { scrubSecrets } from '../scrub.js';
+import type { ChatMessage, ToolSpec } from '../types.js';
 import { stopReasonOf, type Adapter, type AdapterEvent, type AttemptInput } from './adapter.js';
 
 export const OLLAMA_DEFAULT_URL = 'http://127.0.0.1:11434';
@@ -64,6 +65,53 @@ function checkedLines(): TransformStream<Uint8Array, Uint8Array> {
   });
 }
 
+/** Ollama takes (and sends) arguments as an object; a call whose arguments were not one was already answered with an error result. */
+function argumentsOf(args: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(args);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    // Not JSON: the history still needs a well-formed call.
+  }
+  return {};
+}
+
+/** The conversation in /api/chat's shape: results are `tool` messages named by tool, in call order (the wire has no call ids). */
+export function ollamaMessages(system: string, messages: readonly ChatMessage[]): Message[] {
+  const out: Message[] = system === '' ? [] : [{ role: 'system', content: system }];
+  for (const message of messages) {
+    if (message.role === 'tool') {
+      for (const result of message.results) out.push({ role: 'tool', content: result.content, tool_name: result.name });
+    } else if (message.role === 'assistant' && (message.toolCalls?.length ?? 0) > 0) {
+      out.push({
+        role: 'assistant',
+        content: message.content,
+        tool_calls: (message.toolCalls ?? []).map((call) => ({ function: { name: call.name, arguments: argumentsOf(call.arguments) } })),
+      });
+    } else {
+      out.push({ role: message.role, content: message.content });
+    }
+  }
+  return out;
+}
+
+function ollamaTools(tools: readonly ToolSpec[]): Tool[] {
+  return tools.map((tool) => ({
+    type: 'function',
+    function: { name: tool.name, description: tool.description, parameters: tool.parameters as NonNullable<Tool['function']['parameters']> },
+  }));
+}
+
+/**
+ * Ollama's wire carries no call ids: number the calls after those already in the conversation,
+ * so an id is unique within the request's history and the same when an attempt is retried.
+ */
+function firstCallNumber(messages: readonly ChatMessage[]): number {
+  let count = 0;
+  for (const message of messages) if (message.role === 'assistant') count += message.toolCalls?.length ?? 0;
+  return count;
+}
+
 /** Ollama's /api/chat through `ollama`, loaded on first use. `num_ctx` is the registry's window. */
 export function ollamaAdapter(): Adapter {
   let sdk: { Ollama: typeof Ollama } | undefined;
@@ -78,10 +126,10 @@ export function ollamaAdapter(): Adapter {
         fetch: fetchFor(input.signal, seen),
         ...(input.apiKey ? { headers: { Authorization: `Bearer ${input.apiKey}` } } : {}),
       });
-      const messages = [...(input.system === '' ? [] : [{ role: 'system', content: input.system }]), ...input.messages.flatMap((m) => (m.role === 'tool' ? [] : [{ role: m.role, content: m.content }]))];
       const started = client.chat({
         model: input.model,
-        messages,
+        messages: ollamaMessages(input.system, input.messages),
+        ...(input.tools.length === 0 ? {} : { tools: ollamaTools(input.tools) }),
         stream: true,
         options: {
           // Ollama's default window silently truncates long prompts; ask for the registry's.
@@ -98,9 +146,19 @@ export function ollamaAdapter(): Adapter {
         if (seen.retryAfterMs === undefined || failure.extra.status === undefined) throw failure;
         throw new LlmFailure(failure.kind, failure.detail, { ...failure.extra, retryAfterMs: seen.retryAfterMs });
       }
+      let next = firstCallNumber(input.messages);
       try {
         for await (const part of stream) {
+          // `message.thinking` (reasoning models) is not part of the reply.
           if (part.message?.content) yield { type: 'text', text: part.message.content };
+          // Ollama parses the model's calls itself and sends each one whole.
+          for (const call of part.message?.tool_calls ?? []) {
+            const args: unknown = call.function.arguments;
+            yield {
+              type: 'tool_call',
+              call: { id: `call_${next++}`, name: call.function.name, arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}) },
+            };
+          }
           if (part.done) {
             yield { type: 'usage', inputTokens: part.prompt_eval_count, outputTokens: part.eval_count };
             yield { type: 'stop', reason: stopReasonOf(part.done_reason) };
@@ -111,6 +169,9 @@ export function ollamaAdapter(): Adapter {
         stream.abort();
       }
     },
+    // "registry.ollama.ai/library/<model>:latest does not support tools"; other 400s naming tool
+    // calls (arguments of the wrong type) are malformed requests, not a missing capability.
+    rejectsTools: (detail) => /does not support tools/i.test(detail),
     classify(error: unknown, secrets: Iterable<string>): LlmFailure {
       if (error instanceof LlmFailure) return error;
       const message = error instanceof Error ? error.message : String(error);
