@@ -63,7 +63,7 @@ describe.each(PROVIDERS)('%s through its real SDK', (provider) => {
     const texts = all.filter((e) => e.type === 'text');
     expect(texts.length).toBeGreaterThan(3);
     expect(texts.map((e) => (e.type === 'text' ? e.text : '')).join('')).toBe('Hello there, how are you today?');
-    expect(all.at(-1)).toEqual({ type: 'done', model, usage: { inputTokens: 123, outputTokens: 45, estimated: false }, stopReason: 'end', attempts: 1 });
+    expect(all.at(-1)).toEqual({ type: 'done', model, usage: { inputTokens: 123, outputTokens: 45, estimated: false }, stopReason: 'end', attempts: 1, toolCalls: [] });
     const [seen] = server.requests;
     expect(seen!.system ?? seen!.messages[0]?.content).toContain('You are terse.');
     expect(seen!.messages.at(-1)).toEqual({ role: 'user', content: 'Say hello.' });

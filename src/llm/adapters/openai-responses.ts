@@ -6,6 +6,13 @@ type Client = InstanceType<typeof OpenAI>;
 type InputItem = OpenAI.Responses.ResponseInputItem;
 
 /**
+ * An empty usage event: the stream is making progress though nothing is shown yet (tool-call
+ * arguments arrive in fragments, yielded whole at the end). It keeps the client's idle timers
+ * from firing and marks the attempt as started, and changes no count.
+ */
+export const ALIVE: AdapterEvent = { type: 'usage' };
+
+/**
  * An error the Responses stream reported as an event (`response.failed`, or an `error` event the
  * SDK let through). Shaped like the SDK's own in-stream `APIError` (an `error` body and no status),
  * so `classifyStainless` maps its `code` as it does theirs.
@@ -84,6 +91,9 @@ export async function* streamResponses(sdk: Client, input: AttemptInput): AsyncG
     switch (event.type) {
       case 'response.output_text.delta':
         if (event.delta) yield { type: 'text', text: event.delta };
+        break;
+      case 'response.function_call_arguments.delta':
+        yield ALIVE;
         break;
       case 'response.output_item.done': {
         const item = event.item;

@@ -3,7 +3,7 @@ import type OpenAI from 'openai';
 import type { ToolCall } from '../types.js';
 import { classifyStainless } from './sdk-errors.js';
 import { stopReasonOf, type Adapter, type AdapterEvent, type AttemptInput } from './adapter.js';
-import { streamResponses } from './openai-responses.js';
+import { ALIVE, streamResponses } from './openai-responses.js';
 
 type Client = InstanceType<typeof OpenAI>;
 
@@ -94,7 +94,10 @@ export function openaiAdapter(extra: { organization?: string | undefined; projec
         const choice = chunk.choices[0];
         const text = choice?.delta?.content;
         if (text) yield { type: 'text', text };
-        for (const [position, fragment] of (choice?.delta?.tool_calls ?? []).entries()) {
+        const fragments = choice?.delta?.tool_calls ?? [];
+        // Arguments can stream for minutes (a whole file for write_file) with no text: say the reply is alive.
+        if (fragments.length > 0) yield ALIVE;
+        for (const [position, fragment] of fragments.entries()) {
           const index = typeof fragment.index === 'number' ? fragment.index : position;
           let call = calls.get(index);
           if (!call) calls.set(index, (call = { id: '', name: '', arguments: '' }));
