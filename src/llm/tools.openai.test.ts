@@ -185,11 +185,12 @@ describe.each(MODES)('openai $api', ({ api, model, path }) => {
 
   it('arguments that stream longer than the first-event timeout keep the reply alive', async () => {
     const content = 'x'.repeat(60);
-    server.enqueue(reply.text('', { toolCalls: [{ id: 'call_w', name: 'write_file', arguments: { path: 'a.txt', content } }], chunkSize: 3, frameDelayMs: 50 }));
-    const { llm } = client({ retry: { maxAttempts: 1 }, timeouts: { firstEventMs: 800, idleMs: 250 } });
+    // About 30 fragments 40 ms apart: the whole reply takes twice the first-event timeout, each gap a tenth of the idle one.
+    server.enqueue(reply.text('', { toolCalls: [{ id: 'call_w', name: 'write_file', arguments: { path: 'a.txt', content } }], chunkSize: 3, frameDelayMs: 40 }));
+    const { llm } = client({ retry: { maxAttempts: 1 }, timeouts: { firstEventMs: 600, idleMs: 400 } });
     const started = performance.now();
     const done = doneOf(await events(llm.stream(request(model))));
-    expect(performance.now() - started).toBeGreaterThan(800);
+    expect(performance.now() - started).toBeGreaterThan(600);
     expect(JSON.parse(done.toolCalls[0]!.arguments)).toEqual({ path: 'a.txt', content });
   });
 
