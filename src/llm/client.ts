@@ -17,6 +17,13 @@ export const DEFAULT_TOTAL_MS = 600_000;
 export const DEFAULT_FIRST_EVENT_MS = 180_000;
 export const DEFAULT_IDLE_MS = 60_000;
 
+/**
+ * 400s about how calls and results pair up in the history (OpenAI's `tool_call_id` checks, the
+ * Responses `call_id` ones, Anthropic's `tool_result` order, Gemini's turn order) name tools too,
+ * but say the request is wrong, not that the server lacks tools.
+ */
+const PAIRING_ERROR = /tool_call_id|tool_use_id|call_id|tool_result|tool messages|role 'tool'|no tool (call|output) found|function (call output|response)|immediately after|precee?ding/i;
+
 /** A {@link Provider} with the registry and breaker state attached. */
 export interface LlmClient extends Provider {
   /** Registry entry (with config overrides) of a `provider/model` name. */
@@ -335,7 +342,7 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
         failure = error instanceof LlmFailure ? error : adapter.classify(error, keys.secrets);
         // A server that cannot do tool calling says so with a 400 naming tools (OpenAI-compatible
         // servers, Ollama models without tool support): the session falls back to text mode.
-        const rejectsTools = adapter.rejectsTools ?? ((detail: string) => /\btools?\b|tool[ _-]?(call|choice|use)|function[ _-]?call/i.test(detail));
+        const rejectsTools = adapter.rejectsTools ?? ((detail: string) => /\btools?\b|tool[ _-]?(call|choice|use)|function[ _-]?call/i.test(detail) && !PAIRING_ERROR.test(detail));
         if (failure.kind === 'bad_request' && (request.tools?.length ?? 0) > 0 && rejectsTools(failure.detail)) {
           failure = new LlmFailure('tools_unsupported', failure.detail, failure.extra);
         }

@@ -7,9 +7,20 @@ interface Entry {
   /** Dollars per million tokens; undefined when unknown. Local Ollama models cost 0. */
   input: number | undefined;
   outputPrice: number | undefined;
+  /** OpenAI: asked through the Responses API (reasoning models that keep their reasoning across tool calls there). */
+  responsesApi?: boolean;
 }
 
-const e = (window: number, output: number, input: number | undefined, outputPrice: number | undefined): Entry => ({ window, output, input, outputPrice });
+const e = (window: number, output: number, input: number | undefined, outputPrice: number | undefined, flags: { responsesApi?: boolean } = {}): Entry => ({
+  window,
+  output,
+  input,
+  outputPrice,
+  ...flags,
+});
+
+/** Flag of OpenAI models asked through the Responses API. */
+const RESPONSES = { responsesApi: true } as const;
 
 // Sources and dates are in docs/providers.md. Ollama windows are what assist asks Ollama to
 // allocate (num_ctx), capped at 32k by default: a 128k KV cache needs more memory than most
@@ -34,20 +45,20 @@ const TABLE: Record<ProviderName, Record<string, Entry>> = {
     'claude-3-haiku': e(200_000, 4_096, 0.25, 1.25),
   },
   openai: {
-    'gpt-5.4': e(1_050_000, 128_000, 2.5, 15),
-    'gpt-5.2': e(400_000, 128_000, 1.75, 14),
-    'gpt-5.1': e(400_000, 128_000, 1.25, 10),
-    'gpt-5': e(400_000, 128_000, 1.25, 10),
-    'gpt-5-mini': e(400_000, 128_000, 0.25, 2),
-    'gpt-5-nano': e(400_000, 128_000, 0.05, 0.4),
+    'gpt-5.4': e(1_050_000, 128_000, 2.5, 15, RESPONSES),
+    'gpt-5.2': e(400_000, 128_000, 1.75, 14, RESPONSES),
+    'gpt-5.1': e(400_000, 128_000, 1.25, 10, RESPONSES),
+    'gpt-5': e(400_000, 128_000, 1.25, 10, RESPONSES),
+    'gpt-5-mini': e(400_000, 128_000, 0.25, 2, RESPONSES),
+    'gpt-5-nano': e(400_000, 128_000, 0.05, 0.4, RESPONSES),
     'gpt-4.1': e(1_047_576, 32_768, 2, 8),
     'gpt-4.1-mini': e(1_047_576, 32_768, 0.4, 1.6),
     'gpt-4.1-nano': e(1_047_576, 32_768, 0.1, 0.4),
     'gpt-4o': e(128_000, 16_384, 2.5, 10),
     'gpt-4o-mini': e(128_000, 16_384, 0.15, 0.6),
-    o3: e(200_000, 100_000, 2, 8),
+    o3: e(200_000, 100_000, 2, 8, RESPONSES),
     'o3-mini': e(200_000, 100_000, 1.1, 4.4),
-    'o4-mini': e(200_000, 100_000, 1.1, 4.4),
+    'o4-mini': e(200_000, 100_000, 1.1, 4.4, RESPONSES),
   },
   ollama: {
     'qwen2.5-coder': e(32_768, 8_192, 0, 0),
@@ -98,6 +109,7 @@ export function lookupModel(name: string, overrides: LlmClientOptions['models'] 
     maxOutput: Math.min(override.max_output ?? entry?.output ?? UNKNOWN_MODEL_DEFAULTS.maxOutput, contextWindow),
     inputPrice: override.input_price ?? entry?.input ?? (provider === 'ollama' ? 0 : undefined),
     outputPrice: override.output_price ?? entry?.outputPrice ?? (provider === 'ollama' ? 0 : undefined),
+    ...(entry?.responsesApi ? { responsesApi: true } : {}),
     known,
     note:
       known || override.context_window !== undefined

@@ -45,7 +45,8 @@ export interface WireProtocol {
   complete(reply: TextReply, ctx: ReplyContext): unknown;
   streamContentType: string;
   streamFrames(ctx: ReplyContext): string[];
-  streamErrorFrame(kind: ErrorKind, message: string | undefined, model: string | undefined): string;
+  /** `sequence`: frames already sent, for protocols that number their events (Responses `sequence_number`). */
+  streamErrorFrame(kind: ErrorKind, message: string | undefined, model: string | undefined, sequence?: number): string;
   garbageFrame: string;
   /** Headers every response of this service carries (request ids and the like). */
   headers(requestId: string): Record<string, string>;

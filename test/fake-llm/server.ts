@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { anthropicWire } from './anthropic-wire.js';
 import { estimatePrompt, estimateTokens, isRecord } from './estimate.js';
 import { ollamaWire } from './ollama-wire.js';
+import { openaiResponsesWire } from './openai-responses-wire.js';
 import { openaiWire } from './openai-wire.js';
 import type { ReplyContext, WireProtocol } from './protocol.js';
 import type { ErrorReply, Outcome, Provider, RecordedRequest, Reply, ReplyFilter, Scripted, TextReply } from './types.js';
@@ -258,6 +259,8 @@ export class FakeLlmServer {
     switch (key) {
       case 'POST /v1/chat/completions':
         return this.generate(ex, openaiWire, rawBody);
+      case 'POST /v1/responses':
+        return this.generate(ex, openaiResponsesWire, rawBody);
       case 'POST /v1/messages':
         return this.generate(ex, anthropicWire, rawBody);
       case 'POST /api/chat':
@@ -530,7 +533,7 @@ export class FakeLlmServer {
         return this.closedOutcome();
       }
       if (reply.streamError?.afterFrames === i) {
-        await emit(wire.streamErrorFrame(reply.streamError.error, reply.streamError.message, ex.record.model));
+        await emit(wire.streamErrorFrame(reply.streamError.error, reply.streamError.message, ex.record.model, i));
         ex.res.end();
         return 'error-reply';
       }

@@ -33,6 +33,7 @@ function bodyType(body: unknown): string | undefined {
 const STREAM_TYPES: Record<string, FailureKind> = {
   rate_limit_error: 'rate_limit',
   rate_limit_exceeded: 'rate_limit',
+  too_many_requests: 'rate_limit',
   overloaded_error: 'overloaded',
   api_error: 'server',
   server_error: 'server',
