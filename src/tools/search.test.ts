@@ -39,6 +39,12 @@ describe('search', () => {
     expect(text(out)).not.toContain(CANARY);
     expect(ctx.auditRecords()).toEqual([expect.objectContaining({ op: 'read', path: '.', result: 'ok', reason: 'search applyDiscount' })]);
 
+    repo.write('config/.Env.local', `applyDiscount ${CANARY}\n`);
+    repo.write('.env.example', 'applyDiscount=\n');
+    const templates = text(await searchTool.run({ pattern: 'applyDiscount', path: '.' }, ctx));
+    expect(templates).toContain('.env.example:1:applyDiscount=');
+    expect(templates).not.toContain(CANARY);
+
     const named = await toolContext(repo, { addedByName: ['.env'] });
     expect(text(await searchTool.run({ pattern: 'canary-7f3a9d' }, named))).toBe(`.env:1:TOKEN=${CANARY}`);
   });

@@ -59,23 +59,29 @@ function collect(ctx: ToolContext, args: string[], budget: number): Promise<Coll
     };
     ctx.signal?.addEventListener('abort', onAbort, { once: true });
 
-    // One output record: `path\0line\0text` (git grep -z -n).
-    const take = (record: Buffer): void => {
-      const z1 = record.indexOf(0);
-      if (z1 === -1) return;
-      const path = record.toString('utf8', 0, z1);
-      // `.env` files may hold secrets: never shown unless the person added the file by name.
-      if (isEnvFileName(path.slice(path.lastIndexOf('/') + 1)) && !ctx.addedByName.has(path)) return;
+    // One output record, data[from, to): `path\0line\0text` (git grep -z -n).
+    const take = (data: Buffer, from: number, to: number): void => {
+      const z1 = data.indexOf(0, from);
+      if (z1 === -1 || z1 >= to) return;
+      // `.env` files may hold secrets: never shown unless the person added the file by name. The
+      // byte test keeps this cheap for the thousands of records only counted past the cap.
+      const slash = data.lastIndexOf(0x2f, z1);
+      const name = slash >= from ? slash + 1 : from;
+      if (data[name] === 0x2e && ((data[name + 1] ?? 0) | 0x20) === 0x65) {
+        const path = data.toString('utf8', from, z1);
+        if (isEnvFileName(path.slice(path.lastIndexOf('/') + 1)) && !ctx.addedByName.has(path)) return;
+      }
       if (full) {
         more++;
         return;
       }
-      const z2 = record.indexOf(0, z1 + 1);
-      const lineNo = record.toString('utf8', z1 + 1, z2 === -1 ? z1 + 1 : z2);
-      let text = record.toString('utf8', z2 === -1 ? z1 + 1 : z2 + 1);
+      const z2 = data.indexOf(0, z1 + 1);
+      const textFrom = z2 === -1 || z2 >= to ? z1 + 1 : z2 + 1;
+      const lineNo = data.toString('utf8', z1 + 1, Math.max(z1 + 1, textFrom - 1));
+      let text = data.toString('utf8', textFrom, to);
       if (text.endsWith('\r')) text = text.slice(0, -1);
       if (text.length > MAX_LINE_CHARS) text = `${text.slice(0, MAX_LINE_CHARS)} [… line cut]`;
-      const line = `${path}:${lineNo}:${text}`;
+      const line = `${data.toString('utf8', from, z1)}:${lineNo}:${text}`;
       if (lines.length > 0 && used + line.length + 1 > budget) {
         full = true;
         more++;
@@ -91,7 +97,7 @@ function collect(ctx: ToolContext, args: string[], budget: number): Promise<Coll
       rest = null;
       let start = 0;
       for (let nl = data.indexOf(10); nl !== -1; nl = data.indexOf(10, start)) {
-        take(data.subarray(start, nl));
+        take(data, start, nl);
         start = nl + 1;
         if (more >= MAX_COUNTED) {
           countStopped = true;
@@ -111,7 +117,8 @@ function collect(ctx: ToolContext, args: string[], budget: number): Promise<Coll
     });
     child.on('close', (code) => {
       ctx.signal?.removeEventListener('abort', onAbort);
-      if (rest !== null && !countStopped) take(rest);
+      const last: Buffer | null = rest;
+      if (last !== null && !countStopped) take(last, 0, last.length);
       resolvePromise({ lines, shown: lines.length, more, countStopped, code: countStopped ? 0 : code, stderr });
     });
   });
