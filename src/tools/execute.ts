@@ -30,7 +30,8 @@ function example(schema: ObjectSchema): string {
  * side (unknown tool, invalid JSON, wrong types, a denied path, a failed command) comes back as an
  * error result with one sentence on what to fix; a result's text is capped at
  * `tools.max_result_tokens`. Throws only when `ctx.signal` is aborted (its reason, or an
- * `AssistError` `tools.interrupted` with exit 130).
+ * `AssistError` `tools.interrupted` with exit 130). Run the calls of one step one after another:
+ * edits compose through `ctx.pending`, and `write_file` checks `ctx.readFiles`.
  */
 export async function executeToolCall(call: ToolCall, tools: readonly Tool[], ctx: ToolContext): Promise<ToolOutcome> {
   if (ctx.signal?.aborted) throw abortError(ctx.signal);
