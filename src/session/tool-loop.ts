@@ -74,6 +74,8 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
   const tools = host.tools();
   const steps: ToolStep[] = [];
   let messageRecorded = false;
+  // A dry run writes nothing, so later steps edit the earlier steps' (shown, unwritten) results.
+  const dryRunFiles = new Map<string, string>();
   for (let step = 1; step <= host.maxSteps; step++) {
     const request = step === 1 ? turnRequest : `${turnRequest}.${step}`;
     result.requests.push(request);
@@ -109,7 +111,7 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
 
     if (reply.toolCalls.length === 0) return { steps, final: reply.text, stepLimit: false, ...(textEdits ? { textEdits } : {}) };
 
-    const pending = new Map<string, string>();
+    const pending = host.dryRun ? dryRunFiles : new Map<string, string>();
     const ctx = await host.toolContext(request, pending, signal);
     const outcomes: Array<{ call: ToolCall; outcome: ToolOutcome; ms: number }> = [];
     for (const call of reply.toolCalls) {

@@ -163,7 +163,7 @@ describe('the tool loop: limits, hostile calls, fallback, dry run, undo', () => 
     await using repo = tempRepo({ files: FILES });
     server.enqueue(
       call('edit_file', { path: 'src/lib/pricing.ts', search: '  return price - pct;\n', replace: '  return price * (1 - pct / 100);\n' }),
-      call('edit_file', { path: 'src/lib/pricing.ts', search: 'export function', replace: '/** pct is a percentage. */\nexport function' }),
+      call('edit_file', { path: 'src/lib/pricing.ts', search: '  return price * (1 - pct / 100);\n', replace: '  // pct is a percentage.\n  return price * (1 - pct / 100);\n' }),
       answer('Done.'),
     );
     const head = repo.git('rev-parse', 'HEAD');
