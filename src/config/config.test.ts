@@ -38,9 +38,10 @@ describe('config layers', () => {
   it('gives every key of DESIGN.md §5 its default', async () => {
     const { config, values } = await load();
     expect(config.context).toEqual({ strategy: 'hybrid', mapTokens: 2048, compressionThreshold: 0.8, maxFileBytes: 1048576 });
-    expect(config.session.maxReflections).toBe(3);
+    expect(config.session).toEqual({ maxReflections: 3, tools: 'auto', maxSteps: 30, maxAutoAdd: 8 });
+    expect(config.tools).toEqual({ maxResultTokens: 8000 });
     expect(config.git).toEqual({ sessionBranch: true, checkpointsKept: 10 });
-    expect(config.approval).toEqual({ autoApprove: [], requireConfirmation: true });
+    expect(config.approval).toEqual({ autoApprove: [], requireConfirmation: true, commands: 'ask' });
     expect(config.sandbox).toEqual({ writePaths: [], readPaths: [], commands: 'auto' });
     expect(config.summaries).toEqual({ useModel: false, maxTokensPerRun: 50000 });
     expect(config.test.auto).toBe(false);

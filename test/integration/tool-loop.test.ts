@@ -209,3 +209,31 @@ describe('the tool loop: limits, hostile calls, fallback, dry run, undo', () => 
     expect(sent.rawBody).not.toContain('Prices take a percentage discount');
   });
 });
+
+describe('the tool loop in assist pr', () => {
+  it('a task naming no file becomes a PR branch through search → read_file → edit_file', async () => {
+    await using server = await startFakeLlm();
+    await using remote = tempRepo({ bare: true });
+    await using repo = tempRepo({ files: FILES });
+    repo.git('remote', 'add', 'origin', remote.dir);
+    repo.git('push', '-q', 'origin', 'main');
+    repo.git('fetch', '-q', 'origin');
+    repo.git('remote', 'set-head', 'origin', 'main');
+    server.enqueue(
+      call('search', { pattern: 'applyDiscount\\(' }),
+      call('read_file', { path: 'src/lib/pricing.ts' }),
+      call('edit_file', { path: 'src/lib/pricing.ts', search: '  return price - pct;\n', replace: '  return price * (1 - pct / 100);\n' }),
+      answer('Discounts are percentages now.'),
+    );
+    const env = { ...envFor(repo, server, MODELS.openai), CI: 'true' };
+    const r = await runCli(['pr', '-m', 'Discounts should be percentages', '--json'], { cwd: repo.dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { branch: string; commits: string[]; files: string[] };
+    expect(out.commits).toHaveLength(1);
+    expect(out.files).toEqual(['src/lib/pricing.ts']);
+    expect(repo.git('show', `${out.branch}:src/lib/pricing.ts`)).toContain('price * (1 - pct / 100)');
+    // The person's checkout is left as it was.
+    expect(readFileSync(join(repo.dir, 'src/lib/pricing.ts'), 'utf8')).toBe(PRICING);
+    expect(server.requests).toHaveLength(4);
+  });
+});

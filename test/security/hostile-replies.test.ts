@@ -101,8 +101,9 @@ const CASES: HostileCase[] = [
   { name: 'NUL bytes in new content stay in the file they name', reply: [create('nul.txt', 'a\u0000b\n')], expect: 'contained', allowed: ['nul.txt'] },
   { name: 'a lone surrogate (invalid UTF-8) in content', reply: [{ path: 'a.txt', search: 'alpha\n', replace: 'al\ud800pha\n' }], expect: 'contained', allowed: ['a.txt'] },
   { name: 'a lone surrogate in a path', reply: [create('bad\ud800.txt')], expect: 'contained', allowed: ['bad\ufffd.txt', 'bad\ud800.txt'] },
-  { name: 'a binary file overwritten by text', reply: [{ path: 'img.png', search: 'PNG', replace: 'text' }], expect: 'rejected' },
-  { name: 'text appended to a binary file', reply: [create('img.png', 'appended\n')], expect: 'rejected' },
+  // Not editable whatever the model does: refused at once with the reason, never retried (issue 24 item 13).
+  { name: 'a binary file overwritten by text', reply: [{ path: 'img.png', search: 'PNG', replace: 'text' }], expect: 'refused' },
+  { name: 'text appended to a binary file', reply: [create('img.png', 'appended\n')], expect: 'refused' },
   // files as directories and directories as files
   { name: 'a file written over a directory', reply: [create('data.json', '{}\n')], expect: 'refused' },
   { name: 'a path through a file', reply: [create('a.txt/x.txt', 'x\n')], expect: 'refused' },
@@ -182,7 +183,7 @@ describe.concurrent('hostile model replies', () => {
         expect(out.refused.length, r.stdout).toBeGreaterThan(0);
         expect(out.refused.every((x) => x.reason.length > 0)).toBe(true);
         expect(audit.filter((e) => e.op === 'deny').length, JSON.stringify(audit)).toBeGreaterThan(0);
-        expect(r.stderr).toMatch(/refused|not applied|approv/);
+        expect(r.stderr).toMatch(/refused|not applied|not editable|approv/);
       } else if (c.expect === 'rejected') {
         const out = JSON.parse(r.stdout) as { commits: string[] };
         expect(out.commits).toEqual([]);

@@ -27,8 +27,10 @@ describe('a 100 MB reply', () => {
     expect(hasStackTrace(r.stderr), r.stderr).toBe(false);
     expect(escaped).toEqual([]);
     expect(existsSync(join(repo.dir, 'huge.txt'))).toBe(false);
-    expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/did not apply/);
+    // Over context.max_file_bytes: the model cannot fix that, so it is refused at once, not retried.
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/not editable: huge\.txt: .*context\.max_file_bytes/);
+    expect(server.requests.filter((q) => q.provider !== undefined)).toHaveLength(1);
     task.meta.faultSurvived = 1;
   }, 90_000);
 });
