@@ -1,6 +1,6 @@
 import { ApiError } from '@google/genai';
 import { describe, expect, it } from 'vitest';
-import { classifyGoogle, FOREIGN_SIGNATURE, toContents } from './google.js';
+import { classifyGoogle, FOREIGN_SIGNATURE, needsSignatures, toContents } from './google.js';
 
 describe('toContents', () => {
   it('maps user, assistant (text, calls, signatures) and tool results to Gemini turns', () => {
@@ -60,6 +60,13 @@ describe('toContents', () => {
       },
     ]);
     expect(model!.parts!.map((p) => p.thoughtSignature)).toEqual([FOREIGN_SIGNATURE, undefined]);
+  });
+
+  it('the stand-in goes only to models that check signatures (not Gemini 1.x/2.x)', () => {
+    expect(['gemini-2.5-flash', 'models/gemini-2.0-flash-001', 'gemini-1.5-pro'].map(needsSignatures)).toEqual([false, false, false]);
+    expect(['gemini-3-pro-preview', 'gemini-3.1-pro-preview', 'gemini-4-carbon', 'gemini-flash-latest'].map(needsSignatures)).toEqual([true, true, true, true]);
+    const [, model] = toContents([{ role: 'user', content: 'go' }, { role: 'assistant', content: '', toolCalls: [{ id: 'toolu_1', name: 'a', arguments: '{}' }] }], false);
+    expect(model!.parts![0]!.thoughtSignature).toBeUndefined();
   });
 
   it('sends arguments that are not a JSON object as {}, and drops empty turns (the API refuses empty text)', () => {

@@ -28,11 +28,17 @@ function parseArgs(text: string): Record<string, unknown> {
   }
 }
 
+/** Gemini 1.x and 2.x do not require thought signatures; later models refuse calls sent back without one. */
+export function needsSignatures(model: string): boolean {
+  return !/^(models\/)?gemini-[12][.-]/.test(model);
+}
+
 /**
  * assist's messages in Gemini's `contents`: `assistant` is `model`, and the results of one tool
  * message are the function response parts of one user turn, as many as the calls before it.
+ * `standIn`: give a turn's first call that has no signature {@link FOREIGN_SIGNATURE}.
  */
-export function toContents(messages: readonly ChatMessage[]): Content[] {
+export function toContents(messages: readonly ChatMessage[], standIn = true): Content[] {
   const contents: Content[] = [];
   for (const message of messages) {
     if (message.role === 'user') {
@@ -42,7 +48,7 @@ export function toContents(messages: readonly ChatMessage[]): Content[] {
       const parts: Part[] = message.content === '' ? [] : [{ text: message.content }];
       for (const [index, call] of (message.toolCalls ?? []).entries()) {
         const part: Part = { functionCall: { name: call.name, args: parseArgs(call.arguments), ...(MADE_UP_ID.test(call.id) ? {} : { id: call.id }) } };
-        const signature = call.signature ?? (index === 0 ? FOREIGN_SIGNATURE : undefined);
+        const signature = call.signature ?? (index === 0 && standIn ? FOREIGN_SIGNATURE : undefined);
         if (signature !== undefined) part.thoughtSignature = signature;
         parts.push(part);
       }
@@ -183,7 +189,7 @@ export function googleAdapter(): Adapter {
       try {
         stream = await sdk.models.generateContentStream({
           model: input.model,
-          contents: toContents(input.messages),
+          contents: toContents(input.messages, needsSignatures(input.model)),
           config: {
             ...(input.system === '' ? {} : { systemInstruction: input.system }),
             ...(input.tools.length === 0 ? {} : { tools: [{ functionDeclarations: declarations(input.tools) }] }),
