@@ -19,7 +19,7 @@ export interface KeyDef {
   description: string;
 }
 
-export const PROVIDERS = ['anthropic', 'openai', 'ollama'] as const;
+export const PROVIDERS = ['anthropic', 'openai', 'google', 'ollama'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
 const str = { kind: 'string' } as const;

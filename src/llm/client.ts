@@ -2,6 +2,7 @@ import type { Config } from '../config/types.js';
 import { AssistError } from '../errors.js';
 import type { Adapter, AdapterEvent, AttemptInput } from './adapters/adapter.js';
 import { anthropicAdapter } from './adapters/anthropic.js';
+import { googleAdapter } from './adapters/google.js';
 import { ollamaAdapter, OLLAMA_DEFAULT_URL } from './adapters/ollama.js';
 import { openaiAdapter } from './adapters/openai.js';
 import { backoffDelay, DEFAULT_RETRY } from './backoff.js';
@@ -48,7 +49,7 @@ class ChainError extends Error {
   }
 }
 
-const ENV_BASE_URL: Record<ProviderName, string> = { anthropic: 'ANTHROPIC_BASE_URL', openai: 'OPENAI_BASE_URL', ollama: 'OLLAMA_HOST' };
+const ENV_BASE_URL: Record<ProviderName, string> = { anthropic: 'ANTHROPIC_BASE_URL', openai: 'OPENAI_BASE_URL', google: 'GOOGLE_GEMINI_BASE_URL', ollama: 'OLLAMA_HOST' };
 
 function isLoopback(url: string): boolean {
   try {
@@ -107,7 +108,9 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
           ? anthropicAdapter()
           : provider === 'openai'
             ? openaiAdapter({ organization: env['OPENAI_ORG_ID'], project: env['OPENAI_PROJECT_ID'] })
-            : ollamaAdapter();
+            : provider === 'google'
+              ? googleAdapter()
+              : ollamaAdapter();
       adapters.set(provider, adapter);
     }
     return adapter;
@@ -440,7 +443,16 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
     breakers: () => Object.fromEntries(PROVIDER_NAMES.map((p) => [p, breakerOf(p).snapshot()])) as Record<ProviderName, BreakerSnapshot>,
     warm(model: string): void {
       const provider = model.split('/')[0];
-      const load = provider === 'anthropic' ? import('@anthropic-ai/sdk') : provider === 'openai' ? import('openai') : provider === 'ollama' ? import('ollama') : null;
+      const load =
+        provider === 'anthropic'
+          ? import('@anthropic-ai/sdk')
+          : provider === 'openai'
+            ? import('openai')
+            : provider === 'google'
+              ? import('@google/genai')
+              : provider === 'ollama'
+                ? import('ollama')
+                : null;
       load?.catch(() => undefined);
     },
   };

@@ -24,6 +24,21 @@ describe('KeySource', () => {
     expect(failure.message).toBe('no API key for openai: set WORK_OPENAI_KEY or choose another model with --model');
   });
 
+  it('Gemini: GEMINI_API_KEY, then GOOGLE_API_KEY; the hint names the one in use, the error both', async () => {
+    const both = new KeySource({ provider: 'google', env: { GEMINI_API_KEY: 'gem-key-1', GOOGLE_API_KEY: 'goog-key-2' } });
+    expect(await both.get()).toBe('gem-key-1');
+    const google = new KeySource({ provider: 'google', env: { GEMINI_API_KEY: ' ', GOOGLE_API_KEY: 'goog-key-2' } });
+    expect(await google.get()).toBe('goog-key-2');
+    expect(google.description).toBe('GOOGLE_API_KEY');
+    const none = new KeySource({ provider: 'google', env: { GOOGLE_API_KEY: '' } });
+    expect(none.description).toBe('GEMINI_API_KEY');
+    expect((await rejection(none.get())).message).toBe('no API key for google: set GEMINI_API_KEY (or GOOGLE_API_KEY) or choose another model with --model');
+    // api_key_env replaces both names.
+    expect((await rejection(new KeySource({ provider: 'google', env: { GEMINI_API_KEY: 'x-key-123' }, apiKeyEnv: 'WORK_GEMINI' }).get())).message).toBe(
+      'no API key for google: set WORK_GEMINI or choose another model with --model',
+    );
+  });
+
   it('Ollama needs no key unless one is configured', async () => {
     expect(await new KeySource({ provider: 'ollama', env: {} }).get()).toBeUndefined();
   });

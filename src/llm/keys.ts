@@ -6,7 +6,13 @@ import type { ProviderName } from './types.js';
 export const DEFAULT_KEY_ENV: Record<ProviderName, string | undefined> = {
   anthropic: 'ANTHROPIC_API_KEY',
   openai: 'OPENAI_API_KEY',
+  google: 'GEMINI_API_KEY',
   ollama: undefined,
+};
+
+/** Variables read, in order, after the default one is found empty (the Gemini SDK knows both names). */
+const FALLBACK_KEY_ENV: Partial<Record<ProviderName, readonly string[]>> = {
+  google: ['GOOGLE_API_KEY'],
 };
 
 /** Options of a {@link KeySource}. */
@@ -39,10 +45,19 @@ export class KeySource {
     return Boolean(this.options.apiKeyCmd);
   }
 
-  /** Where the key is read from, for hints: `ANTHROPIC_API_KEY`, `llm.openai.api_key_cmd`. */
+  /** Where the key is read from, for hints: `ANTHROPIC_API_KEY`, `llm.openai.api_key_cmd`; of several names, the one that is set. */
   get description(): string | undefined {
     if (this.options.apiKeyCmd) return `llm.${this.options.provider}.api_key_cmd`;
-    return this.options.apiKeyEnv ?? DEFAULT_KEY_ENV[this.options.provider];
+    const names = this.envNames();
+    return names.find((name) => this.options.env[name]?.trim()) ?? names[0];
+  }
+
+  /** The variables the key may come from, first set wins: `api_key_env` alone when configured. */
+  private envNames(): string[] {
+    const { provider, apiKeyEnv } = this.options;
+    if (apiKeyEnv) return [apiKeyEnv];
+    const first = DEFAULT_KEY_ENV[provider];
+    return first === undefined ? [] : [first, ...(FALLBACK_KEY_ENV[provider] ?? [])];
   }
 
   /** Every key value handed out so far. */
@@ -65,20 +80,24 @@ export class KeySource {
   }
 
   private async read(): Promise<string | undefined> {
-    const { provider, env, apiKeyCmd, apiKeyEnv } = this.options;
+    const { provider, env, apiKeyCmd } = this.options;
     if (apiKeyCmd) {
       const key = await this.runCommand(apiKeyCmd);
       this.seen.add(key);
       return key;
     }
-    const name = apiKeyEnv ?? DEFAULT_KEY_ENV[provider];
-    const value = name === undefined ? undefined : env[name]?.trim();
-    if (value) {
-      this.seen.add(value);
-      return value;
+    const names = this.envNames();
+    for (const name of names) {
+      const value = env[name]?.trim();
+      if (value) {
+        this.seen.add(value);
+        return value;
+      }
     }
-    if (this.options.optionalFallback !== undefined || name === undefined) return this.options.optionalFallback;
-    throw new LlmFailure('no_key', `no API key for ${provider}: set ${name} or choose another model with --model`);
+    if (this.options.optionalFallback !== undefined || names.length === 0) return this.options.optionalFallback;
+    const [first, ...others] = names;
+    const also = others.length > 0 ? ` (or ${others.join(', ')})` : '';
+    throw new LlmFailure('no_key', `no API key for ${provider}: set ${first}${also} or choose another model with --model`);
   }
 
   private runCommand(command: string): Promise<string> {

@@ -20,6 +20,7 @@ afterEach(async () => {
 const MODELS: Record<WireProvider, string> = {
   anthropic: 'anthropic/claude-sonnet-4-5',
   openai: 'openai/gpt-4.1',
+  google: 'google/gemini-2.5-flash',
   ollama: 'ollama/qwen2.5-coder',
 };
 

@@ -18,6 +18,12 @@ describe('model registry', () => {
     ['openai/o3', 200_000, 100_000, 2, 8],
     ['openai/o4-mini', 200_000, 100_000, 1.1, 4.4],
     ['openai/gpt-5', 400_000, 128_000, 1.25, 10],
+    ['google/gemini-2.5-pro', 1_048_576, 65_536, 1.25, 10],
+    ['google/gemini-2.5-flash', 1_048_576, 65_536, 0.3, 2.5],
+    ['google/gemini-2.5-flash-preview-09-2025', 1_048_576, 65_536, 0.3, 2.5],
+    ['google/gemini-2.5-flash-lite', 1_048_576, 65_536, 0.1, 0.4],
+    ['google/gemini-3-pro-preview', 1_048_576, 65_536, 2, 12],
+    ['google/gemini-3-flash-preview', 1_048_576, 65_536, 0.5, 3],
     ['ollama/qwen2.5-coder', 32_768, 8_192, 0, 0],
     ['ollama/qwen2.5-coder:14b-instruct-q4_K_M', 32_768, 8_192, 0, 0],
     ['ollama/llama3.1:8b', 32_768, 8_192, 0, 0],
@@ -26,6 +32,14 @@ describe('model registry', () => {
   ])('%s: window %i, output %i, $%s/$%s', (name, window, output, input, outputPrice) => {
     const info = lookupModel(name);
     expect(info).toMatchObject({ id: name, contextWindow: window, maxOutput: output, inputPrice: input, outputPrice, known: true, note: undefined });
+  });
+
+  it('Gemini entries carry the cached-input price; others leave it unset', () => {
+    expect(lookupModel('google/gemini-2.5-flash').cachedInputPrice).toBe(0.03);
+    expect(lookupModel('google/models/gemini-2.5-pro').cachedInputPrice).toBe(0.125);
+    expect(lookupModel('google/gemini-3-flash-preview').cachedInputPrice).toBe(0.05);
+    expect(lookupModel('google/gemini-9-ultra')).toMatchObject({ known: false, inputPrice: undefined });
+    expect(lookupModel('google/gemini-9-ultra').cachedInputPrice).toBeUndefined();
   });
 
   it('keeps the provider model name as given (tags and dates included)', () => {

@@ -9,15 +9,20 @@ interface Entry {
   outputPrice: number | undefined;
   /** OpenAI: asked through the Responses API (reasoning models that keep their reasoning across tool calls there). */
   responsesApi?: boolean;
+  /** Dollars per million input tokens read from the provider's cache, where the vendor lists it. */
+  cached?: number;
 }
 
-const e = (window: number, output: number, input: number | undefined, outputPrice: number | undefined, flags: { responsesApi?: boolean } = {}): Entry => ({
-  window,
-  output,
-  input,
-  outputPrice,
-  ...flags,
-});
+const e = (
+  window: number,
+  output: number,
+  input: number | undefined,
+  outputPrice: number | undefined,
+  flags: { responsesApi?: boolean } | number = {},
+): Entry => {
+  const extra = typeof flags === 'number' ? { cached: flags } : flags;
+  return { window, output, input, outputPrice, ...extra };
+};
 
 /** Flag of OpenAI models asked through the Responses API. */
 const RESPONSES = { responsesApi: true } as const;
@@ -60,6 +65,15 @@ const TABLE: Record<ProviderName, Record<string, Entry>> = {
     'o3-mini': e(200_000, 100_000, 1.1, 4.4),
     'o4-mini': e(200_000, 100_000, 1.1, 4.4, RESPONSES),
   },
+  // Prices of the <=200k-token prompt tier (Pro models charge more above it).
+  google: {
+    'gemini-3.1-pro-preview': e(1_048_576, 65_536, 2, 12, 0.2),
+    'gemini-3-pro-preview': e(1_048_576, 65_536, 2, 12, 0.2),
+    'gemini-3-flash-preview': e(1_048_576, 65_536, 0.5, 3, 0.05),
+    'gemini-2.5-pro': e(1_048_576, 65_536, 1.25, 10, 0.125),
+    'gemini-2.5-flash': e(1_048_576, 65_536, 0.3, 2.5, 0.03),
+    'gemini-2.5-flash-lite': e(1_048_576, 65_536, 0.1, 0.4, 0.01),
+  },
   ollama: {
     'qwen2.5-coder': e(32_768, 8_192, 0, 0),
     'qwen3-coder': e(32_768, 8_192, 0, 0),
@@ -83,6 +97,8 @@ export const UNKNOWN_MODEL_DEFAULTS = { contextWindow: 8_192, maxOutput: 4_096 }
 function canonical(provider: ProviderName, model: string): string {
   if (provider === 'anthropic') return model.replace(/-(\d{8}|latest)$/, '');
   if (provider === 'openai') return model.replace(/-\d{4}-\d{2}-\d{2}$/, '').replace(/-latest$/, '');
+  // `models/gemini-2.5-flash`, `gemini-2.5-flash-preview-09-2025`, `gemini-2.0-flash-001`, `-latest`
+  if (provider === 'google') return model.replace(/^models\//, '').replace(/-latest$/, '').replace(/-\d{3}$/, '').replace(/-preview-\d{2}-\d{2,4}$/, '');
   // `qwen2.5-coder:7b-instruct-q4_K_M`, `library/llama3.1`, `registry.ollama.ai/library/llama3.1:8b`
   const base = model.split(':')[0] ?? model;
   return base.split('/').pop() ?? base;
@@ -110,6 +126,7 @@ export function lookupModel(name: string, overrides: LlmClientOptions['models'] 
     inputPrice: override.input_price ?? entry?.input ?? (provider === 'ollama' ? 0 : undefined),
     outputPrice: override.output_price ?? entry?.outputPrice ?? (provider === 'ollama' ? 0 : undefined),
     ...(entry?.responsesApi ? { responsesApi: true } : {}),
+    ...(entry?.cached === undefined ? {} : { cachedInputPrice: entry.cached }),
     known,
     note:
       known || override.context_window !== undefined

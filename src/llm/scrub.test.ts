@@ -10,6 +10,8 @@ describe('scrubSecrets', () => {
     ['x-api-key echoed', 'x-api-key: 0123456789abcdef', [], 'x-api-key: [redacted]'],
     ['query parameter', 'GET https://proxy.example/v1?api_key=zzzzzzzzzz&x=1', [], 'GET https://proxy.example/v1?api_key=[redacted]&x=1'],
     ['userinfo in a URL', 'cannot reach https://bob:hunter22@proxy.example:8443/v1', [], 'cannot reach https://[redacted]@proxy.example:8443/v1'],
+    ['Google API key in a DebugInfo detail', 'detail: Invalid API key: AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q, retry', [], 'detail: Invalid API key: [redacted], retry'],
+    ['x-goog-api-key header echoed', 'x-goog-api-key: gemini-fake-key-0042', [], 'x-goog-api-key: [redacted]'],
     ['ordinary text untouched', 'model: claude-sonnet-4-5 not found (404)', [], 'model: claude-sonnet-4-5 not found (404)'],
     ['short known values ignored (no real key is that short)', 'the cat sat', ['cat'], 'the cat sat'],
   ])('%s', (_name, input, secrets, expected) => {

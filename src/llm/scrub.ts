@@ -4,6 +4,8 @@ const REDACTED = '[redacted]';
 // know the exact value (OpenAI's 401 echoes a masked prefix of the key, proxies echo headers).
 const PATTERNS: readonly RegExp[] = [
   /\bsk-[A-Za-z0-9_*-]{6,}/g,
+  // Google API keys (Gemini): `AIza` and 35 more characters.
+  /\bAIza[0-9A-Za-z_-]{35}/g,
   /\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=*-]{6,}/gi,
   /\b(x-api-key|api[_-]?key|authorization|access[_-]?token|token|key)(["']?\s*[:=]\s*["']?)(?!(?:Bearer|Basic)\b|\[redacted\])[^\s"'&,;]{6,}/gi,
 ];
@@ -15,8 +17,8 @@ export function scrubSecrets(text: string, secrets: Iterable<string | undefined>
     // Short values would redact ordinary words; no real key is that short.
     if (secret && secret.length >= 6) out = out.split(secret).join(REDACTED);
   }
-  out = out.replace(PATTERNS[0]!, REDACTED).replace(PATTERNS[1]!, (match) => `${match.split(/\s+/)[0]} ${REDACTED}`);
-  out = out.replace(PATTERNS[2]!, (_m, name: string, sep: string) => `${name}${sep}${REDACTED}`);
+  out = out.replace(PATTERNS[0]!, REDACTED).replace(PATTERNS[1]!, REDACTED).replace(PATTERNS[2]!, (match) => `${match.split(/\s+/)[0]} ${REDACTED}`);
+  out = out.replace(PATTERNS[3]!, (_m, name: string, sep: string) => `${name}${sep}${REDACTED}`);
   return scrubUrls(out);
 }
 

@@ -1,7 +1,7 @@
 import type { ProviderConfig } from '../config/types.js';
 
 /** The providers assist speaks to; any OpenAI-compatible server goes through `openai` with a base URL. */
-export type ProviderName = 'anthropic' | 'openai' | 'ollama';
+export type ProviderName = 'anthropic' | 'openai' | 'google' | 'ollama';
 
 /**
  * A tool the model may call: its name, what it does, and a JSON Schema (an `object` schema) of its

@@ -30,7 +30,8 @@ export interface Observation {
   text: string;
 }
 
-export const PROVIDERS: readonly Provider[] = ['openai', 'anthropic', 'ollama'];
+// The table of docs/testing.md covers these three SDKs; Gemini's faults are tested through assist's client (src/llm/google.test.ts).
+export const PROVIDERS = ['openai', 'anthropic', 'ollama'] as const satisfies readonly Provider[];
 const TIMEOUT_MS = 300;
 const TEXT = 'alpha beta gamma delta epsilon zeta eta theta';
 

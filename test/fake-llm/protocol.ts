@@ -9,6 +9,16 @@ export interface WireError {
   body: unknown;
 }
 
+/** What a protocol may put into an error body besides the kind (Gemini: RetryInfo, the echoed key, the canonical status). */
+export interface ErrorExtra {
+  /** The status the script forced. */
+  status?: number | undefined;
+  /** Seconds the scripted error asks the client to wait. */
+  retryAfter?: number | undefined;
+  /** The key the request carried (Google echoes a rejected one in a DebugInfo detail). */
+  apiKey?: string | undefined;
+}
+
 /** Facts a protocol needs to render one reply. */
 export interface ReplyContext {
   id: string;
@@ -37,10 +47,10 @@ export interface WireProtocol {
    * definitions, a tool result that answers no call of the assistant turn right before it,
    * missing results, mismatched ids. undefined: the request is valid.
    */
-  validate?(body: Record<string, unknown>): WireError | undefined;
+  validate?(body: Record<string, unknown>, request?: { model: string | undefined }): WireError | undefined;
   /** The 400 a server (or model) without tool support answers a request that offers tools. */
   toolsRejected?(model: string | undefined): WireError;
-  error(kind: ErrorKind, message: string | undefined, model: string | undefined): WireError;
+  error(kind: ErrorKind, message: string | undefined, model: string | undefined, extra?: ErrorExtra): WireError;
   contextError(promptTokens: number, limit: number, model: string | undefined): WireError;
   complete(reply: TextReply, ctx: ReplyContext): unknown;
   streamContentType: string;

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CALLS, describeError, settle } from './sdk-calls.js';
 import { FAKE_KEYS, reply, startFakeLlm, type FakeLlmServer, type Provider } from './index.js';
 
-const PROVIDERS: Provider[] = ['openai', 'anthropic', 'ollama'];
+const PROVIDERS: Provider[] = ['openai', 'anthropic', 'google', 'ollama'];
 const TEXT = 'Hello from the fake model. Here is some text, long enough for several chunks. ✓ done';
 
 let server: FakeLlmServer;
@@ -23,7 +23,8 @@ describe.each(PROVIDERS)('%s through the real SDK', (provider) => {
       expect(result.text).toBe(TEXT);
       expect(result.inputTokens).toBe(123);
       expect(result.outputTokens).toBe(45);
-      if (stream) expect(result.events).toBeGreaterThan(Math.ceil(Array.from(TEXT).length / 7));
+      // Gemini's last text chunk carries the finish reason; the others add framing events of their own.
+      if (stream) expect(result.events).toBeGreaterThanOrEqual(Math.ceil(Array.from(TEXT).length / 7) + (provider === 'google' ? 0 : 1));
       expect(server.requests).toHaveLength(1);
       const request = server.requests[0]!;
       expect(request.provider).toBe(provider);
@@ -50,7 +51,7 @@ describe.each(PROVIDERS)('%s through the real SDK', (provider) => {
     it('reports a length stop', async () => {
       server.enqueue(reply.text('cut short', { finish: 'length' }));
       const result = await call(server, { stream, maxRetries: 0 });
-      expect(result.finish).toBe(provider === 'anthropic' ? 'max_tokens' : 'length');
+      expect(result.finish).toBe(provider === 'anthropic' ? 'max_tokens' : provider === 'google' ? 'MAX_TOKENS' : 'length');
     });
   });
 
@@ -100,6 +101,32 @@ describe('what the server records', () => {
     expect(request.apiKey).toBe(FAKE_KEYS.anthropic);
     expect(request.headers['anthropic-version']).toBeDefined();
     expect(request.promptTokens).toBe(Math.ceil('be brief'.length / 4 + 'hi'.length / 4));
+  });
+
+  it('Gemini: the model from the URL, SSE by query, the key in x-goog-api-key, system instruction', async () => {
+    server.enqueue(reply.text('ok'));
+    await CALLS.google(server, { stream: true, model: 'gemini-2.5-pro', system: 'be brief', prompt: 'hi' });
+    const request = server.requests[0]!;
+    expect(request.path).toBe('/v1beta/models/gemini-2.5-pro:streamGenerateContent');
+    expect(request.query['alt']).toBe('sse');
+    expect(request.model).toBe('gemini-2.5-pro');
+    expect(request.stream).toBe(true);
+    expect(request.system).toBe('be brief');
+    expect(request.messages).toEqual([{ role: 'user', content: 'hi' }]);
+    expect(request.headers['x-goog-api-key']).toBe(FAKE_KEYS.google);
+    expect(request.apiKey).toBe(FAKE_KEYS.google);
+  });
+
+  it('Gemini: model listing and token counting', async () => {
+    server.models = ['gemini-2.5-flash'];
+    const list = (await (await fetch(`${server.url}/v1beta/models`)).json()) as { models: Array<{ name: string }> };
+    expect(list.models.map((m) => m.name)).toEqual(['models/gemini-2.5-flash']);
+    expect((await fetch(`${server.url}/v1beta/models/gemini-9`)).status).toBe(404);
+    const count = await fetch(`${server.url}/v1beta/models/gemini-2.5-flash:countTokens`, {
+      method: 'POST',
+      body: JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'x'.repeat(40) }] }] }),
+    });
+    expect(await count.json()).toEqual({ totalTokens: 10 });
   });
 
   it('Ollama: options.num_ctx', async () => {

@@ -99,6 +99,8 @@ describe('keys, models and listings', () => {
       OPENAI_API_KEY: FAKE_KEYS.openai,
       ANTHROPIC_BASE_URL: `http://127.0.0.1:${server.port}`,
       ANTHROPIC_API_KEY: FAKE_KEYS.anthropic,
+      GEMINI_API_KEY: FAKE_KEYS.google,
+      GOOGLE_GEMINI_BASE_URL: `http://127.0.0.1:${server.port}`,
       OLLAMA_HOST: `http://127.0.0.1:${server.port}`,
     });
   });

@@ -1,4 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
+import { GoogleGenAI } from '@google/genai';
 import { Ollama } from 'ollama';
 import OpenAI from 'openai';
 import { FAKE_KEYS, type FakeLlmServer } from './server.js';
@@ -32,7 +33,7 @@ export interface CallResult {
   events: number;
 }
 
-const DEFAULT_MODEL: Record<Provider, string> = { openai: 'gpt-4.1', anthropic: 'claude-sonnet-5-5', ollama: 'qwen2.5-coder' };
+const DEFAULT_MODEL: Record<Provider, string> = { openai: 'gpt-4.1', anthropic: 'claude-sonnet-5-5', google: 'gemini-2.5-flash', ollama: 'qwen2.5-coder' };
 
 export async function callOpenai(server: FakeLlmServer, options: CallOptions): Promise<CallResult> {
   const client = new OpenAI({
@@ -181,9 +182,53 @@ async function ollamaChat(server: FakeLlmServer, options: CallOptions, deadline:
   return result;
 }
 
+export async function callGoogle(server: FakeLlmServer, options: CallOptions): Promise<CallResult> {
+  // `maxRetries` maps onto the SDK's retryOptions (attempts include the first); none: the SDK's default, no retries.
+  const client = new GoogleGenAI({
+    vertexai: false,
+    apiKey: FAKE_KEYS.google,
+    httpOptions: {
+      baseUrl: server.urls.google,
+      ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
+      ...(options.maxRetries !== undefined ? { retryOptions: { attempts: options.maxRetries + 1, initialDelay: 0.01, maxDelay: 0.02 } } : {}),
+    },
+  });
+  const params = {
+    model: options.model ?? DEFAULT_MODEL.google,
+    contents: [{ role: 'user', parts: [{ text: options.prompt ?? 'hello' }] }],
+    config: { ...(options.system ? { systemInstruction: options.system } : {}), ...(options.signal ? { abortSignal: options.signal } : {}) },
+  };
+  if (!options.stream) {
+    const response = await client.models.generateContent(params);
+    const candidate = response.candidates?.[0];
+    return {
+      text: response.text ?? '',
+      inputTokens: response.usageMetadata?.promptTokenCount,
+      outputTokens: response.usageMetadata?.candidatesTokenCount,
+      finish: candidate?.finishReason,
+      model: response.modelVersion,
+      events: 0,
+    };
+  }
+  const result: CallResult = { text: '', inputTokens: undefined, outputTokens: undefined, finish: undefined, model: undefined, events: 0 };
+  for await (const chunk of await client.models.generateContentStream(params)) {
+    result.events++;
+    result.model = chunk.modelVersion;
+    result.text += chunk.text ?? '';
+    const candidate = chunk.candidates?.[0];
+    if (candidate?.finishReason) result.finish = candidate.finishReason;
+    if (chunk.usageMetadata) {
+      result.inputTokens = chunk.usageMetadata.promptTokenCount;
+      result.outputTokens = chunk.usageMetadata.candidatesTokenCount ?? result.outputTokens;
+    }
+  }
+  return result;
+}
+
 export const CALLS: Record<Provider, (server: FakeLlmServer, options: CallOptions) => Promise<CallResult>> = {
   openai: callOpenai,
   anthropic: callAnthropic,
+  google: callGoogle,
   ollama: callOllama,
 };
 

@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { anthropicWire } from './anthropic-wire.js';
 import { estimatePrompt, estimateTokens, isRecord } from './estimate.js';
+import { googleWire } from './google-wire.js';
 import { ollamaWire } from './ollama-wire.js';
 import { openaiResponsesWire } from './openai-responses-wire.js';
 import { openaiWire } from './openai-wire.js';
@@ -21,11 +22,16 @@ export interface FakeLlmEnv extends Record<string, string> {
   OPENAI_API_KEY: string;
   ANTHROPIC_BASE_URL: string;
   ANTHROPIC_API_KEY: string;
+  GEMINI_API_KEY: string;
+  GOOGLE_GEMINI_BASE_URL: string;
   OLLAMA_HOST: string;
 }
 
-/** Fake keys that {@link FakeLlmServer.env} hands out. */
-export const FAKE_KEYS = { openai: 'sk-fake-openai-key', anthropic: 'sk-ant-fake-anthropic-key' } as const;
+/** Fake keys that {@link FakeLlmServer.env} hands out. The Gemini one has no key shape on purpose: only exact-value scrubbing hides it. */
+export const FAKE_KEYS = { openai: 'sk-fake-openai-key', anthropic: 'sk-ant-fake-anthropic-key', google: 'fake-gemini-key-7f3a9c' } as const;
+
+// `POST /v1beta/models/{model}:generateContent` and friends; the model name is part of the path.
+const GOOGLE_ROUTE = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/;
 
 interface QueueEntry {
   reply: Scripted;
@@ -46,7 +52,7 @@ interface Exchange {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
- * A fake model server on 127.0.0.1 speaking the OpenAI, Anthropic and Ollama wire
+ * A fake model server on 127.0.0.1 speaking the OpenAI, Anthropic, Gemini and Ollama wire
  * protocols, scripted per test. Start it with {@link startFakeLlm}.
  */
 export class FakeLlmServer {
@@ -73,7 +79,7 @@ export class FakeLlmServer {
    */
   rejectTools: boolean | string[] = false;
   /** When set, a request with another key gets each service's 401. */
-  apiKeys: Partial<Record<'openai' | 'anthropic', string>> = {};
+  apiKeys: Partial<Record<'openai' | 'anthropic' | 'google', string>> = {};
 
   private readonly queue: QueueEntry[] = [];
   private readonly waiters: { count: number; resolve: (r: RecordedRequest[]) => void; reject: (e: Error) => void }[] = [];
@@ -108,9 +114,9 @@ export class FakeLlmServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Base URLs as each SDK wants them (OpenAI's includes `/v1`). */
+  /** Base URLs as each SDK wants them (OpenAI's includes `/v1`; the Gemini SDK adds `/v1beta` itself). */
   get urls(): Record<Provider, string> {
-    return { openai: `${this.url}/v1`, anthropic: this.url, ollama: this.url };
+    return { openai: `${this.url}/v1`, anthropic: this.url, google: this.url, ollama: this.url };
   }
 
   /** Variables that point each SDK (and so the CLI) at this server, with fake keys. */
@@ -120,6 +126,8 @@ export class FakeLlmServer {
       OPENAI_API_KEY: FAKE_KEYS.openai,
       ANTHROPIC_BASE_URL: this.urls.anthropic,
       ANTHROPIC_API_KEY: FAKE_KEYS.anthropic,
+      GEMINI_API_KEY: FAKE_KEYS.google,
+      GOOGLE_GEMINI_BASE_URL: this.urls.google,
       OLLAMA_HOST: this.urls.ollama,
     };
   }
@@ -196,12 +204,14 @@ export class FakeLlmServer {
     } catch {
       body = undefined;
     }
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const [path = '/', search = ''] = (req.url ?? '/').split('?');
+    const query = Object.fromEntries(new URLSearchParams(search));
     const authorization = headers['authorization'];
     const record: Mutable<RecordedRequest> = {
       index,
       method: req.method ?? 'GET',
       path,
+      query,
       headers,
       body,
       rawBody,
@@ -214,7 +224,7 @@ export class FakeLlmServer {
       includeUsage: false,
       maxTokens: undefined,
       options: undefined,
-      apiKey: authorization?.startsWith('Bearer ') ? authorization.slice(7) : headers['x-api-key'],
+      apiKey: authorization?.startsWith('Bearer ') ? authorization.slice(7) : (headers['x-api-key'] ?? headers['x-goog-api-key'] ?? query['key']),
       promptTokens: 0,
       truncated: false,
       reply: undefined,
@@ -256,6 +266,9 @@ export class FakeLlmServer {
   private async route(ex: Exchange, rawBody: string): Promise<Outcome> {
     const { record } = ex;
     const key = `${record.method} ${record.path}`;
+    const google = record.method === 'POST' ? GOOGLE_ROUTE.exec(record.path) : null;
+    if (google) return this.routeGoogle(ex, rawBody, decodeURIComponent(google[1]!), google[2]!);
+    if (record.method === 'GET' && record.path.startsWith('/v1beta/models')) return this.listGoogle(ex);
     switch (key) {
       case 'POST /v1/chat/completions':
         return this.generate(ex, openaiWire, rawBody);
@@ -321,17 +334,53 @@ export class FakeLlmServer {
     }
   }
 
-  private async generate(ex: Exchange, wire: WireProtocol, rawBody: string): Promise<Outcome> {
+  private routeGoogle(ex: Exchange, rawBody: string, model: string, method: string): Promise<Outcome> {
+    const { record } = ex;
+    if (method === 'countTokens') {
+      const body = isRecord(record.body) ? record.body : {};
+      // The body is `{contents}` or `{generateContentRequest: {contents, systemInstruction, tools}}`.
+      const inner = isRecord(body['generateContentRequest']) ? body['generateContentRequest'] : body;
+      const parsed = googleWire.parse(inner);
+      return this.json(ex, 200, { totalTokens: estimatePrompt(parsed.messages, parsed.system, parsed.tools) });
+    }
+    if (method === 'streamGenerateContent' && record.query['alt'] !== 'sse') {
+      const error = googleWire.error('bad_request', 'fake-llm: streamGenerateContent is served as SSE only (alt=sse)', model);
+      return this.json(ex, error.status, error.body, 'error-reply');
+    }
+    return this.generate(ex, googleWire, rawBody, { model, stream: method === 'streamGenerateContent' });
+  }
+
+  private listGoogle(ex: Exchange): Promise<Outcome> {
+    const describe = (id: string): Record<string, unknown> => ({
+      name: `models/${id}`,
+      version: '001',
+      displayName: id,
+      inputTokenLimit: this.windowFor(id) ?? 1_048_576,
+      outputTokenLimit: 65_536,
+      supportedGenerationMethods: ['generateContent', 'countTokens'],
+    });
+    const one = /^\/v1beta\/models\/([^/:]+)$/.exec(ex.record.path);
+    if (!one) return this.json(ex, 200, { models: this.listed().map(describe) });
+    const id = decodeURIComponent(one[1]!);
+    if (this.models && !this.models.includes(id)) {
+      const error = googleWire.error('not_found', undefined, id);
+      return this.json(ex, error.status, error.body, 'error-reply');
+    }
+    return this.json(ex, 200, describe(id));
+  }
+
+  private async generate(ex: Exchange, wire: WireProtocol, rawBody: string, fromUrl?: { model: string; stream: boolean }): Promise<Outcome> {
     const { record } = ex;
     record.provider = wire.provider;
+    if (fromUrl) record.model = fromUrl.model;
     if (!isRecord(record.body)) {
       const message = rawBody === '' ? 'request body is empty' : 'request body is not valid JSON';
       return this.sendError(ex, wire, { kind: 'error', error: 'bad_request', message }, 'error-reply');
     }
-    const parsed = wire.parse(record.body);
+    const parsed = { ...wire.parse(record.body), ...fromUrl };
     Object.assign(record, parsed);
     record.promptTokens = estimatePrompt(parsed.messages, parsed.system, parsed.tools);
-    const invalid = wire.validate?.(record.body);
+    const invalid = wire.validate?.(record.body, { model: parsed.model });
     if (invalid) return this.json(ex, invalid.status, invalid.body, 'error-reply', wire.headers(ex.requestId));
     const offersTools = (parsed.tools?.length ?? 0) > 0;
     if (offersTools && wire.toolsRejected && (this.rejectTools === true || (Array.isArray(this.rejectTools) && parsed.model !== undefined && this.rejectTools.includes(parsed.model)))) {
@@ -430,9 +479,10 @@ export class FakeLlmServer {
   }
 
   private sendError(ex: Exchange, wire: WireProtocol, reply: ErrorReply, outcome: Outcome): Promise<Outcome> {
-    const error = wire.error(reply.error, reply.message, ex.record.model);
+    const error = wire.error(reply.error, reply.message, ex.record.model, { status: reply.status, retryAfter: reply.retryAfter, apiKey: ex.record.apiKey });
     const headers: Record<string, string> = { ...wire.headers(ex.requestId) };
-    if (reply.retryAfter !== undefined) headers['retry-after'] = String(reply.retryAfter);
+    // Gemini says how long to wait in the body (RetryInfo), not in a header.
+    if (reply.retryAfter !== undefined && wire.provider !== 'google') headers['retry-after'] = String(reply.retryAfter);
     if (reply.retryAfterMs !== undefined) headers['retry-after-ms'] = String(reply.retryAfterMs);
     Object.assign(headers, reply.headers);
     return this.json(ex, reply.status ?? error.status, error.body, outcome, headers);
@@ -444,7 +494,7 @@ export class FakeLlmServer {
     const chars = Array.from(reply.text);
     const pieces: string[] = [];
     for (let i = 0; i < chars.length; i += size) pieces.push(chars.slice(i, i + size).join(''));
-    const prefix = wire.provider === 'openai' ? 'chatcmpl-fake' : wire.provider === 'anthropic' ? 'msg_fake' : 'ollama';
+    const prefix = wire.provider === 'openai' ? 'chatcmpl-fake' : wire.provider === 'anthropic' ? 'msg_fake' : wire.provider === 'google' ? 'gemini-fake' : 'ollama';
     const toolCalls = (reply.toolCalls ?? []).map((call, n) => ({
       id: call.id ?? `call_${String(record.index).padStart(4, '0')}_${n}`,
       name: call.name,

@@ -1,5 +1,5 @@
-/** The three wire protocols the fake server speaks. */
-export type Provider = 'openai' | 'anthropic' | 'ollama';
+/** The wire protocols the fake server speaks. */
+export type Provider = 'openai' | 'anthropic' | 'google' | 'ollama';
 
 /** Token counts a scripted reply reports; a missing side is estimated (chars / 4). */
 export interface UsageSpec {
@@ -64,7 +64,7 @@ export interface ErrorReply {
   /** Status override; default: the provider's real status for `error`. */
   status?: number;
   message?: string;
-  /** `retry-after` header, seconds. */
+  /** `retry-after` header, seconds. Gemini: a `google.rpc.RetryInfo` detail in the body instead (its service sends no header). */
   retryAfter?: number;
   /** `retry-after-ms` header. */
   retryAfterMs?: number;
@@ -122,6 +122,8 @@ export interface RecordedRequest {
   index: number;
   method: string;
   path: string;
+  /** The query string's parameters (Gemini's `alt=sse`, `key`). */
+  query: Record<string, string>;
   /** Lower-cased header names. */
   headers: Record<string, string>;
   /** Parsed JSON body (undefined when empty or not JSON). */
@@ -140,11 +142,11 @@ export interface RecordedRequest {
   cacheBreakpoints?: number;
   /** OpenAI `stream_options.include_usage`. */
   includeUsage: boolean;
-  /** OpenAI `max_tokens`/`max_completion_tokens`, Anthropic `max_tokens`, Ollama `options.num_predict`. */
+  /** OpenAI `max_tokens`/`max_completion_tokens`, Anthropic `max_tokens`, Gemini `generationConfig.maxOutputTokens`, Ollama `options.num_predict`. */
   maxTokens: number | undefined;
-  /** Ollama `options` (num_ctx, temperature...). */
+  /** Ollama `options` (num_ctx, temperature...); Gemini `generationConfig`. */
   options: Record<string, unknown> | undefined;
-  /** From `Authorization: Bearer` or `x-api-key`. */
+  /** From `Authorization: Bearer`, `x-api-key`, `x-goog-api-key` or the `key` query parameter. */
   apiKey: string | undefined;
   /** The prompt estimate the context window is checked against: ceil(chars / 4). */
   promptTokens: number;

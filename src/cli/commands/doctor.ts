@@ -10,6 +10,9 @@ interface Check {
   fix?: string;
 }
 
+/** A model to suggest for each provider whose key is set. */
+const EXAMPLE_MODEL: Record<string, string> = { anthropic: 'anthropic/claude-sonnet-4-5', openai: 'openai/gpt-4.1', google: 'google/gemini-2.5-pro' };
+
 const GRAMMARS: Array<[string, string]> = [
   ['tree-sitter-typescript', 'tree-sitter-typescript.wasm'],
   ['tree-sitter-typescript', 'tree-sitter-tsx.wasm'],
@@ -94,6 +97,8 @@ export class DoctorCommand extends AssistCommand {
     const keyNames: Record<string, string> = {
       anthropic: apiKeyEnvs.anthropic ?? 'ANTHROPIC_API_KEY',
       openai: apiKeyEnvs.openai ?? 'OPENAI_API_KEY',
+      // The Gemini key may be under either of the two names its SDK knows; GEMINI_API_KEY is read first.
+      google: apiKeyEnvs.google ?? (!env.GEMINI_API_KEY && env.GOOGLE_API_KEY ? 'GOOGLE_API_KEY' : 'GEMINI_API_KEY'),
     };
     const present = Object.entries(keyNames).filter(([, name]) => (env[name] ?? '') !== '');
     for (const [provider, name] of Object.entries(keyNames)) {
@@ -108,7 +113,7 @@ export class DoctorCommand extends AssistCommand {
       checks.push({
         level: 'warn',
         what: 'no model configured: chat, run and pr need one (map and doctor do not)',
-        fix: present.length > 0 ? `e.g. \`assist config set model ${present[0]?.[0] === 'openai' ? 'openai/gpt-4.1' : 'anthropic/claude-sonnet-4-5'} --global\`` : 'set ASSIST_MODEL, or `assist config set model anthropic/claude-sonnet-4-5 --global`, and the provider key',
+        fix: present.length > 0 ? `e.g. \`assist config set model ${EXAMPLE_MODEL[present[0]?.[0] ?? ''] ?? 'anthropic/claude-sonnet-4-5'} --global\`` : 'set ASSIST_MODEL, or `assist config set model anthropic/claude-sonnet-4-5 --global`, and the provider key',
       });
     } else {
       checks.push({ level: 'ok', what: `model ${model}${fallback.length ? `, fallback ${fallback.join(', ')}` : ''}` });

@@ -7,7 +7,7 @@ export interface CommandEnv {
 
 // Whole families: the model providers' and assist's own (base URLs can carry credentials, and a
 // test has no business talking to a model), and an editor's bridge to the person's git credentials.
-const DROP_PREFIXES = ['ANTHROPIC_', 'OPENAI_', 'AZURE_OPENAI_', 'OLLAMA_', 'ASSIST_', 'VSCODE_GIT_'];
+const DROP_PREFIXES = ['ANTHROPIC_', 'OPENAI_', 'AZURE_OPENAI_', 'GEMINI_', 'GOOGLE_GEMINI_', 'GOOGLE_GENAI_', 'OLLAMA_', 'ASSIST_', 'VSCODE_GIT_'];
 
 // Credential-shaped names (case-insensitive). `_KEY` also covers `_API_KEY`, `_ACCESS_KEY`, `_PRIVATE_KEY`.
 const DROP_SUFFIXES = [
