@@ -9,6 +9,7 @@ export type {
   FileInput,
   LineRange,
   MatchRule,
+  ParseOptions,
   ParseResult,
   PathMatchKind,
   PathResolution,

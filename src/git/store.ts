@@ -8,6 +8,7 @@ import { acquireLock, type WriteLock } from './lock.js';
 import { hashObject } from './objects.js';
 import { pauseAt } from './pause.js';
 import { Repo, type HeadState, type RefUpdate } from './repo.js';
+import { refuseIfOperationInProgress } from './operation.js';
 import { chainRef, checkpointRef, isSessionId, newSessionId, sessionBranchName } from './session-id.js';
 import { checkRepoPath, readWorktree, worktreeMode, writeWorktreeAtomic } from './worktree-files.js';
 
@@ -168,6 +169,7 @@ export class GitStore {
   async startSession(options: { noBranch?: boolean; branchName?: (id: string) => string } = {}): Promise<{ session: SessionInfo; created: boolean }> {
     const current = this.currentSession();
     if (current && (!current.noBranch || options.noBranch)) return { session: current, created: false };
+    refuseIfOperationInProgress(this.repo.paths);
     using lock = await this.lock();
     void lock;
     // Another assist may have started one while we waited for the lock (two runs at once): continue it, as a later run would.
@@ -176,34 +178,52 @@ export class GitStore {
     if (meanwhile && (!meanwhile.noBranch || options.noBranch)) return { session: meanwhile, created: false };
     const head = this.repo.head();
     const id = newSessionId();
+    const name = options.noBranch ? null : options.branchName ? options.branchName(id) : sessionBranchName(id);
+    if (name !== null) this.refuseIfBranchBlocked(name);
     await this.ensureNotesRewrite();
     const updates: RefUpdate[] = [];
     let info: SessionInfo;
-    if (options.noBranch) {
-      const branch = head.ref?.replace(/^refs\/heads\//, '') ?? null;
-      if (branch) await this.repo.setConfig(`branch.${branch}.assistNoBranchSession`, id);
-      else await this.repo.setConfig('assist.detachedSession', id);
-      info = { id, ref: head.ref ?? 'HEAD', branch, base: { ref: branch, commit: head.oid }, noBranch: true };
-    } else {
-      const name = options.branchName ? options.branchName(id) : sessionBranchName(id);
-      const baseName = head.ref?.replace(/^refs\/heads\//, '') ?? head.oid ?? '';
-      await this.repo.setConfig(`branch.${name}.assistSession`, id);
-      await this.repo.setConfig(`branch.${name}.assistBase`, baseName);
-      if (head.oid) await this.repo.setConfig(`branch.${name}.assistBaseCommit`, head.oid);
-      if (head.oid) updates.push({ ref: `refs/heads/${name}`, value: head.oid, old: null });
-      info = { id, ref: `refs/heads/${name}`, branch: name, base: { ref: head.ref ? baseName : null, commit: head.oid }, noBranch: false };
+    // What the config of a start that fails is removed with: a failed start leaves nothing behind.
+    let forget: () => Promise<void>;
+    try {
+      if (name === null) {
+        const branch = head.ref?.replace(/^refs\/heads\//, '') ?? null;
+        const key = branch ? `branch.${branch}.assistNoBranchSession` : 'assist.detachedSession';
+        forget = async () => {
+          await this.repo.git(['config', '--unset', key], { okCodes: [0, 5] });
+          await this.repo.reloadConfig();
+        };
+        await this.repo.setConfig(key, id);
+        info = { id, ref: head.ref ?? 'HEAD', branch, base: { ref: branch, commit: head.oid }, noBranch: true };
+      } else {
+        const baseName = head.ref?.replace(/^refs\/heads\//, '') ?? head.oid ?? '';
+        forget = () => this.repo.unsetConfigSection(`branch.${name}`);
+        await this.repo.setConfig(`branch.${name}.assistSession`, id);
+        await this.repo.setConfig(`branch.${name}.assistBase`, baseName);
+        if (head.oid) await this.repo.setConfig(`branch.${name}.assistBaseCommit`, head.oid);
+        if (head.oid) updates.push({ ref: `refs/heads/${name}`, value: head.oid, old: null });
+        info = { id, ref: `refs/heads/${name}`, branch: name, base: { ref: head.ref ? baseName : null, commit: head.oid }, noBranch: false };
+      }
+    } catch (error) {
+      if (name !== null) await this.repo.unsetConfigSection(`branch.${name}`).catch(() => undefined);
+      throw error;
     }
     if (head.oid) updates.push({ ref: checkpointRef(id, 'auto-start'), value: head.oid, old: null });
-    const started = writeEvent(
-      this.repo,
-      id,
-      null,
-      { type: 'session-started', branch: info.ref === 'HEAD' ? null : info.ref, base: info.base, noBranch: info.noBranch, command: this.command },
-      { tip: head.oid, lastEdit: null, redo: null },
-    );
-    updates.push(started.update);
-    pauseAt('session-before-refs', this.repo.env);
-    await this.repo.updateRefs(updates, `assist: start session ${id}`);
+    try {
+      const started = writeEvent(
+        this.repo,
+        id,
+        null,
+        { type: 'session-started', branch: info.ref === 'HEAD' ? null : info.ref, base: info.base, noBranch: info.noBranch, command: this.command },
+        { tip: head.oid, lastEdit: null, redo: null },
+      );
+      updates.push(started.update);
+      pauseAt('session-before-refs', this.repo.env);
+      await this.repo.updateRefs(updates, `assist: start session ${id}`);
+    } catch (error) {
+      await forget().catch(() => undefined);
+      throw error;
+    }
     pauseAt('session-before-switch', this.repo.env);
     if (!options.noBranch) await this.repo.git(['symbolic-ref', '-m', `assist: session ${id}`, 'HEAD', info.ref]);
     return { session: info, created: true };
@@ -281,6 +301,64 @@ export class GitStore {
     return { head, tip };
   }
 
+  /**
+   * Everything that would refuse the next write, checked before a paid request (issue 24 item 12):
+   * an operation in progress (merge, rebase, ...), a pending batch, HEAD off the session or its
+   * branch moved under assist, and a branch that blocks the `assist/` namespace when a session
+   * branch would be created. `session` is the session a running chat writes to; without it, the
+   * one HEAD is on (or the new one `startSession` would make). Reads only; takes no lock.
+   */
+  async preflight(options: { noBranch?: boolean; session?: SessionInfo | null; branchName?: string } = {}): Promise<void> {
+    refuseIfOperationInProgress(this.repo.paths);
+    this.refuseIfPending();
+    const current = options.session ?? this.currentSession();
+    if (current && (options.session || !current.noBranch || options.noBranch)) {
+      await this.guard(current);
+      return;
+    }
+    if (!options.noBranch) this.refuseIfBranchBlocked(options.branchName ?? sessionBranchName(newSessionId()));
+  }
+
+  /**
+   * A branch at a leading part of `name` (`assist` for `assist/<id>`) makes the ref impossible:
+   * git keeps `refs/heads/assist` as a file where `refs/heads/assist/<id>` needs a directory.
+   */
+  refuseIfBranchBlocked(name: string): void {
+    const parts = name.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const prefix = parts.slice(0, i).join('/');
+      if (this.repo.readRef(`refs/heads/${prefix}`) === null) continue;
+      throw refusal(
+        'git.branch-namespace-taken',
+        `a branch named \`${prefix}\` is in the way of assist's session branches (\`${prefix}/<id>\`): rename it with \`git branch -m ${prefix} <new-name>\`, or run with --no-branch`,
+        undefined,
+        { branch: prefix },
+      );
+    }
+  }
+
+  /**
+   * The files among `paths` that a sparse checkout keeps out of the work tree (the skip-worktree
+   * bit, `S` in `git ls-files -t`): absent from disk but not deleted, so reading them as absent
+   * would turn an append into a replacement and record a deletion that never happened. Paths
+   * are repo-relative; the reason is for the person and the model.
+   */
+  async outsideSparseCone(paths: readonly string[]): Promise<Map<string, { reason: string; code: string }>> {
+    const found = new Map<string, { reason: string; code: string }>();
+    if (paths.length === 0) return found;
+    const out = await this.repo.gitText(['ls-files', '-t', '-z', '--', ...paths.map(literal)]);
+    for (const record of out.split('\0')) {
+      if (!record.startsWith('S ')) continue;
+      const path = record.slice(2);
+      const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.';
+      found.set(path, {
+        reason: `outside the sparse checkout (skip-worktree): widen it with \`git sparse-checkout add ${dir}\` to edit it`,
+        code: 'git.outside-sparse-checkout',
+      });
+    }
+    return found;
+  }
+
   // ---------------------------------------------------------------- commit per edit
 
   /**
@@ -290,6 +368,7 @@ export class GitStore {
    */
   async applyBatch(sessionId: string | undefined, batch: EditBatch): Promise<BatchResult> {
     const session = await this.requireSession(sessionId);
+    refuseIfOperationInProgress(this.repo.paths);
     using lock = await this.lock();
     void lock;
     await this.recoverLocked(session);
@@ -303,6 +382,11 @@ export class GitStore {
       return { path, content: f.content === null ? null : Buffer.isBuffer(f.content) ? f.content : Buffer.from(f.content, 'utf8') };
     });
     if (files.length === 0) throw new AssistError('git.empty-batch', 'an edit batch needs at least one file', { exitCode: 5 });
+    const sparse = await this.outsideSparseCone(files.map((f) => f.path));
+    if (sparse.size > 0) {
+      const [path, hit] = [...sparse][0]!;
+      throw refusal(hit.code, `refusing to write ${path}: ${hit.reason}`, undefined, { files: [...sparse.keys()] });
+    }
 
     const headTree = head.oid ? (await this.repo.objects.readCommit(head.oid)).tree : null;
     const headEntries = await Promise.all(files.map((f) => this.repo.objects.entryAt(headTree, f.path)));
@@ -384,6 +468,7 @@ export class GitStore {
    */
   async commitUserChanges(sessionId: string | undefined, options: { message?: string; request: string }): Promise<BatchResult> {
     const session = await this.requireSession(sessionId);
+    refuseIfOperationInProgress(this.repo.paths);
     using lock = await this.lock();
     void lock;
     await this.recoverLocked(session);
@@ -601,6 +686,7 @@ export class GitStore {
 
   /** Commits a batch a hook rejected, once what the hook reported is fixed (the files as they are now). */
   async commitPending(): Promise<BatchResult> {
+    refuseIfOperationInProgress(this.repo.paths);
     using lock = await this.lock();
     void lock;
     const journal = this.journal.read();
@@ -616,6 +702,7 @@ export class GitStore {
 
   /** Finishes or rolls back a batch a crash left behind; null when there was none. Takes the lock. */
   async recover(): Promise<RecoveryReport | null> {
+    refuseIfOperationInProgress(this.repo.paths);
     using lock = await this.lock();
     void lock;
     const move = await this.recoverMoveLocked();
@@ -767,9 +854,11 @@ export class GitStore {
    */
   async undo(options: { count?: number; force?: boolean; session?: string } = {}): Promise<UndoResult> {
     const session = await this.requireSession(options.session);
+    refuseIfOperationInProgress(this.repo.paths);
     using lock = await this.lock();
     void lock;
-    await this.recoverLocked(session);
+    const recovered = await this.recoverLocked(session);
+    const recoveredField = recovered ? { recovered } : {};
     const pending = this.journal.read();
     if (pending?.pending) {
       const dropped = await this.dropPending(pending);
@@ -783,7 +872,7 @@ export class GitStore {
         pendingDropped: dropped,
       });
       await this.repo.updateRefs([ev.update]);
-      return { undone: [], from: tip.event.tip, to: tip.event.tip, restored: [], pendingDropped: dropped };
+      return { undone: [], from: tip.event.tip, to: tip.event.tip, restored: [], pendingDropped: dropped, ...recoveredField };
     }
     const count = options.count ?? 1;
     if (!Number.isInteger(count) || count < 1) throw new AssistError('git.bad-count', `undo needs a positive whole number, got ${count}`, { exitCode: 2 });
@@ -825,7 +914,7 @@ export class GitStore {
       },
       `assist: undo ${count}`,
     );
-    return { undone: edits.map((e) => ({ commit: e.event.commit, summary: e.event.summary, files: e.event.files.map((f) => f.path) })), from: head.oid, to: target, restored };
+    return { undone: edits.map((e) => ({ commit: e.event.commit, summary: e.event.summary, files: e.event.files.map((f) => f.path) })), from: head.oid, to: target, restored, ...recoveredField };
   }
 
   private branchUpdate(session: SessionInfo, value: string | null, old: string | null): RefUpdate {
@@ -948,9 +1037,10 @@ export class GitStore {
   /** Redoes the newest undo (or checkpoint restore) that nothing has been committed after. */
   async redo(options: { session?: string } = {}): Promise<RedoResult> {
     const session = await this.requireSession(options.session);
+    refuseIfOperationInProgress(this.repo.paths);
     using lock = await this.lock();
     void lock;
-    await this.recoverLocked(session);
+    const recovered = await this.recoverLocked(session);
     const { head, tip } = await this.guard(session);
     const top = redoTop(tip);
     if (!top) throw refusal('git.nothing-to-redo', 'nothing to redo', 'redo only follows an undo or a checkpoint restore with no edit since');
@@ -981,7 +1071,7 @@ export class GitStore {
       },
       'assist: redo',
     );
-    return { redone: u.undone.length, from: head.oid, to: u.from };
+    return { redone: u.undone.length, from: head.oid, to: u.from, ...(recovered ? { recovered } : {}) };
   }
 
   /** Files that still hold exactly what an undo restored from their snapshot go back to HEAD, so redo can move them. */
@@ -1015,9 +1105,10 @@ export class GitStore {
     checkName(name);
     using lock = await this.lock();
     void lock;
-    await this.recoverLocked(session);
+    const recovered = await this.recoverLocked(session);
     const { head, tip } = await this.guard(session);
-    return await this.checkpointLocked(session, tip, head, name, options.auto ?? false);
+    const checkpoint = await this.checkpointLocked(session, tip, head, name, options.auto ?? false);
+    return recovered ? { ...checkpoint, recovered } : checkpoint;
   }
 
   private async checkpointLocked(session: SessionInfo, tip: ChainTip, head: HeadState, name: string, auto: boolean): Promise<Checkpoint> {
@@ -1050,6 +1141,7 @@ export class GitStore {
   /** Moves the session back (or forward) to a checkpoint with the safety rules of undo; an automatic checkpoint keeps where it was. */
   async restoreCheckpoint(name: string, options: { session?: string } = {}): Promise<RestoreResult> {
     const session = await this.requireSession(options.session);
+    refuseIfOperationInProgress(this.repo.paths);
     using lock = await this.lock();
     void lock;
     await this.recoverLocked(session);
@@ -1138,6 +1230,7 @@ export class GitStore {
   async finishSession(options: { mode?: FinishMode; message?: string; session?: string } = {}): Promise<FinishResult> {
     const mode = options.mode ?? 'squash';
     const session = await this.requireSession(options.session);
+    refuseIfOperationInProgress(this.repo.paths);
     using lock = await this.lock();
     void lock;
     await this.recoverLocked(session);
@@ -1258,12 +1351,16 @@ export interface UndoResult {
   restored: string[];
   /** Files of a hook-rejected pending batch that were rolled back instead. */
   pendingDropped?: string[];
+  /** What was done first with a batch or move a crash left behind. */
+  recovered?: RecoveryReport;
 }
 
 export interface RedoResult {
   redone: number;
   from: string | null;
   to: string | null;
+  /** What was done first with a batch or move a crash left behind. */
+  recovered?: RecoveryReport;
 }
 
 export interface Checkpoint {
@@ -1271,6 +1368,8 @@ export interface Checkpoint {
   commit: string;
   auto: boolean;
   ref: string;
+  /** `createCheckpoint` only: what was done first with a batch or move a crash left behind. */
+  recovered?: RecoveryReport;
 }
 
 export interface RestoreResult {

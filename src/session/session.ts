@@ -62,6 +62,13 @@ export class Session {
     const { openStore } = await import('../git/index.js');
     const sandbox = await import('../sandbox/index.js');
     const store = await openStore({ cwd: options.cwd, env: options.env, command: options.command ?? 'assist', checkpointsKept: options.config.git.checkpointsKept });
+    // What would refuse the first write refuses now, before anything is paid for or written (issue 24 items 1, 12, 15).
+    if (!options.dryRun) {
+      await store.preflight({ noBranch: options.noBranch || !options.config.git.sessionBranch }).catch((error: unknown) => {
+        store.close();
+        throw error;
+      });
+    }
     let provider = options.provider;
     let modelInfo = options.modelInfo;
     if (!provider || !modelInfo) {

@@ -15,10 +15,11 @@ export class CheckpointCreateCommand extends AssistCommand {
   name = Option.String({ name: 'NAME' });
 
   async run(): Promise<number> {
-    const { openStore } = await import('../../git/index.js');
+    const { openStore, describeRecovery } = await import('../../git/index.js');
     const store = await openStore({ cwd: this.context.cwd, env: this.context.env, command: 'assist checkpoint create' });
     try {
       const cp = await store.createCheckpoint(this.name);
+      if (cp.recovered) this.reporter.info(describeRecovery(cp.recovered));
       this.reporter.print(`Checkpoint ${cp.name} at ${cp.commit.slice(0, 10)} (${cp.ref})`);
       return 0;
     } finally {
