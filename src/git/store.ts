@@ -150,6 +150,24 @@ export class GitStore {
     };
   }
 
+  /**
+   * Why session `id` cannot be continued here (`chat --resume=ID` while HEAD is elsewhere): a
+   * finished session, or one whose branch is gone, is never sent to a branch that no longer exists.
+   */
+  async resumeRefusal(id: string): Promise<AssistError> {
+    const info = await this.session(id);
+    const tip = await readChainTip(this.repo, id);
+    const branchExists = info.branch !== null && this.repo.readRef(`refs/heads/${info.branch}`) !== null;
+    if (tip?.event.type === 'finish' && !branchExists) {
+      const onto = tip.event.onto ? ` onto ${tip.event.onto}` : '';
+      return refusal('session.resume-finished', `session ${id} was finished (${tip.event.mode}${onto}) and cannot be continued`, `\`assist log ${id}\` shows it; start a new chat to go on from here`);
+    }
+    if (info.branch !== null && !branchExists) {
+      return refusal('session.resume-branch-gone', `session ${id} cannot be continued: its branch ${info.branch} no longer exists`, `\`assist log ${id}\` shows it; start a new chat to go on from here`);
+    }
+    return refusal('session.resume-elsewhere', `session ${id} is on ${info.branch ?? 'a detached HEAD'}, not checked out here`, info.branch ? `switch to it first: \`git switch ${info.branch}\`` : 'check it out first');
+  }
+
   private async startedEvent(id: string): Promise<SessionStartedEvent> {
     const ref = chainRef(id);
     if (this.repo.readRef(ref) === null) throw new AssistError('git.no-such-session', `no session ${id}`, { hint: 'see `assist session list`' });
@@ -857,8 +875,7 @@ export class GitStore {
     refuseIfOperationInProgress(this.repo.paths);
     using lock = await this.lock();
     void lock;
-    const recovered = await this.recoverLocked(session);
-    const recoveredField = recovered ? { recovered } : {};
+    await this.recoverLocked(session);
     const pending = this.journal.read();
     if (pending?.pending) {
       const dropped = await this.dropPending(pending);
@@ -872,7 +889,7 @@ export class GitStore {
         pendingDropped: dropped,
       });
       await this.repo.updateRefs([ev.update]);
-      return { undone: [], from: tip.event.tip, to: tip.event.tip, restored: [], pendingDropped: dropped, ...recoveredField };
+      return { undone: [], from: tip.event.tip, to: tip.event.tip, restored: [], pendingDropped: dropped };
     }
     const count = options.count ?? 1;
     if (!Number.isInteger(count) || count < 1) throw new AssistError('git.bad-count', `undo needs a positive whole number, got ${count}`, { exitCode: 2 });
@@ -914,7 +931,7 @@ export class GitStore {
       },
       `assist: undo ${count}`,
     );
-    return { undone: edits.map((e) => ({ commit: e.event.commit, summary: e.event.summary, files: e.event.files.map((f) => f.path) })), from: head.oid, to: target, restored, ...recoveredField };
+    return { undone: edits.map((e) => ({ commit: e.event.commit, summary: e.event.summary, files: e.event.files.map((f) => f.path) })), from: head.oid, to: target, restored };
   }
 
   private branchUpdate(session: SessionInfo, value: string | null, old: string | null): RefUpdate {
@@ -1040,7 +1057,7 @@ export class GitStore {
     refuseIfOperationInProgress(this.repo.paths);
     using lock = await this.lock();
     void lock;
-    const recovered = await this.recoverLocked(session);
+    await this.recoverLocked(session);
     const { head, tip } = await this.guard(session);
     const top = redoTop(tip);
     if (!top) throw refusal('git.nothing-to-redo', 'nothing to redo', 'redo only follows an undo or a checkpoint restore with no edit since');
@@ -1071,7 +1088,7 @@ export class GitStore {
       },
       'assist: redo',
     );
-    return { redone: u.undone.length, from: head.oid, to: u.from, ...(recovered ? { recovered } : {}) };
+    return { redone: u.undone.length, from: head.oid, to: u.from };
   }
 
   /** Files that still hold exactly what an undo restored from their snapshot go back to HEAD, so redo can move them. */
@@ -1105,10 +1122,9 @@ export class GitStore {
     checkName(name);
     using lock = await this.lock();
     void lock;
-    const recovered = await this.recoverLocked(session);
+    await this.recoverLocked(session);
     const { head, tip } = await this.guard(session);
-    const checkpoint = await this.checkpointLocked(session, tip, head, name, options.auto ?? false);
-    return recovered ? { ...checkpoint, recovered } : checkpoint;
+    return await this.checkpointLocked(session, tip, head, name, options.auto ?? false);
   }
 
   private async checkpointLocked(session: SessionInfo, tip: ChainTip, head: HeadState, name: string, auto: boolean): Promise<Checkpoint> {
@@ -1351,16 +1367,12 @@ export interface UndoResult {
   restored: string[];
   /** Files of a hook-rejected pending batch that were rolled back instead. */
   pendingDropped?: string[];
-  /** What was done first with a batch or move a crash left behind. */
-  recovered?: RecoveryReport;
 }
 
 export interface RedoResult {
   redone: number;
   from: string | null;
   to: string | null;
-  /** What was done first with a batch or move a crash left behind. */
-  recovered?: RecoveryReport;
 }
 
 export interface Checkpoint {
@@ -1368,8 +1380,6 @@ export interface Checkpoint {
   commit: string;
   auto: boolean;
   ref: string;
-  /** `createCheckpoint` only: what was done first with a batch or move a crash left behind. */
-  recovered?: RecoveryReport;
 }
 
 export interface RestoreResult {

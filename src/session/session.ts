@@ -195,13 +195,7 @@ export class Session {
       });
     }
     const current = this.store.currentSession();
-    if (!current || current.id !== id) {
-      const info = await this.store.session(id);
-      throw new AssistError('session.resume-elsewhere', `session ${id} is on ${info.branch ?? 'a detached HEAD'}, not checked out here`, {
-        hint: info.branch ? `switch to it first: \`git switch ${info.branch}\`` : 'check it out first',
-        exitCode: ExitCode.refused,
-      });
-    }
+    if (!current || current.id !== id) throw await this.store.resumeRefusal(id);
     this.info = current;
     this.history = rebuildHistory(await this.store.replay(id));
   }
@@ -270,12 +264,14 @@ export class Session {
     this.modelMs = 0;
     this.log?.info('turn.start', { chars: message.length, files: this.files.length });
     let unresolved = 0;
+    let unresolvedBlocks: TurnResult['failedBlocks'] = [];
     for (let round = 0; ; round++) {
       const step = await this.oneRequest(prompt, message, result, signal);
       // A reflection that proposes nothing leaves the earlier failures standing.
-      if (round === 0 || step.proposedEdits) unresolved = step.failedCount;
+      if (round === 0 || step.proposedEdits) [unresolved, unresolvedBlocks] = [step.failedCount, step.failedBlocks ?? []];
       if (step.retryWith === null || round >= maxReflections) {
         result.failed = unresolved;
+        if (unresolved > 0) result.failedBlocks = unresolvedBlocks;
         break;
       }
       this.ui.status?.(`${step.failedCount} edit block${step.failedCount === 1 ? '' : 's'} failed to apply: asking the model to fix ${step.failedCount === 1 ? 'it' : 'them'} (${round + 1}/${maxReflections})`);
@@ -321,7 +317,7 @@ export class Session {
     originalMessage: string,
     result: TurnResult,
     signal: AbortSignal | undefined,
-  ): Promise<{ retryWith: string | null; failedCount: number; proposedEdits: boolean }> {
+  ): Promise<{ retryWith: string | null; failedCount: number; proposedEdits: boolean; failedBlocks?: TurnResult['failedBlocks'] }> {
     const request = newRequestId();
     result.requests.push(request);
     const info = this.modelInfo(this.model);
@@ -367,14 +363,15 @@ export class Session {
     this.history.push({ request, user: prompt, assistant: text });
 
     const edits = await import('../edits/index.js');
-    const parsed = edits.parseEditBlocks(text);
+    // A path line naming an existing file, spaces, quotes and all, is that file (issue 24 item 4).
+    const tracked = /search/i.test(text) ? await this.trackedFiles() : [];
+    const parsed = edits.parseEditBlocks(text, { knownPaths: new Set([...tracked, ...this.chatFiles]) });
     if (parsed.blocks.length === 0 && parsed.errors.length === 0) {
       await recorded;
       return { retryWith: null, failedCount: 0, proposedEdits: false };
     }
     result.noChange = false;
 
-    const tracked = await this.trackedFiles();
     const resolved = edits.resolveBlocks(parsed.blocks, { chatFiles: [...this.chatFiles], trackedFiles: tracked });
     const sandbox = await import('../sandbox/index.js');
     const audit = this.audit(this.info?.id ?? 'dry-run');
@@ -399,8 +396,10 @@ export class Session {
       }
     }
     const sensitive = await sandbox.checkSensitive(this.root, [...allowed.values()].map((t) => t.rel), { addedByName: this.chatFiles, env: this.options.env });
+    // Outside a sparse checkout a file is absent from disk, not deleted: never read it as absent (issue 24 item 5).
+    const sparse = await this.store.outsideSparseCone([...allowed.values()].map((t) => t.rel));
     for (const [file, target] of [...allowed]) {
-      const hit = sensitive.get(target.rel);
+      const hit = sensitive.get(target.rel) ?? sparse.get(target.rel);
       if (!hit) continue;
       allowed.delete(file);
       denied.push({ file, reason: hit.reason });
@@ -500,7 +499,7 @@ export class Session {
       this.history.push({ request: `${request}-note`, user: feedbackParts.join('\n\n'), assistant: 'Understood.' });
       return { retryWith: null, failedCount: 0, proposedEdits: true };
     }
-    return { retryWith: reflectionPrompt(feedbackParts.join('\n\n')), failedCount, proposedEdits: true };
+    return { retryWith: reflectionPrompt(feedbackParts.join('\n\n')), failedCount, proposedEdits: true, failedBlocks: edits.failedBlockNames(failed, parsed.errors) };
   }
 
   private lastModel: string | null = null;

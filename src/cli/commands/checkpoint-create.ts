@@ -15,11 +15,11 @@ export class CheckpointCreateCommand extends AssistCommand {
   name = Option.String({ name: 'NAME' });
 
   async run(): Promise<number> {
-    const { openStore, describeRecovery } = await import('../../git/index.js');
+    const [{ openStore }, { reportRecovery }] = await Promise.all([import('../../git/index.js'), import('../undo-redo.js')]);
     const store = await openStore({ cwd: this.context.cwd, env: this.context.env, command: 'assist checkpoint create' });
     try {
+      await reportRecovery(store, this.reporter);
       const cp = await store.createCheckpoint(this.name);
-      if (cp.recovered) this.reporter.info(describeRecovery(cp.recovered));
       this.reporter.print(`Checkpoint ${cp.name} at ${cp.commit.slice(0, 10)} (${cp.ref})`);
       return 0;
     } finally {
