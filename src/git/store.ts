@@ -324,11 +324,12 @@ export class GitStore {
    * an operation in progress (merge, rebase, ...), a pending batch, HEAD off the session or its
    * branch moved under assist, and a branch that blocks the `assist/` namespace when a session
    * branch would be created. `session` is the session a running chat writes to; without it, the
-   * one HEAD is on (or the new one `startSession` would make). Reads only; takes no lock.
+   * one HEAD is on (or the new one `startSession` would make). `pending: false` lets a pending
+   * batch through (a chat, whose `/commit` and `/undo` deal with it). Reads only; takes no lock.
    */
-  async preflight(options: { noBranch?: boolean; session?: SessionInfo | null; branchName?: string } = {}): Promise<void> {
+  async preflight(options: { noBranch?: boolean; session?: SessionInfo | null; branchName?: string; pending?: boolean } = {}): Promise<void> {
     refuseIfOperationInProgress(this.repo.paths);
-    this.refuseIfPending();
+    if (options.pending !== false) this.refuseIfPending();
     const current = options.session ?? this.currentSession();
     if (current && (options.session || !current.noBranch || options.noBranch)) {
       await this.guard(current);

@@ -64,7 +64,8 @@ export class Session {
     const store = await openStore({ cwd: options.cwd, env: options.env, command: options.command ?? 'assist', checkpointsKept: options.config.git.checkpointsKept });
     // What would refuse the first write refuses now, before anything is paid for or written (issue 24 items 1, 12, 15).
     if (!options.dryRun) {
-      await store.preflight({ noBranch: options.noBranch || !options.config.git.sessionBranch }).catch((error: unknown) => {
+      const noBranch = options.noBranch || !options.config.git.sessionBranch;
+      await store.preflight({ noBranch, pending: (options.mode ?? 'chat') !== 'chat' }).catch((error: unknown) => {
         store.close();
         throw error;
       });

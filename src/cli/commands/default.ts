@@ -39,7 +39,7 @@ export class DefaultCommand extends AssistCommand {
   async run(): Promise<number> {
     const words = this.message;
     // A message is one argument with a space in it; anything else is a command, or a mistake (issue 24 item 10).
-    if (words.length > 0 && !(words.length === 1 && /\s/.test(words[0] as string))) throw this.notAMessage(words);
+    if (words.length > 0 && !(words.length === 1 && /\s|^$/.test(words[0] as string))) throw this.notAMessage(words);
     let message = (words[0] ?? '').trim();
     if (message === '') {
       const stdin = this.context.stdin as NodeJS.ReadStream;
