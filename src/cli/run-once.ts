@@ -49,6 +49,7 @@ export async function runOnce(command: AssistCommand, options: RunOnceOptions): 
         tool_calls: result.toolCalls,
         ...(result.stepLimit ? { step_limit: true } : {}),
         failed: result.failed,
+        ...(result.failedBlocks?.length ? { failed_blocks: result.failedBlocks.map((b) => ({ file: b.file, first_line: b.firstLine })) } : {}),
         refused: result.refused,
         dry_run: options.dryRun,
         proposed: result.proposed.map((p) => p.path),
@@ -68,15 +69,29 @@ export async function runOnce(command: AssistCommand, options: RunOnceOptions): 
     }
     const needsApproval = result.refused.filter((r) => r.reason === 'needs approval');
     if (needsApproval.length > 0 && result.commits.length === 0 && !options.dryRun) {
-      throw new AssistError('approval.missing', `edits not applied: no terminal to approve them (${needsApproval.map((r) => r.file).join(', ')})`, {
-        hint: 'rerun with --yes to apply them, or --dry-run to only see them; protected files need a terminal',
-        exitCode: ExitCode.refused,
-      });
+      const files = needsApproval.map((r) => r.file).join(', ');
+      // With --yes only protected files still ask: telling the person to add --yes would send them round in a circle.
+      throw new AssistError(
+        'approval.missing',
+        options.yes ? `edits not applied: protected files are asked about even with --yes, and there is no terminal to ask (${files})` : `edits not applied: no terminal to approve them (${files})`,
+        {
+          hint: options.yes ? 'run it in a terminal to approve them, or make that change yourself' : 'rerun with --yes to apply them, or --dry-run to only see them; protected files need a terminal',
+          exitCode: ExitCode.refused,
+        },
+      );
     }
     if (result.commits.length === 0 && !options.dryRun && result.refused.length > 0) return ExitCode.refused;
     if (result.failed > 0 && result.commits.length === 0 && !options.dryRun) {
       throw new AssistError('edits.failed', `the model's edits did not apply after ${loaded.config.session.maxReflections} tries`, {
         hint: 'add the files it should edit (`assist run -m ... FILE`), or rephrase the request',
+      });
+    }
+    if (result.failed > 0 && result.commits.length > 0 && !options.dryRun) {
+      // What applied stays committed; the person must still hear what did not (issue 24 item 11).
+      const blocks = (result.failedBlocks ?? []).map((b) => `${b.file} (${JSON.stringify(b.firstLine)})`);
+      const named = blocks.length > 0 ? `: ${blocks.join(', ')}` : '';
+      throw new AssistError('edits.partly-applied', `partly applied: ${result.failed} edit block${result.failed === 1 ? '' : 's'} did not apply${named}; the rest is committed`, {
+        data: { failed: result.failedBlocks ?? [], commits: result.commits },
       });
     }
     return ExitCode.ok;

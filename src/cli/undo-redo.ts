@@ -1,7 +1,7 @@
 // The work of `assist undo` and `assist redo`, shared by their clipanion commands and the
 // start-up fast path (`fast.ts`), so both print and refuse alike.
 import { usageError } from '../errors.js';
-import { openStore } from '../git/index.js';
+import { describeRecovery, openStore, type GitStore } from '../git/index.js';
 import type { Observability } from '../obs/index.js';
 import type { Reporter } from '../ui/reporter.js';
 
@@ -23,6 +23,7 @@ export function parseUndoCount(typed: string | undefined): number {
 export async function undoAction(io: UndoRedoIO, options: { count: number; force: boolean }): Promise<number> {
   const store = await openStore({ cwd: io.cwd, env: io.env, command: 'assist undo' });
   try {
+    await reportRecovery(store, io.reporter);
     const result = await store.undo({ count: options.count, force: options.force });
     if (result.undone.length > 0) {
       io.obs?.metrics.undo.inc();
@@ -44,6 +45,7 @@ export async function undoAction(io: UndoRedoIO, options: { count: number; force
 export async function redoAction(io: UndoRedoIO): Promise<number> {
   const store = await openStore({ cwd: io.cwd, env: io.env, command: 'assist redo' });
   try {
+    await reportRecovery(store, io.reporter);
     const result = await store.redo();
     io.obs?.logger.info('git.redo', { commits: result.redone, to: result.to });
     io.reporter.print(`Redid ${result.redone} edit(s); ${result.to ? `the session is at ${result.to.slice(0, 10)}` : 'the session branch has no commit'}.`);
@@ -51,4 +53,14 @@ export async function redoAction(io: UndoRedoIO): Promise<number> {
   } finally {
     store.close();
   }
+}
+
+/**
+ * Finishes or rolls back what a crash left behind, and says what it did, before the command's own
+ * work: the person hears about it even when the command then refuses (issue 24 item 17). A batch a
+ * hook rejected stays pending (undo drops it and says so itself).
+ */
+export async function reportRecovery(store: GitStore, reporter: Reporter): Promise<void> {
+  const recovered = await store.recover();
+  if (recovered && recovered.action !== 'pending') reporter.info(describeRecovery(recovered));
 }

@@ -144,3 +144,24 @@ export function renderEditFeedback(input: FeedbackInput): string {
   }
   return parts.join('\n\n');
 }
+
+/** A block that did not apply, named for the person: its file and the first line of its SEARCH. */
+export interface FailedBlockName {
+  /** The file as resolved (or as written); for a block without a usable path, where it was in the reply. */
+  file: string;
+  firstLine: string;
+}
+
+/** Names the blocks that failed and the ones that could not be parsed, in reply order. */
+export function failedBlockNames(failed: readonly FailedEdit[], parseErrors: readonly EditParseError[] = []): FailedBlockName[] {
+  const firstOf = (search: string): string => {
+    const line = search.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+    if (line === '') return '(empty SEARCH)';
+    return line.length > 60 ? `${line.slice(0, 59)}…` : line;
+  };
+  const named = [
+    ...failed.map((f) => ({ index: f.block.index, file: f.file, firstLine: firstOf(f.block.search) })),
+    ...parseErrors.map((e) => ({ index: e.index, file: `(no usable path, reply line ${e.line})`, firstLine: firstOf(e.text.split('\n').slice(1).join('\n')) })),
+  ];
+  return named.sort((a, b) => a.index - b.index).map(({ file, firstLine }) => ({ file, firstLine }));
+}

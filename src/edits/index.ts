@@ -9,6 +9,7 @@ export type {
   FileInput,
   LineRange,
   MatchRule,
+  ParseOptions,
   ParseResult,
   PathMatchKind,
   PathResolution,
@@ -17,4 +18,4 @@ export type {
 export { parseEditBlocks } from './parse.js';
 export { createPathResolver, resolveBlocks, resolveEditPath, normalizeWrittenPath, type PathContext } from './resolve-path.js';
 export { applyEdits, DEFAULT_MAX_FILE_BYTES } from './apply.js';
-export { renderEditFeedback, closestLines, replaceAlreadyPresent, type ClosestLines, type FeedbackInput } from './feedback.js';
+export { renderEditFeedback, closestLines, replaceAlreadyPresent, failedBlockNames, type ClosestLines, type FeedbackInput, type FailedBlockName } from './feedback.js';

@@ -231,3 +231,65 @@ describe('parseEditBlocks', () => {
     expect(parseEditBlocks('Sure, the code looks fine.\n```ts\nconst a = 1;\n```')).toEqual({ blocks: [], errors: [] });
   });
 });
+
+describe('parseEditBlocks: names that are not plain paths (issue 24 item 4)', () => {
+  const first = `a.py\n${F}\n${std}\n${F}\n\n`;
+  const second = block('x\n', 'y\n');
+  const known = new Set(['a.py', 'config copy.txt', "docs/what's-new.md", 'VERSION', 'BUILDINFO', '.prettierignore']);
+
+  const named: Array<{ name: string; line: string; want: string; knownPaths?: ReadonlySet<string> }> = [
+    { name: 'a tracked name with a space', line: 'config copy.txt', want: 'config copy.txt', knownPaths: known },
+    { name: 'a tracked name with a quote', line: "docs/what's-new.md", want: "docs/what's-new.md", knownPaths: known },
+    { name: 'a tracked name in double quotes', line: '"config copy.txt"', want: 'config copy.txt', knownPaths: known },
+    { name: 'a tracked name written with ./', line: './config copy.txt', want: 'config copy.txt', knownPaths: known },
+    { name: 'a tracked extensionless name no rule knows', line: 'BUILDINFO', want: 'BUILDINFO', knownPaths: known },
+    { name: 'a backticked name with a space (a new file)', line: '`notes for me.md`', want: 'notes for me.md' },
+    { name: "a backticked name with a quote (a new file)", line: "`docs/what's-new.md`", want: "docs/what's-new.md" },
+    { name: 'dotfile .prettierignore', line: '.prettierignore', want: '.prettierignore' },
+    { name: 'dotfile .gitattributes', line: '.gitattributes', want: '.gitattributes' },
+    { name: 'dotfile .python-version', line: '.python-version', want: '.python-version' },
+    { name: 'extensionless VERSION', line: 'VERSION', want: 'VERSION' },
+    { name: 'a Makefile-like name', line: 'Snakefile', want: 'Snakefile' },
+  ];
+
+  it.each(named)('$name after another block is that path, not the previous one', ({ line, want, knownPaths }) => {
+    const r = parseEditBlocks(`${first}${line}\n${F}\n${second}\n${F}\n`, knownPaths ? { knownPaths } : {});
+    expect(r.errors).toEqual([]);
+    expect(r.blocks.map((b) => [b.path, b.pathInherited])).toEqual([
+      ['a.py', false],
+      [want, false],
+    ]);
+  });
+
+  it.each([
+    ['an untracked name with a space', 'config copy.txt'],
+    ['an untracked name with a quote', "docs/what's-new.md"],
+    ['prose naming a file', 'Now the same change in main.ts:'],
+    ['a URL', 'See https://example.com/guide.html'],
+  ])('%s is reported back, never given the previous block\'s path', (_name, line) => {
+    const r = parseEditBlocks(`${first}${line}\n${F}\n${second}\n${F}\n`, { knownPaths: new Set(['a.py']) });
+    expect(r.blocks.map((b) => b.path)).toEqual(['a.py']);
+    expect(r.errors.map((e) => e.code)).toEqual(['unclear-path']);
+    expect(r.errors[0]!.message).toContain(`\`${line}\``);
+    expect(r.errors[0]!.message).toMatch(/alone on the line before the opening fence/);
+  });
+
+  it('a first block under an unclear line is an unclear-path error too', () => {
+    const r = parseEditBlocks(`config copy.txt\n${F}\n${std}\n${F}\n`);
+    expect(r.errors.map((e) => [e.code, e.line])).toEqual([['unclear-path', 3]]);
+  });
+
+  it('a tracked name in the fence info string', () => {
+    const r = parseEditBlocks(`${F}config copy.txt\n${std}\n${F}\n`, { knownPaths: known });
+    expect(r.blocks.map((b) => b.path)).toEqual(['config copy.txt']);
+  });
+
+  it('prose that names no file still lets a block reuse the previous path', () => {
+    const r = parseEditBlocks(`${first}And then, further down:\n\n${F}\n${second}\n${F}\n`, { knownPaths: known });
+    expect(r.errors).toEqual([]);
+    expect(r.blocks.map((b) => [b.path, b.pathInherited])).toEqual([
+      ['a.py', false],
+      ['a.py', true],
+    ]);
+  });
+});

@@ -1,4 +1,4 @@
-import type { EditBlock, EditParseError, ParseResult } from './types.js';
+import type { EditBlock, EditParseError, ParseOptions, ParseResult } from './types.js';
 
 const SEARCH_RE = /^\s*<{5,9}\s*SEARCH\s*>?\s*$/i;
 const DIVIDER_RE = /^\s*={5,9}\s*$/;
@@ -23,6 +23,14 @@ const KNOWN_NAMES = new Set([
   'changelog',
   'codeowners',
   'cmakelists.txt',
+  'version',
+  'notice',
+  'authors',
+  'contributors',
+  'maintainers',
+  'owners',
+  'copying',
+  'patents',
 ]);
 
 const firstChar = (line: string): string => {
@@ -73,18 +81,59 @@ export function looksLikePath(s: string): boolean {
   if (!/[A-Za-z0-9]/.test(s)) return false;
   if (s.includes('/') || s.includes('\\')) return true;
   if (/\.[A-Za-z0-9_+-]{1,12}$/.test(s) && /^[\w@.+-]/.test(s)) return true;
+  // Dotfiles (`.prettierignore`, `.python-version`) and `Makefile`-like names (`Snakefile`, `Tiltfile`).
+  if (/^\.[A-Za-z0-9_][\w.+-]*$/.test(s) || /^[A-Z][a-z]*file$/.test(s)) return true;
   return KNOWN_NAMES.has(s.toLowerCase());
 }
 
-function pathFromLine(line: string | undefined): string | undefined {
+/**
+ * Whether a line that is not a clean path still names a file (a name with spaces or quotes, or
+ * prose ending in one: `config copy.txt`, `Now update main.ts`): such a line is never skipped
+ * over to reuse the previous block's path, since it may mean another file.
+ */
+function mentionsFile(s: string): boolean {
+  if (s.length === 0 || s.length > 256 || /[<>{};=|*\t]/.test(s)) return false;
+  const base = s.slice(Math.max(s.lastIndexOf('/'), s.lastIndexOf('\\')) + 1);
+  return /\.[A-Za-z][A-Za-z0-9_+-]{0,15}$/.test(base) || /^\.[A-Za-z0-9_]/.test(base);
+}
+
+/** A path line: `path` when it names a file, `unclear` when it seems to name one that cannot be read for sure. */
+type PathLine = { path: string } | { unclear: string };
+
+function unquote(s: string): string | undefined {
+  const m = /^(["'])(.+)\1$/.exec(s);
+  return m ? m[2] : undefined;
+}
+
+/** `./a/b` and `a\b` as the repository-relative `a/b` a known-paths set holds. */
+function normalizeForLookup(s: string): string {
+  let p = s.replace(/\\/g, '/');
+  while (p.startsWith('./')) p = p.slice(2);
+  return p;
+}
+
+function readPathLine(line: string | undefined, known: ReadonlySet<string> | undefined): PathLine | undefined {
   if (line === undefined || fenceInfo(line) !== undefined) return undefined;
   if (isSearchMarker(line) || isDivider(line) || isReplace(line)) return undefined;
   const s = cleanPathLine(line);
-  return looksLikePath(s) ? s : undefined;
+  const inner = unquote(s);
+  if (known) {
+    for (const candidate of [s, inner]) {
+      if (candidate === undefined) continue;
+      const p = normalizeForLookup(candidate);
+      if (known.has(p)) return { path: p };
+    }
+  }
+  if (looksLikePath(s)) return { path: s };
+  // A name the model set apart on purpose, in quotes or backticks, may hold spaces and quotes.
+  const setApart = inner ?? (/^\s*(?:#+\s*)?(?:(?:file(?:name)?|path)\s*:\s*)?`[^`]+`:?\s*$/i.test(line) ? s : undefined);
+  if (setApart !== undefined && mentionsFile(setApart)) return { path: setApart };
+  return mentionsFile(s) ? { unclear: line.trim() } : undefined;
 }
 
-function pathFromFenceInfo(info: string): string | undefined {
+function pathFromFenceInfo(info: string, known: ReadonlySet<string> | undefined): string | undefined {
   if (info === '') return undefined;
+  if (known?.has(normalizeForLookup(info.trim()))) return normalizeForLookup(info.trim());
   // `python:src/a.py`, `ts src/a.ts` and the bare `src/a.ts`
   for (const part of info.split(/[\s:]+/).reverse()) {
     const s = cleanPathLine(part);
@@ -98,24 +147,25 @@ const isBlank = (line: string | undefined): boolean => line !== undefined && lin
 /**
  * The path of the block whose SEARCH marker is at `s`: on the line just before the marker
  * (no fence, or the fence's first line), in the fence's info string, on the line before the
- * fence, or wrapped in a fence of its own. One blank line is tolerated at each step.
+ * fence, or wrapped in a fence of its own. One blank line is tolerated at each step. A line
+ * there that seems to name a file but is not a usable path comes back `unclear`.
  */
-function findPath(lines: readonly string[], s: number): string | undefined {
+function findPath(lines: readonly string[], s: number, known: ReadonlySet<string> | undefined): PathLine | undefined {
   let j = s - 1;
   if (isBlank(lines[j])) j--;
-  const direct = pathFromLine(lines[j]);
+  const direct = readPathLine(lines[j], known);
   if (direct !== undefined) return direct;
   const info = lines[j] === undefined ? undefined : fenceInfo(lines[j]!);
   if (info === undefined) return undefined;
-  const fromInfo = pathFromFenceInfo(info);
-  if (fromInfo !== undefined) return fromInfo;
+  const fromInfo = pathFromFenceInfo(info, known);
+  if (fromInfo !== undefined) return { path: fromInfo };
   let k = j - 1;
   if (isBlank(lines[k])) k--;
-  const before = pathFromLine(lines[k]);
+  const before = readPathLine(lines[k], known);
   if (before !== undefined) return before;
   // ```\npath\n```\n```lang\n<<<<<<< SEARCH
   if (lines[k] !== undefined && fenceInfo(lines[k]!) === '') {
-    const wrapped = pathFromLine(lines[k - 1]);
+    const wrapped = readPathLine(lines[k - 1], known);
     if (wrapped !== undefined && lines[k - 2] !== undefined && fenceInfo(lines[k - 2]!) !== undefined) return wrapped;
   }
   return undefined;
@@ -125,9 +175,11 @@ const joinLines = (lines: readonly string[]): string => lines.map((l) => `${l}\n
 
 /**
  * Parse every SEARCH/REPLACE block in a model reply. Never throws: blocks it cannot read
- * come back as `errors`, and parsing goes on with the next block.
+ * come back as `errors`, and parsing goes on with the next block. A block takes the previous
+ * block's path only when nothing before it names a file; a line that seems to name one but
+ * is not a path it can read (nor one of `knownPaths`) makes the block an error, never a guess.
  */
-export function parseEditBlocks(reply: string): ParseResult {
+export function parseEditBlocks(reply: string, options: ParseOptions = {}): ParseResult {
   const lines = reply.split(/\r?\n/);
   const blocks: EditBlock[] = [];
   const errors: EditParseError[] = [];
@@ -140,8 +192,10 @@ export function parseEditBlocks(reply: string): ParseResult {
       continue;
     }
     const start = i;
-    const own = findPath(lines, start);
-    const path = own ?? previousPath;
+    const found = findPath(lines, start, options.knownPaths);
+    const own = found && 'path' in found ? found.path : undefined;
+    const unclear = found && 'unclear' in found ? found.unclear : undefined;
+    const path = unclear !== undefined ? undefined : (own ?? previousPath);
     const search: string[] = [];
     i++;
     while (i < lines.length && !isDivider(lines[i]!) && !isSearchMarker(lines[i]!) && !isReplace(lines[i]!)) {
@@ -179,6 +233,16 @@ export function parseEditBlocks(reply: string): ParseResult {
       continue;
     }
     i++;
+    if (unclear !== undefined) {
+      errors.push({
+        index: index++,
+        code: 'unclear-path',
+        line: start + 1,
+        message: `The line \`${unclear}\` before this block does not name a file I can find, so I did not apply the block. Put the file's path alone on the line before the opening fence (\`\`\`); wrap a path with spaces or quotes in backticks.`,
+        text: lines.slice(start, i).join('\n'),
+      });
+      continue;
+    }
     if (path === undefined) {
       errors.push({
         index: index++,

@@ -70,3 +70,21 @@ describe('resolveBlocks', () => {
     expect(r.failed[1]!.message).toMatch(/empty SEARCH/);
   });
 });
+
+describe('resolveEditPath: names with spaces, quotes, dots and no extension (issue 24 item 4)', () => {
+  const odd: PathContext = {
+    chatFiles: [],
+    trackedFiles: ['config copy.txt', "docs/what's-new.md", '.prettierignore', 'web/.gitattributes', '.python-version', 'VERSION', 'tools/Makefile'],
+  };
+  it.each([
+    ['config copy.txt', 'config copy.txt', 'exact'],
+    ["docs/what's-new.md", "docs/what's-new.md", 'exact'],
+    ['.prettierignore', '.prettierignore', 'exact'],
+    ['.python-version', '.python-version', 'exact'],
+    ['.gitattributes', 'web/.gitattributes', 'basename'],
+    ['VERSION', 'VERSION', 'exact'],
+    ['Makefile', 'tools/Makefile', 'basename'],
+  ])('%s resolves to %s', (written, want, by) => {
+    expect(resolveEditPath(written, false, odd)).toMatchObject({ ok: true, file: want, by });
+  });
+});

@@ -18,13 +18,23 @@ export interface EditBlock {
 export interface EditParseError {
   /** 0-based position among the reply's blocks. */
   index: number;
-  code: 'missing-path' | 'missing-divider' | 'missing-replace';
+  /** `unclear-path`: a line before the block seems to name a file but is no path it can use. */
+  code: 'missing-path' | 'unclear-path' | 'missing-divider' | 'missing-replace';
   /** 1-based line of the block's SEARCH marker in the reply. */
   line: number;
   /** What went wrong and what was expected, in words for the model. */
   message: string;
   /** The raw lines of the broken block, for the feedback. */
   text: string;
+}
+
+/** What the parser may know about the repository. */
+export interface ParseOptions {
+  /**
+   * Repository-relative paths of the files that exist (tracked and in the chat): a line naming
+   * one exactly is that path, spaces, quotes and all.
+   */
+  knownPaths?: ReadonlySet<string>;
 }
 
 export interface ParseResult {

@@ -33,4 +33,6 @@ export { newSessionId, isSessionId, sessionBranchName, chainRef, checkpointRef }
 export { acquireLock, type LockHolder, type WriteLock } from './lock.js';
 export { PAUSE_POINTS, BATCH_PAUSE_POINTS, type PausePoint } from './pause.js';
 export { resolveRepoPaths, type RepoPaths } from './repo-paths.js';
+export { operationInProgress, refuseIfOperationInProgress, type OperationInProgress } from './operation.js';
+export { describeRecovery } from './recovery-text.js';
 export { squashSessionBranch, dropEmptySession, type SquashOptions, type SquashResult } from './pr-branch.js';

@@ -8,6 +8,7 @@ import { acquireLock, type WriteLock } from './lock.js';
 import { hashObject } from './objects.js';
 import { pauseAt } from './pause.js';
 import { Repo, type HeadState, type RefUpdate } from './repo.js';
+import { refuseIfOperationInProgress } from './operation.js';
 import { chainRef, checkpointRef, isSessionId, newSessionId, sessionBranchName } from './session-id.js';
 import { checkRepoPath, readWorktree, worktreeMode, writeWorktreeAtomic } from './worktree-files.js';
 
@@ -149,6 +150,24 @@ export class GitStore {
     };
   }
 
+  /**
+   * Why session `id` cannot be continued here (`chat --resume=ID` while HEAD is elsewhere): a
+   * finished session, or one whose branch is gone, is never sent to a branch that no longer exists.
+   */
+  async resumeRefusal(id: string): Promise<AssistError> {
+    const info = await this.session(id);
+    const tip = await readChainTip(this.repo, id);
+    const branchExists = info.branch !== null && this.repo.readRef(`refs/heads/${info.branch}`) !== null;
+    if (tip?.event.type === 'finish' && !branchExists) {
+      const onto = tip.event.onto ? ` onto ${tip.event.onto}` : '';
+      return refusal('session.resume-finished', `session ${id} was finished (${tip.event.mode}${onto}) and cannot be continued`, `\`assist log ${id}\` shows it; start a new chat to go on from here`);
+    }
+    if (info.branch !== null && !branchExists) {
+      return refusal('session.resume-branch-gone', `session ${id} cannot be continued: its branch ${info.branch} no longer exists`, `\`assist log ${id}\` shows it; start a new chat to go on from here`);
+    }
+    return refusal('session.resume-elsewhere', `session ${id} is on ${info.branch ?? 'a detached HEAD'}, not checked out here`, info.branch ? `switch to it first: \`git switch ${info.branch}\`` : 'check it out first');
+  }
+
   private async startedEvent(id: string): Promise<SessionStartedEvent> {
     const ref = chainRef(id);
     if (this.repo.readRef(ref) === null) throw new AssistError('git.no-such-session', `no session ${id}`, { hint: 'see `assist session list`' });
@@ -168,6 +187,7 @@ export class GitStore {
   async startSession(options: { noBranch?: boolean; branchName?: (id: string) => string } = {}): Promise<{ session: SessionInfo; created: boolean }> {
     const current = this.currentSession();
     if (current && (!current.noBranch || options.noBranch)) return { session: current, created: false };
+    refuseIfOperationInProgress(this.repo.paths);
     using lock = await this.lock();
     void lock;
     // Another assist may have started one while we waited for the lock (two runs at once): continue it, as a later run would.
@@ -176,34 +196,52 @@ export class GitStore {
     if (meanwhile && (!meanwhile.noBranch || options.noBranch)) return { session: meanwhile, created: false };
     const head = this.repo.head();
     const id = newSessionId();
+    const name = options.noBranch ? null : options.branchName ? options.branchName(id) : sessionBranchName(id);
+    if (name !== null) this.refuseIfBranchBlocked(name);
     await this.ensureNotesRewrite();
     const updates: RefUpdate[] = [];
     let info: SessionInfo;
-    if (options.noBranch) {
-      const branch = head.ref?.replace(/^refs\/heads\//, '') ?? null;
-      if (branch) await this.repo.setConfig(`branch.${branch}.assistNoBranchSession`, id);
-      else await this.repo.setConfig('assist.detachedSession', id);
-      info = { id, ref: head.ref ?? 'HEAD', branch, base: { ref: branch, commit: head.oid }, noBranch: true };
-    } else {
-      const name = options.branchName ? options.branchName(id) : sessionBranchName(id);
-      const baseName = head.ref?.replace(/^refs\/heads\//, '') ?? head.oid ?? '';
-      await this.repo.setConfig(`branch.${name}.assistSession`, id);
-      await this.repo.setConfig(`branch.${name}.assistBase`, baseName);
-      if (head.oid) await this.repo.setConfig(`branch.${name}.assistBaseCommit`, head.oid);
-      if (head.oid) updates.push({ ref: `refs/heads/${name}`, value: head.oid, old: null });
-      info = { id, ref: `refs/heads/${name}`, branch: name, base: { ref: head.ref ? baseName : null, commit: head.oid }, noBranch: false };
+    // What the config of a start that fails is removed with: a failed start leaves nothing behind.
+    let forget: () => Promise<void>;
+    try {
+      if (name === null) {
+        const branch = head.ref?.replace(/^refs\/heads\//, '') ?? null;
+        const key = branch ? `branch.${branch}.assistNoBranchSession` : 'assist.detachedSession';
+        forget = async () => {
+          await this.repo.git(['config', '--unset', key], { okCodes: [0, 5] });
+          await this.repo.reloadConfig();
+        };
+        await this.repo.setConfig(key, id);
+        info = { id, ref: head.ref ?? 'HEAD', branch, base: { ref: branch, commit: head.oid }, noBranch: true };
+      } else {
+        const baseName = head.ref?.replace(/^refs\/heads\//, '') ?? head.oid ?? '';
+        forget = () => this.repo.unsetConfigSection(`branch.${name}`);
+        await this.repo.setConfig(`branch.${name}.assistSession`, id);
+        await this.repo.setConfig(`branch.${name}.assistBase`, baseName);
+        if (head.oid) await this.repo.setConfig(`branch.${name}.assistBaseCommit`, head.oid);
+        if (head.oid) updates.push({ ref: `refs/heads/${name}`, value: head.oid, old: null });
+        info = { id, ref: `refs/heads/${name}`, branch: name, base: { ref: head.ref ? baseName : null, commit: head.oid }, noBranch: false };
+      }
+    } catch (error) {
+      if (name !== null) await this.repo.unsetConfigSection(`branch.${name}`).catch(() => undefined);
+      throw error;
     }
     if (head.oid) updates.push({ ref: checkpointRef(id, 'auto-start'), value: head.oid, old: null });
-    const started = writeEvent(
-      this.repo,
-      id,
-      null,
-      { type: 'session-started', branch: info.ref === 'HEAD' ? null : info.ref, base: info.base, noBranch: info.noBranch, command: this.command },
-      { tip: head.oid, lastEdit: null, redo: null },
-    );
-    updates.push(started.update);
-    pauseAt('session-before-refs', this.repo.env);
-    await this.repo.updateRefs(updates, `assist: start session ${id}`);
+    try {
+      const started = writeEvent(
+        this.repo,
+        id,
+        null,
+        { type: 'session-started', branch: info.ref === 'HEAD' ? null : info.ref, base: info.base, noBranch: info.noBranch, command: this.command },
+        { tip: head.oid, lastEdit: null, redo: null },
+      );
+      updates.push(started.update);
+      pauseAt('session-before-refs', this.repo.env);
+      await this.repo.updateRefs(updates, `assist: start session ${id}`);
+    } catch (error) {
+      await forget().catch(() => undefined);
+      throw error;
+    }
     pauseAt('session-before-switch', this.repo.env);
     if (!options.noBranch) await this.repo.git(['symbolic-ref', '-m', `assist: session ${id}`, 'HEAD', info.ref]);
     return { session: info, created: true };
@@ -281,6 +319,65 @@ export class GitStore {
     return { head, tip };
   }
 
+  /**
+   * Everything that would refuse the next write, checked before a paid request (issue 24 item 12):
+   * an operation in progress (merge, rebase, ...), a pending batch, HEAD off the session or its
+   * branch moved under assist, and a branch that blocks the `assist/` namespace when a session
+   * branch would be created. `session` is the session a running chat writes to; without it, the
+   * one HEAD is on (or the new one `startSession` would make). `pending: false` lets a pending
+   * batch through (a chat, whose `/commit` and `/undo` deal with it). Reads only; takes no lock.
+   */
+  async preflight(options: { noBranch?: boolean; session?: SessionInfo | null; branchName?: string; pending?: boolean } = {}): Promise<void> {
+    refuseIfOperationInProgress(this.repo.paths);
+    if (options.pending !== false) this.refuseIfPending();
+    const current = options.session ?? this.currentSession();
+    if (current && (options.session || !current.noBranch || options.noBranch)) {
+      await this.guard(current);
+      return;
+    }
+    if (!options.noBranch) this.refuseIfBranchBlocked(options.branchName ?? sessionBranchName(newSessionId()));
+  }
+
+  /**
+   * A branch at a leading part of `name` (`assist` for `assist/<id>`) makes the ref impossible:
+   * git keeps `refs/heads/assist` as a file where `refs/heads/assist/<id>` needs a directory.
+   */
+  refuseIfBranchBlocked(name: string): void {
+    const parts = name.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const prefix = parts.slice(0, i).join('/');
+      if (this.repo.readRef(`refs/heads/${prefix}`) === null) continue;
+      throw refusal(
+        'git.branch-namespace-taken',
+        `a branch named \`${prefix}\` is in the way of assist's session branches (\`${prefix}/<id>\`): rename it with \`git branch -m ${prefix} <new-name>\`, or run with --no-branch`,
+        undefined,
+        { branch: prefix },
+      );
+    }
+  }
+
+  /**
+   * The files among `paths` that a sparse checkout keeps out of the work tree (the skip-worktree
+   * bit, `S` in `git ls-files -t`): absent from disk but not deleted, so reading them as absent
+   * would turn an append into a replacement and record a deletion that never happened. Paths
+   * are repo-relative; the reason is for the person and the model.
+   */
+  async outsideSparseCone(paths: readonly string[]): Promise<Map<string, { reason: string; code: string }>> {
+    const found = new Map<string, { reason: string; code: string }>();
+    if (paths.length === 0) return found;
+    const out = await this.repo.gitText(['ls-files', '-t', '-z', '--', ...paths.map(literal)]);
+    for (const record of out.split('\0')) {
+      if (!record.startsWith('S ')) continue;
+      const path = record.slice(2);
+      const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.';
+      found.set(path, {
+        reason: `outside the sparse checkout (skip-worktree): widen it with \`git sparse-checkout add ${dir}\` to edit it`,
+        code: 'git.outside-sparse-checkout',
+      });
+    }
+    return found;
+  }
+
   // ---------------------------------------------------------------- commit per edit
 
   /**
@@ -290,6 +387,7 @@ export class GitStore {
    */
   async applyBatch(sessionId: string | undefined, batch: EditBatch): Promise<BatchResult> {
     const session = await this.requireSession(sessionId);
+    refuseIfOperationInProgress(this.repo.paths);
     using lock = await this.lock();
     void lock;
     await this.recoverLocked(session);
@@ -303,6 +401,11 @@ export class GitStore {
       return { path, content: f.content === null ? null : Buffer.isBuffer(f.content) ? f.content : Buffer.from(f.content, 'utf8') };
     });
     if (files.length === 0) throw new AssistError('git.empty-batch', 'an edit batch needs at least one file', { exitCode: 5 });
+    const sparse = await this.outsideSparseCone(files.map((f) => f.path));
+    if (sparse.size > 0) {
+      const [path, hit] = [...sparse][0]!;
+      throw refusal(hit.code, `refusing to write ${path}: ${hit.reason}`, undefined, { files: [...sparse.keys()] });
+    }
 
     const headTree = head.oid ? (await this.repo.objects.readCommit(head.oid)).tree : null;
     const headEntries = await Promise.all(files.map((f) => this.repo.objects.entryAt(headTree, f.path)));
@@ -384,6 +487,7 @@ export class GitStore {
    */
   async commitUserChanges(sessionId: string | undefined, options: { message?: string; request: string }): Promise<BatchResult> {
     const session = await this.requireSession(sessionId);
+    refuseIfOperationInProgress(this.repo.paths);
     using lock = await this.lock();
     void lock;
     await this.recoverLocked(session);
@@ -601,6 +705,7 @@ export class GitStore {
 
   /** Commits a batch a hook rejected, once what the hook reported is fixed (the files as they are now). */
   async commitPending(): Promise<BatchResult> {
+    refuseIfOperationInProgress(this.repo.paths);
     using lock = await this.lock();
     void lock;
     const journal = this.journal.read();
@@ -616,6 +721,7 @@ export class GitStore {
 
   /** Finishes or rolls back a batch a crash left behind; null when there was none. Takes the lock. */
   async recover(): Promise<RecoveryReport | null> {
+    refuseIfOperationInProgress(this.repo.paths);
     using lock = await this.lock();
     void lock;
     const move = await this.recoverMoveLocked();
@@ -767,6 +873,7 @@ export class GitStore {
    */
   async undo(options: { count?: number; force?: boolean; session?: string } = {}): Promise<UndoResult> {
     const session = await this.requireSession(options.session);
+    refuseIfOperationInProgress(this.repo.paths);
     using lock = await this.lock();
     void lock;
     await this.recoverLocked(session);
@@ -948,6 +1055,7 @@ export class GitStore {
   /** Redoes the newest undo (or checkpoint restore) that nothing has been committed after. */
   async redo(options: { session?: string } = {}): Promise<RedoResult> {
     const session = await this.requireSession(options.session);
+    refuseIfOperationInProgress(this.repo.paths);
     using lock = await this.lock();
     void lock;
     await this.recoverLocked(session);
@@ -1050,6 +1158,7 @@ export class GitStore {
   /** Moves the session back (or forward) to a checkpoint with the safety rules of undo; an automatic checkpoint keeps where it was. */
   async restoreCheckpoint(name: string, options: { session?: string } = {}): Promise<RestoreResult> {
     const session = await this.requireSession(options.session);
+    refuseIfOperationInProgress(this.repo.paths);
     using lock = await this.lock();
     void lock;
     await this.recoverLocked(session);
@@ -1138,6 +1247,7 @@ export class GitStore {
   async finishSession(options: { mode?: FinishMode; message?: string; session?: string } = {}): Promise<FinishResult> {
     const mode = options.mode ?? 'squash';
     const session = await this.requireSession(options.session);
+    refuseIfOperationInProgress(this.repo.paths);
     using lock = await this.lock();
     void lock;
     await this.recoverLocked(session);

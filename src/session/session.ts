@@ -8,7 +8,7 @@ import type { ChatMessage, ModelInfo, Provider, ToolResult, ToolSpec, Usage } fr
 import type { ApprovalState, AuditLog } from '../sandbox/index.js';
 import { chooseFence, reflectionPrompt, renderChatFiles, systemPrompt, toolSystemPrompt } from './prompts.js';
 import { exchangeMessages, filesReadInEvents, rebuildHistory, type Exchange } from './history.js';
-import type { LoopHost, StepChange, StepReply } from './tool-loop.js';
+import type { LoopHost, StepChange, StepReply, TextEditOutcome } from './tool-loop.js';
 import type { Tool } from '../tools/types.js';
 import { diffOfChanges, draftCommitMessage, type DraftedMessage } from './commit-message.js';
 import { execText } from '../util/exec.js';
@@ -68,6 +68,14 @@ export class Session {
     const { openStore } = await import('../git/index.js');
     const sandbox = await import('../sandbox/index.js');
     const store = await openStore({ cwd: options.cwd, env: options.env, command: options.command ?? 'assist', checkpointsKept: options.config.git.checkpointsKept });
+    // What would refuse the first write refuses now, before anything is paid for or written (issue 24 items 1, 12, 15).
+    if (!options.dryRun) {
+      const noBranch = options.noBranch || !options.config.git.sessionBranch;
+      await store.preflight({ noBranch, pending: (options.mode ?? 'chat') !== 'chat' }).catch((error: unknown) => {
+        store.close();
+        throw error;
+      });
+    }
     let provider = options.provider;
     let modelInfo = options.modelInfo;
     if (!provider || !modelInfo) {
@@ -202,13 +210,7 @@ export class Session {
       });
     }
     const current = this.store.currentSession();
-    if (!current || current.id !== id) {
-      const info = await this.store.session(id);
-      throw new AssistError('session.resume-elsewhere', `session ${id} is on ${info.branch ?? 'a detached HEAD'}, not checked out here`, {
-        hint: info.branch ? `switch to it first: \`git switch ${info.branch}\`` : 'check it out first',
-        exitCode: ExitCode.refused,
-      });
-    }
+    if (!current || current.id !== id) throw await this.store.resumeRefusal(id);
     this.info = current;
     const events = await this.store.replay(id);
     this.history = rebuildHistory(events);
@@ -324,11 +326,12 @@ export class Session {
     let prompt = message;
     const maxReflections = this.config.session.maxReflections;
     let unresolved = 0;
+    let unresolvedBlocks: TurnResult['failedBlocks'] = [];
     let askedToAdd = false;
     for (let round = 0; ; round++) {
       const step = await this.oneRequest(prompt, message, result, signal);
       // A reflection that proposes nothing leaves the earlier failures standing.
-      if (round === 0 || step.proposedEdits) unresolved = step.failedCount;
+      if (round === 0 || step.proposedEdits) [unresolved, unresolvedBlocks] = [step.failedCount, step.failedBlocks ?? []];
       if (!step.proposedEdits && !askedToAdd && round < maxReflections) {
         // Files the reply names but the chat lacks: added (asked in chat, up to max_auto_add with --yes), then asked again once.
         askedToAdd = true;
@@ -340,6 +343,7 @@ export class Session {
       }
       if (step.retryWith === null || round >= maxReflections) {
         result.failed = unresolved;
+        if (unresolved > 0) result.failedBlocks = unresolvedBlocks;
         break;
       }
       this.ui.status?.(`${step.failedCount} edit block${step.failedCount === 1 ? '' : 's'} failed to apply: asking the model to fix ${step.failedCount === 1 ? 'it' : 'them'} (${round + 1}/${maxReflections})`);
@@ -376,6 +380,7 @@ export class Session {
     const maxReflections = this.config.session.maxReflections;
     let prompt = message;
     let unresolved = 0;
+    let unresolvedBlocks: TurnResult['failedBlocks'] = [];
     for (let round = 0; ; round++) {
       const turnRequest = newRequestId();
       const end = await runToolLoop(this.loopHost(), prompt, turnRequest, result, signal);
@@ -388,9 +393,10 @@ export class Session {
       }
       // Blocks written as text that failed get the same reflections as in text mode.
       const edits = end.textEdits;
-      if (round === 0 || edits?.proposedEdits) unresolved = edits?.failedCount ?? 0;
+      if (round === 0 || edits?.proposedEdits) [unresolved, unresolvedBlocks] = [edits?.failedCount ?? 0, edits?.failedBlocks ?? []];
       if (!edits || edits.retryWith === null || round >= maxReflections) {
         result.failed = unresolved;
+        if (unresolved > 0) result.failedBlocks = unresolvedBlocks;
         return;
       }
       this.ui.status?.(`${edits.failedCount} edit block${edits.failedCount === 1 ? '' : 's'} failed to apply: asking the model to fix ${edits.failedCount === 1 ? 'it' : 'them'} (${round + 1}/${maxReflections})`);
@@ -569,7 +575,7 @@ export class Session {
     originalMessage: string,
     result: TurnResult,
     signal: AbortSignal | undefined,
-  ): Promise<{ retryWith: string | null; failedCount: number; proposedEdits: boolean }> {
+  ): Promise<{ retryWith: string | null; failedCount: number; proposedEdits: boolean; failedBlocks?: TurnResult['failedBlocks'] }> {
     const request = newRequestId();
     result.requests.push(request);
     result.steps++;
@@ -647,15 +653,16 @@ export class Session {
     text: string,
     meta: { request: string; prompt: string; originalMessage: string; usage: Usage; model: string },
     result: TurnResult,
-  ): Promise<{ retryWith: string | null; failedCount: number; proposedEdits: boolean }> {
+  ): Promise<TextEditOutcome> {
     const { request } = meta;
     const log = this.log?.child({ request });
     const edits = await import('../edits/index.js');
-    const parsed = edits.parseEditBlocks(text);
+    // A path line naming an existing file, spaces, quotes and all, is that file (issue 24 item 4).
+    const tracked = /search/i.test(text) ? await this.trackedFiles() : [];
+    const parsed = edits.parseEditBlocks(text, { knownPaths: new Set([...tracked, ...this.chatFiles]) });
     if (parsed.blocks.length === 0 && parsed.errors.length === 0) return { retryWith: null, failedCount: 0, proposedEdits: false };
     result.noChange = false;
 
-    const tracked = await this.trackedFiles();
     const resolved = edits.resolveBlocks(parsed.blocks, { chatFiles: [...this.chatFiles], trackedFiles: tracked });
     const sandbox = await import('../sandbox/index.js');
     const audit = this.audit(this.info?.id ?? 'dry-run');
@@ -680,8 +687,10 @@ export class Session {
       }
     }
     const sensitive = await sandbox.checkSensitive(this.root, [...allowed.values()].map((t) => t.rel), { addedByName: this.chatFiles, env: this.options.env });
+    // Outside a sparse checkout a file is absent from disk, not deleted: never read it as absent (issue 24 item 5).
+    const sparse = await this.store.outsideSparseCone([...allowed.values()].map((t) => t.rel));
     for (const [file, target] of [...allowed]) {
-      const hit = sensitive.get(target.rel);
+      const hit = sensitive.get(target.rel) ?? sparse.get(target.rel);
       if (!hit) continue;
       allowed.delete(file);
       denied.push({ file, reason: hit.reason });
@@ -745,7 +754,7 @@ export class Session {
       this.history.push({ request: `${request}-note`, user: feedbackParts.join('\n\n'), assistant: 'Understood.' });
       return { retryWith: null, failedCount: 0, proposedEdits: true };
     }
-    return { retryWith: reflectionPrompt(feedbackParts.join('\n\n')), failedCount, proposedEdits: true };
+    return { retryWith: reflectionPrompt(feedbackParts.join('\n\n')), failedCount, proposedEdits: true, failedBlocks: edits.failedBlockNames(failed, parsed.errors) };
   }
 
   /**

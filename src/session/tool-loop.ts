@@ -52,6 +52,8 @@ export interface TextEditOutcome {
   retryWith: string | null;
   failedCount: number;
   proposedEdits: boolean;
+  /** The blocks that failed, named for the person (file and the first line of their SEARCH). */
+  failedBlocks?: TurnResult['failedBlocks'];
 }
 
 /** How the loop ended. */

@@ -115,6 +115,8 @@ export interface TurnResult {
   stepLimit?: boolean;
   /** Blocks that did not apply after every reflection. */
   failed: number;
+  /** Those blocks, named: the file and the first line of the SEARCH (set when `failed` > 0). */
+  failedBlocks?: Array<{ file: string; firstLine: string }>;
   /** Files whose edits were refused (by the person, the sandbox or a missing approval). */
   refused: Array<{ file: string; reason: string }>;
   /** The model proposed no change at all. */

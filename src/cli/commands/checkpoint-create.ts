@@ -15,9 +15,10 @@ export class CheckpointCreateCommand extends AssistCommand {
   name = Option.String({ name: 'NAME' });
 
   async run(): Promise<number> {
-    const { openStore } = await import('../../git/index.js');
+    const [{ openStore }, { reportRecovery }] = await Promise.all([import('../../git/index.js'), import('../undo-redo.js')]);
     const store = await openStore({ cwd: this.context.cwd, env: this.context.env, command: 'assist checkpoint create' });
     try {
+      await reportRecovery(store, this.reporter);
       const cp = await store.createCheckpoint(this.name);
       this.reporter.print(`Checkpoint ${cp.name} at ${cp.commit.slice(0, 10)} (${cp.ref})`);
       return 0;

@@ -15,9 +15,10 @@ export class CheckpointRestoreCommand extends AssistCommand {
   name = Option.String({ name: 'NAME' });
 
   async run(): Promise<number> {
-    const [{ openStore }, kept] = await Promise.all([import('../../git/index.js'), this.checkpointsKept()]);
+    const [{ openStore }, { reportRecovery }, kept] = await Promise.all([import('../../git/index.js'), import('../undo-redo.js'), this.checkpointsKept()]);
     const store = await openStore({ cwd: this.context.cwd, env: this.context.env, command: 'assist checkpoint restore', checkpointsKept: kept });
     try {
+      await reportRecovery(store, this.reporter);
       const r = await store.restoreCheckpoint(this.name);
       if (r.from === r.to) this.reporter.print(`Already at checkpoint ${r.name}.`);
       else this.reporter.print(`Restored ${r.name}: the session is at ${r.to.slice(0, 10)}${r.undone ? ` (${r.undone} edit(s) taken back; assist redo returns them)` : ''}.`);

@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { AssistCommand } from '../base.js';
-import { AssistError } from '../../errors.js';
+import { AssistError, usageError } from '../../errors.js';
 
 export class ConfigSetCommand extends AssistCommand {
   static override paths = [['config', 'set']];
@@ -39,8 +39,33 @@ export class ConfigSetCommand extends AssistCommand {
       file = join(repo.root, PROJECT_FILE_NAME);
       tmpDir = repo.sharedAssistDir;
     }
+    checkModelNames(joinKey(splitKey(this.key)), this.value);
     const value = await setConfigValue(file, this.key, this.value, tmpDir);
     this.reporter.info(`${joinKey(splitKey(this.key))} = ${tomlValue(value)} in ${file}`);
     return 0;
+  }
+}
+
+/** Keys whose values name models: each must be `provider/model`, or every later request fails on it (issue 24 item 17). */
+const MODEL_KEYS = new Set(['model', 'weak_model', 'fallback']);
+
+function checkModelNames(key: string, text: string): void {
+  if (!MODEL_KEYS.has(key)) return;
+  const trimmed = text.trim();
+  const names = key === 'fallback' ? (trimmed.startsWith('[') ? parseList(trimmed) : trimmed.split(',')).map((n) => n.trim()).filter(Boolean) : [trimmed];
+  for (const name of names) {
+    const slash = name.indexOf('/');
+    if (slash <= 0 || slash === name.length - 1) {
+      throw usageError('config.bad-model-name', `${key}: "${name}" is not a model name of the form provider/model`, 'e.g. anthropic/claude-sonnet-4-5, openai/gpt-4.1, ollama/qwen2.5-coder');
+    }
+  }
+}
+
+function parseList(text: string): string[] {
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? value.map(String) : [text];
+  } catch {
+    return [text];
   }
 }

@@ -4,10 +4,19 @@ import { usageError } from '../../errors.js';
 import { closest } from '../../util/edit-distance.js';
 import { readAll } from '../stdin.js';
 
-/** Every first word of a command path, for "did you mean" on a lone word. */
-export const COMMAND_WORDS = [
-  'chat', 'run', 'undo', 'redo', 'checkpoint', 'session', 'log', 'map', 'hooks', 'hook', 'summaries', 'pr', 'config', 'trust', 'doctor', 'help',
-];
+/**
+ * Commands of DESIGN.md §3 that are not built yet, with their usage line: their name (or a near
+ * miss) is a usage error that says so, never a message to the model.
+ */
+export const NOT_BUILT: Readonly<Record<string, string>> = {
+  completion: 'assist completion bash|zsh|fish',
+  mcp: 'assist mcp list [--json] | assist mcp login NAME | assist mcp logout NAME',
+  init: 'assist init',
+  search: 'assist search QUERY [--k N] [--path DIR] [--json]',
+  stats: 'assist stats context [--json]',
+  test: 'assist test TARGET... | --changed [--yes] [--json]',
+  explain: 'assist explain TARGET|QUESTION [--json]',
+};
 
 export class DefaultCommand extends AssistCommand {
   static override paths = [Command.Default];
@@ -16,7 +25,7 @@ export class DefaultCommand extends AssistCommand {
     details: `
       \`assist MESSAGE\` is the same as \`assist run -m MESSAGE\`. With no MESSAGE, assist starts a chat on a terminal; otherwise it reads the message from standard input (empty input is a usage error).
 
-      A lone word close to a command name (\`assist chta\`) is a usage error with a suggestion, never a request to a model.
+      MESSAGE is one argument with a space in it (quote it). A first word that is a command's name, or close to one (\`assist chta\`, \`assist completion tcsh\`), is that command: a usage error with its usage line or a suggestion, never a request to a model. So are loose words (\`assist fix the bug\`): quote them, or use \`assist run -m\`.
     `,
     examples: [
       ['Ask for one change', '$0 "add input validation to parseArgs"'],
@@ -29,17 +38,9 @@ export class DefaultCommand extends AssistCommand {
 
   async run(): Promise<number> {
     const words = this.message;
-    if (words.length === 1) {
-      const word = words[0] as string;
-      if (!/\s/.test(word) && word.length < 24) {
-        const suggestion = closest(word, COMMAND_WORDS);
-        if (suggestion) throw usageError('cli.unknown-command', `unknown command '${word}'`, `did you mean \`assist ${suggestion}\`?`);
-      }
-    }
-    if (words.some((w) => w.startsWith('-') && w.length > 1)) {
-      throw usageError('cli.unknown-option', `unknown option '${words.find((w) => w.startsWith('-'))}'`, 'see `assist --help`');
-    }
-    let message = words.join(' ');
+    // A message is one argument with a space in it; anything else is a command, or a mistake (issue 24 item 10).
+    if (words.length > 0 && !(words.length === 1 && /\s|^$/.test(words[0] as string))) throw this.notAMessage(words);
+    let message = (words[0] ?? '').trim();
     if (message === '') {
       const stdin = this.context.stdin as NodeJS.ReadStream;
       if (stdin.isTTY) {
@@ -51,5 +52,32 @@ export class DefaultCommand extends AssistCommand {
     }
     const { runOnce } = await import('../run-once.js');
     return runOnce(this, { message, files: [], yes: false, dryRun: false, noBranch: false, autoTest: false, json: false });
+  }
+
+  /** The usage error for words that are not a message: a command's name, a near miss, an option, or loose words. */
+  private notAMessage(words: readonly string[]): Error {
+    const word = words[0] as string;
+    const option = words.find((w) => w.startsWith('-') && w.length > 1);
+    if (option !== undefined) return usageError('cli.unknown-option', `unknown option '${option}'`, 'see `assist --help`');
+    if (word === 'help') return usageError('cli.unknown-command', "unknown command 'help'", 'see `assist --help`');
+    // Built commands land here only when clipanion found no path for their arguments.
+    const built = new Map<string, string[]>();
+    for (const d of this.cli.definitions()) {
+      const first = d.path.split(' ')[1];
+      if (first && !first.startsWith('-')) built.set(first, [...(built.get(first) ?? []), d.usage.replace(/^\$ /, '')]);
+    }
+    const usage = built.get(word);
+    if (usage) return usageError('cli.bad-arguments', `wrong arguments for \`assist ${word}\``, `usage: ${usage.join(' | ')}`);
+    const planned = NOT_BUILT[word];
+    if (planned !== undefined) return usageError('cli.not-built', `\`assist ${word}\` is not built yet`, `usage: ${planned}`);
+    if (word.length < 24 && !/\s/.test(word)) {
+      const suggestion = closest(word, [...built.keys(), ...Object.keys(NOT_BUILT)], word.length <= 3 ? 1 : 2);
+      if (suggestion) return usageError('cli.unknown-command', `unknown command '${word}'`, `did you mean \`assist ${suggestion}\`?`);
+    }
+    return usageError(
+      'cli.not-a-message',
+      words.length === 1 ? `unknown command '${word}'` : `not a command: ${words.slice(0, 3).join(' ')}${words.length > 3 ? ' ...' : ''}`,
+      'to ask the model, give the message as one quoted argument (`assist "fix the parser"`), or use `assist run -m MESSAGE FILES...`',
+    );
   }
 }

@@ -35,6 +35,13 @@ export class MapCommand extends AssistCommand {
       }
     }
     const repo = await this.repo();
+    // A focus that names nothing would silently rank as if it were not given (issue 24 item 17).
+    const { existsSync } = await import('node:fs');
+    const { resolve } = await import('node:path');
+    const missing = (this.focus ?? []).filter((f) => !existsSync(resolve(this.context.cwd, f)));
+    if (missing.length > 0) {
+      throw usageError('map.focus-missing', `--focus ${missing.join(', ')}: no such file`, 'paths are relative to the current directory, as in git');
+    }
     const loaded = await this.config({}, repo);
     const { buildRepoMap } = await import('../../context/index.js');
 

@@ -50,6 +50,15 @@ export class PrCommand extends AssistCommand {
       midLine = false;
       reporter.info(reporter.err.dim(text));
     };
+    // Refusals that need no model come before the base is checked out (issue 24 items 1 and 15).
+    const { openStore, refuseIfOperationInProgress } = await import('../../git/index.js');
+    const store = await openStore({ cwd: this.context.cwd, env: this.context.env, command: 'assist pr' });
+    try {
+      refuseIfOperationInProgress(store.repo.paths);
+      store.refuseIfBranchBlocked(this.branch ?? 'assist/pr-x');
+    } finally {
+      store.close();
+    }
     const controller = new AbortController();
     const onSigint = (): void => controller.abort();
     process.once('SIGINT', onSigint);
