@@ -262,6 +262,8 @@ export class Session {
    * sends failed blocks back up to `session.max_reflections` times.
    */
   async ask(message: string, signal?: AbortSignal): Promise<TurnResult> {
+    // What would refuse a write refuses before the paid request, on every turn of a chat too.
+    if (!this.options.dryRun && this.info) await this.store.preflight({ session: this.info, pending: false });
     this.currentAsk = message;
     const result = this.newResult();
     const turnStarted = performance.now();
