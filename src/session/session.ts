@@ -951,7 +951,8 @@ export class Session {
     }
     for (const exchange of history) messages.push(...exchangeMessages(exchange));
     messages.push({ role: 'user', content: prompt });
-    this.lastPrompt = { system, map: map + outside, files: filesText, history: history.map(exchangeText).join('') };
+    // The tool definitions travel with the system prompt on every request: /tokens counts them there.
+    this.lastPrompt = { system: tools.length > 0 ? system + JSON.stringify(tools) : system, map: map + outside, files: filesText, history: history.map(exchangeText).join('') };
     // Services count the requested output against the window too: ask for what is left.
     const maxOutputTokens = Math.max(256, Math.min(info.maxOutput, info.contextWindow - promptTokens - 64));
     return { system, messages, maxOutputTokens };

@@ -94,7 +94,9 @@ export async function chatLoop(options: ChatLoopOptions): Promise<number> {
       view.shown = 0;
       const spent = result.usage;
       const cost = spent.cost_usd === null ? '' : `, $${spent.cost_usd.toFixed(4)}`;
-      r.info(r.err.dim(`tokens: ${spent.input_tokens} in, ${spent.output_tokens} out${spent.estimated ? ' (estimated)' : ''}${cost}`));
+      const cached = spent.cached_input_tokens ? ` (${spent.cached_input_tokens} cached)` : '';
+      const steps = result.steps > 1 ? `${result.steps} requests, ` : '';
+      r.info(r.err.dim(`tokens: ${steps}${spent.input_tokens} in${cached}, ${spent.output_tokens} out${spent.estimated ? ' (estimated)' : ''}${cost}`));
     } catch (error) {
       if (view.shown > 0) out('');
       view.shown = 0;
@@ -173,7 +175,8 @@ async function slashCommand(input: string, options: ChatLoopOptions, out: (text:
         out(`  ${label.padEnd(9)} ${String(n).padStart(8)}  ${pct(n)}`);
       }
       const cost = t.spent.cost_usd === null ? 'price unknown' : `$${t.spent.cost_usd.toFixed(4)}`;
-      out(`  spent     ${t.spent.input_tokens} in, ${t.spent.output_tokens} out, ${cost}`);
+      const cached = t.spent.cached_input_tokens ? ` (${t.spent.cached_input_tokens} read from the prompt cache)` : '';
+      out(`  spent     ${t.spent.input_tokens} in${cached}, ${t.spent.output_tokens} out, ${cost}`);
       return 'done';
     }
     case '/map':

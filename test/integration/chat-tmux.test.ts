@@ -100,3 +100,43 @@ describe.skipIf(!hasTmux())('assist chat in a real terminal', () => {
     }
   });
 });
+
+describe.skipIf(!hasTmux())('the tool loop in a real terminal', () => {
+  it('the model reads and edits a file nobody added: a status line per call, the diff, approval, the commit', async () => {
+    await using server = await startFakeLlm();
+    const repo = tempRepo({ files: { 'src/lib/pricing.ts': 'export function applyDiscount(price: number, pct: number): number {\n  return price - pct;\n}\n', 'README.md': '# shop\n' } });
+    const term = startTerminal([process.execPath, cliPath, 'chat'], {
+      cwd: repo.dir,
+      env: { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1', TERM: 'xterm-256color', ASSIST_CONTEXT__MAP_TOKENS: '0' },
+    });
+    try {
+      server.enqueue(
+        { kind: 'text', text: '', toolCalls: [{ name: 'search', arguments: { pattern: 'applyDiscount' } }] },
+        { kind: 'text', text: '', toolCalls: [{ name: 'read_file', arguments: { path: 'src/lib/pricing.ts' } }] },
+        {
+          kind: 'text',
+          text: 'It subtracts the percentage as an amount.',
+          toolCalls: [{ name: 'edit_file', arguments: { path: 'src/lib/pricing.ts', search: '  return price - pct;\n', replace: '  return price * (1 - pct / 100);\n' } }],
+        },
+        reply.text('Fixed: the discount is a percentage now.'),
+      );
+      await term.waitFor('/help for commands');
+      term.type('the discount is wrong');
+      term.press('Enter');
+      await term.waitFor(/• search "applyDiscount" → 1 match/);
+      await term.waitFor(/• read src\/lib\/pricing\.ts \(3 lines\)/);
+      const screen = await term.waitFor('Apply the edit to src/lib/pricing.ts?');
+      expect(screen).toContain('+  return price * (1 - pct / 100);');
+      term.press('y');
+      await term.waitFor(/committed [0-9a-f]{10}/);
+      await term.waitFor('Fixed: the discount is a percentage now.');
+      expect(readFileSync(join(repo.dir, 'src/lib/pricing.ts'), 'utf8')).toContain('price * (1 - pct / 100)');
+      expect(repo.git('show', '--name-only', '--format=', 'HEAD')).toBe('src/lib/pricing.ts');
+      term.type('/exit');
+      term.press('Enter');
+    } finally {
+      term.kill();
+      repo.cleanup();
+    }
+  });
+});
