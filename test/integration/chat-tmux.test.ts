@@ -3,10 +3,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo } from '../helpers/git-repo.js';
 import { cliPath } from '../helpers/run-cli.js';
-import { hasTmux, startTerminal } from '../helpers/tmux.js';
+import { startTerminal } from '../helpers/tmux.js';
+import { requireTool } from '../helpers/system-tools.js';
 import { startFakeLlm, reply } from '../fake-llm/index.js';
 
-describe.skipIf(!hasTmux())('assist chat in a real terminal', () => {
+const tmux = await requireTool('tmux');
+
+describe('assist chat in a real terminal', tmux.options, () => {
   it('ask, see the streamed reply and the diff, approve, /undo, /commit of own work and its /undo, /exit', async () => {
     await using server = await startFakeLlm();
     const repo = tempRepo({ files: { 'notes.md': '# Notes\n\nfirst line\n' } });
