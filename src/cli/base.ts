@@ -117,6 +117,18 @@ export function sessionFlags(options: Pick<SessionCommandOptions, 'model' | 'noB
   return flags;
 }
 
+/**
+ * The model of a chat or `run` (DESIGN.md §4: `--model`, `ASSIST_MODEL`, config, a provider key,
+ * a local Ollama), said on stderr as the first line so `--json` stdout stays one object. A usage
+ * error (exit 2) when there is none, before any request.
+ */
+export async function chooseSessionModel(command: AssistCommand, loaded: LoadedConfig, flag: string | undefined): Promise<string> {
+  const { chooseModel, configModel, describeChoice } = await import('../llm/choose-model.js');
+  const choice = await chooseModel({ flag, env: command.context.env, config: configModel(loaded) });
+  command.reporter.info(command.reporter.err.dim(describeChoice(choice)));
+  return choice.model;
+}
+
 /** What chat and run give every session alike: where, the config, the log and metrics, and their shared flags. */
 export function baseSessionOptions(
   command: AssistCommand,

@@ -1,5 +1,5 @@
 import { AssistError, ExitCode } from '../errors.js';
-import { baseSessionOptions, sessionFlags, type AssistCommand, type SessionCommandOptions } from './base.js';
+import { baseSessionOptions, chooseSessionModel, sessionFlags, type AssistCommand, type SessionCommandOptions } from './base.js';
 
 export interface RunOnceOptions extends SessionCommandOptions {
   message: string;
@@ -16,6 +16,7 @@ export async function runOnce(command: AssistCommand, options: RunOnceOptions): 
   const flags = sessionFlags(options);
   const repo = await command.repo();
   const loaded = await command.config(flags, repo);
+  const model = await chooseSessionModel(command, loaded, options.model);
   const stdin = context.stdin as NodeJS.ReadStream;
   const interactive = stdin.isTTY === true && reporter.stderrIsTTY && !options.json;
 
@@ -23,7 +24,7 @@ export async function runOnce(command: AssistCommand, options: RunOnceOptions): 
   const { createTurnView } = await import('../ui/turn-view.js');
   const view = createTurnView({ reporter, stdin, streamReply: !options.json, replyTo: context.stdout, interactive, verbose: context.globals.verbose });
   const session = await createSession({
-    ...baseSessionOptions(command, loaded.config, options),
+    ...baseSessionOptions(command, loaded.config, { ...options, model }),
     prefetch: options.message,
     interactive,
     mode: 'run',

@@ -2,7 +2,8 @@ import { AssistError } from '../errors.js';
 import type { Repo, RefUpdate } from './repo.js';
 import { pauseAt } from './pause.js';
 import { chainRef } from './session-id.js';
-import { parseEvent, serializeEvent, type EventBase, type NewEvent, type ReplayedEvent, type SessionEvent } from './events.js';
+import { serializeTree } from './objects.js';
+import { blobRefs, eventMessage, externalise, parseEvent, type EventBase, type NewEvent, type ReplayedEvent, type SessionEvent } from './events.js';
 
 /** The newest event of a session's chain and its id. */
 export interface ChainTip {
@@ -14,7 +15,26 @@ export async function readEvent(repo: Repo, id: string): Promise<SessionEvent> {
   const commit = await repo.objects.readCommit(id);
   const event = parseEvent(commit.message);
   if (!event) throw new AssistError('git.chain-corrupt', `event ${id.slice(0, 12)} of the session's chain is not an assist event`);
-  return event;
+  return withPayloads(repo, id, event);
+}
+
+/** The event with each payload stored as a blob read back into its field, as it was written. */
+async function withPayloads(repo: Repo, id: string, event: SessionEvent): Promise<SessionEvent> {
+  const refs = blobRefs(event);
+  if (refs.length === 0) return event;
+  const record = { ...event } as unknown as Record<string, unknown>;
+  await Promise.all(
+    refs.map(async ({ field, ref }) => {
+      const object = await repo.objects.read(ref.blob);
+      if (!object || object.type !== 'blob') {
+        throw new AssistError('git.chain-corrupt', `the ${field} of event ${id.slice(0, 12)} is missing from the object store (blob ${ref.blob.slice(0, 12)})`);
+      }
+      const text = object.body.toString('utf8');
+      record[field] = ref.json ? (JSON.parse(text) as unknown) : text;
+    }),
+  );
+  delete record.blobs;
+  return record as unknown as SessionEvent;
 }
 
 export async function readChainTip(repo: Repo, session: string): Promise<ChainTip | null> {
@@ -49,7 +69,14 @@ export function writeEvent(
     redo: state.redo !== undefined ? state.redo : prev ? redoTop(prev) : null,
   };
   const full = { ...base, ...event } as SessionEvent;
-  const id = repo.writeCommit(repo.objects.emptyTree, prev ? [prev.id] : [], serializeEvent(full));
+  // A payload over 64 KiB goes to a blob the event names; the commit's tree holds it, so it stays
+  // reachable (gc, fetch, push) exactly as long as the event does.
+  const { record, payloads } = externalise(full, (payload) => repo.objects.write('blob', payload.body));
+  const tree =
+    payloads.length === 0
+      ? repo.objects.emptyTree
+      : repo.objects.write('tree', serializeTree(payloads.map((p) => ({ mode: '100644', name: p.field, oid: p.oid }))));
+  const id = repo.writeCommit(tree, prev ? [prev.id] : [], eventMessage(full, record));
   repo.objects.write('tree', Buffer.alloc(0));
   return { id, event: full, update: { ref: chainRef(session), value: id, old: prev ? prev.id : null } };
 }
@@ -98,13 +125,20 @@ export async function replayChain(repo: Repo, session: string): Promise<Replayed
   if (repo.readRef(ref) === null) throw new AssistError('git.no-such-session', `no session ${session}`, { hint: 'see `assist session list`' });
   const out = await repo.gitText(['log', '--reverse', '--first-parent', '--format=%H%x00%B%x1e', ref]);
   const events: ReplayedEvent[] = [];
+  const pending: Array<Promise<void>> = [];
   for (const record of out.split('\x1e')) {
     const text = record.replace(/^\n/, '');
     const nul = text.indexOf('\0');
     if (nul < 0) continue;
     const event = parseEvent(text.slice(nul + 1));
-    if (event) events.push({ ...event, id: text.slice(0, nul), reverted: false } as ReplayedEvent);
+    if (!event) continue;
+    const replayed = { ...event, id: text.slice(0, nul), reverted: false } as ReplayedEvent;
+    const at = events.push(replayed) - 1;
+    if (blobRefs(event).length > 0) {
+      pending.push(withPayloads(repo, replayed.id, replayed).then((full) => void (events[at] = full as ReplayedEvent)));
+    }
   }
+  await Promise.all(pending);
   markUndone(events);
   return events;
 }

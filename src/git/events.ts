@@ -170,17 +170,164 @@ export type NewEvent = DistributiveOmit<SessionEvent, keyof EventBase>;
 /** An event read back from the chain, with its id (the chain commit) and whether an undo or restore has taken it out (`reverted`). */
 export type ReplayedEvent = SessionEvent & { id: string; reverted: boolean };
 
-export function serializeEvent(event: SessionEvent): string {
-  return `${JSON.stringify(event)}\n`;
+/** A payload over this many bytes (a huge reply, message or tool result) is stored as a blob, never inline. */
+export const INLINE_PAYLOAD_LIMIT = 64 * 1024;
+
+/** What the event JSON holds in place of a payload stored as a blob (the field is listed in `blobs`). */
+export interface BlobRef {
+  blob: string;
+  /** Size of the stored payload in bytes. */
+  bytes: number;
+  /** The payload was not a string: the blob holds its JSON. */
+  json?: true;
 }
 
+/** A payload moved out of the event JSON: the field it came from and the bytes to store. */
+export interface Payload {
+  field: string;
+  body: Buffer;
+  json: boolean;
+}
+
+// Fields every event needs to be found and chained; never moved out.
+const KEEP_INLINE = new Set(['v', 'type', 'at', 'session', 'tip', 'lastEdit', 'redo', 'request', 'blobs']);
+
+/**
+ * Splits the payloads over {@link INLINE_PAYLOAD_LIMIT} out of an event (any top-level field but
+ * the chain's own): `store` writes each and returns its blob id, which the event then names.
+ */
+export function externalise(event: SessionEvent, store: (payload: Payload) => string): { record: Record<string, unknown>; payloads: Array<Payload & { oid: string }> } {
+  const record: Record<string, unknown> = { ...event };
+  const payloads: Array<Payload & { oid: string }> = [];
+  for (const [field, value] of Object.entries(event as unknown as Record<string, unknown>)) {
+    if (KEEP_INLINE.has(field) || value === undefined || value === null) continue;
+    // A string can only be over the limit when its UTF-16 length is over a third of it.
+    if (typeof value === 'string' && value.length * 3 <= INLINE_PAYLOAD_LIMIT) continue;
+    if (typeof value !== 'string' && typeof value !== 'object') continue;
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    const body = Buffer.from(text, 'utf8');
+    if (body.length <= INLINE_PAYLOAD_LIMIT) continue;
+    const payload: Payload = { field, body, json: typeof value !== 'string' };
+    const oid = store(payload);
+    payloads.push({ ...payload, oid });
+    record[field] = { blob: oid, bytes: body.length, ...(payload.json ? { json: true } : {}) } satisfies BlobRef;
+  }
+  if (payloads.length > 0) record.blobs = payloads.map((p) => p.field);
+  return { record, payloads };
+}
+
+/**
+ * The commit message of an event: a subject people can read in `git log --all`
+ * (`assist <session-id>: <event> <short summary>`), then the event as JSON in the body.
+ */
+export function eventMessage(event: SessionEvent, record: Record<string, unknown> = event as unknown as Record<string, unknown>): string {
+  return `assist ${event.session}: ${eventSubject(event)}\n\n${JSON.stringify(record)}\n`;
+}
+
+const SUBJECT_SUMMARY_CHARS = 72;
+
+/** One line, no control characters, at most `max` characters (an ellipsis marks a cut). */
+function oneLine(text: string, max = SUBJECT_SUMMARY_CHARS): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1).trimEnd()}…` : flat;
+}
+
+const quoted = (text: string, max = SUBJECT_SUMMARY_CHARS): string => `"${oneLine(text, Math.max(8, max - 2))}"`;
+const short = (oid: string | null | undefined): string => (oid ? oid.slice(0, 12) : 'nothing');
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The first string among a tool call's arguments that says what it worked on (a path, a pattern, a command). */
+function toolTarget(args: unknown): string {
+  let value = args;
+  if (typeof args === 'string') {
+    try {
+      value = JSON.parse(args) as unknown;
+    } catch {
+      return args;
+    }
+  }
+  if (!value || typeof value !== 'object') return '';
+  const record = value as Record<string, unknown>;
+  for (const key of ['path', 'file', 'paths', 'pattern', 'query', 'cmd', 'command']) {
+    const v = record[key];
+    if (typeof v === 'string') return v;
+    if (Array.isArray(v) && typeof v[0] === 'string') return v.length > 1 ? `${v[0]} (+${v.length - 1})` : v[0];
+  }
+  const first = Object.values(record).find((v): v is string => typeof v === 'string');
+  return first ?? '';
+}
+
+/**
+ * `<event> <short summary>` for the subject of an event's commit. Any event type gets a line:
+ * one this version does not know shows its type and a name or summary field when it has one.
+ */
+export function eventSubject(event: SessionEvent | ({ type: string } & Record<string, unknown>)): string {
+  const e = event as SessionEvent;
+  switch (e.type) {
+    case 'session-started':
+      return oneLine(`session-started from ${e.base.ref?.replace(/^refs\/heads\//, '') ?? short(e.base.commit)}${e.noBranch ? ' (--no-branch)' : ''}`);
+    case 'message':
+      return `message ${quoted(e.text)}`;
+    case 'reply': {
+      const model = oneLine(e.model, 40);
+      return `reply ${model} ${quoted(e.text, SUBJECT_SUMMARY_CHARS - model.length - 1)}`;
+    }
+    case 'edit':
+      return `edit ${oneLine(e.summary)}`;
+    case 'refused':
+      return `refused ${oneLine(e.reason)}`;
+    case 'undo':
+      return e.pendingDropped ? 'undo the pending batch' : `undo ${plural(e.undone.length, 'edit')}`;
+    case 'redo':
+      return `redo ${plural(e.redone.length, 'edit')}`;
+    case 'restore':
+      return `restore ${oneLine(e.name)}`;
+    case 'checkpoint':
+      return `checkpoint ${oneLine(e.name)}${e.auto ? ' (automatic)' : ''}`;
+    case 'finish':
+      return `finish ${e.mode}${e.commit ? ` as ${short(e.commit)}` : ''}`;
+  }
+  const other = event as { type: string } & Record<string, unknown>;
+  const type = oneLine(String(other.type), 40);
+  if (type === 'tool') {
+    const name = typeof other.name === 'string' ? other.name : '?';
+    const target = toolTarget(other.arguments);
+    return `tool ${oneLine(`${name}${target ? ` ${target}` : ''}${other.ok === false ? ' (failed)' : ''}`)}`;
+  }
+  for (const key of ['name', 'summary', 'reason', 'text']) {
+    const label = other[key];
+    if (typeof label === 'string') return `${type} ${oneLine(label)}`;
+  }
+  return type;
+}
+
+/** The event JSON of a chain commit's message: the body after the subject, or (sessions before the subject) the whole message. */
 export function parseEvent(message: string): SessionEvent | null {
-  const text = message.trim();
-  if (!text.startsWith('{')) return null;
+  let text = message.trim();
+  if (!text.startsWith('{')) {
+    const body = text.indexOf('\n\n');
+    if (body < 0) return null;
+    text = text.slice(body + 2).trim();
+    if (!text.startsWith('{')) return null;
+  }
   try {
     const value = JSON.parse(text) as SessionEvent;
     return value && typeof value === 'object' && typeof value.type === 'string' ? value : null;
   } catch {
     return null;
   }
+}
+
+/** The fields of a parsed event whose payload is in a blob, with their references. */
+export function blobRefs(event: SessionEvent): Array<{ field: string; ref: BlobRef }> {
+  const record = event as unknown as Record<string, unknown>;
+  const fields = record.blobs;
+  if (!Array.isArray(fields)) return [];
+  const refs: Array<{ field: string; ref: BlobRef }> = [];
+  for (const field of fields) {
+    const ref = typeof field === 'string' ? record[field] : undefined;
+    if (ref && typeof ref === 'object' && typeof (ref as BlobRef).blob === 'string') refs.push({ field, ref: ref as BlobRef });
+  }
+  return refs;
 }

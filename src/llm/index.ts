@@ -1,6 +1,7 @@
 export { createLlmClient, createLlmClientFromConfig, collectReply, type LlmClient, type Reply } from './client.js';
 export { lookupModel, knownModels, costOf, UNKNOWN_MODEL_DEFAULTS } from './registry.js';
 export { parseModelName, PROVIDER_NAMES } from './model-name.js';
+export { chooseModel, configModel, describeChoice, DEFAULT_MODELS, type ModelChoice, type ModelSource, type ChooseModelOptions } from './choose-model.js';
 export { estimateTextTokens, estimatePromptTokens, CHARS_PER_TOKEN } from './estimate.js';
 export { backoffDelay, parseRetryAfter, DEFAULT_RETRY } from './backoff.js';
 export { CircuitBreaker, DEFAULT_BREAKER, type BreakerSnapshot, type BreakerState } from './breaker.js';

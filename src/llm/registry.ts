@@ -126,7 +126,7 @@ export function lookupModel(name: string, overrides: LlmClientOptions['models'] 
     inputPrice: override.input_price ?? entry?.input ?? (provider === 'ollama' ? 0 : undefined),
     outputPrice: override.output_price ?? entry?.outputPrice ?? (provider === 'ollama' ? 0 : undefined),
     ...(entry?.responsesApi ? { responsesApi: true } : {}),
-    ...(entry?.cached === undefined ? {} : { cachedInputPrice: entry.cached }),
+    ...(cachedPrice(provider, base, override.input_price ?? entry?.input, entry?.cached)),
     known,
     note:
       known || override.context_window !== undefined
@@ -135,8 +135,28 @@ export function lookupModel(name: string, overrides: LlmClientOptions['models'] 
   };
 }
 
-/** Dollars for a usage at the model's prices; undefined when a price is unknown. */
-export function costOf(usage: { inputTokens: number; outputTokens: number }, info: Pick<ModelInfo, 'inputPrice' | 'outputPrice'>): number | undefined {
+/**
+ * The price of prompt tokens read from the provider's cache: the table's own figure where it has
+ * one, else the provider's published share of the input price (docs/providers.md, "Prompt
+ * caching"): Anthropic 10%; OpenAI 10% for the gpt-5 family, 25% for gpt-4.1 and the o-series,
+ * 50% for gpt-4o. Unknown: none (cached tokens are then priced as input).
+ */
+function cachedPrice(provider: ProviderName, model: string, input: number | undefined, listed: number | undefined): { cachedInputPrice?: number } {
+  if (listed !== undefined) return { cachedInputPrice: listed };
+  if (input === undefined) return {};
+  let share: number | undefined;
+  if (provider === 'anthropic') share = 0.1;
+  else if (provider === 'openai') share = /^gpt-5/.test(model) ? 0.1 : /^(gpt-4\.1|o\d)/.test(model) ? 0.25 : /^gpt-4o/.test(model) ? 0.5 : undefined;
+  return share === undefined ? {} : { cachedInputPrice: Math.round(input * share * 10_000) / 10_000 };
+}
+
+/**
+ * Dollars for a usage at the model's prices: prompt tokens read from the cache at the cached price
+ * where the registry has one; undefined when a price is unknown.
+ */
+export function costOf(usage: { inputTokens: number; outputTokens: number; cachedInputTokens?: number }, info: Pick<ModelInfo, 'inputPrice' | 'outputPrice' | 'cachedInputPrice'>): number | undefined {
   if (info.inputPrice === undefined || info.outputPrice === undefined) return undefined;
-  return (usage.inputTokens * info.inputPrice + usage.outputTokens * info.outputPrice) / 1_000_000;
+  const cached = Math.min(usage.cachedInputTokens ?? 0, usage.inputTokens);
+  const cachedPrice = info.cachedInputPrice ?? info.inputPrice;
+  return ((usage.inputTokens - cached) * info.inputPrice + cached * cachedPrice + usage.outputTokens * info.outputPrice) / 1_000_000;
 }

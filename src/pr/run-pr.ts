@@ -155,10 +155,11 @@ export async function runPr(options: PrOptions): Promise<PrOutcome> {
   const warn = (text: string): void => options.onWarning?.(text);
   for (const warning of prConfig.warnings) warn(warning);
   if (prConfig.trustedBy === 'ci') warn(`trusting ${prConfig.projectFile ?? '.assist.toml'} from the base: running in CI, it is the repository's own reviewed file`);
-  const model = options.model ?? config.model;
-  if (!model) {
-    throw new AssistError('llm.no-model', 'no model configured', { hint: 'pass --model provider/model, or set ASSIST_MODEL (in CI: the workflow env)' });
-  }
+  // Chosen before HEAD moves: no model is a usage error that leaves everything as it was.
+  const { chooseModel, configModel, describeChoice } = await import('../llm/choose-model.js');
+  const choice = await chooseModel({ flag: options.model, env: sessionEnv, config: configModel(prConfig.loaded) });
+  const model = choice.model;
+  status(describeChoice(choice));
 
   // From here HEAD moves: whatever happens, it goes back, and an empty session is removed.
   const original = await headSpot(git);

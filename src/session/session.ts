@@ -38,6 +38,8 @@ export class Session {
   private info: SessionInfo | null = null;
   private totals: Totals = { input_tokens: 0, output_tokens: 0, estimated: false, cost_usd: 0 };
   private lastPrompt: { system: string; map: string; files: string; history: string } | null = null;
+  /** The registry's pricing (src/llm `costOf`), loaded with the session. */
+  private costOf: (usage: Usage, info: ModelInfo) => number | undefined = () => undefined;
   /** Set once a server rejected tools (`session.tools = "auto"`): text mode for the rest of the session. */
   private textOnly = false;
   /** Files the model read with `read_file` in this session: `write_file` may replace only those. */
@@ -111,6 +113,7 @@ export class Session {
       (id) => sandbox.createAuditLog(sharedDir, id, { secrets }),
       sandbox.initialApprovalState(),
     );
+    session.costOf = (await import('../llm/index.js')).costOf;
     if (options.prefetch !== undefined && options.resume === undefined) session.prefetch(options.prefetch);
     if (!options.dryRun) {
       const recovered = await store.recover();
@@ -1215,7 +1218,7 @@ export class Session {
 
   private addUsage(result: TurnResult | null, usage: Usage, model: string): void {
     const info = this.modelInfo(model);
-    const cost = usageCost(usage, info);
+    const cost = this.costOf(usage, info);
     this.options.metrics?.recordUsage(model.split('/')[0] ?? '', model, { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costUsd: cost });
     for (const target of result ? [result.usage, this.totals] : [this.totals]) accumulateUsage(target, usage, cost);
   }
@@ -1371,17 +1374,6 @@ function describeRecovery(report: { action: string; files: string[]; leftAlone: 
   const files = report.files.length > 0 ? `: ${report.files.join(', ')}` : '';
   const alone = report.leftAlone.length > 0 ? `; left ${report.leftAlone.join(', ')} alone (changed since)` : '';
   return `${what} ${done}${files}${alone}`;
-}
-
-/**
- * Dollars for one reply at the registry's prices: cached prompt tokens at the cached price where the
- * registry has one (else the input price); undefined when a price is unknown.
- */
-export function usageCost(usage: Usage, info: Pick<ModelInfo, 'inputPrice' | 'outputPrice' | 'cachedInputPrice'>): number | undefined {
-  if (info.inputPrice === undefined || info.outputPrice === undefined) return undefined;
-  const cached = Math.min(usage.cachedInputTokens ?? 0, usage.inputTokens);
-  const cachedPrice = info.cachedInputPrice ?? info.inputPrice;
-  return ((usage.inputTokens - cached) * info.inputPrice + cached * cachedPrice + usage.outputTokens * info.outputPrice) / 1_000_000;
 }
 
 /** Usage as the event chain and notes record it. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, type TestOptions } from 'vitest';
 import { reply, startFakeLlm } from '../fake-llm/index.js';
 import { tempRepo } from '../helpers/git-repo.js';
 import { cliEnv, cliPath, hasStackTrace, inNamespace, lostUserWork, makeUserWork, namespacesWork, repoProblems, runCli } from './harness.js';
@@ -13,6 +13,8 @@ import { cliEnv, cliPath, hasStackTrace, inNamespace, lostUserWork, makeUserWork
  */
 
 const canUnshare = await namespacesWork();
+// The mounts these faults need come from a user namespace (`unshare -Urm`); without one they are skipped, with the reason.
+const withMounts: TestOptions = canUnshare ? {} : { skip: true, meta: { skipReason: 'no user namespace with mounts here (unshare -Urm failed)' } };
 
 function lines(text: string): string[] {
   return text.split('\n').filter((l) => /^error:/i.test(l));
@@ -115,7 +117,7 @@ describe.concurrent('the machine misbehaves', () => {
     task.meta.faultSurvived = 1;
   });
 
-  it.skipIf(!canUnshare)('a read-only directory (bind mount, binds root too): the batch fails whole, the next start rolls back', async ({ task }) => {
+  it('a read-only directory (bind mount, binds root too): the batch fails whole, the next start rolls back', withMounts, async ({ task }) => {
     task.meta.fault = 'process';
     task.meta.faultSurvived = 0;
     await using server = await startFakeLlm();
@@ -150,7 +152,7 @@ describe.concurrent('the machine misbehaves', () => {
 
   // Free bytes left on a 4 MiB tmpfs holding the repository: the 300 KB reply fails at different steps.
   for (const free of [0, 64 * 1024, 400 * 1024, 900 * 1024]) {
-    it.skipIf(!canUnshare)(`a full disk (tmpfs with ${free / 1024} KiB free): a clear message, nothing lost, the next start works`, async ({ task }) => {
+    it(`a full disk (tmpfs with ${free / 1024} KiB free): a clear message, nothing lost, the next start works`, withMounts, async ({ task }) => {
       task.meta.fault = 'process';
       task.meta.faultSurvived = 0;
       await using server = await startFakeLlm();

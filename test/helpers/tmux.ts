@@ -17,10 +17,6 @@ export interface Terminal {
   kill(): void;
 }
 
-export function hasTmux(): boolean {
-  return spawnSync('tmux', ['-V']).status === 0;
-}
-
 /** Starts `argv` in a new tmux session of the given size, with `env` and `cwd`. */
 export function startTerminal(argv: string[], options: { cwd: string; env: NodeJS.ProcessEnv; width?: number; height?: number }): Terminal {
   const name = `assist-test-${randomBytes(4).toString('hex')}`;

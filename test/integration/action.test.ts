@@ -7,6 +7,10 @@ import { parse } from 'yaml';
 import { tempRepo, type TempRepo } from '../helpers/git-repo.js';
 import { projectRoot } from '../helpers/run-cli.js';
 import { startFakeLlm, reply } from '../fake-llm/index.js';
+import { requireTool } from '../helpers/system-tools.js';
+
+// The action runs `assist pr` with a test command, which runs only inside bubblewrap.
+const bwrap = await requireTool('bwrap');
 
 interface Step {
   name?: string;
@@ -146,7 +150,7 @@ describe('action.yml', () => {
     expect(task?.run).toContain('"--message=$TASK"');
   });
 
-  it('its shell steps turn a hostile task into a pushed branch and execute none of it', async () => {
+  it('its shell steps turn a hostile task into a pushed branch and execute none of it', bwrap.options, async () => {
     await using server = await startFakeLlm();
     const { repo, remote } = setup();
     let temp = '';

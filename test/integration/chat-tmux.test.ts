@@ -3,10 +3,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo } from '../helpers/git-repo.js';
 import { cliPath } from '../helpers/run-cli.js';
-import { hasTmux, startTerminal } from '../helpers/tmux.js';
+import { startTerminal } from '../helpers/tmux.js';
+import { requireTool } from '../helpers/system-tools.js';
 import { startFakeLlm, reply } from '../fake-llm/index.js';
 
-describe.skipIf(!hasTmux())('assist chat in a real terminal', () => {
+const tmux = await requireTool('tmux');
+
+describe('assist chat in a real terminal', tmux.options, () => {
   it('ask, see the streamed reply and the diff, approve, /undo, /commit of own work and its /undo, /exit', async () => {
     await using server = await startFakeLlm();
     const repo = tempRepo({ files: { 'notes.md': '# Notes\n\nfirst line\n' } });
@@ -101,7 +104,7 @@ describe.skipIf(!hasTmux())('assist chat in a real terminal', () => {
   });
 });
 
-describe.skipIf(!hasTmux())('the tool loop in a real terminal', () => {
+describe('the tool loop in a real terminal', tmux.options, () => {
   it('the model reads and edits a file nobody added: a status line per call, the diff, approval, the commit', async () => {
     await using server = await startFakeLlm();
     const repo = tempRepo({ files: { 'src/lib/pricing.ts': 'export function applyDiscount(price: number, pct: number): number {\n  return price - pct;\n}\n', 'README.md': '# shop\n' } });

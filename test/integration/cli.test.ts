@@ -189,7 +189,7 @@ describe('assist doctor', () => {
     expect(r.stdout).toContain('openai: OPENAI_API_KEY is set');
     expect(r.stdout).toContain('anthropic: ANTHROPIC_API_KEY is not set');
     expect(r.stdout).toContain('google: GEMINI_API_KEY is not set');
-    expect(r.stdout).toContain('no model configured');
+    expect(r.stdout).toContain('model openai/gpt-4.1 (OPENAI_API_KEY is set)');
     expect(r.stdout).toMatch(/13 tree-sitter grammars load/);
     expect(r.stdout + r.stderr).not.toContain('sk-canary-doctor-123');
   });

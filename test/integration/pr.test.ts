@@ -6,6 +6,10 @@ import { tempRepo, type TempRepo } from '../helpers/git-repo.js';
 import { runCli } from '../helpers/run-cli.js';
 import { startFakeLlm, reply, type FakeLlmServer } from '../fake-llm/index.js';
 import type { PrReport } from '../../src/pr/run-pr.js';
+import { requireTool } from '../helpers/system-tools.js';
+
+// `pr` runs the test command only inside bubblewrap (it refuses to run it unconfined).
+const bwrap = await requireTool('bwrap');
 
 /** The `--json` object of `assist pr`, as the command declares it. */
 type PrJson = PrReport;
@@ -56,7 +60,7 @@ function assistTraces(repo: TempRepo): { branches: string; refs: string; config:
 }
 
 describe('assist pr against a bare remote', () => {
-  it('--push makes the branch there with the commit, the body, and tests run without keys or tokens', async () => {
+  it('--push makes the branch there with the commit, the body, and tests run without keys or tokens', bwrap.options, async () => {
     await using server = await startFakeLlm();
     // The test command fails if any provider key or push token reached it.
     const cmd = 'test -z "$OPENAI_API_KEY$ANTHROPIC_API_KEY$ASSIST_PUSH_TOKEN$GH_TOKEN" && grep -q two a.txt';
@@ -96,7 +100,7 @@ describe('assist pr against a bare remote', () => {
     expect(text).not.toContain('push-token-0123456789');
   });
 
-  it('--squash leaves one commit after a test-fix round, with a message from the task', async () => {
+  it('--squash leaves one commit after a test-fix round, with a message from the task', bwrap.options, async () => {
     await using server = await startFakeLlm();
     await using s = setup(server, { 'a.txt': 'one\n', '.assist.toml': TOML('grep -q fixed a.txt') });
     server.enqueue(
@@ -120,7 +124,7 @@ describe('assist pr against a bare remote', () => {
     expect(server.requests).toHaveLength(2);
   });
 
-  it('--squash with a weak model: it writes each edit\'s message and the squash message from the whole diff', async () => {
+  it('--squash with a weak model: it writes each edit\'s message and the squash message from the whole diff', bwrap.options, async () => {
     await using server = await startFakeLlm();
     await using s = setup(server, { 'a.txt': 'one\n', '.assist.toml': TOML('grep -q fixed a.txt') }, { ASSIST_WEAK_MODEL: 'openai/gpt-4.1-mini' });
     server.enqueueFor(
@@ -150,7 +154,7 @@ describe('assist pr against a bare remote', () => {
     expect(out.usage).toMatchObject({ input_tokens: 2170, output_tokens: 222 });
   });
 
-  it('a failing test command is reported in --json and the body; the branch is kept and pushed, exit 1', async () => {
+  it('a failing test command is reported in --json and the body; the branch is kept and pushed, exit 1', bwrap.options, async () => {
     await using server = await startFakeLlm();
     await using s = setup(server, { 'a.txt': 'one\n', '.assist.toml': TOML('echo "boom: widget exploded"; exit 1') }, { ASSIST_SESSION__MAX_REFLECTIONS: '1' });
     server.enqueue(reply.edits([{ path: 'a.txt', search: 'one\n', replace: 'two\n' }]), reply.text('I do not know how to fix that.'));
@@ -224,7 +228,7 @@ describe('assist pr against a bare remote', () => {
     }
   });
 
-  it('the test command comes from the base: neither the current branch nor the task can change it', async () => {
+  it('the test command comes from the base: neither the current branch nor the task can change it', bwrap.options, async () => {
     await using server = await startFakeLlm();
     const good = 'grep -q two a.txt';
     await using s = setup(server, { 'a.txt': 'one\n', '.assist.toml': TOML(good) });

@@ -3,8 +3,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo } from '../helpers/git-repo.js';
 import { runCli, cliPath } from '../helpers/run-cli.js';
-import { hasTmux, startTerminal } from '../helpers/tmux.js';
+import { startTerminal } from '../helpers/tmux.js';
+import { requireTool } from '../helpers/system-tools.js';
 import { startFakeLlm, reply } from '../fake-llm/index.js';
+
+const tmux = await requireTool('tmux');
 
 const EDIT = { path: 'a.txt', search: 'one\n', replace: 'two\n' };
 
@@ -83,7 +86,7 @@ describe('model faults seen through assist run', () => {
   });
 });
 
-describe.skipIf(!hasTmux())('Ctrl-C in the chat', () => {
+describe('Ctrl-C in the chat', tmux.options, () => {
   it('stops the reply mid-stream, applies nothing from it, and the session goes on', async () => {
     await using server = await startFakeLlm();
     const repo = tempRepo({ files: { 'a.txt': 'one\n' } });

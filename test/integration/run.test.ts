@@ -162,13 +162,14 @@ describe('assist run rules', () => {
     }
   });
 
-  it('with no model configured, says exactly what to set (exit 1), and writes nothing', async () => {
+  it('with no model, no key and no Ollama, says exactly what to set (exit 2), and writes nothing', async () => {
     const repo = tempRepo({ files: { 'a.txt': 'one\n' } });
     try {
-      const r = await runCli(['run', '-m', 'hi'], { cwd: repo.dir, env: repo.env });
-      expect(r.code).toBe(1);
-      expect(r.stderr).toContain('no model configured');
-      expect(r.stderr).toContain('ASSIST_MODEL');
+      // Port 9 (discard): nothing listens, so no Ollama the machine may run is found.
+      const r = await runCli(['run', '-m', 'hi'], { cwd: repo.dir, env: { ...repo.env, OLLAMA_HOST: '127.0.0.1:9' } });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('no model: set ANTHROPIC_API_KEY');
+      expect(r.stderr).toContain('--model');
       expect(existsSync(join(repo.dir, '.git', 'assist'))).toBe(false);
     } finally {
       repo.cleanup();

@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import { AssistCommand, baseSessionOptions, reportError, sessionFlags, type SessionCommandOptions } from '../base.js';
+import { AssistCommand, baseSessionOptions, chooseSessionModel, reportError, sessionFlags, type SessionCommandOptions } from '../base.js';
 
 export class ChatCommand extends AssistCommand {
   static override paths = [['chat']];
@@ -52,6 +52,7 @@ export async function startChat(command: AssistCommand, options: ChatOptions): P
   const flags = sessionFlags(options);
   const repo = await command.repo();
   const loaded = await command.config(flags, repo);
+  const model = await chooseSessionModel(command, loaded, options.model);
   const stdin = context.stdin as NodeJS.ReadStream;
   const interactive = stdin.isTTY === true;
   const { createSession } = await import('../../session/index.js');
@@ -59,7 +60,7 @@ export async function startChat(command: AssistCommand, options: ChatOptions): P
   const { chatLoop } = await import('../../ui/chat-loop.js');
   const { watchConfig, loadConfig } = await import('../../config/index.js');
   const session = await createSession({
-    ...baseSessionOptions(command, loaded.config, options),
+    ...baseSessionOptions(command, loaded.config, { ...options, model }),
     interactive,
     mode: 'chat',
     ui: createTurnView({ reporter, stdin, streamReply: true, replyTo: context.stdout, interactive, verbose: context.globals.verbose }),

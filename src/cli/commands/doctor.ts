@@ -2,6 +2,7 @@ import { Command } from 'clipanion';
 import { AssistCommand } from '../base.js';
 import { execText } from '../../util/exec.js';
 import { AssistError } from '../../errors.js';
+import type { LoadedConfig } from '../../config/index.js';
 
 type Level = 'ok' | 'warn' | 'fail';
 interface Check {
@@ -11,8 +12,6 @@ interface Check {
 }
 
 /** A model to suggest for each provider whose key is set. */
-const EXAMPLE_MODEL: Record<string, string> = { anthropic: 'anthropic/claude-sonnet-4-5', openai: 'openai/gpt-4.1', google: 'google/gemini-2.5-pro' };
-
 const GRAMMARS: Array<[string, string]> = [
   ['tree-sitter-typescript', 'tree-sitter-typescript.wasm'],
   ['tree-sitter-typescript', 'tree-sitter-tsx.wasm'],
@@ -76,12 +75,11 @@ export class DoctorCommand extends AssistCommand {
       checks.push({ level: 'warn', what: `not in a git repository (${cwd})`, fix: 'run assist inside a repository, or `git init` one' });
     }
 
-    let model: string | undefined;
+    let loaded: LoadedConfig | undefined;
     let fallback: string[] = [];
     let apiKeyEnvs: Record<string, string | undefined> = {};
     try {
-      const loaded = await this.config({}, repo);
-      model = loaded.config.model;
+      loaded = await this.config({}, repo);
       fallback = loaded.config.fallback;
       apiKeyEnvs = Object.fromEntries(Object.entries(loaded.config.llm).map(([p, c]) => [p, c.api_key_env]));
       const files = [loaded.userFileExists ? loaded.userFile : null, loaded.projectFile].filter(Boolean);
@@ -100,7 +98,6 @@ export class DoctorCommand extends AssistCommand {
       // The Gemini key may be under either of the two names its SDK knows; GEMINI_API_KEY is read first.
       google: apiKeyEnvs.google ?? (!env.GEMINI_API_KEY && env.GOOGLE_API_KEY ? 'GOOGLE_API_KEY' : 'GEMINI_API_KEY'),
     };
-    const present = Object.entries(keyNames).filter(([, name]) => (env[name] ?? '') !== '');
     for (const [provider, name] of Object.entries(keyNames)) {
       checks.push(
         (env[name] ?? '') !== ''
@@ -108,15 +105,21 @@ export class DoctorCommand extends AssistCommand {
           : { level: 'warn', what: `${provider}: ${name} is not set`, fix: `export ${name}=... to use ${provider} models` },
       );
     }
+    const gemini = ['GEMINI_API_KEY', 'GOOGLE_API_KEY'].find((name) => (env[name] ?? '') !== '');
+    checks.push(gemini ? { level: 'ok', what: `google: ${gemini} is set` } : { level: 'warn', what: 'google: GEMINI_API_KEY (or GOOGLE_API_KEY) is not set', fix: 'export GEMINI_API_KEY=... to use google models' });
     checks.push({ level: 'ok', what: `ollama: ${env.OLLAMA_HOST ? `OLLAMA_HOST=${env.OLLAMA_HOST}` : 'OLLAMA_HOST not set (default http://127.0.0.1:11434)'}` });
-    if (!model) {
+    // The model chat and run would use, chosen as they choose it (an Ollama server is asked for its models).
+    const { chooseModel, configModel } = await import('../../llm/choose-model.js');
+    try {
+      const choice = await chooseModel({ env, ...(loaded ? { config: configModel(loaded) } : {}) });
+      checks.push({ level: 'ok', what: `model ${choice.model} (${choice.why})${fallback.length ? `, fallback ${fallback.join(', ')}` : ''}` });
+    } catch (error) {
+      if (!(error instanceof AssistError)) throw error;
       checks.push({
         level: 'warn',
-        what: 'no model configured: chat, run and pr need one (map and doctor do not)',
-        fix: present.length > 0 ? `e.g. \`assist config set model ${EXAMPLE_MODEL[present[0]?.[0] ?? ''] ?? 'anthropic/claude-sonnet-4-5'} --global\`` : 'set ASSIST_MODEL, or `assist config set model anthropic/claude-sonnet-4-5 --global`, and the provider key',
+        what: 'no model: chat, run and pr need one (map and doctor do not)',
+        fix: 'export ANTHROPIC_API_KEY, OPENAI_API_KEY or GEMINI_API_KEY; or run Ollama with a model pulled; or set ASSIST_MODEL / `assist config set model anthropic/claude-sonnet-4-5 --global`',
       });
-    } else {
-      checks.push({ level: 'ok', what: `model ${model}${fallback.length ? `, fallback ${fallback.join(', ')}` : ''}` });
     }
 
     if (repo) {

@@ -7,12 +7,12 @@ import { tempRepo } from '../../../test/helpers/git-repo.js';
 import { resolveRepoPaths } from '../../git/repo-paths.js';
 import { isAssistError } from '../../errors.js';
 import { createAuditLog } from '../audit-log.js';
+import { requireTool } from '../../../test/helpers/system-tools.js';
 import { needsApproval, probeBwrap, runCommand, type RunCommandOptions } from './index.js';
 
 const probe = await probeBwrap();
-// On CI (and whenever asked) a machine without a working bwrap is a failure, not a skip.
-const requireBwrap = process.env.CI !== undefined || process.env.ASSIST_TEST_REQUIRE_BWRAP === '1';
-const confined = probe.ok ? describe : requireBwrap ? describe : describe.skip;
+// Without a working bwrap these are skipped with the reason; under CI=true that is a failure.
+const bwrap = await requireTool('bwrap');
 
 const CANARY = 'sk-ant-canary-0123456789abcdefghijklmnop';
 
@@ -65,7 +65,7 @@ describe('environment', () => {
   });
 });
 
-confined('under bubblewrap', () => {
+describe('under bubblewrap', bwrap.options, () => {
   it('the probe works on this machine', () => {
     expect(probe, probe.reason).toMatchObject({ ok: true });
   });
