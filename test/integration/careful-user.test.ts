@@ -46,7 +46,9 @@ function gitState(repo: TempRepo): { index: Buffer; head: string; status: string
   };
 }
 
-const oneLine = (stderr: string): string[] => stderr.trimEnd().split('\n');
+/** stderr without the first line of `run`/`chat`, which says which model is used and why. */
+const withoutModelLine = (stderr: string): string => stderr.replace(/^using [^\n]*; --model to change\n/, '');
+const oneLine = (stderr: string): string[] => withoutModelLine(stderr).trimEnd().split('\n');
 
 describe('item 1: a merge, rebase, cherry-pick, revert or bisect in progress', () => {
   const states: Array<[string, (repo: TempRepo) => void, RegExp]> = [
@@ -75,7 +77,7 @@ describe('item 1: a merge, rebase, cherry-pick, revert or bisect in progress', (
     const r = await runCli(['run', '--yes', '-m', 'change b'], { cwd: repo.dir, env: cliEnv(repo, server) });
     expect(r.code, r.stderr).toBe(3);
     expect(oneLine(r.stderr)).toHaveLength(1);
-    expect(r.stderr).toMatch(message);
+    expect(withoutModelLine(r.stderr)).toMatch(message);
     expect(server.requests).toHaveLength(0);
     expect(gitState(repo)).toEqual(before);
     expect(readFileSync(join(repo.dir, 'b.txt'), 'utf8')).toBe('bee\n');
@@ -94,7 +96,7 @@ describe('item 1: a merge, rebase, cherry-pick, revert or bisect in progress', (
     for (const args of commands) {
       const r = await runCli(args, { cwd: repo.dir, env });
       expect([args.join(' '), r.code]).toEqual([args.join(' '), 3]);
-      expect(r.stderr).toMatch(/^error: a merge is in progress: .*`git merge --abort`, then run assist again\n$/);
+      expect(withoutModelLine(r.stderr)).toMatch(/^error: a merge is in progress: .*`git merge --abort`, then run assist again\n$/);
     }
     expect(server.requests).toHaveLength(1);
     expect(gitState(repo)).toEqual(before);

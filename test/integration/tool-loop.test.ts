@@ -5,11 +5,15 @@ import { tempRepo, type TempRepo } from '../helpers/git-repo.js';
 import { runCli } from '../helpers/run-cli.js';
 import { startFakeLlm, type FakeLlmServer } from '../fake-llm/index.js';
 import type { RecordedRequest, Scripted } from '../fake-llm/types.js';
+import { requireTool } from '../helpers/system-tools.js';
+
+const bwrap = await requireTool('bwrap');
 
 const MODELS = {
   openai: 'openai/gpt-4.1',
   anthropic: 'anthropic/claude-sonnet-4-5',
   ollama: 'ollama/qwen2.5-coder',
+  google: 'google/gemini-2.5-flash',
 } as const;
 
 const PRICING = ['export function applyDiscount(price: number, pct: number): number {', '  return price - pct;', '}', ''].join('\n');
@@ -235,5 +239,40 @@ describe('the tool loop in assist pr', () => {
     // The person's checkout is left as it was.
     expect(readFileSync(join(repo.dir, 'src/lib/pricing.ts'), 'utf8')).toBe(PRICING);
     expect(server.requests).toHaveLength(4);
+  });
+});
+
+describe('commands in the tool loop', bwrap.options, () => {
+  it('with --yes a confined run_command runs; the files it changed are shown and committed with the step; no key in its environment', async () => {
+    await using server = await startFakeLlm();
+    await using repo = tempRepo({ files: FILES });
+    server.enqueue(
+      call('run_command', { command: 'printf "generated\\n" > gen.txt && env | grep -c API_KEY || true' }),
+      answer('Generated the file.'),
+    );
+    const env = envFor(repo, server, MODELS.anthropic);
+    const r = await runCli(['run', '--yes', '--json', '-m', 'generate the file'], { cwd: repo.dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { commits: string[]; files: string[]; tool_calls: Array<{ name: string; ok: boolean }> };
+    expect(out.tool_calls).toEqual([{ name: 'run_command', ok: true, ms: expect.any(Number) }]);
+    expect(out.files).toEqual(['gen.txt']);
+    expect(repo.git('show', `${out.commits[0]!}:gen.txt`)).toBe('generated');
+    expect(r.stderr).toContain('+generated');
+    // The command saw no provider key: grep counted 0 lines naming one.
+    const result = resultsIn(server.requests[1]!).join('\n');
+    expect(result).toMatch(/exit 0/);
+    expect(result).toMatch(/^0$/m);
+  });
+
+  it('without --yes and without a terminal a command is refused, and the turn goes on', async () => {
+    await using server = await startFakeLlm();
+    await using repo = tempRepo({ files: FILES });
+    server.enqueue(call('run_command', { command: 'touch made.txt' }), answer('I could not run it.'));
+    const r = await runCli(['run', '--json', '-m', 'make a file'], { cwd: repo.dir, env: envFor(repo, server, MODELS.openai) });
+    expect([0, 5]).toContain(r.code);
+    const out = JSON.parse(r.stdout) as { tool_calls: Array<{ name: string; ok: boolean }> };
+    expect(out.tool_calls.map((c) => [c.name, c.ok])).toEqual([['run_command', false]]);
+    expect(existsSync(join(repo.dir, 'made.txt'))).toBe(false);
+    expect(resultsIn(server.requests[1]!).join('\n')).toMatch(/approval/);
   });
 });
