@@ -28,6 +28,11 @@ export interface SessionInfo {
 export interface BatchFile {
   path: string;
   content: string | Buffer | null;
+  /**
+   * Assist itself already wrote this content (a command of the tool loop did): the file's difference
+   * from HEAD is the step's change, not the person's work, so it takes no snapshot.
+   */
+  writtenByAssist?: boolean;
 }
 
 /** One approved edit batch (one model reply = one commit). */
@@ -421,7 +426,7 @@ export class GitStore {
       const cur = current[i] ?? null;
       const idxDiffers = (idx?.oid ?? null) !== (h?.oid ?? null);
       const wtDiffers = cur === null ? h !== null : hashObject(format, 'blob', cur) !== (idx?.oid ?? h?.oid);
-      if (idxDiffers || wtDiffers) maybeDirty.push(i);
+      if ((idxDiffers || wtDiffers) && !batch.files[i]?.writtenByAssist) maybeDirty.push(i);
     });
     const snapOids = await this.hashPaths(maybeDirty.filter((i) => current[i] !== null).map((i) => files[i]?.path ?? ''), true);
     const snapChanges = new Map<string, { mode: string; oid: string } | null>();

@@ -802,7 +802,7 @@ export class Session {
       model: this.lastModel ?? this.model,
       request,
       exchange: { message: meta.prompt, reply: meta.reply, usage: usageRecord(meta.usage) },
-      files: toCommit.map((c) => ({ path: c.path, content: c.after })),
+      files: toCommit.map((c) => ({ path: c.path, content: c.after, ...(alreadyWritten.includes(c) ? { writtenByAssist: true } : {}) })),
     });
     for (const c of toCommit) audit.append({ op: 'write', path: c.path, result: 'ok', requestId: request });
     this.options.metrics?.edits.inc({ outcome: 'applied' }, toCommit.length);

@@ -255,7 +255,7 @@ describe('commands in the tool loop', bwrap.options, () => {
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { commits: string[]; files: string[]; tool_calls: Array<{ name: string; ok: boolean }> };
     expect(out.tool_calls).toEqual([{ name: 'run_command', ok: true, ms: expect.any(Number) }]);
-    expect(out.files).toEqual(['gen.txt']);
+    expect(out.files).toEqual(["gen.txt"]);
     expect(repo.git('show', `${out.commits[0]!}:gen.txt`)).toBe('generated');
     expect(r.stderr).toContain('+generated');
     // The command saw no provider key: grep counted 0 lines naming one.
