@@ -270,7 +270,10 @@ describe('guards and undo rules', () => {
   });
 
   it('undo refuses an untracked or ignored file where the undone edit had deleted one, and changes nothing', async () => {
-    await using repo = tempRepo({ files: { 'a.txt': 'a\n', 'gone.log': 'old\n', 'gone.txt': 'old\n', '.gitignore': '*.log\n' } });
+    await using repo = tempRepo({ files: { 'a.txt': 'a\n', 'gone.log': 'old\n', 'gone.txt': 'old\n' } });
+    // gone.log is tracked, and ignored from now on: a file put back there is an ignored one.
+    repo.write('.gitignore', '*.log\n');
+    repo.commitAll('ignore logs');
     const { store, id } = await start(repo);
     await store.applyBatch(id, batch([{ path: 'gone.log', content: null }, { path: 'gone.txt', content: null }, { path: 'a.txt', content: 'A\n' }]));
     repo.write('gone.log', 'mine\n');

@@ -375,7 +375,7 @@ export class GitStore {
     if (id) return this.session(id);
     const current = this.currentSession();
     if (!current) {
-      throw refusal('git.no-session', 'HEAD is not on an assist session', 'a session gets its branch at its first edit; `assist session list` shows the sessions (name one by its id, or switch to its branch)');
+      throw refusal('git.no-session', 'HEAD is not on an assist session', 'start one with `assist chat`, or switch to a session branch (`assist session list`)');
     }
     return current;
   }
@@ -454,7 +454,7 @@ export class GitStore {
       if (purpose === 'undo') {
         return refusal('git.undo-not-at-tip', `nothing of assist's is at the tip of ${branch}: ${named} is on top of its last edit, and undo takes back only assist's own newest commits`, `\`assist session finish\` lands the session with your commit on its base; \`git revert ${tip.slice(0, 10)}\` takes assist's last edit back as a new commit and keeps yours`, data);
       }
-      return refusal('git.branch-moved', `${named} is on the session branch ${branch}, on top of assist's last commit: assist writes only on top of its own commits`, '`assist session finish` lands the session with your commit on its base (nothing is lost); then start a new session', data);
+      return refusal('git.branch-moved', `the session branch ${branch} moved under assist: ${named} is on top of assist's last commit, and assist writes only on top of its own`, '`assist session finish` lands the session with your commit on its base (nothing is lost); then start a new session', data);
     }
     if (tip && (head === null || (await this.isAncestor(head, tip)))) {
       return refusal(
