@@ -334,11 +334,13 @@ export class GitStore {
     );
     updates.push(event.update);
     try {
+      pauseAt('session-before-refs', this.repo.env);
       await this.repo.updateRefs(updates, `assist: session ${id} branch`);
     } catch (error) {
       await this.repo.unsetConfigSection(`branch.${name}`).catch(() => undefined);
       throw error;
     }
+    pauseAt('session-before-switch', this.repo.env);
     await this.repo.git(['symbolic-ref', '-m', `assist: session ${id}`, 'HEAD', created.ref]);
     return { session: created, joined: false, movedFrom: moved ? info.base : null };
   }
