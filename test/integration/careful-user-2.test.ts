@@ -345,6 +345,30 @@ describe('items 6 and 7: --no-branch, a commit hook or signing rejects the commi
   });
 });
 
+describe('item 7 at finish: signing the squash fails', () => {
+  it('one line with the hint, and nothing moved', async () => {
+    await using server = await startFakeLlm();
+    await using repo = tempRepo({ files: { 'a.txt': 'one\n' } });
+    const env = cliEnv(repo, server);
+    server.enqueue(reply.edits([{ path: 'a.txt', search: 'one\n', replace: 'two\n' }]));
+    const run = await runCli(['run', '--yes', '--json', '-m', 'change a'], { cwd: repo.dir, env });
+    expect(run.code, run.stderr).toBe(0);
+    const branch = headRef(repo);
+    const gpg = join(repo.home, 'fake-gpg');
+    writeFileSync(gpg, '#!/bin/sh\necho "gpg: signing failed: No secret key" >&2\nexit 2\n');
+    chmodSync(gpg, 0o755);
+    repo.git('config', 'commit.gpgsign', 'true');
+    repo.git('config', 'gpg.program', gpg);
+    const main = repo.git('rev-parse', 'main');
+    const finish = await runCli(['session', 'finish'], { cwd: repo.dir, env });
+    expect(finish.code).toBe(1);
+    expect(finish.stderr).toMatch(/^error: signing the commit failed \(commit\.gpgsign is true\): [^\n]*gpg[^\n]*\nhint: .*git config commit\.gpgsign false[^\n]*\n$/);
+    expect(headRef(repo)).toBe(branch);
+    expect(repo.git('rev-parse', 'main')).toBe(main);
+    expect(repo.git('status', '--porcelain')).toBe('');
+  });
+});
+
 describe('item 18: a snapshot holds only the files the batch edits; finish keeps the person\'s content apart', () => {
   it('unrelated work in progress and untracked notes stay out; the squash message lists the person\'s changes separately', async () => {
     await using server = await startFakeLlm();
