@@ -476,15 +476,14 @@ export class GitStore {
 
   /**
    * Everything that would refuse the next write, checked before a paid request (issue 24 item 12):
-   * an operation in progress (merge, rebase, ...), a pending batch, HEAD off the session or its
-   * branch moved under assist, and a branch that blocks the `assist/` namespace when a session
-   * branch would be created. `session` is the session a running chat writes to; without it, the
-   * one HEAD is on (or the new one `startSession` would make). `pending: false` lets a pending
-   * batch through (a chat, whose `/commit` and `/undo` deal with it). Reads only; takes no lock.
+   * an operation in progress (merge, rebase, ...), HEAD off the session or its branch moved under
+   * assist, and a branch that blocks the `assist/` namespace when a session branch would be
+   * created. `session` is the session a running chat writes to; without it, the one HEAD is on (or
+   * the new one `startSession` would make). A pending batch is not checked here: the session
+   * retries its commit first (issue 24 item 6), then `refuseIfPending`. Reads only; takes no lock.
    */
-  async preflight(options: { noBranch?: boolean; session?: SessionInfo | null; branchName?: string; pending?: boolean } = {}): Promise<void> {
+  async preflight(options: { noBranch?: boolean; session?: SessionInfo | null; branchName?: string } = {}): Promise<void> {
     refuseIfOperationInProgress(this.repo.paths);
-    if (options.pending !== false) this.refuseIfPending();
     const current = options.session ?? this.currentSession();
     if (current?.pendingBranch) {
       // A session whose first edit is still to come writes nothing yet; its branch must be possible.

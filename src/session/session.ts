@@ -72,7 +72,7 @@ export class Session {
     // items 1, 12, 15). A pending batch is retried below, once what a crash left is dealt with.
     if (!options.dryRun) {
       const noBranch = options.noBranch || !options.config.git.sessionBranch;
-      await store.preflight({ noBranch, pending: false }).catch((error: unknown) => {
+      await store.preflight({ noBranch }).catch((error: unknown) => {
         store.close();
         throw error;
       });
@@ -236,6 +236,9 @@ export class Session {
   private async retryPending(): Promise<void> {
     const pending = this.store.pendingBatch();
     if (!pending) return;
+    const mode = this.options.mode ?? 'chat';
+    // `pr` works on a branch of its own, off the base: the batch belongs to where the person is.
+    if (mode === 'pr') this.store.refuseIfPending();
     const files = pending.files.join(', ');
     try {
       const result = await this.store.commitPending();
@@ -243,14 +246,16 @@ export class Session {
       else if (result.commit) this.ui.status?.(`retried the commit of the pending batch (${files}): committed the pending batch as ${result.commit.slice(0, 10)} ${pending.summary}`);
       else this.ui.status?.(`retried the commit of the pending batch (${files}): its files hold what is committed, nothing left to commit`);
     } catch (error) {
-      if (!(error instanceof AssistError) || (error.code !== 'git.hook-rejected' && error.code !== 'git.sign-failed')) throw error;
-      const why = `retried the commit of the pending batch (${files}): ${error.message}`;
-      const mode = this.options.mode ?? 'chat';
-      if (mode !== 'run' && mode !== 'pr') {
+      if (!(error instanceof AssistError)) throw error;
+      const rejected = error.code === 'git.hook-rejected' || error.code === 'git.sign-failed';
+      // Not rejected again but refused (HEAD moved off its branch, ...): the reason, and that it is pending.
+      const why = rejected ? `retried the commit of the pending batch (${files}): ${error.message}` : `the pending batch (${files}) could not be retried: ${error.message}`;
+      if (mode !== 'run') {
         this.ui.status?.(`${why}; it is still pending${mode === 'chat' ? ': /commit retries it, /undo drops it' : ''}`);
         return;
       }
-      throw refusal('git.batch-pending', `${why}; it is still pending`, error.code === 'git.sign-failed' ? error.hint : 'fix what it reported (the files are written) and run assist again, or drop the batch with `assist undo`', error.data);
+      const hint = error.code === 'git.hook-rejected' ? 'fix what it reported (the files are written) and run assist again, or drop the batch with `assist undo`' : error.hint;
+      throw refusal('git.batch-pending', `${why}; it is still pending`, hint, error.data);
     }
   }
 
@@ -314,7 +319,7 @@ export class Session {
    */
   async ask(message: string, signal?: AbortSignal): Promise<TurnResult> {
     // What would refuse a write refuses before the paid request, on every turn of a chat too.
-    if (!this.options.dryRun && this.info) await this.store.preflight({ session: this.info, pending: false });
+    if (!this.options.dryRun && this.info) await this.store.preflight({ session: this.info });
     this.currentAsk = message;
     const result = this.newResult();
     const turnStarted = performance.now();
