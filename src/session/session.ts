@@ -230,8 +230,8 @@ export class Session {
 
   /**
    * A batch a commit hook or signing left pending (`--no-branch`) gets a way out: the next `run` or
-   * `chat` retries its commit and says so (issue 24 items 6, 7). Still rejected, `run` and `pr` stop
-   * before the request; a chat goes on, and its `/commit` retries, `/undo` drops it.
+   * `chat` retries its commit and says so (issue 24 items 6, 7). Still rejected, `run` stops before
+   * the request; a chat goes on, and its `/commit` retries, `/undo` drops it. `pr` refuses it.
    */
   private async retryPending(): Promise<void> {
     const pending = this.store.pendingBatch();
@@ -1366,7 +1366,7 @@ export class Session {
     (this.options as { config: Config }).config = config;
   }
 
-  /** Names the session's current state (starting the session if needed). */
+  /** Names the session's current state; a session with no edit yet has no branch to name a state of. */
   async checkpoint(name: string): Promise<{ name: string; commit: string }> {
     if (!this.info || this.info.pendingBranch) {
       throw refusal('git.nothing-to-checkpoint', 'nothing to checkpoint yet: this session has made no edit, so it has no branch', 'its first edit creates the branch (and the automatic `auto-start` checkpoint at where it starts)');
