@@ -571,7 +571,7 @@ export class GitStore {
     const indexEntries = await this.indexEntries(files.map((f) => f.path));
     const current = files.map((f) => readWorktree(this.root, f.path));
     // Written but never committed, never snapshotted, never in the object store (issue 24 item 2).
-    const ignored = await this.ignoredPaths(files.filter((f) => !indexEntries.has(f.path) && !headEntries[files.indexOf(f)]).map((f) => f.path));
+    const ignored = await this.ignoredPaths(files.filter((f, i) => !indexEntries.has(f.path) && !headEntries[i]).map((f) => f.path));
 
     // What the user has that HEAD does not: those files are snapshotted first.
     const format = this.repo.objects.format;
