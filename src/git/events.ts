@@ -33,12 +33,51 @@ export interface EventBase {
 
 export interface SessionStartedEvent extends EventBase {
   type: 'session-started';
-  /** Full ref the session writes to (`refs/heads/assist/<id>`), or null when detached with --no-branch. */
+  /**
+   * Full ref the session writes to (`refs/heads/assist/<id>`), or null: detached with --no-branch,
+   * or not created yet (`pendingBranch`).
+   */
   branch: string | null;
+  /**
+   * Set when the session starts without its branch (a chat or run on a branch that is not a session
+   * branch): the full ref its first edit creates, from the HEAD of that moment (a `branch-created` event).
+   */
+  pendingBranch?: string;
   /** Where the session started: the branch name (or null when detached) and its commit (null: unborn). */
   base: { ref: string | null; commit: string | null };
   noBranch: boolean;
   command?: string;
+}
+
+/** The first edit of a session that started without its branch created it (and switched HEAD to it). */
+export interface BranchCreatedEvent extends EventBase {
+  type: 'branch-created';
+  /** Full ref (`refs/heads/assist/<id>`). */
+  branch: string;
+  /** What it was created from: the branch HEAD was on (null: detached) and its commit (null: unborn). */
+  base: { ref: string | null; commit: string | null };
+  /** Where the session had started, when HEAD moved between its start and its first edit. */
+  movedFrom?: { ref: string | null; commit: string | null };
+}
+
+/**
+ * A --no-branch batch a hook or signing had left pending was settled another way than assist's own
+ * commit: the person committed exactly its content themselves (`commit`).
+ */
+export interface PendingSettledEvent extends EventBase {
+  type: 'pending-settled';
+  how: 'committed-by-you';
+  commit: string;
+  files: string[];
+}
+
+/** A git-ignored file an edit wrote but never committed (contents kept under `<gitDir>/assist/ignored/`). */
+export interface IgnoredWrite {
+  path: string;
+  /** Blob id (computed, never stored in git) and mode of what it held before; null: it did not exist. */
+  old: { oid: string; mode: string } | null;
+  /** Blob id of what the edit wrote; null: the edit deleted it. */
+  new: string | null;
 }
 
 export interface MessageEvent extends EventBase {
@@ -93,6 +132,11 @@ export interface EditEvent extends EventBase {
   /** The live edit before this one. */
   prevEdit: string | null;
   journal?: string;
+  /**
+   * Git-ignored files the edit wrote and did not commit (a file added to the chat by name): undo and
+   * redo put their contents back. With only such files, `commit` is `parent` (no commit was made).
+   */
+  ignored?: IgnoredWrite[];
 }
 
 export interface RefusedEvent extends EventBase {
@@ -149,6 +193,8 @@ export interface FinishEvent extends EventBase {
 
 export type SessionEvent =
   | SessionStartedEvent
+  | BranchCreatedEvent
+  | PendingSettledEvent
   | MessageEvent
   | ReplyEvent
   | ToolEvent

@@ -9,6 +9,11 @@ export interface JournalFile {
   old: { oid: string; mode: string } | null;
   /** sha256 of the bytes assist writes, or null when the batch deletes the file. */
   newSha256: string | null;
+  /**
+   * A git-ignored, untracked file (added to the chat by name): written, never committed, never in
+   * the object store. Its old content is kept under `<gitDir>/assist/ignored/<oid>` instead.
+   */
+  ignored?: true;
 }
 
 /** The crash journal of one edit batch (`<gitDir>/assist/journal/batch.json`). */
@@ -24,7 +29,10 @@ export interface Journal {
   snapshot: { commit: string; index: { path: string; entry: { mode: string; oid: string } | null }[] } | null;
   files: JournalFile[];
   meta: BatchMeta;
-  /** Set when a hook rejected the commit: the files are written, the commit is not. */
+  /**
+   * Set when a hook (or signing: `hook` is `signing`) rejected the commit: the files are written,
+   * the commit is not.
+   */
   pending?: { hook: string; output: string };
 }
 

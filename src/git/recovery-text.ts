@@ -4,7 +4,10 @@ import type { RecoveryReport } from './store.js';
  * One line saying what was done with a batch, undo, redo, restore or finish a crash left
  * behind, for whichever command found it (the session at start, `undo`, `checkpoint create`, ...).
  */
-export function describeRecovery(report: Pick<RecoveryReport, 'action' | 'files' | 'leftAlone' | 'op'>): string {
+export function describeRecovery(report: Pick<RecoveryReport, 'action' | 'files' | 'leftAlone' | 'op' | 'commit'>): string {
+  if (report.action === 'committed-by-you') {
+    return `the pending batch was committed by you as ${report.commit?.slice(0, 10) ?? 'a commit'}${report.files.length > 0 ? ` (${report.files.join(', ')})` : ''}: nothing to retry or drop`;
+  }
   const what = report.op ? `an interrupted ${report.op}` : 'an interrupted edit batch';
   const done =
     report.action === 'finished'

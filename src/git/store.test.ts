@@ -26,6 +26,32 @@ async function refusalOf(p: Promise<unknown>): Promise<AssistError> {
 }
 
 describe('sessions', () => {
+  it('a deferred session records events with HEAD left alone; its first edit creates the branch, or joins one started meanwhile', async () => {
+    await using repo = tempRepo({ files: { 'a.txt': 'a\n', 'b.txt': 'b\n' } });
+    const store = await openStore({ cwd: repo.dir, env: repo.env, command: 'test' });
+    const first = (await store.startSession({ deferBranch: true })).session;
+    const second = (await store.startSession({ deferBranch: true })).session;
+    expect(first.pendingBranch).toBe(`assist/${first.id}`);
+    expect(second.id).not.toBe(first.id);
+    await store.appendEvents(first.id, [{ type: 'message', request: 'r1', text: 'first?' }]);
+    await store.appendEvents(second.id, [{ type: 'message', request: 'r2', text: 'second?' }]);
+    expect(repo.git('symbolic-ref', '--short', 'HEAD')).toBe('main');
+    expect(repo.git('config', '--list')).not.toMatch(/^branch\.assist\//m);
+    await expect(store.applyBatch(first.id, batch([{ path: 'a.txt', content: 'A\n' }]))).rejects.toMatchObject({ code: 'git.no-branch-yet' });
+
+    const made = await store.createSessionBranch(first.id);
+    expect(made).toMatchObject({ joined: false, movedFrom: null, session: { id: first.id, branch: `assist/${first.id}` } });
+    expect(repo.git('symbolic-ref', '--short', 'HEAD')).toBe(`assist/${first.id}`);
+    await store.applyBatch(first.id, batch([{ path: 'a.txt', content: 'A\n' }]));
+
+    const joined = await store.createSessionBranch(second.id);
+    expect(joined).toMatchObject({ joined: true, session: { id: first.id } });
+    expect(repo.git('for-each-ref', '--format=%(refname)', 'refs/assist/log/')).toBe(`refs/assist/log/${first.id}`);
+    const types = (await store.replay(first.id)).map((e) => (e.type === 'message' ? `message ${e.text}` : e.type));
+    expect(types).toEqual(['session-started', 'message first?', 'branch-created', 'edit', 'message second?']);
+    store.close();
+  });
+
   it('creates assist/<id> from HEAD, switches, and carries uncommitted work untouched', async () => {
     await using repo = tempRepo({ files: { 'a.txt': 'a\n', 'b.txt': 'b\n' } });
     repo.write('a.txt', 'staged\n');
@@ -270,7 +296,10 @@ describe('guards and undo rules', () => {
   });
 
   it('undo refuses an untracked or ignored file where the undone edit had deleted one, and changes nothing', async () => {
-    await using repo = tempRepo({ files: { 'a.txt': 'a\n', 'gone.log': 'old\n', 'gone.txt': 'old\n', '.gitignore': '*.log\n' } });
+    await using repo = tempRepo({ files: { 'a.txt': 'a\n', 'gone.log': 'old\n', 'gone.txt': 'old\n' } });
+    // gone.log is tracked, and ignored from now on: a file put back there is an ignored one.
+    repo.write('.gitignore', '*.log\n');
+    repo.commitAll('ignore logs');
     const { store, id } = await start(repo);
     await store.applyBatch(id, batch([{ path: 'gone.log', content: null }, { path: 'gone.txt', content: null }, { path: 'a.txt', content: 'A\n' }]));
     repo.write('gone.log', 'mine\n');

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AssistError, refusal } from '../errors.js';
 import { appendEvent, appendEvents, liveLastEdit, readChainTip, readEvent, redoTop, replayChain, requireChainTip, writeEvent, type ChainTip } from './chain.js';
-import type { EditEvent, FileChange, IndexEntry, NewEvent, ReplayedEvent, SessionEvent, SessionStartedEvent } from './events.js';
+import type { BranchCreatedEvent, EditEvent, FileChange, IgnoredWrite, IndexEntry, NewEvent, ReplayedEvent, SessionEvent, SessionStartedEvent } from './events.js';
 import { JournalStore, MoveJournalStore, sha256, type BatchMeta, type Journal, type MoveJournal } from './journal.js';
 import { acquireLock, type WriteLock } from './lock.js';
 import { hashObject } from './objects.js';
@@ -22,6 +23,11 @@ export interface SessionInfo {
   /** Where it started: branch name (null when detached) and commit (null: unborn). */
   base: { ref: string | null; commit: string | null };
   noBranch: boolean;
+  /**
+   * Set while the session has no branch yet (it made no edit): the short name (`assist/<id>`) its
+   * first edit creates from the HEAD of that moment ({@link GitStore.createSessionBranch}).
+   */
+  pendingBranch?: string;
 }
 
 /** One file an edit batch writes: full new content, or null to delete it. Paths are repo-relative with `/`. */
@@ -46,13 +52,20 @@ export interface BatchResult {
   snapshot: string | null;
   files: FileChange[];
   event: string | null;
+  /** Git-ignored files it wrote and did not commit. */
+  ignored?: string[];
+  /** Set by {@link GitStore.commitPending} when the person had committed the pending batch themselves. */
+  committedByYou?: boolean;
 }
 
 /** What recovery did with a batch left by a crash. */
 export interface RecoveryReport {
   journal: string;
-  /** `abandoned`: an interrupted undo, redo, restore or finish whose HEAD was moved by hand since; its files are left as they are. */
-  action: 'finished' | 'rolled-back' | 'pending' | 'abandoned';
+  /**
+   * `abandoned`: an interrupted undo, redo, restore or finish whose HEAD was moved by hand since; its
+   * files are left as they are. `committed-by-you`: a pending batch the person committed themselves.
+   */
+  action: 'finished' | 'rolled-back' | 'pending' | 'abandoned' | 'committed-by-you';
   files: string[];
   /** Files rolled back were skipped because they no longer held what assist wrote. */
   leftAlone: string[];
@@ -146,6 +159,11 @@ export class GitStore {
     const name = sessionBranchName(id);
     if (this.repo.configGet(`branch.${name}.assistsession`) === id) return this.branchInfo(name, id);
     const started = await this.startedEvent(id);
+    if (started.pendingBranch) {
+      const created = (await replayChain(this.repo, id)).find((e): e is ReplayedEvent & BranchCreatedEvent => e.type === 'branch-created');
+      if (created) return { id, ref: created.branch, branch: created.branch.replace(/^refs\/heads\//, ''), base: created.base, noBranch: false };
+      return { id, ref: 'HEAD', branch: null, base: started.base, noBranch: false, pendingBranch: started.pendingBranch.replace(/^refs\/heads\//, '') };
+    }
     return {
       id,
       ref: started.branch ?? 'HEAD',
@@ -161,6 +179,14 @@ export class GitStore {
    */
   async resumeRefusal(id: string): Promise<AssistError> {
     const info = await this.session(id);
+    if (info.pendingBranch) {
+      const here = this.currentSession();
+      return refusal(
+        'session.resume-elsewhere',
+        `session ${id} has made no edit yet, so it has no branch; HEAD is on ${here?.branch ?? 'a session branch'} of session ${here?.id ?? '?'}`,
+        'switch to a branch that is not a session branch (its first edit will create the session branch from there), then resume it',
+      );
+    }
     const tip = await readChainTip(this.repo, id);
     const branchExists = info.branch !== null && this.repo.readRef(`refs/heads/${info.branch}`) !== null;
     if (tip?.event.type === 'finish' && !branchExists) {
@@ -189,7 +215,7 @@ export class GitStore {
    * work comes along); with `noBranch` it records on the current branch instead. `branchName`
    * names the new branch from the session id (`pr` uses `assist/pr-<slug>-<id>`).
    */
-  async startSession(options: { noBranch?: boolean; branchName?: (id: string) => string } = {}): Promise<{ session: SessionInfo; created: boolean }> {
+  async startSession(options: { noBranch?: boolean; branchName?: (id: string) => string; deferBranch?: boolean } = {}): Promise<{ session: SessionInfo; created: boolean }> {
     const current = this.currentSession();
     if (current && (!current.noBranch || options.noBranch)) return { session: current, created: false };
     refuseIfOperationInProgress(this.repo.paths);
@@ -203,6 +229,19 @@ export class GitStore {
     const id = newSessionId();
     const name = options.noBranch ? null : options.branchName ? options.branchName(id) : sessionBranchName(id);
     if (name !== null) this.refuseIfBranchBlocked(name);
+    if (name !== null && options.deferBranch) {
+      // Only the chain: no branch, no config, HEAD where it is, until the first edit (DESIGN §2).
+      const base = { ref: head.ref?.replace(/^refs\/heads\//, '') ?? null, commit: head.oid };
+      const started = writeEvent(
+        this.repo,
+        id,
+        null,
+        { type: 'session-started', branch: null, pendingBranch: `refs/heads/${name}`, base, noBranch: false, command: this.command },
+        { tip: head.oid, lastEdit: null, redo: null },
+      );
+      await this.repo.updateRefs([started.update], `assist: start session ${id}`);
+      return { session: { id, ref: 'HEAD', branch: null, base, noBranch: false, pendingBranch: name }, created: true };
+    }
     await this.ensureNotesRewrite();
     const updates: RefUpdate[] = [];
     let info: SessionInfo;
@@ -219,13 +258,9 @@ export class GitStore {
         await this.repo.setConfig(key, id);
         info = { id, ref: head.ref ?? 'HEAD', branch, base: { ref: branch, commit: head.oid }, noBranch: true };
       } else {
-        const baseName = head.ref?.replace(/^refs\/heads\//, '') ?? head.oid ?? '';
         forget = () => this.repo.unsetConfigSection(`branch.${name}`);
-        await this.repo.setConfig(`branch.${name}.assistSession`, id);
-        await this.repo.setConfig(`branch.${name}.assistBase`, baseName);
-        if (head.oid) await this.repo.setConfig(`branch.${name}.assistBaseCommit`, head.oid);
+        info = await this.writeBranchConfig(name, id, head);
         if (head.oid) updates.push({ ref: `refs/heads/${name}`, value: head.oid, old: null });
-        info = { id, ref: `refs/heads/${name}`, branch: name, base: { ref: head.ref ? baseName : null, commit: head.oid }, noBranch: false };
       }
     } catch (error) {
       if (name !== null) await this.repo.unsetConfigSection(`branch.${name}`).catch(() => undefined);
@@ -250,6 +285,90 @@ export class GitStore {
     pauseAt('session-before-switch', this.repo.env);
     if (!options.noBranch) await this.repo.git(['symbolic-ref', '-m', `assist: session ${id}`, 'HEAD', info.ref]);
     return { session: info, created: true };
+  }
+
+  /** The config that makes `name` the session branch of `id`, based on HEAD as it is. */
+  private async writeBranchConfig(name: string, id: string, head: HeadState): Promise<SessionInfo> {
+    const baseName = head.ref?.replace(/^refs\/heads\//, '') ?? head.oid ?? '';
+    await this.repo.setConfig(`branch.${name}.assistSession`, id);
+    await this.repo.setConfig(`branch.${name}.assistBase`, baseName);
+    if (head.oid) await this.repo.setConfig(`branch.${name}.assistBaseCommit`, head.oid);
+    return { id, ref: `refs/heads/${name}`, branch: name, base: { ref: head.ref ? baseName : null, commit: head.oid }, noBranch: false };
+  }
+
+  /**
+   * The first edit of a session that started without its branch (`startSession({deferBranch})`):
+   * creates `assist/<id>` from HEAD as it is now and switches to it (index and work tree untouched).
+   * `movedFrom` says where the session had started when HEAD moved in between. When HEAD is by now
+   * on another session's branch (a second run started one meanwhile), this session joins it: its
+   * events move into that session's chain, as a later run there would continue it.
+   */
+  async createSessionBranch(id: string): Promise<{ session: SessionInfo; joined: boolean; movedFrom: { ref: string | null; commit: string | null } | null }> {
+    refuseIfOperationInProgress(this.repo.paths);
+    using lock = await this.lock();
+    void lock;
+    await this.repo.reloadConfig();
+    const info = await this.session(id);
+    if (!info.pendingBranch) return { session: info, joined: false, movedFrom: null };
+    const current = this.currentSession();
+    if (current && !current.noBranch) {
+      await this.moveEvents(id, current.id);
+      return { session: current, joined: true, movedFrom: null };
+    }
+    const name = info.pendingBranch;
+    this.refuseIfBranchBlocked(name);
+    await this.ensureNotesRewrite();
+    const head = this.repo.head();
+    const tip = await requireChainTip(this.repo, id);
+    let created: SessionInfo;
+    try {
+      created = await this.writeBranchConfig(name, id, head);
+    } catch (error) {
+      await this.repo.unsetConfigSection(`branch.${name}`).catch(() => undefined);
+      throw error;
+    }
+    const moved = created.base.ref !== info.base.ref || created.base.commit !== info.base.commit;
+    const updates: RefUpdate[] = [];
+    if (head.oid) updates.push({ ref: created.ref, value: head.oid, old: null }, { ref: checkpointRef(id, 'auto-start'), value: head.oid, old: null });
+    const event = writeEvent(
+      this.repo,
+      id,
+      tip,
+      { type: 'branch-created', branch: created.ref, base: created.base, ...(moved ? { movedFrom: info.base } : {}) },
+      { tip: head.oid },
+    );
+    updates.push(event.update);
+    try {
+      pauseAt('session-before-refs', this.repo.env);
+      await this.repo.updateRefs(updates, `assist: session ${id} branch`);
+    } catch (error) {
+      await this.repo.unsetConfigSection(`branch.${name}`).catch(() => undefined);
+      throw error;
+    }
+    pauseAt('session-before-switch', this.repo.env);
+    await this.repo.git(['symbolic-ref', '-m', `assist: session ${id}`, 'HEAD', created.ref]);
+    return { session: created, joined: false, movedFrom: moved ? info.base : null };
+  }
+
+  /** Moves the events of a session that never had a branch into another session's chain, and removes its chain. */
+  private async moveEvents(from: string, into: string): Promise<void> {
+    const events = (await replayChain(this.repo, from)).filter((e) => e.type !== 'session-started');
+    const fromTip = this.repo.readRef(chainRef(from));
+    const start = await requireChainTip(this.repo, into);
+    let tip: ChainTip = start;
+    for (const e of events) {
+      const copy: Record<string, unknown> = { ...e };
+      for (const key of ['v', 'at', 'session', 'tip', 'lastEdit', 'redo', 'id', 'reverted']) delete copy[key];
+      const written = writeEvent(this.repo, into, tip, copy as unknown as NewEvent);
+      tip = { id: written.id, event: written.event };
+    }
+    await this.repo.updateRefs(
+      [
+        { ref: chainRef(into), value: tip.id, old: start.id },
+        { ref: chainRef(from), value: null, old: fromTip },
+      ],
+      `assist: session ${from} continues in ${into}`,
+    );
   }
 
   private async ensureNotesRewrite(): Promise<void> {
@@ -301,7 +420,10 @@ export class GitStore {
    * Before every write: HEAD must still be the session's branch and the branch tip what the chain
    * last recorded (a --no-branch session only needs HEAD on its branch: it shares it with the user).
    */
-  async guard(session: SessionInfo): Promise<{ head: HeadState; tip: ChainTip }> {
+  async guard(session: SessionInfo, options: { allowAhead?: boolean; purpose?: 'write' | 'undo' } = {}): Promise<{ head: HeadState; tip: ChainTip }> {
+    if (session.pendingBranch) {
+      throw refusal('git.no-branch-yet', `session ${session.id} has made no edit yet, so it has no branch to write to`, 'its first edit creates the branch');
+    }
     const head = this.repo.head();
     const tip = await requireChainTip(this.repo, session.id);
     const expectedRef = session.ref === 'HEAD' ? null : session.ref;
@@ -314,28 +436,65 @@ export class GitStore {
       );
     }
     if (!session.noBranch && head.oid !== tip.event.tip) {
-      throw refusal(
-        'git.branch-moved',
-        `the session branch ${session.branch ?? ''} moved under assist: it is at ${head.oid?.slice(0, 12) ?? '(unborn)'}, assist left it at ${tip.event.tip?.slice(0, 12) ?? '(unborn)'}`,
-        `put it back with \`git reset --keep ${tip.event.tip ?? ''}\`, or finish this session and start a new one`,
-        { expected: tip.event.tip, actual: head.oid },
-      );
+      // The person's own commits on top of assist's last one: finish may carry them along.
+      if (options.allowAhead && tip.event.tip && head.oid && (await this.isAncestor(tip.event.tip, head.oid))) return { head, tip };
+      throw await this.branchMovedRefusal(session, head.oid, tip.event.tip, options.purpose ?? 'write');
     }
     return { head, tip };
   }
 
+  private async isAncestor(ancestor: string, of: string): Promise<boolean> {
+    return (await this.repo.git(['merge-base', '--is-ancestor', ancestor, of], { okCodes: [0, 1, 128] })).code === 0;
+  }
+
+  /**
+   * Why assist will not write to a session branch that moved, with a way on that loses nothing: the
+   * person's commits on top are landed by `session finish` (never `git reset --keep`, which would
+   * drop them); a branch moved back can be put forward again; a diverged one is kept apart first.
+   */
+  private async branchMovedRefusal(session: SessionInfo, head: string | null, tip: string | null, purpose: 'write' | 'undo'): Promise<AssistError> {
+    const branch = session.branch ?? 'HEAD';
+    const data = { expected: tip, actual: head };
+    if (tip && head && (await this.isAncestor(tip, head))) {
+      const theirs = (await this.repo.gitText(['log', '--format=%H %s', `${tip}..${head}`])).split('\n').filter(Boolean).map((l) => `${l.slice(0, 10)}${l.slice(l.indexOf(' '))}`);
+      const named = theirs.length === 1 ? `your commit ${theirs[0] ?? ''}` : `your ${theirs.length} commits (the newest ${theirs[0] ?? ''})`;
+      if (purpose === 'undo') {
+        return refusal('git.undo-not-at-tip', `nothing of assist's is at the tip of ${branch}: ${named} is on top of its last edit, and undo takes back only assist's own newest commits`, `\`assist session finish\` lands the session with your commit on its base; \`git revert ${tip.slice(0, 10)}\` takes assist's last edit back as a new commit and keeps yours`, data);
+      }
+      return refusal('git.branch-moved', `the session branch ${branch} moved under assist: ${named} is on top of assist's last commit, and assist writes only on top of its own`, '`assist session finish` lands the session with your commit on its base (nothing is lost); then start a new session', data);
+    }
+    if (tip && (head === null || (await this.isAncestor(head, tip)))) {
+      return refusal(
+        'git.branch-moved',
+        `the session branch ${branch} moved back under assist: it is at ${head?.slice(0, 12) ?? '(unborn)'}, assist left it at ${tip.slice(0, 12)}`,
+        `\`git reset --keep ${tip}\` puts it forward again (your uncommitted changes stay), or finish this session and start a new one`,
+        data,
+      );
+    }
+    return refusal(
+      'git.branch-moved',
+      `the session branch ${branch} moved under assist: it is at ${head?.slice(0, 12) ?? '(unborn)'}, assist left it at ${tip?.slice(0, 12) ?? '(unborn)'}, and neither contains the other`,
+      tip ? `\`git branch assist-kept ${tip}\` keeps assist's last commit apart; compare with \`git log --oneline ${tip.slice(0, 12)}...HEAD\`, then start a new session` : 'start a new session',
+      data,
+    );
+  }
+
   /**
    * Everything that would refuse the next write, checked before a paid request (issue 24 item 12):
-   * an operation in progress (merge, rebase, ...), a pending batch, HEAD off the session or its
-   * branch moved under assist, and a branch that blocks the `assist/` namespace when a session
-   * branch would be created. `session` is the session a running chat writes to; without it, the
-   * one HEAD is on (or the new one `startSession` would make). `pending: false` lets a pending
-   * batch through (a chat, whose `/commit` and `/undo` deal with it). Reads only; takes no lock.
+   * an operation in progress (merge, rebase, ...), HEAD off the session or its branch moved under
+   * assist, and a branch that blocks the `assist/` namespace when a session branch would be
+   * created. `session` is the session a running chat writes to; without it, the one HEAD is on (or
+   * the new one `startSession` would make). A pending batch is not checked here: the session
+   * retries its commit first (issue 24 item 6), then `refuseIfPending`. Reads only; takes no lock.
    */
-  async preflight(options: { noBranch?: boolean; session?: SessionInfo | null; branchName?: string; pending?: boolean } = {}): Promise<void> {
+  async preflight(options: { noBranch?: boolean; session?: SessionInfo | null; branchName?: string } = {}): Promise<void> {
     refuseIfOperationInProgress(this.repo.paths);
-    if (options.pending !== false) this.refuseIfPending();
     const current = options.session ?? this.currentSession();
+    if (current?.pendingBranch) {
+      // A session whose first edit is still to come writes nothing yet; its branch must be possible.
+      this.refuseIfBranchBlocked(current.pendingBranch);
+      return;
+    }
     if (current && (options.session || !current.noBranch || options.noBranch)) {
       await this.guard(current);
       return;
@@ -416,11 +575,14 @@ export class GitStore {
     const headEntries = await Promise.all(files.map((f) => this.repo.objects.entryAt(headTree, f.path)));
     const indexEntries = await this.indexEntries(files.map((f) => f.path));
     const current = files.map((f) => readWorktree(this.root, f.path));
+    // Written but never committed, never snapshotted, never in the object store (issue 24 item 2).
+    const ignored = await this.ignoredPaths(files.filter((f, i) => !indexEntries.has(f.path) && !headEntries[i]).map((f) => f.path));
 
     // What the user has that HEAD does not: those files are snapshotted first.
     const format = this.repo.objects.format;
     const maybeDirty: number[] = [];
     files.forEach((f, i) => {
+      if (ignored.has(f.path)) return;
       const h = headEntries[i] ?? null;
       const idx = indexEntries.get(f.path) ?? null;
       const cur = current[i] ?? null;
@@ -461,11 +623,17 @@ export class GitStore {
       ref: session.ref,
       parent: head.oid,
       snapshot,
-      files: files.map((f, i) => ({
-        path: f.path,
-        old: current[i] === null ? null : { oid: snapOids.get(f.path) ?? hashObject(format, 'blob', current[i] as Buffer), mode: worktreeMode(this.root, f.path) },
-        newSha256: f.content === null ? null : sha256(f.content),
-      })),
+      files: files.map((f, i) => {
+        const cur = current[i] ?? null;
+        if (ignored.has(f.path)) {
+          return { path: f.path, old: cur === null ? null : { oid: this.keepIgnored(cur), mode: worktreeMode(this.root, f.path) }, newSha256: f.content === null ? null : sha256(f.content), ignored: true as const };
+        }
+        return {
+          path: f.path,
+          old: cur === null ? null : { oid: snapOids.get(f.path) ?? hashObject(format, 'blob', cur), mode: worktreeMode(this.root, f.path) },
+          newSha256: f.content === null ? null : sha256(f.content),
+        };
+      }),
       meta: { summary: batch.summary, model: batch.model, request: batch.request, ...(batch.body === undefined ? {} : { body: batch.body }), ...(batch.exchange ? { exchange: batch.exchange } : {}) },
     };
     this.journal.begin(
@@ -533,13 +701,89 @@ export class GitStore {
   }
 
   /** A batch a commit hook rejected blocks the next write until it is committed or dropped. */
-  private refuseIfPending(): void {
+  refuseIfPending(): void {
     const pending = this.journal.read();
     if (pending?.pending) {
-      throw refusal('git.batch-pending', `an earlier batch is pending: the ${pending.pending.hook} hook rejected it`, 'fix what the hook reported and commit it, or drop it with `assist undo`', {
+      throw refusal('git.batch-pending', `an earlier batch is pending: ${pendingReason(pending.pending)} (${pending.files.map((f) => f.path).join(', ')})`, PENDING_WAY_ON, {
         output: pending.pending.output,
       });
     }
+  }
+
+  /** The batch a hook or signing left pending (its files written, its commit not made), or null. */
+  pendingBatch(): { files: string[]; reason: string; output: string; summary: string } | null {
+    const journal = this.journal.read();
+    if (!journal?.pending) return null;
+    return { files: journal.files.map((f) => f.path), reason: pendingReason(journal.pending), output: journal.pending.output, summary: journal.meta.summary };
+  }
+
+  /**
+   * Whether the person committed a pending batch themselves: HEAD, on the batch's branch, has moved
+   * and holds exactly what assist wrote in every file of it. Returns that commit.
+   */
+  private async pendingCommittedByYou(journal: Journal): Promise<string | null> {
+    const head = this.repo.head();
+    if (!head.oid || head.oid === journal.parent || (head.ref ?? 'HEAD') !== journal.ref) return null;
+    const files = journal.files.filter((f) => !f.ignored);
+    if (files.length === 0) return null;
+    const tree = (await this.repo.objects.readCommit(head.oid)).tree;
+    for (const f of files) {
+      const entry = await this.repo.objects.entryAt(tree, f.path);
+      if (f.newSha256 === null ? entry !== null : entry === null) return null;
+      if (entry && f.newSha256 !== null) {
+        const body = (await this.repo.objects.read(entry.oid))?.body;
+        if (!body || sha256(body) !== f.newSha256) return null;
+      }
+    }
+    return head.oid;
+  }
+
+  /** Ends a pending batch the person committed: no revert of their commit, an event saying so. */
+  private async settlePending(journal: Journal, commit: string): Promise<void> {
+    await appendEvent(this.repo, journal.session, { type: 'pending-settled', how: 'committed-by-you', commit, files: journal.files.map((f) => f.path) });
+    this.journal.remove();
+  }
+
+  /**
+   * Git-ignored, untracked files among `paths`: a file the person added to the chat by name may be
+   * written, but is never committed (DESIGN §2 "the user's uncommitted work", §7).
+   */
+  async ignoredPaths(paths: readonly string[]): Promise<Set<string>> {
+    if (paths.length === 0) return new Set();
+    // Tracked files are never reported: exclude rules do not apply to them.
+    const out = await this.repo.git(['check-ignore', '-z', '--stdin'], { input: `${paths.join('\0')}\0`, okCodes: [0, 1] });
+    return new Set(out.stdout.toString('utf8').split('\0').filter(Boolean));
+  }
+
+  private get ignoredDir(): string {
+    return join(this.repo.paths.worktreeAssistDir, 'ignored');
+  }
+
+  /** Keeps the content of a git-ignored file (by its blob id, never in the object store) for undo and redo. */
+  private keepIgnored(content: Buffer): string {
+    const oid = hashObject(this.repo.objects.format, 'blob', content);
+    const file = join(this.ignoredDir, oid);
+    if (!existsSync(file)) {
+      mkdirSync(this.ignoredDir, { recursive: true, mode: 0o700 });
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, content, { mode: 0o600 });
+      renameSync(tmp, file);
+    }
+    return oid;
+  }
+
+  private keptIgnored(oid: string): Buffer | null {
+    try {
+      return readFileSync(join(this.ignoredDir, oid));
+    } catch {
+      return null;
+    }
+  }
+
+  /** What a journaled file held before the batch: a blob in the object store, or kept apart when ignored. */
+  private async oldContent(f: Journal['files'][number]): Promise<Buffer | null> {
+    if (!f.old) return null;
+    return f.ignored ? this.keptIgnored(f.old.oid) : ((await this.repo.objects.read(f.old.oid))?.body ?? null);
   }
 
   /** `git ls-files --stage` for these paths: the user's index entries (stage 0). */
@@ -567,7 +811,14 @@ export class GitStore {
 
   /** Commits what a journal's files hold now, with snapshot, note and edit event, then fixes the index. */
   private async commitJournal(session: SessionInfo, journal: Journal, tip: ChainTip, head: HeadState): Promise<BatchResult> {
-    const paths = journal.files.map((f) => f.path);
+    const paths = journal.files.filter((f) => !f.ignored).map((f) => f.path);
+    const ignored: IgnoredWrite[] = [];
+    for (const f of journal.files) {
+      if (!f.ignored) continue;
+      const now = readWorktree(this.root, f.path);
+      const written = now === null ? null : this.keepIgnored(now);
+      if (written !== (f.old?.oid ?? null)) ignored.push({ path: f.path, old: f.old, new: written });
+    }
     const present = paths.filter((p) => readWorktree(this.root, p) !== null);
     const oids = await this.hashPaths(present, true);
     const parentCommit = journal.snapshot?.commit ?? journal.parent;
@@ -585,9 +836,23 @@ export class GitStore {
     }
     const tree = await this.repo.objects.updateTree(baseTree, changes);
     if (fileChanges.length === 0 && !journal.snapshot) {
-      await this.syncIndex(paths);
+      if (paths.length > 0) await this.syncIndex(paths);
+      let event: string | null = null;
+      if (ignored.length > 0 && journal.parent !== null) {
+        // Only git-ignored files changed: no commit, but an edit event, so undo and redo know them.
+        const prevEdit = liveLastEdit(tip);
+        const written = writeEvent(
+          this.repo,
+          session.id,
+          tip,
+          { type: 'edit', request: journal.meta.request, model: journal.meta.model, summary: journal.meta.summary, commit: journal.parent, parent: journal.parent, snapshot: null, files: [], prevEdit, journal: journal.id, ignored },
+          { tip: tip.event.tip, lastEdit: prevEdit, redo: null },
+        );
+        await this.repo.updateRefs([written.update], `assist: ${journal.meta.summary}`);
+        event = written.id;
+      }
       this.journal.remove();
-      return { commit: null, snapshot: null, files: [], event: null };
+      return { commit: null, snapshot: null, files: [], event, ignored: ignored.map((w) => w.path) };
     }
     const userIndex = journal.meta.userIndex;
     const message = commitMessage(journal.meta.summary, journal.meta.body ?? '', {
@@ -616,6 +881,7 @@ export class GitStore {
         files: fileChanges,
         prevEdit,
         journal: journal.id,
+        ...(ignored.length > 0 ? { ignored } : {}),
       },
       { tip: commit, lastEdit: prevEdit, redo: null },
     );
@@ -640,7 +906,7 @@ export class GitStore {
     await this.syncIndex(paths);
     pauseAt('before-journal-remove', this.repo.env);
     this.journal.remove();
-    return { commit, snapshot: journal.snapshot?.commit ?? null, files: fileChanges, event: event.id };
+    return { commit, snapshot: journal.snapshot?.commit ?? null, files: fileChanges, event: event.id, ...(ignored.length > 0 ? { ignored: ignored.map((w) => w.path) } : {}) };
   }
 
   /** Makes the real index agree with the work tree for exactly these paths (so `git status` is clean for them). */
@@ -691,7 +957,7 @@ export class GitStore {
             await appendEvent(this.repo, session.id, { type: 'refused', request: journal.meta.request, reason: `${hook} hook rejected the commit`, files: journal.files.map((f) => f.path), output });
           }
           throw new AssistError('git.hook-rejected', `the ${hook} hook rejected the commit${output ? `: ${output.split('\n')[0] ?? ''}` : ''}`, {
-            hint: journal ? 'the files are written and the batch is pending: fix what the hook reported, or drop it with `assist undo`' : 'fix what the hook reported and try again',
+            hint: journal ? `the files are written and the batch is pending: fix what the hook reported; ${PENDING_WAY_ON}` : 'fix what the hook reported and try again',
             data: { hook, output },
           });
         }
@@ -699,7 +965,19 @@ export class GitStore {
       const finalMessage = readFileSync(msgFile, 'utf8');
       if (this.repo.configGet('commit.gpgsign') === 'true') {
         const args = ['commit-tree', '-S', tree, ...parents.filter((p): p is string => p !== null).flatMap((p) => ['-p', p]), '-F', msgFile];
-        return (await this.repo.gitText(args)).trim();
+        const signed = await this.repo.git(args, { okCodes: ANY_EXIT });
+        if (signed.code === 0) return signed.stdout.toString('utf8').trim();
+        // A key that cannot sign is rejected like a hook: the batch stays pending, with a way on.
+        const output = signed.stderr.trim();
+        if (journal) {
+          journal.pending = { hook: 'signing', output };
+          this.journal.save(journal);
+          await appendEvent(this.repo, session.id, { type: 'refused', request: journal.meta.request, reason: 'signing the commit failed', files: journal.files.map((f) => f.path), output });
+        }
+        throw new AssistError('git.sign-failed', `signing the commit failed (commit.gpgsign is true): ${signingLine(output)}`, {
+          hint: `fix the signing key, or turn signing off for this repository with \`git config commit.gpgsign false\`${journal ? `; the files are written and the batch is pending: ${PENDING_WAY_ON}` : ', and try again'}`,
+          data: { hook: 'signing', output },
+        });
       }
       return this.repo.writeCommit(tree, parents, finalMessage);
     } finally {
@@ -715,6 +993,11 @@ export class GitStore {
     void lock;
     const journal = this.journal.read();
     if (!journal?.pending) throw new AssistError('git.no-pending-batch', 'no pending batch to commit', { exitCode: 5 });
+    const mine = await this.pendingCommittedByYou(journal);
+    if (mine) {
+      await this.settlePending(journal, mine);
+      return { commit: mine, snapshot: null, files: [], event: null, committedByYou: true };
+    }
     const session = await this.session(journal.session);
     const { head, tip } = await this.guard(session);
     delete journal.pending;
@@ -806,11 +1089,16 @@ export class GitStore {
     const journal = this.journal.read();
     if (!journal) return move;
     const paths = journal.files.map((f) => f.path);
-    if (journal.pending) return { journal: journal.id, action: 'pending', files: paths, leftAlone: [] };
+    if (journal.pending) {
+      const mine = await this.pendingCommittedByYou(journal);
+      if (!mine) return { journal: journal.id, action: 'pending', files: paths, leftAlone: [] };
+      await this.settlePending(journal, mine);
+      return { journal: journal.id, action: 'committed-by-you', files: paths, leftAlone: [], commit: mine };
+    }
     const session = await this.session(journal.session);
     const tip = await readChainTip(this.repo, session.id);
     if (tip && tip.event.type === 'edit' && tip.event.journal === journal.id) {
-      await this.syncIndex(paths);
+      await this.syncIndex(journal.files.filter((f) => !f.ignored).map((f) => f.path));
       this.journal.remove();
       return { journal: journal.id, action: 'finished', files: paths, leftAlone: [], commit: tip.event.commit };
     }
@@ -834,7 +1122,11 @@ export class GitStore {
         leftAlone.push(s.f.path);
         continue;
       }
-      const content = s.f.old ? ((await this.repo.objects.read(s.f.old.oid))?.body ?? null) : null;
+      const content = await this.oldContent(s.f);
+      if (s.f.old && content === null) {
+        leftAlone.push(s.f.path);
+        continue;
+      }
       writeWorktreeAtomic(this.root, s.f.path, content, tmpDir, s.f.old?.mode);
       pauseAt('recover-mid-rollback', this.repo.env);
     }
@@ -853,20 +1145,17 @@ export class GitStore {
       const cur = readWorktree(this.root, f.path);
       const isNew = f.newSha256 === null ? cur === null : cur !== null && sha256(cur) === f.newSha256;
       if (!isNew) continue;
-      const content = f.old ? ((await this.repo.objects.read(f.old.oid))?.body ?? null) : null;
+      const content = await this.oldContent(f);
+      if (f.old && content === null) continue;
       writeWorktreeAtomic(this.root, f.path, content, tmpDir, f.old?.mode);
       dropped.push(f.path);
       pauseAt('drop-pending-mid', this.repo.env);
     }
-    await this.syncIndexToHead(dropped);
+    // The batch never reached the index (its commit failed before the index was synced): the
+    // person's entries, staged or not, are as they had them. Only the stat data is refreshed.
+    if (dropped.length > 0) await this.repo.git(['update-index', '-q', '--refresh'], { okCodes: [0, 1] });
     this.journal.remove();
     return dropped;
-  }
-
-  /** Puts these paths' index entries back to HEAD's (used after a dropped batch). */
-  private async syncIndexToHead(paths: readonly string[]): Promise<void> {
-    if (paths.length === 0) return;
-    await this.repo.git(['update-index', '--add', '--remove', '-z', '--stdin'], { input: `${paths.join('\0')}\0` });
   }
 
   // ---------------------------------------------------------------- undo / redo / restore
@@ -877,7 +1166,15 @@ export class GitStore {
    * branch (unless `force`), or a file they touched has uncommitted changes.
    */
   async undo(options: { count?: number; force?: boolean; session?: string } = {}): Promise<UndoResult> {
-    const session = await this.requireSession(options.session);
+    const session = options.session ? await this.session(options.session) : this.currentSession();
+    if (!session) {
+      const head = this.repo.head();
+      throw refusal(
+        'git.nothing-to-undo',
+        `nothing to undo: HEAD (${head.ref?.replace(/^refs\/heads\//, '') ?? 'detached'}) is not on an assist session branch`,
+        'a session gets its branch at its first edit, and undo takes back only its edits; `assist session list` shows the sessions',
+      );
+    }
     refuseIfOperationInProgress(this.repo.paths);
     using lock = await this.lock();
     void lock;
@@ -899,7 +1196,7 @@ export class GitStore {
     }
     const count = options.count ?? 1;
     if (!Number.isInteger(count) || count < 1) throw new AssistError('git.bad-count', `undo needs a positive whole number, got ${count}`, { exitCode: 2 });
-    const { head, tip } = await this.guard(session);
+    const { head, tip } = await this.guard(session, { purpose: 'undo' });
     const edits: { id: string; event: EditEvent }[] = [];
     let next = liveLastEdit(tip);
     while (edits.length < count && next) {
@@ -915,9 +1212,15 @@ export class GitStore {
     const oldest = edits[edits.length - 1]?.event;
     if (!newest || !oldest) throw new AssistError('git.nothing-to-undo', 'nothing to undo');
     if (newest.commit !== head.oid) {
-      throw refusal('git.undo-not-at-tip', `the session's last edit ${newest.commit.slice(0, 12)} is not at the tip of ${session.branch ?? 'HEAD'}: someone committed on top of it`, 'undo only takes back assist\'s own newest commits; use git to undo the commit on top first');
+      throw refusal(
+        'git.undo-not-at-tip',
+        `the session's last edit ${newest.commit.slice(0, 12)} is not at the tip of ${session.branch ?? 'HEAD'}: a commit that is not assist's is on top of it`,
+        `undo takes back only assist's own newest commits, and leaves yours; \`git revert ${newest.commit.slice(0, 12)}\` takes the edit back as a new commit`,
+      );
     }
-    if (!options.force) await this.refuseIfPushed(session, edits.map((e) => e.event.snapshot?.commit ?? e.event.commit));
+    // An edit of git-ignored files alone made no commit: its `commit` is its parent, maybe long pushed.
+    const committed = edits.filter((e) => e.event.commit !== e.event.parent);
+    if (!options.force && committed.length > 0) await this.refuseIfPushed(session, committed.map((e) => e.event.snapshot?.commit ?? e.event.commit));
     const target = oldest.parent;
     const ev = writeEvent(
       this.repo,
@@ -1054,7 +1357,31 @@ export class GitStore {
     }
     if (restored.length) pauseAt('undo-after-restore', this.repo.env);
     if (indexInfo.length) await this.repo.git(['update-index', '--index-info'], { input: `${indexInfo.join('\n')}\n` });
+    restored.push(...this.moveIgnored(undone, 'back'));
     return [...new Set(restored)];
+  }
+
+  /**
+   * Git-ignored files of these edits (newest first) go back to what they held before (`back`, undo)
+   * or forward to what the edits wrote (`forward`, redo), each only while it holds exactly what the
+   * other side left there: anything else the person put there since stays.
+   */
+  private moveIgnored(edits: readonly EditEvent[], direction: 'back' | 'forward'): string[] {
+    const moved: string[] = [];
+    const tmpDir = join(this.repo.paths.worktreeAssistDir, 'tmp');
+    const ordered = direction === 'back' ? edits : [...edits].reverse();
+    for (const edit of ordered) {
+      for (const w of edit.ignored ?? []) {
+        const [from, to] = direction === 'back' ? [w.new, w.old?.oid ?? null] : [w.old?.oid ?? null, w.new];
+        const cur = readWorktree(this.root, w.path);
+        if ((cur === null ? null : hashObject(this.repo.objects.format, 'blob', cur)) !== from) continue;
+        const content = to === null ? null : this.keptIgnored(to);
+        if (to !== null && content === null) continue;
+        writeWorktreeAtomic(this.root, w.path, content, tmpDir, w.old?.mode);
+        moved.push(w.path);
+      }
+    }
+    return moved;
   }
 
   /** Redoes the newest undo (or checkpoint restore) that nothing has been committed after. */
@@ -1089,6 +1416,7 @@ export class GitStore {
         if (snapPaths.length) await this.resetToHeadIfSnapshot(head.oid, edits.filter((e): e is EditEvent => e.type === 'edit'));
         pauseAt('redo-after-reset', this.repo.env);
         await this.moveTo(head.oid, u.from, [], movedPaths(edits.filter((e): e is EditEvent => e.type === 'edit')));
+        this.moveIgnored(edits.filter((e): e is EditEvent => e.type === 'edit'), 'forward');
         pauseAt('redo-before-ref', this.repo.env);
         return [];
       },
@@ -1232,6 +1560,7 @@ export class GitStore {
       }
       out.push({
         id: sid,
+        ...(info?.pendingBranch ? { branchPending: true } : {}),
         branch: branchOid ? (info?.branch ?? null) : null,
         base: info?.base.ref ?? info?.base.commit?.slice(0, 12) ?? null,
         commits,
@@ -1257,7 +1586,8 @@ export class GitStore {
     void lock;
     await this.recoverLocked(session);
     if (this.journal.read()?.pending) throw refusal('git.batch-pending', 'a batch is pending: commit or drop it first', 'drop it with `assist undo`');
-    const { head, tip: tip0 } = await this.guard(session);
+    // The person's own commits on top of assist's are carried along (issue 24 item 14).
+    const { head, tip: tip0 } = await this.guard(session, { allowAhead: true });
     if (session.noBranch) {
       const ev = writeEvent(this.repo, session.id, tip0, { type: 'finish', mode, onto: session.branch, commit: null });
       await this.repo.updateRefs([ev.update]);
@@ -1283,7 +1613,7 @@ export class GitStore {
       }
       if (mode === 'merge' && !baseMoved) landed = sessionTip;
       else {
-        const message = options.message ?? (await this.sessionSummaryMessage(session, mode));
+        const message = options.message ?? (await this.sessionSummaryMessage(session, mode, sessionTip));
         const parents = mode === 'merge' ? [baseOid, sessionTip] : [baseOid];
         landed = await this.commitOnUserBranch(session, null, tree, parents, message, mode === 'merge' ? ['pre-merge-commit'] : ['pre-commit']);
       }
@@ -1337,13 +1667,38 @@ export class GitStore {
     return tree;
   }
 
-  private async sessionSummaryMessage(session: SessionInfo, mode: FinishMode): Promise<string> {
+  /**
+   * The message of a squash or merge: the model's edits listed, and the person's own content kept
+   * apart (issue 24 item 18): what snapshots and `/commit` carried along, and their own commits on
+   * the session branch.
+   */
+  private async sessionSummaryMessage(session: SessionInfo, mode: FinishMode, sessionTip: string): Promise<string> {
     const events = await replayChain(this.repo, session.id);
-    const edits = events.filter((e): e is ReplayedEvent & EditEvent => e.type === 'edit' && !e.reverted);
-    const first = edits[0]?.summary ?? `assist session ${session.id}`;
+    const all = events.filter((e): e is ReplayedEvent & EditEvent => e.type === 'edit');
+    const live = all.filter((e) => !e.reverted);
+    const edits = live.filter((e) => e.model !== 'user');
+    const carried = [...new Set(live.flatMap((e) => (e.model === 'user' ? e.files.map((f) => f.path) : (e.snapshot?.index.map((i) => i.path) ?? []))))].sort();
+    const assists = new Set(all.flatMap((e) => [e.commit, ...(e.snapshot ? [e.snapshot.commit] : [])]));
+    const range = session.base.commit ? [`${session.base.commit}..${sessionTip}`] : [sessionTip];
+    const yours = (await this.repo.gitText(['log', '--reverse', '--format=%H %s', ...range]))
+      .split('\n')
+      .filter((l) => l !== '' && !assists.has(l.slice(0, l.indexOf(' '))))
+      .map((l) => `${l.slice(0, 10)}${l.slice(l.indexOf(' '))}`);
+    const first = edits[0]?.summary ?? yours[0]?.slice(11) ?? `assist session ${session.id}`;
     const title = edits.length > 1 ? `${first} (and ${edits.length - 1} more)` : first;
-    const body = edits.map((e) => `- ${e.summary}`).join('\n');
-    return commitMessage(title, body, { session: session.id, event: mode === 'merge' ? 'merge' : 'squash' });
+    const parts = [edits.map((e) => `- ${e.summary}`).join('\n')];
+    if (carried.length > 0) parts.push(`Your changes carried along: ${carried.join(', ')}`);
+    if (yours.length > 0) parts.push(`Your commits: ${yours.join('; ')}`);
+    return commitMessage(title, parts.filter(Boolean).join('\n\n'), { session: session.id, event: mode === 'merge' ? 'merge' : 'squash' });
+  }
+
+  /** The session's newest live edit (what undo would take back), or null: none yet, or all undone. */
+  async lastEdit(sessionId: string): Promise<EditEvent | null> {
+    const tip = await readChainTip(this.repo, sessionId);
+    const id = tip ? liveLastEdit(tip) : null;
+    if (!id) return null;
+    const event = await readEvent(this.repo, id);
+    return event.type === 'edit' ? event : null;
   }
 
   /** Events, edits and state of one session for `session show`. */
@@ -1405,6 +1760,8 @@ export interface SessionSummary {
   finished: FinishMode | null;
   current: boolean;
   noBranch: boolean;
+  /** Set while the session has made no edit, so has no branch yet. */
+  branchPending?: true;
 }
 
 export interface SessionDetails {
@@ -1448,6 +1805,23 @@ function checkName(name: string): void {
       hint: 'letters, digits, ".", "_" and "-"; names starting with auto- are assist\'s own',
     });
   }
+}
+
+/** Every exit code: the caller reads the result. */
+const ANY_EXIT: readonly number[] = Array.from({ length: 256 }, (_, i) => i);
+
+/** How a pending batch goes on, for every message that names one. */
+const PENDING_WAY_ON = 'the next `assist run` or `assist chat` retries its commit (in a chat, `/commit` does), and `assist undo` drops it';
+
+function pendingReason(pending: { hook: string }): string {
+  return pending.hook === 'signing' ? 'signing its commit failed' : `the ${pending.hook} hook rejected its commit`;
+}
+
+/** The line of a failed `commit-tree -S` that says why: gpg's own, else git's. */
+function signingLine(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const line = lines.find((l) => /^gpg:|ssh|key/i.test(l) && !/^(error|fatal):/.test(l)) ?? lines[0] ?? 'no output';
+  return line.replace(/^(error|fatal):\s*/, '');
 }
 
 /** `:(literal)` pathspec, so a file named `*.ts` or `:x` means itself. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
-import { AssistError, ExitCode } from '../errors.js';
+import { AssistError, ExitCode, refusal } from '../errors.js';
 import type { Config } from '../config/types.js';
 import type { GitStore, SessionInfo, ReplayedEvent } from '../git/index.js';
 import type { ChatMessage, ModelInfo, Provider, ToolResult, ToolSpec, Usage } from '../llm/types.js';
@@ -67,13 +67,14 @@ export class Session {
         hint: 'pass --model provider/model, set ASSIST_MODEL, or run `assist config set model anthropic/claude-sonnet-4-5 --global` (see `assist doctor`)',
       });
     }
-    const { openStore } = await import('../git/index.js');
+    const { openStore, describeRecovery } = await import('../git/index.js');
     const sandbox = await import('../sandbox/index.js');
     const store = await openStore({ cwd: options.cwd, env: options.env, command: options.command ?? 'assist', checkpointsKept: options.config.git.checkpointsKept });
-    // What would refuse the first write refuses now, before anything is paid for or written (issue 24 items 1, 12, 15).
+    // What would refuse the first write refuses now, before anything is paid for or written (issue 24
+    // items 1, 12, 15). A pending batch is retried below, once what a crash left is dealt with.
     if (!options.dryRun) {
       const noBranch = options.noBranch || !options.config.git.sessionBranch;
-      await store.preflight({ noBranch, pending: (options.mode ?? 'chat') !== 'chat' }).catch((error: unknown) => {
+      await store.preflight({ noBranch }).catch((error: unknown) => {
         store.close();
         throw error;
       });
@@ -117,7 +118,11 @@ export class Session {
     if (options.prefetch !== undefined && options.resume === undefined) session.prefetch(options.prefetch);
     if (!options.dryRun) {
       const recovered = await store.recover();
-      if (recovered) options.ui?.status?.(describeRecovery(recovered));
+      if (recovered && recovered.action !== 'pending') options.ui?.status?.(describeRecovery(recovered));
+      await session.retryPending().catch((error: unknown) => {
+        store.close();
+        throw error;
+      });
     }
     session.info = store.currentSession();
     if (options.resume !== undefined) await session.resume(options.resume);
@@ -213,15 +218,53 @@ export class Session {
       });
     }
     const current = this.store.currentSession();
-    if (!current || current.id !== id) throw await this.store.resumeRefusal(id);
-    this.info = current;
+    let info = current;
+    if (!current || current.id !== id) {
+      // A session that made no edit has no branch: it goes on from any branch that is not a session branch.
+      const named = which === true ? null : await this.store.session(id);
+      if (!named?.pendingBranch || (current && !current.noBranch)) throw await this.store.resumeRefusal(id);
+      info = named;
+    }
+    this.info = info;
     const events = await this.store.replay(id);
     this.history = rebuildHistory(events);
     this.readFiles = filesReadInEvents(events);
   }
 
+  /**
+   * A batch a commit hook or signing left pending (`--no-branch`) gets a way out: the next `run` or
+   * `chat` retries its commit and says so (issue 24 items 6, 7). Still rejected, `run` stops before
+   * the request; a chat goes on, and its `/commit` retries, `/undo` drops it. `pr` refuses it.
+   */
+  private async retryPending(): Promise<void> {
+    const pending = this.store.pendingBatch();
+    if (!pending) return;
+    const mode = this.options.mode ?? 'chat';
+    // `pr` works on a branch of its own, off the base: the batch belongs to where the person is.
+    if (mode === 'pr') this.store.refuseIfPending();
+    const files = pending.files.join(', ');
+    try {
+      const result = await this.store.commitPending();
+      if (result.committedByYou) this.ui.status?.(`the pending batch was committed by you as ${result.commit?.slice(0, 10) ?? ''}: nothing to retry`);
+      else if (result.commit) this.ui.status?.(`retried the commit of the pending batch (${files}): committed the pending batch as ${result.commit.slice(0, 10)} ${pending.summary}`);
+      else this.ui.status?.(`retried the commit of the pending batch (${files}): its files hold what is committed, nothing left to commit`);
+    } catch (error) {
+      if (!(error instanceof AssistError)) throw error;
+      const rejected = error.code === 'git.hook-rejected' || error.code === 'git.sign-failed';
+      // Not rejected again but refused (HEAD moved off its branch, ...): the reason, and that it is pending.
+      const why = rejected ? `retried the commit of the pending batch (${files}): ${error.message}` : `the pending batch (${files}) could not be retried: ${error.message}`;
+      if (mode !== 'run') {
+        this.ui.status?.(`${why}; it is still pending${mode === 'chat' ? ': /commit retries it, /undo drops it' : ''}`);
+        return;
+      }
+      const hint = error.code === 'git.hook-rejected' ? 'fix what it reported (the files are written) and run assist again, or drop the batch with `assist undo`' : error.hint;
+      throw refusal('git.batch-pending', `${why}; it is still pending`, hint, error.data);
+    }
+  }
+
   /** Undoes the session's last N edits; the exchanges that made them leave the conversation. */
   async undo(count = 1, force = false): Promise<{ undone: number; files: string[] }> {
+    if (this.info?.pendingBranch && !this.store.pendingBatch()) throw refusal('git.nothing-to-undo', 'nothing to undo: this session has made no edit yet', undefined);
     const result = await this.store.undo({ count, force });
     this.options.metrics?.undo.inc();
     this.log?.info('git.undo', { commits: result.undone.map((u) => u.commit) });
@@ -233,8 +276,14 @@ export class Session {
    * Commits the person's own uncommitted changes to tracked files on the session branch (`/commit`),
    * with `message` or one naming the files; `/undo` gives them back as uncommitted changes.
    */
-  async commitOwnChanges(message?: string): Promise<{ commit: string | null; files: string[] }> {
-    const session = await this.ensureSession();
+  async commitOwnChanges(message?: string): Promise<{ commit: string | null; files: string[]; pending?: 'committed' | 'committed-by-you' }> {
+    if (this.store.pendingBatch()) {
+      // A batch a hook or signing rejected: `/commit` retries its commit (the files as they are now).
+      const result = await this.store.commitPending();
+      this.log?.info('git.commit', { kind: 'pending', commit: result.commit, byYou: result.committedByYou === true });
+      return { commit: result.commit, files: result.files.map((f) => f.path), pending: result.committedByYou ? 'committed-by-you' : 'committed' };
+    }
+    const session = await this.ensureBranch();
     const result = await this.store.commitUserChanges(session.id, { request: newRequestId(), ...(message === undefined ? {} : { message }) });
     this.log?.info('git.commit', { kind: 'snapshot', commit: result.commit, branch: this.info?.branch ?? null, files: result.files.map((f) => f.path) });
     return { commit: result.commit, files: result.files.map((f) => f.path) };
@@ -253,6 +302,13 @@ export class Session {
     this.history = rebuildHistory(events);
   }
 
+  /** The newest edit commit of this session still in place (`/diff`), or null when it has none. */
+  async lastEditCommit(): Promise<string | null> {
+    if (!this.info || this.info.pendingBranch) return null;
+    const edit = await this.store.lastEdit(this.info.id);
+    return edit && edit.commit !== edit.parent ? edit.commit : null;
+  }
+
   /** The conversation as it will be sent (tests and `/tokens` read it). */
   get conversation(): readonly Exchange[] {
     return this.history;
@@ -266,7 +322,7 @@ export class Session {
    */
   async ask(message: string, signal?: AbortSignal): Promise<TurnResult> {
     // What would refuse a write refuses before the paid request, on every turn of a chat too.
-    if (!this.options.dryRun && this.info) await this.store.preflight({ session: this.info, pending: false });
+    if (!this.options.dryRun && this.info) await this.store.preflight({ session: this.info });
     this.currentAsk = message;
     const result = this.newResult();
     const turnStarted = performance.now();
@@ -454,7 +510,7 @@ export class Session {
       stream: (system, messages, tools, maxOutputTokens, request, signal) => this.requestReply(system, messages, tools, maxOutputTokens, request, signal),
       record: async (events) => {
         if (this.options.dryRun || events.length === 0) return;
-        const session = await this.ensureSession();
+        const session = await this.ensureRecording();
         await this.store.appendEvents(session.id, events);
       },
       addUsage: (result, usage, model) => this.addUsage(result, usage, model),
@@ -595,7 +651,7 @@ export class Session {
     // Recording the exchange overlaps with parsing and checking its edits; both finish before any write.
     let recorded: Promise<unknown> = Promise.resolve();
     if (!this.options.dryRun) {
-      const session = await this.ensureSession();
+      const session = await this.ensureRecording();
       recorded = this.store.appendEvents(session.id, [
         { type: 'message', request, text: prompt },
         { type: 'reply', request, text, model, usage: usageRecord(usage) },
@@ -775,6 +831,12 @@ export class Session {
     audit: AuditLog,
   ): Promise<FileChangePreview[]> {
     const { request } = meta;
+    // A git-ignored file can be written only when the person added it by name; it is never committed (issue 24 item 2).
+    const named = changes.filter((c) => this.chatFiles.has(c.path)).map((c) => c.path);
+    if (named.length > 0) {
+      const ignored = await this.store.ignoredPaths(named);
+      for (const c of changes) if (ignored.has(c.path)) c.ignored = true;
+    }
     const draft = this.startCommitMessage(meta.originalMessage, [...changes, ...alreadyWritten]);
     let approved: FileChangePreview[];
     let drafted: DraftedMessage | null = null;
@@ -793,7 +855,7 @@ export class Session {
     if (drafted) this.addUsage(result, drafted.usage, drafted.model);
     const toCommit = [...approved, ...alreadyWritten];
     if (toCommit.length === 0 || this.options.dryRun) return approved;
-    const session = await this.ensureSession();
+    const session = await this.ensureBranch();
     const summary = drafted?.summary ?? commitSummary(meta.originalMessage, toCommit.map((c) => c.path));
     const asked = `Asked: ${firstLine(meta.originalMessage, 200)}`;
     const batch = await this.store.applyBatch(session.id, {
@@ -814,6 +876,7 @@ export class Session {
       for (const f of batch.files) if (!result.files.includes(f.path)) result.files.push(f.path);
       this.ui.status?.(`committed ${batch.commit.slice(0, 10)} ${summary}`);
     }
+    if (batch.ignored?.length) this.ui.status?.(`written, not committed (git ignores ${batch.ignored.length === 1 ? 'it' : 'them'}): ${batch.ignored.join(', ')}`);
     return approved;
   }
 
@@ -903,12 +966,33 @@ export class Session {
     return approved;
   }
 
-  private async ensureSession(): Promise<SessionInfo> {
+  /**
+   * The session this turn's events are recorded in, started if need be. On a branch that is not a
+   * session branch it has no branch yet: HEAD stays where it is until the first edit (DESIGN §2).
+   */
+  private async ensureRecording(): Promise<SessionInfo> {
     if (this.info) return this.info;
     const noBranch = this.options.noBranch || !this.config.git.sessionBranch;
-    const { session, created } = await this.store.startSession({ noBranch });
+    const { session, created } = await this.store.startSession({ noBranch, deferBranch: true });
     this.info = session;
-    if (created) this.ui.status?.(noBranch ? `session ${session.id} on the current branch` : `session ${session.id} on branch ${session.branch}`);
+    if (created && noBranch) this.ui.status?.(`session ${session.id} on the current branch`);
+    return session;
+  }
+
+  /** The session an edit is committed to: the first edit creates the session branch (and switches to it). */
+  private async ensureBranch(): Promise<SessionInfo> {
+    const info = await this.ensureRecording();
+    if (!info.pendingBranch) return info;
+    const { session, joined, movedFrom } = await this.store.createSessionBranch(info.id);
+    this.info = session;
+    if (joined) {
+      this.ui.status?.(`continuing session ${session.id} on branch ${session.branch ?? ''}: it started while this one was answering; this session's exchanges moved into it`);
+    } else {
+      const moved = movedFrom
+        ? `; HEAD moved since the session started (on ${movedFrom.ref ?? 'a detached HEAD'} at ${movedFrom.commit?.slice(0, 10) ?? '(unborn)'}), so it starts from ${session.base.ref ?? 'the detached HEAD'} at ${session.base.commit?.slice(0, 10) ?? '(unborn)'}`
+        : '';
+      this.ui.status?.(`session ${session.id} on branch ${session.branch ?? ''}${moved}`);
+    }
     return session;
   }
 
@@ -1286,9 +1370,11 @@ export class Session {
     (this.options as { config: Config }).config = config;
   }
 
-  /** Names the session's current state (starting the session if needed). */
+  /** Names the session's current state; a session with no edit yet has no branch to name a state of. */
   async checkpoint(name: string): Promise<{ name: string; commit: string }> {
-    await this.ensureSession();
+    if (!this.info || this.info.pendingBranch) {
+      throw refusal('git.nothing-to-checkpoint', 'nothing to checkpoint yet: this session has made no edit, so it has no branch', 'its first edit creates the branch (and the automatic `auto-start` checkpoint at where it starts)');
+    }
     const cp = await this.store.createCheckpoint(name);
     return { name: cp.name, commit: cp.commit };
   }
@@ -1357,23 +1443,6 @@ export function commitSummary(message: string, files: readonly string[]): string
   const line = firstLine(message, 64).replace(/[.\s]+$/, '');
   if (line !== '') return line.charAt(0).toUpperCase() + line.slice(1);
   return `Edit ${files.slice(0, 3).join(', ')}${files.length > 3 ? ` and ${files.length - 3} more` : ''}`;
-}
-
-function describeRecovery(report: { action: string; files: string[]; leftAlone: string[]; op?: string }): string {
-  const what = report.op ? `an interrupted ${report.op}` : 'an interrupted edit batch';
-  const done =
-    report.action === 'finished'
-      ? report.op
-        ? 'was completed'
-        : 'was finished and committed'
-      : report.action === 'rolled-back'
-        ? 'was rolled back'
-        : report.action === 'abandoned'
-          ? 'was abandoned (HEAD was moved by hand since); its files are left as they are'
-          : 'is pending';
-  const files = report.files.length > 0 ? `: ${report.files.join(', ')}` : '';
-  const alone = report.leftAlone.length > 0 ? `; left ${report.leftAlone.join(', ')} alone (changed since)` : '';
-  return `${what} ${done}${files}${alone}`;
 }
 
 /** Usage as the event chain and notes record it. */

@@ -46,6 +46,8 @@ export interface FileChangePreview {
   path: string;
   before: string | null;
   after: string | null;
+  /** A git-ignored file the person added by name: written when approved, never committed. */
+  ignored?: boolean;
 }
 
 export interface ApprovalRequest extends FileChangePreview {

@@ -14,6 +14,11 @@ export interface ChatLoopOptions {
   showMap: () => Promise<string>;
   /** Called with every error the loop survives, so it reaches the person as one line. */
   onError: (error: unknown) => void;
+  /**
+   * The view the session streams its replies through (its `shown` says whether a reply is still on
+   * an open line). Without it the loop makes its own, for a session that writes elsewhere.
+   */
+  view?: { shown: number };
 }
 
 export const SLASH_COMMANDS: ReadonlyArray<[string, string]> = [
@@ -22,8 +27,8 @@ export const SLASH_COMMANDS: ReadonlyArray<[string, string]> = [
   ['/ls', 'list the files in the chat'],
   ['/undo [N]', 'undo the last N edits of this session (and their exchanges)'],
   ['/redo', 'restore what the last undo removed'],
-  ['/diff', 'show the last edit commit'],
-  ['/commit [MESSAGE]', 'commit your own changes to tracked files on the session branch'],
+  ['/diff', "show this session's last edit commit"],
+  ['/commit [MESSAGE]', 'commit your own changes to tracked files on the session branch; or retry a pending batch'],
   ['/checkpoint NAME', 'name the current state (`assist checkpoint restore NAME` goes back)'],
   ['/tokens', 'what the last request carried: system, map, files, history; and what was spent'],
   ['/map', 'show the repo map'],
@@ -43,7 +48,8 @@ export const SLASH_COMMANDS: ReadonlyArray<[string, string]> = [
 export async function chatLoop(options: ChatLoopOptions): Promise<number> {
   const { session, reporter: r } = options;
   const history: string[] = [];
-  const view = createTurnView({ reporter: r, stdin: options.stdin, streamReply: true, replyTo: options.stdout, interactive: true });
+  // The session's own view: a reply it streamed that did not end its line is ended before the next line.
+  const view = options.view ?? createTurnView({ reporter: r, stdin: options.stdin, streamReply: true, replyTo: options.stdout, interactive: true });
   const out = (text: string): void => {
     options.stdout.write(text.endsWith('\n') ? text : text + '\n');
   };
@@ -150,15 +156,23 @@ async function slashCommand(input: string, options: ChatLoopOptions, out: (text:
       return 'done';
     }
     case '/diff': {
+      // The session's last edit, never HEAD as such: before any edit that is the person's own commit.
+      const commit = await session.lastEditCommit();
+      if (commit === null) {
+        out('no edit in this session yet');
+        return 'done';
+      }
       const { execText } = await import('../util/exec.js');
-      const shown = await execText('git', ['show', '--stat', '--patch', '--format=%h %s', ...(r.stdoutIsTTY ? ['--color'] : []), 'HEAD'], { cwd: session.root });
+      const shown = await execText('git', ['show', '--stat', '--patch', '--format=%h %s', ...(r.stdoutIsTTY ? ['--color'] : []), commit], { cwd: session.root });
       out(shown.code === 0 ? shown.stdout : 'no commit to show');
       return 'done';
     }
     case '/commit': {
       const message = input.slice(name.length).trim();
       const done = await session.commitOwnChanges(message === '' ? undefined : message);
-      out(done.commit ? `committed your changes to ${done.files.join(' ')} as ${done.commit.slice(0, 10)} (/undo takes them back out)` : 'nothing to commit: the changed files hold what is committed');
+      if (done.pending === 'committed-by-you') out(`the pending batch was already committed by you as ${done.commit?.slice(0, 10) ?? ''}`);
+      else if (done.pending) out(done.commit ? `committed the pending batch as ${done.commit.slice(0, 10)} (${done.files.join(' ')})` : 'the pending batch had nothing left to commit');
+      else out(done.commit ? `committed your changes to ${done.files.join(' ')} as ${done.commit.slice(0, 10)} (/undo takes them back out)` : 'nothing to commit: the changed files hold what is committed');
       return 'done';
     }
     case '/checkpoint': {

@@ -10,6 +10,8 @@ export interface FileChange {
   before: string | null;
   /** Content after the edit; null when the edit deletes the file. */
   after: string | null;
+  /** A git-ignored file (added to the chat by name): written, never committed. */
+  ignored?: boolean;
 }
 
 /** How to render. Whether colour is on (NO_COLOR, --no-color, non-TTY) is the caller's decision. */
@@ -156,6 +158,7 @@ function header(change: FileChange, c: Colors): string[] {
   const lines = [c.bold(`diff --git a/${path} b/${path}`)];
   if (change.before === null) lines.push(c.bold('new file'));
   if (change.after === null) lines.push(c.bold('deleted file'));
+  if (change.ignored) lines.push(c.yellow('ignored: not committed (git ignores this file; it is written, and undo restores it)'));
   lines.push(c.bold(change.before === null ? '--- /dev/null' : `--- a/${path}`));
   lines.push(c.bold(change.after === null ? '+++ /dev/null' : `+++ b/${path}`));
   return lines;

@@ -84,7 +84,11 @@ export function createTurnView(options: TurnViewOptions): SessionUI & { shown: n
             spinner.stop();
             view.preview(request);
             const warn = request.protected ? r.err.yellow(` (${request.protected.reason})`) : '';
-            return askKey({ stdin: options.stdin, stdout: r.stderr }, `Apply the edit to ${request.path}${warn}?`, APPROVAL_CHOICES, { onInterrupt: 'quit' });
+            const answer = await askKey<ApprovalAnswer | 'interrupted'>({ stdin: options.stdin, stdout: r.stderr }, `Apply the edit to ${request.path}${warn}?`, APPROVAL_CHOICES, { onInterrupt: 'interrupted' });
+            if (answer !== 'interrupted') return answer;
+            // Ctrl-C here skips this edit and the rest of the reply: say so, as a stopped reply does.
+            r.info(r.err.yellow(`not applied: ${request.path} (interrupted); the rest of this reply is skipped too`));
+            return 'quit';
           },
           async confirmCommand(command: string, warning: string | null): Promise<boolean> {
             spinner.stop();

@@ -52,7 +52,11 @@ describe('the CLI surface', () => {
       const fast = await runCli(args, { cwd: repo.dir, env: repo.env });
       const full = await runCli([...args, '--log-file', join(repo.dir, '.git', 'x.log')], { cwd: repo.dir, env: repo.env });
       expect(fast.code).toBe(3);
-      expect(fast.stderr).toBe('error: HEAD is not on an assist session\nhint: start one with `assist chat`, or switch to a session branch (`assist session list`)\n');
+      expect(fast.stderr).toBe(
+        args[0] === 'undo'
+          ? 'error: nothing to undo: HEAD (main) is not on an assist session branch\nhint: a session gets its branch at its first edit, and undo takes back only its edits; `assist session list` shows the sessions\n'
+          : 'error: HEAD is not on an assist session\nhint: start one with `assist chat`, or switch to a session branch (`assist session list`)\n',
+      );
       expect(full).toEqual(fast);
     }
     const zero = await runCli(['undo', '0'], { cwd: repo.dir, env: repo.env });

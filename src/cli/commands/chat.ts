@@ -6,7 +6,7 @@ export class ChatCommand extends AssistCommand {
   static override usage = Command.Usage({
     description: 'talk with the model about this repository; approved edits become commits',
     details: `
-      Starts an interactive session. The first chat on a branch that is not a session branch creates \`assist/<session-id>\` from HEAD and switches to it, carrying your uncommitted work along untouched; a chat on a session branch continues that session.
+      Starts an interactive session. On a branch that is not a session branch, the chat's first edit creates \`assist/<session-id>\` from HEAD and switches to it, carrying your uncommitted work along untouched (questions alone leave HEAD where it is); a chat on a session branch continues that session.
 
       Every edit the model proposes is shown as a diff and applied only when you approve it; each approved reply becomes one commit on the session branch. Type \`/help\` inside the chat for its slash commands (\`/add /drop /ls /undo /redo /diff /commit /checkpoint /tokens /map /model /run /test /clear /help /exit\`).
 
@@ -59,11 +59,12 @@ export async function startChat(command: AssistCommand, options: ChatOptions): P
   const { createTurnView } = await import('../../ui/turn-view.js');
   const { chatLoop } = await import('../../ui/chat-loop.js');
   const { watchConfig, loadConfig } = await import('../../config/index.js');
+  const view = createTurnView({ reporter, stdin, streamReply: true, replyTo: context.stdout, interactive, verbose: context.globals.verbose });
   const session = await createSession({
     ...baseSessionOptions(command, loaded.config, { ...options, model }),
     interactive,
     mode: 'chat',
-    ui: createTurnView({ reporter, stdin, streamReply: true, replyTo: context.stdout, interactive, verbose: context.globals.verbose }),
+    ui: view,
     ...(options.resume !== undefined ? { resume: options.resume } : {}),
     command: 'assist chat',
   });
@@ -80,6 +81,7 @@ export async function startChat(command: AssistCommand, options: ChatOptions): P
   try {
     return await chatLoop({
       session,
+      view,
       reporter,
       stdin,
       stdout: context.stdout,

@@ -42,7 +42,12 @@ function describeEvent(e: ReplayedEvent): string {
   const one = (s: string): string => (s.length > 100 ? `${s.slice(0, 97).replace(/\n/g, ' ')}...` : s.replace(/\n/g, ' '));
   switch (e.type) {
     case 'session-started':
+      if (e.pendingBranch) return `started on ${e.base.ref ?? `a detached HEAD`} at ${short(e.base.commit)} (its branch is created at the first edit)`;
       return `started on ${e.branch?.replace(/^refs\/heads\//, '') ?? 'a detached HEAD'} from ${e.base.ref ?? short(e.base.commit)}${e.noBranch ? ' (--no-branch)' : ''}`;
+    case 'branch-created':
+      return `first edit: created ${e.branch.replace(/^refs\/heads\//, '')} from ${e.base.ref ?? short(e.base.commit)} ${short(e.base.commit)}${e.movedFrom ? ` (HEAD had moved since the session started on ${e.movedFrom.ref ?? short(e.movedFrom.commit)} ${short(e.movedFrom.commit)})` : ''}`;
+    case 'pending-settled':
+      return `the pending batch was committed by you as ${short(e.commit)} (${e.files.join(', ')})`;
     case 'message':
       return `you: ${one(e.text)}`;
     case 'reply': {
@@ -52,7 +57,7 @@ function describeEvent(e: ReplayedEvent): string {
     case 'tool':
       return `tool ${e.name} ${e.ok ? 'ok' : 'failed'} in ${e.ms} ms: ${one(e.status)} (${e.chars} chars back)`;
     case 'edit':
-      return `edit ${short(e.commit)} ${e.summary} (${e.files.map((f) => `${f.change} ${f.path}`).join(', ')})${e.snapshot ? ` after snapshot ${short(e.snapshot.commit)}` : ''}`;
+      return `edit ${e.commit === e.parent ? '(no commit)' : short(e.commit)} ${e.summary} (${[...e.files.map((f) => `${f.change} ${f.path}`), ...(e.ignored ?? []).map((w) => `${w.path}: ignored, not committed`)].join(', ')})${e.snapshot ? ` after snapshot ${short(e.snapshot.commit)}` : ''}`;
     case 'refused':
       return `refused: ${e.reason}${e.files?.length ? ` (${e.files.join(', ')})` : ''}`;
     case 'undo':

@@ -28,7 +28,7 @@ export class SessionListCommand extends AssistCommand {
         return 0;
       }
       for (const s of list) {
-        const state = s.finished ? `finished (${s.finished})` : s.noBranch ? `on ${s.base ?? 'HEAD'} (--no-branch)` : (s.branch ?? 'no branch');
+        const state = s.finished ? `finished (${s.finished})` : s.noBranch ? `on ${s.base ?? 'HEAD'} (--no-branch)` : s.branchPending ? 'no edit yet (its branch comes with the first)' : (s.branch ?? 'no branch');
         this.reporter.print(`${s.current ? '*' : ' '} ${s.id}  base ${s.base ?? '-'}  ${s.commits} commit(s)  ${s.lastActivity}  ${state}`);
       }
       return 0;

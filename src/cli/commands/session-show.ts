@@ -28,7 +28,7 @@ export class SessionShowCommand extends AssistCommand {
         return 0;
       }
       this.reporter.print(`session   ${d.session.id}`);
-      this.reporter.print(`branch    ${d.session.branch ?? '(detached HEAD)'}${d.session.noBranch ? ' (--no-branch)' : ''}`);
+      this.reporter.print(`branch    ${d.session.pendingBranch ? '(none: created at the first edit)' : (d.session.branch ?? '(detached HEAD)')}${d.session.noBranch ? ' (--no-branch)' : ''}`);
       this.reporter.print(`base      ${d.session.base.ref ?? '-'} ${d.session.base.commit?.slice(0, 10) ?? '(unborn)'}`);
       this.reporter.print(`events    ${d.events}, last ${d.lastActivity ?? '-'}${d.finished ? `, finished ${d.finished}` : ''}`);
       const usage = d.usage;
