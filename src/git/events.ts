@@ -313,6 +313,8 @@ export function eventSubject(event: SessionEvent | ({ type: string } & Record<st
   switch (e.type) {
     case 'session-started':
       return oneLine(`session-started from ${e.base.ref?.replace(/^refs\/heads\//, '') ?? short(e.base.commit)}${e.noBranch ? ' (--no-branch)' : ''}`);
+    case 'branch-created':
+      return oneLine(`branch-created ${e.branch.replace(/^refs\/heads\//, '')} from ${e.base.ref?.replace(/^refs\/heads\//, '') ?? short(e.base.commit)}`);
     case 'message':
       return `message ${quoted(e.text)}`;
     case 'reply': {

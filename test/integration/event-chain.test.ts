@@ -111,6 +111,7 @@ describe('the event chain through the CLI', () => {
       `assist ${session}: session-started from main`,
       `assist ${session}: message "make a.txt say two"`,
       `assist ${session}: reply openai/gpt-4.1 "The reasoning goes on and on. The reasoning goes on an…"`,
+      `assist ${session}: branch-created assist/${session} from main`,
       `assist ${session}: edit Make a.txt say two`,
     ]);
 
