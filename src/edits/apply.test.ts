@@ -87,6 +87,20 @@ const cases: Case[] = [
     rules: ['whitespace'],
   },
   {
+    name: 'trailing whitespace the SEARCH copied exactly is kept on new lines (a Markdown hard break)',
+    file: '- a  \n  - b  \n',
+    edits: [[' - a  \n   - b  \n', ' - a  \n   - b  \n   - c  \n']],
+    want: '- a  \n  - b  \n  - c  \n',
+    rules: ['whitespace'],
+  },
+  {
+    name: 'trailing whitespace the file does not have is dropped from new lines',
+    file: 'if x:\n    a()\n',
+    edits: [['a() \n', 'a() \nb() \n']],
+    want: 'if x:\n    a()\n    b()\n',
+    rules: ['whitespace'],
+  },
+  {
     name: 'deeper new lines keep their relative indent',
     file: 'def f():\n    pass\n',
     edits: [['def f():\n  pass\n', 'def f():\n  if x:\n    y()\n']],

@@ -56,7 +56,11 @@ function findExact(lines: readonly Line[], search: readonly string[]): number {
  * line maps to that line's real indent; others follow a linear fit of the matched pairs,
  * so a block written at 1 space lands at 4, and 4-space writing lands on tabs.
  */
-function makeReindenter(pairs: ReadonlyArray<readonly [string, string]>, tabs: boolean): (line: string) => string {
+function makeReindenter(
+  pairs: ReadonlyArray<readonly [string, string]>,
+  tabs: boolean,
+  keepTrailing: boolean,
+): (line: string) => string {
   const map = new Map<string, string>();
   for (const [s, f] of pairs) if (!map.has(s)) map.set(s, f);
   let a = 1;
@@ -76,7 +80,8 @@ function makeReindenter(pairs: ReadonlyArray<readonly [string, string]>, tabs: b
   return (line) => {
     if (isBlank(line)) return '';
     const ind = indentOf(line);
-    const body = line.slice(ind.length).trimEnd();
+    const rest = line.slice(ind.length);
+    const body = keepTrailing ? rest : rest.trimEnd();
     const known = map.get(ind);
     if (known !== undefined) return known + body;
     const c = Math.max(0, Math.round(a * cols(ind) + b));
@@ -114,7 +119,15 @@ function rebuild(
     if (f >= 0 && !isBlank(search[i]!)) indentPairs.push([indentOf(search[i]!), indentOf(region[f]!)]);
   }
   const tabs = usesTabs(indentPairs.map(([, f]) => f)) ?? fileTabs;
-  const reindent = makeReindenter(indentPairs, tabs);
+  // The model's trailing whitespace is trusted on new lines only when its SEARCH copied the
+  // file's exactly (a Markdown hard break is two trailing spaces); else new lines lose it.
+  const trailing = (l: string): string => l.slice(l.trimEnd().length);
+  let keepTrailing = true;
+  for (let i = 0; i < search.length && keepTrailing; i++) {
+    const f = align[i]!;
+    if (f >= 0 && !isBlank(search[i]!) && trailing(search[i]!) !== trailing(region[f]!)) keepTrailing = false;
+  }
+  const reindent = makeReindenter(indentPairs, tabs, keepTrailing);
   const pairs = lcsPairs(
     search.map((s) => s.trimEnd()),
     replace.map((r) => r.trimEnd()),
