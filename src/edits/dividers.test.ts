@@ -121,6 +121,29 @@ describe('a divider line that is the text of the file', () => {
   });
 });
 
+describe('readings and their order', () => {
+  it('in a prose file, a repeat of the SEARCH after the divider still marks it as the closing one', () => {
+    const { out } = run('a.md', 'Summary\nrest\n', 'Summary\n=======\nOverview\n=======\nSummary\n');
+    expect(out).toBe('Overview\nrest\n');
+  });
+
+  it('a CRLF reply reads the same', () => {
+    const parsed = parseEditBlocks('a.py\r\n<<<<<<< SEARCH\r\nx = 1\r\n=======\r\nx = 2\r\n=======\r\n>>>>>>> REPLACE\r\n');
+    expect(parsed.blocks.map((b) => [b.search, b.replace])).toEqual([['x = 1\n', 'x = 2\n']]);
+  });
+
+  it('a block built directly (the edit_file tool) keeps its ======= lines: only the parser reads dividers', () => {
+    const r = applyEdits([{ index: 0, path: 'f.txt', pathInherited: false, search: 'a\n', replace: 'a\n=======\nb\n', line: 1 }], new Map([['f.txt', 'a\n']]));
+    expect(r.files.get('f.txt')).toBe('a\n=======\nb\n');
+  });
+
+  it('lists the other readings, the file-favoured ones tagged', () => {
+    const { blocks } = parseEditBlocks('a.md\n<<<<<<< SEARCH\nText.\n=======\nText.\n\nGetting started\n=====\n\nRun it.\n>>>>>>> REPLACE\n');
+    expect(blocks[0]!.replace).toBe('Text.\n\nGetting started\n');
+    expect(blocks[0]!.alternatives).toContainEqual({ search: 'Text.\n', replace: 'Text.\n\nGetting started\n=====\n\nRun it.\n', when: 'file-has-underlines' });
+  });
+});
+
 describe('fileSignals', () => {
   it.each([
     ['Title\n=====\ntext\n', { underlines: true, conflicts: false }],
