@@ -106,8 +106,8 @@ export function applyEdits(
       });
       continue;
     }
-    let m: MatchOutcome | undefined;
-    let miss: MatchOutcome | undefined;
+    let m: Extract<MatchOutcome, { ok: true }> | undefined;
+    let miss: Extract<MatchOutcome, { ok: false }> | undefined;
     for (const reading of readings) {
       const search = textLines(stripBom(reading.search));
       if (search.length === 0) continue;
@@ -119,14 +119,13 @@ export function applyEdits(
       // The block as the parser read it is what the model is told about.
       if (reading === block || miss === undefined) miss = tried;
     }
-    if (m === undefined || !m.ok) {
-      const f = miss as Extract<MatchOutcome, { ok: false }>;
+    if (m === undefined) {
       failed.push({
         block,
         file,
-        reason: f.reason,
-        message: f.message,
-        ...(f.candidates ? { candidates: f.candidates } : {}),
+        reason: miss!.reason,
+        message: miss!.message,
+        ...(miss!.candidates ? { candidates: miss!.candidates } : {}),
       });
       continue;
     }
