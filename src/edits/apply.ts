@@ -1,4 +1,5 @@
-import { matchEdit } from './match.js';
+import { fileSignals } from './dividers.js';
+import { matchEdit, type MatchOutcome } from './match.js';
 import { decodeFile, joinDoc, spliceLines, splitDoc, textLines, type TextDoc } from './text.js';
 import type {
   AppliedEdit,
@@ -15,6 +16,23 @@ export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 type FileState =
   | { kind: 'doc'; doc: TextDoc; existed: boolean; changed: boolean }
   | { kind: 'refused'; reason: 'binary' | 'too-large'; message: string };
+
+const LEADING_BOMS = /^\uFEFF+/;
+const stripBom = (text: string): string => text.replace(LEADING_BOMS, '');
+
+/**
+ * The readings of a block to try, in order: its own, or for a block with several `=======`
+ * lines, first the ones the file's own underlines or conflict markers favour.
+ */
+function readingsOf(block: EditBlock, doc: TextDoc | undefined): Array<Pick<EditBlock, 'search' | 'replace'>> {
+  const alts = block.alternatives;
+  if (alts === undefined || alts.length === 0) return [block];
+  const signals = doc === undefined ? { underlines: false, conflicts: false } : fileSignals(doc.lines.map((l) => l.text));
+  const favoured = alts.filter(
+    (a) => (a.when === 'file-has-underlines' && signals.underlines) || (a.when === 'file-has-conflict-markers' && signals.conflicts),
+  );
+  return [...favoured, block, ...alts.filter((a) => !favoured.includes(a))];
+}
 
 const fileOf = (block: EditBlock | ResolvedEditBlock): string => ('file' in block ? block.file : block.path);
 
@@ -49,17 +67,20 @@ export function applyEdits(
 
   for (const block of blocks) {
     const file = fileOf(block);
-    const search = textLines(block.search);
-    const replace = textLines(block.replace);
     const st = stateOf(file);
 
     if (st?.kind === 'refused') {
       failed.push({ block, file, reason: st.reason, message: `${file} cannot be edited: ${st.message}.` });
       continue;
     }
-    if (search.length === 0) {
+    const readings = readingsOf(block, st?.doc);
+    const own = readings[0]!;
+    // A BOM a model copied from the top of the file is not text: the file keeps its own (or none).
+    if (textLines(stripBom(own.search)).length === 0) {
+      const replace = textLines(stripBom(own.replace));
       if (st === undefined) {
-        const doc = splitDoc(block.replace);
+        // A new file written with a BOM gets exactly one.
+        const doc = splitDoc(own.replace.replace(LEADING_BOMS, '\uFEFF'));
         states.set(file, { kind: 'doc', doc, existed: false, changed: true });
         applied.push({ block, file, rule: 'create', before: { start: 1, end: 0 }, after: { start: 1, end: doc.lines.length } });
       } else {
@@ -85,14 +106,26 @@ export function applyEdits(
       });
       continue;
     }
-    const m = matchEdit(st.doc.lines, search, replace);
-    if (!m.ok) {
+    let m: Extract<MatchOutcome, { ok: true }> | undefined;
+    let miss: Extract<MatchOutcome, { ok: false }> | undefined;
+    for (const reading of readings) {
+      const search = textLines(stripBom(reading.search));
+      if (search.length === 0) continue;
+      const tried = matchEdit(st.doc.lines, search, textLines(stripBom(reading.replace)));
+      if (tried.ok) {
+        m = tried;
+        break;
+      }
+      // The block as the parser read it is what the model is told about.
+      if (reading === block || miss === undefined) miss = tried;
+    }
+    if (m === undefined) {
       failed.push({
         block,
         file,
-        reason: m.reason,
-        message: m.message,
-        ...(m.candidates ? { candidates: m.candidates } : {}),
+        reason: miss!.reason,
+        message: miss!.message,
+        ...(miss!.candidates ? { candidates: miss!.candidates } : {}),
       });
       continue;
     }

@@ -4,6 +4,7 @@ export type {
   ApplyResult,
   EditBlock,
   EditParseError,
+  EditReading,
   FailedEdit,
   FailureReason,
   FileInput,

@@ -1,4 +1,5 @@
 import { isElisionLine } from './parse.js';
+import { lcsPairs } from './lcs.js';
 import type { Line } from './text.js';
 import type { MatchRule } from './types.js';
 
@@ -14,7 +15,6 @@ export type MatchOutcome =
   | { ok: false; reason: 'no-match' | 'ambiguous' | 'elision-mismatch'; message: string; candidates?: number[] };
 
 const TAB_COLS = 4;
-const LCS_CELLS_MAX = 4_000_000;
 
 const indentOf = (s: string): string => /^[ \t]*/.exec(s)![0];
 const isBlank = (s: string): boolean => s.trim() === '';
@@ -51,50 +51,16 @@ function findExact(lines: readonly Line[], search: readonly string[]): number {
   return -1;
 }
 
-/** Pairs [i, j] of a longest common subsequence of `a` and `b`, ascending. */
-export function lcsPairs(a: readonly string[], b: readonly string[]): Array<[number, number]> {
-  let lo = 0;
-  while (lo < a.length && lo < b.length && a[lo] === b[lo]) lo++;
-  let ea = a.length;
-  let eb = b.length;
-  while (ea > lo && eb > lo && a[ea - 1] === b[eb - 1]) {
-    ea--;
-    eb--;
-  }
-  const pairs: Array<[number, number]> = [];
-  for (let k = 0; k < lo; k++) pairs.push([k, k]);
-  const n = ea - lo;
-  const m = eb - lo;
-  if (n > 0 && m > 0 && n * m <= LCS_CELLS_MAX) {
-    const w = m + 1;
-    const t = new Uint32Array((n + 1) * w);
-    for (let i = n - 1; i >= 0; i--) {
-      for (let j = m - 1; j >= 0; j--) {
-        t[i * w + j] =
-          a[lo + i] === b[lo + j] ? t[(i + 1) * w + j + 1]! + 1 : Math.max(t[(i + 1) * w + j]!, t[i * w + j + 1]!);
-      }
-    }
-    let i = 0;
-    let j = 0;
-    while (i < n && j < m) {
-      if (a[lo + i] === b[lo + j]) {
-        pairs.push([lo + i, lo + j]);
-        i++;
-        j++;
-      } else if (t[(i + 1) * w + j]! >= t[i * w + j + 1]!) i++;
-      else j++;
-    }
-  }
-  for (let k = 0; k < a.length - ea; k++) pairs.push([ea + k, eb + k]);
-  return pairs;
-}
-
 /**
  * Maps the indentation of model-written lines to the file's: an indent seen on a matched
  * line maps to that line's real indent; others follow a linear fit of the matched pairs,
  * so a block written at 1 space lands at 4, and 4-space writing lands on tabs.
  */
-function makeReindenter(pairs: ReadonlyArray<readonly [string, string]>, tabs: boolean): (line: string) => string {
+function makeReindenter(
+  pairs: ReadonlyArray<readonly [string, string]>,
+  tabs: boolean,
+  keepTrailing: boolean,
+): (line: string) => string {
   const map = new Map<string, string>();
   for (const [s, f] of pairs) if (!map.has(s)) map.set(s, f);
   let a = 1;
@@ -114,7 +80,8 @@ function makeReindenter(pairs: ReadonlyArray<readonly [string, string]>, tabs: b
   return (line) => {
     if (isBlank(line)) return '';
     const ind = indentOf(line);
-    const body = line.slice(ind.length).trimEnd();
+    const rest = line.slice(ind.length);
+    const body = keepTrailing ? rest : rest.trimEnd();
     const known = map.get(ind);
     if (known !== undefined) return known + body;
     const c = Math.max(0, Math.round(a * cols(ind) + b));
@@ -152,7 +119,15 @@ function rebuild(
     if (f >= 0 && !isBlank(search[i]!)) indentPairs.push([indentOf(search[i]!), indentOf(region[f]!)]);
   }
   const tabs = usesTabs(indentPairs.map(([, f]) => f)) ?? fileTabs;
-  const reindent = makeReindenter(indentPairs, tabs);
+  // The model's trailing whitespace is trusted on new lines only when its SEARCH copied the
+  // file's exactly (a Markdown hard break is two trailing spaces); else new lines lose it.
+  const trailing = (l: string): string => l.slice(l.trimEnd().length);
+  let keepTrailing = true;
+  for (let i = 0; i < search.length && keepTrailing; i++) {
+    const f = align[i]!;
+    if (f >= 0 && !isBlank(search[i]!) && trailing(search[i]!) !== trailing(region[f]!)) keepTrailing = false;
+  }
+  const reindent = makeReindenter(indentPairs, tabs, keepTrailing);
   const pairs = lcsPairs(
     search.map((s) => s.trimEnd()),
     replace.map((r) => r.trimEnd()),

@@ -1,3 +1,4 @@
+import { readDividedBody } from './dividers.js';
 import type { EditBlock, EditParseError, ParseOptions, ParseResult } from './types.js';
 
 const SEARCH_RE = /^\s*<{5,9}\s*SEARCH\s*>?\s*$/i;
@@ -196,13 +197,16 @@ export function parseEditBlocks(reply: string, options: ParseOptions = {}): Pars
     const own = found && 'path' in found ? found.path : undefined;
     const unclear = found && 'unclear' in found ? found.unclear : undefined;
     const path = unclear !== undefined ? undefined : (own ?? previousPath);
-    const search: string[] = [];
+    // The body runs to the REPLACE marker; it may hold more than one divider line.
+    const body: string[] = [];
+    const dividers: number[] = [];
     i++;
-    while (i < lines.length && !isDivider(lines[i]!) && !isSearchMarker(lines[i]!) && !isReplace(lines[i]!)) {
-      search.push(lines[i]!);
+    while (i < lines.length && !isSearchMarker(lines[i]!) && !isReplace(lines[i]!)) {
+      if (isDivider(lines[i]!)) dividers.push(body.length);
+      body.push(lines[i]!);
       i++;
     }
-    if (i >= lines.length || !isDivider(lines[i]!)) {
+    if (dividers.length === 0) {
       const found = i >= lines.length ? 'the end of the reply' : `\`${lines[i]!.trim()}\` on line ${i + 1}`;
       errors.push({
         index: index++,
@@ -214,12 +218,6 @@ export function parseEditBlocks(reply: string, options: ParseOptions = {}): Pars
       // A stray REPLACE marker closes the broken block; a SEARCH marker starts the next one.
       if (i < lines.length && isReplace(lines[i]!)) i++;
       continue;
-    }
-    i++;
-    const replace: string[] = [];
-    while (i < lines.length && !isReplace(lines[i]!) && !isSearchMarker(lines[i]!)) {
-      replace.push(lines[i]!);
-      i++;
     }
     if (i >= lines.length || !isReplace(lines[i]!)) {
       const found = i >= lines.length ? 'the end of the reply' : `a new \`<<<<<<< SEARCH\` on line ${i + 1}`;
@@ -255,14 +253,12 @@ export function parseEditBlocks(reply: string, options: ParseOptions = {}): Pars
       continue;
     }
     previousPath = path;
-    blocks.push({
-      index: index++,
-      path,
-      pathInherited: own === undefined,
-      search: joinLines(search),
-      replace: joinLines(replace),
-      line: start + 1,
-    });
+    const d = dividers[0]!;
+    const read =
+      dividers.length === 1
+        ? { search: joinLines(body.slice(0, d)), replace: joinLines(body.slice(d + 1)) }
+        : readDividedBody(body, dividers, path);
+    blocks.push({ index: index++, path, pathInherited: own === undefined, line: start + 1, ...read });
   }
   return { blocks, errors };
 }

@@ -1,3 +1,5 @@
+import { lcsPairs } from './lcs.js';
+
 /** One line of a file with its own terminator, so mixed endings survive an edit. */
 export interface Line {
   text: string;
@@ -74,21 +76,45 @@ export function joinDoc(doc: TextDoc): string {
 }
 
 /**
- * Replace `count` lines at `start` with `texts`, giving new lines the file's ending and
- * keeping a missing final newline missing.
+ * Replace `count` lines at `start` with `texts`. Lines the edit kept (a diff of the old lines
+ * against `texts`) keep their own ending, rewritten lines take the endings of the lines they
+ * replace, inserted lines get the file's dominant one, and a missing
+ * final newline stays missing; nothing outside the replaced lines changes, except the ending of
+ * the line before them when the file's last lines are deleted or appended to.
  */
 export function spliceLines(doc: TextDoc, start: number, count: number, texts: readonly string[]): void {
   const lines = doc.lines;
+  const old = lines.slice(start, start + count);
+  const added: Line[] = texts.map((text) => ({ text, eol: doc.eol }));
+  if (old.length > 0 && added.length > 0) {
+    // Between two kept lines, rewritten lines take the endings of the lines they replace.
+    const pairs = lcsPairs(
+      old.map((l) => l.text),
+      texts,
+    );
+    pairs.push([old.length, texts.length]);
+    let i0 = 0;
+    let j0 = 0;
+    for (const [i, j] of pairs) {
+      for (let t = 0; j0 + t < j && i > i0; t++) added[j0 + t]!.eol = old[Math.min(i0 + t, i - 1)]!.eol;
+      if (i < old.length) added[j]!.eol = old[i]!.eol;
+      i0 = i + 1;
+      j0 = j + 1;
+    }
+  }
   const atEnd = start + count === lines.length;
   const noFinalNewline = lines.length > 0 && lines[lines.length - 1]!.eol === '';
-  const added: Line[] = texts.map((text) => ({ text, eol: doc.eol }));
   if (atEnd && noFinalNewline) {
+    for (const l of added) if (l.eol === '') l.eol = doc.eol;
     if (added.length > 0) {
       added[added.length - 1]!.eol = '';
       if (count === 0 && start > 0) lines[start - 1]!.eol = doc.eol;
     } else if (count > 0 && start > 0) {
       lines[start - 1]!.eol = '';
     }
+  } else {
+    // A kept line that was the unterminated last one, now followed by others.
+    for (const l of added) if (l.eol === '') l.eol = doc.eol;
   }
   lines.splice(start, count, ...added);
 }

@@ -12,6 +12,22 @@ export interface EditBlock {
   replace: string;
   /** 1-based line of the `<<<<<<< SEARCH` marker in the reply. */
   line: number;
+  /**
+   * Other readings of a block with more than one `=======` line, for `applyEdits` to choose from
+   * with the file in hand (`search`/`replace` above are the parser's choice without it).
+   */
+  alternatives?: EditReading[];
+}
+
+/** One way to read a block that has several `=======` lines. */
+export interface EditReading {
+  search: string;
+  replace: string;
+  /**
+   * Set when this reading comes first for files that already have `=` heading underlines or
+   * merge-conflict markers; unset for readings tried only when the parser's choice does not match.
+   */
+  when?: 'file-has-underlines' | 'file-has-conflict-markers';
 }
 
 /** A block the parser could not read; sent back to the model, never thrown. */
