@@ -7,7 +7,7 @@
 // prefix (tools, system prompt, earlier messages) stays byte-identical across the steps of a turn,
 // and times `git grep` against the `search` tool's own process for the same pattern.
 // Usage: npm run build && node bench/agent.mjs [files=3000] [steps=12] [runs=7]
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -68,7 +68,16 @@ const server = createServer((req, res) => {
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const runEnv = { ...env, OPENAI_BASE_URL: `http://127.0.0.1:${server.address().port}/v1`, OPENAI_API_KEY: 'sk-bench', ASSIST_MODEL: 'openai/gpt-4.1' };
 
-function turn(k) {
+/** Runs the CLI without blocking this process: the model server above lives on its event loop. */
+function runAssist(args) {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cli, ...args], { cwd: repo, env: runEnv, encoding: 'utf8', maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function turn(k) {
   script = [];
   for (let i = 1; i < k; i++) {
     script.push(i % 2 === 1 ? { call: 'search', args: { pattern: `helper${(i * 97) % files}\\b` } } : { call: 'read_file', args: { path: `src/m${i % 60}/f${i}.ts` } });
@@ -76,20 +85,20 @@ function turn(k) {
   script.push({ text: 'done' });
   bodies = [];
   const t = performance.now();
-  const r = spawnSync(process.execPath, [cli, 'run', '--yes', '--json', '-m', 'find where helper is used'], { cwd: repo, env: runEnv, encoding: 'utf8' });
+  const r = await runAssist(['run', '--yes', '--json', '-m', 'find where helper is used']);
   const ms = performance.now() - t;
   if (r.status !== 0 && r.status !== 5) throw new Error(`assist run failed (${r.status}): ${r.stderr}`);
   return { ms, bodies: [...bodies] };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-turn(steps); // warm the tags cache and the page cache
+await turn(steps); // warm the tags cache and the page cache
 const one = [];
 const many = [];
 let prefixStable = true;
 for (let i = 0; i < runs; i++) {
-  one.push(turn(1).ms);
-  const r = turn(steps);
+  one.push((await turn(1)).ms);
+  const r = await turn(steps);
   many.push(r.ms);
   // Each request's messages must start with the previous request's messages, byte for byte.
   for (let s = 1; s < r.bodies.length; s++) {

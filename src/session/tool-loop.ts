@@ -106,10 +106,12 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
       ...(reply.toolCalls.length > 0 ? { toolCalls: reply.toolCalls.map((c) => ({ ...c })) } : {}),
       ...(reply.replay ? { replay: { provider: reply.replay.provider, items: [...reply.replay.items] } } : {}),
     });
-    await host.record(events);
-
     // Blocks written as text are applied too, whether or not the reply also calls tools.
-    const textEdits = /^<{5,9} SEARCH/m.test(reply.text) ? await host.applyTextEdits(reply, request, message, result) : undefined;
+    const hasBlocks = /^<{5,9} SEARCH/m.test(reply.text);
+    // The reply's events go into the chain before anything that commits; otherwise together with
+    // the step's tool events (one chain write per step).
+    if (hasBlocks || reply.toolCalls.length === 0) await host.record(events.splice(0));
+    const textEdits = hasBlocks ? await host.applyTextEdits(reply, request, message, result) : undefined;
 
     if (reply.toolCalls.length === 0) return { steps, final: reply.text, stepLimit: false, ...(textEdits ? { textEdits } : {}) };
 
@@ -125,7 +127,10 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
       outcomes.push({ call, outcome, ms });
       if (outcome.kind === 'result') host.ui.tool?.({ phase: 'end', call: call.id, name: call.name, status: outcome.status, ok: outcome.ok, ms, result: outcome.text });
     }
-    if (signal?.aborted) throw interruptedError();
+    if (signal?.aborted) {
+      await host.record(events.splice(0));
+      throw interruptedError();
+    }
 
     // The step's edits: proposed by edit calls (folded per file) and made by commands.
     const changes = new Map<string, StepChange>();
@@ -140,10 +145,11 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
         for (const path of outcome.changedFiles) if (!changes.has(path)) changes.set(path, { path, before: null, after: null, calls: [call.id], fromCommand: true });
       }
     }
+    if (changes.size > 0) await host.record(events.splice(0));
     const verdicts = changes.size > 0 ? await host.commitStep([...changes.values()], { request, turnMessage: message, reply }, result) : new Map<string, string | null>();
 
     const results: ToolResult[] = [];
-    const toolEvents: NewEvent[] = [];
+    const toolEvents: NewEvent[] = events.splice(0);
     for (const { call, outcome, ms } of outcomes) {
       let text: string;
       let ok: boolean;
