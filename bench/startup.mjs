@@ -42,7 +42,8 @@ function timeOnce(args) {
 
 const samples = new Map(cases.map(([name]) => [name, []]));
 for (const [, args] of cases) timeOnce(args); // warm the file cache
-for (let i = 0; i < runs; i++) for (const [name, args] of cases) samples.get(name).push(timeOnce(args));
+// Every other round runs the commands in reverse order, so that neither side of a comparison always goes first.
+for (let i = 0; i < runs; i++) for (const [name, args] of i % 2 ? [...cases].reverse() : cases) samples.get(name).push(timeOnce(args));
 rmSync(work, { recursive: true, force: true });
 
 const median = (xs) => {
@@ -60,4 +61,17 @@ for (const [name] of cases) {
   const target = targets[name];
   const verdict = target === undefined ? '' : `${ratio <= target ? 'met' : 'MISSED'} (<= ${target}x)`;
   console.log(`${name.padEnd(22)}${m.toFixed(1).padStart(9)}   ${ratio.toFixed(2).padStart(18)}x   ${verdict}`);
+}
+
+if (against) {
+  // The same command, this checkout minus the other, round by round: the mean and its 95% interval.
+  console.log('paired difference (this - other), mean of the rounds');
+  for (const c of commands) {
+    const mine = samples.get(`assist ${c.join(' ')}`);
+    const theirs = samples.get(`other ${c.join(' ')}`);
+    const diffs = mine.map((v, i) => v - theirs[i]);
+    const mean = diffs.reduce((a, b) => a + b, 0) / diffs.length;
+    const sd = Math.sqrt(diffs.reduce((a, b) => a + (b - mean) ** 2, 0) / (diffs.length - 1));
+    console.log(`${`assist ${c.join(' ')}`.padEnd(22)}${mean >= 0 ? '+' : ''}${mean.toFixed(1)} ms ± ${((1.96 * sd) / Math.sqrt(diffs.length)).toFixed(1)}`);
+  }
 }

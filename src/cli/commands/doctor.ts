@@ -1,19 +1,5 @@
 import { Command, Option } from 'clipanion';
 import { AssistCommand } from '../base.js';
-import { execText } from '../../util/exec.js';
-import { AssistError } from '../../errors.js';
-
-type Level = 'ok' | 'warn' | 'fail';
-/** One line of the report; `id` is stable, for scripts reading `--json`. */
-interface Check {
-  id: string;
-  level: Level;
-  what: string;
-  fix?: string;
-}
-
-/** A model to suggest for each provider whose key is set. */
-const EXAMPLE_MODEL: Record<string, string> = { anthropic: 'anthropic/claude-sonnet-4-5', openai: 'openai/gpt-4.1', google: 'google/gemini-2.5-pro' };
 
 export class DoctorCommand extends AssistCommand {
   static override paths = [['doctor']];
@@ -31,145 +17,19 @@ export class DoctorCommand extends AssistCommand {
   json = Option.Boolean('--json', false, { description: 'print {ok, checks: [{id, level, what, fix?}]} on stdout' });
 
   async run(): Promise<number> {
-    const checks: Check[] = [];
-    const env = this.context.env;
-    const cwd = this.context.cwd;
-
-    const gitVersion = await execText('git', ['--version'], { cwd, env });
-    const version = /(\d+)\.(\d+)(?:\.(\d+))?/.exec(gitVersion.stdout);
-    if (gitVersion.code !== 0 || !version) {
-      checks.push({ id: 'git', level: 'fail', what: 'git not found', fix: 'install git 2.36 or newer and put it on PATH' });
-    } else {
-      const major = Number(version[1]);
-      const minor = Number(version[2]);
-      const ok = major > 2 || (major === 2 && minor >= 36);
-      checks.push(
-        ok
-          ? { id: 'git', level: 'ok', what: `git ${version[0]}` }
-          : { id: 'git', level: 'fail', what: `git ${version[0]} is too old (needs \`git hook run\`, git 2.36+)`, fix: 'upgrade git' },
-      );
-    }
-
-    let repo = null;
-    try {
-      repo = await this.repo(true);
-    } catch (error) {
-      checks.push({ id: 'repository', level: 'fail', what: error instanceof AssistError ? error.message : String(error), fix: 'run `git status` to see what git says' });
-    }
-    if (repo) {
-      const linked = repo.gitDir !== repo.commonDir;
-      const superproject = (await execText('git', ['rev-parse', '--show-superproject-working-tree'], { cwd, env })).stdout.trim();
-      const head = await execText('git', ['symbolic-ref', '-q', '--short', 'HEAD'], { cwd, env });
-      const where = [`repository ${repo.root}`, linked ? '(linked worktree)' : '', superproject ? `(submodule of ${superproject})` : ''].filter(Boolean).join(' ');
-      checks.push({ id: 'repository', level: 'ok', what: where });
-      checks.push(head.code === 0 ? { id: 'branch', level: 'ok', what: `on branch ${head.stdout.trim()}` } : { id: 'branch', level: 'warn', what: 'HEAD is detached', fix: 'a session branch will start from this commit; `git switch <branch>` if you meant to be on one' });
-    } else if (checks.every((c) => c.level !== 'fail' || !c.what.startsWith('not a git'))) {
-      checks.push({ id: 'repository', level: 'warn', what: `not in a git repository (${cwd})`, fix: 'run assist inside a repository, or `git init` one' });
-    }
-
-    let model: string | undefined;
-    let fallback: string[] = [];
-    let apiKeyEnvs: Record<string, string | undefined> = {};
-    try {
-      const loaded = await this.config({}, repo);
-      model = loaded.config.model;
-      fallback = loaded.config.fallback;
-      apiKeyEnvs = Object.fromEntries(Object.entries(loaded.config.llm).map(([p, c]) => [p, c.api_key_env]));
-      const files = [loaded.userFileExists ? loaded.userFile : null, loaded.projectFile].filter(Boolean);
-      checks.push({ id: 'config', level: 'ok', what: files.length > 0 ? `config valid (${files.join(', ')})` : 'no config files (defaults apply)' });
-      if (loaded.ignoredUntrusted.length > 0) {
-        checks.push({ id: 'trust', level: 'warn', what: `.assist.toml is not trusted: ${loaded.ignoredUntrusted.join(', ')} ignored`, fix: 'review it, then `assist trust`' });
-      }
-    } catch (error) {
-      const e = error instanceof AssistError ? error : undefined;
-      checks.push({ id: 'config', level: 'fail', what: e ? e.message : String(error), fix: e?.hint ?? 'fix the config file' });
-    }
-
-    const keyNames: Record<string, string> = {
-      anthropic: apiKeyEnvs.anthropic ?? 'ANTHROPIC_API_KEY',
-      openai: apiKeyEnvs.openai ?? 'OPENAI_API_KEY',
-      // The Gemini key may be under either of the two names its SDK knows; GEMINI_API_KEY is read first.
-      google: apiKeyEnvs.google ?? (!env.GEMINI_API_KEY && env.GOOGLE_API_KEY ? 'GOOGLE_API_KEY' : 'GEMINI_API_KEY'),
-    };
-    const present = Object.entries(keyNames).filter(([, name]) => (env[name] ?? '') !== '');
-    for (const [provider, name] of Object.entries(keyNames)) {
-      checks.push(
-        (env[name] ?? '') !== ''
-          ? { id: `key.${provider}`, level: 'ok', what: `${provider}: ${name} is set` }
-          : { id: `key.${provider}`, level: 'warn', what: `${provider}: ${name} is not set`, fix: `export ${name}=... to use ${provider} models` },
-      );
-    }
-    checks.push({ id: 'key.ollama', level: 'ok', what: `ollama: ${env.OLLAMA_HOST ? `OLLAMA_HOST=${env.OLLAMA_HOST}` : 'OLLAMA_HOST not set (default http://127.0.0.1:11434)'}` });
-    if (!model) {
-      checks.push({
-        id: 'model',
-        level: 'warn',
-        what: 'no model configured: chat, run and pr need one (map and doctor do not)',
-        fix: present.length > 0 ? `e.g. \`assist config set model ${EXAMPLE_MODEL[present[0]?.[0] ?? ''] ?? 'anthropic/claude-sonnet-4-5'} --global\`` : 'set ASSIST_MODEL, or `assist config set model anthropic/claude-sonnet-4-5 --global`, and the provider key',
-      });
-    } else {
-      checks.push({ id: 'model', level: 'ok', what: `model ${model}${fallback.length ? `, fallback ${fallback.join(', ')}` : ''}` });
-    }
-
-    if (repo) {
-      const hooksDir = (await execText('git', ['rev-parse', '--path-format=absolute', '--git-path', 'hooks'], { cwd, env })).stdout.trim();
-      const { readFile } = await import('node:fs/promises');
-      const { join } = await import('node:path');
-      const hookText = await readFile(join(hooksDir, 'post-commit'), 'utf8').catch(() => '');
-      checks.push(
-        hookText.includes('assist')
-          ? { id: 'hooks', level: 'ok', what: 'git hooks installed' }
-          : { id: 'hooks', level: 'warn', what: 'git hooks not installed: tags and summaries refresh only when assist runs', fix: '`assist hooks install`' },
-      );
-    }
-
-    checks.push(await checkGrammars());
-
-    const bwrap = await execText('bwrap', ['--ro-bind', '/', '/', 'true']);
-    checks.push(
-      bwrap.code === 0
-        ? { id: 'sandbox', level: 'ok', what: 'bubblewrap works: model-requested commands run sandboxed' }
-        : { id: 'sandbox', level: 'warn', what: 'bubblewrap unavailable: model-requested commands will need explicit approval', fix: 'install bubblewrap (e.g. `apt-get install bubblewrap`)' },
-    );
-
+    const { doctorChecks } = await import('../doctor.js');
+    const checks = await doctorChecks(this);
     const failed = checks.filter((c) => c.level === 'fail').length;
     const r = this.reporter;
     if (this.json) {
       r.json({ ok: failed === 0, checks });
       return failed > 0 ? 1 : 0;
     }
-    const label: Record<Level, string> = { ok: r.out.green('ok  '), warn: r.out.yellow('warn'), fail: r.out.red('FAIL') };
+    const label = { ok: r.out.green('ok  '), warn: r.out.yellow('warn'), fail: r.out.red('FAIL') };
     for (const check of checks) {
       r.print(`${label[check.level]}  ${check.what}`);
       if (check.fix && check.level !== 'ok') r.print(`      fix: ${check.fix}`);
     }
     return failed > 0 ? 1 : 0;
-  }
-}
-
-/** Loads every grammar the repo map uses, from where the map would (the copies shipped in `dist/grammars/`). */
-async function checkGrammars(): Promise<Check> {
-  const started = Date.now();
-  const fix = 'reinstall assist; from a checkout: `npm ci && npm run build`';
-  try {
-    const { dirname } = await import('node:path');
-    const { languages, grammarSource } = await import('../../context/languages.js');
-    const { Parser, Language } = await import('web-tree-sitter');
-    await Parser.init();
-    const failed: string[] = [];
-    let dir = '';
-    for (const spec of languages) {
-      try {
-        const source = grammarSource(spec);
-        dir = dirname(source.path);
-        await Language.load(source.path);
-      } catch {
-        failed.push(spec.wasm);
-      }
-    }
-    if (failed.length > 0) return { id: 'grammars', level: 'fail', what: `tree-sitter grammars failed to load: ${failed.join(', ')}`, fix };
-    return { id: 'grammars', level: 'ok', what: `${languages.length} tree-sitter grammars load (${Date.now() - started} ms, ${dir})` };
-  } catch (error) {
-    return { id: 'grammars', level: 'fail', what: `tree-sitter does not load: ${(error as Error).message}`, fix };
   }
 }

@@ -1,5 +1,4 @@
 import { Command, Option } from 'clipanion';
-import { versions } from 'node:process';
 import { AssistCommand } from '../base.js';
 import { execText } from '../../util/exec.js';
 
@@ -36,7 +35,8 @@ export class VersionCommand extends AssistCommand {
     });
     this.reporter.json({
       version,
-      node: versions.node,
+      // The global, not an import of node:process: that import would build its module facade at every start, --help included.
+      node: process.versions.node,
       git: git.code === 0 ? (/\d+\.\d+(?:\.\d+)?/.exec(git.stdout)?.[0] ?? git.stdout.trim()) : null,
       grammars,
     });
