@@ -18,7 +18,7 @@ export default tseslint.config(
     rules: { 'no-console': 'error' },
   },
   {
-    files: ['bench/**', 'test/**', 'bin/**', 'hooks/**'],
+    files: ['bench/**', 'test/**', 'bin/**', 'hooks/**', 'scripts/**'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly' } },
   },
   {

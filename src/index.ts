@@ -1,5 +1,7 @@
 /** The programmatic API of assist (docs/api.md). */
 export { AssistError, ExitCode, isAssistError } from './errors.js';
-export { loadConfig, type Config, type LoadedConfig } from './config/index.js';
+// From the modules themselves, not config/index.js: the declarations then reach no dev dependency's types.
+export { loadConfig, type LoadedConfig } from './config/load.js';
+export type { Config } from './config/types.js';
 export { resolveRepoPaths, type RepoPaths } from './git/repo-paths.js';
 export { createSession, Session, type SessionOptions, type SessionUI, type TurnResult, type TokenReport } from './session/index.js';

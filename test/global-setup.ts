@@ -15,10 +15,13 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Integration tests drive the built CLI: build it once when src/ is newer than dist/. */
+/** Integration tests drive the built CLI: build it once when src/ or scripts/ is newer than dist/. */
 export default function setup(): void {
   const marker = join(root, 'dist', 'bundle', 'main.js');
-  if (existsSync(marker) && statSync(marker).mtimeMs >= newestMtime(join(root, 'src'))) return;
+  const sources = Math.max(newestMtime(join(root, 'src')), newestMtime(join(root, 'scripts')));
+  // The grammars and the schema come with the bundle (scripts/bundle.mjs); an older build lacks them.
+  const complete = existsSync(join(root, 'dist', 'grammars', 'manifest.json')) && existsSync(join(root, 'dist', 'assist.schema.json'));
+  if (complete && existsSync(marker) && statSync(marker).mtimeMs >= sources) return;
   try {
     execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
       cwd: root,

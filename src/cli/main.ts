@@ -28,6 +28,9 @@ import { PrCommand } from './commands/pr.js';
 import { ConfigGetCommand } from './commands/config-get.js';
 import { ConfigSetCommand } from './commands/config-set.js';
 import { ConfigListCommand } from './commands/config-list.js';
+import { ConfigSchemaCommand } from './commands/config-schema.js';
+import { CompletionCommand } from './commands/completion.js';
+import { VersionCommand } from './commands/version.js';
 import { TrustCommand } from './commands/trust.js';
 import { DoctorCommand } from './commands/doctor.js';
 import { ExitCode } from '../errors.js';
@@ -57,6 +60,8 @@ export const COMMANDS = [
   ConfigGetCommand,
   ConfigSetCommand,
   ConfigListCommand,
+  ConfigSchemaCommand,
+  CompletionCommand,
   TrustCommand,
   DoctorCommand,
 ];
@@ -75,7 +80,8 @@ export function buildCli(version: string, colored = false): Cli<AssistContext> {
   const cli = new Cli<AssistContext>({ binaryLabel: 'assist', binaryName: 'assist', binaryVersion: version, enableCapture: false, enableColors: colored });
   for (const command of COMMANDS) cli.register(command);
   cli.register(Builtins.HelpCommand);
-  cli.register(Builtins.VersionCommand);
+  // Ours, not clipanion's: it also takes `--json`.
+  cli.register(VersionCommand);
   return cli;
 }
 

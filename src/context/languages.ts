@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import type { Node } from 'web-tree-sitter';
 import { cFamilyNames, cppQuery, cQuery } from './queries/c-family.js';
@@ -83,6 +85,31 @@ export function languageForPath(path: string): LanguageSpec | undefined {
 }
 
 const require = createRequire(import.meta.url);
+
+/**
+ * What the build copied into `dist/grammars/` (scripts/bundle.mjs): each grammar's .wasm, with the
+ * package and version it came from. An installed assist has only these (the grammar packages are
+ * dev dependencies); a checkout run from source has none and reads the packages instead.
+ */
+export interface GrammarManifest {
+  grammars: Record<string, { package: string; version: string }>;
+}
+
+/** `dist/grammars/`: one level up from the module, in the bundle (`dist/bundle/`) and in tsc's output (`dist/context/`) alike. */
+const bundledDir = fileURLToPath(new URL('../grammars/', import.meta.url));
+let manifest: GrammarManifest | null | undefined;
+
+function bundledGrammars(): GrammarManifest | null {
+  if (manifest === undefined) {
+    try {
+      manifest = JSON.parse(readFileSync(join(bundledDir, 'manifest.json'), 'utf8')) as GrammarManifest;
+    } catch {
+      manifest = null;
+    }
+  }
+  return manifest;
+}
+
 const packageDirs = new Map<string, string>();
 
 function packageDir(pkg: string): string {
@@ -94,9 +121,36 @@ function packageDir(pkg: string): string {
   return dir;
 }
 
+/** Where a language's grammar comes from: the .wasm's path, and the grammar package's name and version. */
+export interface GrammarSource {
+  path: string;
+  pkg: string;
+  version: string;
+}
+
+const sources = new Map<LanguageId, GrammarSource>();
+
+/** The grammar of a language: the copy shipped in `dist/grammars/`, else (from source) its package. */
+export function grammarSource(spec: LanguageSpec): GrammarSource {
+  let source = sources.get(spec.id);
+  if (source === undefined) {
+    const shipped = bundledGrammars();
+    if (shipped) {
+      const entry = shipped.grammars[spec.wasm];
+      if (!entry) throw new Error(`${spec.wasm} is missing from ${join(bundledDir, 'manifest.json')}: rebuild or reinstall assist`);
+      source = { path: join(bundledDir, spec.wasm), pkg: entry.package, version: entry.version };
+    } else {
+      const version = (require(`${spec.pkg}/package.json`) as { version: string }).version;
+      source = { path: join(packageDir(spec.pkg), spec.wasm), pkg: spec.pkg, version };
+    }
+    sources.set(spec.id, source);
+  }
+  return source;
+}
+
 /** Absolute path of a language's grammar .wasm. */
 export function grammarPath(spec: LanguageSpec): string {
-  return join(packageDir(spec.pkg), spec.wasm);
+  return grammarSource(spec).path;
 }
 
 const versions = new Map<LanguageId, string>();
@@ -109,11 +163,11 @@ const versions = new Map<LanguageId, string>();
 export function languageVersion(spec: LanguageSpec): string {
   let version = versions.get(spec.id);
   if (version === undefined) {
-    const pkgVersion = (require(`${spec.pkg}/package.json`) as { version: string }).version;
+    const source = grammarSource(spec);
     // C files may be parsed as C++ (headers), so C's version covers C++'s grammar and query too.
     const extra = spec.id === 'c' ? `\0${languageVersion(languageSpec('cpp'))}` : '';
     version = createHash('sha1')
-      .update(`${EXTRACTOR_VERSION}\0${spec.pkg}@${pkgVersion}\0${spec.wasm}\0${spec.query}${extra}`)
+      .update(`${EXTRACTOR_VERSION}\0${source.pkg}@${source.version}\0${spec.wasm}\0${spec.query}${extra}`)
       .digest('hex')
       .slice(0, 12);
     versions.set(spec.id, version);

@@ -245,8 +245,8 @@ describe('item 5: sparse checkout', () => {
 
 describe('item 10: words near a command are never paid requests', () => {
   const cases: Array<[string[], RegExp]> = [
-    [['completion'], /^error: `assist completion` is not built yet\nhint: usage: assist completion bash\|zsh\|fish\n$/],
-    [['completion', 'tcsh'], /^error: `assist completion` is not built yet\nhint: usage: assist completion bash\|zsh\|fish\n$/],
+    [['completion'], /^Unknown Syntax Error: Not enough positional arguments\.\n\n\$ assist completion <bash\|zsh\|fish>\n$/],
+    [['completion', 'tcsh'], /^error: no completion for 'tcsh'\nhint: usage: assist completion bash\|zsh\|fish\n$/],
     [['mcp', 'list'], /^error: `assist mcp` is not built yet\nhint: usage: assist mcp list \[--json\]/],
     [['chta'], /^error: unknown command 'chta'\nhint: did you mean `assist chat`\?\n$/],
     [['completon', 'bash'], /^error: unknown command 'completon'\nhint: did you mean `assist completion`\?\n$/],

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo } from '../helpers/git-repo.js';
@@ -10,7 +10,7 @@ const version = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf
 const COMMANDS = [
   'chat', 'run', 'undo', 'redo', 'checkpoint create', 'checkpoint list', 'checkpoint restore', 'session list', 'session show',
   'session finish', 'log', 'map', 'hooks install', 'hooks uninstall', 'hooks status', 'hook', 'summaries refresh', 'summaries show',
-  'summaries status', 'pr', 'config get', 'config set', 'config list', 'trust', 'doctor',
+  'summaries status', 'pr', 'config get', 'config set', 'config list', 'config schema', 'completion', 'trust', 'doctor',
 ];
 
 describe('the CLI surface', () => {
@@ -205,6 +205,83 @@ describe('assist doctor', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("FAIL  " + join(repo.dir, '.assist.toml') + ":1: unknown key 'mdoel'");
     expect(r.stdout).toContain("fix: did you mean 'model'?");
+  });
+});
+
+describe('--json for scripts', () => {
+  it('--version --json: version, node, git and the grammars the map loads', async () => {
+    using repo = disposable(tempRepo());
+    const r = await runCli(['--version', '--json'], { cwd: repo.dir, env: repo.env });
+    expect(r.code, r.stderr).toBe(0);
+    const info = JSON.parse(r.stdout) as { version: string; node: string; git: string; grammars: Array<{ language: string; package: string; version: string; file: string }> };
+    expect(info.version).toBe(version);
+    expect(info.node).toBe(process.versions.node);
+    expect(info.git).toMatch(/^\d+\.\d+\.\d+/);
+    expect(info.grammars).toHaveLength(13);
+    const ts = info.grammars.find((g) => g.language === 'typescript');
+    expect(ts).toMatchObject({ package: 'tree-sitter-typescript', file: join(projectRoot, 'dist', 'grammars', 'tree-sitter-typescript.wasm') });
+    for (const g of info.grammars) expect(existsSync(g.file), g.file).toBe(true);
+  });
+
+  it('doctor --json: {ok, checks} with stable ids, and exit 1 when a check fails', async () => {
+    using repo = disposable(tempRepo({ files: { 'a.txt': 'a\n' } }));
+    let r = await runCli(['doctor', '--json'], { cwd: repo.dir, env: { ...repo.env, OPENAI_API_KEY: 'sk-canary-doctor-json' } });
+    expect(r.code, r.stderr).toBe(0);
+    let report = JSON.parse(r.stdout) as { ok: boolean; checks: Array<{ id: string; level: string; what: string; fix?: string }> };
+    expect(report.ok).toBe(true);
+    const byId = new Map(report.checks.map((c) => [c.id, c]));
+    expect(byId.get('git')?.level).toBe('ok');
+    expect(byId.get('repository')?.what).toBe(`repository ${repo.dir}`);
+    expect(byId.get('key.openai')).toMatchObject({ level: 'ok', what: 'openai: OPENAI_API_KEY is set' });
+    expect(byId.get('model')?.level).toBe('warn');
+    expect(byId.get('grammars')?.what).toMatch(/^13 tree-sitter grammars load/);
+    expect(r.stdout).not.toContain('sk-canary-doctor-json');
+    writeFileSync(join(repo.dir, '.assist.toml'), 'mdoel = "x"\n');
+    r = await runCli(['doctor', '--json'], { cwd: repo.dir, env: repo.env });
+    expect(r.code).toBe(1);
+    report = JSON.parse(r.stdout) as typeof report;
+    expect(report.ok).toBe(false);
+    expect(report.checks.find((c) => c.id === 'config')).toMatchObject({ level: 'fail', fix: "did you mean 'model'?" });
+  });
+
+  it('config list --json: every value by key; with --show-origin, where each came from', async () => {
+    using repo = disposable(tempRepo({ files: { 'a.txt': 'a\n' } }));
+    writeFileSync(join(repo.dir, '.assist.toml'), '# tuned\n[context]\nmap_tokens = 4096\n');
+    const env = { ...repo.env, ASSIST_FALLBACK: 'openai/gpt-4.1,google/gemini-2.5-pro' };
+    let r = await runCli(['config', 'list', '--json'], { cwd: repo.dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    const values = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(values['context.map_tokens']).toBe(4096);
+    expect(values['context.strategy']).toBe('hybrid');
+    expect(values.fallback).toEqual(['openai/gpt-4.1', 'google/gemini-2.5-pro']);
+    expect(values['git.session_branch']).toBe(true);
+    r = await runCli(['config', 'list', '--json', '--show-origin'], { cwd: repo.dir, env });
+    const origins = JSON.parse(r.stdout) as Record<string, { value: unknown; origin: Record<string, unknown> }>;
+    expect(origins['context.map_tokens']).toEqual({ value: 4096, origin: { kind: 'file', scope: 'project', file: join(repo.dir, '.assist.toml'), line: 3 } });
+    expect(origins.fallback?.origin).toEqual({ kind: 'env', name: 'ASSIST_FALLBACK' });
+    expect(origins['context.strategy']?.origin).toEqual({ kind: 'default' });
+  });
+
+  it('config get KEY --json prints the value as JSON', async () => {
+    using repo = disposable(tempRepo({ files: { 'a.txt': 'a\n' } }));
+    const env = { ...repo.env, ASSIST_FALLBACK: 'openai/gpt-4.1' };
+    const get = async (key: string) => (await runCli(['config', 'get', key, '--json'], { cwd: repo.dir, env })).stdout;
+    expect(await get('context.strategy')).toBe('"hybrid"\n');
+    expect(await get('context.map_tokens')).toBe('2048\n');
+    expect(await get('fallback')).toBe('["openai/gpt-4.1"]\n');
+    expect(await get('test.auto')).toBe('false\n');
+    const unset = await runCli(['config', 'get', 'model', '--json'], { cwd: repo.dir, env });
+    expect(unset).toMatchObject({ code: 1, stdout: '' });
+  });
+
+  it('config schema prints the schema the package ships', async () => {
+    using repo = disposable(tempRepo());
+    const r = await runCli(['config', 'schema'], { cwd: repo.dir, env: repo.env });
+    expect(r.code, r.stderr).toBe(0);
+    const schema = JSON.parse(r.stdout) as { properties: Record<string, { properties?: Record<string, unknown> }> };
+    expect(schema).toEqual(JSON.parse(readFileSync(join(projectRoot, 'dist', 'assist.schema.json'), 'utf8')));
+    expect(schema.properties.context?.properties?.map_tokens).toMatchObject({ type: 'integer', minimum: 0, default: 2048 });
+    expect(schema.properties.test?.properties?.cmd).toMatchObject({ 'x-needs-trust': true });
   });
 });
 

@@ -9,14 +9,16 @@ export class ConfigGetCommand extends AssistCommand {
     category: 'Configuration',
     description: 'print the value a key has here',
     details: `
-      Prints the effective value of KEY after every layer (flags, \`ASSIST_*\` environment, the project's \`.assist.toml\`, the user config, defaults). Exits 1 when the key has no value.
+      Prints the effective value of KEY after every layer (flags, \`ASSIST_*\` environment, the project's \`.assist.toml\`, the user config, defaults). Exits 1 when the key has no value. With \`--json\` the value is printed as JSON (\`2048\`, \`"hybrid"\`, \`["a","b"]\`, \`true\`), so a string is quoted and a list is an array.
     `,
     examples: [
       ['The model in use', '$0 config get model'],
       ['A nested key', '$0 config get context.map_tokens'],
+      ['As JSON, for scripts', '$0 config get fallback --json'],
     ],
   });
 
+  json = Option.Boolean('--json', false, { description: 'print the value as JSON' });
   key = Option.String({ name: 'KEY' });
 
   async run(): Promise<number> {
@@ -29,7 +31,8 @@ export class ConfigGetCommand extends AssistCommand {
     const loaded = await this.config();
     const resolved = loaded.values.get(joinKey(parts));
     if (!resolved) throw new AssistError('config.unset', `${this.key} is not set`, { hint: `set it with \`assist config set ${this.key} VALUE\`` });
-    this.reporter.print(typeof resolved.value === 'string' ? resolved.value : tomlValue(resolved.value));
+    if (this.json) this.reporter.print(JSON.stringify(resolved.value));
+    else this.reporter.print(typeof resolved.value === 'string' ? resolved.value : tomlValue(resolved.value));
     return 0;
   }
 }

@@ -9,7 +9,6 @@ import { readAll } from '../stdin.js';
  * miss) is a usage error that says so, never a message to the model.
  */
 export const NOT_BUILT: Readonly<Record<string, string>> = {
-  completion: 'assist completion bash|zsh|fish',
   mcp: 'assist mcp list [--json] | assist mcp login NAME | assist mcp logout NAME',
   init: 'assist init',
   search: 'assist search QUERY [--k N] [--path DIR] [--json]',
@@ -25,7 +24,7 @@ export class DefaultCommand extends AssistCommand {
     details: `
       \`assist MESSAGE\` is the same as \`assist run -m MESSAGE\`. With no MESSAGE, assist starts a chat on a terminal; otherwise it reads the message from standard input (empty input is a usage error).
 
-      MESSAGE is one argument with a space in it (quote it). A first word that is a command's name, or close to one (\`assist chta\`, \`assist completion tcsh\`), is that command: a usage error with its usage line or a suggestion, never a request to a model. So are loose words (\`assist fix the bug\`): quote them, or use \`assist run -m\`.
+      MESSAGE is one argument with a space in it (quote it). A first word that is a command's name, or close to one (\`assist chta\`, \`assist chekpoint list\`), is that command: a usage error with its usage line or a suggestion, never a request to a model. So are loose words (\`assist fix the bug\`): quote them, or use \`assist run -m\`.
     `,
     examples: [
       ['Ask for one change', '$0 "add input validation to parseArgs"'],
