@@ -233,7 +233,7 @@ describe('--json for scripts', () => {
     expect(byId.get('git')?.level).toBe('ok');
     expect(byId.get('repository')?.what).toBe(`repository ${repo.dir}`);
     expect(byId.get('key.openai')).toMatchObject({ level: 'ok', what: 'openai: OPENAI_API_KEY is set' });
-    expect(byId.get('model')?.level).toBe('warn');
+    expect(byId.get('model')).toMatchObject({ level: 'ok', what: 'model openai/gpt-4.1 (OPENAI_API_KEY is set)' });
     expect(byId.get('grammars')?.what).toMatch(/^13 tree-sitter grammars load/);
     expect(r.stdout).not.toContain('sk-canary-doctor-json');
     writeFileSync(join(repo.dir, '.assist.toml'), 'mdoel = "x"\n');
