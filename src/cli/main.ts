@@ -30,6 +30,9 @@ import { ConfigSetCommand } from './commands/config-set.js';
 import { ConfigListCommand } from './commands/config-list.js';
 import { TrustCommand } from './commands/trust.js';
 import { DoctorCommand } from './commands/doctor.js';
+import { McpListCommand } from './commands/mcp-list.js';
+import { McpLoginCommand } from './commands/mcp-login.js';
+import { McpLogoutCommand } from './commands/mcp-logout.js';
 import { ExitCode } from '../errors.js';
 
 export const COMMANDS = [
@@ -59,6 +62,9 @@ export const COMMANDS = [
   ConfigListCommand,
   TrustCommand,
   DoctorCommand,
+  McpListCommand,
+  McpLoginCommand,
+  McpLogoutCommand,
 ];
 
 export interface MainIO {

@@ -41,7 +41,7 @@ describe('config layers', () => {
     expect(config.session).toEqual({ maxReflections: 3, tools: 'auto', maxSteps: 30, maxAutoAdd: 8 });
     expect(config.tools).toEqual({ maxResultTokens: 8000 });
     expect(config.git).toEqual({ sessionBranch: true, checkpointsKept: 10 });
-    expect(config.approval).toEqual({ autoApprove: [], requireConfirmation: true, commands: 'ask' });
+    expect(config.approval).toEqual({ autoApprove: [], requireConfirmation: true, commands: 'ask', mcpTools: [] });
     expect(config.sandbox).toEqual({ writePaths: [], readPaths: [], commands: 'auto' });
     expect(config.summaries).toEqual({ useModel: false, maxTokensPerRun: 50000 });
     expect(config.test.auto).toBe(false);

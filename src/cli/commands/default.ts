@@ -10,7 +10,6 @@ import { readAll } from '../stdin.js';
  */
 export const NOT_BUILT: Readonly<Record<string, string>> = {
   completion: 'assist completion bash|zsh|fish',
-  mcp: 'assist mcp list [--json] | assist mcp login NAME | assist mcp logout NAME',
   init: 'assist init',
   search: 'assist search QUERY [--k N] [--path DIR] [--json]',
   stats: 'assist stats context [--json]',

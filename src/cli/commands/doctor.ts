@@ -33,7 +33,7 @@ export class DoctorCommand extends AssistCommand {
   static override usage = Command.Usage({
     description: 'check that assist can work here, and say how to fix what is missing',
     details: `
-      Checks git and its version, whether this is a repository (a linked worktree, a submodule), the config files, which provider keys are present (names only, never values), the model setting, the git hooks, and whether the tree-sitter grammars load. Exits 1 when a check fails. Works with no model configured.
+      Checks git and its version, whether this is a repository (a linked worktree, a submodule), the config files, which provider keys are present (names only, never values), the model setting, the git hooks, the MCP servers (each started and stopped again), and whether the tree-sitter grammars load. Exits 1 when a check fails. Works with no model configured.
     `,
     examples: [['Check this repository', '$0 doctor']],
   });
@@ -134,6 +134,8 @@ export class DoctorCommand extends AssistCommand {
       );
     }
 
+    if (loaded) checks.push(...(await checkMcp(this, loaded, repo?.root ?? cwd)));
+
     checks.push(await checkGrammars());
 
     const bwrap = await execText('bwrap', ['--ro-bind', '/', '/', 'true']);
@@ -152,6 +154,27 @@ export class DoctorCommand extends AssistCommand {
     const failed = checks.filter((c) => c.level === 'fail').length;
     return failed > 0 ? 1 : 0;
   }
+}
+
+/** One line per MCP server (started to find out, then stopped), as `assist mcp list` shows them. */
+async function checkMcp(command: AssistCommand, loaded: LoadedConfig, root: string): Promise<Check[]> {
+  const { mcpReports } = await import('../mcp-report.js');
+  const reports = await mcpReports(command, loaded, root);
+  if (reports.length === 0) return [{ level: 'ok', what: 'no MCP servers configured' }];
+  return reports.map((s): Check => {
+    switch (s.state) {
+      case 'ok':
+        return { level: 'ok', what: `MCP server ${s.name}: ok (${s.era ?? 'unknown era'}${s.version ? ` ${s.version}` : ''}, ${s.tools.length} tool${s.tools.length === 1 ? '' : 's'})` };
+      case 'disabled':
+        return { level: 'ok', what: `MCP server ${s.name}: disabled` };
+      case 'needs-login':
+        return { level: 'warn', what: `MCP server ${s.name}: needs authorization`, fix: `\`assist mcp login ${s.name}\`` };
+      case 'untrusted':
+        return { level: 'warn', what: `MCP server ${s.name}: not started (.assist.toml is not trusted)`, fix: 'review .assist.toml, then `assist trust`' };
+      default:
+        return { level: 'warn', what: `MCP server ${s.name}: ${s.reason ?? s.state}`, fix: `check mcp.servers.${s.name} in your config (\`assist mcp list\` shows the servers)` };
+    }
+  });
 }
 
 async function checkGrammars(): Promise<Check> {
