@@ -492,10 +492,16 @@ export class Session {
       addUsage: (result, usage, model) => this.addUsage(result, usage, model),
       tools: () => this.toolsCache?.tools ?? [],
       reloadTools: async () => {
-        const before = this.toolsCache?.tools;
+        const before = this.toolsCache?.tools ?? [];
         if (!this.mcp) return null;
-        const tools = await this.toolList();
-        if (tools === before) return null;
+        // Within a turn the list only grows (tools `mcp_tools` loaded, at its end): a withdrawn
+        // server's tools stay declared and answer that they are unavailable, so the request
+        // prefix and the model's earlier calls stay valid. The next turn drops them.
+        const next = await this.toolList();
+        const known = new Set(before.map((t) => t.spec.name));
+        const added = next.filter((t) => !known.has(t.spec.name));
+        if (added.length === 0) return null;
+        const tools = [...before, ...added];
         const { toolSpecs } = await import('../tools/index.js');
         return { tools, specs: toolSpecs(tools) };
       },

@@ -41,6 +41,9 @@ export class McpStartError extends Error {
 /** Why a call failed on the server's side (it died, timed out or the connection broke): its tools are withdrawn. */
 export class McpFaultError extends Error {}
 
+/** The least time a server gets to start and list its tools. */
+const START_TIMEOUT_MS = 30_000;
+
 /** A probe on stdio waits this long for `server/discover` before taking silence as a legacy server. */
 const PROBE_TIMEOUT_MS = 5_000;
 
@@ -86,7 +89,8 @@ export class McpConnection {
   /** Starts (or reaches) the server, settles its era, and lists its tools, all within `timeout_s`. */
   static async open(options: ConnectionOptions, signal?: AbortSignal): Promise<McpConnection> {
     const connection = new McpConnection(options);
-    const timeoutMs = Math.max(1, options.config.timeoutS * 1000);
+    // `timeout_s` bounds a call; a start gets at least START_TIMEOUT_MS (`npx -y` may download first).
+    const timeoutMs = Math.max(START_TIMEOUT_MS, options.config.timeoutS * 1000);
     try {
       await connection.start(timeoutMs, signal);
     } catch (error) {
@@ -102,17 +106,18 @@ export class McpConnection {
     if (isUnauthorized(error)) return new McpStartError(`needs authorization: run \`assist mcp login ${this.options.name}\``, true);
     const stdio = this.transport instanceof GroupStdioTransport ? this.transport : undefined;
     if (stdio?.exit) return new McpStartError(this.exitText(stdio));
-    if (errorCode(error) === 'REQUEST_TIMEOUT' || (error as Error | null)?.name === 'TimeoutError') return new McpStartError(`did not answer within ${Math.round(timeoutMs / 100) / 10} s (mcp.servers.${this.options.name}.timeout_s)`);
+    if (errorCode(error) === 'REQUEST_TIMEOUT' || (error as Error | null)?.name === 'TimeoutError') return new McpStartError(`did not start within ${Math.round(timeoutMs / 100) / 10} s`);
     const cause = (error as { cause?: { code?: string } } | null)?.cause;
     if (cause?.code === 'ECONNREFUSED' && this.options.config.url) return new McpStartError(`cannot connect to ${printableUrl(this.options.config.url)}: connection refused`);
     return new McpStartError(firstLine(error instanceof Error ? error.message : String(error)));
   }
 
-  private exitText(stdio: GroupStdioTransport): string {
+  /** `exited with code 3 during the call: <its last stderr line>`. */
+  private exitText(stdio: GroupStdioTransport, when = ''): string {
     const exit = stdio.exit;
     const how = exit?.signal ? `was killed by ${exit.signal}` : `exited with code ${exit?.code ?? '?'}`;
     const said = stdio.lastStderrLine();
-    return `${how}${said ? `: ${said}` : ''}`;
+    return `${how}${when}${said ? `: ${said}` : ''}`;
   }
 
   private async newTransport(): Promise<Transport> {
@@ -129,7 +134,7 @@ export class McpConnection {
   private newClient(auto: boolean): Client {
     const client = new Client(
       { name: 'assist', version: this.options.clientVersion },
-      { capabilities: {}, ...(auto ? { versionNegotiation: { mode: 'auto' as const, probe: { timeoutMs: Math.min(PROBE_TIMEOUT_MS, this.options.config.timeoutS * 1000) } } } : {}) },
+      { capabilities: {}, ...(auto ? { versionNegotiation: { mode: 'auto' as const, probe: { timeoutMs: PROBE_TIMEOUT_MS } } } : {}) },
     );
     client.onclose = () => {
       if (this.closing || this.client !== client) return;
@@ -218,6 +223,8 @@ export class McpConnection {
    */
   async call(tool: string, args: Record<string, unknown>, options: { timeoutMs: number; signal?: AbortSignal }): Promise<McpCallResult> {
     const client = this.client;
+    // Kept now: a crash withdraws the server (and drops its transport) before the call hears of it.
+    const stdio = this.transport instanceof GroupStdioTransport ? this.transport : undefined;
     if (!client) throw new McpFaultError('is not running');
     try {
       return (await client.callTool({ name: tool, arguments: args }, { timeout: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}) })) as McpCallResult;
@@ -225,10 +232,9 @@ export class McpConnection {
       if (options.signal?.aborted) throw error;
       const code = errorCode(error);
       if (code === 'REQUEST_TIMEOUT') throw new McpFaultError(`did not answer within ${Math.round(options.timeoutMs / 100) / 10} s (mcp.servers.${this.options.name}.timeout_s)`);
-      const stdio = this.transport instanceof GroupStdioTransport ? this.transport : undefined;
       if (code === 'CONNECTION_CLOSED' || code === 'NOT_CONNECTED' || code === 'SEND_FAILED' || stdio?.exit) {
         if (stdio) await new Promise((resolve) => setImmediate(resolve));
-        throw new McpFaultError(stdio?.exit ? `${this.exitText(stdio)} during the call` : 'the connection closed during the call');
+        throw new McpFaultError(stdio?.exit ? this.exitText(stdio, ' during the call') : 'the connection closed during the call');
       }
       if (isUnauthorized(error)) throw new McpFaultError(`needs authorization: run \`assist mcp login ${this.options.name}\``);
       if (error instanceof NeedsLoginError) throw new McpFaultError(error.message);

@@ -20,6 +20,8 @@ export const LEGACY_VERDICT_MS = 7 * 24 * 3600 * 1000;
 
 type Store = Record<string, RememberedEra>;
 
+let writes: Promise<unknown> = Promise.resolve();
+
 /** Remembered eras by entry hash, in one JSON file of the state folder. */
 export class EraStore {
   constructor(private readonly dir: string) {}
@@ -45,7 +47,14 @@ export class EraStore {
     return found;
   }
 
-  async set(hash: string, era: RememberedEra | null): Promise<void> {
+  /** Servers start in parallel: their writes are queued so that none is lost. */
+  set(hash: string, era: RememberedEra | null): Promise<void> {
+    const next = writes.then(() => this.write(hash, era));
+    writes = next.catch(() => undefined);
+    return next;
+  }
+
+  private async write(hash: string, era: RememberedEra | null): Promise<void> {
     const store = await this.read();
     if (era === null) delete store[hash];
     else store[hash] = era;

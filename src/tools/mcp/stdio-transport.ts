@@ -82,15 +82,31 @@ export class GroupStdioTransport implements Transport {
         this.onerror?.(error);
       });
       child.on('spawn', () => resolve());
-      child.on('exit', (code, signal) => {
-        this.exit = { code, signal };
-      });
-      child.on('close', () => {
+      // Not the 'close' event: the watcher holds the far end of fd 3 until assist lets go of it,
+      // so that stream never ends while the server is merely dead. Exit plus the end of its
+      // stdout is the end of the server.
+      let stdoutEnded = false;
+      const ended = (): void => {
+        if (this.exit === null || !stdoutEnded || this.child !== child) return;
         this.child = undefined;
+        // Our end of the watcher's pipe closes too: it kills whatever the server left in its group.
+        for (const stream of child.stdio) stream?.destroy();
         if (!this.closed) {
           this.closed = true;
           this.onclose?.();
         }
+      };
+      child.on('exit', (code, signal) => {
+        this.exit = { code, signal };
+        ended();
+      });
+      child.stdout?.on('end', () => {
+        stdoutEnded = true;
+        ended();
+      });
+      child.stdout?.on('close', () => {
+        stdoutEnded = true;
+        ended();
       });
       child.stdin?.on('error', (error) => this.onerror?.(error));
       child.stdout?.on('data', (chunk: Buffer) => {

@@ -34,6 +34,7 @@ export async function runTool(who, name, args) {
       setTimeout(() => process.exit(3), 0);
       return new Promise(() => undefined);
     case 'hang':
+      markStart('hang');
       return new Promise(() => undefined);
     case 'weather':
       return { content: [{ type: 'text', text: `Weather in ${args?.city}` }], structuredContent: { city: args?.city, celsius: 21, sky: 'clear' } };
