@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -163,4 +163,52 @@ export async function startV1Http(): Promise<HttpMcpServer> {
     }
     await transport.handleRequest(req, res, body);
   });
+}
+
+/** Waits until `file` has a line matching `pattern` (woken by the folder's change events, re-checked every 100 ms). */
+export function waitForLine(file: string, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      const line = startLines(file).find((l) => pattern.test(l));
+      if (line === undefined) return;
+      stop();
+      resolve(line);
+    };
+    mkdirSync(dirname(file), { recursive: true });
+    const watcher = watch(dirname(file), check);
+    const poll = setInterval(check, 100);
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`no line like ${pattern} in ${file} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const stop = (): void => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      watcher.close();
+    };
+    check();
+  });
+}
+
+/** Whether any process of the group `pgid` is left. */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Waits until no process of the group `pgid` is left. A process that is not ours sends no event
+ * when it ends, so this looks every 50 ms, up to `timeoutMs`; resolves with whether it is gone.
+ */
+export async function groupGone(pgid: number, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (groupAlive(pgid)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
 }

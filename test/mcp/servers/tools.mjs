@@ -1,5 +1,6 @@
 // The tools every test server offers, written once for both SDK lines. Plain JavaScript: stdio
 // servers run as their own node processes.
+import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 
 /** Tool declarations as JSON Schema (the 1.x low-level server sends them as they are). */
@@ -20,6 +21,13 @@ export const TOOLS = [
 export function markStart(label) {
   const log = process.env.MCP_START_LOG;
   if (log) appendFileSync(log, `${label} ${process.pid}\n`);
+  // Like many real servers (a wrapper and its child, open handles): one that does not go away when
+  // its stdin closes, and has a child of its own.
+  if (process.env.MCP_STUBBORN === '1' && label !== 'hang') {
+    setInterval(() => undefined, 1 << 30);
+    const child = spawn('sleep', ['600'], { stdio: 'ignore' });
+    if (log) appendFileSync(log, `child ${child.pid}\n`);
+  }
 }
 
 /** Runs a tool; `who` names the server in the echo so a test sees which one answered. */
