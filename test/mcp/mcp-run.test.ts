@@ -233,3 +233,53 @@ describe('MCP servers: eras, approval, environment, faults, trust', () => {
     expect(resultsIn(llm.requests[2])).toEqual(['v2 echo: trusted']);
   });
 });
+
+describe('many MCP tools: past a tenth of the window, mcp_tools finds them on demand', () => {
+  it('offers mcp_tools instead of the definitions, then the found ones at the end of the list for the next steps', async () => {
+    await using llm = await startFakeLlm();
+    await using repo = tempRepo({ files: { 'README.md': '# x\n' } });
+    const model = MODELS.anthropic;
+    writeUserConfig(
+      repo,
+      [
+        '[approval]',
+        'mcp_tools = ["*/*"]',
+        // A 6,000-token window: MCP definitions may take 600 tokens; three servers' 18 tools take more.
+        `[models.${JSON.stringify(model)}]`,
+        'context_window = 6000',
+        stdioServer('alpha', 'v2'),
+        stdioServer('beta', 'v1'),
+        stdioServer('gamma', 'v2'),
+      ].join('\n'),
+    );
+    llm.enqueue(calls(['mcp_tools', { query: 'weather report' }]), calls(['mcp__beta__weather', { city: 'Oslo' }]), answer('Clear in Oslo.'));
+    const r = await runCli(['run', '--yes', '--json', '-m', 'what is the weather in Oslo?'], { cwd: repo.dir, env: envFor(repo, llm, model) });
+    expect([0, 5], r.stderr).toContain(r.code);
+    const [first, second, third] = llm.requests;
+    const names = (q: RecordedRequest | undefined): string[] => (q?.tools ?? []).map((t) => t.name);
+    expect(names(first)).toContain('mcp_tools');
+    expect(names(first).filter((n) => n.startsWith('mcp__'))).toEqual([]);
+    expect(first!.tools!.find((t) => t.name === 'mcp_tools')!.description).toMatch(/^Finds tools of the MCP servers alpha, beta, gamma \(18 tools/);
+    const found = resultsIn(second)[0]!;
+    expect(found).toMatch(/^3 MCP tools found/);
+    expect(found).toContain('mcp__alpha__weather\n  Structured weather report for a city.\n  parameters: {"type":"object","properties":{"city":{"type":"string"}}');
+    // The list grew at its end only: what came before is the same, byte for byte.
+    expect(names(second).slice(names(first).length)).toEqual(['mcp__alpha__weather', 'mcp__beta__weather', 'mcp__gamma__weather']);
+    expect(JSON.stringify(second!.tools!.slice(0, first!.tools!.length))).toBe(JSON.stringify(first!.tools));
+    expect(JSON.stringify(third!.tools)).toBe(JSON.stringify(second!.tools));
+    expect(resultsIn(third).at(-1)).toContain('Weather in Oslo');
+  });
+
+  it('with fewer definitions than that, every MCP tool is offered as it is and mcp_tools is not', async () => {
+    await using llm = await startFakeLlm();
+    await using repo = tempRepo({ files: { 'README.md': '# x\n' } });
+    const model = MODELS.anthropic;
+    writeUserConfig(repo, [`[models.${JSON.stringify(model)}]`, 'context_window = 6000', stdioServer('alpha', 'v2')].join('\n'));
+    llm.enqueue(answer('fine'));
+    const r = await runCli(['run', '--yes', '--json', '-m', 'hi'], { cwd: repo.dir, env: envFor(repo, llm, model) });
+    expect([0, 5], r.stderr).toContain(r.code);
+    const names = (llm.requests[0]?.tools ?? []).map((t) => t.name);
+    expect(names).not.toContain('mcp_tools');
+    expect(names.filter((n) => n.startsWith('mcp__alpha__'))).toHaveLength(6);
+  });
+});
