@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import {
   auth,
   discoverOAuthServerInfo,
+  IssuerMismatchError,
   type OAuthClientMetadata,
   type OAuthClientProvider,
   type OAuthDiscoveryState,
@@ -224,7 +225,16 @@ export async function login(options: LoginOptions): Promise<{ scope?: string; ex
     const first = await auth(provider, { serverUrl: options.url, forceReauthorization: true });
     if (first !== 'AUTHORIZED') {
       const callback = await waitForCallback(loopback, provider.state(), { ...(options.signal ? { signal: options.signal } : {}), timeoutMs: options.timeoutMs ?? 5 * 60_000 });
-      const second = await auth(provider, { serverUrl: options.url, authorizationCode: callback.code, ...(callback.iss !== undefined ? { iss: callback.iss } : {}) });
+      let second;
+      try {
+        second = await auth(provider, { serverUrl: options.url, authorizationCode: callback.code, ...(callback.iss !== undefined ? { iss: callback.iss } : {}) });
+      } catch (error) {
+        // The received issuer is the attacker's text in a mix-up: never shown (the SDK's advice).
+        if (error instanceof IssuerMismatchError) {
+          throw new AssistError('mcp.login-issuer-mismatch', `login to "${options.server}" refused: the authorization answer names another issuer than the authorization server (a possible mix-up attack); no tokens were stored`);
+        }
+        throw error;
+      }
       if (second !== 'AUTHORIZED') throw new AssistError('mcp.login-failed', 'the authorization server did not issue tokens');
     }
     const tokens = provider.tokens();
