@@ -230,3 +230,36 @@ describe('config set keeps the rest of the file', () => {
     expect(readFileSync(file, 'utf8')).toBe('model = \n');
   });
 });
+
+describe('mcp.servers and approval.mcp_tools', () => {
+  it('are read into config.mcp.servers with their defaults', async () => {
+    const { buildConfig } = await import('./load.js');
+    const { parseConfigText } = await import('./toml-file.js');
+    const text = [
+      '[approval]',
+      'mcp_tools = ["github/*"]',
+      '[mcp.servers.github]',
+      'command = "npx"',
+      'args = ["-y", "@modelcontextprotocol/server-github"]',
+      'env = { GITHUB_TOKEN = "${GITHUB_TOKEN}" }',
+      '[mcp.servers.remote]',
+      'url = "https://mcp.example.com/mcp"',
+      'headers = { Authorization = "Bearer ${TOKEN}" }',
+      'enabled = false',
+      'timeout_s = 5',
+      '',
+    ].join('\n');
+    const parsed = await parseConfigText(text, 'config.toml');
+    const { defaultEntries } = await import('./schema.js');
+    const values = new Map(defaultEntries().map(([k, v]) => [k, { value: v, origin: { kind: 'default' as const } }]));
+    for (const e of parsed.entries) values.set(e.key, { value: e.value, origin: { kind: 'default' as const } });
+    const config = buildConfig(values);
+    expect(config.approval.mcpTools).toEqual(['github/*']);
+    expect(config.mcp.servers).toEqual({
+      github: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-github'], env: { GITHUB_TOKEN: '${GITHUB_TOKEN}' }, headers: {}, enabled: true, timeoutS: 30 },
+      remote: { url: 'https://mcp.example.com/mcp', args: [], env: {}, headers: { Authorization: 'Bearer ${TOKEN}' }, enabled: false, timeoutS: 5 },
+    });
+    // Every mcp key can start a program or send data elsewhere: an untrusted project file's are ignored.
+    expect(parsed.entries.every((e) => e.def.needsTrust)).toBe(true);
+  });
+});
