@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import {
   auth,
   discoverOAuthServerInfo,
+  extractWWWAuthenticateParams,
   IssuerMismatchError,
   type OAuthClientMetadata,
   type OAuthClientProvider,
@@ -222,12 +223,14 @@ export async function login(options: LoginOptions): Promise<{ scope?: string; ex
     // A client registered for another redirect port cannot use this one: register again.
     if (stored?.client && stored.client.redirect_uris?.includes(redirectUrl)) record.client = stored.client;
     const provider = new FileOAuthProvider(options.stateDir, record, { mode: 'login', redirectUrl, onAuthorizationUrl: options.onAuthorizationUrl });
-    const first = await auth(provider, { serverUrl: options.url, forceReauthorization: true });
+    const challenge = await challengeOf(options.url);
+    const hints = { ...(challenge.scope ? { scope: challenge.scope } : {}), ...(challenge.resourceMetadataUrl ? { resourceMetadataUrl: challenge.resourceMetadataUrl } : {}) };
+    const first = await auth(provider, { serverUrl: options.url, forceReauthorization: true, ...hints });
     if (first !== 'AUTHORIZED') {
       const callback = await waitForCallback(loopback, provider.state(), { ...(options.signal ? { signal: options.signal } : {}), timeoutMs: options.timeoutMs ?? 5 * 60_000 });
       let second;
       try {
-        second = await auth(provider, { serverUrl: options.url, authorizationCode: callback.code, ...(callback.iss !== undefined ? { iss: callback.iss } : {}) });
+        second = await auth(provider, { serverUrl: options.url, authorizationCode: callback.code, ...(callback.iss !== undefined ? { iss: callback.iss } : {}), ...hints });
       } catch (error) {
         // The received issuer is the attacker's text in a mix-up: never shown (the SDK's advice).
         if (error instanceof IssuerMismatchError) {
@@ -242,6 +245,27 @@ export async function login(options: LoginOptions): Promise<{ scope?: string; ex
   } finally {
     loopback.closeAllConnections();
     loopback.close();
+  }
+}
+
+/**
+ * The server's own 401 challenge: where its protected resource metadata is (it need not be at the
+ * well-known address) and the scope it wants. Asked with a request that changes nothing.
+ */
+async function challengeOf(url: string): Promise<{ scope?: string; resourceMetadataUrl?: URL }> {
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'assist-login', method: 'ping' }),
+      signal: AbortSignal.timeout(15_000),
+    });
+    await response.arrayBuffer().catch(() => undefined);
+    if (response.status !== 401 && response.status !== 403) return {};
+    const { scope, resourceMetadataUrl } = extractWWWAuthenticateParams(response);
+    return { ...(scope ? { scope } : {}), ...(resourceMetadataUrl ? { resourceMetadataUrl } : {}) };
+  } catch {
+    return {};
   }
 }
 
