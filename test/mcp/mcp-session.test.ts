@@ -86,6 +86,36 @@ describe('MCP through the session API', () => {
   });
 });
 
+describe('Ctrl-C during an MCP call', () => {
+  it('cancels the call and stops the turn; the server stays for the next turn', async () => {
+    await using llm = await startFakeLlm();
+    await using repo = tempRepo({ files: { 'README.md': '# x\n' } });
+    const log = join(repo.home, 'starts.log');
+    writeUserConfig(repo, ['[approval]', 'mcp_tools = ["slow/*"]', stdioServer('slow', 'v2', { env: { MCP_START_LOG: log }, timeoutS: 600 })].join('\n'));
+    const env = { ...repo.env, ...llm.env(), ASSIST_CONTEXT__MAP_TOKENS: '0' };
+    const { config } = await loadConfig({ env, repoRoot: repo.dir });
+    const session = await createSession({ cwd: repo.dir, env, config, model: 'openai/gpt-4.1', interactive: false, mode: 'run' });
+    try {
+      llm.enqueue(calls(['mcp__slow__hang', {}]), answer('never'));
+      const controller = new AbortController();
+      const asking = session.ask('wait for it', controller.signal);
+      await waitForLine(log, /^hang \d+$/);
+      controller.abort();
+      await expect(asking).rejects.toThrow(/abort/i);
+      // The model's second reply was never asked for.
+      expect(llm.requests).toHaveLength(1);
+      llm.reset();
+      llm.enqueue(calls(['mcp__slow__echo', { text: 'after' }]), answer('ok'));
+      const next = await session.ask('echo');
+      expect(next.toolCalls).toEqual([expect.objectContaining({ name: 'mcp__slow__echo', ok: true })]);
+      expect(resultsIn(llm.requests[1]).at(-1)).toBe('v2 echo: after');
+      expect(startLines(log).filter((l) => l.startsWith('v2-stdio'))).toHaveLength(1);
+    } finally {
+      session.close();
+    }
+  });
+});
+
 describe('MCP servers and the life of assist', () => {
   it('no server process is left after assist is killed in the middle of a call', async () => {
     await using llm = await startFakeLlm();
