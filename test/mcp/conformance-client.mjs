@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global fetch */
 // assist's MCP client as a client under test for @modelcontextprotocol/conformance (see docs/mcp.md,
 // "Conformance"). The framework runs `node test/mcp/conformance-client.mjs <server-url>` with
 // MCP_CONFORMANCE_SCENARIO set. It drives the built client code (dist/, `npm run build` first):

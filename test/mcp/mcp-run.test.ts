@@ -172,6 +172,19 @@ describe('MCP servers: eras, approval, environment, faults, trust', () => {
     expect(llm.requests[0]!.tools?.some((t) => t.name.startsWith('mcp__'))).toBe(false);
   });
 
+  it('a server that fails to start is one line with its own last words, and the turn goes on with the others', async () => {
+    await using llm = await startFakeLlm();
+    await using repo = tempRepo({ files: { 'README.md': '# x\n' } });
+    writeUserConfig(repo, ['[approval]', 'mcp_tools = ["*/*"]', '[mcp.servers.ghost]', 'command = "no-such-mcp-server-here"', '', stdioServer('real', 'v2')].join('\n'));
+    llm.enqueue(calls(['mcp__real__echo', { text: 'alive' }]), answer('one of two'));
+    const r = await runCli(['run', '--yes', '--json', '-m', 'hi'], { cwd: repo.dir, env: envFor(repo, llm, MODELS.openai) });
+    expect([0, 5], r.stderr).toContain(r.code);
+    expect(r.stderr.split('\n').filter((l) => l.includes('ghost'))).toEqual([
+      expect.stringMatching(/^MCP server "ghost" failed to start: exited with code 127: .*no-such-mcp-server-here: not found; its tools are not offered$/),
+    ]);
+    expect(resultsIn(llm.requests[1])).toEqual(['v2 echo: alive']);
+  });
+
   it('a crash mid-call and a hang past timeout_s each end in one clear line, the tools are withdrawn, and the turn goes on', async () => {
     await using llm = await startFakeLlm();
     await using repo = tempRepo({ files: { 'README.md': '# x\n' } });

@@ -94,8 +94,10 @@ export class McpConnection {
     try {
       await connection.start(timeoutMs, signal);
     } catch (error) {
+      // Described before closing: the description reads how the server process ended.
+      const described = connection.startError(error, timeoutMs);
       connection.close();
-      throw connection.startError(error, timeoutMs);
+      throw described;
     }
     return connection;
   }

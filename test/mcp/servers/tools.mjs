@@ -1,3 +1,4 @@
+/* global setInterval */
 // The tools every test server offers, written once for both SDK lines. Plain JavaScript: stdio
 // servers run as their own node processes.
 import { spawn } from 'node:child_process';
