@@ -491,8 +491,7 @@ export class Session {
       },
       addUsage: (result, usage, model) => this.addUsage(result, usage, model),
       tools: () => this.toolsCache?.tools ?? [],
-      reloadTools: async () => {
-        const before = this.toolsCache?.tools ?? [];
+      reloadTools: async (before) => {
         if (!this.mcp) return null;
         // Within a turn the list only grows (tools `mcp_tools` loaded, at its end): a withdrawn
         // server's tools stay declared and answer that they are unavailable, so the request

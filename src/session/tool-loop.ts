@@ -40,7 +40,7 @@ export interface LoopHost {
    * The tools for the next step when they changed during this one (`mcp_tools` loaded MCP tool
    * definitions), else null: the list grows at its end, so the prefix before it stays the same.
    */
-  reloadTools?(): Promise<{ tools: readonly Tool[]; specs: readonly ToolSpec[] } | null>;
+  reloadTools?(current: readonly Tool[]): Promise<{ tools: readonly Tool[]; specs: readonly ToolSpec[] } | null>;
   toolContext(request: string, pending: Map<string, string>, signal: AbortSignal | undefined): Promise<ToolContext>;
   execute(call: ToolCall, tools: readonly Tool[], ctx: ToolContext): Promise<ToolOutcome>;
   /**
@@ -178,7 +178,7 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
     for (const call of reply.toolCalls.slice(outcomes.length)) results.push({ callId: call.id, name: call.name, content: 'not run: the turn was interrupted', isError: true });
     await host.record(toolEvents);
     steps.push({ request, text: reply.text, calls: [...reply.toolCalls], results, ...(reply.replay ? { replay: reply.replay } : {}) });
-    const reloaded = await host.reloadTools?.();
+    const reloaded = await host.reloadTools?.(tools);
     if (reloaded) ({ tools, specs } = reloaded);
   }
   return { steps, final: '', stepLimit: true };
