@@ -4,4 +4,4 @@ export { AssistError, ExitCode, isAssistError } from './errors.js';
 export { loadConfig, type LoadedConfig } from './config/load.js';
 export type { Config } from './config/types.js';
 export { resolveRepoPaths, type RepoPaths } from './git/repo-paths.js';
-export { createSession, Session, type SessionOptions, type SessionUI, type TurnResult, type TokenReport } from './session/index.js';
+export { createSession, Session, type SessionOptions, type SessionUI, type ToolCallApproval, type TurnResult, type TokenReport } from './session/index.js';

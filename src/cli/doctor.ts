@@ -114,6 +114,7 @@ export async function doctorChecks(command: AssistCommand): Promise<DoctorCheck[
     }
 
     checks.push(await checkGrammars());
+    if (loaded) checks.push(...(await checkMcp(command, loaded, repo?.root ?? cwd)));
 
     const bwrap = await execText('bwrap', ['--ro-bind', '/', '/', 'true']);
     checks.push(
@@ -126,6 +127,28 @@ export async function doctorChecks(command: AssistCommand): Promise<DoctorCheck[
 }
 
 /** Loads every grammar the repo map uses, from where the map would (the copies shipped in `dist/grammars/`). */
+/** One line per MCP server (started to find out, then stopped), as `assist mcp list` shows them. */
+async function checkMcp(command: AssistCommand, loaded: LoadedConfig, root: string): Promise<DoctorCheck[]> {
+  const { mcpReports } = await import('./mcp-report.js');
+  const reports = await mcpReports(command, loaded, root);
+  if (reports.length === 0) return [{ id: 'mcp', level: 'ok', what: 'no MCP servers configured' }];
+  return reports.map((s): DoctorCheck => {
+    const id = `mcp.${s.name}`;
+    switch (s.state) {
+      case 'ok':
+        return { id, level: 'ok', what: `MCP server ${s.name}: ok (${s.era ?? 'unknown era'}${s.version ? ` ${s.version}` : ''}, ${s.tools.length} tool${s.tools.length === 1 ? '' : 's'})` };
+      case 'disabled':
+        return { id, level: 'ok', what: `MCP server ${s.name}: disabled` };
+      case 'needs-login':
+        return { id, level: 'warn', what: `MCP server ${s.name}: needs authorization`, fix: `\`assist mcp login ${s.name}\`` };
+      case 'untrusted':
+        return { id, level: 'warn', what: `MCP server ${s.name}: not started (.assist.toml is not trusted)`, fix: 'review .assist.toml, then `assist trust`' };
+      default:
+        return { id, level: 'warn', what: `MCP server ${s.name}: ${s.reason ?? s.state}`, fix: `check mcp.servers.${s.name} in your config (\`assist mcp list\` shows the servers)` };
+    }
+  });
+}
+
 async function checkGrammars(): Promise<DoctorCheck> {
   const started = Date.now();
   const fix = 'reinstall assist; from a checkout: `npm ci && npm run build`';

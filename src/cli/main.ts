@@ -33,6 +33,9 @@ import { CompletionCommand } from './commands/completion.js';
 import { VersionCommand } from './commands/version.js';
 import { TrustCommand } from './commands/trust.js';
 import { DoctorCommand } from './commands/doctor.js';
+import { McpListCommand } from './commands/mcp-list.js';
+import { McpLoginCommand } from './commands/mcp-login.js';
+import { McpLogoutCommand } from './commands/mcp-logout.js';
 import { ExitCode } from '../errors.js';
 
 export const COMMANDS = [
@@ -64,6 +67,9 @@ export const COMMANDS = [
   CompletionCommand,
   TrustCommand,
   DoctorCommand,
+  McpListCommand,
+  McpLoginCommand,
+  McpLogoutCommand,
 ];
 
 export interface MainIO {

@@ -41,7 +41,7 @@ describe('config layers', () => {
     expect(config.session).toEqual({ maxReflections: 3, tools: 'auto', maxSteps: 30, maxAutoAdd: 8 });
     expect(config.tools).toEqual({ maxResultTokens: 8000 });
     expect(config.git).toEqual({ sessionBranch: true, checkpointsKept: 10 });
-    expect(config.approval).toEqual({ autoApprove: [], requireConfirmation: true, commands: 'ask' });
+    expect(config.approval).toEqual({ autoApprove: [], requireConfirmation: true, commands: 'ask', mcpTools: [] });
     expect(config.sandbox).toEqual({ writePaths: [], readPaths: [], commands: 'auto' });
     expect(config.summaries).toEqual({ useModel: false, maxTokensPerRun: 50000 });
     expect(config.test.auto).toBe(false);
@@ -228,5 +228,38 @@ describe('config set keeps the rest of the file', () => {
     const error = await expectError(setConfigValue(file, 'model', 'a/b'));
     expect(error.code).toBe('config.syntax');
     expect(readFileSync(file, 'utf8')).toBe('model = \n');
+  });
+});
+
+describe('mcp.servers and approval.mcp_tools', () => {
+  it('are read into config.mcp.servers with their defaults', async () => {
+    const { buildConfig } = await import('./load.js');
+    const { parseConfigText } = await import('./toml-file.js');
+    const text = [
+      '[approval]',
+      'mcp_tools = ["github/*"]',
+      '[mcp.servers.github]',
+      'command = "npx"',
+      'args = ["-y", "@modelcontextprotocol/server-github"]',
+      'env = { GITHUB_TOKEN = "${GITHUB_TOKEN}" }',
+      '[mcp.servers.remote]',
+      'url = "https://mcp.example.com/mcp"',
+      'headers = { Authorization = "Bearer ${TOKEN}" }',
+      'enabled = false',
+      'timeout_s = 5',
+      '',
+    ].join('\n');
+    const parsed = await parseConfigText(text, 'config.toml');
+    const { defaultEntries } = await import('./schema.js');
+    const values = new Map(defaultEntries().map(([k, v]) => [k, { value: v, origin: { kind: 'default' as const } }]));
+    for (const e of parsed.entries) values.set(e.key, { value: e.value, origin: { kind: 'default' as const } });
+    const config = buildConfig(values);
+    expect(config.approval.mcpTools).toEqual(['github/*']);
+    expect(config.mcp.servers).toEqual({
+      github: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-github'], env: { GITHUB_TOKEN: '${GITHUB_TOKEN}' }, headers: {}, enabled: true, timeoutS: 30 },
+      remote: { url: 'https://mcp.example.com/mcp', args: [], env: {}, headers: { Authorization: 'Bearer ${TOKEN}' }, enabled: false, timeoutS: 5 },
+    });
+    // Every mcp key can start a program or send data elsewhere: an untrusted project file's are ignored.
+    expect(parsed.entries.every((e) => e.def.needsTrust)).toBe(true);
   });
 });

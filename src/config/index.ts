@@ -1,4 +1,4 @@
-export type { Config, ProviderConfig, ModelOverride } from './types.js';
+export type { Config, McpServerConfig, ProviderConfig, ModelOverride } from './types.js';
 export { KEYS, PROVIDERS, findKeyDef, splitKey, joinKey, describeType, type KeyDef, type ConfigValue, type ProviderName } from './schema.js';
 export {
   loadConfig,

@@ -149,8 +149,19 @@ export function buildConfig(values: Map<string, ResolvedValue>): Config {
   const opt = <T extends ConfigValue>(key: string): T | undefined => values.get(key)?.value as T | undefined;
   const llm: Config['llm'] = {};
   const models: Config['models'] = {};
+  const servers: Config['mcp']['servers'] = {};
   for (const [key, { value }] of values) {
     const parts = splitKey(key);
+    if (parts[0] === 'mcp' && parts[1] === 'servers' && parts.length >= 4) {
+      const server = (servers[parts[2] as string] ??= { args: [], env: {}, headers: {}, enabled: true, timeoutS: 30 });
+      const field = parts[3] as string;
+      if (parts.length === 5 && (field === 'env' || field === 'headers')) server[field][parts[4] as string] = value as string;
+      else if (field === 'command' || field === 'url') server[field] = value as string;
+      else if (field === 'args') server.args = value as string[];
+      else if (field === 'enabled') server.enabled = value as boolean;
+      else if (field === 'timeout_s') server.timeoutS = value as number;
+      continue;
+    }
     if (parts[0] === 'llm' && parts.length === 3) {
       const provider = parts[1] as string;
       (llm[provider] ??= {})[parts[2] as keyof Config['llm'][string]] = value as never;
@@ -187,7 +198,9 @@ export function buildConfig(values: Map<string, ResolvedValue>): Config {
       autoApprove: get<string[]>('approval.auto_approve'),
       requireConfirmation: get<boolean>('approval.require_confirmation'),
       commands: get<'ask' | 'sandboxed' | 'never'>('approval.commands'),
+      mcpTools: get<string[]>('approval.mcp_tools'),
     },
+    mcp: { servers },
     git: { sessionBranch: get<boolean>('git.session_branch'), checkpointsKept: get<number>('git.checkpoints_kept') },
     test: { cmd: opt<string>('test.cmd'), auto: get<boolean>('test.auto') },
     summaries: { useModel: get<boolean>('summaries.use_model'), maxTokensPerRun: get<number>('summaries.max_tokens_per_run') },

@@ -14,6 +14,19 @@ export interface ModelOverride {
   output_price?: number;
 }
 
+/** One MCP server of `mcp.servers.<name>` (DESIGN.md §4 "MCP"): `command` for stdio, `url` for Streamable HTTP. */
+export interface McpServerConfig {
+  command?: string;
+  args: string[];
+  /** Values as written: `${VAR}` is expanded from assist's environment when the server starts. */
+  env: Record<string, string>;
+  url?: string;
+  headers: Record<string, string>;
+  enabled: boolean;
+  /** Seconds one call (or the start) may take. */
+  timeoutS: number;
+}
+
 /** The validated configuration of DESIGN.md §5, after every layer is applied. */
 export interface Config {
   model: string | undefined;
@@ -30,7 +43,8 @@ export interface Config {
   session: { maxReflections: number; tools: 'auto' | 'off'; maxSteps: number; maxAutoAdd: number };
   tools: { maxResultTokens: number };
   sandbox: { writePaths: string[]; readPaths: string[]; commands: 'auto' | 'bwrap' | 'none' };
-  approval: { autoApprove: string[]; requireConfirmation: boolean; commands: 'ask' | 'sandboxed' | 'never' };
+  approval: { autoApprove: string[]; requireConfirmation: boolean; commands: 'ask' | 'sandboxed' | 'never'; mcpTools: string[] };
+  mcp: { servers: Record<string, McpServerConfig> };
   git: { sessionBranch: boolean; checkpointsKept: number };
   test: { cmd: string | undefined; auto: boolean };
   summaries: { useModel: boolean; maxTokensPerRun: number };

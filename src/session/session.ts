@@ -9,7 +9,8 @@ import type { ApprovalState, AuditLog } from '../sandbox/index.js';
 import { chooseFence, reflectionPrompt, renderChatFiles, systemPrompt, toolSystemPrompt } from './prompts.js';
 import { exchangeMessages, filesReadInEvents, rebuildHistory, type Exchange } from './history.js';
 import type { LoopHost, StepChange, StepReply, TextEditOutcome } from './tool-loop.js';
-import type { Tool } from '../tools/types.js';
+import type { McpCallInfo, Tool } from '../tools/types.js';
+import type { McpManager } from '../tools/index.js';
 import { diffOfChanges, draftCommitMessage, type DraftedMessage } from './commit-message.js';
 import { execText } from '../util/exec.js';
 import type { FileChangePreview, SessionOptions, SessionUI, TokenReport, TurnResult } from './types.js';
@@ -151,6 +152,7 @@ export class Session {
   }
 
   close(): void {
+    this.mcp?.close();
     this.store.close();
   }
 
@@ -444,7 +446,7 @@ export class Session {
     let unresolvedBlocks: TurnResult['failedBlocks'] = [];
     for (let round = 0; ; round++) {
       const turnRequest = newRequestId();
-      const end = await runToolLoop(this.loopHost(), prompt, turnRequest, result, signal);
+      const end = await runToolLoop(this.loopHost(signal), prompt, turnRequest, result, signal);
       const steps = end.steps.length > 0 ? { steps: end.steps } : {};
       this.history.push({ request: turnRequest, user: prompt, assistant: end.stepLimit ? STEP_LIMIT_NOTE : end.final, ...steps });
       if (end.stepLimit) {
@@ -467,18 +469,48 @@ export class Session {
 
   private toolsCache: { key: string; tools: readonly Tool[] } | null = null;
 
-  /** The tools this session offers: read-only ones for `explain`; no commands in a dry run (they could write). */
-  private async toolList(): Promise<readonly Tool[]> {
-    const key = `${this.options.mode ?? 'chat'}:${this.options.dryRun ? 'dry' : ''}`;
+  /** The MCP servers of this session: made on first use, null when none is configured (or none applies). */
+  private mcp: McpManager | null | undefined;
+
+  private async mcpManager(): Promise<McpManager | null> {
+    if (this.mcp !== undefined) return this.mcp;
+    // MCP tools can act outside the repository: never in a dry run or in `explain`.
+    const servers = Object.values(this.config.mcp.servers);
+    if (this.options.dryRun || this.options.mode === 'explain' || !servers.some((s) => s.enabled)) return (this.mcp = null);
+    const { loadMcp } = await import('../tools/index.js');
+    const { McpManager } = await loadMcp();
+    this.mcp = new McpManager({ config: this.config, env: this.options.env, cwd: this.root, onStatus: (message) => this.ui.status?.(message) });
+    return this.mcp;
+  }
+
+  /** The tools this session offers: read-only ones for `explain`; no commands in a dry run (they could write); MCP tools (DESIGN §4 "MCP"). */
+  private async toolList(signal?: AbortSignal): Promise<readonly Tool[]> {
+    const mcp = await this.mcpManager();
+    // A tenth of the window for MCP definitions; past that, `mcp_tools` finds them on demand.
+    const mcpBudget = Math.floor(this.modelInfo(this.model).contextWindow / 10);
+    const mcpTools = mcp ? await mcp.tools(mcpBudget, signal) : [];
+    const key = `${this.options.mode ?? 'chat'}:${this.options.dryRun ? 'dry' : ''}:${mcpTools.map((t) => t.spec.name).join(',')}`;
     if (this.toolsCache?.key === key) return this.toolsCache.tools;
     const { allTools, readOnlyTools } = await import('../tools/index.js');
     let tools: readonly Tool[] = this.options.mode === 'explain' ? readOnlyTools() : allTools();
     if (this.options.dryRun) tools = tools.filter((t) => t.kind !== 'run');
+    tools = [...tools, ...mcpTools];
     this.toolsCache = { key, tools };
     return tools;
   }
 
-  private loopHost(): LoopHost {
+  /** MCP calls the person approved with `a`: they run without asking for the rest of the session. */
+  private readonly mcpAlways = new Set<string>();
+
+  private async approveMcpCall(info: McpCallInfo): Promise<boolean> {
+    const key = `${info.server}/${info.tool}`;
+    if (this.mcpAlways.has(key)) return true;
+    const answer = await this.ui.approveToolCall!(info);
+    if (answer === 'always') this.mcpAlways.add(key);
+    return answer !== 'no';
+  }
+
+  private loopHost(signal?: AbortSignal): LoopHost {
     return {
       ui: this.ui,
       maxSteps: this.maxSteps,
@@ -486,7 +518,7 @@ export class Session {
       prepare: async (message, request) => {
         const info = this.modelInfo(this.model);
         const { toolSpecs } = await import('../tools/index.js');
-        const specs = toolSpecs(await this.toolList());
+        const specs = toolSpecs(await this.toolList(signal));
         const { system, messages } = await this.buildPrompt(message, info, request, 'tools', specs);
         return { system, messages, tools: specs };
       },
@@ -515,6 +547,19 @@ export class Session {
       },
       addUsage: (result, usage, model) => this.addUsage(result, usage, model),
       tools: () => this.toolsCache?.tools ?? [],
+      reloadTools: async (before) => {
+        if (!this.mcp) return null;
+        // Within a turn the list only grows (tools `mcp_tools` loaded, at its end): a withdrawn
+        // server's tools stay declared and answer that they are unavailable, so the request
+        // prefix and the model's earlier calls stay valid. The next turn drops them.
+        const next = await this.toolList();
+        const known = new Set(before.map((t) => t.spec.name));
+        const added = next.filter((t) => !known.has(t.spec.name));
+        if (added.length === 0) return null;
+        const tools = [...before, ...added];
+        const { toolSpecs } = await import('../tools/index.js');
+        return { tools, specs: toolSpecs(tools) };
+      },
       toolContext: async (request, pending, signal) => {
         const paths = this.store.repo.paths;
         return {
@@ -532,6 +577,7 @@ export class Session {
           yes: this.options.yes === true || this.options.mode === 'pr',
           interactive: this.options.interactive === true,
           ...(this.ui.confirmCommand ? { confirmCommand: (command: string, warning: string | null) => this.ui.confirmCommand!(command, warning) } : {}),
+          ...(this.options.interactive && this.ui.approveToolCall ? { approveMcpCall: (info: McpCallInfo) => this.approveMcpCall(info) } : {}),
           testCommand: async () => {
             if (this.config.test.cmd) return this.config.test.cmd;
             const { detectTestCommand } = await import('./test-command.js');

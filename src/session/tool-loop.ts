@@ -36,6 +36,11 @@ export interface LoopHost {
   record(events: NewEvent[]): Promise<void>;
   addUsage(result: TurnResult, usage: Usage, model: string): void;
   tools(): readonly Tool[];
+  /**
+   * The tools for the next step when they changed during this one (`mcp_tools` loaded MCP tool
+   * definitions), else null: the list grows at its end, so the prefix before it stays the same.
+   */
+  reloadTools?(current: readonly Tool[]): Promise<{ tools: readonly Tool[]; specs: readonly ToolSpec[] } | null>;
   toolContext(request: string, pending: Map<string, string>, signal: AbortSignal | undefined): Promise<ToolContext>;
   execute(call: ToolCall, tools: readonly Tool[], ctx: ToolContext): Promise<ToolOutcome>;
   /**
@@ -72,8 +77,10 @@ export interface LoopEnd {
  * is reached. The edits of one step are approved together and become one commit.
  */
 export async function runToolLoop(host: LoopHost, message: string, turnRequest: string, result: TurnResult, signal: AbortSignal | undefined): Promise<LoopEnd> {
-  const { system, messages: base, tools: specs } = await host.prepare(message, turnRequest);
-  const tools = host.tools();
+  const prepared = await host.prepare(message, turnRequest);
+  const { system, messages: base } = prepared;
+  let specs = prepared.tools;
+  let tools = host.tools();
   const steps: ToolStep[] = [];
   let messageRecorded = false;
   // A dry run writes nothing, so later steps edit the earlier steps' (shown, unwritten) results.
@@ -177,6 +184,8 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
     for (const call of reply.toolCalls.slice(outcomes.length)) results.push({ callId: call.id, name: call.name, content: 'not run: the turn was interrupted', isError: true });
     await host.record(toolEvents);
     steps.push({ request, text: reply.text, calls: [...reply.toolCalls], results, ...(reply.replay ? { replay: reply.replay } : {}) });
+    const reloaded = await host.reloadTools?.(tools);
+    if (reloaded) ({ tools, specs } = reloaded);
   }
   return { steps, final: '', stepLimit: true };
 }

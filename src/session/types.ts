@@ -18,10 +18,25 @@ export interface SessionUI {
   approve?(request: ApprovalRequest): Promise<ApprovalAnswer>;
   /** Asks whether to run a command: `warning` says why it is risky (no working bubblewrap), null for a plain confirmation. */
   confirmCommand?(command: string, warning: string | null): Promise<boolean>;
+  /**
+   * Asks whether to run an MCP tool call, showing the server, the tool and the arguments: `always`
+   * runs it and every later call of that tool in this session without asking. Absent: MCP tools
+   * that `approval.mcp_tools` does not list are refused.
+   */
+  approveToolCall?(info: ToolCallApproval): Promise<'yes' | 'no' | 'always'>;
   /** A tool call of the loop starts or ends: one status line per call (`read src/a.ts (42 lines)`). */
   tool?(event: ToolActivity): void;
   /** Text mode: the reply named files that are not in the chat; returns the ones to add. Absent: none are added. */
   confirmAddFiles?(files: readonly string[]): Promise<string[]>;
+}
+
+/** An MCP tool call waiting for approval. */
+export interface ToolCallApproval {
+  /** The server's name in config. */
+  server: string;
+  /** The tool's name on the server. */
+  tool: string;
+  arguments: Record<string, unknown>;
 }
 
 /** A tool call starting (`status` is the tool's name) or ending (with its status line, and the result for `--verbose`). */

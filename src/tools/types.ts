@@ -2,8 +2,20 @@ import type { Config } from '../config/types.js';
 import type { ToolSpec } from '../llm/types.js';
 import type { AuditLog } from '../sandbox/index.js';
 
-/** The tools of DESIGN.md §4 "Tools" (MCP tools come later, named `mcp__<server>__<tool>`). */
-export type ToolName = 'read_file' | 'list_files' | 'search' | 'repo_map' | 'edit_file' | 'write_file' | 'run_command' | 'run_tests';
+/** The built-in tools of DESIGN.md §4 "Tools". */
+export type BuiltinToolName = 'read_file' | 'list_files' | 'search' | 'repo_map' | 'edit_file' | 'write_file' | 'run_command' | 'run_tests';
+
+/** Every tool name: the built-ins, an MCP server's tools (`mcp__<server>__<tool>`), and `mcp_tools`, the search over them. */
+export type ToolName = BuiltinToolName | `mcp__${string}` | 'mcp_tools';
+
+/** An MCP tool call waiting for the person's approval: what the prompt shows. */
+export interface McpCallInfo {
+  /** The server's name in config (`mcp.servers.<name>`). */
+  server: string;
+  /** The tool's name on that server (not the fitted `mcp__` name). */
+  tool: string;
+  arguments: Record<string, unknown>;
+}
 
 /**
  * Everything a tool needs from the turn that calls it. The session builds one per model step;
@@ -37,6 +49,11 @@ export interface ToolContext {
   interactive: boolean;
   /** Asks the person whether to run `command`; `warning` says why it is risky (null: a plain confirmation). */
   confirmCommand?(command: string, warning: string | null): Promise<boolean>;
+  /**
+   * Asks the person whether to run an MCP tool call (server, tool, arguments). Absent: nobody can be
+   * asked, and a call that `approval.mcp_tools` does not list is refused.
+   */
+  approveMcpCall?(info: McpCallInfo): Promise<boolean>;
   /** The test command of the repository (config `test.cmd`, else detected); null when there is none. */
   testCommand(): Promise<string | null>;
   /** The repo map for a query, rendered as `assist map --query` renders it. */
@@ -72,8 +89,12 @@ export type ToolOutcome =
 /** One tool: its declaration for the model and how it runs. */
 export interface Tool {
   spec: ToolSpec & { name: ToolName };
-  /** `read`: runs at once, no approval; `edit`: proposes a change approved with the step; `run`: executes a command (approval per `approval.commands`). */
-  kind: 'read' | 'edit' | 'run';
+  /**
+   * `read`: runs at once, no approval; `edit`: proposes a change approved with the step; `run`:
+   * executes a command (approval per `approval.commands`); `mcp`: a call to an MCP server (approval
+   * per `approval.mcp_tools`), whose arguments the server checks against its own schema.
+   */
+  kind: 'read' | 'edit' | 'run' | 'mcp';
   /** Runs with arguments already checked against `spec.parameters`. Never throws for a bad path or a failed command: those are results. */
   run(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolOutcome>;
 }

@@ -3,7 +3,7 @@ import type { Reporter } from './reporter.js';
 import { renderFileDiff } from './diff.js';
 import { askKey } from './key-prompt.js';
 import type { ApprovalAnswer } from '../sandbox/index.js';
-import type { ApprovalRequest, FileChangePreview, SessionUI, ToolActivity } from '../session/types.js';
+import type { ApprovalRequest, FileChangePreview, SessionUI, ToolActivity, ToolCallApproval } from '../session/types.js';
 import { createSpinner } from './spinner.js';
 
 export interface TurnViewOptions {
@@ -103,6 +103,24 @@ export function createTurnView(options: TurnViewOptions): SessionUI & { shown: n
               { onInterrupt: false },
             );
           },
+          async approveToolCall(info: ToolCallApproval): Promise<'yes' | 'no' | 'always'> {
+            spinner.stop();
+            if (view.shown > 0 && options.streamReply) {
+              options.replyTo.write('\n');
+              view.shown = 0;
+            }
+            r.stderr.write(`${r.err.bold('MCP call')} ${r.err.dim('server')} ${info.server} ${r.err.dim('tool')} ${info.tool}\n${indent(shownArguments(info.arguments))}\n`);
+            return askKey(
+              { stdin: options.stdin, stdout: r.stderr },
+              `Run ${info.server}/${info.tool}?`,
+              [
+                { key: 'y', label: 'run this call', value: 'yes' as const },
+                { key: 'n', label: 'do not run it (the model is told)', value: 'no' as const },
+                { key: 'a', label: `run it, and every later call of ${info.server}/${info.tool} in this session`, value: 'always' as const },
+              ],
+              { onInterrupt: 'no' as const },
+            );
+          },
           async confirmAddFiles(files: readonly string[]): Promise<string[]> {
             spinner.stop();
             const added: string[] = [];
@@ -126,6 +144,13 @@ export function createTurnView(options: TurnViewOptions): SessionUI & { shown: n
       : {}),
   };
   return view;
+}
+
+/** The arguments of an MCP call as the approval shows them: pretty JSON, long values and long lists cut. */
+function shownArguments(args: Record<string, unknown>): string {
+  const text = JSON.stringify(args, (_key, value: unknown) => (typeof value === 'string' && value.length > 400 ? `${value.slice(0, 400)}… (${value.length} characters)` : value), 2) ?? '{}';
+  const lines = text.split('\n');
+  return lines.length > 40 ? [...lines.slice(0, 40), `… ${lines.length - 40} more lines`].join('\n') : text;
 }
 
 function indent(text: string): string {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { tempRepo } from '../helpers/git-repo.js';
 import { cliPath, projectRoot } from '../helpers/run-cli.js';
 
-const HEAVY = ['@anthropic-ai/sdk', '@google/genai', 'openai', 'ollama', 'web-tree-sitter', 'gpt-tokenizer'];
+const HEAVY = ['@modelcontextprotocol/client', '@anthropic-ai/sdk', '@google/genai', 'openai', 'ollama', 'web-tree-sitter', 'gpt-tokenizer'];
 
 /** Which packages each file of the bundle carries, from esbuild's metafile. */
 function bundleContents(): Map<string, string[]> {

@@ -9,7 +9,6 @@ import { readAll } from '../stdin.js';
  * miss) is a usage error that says so, never a message to the model.
  */
 export const NOT_BUILT: Readonly<Record<string, string>> = {
-  mcp: 'assist mcp list [--json] | assist mcp login NAME | assist mcp logout NAME',
   init: 'assist init',
   search: 'assist search QUERY [--k N] [--path DIR] [--json]',
   stats: 'assist stats context [--json]',

@@ -7,7 +7,7 @@ export class TrustCommand extends AssistCommand {
   static override usage = Command.Usage({
     description: "trust this repository's .assist.toml as it is now",
     details: `
-      A project \`.assist.toml\` comes with the repository, so its keys that can run code, send data elsewhere or widen access (\`llm.*.base_url\`, \`llm.*.api_key_cmd\`, \`test.cmd\`, \`sandbox.*\`, \`approval.*\`) are ignored, with a warning, until you trust the file. Trust is stored as the file's hash beside your user config: when the file changes, it needs trusting again. \`--revoke\` withdraws it.
+      A project \`.assist.toml\` comes with the repository, so its keys that can run code, send data elsewhere or widen access (\`llm.*.base_url\`, \`llm.*.api_key_cmd\`, \`test.cmd\`, \`sandbox.*\`, \`approval.*\`, \`mcp.*\`: its MCP servers are not started) are ignored, with a warning, until you trust the file. Trust is stored as the file's hash beside your user config: when the file changes, it needs trusting again. \`--revoke\` withdraws it.
     `,
     examples: [
       ['Trust after reviewing the file', '$0 trust'],
