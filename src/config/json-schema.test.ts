@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { getStaticTOMLValue, parseTOML } from 'toml-eslint-parser';
 import { describe, expect, it } from 'vitest';
-import { configJsonSchema, MODEL_NAME_PATTERN, type JsonSchema } from './json-schema.js';
+import { ANY_NAME, configJsonSchema, MODEL_NAME_PATTERN, type JsonSchema } from './json-schema.js';
 import { KEYS, PROVIDERS } from './schema.js';
 import { parseConfigText } from './toml-file.js';
 
@@ -24,7 +24,10 @@ function schemaAt(path: readonly string[]): JsonSchema | undefined {
   let node: JsonSchema | undefined = schema;
   for (const segment of path) {
     if (!node) return undefined;
-    node = node.properties?.[segment] ?? (node.patternProperties && new RegExp(MODEL_NAME_PATTERN).test(segment) ? node.patternProperties[MODEL_NAME_PATTERN] : undefined);
+    node =
+      node.properties?.[segment] ??
+      (node.patternProperties && new RegExp(MODEL_NAME_PATTERN).test(segment) ? node.patternProperties[MODEL_NAME_PATTERN] : undefined) ??
+      (segment === '*' ? node.patternProperties?.[ANY_NAME] : undefined);
   }
   return node;
 }

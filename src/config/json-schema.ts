@@ -18,6 +18,9 @@ export interface JsonSchema {
   'x-needs-trust'?: true;
 }
 
+/** Names the person chooses (MCP servers, their variables and headers): any non-empty key. */
+export const ANY_NAME = '^.+$';
+
 /** The model names `models."<provider/model>"` accepts: the same test as `findKeyDef`. */
 export const MODEL_NAME_PATTERN = '^[a-z0-9-]+/.+';
 
@@ -106,6 +109,17 @@ export function configJsonSchema(): JsonSchema {
       delete models.properties;
       const model = ((models.patternProperties ??= {})[MODEL_NAME_PATTERN] ??= table('overrides for one model'));
       (model.properties ??= {})[name] = keySchema(def);
+    } else if (parts[0] === 'mcp' && parts[1] === 'servers' && parts[2] === '*') {
+      // Server names are the person's own; `env.*` and `headers.*` are maps of strings.
+      const servers = tableAt(root, ['mcp', 'servers']);
+      delete servers.properties;
+      const server = ((servers.patternProperties ??= {})[ANY_NAME] ??= table('one MCP server (DESIGN.md §4 "MCP")'));
+      if (parts.length === 5 && parts[4] === '*') {
+        const map = ((server.properties ??= {})[parts[3] as string] ??= table(def.description));
+        (map.patternProperties ??= {})[ANY_NAME] = keySchema(def);
+      } else {
+        (server.properties ??= {})[name] = keySchema(def);
+      }
     } else {
       (tableAt(root, parts.slice(0, -1)).properties ??= {})[name] = keySchema(def);
     }
