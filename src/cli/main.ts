@@ -17,6 +17,7 @@ import { SessionShowCommand } from './commands/session-show.js';
 import { SessionFinishCommand } from './commands/session-finish.js';
 import { LogCommand } from './commands/log.js';
 import { MapCommand } from './commands/map.js';
+import { SearchCommand } from './commands/search.js';
 import { HooksInstallCommand } from './commands/hooks-install.js';
 import { HooksUninstallCommand } from './commands/hooks-uninstall.js';
 import { HooksStatusCommand } from './commands/hooks-status.js';
@@ -46,6 +47,7 @@ export const COMMANDS = [
   SessionFinishCommand,
   LogCommand,
   MapCommand,
+  SearchCommand,
   HooksInstallCommand,
   HooksUninstallCommand,
   HooksStatusCommand,

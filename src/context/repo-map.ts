@@ -10,6 +10,7 @@ import { matchSnapshot, readRanks, readSnapshot, startingRanks, updateSnapshot, 
 import { fitToBudget, type MapDefinition } from './render.js';
 import { upkeepTagsCache, type UpkeepReport } from './cache-upkeep.js';
 import { TagsCache, viewOf, type CachedTags, type EntryLocation } from './tags-cache.js';
+import { retrievalWeights } from './search.js';
 import { SectionCountStore } from './section-counts.js';
 import { startTokenCounter, type BackgroundCounter, type TokenCounter } from './tokens.js';
 import type { CachedDef } from './types.js';
@@ -27,8 +28,10 @@ export interface RepoMapOptions {
   focusFiles?: readonly string[];
   /** Files not to show (already in the chat), relative to `cwd` or absolute. */
   excludeFiles?: readonly string[];
-  /** Text of the request: its identifiers and paths personalise the ranking. */
+  /** Text of the request: its identifiers and paths personalise the ranking, and so do the files the lexical search finds for it. */
   query?: string;
+  /** Personalise by the lexical search's files for `query` (default true). */
+  retrieval?: boolean;
   /** Larger files are not parsed. */
   maxFileBytes?: number;
   /** Upper bound of parse workers (default: cores; 0: parse on this thread). */
@@ -180,6 +183,10 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
   const keys = listing.files.map((f, i) => `${packs[i]}:${f.blob}`);
   const snapshotPath = join(sharedAssistDir, 'map-snapshot.bin');
   const ranksPath = join(sharedAssistDir, 'map-ranks.bin');
+  // The files the request is about, by the lexical index (which also caches any tags it parses).
+  const retrieval = options.query !== undefined && options.query.trim() !== '' && options.retrieval !== false
+    ? await retrievalWeights({ cwd: options.cwd, query: options.query, maxFileBytes, listing: { files: listing, root, sharedAssistDir }, ...(options.env ? { env: options.env } : {}), ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }), ...(options.workerUrl ? { workerUrl: options.workerUrl } : {}) }).catch(() => undefined)
+    : undefined;
   const [base, storedRanks] = await Promise.all([readSnapshot(snapshotPath), readRanks(ranksPath)]);
   const from = matchSnapshot(base, paths, keys, maxFileBytes);
 
@@ -251,7 +258,8 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
     });
   }
   const start = startingRanks(storedRanks, base, from, ctx.requestKey);
-  const { ranked, fileRanks } = rankGraph(graph, { focusFiles, limit: budget + hidden, ...(options.query === undefined ? {} : { query: options.query }), ...(start ? { start } : {}) });
+  const lifted = retrieval && retrieval.length === graph.paths.length ? { personalWeights: retrieval, fileBonus: retrieval } : {};
+  const { ranked, fileRanks } = rankGraph(graph, { focusFiles, limit: budget + hidden, ...(options.query === undefined ? {} : { query: options.query }), ...(start ? { start } : {}), ...lifted });
   const ranksWrite = writeRanks(ranksPath, { request: ctx.requestKey, gen: snapshot.gen, ranks: fileRanks }).catch(() => undefined);
   const visible = excludeFiles.size === 0 ? ranked : ranked.filter((r) => !excludeFiles.has(r.file));
   const tRank = performance.now();
