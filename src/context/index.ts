@@ -11,5 +11,5 @@ export { chunkFile, chunkSource, selectChunks, renderChunk } from './chunks.js';
 export type { Chunk, ChunkOptions } from './chunks.js';
 export { searchCode, rankForQuery, DEFAULT_TUNING } from './search.js';
 export type { SearchOptions, SearchResult, SearchHit, HitWhy, FileHit, SearchTuning, Ranking } from './search.js';
-export { openIndex } from './search-index.js';
+export { openIndex, refreshSearchIndex } from './search-index.js';
 export type { IndexOptions, IndexStats, OpenIndex } from './search-index.js';

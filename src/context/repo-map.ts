@@ -81,7 +81,8 @@ function toRepoPath(root: string, cwd: string, file: string): string {
   return relative(root, abs).split(sep).join('/');
 }
 
-const RESULT_VERSION = 1;
+// 2: the retrieval lifts files for a query (issue 26), so a stored result of 1 is not the same map.
+const RESULT_VERSION = 2;
 // Share of a large parse done when a deferred tokenizer load starts: it then overlaps with the
 // parse's last few hundred milliseconds and the ranking instead of the whole parse.
 const TOKENIZER_START_AT = 0.9;
@@ -109,7 +110,7 @@ export async function buildRepoMap(options: RepoMapOptions): Promise<RepoMap> {
 
   // The same request over the same contents gives the same map: reuse it without the tokenizer.
   const requestKey = createHash('sha1')
-    .update(JSON.stringify([RESULT_VERSION, budget, maxFileBytes, focusFiles, [...excludeFiles], options.query ?? '']))
+    .update(JSON.stringify([RESULT_VERSION, budget, maxFileBytes, focusFiles, [...excludeFiles], options.query ?? '', options.retrieval !== false]))
     .digest('hex');
   const resultKey = createHash('sha1')
     .update(requestKey)
@@ -183,10 +184,6 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
   const keys = listing.files.map((f, i) => `${packs[i]}:${f.blob}`);
   const snapshotPath = join(sharedAssistDir, 'map-snapshot.bin');
   const ranksPath = join(sharedAssistDir, 'map-ranks.bin');
-  // The files the request is about, by the lexical index (which also caches any tags it parses).
-  const retrieval = options.query !== undefined && options.query.trim() !== '' && options.retrieval !== false
-    ? await retrievalWeights({ cwd: options.cwd, query: options.query, maxFileBytes, listing: { files: listing, root, sharedAssistDir }, ...(options.env ? { env: options.env } : {}), ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }), ...(options.workerUrl ? { workerUrl: options.workerUrl } : {}) }).catch(() => undefined)
-    : undefined;
   const [base, storedRanks] = await Promise.all([readSnapshot(snapshotPath), readRanks(ranksPath)]);
   const from = matchSnapshot(base, paths, keys, maxFileBytes);
 
@@ -247,6 +244,21 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
     return { defNames: t.defNames, refs: t.refs, skipped: t.skipped !== undefined, where: cache.locate(packs[i]!, listing.files[i]!.blob) };
   });
   const snapshotWrite = changed ? writeSnapshot(snapshotPath, snapshot).catch(() => undefined) : undefined;
+  // The files the request is about, by the lexical index, brought up to date from the tags just
+  // parsed (a failing index leaves the map as the graph alone makes it).
+  const retrieval =
+    options.query !== undefined && options.query.trim() !== '' && options.retrieval !== false
+      ? await retrievalWeights({
+          cwd: options.cwd,
+          query: options.query,
+          maxFileBytes,
+          listing: { files: listing, root, sharedAssistDir },
+          map: { snapshot, tagsCache: cache },
+          ...(options.env ? { env: options.env } : {}),
+          ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }),
+          ...(options.workerUrl ? { workerUrl: options.workerUrl } : {}),
+        }).catch(() => undefined)
+      : undefined;
   const graph = snapshot.graph;
   let skipped = 0;
   for (const s of snapshot.skipped) skipped += s;

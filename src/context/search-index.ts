@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveRepoPaths } from '../git/repo-paths.js';
 import { listSourceFiles, type FileListing } from './git-files.js';
-import { languageSpec, packName, type LanguageId } from './languages.js';
+import { languageForPath, languageSpec, packName, type LanguageId } from './languages.js';
 import { parseFiles } from './parse-pool.js';
 import { matchSnapshot, readSnapshot, updateSnapshot, writeSnapshot, type RankSnapshot } from './rank-snapshot.js';
 import { makeEntry, SearchPack, type BlobEntry } from './search-pack.js';
@@ -23,6 +23,12 @@ export interface IndexOptions {
   workerUrl?: URL;
   /** A listing made already (the map's), with its root and shared assist dir. */
   listing?: { files: FileListing; root: string; sharedAssistDir: string };
+  /**
+   * The map's ranking snapshot of that same listing, already up to date, and the tags cache it
+   * was made with (a map build passes its own): the index then neither reads nor writes the map's
+   * snapshot, and reads tags the map has just parsed from the same cache.
+   */
+  map?: { snapshot: RankSnapshot; tagsCache: TagsCache };
 }
 
 /** Counters of one index update. */
@@ -99,8 +105,9 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
   // Entries from the packs for files the snapshot does not hold; the map's snapshot for the graph.
   const pack = new SearchPack(shared);
   const mapSnapshotPath = join(shared, 'map-snapshot.bin');
+  const given = options.map && options.map.snapshot.graph.paths.length === files.length ? options.map : undefined;
   const [mapBase] = await Promise.all([
-    readSnapshot(mapSnapshotPath),
+    given ? Promise.resolve(given.snapshot) : readSnapshot(mapSnapshotPath),
     loadByPack(stale.map((i) => [packs[i]!, files[i]!.blob]), (p, blobs) => (blobs.length > 256 ? pack.load(p) : pack.loadSome(p, blobs))),
   ]);
   const mapFrom = matchSnapshot(mapBase, paths, keys, maxFileBytes);
@@ -117,7 +124,7 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
 
   let parsed = 0;
   let indexed = 0;
-  const tagsCache = new TagsCache(shared);
+  const tagsCache = given?.tagsCache ?? new TagsCache(shared);
   const tags = new Map<number, CachedTags>();
   if (needTags.size > 0) {
     parsed = await loadTags(tagsCache, root, files, packs, keys, [...needTags], maxFileBytes, tags, options);
@@ -143,7 +150,7 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     return { defNames: t?.defNames ?? [], refs: t?.refs ?? {}, skipped: t?.skipped !== undefined, where: tagsCache.locate(packs[i]!, files[i]!.blob) };
   });
   const writes: Promise<unknown>[] = [pack.flush().catch(() => undefined)];
-  if (map.changed) writes.push(writeSnapshot(mapSnapshotPath, map.snapshot).catch(() => undefined));
+  if (map.changed && !given) writes.push(writeSnapshot(mapSnapshotPath, map.snapshot).catch(() => undefined));
   storeGraph(snapshot, map.snapshot, base, from);
   writes.push(writeSearchSnapshot(snapshotPath, snapshot).catch(() => undefined));
   await Promise.all(writes);
@@ -257,4 +264,13 @@ async function loadTags(
   for (const i of missing) into.set(i, viewOf(outcome.results[firstOf.get(keys[i]!)!]!));
   await cache.flush().catch(() => undefined);
   return missing.length;
+}
+
+/**
+ * The hooks' background refresh (`assist hook`): brings the lexical index up to date when a
+ * source file changed, parsing on one worker at most so the person's machine stays responsive.
+ */
+export async function refreshSearchIndex(paths: { root: string }, changed: readonly string[], env?: NodeJS.ProcessEnv): Promise<IndexStats | undefined> {
+  if (!changed.some((path) => languageForPath(path) !== undefined)) return undefined;
+  return (await openIndex({ cwd: paths.root, maxWorkers: 1, ...(env ? { env } : {}) })).stats;
 }

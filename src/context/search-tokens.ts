@@ -7,7 +7,7 @@
  */
 
 /** Bump when tokens change: the per-blob index entries made with another version are not read. */
-export const TOKENIZER_VERSION = 2;
+export const TOKENIZER_VERSION = 3;
 
 // Words that carry no meaning in a request or that every chunk of code holds.
 const STOP = new Set([
@@ -57,19 +57,17 @@ export function forEachToken(text: string, emit: (token: string) => void): void 
       if (lower.length > 1 && !STOP.has(lower)) emit(stem(lower));
       continue;
     }
-    let kept = 0;
+    let last = '';
     for (const part of parts) {
       const lower = part.toLowerCase();
       if (lower.length < 2 && !/\d/.test(lower)) continue;
       if (STOP.has(lower)) continue;
-      emit(stem(lower));
-      kept++;
+      last = stem(lower);
+      emit(last);
     }
-    // The whole identifier as well: an exact mention beats its parts apart.
-    if (kept > 1 || (kept === 1 && word.length > 2)) {
-      const whole = word.replace(/[_$]/g, '').toLowerCase();
-      if (whole.length > 2) emit(whole);
-    }
+    // The whole identifier as well: an exact mention beats its parts apart (`v8` is not `8`).
+    const whole = word.replace(/[_$]/g, '').toLowerCase();
+    if (whole.length >= 2 && whole !== last && !STOP.has(whole)) emit(whole);
   }
 }
 

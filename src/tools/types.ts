@@ -3,7 +3,7 @@ import type { ToolSpec } from '../llm/types.js';
 import type { AuditLog } from '../sandbox/index.js';
 
 /** The tools of DESIGN.md §4 "Tools" (MCP tools come later, named `mcp__<server>__<tool>`). */
-export type ToolName = 'read_file' | 'list_files' | 'search' | 'repo_map' | 'edit_file' | 'write_file' | 'run_command' | 'run_tests';
+export type ToolName = 'read_file' | 'list_files' | 'search' | 'repo_map' | 'edit_file' | 'write_file' | 'run_command' | 'run_tests' | 'semantic_search';
 
 /**
  * Everything a tool needs from the turn that calls it. The session builds one per model step;

@@ -1,0 +1,59 @@
+import { isEnvFileName } from '../sandbox/index.js';
+import { objectSchema } from './args.js';
+import { capHead, formatCount } from './cap.js';
+import { denied, failure, resolveScope, result } from './common.js';
+import type { Tool, ToolContext, ToolOutcome } from './types.js';
+
+export const DEFAULT_SEMANTIC_K = 10;
+export const MAX_SEMANTIC_K = 50;
+
+async function run(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolOutcome> {
+  const query = (args['query'] as string).trim();
+  const shown = JSON.stringify(query.length > 60 ? `${query.slice(0, 59)}…` : query);
+  if (query === '') return failure('The query is empty; describe the code you are looking for, in words or identifiers.', 'semantic_search: empty query');
+  const k = Math.min(MAX_SEMANTIC_K, Math.max(1, (args['k'] as number | undefined) ?? DEFAULT_SEMANTIC_K));
+  const scope = await resolveScope(ctx, args['path'] as string | undefined);
+  if (!scope.ok) return denied(ctx, 'search', scope.denial);
+  const { searchCode } = await import('../context/index.js');
+  const found = await searchCode({
+    cwd: ctx.root,
+    env: ctx.env,
+    query,
+    k,
+    maxFileBytes: ctx.config.context.maxFileBytes,
+    ...(scope.rel !== '' ? { path: scope.rel } : {}),
+  });
+  // `.env` files may hold secrets: never shown unless the person added the file by name.
+  const hits = found.hits.filter((h) => !isEnvFileName(h.file.slice(h.file.lastIndexOf('/') + 1)) || ctx.addedByName.has(h.file));
+  await ctx.audit.append({ op: 'read', path: scope.rel === '' ? '.' : scope.rel, result: 'ok', reason: `semantic_search ${query}`, requestId: ctx.requestId });
+  const status = `semantic_search ${shown} → ${formatCount(hits.length)} chunk${hits.length === 1 ? '' : 's'}`;
+  if (hits.length === 0) return result(true, 'no chunks match; try other words, the names of what you are looking for, or `search` with a pattern', status);
+  const blocks = hits.map((h) => {
+    const why = [h.why.lexical !== undefined ? `lexical #${h.why.lexical}` : '', h.why.vector !== undefined ? `vector #${h.why.vector}` : '', h.why.graph !== undefined ? `graph #${h.why.graph}` : '', h.why.related ?? ''].filter(Boolean).join(', ');
+    return `${h.file}:${h.start}-${h.end} score ${h.score.toFixed(4)}${why ? ` (${why})` : ''}\n${h.text.replace(/\s+$/, '')}\n`;
+  });
+  const text = capHead(blocks.join('\n'), ctx.config.tools.maxResultTokens, 'ask for fewer chunks (k) or a narrower path');
+  return result(true, text, status);
+}
+
+/** `semantic_search`: the best chunks of code for a description (DESIGN §6 "Search"). */
+export const semanticSearchTool: Tool = {
+  kind: 'read',
+  spec: {
+    name: 'semantic_search',
+    description:
+      'Find code by what it does: ranks chunks of the source files (whole functions, classes, methods) for a description in words or identifiers, ' +
+      "by the words of their text, the names they define and their file's path, and by how central their file is in the repository. " +
+      'Returns the best chunks as `path:start-end score`, then the chunk\'s text; a definition is followed by chunks that call it. ' +
+      '`k` is how many chunks (default 10), `path` limits to a folder or file. Use it when you do not know the names to `search` for.',
+    parameters: objectSchema(
+      {
+        query: { type: 'string', description: 'what the code does, in words or identifiers' },
+        k: { type: 'integer', description: `how many chunks to return (1-${MAX_SEMANTIC_K}, default ${DEFAULT_SEMANTIC_K})` },
+        path: { type: 'string', description: 'folder or file relative to the repository root (default: everything)' },
+      },
+      ['query'],
+    ),
+  },
+  run,
+};
