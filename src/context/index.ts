@@ -7,7 +7,7 @@ export type { Tag, DefKind } from './types.js';
 export { languages, languageForPath } from './languages.js';
 export type { LanguageId } from './languages.js';
 export { countTokens, estimateTokens } from './tokens.js';
-export { chunkFile, chunkSource, selectChunks, renderChunk } from './chunks.js';
+export { chunkFile, chunkSource, selectChunks, renderChunk, fitChunks } from './chunks.js';
 export type { Chunk, ChunkOptions } from './chunks.js';
 export { searchCode, rankForQuery, DEFAULT_TUNING } from './search.js';
 export type { SearchOptions, SearchResult, SearchHit, HitWhy, FileHit, SearchTuning, Ranking } from './search.js';

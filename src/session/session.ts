@@ -997,8 +997,9 @@ export class Session {
    * What represents files outside the chat besides the map (`context.strategy`): `chunks`, the
    * parts of the map's best files most relevant to the request (tree-sitter chunks: whole
    * functions, classes, methods); `summary`, the per-file summaries of those files and the
-   * repository's roll-up; `hybrid`, chunks for source and summaries for the config and docs files the
-   * request names. Summaries are used stale rather than waited for.
+   * repository's roll-up; `hybrid`, the best chunks for the request from the search index (any
+   * file, DESIGN §6 "Search") and summaries for the config and docs files the request names.
+   * Summaries are used stale rather than waited for.
    */
   private async outsideContext(prompt: string, mapFiles: readonly string[], request: string): Promise<string> {
     const strategy = this.config.context.strategy;
@@ -1009,23 +1010,38 @@ export class Session {
     const best = mapFiles.filter((f) => !this.chatFiles.has(f)).slice(0, 4);
     let summaryFiles: string[] = [];
     let chunkFiles: string[] = [];
-    let checked = true; // the map's files come from git's own listing: neither ignored nor escaping
+    let searched = false;
     if (strategy === 'summary') summaryFiles = ['', ...best];
     else if (strategy === 'chunks') chunkFiles = best;
     else {
-      // hybrid: only the files the request names, so a turn that names none pays nothing extra.
+      // hybrid: summaries for the files the request names that are not source (config, docs).
       const named = new Set(prompt.match(/[\w./-]+\.[A-Za-z0-9]+/g) ?? []);
-      if (named.size === 0) return '';
-      const tracked = (await this.trackedFiles()).filter((f) => named.has(f) && !this.chatFiles.has(f)).slice(0, 4);
-      chunkFiles = tracked.filter((f) => languageForPath(f) !== undefined);
-      summaryFiles = tracked.filter((f) => languageForPath(f) === undefined);
-      checked = false;
+      if (named.size > 0) summaryFiles = (await this.trackedFiles()).filter((f) => named.has(f) && !this.chatFiles.has(f) && languageForPath(f) === undefined).slice(0, 4);
+      searched = true;
     }
     const parts: string[] = [];
-    const share = summaryFiles.length > 0 && chunkFiles.length > 0 ? Math.floor(budget / 2) : budget;
+    const share = summaryFiles.length > 0 && (chunkFiles.length > 0 || searched) ? Math.floor(budget / 2) : budget;
     if (summaryFiles.length > 0) parts.push(await this.summariesText(summaryFiles, share, request, audit));
-    if (chunkFiles.length > 0) parts.push(await this.chunksText(prompt, chunkFiles, share, request, audit, checked));
+    if (chunkFiles.length > 0) parts.push(await this.chunksText(prompt, chunkFiles, share, request, audit, true));
+    if (searched) parts.push(await this.searchedChunksText(prompt, share, request, audit));
     return parts.filter(Boolean).join('\n\n');
+  }
+
+  /** The best chunks for the request by the search index (files outside the chat), within `budget` tokens. */
+  private async searchedChunksText(prompt: string, budget: number, request: string, audit: AuditLog): Promise<string> {
+    try {
+      const { searchCode, fitChunks } = await import('../context/index.js');
+      const found = await searchCode({ cwd: this.root, env: this.options.env, query: prompt, k: 24, maxFileBytes: this.config.context.maxFileBytes });
+      const chunks = found.hits
+        .filter((h) => !this.chatFiles.has(h.file) && h.text.trim() !== '')
+        .map((h) => ({ file: h.file, startLine: h.start, endLine: h.end, names: [], header: [], text: h.text }));
+      const selected = await fitChunks(chunks, budget);
+      for (const file of new Set(selected.chunks.map((c) => c.file))) audit.append({ op: 'send', path: file, result: 'ok', reason: 'chunks', requestId: request });
+      return selected.text ? `Relevant parts of other files (read-only context; edit them with SEARCH/REPLACE like any file):\n\n${selected.text}` : '';
+    } catch (error) {
+      this.log?.warn('context.search-unavailable', { error: (error as Error).message });
+      return '';
+    }
   }
 
   private async summariesText(files: readonly string[], budget: number, request: string, audit: AuditLog): Promise<string> {
