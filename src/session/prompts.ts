@@ -44,15 +44,14 @@ Rules:
 export function toolSystemPrompt(options: { readOnly?: boolean } = {}): string {
   if (options.readOnly) {
     return `You are an expert software engineer answering a person's questions about their git repository.
-Use the tools to find what the question needs: search for identifiers and text, semantic_search for code
-described in words, list files, read the files (or the parts of them) that matter. Do not guess at code you have not read.
+Use the tools to find what the question needs: search for identifiers and text, list files, read the
+files (or the parts of them) that matter. Do not guess at code you have not read.
 Answer from what you read, citing each fact as path:line. You cannot change files or run commands.`;
   }
   return `You are an expert software engineer pair-programming with a person in their git repository.
 You have tools: find what the task needs yourself instead of asking the person.
-- search (regular expressions over the files, like git grep), semantic_search (code by what it does,
-  described in words), list_files and repo_map find code; read_file reads it (in parts for large
-  files). Read a file before you change it.
+- search (regular expressions over the files, like git grep), semantic_search, list_files and
+  repo_map find code; read_file reads it (in parts for large files). Read a file before you change it.
 - edit_file replaces an exact piece of a file (include enough lines to be unique; an empty search
   creates the file or appends to it); write_file creates a file, or replaces one you have read.
 - run_command runs a shell command in the repository (it may need the person's approval, and can be

@@ -42,15 +42,13 @@ export const semanticSearchTool: Tool = {
   spec: {
     name: 'semantic_search',
     description:
-      'Find code by what it does: ranks chunks of the source files (whole functions, classes, methods) for a description in words or identifiers, ' +
-      "by the words of their text, the names they define and their file's path, and by how central their file is in the repository. " +
-      'Returns the best chunks as `path:start-end score`, then the chunk\'s text; a definition is followed by chunks that call it. ' +
-      '`k` is how many chunks (default 10), `path` limits to a folder or file. Use it when you do not know the names to `search` for.',
+      'Find code by what it does, described in words: the best chunks (functions, classes, methods) as `path:start-end score`, then their text; ' +
+      'a definition is followed by chunks that call it. `k`: how many (default 10); `path`: a folder or file.',
     parameters: objectSchema(
       {
-        query: { type: 'string', description: 'what the code does, in words or identifiers' },
-        k: { type: 'integer', description: `how many chunks to return (1-${MAX_SEMANTIC_K}, default ${DEFAULT_SEMANTIC_K})` },
-        path: { type: 'string', description: 'folder or file relative to the repository root (default: everything)' },
+        query: { type: 'string', description: 'what the code does' },
+        k: { type: 'integer', description: `1-${MAX_SEMANTIC_K}` },
+        path: { type: 'string', description: 'repo-relative folder or file' },
       },
       ['query'],
     ),
