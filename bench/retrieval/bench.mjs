@@ -223,6 +223,7 @@ function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }
+/** Wall time of `node ARGV...` in the repository. */
 function wall(argv) {
   const t0 = performance.now();
   const r = spawnSync(process.execPath, argv, { cwd: repo, env, stdio: 'ignore' });
@@ -239,7 +240,7 @@ if (!flag('--no-timings')) {
   const buildEngine = [];
   // Index build with the tags cached: the index (packs and snapshot) removed, the tags kept.
   for (let i = 0; i < 3; i++) {
-    nodeBase.push(wall([process.execPath, '-e', '0']));
+    nodeBase.push(wall(['-e', '0']));
     rmSync(searchDir, { recursive: true, force: true });
     build.push(wall(search));
     rmSync(searchDir, { recursive: true, force: true });
@@ -251,7 +252,7 @@ if (!flag('--no-timings')) {
   const warm = [];
   const warmBase = [];
   for (let i = 0; i < 9; i++) {
-    warmBase.push(wall([process.execPath, '-e', '0']));
+    warmBase.push(wall(['-e', '0']));
     warm.push(wall(search));
   }
   // One changed file: a line appended to a mid-listing file before each run.
@@ -262,7 +263,7 @@ if (!flag('--no-timings')) {
   try {
     for (let i = 0; i < 7; i++) {
       appendFileSync(join(repo, victim), `\nexport const benchChange${i} = ${i};\n`);
-      changedBase.push(wall([process.execPath, '-e', '0']));
+      changedBase.push(wall(['-e', '0']));
       changed.push(wall(search));
     }
   } finally {

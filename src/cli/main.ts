@@ -18,6 +18,7 @@ import { SessionFinishCommand } from './commands/session-finish.js';
 import { LogCommand } from './commands/log.js';
 import { MapCommand } from './commands/map.js';
 import { SearchCommand } from './commands/search.js';
+import { StatsContextCommand } from './commands/stats-context.js';
 import { HooksInstallCommand } from './commands/hooks-install.js';
 import { HooksUninstallCommand } from './commands/hooks-uninstall.js';
 import { HooksStatusCommand } from './commands/hooks-status.js';
@@ -48,6 +49,7 @@ export const COMMANDS = [
   LogCommand,
   MapCommand,
   SearchCommand,
+  StatsContextCommand,
   HooksInstallCommand,
   HooksUninstallCommand,
   HooksStatusCommand,

@@ -9,7 +9,7 @@ export type { LanguageId } from './languages.js';
 export { countTokens, estimateTokens } from './tokens.js';
 export { chunkFile, chunkSource, selectChunks, renderChunk, fitChunks } from './chunks.js';
 export type { Chunk, ChunkOptions } from './chunks.js';
-export { searchCode, rankForQuery, DEFAULT_TUNING } from './search.js';
+export { searchCode, rankForQuery, describeHit, DEFAULT_TUNING } from './search.js';
 export type { SearchOptions, SearchResult, SearchHit, HitWhy, FileHit, SearchTuning, Ranking } from './search.js';
 export { openIndex, refreshSearchIndex } from './search-index.js';
 export type { IndexOptions, IndexStats, OpenIndex } from './search-index.js';

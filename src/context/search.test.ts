@@ -106,11 +106,13 @@ describe('lexical search index', () => {
     expect(found.hits[0]!.why.terms).toEqual(expect.arrayContaining(['action', 'github', 'header', 'summary']));
     expect(found.hits[0]!.why.lexical).toBe(1);
 
-    const discount = await searchCode({ cwd: repo.dir, env: repo.env, query: 'take a discount off the price', maxWorkers: 0 });
-    expect(discount.hits[0]?.file).toBe('src/cart.ts');
-    const caller = discount.hits.find((h) => h.file === 'src/checkout.ts');
-    expect(caller).toMatchObject({ group: 0, why: { related: 'calls applyDiscount' } });
-    expect(discount.hits.indexOf(caller!)).toBe(1); // right after the definition
+    // The definition's callers come with it, attached, when the request does not rank them itself.
+    const discount = await searchCode({ cwd: repo.dir, env: repo.env, query: 'money off a price, as a share', maxWorkers: 0 });
+    expect(discount.hits.map((h) => h.file)).toEqual(['src/cart.ts']);
+    expect(discount.hits[0]!.callers).toEqual([
+      expect.objectContaining({ file: 'src/checkout.ts', start: 1, end: 5, text: files['src/checkout.ts'].trimEnd(), why: expect.objectContaining({ related: 'calls applyDiscount' }) }),
+    ]);
+    expect((await searchCode({ cwd: repo.dir, env: repo.env, query: 'money off a price, as a share', maxWorkers: 0, tuning: { maxCallers: 0 } })).hits[0]!.callers).toBeUndefined();
 
     const scoped = await searchCode({ cwd: repo.dir, env: repo.env, query: 'discount wait attempts', path: 'src/http', maxWorkers: 0 });
     expect(scoped.hits.map((h) => h.file)).toEqual(['src/http/retry.ts']);

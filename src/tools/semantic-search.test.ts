@@ -12,20 +12,21 @@ function text(outcome: ToolOutcome): string {
 
 const files = {
   'src/http/retry.ts': '// When the server is busy, wait longer between attempts.\nexport function backoffDelay(attempt: number): number {\n  return 250 * 2 ** attempt;\n}\n',
-  'src/http/client.ts': "import { backoffDelay } from './retry';\n\nexport async function send(url: string, attempt = 0): Promise<void> {\n  await sleep(backoffDelay(attempt));\n}\n",
+  'src/http/client.ts': "import { backoffDelay } from './retry';\n\nexport async function send(url: string, tries = 0): Promise<void> {\n  await sleep(backoffDelay(tries));\n}\n",
   'src/cart.ts': 'export function applyDiscount(price: number): number {\n  return price * 0.9;\n}\n',
 };
 
 describe('semantic_search', () => {
-  it('returns the best chunks as path:start-end and score, then their text, a definition with its callers', async () => {
+  it('returns the best chunks as path:start-end and score, then their text, a definition with the chunks that call it', async () => {
     await using repo = tempRepo({ files });
     const ctx = await toolContext(repo);
     const out = await executeToolCall({ id: 'c1', name: 'semantic_search', arguments: JSON.stringify({ query: 'wait longer between attempts when the server is busy' }) }, allTools(), ctx);
-    expect(out).toMatchObject({ kind: 'result', ok: true, status: 'semantic_search "wait longer between attempts when the server is busy" → 2 chunks' });
+    expect(out).toMatchObject({ kind: 'result', ok: true, status: 'semantic_search "wait longer between attempts when the server is busy" → 1 chunk' });
     const lines = text(out).split('\n');
     expect(lines[0]).toMatch(/^src\/http\/retry\.ts:1-4 score \d\.\d{4} \(lexical #1, graph #\d+\)$/);
     expect(lines.slice(1, 5)).toEqual(files['src/http/retry.ts'].trimEnd().split('\n'));
-    expect(lines[6]).toMatch(/^src\/http\/client\.ts:1-5 score \d\.\d{4} \(.*calls backoffDelay\)$/);
+    expect(lines[6]).toMatch(/^called from src\/http\/client\.ts:1-5 \(calls backoffDelay(, graph #\d)?\)$/);
+    expect(lines.slice(7, 12)).toEqual(files['src/http/client.ts'].trimEnd().split('\n'));
     expect(ctx.auditRecords()).toEqual([expect.objectContaining({ op: 'read', path: '.', result: 'ok', reason: 'semantic_search wait longer between attempts when the server is busy' })]);
   });
 

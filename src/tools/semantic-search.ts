@@ -14,7 +14,7 @@ async function run(args: Record<string, unknown>, ctx: ToolContext): Promise<Too
   const k = Math.min(MAX_SEMANTIC_K, Math.max(1, (args['k'] as number | undefined) ?? DEFAULT_SEMANTIC_K));
   const scope = await resolveScope(ctx, args['path'] as string | undefined);
   if (!scope.ok) return denied(ctx, 'search', scope.denial);
-  const { searchCode } = await import('../context/index.js');
+  const { searchCode, describeHit } = await import('../context/index.js');
   const found = await searchCode({
     cwd: ctx.root,
     env: ctx.env,
@@ -24,13 +24,14 @@ async function run(args: Record<string, unknown>, ctx: ToolContext): Promise<Too
     ...(scope.rel !== '' ? { path: scope.rel } : {}),
   });
   // `.env` files may hold secrets: never shown unless the person added the file by name.
-  const hits = found.hits.filter((h) => !isEnvFileName(h.file.slice(h.file.lastIndexOf('/') + 1)) || ctx.addedByName.has(h.file));
+  const allowed = (h: { file: string }): boolean => !isEnvFileName(h.file.slice(h.file.lastIndexOf('/') + 1)) || ctx.addedByName.has(h.file);
+  const hits = found.hits.filter(allowed);
   await ctx.audit.append({ op: 'read', path: scope.rel === '' ? '.' : scope.rel, result: 'ok', reason: `semantic_search ${query}`, requestId: ctx.requestId });
   const status = `semantic_search ${shown} → ${formatCount(hits.length)} chunk${hits.length === 1 ? '' : 's'}`;
   if (hits.length === 0) return result(true, 'no chunks match; try other words, the names of what you are looking for, or `search` with a pattern', status);
   const blocks = hits.map((h) => {
-    const why = [h.why.lexical !== undefined ? `lexical #${h.why.lexical}` : '', h.why.vector !== undefined ? `vector #${h.why.vector}` : '', h.why.graph !== undefined ? `graph #${h.why.graph}` : '', h.why.related ?? ''].filter(Boolean).join(', ');
-    return `${h.file}:${h.start}-${h.end} score ${h.score.toFixed(4)}${why ? ` (${why})` : ''}\n${h.text.replace(/\s+$/, '')}\n`;
+    const callers = (h.callers ?? []).filter(allowed).map((c) => `called from ${c.file}:${c.start}-${c.end} (${describeHit(c)})\n${c.text.replace(/\s+$/, '')}\n`);
+    return [`${h.file}:${h.start}-${h.end} score ${h.score.toFixed(4)} (${describeHit(h)})\n${h.text.replace(/\s+$/, '')}\n`, ...callers].join('\n');
   });
   const text = capHead(blocks.join('\n'), ctx.config.tools.maxResultTokens, 'ask for fewer chunks (k) or a narrower path');
   return result(true, text, status);
@@ -43,7 +44,7 @@ export const semanticSearchTool: Tool = {
     name: 'semantic_search',
     description:
       'Find code by what it does, described in words: the best chunks (functions, classes, methods) as `path:start-end score`, then their text; ' +
-      'a definition is followed by chunks that call it. `k`: how many (default 10); `path`: a folder or file.',
+      'a definition comes with chunks that call it. `k`: how many (default 10); `path`: a folder or file.',
     parameters: objectSchema(
       {
         query: { type: 'string', description: 'what the code does' },

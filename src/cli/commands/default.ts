@@ -12,7 +12,6 @@ export const NOT_BUILT: Readonly<Record<string, string>> = {
   completion: 'assist completion bash|zsh|fish',
   mcp: 'assist mcp list [--json] | assist mcp login NAME | assist mcp logout NAME',
   init: 'assist init',
-  stats: 'assist stats context [--json]',
   test: 'assist test TARGET... | --changed [--yes] [--json]',
   explain: 'assist explain TARGET|QUESTION [--json]',
 };

@@ -1,6 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { AssistCommand } from '../base.js';
 import { usageError } from '../../errors.js';
+import type { SearchHit } from '../../context/index.js';
 
 export const MAX_SEARCH_K = 200;
 
@@ -22,7 +23,7 @@ export class SearchCommand extends AssistCommand {
 
   k = Option.String('--k', { description: 'how many chunks to show (default 10)' });
   scope = Option.String('--path', { description: 'only files under this folder (or this file), relative to the current directory' });
-  json = Option.Boolean('--json', false, { description: 'print [{file, start, end, score, text, why}] best first' });
+  json = Option.Boolean('--json', false, { description: 'print [{file, start, end, score, text, why, callers?}] best first' });
   query = Option.Rest({ name: 'QUERY', required: 1 });
 
   async run(): Promise<number> {
@@ -57,16 +58,19 @@ export class SearchCommand extends AssistCommand {
       ...(scope !== undefined ? { path: scope } : {}),
     });
     if (this.json) {
-      this.reporter.json(result.hits.map((h) => ({ file: h.file, start: h.start, end: h.end, score: h.score, text: h.text, why: h.why, ...(h.group !== undefined ? { group: h.group } : {}) })));
+      const shape = (h: SearchHit): Record<string, unknown> => ({ file: h.file, start: h.start, end: h.end, score: h.score, text: h.text, why: h.why, ...(h.callers ? { callers: h.callers.map(shape) } : {}) });
+      this.reporter.json(result.hits.map(shape));
       return 0;
     }
     if (result.hits.length === 0) {
       this.reporter.info('no chunks match: try other words, or the names of what you are looking for');
       return 0;
     }
+    const { describeHit } = await import('../../context/index.js');
     const blocks = result.hits.map((h) => {
-      const why = [h.why.lexical !== undefined ? `lexical #${h.why.lexical}` : '', h.why.vector !== undefined ? `vector #${h.why.vector}` : '', h.why.graph !== undefined ? `graph #${h.why.graph}` : '', h.why.related ?? ''].filter(Boolean).join(', ');
-      return `${h.file}:${h.start}-${h.end}  ${h.score.toFixed(4)}  (${why})\n${h.text.replace(/\s+$/, '')}\n`;
+      const own = `${h.file}:${h.start}-${h.end}  ${h.score.toFixed(4)}  (${describeHit(h)})\n${h.text.replace(/\s+$/, '')}\n`;
+      const callers = (h.callers ?? []).map((c) => `  ↳ ${c.file}:${c.start}-${c.end}  (${describeHit(c)})\n${c.text.replace(/\s+$/, '')}\n`);
+      return [own, ...callers].join('\n');
     });
     this.reporter.print(blocks.join('\n'));
     return 0;
