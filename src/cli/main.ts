@@ -17,6 +17,8 @@ import { SessionShowCommand } from './commands/session-show.js';
 import { SessionFinishCommand } from './commands/session-finish.js';
 import { LogCommand } from './commands/log.js';
 import { MapCommand } from './commands/map.js';
+import { SearchCommand } from './commands/search.js';
+import { StatsContextCommand } from './commands/stats-context.js';
 import { HooksInstallCommand } from './commands/hooks-install.js';
 import { HooksUninstallCommand } from './commands/hooks-uninstall.js';
 import { HooksStatusCommand } from './commands/hooks-status.js';
@@ -52,6 +54,8 @@ export const COMMANDS = [
   SessionFinishCommand,
   LogCommand,
   MapCommand,
+  SearchCommand,
+  StatsContextCommand,
   HooksInstallCommand,
   HooksUninstallCommand,
   HooksStatusCommand,

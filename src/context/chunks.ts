@@ -163,3 +163,25 @@ export async function selectChunks(chunks: readonly Chunk[], request: string, bu
   }
   return { text, tokens, chunks: chosen.sort((a, b) => a.i - b.i).map((c) => c.chunk) };
 }
+
+/**
+ * The chunks that fit `budget` tokens (exact o200k_base count of the joined rendering), taken
+ * in the order given (best first) and shown in file and line order.
+ */
+export async function fitChunks(chunks: readonly Chunk[], budget: number): Promise<{ text: string; tokens: number; chunks: Chunk[] }> {
+  const count = await tokenCounter();
+  const chosen: { chunk: Chunk; i: number }[] = [];
+  let text = '';
+  let tokens = 0;
+  const order = (a: { chunk: Chunk; i: number }, b: { chunk: Chunk; i: number }): number => (a.chunk.file < b.chunk.file ? -1 : a.chunk.file > b.chunk.file ? 1 : a.chunk.startLine - b.chunk.startLine);
+  for (const [i, chunk] of chunks.entries()) {
+    const trial = [...chosen, { chunk, i }].sort(order);
+    const trialText = trial.map((c) => renderChunk(c.chunk)).join('\n');
+    const n = await count(trialText, budget);
+    if (n === undefined || n > budget) continue;
+    chosen.push({ chunk, i });
+    text = trialText;
+    tokens = n;
+  }
+  return { text, tokens, chunks: chosen.sort(order).map((c) => c.chunk) };
+}

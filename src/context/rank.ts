@@ -21,6 +21,21 @@ export interface RankOptions {
    * start from scratch: the same best 300 definitions, fewer of them out of order.
    */
   start?: Float64Array;
+  /**
+   * Extra personalisation per file of the graph (index order), e.g. the files a retrieval found
+   * for the request: added to the focus files' and mentions' weights before normalising.
+   */
+  personalWeights?: Float64Array;
+  /**
+   * Bonus per file (index order, 0..1) for the file's best definitions: they are placed after the
+   * definitions the query names and before everything else, in bonus order, so the files a
+   * retrieval found are shown even when the request names no identifier.
+   */
+  fileBonus?: Float64Array;
+  /** Only the file ranks are wanted: definitions are not scored (`ranked` is empty). */
+  filesOnly?: boolean;
+  /** Upper bound of PageRank iterations (default 50; it stops sooner once converged). */
+  maxIterations?: number;
 }
 
 /** A definition with its score; best first in `rankDefinitions`'s output. */
@@ -285,6 +300,8 @@ export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked
     const count = definerCount[id]!;
     for (let k = definerStart[id]!; k < definerStart[id]! + count; k++) bump(definerList[k]!, 1 / count);
   }
+  const extra = options.personalWeights;
+  if (extra && extra.length === n) for (let i = 0; i < n; i++) if (extra[i]! > 0) bump(i, extra[i]!);
   if (personalSum === 0) personal.fill(1 / Math.max(n, 1));
   else for (let i = 0; i < n; i++) personal[i] = personal[i]! / personalSum;
 
@@ -315,7 +332,7 @@ export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked
   // map uses). On playwright that is ~19 iterations against the 40 a fixed 1e-9 always ran,
   // with the same best 300 definitions.
   const tolerance = n * 1e-6;
-  for (let it = 0; it < 50; it++) {
+  for (let it = 0; it < (options.maxIterations ?? 50); it++) {
     let dangling = 0;
     for (let i = 0; i < n; i++) if (outWeight[i] === 0) dangling += rank[i]!;
     for (let i = 0; i < n; i++) next[i] = (1 - damping + damping * dangling) * personal[i]!;
@@ -325,6 +342,8 @@ export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked
     [rank, next] = [next, rank];
     if (delta < tolerance) break;
   }
+
+  if (options.filesOnly) return { ranked: [], mentions, fileRanks: rank };
 
   // A definition's score: the rank flowing to its identifier, less what its own file sent.
   next.fill(0);
@@ -354,6 +373,7 @@ export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked
     }
     for (let e = eStart[i]!; e < eStart[i + 1]!; e++) selfFlow[eIdent[e]!] = 0;
   }
+  if (options.fileBonus && options.fileBonus.length === n) applyFileBonus(scores, defStart, defIds, mentionedIdent, options.fileBonus, top);
   const limit = Math.min(options.limit ?? total, total);
   const threshold = limit >= total ? Number.NEGATIVE_INFINITY : kthLargest(scores, limit);
   const ranked: RankedDef[] = [];
@@ -366,6 +386,28 @@ export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked
   ranked.sort((a, b) => b.score - a.score || (a.file < b.file ? -1 : a.file > b.file ? 1 : a.index - b.index));
   if (ranked.length > limit) ranked.length = limit;
   return { ranked, mentions, fileRanks: rank };
+}
+
+/** Definitions a file bonus lifts: the file's best few, those the query names first. */
+const BONUS_DEFS = 3;
+
+/**
+ * Lifts each bonus file's best {@link BONUS_DEFS} definitions above everything else, in bonus
+ * order: above the definitions the query names (≤ `top` + 2, see `rankGraph`), which a request
+ * in words names by accident (`test`, `name`, `display` are defined somewhere), while the
+ * retrieval that set the bonus read the whole request.
+ */
+function applyFileBonus(scores: Float64Array, defStart: Uint32Array, defIds: Uint32Array, mentioned: Uint8Array, bonus: Float64Array, top: number): void {
+  for (let i = 0; i < bonus.length; i++) {
+    const b = bonus[i]!;
+    if (!(b > 0)) continue;
+    const defs: number[] = [];
+    for (let d = defStart[i]!; d < defStart[i + 1]!; d++) defs.push(d);
+    defs.sort((x, y) => mentioned[defIds[y]!]! - mentioned[defIds[x]!]! || scores[y]! - scores[x]! || x - y);
+    defs.slice(0, BONUS_DEFS).forEach((d, j) => {
+      scores[d] = top + 3 + Math.min(b, 1) * (1 - 0.1 * j);
+    });
+  }
 }
 
 /** `start` scaled to sum 1, or the personalisation when there is no usable start. */

@@ -10,6 +10,7 @@ import { matchSnapshot, readRanks, readSnapshot, startingRanks, updateSnapshot, 
 import { fitToBudget, type MapDefinition } from './render.js';
 import { upkeepTagsCache, type UpkeepReport } from './cache-upkeep.js';
 import { TagsCache, viewOf, type CachedTags, type EntryLocation } from './tags-cache.js';
+import { retrievalWeights } from './search.js';
 import { SectionCountStore } from './section-counts.js';
 import { startTokenCounter, type BackgroundCounter, type TokenCounter } from './tokens.js';
 import type { CachedDef } from './types.js';
@@ -27,8 +28,10 @@ export interface RepoMapOptions {
   focusFiles?: readonly string[];
   /** Files not to show (already in the chat), relative to `cwd` or absolute. */
   excludeFiles?: readonly string[];
-  /** Text of the request: its identifiers and paths personalise the ranking. */
+  /** Text of the request: its identifiers and paths personalise the ranking, and so do the files the lexical search finds for it. */
   query?: string;
+  /** Personalise by the lexical search's files for `query` (default true). */
+  retrieval?: boolean;
   /** Larger files are not parsed. */
   maxFileBytes?: number;
   /** Upper bound of parse workers (default: cores; 0: parse on this thread). */
@@ -78,7 +81,8 @@ function toRepoPath(root: string, cwd: string, file: string): string {
   return relative(root, abs).split(sep).join('/');
 }
 
-const RESULT_VERSION = 1;
+// 2: the retrieval lifts files for a query (issue 26), so a stored result of 1 is not the same map.
+const RESULT_VERSION = 2;
 // Share of a large parse done when a deferred tokenizer load starts: it then overlaps with the
 // parse's last few hundred milliseconds and the ranking instead of the whole parse.
 const TOKENIZER_START_AT = 0.9;
@@ -106,7 +110,7 @@ export async function buildRepoMap(options: RepoMapOptions): Promise<RepoMap> {
 
   // The same request over the same contents gives the same map: reuse it without the tokenizer.
   const requestKey = createHash('sha1')
-    .update(JSON.stringify([RESULT_VERSION, budget, maxFileBytes, focusFiles, [...excludeFiles], options.query ?? '']))
+    .update(JSON.stringify([RESULT_VERSION, budget, maxFileBytes, focusFiles, [...excludeFiles], options.query ?? '', options.retrieval !== false]))
     .digest('hex');
   const resultKey = createHash('sha1')
     .update(requestKey)
@@ -240,6 +244,21 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
     return { defNames: t.defNames, refs: t.refs, skipped: t.skipped !== undefined, where: cache.locate(packs[i]!, listing.files[i]!.blob) };
   });
   const snapshotWrite = changed ? writeSnapshot(snapshotPath, snapshot).catch(() => undefined) : undefined;
+  // The files the request is about, by the lexical index, brought up to date from the tags just
+  // parsed (a failing index leaves the map as the graph alone makes it).
+  const retrieval =
+    options.query !== undefined && options.query.trim() !== '' && options.retrieval !== false
+      ? await retrievalWeights({
+          cwd: options.cwd,
+          query: options.query,
+          maxFileBytes,
+          listing: { files: listing, root, sharedAssistDir },
+          map: { snapshot, tagsCache: cache },
+          ...(options.env ? { env: options.env } : {}),
+          ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }),
+          ...(options.workerUrl ? { workerUrl: options.workerUrl } : {}),
+        }).catch(() => undefined)
+      : undefined;
   const graph = snapshot.graph;
   let skipped = 0;
   for (const s of snapshot.skipped) skipped += s;
@@ -251,7 +270,8 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
     });
   }
   const start = startingRanks(storedRanks, base, from, ctx.requestKey);
-  const { ranked, fileRanks } = rankGraph(graph, { focusFiles, limit: budget + hidden, ...(options.query === undefined ? {} : { query: options.query }), ...(start ? { start } : {}) });
+  const lifted = retrieval && retrieval.length === graph.paths.length ? { personalWeights: retrieval, fileBonus: retrieval } : {};
+  const { ranked, fileRanks } = rankGraph(graph, { focusFiles, limit: budget + hidden, ...(options.query === undefined ? {} : { query: options.query }), ...(start ? { start } : {}), ...lifted });
   const ranksWrite = writeRanks(ranksPath, { request: ctx.requestKey, gen: snapshot.gen, ranks: fileRanks }).catch(() => undefined);
   const visible = excludeFiles.size === 0 ? ranked : ranked.filter((r) => !excludeFiles.has(r.file));
   const tRank = performance.now();

@@ -84,6 +84,24 @@ export interface MessageEvent extends EventBase {
   type: 'message';
   request: string;
   text: string;
+  /** What context the turn sent with the message (DESIGN §6 "Effectiveness"); absent in older chains. */
+  context?: TurnContext;
+}
+
+/** The context a turn sent the model besides the conversation: which files, chunks and summaries, and their tokens. */
+export interface TurnContext {
+  /** `context.strategy` of the turn. */
+  strategy: string;
+  /** Files of the chat, sent whole. */
+  files: string[];
+  /** Files the repo map showed. */
+  map: string[];
+  /** Chunks sent, as `path:start-end`. */
+  chunks: string[];
+  /** Files whose summaries were sent (`''`: the repository's roll-up). */
+  summaries: string[];
+  /** Tokens of each part (the map's exact, the rest estimated where no budget applied). */
+  tokens: { map: number; chunks: number; summaries: number; files: number };
 }
 
 export interface ReplyEvent extends EventBase {

@@ -28,6 +28,7 @@ export type {
   ReplyEvent,
   ToolEvent,
   RefusedEvent,
+  TurnContext,
 } from './events.js';
 export { newSessionId, isSessionId, sessionBranchName, chainRef, checkpointRef } from './session-id.js';
 export { acquireLock, type LockHolder, type WriteLock } from './lock.js';

@@ -70,8 +70,22 @@ export async function registerBuiltinRefreshers(registry: RefresherRegistry = re
       added.push('tags');
     }
   }
+  // The lexical search index after the tags: the files it chunks have their tags cached by then.
+  if (!registry.has('search')) {
+    const context = (await import('../context/index.js')) as Record<string, unknown>;
+    const refresh = context[SEARCH_REFRESH_EXPORT];
+    if (typeof refresh === 'function') {
+      registry.register('search', async (paths, changed) => {
+        await (refresh as (paths: RepoPaths, changed: string[]) => Promise<unknown>)(paths, changed);
+      });
+      added.push('search');
+    }
+  }
   return added;
 }
+
+/** The name src/context/index.ts exports the search index's refresh under: `(paths, changed) => Promise`. */
+export const SEARCH_REFRESH_EXPORT = 'refreshSearchIndex';
 
 /** The name src/context/index.ts would export a cache refresh under: `(paths, changed) => Promise`. */
 export const TAGS_REFRESH_EXPORT = 'refreshTagsCache';

@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { AssistError, ExitCode, refusal } from '../errors.js';
 import type { Config } from '../config/types.js';
-import type { GitStore, SessionInfo, ReplayedEvent } from '../git/index.js';
+import type { GitStore, SessionInfo, ReplayedEvent, TurnContext } from '../git/index.js';
 import type { ChatMessage, ModelInfo, Provider, ToolResult, ToolSpec, Usage } from '../llm/types.js';
 import type { ApprovalState, AuditLog } from '../sandbox/index.js';
 import { chooseFence, reflectionPrompt, renderChatFiles, systemPrompt, toolSystemPrompt } from './prompts.js';
@@ -519,8 +519,8 @@ export class Session {
         const info = this.modelInfo(this.model);
         const { toolSpecs } = await import('../tools/index.js');
         const specs = toolSpecs(await this.toolList(signal));
-        const { system, messages } = await this.buildPrompt(message, info, request, 'tools', specs);
-        return { system, messages, tools: specs };
+        const { system, messages, context } = await this.buildPrompt(message, info, request, 'tools', specs);
+        return { system, messages, tools: specs, context };
       },
       fit: async (system, messages, tools) => {
         const info = this.modelInfo(this.model);
@@ -687,7 +687,7 @@ export class Session {
     result.requests.push(request);
     result.steps++;
     const info = this.modelInfo(this.model);
-    const { system, messages, maxOutputTokens } = await this.buildPrompt(prompt, info, request, 'text');
+    const { system, messages, maxOutputTokens, context } = await this.buildPrompt(prompt, info, request, 'text');
     const reply = await this.requestReply(system, messages, [], maxOutputTokens, request, signal);
     const { text, usage, model } = reply;
     result.reply = text;
@@ -699,7 +699,7 @@ export class Session {
     if (!this.options.dryRun) {
       const session = await this.ensureRecording();
       recorded = this.store.appendEvents(session.id, [
-        { type: 'message', request, text: prompt },
+        { type: 'message', request, text: prompt, context },
         { type: 'reply', request, text, model, usage: usageRecord(usage) },
       ]);
       recorded.catch(() => undefined); // awaited below; this only keeps an early rejection from being unhandled
@@ -1054,7 +1054,7 @@ export class Session {
 
   // ------------------------------------------------------------------ prompt and stream
 
-  private async buildPrompt(prompt: string, info: ModelInfo, request: string, mode: 'text' | 'tools', tools: readonly ToolSpec[] = []): Promise<{ system: string; messages: ChatMessage[]; maxOutputTokens: number }> {
+  private async buildPrompt(prompt: string, info: ModelInfo, request: string, mode: 'text' | 'tools', tools: readonly ToolSpec[] = []): Promise<{ system: string; messages: ChatMessage[]; maxOutputTokens: number; context: TurnContext }> {
     const fileContents: Array<{ path: string; content: string }> = [];
     const audit = this.audit(this.info?.id ?? 'dry-run');
     for (const file of this.files) {
@@ -1069,8 +1069,11 @@ export class Session {
     this.prefetchedMap = null;
     const mapResult = await (prefetched ?? this.repoMap(prompt));
     const map = mapResult.text;
-    const outside = await this.outsideContext(prompt, mapResult.files, request);
     const filesText = renderChatFiles(fileContents, fence);
+    const { estimateTextTokens } = await import('../llm/estimate.js');
+    // What this turn sends, for the effectiveness stats (DESIGN §6): the outside context adds its parts.
+    const sent: TurnContext = { strategy: this.config.context.strategy, files: fileContents.map((f) => f.path), map: mapResult.files, chunks: [], summaries: [], tokens: { map: mapResult.tokens, chunks: 0, summaries: 0, files: estimateTextTokens(filesText) } };
+    const outside = await this.outsideContext(prompt, mapResult.files, request, sent);
     const context = [map ? `Repository map (the most relevant definitions, with their files):\n\n${map}` : '', outside, filesText].filter(Boolean).join('\n\n');
 
     const { history, tokens: promptTokens } = await this.fitHistory(system, context, prompt, info, tools);
@@ -1088,10 +1091,10 @@ export class Session {
     this.lastPrompt = { system: tools.length > 0 ? system + JSON.stringify(tools) : system, map: map + outside, files: filesText, history: history.map(exchangeText).join('') };
     // Services count the requested output against the window too: ask for what is left.
     const maxOutputTokens = Math.max(256, Math.min(info.maxOutput, info.contextWindow - promptTokens - 64));
-    return { system, messages, maxOutputTokens };
+    return { system, messages, maxOutputTokens, context: sent };
   }
 
-  private prefetchedMap: { query: string; map: Promise<{ text: string; files: string[] }> } | null = null;
+  private prefetchedMap: { query: string; map: Promise<{ text: string; files: string[]; tokens: number }> } | null = null;
 
   /**
    * Starts building the repo map for a first message while the rest of the session opens (the map
@@ -1101,9 +1104,9 @@ export class Session {
     this.prefetchedMap = { query: message, map: this.repoMap(message) };
   }
 
-  private async repoMap(query: string): Promise<{ text: string; files: string[] }> {
+  private async repoMap(query: string): Promise<{ text: string; files: string[]; tokens: number }> {
     const budget = this.config.context.mapTokens;
-    if (budget <= 0) return { text: '', files: [] };
+    if (budget <= 0) return { text: '', files: [], tokens: 0 };
     try {
       const { buildRepoMap } = await import('../context/index.js');
       const recent = this.history.slice(-2).map((h) => h.user).join('\n');
@@ -1116,10 +1119,10 @@ export class Session {
         maxFileBytes: this.config.context.maxFileBytes,
         env: this.options.env,
       });
-      return { text: map.text, files: map.files };
+      return { text: map.text, files: map.files, tokens: map.tokens };
     } catch (error) {
       this.ui.status?.(`repo map unavailable: ${(error as Error).message.split('\n')[0] ?? ''}`);
-      return { text: '', files: [] };
+      return { text: '', files: [], tokens: 0 };
     }
   }
 
@@ -1127,10 +1130,11 @@ export class Session {
    * What represents files outside the chat besides the map (`context.strategy`): `chunks`, the
    * parts of the map's best files most relevant to the request (tree-sitter chunks: whole
    * functions, classes, methods); `summary`, the per-file summaries of those files and the
-   * repository's roll-up; `hybrid`, chunks for source and summaries for the config and docs files the
-   * request names. Summaries are used stale rather than waited for.
+   * repository's roll-up; `hybrid`, the best chunks for the request from the search index (any
+   * file, DESIGN §6 "Search") and summaries for the config and docs files the request names.
+   * Summaries are used stale rather than waited for.
    */
-  private async outsideContext(prompt: string, mapFiles: readonly string[], request: string): Promise<string> {
+  private async outsideContext(prompt: string, mapFiles: readonly string[], request: string, sent: TurnContext): Promise<string> {
     const strategy = this.config.context.strategy;
     const budget = Math.floor(this.config.context.mapTokens / 2);
     if (budget < 64) return '';
@@ -1139,26 +1143,43 @@ export class Session {
     const best = mapFiles.filter((f) => !this.chatFiles.has(f)).slice(0, 4);
     let summaryFiles: string[] = [];
     let chunkFiles: string[] = [];
-    let checked = true; // the map's files come from git's own listing: neither ignored nor escaping
+    let searched = false;
     if (strategy === 'summary') summaryFiles = ['', ...best];
     else if (strategy === 'chunks') chunkFiles = best;
     else {
-      // hybrid: only the files the request names, so a turn that names none pays nothing extra.
+      // hybrid: summaries for the files the request names that are not source (config, docs).
       const named = new Set(prompt.match(/[\w./-]+\.[A-Za-z0-9]+/g) ?? []);
-      if (named.size === 0) return '';
-      const tracked = (await this.trackedFiles()).filter((f) => named.has(f) && !this.chatFiles.has(f)).slice(0, 4);
-      chunkFiles = tracked.filter((f) => languageForPath(f) !== undefined);
-      summaryFiles = tracked.filter((f) => languageForPath(f) === undefined);
-      checked = false;
+      if (named.size > 0) summaryFiles = (await this.trackedFiles()).filter((f) => named.has(f) && !this.chatFiles.has(f) && languageForPath(f) === undefined).slice(0, 4);
+      searched = true;
     }
     const parts: string[] = [];
-    const share = summaryFiles.length > 0 && chunkFiles.length > 0 ? Math.floor(budget / 2) : budget;
-    if (summaryFiles.length > 0) parts.push(await this.summariesText(summaryFiles, share, request, audit));
-    if (chunkFiles.length > 0) parts.push(await this.chunksText(prompt, chunkFiles, share, request, audit, checked));
+    const share = summaryFiles.length > 0 && (chunkFiles.length > 0 || searched) ? Math.floor(budget / 2) : budget;
+    if (summaryFiles.length > 0) parts.push(await this.summariesText(summaryFiles, share, request, audit, sent));
+    if (chunkFiles.length > 0) parts.push(await this.chunksText(prompt, chunkFiles, share, request, audit, true, sent));
+    if (searched) parts.push(await this.searchedChunksText(prompt, share, request, audit, sent));
     return parts.filter(Boolean).join('\n\n');
   }
 
-  private async summariesText(files: readonly string[], budget: number, request: string, audit: AuditLog): Promise<string> {
+  /** The best chunks for the request by the search index (files outside the chat), within `budget` tokens. */
+  private async searchedChunksText(prompt: string, budget: number, request: string, audit: AuditLog, sent: TurnContext): Promise<string> {
+    try {
+      const { searchCode, fitChunks } = await import('../context/index.js');
+      const found = await searchCode({ cwd: this.root, env: this.options.env, query: prompt, k: 24, maxFileBytes: this.config.context.maxFileBytes });
+      const chunks = found.hits
+        .filter((h) => !this.chatFiles.has(h.file) && h.text.trim() !== '')
+        .map((h) => ({ file: h.file, startLine: h.start, endLine: h.end, names: [], header: [], text: h.text }));
+      const selected = await fitChunks(chunks, budget);
+      for (const file of new Set(selected.chunks.map((c) => c.file))) audit.append({ op: 'send', path: file, result: 'ok', reason: 'chunks', requestId: request });
+      sent.chunks.push(...selected.chunks.map((c) => `${c.file}:${c.startLine}-${c.endLine}`));
+      sent.tokens.chunks += selected.tokens;
+      return selected.text ? `Relevant parts of other files (read-only context; edit them with SEARCH/REPLACE like any file):\n\n${selected.text}` : '';
+    } catch (error) {
+      this.log?.warn('context.search-unavailable', { error: (error as Error).message });
+      return '';
+    }
+  }
+
+  private async summariesText(files: readonly string[], budget: number, request: string, audit: AuditLog, sent: TurnContext): Promise<string> {
     try {
       const { summariesFor } = await import('../summaries/index.js');
       const found = await summariesFor(this.root, files, { env: this.options.env, config: this.config });
@@ -1172,6 +1193,8 @@ export class Session {
         if (used + entry.length / 3 > budget) break;
         used += entry.length / 3;
         lines.push(entry);
+        sent.summaries.push(file);
+        sent.tokens.summaries += Math.ceil(entry.length / 3);
         if (file !== '') audit.append({ op: 'send', path: file, result: 'ok', reason: 'summary', requestId: request });
       }
       return lines.length > 0 ? `Summaries of other files:\n\n${lines.join('\n\n')}` : '';
@@ -1181,7 +1204,7 @@ export class Session {
     }
   }
 
-  private async chunksText(prompt: string, files: readonly string[], budget: number, request: string, audit: AuditLog, listedByGit: boolean): Promise<string> {
+  private async chunksText(prompt: string, files: readonly string[], budget: number, request: string, audit: AuditLog, listedByGit: boolean, sent: TurnContext): Promise<string> {
     const { chunkFile, selectChunks, languageForPath } = await import('../context/index.js');
     const { resolveInside } = await import('../sandbox/index.js');
     const chunks = [];
@@ -1196,6 +1219,8 @@ export class Session {
     if (chunks.length === 0) return '';
     const selected = await selectChunks(chunks, prompt, budget);
     for (const file of new Set(selected.chunks.map((c) => c.file))) audit.append({ op: 'send', path: file, result: 'ok', reason: 'chunks', requestId: request });
+    sent.chunks.push(...selected.chunks.map((c) => `${c.file}:${c.startLine}-${c.endLine}`));
+    sent.tokens.chunks += selected.tokens;
     return selected.text ? `Relevant parts of other files (read-only context; edit them with SEARCH/REPLACE like any file):\n\n${selected.text}` : '';
   }
 

@@ -1,4 +1,4 @@
-import type { NewEvent } from '../git/index.js';
+import type { NewEvent, TurnContext } from '../git/index.js';
 import type { ChatMessage, ModelInfo, ToolCall, ToolResult, ToolSpec, Usage } from '../llm/types.js';
 import { AssistError, ExitCode } from '../errors.js';
 import type { Tool, ToolContext, ToolOutcome } from '../tools/index.js';
@@ -28,7 +28,7 @@ export interface LoopHost {
   readonly maxSteps: number;
   readonly dryRun: boolean;
   /** The turn's byte-stable prefix and the conversation so far, ending with the person's message. */
-  prepare(message: string, request: string): Promise<{ system: string; messages: ChatMessage[]; tools: readonly ToolSpec[] }>;
+  prepare(message: string, request: string): Promise<{ system: string; messages: ChatMessage[]; tools: readonly ToolSpec[]; context?: TurnContext }>;
   /** Fits the turn's messages into the window (old tool results go first) and asks for the output budget. */
   fit(system: string, messages: ChatMessage[], tools: readonly ToolSpec[]): Promise<{ messages: ChatMessage[]; maxOutputTokens: number }>;
   stream(system: string, messages: readonly ChatMessage[], tools: readonly ToolSpec[], maxOutputTokens: number, request: string, signal: AbortSignal | undefined): Promise<StepReply>;
@@ -78,7 +78,7 @@ export interface LoopEnd {
  */
 export async function runToolLoop(host: LoopHost, message: string, turnRequest: string, result: TurnResult, signal: AbortSignal | undefined): Promise<LoopEnd> {
   const prepared = await host.prepare(message, turnRequest);
-  const { system, messages: base } = prepared;
+  const { system, messages: base, context } = prepared;
   let specs = prepared.tools;
   let tools = host.tools();
   const steps: ToolStep[] = [];
@@ -101,7 +101,7 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
     host.addUsage(result, reply.usage, reply.model);
     const usage = { input_tokens: reply.usage.inputTokens, output_tokens: reply.usage.outputTokens, ...(reply.usage.estimated ? { estimated: true } : {}) };
     const events: NewEvent[] = [];
-    if (!messageRecorded) events.push({ type: 'message', request: turnRequest, text: message });
+    if (!messageRecorded) events.push({ type: 'message', request: turnRequest, text: message, ...(context ? { context } : {}) });
     messageRecorded = true;
     events.push({
       type: 'reply',

@@ -23,7 +23,7 @@ describe('executeToolCall', () => {
       ['read_file', '{"path": "a.txt"', 'The arguments of read_file are not valid JSON ('],
       ['read_file', '["a.txt"]', 'The arguments of read_file must be a JSON object, got an array.'],
       ['read_file', '"a.txt"', 'The arguments of read_file must be a JSON object, got a string.'],
-      ['cat', '{}', 'There is no tool named "cat". The tools are: read_file, list_files, search, repo_map, edit_file, write_file, run_command, run_tests.'],
+      ['cat', '{}', 'There is no tool named "cat". The tools are: read_file, list_files, search, repo_map, edit_file, write_file, run_command, run_tests, semantic_search.'],
       ['read_file', '{"path": 42}', 'Invalid arguments for read_file: "path" must be a string, got an integer (42).'],
       ['read_file', '{"path": "a.txt", "offset": "10"}', 'Invalid arguments for read_file: "offset" must be an integer, got a string ("10").'],
       ['read_file', '{"path": "a.txt", "offset": 0}', 'Invalid arguments for read_file: "offset" must be at least 1, got 0.'],
@@ -51,7 +51,7 @@ describe('executeToolCall', () => {
     await using repo = tempRepo({ files: { 'a.txt': 'x\n' } });
     const ctx = await toolContext(repo);
     const out = await executeToolCall(call('write_file', '{"path":"b.txt","content":"y"}'), readOnlyTools(), ctx);
-    expect(out).toMatchObject({ ok: false, text: 'There is no tool named "write_file". The tools are: read_file, list_files, search, repo_map.' });
+    expect(out).toMatchObject({ ok: false, text: 'There is no tool named "write_file". The tools are: read_file, list_files, search, repo_map, semantic_search.' });
     expect(ctx.pending.size).toBe(0);
   });
 
@@ -88,8 +88,8 @@ describe('executeToolCall', () => {
 describe('registry', () => {
   it('lists the tools of DESIGN §4 in a stable order, with flat object schemas', () => {
     const specs = toolSpecs(allTools());
-    expect(specs.map((s) => s.name)).toEqual(['read_file', 'list_files', 'search', 'repo_map', 'edit_file', 'write_file', 'run_command', 'run_tests']);
-    expect(toolSpecs(readOnlyTools()).map((s) => s.name)).toEqual(['read_file', 'list_files', 'search', 'repo_map']);
+    expect(specs.map((s) => s.name)).toEqual(['read_file', 'list_files', 'search', 'repo_map', 'edit_file', 'write_file', 'run_command', 'run_tests', 'semantic_search']);
+    expect(toolSpecs(readOnlyTools()).map((s) => s.name)).toEqual(['read_file', 'list_files', 'search', 'repo_map', 'semantic_search']);
     for (const spec of specs) {
       expect(spec.parameters).toMatchObject({ type: 'object', additionalProperties: false });
       expect(spec.description.length).toBeLessThan(700);

@@ -6,11 +6,13 @@ import { repoMapTool } from './repo-map.js';
 import { runCommandTool } from './run-command.js';
 import { runTestsTool } from './run-tests.js';
 import { searchTool } from './search.js';
+import { semanticSearchTool } from './semantic-search.js';
 import type { Tool } from './types.js';
 import { writeFileTool } from './write-file.js';
 
 // A fixed order: the tool list is part of the request prefix that provider prompt caches key on.
-const ALL: readonly Tool[] = [readFileTool, listFilesTool, searchTool, repoMapTool, editFileTool, writeFileTool, runCommandTool, runTestsTool];
+// semantic_search came later: appended, so the prefix of earlier tools stays as it was.
+const ALL: readonly Tool[] = [readFileTool, listFilesTool, searchTool, repoMapTool, editFileTool, writeFileTool, runCommandTool, runTestsTool, semanticSearchTool];
 const READ_ONLY: readonly Tool[] = ALL.filter((tool) => tool.kind === 'read');
 
 /** Every built-in tool of DESIGN.md §4, in a stable order. */
@@ -18,7 +20,7 @@ export function allTools(): readonly Tool[] {
   return ALL;
 }
 
-/** The tools that neither change files nor run anything: read_file, list_files, search, repo_map (plan mode, `--dry-run`). */
+/** The tools that neither change files nor run anything: read_file, list_files, search, repo_map, semantic_search (plan mode, `--dry-run`). */
 export function readOnlyTools(): readonly Tool[] {
   return READ_ONLY;
 }

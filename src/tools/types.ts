@@ -3,7 +3,7 @@ import type { ToolSpec } from '../llm/types.js';
 import type { AuditLog } from '../sandbox/index.js';
 
 /** The built-in tools of DESIGN.md §4 "Tools". */
-export type BuiltinToolName = 'read_file' | 'list_files' | 'search' | 'repo_map' | 'edit_file' | 'write_file' | 'run_command' | 'run_tests';
+export type BuiltinToolName = 'read_file' | 'list_files' | 'search' | 'repo_map' | 'edit_file' | 'write_file' | 'run_command' | 'run_tests' | 'semantic_search';
 
 /** Every tool name: the built-ins, an MCP server's tools (`mcp__<server>__<tool>`), and `mcp_tools`, the search over them. */
 export type ToolName = BuiltinToolName | `mcp__${string}` | 'mcp_tools';

@@ -10,7 +10,7 @@ const version = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf
 const COMMANDS = [
   'chat', 'run', 'undo', 'redo', 'checkpoint create', 'checkpoint list', 'checkpoint restore', 'session list', 'session show',
   'session finish', 'log', 'map', 'hooks install', 'hooks uninstall', 'hooks status', 'hook', 'summaries refresh', 'summaries show',
-  'summaries status', 'pr', 'config get', 'config set', 'config list', 'config schema', 'completion', 'trust', 'doctor',
+  'summaries status', 'pr', 'config get', 'config set', 'config list', 'config schema', 'completion', 'trust', 'doctor', 'search', 'stats context',
 ];
 
 describe('the CLI surface', () => {

@@ -11,7 +11,7 @@ const FILES = {
 };
 
 describe('the repo map in the conversation', () => {
-  it("the model's request carries the map, and (hybrid) the relevant chunks of a file the request names", async () => {
+  it("the model's request carries the map, and (hybrid) the chunks the search finds for the request", async () => {
     await using server = await startFakeLlm();
     const repo = tempRepo({ files: FILES });
     try {
@@ -23,8 +23,9 @@ describe('the repo map in the conversation', () => {
       expect(body).toContain('Repository map');
       expect(body).toContain('src/billing/invoice.ts');
       expect(body).toContain('computeInvoiceTotal');
-      // No file named: the map alone stands for the rest, nothing is parsed on the turn's path.
-      expect(body).not.toContain('Relevant parts of other files');
+      // No file named: the search index finds the chunk that uses it for tax (issue 26).
+      expect(body).toContain('Relevant parts of other files');
+      expect(body).toContain('return computeInvoiceTotal(lines) * (1 + rate);');
 
       server.enqueue(reply.text('There.'));
       const named = await runCli(['run', '-m', 'explain applyTax in src/billing/tax.ts'], { cwd: repo.dir, env });

@@ -10,8 +10,6 @@ import { readAll } from '../stdin.js';
  */
 export const NOT_BUILT: Readonly<Record<string, string>> = {
   init: 'assist init',
-  search: 'assist search QUERY [--k N] [--path DIR] [--json]',
-  stats: 'assist stats context [--json]',
   test: 'assist test TARGET... | --changed [--yes] [--json]',
   explain: 'assist explain TARGET|QUESTION [--json]',
 };

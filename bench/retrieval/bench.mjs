@@ -1,0 +1,291 @@
+/* global performance */
+// Retrieval benchmark (docs/search.md): does `assist search` / `map --query` find the files a
+// real commit changed, from the commit's subject alone, against a plain BM25 over whole files
+// computed in the same run; and how fast is the index.
+//
+//   npm run build && node bench/retrieval/bench.mjs --repo DIR [--commits 80] [--head REF]
+//        [--no-timings] [--no-cli] [--tune] [--keep]
+//
+// --repo DIR: a git clone of a public repository, brought in for the benchmark only (for the
+//   figures in docs/search.md: vitest-dev/vitest, see there for the commit). The bench checks out
+//   the base of the commit range in that clone (detached HEAD; media files left out of the
+//   checkout) and puts the clone's HEAD back at the end unless --keep.
+// Queries: the subjects of the last --commits non-merge commits before --head (default HEAD) whose
+//   type is not chore/ci/docs/release/build/revert and that modified source files the map covers
+//   (the conventional-commit prefix and the PR number are removed). Answer: those files, as they
+//   exist at the base (the parent of the oldest commit), where the index is built.
+// Recall@10: the share of a commit's answer files among the first 10 distinct files a ranking
+//   gives, averaged over commits.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('../..', import.meta.url).pathname;
+const dist = join(root, 'dist');
+const cli = join(root, 'bin', 'assist.js');
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i === -1 ? fallback : args[i + 1];
+};
+const flag = (name) => args.includes(name);
+const repo = opt('--repo');
+if (!repo || !existsSync(join(repo, '.git'))) {
+  console.error('usage: node bench/retrieval/bench.mjs --repo DIR (a git clone) [--commits 80] [--head REF] [--no-timings] [--no-cli] [--tune] [--keep]');
+  process.exit(2);
+}
+if (!existsSync(join(dist, 'bundle', 'main.js'))) {
+  console.error('no build: run `npm run build` first');
+  process.exit(1);
+}
+const env = { ...process.env, NO_COLOR: '1', GIT_OPTIONAL_LOCKS: '0' };
+const git = (...a) => execFileSync('git', a, { cwd: repo, env, encoding: 'utf8', maxBuffer: 1 << 30 });
+const context = await import(join(dist, 'context', 'index.js'));
+const { listSourceFiles } = await import(join(dist, 'context', 'git-files.js'));
+const { tokenize, pathTokens } = await import(join(dist, 'context', 'search-tokens.js'));
+const count = Number(opt('--commits', '80'));
+const head = git('rev-parse', opt('--head', 'HEAD')).trim();
+const original = git('rev-parse', '--abbrev-ref', 'HEAD').trim() === 'HEAD' ? git('rev-parse', 'HEAD').trim() : git('rev-parse', '--abbrev-ref', 'HEAD').trim();
+
+// ---------------------------------------------------------------- the query set
+const SKIP_TYPES = /^(chore|ci|docs|release|build|revert|style)(\(|!|:)/i;
+export function cleanSubject(subject) {
+  return subject
+    .replace(/^[\w-]+(\([^)]*\))?!?:\s*/, '')
+    .replace(/\s*\((?:fix(?:es)?|close[sd]?|resolve[sd]?)?\s*#\d+(?:,\s*#\d+)*\)/gi, '')
+    .replace(/\s*#\d+\s*$/, '')
+    .trim();
+}
+
+const log = git('log', '--first-parent', '--no-merges', '--format=%H%x09%s', '-n', String(count * 8), head)
+  .split('\n')
+  .filter(Boolean)
+  .map((line) => {
+    const tab = line.indexOf('\t');
+    return { commit: line.slice(0, tab), subject: line.slice(tab + 1) };
+  });
+const candidates = [];
+for (const c of log) {
+  if (SKIP_TYPES.test(c.subject) || /^Merge /.test(c.subject)) continue;
+  const query = cleanSubject(c.subject);
+  if (query.split(/\s+/).length < 2) continue;
+  const changed = git('diff-tree', '--no-commit-id', '-r', '--name-status', '--no-renames', `${c.commit}^`, c.commit)
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split('\t'))
+    .filter(([status]) => status === 'M' || status === 'D')
+    .map(([, path]) => path);
+  if (changed.length === 0 || changed.length > 20) continue;
+  candidates.push({ ...c, query, changed });
+  if (candidates.length === count) break;
+}
+const base = git('rev-parse', `${candidates[candidates.length - 1].commit}^`).trim();
+process.stdout.write(`repository ${repo}: head ${head.slice(0, 12)}, base ${base.slice(0, 12)}, ${candidates.length} commits\n`);
+
+// Media files may be missing from a partial clone; code search never needs them.
+git('sparse-checkout', 'set', '--no-cone', '/*', '!*.png', '!*.jpg', '!*.jpeg', '!*.gif', '!*.webm', '!*.mp4', '!*.ico', '!*.woff', '!*.woff2', '!*.ttf');
+git('checkout', '-q', '--detach', '-f', base);
+git('clean', '-qfdx', '-e', '!.assist*');
+const listing = await listSourceFiles(repo, env);
+const covered = new Set(listing.files.map((f) => f.path));
+const queries = candidates.map((c) => ({ ...c, answer: c.changed.filter((p) => covered.has(p)) })).filter((c) => c.answer.length > 0);
+process.stdout.write(`${listing.files.length} source files at the base; ${queries.length} queries with answer files there (${queries.reduce((s, q) => s + q.answer.length, 0)} answer files)\n`);
+
+function recallAt(files, answer, k = 10) {
+  const top = [];
+  for (const f of files) {
+    if (!top.includes(f)) top.push(f);
+    if (top.length === k) break;
+  }
+  return answer.filter((a) => top.includes(a)).length / answer.length;
+}
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+const pct = (x) => `${(100 * x).toFixed(1)}%`;
+
+// ---------------------------------------------------------------- plain BM25 over whole files
+// Two tokenizers: identifiers split at camelCase/snake_case/kebab/digits and lower-cased, as the
+// issue describes it; and the index's own (the same plus stems and whole compound identifiers).
+const plainSplit = (text) => {
+  const out = [];
+  for (const m of text.matchAll(/[A-Za-z0-9_$]+/g)) for (const p of m[0].match(/[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+/g) ?? []) if (p.length > 1) out.push(p.toLowerCase());
+  return out;
+};
+function buildBm25(tokenizer) {
+  const docs = listing.files.map((f) => {
+    let text = '';
+    try {
+      const st = statSync(join(repo, f.path));
+      if (st.size <= 1 << 20) text = readFileSync(join(repo, f.path), 'utf8');
+    } catch {
+      // unreadable: empty
+    }
+    const tf = new Map();
+    for (const t of [...tokenizer(text), ...tokenizer(f.path.replace(/\.[^./]+$/, '').replace(/[/.]/g, ' '))]) tf.set(t, (tf.get(t) ?? 0) + 1);
+    let len = 0;
+    for (const v of tf.values()) len += v;
+    return { path: f.path, tf, len };
+  });
+  const df = new Map();
+  for (const d of docs) for (const t of d.tf.keys()) df.set(t, (df.get(t) ?? 0) + 1);
+  const avg = mean(docs.map((d) => d.len));
+  const N = docs.length;
+  return (query) => {
+    const terms = [...new Set(tokenizer(query))];
+    const scored = docs.map((d) => {
+      let s = 0;
+      for (const t of terms) {
+        const f = d.tf.get(t);
+        if (!f) continue;
+        const n = df.get(t);
+        const idf = Math.log(1 + (N - n + 0.5) / (n + 0.5));
+        s += (idf * f * 2.2) / (f + 1.2 * (0.25 + (0.75 * d.len) / avg));
+      }
+      return { path: d.path, s };
+    });
+    return scored.filter((x) => x.s > 0).sort((a, b) => b.s - a.s).map((x) => x.path);
+  };
+}
+const bm25Plain = buildBm25(plainSplit);
+const bm25Index = buildBm25((text) => tokenize(text).concat([]));
+void pathTokens;
+
+// ---------------------------------------------------------------- assist, in process and through the CLI
+// Tags first (a cold map), so the index build below measures the index alone.
+spawnSync(process.execPath, [cli, 'map', '--tokens', '1024'], { cwd: repo, env, stdio: 'ignore' });
+const index = await context.openIndex({ cwd: repo, env });
+
+function inProcessFiles(q, tuning) {
+  return context.rankForQuery(index, q.query, tuning ? { tuning } : {});
+}
+function cliJson(argv) {
+  const r = spawnSync(process.execPath, [cli, ...argv], { cwd: repo, env, encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`assist ${argv[0]} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+const rows = [];
+const add = (name, recalls) => rows.push({ name, recall: mean(recalls) });
+add('plain BM25 over whole files (split identifiers)', queries.map((q) => recallAt(bm25Plain(q.query), q.answer)));
+add("BM25 over whole files, the index's tokens (stems, whole identifiers)", queries.map((q) => recallAt(bm25Index(q.query), q.answer)));
+const chunkOrder = (ranking) => ranking.chunks.map((c) => index.snapshot.paths[index.snapshot.chunkFile[c.chunk]]);
+add('assist search, in process: chunks in order', queries.map((q) => recallAt(chunkOrder(inProcessFiles(q)), q.answer)));
+add('assist search, in process: fused files', queries.map((q) => recallAt(inProcessFiles(q).files.map((f) => f.file), q.answer)));
+
+if (flag('--tune')) {
+  const variants = JSON.parse(opt('--variants', '[]'));
+  const defaults = [
+    { graph: 0 },
+    { graph: 0.25 },
+    { graph: 1 },
+    { chunk: 0 },
+    { chunk: 2 },
+    { lexical: 0 },
+    { second: 0 },
+    { second: 0.6 },
+    { k: 20 },
+    { weights: { ...context.DEFAULT_TUNING.weights, path: 1 } },
+    { weights: { ...context.DEFAULT_TUNING.weights, path: 6 } },
+    { weights: { ...context.DEFAULT_TUNING.weights, names: 1 } },
+    { weights: { ...context.DEFAULT_TUNING.weights, b: 0.4 } },
+    { weights: { ...context.DEFAULT_TUNING.weights, k1: 2 } },
+  ];
+  for (const v of variants.length > 0 ? variants : defaults) {
+    const chunks = mean(queries.map((q) => recallAt(chunkOrder(inProcessFiles(q, v)), q.answer)));
+    const files = mean(queries.map((q) => recallAt(inProcessFiles(q, v).files.map((f) => f.file), q.answer)));
+    process.stdout.write(`tune ${JSON.stringify(v)}: chunks ${pct(chunks)}, files ${pct(files)}\n`);
+  }
+}
+
+if (!flag('--no-cli')) {
+  const searchRecalls = [];
+  const mapRecalls = [];
+  const details = [];
+  for (const q of queries) {
+    const hits = cliJson(['search', '--json', '--k', '50', q.query]);
+    const map = cliJson(['map', '--json', '--tokens', '8192', '--query', q.query]);
+    const s = recallAt(hits.map((h) => h.file), q.answer);
+    const m = recallAt(map.files, q.answer);
+    searchRecalls.push(s);
+    mapRecalls.push(m);
+    details.push({ query: q.query, answer: q.answer, search: s, map: m, bm25: recallAt(bm25Index(q.query), q.answer) });
+  }
+  add('assist search (CLI, first 10 distinct files of --k 50)', searchRecalls);
+  add('assist map --query --tokens 8192 (CLI, first 10 files)', mapRecalls);
+  if (opt('--details')) writeFileSync(opt('--details'), JSON.stringify(details, null, 1));
+}
+
+process.stdout.write('\nrecall@10 (mean over queries)\n');
+const baseline = Math.max(rows[0].recall, rows[1].recall);
+for (const r of rows) process.stdout.write(`  ${r.name.padEnd(72)} ${pct(r.recall).padStart(6)}  ${(r.recall / baseline).toFixed(2)}× the better BM25\n`);
+
+// ---------------------------------------------------------------- timings
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+/** Wall time of `node ARGV...` in the repository. */
+function wall(argv) {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, argv, { cwd: repo, env, stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}`);
+  return performance.now() - t0;
+}
+if (!flag('--no-timings')) {
+  const shared = git('rev-parse', '--path-format=absolute', '--git-common-dir').trim();
+  const searchDir = join(shared, 'assist', 'search');
+  const query = queries[0].query;
+  const search = [cli, 'search', '--k', '10', query];
+  const nodeBase = [];
+  const build = [];
+  const buildEngine = [];
+  // Index build with the tags cached: the index (packs and snapshot) removed, the tags kept.
+  for (let i = 0; i < 3; i++) {
+    nodeBase.push(wall(['-e', '0']));
+    rmSync(searchDir, { recursive: true, force: true });
+    build.push(wall(search));
+    rmSync(searchDir, { recursive: true, force: true });
+    const t0 = performance.now();
+    const stats = (await context.openIndex({ cwd: repo, env })).stats;
+    buildEngine.push(performance.now() - t0);
+    if (i === 0) process.stdout.write(`\nindex: ${stats.files} files, ${stats.chunks} chunks, ${stats.terms} terms\n`);
+  }
+  const warm = [];
+  const warmBase = [];
+  for (let i = 0; i < 9; i++) {
+    warmBase.push(wall(['-e', '0']));
+    warm.push(wall(search));
+  }
+  // One changed file: a line appended to a mid-listing file before each run.
+  const victim = listing.files[Math.floor(listing.files.length / 2)].path;
+  const before = readFileSync(join(repo, victim));
+  const changed = [];
+  const changedBase = [];
+  try {
+    for (let i = 0; i < 7; i++) {
+      appendFileSync(join(repo, victim), `\nexport const benchChange${i} = ${i};\n`);
+      changedBase.push(wall(['-e', '0']));
+      changed.push(wall(search));
+    }
+  } finally {
+    writeFileSync(join(repo, victim), before);
+  }
+  const du = (dir) => {
+    try {
+      return Number(execFileSync('du', ['-sk', dir], { encoding: 'utf8' }).split('\t')[0]);
+    } catch {
+      return 0;
+    }
+  };
+  const nb = median([...nodeBase, ...warmBase, ...changedBase]);
+  const ms = (x) => `${Math.round(x)} ms`;
+  process.stdout.write(`timings (medians; node -e 0 = ${ms(nb)} in this run)\n`);
+  process.stdout.write(`  index build, tags cached: command ${ms(median(build))} (${build.map(ms).join(', ')}), engine ${ms(median(buildEngine))}\n`);
+  process.stdout.write(`  warm search: ${ms(median(warm))} = node -e 0 + ${ms(median(warm) - median(warmBase))} (pairs: ${warm.map((w, i) => ms(w - warmBase[i])).join(', ')})\n`);
+  process.stdout.write(`  after one changed file (${victim}): ${ms(median(changed))} = node -e 0 + ${ms(median(changed) - median(changedBase))} (pairs: ${changed.map((w, i) => ms(w - changedBase[i])).join(', ')})\n`);
+  process.stdout.write(`  index on disk: ${du(searchDir)} KB (packs and snapshot), tags cache ${du(join(shared, 'assist', 'tags'))} KB\n`);
+}
+
+if (!flag('--keep')) {
+  git('checkout', '-q', '-f', original);
+  git('sparse-checkout', 'disable');
+}

@@ -1,0 +1,180 @@
+import type { ReplayedEvent, TurnContext } from '../git/index.js';
+import { languageForPath } from './languages.js';
+
+/** How one turn's context served (DESIGN §6 "Effectiveness"). */
+export interface TurnOutcome {
+  session: string;
+  request: string;
+  strategy: string;
+  /** Context tokens the turn sent (map, chunks, summaries, chat files). */
+  tokens: number;
+  /** Files edited that were in the context. */
+  hits: string[];
+  /** Files the model read, or edited, that the context did not hold: it had to find them itself. */
+  misses: string[];
+  /** Searches the model made itself (search, semantic_search, list_files, repo_map calls). */
+  searches: number;
+  /** Files edited (committed), and how many of those edits were undone later. */
+  edited: string[];
+  undone: string[];
+  /** Edits the person declined (or a hook refused). */
+  declined: number;
+}
+
+/** Rates of a group of turns: per strategy, or per strategy and language. */
+export interface EffectivenessRates {
+  turns: number;
+  hits: number;
+  misses: number;
+  /** hits / (hits + misses); null with neither. */
+  hit_rate: number | null;
+  miss_rate: number | null;
+  edited: number;
+  undone: number;
+  /** undone / edited; null with no edit. */
+  undo_rate: number | null;
+  declined: number;
+}
+
+export interface StrategyStats extends EffectivenessRates {
+  strategy: string;
+  tokens_per_turn: number;
+  searches_per_turn: number;
+  /** By the language of the files hit, missed, edited and undone (`other` for files no grammar covers). */
+  languages: (EffectivenessRates & { language: string })[];
+}
+
+/** What `assist stats context` reports. */
+export interface ContextStats {
+  sessions: number;
+  turns: number;
+  strategies: StrategyStats[];
+}
+
+const SEARCH_TOOLS = new Set(['search', 'semantic_search', 'list_files', 'repo_map']);
+const EDIT_TOOLS = new Set(['edit_file', 'write_file']);
+
+function filesOf(context: TurnContext): Set<string> {
+  const files = new Set<string>([...context.files, ...context.map, ...context.summaries.filter((f) => f !== '')]);
+  for (const chunk of context.chunks) {
+    const colon = chunk.lastIndexOf(':');
+    files.add(colon > 0 ? chunk.slice(0, colon) : chunk);
+  }
+  return files;
+}
+
+function readPath(args: string): string | undefined {
+  try {
+    const parsed = JSON.parse(args) as { path?: unknown };
+    return typeof parsed.path === 'string' ? parsed.path.replace(/^(\.\/)+/, '') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The outcome of each turn of a session that recorded its context (older turns did not). */
+export function turnOutcomes(events: readonly ReplayedEvent[]): TurnOutcome[] {
+  const turns = new Map<string, { context: TurnContext; outcome: TurnOutcome }>();
+  const turnOf = (request: string | undefined): { context: TurnContext; outcome: TurnOutcome } | undefined => {
+    if (request === undefined) return undefined;
+    // A step of a tool loop is `<turn request>.<step>`.
+    return turns.get(request) ?? turns.get(request.replace(/\.\d+$/, ''));
+  };
+  const read = new Map<string, Set<string>>();
+  for (const event of events) {
+    if (event.type === 'message') {
+      if (!event.context) continue;
+      const c = event.context;
+      turns.set(event.request, {
+        context: c,
+        outcome: { session: event.session, request: event.request, strategy: c.strategy, tokens: c.tokens.map + c.tokens.chunks + c.tokens.summaries + c.tokens.files, hits: [], misses: [], searches: 0, edited: [], undone: [], declined: 0 },
+      });
+      read.set(event.request, new Set());
+    } else if (event.type === 'tool') {
+      const turn = turnOf(event.turn);
+      if (!turn) continue;
+      if (SEARCH_TOOLS.has(event.name)) turn.outcome.searches++;
+      else if (event.name === 'read_file' && event.ok) {
+        const path = readPath(event.arguments);
+        if (path !== undefined) read.get(turn.outcome.request)!.add(path);
+      } else if (EDIT_TOOLS.has(event.name) && /\(declined\)$/.test(event.status)) turn.outcome.declined++;
+    } else if (event.type === 'edit') {
+      const turn = turnOf(event.request);
+      if (!turn) continue;
+      for (const file of event.files) {
+        if (file.change === 'A') continue; // a new file can be in no context
+        turn.outcome.edited.push(file.path);
+        if (event.reverted) turn.outcome.undone.push(file.path);
+      }
+    } else if (event.type === 'refused') {
+      const turn = turnOf(event.request);
+      if (turn) turn.outcome.declined++;
+    }
+  }
+  const out: TurnOutcome[] = [];
+  for (const { context, outcome } of turns.values()) {
+    const inContext = filesOf(context);
+    const edited = new Set(outcome.edited);
+    outcome.hits = [...edited].filter((f) => inContext.has(f)).sort();
+    outcome.misses = [...new Set([...read.get(outcome.request)!, ...edited])].filter((f) => !inContext.has(f)).sort();
+    out.push(outcome);
+  }
+  return out;
+}
+
+function rates(turns: number, hits: number, misses: number, edited: number, undone: number, declined: number): EffectivenessRates {
+  const seen = hits + misses;
+  const round = (x: number): number => Math.round(x * 1000) / 1000;
+  return {
+    turns,
+    hits,
+    misses,
+    hit_rate: seen === 0 ? null : round(hits / seen),
+    miss_rate: seen === 0 ? null : round(misses / seen),
+    edited,
+    undone,
+    undo_rate: edited === 0 ? null : round(undone / edited),
+    declined,
+  };
+}
+
+const languageOf = (path: string): string => languageForPath(path)?.id ?? 'other';
+
+/** Hit, miss and undo rates and tokens per turn, per strategy and per language, over sessions' events. */
+export function contextStats(sessions: readonly (readonly ReplayedEvent[])[]): ContextStats {
+  const outcomes = sessions.flatMap((events) => turnOutcomes(events));
+  const byStrategy = new Map<string, TurnOutcome[]>();
+  for (const o of outcomes) {
+    let list = byStrategy.get(o.strategy);
+    if (!list) byStrategy.set(o.strategy, (list = []));
+    list.push(o);
+  }
+  const strategies: StrategyStats[] = [];
+  for (const [strategy, list] of [...byStrategy].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const sum = (f: (o: TurnOutcome) => number): number => list.reduce((s, o) => s + f(o), 0);
+    const perLanguage = new Map<string, { turns: Set<string>; hits: number; misses: number; edited: number; undone: number }>();
+    const bump = (path: string, o: TurnOutcome, key: 'hits' | 'misses' | 'edited' | 'undone'): void => {
+      const language = languageOf(path);
+      let entry = perLanguage.get(language);
+      if (!entry) perLanguage.set(language, (entry = { turns: new Set(), hits: 0, misses: 0, edited: 0, undone: 0 }));
+      entry.turns.add(`${o.session}/${o.request}`);
+      entry[key]++;
+    };
+    for (const o of list) {
+      for (const f of o.hits) bump(f, o, 'hits');
+      for (const f of o.misses) bump(f, o, 'misses');
+      for (const f of o.edited) bump(f, o, 'edited');
+      for (const f of o.undone) bump(f, o, 'undone');
+    }
+    strategies.push({
+      strategy,
+      ...rates(list.length, sum((o) => o.hits.length), sum((o) => o.misses.length), sum((o) => o.edited.length), sum((o) => o.undone.length), sum((o) => o.declined)),
+      tokens_per_turn: Math.round(sum((o) => o.tokens) / list.length),
+      searches_per_turn: Math.round((sum((o) => o.searches) / list.length) * 100) / 100,
+      languages: [...perLanguage]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([language, e]) => ({ language, ...rates(e.turns.size, e.hits, e.misses, e.edited, e.undone, 0) })),
+    });
+  }
+  return { sessions: sessions.length, turns: outcomes.length, strategies };
+}

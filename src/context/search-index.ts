@@ -1,0 +1,276 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveRepoPaths } from '../git/repo-paths.js';
+import { listSourceFiles, type FileListing } from './git-files.js';
+import { languageForPath, languageSpec, packName, type LanguageId } from './languages.js';
+import { parseFiles } from './parse-pool.js';
+import { matchSnapshot, readSnapshot, updateSnapshot, writeSnapshot, type RankSnapshot } from './rank-snapshot.js';
+import { makeEntry, SearchPack, type BlobEntry } from './search-pack.js';
+import { graphRanksOf, matchSearchSnapshot, readSearchSnapshot, updateSearchSnapshot, writeSearchSnapshot, type SearchSnapshot } from './search-snapshot.js';
+import { rankGraph } from './rank.js';
+import { TagsCache, viewOf, type CachedTags } from './tags-cache.js';
+
+/** Where the index lives and how files are read: what every index operation needs. */
+export interface IndexOptions {
+  /** Any directory inside the work tree. */
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  /** Larger files are neither parsed nor indexed. */
+  maxFileBytes?: number;
+  /** Upper bound of parse workers for files whose tags are not cached (0: this thread). */
+  maxWorkers?: number;
+  /** Override of the parse worker script (tests run from sources). */
+  workerUrl?: URL;
+  /** A listing made already (the map's), with its root and shared assist dir. */
+  listing?: { files: FileListing; root: string; sharedAssistDir: string };
+  /**
+   * The map's ranking snapshot of that same listing, already up to date, and the tags cache it
+   * was made with (a map build passes its own): the index then neither reads nor writes the map's
+   * snapshot, and reads tags the map has just parsed from the same cache.
+   */
+  map?: { snapshot: RankSnapshot; tagsCache: TagsCache };
+}
+
+/** Counters of one index update. */
+export interface IndexStats {
+  files: number;
+  chunks: number;
+  terms: number;
+  /** Files whose index entry was made now (chunked and tokenized). */
+  indexed: number;
+  /** Files whose entry came from the per-blob packs (indexed before, on any branch or worktree). */
+  fromPack: number;
+  /** Files parsed by tree-sitter for this update (their tags were not cached). */
+  parsed: number;
+  /** Whether the snapshot was rewritten. */
+  written: boolean;
+  ms: { list: number; load: number; update: number; total: number };
+}
+
+/** The index of the current listing, ready to query. */
+export interface OpenIndex {
+  root: string;
+  sharedAssistDir: string;
+  snapshot: SearchSnapshot;
+  stats: IndexStats;
+}
+
+export const DEFAULT_INDEX_MAX_FILE_BYTES = 1 << 20;
+
+/** The snapshot of the lexical index under the shared assist dir (the per-blob packs are beside it). */
+export function searchSnapshotPath(sharedAssistDir: string): string {
+  return join(sharedAssistDir, 'search', 'snapshot.bin');
+}
+
+/**
+ * Brings the lexical index up to date with the work tree and returns it: files whose content
+ * (blob id) the snapshot already holds are reused as they are; the others take their entry from
+ * the per-blob packs or, failing that, are chunked along their cached tags (parsed only when the
+ * tags cache lacks them) and tokenized. When anything changed, the repo map's ranking snapshot
+ * is brought up to date too and the files' PageRank in its graph stored with the index, so a
+ * search never ranks the graph itself. A missing, corrupt or foreign-version snapshot is rebuilt
+ * from the packs; nothing here throws for a damaged file.
+ */
+export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
+  const t0 = performance.now();
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_INDEX_MAX_FILE_BYTES;
+  let listing: FileListing;
+  let root: string;
+  let shared: string;
+  if (options.listing) {
+    ({ files: listing, root, sharedAssistDir: shared } = options.listing);
+  } else {
+    const resolving = resolveRepoPaths(options.cwd, options.env);
+    listing = await listSourceFiles(options.cwd, options.env, resolving.then((p) => p.root));
+    const paths = await resolving;
+    root = paths.root;
+    shared = paths.sharedAssistDir;
+  }
+  const tList = performance.now();
+  const files = listing.files;
+  const packs = files.map((f) => packName(languageSpec(f.lang)));
+  const paths = files.map((f) => f.path);
+  const keys = files.map((f, i) => `${packs[i]}:${f.blob}`);
+  const snapshotPath = searchSnapshotPath(shared);
+  const base = await readSearchSnapshot(snapshotPath);
+  const from = matchSearchSnapshot(base, paths, keys, maxFileBytes);
+  const stale: number[] = [];
+  for (let i = 0; i < files.length; i++) if (from[i] === -1) stale.push(i);
+  if (base && stale.length === 0 && base.paths.length === files.length) {
+    const now = performance.now();
+    const stats = { files: files.length, chunks: base.chunkFile.length, terms: base.terms.length, indexed: 0, fromPack: 0, parsed: 0, written: false };
+    return { root, sharedAssistDir: shared, snapshot: base, stats: { ...stats, ms: { list: tList - t0, load: now - tList, update: 0, total: now - t0 } } };
+  }
+
+  // Entries from the packs for files the snapshot does not hold; the map's snapshot for the graph.
+  const pack = new SearchPack(shared);
+  const mapSnapshotPath = join(shared, 'map-snapshot.bin');
+  const given = options.map && options.map.snapshot.graph.paths.length === files.length ? options.map : undefined;
+  const [mapBase] = await Promise.all([
+    given ? Promise.resolve(given.snapshot) : readSnapshot(mapSnapshotPath),
+    loadByPack(stale.map((i) => [packs[i]!, files[i]!.blob]), (p, blobs) => (blobs.length > 256 ? pack.load(p) : pack.loadSome(p, blobs))),
+  ]);
+  const mapFrom = matchSnapshot(mapBase, paths, keys, maxFileBytes);
+  const entries = new Map<number, BlobEntry>();
+  const needTags = new Set<number>();
+  for (let i = 0; i < files.length; i++) if (mapFrom[i] === -1) needTags.add(i);
+  for (const i of stale) {
+    const entry = pack.get(packs[i]!, files[i]!.blob);
+    if (entry) entries.set(i, entry);
+    else needTags.add(i);
+  }
+  const fromPack = entries.size;
+  const tLoad = performance.now();
+
+  let parsed = 0;
+  let indexed = 0;
+  const tagsCache = given?.tagsCache ?? new TagsCache(shared);
+  const tags = new Map<number, CachedTags>();
+  if (needTags.size > 0) {
+    parsed = await loadTags(tagsCache, root, files, packs, keys, [...needTags], maxFileBytes, tags, options);
+    for (const i of stale) {
+      if (entries.has(i)) continue;
+      const t = tags.get(i);
+      const entry = t ? entryFor(join(root, files[i]!.path), t, maxFileBytes) : undefined;
+      if (entry === undefined) {
+        // Unreadable now: indexed as empty, not cached, so it is read again next time.
+        entries.set(i, []);
+        continue;
+      }
+      entries.set(i, entry);
+      if (t!.skipped !== 'unreadable') pack.put(packs[i]!, files[i]!.blob, entry);
+      indexed++;
+    }
+  }
+  // Unreadable files get a key no listing has, so the next search looks at them again.
+  const storedKeys = keys.map((k, i) => (tags.get(i)?.skipped === 'unreadable' ? '' : k));
+  const { snapshot } = updateSearchSnapshot(base, from, paths, storedKeys, maxFileBytes, (i) => entries.get(i) ?? []);
+  const map = updateSnapshot(mapBase, mapFrom, paths, storedKeys, maxFileBytes, (i) => {
+    const t = tags.get(i);
+    return { defNames: t?.defNames ?? [], refs: t?.refs ?? {}, skipped: t?.skipped !== undefined, where: tagsCache.locate(packs[i]!, files[i]!.blob) };
+  });
+  const writes: Promise<unknown>[] = [pack.flush().catch(() => undefined)];
+  if (map.changed && !given) writes.push(writeSnapshot(mapSnapshotPath, map.snapshot).catch(() => undefined));
+  storeGraph(snapshot, map.snapshot, base, from);
+  writes.push(writeSearchSnapshot(snapshotPath, snapshot).catch(() => undefined));
+  await Promise.all(writes);
+  const tEnd = performance.now();
+  return {
+    root,
+    sharedAssistDir: shared,
+    snapshot,
+    stats: {
+      files: files.length,
+      chunks: snapshot.chunkFile.length,
+      terms: snapshot.terms.length,
+      indexed,
+      fromPack,
+      parsed,
+      written: true,
+      ms: { list: tList - t0, load: tLoad - tList, update: tEnd - tLoad, total: tEnd - t0 },
+    },
+  };
+}
+
+/**
+ * Stores the files' PageRank in the map's graph (unpersonalised) and their tags places in the
+ * index. PageRank starts from the last stored ranks, so after one changed file it converges in
+ * a few iterations.
+ */
+function storeGraph(snapshot: SearchSnapshot, map: RankSnapshot, base: SearchSnapshot | undefined, from: Int32Array): void {
+  const n = snapshot.paths.length;
+  if (map.graph.paths.length !== n) return;
+  let start: Float64Array | undefined;
+  if (base) {
+    const old = graphRanksOf(base);
+    start = new Float64Array(n);
+    for (let i = 0; i < n; i++) if (from[i]! >= 0) start[i] = old[from[i]!]!;
+  }
+  const { fileRanks } = rankGraph(map.graph, { filesOnly: true, ...(start ? { start } : {}) });
+  graphRanksOf(snapshot).set(fileRanks);
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => fileRanks[b]! - fileRanks[a]! || a - b);
+  order.forEach((f, place) => (snapshot.graphPlace[f] = place + 1));
+  snapshot.tagsAt.set(map.entryAt);
+  snapshot.tagsLen.set(map.entryLength);
+}
+
+/** The entry of a file from its content and cached tags; undefined when the file cannot be read. */
+function entryFor(absPath: string, t: CachedTags, maxFileBytes: number): BlobEntry | undefined {
+  if (t.skipped !== undefined || t.bytes > maxFileBytes) return t.skipped === 'unreadable' ? undefined : [];
+  let source: string;
+  try {
+    source = readFileSync(absPath, 'utf8');
+  } catch {
+    return undefined;
+  }
+  return makeEntry(source, t.defs());
+}
+
+async function loadByPack(wanted: readonly (readonly [pack: string, blob: string])[], load: (pack: string, blobs: string[]) => Promise<void>): Promise<void> {
+  const byPack = new Map<string, string[]>();
+  for (const [p, blob] of wanted) {
+    let list = byPack.get(p);
+    if (!list) byPack.set(p, (list = []));
+    list.push(blob);
+  }
+  await Promise.all([...byPack].map(([p, blobs]) => load(p, blobs)));
+}
+
+/**
+ * The tags of some files: from the tags cache, or parsed (in workers when many) and added to
+ * the cache, as the map does. Returns how many files were parsed.
+ */
+async function loadTags(
+  cache: TagsCache,
+  root: string,
+  files: FileListing['files'],
+  packs: readonly string[],
+  keys: readonly string[],
+  indices: readonly number[],
+  maxFileBytes: number,
+  into: Map<number, CachedTags>,
+  options: IndexOptions,
+): Promise<number> {
+  await loadByPack(
+    indices.map((i) => [packs[i]!, files[i]!.blob]),
+    (p, blobs) => (blobs.length > 64 ? cache.load(p) : cache.loadSome(p, blobs)),
+  );
+  const missing: number[] = [];
+  for (const i of indices) {
+    const hit = cache.get(packs[i]!, files[i]!.blob);
+    if (hit && (hit.skipped === 'too-large') === hit.bytes > maxFileBytes) into.set(i, hit);
+    else missing.push(i);
+  }
+  if (missing.length === 0) return 0;
+  const firstOf = new Map<string, number>();
+  const unique: number[] = [];
+  for (const i of missing) {
+    if (firstOf.has(keys[i]!)) continue;
+    firstOf.set(keys[i]!, unique.length);
+    unique.push(i);
+  }
+  const outcome = await parseFiles(
+    unique.map((i) => ({ lang: files[i]!.lang as LanguageId, absPath: join(root, files[i]!.path) })),
+    {
+      limits: { maxFileBytes },
+      ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }),
+      ...(options.workerUrl === undefined ? {} : { workerUrl: options.workerUrl }),
+    },
+  );
+  unique.forEach((i, k) => {
+    const result = outcome.results[k]!;
+    if (result.skipped !== 'unreadable') cache.put(packs[i]!, files[i]!.blob, result);
+  });
+  for (const i of missing) into.set(i, viewOf(outcome.results[firstOf.get(keys[i]!)!]!));
+  await cache.flush().catch(() => undefined);
+  return missing.length;
+}
+
+/**
+ * The hooks' background refresh (`assist hook`): brings the lexical index up to date when a
+ * source file changed, parsing on one worker at most so the person's machine stays responsive.
+ */
+export async function refreshSearchIndex(paths: { root: string }, changed: readonly string[], env?: NodeJS.ProcessEnv): Promise<IndexStats | undefined> {
+  if (!changed.some((path) => languageForPath(path) !== undefined)) return undefined;
+  return (await openIndex({ cwd: paths.root, maxWorkers: 1, ...(env ? { env } : {}) })).stats;
+}

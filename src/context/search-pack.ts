@@ -1,0 +1,202 @@
+import { mkdir, open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chunkSource } from './chunks.js';
+import { countTokensInto, TOKENIZER_VERSION } from './search-tokens.js';
+import type { CachedDef } from './types.js';
+
+/** Bump when chunks or the entry format change (with the tokenizer's version, it names the pack). */
+export const SEARCH_ENTRY_VERSION = 1;
+
+/** One chunk of a blob as the lexical index keeps it: its lines and its terms with their counts. */
+export interface ChunkEntry {
+  /** 1-based, inclusive. */
+  start: number;
+  end: number;
+  /** Terms of the chunk's text (and its enclosing definitions' first lines) -> count. */
+  text: Map<string, number>;
+  /** Terms of the names the chunk defines -> count. */
+  names: Map<string, number>;
+}
+
+/** The index entry of one blob: its chunks, in line order (none for a file that was not parsed). */
+export type BlobEntry = ChunkEntry[];
+
+/**
+ * Cuts a blob into chunks along its cached definitions (no second parse) and counts the
+ * terms of each. The entry depends on the content and the definitions only, never on the path.
+ */
+export function makeEntry(source: string, defs: readonly CachedDef[]): BlobEntry {
+  const chunks = chunkSource('', source, defs);
+  return chunks.map((chunk) => {
+    const text = new Map<string, number>();
+    for (const line of chunk.header) countTokensInto(line, text);
+    countTokensInto(chunk.text, text);
+    const names = new Map<string, number>();
+    for (const name of chunk.names) countTokensInto(name, names);
+    return { start: chunk.startLine, end: chunk.endLine, text, names };
+  });
+}
+
+// Line: `<blob>\t<chunk>|<chunk>...\n`, a chunk being `start,end;term:n term:n;term:n`. Terms
+// are [a-z0-9]+ (search-tokens.ts), so the separators never occur inside one.
+function termsText(terms: Map<string, number>): string {
+  let out = '';
+  for (const [term, n] of terms) out += out === '' ? `${term}:${n}` : ` ${term}:${n}`;
+  return out;
+}
+
+/** The stored form of an entry (without the blob id and newline). */
+export function encodeEntry(entry: BlobEntry): string {
+  return entry.map((c) => `${c.start},${c.end};${termsText(c.text)};${termsText(c.names)}`).join('|');
+}
+
+function parseTerms(text: string, into: Map<string, number>): boolean {
+  if (text === '') return true;
+  for (const pair of text.split(' ')) {
+    const colon = pair.lastIndexOf(':');
+    const n = Number(pair.slice(colon + 1));
+    if (colon <= 0 || !Number.isInteger(n) || n <= 0) return false;
+    into.set(pair.slice(0, colon), n);
+  }
+  return true;
+}
+
+/** An entry back from its stored form; undefined when it does not parse (a torn or foreign line). */
+export function decodeEntry(text: string): BlobEntry | undefined {
+  if (text === '') return [];
+  const entry: BlobEntry = [];
+  for (const part of text.split('|')) {
+    const [lines = '', textTerms = '', nameTerms, extra] = part.split(';');
+    if (nameTerms === undefined || extra !== undefined) return undefined;
+    const comma = lines.indexOf(',');
+    const start = Number(lines.slice(0, comma));
+    const end = Number(lines.slice(comma + 1));
+    if (comma <= 0 || !Number.isInteger(start) || !Number.isInteger(end) || start < 1 || end < start) return undefined;
+    const chunk: ChunkEntry = { start, end, text: new Map(), names: new Map() };
+    if (!parseTerms(textTerms, chunk.text) || !parseTerms(nameTerms, chunk.names)) return undefined;
+    entry.push(chunk);
+  }
+  return entry;
+}
+
+/** Up to this many blobs, `loadSome` searches for each from the end; beyond, one pass over the pack. */
+const FEW_BLOBS = 8;
+
+/**
+ * Index entries by blob id, one append-only pack per tags pack (language and its grammar/query
+ * version) and index version, under `<sharedAssistDir>/search/`: an unchanged file is never
+ * chunked or tokenized twice, across branches, sessions and worktrees. Concurrent writers append
+ * whole lines; a torn or unparsable line is skipped on read (its blob is indexed again).
+ */
+export class SearchPack {
+  readonly dir: string;
+  #entries = new Map<string, Map<string, string>>();
+  #whole = new Set<string>();
+  #pending = new Map<string, string[]>();
+
+  constructor(sharedAssistDir: string) {
+    this.dir = join(sharedAssistDir, 'search');
+  }
+
+  /** The pack file of a tags pack. */
+  fileOf(tagsPack: string): string {
+    return join(this.dir, `${tagsPack}.t${TOKENIZER_VERSION}e${SEARCH_ENTRY_VERSION}.jsonl`);
+  }
+
+  #index(pack: string): Map<string, string> {
+    let index = this.#entries.get(pack);
+    if (!index) this.#entries.set(pack, (index = new Map()));
+    return index;
+  }
+
+  /** Loads the entries of `blobs` from a pack: a search per blob for a few, one pass for many. */
+  async loadSome(pack: string, blobs: readonly string[]): Promise<void> {
+    if (this.#whole.has(pack) || blobs.length === 0) return;
+    const index = this.#index(pack);
+    const wanted = blobs.filter((b) => !index.has(b));
+    if (wanted.length === 0) return;
+    let buf: Buffer;
+    try {
+      buf = await readFile(this.fileOf(pack));
+    } catch {
+      return;
+    }
+    if (wanted.length > FEW_BLOBS) {
+      const set = new Set(wanted);
+      this.#lines(buf, (id, from, to) => {
+        if (set.has(id)) index.set(id, buf.toString('latin1', from, to));
+      });
+      return;
+    }
+    for (const blob of wanted) {
+      const needle = `${blob}\t`;
+      for (let at = buf.lastIndexOf(needle); at !== -1; at = at === 0 ? -1 : buf.lastIndexOf(needle, at - 1)) {
+        if (at > 0 && buf[at - 1] !== 10) continue;
+        const end = buf.indexOf(10, at);
+        if (end === -1) continue; // still being written
+        index.set(blob, buf.toString('latin1', at + needle.length, end));
+        break;
+      }
+    }
+  }
+
+  /** Loads a whole pack. */
+  async load(pack: string): Promise<void> {
+    if (this.#whole.has(pack)) return;
+    this.#whole.add(pack);
+    const index = this.#index(pack);
+    let buf: Buffer;
+    try {
+      buf = await readFile(this.fileOf(pack));
+    } catch {
+      return;
+    }
+    this.#lines(buf, (id, from, to) => {
+      if (!index.has(id)) index.set(id, buf.toString('latin1', from, to));
+    });
+  }
+
+  /** The entry of a blob, or undefined (never stored, or corrupt). */
+  get(pack: string, blob: string): BlobEntry | undefined {
+    const raw = this.#entries.get(pack)?.get(blob);
+    return raw === undefined ? undefined : decodeEntry(raw);
+  }
+
+  /** Remembers an entry to append with the next `flush()`. */
+  put(pack: string, blob: string, entry: BlobEntry): void {
+    const text = encodeEntry(entry);
+    this.#index(pack).set(blob, text);
+    let lines = this.#pending.get(pack);
+    if (!lines) this.#pending.set(pack, (lines = []));
+    lines.push(`${blob}\t${text}\n`);
+  }
+
+  /** Appends the pending entries, one write per pack. */
+  async flush(): Promise<void> {
+    if (this.#pending.size === 0) return;
+    await mkdir(this.dir, { recursive: true });
+    const writes = [...this.#pending].map(async ([pack, lines]) => {
+      const handle = await open(this.fileOf(pack), 'a');
+      try {
+        await handle.write(lines.join(''));
+      } finally {
+        await handle.close();
+      }
+    });
+    this.#pending.clear();
+    await Promise.all(writes);
+  }
+
+  /** Each complete line with a blob id: the id and where its entry is; the last line of a blob wins. */
+  #lines(buf: Buffer, visit: (id: string, from: number, to: number) => void): void {
+    const seen = new Map<string, [number, number]>();
+    for (let start = 0; start < buf.length; ) {
+      const end = buf.indexOf(10, start);
+      if (end === -1) break;
+      const tab = buf.indexOf(9, start);
+      if (tab > start && tab < end && tab - start <= 64) seen.set(buf.toString('latin1', start, tab), [tab + 1, end]);
+      start = end + 1;
+    }
+    for (const [id, [from, to]] of seen) visit(id, from, to);
+  }
+}

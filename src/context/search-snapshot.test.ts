@@ -1,0 +1,96 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { queryTerms, scoreChunks } from './bm25.js';
+import type { BlobEntry } from './search-pack.js';
+import { matchSearchSnapshot, readSearchSnapshot, updateSearchSnapshot, writeSearchSnapshot, type SearchSnapshot } from './search-snapshot.js';
+
+function entry(...chunks: [start: number, end: number, text: string, names?: string][]): BlobEntry {
+  const count = (words: string): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (const w of words.split(' ').filter(Boolean)) m.set(w, (m.get(w) ?? 0) + 1);
+    return m;
+  };
+  return chunks.map(([start, end, text, names]) => ({ start, end, text: count(text), names: count(names ?? '') }));
+}
+
+const original: Record<string, BlobEntry> = {
+  'src/cart.ts': entry([1, 10, 'price discount price total', 'apply discount applydiscount'], [11, 20, 'total sum item', 'cart total']),
+  'src/http/retry.ts': entry([1, 30, 'retry backoff delay header after', 'retry policy']),
+  'test/cart.test.ts': entry([1, 5, 'discount test expect']),
+};
+
+let files: Record<string, BlobEntry> = { ...original };
+
+function build(paths: string[], keys: string[], base?: SearchSnapshot): SearchSnapshot {
+  const from = matchSearchSnapshot(base, paths, keys, 100);
+  return updateSearchSnapshot(base, from, paths, keys, 100, (i) => files[paths[i]!] ?? []).snapshot;
+}
+
+/** Scores per chunk, keyed by file and start line, for comparing snapshots built differently. */
+function scores(s: SearchSnapshot, query: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  scoreChunks(s, queryTerms(s, query)).forEach((v, c) => {
+    if (v > 0) out[`${s.paths[s.chunkFile[c]!]}:${s.chunkStart[c]}`] = Number(v.toFixed(9));
+  });
+  return out;
+}
+
+describe('search snapshot', () => {
+  beforeEach(() => {
+    files = { ...original };
+  });
+
+  it('ranks by BM25 over text, names and path, the path and names weighted', () => {
+    const s = build(Object.keys(files), ['k1', 'k2', 'k3']);
+    const found = scores(s, 'discount the cart');
+    // The definition named after the request beats a chunk that only says it; the path counts.
+    expect(Object.keys(found).sort((a, b) => found[b]! - found[a]!)).toEqual(['src/cart.ts:1', 'test/cart.test.ts:1', 'src/cart.ts:11']);
+    expect(scores(s, 'retry')).toHaveProperty(['src/http/retry.ts:1']);
+    expect(scores(s, 'http')).toHaveProperty(['src/http/retry.ts:1']); // from the path alone
+    expect(scores(s, 'nothing here')).toEqual({});
+  });
+
+  it('updated after changes, reads the same as built from scratch', () => {
+    const paths = Object.keys(files);
+    const first = build(paths, ['k1', 'k2', 'k3']);
+    // One file's content changed, one removed, one added.
+    files['src/cart.ts'] = entry([1, 12, 'price coupon total', 'apply coupon applycoupon']);
+    files['src/new.ts'] = entry([1, 3, 'coupon code', 'parse coupon']);
+    const later = ['src/cart.ts', 'src/http/retry.ts', 'src/new.ts'];
+    const incremental = build(later, ['k1b', 'k2', 'k4'], first);
+    const scratch = build(later, ['k1b', 'k2', 'k4']);
+    for (const query of ['coupon', 'discount', 'retry backoff', 'price total', 'cart']) expect(scores(incremental, query)).toEqual(scores(scratch, query));
+    expect(incremental.chunkFile.length).toBe(scratch.chunkFile.length);
+    expect(scores(incremental, 'discount')).toEqual({});
+  });
+
+  it('round-trips through its file; a damaged, truncated or foreign-version file reads as missing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'assist-snap-'));
+    const path = join(dir, 'search', 'snapshot.bin');
+    const s = build(Object.keys(files), ['k1', 'k2', 'k3']);
+    await writeSearchSnapshot(path, s);
+    const back = await readSearchSnapshot(path);
+    expect(back && scores(back, 'retry total')).toEqual(scores(s, 'retry total'));
+    expect(back?.keys).toEqual(['k1', 'k2', 'k3']);
+
+    const bytes = readFileSync(path);
+    writeFileSync(path, bytes.subarray(0, bytes.length - 8));
+    expect(await readSearchSnapshot(path)).toBeUndefined();
+    const foreign = Buffer.from(bytes);
+    foreign.write('{"v":99', 8, 'utf8');
+    writeFileSync(path, foreign);
+    expect(await readSearchSnapshot(path)).toBeUndefined();
+    writeFileSync(path, 'garbage');
+    expect(await readSearchSnapshot(path)).toBeUndefined();
+    // A term range that goes backwards: refused rather than read out of range.
+    const broken = Buffer.from(bytes);
+    const header = bytes.readUInt32LE(4);
+    const arrays = (8 + header + 3) & ~3;
+    broken.writeUInt32LE(0xffffff, arrays + 4); // fileChunkStart[1]
+    writeFileSync(path, broken);
+    expect(await readSearchSnapshot(path)).toBeUndefined();
+    expect(await readSearchSnapshot(join(dir, 'missing.bin'))).toBeUndefined();
+  });
+});

@@ -1,0 +1,404 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { BlobEntry } from './search-pack.js';
+import { pathTokens, TOKENIZER_VERSION } from './search-tokens.js';
+
+const MAGIC = 0x41535831; // "ASX1"
+/** Bump when the layout changes: a snapshot of another version is rebuilt from the packs. */
+const VERSION = 2;
+
+/**
+ * The lexical index of one listing, as an inverted index in flat typed arrays: per term the
+ * chunks holding it with their counts (text and definition names), per chunk its file, lines
+ * and lengths, per file its path's terms. Files are in listing order with a key (tags pack and
+ * blob id) saying which content their chunks are of; a warm search reuses every file whose key
+ * still matches and takes only changed files from the packs.
+ */
+export interface SearchSnapshot {
+  paths: readonly string[];
+  keys: readonly string[];
+  terms: readonly string[];
+  maxFileBytes: number;
+  /** Chunks of file i: `fileChunkStart[i]..fileChunkStart[i+1]`. */
+  fileChunkStart: Uint32Array;
+  chunkFile: Uint32Array;
+  /** 1-based first and last line of each chunk. */
+  chunkStart: Uint32Array;
+  chunkEnd: Uint32Array;
+  /** Sum of the chunk's text and name term counts. */
+  chunkTextLen: Uint32Array;
+  chunkNameLen: Uint32Array;
+  /** Postings of term t: `termStart[t]..termStart[t+1]` (chunks in no particular order). */
+  termStart: Uint32Array;
+  postChunk: Uint32Array;
+  /** Text count in the low 16 bits, name count in the high 16. */
+  postTf: Uint32Array;
+  /** Path terms of file i: `filePathStart[i]..filePathStart[i+1]` (repeats kept). */
+  filePathStart: Uint32Array;
+  filePathTerm: Uint32Array;
+  /**
+   * Per file: its PageRank in the repo map's graph (not personalised), as float32 bits, and its
+   * 1-based place by that rank (0: not ranked). Computed when the listing changes, so a search
+   * reads them instead of ranking the graph.
+   */
+  graphRank: Uint32Array;
+  graphPlace: Uint32Array;
+  /** Per file: where its tags entry is in its pack (offset, and length with 0 for unknown). */
+  tagsAt: Uint32Array;
+  tagsLen: Uint32Array;
+}
+
+interface Header {
+  v: number;
+  tokenizer: number;
+  maxFileBytes: number;
+  paths: string;
+  keys: string;
+  terms: string;
+  n: number;
+  chunks: number;
+  termCount: number;
+  postings: number;
+  pathTerms: number;
+}
+
+const SEP = '\0';
+
+function split(joined: string, count: number): string[] | undefined {
+  const list = count === 0 ? [] : joined.split(SEP);
+  return list.length === count ? list : undefined;
+}
+
+/** Reads a snapshot; undefined when missing, corrupt, inconsistent or of another version. */
+export async function readSearchSnapshot(path: string): Promise<SearchSnapshot | undefined> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(path);
+  } catch {
+    return undefined;
+  }
+  try {
+    if (buf.length < 8 || buf.readUInt32LE(0) !== MAGIC) return undefined;
+    const headerLength = buf.readUInt32LE(4);
+    if (8 + headerLength > buf.length) return undefined;
+    const h = JSON.parse(buf.toString('utf8', 8, 8 + headerLength)) as Header;
+    if (h.v !== VERSION || h.tokenizer !== TOKENIZER_VERSION) return undefined;
+    const paths = split(h.paths, h.n);
+    const keys = split(h.keys, h.n);
+    const terms = split(h.terms, h.termCount);
+    if (!paths || !keys || !terms) return undefined;
+    const start = (8 + headerLength + 3) & ~3;
+    const words = (buf.length - start) >>> 2;
+    // A large file read whole has its own aligned ArrayBuffer; otherwise copy once.
+    const aligned = (buf.byteOffset + start) % 4 === 0 ? new Uint32Array(buf.buffer, buf.byteOffset + start, words) : new Uint32Array(new Uint8Array(buf.subarray(start, start + words * 4)).buffer);
+    let at = 0;
+    const take = (count: number): Uint32Array => {
+      if (at + count > aligned.length) throw new Error('short snapshot');
+      const part = aligned.subarray(at, at + count);
+      at += count;
+      return part;
+    };
+    const { n, chunks: c, termCount: t, postings: p, pathTerms: q } = h;
+    const snapshot: SearchSnapshot = {
+      paths,
+      keys,
+      terms,
+      maxFileBytes: h.maxFileBytes,
+      fileChunkStart: take(n + 1),
+      chunkFile: take(c),
+      chunkStart: take(c),
+      chunkEnd: take(c),
+      chunkTextLen: take(c),
+      chunkNameLen: take(c),
+      termStart: take(t + 1),
+      postChunk: take(p),
+      postTf: take(p),
+      filePathStart: take(n + 1),
+      filePathTerm: take(q),
+      graphRank: take(n),
+      graphPlace: take(n),
+      tagsAt: take(n),
+      tagsLen: take(n),
+    };
+    if (at !== aligned.length) return undefined;
+    return consistent(snapshot) ? snapshot : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Checks the structure a reader relies on: every range list starts at 0, never decreases and
+ * ends at its array's length. A damaged file that passes (a flipped id) reads as wrong scores,
+ * never out of bounds writes: typed arrays ignore those. Posting ids are not checked one by one:
+ * that pass cost ~35 ms of a warm search in a fresh process.
+ */
+function consistent(s: SearchSnapshot): boolean {
+  const ascending = (a: Uint32Array, end: number): boolean => {
+    if (a[0] !== 0 || a[a.length - 1] !== end) return false;
+    for (let i = 1; i < a.length; i++) if (a[i - 1]! > a[i]!) return false;
+    return true;
+  };
+  return ascending(s.fileChunkStart, s.chunkFile.length) && ascending(s.termStart, s.postChunk.length) && ascending(s.filePathStart, s.filePathTerm.length);
+}
+
+/** Writes a snapshot atomically (temp file, rename). */
+export async function writeSearchSnapshot(path: string, s: SearchSnapshot): Promise<void> {
+  const header: Header = {
+    v: VERSION,
+    tokenizer: TOKENIZER_VERSION,
+    maxFileBytes: s.maxFileBytes,
+    paths: s.paths.join(SEP),
+    keys: s.keys.join(SEP),
+    terms: s.terms.join(SEP),
+    n: s.paths.length,
+    chunks: s.chunkFile.length,
+    termCount: s.terms.length,
+    postings: s.postChunk.length,
+    pathTerms: s.filePathTerm.length,
+  };
+  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+  const start = (8 + headerBytes.length + 3) & ~3;
+  const arrays = [s.fileChunkStart, s.chunkFile, s.chunkStart, s.chunkEnd, s.chunkTextLen, s.chunkNameLen, s.termStart, s.postChunk, s.postTf, s.filePathStart, s.filePathTerm, s.graphRank, s.graphPlace, s.tagsAt, s.tagsLen];
+  const words = arrays.reduce((sum, a) => sum + a.length, 0);
+  const out = Buffer.alloc(start + words * 4);
+  out.writeUInt32LE(MAGIC, 0);
+  out.writeUInt32LE(headerBytes.length, 4);
+  headerBytes.copy(out, 8);
+  let at = start;
+  for (const a of arrays) {
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).copy(out, at);
+    at += a.byteLength;
+  }
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${Math.floor(Math.random() * 0xffffffff).toString(16)}.tmp`;
+  try {
+    await writeFile(tmp, out);
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Where each listed file is in `base` (same path, key and size limit), or -1. */
+export function matchSearchSnapshot(base: SearchSnapshot | undefined, paths: readonly string[], keys: readonly string[], maxFileBytes: number): Int32Array {
+  const n = paths.length;
+  const from = new Int32Array(n).fill(-1);
+  if (base === undefined || base.maxFileBytes !== maxFileBytes) return from;
+  let byPath: Map<string, number> | undefined;
+  for (let i = 0; i < n; i++) {
+    let j = i < base.paths.length && base.paths[i] === paths[i] ? i : -1;
+    if (j === -1) {
+      byPath ??= new Map(base.paths.map((p, k) => [p, k]));
+      j = byPath.get(paths[i]!) ?? -1;
+    }
+    if (j !== -1 && base.keys[j] === keys[i]) from[i] = j;
+  }
+  return from;
+}
+
+/**
+ * The snapshot of a listing from the previous one (`from`: `matchSearchSnapshot`'s answer):
+ * matched files' chunks and postings are copied, the others come from `fresh(i)`. Terms no
+ * chunk or path uses any more are dropped once they are the larger part of the dictionary.
+ */
+export function updateSearchSnapshot(
+  base: SearchSnapshot | undefined,
+  from: Int32Array,
+  paths: readonly string[],
+  keys: readonly string[],
+  maxFileBytes: number,
+  fresh: (i: number) => BlobEntry,
+): { snapshot: SearchSnapshot; changed: boolean } {
+  const n = paths.length;
+  const usable = base !== undefined && base.maxFileBytes === maxFileBytes ? base : undefined;
+  if (usable && usable.paths.length === n) {
+    let all = true;
+    for (let i = 0; i < n && all; i++) if (from[i] !== i) all = false;
+    if (all) return { snapshot: usable, changed: false };
+  }
+
+  const terms = usable ? [...usable.terms] : [];
+  let ids: Map<string, number> | undefined;
+  const intern = (term: string): number => {
+    ids ??= new Map(terms.map((t, k) => [t, k]));
+    let id = ids.get(term);
+    if (id === undefined) {
+      ids.set(term, (id = terms.length));
+      terms.push(term);
+    }
+    return id;
+  };
+
+  // Chunks: kept files' ranges copied, fresh files' from their entries.
+  const entries = new Map<number, BlobEntry>();
+  let chunkTotal = 0;
+  let pathTotal = 0;
+  for (let i = 0; i < n; i++) {
+    const j = from[i]!;
+    if (j !== -1 && usable) {
+      chunkTotal += usable.fileChunkStart[j + 1]! - usable.fileChunkStart[j]!;
+      pathTotal += usable.filePathStart[j + 1]! - usable.filePathStart[j]!;
+    } else {
+      const entry = fresh(i);
+      entries.set(i, entry);
+      chunkTotal += entry.length;
+      pathTotal += pathTokens(paths[i]!).length;
+    }
+  }
+  const fileChunkStart = new Uint32Array(n + 1);
+  const chunkFile = new Uint32Array(chunkTotal);
+  const chunkStart = new Uint32Array(chunkTotal);
+  const chunkEnd = new Uint32Array(chunkTotal);
+  const chunkTextLen = new Uint32Array(chunkTotal);
+  const chunkNameLen = new Uint32Array(chunkTotal);
+  const filePathStart = new Uint32Array(n + 1);
+  const filePathTerm = new Uint32Array(pathTotal);
+  const oldToNew = new Int32Array(usable ? usable.chunkFile.length : 0).fill(-1);
+  // Postings of fresh chunks, as parallel lists until the counting sort below.
+  const freshTerm: number[] = [];
+  const freshChunk: number[] = [];
+  const freshTf: number[] = [];
+  let c = 0;
+  let q = 0;
+  for (let i = 0; i < n; i++) {
+    fileChunkStart[i] = c;
+    filePathStart[i] = q;
+    const entry = entries.get(i);
+    if (entry === undefined) {
+      const b = usable!;
+      const j = from[i]!;
+      const c0 = b.fileChunkStart[j]!;
+      const c1 = b.fileChunkStart[j + 1]!;
+      chunkStart.set(b.chunkStart.subarray(c0, c1), c);
+      chunkEnd.set(b.chunkEnd.subarray(c0, c1), c);
+      chunkTextLen.set(b.chunkTextLen.subarray(c0, c1), c);
+      chunkNameLen.set(b.chunkNameLen.subarray(c0, c1), c);
+      for (let k = c0; k < c1; k++) {
+        oldToNew[k] = c;
+        chunkFile[c++] = i;
+      }
+      const p0 = b.filePathStart[j]!;
+      const p1 = b.filePathStart[j + 1]!;
+      filePathTerm.set(b.filePathTerm.subarray(p0, p1), q);
+      q += p1 - p0;
+    } else {
+      for (const chunk of entry) {
+        chunkFile[c] = i;
+        chunkStart[c] = chunk.start;
+        chunkEnd[c] = chunk.end;
+        let textLen = 0;
+        let nameLen = 0;
+        const both = new Map<string, number>();
+        for (const [term, count] of chunk.text) {
+          textLen += count;
+          both.set(term, Math.min(count, 0xffff));
+        }
+        for (const [term, count] of chunk.names) {
+          nameLen += count;
+          both.set(term, ((both.get(term) ?? 0) | (Math.min(count, 0xffff) << 16)) >>> 0);
+        }
+        for (const [term, tf] of both) {
+          freshTerm.push(intern(term));
+          freshChunk.push(c);
+          freshTf.push(tf);
+        }
+        chunkTextLen[c] = textLen;
+        chunkNameLen[c] = nameLen;
+        c++;
+      }
+      for (const term of pathTokens(paths[i]!)) filePathTerm[q++] = intern(term);
+    }
+  }
+  fileChunkStart[n] = c;
+  filePathStart[n] = q;
+
+  // Counting sort of the postings by term: kept ones renumbered, fresh ones appended.
+  const t = terms.length;
+  const counts = new Uint32Array(t + 1);
+  if (usable) {
+    const ts = usable.termStart;
+    for (let term = 0; term < usable.terms.length; term++) {
+      for (let p = ts[term]!; p < ts[term + 1]!; p++) if (oldToNew[usable.postChunk[p]!] !== -1) counts[term]!++;
+    }
+  }
+  for (const term of freshTerm) counts[term]!++;
+  const termStart = new Uint32Array(t + 1);
+  for (let k = 0; k < t; k++) termStart[k + 1] = termStart[k]! + counts[k]!;
+  const total = termStart[t]!;
+  const postChunk = new Uint32Array(total);
+  const postTf = new Uint32Array(total);
+  const fill = termStart.slice(0, t);
+  if (usable) {
+    const ts = usable.termStart;
+    for (let term = 0; term < usable.terms.length; term++) {
+      for (let p = ts[term]!; p < ts[term + 1]!; p++) {
+        const to = oldToNew[usable.postChunk[p]!]!;
+        if (to === -1) continue;
+        const at = fill[term]!++;
+        postChunk[at] = to;
+        postTf[at] = usable.postTf[p]!;
+      }
+    }
+  }
+  for (let k = 0; k < freshTerm.length; k++) {
+    const at = fill[freshTerm[k]!]!++;
+    postChunk[at] = freshChunk[k]!;
+    postTf[at] = freshTf[k]!;
+  }
+  // Graph ranks and tags places are the caller's to fill (they change with every listing change).
+  let snapshot: SearchSnapshot = {
+    paths: [...paths],
+    keys: [...keys],
+    terms,
+    maxFileBytes,
+    fileChunkStart,
+    chunkFile,
+    chunkStart,
+    chunkEnd,
+    chunkTextLen,
+    chunkNameLen,
+    termStart,
+    postChunk,
+    postTf,
+    filePathStart,
+    filePathTerm,
+    graphRank: new Uint32Array(n),
+    graphPlace: new Uint32Array(n),
+    tagsAt: new Uint32Array(n),
+    tagsLen: new Uint32Array(n),
+  };
+  if (t > 4096) {
+    const used = new Uint8Array(t);
+    for (let k = 0; k < t; k++) if (termStart[k + 1]! > termStart[k]!) used[k] = 1;
+    for (const x of filePathTerm) used[x] = 1;
+    let live = 0;
+    for (const u of used) live += u;
+    if (live * 2 < t) snapshot = compactTerms(snapshot, used);
+  }
+  return { snapshot, changed: true };
+}
+
+/** Renumbers the terms to those still used. */
+function compactTerms(s: SearchSnapshot, used: Uint8Array): SearchSnapshot {
+  const map = new Int32Array(s.terms.length).fill(-1);
+  const terms: string[] = [];
+  s.terms.forEach((term, k) => {
+    if (used[k] === 1) {
+      map[k] = terms.length;
+      terms.push(term);
+    }
+  });
+  const termStart = new Uint32Array(terms.length + 1);
+  // Unused terms have no postings: the posting arrays stay as they are.
+  for (let k = 0; k < s.terms.length; k++) {
+    if (map[k] !== -1) termStart[map[k]! + 1] = termStart[map[k]!]! + (s.termStart[k + 1]! - s.termStart[k]!);
+  }
+  return { ...s, terms, termStart, filePathTerm: s.filePathTerm.map((x) => map[x]!) };
+}
+
+/** The graph ranks of a snapshot as numbers (float32 bits stored). */
+export function graphRanksOf(s: SearchSnapshot): Float32Array {
+  return new Float32Array(s.graphRank.buffer, s.graphRank.byteOffset, s.graphRank.length);
+}

@@ -1,0 +1,101 @@
+/**
+ * Tokens of the lexical search index: identifiers split at camelCase, snake_case, kebab-case and
+ * digit boundaries, lower-cased and lightly stemmed, so `GitHubActionsReporter`,
+ * `github-actions.ts` and "GitHub Actions reporters" share `github`, `action`, `reporter`.
+ * A compound identifier also yields itself whole (`githubactionsreporter`), so a request that
+ * names it exactly matches it more strongly than its parts scattered over a chunk.
+ */
+
+/** Bump when tokens change: the per-blob index entries made with another version are not read. */
+export const TOKENIZER_VERSION = 3;
+
+// Words that carry no meaning in a request or that every chunk of code holds.
+const STOP = new Set([
+  'a', 'an', 'and', 'are', 'as', 'at', 'be', 'been', 'but', 'by', 'can', 'do', 'does', 'for', 'from', 'has', 'have', 'how', 'i', 'if', 'in', 'into',
+  'is', 'it', 'its', 'not', 'of', 'on', 'or', 'so', 'that', 'the', 'their', 'then', 'there', 'these', 'this', 'to', 'was', 'we', 'were', 'what',
+  'when', 'where', 'which', 'while', 'who', 'why', 'will', 'with', 'would', 'you', 'your', 'should', 'could', 'also', 'all', 'any', 'some',
+  'const', 'let', 'var', 'return', 'else', 'import', 'export', 'default', 'void', 'self',
+]);
+
+/** A light English stemmer: plurals and the common verb endings, never below 3 letters. */
+export function stem(word: string): string {
+  const n = word.length;
+  if (n <= 3 || /\d/.test(word)) return word;
+  if (word.endsWith('ies') && n > 4) return `${word.slice(0, -3)}y`;
+  if (word.endsWith('sses')) return word.slice(0, -2);
+  if (/(?:ches|shes|xes|zes)$/.test(word)) return word.slice(0, -2);
+  if (word.endsWith('s') && !/(?:ss|us|is|ys)$/.test(word)) word = word.slice(0, -1);
+  const m = word.length;
+  if (m > 5 && word.endsWith('ing')) return undouble(word.slice(0, -3));
+  if (m > 4 && word.endsWith('ed') && !word.endsWith('eed')) return undouble(word.endsWith('ied') ? `${word.slice(0, -3)}y` : word.slice(0, -2));
+  return word;
+}
+
+// `mapped` → `mapp` → `map`; `called` → `call` (ll stays: `call`, `fill`).
+function undouble(word: string): string {
+  const n = word.length;
+  if (n >= 4 && word[n - 1] === word[n - 2] && !/[lsz]/.test(word[n - 1]!)) return word.slice(0, -1);
+  return word;
+}
+
+const IDENT = /[A-Za-z0-9_$]+/g;
+// Boundaries inside an identifier: lower→Upper, ACRONYMWord, letter↔digit.
+const PARTS = /[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+/g;
+
+/**
+ * Calls `emit` with each token of `text`, in order, repeats included. Parts of one character
+ * and pure stop words are left out; numbers are kept (`v8`, `http2`).
+ */
+export function forEachToken(text: string, emit: (token: string) => void): void {
+  for (const m of text.matchAll(IDENT)) {
+    const word = m[0];
+    if (word.length === 1) continue;
+    const parts = word.match(PARTS);
+    if (!parts) continue;
+    if (parts.length === 1) {
+      const lower = parts[0]!.toLowerCase();
+      if (lower.length > 1 && !STOP.has(lower)) emit(stem(lower));
+      continue;
+    }
+    let last = '';
+    for (const part of parts) {
+      const lower = part.toLowerCase();
+      if (lower.length < 2 && !/\d/.test(lower)) continue;
+      if (STOP.has(lower)) continue;
+      last = stem(lower);
+      emit(last);
+    }
+    // The whole identifier as well: an exact mention beats its parts apart (`v8` is not `8`).
+    const whole = word.replace(/[_$]/g, '').toLowerCase();
+    if (whole.length >= 2 && whole !== last && !STOP.has(whole)) emit(whole);
+  }
+}
+
+/** The tokens of `text`, repeats included. */
+export function tokenize(text: string): string[] {
+  const out: string[] = [];
+  forEachToken(text, (t) => out.push(t));
+  return out;
+}
+
+/** Counts of each token of `text`, added into `counts`. */
+export function countTokensInto(text: string, counts: Map<string, number>): void {
+  forEachToken(text, (t) => counts.set(t, (counts.get(t) ?? 0) + 1));
+}
+
+/** Tokens of a repository path: its folders and file name, the extension left out. */
+export function pathTokens(path: string): string[] {
+  const dot = path.lastIndexOf('.');
+  const slash = path.lastIndexOf('/');
+  return tokenize(dot > slash + 1 ? path.slice(0, dot) : path);
+}
+
+/**
+ * The one term that stands for an identifier as a whole: the joined lower-case form of a
+ * compound (`applyDiscount` → `applydiscount`), the stemmed word of a simple one. A chunk
+ * whose text holds this term mentions the identifier (how callers are found).
+ */
+export function identifierTerm(name: string): string | undefined {
+  const tokens = tokenize(name);
+  return tokens.length === 0 ? undefined : tokens[tokens.length - 1];
+}

@@ -1,0 +1,148 @@
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempRepo, type TempRepo } from '../../test/helpers/git-repo.js';
+import { resolveRepoPaths } from '../git/repo-paths.js';
+import { runRefresher } from '../hooks/refresher.js';
+import { RefresherRegistry, registerBuiltinRefreshers } from '../hooks/registry.js';
+import { buildRepoMap } from './repo-map.js';
+import { openIndex, searchSnapshotPath } from './search-index.js';
+import { searchCode } from './search.js';
+
+const files = {
+  'src/cart.ts': [
+    '/** Money off a price, as a share. */',
+    'export function applyDiscount(price: number, share: number): number {',
+    '  return price * (1 - share);',
+    '}',
+    '',
+    'export class Cart {',
+    '  items: number[] = [];',
+    '  total(): number {',
+    '    return this.items.reduce((a, b) => a + b, 0);',
+    '  }',
+    '}',
+    '',
+  ].join('\n'),
+  'src/checkout.ts': [
+    "import { applyDiscount, Cart } from './cart';",
+    '',
+    'export function checkout(cart: Cart, coupon: number): number {',
+    '  return applyDiscount(cart.total(), coupon);',
+    '}',
+    '',
+  ].join('\n'),
+  'src/http/retry.ts': [
+    '// When the server is busy, wait longer between attempts before trying again.',
+    'export function backoffDelay(attempt: number): number {',
+    '  return Math.min(30_000, 250 * 2 ** attempt);',
+    '}',
+    '',
+  ].join('\n'),
+  'src/report/github-actions.ts': [
+    'export class GithubActionsReporter {',
+    '  /** The job summary starts with a header naming the run. */',
+    '  summaryHeader(name: string): string {',
+    '    return `## ${name}`;',
+    '  }',
+    '}',
+    '',
+  ].join('\n'),
+  'README.md': '# shop\n',
+};
+
+async function index(repo: TempRepo): Promise<Awaited<ReturnType<typeof openIndex>>> {
+  return openIndex({ cwd: repo.dir, env: repo.env, maxWorkers: 0 });
+}
+
+describe('lexical search index', () => {
+  it('indexes each content once by blob id: reused unchanged, one file after a change, nothing on another worktree', async () => {
+    await using repo = tempRepo({ files });
+    const first = await index(repo);
+    expect(first.stats).toMatchObject({ files: 4, indexed: 4, parsed: 4, written: true });
+    expect(first.snapshot.paths).toEqual(['src/cart.ts', 'src/checkout.ts', 'src/http/retry.ts', 'src/report/github-actions.ts']);
+
+    const again = await index(repo);
+    expect(again.stats).toMatchObject({ indexed: 0, parsed: 0, fromPack: 0, written: false });
+
+    repo.write('src/http/retry.ts', `${files['src/http/retry.ts']}export const MAX_ATTEMPTS = 5;\n`);
+    const changed = await index(repo);
+    expect(changed.stats).toMatchObject({ indexed: 1, parsed: 1, written: true });
+
+    // The same contents in another worktree: every entry from the shared packs, nothing chunked or parsed.
+    repo.git('worktree', 'add', '-q', join(repo.home, 'other'), 'HEAD');
+    const other = await openIndex({ cwd: join(repo.home, 'other'), env: repo.env, maxWorkers: 0 });
+    expect(other.stats).toMatchObject({ files: 4, indexed: 0, parsed: 0, fromPack: 1 });
+  });
+
+  it('rebuilds a corrupt snapshot and survives a torn pack line, never failing a search', async () => {
+    await using repo = tempRepo({ files });
+    await index(repo);
+    const paths = await resolveRepoPaths(repo.dir, repo.env);
+    const snapshot = searchSnapshotPath(paths.sharedAssistDir);
+    writeFileSync(snapshot, 'not a snapshot');
+    const rebuilt = await index(repo);
+    expect(rebuilt.stats).toMatchObject({ indexed: 0, fromPack: 4, written: true });
+    expect((await searchCode({ cwd: repo.dir, env: repo.env, query: 'backoff delay', maxWorkers: 0 })).hits[0]?.file).toBe('src/http/retry.ts');
+
+    // A writer killed mid-line: the pack ends in half an entry, then the snapshot goes too.
+    const packDir = join(paths.sharedAssistDir, 'search');
+    const pack = join(packDir, readdirSync(packDir).find((f) => f.endsWith('.jsonl'))!);
+    const size = readFileSync(pack).length;
+    truncateSync(pack, size - 10);
+    appendFileSync(pack, 'deadbeef');
+    rmSync(snapshot);
+    const recovered = await index(repo);
+    expect(recovered.stats.indexed).toBe(1); // the last entry, torn, made again
+    expect(recovered.stats.fromPack).toBe(3);
+    expect(existsSync(snapshot)).toBe(true);
+  });
+
+  it('finds code described in words, a definition with its callers, within a folder, k at most', async () => {
+    await using repo = tempRepo({ files });
+    const found = await searchCode({ cwd: repo.dir, env: repo.env, query: 'the header of the GitHub Actions job summary', maxWorkers: 0 });
+    expect(found.hits[0]).toMatchObject({ file: 'src/report/github-actions.ts', start: 1, end: 6 });
+    expect(found.hits[0]!.text).toBe(files['src/report/github-actions.ts'].trimEnd());
+    expect(found.hits[0]!.why.terms).toEqual(expect.arrayContaining(['action', 'github', 'header', 'summary']));
+    expect(found.hits[0]!.why.lexical).toBe(1);
+
+    // The definition's callers come with it, attached, when the request does not rank them itself.
+    const discount = await searchCode({ cwd: repo.dir, env: repo.env, query: 'money off a price, as a share', maxWorkers: 0 });
+    expect(discount.hits.map((h) => h.file)).toEqual(['src/cart.ts']);
+    expect(discount.hits[0]!.callers).toEqual([
+      expect.objectContaining({ file: 'src/checkout.ts', start: 1, end: 5, text: files['src/checkout.ts'].trimEnd(), why: expect.objectContaining({ related: 'calls applyDiscount' }) }),
+    ]);
+    expect((await searchCode({ cwd: repo.dir, env: repo.env, query: 'money off a price, as a share', maxWorkers: 0, tuning: { maxCallers: 0 } })).hits[0]!.callers).toBeUndefined();
+
+    const scoped = await searchCode({ cwd: repo.dir, env: repo.env, query: 'discount wait attempts', path: 'src/http', maxWorkers: 0 });
+    expect(scoped.hits.map((h) => h.file)).toEqual(['src/http/retry.ts']);
+    expect((await searchCode({ cwd: repo.dir, env: repo.env, query: 'price cart total attempts header', k: 2, maxWorkers: 0 })).hits).toHaveLength(2);
+    expect((await searchCode({ cwd: repo.dir, env: repo.env, query: 'zebra', maxWorkers: 0 })).hits).toEqual([]);
+  });
+
+  it('lifts the files a request is about to the top of map --query, though it names no identifier', async () => {
+    await using repo = tempRepo({ files });
+    const query = 'wait longer between attempts when the server is busy';
+    const lifted = await buildRepoMap({ cwd: repo.dir, env: repo.env, query, tokens: 1024, maxWorkers: 0 });
+    expect(lifted.files[0]).toBe('src/http/retry.ts');
+    const plain = await buildRepoMap({ cwd: repo.dir, env: repo.env, query, tokens: 1024, maxWorkers: 0, retrieval: false });
+    expect(plain.files[0]).not.toBe('src/http/retry.ts');
+  });
+
+  it('is brought up to date by the hooks’ background refresher', async () => {
+    await using repo = tempRepo({ files });
+    const registry = new RefresherRegistry();
+    expect(await registerBuiltinRefreshers(registry)).toContain('search');
+    expect(registry.names().indexOf('search')).toBeGreaterThan(registry.names().indexOf('tags'));
+    const outcome = await runRefresher('post-commit', { cwd: repo.dir, env: repo.env, registry });
+    expect(outcome).toMatchObject({ ran: true, failed: [] });
+    const paths = await resolveRepoPaths(repo.dir, repo.env);
+    expect(existsSync(searchSnapshotPath(paths.sharedAssistDir))).toBe(true);
+    expect((await index(repo)).stats).toMatchObject({ indexed: 0, parsed: 0, written: false });
+
+    repo.write('src/cart.ts', `${files['src/cart.ts']}export const FREE_SHIPPING_OVER = 50;\n`);
+    repo.commitAll('free shipping');
+    await runRefresher('post-commit', { cwd: repo.dir, env: repo.env, registry });
+    expect((await index(repo)).stats).toMatchObject({ indexed: 0, written: false });
+  });
+});
