@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fakeSignature } from '../../test/fake-llm/google-wire.js';
 import { FAKE_KEYS, reply, startFakeLlm, type FakeLlmServer } from '../../test/fake-llm/index.js';
-import { AssistError } from '../errors.js';
 import { FOREIGN_SIGNATURE } from './adapters/google.js';
 import { collectReply, createLlmClient } from './client.js';
 import { estimatePromptTokens } from './estimate.js';
 import type { AttemptRecord, ChatMessage, LlmClientOptions, LlmRequest, StreamEvent, ToolSpec } from './types.js';
+import { failure } from '../../test/helpers/assist-failure.js';
 
 // Gemini through the real @google/genai SDK and assist's client, against test/fake-llm on 127.0.0.1.
 let server: FakeLlmServer;
@@ -46,16 +46,6 @@ async function events(stream: AsyncIterable<StreamEvent>): Promise<StreamEvent[]
 const replay = async function* (all: StreamEvent[]): AsyncGenerator<StreamEvent> {
   yield* all;
 };
-
-async function failure(promise: Promise<unknown>): Promise<AssistError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AssistError);
-    return error as AssistError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('Gemini replies', () => {
   it('streams text and reports usage, cached prompt tokens included; the request is in Gemini shape', async () => {

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FAKE_KEYS, reply, startFakeLlm, type FakeLlmServer, type Provider as WireProvider } from '../../test/fake-llm/index.js';
-import { AssistError } from '../errors.js';
 import { collectReply, createLlmClient } from './client.js';
 import { estimatePromptTokens, estimateTextTokens } from './estimate.js';
 import type { AttemptRecord, LlmClientOptions, LlmRequest, StreamEvent } from './types.js';
+import { failure } from '../../test/helpers/assist-failure.js';
 
 // Integration tests: the real SDKs against the fake server of test/fake-llm on 127.0.0.1.
 let server: FakeLlmServer;
@@ -40,16 +40,6 @@ async function events(stream: AsyncIterable<StreamEvent>): Promise<StreamEvent[]
   const out: StreamEvent[] = [];
   for await (const event of stream) out.push(event);
   return out;
-}
-
-async function failure(promise: Promise<unknown>): Promise<AssistError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AssistError);
-    return error as AssistError;
-  }
-  throw new Error('expected a failure');
 }
 
 const PROVIDERS = ['anthropic', 'openai', 'ollama'] as const;

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { reply, startFakeLlm, type FakeLlmServer } from '../../test/fake-llm/index.js';
-import { AssistError } from '../errors.js';
 import { collectReply, createLlmClient } from './client.js';
 import type { AttemptRecord, ChatMessage, LlmClientOptions, LlmRequest, StreamEvent, ToolCall, ToolSpec } from './types.js';
+import { failure } from '../../test/helpers/assist-failure.js';
 
 // Native tool calling through the real `openai` SDK and the client, against the fake server: chat
 // completions (gpt-4.1) and the Responses API (gpt-5, which the registry marks `responsesApi`).
@@ -47,16 +47,6 @@ function doneOf(all: StreamEvent[]): Extract<StreamEvent, { type: 'done' }> {
   const done = all.at(-1);
   if (done?.type !== 'done') throw new Error(`the stream ended with ${done?.type}`);
   return done;
-}
-
-async function failure(promise: Promise<unknown>): Promise<AssistError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AssistError);
-    return error as AssistError;
-  }
-  throw new Error('expected a failure');
 }
 
 /** The history after the model asked for CALLS: its message, then the results. */

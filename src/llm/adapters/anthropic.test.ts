@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { reply, startFakeLlm, type FakeLlmServer, type RecordedRequest } from '../../../test/fake-llm/index.js';
-import { AssistError } from '../../errors.js';
 import { collectReply, createLlmClient } from '../client.js';
 import type { ChatMessage, LlmRequest, ToolSpec } from '../types.js';
+import { failure } from '../../../test/helpers/assist-failure.js';
 
 // The tool loop on Anthropic's wire: the real SDK against the fake server on 127.0.0.1.
 let server: FakeLlmServer;
@@ -35,16 +35,6 @@ function llm() {
 
 function request(messages: ChatMessage[], extra: Partial<LlmRequest> = {}): LlmRequest {
   return { model: MODEL, system: 'You are a careful assistant.', messages, maxOutputTokens: 1024, tools: TOOLS, ...extra };
-}
-
-async function failure(promise: Promise<unknown>): Promise<AssistError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AssistError);
-    return error as AssistError;
-  }
-  throw new Error('expected a failure');
 }
 
 type Body = { system?: unknown; tools?: unknown; messages: Array<{ role: string; content: Array<Record<string, unknown>> }> };

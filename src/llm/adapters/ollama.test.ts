@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { reply, startFakeLlm, type FakeLlmServer, type RecordedRequest } from '../../../test/fake-llm/index.js';
-import { AssistError } from '../../errors.js';
 import { collectReply, createLlmClient } from '../client.js';
 import type { ChatMessage, LlmRequest, ToolSpec } from '../types.js';
+import { failure } from '../../../test/helpers/assist-failure.js';
 
 // The tool loop on Ollama's /api/chat: the real `ollama` client against the fake server on 127.0.0.1.
 let server: FakeLlmServer;
@@ -35,16 +35,6 @@ function llm() {
 
 function request(messages: ChatMessage[], extra: Partial<LlmRequest> = {}): LlmRequest {
   return { model: MODEL, system: 'You are terse.', messages, maxOutputTokens: 256, tools: TOOLS, ...extra };
-}
-
-async function failure(promise: Promise<unknown>): Promise<AssistError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AssistError);
-    return error as AssistError;
-  }
-  throw new Error('expected a failure');
 }
 
 type WireMessage = { role: string; content: string; tool_calls?: Array<{ function: { name: string; arguments: unknown } }>; tool_name?: string };
