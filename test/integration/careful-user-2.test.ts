@@ -453,7 +453,7 @@ describe('item 17, the rest', () => {
     const source = readFileSync(join(projectRoot, 'src', 'cli', 'commands', 'default.ts'), 'utf8');
     const table = source.slice(source.indexOf('NOT_BUILT'), source.indexOf('};', source.indexOf('NOT_BUILT')));
     const names = [...table.matchAll(/^\s+(\w+): 'assist /gm)].map((m) => m[1] ?? '');
-    expect(names.length).toBeGreaterThan(3);
+    expect(names.length).toBeGreaterThan(0);
     await using repo = tempRepo({ files: { 'a.txt': 'a\n' } });
     const status = readFileSync(join(projectRoot, 'docs', 'status.md'), 'utf8');
     expect(status).toContain('## Not built yet');
