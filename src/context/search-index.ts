@@ -143,7 +143,9 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
         continue;
       }
       entries.set(i, entry);
-      if (t!.skipped !== 'unreadable') pack.put(packs[i]!, files[i]!.blob, entry);
+      // Left out for its size: a property of the limit, not of the blob, so not cached.
+      const sizeSkip = t!.skipped === 'too-large' || t!.bytes > maxFileBytes;
+      if (t!.skipped !== 'unreadable' && !sizeSkip) pack.put(packs[i]!, files[i]!.blob, entry);
       indexed++;
     }
   }

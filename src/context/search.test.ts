@@ -83,6 +83,16 @@ describe('lexical search index', () => {
     expect(other.stats.fromPack).toBeGreaterThan(0);
   });
 
+  it('indexes a file over the size limit as empty, and in full once the limit grows', async () => {
+    await using repo = tempRepo({ files });
+    const small = await openIndex({ cwd: repo.dir, env: repo.env, maxWorkers: 0, maxFileBytes: 100 });
+    const retry = small.snapshot.paths.indexOf('src/http/retry.ts');
+    expect(small.snapshot.fileChunkStart[retry + 1]! - small.snapshot.fileChunkStart[retry]!).toBe(0);
+    const large = await openIndex({ cwd: repo.dir, env: repo.env, maxWorkers: 0, maxFileBytes: 1 << 20 });
+    expect(large.snapshot.fileChunkStart[retry + 1]! - large.snapshot.fileChunkStart[retry]!).toBe(1);
+    expect((await searchCode({ cwd: repo.dir, env: repo.env, query: 'backoff delay', maxWorkers: 0 })).hits[0]?.file).toBe('src/http/retry.ts');
+  });
+
   it('rebuilds a corrupt snapshot and survives a torn pack line, never failing a search', async () => {
     await using repo = tempRepo({ files });
     await index(repo);
