@@ -251,20 +251,28 @@ if (!flag('--no-timings')) {
   }
   const warm = [];
   const warmBase = [];
+  // The map's own warm path (an unchanged repeat) and after one change, as a reference of the same run.
+  const map = [cli, 'map', '--tokens', '1024'];
+  const mapWarm = [];
+  wall(map);
   for (let i = 0; i < 9; i++) {
     warmBase.push(wall(['-e', '0']));
     warm.push(wall(search));
+    mapWarm.push(wall(map));
   }
   // One changed file: a line appended to a mid-listing file before each run.
   const victim = listing.files[Math.floor(listing.files.length / 2)].path;
   const before = readFileSync(join(repo, victim));
   const changed = [];
   const changedBase = [];
+  const mapChanged = [];
   try {
     for (let i = 0; i < 7; i++) {
       appendFileSync(join(repo, victim), `\nexport const benchChange${i} = ${i};\n`);
       changedBase.push(wall(['-e', '0']));
       changed.push(wall(search));
+      appendFileSync(join(repo, victim), `\nexport const benchMapChange${i} = ${i};\n`);
+      mapChanged.push(wall(map));
     }
   } finally {
     writeFileSync(join(repo, victim), before);
@@ -282,6 +290,7 @@ if (!flag('--no-timings')) {
   process.stdout.write(`  index build, tags cached: command ${ms(median(build))} (${build.map(ms).join(', ')}), engine ${ms(median(buildEngine))}\n`);
   process.stdout.write(`  warm search: ${ms(median(warm))} = node -e 0 + ${ms(median(warm) - median(warmBase))} (pairs: ${warm.map((w, i) => ms(w - warmBase[i])).join(', ')})\n`);
   process.stdout.write(`  after one changed file (${victim}): ${ms(median(changed))} = node -e 0 + ${ms(median(changed) - median(changedBase))} (pairs: ${changed.map((w, i) => ms(w - changedBase[i])).join(', ')})\n`);
+  process.stdout.write(`  reference, assist map --tokens 1024: unchanged repeat node -e 0 + ${ms(median(mapWarm) - median(warmBase))}, after one changed file node -e 0 + ${ms(median(mapChanged) - median(changedBase))}\n`);
   process.stdout.write(`  index on disk: ${du(searchDir)} KB (packs and snapshot), tags cache ${du(join(shared, 'assist', 'tags'))} KB\n`);
 }
 

@@ -1,18 +1,9 @@
 import { kthLargest } from './rank.js';
-import type { SearchSnapshot } from './search-snapshot.js';
+import { chunkLengthsOf, type SearchSnapshot } from './search-snapshot.js';
+import { DEFAULT_WEIGHTS, defaultFieldWeights, type Bm25Weights } from './search-weights.js';
 import { countTokensInto } from './search-tokens.js';
 
-/** Field weights and BM25 parameters of the lexical ranking. */
-export interface Bm25Weights {
-  text: number;
-  names: number;
-  path: number;
-  k1: number;
-  b: number;
-}
-
-/** Tuned on the retrieval benchmark (bench/retrieval, docs/search.md). */
-export const DEFAULT_WEIGHTS: Bm25Weights = { text: 1, names: 3, path: 3, k1: 1.2, b: 0.75 };
+export { DEFAULT_WEIGHTS, type Bm25Weights } from './search-weights.js';
 
 /** A request's terms found in the index: term id, how often the request says it, its idf. */
 export interface QueryTerm {
@@ -35,54 +26,47 @@ export function queryTerms(snapshot: SearchSnapshot, query: string, dropRequestW
     if (kept.length > 0) for (const t of [...counts.keys()]) if (REQUEST_STOP.has(t)) counts.delete(t);
   }
   if (counts.size === 0) return [];
+  // A native search of the dictionary per term: a loop over every term runs before the JIT in
+  // a fresh process (~5 ms on 15k terms), `indexOf` takes microseconds.
   const found: QueryTerm[] = [];
-  const { terms } = snapshot;
-  for (let id = 0; id < terms.length && found.length < counts.size; id++) {
-    const count = counts.get(terms[id]!);
-    if (count !== undefined) found.push({ term: terms[id]!, id, count, idf: 0 });
+  for (const [term, count] of counts) {
+    const id = snapshot.terms.indexOf(term);
+    if (id !== -1) found.push({ term, id, count, idf: 0 });
   }
+  found.sort((a, b) => a.id - b.id);
   return found;
+}
+
+/** Scores of the chunks a request matched, and which chunks those are (the rest score 0). */
+export interface ChunkScores {
+  scores: Float64Array;
+  /** Chunks with a positive score, in no order. */
+  matched: number[];
+  /** Per chunk, bit k set when it holds the k-th of the request's terms found (the first 32). */
+  terms: Uint32Array;
 }
 
 /**
  * BM25F over chunks: each field's counts are weighted and summed before saturation (text,
  * the definition names a chunk holds, its file's path), with the length normalised over the
- * same weighted sum. `files` limits the chunks scored (1 = allowed). Returns a score per chunk.
+ * same weighted sum. `files` limits the chunks scored (1 = allowed). Only the postings of the
+ * request's terms are visited (chunk lengths are stored with the index): in a fresh process
+ * that code runs before the JIT, where a pass over every chunk costs milliseconds.
  */
-export function scoreChunks(s: SearchSnapshot, found: QueryTerm[], w: Bm25Weights = DEFAULT_WEIGHTS, files?: Uint8Array): Float64Array {
+export function scoreChunks(s: SearchSnapshot, found: QueryTerm[], w: Bm25Weights = DEFAULT_WEIGHTS, files?: Uint8Array): ChunkScores {
   const chunkCount = s.chunkFile.length;
   const scores = new Float64Array(chunkCount);
-  if (chunkCount === 0 || found.length === 0) return scores;
-  const n = s.paths.length;
-
-  // Path terms: per query term, the files whose path holds it (with the count).
-  const slot = new Int32Array(s.terms.length).fill(-1);
-  found.forEach((q, k) => (slot[q.id] = k));
-  const pathFiles: number[][] = found.map(() => []);
-  for (let i = 0; i < n; i++) {
-    for (let p = s.filePathStart[i]!; p < s.filePathStart[i + 1]!; p++) {
-      const k = slot[s.filePathTerm[p]!]!;
-      if (k !== -1) pathFiles[k]!.push(i);
-    }
-  }
-  // Weighted length of each chunk: its text, its names and its file's path.
-  const length = new Float64Array(chunkCount);
-  let lenSum = 0;
-  for (let i = 0; i < n; i++) {
-    const pathLen = w.path * (s.filePathStart[i + 1]! - s.filePathStart[i]!);
-    for (let c = s.fileChunkStart[i]!; c < s.fileChunkStart[i + 1]!; c++) {
-      const len = w.text * s.chunkTextLen[c]! + w.names * s.chunkNameLen[c]! + pathLen;
-      length[c] = len;
-      lenSum += len;
-    }
-  }
-  const avg = lenSum / chunkCount || 1;
+  const matched: number[] = [];
+  const terms = new Uint32Array(chunkCount);
+  if (chunkCount === 0 || found.length === 0) return { scores, matched, terms };
+  const { lengths, avg } = defaultFieldWeights(w) ? chunkLengthsOf(s) : weightedLengths(s, w);
   const k1 = w.k1;
   const b = w.b;
-
   const tf = new Float64Array(chunkCount);
   const touched: number[] = [];
-  found.forEach((q, k) => {
+  for (let k = 0; k < found.length; k++) {
+    const q = found[k]!;
+    const bit = k < 32 ? 1 << k : 0;
     touched.length = 0;
     const p0 = s.termStart[q.id]!;
     const p1 = s.termStart[q.id + 1]!;
@@ -92,10 +76,10 @@ export function scoreChunks(s: SearchSnapshot, found: QueryTerm[], w: Bm25Weight
       if (tf[c] === 0) touched.push(c);
       tf[c] = tf[c]! + w.text * (packed & 0xffff) + w.names * (packed >>> 16);
     }
-    // Chunks of files whose path holds the term, matched in their text or not (a file listed
-    // twice has the term twice in its path).
+    // Chunks of files whose path holds the term (once per occurrence), matched in their text or not.
     let pathChunks = 0;
-    for (const i of pathFiles[k]!) {
+    for (let p = s.pathTermStart[q.id]!; p < s.pathTermStart[q.id + 1]!; p++) {
+      const i = s.pathTermFile[p]!;
       for (let c = s.fileChunkStart[i]!; c < s.fileChunkStart[i + 1]!; c++) {
         if (tf[c] === 0) touched.push(c);
         tf[c] = tf[c]! + w.path;
@@ -109,20 +93,41 @@ export function scoreChunks(s: SearchSnapshot, found: QueryTerm[], w: Bm25Weight
       const f = tf[c]!;
       tf[c] = 0;
       if (files && files[s.chunkFile[c]!] !== 1) continue;
-      scores[c] = scores[c]! + (weight * f * (k1 + 1)) / (f + k1 * (1 - b + (b * length[c]!) / avg));
+      if (scores[c] === 0) matched.push(c);
+      scores[c] = scores[c]! + (weight * f * (k1 + 1)) / (f + k1 * (1 - b + (b * lengths[c]!) / avg));
+      terms[c] = terms[c]! | bit;
     }
-  });
-  return scores;
+  }
+  return { scores, matched, terms };
 }
 
-/** The indices of the `limit` best positive scores, best first (ties: lower index first). */
-export function topIndices(scores: Float64Array, limit: number): number[] {
+/** Chunk lengths under other field weights than the stored ones (tuning), and their mean. */
+function weightedLengths(s: SearchSnapshot, w: Bm25Weights): { lengths: Float64Array; avg: number } {
+  const chunkCount = s.chunkFile.length;
+  const lengths = new Float64Array(chunkCount);
+  let sum = 0;
+  for (let i = 0; i < s.paths.length; i++) {
+    const pathLen = w.path * (s.filePathStart[i + 1]! - s.filePathStart[i]!);
+    for (let c = s.fileChunkStart[i]!; c < s.fileChunkStart[i + 1]!; c++) {
+      lengths[c] = w.text * s.chunkTextLen[c]! + w.names * s.chunkNameLen[c]! + pathLen;
+      sum += lengths[c]!;
+    }
+  }
+  return { lengths, avg: sum / chunkCount || 1 };
+}
+
+/**
+ * The indices of the `limit` best positive scores, best first (ties: lower index first); only
+ * `among` are looked at when given (the indices that can be positive).
+ */
+export function topIndices(scores: Float64Array, limit: number, among?: readonly number[]): number[] {
+  const candidates = among ?? Array.from({ length: scores.length }, (_, i) => i);
   let positive = 0;
-  for (let i = 0; i < scores.length; i++) if (scores[i]! > 0) positive++;
+  for (const i of candidates) if (scores[i]! > 0) positive++;
   // Only what can be in the best `limit` is sorted: at or above the limit-th best score.
-  const floor = positive > limit * 2 ? kthLargest(scores, limit) : 0;
+  const floor = positive > limit * 2 ? kthLargest(Float64Array.from(candidates, (i) => scores[i]!), limit) : 0;
   const picked: number[] = [];
-  for (let i = 0; i < scores.length; i++) if (scores[i]! > 0 && scores[i]! >= floor) picked.push(i);
+  for (const i of candidates) if (scores[i]! > 0 && scores[i]! >= floor) picked.push(i);
   picked.sort((a, b) => scores[b]! - scores[a]! || a - b);
   if (picked.length > limit) picked.length = limit;
   return picked;

@@ -31,7 +31,7 @@ function build(paths: string[], keys: string[], base?: SearchSnapshot): SearchSn
 /** Scores per chunk, keyed by file and start line, for comparing snapshots built differently. */
 function scores(s: SearchSnapshot, query: string): Record<string, number> {
   const out: Record<string, number> = {};
-  scoreChunks(s, queryTerms(s, query)).forEach((v, c) => {
+  scoreChunks(s, queryTerms(s, query)).scores.forEach((v, c) => {
     if (v > 0) out[`${s.paths[s.chunkFile[c]!]}:${s.chunkStart[c]}`] = Number(v.toFixed(9));
   });
   return out;

@@ -68,11 +68,29 @@ describe('lexical search index', () => {
     repo.write('src/http/retry.ts', `${files['src/http/retry.ts']}export const MAX_ATTEMPTS = 5;\n`);
     const changed = await index(repo);
     expect(changed.stats).toMatchObject({ indexed: 1, parsed: 1, written: true });
+    // A changed file keeps its place in the graph ranking; a new one goes last until the next full ranking.
+    expect([...changed.snapshot.graphPlace]).toEqual([...first.snapshot.graphPlace]);
+    repo.write('src/http/jitter.ts', 'export function jitter(ms: number): number {\n  return ms * Math.random();\n}\n');
+    const added = await index(repo);
+    expect(added.snapshot.paths).toContain('src/http/jitter.ts');
+    expect(added.snapshot.graphOrder.at(-1)).toBe(added.snapshot.paths.indexOf('src/http/jitter.ts'));
+    rmSync(join(repo.dir, 'src/http/jitter.ts'));
 
     // The same contents in another worktree: every entry from the shared packs, nothing chunked or parsed.
     repo.git('worktree', 'add', '-q', join(repo.home, 'other'), 'HEAD');
     const other = await openIndex({ cwd: join(repo.home, 'other'), env: repo.env, maxWorkers: 0 });
-    expect(other.stats).toMatchObject({ files: 4, indexed: 0, parsed: 0, fromPack: 1 });
+    expect(other.stats).toMatchObject({ files: 4, indexed: 0, parsed: 0 });
+    expect(other.stats.fromPack).toBeGreaterThan(0);
+  });
+
+  it('indexes a file over the size limit as empty, and in full once the limit grows', async () => {
+    await using repo = tempRepo({ files });
+    const small = await openIndex({ cwd: repo.dir, env: repo.env, maxWorkers: 0, maxFileBytes: 100 });
+    const retry = small.snapshot.paths.indexOf('src/http/retry.ts');
+    expect(small.snapshot.fileChunkStart[retry + 1]! - small.snapshot.fileChunkStart[retry]!).toBe(0);
+    const large = await openIndex({ cwd: repo.dir, env: repo.env, maxWorkers: 0, maxFileBytes: 1 << 20 });
+    expect(large.snapshot.fileChunkStart[retry + 1]! - large.snapshot.fileChunkStart[retry]!).toBe(1);
+    expect((await searchCode({ cwd: repo.dir, env: repo.env, query: 'backoff delay', maxWorkers: 0 })).hits[0]?.file).toBe('src/http/retry.ts');
   });
 
   it('rebuilds a corrupt snapshot and survives a torn pack line, never failing a search', async () => {

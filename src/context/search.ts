@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_WEIGHTS, queryTerms, scoreChunks, topIndices, type Bm25Weights } from './bm25.js';
 import { openIndex, type IndexOptions, type IndexStats, type OpenIndex } from './search-index.js';
-import type { SearchSnapshot } from './search-snapshot.js';
 import { identifierTerm } from './search-tokens.js';
 import { TagsCache } from './tags-cache.js';
 import type { CachedDef } from './types.js';
@@ -117,6 +116,8 @@ export interface Ranking {
   fileGraphRank: Map<number, number>;
   found: { term: string; id: number }[];
   lexical: Float64Array;
+  /** Per chunk, which of `found` it holds (bit k: `found[k]`). */
+  termBits: Uint32Array;
 }
 
 /** Ranks the chunks and files of an open index for a request. */
@@ -133,38 +134,37 @@ export function rankForQuery(index: OpenIndex, query: string, options: { path?: 
     });
   }
   const found = queryTerms(s, query, tuning.dropRequestWords);
-  const lexical = scoreChunks(s, found, tuning.weights, allowed);
-  const topChunks = topIndices(lexical, CANDIDATE_CHUNKS);
+  const { scores: lexical, matched, terms: termBits } = scoreChunks(s, found, tuning.weights, allowed);
+  const topChunks = topIndices(lexical, CANDIDATE_CHUNKS, matched);
   const chunkLexRank = new Map<number, number>();
   topChunks.forEach((c, r) => chunkLexRank.set(c, r + 1));
 
-  // Files by their best chunks.
+  // Files by their best chunks (only the matched chunks are visited).
   const best = new Float64Array(n);
   const second = new Float64Array(n);
-  for (let c = 0; c < lexical.length; c++) {
+  const matchedFiles: number[] = [];
+  for (const c of matched) {
     const v = lexical[c]!;
-    if (v <= 0) continue;
     const f = s.chunkFile[c]!;
+    if (best[f] === 0) matchedFiles.push(f);
     if (v > best[f]!) {
       second[f] = best[f]!;
       best[f] = v;
     } else if (v > second[f]!) second[f] = v;
   }
   const fileLex = new Float64Array(n);
-  for (let i = 0; i < n; i++) fileLex[i] = best[i]! + tuning.second * second[i]!;
-  const lexFiles = topIndices(fileLex, CANDIDATE_FILES);
+  for (const f of matchedFiles) fileLex[f] = best[f]! + tuning.second * second[f]!;
+  const lexFiles = topIndices(fileLex, CANDIDATE_FILES, matchedFiles);
   const fileLexRank = new Map<number, number>();
   lexFiles.forEach((f, r) => fileLexRank.set(f, r + 1));
 
   // The repo map's graph: files by their PageRank (stored with the index), among the allowed ones.
   const fileGraphRank = new Map<number, number>();
   if (tuning.graph > 0 && lexFiles.length > 0) {
-    const place = s.graphPlace;
-    let order: number[] = [];
-    for (let i = 0; i < n; i++) if (place[i]! > 0 && place[i]! <= CANDIDATE_FILES * 4 && (!allowed || allowed[i] === 1)) order.push(i);
-    order.sort((a, b) => place[a]! - place[b]!);
-    order = order.slice(0, CANDIDATE_FILES);
-    order.forEach((f, r) => fileGraphRank.set(f, r + 1));
+    for (const f of s.graphOrder) {
+      if (fileGraphRank.size >= CANDIDATE_FILES) break;
+      if (!allowed || allowed[f] === 1) fileGraphRank.set(f, fileGraphRank.size + 1);
+    }
   }
 
   const rrf = (weight: number, rank: number | undefined): number => (rank === undefined ? 0 : weight / (tuning.k + rank));
@@ -186,7 +186,7 @@ export function rankForQuery(index: OpenIndex, query: string, options: { path?: 
     files.push({ file: s.paths[f]!, score });
   }
   for (const [f, score] of [...fileScore].sort((a, b) => b[1] - a[1] || a[0] - b[0])) if (!listed.has(f)) files.push({ file: s.paths[f]!, score });
-  return { chunks, files, chunkLexRank, fileGraphRank, found, lexical };
+  return { chunks, files, chunkLexRank, fileGraphRank, found, lexical, termBits };
 }
 
 function normaliseScope(path: string | undefined): string {
@@ -207,8 +207,7 @@ async function groupHits(index: OpenIndex, ranking: Ranking, k: number, maxCalle
   const leaders = ranking.chunks.slice(0, k);
   for (const { chunk } of leaders) shown.add(chunk);
   const scoreOf = new Map(ranking.chunks.map((c) => [c.chunk, c.score]));
-  const terms = new Set(ranking.found.map((f) => f.id));
-  // The definitions of the hits, and the ids of their names' terms, found in one pass over the dictionary.
+  // The definitions of the hits, and the ids of their names' terms (a native search of the dictionary each).
   const defs = new DefsReader(index);
   const namesOf = new Map<number, string[]>();
   if (maxCallers > 0) await Promise.all(leaders.map(async ({ chunk }) => namesOf.set(chunk, await defs.namesIn(s.chunkFile[chunk]!, s.chunkStart[chunk]!, s.chunkEnd[chunk]!))));
@@ -219,7 +218,7 @@ async function groupHits(index: OpenIndex, ranking: Ranking, k: number, maxCalle
       if (term !== undefined && term.length >= 4) wanted.set(term, -1);
     }
   }
-  if (wanted.size > 0) s.terms.forEach((t, id) => wanted.has(t) && wanted.set(t, id));
+  for (const term of wanted.keys()) wanted.set(term, s.terms.indexOf(term));
   const hitOf = (chunk: number, score: number, why: Partial<HitWhy> = {}): SearchHit => {
     const file = s.chunkFile[chunk]!;
     const lexical = ranking.chunkLexRank.get(chunk);
@@ -230,7 +229,7 @@ async function groupHits(index: OpenIndex, ranking: Ranking, k: number, maxCalle
       end: s.chunkEnd[chunk]!,
       score: Number(score.toFixed(6)),
       text: '',
-      why: { ...(lexical !== undefined ? { lexical } : {}), ...(graph !== undefined ? { graph } : {}), terms: termsOf(s, chunk, terms), ...why },
+      why: { ...(lexical !== undefined ? { lexical } : {}), ...(graph !== undefined ? { graph } : {}), terms: termsOf(ranking, chunk), ...why },
     };
   };
   for (const { chunk, score } of leaders) {
@@ -260,16 +259,9 @@ async function groupHits(index: OpenIndex, ranking: Ranking, k: number, maxCalle
   return hits;
 }
 
-function termsOf(s: SearchSnapshot, chunk: number, ids: ReadonlySet<number>): string[] {
-  const out: string[] = [];
-  const file = s.chunkFile[chunk]!;
-  for (const id of ids) {
-    let found = false;
-    for (let p = s.termStart[id]!; p < s.termStart[id + 1]! && !found; p++) if (s.postChunk[p] === chunk) found = true;
-    for (let p = s.filePathStart[file]!; p < s.filePathStart[file + 1]! && !found; p++) if (s.filePathTerm[p] === id) found = true;
-    if (found) out.push(s.terms[id]!);
-  }
-  return out.sort();
+function termsOf(ranking: Ranking, chunk: number): string[] {
+  const bits = ranking.termBits[chunk] ?? 0;
+  return ranking.found.filter((_, k) => k < 32 && (bits & (1 << k)) !== 0).map((f) => f.term).sort();
 }
 
 /** Definitions of a few files, from the tags cache (where the map snapshot says they are). */

@@ -12,6 +12,8 @@ export interface ChatLoopOptions {
   stdout: Writable;
   /** Builds the repo map text for `/map`. */
   showMap: () => Promise<string>;
+  /** The search index's best chunks for `/search QUERY`, rendered. */
+  search?: (query: string) => Promise<string>;
   /** Called with every error the loop survives, so it reaches the person as one line. */
   onError: (error: unknown) => void;
   /**
@@ -32,6 +34,7 @@ export const SLASH_COMMANDS: ReadonlyArray<[string, string]> = [
   ['/checkpoint NAME', 'name the current state (`assist checkpoint restore NAME` goes back)'],
   ['/tokens', 'what the last request carried: system, map, files, history; and what was spent'],
   ['/map', 'show the repo map'],
+  ['/search QUERY', 'find code by what it does (the chunks `assist search` ranks)'],
   ['/model [NAME]', 'show or switch the model (provider/model)'],
   ['/run CMD', 'run a command (sandboxed when bubblewrap works) and offer its output to the model'],
   ['/test', 'run the test command and offer failures to the model'],
@@ -196,6 +199,11 @@ async function slashCommand(input: string, options: ChatLoopOptions, out: (text:
     case '/map':
       out(await options.showMap());
       return 'done';
+    case '/search': {
+      if (args.length === 0 || !options.search) throw new AssistError('chat.usage', 'usage: /search QUERY', { exitCode: ExitCode.usage });
+      out(await options.search(args.join(' ')));
+      return 'done';
+    }
     case '/model':
       if (args[0]) {
         session.setModel(args[0]);

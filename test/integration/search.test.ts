@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo } from '../helpers/git-repo.js';
 import { runCli } from '../helpers/run-cli.js';
+import { startFakeLlm } from '../fake-llm/index.js';
 
 const FILES = {
   'src/reporters/github-actions.ts':
@@ -51,6 +52,18 @@ describe('assist search', () => {
     const none = await runCli(['search', 'zebra giraffe'], { cwd: repo.dir, env: repo.env });
     expect(none).toMatchObject({ code: 0, stdout: '' });
     expect(none.stderr).toContain('no chunks match');
+  });
+
+  it('/search in a chat prints the best chunks, and sends nothing to the model', async () => {
+    await using server = await startFakeLlm();
+    await using repo = tempRepo({ files: FILES });
+    const env = { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1' };
+    const r = await runCli(['chat'], { cwd: repo.dir, env, input: '/search the job summary opens with a header\n/search\n' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('src/reporters/github-actions.ts:1-6  (lexical #1');
+    expect(r.stdout).toContain('summaryHeader(title: string): string {');
+    expect(r.stderr).toContain('usage: /search QUERY');
+    expect(server.requests).toHaveLength(0);
   });
 
   it('refuses a bad --k, a missing --path and an empty query (exit 2), and no longer says it is not built', async () => {

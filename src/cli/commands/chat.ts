@@ -90,6 +90,12 @@ export async function startChat(command: AssistCommand, options: ChatOptions): P
         const map = await buildRepoMap({ cwd: repo.root, tokens: loaded.config.context.mapTokens, focusFiles: session.files, env: context.env });
         return map.text || '(the map is empty: no source files the tagger knows)';
       },
+      search: async (query) => {
+        const { searchCode, describeHit } = await import('../../context/index.js');
+        const found = await searchCode({ cwd: repo.root, query, k: 5, maxFileBytes: loaded.config.context.maxFileBytes, env: context.env });
+        if (found.hits.length === 0) return 'no chunks match: try other words, or the names of what you are looking for';
+        return found.hits.map((h) => `${h.file}:${h.start}-${h.end}  (${describeHit(h)})\n${h.text.replace(/\s+$/, '')}\n`).join('\n');
+      },
       onError: (error) => reportError(error, reporter),
     });
   } finally {
