@@ -77,3 +77,18 @@ export function parseCommitMessage(text: string): CommitMessage | null {
     .join('\n');
   return { summary, body };
 }
+
+/** How long an edit waits at most for the weak model's commit message before using the request's summary. */
+export const COMMIT_MESSAGE_TIMEOUT_MS = 20_000;
+
+/** A one-line commit summary from the request and the files. */
+export function commitSummary(message: string, files: readonly string[]): string {
+  const line = firstLine(message, 64).replace(/[.\s]+$/, '');
+  if (line !== '') return line.charAt(0).toUpperCase() + line.slice(1);
+  return `Edit ${files.slice(0, 3).join(', ')}${files.length > 3 ? ` and ${files.length - 3} more` : ''}`;
+}
+
+export function firstLine(text: string, max: number): string {
+  const line = text.trim().split('\n')[0] ?? '';
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}

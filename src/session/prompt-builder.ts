@@ -1,0 +1,296 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { TurnContext } from '../git/index.js';
+import type { ChatMessage, ModelInfo, ToolResult, ToolSpec } from '../llm/types.js';
+import type { AuditLog } from '../sandbox/index.js';
+import type { SessionCore } from './core.js';
+import { exchangeMessages, type Exchange } from './history.js';
+import { chooseFence, renderChatFiles, systemPrompt, toolSystemPrompt } from './prompts.js';
+
+/** What the last request carried, by part (`/tokens`). */
+export interface PromptParts {
+  system: string;
+  map: string;
+  files: string;
+  history: string;
+}
+
+/**
+ * Builds each request's prompt: the files in the chat, the repo map and the outside context
+ * (`context.strategy`), and the conversation fitted into the window (old tool results dropped
+ * first, then older exchanges summarised).
+ */
+export class PromptBuilder {
+  private lastPromptParts: PromptParts | null = null;
+
+  constructor(private readonly core: SessionCore) {}
+
+  /** What the last request carried, by part; null before the first. */
+  get lastPrompt(): PromptParts | null {
+    return this.lastPromptParts;
+  }
+
+  async buildPrompt(prompt: string, info: ModelInfo, request: string, mode: 'text' | 'tools', tools: readonly ToolSpec[] = []): Promise<{ system: string; messages: ChatMessage[]; maxOutputTokens: number; context: TurnContext }> {
+    const fileContents: Array<{ path: string; content: string }> = [];
+    const audit = this.core.audit();
+    for (const file of this.core.files) {
+      const content = await readFile(resolve(this.core.root, file), 'utf8').catch(() => null);
+      if (content === null) continue;
+      fileContents.push({ path: file, content });
+      audit.append({ op: 'send', path: file, result: 'ok', requestId: request });
+    }
+    const fence = chooseFence(fileContents.map((f) => f.content));
+    const system = mode === 'tools' ? toolSystemPrompt({ readOnly: this.core.options.mode === 'explain' }) : systemPrompt({ fence: '```' });
+    const prefetched = this.prefetchedMap?.query === prompt ? this.prefetchedMap.map : null;
+    this.prefetchedMap = null;
+    const mapResult = await (prefetched ?? this.repoMap(prompt));
+    const map = mapResult.text;
+    const filesText = renderChatFiles(fileContents, fence);
+    const { estimateTextTokens } = await import('../llm/estimate.js');
+    // What this turn sends, for the effectiveness stats (DESIGN §6): the outside context adds its parts.
+    const sent: TurnContext = { strategy: this.core.config.context.strategy, files: fileContents.map((f) => f.path), map: mapResult.files, chunks: [], summaries: [], tokens: { map: mapResult.tokens, chunks: 0, summaries: 0, files: estimateTextTokens(filesText) } };
+    const outside = await this.outsideContext(prompt, mapResult.files, request, sent);
+    const context = [map ? `Repository map (the most relevant definitions, with their files):\n\n${map}` : '', outside, filesText].filter(Boolean).join('\n\n');
+
+    const { history, tokens: promptTokens } = await this.fitHistory(system, context, prompt, info, tools);
+    const messages: ChatMessage[] = [];
+    if (context) {
+      messages.push({ role: 'user', content: context });
+      messages.push({
+        role: 'assistant',
+        content: mode === 'tools' ? 'Understood. I will use the map and these files, and read or search for anything else I need.' : 'Understood. I will use these files and the map, and edit with SEARCH/REPLACE blocks.',
+      });
+    }
+    for (const exchange of history) messages.push(...exchangeMessages(exchange));
+    messages.push({ role: 'user', content: prompt });
+    // The tool definitions travel with the system prompt on every request: /tokens counts them there.
+    this.lastPromptParts = { system: tools.length > 0 ? system + JSON.stringify(tools) : system, map: map + outside, files: filesText, history: history.map(exchangeText).join('') };
+    // Services count the requested output against the window too: ask for what is left.
+    const maxOutputTokens = Math.max(256, Math.min(info.maxOutput, info.contextWindow - promptTokens - 64));
+    return { system, messages, maxOutputTokens, context: sent };
+  }
+
+  private prefetchedMap: { query: string; map: Promise<{ text: string; files: string[]; tokens: number }> } | null = null;
+
+  /**
+   * Starts building the repo map for a first message while the rest of the session opens (the map
+   * is most of the time before a request; it needs nothing from the store).
+   */
+  prefetch(message: string): void {
+    this.prefetchedMap = { query: message, map: this.repoMap(message) };
+  }
+
+  private async repoMap(query: string): Promise<{ text: string; files: string[]; tokens: number }> {
+    const budget = this.core.config.context.mapTokens;
+    if (budget <= 0) return { text: '', files: [], tokens: 0 };
+    try {
+      const { buildRepoMap } = await import('../context/index.js');
+      const recent = this.core.history.slice(-2).map((h) => h.user).join('\n');
+      const map = await buildRepoMap({
+        cwd: this.core.root,
+        tokens: budget,
+        focusFiles: this.core.files,
+        excludeFiles: this.core.files,
+        query: `${recent}\n${query}`,
+        maxFileBytes: this.core.config.context.maxFileBytes,
+        env: this.core.options.env,
+      });
+      return { text: map.text, files: map.files, tokens: map.tokens };
+    } catch (error) {
+      this.core.ui.status?.(`repo map unavailable: ${(error as Error).message.split('\n')[0] ?? ''}`);
+      return { text: '', files: [], tokens: 0 };
+    }
+  }
+
+  /**
+   * What represents files outside the chat besides the map (`context.strategy`): `chunks`, the
+   * parts of the map's best files most relevant to the request (tree-sitter chunks: whole
+   * functions, classes, methods); `summary`, the per-file summaries of those files and the
+   * repository's roll-up; `hybrid`, the best chunks for the request from the search index (any
+   * file, DESIGN §6 "Search") and summaries for the config and docs files the request names.
+   * Summaries are used stale rather than waited for.
+   */
+  private async outsideContext(prompt: string, mapFiles: readonly string[], request: string, sent: TurnContext): Promise<string> {
+    const strategy = this.core.config.context.strategy;
+    const budget = Math.floor(this.core.config.context.mapTokens / 2);
+    if (budget < 64) return '';
+    const { languageForPath } = await import('../context/index.js');
+    const audit = this.core.audit();
+    const best = mapFiles.filter((f) => !this.core.chatFiles.has(f)).slice(0, 4);
+    let summaryFiles: string[] = [];
+    let chunkFiles: string[] = [];
+    let searched = false;
+    if (strategy === 'summary') summaryFiles = ['', ...best];
+    else if (strategy === 'chunks') chunkFiles = best;
+    else {
+      // hybrid: summaries for the files the request names that are not source (config, docs).
+      const named = new Set(prompt.match(/[\w./-]+\.[A-Za-z0-9]+/g) ?? []);
+      if (named.size > 0) summaryFiles = (await this.core.trackedFiles()).filter((f) => named.has(f) && !this.core.chatFiles.has(f) && languageForPath(f) === undefined).slice(0, 4);
+      searched = true;
+    }
+    const parts: string[] = [];
+    const share = summaryFiles.length > 0 && (chunkFiles.length > 0 || searched) ? Math.floor(budget / 2) : budget;
+    if (summaryFiles.length > 0) parts.push(await this.summariesText(summaryFiles, share, request, audit, sent));
+    if (chunkFiles.length > 0) parts.push(await this.chunksText(prompt, chunkFiles, share, request, audit, true, sent));
+    if (searched) parts.push(await this.searchedChunksText(prompt, share, request, audit, sent));
+    return parts.filter(Boolean).join('\n\n');
+  }
+
+  /** The best chunks for the request by the search index (files outside the chat), within `budget` tokens. */
+  private async searchedChunksText(prompt: string, budget: number, request: string, audit: AuditLog, sent: TurnContext): Promise<string> {
+    try {
+      const { searchCode, fitChunks } = await import('../context/index.js');
+      const found = await searchCode({ cwd: this.core.root, env: this.core.options.env, query: prompt, k: 24, maxFileBytes: this.core.config.context.maxFileBytes });
+      const chunks = found.hits
+        .filter((h) => !this.core.chatFiles.has(h.file) && h.text.trim() !== '')
+        .map((h) => ({ file: h.file, startLine: h.start, endLine: h.end, names: [], header: [], text: h.text }));
+      const selected = await fitChunks(chunks, budget);
+      for (const file of new Set(selected.chunks.map((c) => c.file))) audit.append({ op: 'send', path: file, result: 'ok', reason: 'chunks', requestId: request });
+      sent.chunks.push(...selected.chunks.map((c) => `${c.file}:${c.startLine}-${c.endLine}`));
+      sent.tokens.chunks += selected.tokens;
+      return selected.text ? `Relevant parts of other files (read-only context; edit them with SEARCH/REPLACE like any file):\n\n${selected.text}` : '';
+    } catch (error) {
+      this.core.log?.warn('context.search-unavailable', { error: (error as Error).message });
+      return '';
+    }
+  }
+
+  private async summariesText(files: readonly string[], budget: number, request: string, audit: AuditLog, sent: TurnContext): Promise<string> {
+    try {
+      const { summariesFor } = await import('../summaries/index.js');
+      const found = await summariesFor(this.core.root, files, { env: this.core.options.env, config: this.core.config });
+      const lines: string[] = [];
+      let used = 0;
+      for (const file of files) {
+        const summary = found.get(file);
+        if (!summary || summary.text.trim() === '') continue;
+        const entry = `${file === '' ? '(the repository)' : file}${summary.fresh ? '' : ' (summary may be out of date)'}:\n${summary.text.trim()}`;
+        // A conservative 3 characters per token: this part has its own budget, the map keeps its exact one.
+        if (used + entry.length / 3 > budget) break;
+        used += entry.length / 3;
+        lines.push(entry);
+        sent.summaries.push(file);
+        sent.tokens.summaries += Math.ceil(entry.length / 3);
+        if (file !== '') audit.append({ op: 'send', path: file, result: 'ok', reason: 'summary', requestId: request });
+      }
+      return lines.length > 0 ? `Summaries of other files:\n\n${lines.join('\n\n')}` : '';
+    } catch (error) {
+      this.core.log?.warn('context.summaries-unavailable', { error: (error as Error).message });
+      return '';
+    }
+  }
+
+  private async chunksText(prompt: string, files: readonly string[], budget: number, request: string, audit: AuditLog, listedByGit: boolean, sent: TurnContext): Promise<string> {
+    const { chunkFile, selectChunks, languageForPath } = await import('../context/index.js');
+    const { resolveInside } = await import('../sandbox/index.js');
+    const chunks = [];
+    for (const file of files) {
+      if (languageForPath(file) === undefined) continue;
+      const check = await resolveInside(this.core.root, file, { mode: 'read', env: this.core.options.env, checkIgnored: !listedByGit });
+      if (!check.ok || !check.exists) continue;
+      const content = await readFile(check.abs).catch(() => null);
+      if (content === null || content.length > this.core.config.context.maxFileBytes) continue;
+      chunks.push(...(await chunkFile(file, content, { maxFileBytes: this.core.config.context.maxFileBytes })));
+    }
+    if (chunks.length === 0) return '';
+    const selected = await selectChunks(chunks, prompt, budget);
+    for (const file of new Set(selected.chunks.map((c) => c.file))) audit.append({ op: 'send', path: file, result: 'ok', reason: 'chunks', requestId: request });
+    sent.chunks.push(...selected.chunks.map((c) => `${c.file}:${c.startLine}-${c.endLine}`));
+    sent.tokens.chunks += selected.tokens;
+    return selected.text ? `Relevant parts of other files (read-only context; edit them with SEARCH/REPLACE like any file):\n\n${selected.text}` : '';
+  }
+
+  private async fitHistory(system: string, context: string, prompt: string, info: ModelInfo, tools: readonly ToolSpec[] = []): Promise<{ history: Exchange[]; tokens: number }> {
+    const limit = Math.floor(info.contextWindow * this.core.config.context.compressionThreshold);
+    const size = (history: readonly Exchange[]): Promise<number> => this.promptSize(system, context, history, prompt, limit, tools);
+    let tokens = await size(this.core.history);
+    if (tokens <= limit) return { history: this.core.history, tokens };
+    // What served least goes first: the results of old tool calls, oldest first.
+    for (const exchange of this.core.history) {
+      if (!exchange.steps?.some((s) => s.results.some((r) => !r.content.startsWith(ELIDED_RESULT)))) continue;
+      exchange.steps = exchange.steps.map((step) => ({ ...step, results: step.results.map(elideResult) }));
+      tokens = await size(this.core.history);
+      if (tokens <= limit) {
+        this.core.log?.info('context.tool-results-dropped', { window: info.contextWindow });
+        return { history: this.core.history, tokens };
+      }
+    }
+    // Summarise everything but the newest exchanges that still fit alongside a summary.
+    let keep = Math.min(2, this.core.history.length);
+    while (keep > 0 && (await size(this.core.history.slice(-keep))) > limit * 0.7) keep--;
+    const older = this.core.history.slice(0, this.core.history.length - keep);
+    if (older.length > 0) {
+      this.core.ui.status?.(`compressing ${older.length} earlier exchange${older.length === 1 ? '' : 's'} to fit the ${info.contextWindow}-token window`);
+      this.core.log?.info('context.compressed', { exchanges: older.length, window: info.contextWindow });
+      const summary = await this.summarise(older, Math.max(128, Math.floor(limit * 0.15)));
+      const compressed: Exchange = { request: 'summary', user: `Summary of our earlier conversation:\n${summary}`, assistant: 'Noted.' };
+      this.core.history = [compressed, ...this.core.history.slice(this.core.history.length - keep)];
+    }
+    tokens = await size(this.core.history);
+    while (tokens > limit && this.core.history.length > 0) {
+      this.core.history = this.core.history.slice(1);
+      tokens = await size(this.core.history);
+    }
+    return { history: this.core.history, tokens };
+  }
+
+  /**
+   * Tokens of a prompt: the calibrated estimate while far from the limit, an exact o200k count
+   * (never less than the estimate) once close, since estimates undercount dense code.
+   */
+  private async promptSize(system: string, context: string, history: readonly Exchange[], prompt: string, limit: number, tools: readonly ToolSpec[] = []): Promise<number> {
+    const messages: ChatMessage[] = [{ role: 'user', content: context }, ...history.flatMap(exchangeMessages), { role: 'user', content: prompt }];
+    return this.messagesSize(system, messages, tools, limit);
+  }
+
+  /** {@link promptSize} of ready messages. */
+  async messagesSize(system: string, messages: readonly ChatMessage[], tools: readonly ToolSpec[], limit: number): Promise<number> {
+    const { estimatePromptTokens } = await import('../llm/estimate.js');
+    const estimate = estimatePromptTokens(system, messages, tools);
+    if (estimate < limit * 0.6) return estimate;
+    const { countTokens } = await import('../context/index.js');
+    const text = system + JSON.stringify(tools) + messages.map(messageText).join('');
+    const exact = (await countTokens(text)) + 4 * (messages.length + 1);
+    return Math.max(estimate, exact);
+  }
+
+  private async summarise(exchanges: readonly Exchange[], maxTokens: number): Promise<string> {
+    const model = this.core.config.weakModel ?? this.core.model;
+    const info = this.core.modelInfo(model);
+    const { estimateTextTokens } = await import('../llm/estimate.js');
+    // The transcript itself must fit the summarising model's window: keep its newest part.
+    const budgetChars = Math.max(1000, Math.floor((info.contextWindow * this.core.config.context.compressionThreshold - maxTokens - 200) * 3));
+    let transcript = exchanges.map((e) => `USER: ${e.user}\n${(e.steps ?? []).map((s) => `ASSISTANT (tools): ${s.text} ${s.calls.map((c) => `${c.name}(${c.arguments.slice(0, 200)})`).join(' ')}\n`).join('')}ASSISTANT: ${e.assistant}`).join('\n\n');
+    if (transcript.length > budgetChars) transcript = transcript.slice(transcript.length - budgetChars);
+    const system = 'You summarise a conversation between a person and a coding assistant so it can continue without the full transcript. Keep decisions, file names, identifiers, open questions and what was changed. Be brief.';
+    let text = '';
+    for await (const event of this.core.provider.stream(
+      { model, system, messages: [{ role: 'user', content: transcript }], maxOutputTokens: Math.max(64, Math.min(maxTokens, info.maxOutput)) },
+      undefined,
+    )) {
+      if (event.type === 'text') text += event.text;
+      else if (event.type === 'restart') text = '';
+      else if (event.type === 'done') this.core.addUsage(null, event.usage, event.model);
+    }
+    if (estimateTextTokens(text) > maxTokens * 2) text = text.slice(0, maxTokens * 6);
+    return text.trim();
+  }
+}
+
+/** Marks a tool result dropped from the history to fit the window. */
+const ELIDED_RESULT = '[result dropped to fit the context window';
+
+export function elideResult(result: ToolResult): ToolResult {
+  if (result.content.startsWith(ELIDED_RESULT)) return result;
+  return { ...result, content: `${ELIDED_RESULT}: ${result.content.length} characters; call the tool again if you need it]` };
+}
+
+function messageText(message: ChatMessage): string {
+  if (message.role === 'tool') return message.results.map((r) => r.content).join('');
+  if (message.role === 'assistant') return message.content + (message.toolCalls ?? []).map((c) => c.name + c.arguments).join('');
+  return message.content;
+}
+
+function exchangeText(exchange: Exchange): string {
+  return exchangeMessages(exchange).map(messageText).join('');
+}
