@@ -114,4 +114,3 @@ async function commitWithHooks(store: GitStore, tree: string, parents: string[],
     rmSync(msgFile, { force: true });
   }
 }
-
