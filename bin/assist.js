@@ -32,8 +32,8 @@ async function start() {
     // The background refresher the git hooks start: straight to its engine, without the CLI, and it
     // never fails or prints (the git command that started it must not notice it).
     try {
-      const { runRefresher } = await import('../dist/bundle/hooks.js');
-      await runRefresher(argv[1], { cwd: process.cwd(), env: process.env });
+      const { runHookRefresher } = await import('../dist/bundle/hooks.js');
+      await runHookRefresher(argv[1], { cwd: process.cwd(), env: process.env });
     } catch {
       // nothing may reach the terminal
     }

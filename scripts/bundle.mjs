@@ -33,7 +33,7 @@ const result = await build({
   entryPoints: {
     main: 'src/cli/main.ts',
     api: 'src/index.ts',
-    hooks: 'src/hooks/index.ts',
+    hooks: 'src/cli/refreshers.ts',
     'tag-worker': 'src/context/tag-worker.ts',
     'token-worker': 'src/context/token-worker.ts',
   },

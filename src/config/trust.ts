@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { userConfigDir } from './load.js';
+import { userConfigDir } from './paths.js';
 
 /**
  * Trusted project files, by repository root: the sha256 of `.assist.toml` as it was when the person

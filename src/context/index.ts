@@ -2,7 +2,7 @@ export { buildRepoMap, DEFAULT_MAP_TOKENS, DEFAULT_MAX_FILE_BYTES } from './repo
 export type { UpkeepReport } from './cache-upkeep.js';
 export type { RepoMap, RepoMapOptions, RepoMapStats } from './repo-map.js';
 export type { MapDefinition } from './render.js';
-export { extractTags } from './tags.js';
+export { extractTags, CachingTagExtractor } from './tags.js';
 export type { Tag, DefKind } from './types.js';
 export { languages, languageForPath } from './languages.js';
 export type { LanguageId } from './languages.js';

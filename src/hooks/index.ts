@@ -14,7 +14,7 @@ export type {
 } from './install.js';
 export { runRefresher, refresherStatus, refresherIdle, refresherFiles, kickRefresher, waitForRefresher } from './refresher.js';
 export type { RefresherOptions, RefreshOutcome, RefresherStatus, RefresherFiles, KickOptions } from './refresher.js';
-export { RefresherRegistry, refresherRegistry, registerBuiltinRefreshers } from './registry.js';
+export { RefresherRegistry, refresherRegistry } from './registry.js';
 export type { Refresher } from './registry.js';
 export { readRefreshState, updateRefreshState, refreshStateFile } from './refresh-state.js';
 export type { RefreshState, PendingChange, RefreshRunRecord } from './refresh-state.js';

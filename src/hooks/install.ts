@@ -1,6 +1,5 @@
 import { promises as fs } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AssistError } from '../errors.js';
 import type { RepoPaths } from '../git/repo-paths.js';
 import {
@@ -17,6 +16,7 @@ import {
   shellQuote,
   type HookName,
 } from './block.js';
+import { defaultEntryPath } from './entry.js';
 import { git } from './exec.js';
 import { exists, readOrNull, writeAtomic } from './files.js';
 import { refresherStatus, type RefresherStatus } from './refresher.js';
@@ -106,10 +106,7 @@ export interface HooksStatus {
 
 const TEMPLATE_URL = new URL('../../hooks/assist-hook.sh', import.meta.url);
 
-/** This install's CLI entry, `bin/assist.js` next to `dist/` (or `src/` when run from source). */
-export function defaultEntryPath(): string {
-  return fileURLToPath(new URL('../../bin/assist.js', import.meta.url));
-}
+export { defaultEntryPath };
 
 /** Finds the hooks folder git uses here and whether `core.hooksPath` moved it elsewhere. */
 export async function locateHooks(paths: RepoPaths, env: NodeJS.ProcessEnv = process.env): Promise<HooksLocation> {

@@ -7,7 +7,8 @@ import { processAlive } from '../util/process.js';
 import { announcePid } from '../git/pause.js';
 import { blobOf, diffSnapshots, loadSnapshot, readIndex, saveSnapshot } from './index-snapshot.js';
 import { readRefreshState, recordChanges, updateRefreshState, type RefreshRunRecord } from './refresh-state.js';
-import { refresherRegistry, registerBuiltinRefreshers, type RefresherRegistry } from './registry.js';
+import { defaultEntryPath } from './entry.js';
+import { refresherRegistry, type RefresherRegistry } from './registry.js';
 
 /** The files of the refresher in one worktree. */
 export interface RefresherFiles {
@@ -33,8 +34,14 @@ export function refresherFiles(paths: RepoPaths): RefresherFiles {
 export interface RefresherOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
-  /** Defaults to the CLI's registry, with the built-in refreshers added. */
+  /** Defaults to the shared `refresherRegistry`, after `loadRefreshers` has filled it. */
   registry?: RefresherRegistry;
+  /**
+   * Registers the refreshers to run into the shared registry, called once the lock is held (so a
+   * refresher that finds another running loads nothing); its failure is logged, not thrown. The
+   * caller supplies it: which refreshers exist is decided above this folder (src/cli/refreshers.ts).
+   */
+  loadRefreshers?: (registry: RefresherRegistry) => Promise<unknown>;
   /** Runs to make at most while commits keep landing during a refresh (default 20). */
   maxLoops?: number;
 }
@@ -74,7 +81,7 @@ export async function runRefresher(hook: string, options: RefresherOptions): Pro
     }
     outcome.ran = true;
     pauseForTests(options.env);
-    const registry = options.registry ?? (await builtinRegistry(files.log, hook));
+    const registry = options.registry ?? (await loadedRegistry(options.loadRefreshers, files.log, hook));
     const changedAll = new Set<string>();
     const failed = new Set<string>();
     const maxLoops = options.maxLoops ?? 20;
@@ -153,9 +160,9 @@ async function tryLock(lock: string): Promise<boolean> {
   return false;
 }
 
-async function builtinRegistry(log: string, hook: string): Promise<RefresherRegistry> {
+async function loadedRegistry(load: RefresherOptions['loadRefreshers'], log: string, hook: string): Promise<RefresherRegistry> {
   try {
-    await registerBuiltinRefreshers(refresherRegistry);
+    await load?.(refresherRegistry);
   } catch (error) {
     await logError(log, hook, `loading refreshers: ${describe(error)}`);
   }
@@ -293,7 +300,6 @@ export async function kickRefresher(paths: RepoPaths, hook: string, options: Kic
   await fs.mkdir(paths.worktreeAssistDir, { recursive: true });
   await fs.writeFile(files.dirty, '');
   if (!(await tryLock(files.lock))) return null;
-  const { defaultEntryPath } = await import('./install.js');
   const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env), ASSIST_HOOK_LOCK: files.lock };
   delete env.GIT_INDEX_FILE;
   try {

@@ -1,4 +1,5 @@
-import type { LogLevel } from './logger.js';
+/** How much a log line matters; a logger set to a level writes that level and the ones above it. */
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
 /** One entry of the log event catalog: the level it is logged at and the fields it carries. */
 export interface LogEventSpec {

@@ -1,10 +1,11 @@
 import { closeSync, constants, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { AssistError } from '../errors.js';
-import type { LogEvent } from './events.js';
+import type { LogEvent, LogLevel } from './events.js';
 import { createScrubber, type Scrubber } from './scrub.js';
 
-export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+// The level type sits with the event catalog, which names each event's level.
+export type { LogLevel };
 
 /** Structured fields of a log line; any JSON-able value, Errors included (scrubbed on the way out). */
 export type LogFields = Record<string, unknown>;

@@ -1,5 +1,5 @@
 import type { Provider, Usage } from '../llm/types.js';
-import { renderBatchDiff } from '../ui/diff.js';
+import { renderBatchDiff } from '../edits/index.js';
 import type { FileChangePreview } from './types.js';
 
 /** A commit message: the summary line and a body (possibly empty). */

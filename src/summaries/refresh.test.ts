@@ -1,9 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reply, startFakeLlm, type FakeLlmServer, type RecordedRequest } from '../../test/fake-llm/index.js';
 import { tempRepo } from '../../test/helpers/git-repo.js';
+import { buildRepoMap } from '../context/index.js';
 import { refreshSummaries, summariesFor, summariesStatus, showSummary } from './index.js';
 
 const pathOf = (req: RecordedRequest): string => /Path: (\S+)/.exec(req.messages.map((m) => m.content).join('\n'))?.[1] ?? '?';
@@ -60,6 +61,30 @@ describe('refreshSummaries (outlines)', () => {
     await expect(showSummary(repo.dir, 'new.ts', repo.env)).rejects.toMatchObject({ code: 'summaries.not-tracked' });
     await expect(showSummary(repo.dir, 'a.ts', repo.env)).rejects.toMatchObject({ code: 'summaries.none' });
     await expect(showSummary(repo.dir, '../x', repo.env)).rejects.toMatchObject({ code: 'summaries.outside-repo', exitCode: 2 });
+  });
+
+  it("an outline's parse is kept in the map's tags cache: the map the hooks build next parses nothing again", async () => {
+    await using repo = tempRepo({ files: { 'src/a.ts': TS('alpha', 'export const b = alpha(1);\n'), 'src/b.py': 'def beta():\n    return gamma()\n', 'README.md': '# Demo\n' } });
+    repo.write('src/c.ts', TS('gamma', "import { alpha } from './a.js';\nexport const d = alpha(2);\n"));
+    repo.git('add', 'src/c.ts');
+    repo.write('src/a.ts', TS('alpha', 'export const e = alpha(3);\n')); // modified in the work tree: its id is hashed
+    expect(await refreshSummaries({ cwd: repo.dir, env: repo.env })).toMatchObject({ outlines: 4 });
+    const map = await buildRepoMap({ cwd: repo.dir, env: repo.env, maxWorkers: 0 });
+    expect(map.stats).toMatchObject({ files: 3, parsed: 0, cacheHits: 3 });
+    // Outlining the same contents again adds nothing to the cache.
+    const tagsDir = join(repo.dir, '.git', 'assist', 'tags');
+    const packSizes = (): string[] => readdirSync(tagsDir).map((f) => `${f}:${statSync(join(tagsDir, f)).size}`).sort();
+    const before = packSizes();
+    expect(before).toHaveLength(2);
+    expect(await refreshSummaries({ cwd: repo.dir, env: repo.env, all: true })).toMatchObject({ outlines: 4 });
+    expect(packSizes()).toEqual(before);
+    // The same map as from the map's own parse.
+    rmSync(tagsDir, { recursive: true });
+    for (const name of ['map-snapshot.bin', 'map-result.json', 'map-ranks.bin']) rmSync(join(repo.dir, '.git', 'assist', name), { force: true });
+    const own = await buildRepoMap({ cwd: repo.dir, env: repo.env, maxWorkers: 0 });
+    expect(own.stats).toMatchObject({ parsed: 3, cacheHits: 0 });
+    expect(own.text).toBe(map.text);
+    expect(map.text).toContain('alpha');
   });
 });
 

@@ -134,6 +134,8 @@ async function refreshLocked(paths: RepoPaths, config: Config, store: SummarySto
   const needModelPaths = new Set(needModel.map((f) => f.path));
   const needOutlinePaths = new Set(needOutline.map((f) => f.path));
   const context = work.length > 0 ? await import('../context/index.js') : undefined;
+  // Parses kept for the repo map's tags cache: the map built after this (the hooks' next refresher) parses none of them again.
+  const tagger = context ? new context.CachingTagExtractor(paths.sharedAssistDir) : undefined;
   const doneOutline = new Set<string>();
 
   for (const file of work) {
@@ -151,7 +153,7 @@ async function refreshLocked(paths: RepoPaths, config: Config, store: SummarySto
       const lang = context!.languageForPath(file.path);
       if (lang && sendable) {
         try {
-          const tags = await context!.extractTags(file.path, { content, maxFileBytes: maxBytes });
+          const tags = await tagger!.extract(file.path, file.blob, content, maxBytes);
           outline = outlineSource(lang.id, content.toString('utf8'), tags.filter((t) => t.kind === 'def'));
         } catch {
           outline = outlineOther(file.path, content, maxBytes);
@@ -175,6 +177,7 @@ async function refreshLocked(paths: RepoPaths, config: Config, store: SummarySto
       }
     }
   }
+  await tagger?.flush().catch(() => undefined);
 
   const index = await store.readIndex();
   let models = 0;

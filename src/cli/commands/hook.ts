@@ -16,8 +16,8 @@ export class HookCommand extends AssistCommand {
 
   async run(): Promise<number> {
     try {
-      const { runRefresher } = await import('../../hooks/index.js');
-      await runRefresher(this.name, { cwd: this.context.cwd, env: this.context.env });
+      const { runHookRefresher } = await import('../refreshers.js');
+      await runHookRefresher(this.name, { cwd: this.context.cwd, env: this.context.env });
     } catch {
       // Never fail: nothing may reach the terminal of the git command that started us.
     }
