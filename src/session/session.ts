@@ -761,6 +761,8 @@ export class Session {
     meta: { request: string; prompt: string; originalMessage: string; usage: Usage; model: string },
     result: TurnResult,
   ): Promise<TextEditOutcome> {
+    // `explain` changes nothing (DESIGN §3): blocks in its answer are text, never edits.
+    if (this.options.mode === 'explain') return { retryWith: null, failedCount: 0, proposedEdits: false };
     const { request } = meta;
     const log = this.log?.child({ request });
     const edits = await import('../edits/index.js');
