@@ -19,6 +19,7 @@ import { LogCommand } from './commands/log.js';
 import { MapCommand } from './commands/map.js';
 import { SearchCommand } from './commands/search.js';
 import { ExplainCommand } from './commands/explain.js';
+import { TestCommand } from './commands/test.js';
 import { StatsContextCommand } from './commands/stats-context.js';
 import { HooksInstallCommand } from './commands/hooks-install.js';
 import { HooksUninstallCommand } from './commands/hooks-uninstall.js';
@@ -57,6 +58,7 @@ export const COMMANDS = [
   MapCommand,
   SearchCommand,
   ExplainCommand,
+  TestCommand,
   StatsContextCommand,
   HooksInstallCommand,
   HooksUninstallCommand,

@@ -29,6 +29,8 @@ export function sandboxRunner(options: SandboxRunnerOptions): TestRunner {
       approved: options.approved,
       timeoutMs: where.timeoutMs,
       maxOutputBytes: 16 * 1024,
+      // Dependencies are linked from the person's work tree, which may sit where the sandbox hides (/tmp).
+      readOnly: where.scratch.linked,
       ...(options.secrets ? { secrets: options.secrets } : {}),
       ...(where.signal ? { signal: where.signal } : {}),
     });

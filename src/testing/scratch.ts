@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AssistError } from '../errors.js';
@@ -12,6 +12,8 @@ export interface ScratchWorktree {
   /** Its own git dir (`<common>/worktrees/<name>`). */
   gitDir: string;
   commonDir: string;
+  /** The dependency folders linked in (real paths): a sandbox must let the tests read them. */
+  linked: string[];
 }
 
 export interface ScratchOptions {
@@ -45,9 +47,9 @@ export async function withScratchWorktree<T>(options: ScratchOptions, fn: (scrat
   }
   try {
     const gitDirOut = await execText('git', ['rev-parse', '--path-format=absolute', '--git-dir'], { cwd: dir, env: options.env });
-    const scratch: ScratchWorktree = { dir, gitDir: gitDirOut.stdout.trim(), commonDir: options.commonDir };
     await mirrorChanges(options, dir);
-    linkDependencies(options.root, dir);
+    const linked = linkDependencies(options.root, dir);
+    const scratch: ScratchWorktree = { dir, gitDir: gitDirOut.stdout.trim(), commonDir: options.commonDir, linked };
     return await fn(scratch);
   } finally {
     await removeWorktree(options, dir);
@@ -73,7 +75,8 @@ async function mirrorChanges(options: ScratchOptions, dir: string): Promise<void
 }
 
 /** Links the dependency folders of the root and of every package folder (where a manifest sits next to one). */
-function linkDependencies(root: string, dir: string): void {
+function linkDependencies(root: string, dir: string): string[] {
+  const linked: string[] = [];
   const visit = (rel: string, depth: number): void => {
     const from = join(root, rel);
     let entries: string[];
@@ -85,7 +88,11 @@ function linkDependencies(root: string, dir: string): void {
     for (const entry of entries) {
       if (DEPENDENCY_DIRS.includes(entry)) {
         const target = join(dir, rel, entry);
-        if (!existsSync(target) && existsSync(join(dir, rel))) symlinkSync(join(from, entry), target);
+        if (!existsSync(target) && existsSync(join(dir, rel))) {
+          const real = realpathSync(join(from, entry));
+          symlinkSync(real, target);
+          linked.push(real);
+        }
         continue;
       }
       if (depth >= 3 || entry === '.git' || entry.startsWith('.')) continue;
@@ -98,6 +105,7 @@ function linkDependencies(root: string, dir: string): void {
     }
   };
   visit('', 0);
+  return linked;
 }
 
 async function removeWorktree(options: ScratchOptions, dir: string): Promise<void> {
