@@ -3,7 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
 import { AssistError, ExitCode, refusal, usageError } from '../errors.js';
 import { execText } from '../util/exec.js';
-import type { Mutant, MutantResult, MutationReport, TestPackage, TestRunner } from '../testing/index.js';
+import type { Mutant, MutantResult, MutationReport, TestPackage } from '../testing/index.js';
+// From the module itself: the library's declarations must not reach the grammars' types through testing/index.
+import type { TestRunner } from '../testing/mutation-check.js';
 import { newRequestId, Session } from './session.js';
 import type { SessionOptions, ToolCallRecord, TurnResult } from './types.js';
 
@@ -320,8 +322,8 @@ function parseTarget(input: string, cwd: string, root: string): { path: string; 
   throw usageError('test.bad-target', `no such file: ${input.slice(0, colon > 0 ? colon : undefined)}`, 'a TARGET is a file or file:symbol, relative to the current directory');
 }
 
-/** The definitions this branch (since its base or upstream) and the work tree change. */
-async function changedTargets(root: string, env: NodeJS.ProcessEnv): Promise<Array<{ path: string; symbol?: string }>> {
+/** The definitions this branch (since its session base or upstream) and the work tree change: `assist test --changed`. */
+export async function changedTargets(root: string, env: NodeJS.ProcessEnv): Promise<Array<{ path: string; symbol?: string }>> {
   const testing = await import('../testing/index.js');
   const git = (args: string[]): Promise<string> => execText('git', args, { cwd: root, env }).then((r) => (r.code === 0 ? r.stdout : ''));
   const branch = (await git(['symbolic-ref', '--short', '-q', 'HEAD'])).trim();

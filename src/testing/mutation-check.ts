@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AssistError, ExitCode } from '../errors.js';
-import type { Mutant, MutantKind } from './mutants.js';
+import type { Mutant, MutantKind } from './types.js';
 import { withScratchWorktree, type ScratchWorktree } from './scratch.js';
 
 /** How one test run ended: what the check needs of a command runner. */
