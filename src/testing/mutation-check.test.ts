@@ -95,7 +95,7 @@ describe('mutationCheck (a node:test repository, real git, the sandboxed runner)
     expect({ ...after, status: '' }).toEqual({ ...before, status: '' });
     expect(readdirSync(join(repo.dir, '.git/assist/scratch'))).toEqual([]);
     expect(existsSync(join(repo.dir, '.git/worktrees')) ? readdirSync(join(repo.dir, '.git/worktrees')) : []).toEqual([]);
-  });
+  }, 180_000);
 
   it('an interrupt stops the check and still removes the scratch worktree', async () => {
     await using repo = shop();
@@ -115,7 +115,7 @@ describe('mutationCheck (a node:test repository, real git, the sandboxed runner)
     expect(readdirSync(join(repo.dir, '.git/assist/scratch'))).toEqual([]);
     expect(repo.git('worktree', 'list', '--porcelain')).toBe(before.worktrees);
     expect(readFileSync(join(repo.dir, 'src/pricing.js'), 'utf8')).toBe(PRICING);
-  });
+  }, 60_000);
 
   it('tests that fail on the unchanged code are refused before any mutant runs', async () => {
     await using repo = shop();
