@@ -152,6 +152,40 @@ describe('assist test', bwrap.options, () => {
     expect(existsSync(join(repo.dir, '.git/worktrees')) ? readdirSync(join(repo.dir, '.git/worktrees')) : []).toEqual([]);
   }, 300_000);
 
+  it('tests that stay weak are not committed: exit 1, the survivors named, an equivalent mutant left out, the best attempt left uncommitted', async () => {
+    await using server = await startFakeLlm();
+    await using repo = tempRepo({
+      files: {
+        'package.json': '{ "name": "calc", "type": "module", "scripts": { "test": "node --test" } }\n',
+        'src/calc.js': 'export function clamp(x, lo, hi) {\n  if (x < lo) return lo;\n  if (x > hi) return hi;\n  return x;\n}\n',
+        'test/other.test.js': "import { test } from 'node:test';\ntest('nothing yet', () => {});\n",
+      },
+    });
+    const base = repo.git('rev-parse', 'HEAD');
+    const weak = "import { test } from 'node:test';\nimport { clamp } from '../src/calc.js';\ntest('clamp runs', () => { clamp(5, 0, 10); });\n";
+    server.enqueue(call('write_file', { path: 'test/calc.test.js', content: weak }), { kind: 'text', text: 'Added a test.' }, (request) => {
+      const id = /- (m\d+) src\/calc\.js/.exec(lastUser(request))?.[1] ?? 'm0';
+      return { kind: 'text', text: `I cannot do better.\nEQUIVALENT ${id}: assumed to make no difference` };
+    });
+    const env = { ...envFor(repo, server), ASSIST_SESSION__MAX_REFLECTIONS: '1', ASSIST_TEST__MUTANTS: '6' };
+    const r = await runCli(['test', 'src/calc.js:clamp', '--yes', '--json'], { cwd: repo.dir, env, timeoutMs: 180_000 });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/tests not committed: the tests catch \d+ of \d+ mutants/);
+    const out = JSON.parse(r.stdout) as { committed: boolean; commit: null; rounds: number; reason: string; tests: string[]; mutants: { tried: number; equivalent: number; survived: number; results: Array<{ id: string; status: string; reason?: string }> } };
+    expect(out.committed).toBe(false);
+    expect(out.commit).toBeNull();
+    expect(out.rounds).toBe(2);
+    expect(out.tests).toEqual(['test/calc.test.js']);
+    expect(out.mutants.tried).toBe(6);
+    expect(out.mutants.equivalent).toBe(1);
+    expect(out.mutants.results.find((m) => m.status === 'equivalent')?.reason).toBe('assumed to make no difference');
+    expect(out.mutants.survived).toBeGreaterThan(0);
+    // Nothing committed on top of the base; the best attempt is in the work tree, uncommitted.
+    expect(repo.git('rev-list', '--count', `${base}..HEAD`)).toBe('0');
+    expect(readFileSync(join(repo.dir, 'test/calc.test.js'), 'utf8')).toBe(weak);
+    expect(repo.git('status', '--porcelain')).toBe('?? test/calc.test.js');
+  }, 240_000);
+
   it('a bad TARGET is a usage error before any request', async () => {
     await using server = await startFakeLlm();
     await using repo = shop();
