@@ -105,7 +105,8 @@ export async function generateTests(options: GenerateTestsOptions): Promise<Gene
     if (!testing.canMutate(spec.path)) throw usageError('test.language-unsupported', `${spec.path}: assist test knows TypeScript, JavaScript, Python and Go`, 'name a file of one of those languages');
     const content = await readFile(resolve(root, spec.path), 'utf8');
     const set = await testing.mutantsFor(spec.path, content, { ...(spec.symbol ? { symbol: spec.symbol } : {}), max: config.test.mutants });
-    const found = testing.packageOf(workspace, spec.path);
+    // Outside every known package, a configured `test.cmd` tests the repository as a whole.
+    const found = testing.packageOf(workspace, spec.path) ?? (config.test.cmd ? { dir: '', name: 'root', manifest: '', command: config.test.cmd, framework: null } : null);
     const command = found?.command ?? config.test.cmd ?? null;
     if (!found || !command) {
       throw new AssistError('test.no-framework', `no test command for ${spec.path}: no package manifest names one`, { hint: 'add a test script to its manifest, or set one: `assist config set test.cmd "npm test"`', exitCode: ExitCode.usage });
