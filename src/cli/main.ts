@@ -18,6 +18,8 @@ import { SessionFinishCommand } from './commands/session-finish.js';
 import { LogCommand } from './commands/log.js';
 import { MapCommand } from './commands/map.js';
 import { SearchCommand } from './commands/search.js';
+import { ExplainCommand } from './commands/explain.js';
+import { TestCommand } from './commands/test.js';
 import { StatsContextCommand } from './commands/stats-context.js';
 import { HooksInstallCommand } from './commands/hooks-install.js';
 import { HooksUninstallCommand } from './commands/hooks-uninstall.js';
@@ -55,6 +57,8 @@ export const COMMANDS = [
   LogCommand,
   MapCommand,
   SearchCommand,
+  ExplainCommand,
+  TestCommand,
   StatsContextCommand,
   HooksInstallCommand,
   HooksUninstallCommand,

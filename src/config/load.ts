@@ -202,7 +202,7 @@ export function buildConfig(values: Map<string, ResolvedValue>): Config {
     },
     mcp: { servers },
     git: { sessionBranch: get<boolean>('git.session_branch'), checkpointsKept: get<number>('git.checkpoints_kept') },
-    test: { cmd: opt<string>('test.cmd'), auto: get<boolean>('test.auto') },
+    test: { cmd: opt<string>('test.cmd'), auto: get<boolean>('test.auto'), mutants: get<number>('test.mutants'), minMutationScore: get<number>('test.min_mutation_score') },
     summaries: { useModel: get<boolean>('summaries.use_model'), maxTokensPerRun: get<number>('summaries.max_tokens_per_run') },
     log: { level: get<'error' | 'warn' | 'info' | 'debug'>('log.level'), file: opt<string>('log.file') },
     metrics: { file: opt<string>('metrics.file') },

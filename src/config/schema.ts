@@ -92,6 +92,8 @@ export const KEYS: readonly KeyDef[] = [
   { key: 'git.checkpoints_kept', type: { kind: 'int', min: 0 }, default: 10, description: 'automatic checkpoints kept per session' },
   { key: 'test.cmd', type: str, needsTrust: true, description: 'test command (detected when unset)' },
   { key: 'test.auto', type: bool, default: false, description: 'run tests after each edit' },
+  { key: 'test.mutants', type: { kind: 'int', min: 0 }, default: 20, description: 'mutants `assist test` tries per target' },
+  { key: 'test.min_mutation_score', type: { kind: 'float', min: 0, max: 1 }, default: 0.8, description: 'share of mutants the new tests must catch before `assist test` commits them' },
   { key: 'summaries.use_model', type: bool, default: false, needsTrust: true, description: 'write summaries with weak_model (else structural outlines)' },
   { key: 'summaries.max_tokens_per_run', type: { kind: 'int', min: 0 }, default: 50000, description: 'token budget of one background refresh' },
   { key: 'log.level', type: { kind: 'enum', values: ['error', 'warn', 'info', 'debug'] }, default: 'info', description: 'level of the structured log (written only when log.file is set)' },

@@ -46,7 +46,8 @@ export interface Config {
   approval: { autoApprove: string[]; requireConfirmation: boolean; commands: 'ask' | 'sandboxed' | 'never'; mcpTools: string[] };
   mcp: { servers: Record<string, McpServerConfig> };
   git: { sessionBranch: boolean; checkpointsKept: number };
-  test: { cmd: string | undefined; auto: boolean };
+  /** `mutants` and `minMutationScore`: the mutation check of `assist test` (DESIGN §6 "Tests"). */
+  test: { cmd: string | undefined; auto: boolean; mutants: number; minMutationScore: number };
   summaries: { useModel: boolean; maxTokensPerRun: number };
   log: { level: 'error' | 'warn' | 'info' | 'debug'; file: string | undefined };
   metrics: { file: string | undefined };

@@ -207,7 +207,7 @@ export async function runPr(options: PrOptions): Promise<PrOutcome> {
         throw refusal('pr.tests-unsandboxed', `cannot run the tests (\`${testCommand}\`) in a sandbox: ${unconfined.reason}`, 'install bubblewrap and allow unprivileged user namespaces (see docs/ci.md); nothing was changed');
       }
     }
-    const sessionConfig = { ...config, test: { cmd: testCommand ?? undefined, auto: testCommand !== null } };
+    const sessionConfig = { ...config, test: { ...config.test, cmd: testCommand ?? undefined, auto: testCommand !== null } };
 
     const store = await openStore({ cwd: root, env: sessionEnv, command: 'assist pr' });
     try {

@@ -2,6 +2,8 @@ export { Session, newRequestId, commitSummary, accumulateUsage, COMMIT_MESSAGE_T
 export { draftCommitMessage, type DraftedMessage } from './commit-message.js';
 export { rebuildHistory, type Exchange } from './history.js';
 export { systemPrompt } from './prompts.js';
+export { explain, explainQuestion, citationsIn, type ExplainOptions, type ExplainResult, type Citation } from './explain.js';
+export { generateTests, type GenerateTestsOptions, type GenerateTestsResult, type MutantOutcome, type TestTarget } from './test-writer.js';
 export { detectTestCommand, trimTestOutput, type TestCommand } from './test-command.js';
 export type { SessionOptions, SessionUI, TurnResult, TokenReport, FileChangePreview, ApprovalRequest, ToolCallApproval } from './types.js';
 

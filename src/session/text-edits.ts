@@ -18,6 +18,8 @@ export async function applyReplyText(
   meta: { request: string; prompt: string; originalMessage: string; usage: Usage; model: string },
   result: TurnResult,
 ): Promise<TextEditOutcome> {
+  // `explain` changes nothing (DESIGN §3): blocks in its answer are text, never edits.
+  if (core.options.mode === 'explain') return { retryWith: null, failedCount: 0, proposedEdits: false };
   const { request } = meta;
   const { options, config, ui, root, chatFiles } = core;
   const log = core.log?.child({ request });

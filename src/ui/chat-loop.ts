@@ -14,6 +14,11 @@ export interface ChatLoopOptions {
   showMap: () => Promise<string>;
   /** The search index's best chunks for `/search QUERY`, rendered. */
   search?: (query: string) => Promise<string>;
+  /**
+   * `/explain TARGET|QUESTION`: a read-only answer (DESIGN §3 `explain`), streamed through the
+   * session's view; recorded in the event chain, nothing edited or run.
+   */
+  explain?: (input: string, signal: AbortSignal) => Promise<TurnResult>;
   /** Called with every error the loop survives, so it reaches the person as one line. */
   onError: (error: unknown) => void;
   /**
@@ -35,6 +40,7 @@ export const SLASH_COMMANDS: ReadonlyArray<[string, string]> = [
   ['/tokens', 'what the last request carried: system, map, files, history; and what was spent'],
   ['/map', 'show the repo map'],
   ['/search QUERY', 'find code by what it does (the chunks `assist search` ranks)'],
+  ['/explain TARGET|QUESTION', 'an answer read from the code (read-only tools, cites path:line), no edits'],
   ['/model [NAME]', 'show or switch the model (provider/model)'],
   ['/run CMD', 'run a command (sandboxed when bubblewrap works) and offer its output to the model'],
   ['/test', 'run the test command and offer failures to the model'],
@@ -84,7 +90,8 @@ export async function chatLoop(options: ChatLoopOptions): Promise<number> {
       if (input.startsWith('/')) {
         const done = await slashCommand(input, options, out);
         if (done === 'exit') return ExitCode.ok;
-        if (typeof done === 'object') await turn(done.ask);
+        if (typeof done === 'object' && 'ask' in done) await turn(done.ask);
+        else if (typeof done === 'object') await turn(done.explain, (signal) => options.explain!(done.explain, signal));
         continue;
       }
       await turn(input);
@@ -93,12 +100,12 @@ export async function chatLoop(options: ChatLoopOptions): Promise<number> {
     }
   }
 
-  async function turn(message: string): Promise<void> {
+  async function turn(message: string, ask: (signal: AbortSignal) => Promise<TurnResult> = (signal) => session.ask(message, signal)): Promise<void> {
     const controller = new AbortController();
     const onSigint = (): void => controller.abort();
     process.on('SIGINT', onSigint);
     try {
-      const result: TurnResult = await session.ask(message, controller.signal);
+      const result: TurnResult = await ask(controller.signal);
       if (view.shown > 0) out('');
       view.shown = 0;
       const spent = result.usage;
@@ -120,7 +127,7 @@ export async function chatLoop(options: ChatLoopOptions): Promise<number> {
   }
 }
 
-type SlashOutcome = 'exit' | 'done' | { ask: string };
+type SlashOutcome = 'exit' | 'done' | { ask: string } | { explain: string };
 
 async function slashCommand(input: string, options: ChatLoopOptions, out: (text: string) => void): Promise<SlashOutcome> {
   const { session, reporter: r } = options;
@@ -204,6 +211,9 @@ async function slashCommand(input: string, options: ChatLoopOptions, out: (text:
       out(await options.search(args.join(' ')));
       return 'done';
     }
+    case '/explain':
+      if (args.length === 0 || !options.explain) throw new AssistError('chat.usage', 'usage: /explain TARGET|QUESTION', { exitCode: ExitCode.usage });
+      return { explain: args.join(' ') };
     case '/model':
       if (args[0]) {
         session.setModel(args[0]);

@@ -96,6 +96,22 @@ export async function startChat(command: AssistCommand, options: ChatOptions): P
         if (found.hits.length === 0) return 'no chunks match: try other words, or the names of what you are looking for';
         return found.hits.map((h) => `${h.file}:${h.start}-${h.end}  (${describeHit(h)})\n${h.text.replace(/\s+$/, '')}\n`).join('\n');
       },
+      explain: async (input, signal) => {
+        const { explain } = await import('../../session/index.js');
+        const result = await explain({
+          cwd: context.cwd,
+          env: context.env,
+          config: loaded.config,
+          model: session.model,
+          ...(command.obs ? { logger: command.obs.logger, metrics: command.obs.metrics } : {}),
+          input,
+          ui: view,
+          interactive: false,
+          command: 'assist chat /explain',
+          signal,
+        });
+        return result.turn;
+      },
       onError: (error) => reportError(error, reporter),
     });
   } finally {

@@ -10,8 +10,6 @@ import { readAll } from '../stdin.js';
  */
 export const NOT_BUILT: Readonly<Record<string, string>> = {
   init: 'assist init',
-  test: 'assist test TARGET... | --changed [--yes] [--json]',
-  explain: 'assist explain TARGET|QUESTION [--json]',
 };
 
 export class DefaultCommand extends AssistCommand {

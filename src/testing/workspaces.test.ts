@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { detectWorkspace, focusedCommand, goWorkUses, packageOf, packagesTouched, tomlArray, type Workspace } from './workspaces.js';
+
+function fixture(files: Record<string, string>): { root: string; [Symbol.dispose](): void } {
+  const root = mkdtempSync(join(tmpdir(), 'assist-ws-'));
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), content);
+  }
+  return { root, [Symbol.dispose]: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+const summary = (ws: Workspace): Array<[string, string | null, string | null]> => ws.packages.map((p) => [p.dir, p.command, p.framework]);
+const json = (value: unknown): string => JSON.stringify(value);
+
+describe('detectWorkspace', () => {
+  it('npm workspaces: each package with its own framework and command; a package without tests has none', async () => {
+    using t = fixture({
+      'package.json': json({ name: 'mono', private: true, workspaces: ['packages/*', 'tools/cli'] }),
+      'package-lock.json': '{}',
+      'packages/a/package.json': json({ name: '@m/a', scripts: { test: 'vitest run' }, devDependencies: { vitest: '^4', 'fast-check': '^3' } }),
+      'packages/b/package.json': json({ name: '@m/b', scripts: { test: 'node --test' } }),
+      'packages/docs/package.json': json({ name: '@m/docs', scripts: { test: 'echo "Error: no test specified" && exit 1' } }),
+      'packages/not-a-package/README.md': '#',
+      'tools/cli/package.json': json({ name: 'cli', scripts: { test: 'jest' } }),
+    });
+    const ws = await detectWorkspace(t.root);
+    expect(ws.kind).toBe('npm');
+    expect(summary(ws)).toEqual([
+      ['packages/a', 'npm test', 'vitest'],
+      ['packages/b', 'npm test', 'node:test'],
+      ['packages/docs', null, null],
+      ['tools/cli', 'npm test', 'jest'],
+    ]);
+    expect(ws.packages[0]).toMatchObject({ name: '@m/a', manifest: 'packages/a/package.json', propertyLibrary: 'fast-check' });
+  });
+
+  it('pnpm (pnpm-workspace.yaml, with an exclusion) and yarn (workspaces.packages)', async () => {
+    using p = fixture({
+      'package.json': json({ name: 'mono' }),
+      'pnpm-workspace.yaml': "packages:\n  - 'apps/*'\n  - '!apps/legacy'\n",
+      'apps/web/package.json': json({ name: 'web', scripts: { test: 'mocha' } }),
+      'apps/legacy/package.json': json({ name: 'legacy', scripts: { test: 'mocha' } }),
+    });
+    const pnpm = await detectWorkspace(p.root);
+    expect(pnpm.kind).toBe('pnpm');
+    expect(summary(pnpm)).toEqual([['apps/web', 'pnpm test', 'mocha']]);
+    using y = fixture({
+      'package.json': json({ name: 'mono', workspaces: { packages: ['libs/**'] } }),
+      'yarn.lock': '',
+      'libs/x/package.json': json({ name: 'x', scripts: { test: 'vitest' } }),
+      'libs/group/y/package.json': json({ name: 'y', scripts: { test: 'jest --ci' } }),
+    });
+    const yarn = await detectWorkspace(y.root);
+    expect(yarn.kind).toBe('yarn');
+    expect(summary(yarn)).toEqual([
+      ['libs/group/y', 'yarn test', 'jest'],
+      ['libs/x', 'yarn test', 'vitest'],
+    ]);
+  });
+
+  it('Cargo workspace members (globs, exclude, a root package), go.work, Mix umbrella, uv workspace', async () => {
+    using c = fixture({
+      'Cargo.toml': '[package]\nname = "top"\n\n[workspace]\nmembers = [\n  "crates/*", # all of them\n]\nexclude = ["crates/old"]\n',
+      'crates/core/Cargo.toml': '[package]\nname = "core"\n\n[dev-dependencies]\nproptest = "1"\n',
+      'crates/old/Cargo.toml': '[package]\nname = "old"\n',
+    });
+    const cargo = await detectWorkspace(c.root);
+    expect(cargo.kind).toBe('cargo');
+    expect(cargo.packages.map((p) => [p.dir, p.name, p.command])).toEqual([
+      ['', 'top', 'cargo test'],
+      ['crates/core', 'core', 'cargo test'],
+    ]);
+    expect(cargo.packages[1]!.propertyLibrary).toBe('proptest');
+
+    using g = fixture({ 'go.work': 'go 1.22\n\nuse (\n\t./api\n\t./worker // jobs\n)\nuse ./tools\n', 'api/go.mod': 'module example.com/api\n', 'worker/go.mod': 'module example.com/worker\n', 'tools/go.mod': 'module example.com/tools\n' });
+    const go = await detectWorkspace(g.root);
+    expect(go.kind).toBe('go');
+    expect(go.packages.map((p) => [p.dir, p.name, p.command, p.framework])).toEqual([
+      ['api', 'example.com/api', 'go test ./...', 'go test'],
+      ['tools', 'example.com/tools', 'go test ./...', 'go test'],
+      ['worker', 'example.com/worker', 'go test ./...', 'go test'],
+    ]);
+
+    using m = fixture({
+      'mix.exs': 'defmodule Shop.Umbrella.MixProject do\n  def project, do: [apps_path: "apps", version: "0.1.0"]\nend\n',
+      'apps/billing/mix.exs': 'def project, do: [app: :billing]\ndefp deps, do: [{:stream_data, "~> 1.0", only: :test}]\n',
+      'apps/web/mix.exs': 'def project, do: [app: :web]\n',
+    });
+    const mix = await detectWorkspace(m.root);
+    expect(mix.kind).toBe('mix');
+    expect(mix.packages.map((p) => [p.dir, p.name, p.command, p.framework, p.propertyLibrary ?? null])).toEqual([
+      ['apps/billing', 'billing', 'mix test', 'exunit', 'stream_data'],
+      ['apps/web', 'web', 'mix test', 'exunit', null],
+    ]);
+
+    using u = fixture({
+      'pyproject.toml': '[project]\nname = "root"\n\n[tool.uv.workspace]\nmembers = ["packages/*"]\n',
+      'uv.lock': '',
+      'packages/calc/pyproject.toml': '[project]\nname = "calc"\ndependencies = ["hypothesis>=6"]\n',
+    });
+    const uv = await detectWorkspace(u.root);
+    expect(uv.kind).toBe('uv');
+    expect(uv.packages.map((p) => [p.dir, p.name, p.command, p.framework, p.propertyLibrary ?? null])).toEqual([
+      ['', 'root', 'uv run pytest', 'pytest', null],
+      ['packages/calc', 'calc', 'uv run pytest', 'pytest', 'hypothesis'],
+    ]);
+  });
+
+  it('a repository that is not a workspace is one package; nothing known is none', async () => {
+    using a = fixture({ 'pyproject.toml': '[project]\nname = "calc"\n[tool.pytest.ini_options]\n' });
+    expect(summary(await detectWorkspace(a.root))).toEqual([['', 'pytest', 'pytest']]);
+    using b = fixture({ 'package.json': json({ name: 'x', scripts: { test: 'vitest run --coverage' } }), 'pnpm-lock.yaml': '' });
+    expect(await detectWorkspace(b.root)).toMatchObject({ kind: 'single', packages: [{ dir: '', command: 'pnpm test', framework: 'vitest' }] });
+    using c = fixture({ 'go.mod': 'module m\n' });
+    expect(summary(await detectWorkspace(c.root))).toEqual([['', 'go test ./...', 'go test']]);
+    using d = fixture({ 'README.md': '#' });
+    expect(await detectWorkspace(d.root)).toEqual({ kind: 'none', packages: [] });
+  });
+});
+
+describe('packages a change touches, and focused commands', () => {
+  const ws: Workspace = {
+    kind: 'npm',
+    packages: [
+      { dir: 'packages/a', name: 'a', manifest: 'packages/a/package.json', command: 'npm test', framework: 'vitest' },
+      { dir: 'packages/ab', name: 'ab', manifest: 'packages/ab/package.json', command: 'npm test', framework: 'node:test' },
+    ],
+  };
+
+  it('maps paths to their package by folder (not by name prefix); a path outside every package touches all', () => {
+    expect(packageOf(ws, 'packages/ab/src/x.ts')?.name).toBe('ab');
+    expect(packageOf(ws, 'packages/a/src/x.ts')?.name).toBe('a');
+    expect(packageOf(ws, 'README.md')).toBeNull();
+    expect(packagesTouched(ws, ['packages/a/src/x.ts', 'packages/a/y.ts']).map((p) => p.name)).toEqual(['a']);
+    expect(packagesTouched(ws, ['packages/a/src/x.ts', 'tsconfig.base.json']).map((p) => p.name)).toEqual(['a', 'ab']);
+    expect(packagesTouched(ws, [])).toEqual([]);
+  });
+
+  it('runs one file with the package framework, using the hoisted binary when the package has none', () => {
+    using t = fixture({ 'node_modules/.bin/vitest': '' });
+    expect(focusedCommand(ws.packages[0]!, ['src/x.test.ts'], t.root)).toBe('../../node_modules/.bin/vitest run src/x.test.ts');
+    expect(focusedCommand(ws.packages[1]!, ['test/my file.test.js'], t.root)).toBe("node --test 'test/my file.test.js'");
+    expect(focusedCommand({ ...ws.packages[0]!, framework: 'go test' }, ['pricing/pricing_test.go'], t.root)).toBe('go test ./pricing');
+    expect(focusedCommand({ ...ws.packages[0]!, framework: 'pytest', command: 'uv run pytest' }, ['tests/test_x.py'], t.root)).toBe('uv run pytest tests/test_x.py');
+    expect(focusedCommand({ ...ws.packages[0]!, framework: 'cargo test' }, ['tests/x.rs'], t.root)).toBeNull();
+  });
+
+  it('parses TOML arrays over lines and go.work use forms', () => {
+    expect(tomlArray('[workspace]\nmembers = ["a", \'b\']\n[other]\nmembers = ["c"]\n', 'workspace', 'members')).toEqual(['a', 'b']);
+    expect(goWorkUses('use ./one\nuse (\n  "./two"\n  three/\n)\n')).toEqual(['one', 'three', 'two']);
+  });
+});
