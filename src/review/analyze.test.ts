@@ -90,7 +90,7 @@ describe('reviewBatch: impact from the tags', () => {
     const b = review.breaking[0]!;
     expect(b.change).toBe('removed');
     // cart.ts no longer calls it after the batch (its import line names it once still).
-    expect(b.usedIn).toEqual(['src/checkout.ts', 'test/pricing.test.ts', 'src/cart.ts']);
+    expect(b.usedIn).toEqual(['src/cart.ts', 'src/checkout.ts', 'test/pricing.test.ts']);
     expect(b.updatedInBatch).toEqual(['src/cart.ts']);
     expect(b.text).toMatch(/^applyDiscount\(price, pct\) removed — used in 3 files \(.*\); 1 changed in this batch$/);
   });

@@ -161,7 +161,7 @@ export async function reviewBatch(changes: readonly ReviewChange[], lookup: Tags
         const definesIt = other.after.defs.some((d) => d.name === simple);
         if (n > 0 && !definesIt) users.set(other.change.path, n);
       }
-      const ordered = [...users].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
+      const ordered = [...users].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
       def.references = ordered.map(([file, count]) => ({ file, count }));
       if (ordered.length === 0) continue;
       const usedIn = ordered.map(([file]) => file);

@@ -4,8 +4,8 @@ import type { FileReview, Review, ReviewGroup, ReviewJson } from './types.js';
 export const GROUP_LABEL: Record<ReviewGroup, string> = {
   breaking: 'breaking changes',
   behaviour: 'behaviour changes',
-  tests: 'tests',
-  docs: 'docs and formatting',
+  tests: 'test changes',
+  docs: 'docs and formatting changes',
 };
 
 /** One line of what a file's definitions did: `changes applyDiscount; adds formatPrice; removes oldPrice`. */

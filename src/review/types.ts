@@ -87,7 +87,7 @@ export interface BreakingChange {
   before: string;
   /** Null when removed. */
   after: string | null;
-  /** Files that reference it, most references first. */
+  /** Files that reference it, by path. */
   usedIn: string[];
   references: number;
   /** Of `usedIn`, those this batch changes too. */

@@ -3,7 +3,7 @@ export { draftCommitMessage, type DraftedMessage } from './commit-message.js';
 export { rebuildHistory, type Exchange } from './history.js';
 export { systemPrompt } from './prompts.js';
 export { detectTestCommand, trimTestOutput, type TestCommand } from './test-command.js';
-export type { SessionOptions, SessionUI, TurnResult, TokenReport, FileChangePreview, ApprovalRequest, ToolCallApproval } from './types.js';
+export type { SessionOptions, SessionUI, TurnResult, TokenReport, FileChangePreview, ApprovalRequest, ApprovalGroup, ToolCallApproval } from './types.js';
 
 import { Session } from './session.js';
 import type { SessionOptions } from './types.js';

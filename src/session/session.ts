@@ -13,6 +13,7 @@ import type { McpCallInfo, Tool } from '../tools/types.js';
 import type { McpManager } from '../tools/index.js';
 import { diffOfChanges, draftCommitMessage, type DraftedMessage } from './commit-message.js';
 import { execText } from '../util/exec.js';
+import { approvalGroup, reviewForApproval } from './review-batch.js';
 import type { FileChangePreview, SessionOptions, SessionUI, TokenReport, TurnResult } from './types.js';
 
 /** A request's correlation id: carried in logs, the event chain and the commit trailer. */
@@ -883,6 +884,14 @@ export class Session {
       const ignored = await this.store.ignoredPaths(named);
       for (const c of changes) if (ignored.has(c.path)) c.ignored = true;
     }
+    // The batch's review (impact, breaking changes, risks) orders the approval and goes in the note.
+    const reviewed = await reviewForApproval({ root: this.root, sharedAssistDir: this.store.repo.paths.sharedAssistDir, maxFileBytes: this.config.context.maxFileBytes, env: this.options.env }, changes, alreadyWritten);
+    if (reviewed.error) this.log?.warn('review.failed', { error: reviewed.error });
+    if (reviewed.review) {
+      changes = reviewed.ordered;
+      (result.review ??= []).push(...reviewed.review.files);
+      this.ui.review?.(reviewed.review);
+    }
     const draft = this.startCommitMessage(meta.originalMessage, [...changes, ...alreadyWritten]);
     let approved: FileChangePreview[];
     let drafted: DraftedMessage | null = null;
@@ -909,7 +918,7 @@ export class Session {
       body: drafted?.body ? `${drafted.body}\n\n${asked}` : asked,
       model: this.lastModel ?? this.model,
       request,
-      exchange: { message: meta.prompt, reply: meta.reply, usage: usageRecord(meta.usage) },
+      exchange: { message: meta.prompt, reply: meta.reply, usage: usageRecord(meta.usage), ...(reviewed.note ? { review: reviewed.note } : {}) },
       files: toCommit.map((c) => ({ path: c.path, content: c.after, ...(alreadyWritten.includes(c) ? { writtenByAssist: true } : {}) })),
     });
     for (const c of toCommit) audit.append({ op: 'write', path: c.path, result: 'ok', requestId: request });
@@ -978,7 +987,8 @@ export class Session {
         case 'ask':
         case 'protected-ask': {
           const protectedFile = sandbox.classifyProtected(change.path);
-          const answer = await this.ui.approve!({ ...change, ...(protectedFile ? { protected: protectedFile } : {}) });
+          const asks = (path: string): boolean => ['ask', 'protected-ask'].includes(sandbox.decideApproval(path, this.approval, this.config.approval, flags));
+          const answer = await this.ui.approve!({ ...change, ...(protectedFile ? { protected: protectedFile } : {}), ...approvalGroup(change, changes, asks) });
           const outcome = sandbox.applyAnswer(this.approval, change.path, answer);
           this.approval = outcome.state;
           if (outcome.write) approved.push(change);
