@@ -39,6 +39,7 @@ export async function runOnce(command: AssistCommand, options: RunOnceOptions): 
     const result = await session.ask(options.message, controller.signal);
     if (view.shown > 0) context.stdout.write('\n');
     if (options.json) {
+      const { mergeReviews, reviewJson } = await import('../review/index.js');
       reporter.json({
         session: result.session,
         branch: result.branch,
@@ -54,6 +55,7 @@ export async function runOnce(command: AssistCommand, options: RunOnceOptions): 
         refused: result.refused,
         dry_run: options.dryRun,
         proposed: result.proposed.map((p) => p.path),
+        review: reviewJson(mergeReviews(result.review ?? [])),
         requests: result.requests,
         ...(result.tests ? { tests: result.tests.status } : {}),
         reply: result.reply,

@@ -13,3 +13,5 @@ export { searchCode, rankForQuery, describeHit, DEFAULT_TUNING } from './search.
 export type { SearchOptions, SearchResult, SearchHit, HitWhy, FileHit, SearchTuning, Ranking } from './search.js';
 export { openIndex, refreshSearchIndex } from './search-index.js';
 export type { IndexOptions, IndexStats, OpenIndex } from './search-index.js';
+export { openReviewLookup } from './review-lookup.js';
+export type { LookupTags, ReviewLookup, ReviewLookupOptions } from './review-lookup.js';

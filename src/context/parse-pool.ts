@@ -51,6 +51,11 @@ const defaultWorkerUrl = new URL('./tag-worker.js', import.meta.url);
 
 let localExtractor: TagExtractor | undefined;
 
+/** This thread's extractor, shared by the map's small parses and the review's, so grammars load once. */
+export function threadExtractor(): TagExtractor {
+  return (localExtractor ??= new TagExtractor({ baseline: true }));
+}
+
 /**
  * Parses files into tags, in a pool of min(cores, batches) worker threads when there are
  * enough files and the compiled worker exists (it does not when running from .ts sources),
@@ -60,10 +65,10 @@ export async function parseFiles(jobs: ParseJob[], options: ParseOptions): Promi
   const workerUrl = options.workerUrl ?? defaultWorkerUrl;
   const cap = options.maxWorkers ?? availableParallelism();
   if (jobs.length < MIN_FILES_FOR_WORKERS || cap < 1 || !existsSync(fileURLToPath(workerUrl))) {
-    localExtractor ??= new TagExtractor({ baseline: true });
+    const extractor = threadExtractor();
     const results: FileTags[] = [];
     for (const job of jobs) {
-      results.push(toFileTags(await localExtractor.extractFile(job.lang, job.absPath, options.limits)));
+      results.push(toFileTags(await extractor.extractFile(job.lang, job.absPath, options.limits)));
       if (results.length % BATCH === 0) options.onProgress?.(results.length, jobs.length);
     }
     options.onProgress?.(jobs.length, jobs.length);

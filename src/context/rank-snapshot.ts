@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { nameFlags, type RankGraph } from './rank.js';
 import type { EntryLocation } from './tags-cache.js';
@@ -133,6 +133,24 @@ export async function writeSnapshot(path: string, snapshot: RankSnapshot): Promi
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, out);
   await rename(tmp, path);
+  const written = await stat(path).catch(() => undefined);
+  held = written ? { path, mtimeMs: written.mtimeMs, size: written.size, snapshot } : undefined;
+}
+
+/** The snapshot this process last wrote or read through {@link readSnapshotCached}, with its file's identity then. */
+let held: { path: string; mtimeMs: number; size: number; snapshot: RankSnapshot } | undefined;
+
+/**
+ * The snapshot at `path`, without reading it when this process wrote or read that very file last
+ * (same size and mtime): a review after the turn's map build costs a `stat`, not a read.
+ */
+export async function readSnapshotCached(path: string): Promise<RankSnapshot | undefined> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) return undefined;
+  if (held && held.path === path && held.mtimeMs === info.mtimeMs && held.size === info.size) return held.snapshot;
+  const snapshot = await readSnapshot(path);
+  held = snapshot ? { path, mtimeMs: info.mtimeMs, size: info.size, snapshot } : undefined;
+  return snapshot;
 }
 
 /** A file's ranking inputs by name, for the files the snapshot does not hold. */

@@ -1,5 +1,6 @@
 import { diffWordsWithSpace, structuredPatch } from 'diff';
 import picocolors from 'picocolors';
+import { isWhitespaceOnlyHunk } from '../review/index.js';
 
 // Rendering a change as a unified diff: text only (colour codes when asked), nothing printed. Here
 // rather than in ui/ because the session shows the same diff to the weak model for a commit message.
@@ -23,6 +24,10 @@ export interface DiffRenderOptions {
   context?: number;
   /** Cap on the lines shown per file; the rest is counted, not shown. Default: no cap. */
   maxLines?: number;
+  /** Short tags for the header line (the review's risk tags, `breaking`). */
+  tags?: readonly string[];
+  /** Fold hunks that change only whitespace into a count. */
+  foldWhitespace?: boolean;
 }
 
 /** How long one file's diff may take before it is shown as too large. */
@@ -124,9 +129,10 @@ function renderEntries(entries: Entry[], c: Colors, color: boolean): string[] {
   return out;
 }
 
-function header(change: FileChange, c: Colors): string[] {
+function header(change: FileChange, c: Colors, tags: readonly string[] = []): string[] {
   const path = printable(change.path);
-  const lines = [c.bold(`diff --git a/${path} b/${path}`)];
+  const marks = tags.map((t) => (t === 'breaking' ? c.red(c.bold(`[${t}]`)) : c.yellow(`[${printable(t)}]`))).join(' ');
+  const lines = [`${c.bold(`diff --git a/${path} b/${path}`)}${marks ? `  ${marks}` : ''}`];
   if (change.before === null) lines.push(c.bold('new file'));
   if (change.after === null) lines.push(c.bold('deleted file'));
   if (change.ignored) lines.push(c.yellow('ignored: not committed (git ignores this file; it is written, and undo restores it)'));
@@ -144,7 +150,7 @@ function range(start: number, count: number): string {
 /** A git-style unified diff of one file, coloured with word-level highlights when `color` is set. */
 export function renderFileDiff(change: FileChange, options: DiffRenderOptions): string {
   const c = picocolors.createColors(options.color);
-  const lines = header(change, c);
+  const lines = header(change, c, options.tags);
   if (isBinary(change.before) || isBinary(change.after)) {
     lines.push(c.yellow('Binary file differs'));
     return `${lines.join('\n')}\n`;
@@ -162,9 +168,18 @@ export function renderFileDiff(change: FileChange, options: DiffRenderOptions): 
     return `${lines.join('\n')}\n`;
   }
   const body: string[] = [];
+  let folded = 0;
   for (const hunk of patch.hunks) {
+    if (options.foldWhitespace && isWhitespaceOnlyHunk(hunk.lines)) {
+      folded++;
+      continue;
+    }
     body.push(c.cyan(`@@ -${range(hunk.oldStart, hunk.oldLines)} +${range(hunk.newStart, hunk.newLines)} @@`));
     body.push(...renderEntries(toEntries(hunk.lines), c, options.color));
+  }
+  if (folded > 0) {
+    const what = `${folded} whitespace-only ${folded === 1 ? 'hunk' : 'hunks'} folded`;
+    body.push(c.dim(folded === patch.hunks.length ? `formatting only: ${what}` : `… ${what}`));
   }
   const max = options.maxLines ?? Number.POSITIVE_INFINITY;
   if (body.length > max) {

@@ -263,5 +263,6 @@ function noteText(meta: BatchMeta): string {
   const lines = [`Model: ${meta.model}`, `Request: ${meta.request}`];
   if (ex?.usage) lines.push(`Usage: ${ex.usage.input_tokens} input, ${ex.usage.output_tokens} output tokens${ex.usage.estimated ? ' (estimated)' : ''}`);
   if (ex) lines.push('', 'User:', ex.message, '', 'Assistant:', ex.reply);
+  if (ex?.review) lines.push('', 'Review:', ex.review);
   return `${lines.join('\n')}\n`;
 }

@@ -42,7 +42,8 @@ export interface BatchMeta {
   body?: string;
   model: string;
   request: string;
-  exchange?: { message: string; reply: string; usage?: { input_tokens: number; output_tokens: number; estimated?: boolean } };
+  /** `review`: the batch's review as plain text (impact, breaking changes, risks), for the note. */
+  exchange?: { message: string; reply: string; usage?: { input_tokens: number; output_tokens: number; estimated?: boolean }; review?: string };
   /**
    * Set when the batch commits the user's own changes (`/commit`): the index entries the user had
    * for its files. The edit then records its own commit as its snapshot, so undo gives the

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fenceFor, outputTail, renderBody, replyProse, squashBody, type BodyInput } from './body.js';
+import type { FileReview } from '../review/index.js';
 
 const REPLY = [
   'I renamed the function and updated its caller.',
@@ -90,5 +91,32 @@ describe('the pull-request body', () => {
 
   it('the squash body lists the commits and files', () => {
     expect(squashBody([{ commit: 'b'.repeat(40), summary: 'First' }], ['x.ts'])).toBe(`Squashed from:\n- First (${'b'.repeat(12)})\n\nFiles:\n- x.ts`);
+  });
+});
+
+describe('the review in the body', () => {
+  const file = (over: Partial<FileReview>): FileReview => ({ file: 'src/a.ts', status: 'modified', group: 'behaviour', lines: { added: 1, removed: 1 }, definitions: [], breaking: [], risks: [], hunks: 1, whitespaceHunks: 0, formattingOnly: false, ...over });
+
+  it('has no Breaking changes or Risks section when there are none', () => {
+    const body = renderBody(input({ review: [file({})] }));
+    expect(body).not.toContain('### Breaking changes');
+    expect(body).not.toContain('### Risks');
+  });
+
+  it('names breaking changes and risks as inert Markdown, before the files', () => {
+    const body = renderBody(
+      input({
+        review: [
+          file({
+            file: 'src/pricing.ts',
+            breaking: [{ file: 'src/pricing.ts', name: 'apply_discount', change: 'removed', before: 'apply_discount(p)', after: null, usedIn: ['src/cart.ts'], references: 1, updatedInBatch: [], text: 'apply_discount(p) removed — used in 1 file (src/cart.ts) @team' }],
+            risks: [{ kind: 'lockfile', tag: 'lockfile', reason: 'lockfile: pins what gets installed' }],
+          }),
+        ],
+      }),
+    );
+    expect(body).toContain('### Breaking changes\n\nExported definitions that other files use were removed or changed their signature:\n\n- `src/pricing.ts`: apply\\_discount(p) removed — used in 1 file (src/cart.ts) \\@team');
+    expect(body).toContain('### Risks\n\n- `src/pricing.ts` **lockfile**: lockfile: pins what gets installed');
+    expect(body.indexOf('### Risks')).toBeLessThan(body.indexOf('### Files'));
   });
 });

@@ -1,3 +1,5 @@
+import type { FileReview } from '../review/index.js';
+
 /** Everything the pull-request body says. */
 export interface BodyInput {
   task: string;
@@ -10,6 +12,8 @@ export interface BodyInput {
   squashedInto?: string | null;
   files: readonly string[];
   refused: ReadonlyArray<{ file: string; reason: string }>;
+  /** The review of the committed files: its breaking changes and risks get sections of their own. */
+  review?: readonly FileReview[];
   tests: { status: 'passed' | 'failed' | 'not run'; command: string | null; output?: string | undefined };
   usage: { input_tokens: number; output_tokens: number; estimated: boolean; cost_usd: number | null };
   model: string;
@@ -54,6 +58,11 @@ function redact(text: string, secrets: readonly string[]): string {
   return out;
 }
 
+/** Names and paths from the repository, as inert Markdown: no markup, mentions or HTML. */
+function markdownText(text: string): string {
+  return text.replace(/[\\`*_[\]<>#|@~]/g, (ch) => `\\${ch}`);
+}
+
 function fenced(text: string, lang = ''): string {
   const fence = fenceFor(text);
   return `${fence}${lang}\n${text}\n${fence}`;
@@ -79,6 +88,12 @@ export function renderBody(input: BodyInput): string {
   const commitLines = input.commits.map((c) => `- ${c.commit.slice(0, 12)} ${c.summary}`);
   const squash = input.squashedInto ? `\n\nSquashed into ${input.squashedInto.slice(0, 12)}.` : '';
   parts.push(`### Commits\n\nOn \`${input.branch}\`, from \`${input.base}\`:\n\n${commitLines.join('\n')}${squash}`);
+  const breaking = (input.review ?? []).flatMap((f) => f.breaking);
+  if (breaking.length > 0) {
+    parts.push(`### Breaking changes\n\nExported definitions that other files use were removed or changed their signature:\n\n${breaking.map((b) => `- \`${b.file}\`: ${markdownText(b.text)}`).join('\n')}`);
+  }
+  const risks = (input.review ?? []).flatMap((f) => f.risks.map((r) => ({ file: f.file, ...r })));
+  if (risks.length > 0) parts.push(`### Risks\n\n${risks.map((r) => `- \`${r.file}\` **${markdownText(r.tag)}**: ${markdownText(r.reason)}`).join('\n')}`);
   parts.push(`### Files\n\n${input.files.map((f) => `- \`${f}\``).join('\n')}`);
   if (input.refused.length > 0) {
     parts.push(`### Not done\n\nThese edits were refused, so this branch does not contain them:\n\n${input.refused.map((r) => `- \`${r.file}\`: ${r.reason}`).join('\n')}`);

@@ -8,6 +8,7 @@ import type { SessionUI, TurnResult } from '../session/index.js';
 import type { openStore as OpenStore } from '../git/index.js';
 import { resolveBase, slugify, type PrBase } from './base.js';
 import { renderBody, squashBody } from './body.js';
+import type { ReviewJson } from '../review/index.js';
 import { loadPrConfig } from './config.js';
 import { gitRunner, withoutPushCredentials, withoutRepoHooks, type GitRunner } from './git.js';
 import { pushBranch } from './push.js';
@@ -63,6 +64,8 @@ export interface PrReport {
   body_file: string | null;
   /** The project file the rules came from (`main:.assist.toml`), or null. */
   config: string | null;
+  /** The review of the committed files: impact, breaking changes, risks (DESIGN §3 "Review"). */
+  review: ReviewJson[];
 }
 
 /** How a run ended: a report to print, its exit code, and what to tell the person when not 0. */
@@ -258,7 +261,12 @@ export async function runPr(options: PrOptions): Promise<PrOutcome> {
       usage: result.usage,
       body_file: null,
       config: prConfig.projectFile,
+      review: [],
     };
+    const { mergeReviews, reviewJson } = await import('../review/index.js');
+    // What the branch holds: files that were reviewed but refused are not in it.
+    const reviewed = mergeReviews(result.review ?? []).filter((f) => result.files.includes(f.file));
+    report.review = reviewJson(reviewed);
 
     if (result.commits.length === 0) {
       await dropIfEmpty();
@@ -312,6 +320,7 @@ export async function runPr(options: PrOptions): Promise<PrOutcome> {
       squashedInto,
       files,
       refused: result.refused,
+      review: reviewed,
       tests: { status: report.tests, command: testCommand, output: result.tests?.output },
       usage: result.usage,
       model,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { ApprovalState, AuditLog } from '../sandbox/index.js';
 import type { McpCallInfo } from '../tools/types.js';
 import type { SessionCore } from './core.js';
+import { approvalGroup } from './review-batch.js';
 import type { FileChangePreview, TurnResult } from './types.js';
 
 /**
@@ -57,7 +58,8 @@ export class Approvals {
         case 'ask':
         case 'protected-ask': {
           const protectedFile = sandbox.classifyProtected(change.path);
-          const answer = await ui.approve!({ ...change, ...(protectedFile ? { protected: protectedFile } : {}) });
+          const asks = (path: string): boolean => ['ask', 'protected-ask'].includes(sandbox.decideApproval(path, this.state, core.config.approval, flags));
+          const answer = await ui.approve!({ ...change, ...(protectedFile ? { protected: protectedFile } : {}), ...approvalGroup(change, changes, asks) });
           const outcome = sandbox.applyAnswer(this.state, change.path, answer);
           this.state = outcome.state;
           if (outcome.write) approved.push(change);

@@ -7,6 +7,7 @@ import type { Approvals } from './approval.js';
 import { commitSummary, COMMIT_MESSAGE_TIMEOUT_MS, diffOfChanges, draftCommitMessage, firstLine, type DraftedMessage } from './commit-message.js';
 import type { SessionCore } from './core.js';
 import { usageRecord } from './request.js';
+import { reviewForApproval } from './review-batch.js';
 import type { StepChange, StepReply } from './tool-loop.js';
 import type { FileChangePreview, TurnResult } from './types.js';
 
@@ -42,6 +43,14 @@ export async function approveAndCommit(
     const ignored = await store.ignoredPaths(named);
     for (const c of changes) if (ignored.has(c.path)) c.ignored = true;
   }
+  // The batch's review (impact, breaking changes, risks) orders the approval and goes in the note.
+  const reviewed = await reviewForApproval({ root: core.root, sharedAssistDir: store.repo.paths.sharedAssistDir, maxFileBytes: core.config.context.maxFileBytes, env: options.env }, changes, alreadyWritten);
+  if (reviewed.error) core.log?.warn('review.failed', { error: reviewed.error });
+  if (reviewed.review) {
+    changes = reviewed.ordered;
+    (result.review ??= []).push(...reviewed.review.files);
+    ui.review?.(reviewed.review);
+  }
   const draft = startCommitMessage(core, meta.originalMessage, [...changes, ...alreadyWritten]);
   let approved: FileChangePreview[];
   let drafted: DraftedMessage | null = null;
@@ -68,7 +77,7 @@ export async function approveAndCommit(
     body: drafted?.body ? `${drafted.body}\n\n${asked}` : asked,
     model: core.lastModel ?? core.model,
     request,
-    exchange: { message: meta.prompt, reply: meta.reply, usage: usageRecord(meta.usage) },
+    exchange: { message: meta.prompt, reply: meta.reply, usage: usageRecord(meta.usage), ...(reviewed.note ? { review: reviewed.note } : {}) },
     files: toCommit.map((c) => ({ path: c.path, content: c.after, ...(alreadyWritten.includes(c) ? { writtenByAssist: true } : {}) })),
   });
   for (const c of toCommit) audit.append({ op: 'write', path: c.path, result: 'ok', requestId: request });

@@ -5,7 +5,7 @@ export { systemPrompt } from './prompts.js';
 export { explain, explainQuestion, citationsIn, type ExplainOptions, type ExplainResult, type Citation } from './explain.js';
 export { generateTests, type GenerateTestsOptions, type GenerateTestsResult, type MutantOutcome, type TestTarget } from './test-writer.js';
 export { detectTestCommand, trimTestOutput, type TestCommand } from './test-command.js';
-export type { SessionOptions, SessionUI, TurnResult, TokenReport, FileChangePreview, ApprovalRequest, ToolCallApproval } from './types.js';
+export type { SessionOptions, SessionUI, TurnResult, TokenReport, FileChangePreview, ApprovalRequest, ApprovalGroup, ToolCallApproval } from './types.js';
 
 import { Session } from './session.js';
 import type { SessionOptions } from './types.js';

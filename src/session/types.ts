@@ -3,6 +3,7 @@ import type { ApprovalAnswer } from '../sandbox/index.js';
 import type { ProtectedFile } from '../sandbox/index.js';
 import type { ModelInfo, Provider } from '../llm/types.js';
 import type { AssistMetrics, Logger } from '../obs/index.js';
+import type { FileReview, Review, ReviewGroup } from '../review/index.js';
 
 /** How the session talks to whoever drives it (the terminal chat, `run`, `pr`, an editor). */
 export interface SessionUI {
@@ -12,6 +13,8 @@ export interface SessionUI {
   restart?(info: { model: string; reason: string }): void;
   /** One-line notices: retries, fallback, compression, refused edits, commits. */
   status?(message: string): void;
+  /** The review of a batch (impact, breaking changes, risks, groups), before its diffs are shown or asked about. */
+  review?(review: Review): void;
   /** An edit about to be approved or, in a dry run, just shown. */
   preview?(change: FileChangePreview): void;
   /** Asks the person about one file's edit. Absent: nothing can be asked (non-interactive). */
@@ -63,11 +66,24 @@ export interface FileChangePreview {
   after: string | null;
   /** A git-ignored file the person added by name: written when approved, never committed. */
   ignored?: boolean;
+  /** The file's review (impact, breaking changes, risk tags), when the batch was reviewed. */
+  review?: FileReview;
+  /** The review group the file is asked about in: `id` is unique to the batch and group. */
+  reviewGroup?: { id: string; group: ReviewGroup };
+}
+
+/** The files of a review group still to be asked about, this one first: one answer can cover them all. */
+export interface ApprovalGroup {
+  id: string;
+  group: ReviewGroup;
+  pending: FileChangePreview[];
 }
 
 export interface ApprovalRequest extends FileChangePreview {
   /** Set for files that always need an explicit answer (CI config, hooks, lockfiles, assist config). */
   protected?: ProtectedFile;
+  /** Set when other files of the same review group wait for an answer too. */
+  group?: ApprovalGroup;
 }
 
 export interface SessionOptions {
@@ -140,6 +156,8 @@ export interface TurnResult {
   noChange: boolean;
   /** Diffs that were computed but not written (dry run, or approval missing). */
   proposed: FileChangePreview[];
+  /** The reviews of the turn's batches, file by file in review order (`--json` `review`, the PR body). */
+  review?: FileReview[];
   /** The model requests made (correlation ids). */
   requests: string[];
   tests?: { status: 'passed' | 'failed' | 'not run'; output?: string };

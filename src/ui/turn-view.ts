@@ -2,9 +2,11 @@ import type { Readable, Writable } from 'node:stream';
 import type { Reporter } from './reporter.js';
 import { renderFileDiff } from './diff.js';
 import { askKey } from './key-prompt.js';
-import type { ApprovalAnswer } from '../sandbox/index.js';
+import { classifyProtected, type ApprovalAnswer } from '../sandbox/index.js';
 import type { ApprovalRequest, FileChangePreview, SessionUI, ToolActivity, ToolCallApproval } from '../session/types.js';
+import type { Review } from '../review/index.js';
 import { createSpinner } from './spinner.js';
+import { groupQuestion, headerTags, renderReview } from './review.js';
 
 export interface TurnViewOptions {
   reporter: Reporter;
@@ -27,6 +29,16 @@ const APPROVAL_CHOICES: ReadonlyArray<{ key: string; label: string; value: Appro
   { key: 'q', label: 'skip this and the remaining edits of this reply', value: 'quit' },
 ];
 
+// The same answers for a review group, plus one to go through its files one at a time.
+const GROUP_CHOICES: ReadonlyArray<{ key: string; label: string; value: ApprovalAnswer | 'each' }> = [
+  { key: 'y', label: 'apply these edits', value: 'yes' },
+  { key: 'n', label: 'skip these edits', value: 'no' },
+  { key: 'a', label: 'apply, and always apply edits to these files', value: 'always-file' },
+  { key: 's', label: 'apply, and every other edit of this session', value: 'always-session' },
+  { key: 'q', label: 'skip these and the remaining edits of this reply', value: 'quit' },
+  { key: 'f', label: 'ask about each file of the group', value: 'each' },
+];
+
 /**
  * The terminal side of a session: the reply streamed, a reply that restarts erased (on a TTY) or
  * marked, diffs and single-key approvals.
@@ -36,8 +48,32 @@ export function createTurnView(options: TurnViewOptions): SessionUI & { shown: n
   const color = r.stdoutIsTTY && r.out.isColorSupported;
   // A spinner only where a person watches a terminal: never in a pipe, a log or --json.
   const spinner = createSpinner(r.stderr, r.stderrIsTTY && options.streamReply);
+  // Diffs already on screen in this batch (a group shows its files' diffs before asking), and
+  // the answers given to whole groups.
+  const onScreen = new Map<string, string | null>();
+  const groupAnswers = new Map<string, ApprovalAnswer | 'each'>();
+  const endReplyLine = (): void => {
+    if (view.shown > 0 && options.streamReply) {
+      options.replyTo.write('\n');
+      view.shown = 0;
+    }
+  };
+  const askFile = async (request: ApprovalRequest): Promise<ApprovalAnswer> => {
+    const warn = request.protected ? r.err.yellow(` (${request.protected.reason})`) : '';
+    const answer = await askKey<ApprovalAnswer | 'interrupted'>({ stdin: options.stdin, stdout: r.stderr }, `Apply the edit to ${request.path}${warn}?`, APPROVAL_CHOICES, { onInterrupt: 'interrupted' });
+    if (answer !== 'interrupted') return answer;
+    // Ctrl-C here skips this edit and the rest of the reply: say so, as a stopped reply does.
+    r.info(r.err.yellow(`not applied: ${request.path} (interrupted); the rest of this reply is skipped too`));
+    return 'quit';
+  };
   const view = {
     shown: 0,
+    review(review: Review): void {
+      spinner.stop();
+      endReplyLine();
+      onScreen.clear();
+      r.stderr.write(renderReview(review, { color }));
+    },
     tool(event: ToolActivity): void {
       if (event.phase === 'start') {
         if (view.shown > 0 && options.streamReply) {
@@ -72,23 +108,40 @@ export function createTurnView(options: TurnViewOptions): SessionUI & { shown: n
       r.info(r.err.dim(message));
     },
     preview(change: FileChangePreview): void {
-      if (view.shown > 0 && options.streamReply) {
-        options.replyTo.write('\n');
-        view.shown = 0;
-      }
-      r.stderr.write(renderFileDiff(change, { color }) + '\n');
+      if (onScreen.has(change.path) && onScreen.get(change.path) === change.after) return;
+      endReplyLine();
+      onScreen.set(change.path, change.after);
+      r.stderr.write(renderFileDiff(change, { color, tags: headerTags(change.review), foldWhitespace: change.review !== undefined }) + '\n');
     },
     ...(options.interactive
       ? {
           async approve(request: ApprovalRequest): Promise<ApprovalAnswer> {
             spinner.stop();
+            const id = request.reviewGroup?.id;
+            const given = id === undefined ? undefined : groupAnswers.get(id);
+            if (given !== undefined && given !== 'each') return given;
+            if (request.group && given === undefined) {
+              // One answer for the group: every file's diff first, then the question.
+              for (const change of request.group.pending) view.preview(change);
+              for (const p of request.group.pending) {
+                const guarded = classifyProtected(p.path);
+                if (guarded) r.warn(`${p.path}: ${guarded.reason}`);
+              }
+              const answer = await askKey<ApprovalAnswer | 'each' | 'interrupted'>(
+                { stdin: options.stdin, stdout: r.stderr },
+                groupQuestion(request.group.group, request.group.pending.map((p) => p.path)),
+                GROUP_CHOICES,
+                { onInterrupt: 'interrupted' },
+              );
+              if (answer === 'interrupted') {
+                r.info(r.err.yellow(`not applied: ${request.group.pending.map((p) => p.path).join(', ')} (interrupted); the rest of this reply is skipped too`));
+                return 'quit';
+              }
+              groupAnswers.set(request.group.id, answer);
+              if (answer !== 'each') return answer;
+            }
             view.preview(request);
-            const warn = request.protected ? r.err.yellow(` (${request.protected.reason})`) : '';
-            const answer = await askKey<ApprovalAnswer | 'interrupted'>({ stdin: options.stdin, stdout: r.stderr }, `Apply the edit to ${request.path}${warn}?`, APPROVAL_CHOICES, { onInterrupt: 'interrupted' });
-            if (answer !== 'interrupted') return answer;
-            // Ctrl-C here skips this edit and the rest of the reply: say so, as a stopped reply does.
-            r.info(r.err.yellow(`not applied: ${request.path} (interrupted); the rest of this reply is skipped too`));
-            return 'quit';
+            return askFile(request);
           },
           async confirmCommand(command: string, warning: string | null): Promise<boolean> {
             spinner.stop();

@@ -83,6 +83,9 @@ describe('assist chat in a real terminal', tmux.options, () => {
       await term.waitFor('/help for commands');
       term.type('change both');
       term.press('Enter');
+      // Both are docs: asked about as a group first; `f` goes through them one by one.
+      await term.waitFor('Apply the 2 docs and formatting changes (a.txt, b.txt)?');
+      term.press('f');
       await term.waitFor('Apply the edit to a.txt?');
       term.press('a');
       await term.waitFor('Apply the edit to b.txt?');

@@ -61,6 +61,7 @@ export class PrCommand extends AssistCommand {
     }
     const controller = new AbortController();
     const onSigint = (): void => controller.abort();
+    const { renderReview } = await import('../../ui/review.js');
     process.once('SIGINT', onSigint);
     try {
       const outcome = await runPr({
@@ -86,6 +87,11 @@ export class PrCommand extends AssistCommand {
           },
           restart: ({ reason }) => line(`(the reply restarts: ${reason})`),
           status: line,
+          review: (review) => {
+            if (midLine) reporter.stderr.write('\n');
+            midLine = false;
+            reporter.stderr.write(renderReview(review, { color: reporter.stderrIsTTY && reporter.err.isColorSupported }));
+          },
         },
       });
       if (midLine) reporter.stderr.write('\n');
@@ -95,6 +101,9 @@ export class PrCommand extends AssistCommand {
         reporter.print(`branch ${report.branch} from ${report.base}: ${report.commits.length} commit${report.commits.length === 1 ? '' : 's'}, ${report.files.length} file${report.files.length === 1 ? '' : 's'}`);
         reporter.print(`tests: ${report.tests}${report.test_command ? ` (${report.test_command})` : ''}`);
         if (report.refused.length > 0) reporter.print(`refused: ${report.refused.map((r) => r.file).join(', ')}`);
+        for (const f of report.review) for (const b of f.breaking) reporter.print(`breaking: ${b}`);
+        const risks = report.review.flatMap((f) => f.risks.map((r) => `${f.file} [${r.tag}]`));
+        if (risks.length > 0) reporter.print(`risks: ${risks.join(', ')}`);
         if (report.remote) reporter.print(report.pushed ? `pushed to ${report.remote}` : `not pushed`);
         if (report.body_file) reporter.print(`body: ${report.body_file}`);
       }
