@@ -2,6 +2,7 @@ import { lstat, readFile, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { userConfigDir } from '../config/paths.js';
 import { resolveInside } from '../sandbox/index.js';
+import { formatBytes } from './instructions-report.js';
 
 /** What the instruction files may add to a request, in all (DESIGN §6 "Instructions"). */
 export const INSTRUCTIONS_LIMIT_BYTES = 32 * 1024;
@@ -117,11 +118,6 @@ function renderInstructions(files: readonly InstructionFile[], leftOut: readonly
     parts.push(`Left out to keep the instructions within ${formatBytes(limit)} (the nearest were kept): ${names}. Read them with read_file if the task needs them.`);
   }
   return parts.join('\n\n');
-}
-
-/** `1.2 KiB`, `300 B`. */
-export function formatBytes(bytes: number): string {
-  return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1).replace(/\.0$/, '')} KiB`;
 }
 
 function displayUserPath(dir: string, env: NodeJS.ProcessEnv): string {

@@ -4,6 +4,7 @@ import type { Reporter } from './reporter.js';
 import type { Session, TurnResult } from '../session/index.js';
 import { createTurnView } from './turn-view.js';
 import { AssistError, ExitCode } from '../errors.js';
+import { describeInstructions } from '../context/instructions-report.js';
 
 export interface ChatLoopOptions {
   session: Session;
@@ -188,12 +189,13 @@ async function slashCommand(input: string, options: ChatLoopOptions, out: (text:
       const t = await session.tokens();
       const pct = (n: number): string => `${((n / t.contextWindow) * 100).toFixed(1)}%`;
       out(`${t.model}, window ${t.contextWindow} tokens (last request)`);
-      for (const [label, n] of [['system', t.system], ['repo map', t.map], ['files', t.files], ['history', t.history], ['total', t.total]] as const) {
-        out(`  ${label.padEnd(9)} ${String(n).padStart(8)}  ${pct(n)}`);
+      for (const [label, n] of [['system', t.system], ['instructions', t.instructions], ['repo map', t.map], ['files', t.files], ['history', t.history], ['total', t.total]] as const) {
+        out(`  ${label.padEnd(12)} ${String(n).padStart(8)}  ${pct(n)}`);
       }
+      for (const line of describeInstructions(t.instructionFiles)) out(`    ${line}`);
       const cost = t.spent.cost_usd === null ? 'price unknown' : `$${t.spent.cost_usd.toFixed(4)}`;
       const cached = t.spent.cached_input_tokens ? ` (${t.spent.cached_input_tokens} read from the prompt cache)` : '';
-      out(`  spent     ${t.spent.input_tokens} in${cached}, ${t.spent.output_tokens} out, ${cost}`);
+      out(`  spent        ${t.spent.input_tokens} in${cached}, ${t.spent.output_tokens} out, ${cost}`);
       return 'done';
     }
     case '/map':
