@@ -33,7 +33,7 @@ export const SLASH_COMMANDS: ReadonlyArray<[string, string]> = [
   ['/diff', "show this session's last edit commit"],
   ['/commit [MESSAGE]', 'commit your own changes to tracked files on the session branch; or retry a pending batch'],
   ['/checkpoint NAME', 'name the current state (`assist checkpoint restore NAME` goes back)'],
-  ['/tokens', 'what the last request carried: system, map, files, history; and what was spent'],
+  ['/tokens', 'what the last request carried: system, instructions (the files read), map, files, history; and what was spent'],
   ['/map', 'show the repo map'],
   ['/search QUERY', 'find code by what it does (the chunks `assist search` ranks)'],
   ['/model [NAME]', 'show or switch the model (provider/model)'],

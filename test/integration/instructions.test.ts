@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo } from '../helpers/git-repo.js';
@@ -125,5 +125,38 @@ describe('instruction files in the request', () => {
     // The second summary was asked with the first one in its transcript, not the person's words again.
     const second = summaries[1]!;
     expect(JSON.stringify(second.body)).toContain('EARLIER SUMMARY: SUMMARY:');
+  });
+});
+
+describe('assist init', () => {
+  it('writes AGENTS.md from the package.json scripts and the layout, and never overwrites it', async () => {
+    await using repo = tempRepo({
+      files: {
+        'package.json': JSON.stringify({ name: 'demo', scripts: { build: 'tsc', test: 'vitest run', lint: 'eslint .' } }),
+        'package-lock.json': '{}\n',
+        'src/index.ts': 'export const x = 1;\n',
+        'test/index.test.ts': 'import "../src/index";\n',
+      },
+    });
+    const env = repo.env;
+    const r = await runCli(['init'], { cwd: join(repo.dir, 'src'), env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`wrote ${join(repo.dir, 'AGENTS.md')}`);
+    const written = readFileSync(join(repo.dir, 'AGENTS.md'), 'utf8');
+    expect(written).toContain('- install: `npm ci`\n- build: `npm run build`\n- test: `npm test`\n- lint: `npm run lint`');
+    expect(written).toContain('- `src/`: 1 file');
+    expect(written).toContain('- `test/`: 1 file');
+    expect(written).toContain('TypeScript (2 files)');
+
+    // What a session here would send now includes it.
+    const doctor = await runCli(['doctor', '--json'], { cwd: repo.dir, env });
+    const check = (JSON.parse(doctor.stdout) as { checks: Array<{ id: string; what: string }> }).checks.find((c) => c.id === 'instructions');
+    expect(check?.what).toMatch(/^instructions: AGENTS\.md \d/);
+
+    writeFileSync(join(repo.dir, 'AGENTS.md'), 'MINE\n');
+    const again = await runCli(['init'], { cwd: repo.dir, env });
+    expect(again.code).toBe(3);
+    expect(again.stderr).toBe(`error: ${join(repo.dir, 'AGENTS.md')} already exists: assist init never overwrites it\n`);
+    expect(readFileSync(join(repo.dir, 'AGENTS.md'), 'utf8')).toBe('MINE\n');
   });
 });
