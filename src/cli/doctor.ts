@@ -113,6 +113,7 @@ export async function doctorChecks(command: AssistCommand): Promise<DoctorCheck[
       );
     }
 
+    if (repo) checks.push(await checkInstructions(repo.root, cwd, env));
     checks.push(await checkGrammars());
     if (loaded) checks.push(...(await checkMcp(command, loaded, repo?.root ?? cwd)));
 
@@ -124,6 +125,21 @@ export async function doctorChecks(command: AssistCommand): Promise<DoctorCheck[
     );
 
     return checks;
+}
+
+/** The instruction files a session started here would send (DESIGN §6 "Instructions"), with their sizes. */
+async function checkInstructions(root: string, cwd: string, env: NodeJS.ProcessEnv): Promise<DoctorCheck> {
+  const { loadInstructions } = await import('../context/instructions.js');
+  const { describeInstructions } = await import('../context/instructions-report.js');
+  const found = await loadInstructions({ root, cwd, env });
+  const lines = describeInstructions(found);
+  if (found.files.length === 0 && found.leftOut.length === 0 && found.notes.length === 0) {
+    return { id: 'instructions', level: 'ok', what: `${lines[0] ?? ''}: \`assist init\` writes a starting AGENTS.md` };
+  }
+  const what = `instructions: ${lines.join('; ')}`;
+  if (found.leftOut.length > 0) return { id: 'instructions', level: 'warn', what, fix: 'shorten the instruction files, or move detail into files the model reads when it needs them' };
+  if (found.notes.length > 0) return { id: 'instructions', level: 'warn', what, fix: 'fix or remove the @path lines named above' };
+  return { id: 'instructions', level: 'ok', what };
 }
 
 /** Loads every grammar the repo map uses, from where the map would (the copies shipped in `dist/grammars/`). */

@@ -36,6 +36,7 @@ import { ConfigSchemaCommand } from './commands/config-schema.js';
 import { CompletionCommand } from './commands/completion.js';
 import { VersionCommand } from './commands/version.js';
 import { TrustCommand } from './commands/trust.js';
+import { InitCommand } from './commands/init.js';
 import { DoctorCommand } from './commands/doctor.js';
 import { McpListCommand } from './commands/mcp-list.js';
 import { McpLoginCommand } from './commands/mcp-login.js';
@@ -74,6 +75,7 @@ export const COMMANDS = [
   ConfigSchemaCommand,
   CompletionCommand,
   TrustCommand,
+  InitCommand,
   DoctorCommand,
   McpListCommand,
   McpLoginCommand,

@@ -20,6 +20,15 @@ export interface Exchange {
   assistant: string;
   /** The tool steps before the final reply, oldest first. */
   steps?: ToolStep[];
+  /**
+   * False when assist wrote `user` (a reflection, a note of what was applied, command output the
+   * person showed): compression summarises it. Absent: the person's own words, kept verbatim.
+   */
+  person?: false;
+  /** A compressed history (`request` 'summary'): the person's messages it keeps word for word, oldest first. */
+  said?: string[];
+  /** A compressed history: the summary of the replies and tool results. */
+  summary?: string;
 }
 
 /** Said in place of a final reply whose turn was cut short: by an undo of one of its steps, or by the step limit. */

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { TurnContext } from '../git/index.js';
+import type { Instructions } from '../context/instructions.js';
 import type { ChatMessage, ModelInfo, ToolResult, ToolSpec } from '../llm/types.js';
 import type { AuditLog } from '../sandbox/index.js';
 import type { SessionCore } from './core.js';
@@ -9,7 +10,10 @@ import { chooseFence, renderChatFiles, systemPrompt, toolSystemPrompt } from './
 
 /** What the last request carried, by part (`/tokens`). */
 export interface PromptParts {
+  /** The system prompt (and tool definitions) without the instruction files. */
   system: string;
+  /** The instruction files as the system prompt carries them. */
+  instructions: string;
   map: string;
   files: string;
   history: string;
@@ -22,12 +26,46 @@ export interface PromptParts {
  */
 export class PromptBuilder {
   private lastPromptParts: PromptParts | null = null;
+  private lastInstructions: Instructions | null = null;
+  /** Refusals already told: each is said once a session, not on every turn. */
+  private readonly toldNotes = new Set<string>();
 
   constructor(private readonly core: SessionCore) {}
 
   /** What the last request carried, by part; null before the first. */
   get lastPrompt(): PromptParts | null {
     return this.lastPromptParts;
+  }
+
+  /**
+   * The instruction files for the session's directory (DESIGN §6 "Instructions"), read again for
+   * each turn so an edited AGENTS.md applies from the next one; unchanged files give the same
+   * bytes, so the prefix stays cacheable.
+   */
+  async instructions(): Promise<Instructions> {
+    const { loadInstructions } = await import('../context/instructions.js');
+    try {
+      const found = await loadInstructions({ root: this.core.root, cwd: this.core.options.cwd, env: this.core.options.env });
+      for (const note of found.notes) {
+        if (this.toldNotes.has(note)) continue;
+        this.toldNotes.add(note);
+        this.core.ui.status?.(`instructions: ${note}`);
+      }
+      if (found.leftOut.length > 0 && !this.toldNotes.has('left-out')) {
+        this.toldNotes.add('left-out');
+        this.core.ui.status?.(`instructions: over 32 KiB, left out: ${found.leftOut.map((f) => f.path).join(', ')}`);
+      }
+      this.lastInstructions = found;
+      return found;
+    } catch (error) {
+      this.core.log?.warn('context.instructions-unavailable', { error: (error as Error).message });
+      return { files: [], leftOut: [], notes: [], bytes: 0, text: '' };
+    }
+  }
+
+  /** The instruction files of the last request; null before the first. */
+  get lastInstructionFiles(): Instructions | null {
+    return this.lastInstructions;
   }
 
   async buildPrompt(prompt: string, info: ModelInfo, request: string, mode: 'text' | 'tools', tools: readonly ToolSpec[] = []): Promise<{ system: string; messages: ChatMessage[]; maxOutputTokens: number; context: TurnContext }> {
@@ -40,7 +78,10 @@ export class PromptBuilder {
       audit.append({ op: 'send', path: file, result: 'ok', requestId: request });
     }
     const fence = chooseFence(fileContents.map((f) => f.content));
-    const system = mode === 'tools' ? toolSystemPrompt({ readOnly: this.core.options.mode === 'explain' }) : systemPrompt({ fence: '```' });
+    const base = mode === 'tools' ? toolSystemPrompt({ readOnly: this.core.options.mode === 'explain' }) : systemPrompt({ fence: '```' });
+    // In the system prompt, the head of every cached prefix; never part of what compression touches.
+    const instructions = await this.instructions();
+    const system = instructions.text === '' ? base : `${base}\n\n${instructions.text}`;
     const prefetched = this.prefetchedMap?.query === prompt ? this.prefetchedMap.map : null;
     this.prefetchedMap = null;
     const mapResult = await (prefetched ?? this.repoMap(prompt));
@@ -64,7 +105,7 @@ export class PromptBuilder {
     for (const exchange of history) messages.push(...exchangeMessages(exchange));
     messages.push({ role: 'user', content: prompt });
     // The tool definitions travel with the system prompt on every request: /tokens counts them there.
-    this.lastPromptParts = { system: tools.length > 0 ? system + JSON.stringify(tools) : system, map: map + outside, files: filesText, history: history.map(exchangeText).join('') };
+    this.lastPromptParts = { system: tools.length > 0 ? base + JSON.stringify(tools) : base, instructions: instructions.text, map: map + outside, files: filesText, history: history.map(exchangeText).join('') };
     // Services count the requested output against the window too: ask for what is left.
     const maxOutputTokens = Math.max(256, Math.min(info.maxOutput, info.contextWindow - promptTokens - 64));
     return { system, messages, maxOutputTokens, context: sent };
@@ -215,20 +256,29 @@ export class PromptBuilder {
         return { history: this.core.history, tokens };
       }
     }
-    // Summarise everything but the newest exchanges that still fit alongside a summary.
+    // Summarise everything but the newest exchanges that still fit alongside a summary. The person's
+    // own messages are not summarised: they stay word for word (DESIGN §6 "Instructions").
     let keep = Math.min(2, this.core.history.length);
     while (keep > 0 && (await size(this.core.history.slice(-keep))) > limit * 0.7) keep--;
     const older = this.core.history.slice(0, this.core.history.length - keep);
     if (older.length > 0) {
       this.core.ui.status?.(`compressing ${older.length} earlier exchange${older.length === 1 ? '' : 's'} to fit the ${info.contextWindow}-token window`);
-      this.core.log?.info('context.compressed', { exchanges: older.length, window: info.contextWindow });
-      const summary = await this.summarise(older, Math.max(128, Math.floor(limit * 0.15)));
-      const compressed: Exchange = { request: 'summary', user: `Summary of our earlier conversation:\n${summary}`, assistant: 'Noted.' };
+      // The person's words first, beside what every request carries; the summary gets what is left
+      // (within bounds); the newer exchanges give way to both below.
+      const room = limit - (await size([])) - 128;
+      const said = await keptWords(older, Math.max(0, Math.min(Math.floor(limit * VERBATIM_SHARE), room - 128)));
+      const summaryTokens = Math.max(64, Math.min(Math.floor(limit * 0.15), room - said.tokens));
+      this.core.log?.info('context.compressed', { exchanges: older.length, window: info.contextWindow, verbatim: said.kept.length, summarised: said.dropped, room });
+      const summary = await this.summarise(older, summaryTokens);
+      const compressed: Exchange = { request: 'summary', user: compressedText(said.kept, summary), assistant: 'Noted.', person: false, said: said.kept, summary };
       this.core.history = [compressed, ...this.core.history.slice(this.core.history.length - keep)];
     }
     tokens = await size(this.core.history);
+    // Still too big: the exchanges after the summary go first, oldest first; the summary (with the
+    // person's words) goes last.
     while (tokens > limit && this.core.history.length > 0) {
-      this.core.history = this.core.history.slice(1);
+      const [first] = this.core.history;
+      this.core.history = first?.request === 'summary' && this.core.history.length > 1 ? [first, ...this.core.history.slice(2)] : this.core.history.slice(1);
       tokens = await size(this.core.history);
     }
     return { history: this.core.history, tokens };
@@ -260,9 +310,20 @@ export class PromptBuilder {
     const { estimateTextTokens } = await import('../llm/estimate.js');
     // The transcript itself must fit the summarising model's window: keep its newest part.
     const budgetChars = Math.max(1000, Math.floor((info.contextWindow * this.core.config.context.compressionThreshold - maxTokens - 200) * 3));
-    let transcript = exchanges.map((e) => `USER: ${e.user}\n${(e.steps ?? []).map((s) => `ASSISTANT (tools): ${s.text} ${s.calls.map((c) => `${c.name}(${c.arguments.slice(0, 200)})`).join(' ')}\n`).join('')}ASSISTANT: ${e.assistant}`).join('\n\n');
+    let transcript = exchanges
+      .map((e) => {
+        // An earlier compression: its summary is carried on (its words of the person are kept apart).
+        if (e.summary !== undefined) return `EARLIER SUMMARY: ${e.summary}`;
+        const who = e.person === false ? 'NOTE' : 'USER';
+        const steps = (e.steps ?? []).map((s) => `ASSISTANT (tools): ${s.text} ${s.calls.map((c) => `${c.name}(${c.arguments.slice(0, 200)})`).join(' ')}\n${s.results.map((r) => `RESULT ${r.name}: ${r.content.slice(0, 400)}\n`).join('')}`).join('');
+        return `${who}: ${e.user}\n${steps}ASSISTANT: ${e.assistant}`;
+      })
+      .join('\n\n');
     if (transcript.length > budgetChars) transcript = transcript.slice(transcript.length - budgetChars);
-    const system = 'You summarise a conversation between a person and a coding assistant so it can continue without the full transcript. Keep decisions, file names, identifiers, open questions and what was changed. Be brief.';
+    const system =
+      'You summarise a conversation between a person and a coding assistant so it can continue without the full transcript. ' +
+      "The person's own messages are kept word for word elsewhere: summarise what the assistant did, found and answered, what the tools returned, and what was changed. " +
+      'Keep decisions, file names, identifiers and open questions. Be brief.';
     let text = '';
     for await (const event of this.core.provider.stream(
       { model, system, messages: [{ role: 'user', content: transcript }], maxOutputTokens: Math.max(64, Math.min(maxTokens, info.maxOutput)) },
@@ -275,6 +336,35 @@ export class PromptBuilder {
     if (estimateTextTokens(text) > maxTokens * 2) text = text.slice(0, maxTokens * 6);
     return text.trim();
   }
+}
+
+/** Share of the compression limit the person's words may keep in a compressed history. */
+const VERBATIM_SHARE = 0.4;
+
+/**
+ * The person's messages among `exchanges` (those an earlier compression kept included), oldest
+ * first, to keep word for word. When they do not fit in `budget` tokens the longest go into the
+ * summary first: a constraint or a correction is short, a pasted log is not.
+ */
+async function keptWords(exchanges: readonly Exchange[], budget: number): Promise<{ kept: string[]; dropped: number; tokens: number }> {
+  const { estimateTextTokens } = await import('../llm/estimate.js');
+  const said = exchanges.flatMap((e) => (e.said !== undefined ? e.said : e.person === false ? [] : [e.user]));
+  const sizes = said.map((text) => estimateTextTokens(text));
+  let total = sizes.reduce((a, b) => a + b, 0);
+  const out = new Set<number>();
+  const longestFirst = said.map((_, i) => i).sort((a, b) => sizes[b]! - sizes[a]! || a - b);
+  for (const i of longestFirst) {
+    if (total <= budget) break;
+    out.add(i);
+    total -= sizes[i]!;
+  }
+  return { kept: said.filter((_, i) => !out.has(i)), dropped: out.size, tokens: total };
+}
+
+/** The user message a compressed history becomes. */
+function compressedText(said: readonly string[], summary: string): string {
+  const words = said.length > 0 ? `What I said earlier, word for word (oldest first):\n\n${said.map((s, i) => `[message ${i + 1}]\n${s}`).join('\n\n')}\n\n` : '';
+  return `Our earlier conversation was compressed to fit the context window.\n\n${words}Summary of your replies and of what the tools returned:\n${summary}`;
 }
 
 /** Marks a tool result dropped from the history to fit the window. */

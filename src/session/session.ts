@@ -332,7 +332,7 @@ export class Session {
 
   /** Adds text (command output) to the conversation as something the person showed the model. */
   addToConversation(text: string): void {
-    this.core.history.push({ request: `note_${Date.now()}`, user: text, assistant: 'Noted.' });
+    this.core.history.push({ request: `note_${Date.now()}`, user: text, assistant: 'Noted.', person: false });
   }
 
   // ------------------------------------------------------------------ tokens
@@ -341,16 +341,24 @@ export class Session {
   async tokens(): Promise<TokenReport> {
     const { countTokens } = await import('../context/index.js');
     const info = this.core.modelInfo(this.core.model);
-    const p = this.prompt.lastPrompt ?? { system: systemPrompt(), map: '', files: '', history: this.core.history.map((h) => h.user + h.assistant).join('') };
-    const [system, map, files, history] = await Promise.all([countTokens(p.system), countTokens(p.map), countTokens(p.files), countTokens(p.history)]);
+    // Before the first request: what the next one would carry of the system prompt and the instructions.
+    const found = this.prompt.lastInstructionFiles ?? (await this.prompt.instructions());
+    const p = this.prompt.lastPrompt ?? { system: systemPrompt(), instructions: found.text, map: '', files: '', history: this.core.history.map((h) => h.user + h.assistant).join('') };
+    const [system, instructions, map, files, history] = await Promise.all([countTokens(p.system), countTokens(p.instructions), countTokens(p.map), countTokens(p.files), countTokens(p.history)]);
     return {
       model: this.core.model,
       contextWindow: info.contextWindow,
       system,
+      instructions,
+      instructionFiles: {
+        files: found.files.map((f) => ({ path: f.path, bytes: f.bytes, imports: f.imports })),
+        leftOut: found.leftOut.map((f) => ({ path: f.path, bytes: f.bytes })),
+        notes: found.notes,
+      },
       map,
       files,
       history,
-      total: system + map + files + history,
+      total: system + instructions + map + files + history,
       spent: { ...this.core.totals },
     };
   }

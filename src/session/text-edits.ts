@@ -118,7 +118,7 @@ export async function applyReplyText(
   const failedCount = failed.length - unfixable.length + parsed.errors.length;
   // Denied paths are not retried: the model is told, and the loop only repeats for blocks it can fix.
   if (failedCount === 0) {
-    core.history.push({ request: `${request}-note`, user: feedbackParts.join('\n\n'), assistant: 'Understood.' });
+    core.history.push({ request: `${request}-note`, user: feedbackParts.join('\n\n'), assistant: 'Understood.', person: false });
     return { retryWith: null, failedCount: 0, proposedEdits: true };
   }
   return { retryWith: reflectionPrompt(feedbackParts.join('\n\n')), failedCount, proposedEdits: true, failedBlocks: edits.failedBlockNames(failed, parsed.errors) };

@@ -154,7 +154,7 @@ export class TurnLoop {
       const turnRequest = newRequestId();
       const end = await runToolLoop(this.loopHost(signal), prompt, turnRequest, result, signal);
       const steps = end.steps.length > 0 ? { steps: end.steps } : {};
-      this.core.history.push({ request: turnRequest, user: prompt, assistant: end.stepLimit ? STEP_LIMIT_NOTE : end.final, ...steps });
+      this.core.history.push({ request: turnRequest, user: prompt, assistant: end.stepLimit ? STEP_LIMIT_NOTE : end.final, ...steps, ...(round > 0 ? { person: false as const } : {}) });
       if (end.stepLimit) {
         result.stepLimit = true;
         this.core.ui.status?.(`stopped: the model made ${this.core.maxSteps} requests in this turn (session.max_steps); what was approved is kept`);
@@ -314,7 +314,7 @@ export class TurnLoop {
       ]);
       recorded.catch(() => undefined); // awaited below; this only keeps an early rejection from being unhandled
     }
-    this.core.history.push({ request, user: prompt, assistant: text });
+    this.core.history.push({ request, user: prompt, assistant: text, ...(prompt === originalMessage ? {} : { person: false as const }) });
     try {
       return await applyReplyText(this.core, this.approvals, text, { request, prompt, originalMessage, usage, model }, result);
     } finally {

@@ -168,6 +168,10 @@ export interface TokenReport {
   model: string;
   contextWindow: number;
   system: number;
+  /** Tokens of the instruction files (part of the system prompt, counted apart). */
+  instructions: number;
+  /** The instruction files sent, those left out over the limit, and refused imports. */
+  instructionFiles: { files: Array<{ path: string; bytes: number; imports: string[] }>; leftOut: Array<{ path: string; bytes: number }>; notes: string[] };
   map: number;
   files: number;
   history: number;

@@ -4,6 +4,7 @@ import type { Reporter } from './reporter.js';
 import type { Session, TurnResult } from '../session/index.js';
 import { createTurnView } from './turn-view.js';
 import { AssistError, ExitCode } from '../errors.js';
+import { describeInstructions } from '../context/instructions-report.js';
 
 export interface ChatLoopOptions {
   session: Session;
@@ -37,7 +38,7 @@ export const SLASH_COMMANDS: ReadonlyArray<[string, string]> = [
   ['/diff', "show this session's last edit commit"],
   ['/commit [MESSAGE]', 'commit your own changes to tracked files on the session branch; or retry a pending batch'],
   ['/checkpoint NAME', 'name the current state (`assist checkpoint restore NAME` goes back)'],
-  ['/tokens', 'what the last request carried: system, map, files, history; and what was spent'],
+  ['/tokens', 'what the last request carried: system, instructions (the files read), map, files, history; and what was spent'],
   ['/map', 'show the repo map'],
   ['/search QUERY', 'find code by what it does (the chunks `assist search` ranks)'],
   ['/explain TARGET|QUESTION', 'an answer read from the code (read-only tools, cites path:line), no edits'],
@@ -195,12 +196,13 @@ async function slashCommand(input: string, options: ChatLoopOptions, out: (text:
       const t = await session.tokens();
       const pct = (n: number): string => `${((n / t.contextWindow) * 100).toFixed(1)}%`;
       out(`${t.model}, window ${t.contextWindow} tokens (last request)`);
-      for (const [label, n] of [['system', t.system], ['repo map', t.map], ['files', t.files], ['history', t.history], ['total', t.total]] as const) {
-        out(`  ${label.padEnd(9)} ${String(n).padStart(8)}  ${pct(n)}`);
+      for (const [label, n] of [['system', t.system], ['instructions', t.instructions], ['repo map', t.map], ['files', t.files], ['history', t.history], ['total', t.total]] as const) {
+        out(`  ${label.padEnd(12)} ${String(n).padStart(8)}  ${pct(n)}`);
       }
+      for (const line of describeInstructions(t.instructionFiles)) out(`    ${line}`);
       const cost = t.spent.cost_usd === null ? 'price unknown' : `$${t.spent.cost_usd.toFixed(4)}`;
       const cached = t.spent.cached_input_tokens ? ` (${t.spent.cached_input_tokens} read from the prompt cache)` : '';
-      out(`  spent     ${t.spent.input_tokens} in${cached}, ${t.spent.output_tokens} out, ${cost}`);
+      out(`  spent        ${t.spent.input_tokens} in${cached}, ${t.spent.output_tokens} out, ${cost}`);
       return 'done';
     }
     case '/map':

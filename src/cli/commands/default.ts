@@ -9,7 +9,6 @@ import { readAll } from '../stdin.js';
  * miss) is a usage error that says so, never a message to the model.
  */
 export const NOT_BUILT: Readonly<Record<string, string>> = {
-  init: 'assist init',
 };
 
 export class DefaultCommand extends AssistCommand {

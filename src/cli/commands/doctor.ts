@@ -6,7 +6,7 @@ export class DoctorCommand extends AssistCommand {
   static override usage = Command.Usage({
     description: 'check that assist can work here, and say how to fix what is missing',
     details: `
-      Checks git and its version, whether this is a repository (a linked worktree, a submodule), the config files, which provider keys are present (names only, never values), the model setting, the git hooks, and whether the tree-sitter grammars load. Exits 1 when a check fails. Works with no model configured.
+      Checks git and its version, whether this is a repository (a linked worktree, a submodule), the config files, which provider keys are present (names only, never values), the model setting, the instruction files a session here would send (AGENTS.md and the others, with their sizes and what was left out), the git hooks, and whether the tree-sitter grammars load. Exits 1 when a check fails. Works with no model configured.
     `,
     examples: [
       ['Check this repository', '$0 doctor'],
