@@ -2,8 +2,9 @@ export { Session, newRequestId, commitSummary, accumulateUsage, COMMIT_MESSAGE_T
 export { draftCommitMessage, type DraftedMessage } from './commit-message.js';
 export { rebuildHistory, type Exchange } from './history.js';
 export { systemPrompt } from './prompts.js';
+export { GO_MESSAGE, PLAN_TOOL_NAMES, planModeTools } from './plan-mode.js';
 export { detectTestCommand, trimTestOutput, type TestCommand } from './test-command.js';
-export type { SessionOptions, SessionUI, TurnResult, TokenReport, FileChangePreview, ApprovalRequest, ToolCallApproval } from './types.js';
+export type { SessionOptions, SessionUI, TurnResult, TurnEvent, TokenReport, FileChangePreview, ApprovalRequest, ToolCallApproval, ToolActivity } from './types.js';
 
 import { Session } from './session.js';
 import type { SessionOptions } from './types.js';

@@ -298,6 +298,16 @@ export class Session {
 
   // ------------------------------------------------------------------ chat commands
 
+  /** Plan mode (`--plan`, `/plan`): the next turns use the read-only tools and end with a plan; nothing is written. */
+  get planMode(): boolean {
+    return this.core.planMode;
+  }
+
+  /** Turns plan mode on or off (`/plan`, `/go`); the conversation, and so a plan made, stays. */
+  setPlanMode(on: boolean): void {
+    this.core.planMode = on;
+  }
+
   /** Switches the model for the next requests; unknown provider names are refused here. */
   setModel(model: string): void {
     this.core.modelInfo(model);
