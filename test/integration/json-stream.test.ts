@@ -176,6 +176,22 @@ describe('assist run --json-stream', () => {
   });
 });
 
+describe('assist pr --json-stream', () => {
+  it('lines from start to end; the end line carries the pr report', async () => {
+    await using server = await startFakeLlm();
+    await using repo = tempRepo({ files: FILES });
+    server.enqueue(reply.edits([{ path: 'README.md', search: '# shop\n', replace: '# shop\n\nA shop.\n' }]));
+    const r = await runCli(['pr', '--json-stream', '-m', 'describe the shop'], { cwd: repo.dir, env: envFor(repo, server) });
+    expect(r.code, r.stderr).toBe(0);
+    const lines = parseLines(r.stdout);
+    expect(shape(lines)).toEqual(['start', 'text', 'usage', 'edit', 'commit', 'end']);
+    const end = lines.at(-1)!;
+    expect(end).toMatchObject({ type: 'end', exit_code: 0, files: ['README.md'], tests: 'not run' });
+    expect(end.commits).toEqual([lines.find((l) => l.type === 'commit')!.commit]);
+    expect(repo.git('rev-parse', `${end.branch as string}`)).toBe((end.commits as string[])[0]);
+  });
+});
+
 describe('assist run --max-cost and --max-steps', () => {
   it('--max-cost stops an endless tool loop once the turn costs more: exit 1, one line, the approved edit stays committed', async () => {
     await using server = await startFakeLlm();
