@@ -4,7 +4,6 @@ import type { Reporter } from './reporter.js';
 import type { Session, TurnResult } from '../session/index.js';
 import { createTurnView } from './turn-view.js';
 import { AssistError, ExitCode } from '../errors.js';
-import { GO_MESSAGE } from '../session/plan-mode.js';
 
 export interface ChatLoopOptions {
   session: Session;
@@ -234,10 +233,9 @@ async function slashCommand(input: string, options: ChatLoopOptions, out: (text:
     }
     case '/go': {
       if (!session.planMode && !state.planned) throw new AssistError('chat.no-plan', 'no plan to carry out', { hint: 'make one first: /plan MESSAGE', exitCode: ExitCode.usage });
-      session.setPlanMode(false);
-      const extra = input.slice(name.length).trim();
+      const ask = session.approvePlan(input.slice(name.length));
       out(r.out.dim('act mode: carrying out the plan'));
-      return { ask: extra === '' ? GO_MESSAGE : `${GO_MESSAGE}\n\n${extra}` };
+      return { ask };
     }
     case '/clear':
       session.clearHistory();
