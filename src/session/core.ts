@@ -96,8 +96,8 @@ export class SessionCore {
         output_tokens: usage.outputTokens,
         ...(usage.cachedInputTokens ? { cached_input_tokens: usage.cachedInputTokens } : {}),
         ...(usage.estimated ? { estimated: true as const } : {}),
-        cost_usd: cost ?? null,
-        turn: { input_tokens: result.usage.input_tokens, output_tokens: result.usage.output_tokens, cost_usd: result.usage.cost_usd },
+        cost_usd: cost === undefined ? null : roundUsd(cost),
+        turn: { input_tokens: result.usage.input_tokens, output_tokens: result.usage.output_tokens, cost_usd: result.usage.cost_usd === null ? null : roundUsd(result.usage.cost_usd) },
       });
     }
   }
@@ -149,4 +149,9 @@ export class SessionCore {
     this.trackedCache = { at: Date.now(), files };
     return files;
   }
+}
+
+/** Dollars without the float noise of sums (`0.004880000000000001`): ten decimals is far below any price. */
+function roundUsd(usd: number): number {
+  return Math.round(usd * 1e10) / 1e10;
 }

@@ -37,6 +37,6 @@ export const GO_MESSAGE = 'Go ahead: carry out the plan above, step by step.';
 export function planFiles(plan: string, tracked: readonly string[]): string[] {
   const known = mentionedFiles(plan, tracked);
   const trackedSet = new Set(tracked);
-  const created = (plan.match(/[\w@+-][\w.@+-]*(?:\/[\w.@+-]+)+\.[A-Za-z0-9]+/g) ?? []).filter((p) => !trackedSet.has(p) && !p.includes('..') && !p.startsWith('/'));
+  const created = (plan.match(/(?<![\w./@+-])[\w@+-][\w.@+-]*(?:\/[\w.@+-]+)+\.[A-Za-z0-9]+/g) ?? []).filter((p) => !trackedSet.has(p) && !p.includes('..') && !p.startsWith('/'));
   return [...new Set([...known, ...created])];
 }
