@@ -137,6 +137,15 @@ export interface ToolEvent extends EventBase {
   status: string;
 }
 
+/** A plan-mode turn's plan (DESIGN §6b): its final reply, and the files it names. */
+export interface PlanEvent extends EventBase {
+  type: 'plan';
+  /** The turn's message request id. */
+  request: string;
+  text: string;
+  files: string[];
+}
+
 export interface EditEvent extends EventBase {
   type: 'edit';
   request: string;
@@ -216,6 +225,7 @@ export type SessionEvent =
   | MessageEvent
   | ReplyEvent
   | ToolEvent
+  | PlanEvent
   | EditEvent
   | RefusedEvent
   | UndoEvent
@@ -341,6 +351,8 @@ export function eventSubject(event: SessionEvent | ({ type: string } & Record<st
     }
     case 'edit':
       return `edit ${oneLine(e.summary)}`;
+    case 'plan':
+      return `plan ${quoted(e.text)}`;
     case 'refused':
       return `refused ${oneLine(e.reason)}`;
     case 'undo':

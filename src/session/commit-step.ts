@@ -8,6 +8,7 @@ import { commitSummary, COMMIT_MESSAGE_TIMEOUT_MS, diffOfChanges, draftCommitMes
 import type { SessionCore } from './core.js';
 import { usageRecord } from './request.js';
 import { reviewForApproval } from './review-batch.js';
+import { renderFileDiff } from '../edits/index.js';
 import type { StepChange, StepReply } from './tool-loop.js';
 import type { FileChangePreview, TurnResult } from './types.js';
 
@@ -37,6 +38,7 @@ export async function approveAndCommit(
 ): Promise<FileChangePreview[]> {
   const { request } = meta;
   const { options, store, ui } = core;
+  const refusedBefore = result.refused.length;
   // A git-ignored file can be written only when the person added it by name; it is never committed (issue 24 item 2).
   const named = changes.filter((c) => core.chatFiles.has(c.path)).map((c) => c.path);
   if (named.length > 0) {
@@ -68,7 +70,10 @@ export async function approveAndCommit(
   }
   if (drafted) core.addUsage(result, drafted.usage, drafted.model);
   const toCommit = [...approved, ...alreadyWritten];
-  if (toCommit.length === 0 || options.dryRun) return approved;
+  if (toCommit.length === 0 || options.dryRun) {
+    emitEdits(core, request, changes, alreadyWritten, new Set(options.dryRun ? [] : approved), result.refused.slice(refusedBefore));
+    return approved;
+  }
   const session = await core.ensureBranch();
   const summary = drafted?.summary ?? commitSummary(meta.originalMessage, toCommit.map((c) => c.path));
   const asked = `Asked: ${firstLine(meta.originalMessage, 200)}`;
@@ -81,6 +86,8 @@ export async function approveAndCommit(
     files: toCommit.map((c) => ({ path: c.path, content: c.after, ...(alreadyWritten.includes(c) ? { writtenByAssist: true } : {}) })),
   });
   for (const c of toCommit) audit.append({ op: 'write', path: c.path, result: 'ok', requestId: request });
+  emitEdits(core, request, changes, alreadyWritten, new Set(approved), result.refused.slice(refusedBefore));
+  if (batch.commit) ui.event?.({ type: 'commit', request, commit: batch.commit, summary, files: batch.files.map((f) => f.path), snapshot: batch.snapshot ?? null });
   options.metrics?.edits.inc({ outcome: 'applied' }, toCommit.length);
   if (batch.snapshot) options.metrics?.commits.inc({ kind: 'snapshot' });
   if (batch.commit) {
@@ -92,6 +99,34 @@ export async function approveAndCommit(
   }
   if (batch.ignored?.length) ui.status?.(`written, not committed (git ignores ${batch.ignored.length === 1 ? 'it' : 'them'}): ${batch.ignored.join(', ')}`);
   return approved;
+}
+
+/** One `edit` event per change decided (`--json-stream`): applied, or not and why; what commands wrote counts as applied. */
+function emitEdits(
+  core: SessionCore,
+  request: string,
+  changes: readonly FileChangePreview[],
+  alreadyWritten: readonly FileChangePreview[],
+  applied: ReadonlySet<FileChangePreview>,
+  refused: TurnResult['refused'],
+): void {
+  const emit = core.ui.event;
+  if (!emit) return;
+  for (const c of [...changes, ...alreadyWritten]) {
+    const byCommand = alreadyWritten.includes(c);
+    const ok = byCommand || applied.has(c);
+    const reason = ok ? undefined : core.options.dryRun ? 'dry run' : (refused.findLast((r) => r.file === c.path)?.reason ?? 'not approved');
+    emit({
+      type: 'edit',
+      request,
+      path: c.path,
+      change: c.before === null ? 'A' : c.after === null ? 'D' : 'M',
+      applied: ok,
+      ...(reason === undefined ? {} : { reason }),
+      ...(byCommand ? { by_command: true as const } : {}),
+      diff: renderFileDiff(c, { color: false }),
+    });
+  }
 }
 
 /** The edits of one step of the loop: approved together, one commit (DESIGN §4 "Tools"). */

@@ -38,6 +38,8 @@ export class SessionCore {
   lastModel: string | null = null;
   /** Time spent waiting on the model in the turn under way: the rest is the turn's overhead. */
   modelMs = 0;
+  /** Plan mode (`--plan`, `/plan`): read-only tools, the turn ends with a plan, nothing is written. */
+  planMode: boolean;
   model: string;
   private trackedCache: { at: number; files: string[] } | null = null;
 
@@ -50,6 +52,7 @@ export class SessionCore {
     private readonly auditFor: (sessionId: string) => AuditLog,
   ) {
     this.model = options.model ?? options.config.model ?? '';
+    this.planMode = options.plan === true;
   }
 
   get config(): Config {
@@ -78,11 +81,35 @@ export class SessionCore {
     return this.auditFor(this.info?.id ?? 'dry-run');
   }
 
-  addUsage(result: TurnResult | null, usage: Usage, model: string): void {
+  /** Counts a request's usage in the turn's `result` (when given) and the session's totals; with `request`, says so as a `usage` event. */
+  addUsage(result: TurnResult | null, usage: Usage, model: string, request?: string): void {
     const info = this.modelInfo(model);
     const cost = this.costOf(usage, info);
     this.options.metrics?.recordUsage(model.split('/')[0] ?? '', model, { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costUsd: cost });
     for (const target of result ? [result.usage, this.totals] : [this.totals]) accumulateUsage(target, usage, cost);
+    if (result && request !== undefined) {
+      this.ui.event?.({
+        type: 'usage',
+        request,
+        model,
+        input_tokens: usage.inputTokens,
+        output_tokens: usage.outputTokens,
+        ...(usage.cachedInputTokens ? { cached_input_tokens: usage.cachedInputTokens } : {}),
+        ...(usage.estimated ? { estimated: true as const } : {}),
+        cost_usd: cost === undefined ? null : roundUsd(cost),
+        turn: { input_tokens: result.usage.input_tokens, output_tokens: result.usage.output_tokens, cost_usd: result.usage.cost_usd === null ? null : roundUsd(result.usage.cost_usd) },
+      });
+    }
+  }
+
+  /**
+   * Whether the turn went over `maxCost` (`--max-cost`). A cost that became unknown (a fallback
+   * model without a price) counts as over: the limit could no longer be kept.
+   */
+  overBudget(result: TurnResult): boolean {
+    const max = this.options.maxCost;
+    if (max === undefined) return false;
+    return result.usage.cost_usd === null || result.usage.cost_usd > max;
   }
 
   /**
@@ -122,4 +149,9 @@ export class SessionCore {
     this.trackedCache = { at: Date.now(), files };
     return files;
   }
+}
+
+/** Dollars without the float noise of sums (`0.004880000000000001`): ten decimals is far below any price. */
+function roundUsd(usd: number): number {
+  return Math.round(usd * 1e10) / 1e10;
 }

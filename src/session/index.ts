@@ -4,8 +4,9 @@ export { rebuildHistory, type Exchange } from './history.js';
 export { systemPrompt } from './prompts.js';
 export { explain, explainQuestion, citationsIn, type ExplainOptions, type ExplainResult, type Citation } from './explain.js';
 export { generateTests, type GenerateTestsOptions, type GenerateTestsResult, type MutantOutcome, type TestTarget } from './test-writer.js';
+export { GO_MESSAGE, PLAN_TOOL_NAMES, planModeTools } from './plan-mode.js';
 export { detectTestCommand, trimTestOutput, type TestCommand } from './test-command.js';
-export type { SessionOptions, SessionUI, TurnResult, TokenReport, FileChangePreview, ApprovalRequest, ApprovalGroup, ToolCallApproval } from './types.js';
+export type { SessionOptions, SessionUI, TurnResult, TurnEvent, TokenReport, FileChangePreview, ApprovalRequest, ApprovalGroup, ToolCallApproval, ToolActivity } from './types.js';
 
 import { Session } from './session.js';
 import type { SessionOptions } from './types.js';

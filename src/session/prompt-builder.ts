@@ -6,6 +6,7 @@ import type { ChatMessage, ModelInfo, ToolResult, ToolSpec } from '../llm/types.
 import type { AuditLog } from '../sandbox/index.js';
 import type { SessionCore } from './core.js';
 import { exchangeMessages, type Exchange } from './history.js';
+import { planSystemPrompt } from './plan-mode.js';
 import { chooseFence, renderChatFiles, systemPrompt, toolSystemPrompt } from './prompts.js';
 
 /** What the last request carried, by part (`/tokens`). */
@@ -78,7 +79,12 @@ export class PromptBuilder {
       audit.append({ op: 'send', path: file, result: 'ok', requestId: request });
     }
     const fence = chooseFence(fileContents.map((f) => f.content));
-    const base = mode === 'tools' ? toolSystemPrompt({ readOnly: this.core.options.mode === 'explain' }) : systemPrompt({ fence: '```' });
+    // Plan mode changes the system prompt for its turns only: the turn after `/go` is back on the act-mode prefix.
+    const base = this.core.planMode
+      ? planSystemPrompt({ tools: mode === 'tools' })
+      : mode === 'tools'
+        ? toolSystemPrompt({ readOnly: this.core.options.mode === 'explain' })
+        : systemPrompt({ fence: '```' });
     // In the system prompt, the head of every cached prefix; never part of what compression touches.
     const instructions = await this.instructions();
     const system = instructions.text === '' ? base : `${base}\n\n${instructions.text}`;
@@ -99,7 +105,7 @@ export class PromptBuilder {
       messages.push({ role: 'user', content: context });
       messages.push({
         role: 'assistant',
-        content: mode === 'tools' ? 'Understood. I will use the map and these files, and read or search for anything else I need.' : 'Understood. I will use these files and the map, and edit with SEARCH/REPLACE blocks.',
+        content: mode === 'tools' || this.core.planMode ? 'Understood. I will use the map and these files, and read or search for anything else I need.' : 'Understood. I will use these files and the map, and edit with SEARCH/REPLACE blocks.',
       });
     }
     for (const exchange of history) messages.push(...exchangeMessages(exchange));

@@ -1,6 +1,7 @@
 import type { McpManager } from '../tools/index.js';
 import type { Tool } from '../tools/types.js';
 import type { SessionCore } from './core.js';
+import { planModeTools } from './plan-mode.js';
 
 /** The tools a session offers the model, its MCP servers among them (DESIGN §4 "Tools", "MCP"). */
 export class SessionTools {
@@ -37,19 +38,22 @@ export class SessionTools {
     return this.mcp;
   }
 
-  /** The tools this session offers: read-only ones for `explain`; no commands in a dry run (they could write); MCP tools (DESIGN §4 "MCP"). */
+  /** The tools this session offers: read-only ones for `explain` and plan mode; no commands in a dry run (they could write); MCP tools (DESIGN §4 "MCP"). */
   async list(signal?: AbortSignal): Promise<readonly Tool[]> {
     const { options } = this.core;
-    const mcp = await this.mcpManager();
+    // Plan mode offers the read-only tools only; its turns start no MCP server.
+    const plan = this.core.planMode;
+    const mcp = plan ? null : await this.mcpManager();
     // A tenth of the window for MCP definitions; past that, `mcp_tools` finds them on demand.
     const mcpBudget = Math.floor(this.core.modelInfo(this.core.model).contextWindow / 10);
     const mcpTools = mcp ? await mcp.tools(mcpBudget, signal) : [];
-    const key = `${options.mode ?? 'chat'}:${options.dryRun ? 'dry' : ''}:${mcpTools.map((t) => t.spec.name).join(',')}`;
+    const key = `${options.mode ?? 'chat'}:${options.dryRun ? 'dry' : ''}:${plan ? 'plan' : ''}:${mcpTools.map((t) => t.spec.name).join(',')}`;
     if (this.toolsCache?.key === key) return this.toolsCache.tools;
     const { allTools, readOnlyTools } = await import('../tools/index.js');
     let tools: readonly Tool[] = options.mode === 'explain' ? readOnlyTools() : allTools();
     if (options.dryRun) tools = tools.filter((t) => t.kind !== 'run');
     tools = [...tools, ...mcpTools];
+    if (plan) tools = planModeTools(tools);
     this.toolsCache = { key, tools };
     return tools;
   }

@@ -10,6 +10,7 @@ import { addFiles, dropFiles } from './chat-files.js';
 import { SessionCore } from './core.js';
 import { newRequestId } from './request.js';
 import { PromptBuilder } from './prompt-builder.js';
+import { GO_MESSAGE } from './plan-mode.js';
 import { SessionTools } from './session-tools.js';
 import { runTests } from './test-loop.js';
 import { TurnLoop } from './turn.js';
@@ -297,6 +298,22 @@ export class Session {
   }
 
   // ------------------------------------------------------------------ chat commands
+
+  /** Plan mode (`--plan`, `/plan`): the next turns use the read-only tools and end with a plan; nothing is written. */
+  get planMode(): boolean {
+    return this.core.planMode;
+  }
+
+  /** Turns plan mode on or off (`/plan`, `/go`); the conversation, and so a plan made, stays. */
+  setPlanMode(on: boolean): void {
+    this.core.planMode = on;
+  }
+
+  /** `/go`: leaves plan mode and returns the message that asks for the plan to be carried out (`extra` added). */
+  approvePlan(extra = ''): string {
+    this.core.planMode = false;
+    return extra.trim() === '' ? GO_MESSAGE : `${GO_MESSAGE}\n\n${extra.trim()}`;
+  }
 
   /** Switches the model for the next requests; unknown provider names are refused here. */
   setModel(model: string): void {

@@ -34,7 +34,9 @@ export interface LoopHost {
   stream(system: string, messages: readonly ChatMessage[], tools: readonly ToolSpec[], maxOutputTokens: number, request: string, signal: AbortSignal | undefined): Promise<StepReply>;
   /** Appends events to the session's chain (starting the session if needed); a dry run records nothing. */
   record(events: NewEvent[]): Promise<void>;
-  addUsage(result: TurnResult, usage: Usage, model: string): void;
+  addUsage(result: TurnResult, usage: Usage, model: string, request: string): void;
+  /** Whether the turn went over its cost limit (`--max-cost`): then nothing more of the reply is acted on. */
+  overBudget?(result: TurnResult): boolean;
   tools(): readonly Tool[];
   /**
    * The tools for the next step when they changed during this one (`mcp_tools` loaded MCP tool
@@ -67,6 +69,8 @@ export interface LoopEnd {
   final: string;
   /** Stopped at `session.max_steps` with calls still wanted. */
   stepLimit: boolean;
+  /** Stopped after a request that put the turn over its cost limit; that reply's calls and blocks were not acted on. */
+  costLimit?: boolean;
   /** The blocks of the final reply, when it had any. */
   textEdits?: TextEditOutcome;
 }
@@ -98,7 +102,7 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
     result.steps = step;
     result.reply = reply.text;
     result.model = reply.model;
-    host.addUsage(result, reply.usage, reply.model);
+    host.addUsage(result, reply.usage, reply.model, request);
     const usage = { input_tokens: reply.usage.inputTokens, output_tokens: reply.usage.outputTokens, ...(reply.usage.estimated ? { estimated: true } : {}) };
     const events: NewEvent[] = [];
     if (!messageRecorded) events.push({ type: 'message', request: turnRequest, text: message, ...(context ? { context } : {}) });
@@ -113,6 +117,11 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
       ...(reply.toolCalls.length > 0 ? { toolCalls: reply.toolCalls.map((c) => ({ ...c })) } : {}),
       ...(reply.replay ? { replay: { provider: reply.replay.provider, items: [...reply.replay.items] } } : {}),
     });
+    // Over the cost limit: the reply is recorded, and none of its calls or blocks is acted on.
+    if (host.overBudget?.(result)) {
+      await host.record(events.splice(0));
+      return { steps, final: reply.text, stepLimit: false, costLimit: true };
+    }
     // Blocks written as text are applied too, whether or not the reply also calls tools.
     const hasBlocks = /^<{5,9} SEARCH/m.test(reply.text);
     // The reply's events go into the chain before anything that commits; otherwise together with
@@ -127,7 +136,7 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
     const outcomes: Array<{ call: ToolCall; outcome: ToolOutcome; ms: number }> = [];
     for (const call of reply.toolCalls) {
       if (signal?.aborted) break;
-      host.ui.tool?.({ phase: 'start', call: call.id, name: call.name, status: call.name });
+      host.ui.tool?.({ phase: 'start', call: call.id, name: call.name, status: call.name, arguments: call.arguments });
       const started = performance.now();
       const outcome = await host.execute(call, tools, ctx);
       const ms = Math.round(performance.now() - started);

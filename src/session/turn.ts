@@ -54,7 +54,8 @@ export class TurnLoop {
     } else {
       await this.textTurn(message, result, signal);
     }
-    if (result.commits.length > 0 && (this.core.options.autoTest || this.core.config.test.auto)) {
+    if (this.core.planMode && !result.stepLimit && !result.costLimit) await this.recordPlan(result);
+    if (result.commits.length > 0 && !result.costLimit && (this.core.options.autoTest || this.core.config.test.auto)) {
       result.tests = await testLoop(this.core, result, signal, (feedback) => this.oneRequest(feedback, message, result, signal));
     }
     result.session = this.core.info?.id ?? null;
@@ -64,6 +65,19 @@ export class TurnLoop {
     this.core.options.metrics?.turnOverhead.observe(overhead);
     this.core.log?.info('turn.end', { commits: result.commits.length, failed: result.failed, refused: result.refused.length, steps: result.steps, tool_calls: result.toolCalls.length, overhead_s: Math.round(overhead * 1000) / 1000 });
     return result;
+  }
+
+  /** A plan-mode turn's final reply is its plan: an event in the chain, and in the result. */
+  private async recordPlan(result: TurnResult): Promise<void> {
+    const { planFiles } = await import('./plan-mode.js');
+    const text = result.reply.trim();
+    const plan = { text, files: planFiles(text, await this.core.trackedFiles()) };
+    result.plan = plan;
+    const request = result.requests[0] ?? newRequestId();
+    this.core.ui.event?.({ type: 'plan', request, ...plan });
+    if (this.core.options.dryRun) return;
+    const session = await this.core.ensureRecording();
+    await this.core.store.appendEvent(session.id, { type: 'plan', request, text, files: plan.files });
   }
 
   /** Whether this turn offers tools: `session.tools = "auto"` until a server rejected them. */
@@ -99,6 +113,8 @@ export class TurnLoop {
     let askedToAdd = false;
     for (let round = 0; ; round++) {
       const step = await this.oneRequest(prompt, message, result, signal);
+      // A plan is one request; a turn over its cost limit stops here.
+      if (this.core.planMode || result.costLimit) break;
       // A reflection that proposes nothing leaves the earlier failures standing.
       if (round === 0 || step.proposedEdits) [unresolved, unresolvedBlocks] = [step.failedCount, step.failedBlocks ?? []];
       if (!step.proposedEdits && !askedToAdd && round < maxReflections) {
@@ -154,10 +170,14 @@ export class TurnLoop {
       const turnRequest = newRequestId();
       const end = await runToolLoop(this.loopHost(signal), prompt, turnRequest, result, signal);
       const steps = end.steps.length > 0 ? { steps: end.steps } : {};
-      this.core.history.push({ request: turnRequest, user: prompt, assistant: end.stepLimit ? STEP_LIMIT_NOTE : end.final, ...steps, ...(round > 0 ? { person: false as const } : {}) });
+      this.core.history.push({ request: turnRequest, user: prompt, assistant: end.stepLimit ? STEP_LIMIT_NOTE : end.costLimit ? COST_LIMIT_NOTE : end.final, ...steps, ...(round > 0 ? { person: false as const } : {}) });
       if (end.stepLimit) {
         result.stepLimit = true;
         this.core.ui.status?.(`stopped: the model made ${this.core.maxSteps} requests in this turn (session.max_steps); what was approved is kept`);
+        return;
+      }
+      if (end.costLimit) {
+        result.costLimit = true;
         return;
       }
       // Blocks written as text that failed get the same reflections as in text mode.
@@ -209,7 +229,8 @@ export class TurnLoop {
         const session = await core.ensureRecording();
         await core.store.appendEvents(session.id, events);
       },
-      addUsage: (result, usage, model) => core.addUsage(result, usage, model),
+      addUsage: (result, usage, model, request) => core.addUsage(result, usage, model, request),
+      overBudget: (result) => core.overBudget(result),
       tools: () => this.tools.cached,
       reloadTools: async (before) => {
         if (!this.tools.hasMcp) return null;
@@ -265,9 +286,13 @@ export class TurnLoop {
         const { executeToolCall } = await import('../tools/index.js');
         return executeToolCall(call, tools, ctx);
       },
-      commitStep: (changes, meta, result) => commitStep(this.core, this.approvals, changes, meta, result),
-      applyTextEdits: (reply, request, turnMessage, result) =>
-        applyReplyText(this.core, this.approvals, reply.text, { request, prompt: turnMessage, originalMessage: core.currentAsk ?? turnMessage, usage: reply.usage, model: reply.model }, result),
+      // Plan mode offers no edit tool; should a change reach here anyway, it is declined, never written.
+      commitStep: async (changes, meta, result) =>
+        core.planMode ? new Map(changes.map((c) => [c.path, 'plan mode: nothing is changed until /go'])) : commitStep(this.core, this.approvals, changes, meta, result),
+      applyTextEdits: async (reply, request, turnMessage, result) =>
+        core.planMode
+          ? { retryWith: null, failedCount: 0, proposedEdits: false }
+          : applyReplyText(this.core, this.approvals, reply.text, { request, prompt: turnMessage, originalMessage: core.currentAsk ?? turnMessage, usage: reply.usage, model: reply.model }, result),
     };
   }
 
@@ -302,7 +327,10 @@ export class TurnLoop {
     const { text, usage, model } = reply;
     result.reply = text;
     result.model = model;
-    this.core.addUsage(result, usage, model);
+    this.core.addUsage(result, usage, model, request);
+    // Over the cost limit, and in plan mode, the reply's blocks are not applied.
+    const applies = !this.core.overBudget(result) && !this.core.planMode;
+    if (!applies && !this.core.planMode) result.costLimit = true;
 
     // Recording the exchange overlaps with parsing and checking its edits; both finish before any write.
     let recorded: Promise<unknown> = Promise.resolve();
@@ -316,6 +344,7 @@ export class TurnLoop {
     }
     this.core.history.push({ request, user: prompt, assistant: text, ...(prompt === originalMessage ? {} : { person: false as const }) });
     try {
+      if (!applies) return { retryWith: null, failedCount: 0, proposedEdits: false };
       return await applyReplyText(this.core, this.approvals, text, { request, prompt, originalMessage, usage, model }, result);
     } finally {
       await recorded;
@@ -326,3 +355,5 @@ export class TurnLoop {
 
 /** What a turn cut at the step limit leaves in the conversation in place of a final answer. */
 const STEP_LIMIT_NOTE = '[This turn was stopped at the step limit before a final answer.]';
+/** What a turn stopped at the cost limit leaves in the conversation in place of a final answer. */
+const COST_LIMIT_NOTE = '[This turn was stopped at its cost limit (--max-cost) before a final answer.]';

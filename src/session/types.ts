@@ -31,7 +31,46 @@ export interface SessionUI {
   tool?(event: ToolActivity): void;
   /** Text mode: the reply named files that are not in the chat; returns the ones to add. Absent: none are added. */
   confirmAddFiles?(files: readonly string[]): Promise<string[]>;
+  /**
+   * What the turn did, as structured events for machine readers (`--json-stream`, editors): each
+   * request's usage, each file edit decided, each commit made, a plan. Called as each happens.
+   */
+  event?(event: TurnEvent): void;
 }
+
+/** A structured event of a turn (see {@link SessionUI.event}); text and tool calls come through `text` and `tool`. */
+export type TurnEvent =
+  | {
+      type: 'usage';
+      /** The request's correlation id. */
+      request: string;
+      model: string;
+      input_tokens: number;
+      output_tokens: number;
+      cached_input_tokens?: number;
+      estimated?: true;
+      /** This request's cost in US dollars; null when the model's price is unknown. */
+      cost_usd: number | null;
+      /** The turn so far, this request included. */
+      turn: { input_tokens: number; output_tokens: number; cost_usd: number | null };
+    }
+  | {
+      type: 'edit';
+      request: string;
+      path: string;
+      /** A added, M modified, D deleted. */
+      change: 'A' | 'M' | 'D';
+      /** Written (committed with the step's commit, unless git ignores the file); false: refused, or a dry run. */
+      applied: boolean;
+      /** Why it was not applied. */
+      reason?: string;
+      /** A command wrote it (run_command), not an edit tool or block. */
+      by_command?: true;
+      /** Unified diff, no colour. */
+      diff: string;
+    }
+  | { type: 'commit'; request: string; commit: string; summary: string; files: string[]; snapshot: string | null }
+  | { type: 'plan'; request: string; text: string; files: string[] };
 
 /** An MCP tool call waiting for approval. */
 export interface ToolCallApproval {
@@ -48,6 +87,8 @@ export interface ToolActivity {
   call: string;
   name: string;
   status: string;
+  /** The call's arguments as the model sent them (JSON text), on `start`. */
+  arguments?: string;
   ok?: boolean;
   ms?: number;
   result?: string;
@@ -103,6 +144,13 @@ export interface SessionOptions {
   noBranch?: boolean;
   /** Model requests one turn of a tool loop may make (`--max-steps`); default `session.max_steps`. */
   maxSteps?: number;
+  /**
+   * US dollars a turn may cost (`--max-cost`): checked after each model request at the registry's
+   * prices; over it, nothing more of that reply is acted on and the turn stops (`costLimit`).
+   */
+  maxCost?: number;
+  /** Start in plan mode (`--plan`): read-only tools, and the turn ends with a numbered plan. */
+  plan?: boolean;
   /** Run the test command after each edit and feed failures back. */
   autoTest?: boolean;
   /** Whether a person can answer prompts. */
@@ -146,6 +194,10 @@ export interface TurnResult {
   toolCalls: ToolCallRecord[];
   /** The tool loop stopped at `session.max_steps` while the model still wanted to call tools. */
   stepLimit?: boolean;
+  /** The turn stopped because its cost went over `maxCost` (`--max-cost`). */
+  costLimit?: boolean;
+  /** A plan-mode turn: the plan (the final reply) and the tracked files it names. */
+  plan?: { text: string; files: string[] };
   /** Blocks that did not apply after every reflection. */
   failed: number;
   /** Those blocks, named: the file and the first line of the SEARCH (set when `failed` > 0). */

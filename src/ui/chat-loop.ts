@@ -45,6 +45,8 @@ export const SLASH_COMMANDS: ReadonlyArray<[string, string]> = [
   ['/model [NAME]', 'show or switch the model (provider/model)'],
   ['/run CMD', 'run a command (sandboxed when bubblewrap works) and offer its output to the model'],
   ['/test', 'run the test command and offer failures to the model'],
+  ['/plan [MESSAGE]', 'plan mode: read-only tools, answers end with a numbered plan; nothing is changed'],
+  ['/go [MESSAGE]', 'leave plan mode and carry out the plan (it stays in the conversation)'],
   ['/clear', 'forget the conversation (files and commits stay)'],
   ['/help', 'this list'],
   ['/exit', 'leave (Ctrl-D does too)'],
@@ -64,6 +66,8 @@ export async function chatLoop(options: ChatLoopOptions): Promise<number> {
     options.stdout.write(text.endsWith('\n') ? text : text + '\n');
   };
   out(r.out.dim(`assist chat with ${session.model}${session.files.length ? `, files: ${session.files.join(' ')}` : ''}. /help for commands, Ctrl-D to leave.`));
+  if (session.planMode) out(r.out.dim('plan mode: the model reads and plans, nothing is changed; /go carries out the plan'));
+  const state: ChatState = { planned: false };
 
   let interruptArmed = false;
   const isTTY = (options.stdin as NodeJS.ReadStream).isTTY === true;
@@ -73,7 +77,7 @@ export async function chatLoop(options: ChatLoopOptions): Promise<number> {
   for (;;) {
     const line = piped
       ? await piped.next().then((n) => (n.done ? null : n.value))
-      : await readLine(options.stdin, options.stdout, `${r.out.bold('>')} `, history, () => {
+      : await readLine(options.stdin, options.stdout, `${session.planMode ? r.out.cyan('plan') : ''}${r.out.bold('>')} `, history, () => {
           if (interruptArmed) return 'exit';
           interruptArmed = true;
           out(r.out.dim('(press Ctrl-C again or Ctrl-D to leave)'));
@@ -89,7 +93,7 @@ export async function chatLoop(options: ChatLoopOptions): Promise<number> {
     history.unshift(line);
     try {
       if (input.startsWith('/')) {
-        const done = await slashCommand(input, options, out);
+        const done = await slashCommand(input, options, out, state);
         if (done === 'exit') return ExitCode.ok;
         if (typeof done === 'object' && 'ask' in done) await turn(done.ask);
         else if (typeof done === 'object') await turn(done.explain, (signal) => options.explain!(done.explain, signal));
@@ -109,6 +113,10 @@ export async function chatLoop(options: ChatLoopOptions): Promise<number> {
       const result: TurnResult = await ask(controller.signal);
       if (view.shown > 0) out('');
       view.shown = 0;
+      if (result.plan) {
+        state.planned = true;
+        r.info(r.err.cyan(`plan ready${result.plan.files.length ? ` (${result.plan.files.join(', ')})` : ''}: /go carries it out; ask more to refine it`));
+      }
       const spent = result.usage;
       const cost = spent.cost_usd === null ? '' : `, $${spent.cost_usd.toFixed(4)}`;
       const cached = spent.cached_input_tokens ? ` (${spent.cached_input_tokens} cached)` : '';
@@ -130,7 +138,12 @@ export async function chatLoop(options: ChatLoopOptions): Promise<number> {
 
 type SlashOutcome = 'exit' | 'done' | { ask: string } | { explain: string };
 
-async function slashCommand(input: string, options: ChatLoopOptions, out: (text: string) => void): Promise<SlashOutcome> {
+/** What the chat remembers between slash commands: whether a plan was made (for `/go`). */
+interface ChatState {
+  planned: boolean;
+}
+
+async function slashCommand(input: string, options: ChatLoopOptions, out: (text: string) => void, state: ChatState): Promise<SlashOutcome> {
   const { session, reporter: r } = options;
   const [name = '', ...args] = input.split(/\s+/);
   switch (name) {
@@ -222,6 +235,20 @@ async function slashCommand(input: string, options: ChatLoopOptions, out: (text:
         out(`model: ${args[0]}`);
       } else out(`model: ${session.model}`);
       return 'done';
+    case '/plan': {
+      const message = input.slice(name.length).trim();
+      if (!session.planMode) {
+        session.setPlanMode(true);
+        out(r.out.dim('plan mode: the model reads and plans, nothing is changed; /go carries out the plan'));
+      }
+      return message === '' ? 'done' : { ask: message };
+    }
+    case '/go': {
+      if (!session.planMode && !state.planned) throw new AssistError('chat.no-plan', 'no plan to carry out', { hint: 'make one first: /plan MESSAGE', exitCode: ExitCode.usage });
+      const ask = session.approvePlan(input.slice(name.length));
+      out(r.out.dim('act mode: carrying out the plan'));
+      return { ask };
+    }
     case '/clear':
       session.clearHistory();
       out('conversation cleared');

@@ -8,7 +8,9 @@ export class ChatCommand extends AssistCommand {
     details: `
       Starts an interactive session. On a branch that is not a session branch, the chat's first edit creates \`assist/<session-id>\` from HEAD and switches to it, carrying your uncommitted work along untouched (questions alone leave HEAD where it is); a chat on a session branch continues that session.
 
-      Every edit the model proposes is shown as a diff and applied only when you approve it; each approved reply becomes one commit on the session branch. Type \`/help\` inside the chat for its slash commands (\`/add /drop /ls /undo /redo /diff /commit /checkpoint /tokens /map /model /run /test /clear /help /exit\`).
+      Every edit the model proposes is shown as a diff and applied only when you approve it; each approved reply becomes one commit on the session branch. Type \`/help\` inside the chat for its slash commands (\`/add /drop /ls /undo /redo /diff /commit /checkpoint /tokens /map /model /run /test /plan /go /clear /help /exit\`).
+
+      \`--plan\` (or \`/plan\` in the chat) is plan mode: the model gets only the read-only tools and answers with a numbered plan naming files; nothing is changed. \`/go\` carries out the plan in act mode, with the plan in the conversation.
 
       FILES are added to the chat (paths relative to the current directory, as in git).
     `,
@@ -17,6 +19,7 @@ export class ChatCommand extends AssistCommand {
       ['Use another model', '$0 chat --model openai/gpt-4.1'],
       ['Continue the last session of this branch', '$0 chat --resume'],
       ['Work on the current branch, without a session branch', '$0 chat --no-branch'],
+      ['Plan first, then /go', '$0 chat --plan'],
     ],
   });
 
@@ -27,6 +30,8 @@ export class ChatCommand extends AssistCommand {
   noBranch = Option.Boolean('--no-branch', false, { description: 'record the session on the current branch' });
   resume = Option.String('--resume', { tolerateBoolean: true, description: 'rebuild the conversation of a session (the latest, or ID)' });
   autoTest = Option.Boolean('--auto-test', false, { description: 'run the test command after each edit' });
+  plan = Option.Boolean('--plan', false, { description: 'start in plan mode: read-only tools, answers end with a plan; /go carries it out' });
+  maxSteps = Option.String('--max-steps', { description: 'model requests one turn may make (overrides session.max_steps)' });
 
   async run(): Promise<number> {
     return startChat(this, {
@@ -37,18 +42,26 @@ export class ChatCommand extends AssistCommand {
       noBranch: this.noBranch,
       resume: this.resume === undefined || this.resume === false ? undefined : this.resume,
       autoTest: this.autoTest,
+      plan: this.plan,
+      maxSteps: this.maxSteps,
     });
   }
 }
 
 export interface ChatOptions extends SessionCommandOptions {
   resume?: string | true | undefined;
+  /** `--plan`: the chat starts in plan mode. */
+  plan?: boolean;
+  /** `--max-steps N`, as typed. */
+  maxSteps?: string | undefined;
 }
 
 /** Starts the interactive chat (also what a bare `assist` does on a terminal). */
 export async function startChat(command: AssistCommand, options: ChatOptions): Promise<number> {
   const { context } = command;
   const reporter = command.reporter;
+  const { parseMaxSteps } = await import('../run-once.js');
+  const maxSteps = options.maxSteps === undefined ? undefined : parseMaxSteps(options.maxSteps);
   const flags = sessionFlags(options);
   const repo = await command.repo();
   const loaded = await command.config(flags, repo);
@@ -66,6 +79,8 @@ export async function startChat(command: AssistCommand, options: ChatOptions): P
     mode: 'chat',
     ui: view,
     ...(options.resume !== undefined ? { resume: options.resume } : {}),
+    ...(maxSteps !== undefined ? { maxSteps } : {}),
+    ...(options.plan ? { plan: true } : {}),
     command: 'assist chat',
   });
   if (options.resume !== undefined) reporter.info(reporter.err.dim(`resumed session ${session.sessionId} with ${session.conversation.length} exchanges`));

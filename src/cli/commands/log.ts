@@ -56,6 +56,8 @@ function describeEvent(e: ReplayedEvent): string {
     }
     case 'tool':
       return `tool ${e.name} ${e.ok ? 'ok' : 'failed'} in ${e.ms} ms: ${one(e.status)} (${e.chars} chars back)`;
+    case 'plan':
+      return `plan${e.files.length ? ` (${e.files.join(', ')})` : ''}: ${one(e.text)}`;
     case 'edit':
       return `edit ${e.commit === e.parent ? '(no commit)' : short(e.commit)} ${e.summary} (${[...e.files.map((f) => `${f.change} ${f.path}`), ...(e.ignored ?? []).map((w) => `${w.path}: ignored, not committed`)].join(', ')})${e.snapshot ? ` after snapshot ${short(e.snapshot.commit)}` : ''}`;
     case 'refused':

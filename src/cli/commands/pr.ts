@@ -1,6 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { AssistCommand } from '../base.js';
-import { ExitCode } from '../../errors.js';
+import { AssistError, ExitCode, usageError } from '../../errors.js';
+import type { SessionUI } from '../../session/types.js';
 import type { ConfigValue } from '../../config/index.js';
 
 export class PrCommand extends AssistCommand {
@@ -33,9 +34,11 @@ export class PrCommand extends AssistCommand {
   allowRepoHooks = Option.Boolean('--allow-repo-hooks', false, { description: "run the repository's own git hooks" });
   allowProtected = Option.Boolean('--allow-protected', false, { description: 'let the task edit CI config, git hooks, .assist.toml and lockfiles' });
   json = Option.Boolean('--json', false, { description: 'print one JSON object on stdout' });
+  jsonStream = Option.Boolean('--json-stream', false, { description: 'print JSON lines on stdout as the task goes (docs/json-stream.md)' });
   model = Option.String('--model', { description: 'provider/model to use' });
 
   async run(): Promise<number> {
+    if (this.json && this.jsonStream) throw usageError('cli.json-and-stream', '--json and --json-stream cannot be used together', 'use --json for one object at the end, or --json-stream for lines as the task goes (its `end` line carries the same object)');
     const { runPr } = await import('../../pr/index.js');
     const reporter = this.reporter;
     const { globals } = this.context;
@@ -50,20 +53,36 @@ export class PrCommand extends AssistCommand {
       midLine = false;
       reporter.info(reporter.err.dim(text));
     };
-    // Refusals that need no model come before the base is checked out (issue 24 items 1 and 15).
-    const { openStore, refuseIfOperationInProgress } = await import('../../git/index.js');
-    const store = await openStore({ cwd: this.context.cwd, env: this.context.env, command: 'assist pr' });
-    try {
-      refuseIfOperationInProgress(store.repo.paths);
-      store.refuseIfBranchBlocked(this.branch ?? 'assist/pr-x');
-    } finally {
-      store.close();
-    }
+    const ui: SessionUI = {
+      text: (delta) => {
+        reporter.stderr.write(delta);
+        midLine = !delta.endsWith('\n');
+      },
+      restart: ({ reason }) => line(`(the reply restarts: ${reason})`),
+      status: line,
+      review: (review) => {
+        if (midLine) reporter.stderr.write('\n');
+        midLine = false;
+        reporter.stderr.write(renderReview(review, { color: reporter.stderrIsTTY && reporter.err.isColorSupported }));
+      },
+    };
+    const { renderReview } = await import('../../ui/review.js');
+    const { createJsonStream } = this.jsonStream ? await import('../../ui/json-stream.js') : { createJsonStream: null };
+    const stream = createJsonStream ? createJsonStream(this.context.stdout, ui) : null;
     const controller = new AbortController();
     const onSigint = (): void => controller.abort();
-    const { renderReview } = await import('../../ui/review.js');
     process.once('SIGINT', onSigint);
     try {
+      // Refusals that need no model come before the base is checked out (issue 24 items 1 and 15).
+      const { openStore, refuseIfOperationInProgress } = await import('../../git/index.js');
+      const store = await openStore({ cwd: this.context.cwd, env: this.context.env, command: 'assist pr' });
+      try {
+        refuseIfOperationInProgress(store.repo.paths);
+        store.refuseIfBranchBlocked(this.branch ?? 'assist/pr-x');
+      } finally {
+        store.close();
+      }
+      stream?.line({ type: 'start', v: 1, command: 'pr', session: null, branch: this.branch ?? null, model: this.model ?? null, message: this.message, base: this.base ?? null, push: this.push });
       const outcome = await runPr({
         cwd: this.context.cwd,
         env: this.context.env,
@@ -80,23 +99,12 @@ export class PrCommand extends AssistCommand {
         flags,
         signal: controller.signal,
         onWarning: (text) => reporter.warn(text),
-        ui: {
-          text: (delta) => {
-            reporter.stderr.write(delta);
-            midLine = !delta.endsWith('\n');
-          },
-          restart: ({ reason }) => line(`(the reply restarts: ${reason})`),
-          status: line,
-          review: (review) => {
-            if (midLine) reporter.stderr.write('\n');
-            midLine = false;
-            reporter.stderr.write(renderReview(review, { color: reporter.stderrIsTTY && reporter.err.isColorSupported }));
-          },
-        },
+        ui: stream?.ui ?? ui,
       });
       if (midLine) reporter.stderr.write('\n');
       const { report, problem } = outcome;
-      if (this.json) reporter.json(report);
+      if (stream) stream.line({ type: 'end', ...report, exit_code: outcome.exitCode, ...(problem && outcome.exitCode !== ExitCode.ok ? { error: { code: problem.code, message: problem.message } } : {}) });
+      else if (this.json) reporter.json(report);
       else if (report.branch) {
         reporter.print(`branch ${report.branch} from ${report.base}: ${report.commits.length} commit${report.commits.length === 1 ? '' : 's'}, ${report.files.length} file${report.files.length === 1 ? '' : 's'}`);
         reporter.print(`tests: ${report.tests}${report.test_command ? ` (${report.test_command})` : ''}`);
@@ -112,6 +120,12 @@ export class PrCommand extends AssistCommand {
         else reporter.error(problem.message, problem.hint);
       }
       return outcome.exitCode;
+    } catch (error) {
+      if (stream && !stream.ended) {
+        const failure = error instanceof AssistError ? { code: error.code, message: error.message } : { code: 'unexpected', message: error instanceof Error ? error.message : String(error) };
+        stream.line({ type: 'end', error: failure, exit_code: error instanceof AssistError ? error.exitCode : ExitCode.failure });
+      }
+      throw error;
     } finally {
       process.off('SIGINT', onSigint);
     }
