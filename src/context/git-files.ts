@@ -3,6 +3,7 @@ import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ignore from 'ignore';
 import { AssistError } from '../errors.js';
+import { takePrefetched } from '../git/prefetch.js';
 import { languageForPath, type LanguageId } from './languages.js';
 
 /** A source file the map may parse, with the git blob id of its current content. */
@@ -20,6 +21,8 @@ export interface FileListing {
   excluded: number;
   /** How many ids came from `git hash-object` (modified and untracked files). */
   hashed: number;
+  /** Milliseconds spent finding those ids (the lstat of each and `git hash-object`). */
+  hashMs: number;
 }
 
 // Vendored and generated trees: parsing them costs time and fills the map with code nobody edits.
@@ -49,12 +52,21 @@ export function isExcludedPath(path: string): boolean {
   }
 }
 
-function git(root: string, args: string[], env: NodeJS.ProcessEnv | undefined): Promise<string> {
+/** `git ls-files` of the index with blob ids; `bin/assist.js` starts the same command early for `assist map`. */
+export const STAGED_ARGS: readonly string[] = ['ls-files', '-s', '-z', '--full-name', '--', ':/'];
+/** `git ls-files` of modified, deleted and untracked (not ignored) files; prefetched alike. */
+export const CHANGED_ARGS: readonly string[] = ['ls-files', '-z', '-t', '-m', '-d', '-o', '--exclude-standard', '--full-name', '--', ':/'];
+
+function git(root: string, args: readonly string[], env: NodeJS.ProcessEnv | undefined): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd: root, env: { ...(env ?? process.env), GIT_OPTIONAL_LOCKS: '0' }, encoding: 'utf8', maxBuffer: 1 << 30 }, (error, stdout, stderr) => {
+    const done = (error: Error | null, stdout: string, stderr: string): void => {
       if (error) reject(new AssistError('context.git-failed', `git ${args[0] ?? ''} failed: ${stderr.trim().split('\n')[0] ?? ''}`, { cause: error }));
       else resolve(stdout);
-    });
+    };
+    // Started by the entry point before the CLI loaded, when it was (`assist map`): see git/prefetch.ts.
+    const prefetched = takePrefetched(root, args, env);
+    if (prefetched) void prefetched.then((r) => done(r.error, r.stdout, r.stderr));
+    else execFile('git', [...args], { cwd: root, env: { ...(env ?? process.env), GIT_OPTIONAL_LOCKS: '0' }, encoding: 'utf8', maxBuffer: 1 << 30 }, done);
   });
 }
 
@@ -103,10 +115,7 @@ async function readAssistIgnore(root: string): Promise<((path: string) => boolea
  */
 export async function listSourceFiles(from: string, env?: NodeJS.ProcessEnv, root: Promise<string> = Promise.resolve(from)): Promise<FileListing> {
   // `--full-name -- :/`: the whole tree with root-relative paths, from wherever `from` is.
-  const lists = Promise.all([
-    git(from, ['ls-files', '-s', '-z', '--full-name', '--', ':/'], env),
-    git(from, ['ls-files', '-z', '-t', '-m', '-d', '-o', '--exclude-standard', '--full-name', '--', ':/'], env),
-  ]);
+  const lists = Promise.all([git(from, STAGED_ARGS, env), git(from, CHANGED_ARGS, env)]);
   // When `from` is not in a work tree, the error of finding the root is the one to report.
   lists.catch(() => undefined);
   const top = await root;
@@ -158,6 +167,7 @@ export async function listSourceFiles(from: string, env?: NodeJS.ProcessEnv, roo
     if (lang) toHash.push({ path, blob: '', lang });
   }
 
+  const tHash = performance.now();
   // Only regular files: an untracked symlink to a directory (or a file deleted since
   // ls-files ran) would fail the whole hash-object batch.
   const regular = (
@@ -168,6 +178,7 @@ export async function listSourceFiles(from: string, env?: NodeJS.ProcessEnv, roo
     file.blob = ids[i]!;
     files.push(file);
   });
+  const hashMs = performance.now() - tHash;
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { files, excluded, hashed: regular.length };
+  return { files, excluded, hashed: regular.length, hashMs };
 }

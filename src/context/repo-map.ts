@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { resolveRepoPaths } from '../git/repo-paths.js';
+import { resolveRepoPaths, type RepoPaths } from '../git/repo-paths.js';
 import { listSourceFiles, type FileListing } from './git-files.js';
 import { languageSpec, languageVersion, packName, type LanguageId } from './languages.js';
 import { MIN_FILES_FOR_WORKERS, parseFiles } from './parse-pool.js';
@@ -39,6 +39,8 @@ export interface RepoMapOptions {
   /** Progress of a build that parses files. */
   onProgress?: (done: number, total: number) => void;
   env?: NodeJS.ProcessEnv;
+  /** The repository's paths, when the caller has them already (`resolveRepoPaths(cwd)`): one git process less. */
+  paths?: RepoPaths;
   /** Override of the worker script (tests run from sources, where no compiled worker exists). */
   workerUrl?: URL;
 }
@@ -59,7 +61,8 @@ export interface RepoMapStats {
   workers: number;
   /** True when the whole result came from the result cache (nothing changed since the same request). */
   reused: boolean;
-  ms: { list: number; cache: number; parse: number; rank: number; render: number; total: number };
+  /** `list` is git's listing and its filtering; `hash` the ids of modified and untracked files, within the listing's time. */
+  ms: { list: number; hash: number; cache: number; parse: number; rank: number; render: number; total: number };
   /** Present when the build compacted or deleted tags packs after the map was made (outside `ms.total`). */
   upkeep?: UpkeepReport;
 }
@@ -96,7 +99,7 @@ export async function buildRepoMap(options: RepoMapOptions): Promise<RepoMap> {
   const t0 = performance.now();
   const budget = Math.max(0, Math.floor(options.tokens ?? DEFAULT_MAP_TOKENS));
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  const resolving = resolveRepoPaths(options.cwd, options.env);
+  const resolving = options.paths ? Promise.resolve(options.paths) : resolveRepoPaths(options.cwd, options.env);
   const listing = await listSourceFiles(
     options.cwd,
     options.env,
@@ -131,7 +134,7 @@ export async function buildRepoMap(options: RepoMapOptions): Promise<RepoMap> {
         skipped: previous.skipped,
         workers: 0,
         reused: true,
-        ms: { list: tList - t0, cache: now - tList, parse: 0, rank: 0, render: 0, total: now - t0 },
+        ms: { list: tList - t0 - listing.hashMs, hash: listing.hashMs, cache: now - tList, parse: 0, rank: 0, render: 0, total: now - t0 },
       },
     };
   }
@@ -323,7 +326,7 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
       skipped,
       workers,
       reused: false,
-      ms: { list: tList - t0, cache: tCache - tList, parse: tParse - tCache, rank: tRank - tParse, render: tRender - tRank, total: tRender - t0 },
+      ms: { list: tList - t0 - listing.hashMs, hash: listing.hashMs, cache: tCache - tList, parse: tParse - tCache, rank: tRank - tParse, render: tRender - tRank, total: tRender - t0 },
       ...(upkeep && (upkeep.compacted.length > 0 || upkeep.deleted.length > 0) ? { upkeep } : {}),
     },
   };

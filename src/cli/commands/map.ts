@@ -58,6 +58,7 @@ export class MapCommand extends AssistCommand {
     const map = await buildRepoMap({
       cwd: this.context.cwd,
       env: this.context.env,
+      paths: repo,
       tokens: tokens ?? loaded.config.context.mapTokens,
       maxFileBytes: loaded.config.context.maxFileBytes,
       focusFiles: this.focus ?? [],
@@ -78,7 +79,7 @@ export class MapCommand extends AssistCommand {
         [
           `files ${s.files} (excluded ${s.excluded}, skipped ${s.skipped}), parsed ${s.parsed} with ${s.workers} workers, cache hits ${s.cacheHits}, hashed ${s.hashed}${s.reused ? ', map reused' : ''}`,
           `tokens ${map.tokens}, files shown ${map.files.length}, definitions shown ${map.definitions.length}`,
-          `list ${ms(s.ms.list)}, cache ${ms(s.ms.cache)}, parse ${ms(s.ms.parse)}, rank ${ms(s.ms.rank)}, render ${ms(s.ms.render)}, total ${ms(s.ms.total)}`,
+          `list ${ms(s.ms.list)}, hash ${ms(s.ms.hash)}, cache ${ms(s.ms.cache)}, parse ${ms(s.ms.parse)}, rank ${ms(s.ms.rank)}, render ${ms(s.ms.render)}, total ${ms(s.ms.total)}`,
           ...(s.upkeep ? [upkeepLine(s.upkeep)] : []),
         ].join('\n'),
       );
