@@ -6,6 +6,7 @@ import { listSourceFiles, type FileListing } from './git-files.js';
 import { languageSpec, languageVersion, packName, type LanguageId } from './languages.js';
 import { MIN_FILES_FOR_WORKERS, parseFiles } from './parse-pool.js';
 import { rankGraph } from './rank.js';
+import { reuseRanking } from './rank-reuse.js';
 import { matchSnapshot, readRanks, readSnapshot, startingRanks, updateSnapshot, writeRanks, writeSnapshot } from './rank-snapshot.js';
 import { fitToBudget, type MapDefinition } from './render.js';
 import { upkeepTagsCache, type UpkeepReport } from './cache-upkeep.js';
@@ -61,6 +62,8 @@ export interface RepoMapStats {
   workers: number;
   /** True when the whole result came from the result cache (nothing changed since the same request). */
   reused: boolean;
+  /** True when the last ranking was carried over: the files that changed moved no link (rank-reuse.ts). */
+  rankReused?: boolean;
   /** `list` is git's listing and its filtering; `hash` the ids of modified and untracked files, within the listing's time. */
   ms: { list: number; hash: number; cache: number; parse: number; rank: number; render: number; total: number };
   /** Present when the build compacted or deleted tags packs after the map was made (outside `ms.total`). */
@@ -242,7 +245,7 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
 
   // An unreadable file must be read again next time: it gets a key no listing has.
   const storedKeys = keys.map((k, i) => (tags.get(i)?.skipped === 'unreadable' ? '' : k));
-  const { snapshot, changed } = updateSnapshot(base, from, paths, storedKeys, maxFileBytes, (i) => {
+  const { snapshot, changed, sameIds } = updateSnapshot(base, from, paths, storedKeys, maxFileBytes, (i) => {
     const t = tags.get(i)!;
     return { defNames: t.defNames, refs: t.refs, skipped: t.skipped !== undefined, where: cache.locate(packs[i]!, listing.files[i]!.blob) };
   });
@@ -272,10 +275,17 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
       if (excludeFiles.has(path)) hidden += graph.defStart[i + 1]! - graph.defStart[i]!;
     });
   }
-  const start = startingRanks(storedRanks, base, from, ctx.requestKey);
+  // A few files changed without moving any link between files (rank-reuse.ts): the last
+  // ranking holds, and only their definitions are scored. Else PageRank, from the last ranks.
+  const plain = options.query === undefined || options.query.trim() === '';
+  const focus = new Set(focusFiles.map((f) => graph.paths.indexOf(f)).filter((i) => i !== -1));
+  const reused = plain && sameIds ? reuseRanking(base, snapshot, from, storedRanks, { key: ctx.requestKey, focus, limit: budget + hidden }) : undefined;
+  const start = reused ? undefined : startingRanks(storedRanks, base, from, ctx.requestKey);
   const lifted = retrieval && retrieval.length === graph.paths.length ? { personalWeights: retrieval, fileBonus: retrieval } : {};
-  const { ranked, fileRanks } = rankGraph(graph, { focusFiles, limit: budget + hidden, ...(options.query === undefined ? {} : { query: options.query }), ...(start ? { start } : {}), ...lifted });
-  const ranksWrite = writeRanks(ranksPath, { request: ctx.requestKey, gen: snapshot.gen, ranks: fileRanks }).catch(() => undefined);
+  const { ranked, fileRanks, scores } =
+    reused ?? rankGraph(graph, { focusFiles, limit: budget + hidden, ...(options.query === undefined ? {} : { query: options.query }), ...(start ? { start } : {}), ...lifted });
+  // Scores are kept for a request without query, the only one `reuseRanking` takes.
+  const ranksWrite = writeRanks(ranksPath, { request: ctx.requestKey, gen: snapshot.gen, ranks: fileRanks, ...(plain ? { scores } : {}) }).catch(() => undefined);
   const visible = excludeFiles.size === 0 ? ranked : ranked.filter((r) => !excludeFiles.has(r.file));
   const tRank = performance.now();
 
@@ -326,6 +336,7 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
       skipped,
       workers,
       reused: false,
+      ...(reused ? { rankReused: true } : {}),
       ms: { list: tList - t0 - listing.hashMs, hash: listing.hashMs, cache: tCache - tList, parse: tParse - tCache, rank: tRank - tParse, render: tRender - tRank, total: tRender - t0 },
       ...(upkeep && (upkeep.compacted.length > 0 || upkeep.deleted.length > 0) ? { upkeep } : {}),
     },

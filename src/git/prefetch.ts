@@ -17,7 +17,7 @@ export interface Prefetched {
 
 /** What `execFile` gave the callback. */
 export interface PrefetchedResult {
-  error: (Error & { code?: number | string }) | null;
+  error: Error | null;
   stdout: string;
   stderr: string;
 }
