@@ -40,10 +40,10 @@ async function start() {
     process.exitCode = 0;
     return;
   }
-  // A warm `assist map` is mostly waiting on git: its three git processes start now, beside the
+  // A warm `assist map` is mostly waiting on git: its two git processes start now, beside the
   // ~50 ms of loading the command line, and the map takes their output when it asks for exactly
   // the same commands in the same directory (src/git/prefetch.ts; the arguments are
-  // REV_PARSE_ARGS, STAGED_ARGS and CHANGED_ARGS there, which a test holds to these).
+  // REV_PARSE_ARGS and LIST_ARGS there, which a test holds to these).
   if (argv.find((a) => !a.startsWith('-')) === 'map') prefetchGit(process.cwd(), MAP_GIT_COMMANDS);
   let interrupted = false;
   process.once('SIGINT', () => {
@@ -68,8 +68,7 @@ async function start() {
 
 const MAP_GIT_COMMANDS = [
   ['rev-parse', '--path-format=absolute', '--show-toplevel', '--git-dir', '--git-common-dir', '--path-format=relative', '--show-prefix'],
-  ['ls-files', '-s', '-z', '--full-name', '--', ':/'],
-  ['ls-files', '-z', '-t', '-m', '-d', '-o', '--exclude-standard', '--full-name', '--', ':/'],
+  ['ls-files', '-z', '-s', '-t', '-m', '-d', '-o', '--exclude-standard', '--full-name', '--', ':/'],
 ];
 
 function prefetchGit(cwd, commands) {

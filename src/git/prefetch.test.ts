@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempRepo } from '../../test/helpers/git-repo.js';
-import { CHANGED_ARGS, STAGED_ARGS, listSourceFiles } from '../context/git-files.js';
+import { LIST_ARGS, listSourceFiles } from '../context/git-files.js';
 import { PREFETCH_KEY, takePrefetched, type Prefetched, type PrefetchedResult } from './prefetch.js';
 import { REV_PARSE_ARGS, resolveRepoPaths } from './repo-paths.js';
 
@@ -29,14 +29,14 @@ describe('git commands prefetched by the entry point', () => {
     const literal = /const MAP_GIT_COMMANDS = (\[[\s\S]*?\]);\n/.exec(bin)?.[1];
     expect(literal).toBeDefined();
     const commands = JSON.parse(literal!.replace(/'/g, '"').replace(/,(\s*\])/g, '$1')) as string[][];
-    expect(commands).toEqual([REV_PARSE_ARGS, STAGED_ARGS, CHANGED_ARGS]);
+    expect(commands).toEqual([REV_PARSE_ARGS, LIST_ARGS]);
   });
 
   it('a prefetched answer is taken once, for the same directory, arguments and environment only', async () => {
     const fake: PrefetchedResult = { error: null, stdout: '/nowhere\n/nowhere/.git\n/nowhere/.git\n\n', stderr: '' };
     slot[PREFETCH_KEY] = [{ cwd: '/somewhere', args: REV_PARSE_ARGS, result: Promise.resolve(fake) }];
     expect(takePrefetched('/elsewhere', REV_PARSE_ARGS, undefined)).toBeUndefined();
-    expect(takePrefetched('/somewhere', STAGED_ARGS, undefined)).toBeUndefined();
+    expect(takePrefetched('/somewhere', LIST_ARGS, undefined)).toBeUndefined();
     expect(takePrefetched('/somewhere', REV_PARSE_ARGS, { ...process.env })).toBeUndefined();
     // resolveRepoPaths takes it (the answer is the fake one: no git ran), and only once.
     const paths = await resolveRepoPaths('/somewhere');
@@ -49,7 +49,7 @@ describe('git commands prefetched by the entry point', () => {
     repo.write('src/a.ts', 'export const a = 2;\n');
     repo.write('src/c.go', 'package c\n');
     const own = await listSourceFiles(repo.dir);
-    prefetch(repo.dir, [REV_PARSE_ARGS, STAGED_ARGS, CHANGED_ARGS]);
+    prefetch(repo.dir, [REV_PARSE_ARGS, LIST_ARGS]);
     const paths = await resolveRepoPaths(repo.dir);
     const fromPrefetch = await listSourceFiles(repo.dir);
     expect(slot[PREFETCH_KEY]).toEqual([]);
