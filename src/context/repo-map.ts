@@ -10,7 +10,8 @@ import { reuseRanking } from './rank-reuse.js';
 import { matchSnapshot, readRanks, readSnapshot, startingRanks, updateSnapshot, writeRanks, writeSnapshot } from './rank-snapshot.js';
 import { fitToBudget, type MapDefinition } from './render.js';
 import { upkeepTagsCache, type UpkeepReport } from './cache-upkeep.js';
-import { TagsCache, viewOf, type CachedTags, type EntryLocation } from './tags-cache.js';
+import { TagsCache, type CachedTags, type EntryLocation } from './tags-cache.js';
+import { decodeTags, UNREADABLE } from './tags-line.js';
 import { retrievalWeights } from './search.js';
 import { SectionCountStore } from './section-counts.js';
 import { startTokenCounter, type BackgroundCounter, type TokenCounter } from './tokens.js';
@@ -233,12 +234,12 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
       },
     );
     workers = outcome.workers;
+    const views = outcome.lines.map((line) => decodeTags(line) ?? UNREADABLE);
     unique.forEach((fileIndex, k) => {
-      const result = outcome.results[k]!;
       // Unreadable files are not a property of the blob: do not cache them.
-      if (result.skipped !== 'unreadable') cache.put(packs[fileIndex]!, listing.files[fileIndex]!.blob, result);
+      if (views[k]!.skipped !== 'unreadable') cache.putLine(packs[fileIndex]!, listing.files[fileIndex]!.blob, outcome.lines[k]!);
     });
-    for (const fileIndex of missing) tags.set(fileIndex, viewOf(outcome.results[firstOf.get(keys[fileIndex]!)!]!));
+    for (const fileIndex of missing) tags.set(fileIndex, views[firstOf.get(keys[fileIndex]!)!]!);
     written = await cache.flush();
   }
   const tParse = performance.now();
