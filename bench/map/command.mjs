@@ -86,7 +86,7 @@ function map() {
 }
 
 const phaseNames = ['list', 'hash', 'cache', 'parse', 'rank', 'render', 'total'];
-const phases = (stats) => phaseNames.filter((p) => stats.ms[p] !== undefined).map((p) => `${p} ${Math.round(stats.ms[p])}`).join(', ');
+const phases = (stats) => phaseNames.filter((p) => stats.ms[p] !== undefined).map((p) => `${p} ${Math.round(stats.ms[p])}`).join(', ') + (stats.rankReused ? ', ranking carried over' : '');
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 
 const files = execFileSync('git', ['ls-files'], { cwd: repo, encoding: 'utf8', maxBuffer: 1 << 28 }).split('\n').filter((f) => /\.(ts|js)$/.test(f));
