@@ -32,6 +32,8 @@ const result = await build({
   absWorkingDir: root,
   entryPoints: {
     main: 'src/cli/main.ts',
+    // `assist map`'s fast path (src/cli/map-fast.ts): no command-line parser, shares the chunks.
+    'map-fast': 'src/cli/map-fast.ts',
     api: 'src/index.ts',
     hooks: 'src/cli/refreshers.ts',
     'tag-worker': 'src/context/tag-worker.ts',

@@ -37,6 +37,23 @@ describe('listSourceFiles', () => {
     expect(listing.hashed).toBe(2);
   });
 
+  it('lists a path in a merge conflict once, with the id of what the work tree holds', async () => {
+    await using repo = tempRepo({ files: { 'src/x.ts': 'export const x = 0;\n', 'src/y.ts': 'export const y = 0;\n' } });
+    const main = repo.git('rev-parse', '--abbrev-ref', 'HEAD').trim();
+    repo.git('checkout', '-qb', 'other');
+    repo.write('src/x.ts', 'export const x = 1;\n');
+    repo.commitAll('other');
+    repo.git('checkout', '-q', main);
+    repo.write('src/x.ts', 'export const x = 2;\n');
+    repo.commitAll('main');
+    expect(() => repo.git('merge', '-q', 'other')).toThrow();
+    const listing = await listSourceFiles(repo.dir, repo.env);
+    expect(listing.files.map((f) => f.path)).toEqual(['src/x.ts', 'src/y.ts']);
+    const hash = (path: string): string => execFileSync('git', ['hash-object', path], { cwd: repo.dir, env: repo.env, encoding: 'utf8' }).trim();
+    expect(listing.files[0]!.blob).toBe(hash('src/x.ts'));
+    expect(listing.hashed).toBe(1);
+  });
+
   it('works from a subdirectory and in an empty repository', async () => {
     await using repo = tempRepo();
     expect((await listSourceFiles(repo.dir, repo.env)).files).toEqual([]);

@@ -1,8 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import ignore from 'ignore';
+import type ignoreFactory from 'ignore';
 import { AssistError } from '../errors.js';
+import { takePrefetched } from '../git/prefetch.js';
 import { languageForPath, type LanguageId } from './languages.js';
 
 /** A source file the map may parse, with the git blob id of its current content. */
@@ -20,6 +21,8 @@ export interface FileListing {
   excluded: number;
   /** How many ids came from `git hash-object` (modified and untracked files). */
   hashed: number;
+  /** Milliseconds spent finding those ids (the lstat of each and `git hash-object`). */
+  hashMs: number;
 }
 
 // Vendored and generated trees: parsing them costs time and fills the map with code nobody edits.
@@ -49,12 +52,24 @@ export function isExcludedPath(path: string): boolean {
   }
 }
 
-function git(root: string, args: string[], env: NodeJS.ProcessEnv | undefined): Promise<string> {
+/**
+ * One `git ls-files` for the whole listing: every index entry with its blob id (`-s`), tagged
+ * (`-t`: `H` cached, `S` skip-worktree, `M` unmerged), and the work tree's state: modified
+ * (`C`, with the entry's fields), deleted (`R`, likewise) and untracked files git does not
+ * ignore (`?`, the path alone). `bin/assist.js` starts the same command early for `assist map`.
+ */
+export const LIST_ARGS: readonly string[] = ['ls-files', '-z', '-s', '-t', '-m', '-d', '-o', '--exclude-standard', '--full-name', '--', ':/'];
+
+function git(root: string, args: readonly string[], env: NodeJS.ProcessEnv | undefined): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd: root, env: { ...(env ?? process.env), GIT_OPTIONAL_LOCKS: '0' }, encoding: 'utf8', maxBuffer: 1 << 30 }, (error, stdout, stderr) => {
+    const done = (error: Error | null, stdout: string, stderr: string): void => {
       if (error) reject(new AssistError('context.git-failed', `git ${args[0] ?? ''} failed: ${stderr.trim().split('\n')[0] ?? ''}`, { cause: error }));
       else resolve(stdout);
-    });
+    };
+    // Started by the entry point before the CLI loaded, when it was (`assist map`): see git/prefetch.ts.
+    const prefetched = takePrefetched(root, args, env);
+    if (prefetched) void prefetched.then((r) => done(r.error, r.stdout, r.stderr));
+    else execFile('git', [...args], { cwd: root, env: { ...(env ?? process.env), GIT_OPTIONAL_LOCKS: '0' }, encoding: 'utf8', maxBuffer: 1 << 30 }, done);
   });
 }
 
@@ -88,6 +103,9 @@ async function readAssistIgnore(root: string): Promise<((path: string) => boolea
   } catch {
     return undefined;
   }
+  // Loaded only here: most repositories have no .assistignore, and it is 30 KB to compile.
+  // A CommonJS `export =` module: its function is the ES module's default export at run time.
+  const ignore = ((await import('ignore')) as unknown as { default: typeof ignoreFactory }).default;
   const ig = ignore().add(text);
   return (path) => ig.ignores(path);
 }
@@ -103,20 +121,25 @@ async function readAssistIgnore(root: string): Promise<((path: string) => boolea
  */
 export async function listSourceFiles(from: string, env?: NodeJS.ProcessEnv, root: Promise<string> = Promise.resolve(from)): Promise<FileListing> {
   // `--full-name -- :/`: the whole tree with root-relative paths, from wherever `from` is.
-  const lists = Promise.all([
-    git(from, ['ls-files', '-s', '-z', '--full-name', '--', ':/'], env),
-    git(from, ['ls-files', '-z', '-t', '-m', '-d', '-o', '--exclude-standard', '--full-name', '--', ':/'], env),
-  ]);
+  const list = git(from, LIST_ARGS, env);
   // When `from` is not in a work tree, the error of finding the root is the one to report.
-  lists.catch(() => undefined);
+  list.catch(() => undefined);
   const top = await root;
-  const [[staged, changed], ignored] = await Promise.all([lists, readAssistIgnore(top)]);
+  const [listed, ignored] = await Promise.all([list, readAssistIgnore(top)]);
 
+  // Index entries (`<mode> <blob> <stage>\t<path>`, one per stage of an unmerged path) in path
+  // order, and the work tree's state of the paths that differ from the index.
+  const staged: string[] = [];
   const status = new Map<string, 'modified' | 'deleted' | 'untracked'>();
-  for (const entry of changed.split('\0')) {
+  for (const entry of listed.split('\0')) {
     if (entry.length < 3) continue;
     const tag = entry[0];
-    const path = entry.slice(2);
+    if (tag === 'H' || tag === 'S' || tag === 'M') {
+      staged.push(entry.slice(2));
+      continue;
+    }
+    const tab = entry.indexOf('\t');
+    const path = tag === '?' || tab === -1 ? entry.slice(2) : entry.slice(tab + 1);
     if (tag === 'R') status.set(path, 'deleted');
     else if (tag === 'C' && status.get(path) !== 'deleted') status.set(path, 'modified');
     else if (tag === '?') status.set(path, 'untracked');
@@ -135,8 +158,7 @@ export async function listSourceFiles(from: string, env?: NodeJS.ProcessEnv, roo
   };
 
   let previous = '';
-  for (const entry of staged.split('\0')) {
-    if (entry === '') continue;
+  for (const entry of staged) {
     const tab = entry.indexOf('\t');
     const path = entry.slice(tab + 1);
     if (path === previous) continue; // unmerged paths have one entry per stage
@@ -158,6 +180,7 @@ export async function listSourceFiles(from: string, env?: NodeJS.ProcessEnv, roo
     if (lang) toHash.push({ path, blob: '', lang });
   }
 
+  const tHash = performance.now();
   // Only regular files: an untracked symlink to a directory (or a file deleted since
   // ls-files ran) would fail the whole hash-object batch.
   const regular = (
@@ -168,6 +191,7 @@ export async function listSourceFiles(from: string, env?: NodeJS.ProcessEnv, roo
     file.blob = ids[i]!;
     files.push(file);
   });
+  const hashMs = performance.now() - tHash;
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { files, excluded, hashed: regular.length };
+  return { files, excluded, hashed: regular.length, hashMs };
 }

@@ -28,7 +28,7 @@ describe('assist map', () => {
     const stats = await runCli(['map', '--stats', '--focus', 'checkout.ts'], { cwd: `${repo.dir}/src`, env: repo.env });
     expect(stats.code).toBe(0);
     expect(stats.stderr).toMatch(/files 3 .*parsed 0 .*cache hits 3/);
-    expect(stats.stderr).toMatch(/list \d+ ms, cache \d+ ms, parse \d+ ms, rank \d+ ms, render \d+ ms, total \d+ ms/);
+    expect(stats.stderr).toMatch(/list \d+ ms, hash \d+ ms, cache \d+ ms, parse \d+ ms, rank \d+ ms, render \d+ ms, total \d+ ms/);
   });
 
   it('exits 2 on a bad --tokens and 1 outside a repository', async () => {

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { languageForPath } from './languages.js';
 import { parseFiles, planBatches, type ParseJob } from './parse-pool.js';
+import { decodeTags } from './tags-line.js';
 import { countTokens, startTokenCounter } from './tokens.js';
 
 const projectRoot = join(import.meta.dirname, '..', '..');
@@ -53,20 +54,20 @@ describe('parseFiles', () => {
     expect(pooled.workers).toBe(2);
     const local = await parseFiles(work, { limits: { maxFileBytes: 1 << 20 }, maxWorkers: 0 });
     expect(local.workers).toBe(0);
-    expect(pooled.results).toEqual(local.results);
-    expect(pooled.results[0]!.defs.length).toBeGreaterThan(0);
+    expect(pooled.lines).toEqual(local.lines);
+    expect(decodeTags(pooled.lines[0]!)!.defs().length).toBeGreaterThan(0);
     expect(progress[progress.length - 1]).toBe(work.length);
   });
 
   it('parses few files on this thread: a worker would cost more than it saves', async () => {
     const outcome = await parseFiles(jobs(1).slice(0, 3), { limits: { maxFileBytes: 1 << 20 }, workerUrl });
     expect(outcome.workers).toBe(0);
-    expect(outcome.results).toHaveLength(3);
+    expect(outcome.lines).toHaveLength(3);
   });
 
   it('reports unreadable files instead of failing', async () => {
     const outcome = await parseFiles([{ lang: 'typescript', absPath: join(outDir, 'missing.ts') }], { limits: { maxFileBytes: 1 << 20 } });
-    expect(outcome.results[0]!.skipped).toBe('unreadable');
+    expect(decodeTags(outcome.lines[0]!)!.skipped).toBe('unreadable');
   });
 });
 

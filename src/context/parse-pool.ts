@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { TagExtractor, toFileTags, type ExtractLimits } from './extractor.js';
 import type { LanguageId } from './languages.js';
-import type { FileTags } from './types.js';
+import { encodeTags } from './tags-line.js';
 
 /** One file to parse. */
 export interface ParseJob {
@@ -22,7 +22,8 @@ export interface ParseBatch {
 /** @internal message from a worker */
 export interface ParseBatchResult {
   id: number;
-  results: FileTags[];
+  /** Each file's tags as `encodeTags` gives them. */
+  lines: string[];
 }
 
 export interface ParseOptions {
@@ -36,7 +37,11 @@ export interface ParseOptions {
 }
 
 export interface ParseOutcome {
-  results: FileTags[];
+  /**
+   * Each file's tags as a tags-pack line (`encodeTags`; `decodeTags` reads it): workers send
+   * strings, which cost the calling thread nothing to receive and are written to the pack as they are.
+   */
+  lines: string[];
   /** Worker threads used (0: parsed on the calling thread). */
   workers: number;
 }
@@ -66,13 +71,13 @@ export async function parseFiles(jobs: ParseJob[], options: ParseOptions): Promi
   const cap = options.maxWorkers ?? availableParallelism();
   if (jobs.length < MIN_FILES_FOR_WORKERS || cap < 1 || !existsSync(fileURLToPath(workerUrl))) {
     const extractor = threadExtractor();
-    const results: FileTags[] = [];
+    const lines: string[] = [];
     for (const job of jobs) {
-      results.push(toFileTags(await extractor.extractFile(job.lang, job.absPath, options.limits)));
-      if (results.length % BATCH === 0) options.onProgress?.(results.length, jobs.length);
+      lines.push(encodeTags(toFileTags(await extractor.extractFile(job.lang, job.absPath, options.limits))));
+      if (lines.length % BATCH === 0) options.onProgress?.(lines.length, jobs.length);
     }
     options.onProgress?.(jobs.length, jobs.length);
-    return { results, workers: 0 };
+    return { lines, workers: 0 };
   }
 
   // Every batch holds at most BATCH files, so there are at least this many: the workers start
@@ -80,7 +85,7 @@ export async function parseFiles(jobs: ParseJob[], options: ParseOptions): Promi
   const workerCount = Math.min(cap, Math.ceil(jobs.length / BATCH));
   const workers: Worker[] = [];
   for (let i = 0; i < workerCount; i++) workers.push(new Worker(workerUrl, { workerData: options.limits }));
-  const results = new Array<FileTags>(jobs.length);
+  const lines = new Array<string>(jobs.length);
   let next = 0;
   let done = 0;
   try {
@@ -94,8 +99,8 @@ export async function parseFiles(jobs: ParseJob[], options: ParseOptions): Promi
       };
       for (const worker of workers) {
         worker.on('message', (reply: ParseBatchResult) => {
-          reply.results.forEach((tags, i) => (results[plan[reply.id]![i]!] = tags));
-          done += reply.results.length;
+          reply.lines.forEach((line, i) => (lines[plan[reply.id]![i]!] = line));
+          done += reply.lines.length;
           options.onProgress?.(done, jobs.length);
           if (done === jobs.length) resolve();
           else feed(worker);
@@ -113,7 +118,7 @@ export async function parseFiles(jobs: ParseJob[], options: ParseOptions): Promi
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
-  return { results, workers: workerCount };
+  return { lines, workers: workerCount };
 }
 
 /** A file's size for planning; 0 when it cannot be read (the worker reports it unreadable). */

@@ -188,7 +188,8 @@ export function matchSnapshot(base: RankSnapshot | undefined, paths: readonly st
  * Builds the snapshot of a listing from the previous one and `matchSnapshot`'s answer:
  * matched entries are copied as ids, the others interned from `fresh(i)`. Names are only
  * hashed when some file changed; identifiers no file uses any more are dropped when they
- * pile up.
+ * pile up. `sameIds`: every identifier id of `base` means the same name in the new snapshot
+ * (nothing was dropped and renumbered).
  */
 export function updateSnapshot(
   base: RankSnapshot | undefined,
@@ -197,12 +198,12 @@ export function updateSnapshot(
   keys: readonly string[],
   maxFileBytes: number,
   fresh: (i: number) => FreshEntry,
-): { snapshot: RankSnapshot; changed: boolean } {
+): { snapshot: RankSnapshot; changed: boolean; sameIds: boolean } {
   const n = paths.length;
   const usable = base !== undefined && base.maxFileBytes === maxFileBytes ? base : undefined;
   let reusedAll = usable !== undefined && usable.graph.paths.length === n;
   for (let i = 0; i < n && reusedAll; i++) if (from[i] !== i) reusedAll = false;
-  if (reusedAll && usable) return { snapshot: usable, changed: false };
+  if (reusedAll && usable) return { snapshot: usable, changed: false, sameIds: true };
 
   const names = usable ? [...usable.graph.names] : [];
   let ids: Map<string, number> | undefined;
@@ -281,8 +282,9 @@ export function updateSnapshot(
   if (usable) flags.set(usable.graph.flags);
   for (let id = usable?.graph.names.length ?? 0; id < names.length; id++) flags[id] = nameFlags(names[id]!);
   let graph: RankGraph = { paths: [...paths], names, flags, defStart, defIds, refStart, refIds, refCounts };
-  if (names.length > 2 * 1024 && names.length > 2 * (defIds.length + refIds.length)) graph = compact(graph);
-  return { snapshot: { graph, keys: [...keys], skipped, maxFileBytes, entryAt, entryLength, gen: randomBytes(8).toString('hex') }, changed: true };
+  const compacted = names.length > 2 * 1024 && names.length > 2 * (defIds.length + refIds.length);
+  if (compacted) graph = compact(graph);
+  return { snapshot: { graph, keys: [...keys], skipped, maxFileBytes, entryAt, entryLength, gen: randomBytes(8).toString('hex') }, changed: true, sameIds: usable !== undefined && !compacted };
 }
 
 /** Renumbers identifiers to those still used. */
@@ -311,20 +313,28 @@ export interface StoredRanks {
   request: string;
   gen: string;
   ranks: Float64Array;
+  /** The score of every definition of that snapshot's graph, when the build ranked them (see rank-reuse.ts). */
+  scores?: Float64Array;
 }
 
-/** Reads stored ranks: `[magic u32][header length u32][header JSON][pad to 8][f64 per file]`. */
+/**
+ * Reads stored ranks: `[magic u32][header length u32][header JSON][pad to 8][f64 per file][f64 per
+ * definition]`, the definitions' part present when the header has `d` (older files have none).
+ */
 export async function readRanks(path: string): Promise<StoredRanks | undefined> {
   try {
     const buf = await readFile(path);
     if (buf.length < 8 || buf.readUInt32LE(0) !== RANKS_MAGIC) return undefined;
     const headerLength = buf.readUInt32LE(4);
-    const header = JSON.parse(buf.toString('utf8', 8, 8 + headerLength)) as { request: string; gen: string; n: number };
+    const header = JSON.parse(buf.toString('utf8', 8, 8 + headerLength)) as { request: string; gen: string; n: number; d?: number };
     const start = (8 + headerLength + 7) & ~7;
-    if (typeof header.request !== 'string' || typeof header.gen !== 'string' || buf.length !== start + header.n * 8) return undefined;
-    const ranks = new Float64Array(header.n);
-    new Uint8Array(ranks.buffer).set(buf.subarray(start));
-    return { request: header.request, gen: header.gen, ranks };
+    const d = typeof header.d === 'number' ? header.d : 0;
+    if (typeof header.request !== 'string' || typeof header.gen !== 'string' || buf.length !== start + (header.n + d) * 8) return undefined;
+    const values = new Float64Array(header.n + d);
+    new Uint8Array(values.buffer).set(buf.subarray(start));
+    const stored: StoredRanks = { request: header.request, gen: header.gen, ranks: values.subarray(0, header.n) };
+    if (typeof header.d === 'number') stored.scores = values.subarray(header.n);
+    return stored;
   } catch {
     return undefined;
   }
@@ -332,13 +342,15 @@ export async function readRanks(path: string): Promise<StoredRanks | undefined> 
 
 /** Writes stored ranks atomically (temp file + rename). */
 export async function writeRanks(path: string, stored: StoredRanks): Promise<void> {
-  const header = Buffer.from(JSON.stringify({ request: stored.request, gen: stored.gen, n: stored.ranks.length }), 'utf8');
+  const scores = stored.scores;
+  const header = Buffer.from(JSON.stringify({ request: stored.request, gen: stored.gen, n: stored.ranks.length, ...(scores ? { d: scores.length } : {}) }), 'utf8');
   const start = (8 + header.length + 7) & ~7;
-  const out = Buffer.alloc(start + stored.ranks.byteLength);
+  const out = Buffer.alloc(start + stored.ranks.byteLength + (scores?.byteLength ?? 0));
   out.writeUInt32LE(RANKS_MAGIC, 0);
   out.writeUInt32LE(header.length, 4);
   header.copy(out, 8);
   Buffer.from(stored.ranks.buffer, stored.ranks.byteOffset, stored.ranks.byteLength).copy(out, start);
+  if (scores) Buffer.from(scores.buffer, scores.byteOffset, scores.byteLength).copy(out, start + stored.ranks.byteLength);
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, out);

@@ -47,6 +47,17 @@ export interface RankedDef {
   score: number;
 }
 
+/** What `rankGraph` computes. */
+export interface RankOutcome {
+  /** The best definitions (up to `limit`), best first. */
+  ranked: RankedDef[];
+  mentions: Mentions;
+  /** PageRank of each file of the graph. */
+  fileRanks: Float64Array;
+  /** Score of every definition (one per entry of `graph.defIds`); empty with `filesOnly`. */
+  scores: Float64Array;
+}
+
 /** What the query text mentions, matched against the repository. */
 export interface Mentions {
   identifiers: Set<string>;
@@ -173,7 +184,7 @@ export function graphOf(inputs: readonly RankInput[]): RankGraph {
 }
 
 /** Ranks every definition of `inputs`; see `rankGraph`. */
-export function rankDefinitions(inputs: readonly RankInput[], options: RankOptions = {}): { ranked: RankedDef[]; mentions: Mentions; fileRanks: Float64Array } {
+export function rankDefinitions(inputs: readonly RankInput[], options: RankOptions = {}): RankOutcome {
   return rankGraph(graphOf(inputs), options);
 }
 
@@ -188,7 +199,7 @@ export function rankDefinitions(inputs: readonly RankInput[], options: RankOptio
  * O(references + definitions) instead of O(references x definers). Everything is in typed
  * arrays indexed by identifier id: no string is hashed per build except for the query.
  */
-export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked: RankedDef[]; mentions: Mentions; fileRanks: Float64Array } {
+export function rankGraph(graph: RankGraph, options: RankOptions = {}): RankOutcome {
   const { paths, names, flags, defStart, defIds, refStart, refIds, refCounts } = graph;
   const n = paths.length;
   const ids = names.length;
@@ -343,7 +354,7 @@ export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked
     if (delta < tolerance) break;
   }
 
-  if (options.filesOnly) return { ranked: [], mentions, fileRanks: rank };
+  if (options.filesOnly) return { ranked: [], mentions, fileRanks: rank, scores: new Float64Array(0) };
 
   // A definition's score: the rank flowing to its identifier, less what its own file sent.
   next.fill(0);
@@ -374,8 +385,24 @@ export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked
     for (let e = eStart[i]!; e < eStart[i + 1]!; e++) selfFlow[eIdent[e]!] = 0;
   }
   if (options.fileBonus && options.fileBonus.length === n) applyFileBonus(scores, defStart, defIds, mentionedIdent, options.fileBonus, top);
-  const limit = Math.min(options.limit ?? total, total);
-  const threshold = limit >= total ? Number.NEGATIVE_INFINITY : kthLargest(scores, limit);
+  return { ranked: selectRanked(graph, scores, options.limit), mentions, fileRanks: rank, scores };
+}
+
+/** Score of a definition no file references: a share of its file's rank (as `rankGraph` gives it). */
+export function unreferencedScore(fileRank: number, flags: number, focused: boolean): number {
+  let score = fileRank * 1e-3;
+  if (flags & PRIVATE) score *= 0.5;
+  if (focused) score += fileRank * 0.05;
+  return score;
+}
+
+/** The best `limit` definitions by score (one per entry of `graph.defIds`), best first; ties by path, then definition order. */
+export function selectRanked(graph: RankGraph, scores: Float64Array, limit?: number): RankedDef[] {
+  const { paths, names, defStart, defIds } = graph;
+  const n = paths.length;
+  const total = defStart[n] ?? 0;
+  const take = Math.min(limit ?? total, total);
+  const threshold = take >= total ? Number.NEGATIVE_INFINITY : kthLargest(scores, take);
   const ranked: RankedDef[] = [];
   for (let i = 0; i < n; i++) {
     for (let d = defStart[i]!; d < defStart[i + 1]!; d++) {
@@ -384,8 +411,8 @@ export function rankGraph(graph: RankGraph, options: RankOptions = {}): { ranked
     }
   }
   ranked.sort((a, b) => b.score - a.score || (a.file < b.file ? -1 : a.file > b.file ? 1 : a.index - b.index));
-  if (ranked.length > limit) ranked.length = limit;
-  return { ranked, mentions, fileRanks: rank };
+  if (ranked.length > take) ranked.length = take;
+  return ranked;
 }
 
 /** Definitions a file bonus lifts: the file's best few, those the query names first. */

@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo } from '../../test/helpers/git-repo.js';
@@ -105,6 +105,53 @@ describe('buildRepoMap', () => {
     const fresh = await buildRepoMap({ cwd: repo.dir, tokens: 600, env: repo.env });
     expect(fresh.stats.reused).toBe(false);
     expect(warm.text).toBe(fresh.text);
+  });
+
+  it('after each kind of change the map is the one a build from scratch makes: new tags in, deleted and renamed files out', async () => {
+    await using repo = tempRepo({ files: { ...fixtureFiles(), ...project } });
+    const fromScratch = async (): Promise<string> => {
+      const assistDir = join(repo.dir, '.git', 'assist');
+      const kept = join(repo.dir, '..', 'kept-assist');
+      rmSync(kept, { recursive: true, force: true });
+      renameSync(assistDir, kept);
+      try {
+        return (await buildRepoMap({ cwd: repo.dir, tokens: 600, env: repo.env })).text;
+      } finally {
+        rmSync(assistDir, { recursive: true, force: true });
+        renameSync(kept, assistDir);
+      }
+    };
+    await buildRepoMap({ cwd: repo.dir, tokens: 600, env: repo.env });
+
+    // A new function nothing calls yet: no link moves, the last ranking is carried over.
+    appendFileSync(join(repo.dir, 'src/store.ts'), 'export function archiveOrders(): void {}\n');
+    const added = await buildRepoMap({ cwd: repo.dir, tokens: 600, env: repo.env });
+    expect(added.stats).toMatchObject({ parsed: 1, rankReused: true });
+    expect(added.definitions.map((d) => d.name)).toContain('archiveOrders');
+    expect(added.text).toBe(await fromScratch());
+
+    // A call added: a link moves, so PageRank runs (from the last ranks).
+    appendFileSync(join(repo.dir, 'src/api.ts'), 'export function purge() {\n  archiveOrders();\n}\n');
+    const linked = await buildRepoMap({ cwd: repo.dir, tokens: 600, env: repo.env });
+    expect(linked.stats).toMatchObject({ parsed: 1 });
+    expect(linked.stats.rankReused).toBeUndefined();
+    const at = (map: { definitions: { name: string }[] }): number => map.definitions.findIndex((d) => d.name === 'archiveOrders');
+    expect(at(linked)).toBeGreaterThanOrEqual(0);
+    expect(at(linked)).toBeLessThan(at(added)); // now referenced: it ranks higher
+    expect(linked.text).toBe(await fromScratch());
+
+    // A file deleted, then one renamed (as git sees both: gone from the work tree, or moved with git mv).
+    rmSync(join(repo.dir, 'src/mailer.ts'));
+    const deleted = await buildRepoMap({ cwd: repo.dir, tokens: 600, env: repo.env });
+    expect(deleted.files).not.toContain('src/mailer.ts');
+    expect(deleted.definitions.map((d) => d.name)).not.toContain('MailTransport');
+    expect(deleted.text).toBe(await fromScratch());
+    repo.git('mv', 'src/store.ts', 'src/orders.ts');
+    const renamed = await buildRepoMap({ cwd: repo.dir, tokens: 600, env: repo.env });
+    expect(renamed.stats.parsed).toBe(0); // the moved content is in the tags cache by its blob id
+    expect(renamed.files).toContain('src/orders.ts');
+    expect(renamed.files).not.toContain('src/store.ts');
+    expect(renamed.text).toBe(await fromScratch());
   });
 
   it('shares the tags cache across worktrees', async () => {

@@ -1,15 +1,17 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { resolveRepoPaths } from '../git/repo-paths.js';
+import { resolveRepoPaths, type RepoPaths } from '../git/repo-paths.js';
 import { listSourceFiles, type FileListing } from './git-files.js';
 import { languageSpec, languageVersion, packName, type LanguageId } from './languages.js';
 import { MIN_FILES_FOR_WORKERS, parseFiles } from './parse-pool.js';
 import { rankGraph } from './rank.js';
+import { reuseRanking } from './rank-reuse.js';
 import { matchSnapshot, readRanks, readSnapshot, startingRanks, updateSnapshot, writeRanks, writeSnapshot } from './rank-snapshot.js';
 import { fitToBudget, type MapDefinition } from './render.js';
 import { upkeepTagsCache, type UpkeepReport } from './cache-upkeep.js';
-import { TagsCache, viewOf, type CachedTags, type EntryLocation } from './tags-cache.js';
+import { TagsCache, type CachedTags, type EntryLocation } from './tags-cache.js';
+import { decodeTags, UNREADABLE } from './tags-line.js';
 import { retrievalWeights } from './search.js';
 import { SectionCountStore } from './section-counts.js';
 import { startTokenCounter, type BackgroundCounter, type TokenCounter } from './tokens.js';
@@ -39,6 +41,8 @@ export interface RepoMapOptions {
   /** Progress of a build that parses files. */
   onProgress?: (done: number, total: number) => void;
   env?: NodeJS.ProcessEnv;
+  /** The repository's paths, when the caller has them already (`resolveRepoPaths(cwd)`): one git process less. */
+  paths?: RepoPaths;
   /** Override of the worker script (tests run from sources, where no compiled worker exists). */
   workerUrl?: URL;
 }
@@ -59,7 +63,10 @@ export interface RepoMapStats {
   workers: number;
   /** True when the whole result came from the result cache (nothing changed since the same request). */
   reused: boolean;
-  ms: { list: number; cache: number; parse: number; rank: number; render: number; total: number };
+  /** True when the last ranking was carried over: the files that changed moved no link (rank-reuse.ts). */
+  rankReused?: boolean;
+  /** `list` is git's listing and its filtering; `hash` the ids of modified and untracked files, within the listing's time. */
+  ms: { list: number; hash: number; cache: number; parse: number; rank: number; render: number; total: number };
   /** Present when the build compacted or deleted tags packs after the map was made (outside `ms.total`). */
   upkeep?: UpkeepReport;
 }
@@ -96,7 +103,7 @@ export async function buildRepoMap(options: RepoMapOptions): Promise<RepoMap> {
   const t0 = performance.now();
   const budget = Math.max(0, Math.floor(options.tokens ?? DEFAULT_MAP_TOKENS));
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  const resolving = resolveRepoPaths(options.cwd, options.env);
+  const resolving = options.paths ? Promise.resolve(options.paths) : resolveRepoPaths(options.cwd, options.env);
   const listing = await listSourceFiles(
     options.cwd,
     options.env,
@@ -131,7 +138,7 @@ export async function buildRepoMap(options: RepoMapOptions): Promise<RepoMap> {
         skipped: previous.skipped,
         workers: 0,
         reused: true,
-        ms: { list: tList - t0, cache: now - tList, parse: 0, rank: 0, render: 0, total: now - t0 },
+        ms: { list: tList - t0 - listing.hashMs, hash: listing.hashMs, cache: now - tList, parse: 0, rank: 0, render: 0, total: now - t0 },
       },
     };
   }
@@ -227,19 +234,19 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
       },
     );
     workers = outcome.workers;
+    const views = outcome.lines.map((line) => decodeTags(line) ?? UNREADABLE);
     unique.forEach((fileIndex, k) => {
-      const result = outcome.results[k]!;
       // Unreadable files are not a property of the blob: do not cache them.
-      if (result.skipped !== 'unreadable') cache.put(packs[fileIndex]!, listing.files[fileIndex]!.blob, result);
+      if (views[k]!.skipped !== 'unreadable') cache.putLine(packs[fileIndex]!, listing.files[fileIndex]!.blob, outcome.lines[k]!);
     });
-    for (const fileIndex of missing) tags.set(fileIndex, viewOf(outcome.results[firstOf.get(keys[fileIndex]!)!]!));
+    for (const fileIndex of missing) tags.set(fileIndex, views[firstOf.get(keys[fileIndex]!)!]!);
     written = await cache.flush();
   }
   const tParse = performance.now();
 
   // An unreadable file must be read again next time: it gets a key no listing has.
   const storedKeys = keys.map((k, i) => (tags.get(i)?.skipped === 'unreadable' ? '' : k));
-  const { snapshot, changed } = updateSnapshot(base, from, paths, storedKeys, maxFileBytes, (i) => {
+  const { snapshot, changed, sameIds } = updateSnapshot(base, from, paths, storedKeys, maxFileBytes, (i) => {
     const t = tags.get(i)!;
     return { defNames: t.defNames, refs: t.refs, skipped: t.skipped !== undefined, where: cache.locate(packs[i]!, listing.files[i]!.blob) };
   });
@@ -269,10 +276,17 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
       if (excludeFiles.has(path)) hidden += graph.defStart[i + 1]! - graph.defStart[i]!;
     });
   }
-  const start = startingRanks(storedRanks, base, from, ctx.requestKey);
+  // A few files changed without moving any link between files (rank-reuse.ts): the last
+  // ranking holds, and only their definitions are scored. Else PageRank, from the last ranks.
+  const plain = options.query === undefined || options.query.trim() === '';
+  const focus = new Set(focusFiles.map((f) => graph.paths.indexOf(f)).filter((i) => i !== -1));
+  const reused = plain && sameIds ? reuseRanking(base, snapshot, from, storedRanks, { key: ctx.requestKey, focus, limit: budget + hidden }) : undefined;
+  const start = reused ? undefined : startingRanks(storedRanks, base, from, ctx.requestKey);
   const lifted = retrieval && retrieval.length === graph.paths.length ? { personalWeights: retrieval, fileBonus: retrieval } : {};
-  const { ranked, fileRanks } = rankGraph(graph, { focusFiles, limit: budget + hidden, ...(options.query === undefined ? {} : { query: options.query }), ...(start ? { start } : {}), ...lifted });
-  const ranksWrite = writeRanks(ranksPath, { request: ctx.requestKey, gen: snapshot.gen, ranks: fileRanks }).catch(() => undefined);
+  const { ranked, fileRanks, scores } =
+    reused ?? rankGraph(graph, { focusFiles, limit: budget + hidden, ...(options.query === undefined ? {} : { query: options.query }), ...(start ? { start } : {}), ...lifted });
+  // Scores are kept for a request without query, the only one `reuseRanking` takes.
+  const ranksWrite = writeRanks(ranksPath, { request: ctx.requestKey, gen: snapshot.gen, ranks: fileRanks, ...(plain ? { scores } : {}) }).catch(() => undefined);
   const visible = excludeFiles.size === 0 ? ranked : ranked.filter((r) => !excludeFiles.has(r.file));
   const tRank = performance.now();
 
@@ -323,7 +337,8 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
       skipped,
       workers,
       reused: false,
-      ms: { list: tList - t0, cache: tCache - tList, parse: tParse - tCache, rank: tRank - tParse, render: tRender - tRank, total: tRender - t0 },
+      ...(reused ? { rankReused: true } : {}),
+      ms: { list: tList - t0 - listing.hashMs, hash: listing.hashMs, cache: tCache - tList, parse: tParse - tCache, rank: tRank - tParse, render: tRender - tRank, total: tRender - t0 },
       ...(upkeep && (upkeep.compacted.length > 0 || upkeep.deleted.length > 0) ? { upkeep } : {}),
     },
   };

@@ -8,7 +8,8 @@ import { matchSnapshot, readSnapshot, updateSnapshot, writeSnapshot, type RankSn
 import { makeEntry, SearchPack, type BlobEntry } from './search-pack.js';
 import { graphRanksOf, matchSearchSnapshot, readSearchSnapshot, updateSearchSnapshot, writeSearchSnapshot, type SearchSnapshot } from './search-snapshot.js';
 import { rankGraph } from './rank.js';
-import { TagsCache, viewOf, type CachedTags } from './tags-cache.js';
+import { TagsCache, type CachedTags } from './tags-cache.js';
+import { decodeTags, UNREADABLE } from './tags-line.js';
 
 /** Where the index lives and how files are read: what every index operation needs. */
 export interface IndexOptions {
@@ -321,11 +322,11 @@ async function loadTags(
       ...(options.workerUrl === undefined ? {} : { workerUrl: options.workerUrl }),
     },
   );
+  const views = outcome.lines.map((line) => decodeTags(line) ?? UNREADABLE);
   unique.forEach((i, k) => {
-    const result = outcome.results[k]!;
-    if (result.skipped !== 'unreadable') cache.put(packs[i]!, files[i]!.blob, result);
+    if (views[k]!.skipped !== 'unreadable') cache.putLine(packs[i]!, files[i]!.blob, outcome.lines[k]!);
   });
-  for (const i of missing) into.set(i, viewOf(outcome.results[firstOf.get(keys[i]!)!]!));
+  for (const i of missing) into.set(i, views[firstOf.get(keys[i]!)!]!);
   await cache.flush().catch(() => undefined);
   return missing.length;
 }

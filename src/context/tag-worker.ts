@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { TagExtractor, toFileTags, type ExtractLimits } from './extractor.js';
 import type { ParseBatch, ParseBatchResult } from './parse-pool.js';
+import { encodeTags } from './tags-line.js';
 
 // Entry point of a parse worker: extracts tags for batches of files the pool sends, one batch
 // after the other (the pool keeps the next one queued here so the worker never waits for it).
@@ -12,9 +13,9 @@ let draining = false;
 async function drain(): Promise<void> {
   draining = true;
   for (let batch = queue.shift(); batch; batch = queue.shift()) {
-    const results = [];
-    for (const job of batch.jobs) results.push(toFileTags(await extractor.extractFile(job.lang, job.absPath, limits, true)));
-    const reply: ParseBatchResult = { id: batch.id, results };
+    const lines = [];
+    for (const job of batch.jobs) lines.push(encodeTags(toFileTags(await extractor.extractFile(job.lang, job.absPath, limits, true))));
+    const reply: ParseBatchResult = { id: batch.id, lines };
     parentPort?.postMessage(reply);
   }
   draining = false;

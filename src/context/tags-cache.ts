@@ -1,27 +1,10 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { appendFile, mkdir, open, readFile, readdir, rename, rm, stat, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CachedDef, DefKind, FileTags } from './types.js';
+import { decodeTags, encodeTags, type CachedTags } from './tags-line.js';
+import type { FileTags } from './types.js';
 
-/**
- * A cache entry: what ranking needs (definition names, reference counts) parsed at once,
- * the definitions' render details (lines, scopes, signatures) parsed on first use.
- */
-export interface CachedTags {
-  defNames: string[];
-  refs: Record<string, number>;
-  skipped?: string;
-  bytes: number;
-  defs(): CachedDef[];
-}
-
-interface GraphPart {
-  n: string[];
-  r: Record<string, number>;
-  s?: string;
-  b: number;
-}
-type RenderPart = [kind: DefKind, line: number, endLine: number, scope: number, signature: string][];
+export type { CachedTags } from './tags-line.js';
 
 /** Up to this many blobs, `loadSome` searches for each; beyond, it makes one pass over the pack. */
 const FEW_BLOBS = 4;
@@ -176,44 +159,16 @@ export class TagsCache {
   /** The cached tags of a blob, or undefined (also for a corrupt entry). */
   get(pack: string, blob: string): CachedTags | undefined {
     const raw = this.#packs.get(pack)?.get(blob) ?? this.#partial.get(pack)?.get(blob);
-    if (raw === undefined) return undefined;
-    const tab = raw.indexOf('\t');
-    if (tab === -1) return undefined;
-    let graph: GraphPart;
-    try {
-      graph = JSON.parse(raw.slice(0, tab)) as GraphPart;
-    } catch {
-      return undefined;
-    }
-    let defs: CachedDef[] | undefined;
-    const names = graph.n;
-    const entry: CachedTags = {
-      defNames: names,
-      refs: graph.r,
-      bytes: graph.b,
-      defs: () => {
-        if (!defs) {
-          let rows: RenderPart = [];
-          try {
-            rows = JSON.parse(raw.slice(tab + 1)) as RenderPart;
-          } catch {
-            // A corrupt render part shows no definitions rather than failing the map.
-          }
-          defs = rows.map(([kind, line, endLine, scope, signature], i) => ({ name: names[i] ?? '', kind, line, endLine, scope, signature }));
-        }
-        return defs;
-      },
-    };
-    if (graph.s !== undefined) entry.skipped = graph.s;
-    return entry;
+    return raw === undefined ? undefined : decodeTags(raw);
   }
 
   /** Remembers tags to write with the next `flush()`. */
   put(pack: string, blob: string, tags: FileTags): void {
-    const graph: GraphPart = { n: tags.defs.map((d) => d.name), r: tags.refs, b: tags.bytes };
-    if (tags.skipped !== undefined) graph.s = tags.skipped;
-    const render: RenderPart = tags.defs.map((d) => [d.kind, d.line, d.endLine, d.scope, d.signature]);
-    const line = `${JSON.stringify(graph)}\t${JSON.stringify(render)}`;
+    this.putLine(pack, blob, encodeTags(tags));
+  }
+
+  /** Remembers tags already encoded (`encodeTags`, as parse workers send them) to write with the next `flush()`. */
+  putLine(pack: string, blob: string, line: string): void {
     this.#packs.get(pack)?.set(blob, line);
     let lines = this.#pending.get(pack);
     if (!lines) this.#pending.set(pack, (lines = []));
@@ -388,11 +343,4 @@ export class TagsCache {
       start = end + 1;
     }
   }
-}
-
-/** The same view over freshly parsed tags. */
-export function viewOf(tags: FileTags): CachedTags {
-  const view: CachedTags = { defNames: tags.defs.map((d) => d.name), refs: tags.refs, bytes: tags.bytes, defs: () => tags.defs };
-  if (tags.skipped !== undefined) view.skipped = tags.skipped;
-  return view;
 }

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { isAbsolute, join, resolve } from 'node:path';
 import { AssistError } from '../errors.js';
+import { takePrefetched } from './prefetch.js';
 
 /** Where a repository and assist's own files live, as git reports them. */
 export interface RepoPaths {
@@ -18,13 +19,19 @@ export interface RepoPaths {
   sharedAssistDir: string;
 }
 
+/** The arguments of the one `git rev-parse`; `bin/assist.js` starts the same command early for `assist map`. */
+export const REV_PARSE_ARGS: readonly string[] = ['rev-parse', '--path-format=absolute', '--show-toplevel', '--git-dir', '--git-common-dir', '--path-format=relative', '--show-prefix'];
+
 /** Resolves every path assist needs with one `git rev-parse` (DESIGN.md §2, "files of assist"). */
 export function resolveRepoPaths(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<RepoPaths> {
   return new Promise((resolvePromise, reject) => {
-    execFile(
-      'git',
-      ['rev-parse', '--path-format=absolute', '--show-toplevel', '--git-dir', '--git-common-dir', '--path-format=relative', '--show-prefix'],
-      { cwd, env, encoding: 'utf8' },
+    const run = (done: (error: Error | null, stdout: string, stderr: string) => void): void => {
+      // Started by the entry point before the CLI loaded, when it was (`assist map`).
+      const prefetched = takePrefetched(cwd, REV_PARSE_ARGS, env);
+      if (prefetched) void prefetched.then((r) => done(r.error, r.stdout, r.stderr));
+      else execFile('git', [...REV_PARSE_ARGS], { cwd, env, encoding: 'utf8' }, done);
+    };
+    run(
       (error, stdout, stderr) => {
         if (error) {
           const notRepo = /not a git repository/i.test(stderr);

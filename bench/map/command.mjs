@@ -1,0 +1,151 @@
+/* global performance */
+// The whole `assist map` command against its baselines, timed in the same run (issue 17 item 2):
+//
+//   node bench/map/command.mjs --repo DIR [--runs 5] [--cli bin/assist.js] [--skip cold]
+//   node bench/map/command.mjs --generate 50000 [--runs 3]
+//
+// - cold: `ctags -R --languages=TypeScript,JavaScript` over the tree and a cold `assist map`
+//   (cache removed), in alternation; the ratio is taken within each pair (this machine's speed
+//   drifts by a third over minutes, and other processes share its 2 cores).
+// - warm: `node -e 0` and an unchanged `assist map`, in alternation: the difference per pair.
+// - one change: a line appended to a mid-listing file before each `assist map`, `node -e 0`
+//   beside it; the file is put back at the end.
+// Every map run prints its phases (list, hash, cache, parse, rank, render) from `--stats --json`.
+// `--generate N`: a generated repository of N TypeScript files (the one bench.mjs makes).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('../..', import.meta.url).pathname;
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i === -1 ? fallback : args[i + 1];
+};
+const runs = Number(opt('--runs', '5'));
+const cli = opt('--cli', join(root, 'bin', 'assist.js'));
+const skip = new Set((opt('--skip', '') ?? '').split(',').filter(Boolean));
+const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b', NO_COLOR: '1' };
+if (!existsSync(join(root, 'dist', 'bundle', 'main.js')) && cli === join(root, 'bin', 'assist.js')) {
+  console.error('no bundle: run `npm run build` first');
+  process.exit(1);
+}
+
+function generateRepo(dir, count) {
+  if (existsSync(join(dir, '.git'))) return;
+  rmSync(dir, { recursive: true, force: true });
+  let seed = count;
+  const rand = (n) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+  for (let i = 0; i < count; i++) {
+    const d = join(dir, 'src', `m${i % 200}`);
+    if (i < 200) mkdirSync(d, { recursive: true });
+    const j = rand(count);
+    const k = rand(count);
+    writeFileSync(
+      join(d, `f${i}.ts`),
+      `import { fn${j} } from '../m${j % 200}/f${j}.js';\nimport { Service${k} } from '../m${k % 200}/f${k}.js';\n\nexport interface Shape${i} {\n  id: number;\n  label: string;\n}\n\nexport class Service${i} {\n  private cache = new Map<number, Shape${i}>();\n\n  run(input: Shape${i}): number {\n    return fn${j}(input.id) + helper${i}();\n  }\n\n  describe(input: Shape${i}): string {\n    return \`\${input.label}:\${this.cache.size}\`;\n  }\n}\n\nexport function fn${i}(x: number): number {\n  return x * ${i};\n}\n\nfunction helper${i}(): number {\n  return new Service${k}().run({ id: 1, label: 'x' });\n}\n`,
+    );
+  }
+  const git = (...a) => execFileSync('git', a, { cwd: dir, env, stdio: 'ignore' });
+  git('init', '-q');
+  git('add', '-A');
+  git('commit', '-q', '-m', 'generated');
+}
+
+const generate = opt('--generate', undefined);
+let repo = opt('--repo', undefined);
+if (generate) {
+  repo = join(tmpdir(), 'assist-bench-map', `gen-${generate}`);
+  mkdirSync(join(repo, '..'), { recursive: true });
+  console.error(`generating ${generate} files in ${repo}`);
+  generateRepo(repo, Number(generate));
+}
+if (!repo) {
+  console.error('usage: node bench/map/command.mjs --repo DIR | --generate N [--runs N]');
+  process.exit(2);
+}
+
+const time = (fn) => {
+  const t0 = performance.now();
+  fn();
+  return performance.now() - t0;
+};
+const sorted = (xs) => [...xs].sort((a, b) => a - b);
+const median = (xs) => sorted(xs)[Math.floor(xs.length / 2)];
+const fmt = (xs, unit = 'ms') => `min ${Math.round(sorted(xs)[0])} / median ${Math.round(median(xs))} ${unit}`;
+const nodeStart = () => time(() => execFileSync(process.execPath, ['-e', '0']));
+const ctags = () => time(() => execFileSync('ctags', ['-R', '--languages=TypeScript,JavaScript', '-f', join(tmpdir(), 'assist-bench-map-tags'), '--exclude=.git', '--exclude=node_modules', '.'], { cwd: repo, stdio: 'ignore' }));
+
+function map() {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [cli, 'map', '--tokens', '1024', '--json', '--stats'], { cwd: repo, env, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const wall = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`assist map failed: ${r.stderr}`);
+  return { wall, stats: JSON.parse(r.stdout).stats };
+}
+
+const phaseNames = ['list', 'hash', 'cache', 'parse', 'rank', 'render', 'total'];
+const phases = (stats) => phaseNames.filter((p) => stats.ms[p] !== undefined).map((p) => `${p} ${Math.round(stats.ms[p])}`).join(', ') + (stats.rankReused ? ', ranking carried over' : '');
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+
+const files = execFileSync('git', ['ls-files'], { cwd: repo, encoding: 'utf8', maxBuffer: 1 << 28 }).split('\n').filter((f) => /\.(ts|js)$/.test(f));
+console.log(`# ${repo}: ${files.length} .ts/.js files tracked; node ${process.version}; load at start ${load()}`);
+const cacheDir = join(repo, '.git', 'assist');
+
+if (!skip.has('cold')) {
+  ctags(); // not counted: brings the tree into the page cache
+  const c = [];
+  const m = [];
+  const ratios = [];
+  for (let i = 0; i < runs; i++) {
+    const t = ctags();
+    rmSync(cacheDir, { recursive: true, force: true });
+    const r = map();
+    c.push(t);
+    m.push(r.wall);
+    ratios.push(r.wall / t);
+    console.log(`cold ${i + 1}: ctags -R ${Math.round(t)} ms, map ${Math.round(r.wall)} ms = ${(r.wall / t).toFixed(2)}x   [parsed ${r.stats.parsed} with ${r.stats.workers} workers; ${phases(r.stats)}]`);
+  }
+  console.log(`COLD  ctags ${fmt(c)}; map ${fmt(m)}; ratio per pair min ${sorted(ratios)[0].toFixed(2)} / median ${median(ratios).toFixed(2)}x (target <= 2x)`);
+}
+
+if (!existsSync(cacheDir)) map();
+if (!skip.has('warm')) {
+  map(); // the stored result of this exact request
+  const n = [];
+  const m = [];
+  const d = [];
+  for (let i = 0; i < runs; i++) {
+    const a = nodeStart();
+    const r = map();
+    n.push(a);
+    m.push(r.wall);
+    d.push(r.wall - a);
+    if (i === 0 || i === runs - 1) console.log(`warm ${i + 1}: node -e 0 ${Math.round(a)} ms, map ${Math.round(r.wall)} ms   [${phases(r.stats)}${r.stats.reused ? ', reused' : ''}]`);
+  }
+  console.log(`WARM  node -e 0 ${fmt(n)}; map ${fmt(m)}; map - node per pair ${fmt(d)} (target <= +150 ms)`);
+}
+
+if (!skip.has('change')) {
+  const victim = files[Math.floor(files.length / 2)];
+  const original = readFileSync(join(repo, victim));
+  const n = [];
+  const m = [];
+  const d = [];
+  try {
+    for (let i = 0; i < runs; i++) {
+      appendFileSync(join(repo, victim), `\nexport function benchChanged${i}x${Date.now()}(): number {\n  return ${i};\n}\n`);
+      const a = nodeStart();
+      const r = map();
+      n.push(a);
+      m.push(r.wall);
+      d.push(r.wall - a);
+      console.log(`change ${i + 1}: node -e 0 ${Math.round(a)} ms, map ${Math.round(r.wall)} ms   [parsed ${r.stats.parsed}; ${phases(r.stats)}]`);
+    }
+  } finally {
+    writeFileSync(join(repo, victim), original);
+  }
+  console.log(`CHANGE (${victim}) node -e 0 ${fmt(n)}; map ${fmt(m)}; map - node per pair ${fmt(d)} (target <= +250 ms)`);
+}
+console.log(`load at end ${load()}`);

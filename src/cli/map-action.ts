@@ -1,0 +1,94 @@
+import { usageError } from '../errors.js';
+import type { LoadedConfig } from '../config/index.js';
+import type { UpkeepReport } from '../context/index.js';
+import type { RepoPaths } from '../git/repo-paths.js';
+import type { Reporter } from '../ui/reporter.js';
+
+/** The flags of `assist map`, as typed. */
+export interface MapFlags {
+  tokens: string | undefined;
+  focus: readonly string[];
+  query: string | undefined;
+  json: boolean;
+  stats: boolean;
+}
+
+/** Where `assist map` runs: the command (`MapCommand`) or the entry point's fast path (`map-fast.ts`). */
+export interface MapIO {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  reporter: Reporter;
+  /** The repository around `cwd`. */
+  repo(): Promise<RepoPaths>;
+  /** The config for that repository, its warnings printed. */
+  config(repo: RepoPaths): Promise<LoadedConfig>;
+}
+
+/** `assist map`: builds the repo map and prints it, its JSON or its stats. Returns the exit code. */
+export async function mapAction(io: MapIO, flags: MapFlags): Promise<number> {
+  let tokens: number | undefined;
+  if (flags.tokens !== undefined) {
+    tokens = Number(flags.tokens);
+    if (!/^\d+$/.test(flags.tokens.trim()) || !Number.isSafeInteger(tokens)) {
+      throw usageError('map.bad-tokens', `--tokens must be a whole number, not '${flags.tokens}'`, 'for example `assist map --tokens 1024`');
+    }
+  }
+  const repo = await io.repo();
+  // A focus that names nothing would silently rank as if it were not given (issue 24 item 17).
+  const { existsSync } = await import('node:fs');
+  const { resolve } = await import('node:path');
+  const missing = flags.focus.filter((f) => !existsSync(resolve(io.cwd, f)));
+  if (missing.length > 0) {
+    throw usageError('map.focus-missing', `--focus ${missing.join(', ')}: no such file`, 'paths are relative to the current directory, as in git');
+  }
+  const loaded = await io.config(repo);
+  const { buildRepoMap } = await import('../context/index.js');
+
+  // A progress line on stderr, only on a terminal and only once a cold build has run for a second.
+  const reporter = io.reporter;
+  const started = Date.now();
+  let progressShown = false;
+  const onProgress = (done: number, total: number): void => {
+    if (!reporter.stderrIsTTY || Date.now() - started < 1000) return;
+    progressShown = true;
+    reporter.stderr.write(`\rtagging files ${done}/${total}`);
+  };
+
+  const map = await buildRepoMap({
+    cwd: io.cwd,
+    env: io.env,
+    paths: repo,
+    tokens: tokens ?? loaded.config.context.mapTokens,
+    maxFileBytes: loaded.config.context.maxFileBytes,
+    focusFiles: flags.focus,
+    ...(flags.query === undefined ? {} : { query: flags.query }),
+    onProgress,
+  });
+  if (progressShown) reporter.stderr.write('\r\x1b[K');
+
+  if (flags.json) {
+    reporter.json({ tokens: map.tokens, files: map.files, definitions: map.definitions, ...(flags.stats ? { stats: map.stats } : {}) });
+  } else if (map.text !== '') {
+    reporter.print(map.text);
+  }
+  if (flags.stats && !flags.json) {
+    const s = map.stats;
+    const ms = (n: number): string => `${Math.round(n)} ms`;
+    reporter.info(
+      [
+        `files ${s.files} (excluded ${s.excluded}, skipped ${s.skipped}), parsed ${s.parsed} with ${s.workers} workers, cache hits ${s.cacheHits}, hashed ${s.hashed}${s.reused ? ', map reused' : ''}${s.rankReused ? ', ranking carried over' : ''}`,
+        `tokens ${map.tokens}, files shown ${map.files.length}, definitions shown ${map.definitions.length}`,
+        `list ${ms(s.ms.list)}, hash ${ms(s.ms.hash)}, cache ${ms(s.ms.cache)}, parse ${ms(s.ms.parse)}, rank ${ms(s.ms.rank)}, render ${ms(s.ms.render)}, total ${ms(s.ms.total)}`,
+        ...(s.upkeep ? [upkeepLine(s.upkeep)] : []),
+      ].join('\n'),
+    );
+  }
+  return 0;
+}
+
+function upkeepLine(upkeep: UpkeepReport): string {
+  const kb = (n: number): string => `${Math.round(n / 1024)} KB`;
+  const parts = upkeep.compacted.map((c) => `compacted ${c.pack} ${kb(c.before)} -> ${kb(c.after)}`);
+  if (upkeep.deleted.length > 0) parts.push(`deleted ${upkeep.deleted.join(', ')}`);
+  return `tags cache: ${parts.join('; ')} (${Math.round(upkeep.ms)} ms, after the map)`;
+}

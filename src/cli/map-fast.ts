@@ -1,0 +1,71 @@
+import type { MainIO } from './main.js';
+import { splitGlobalFlags } from './globals.js';
+import { mayHaveLogOrMetrics } from './log-metrics-check.js';
+import type { MapFlags } from './map-action.js';
+import { reportError } from './report-error.js';
+import { Reporter } from '../ui/reporter.js';
+
+/**
+ * Start-up fast path of `assist map`, the command timed against `node -e 0` (issue 17): the plain
+ * forms run here without loading the command-line parser and the other commands (~40 ms of a
+ * warm map's ~150 beyond Node's own start, measured in a profile). Anything else — `--help`, a
+ * flag it does not know, a missing value, a log or metrics file to open — returns null and goes
+ * through `main()`, which owns every message about usage.
+ */
+export async function fastMap(io: Omit<MainIO, 'stdin' | 'version'>): Promise<number | null> {
+  const { globals, rest, error } = splitGlobalFlags(io.argv);
+  if (error || globals.logFile !== undefined || globals.metricsFile !== undefined || rest[0] !== 'map') return null;
+  const flags = parseMapFlags(rest.slice(1));
+  if (!flags || mayHaveLogOrMetrics(io)) return null;
+  const reporter = new Reporter({ stdout: io.stdout, stderr: io.stderr, env: io.env, noColor: globals.noColor, verbose: globals.verbose });
+  try {
+    const [{ mapAction }, { resolveRepoPaths }, { loadConfig }] = await Promise.all([import('./map-action.js'), import('../git/repo-paths.js'), import('../config/index.js')]);
+    return await mapAction(
+      {
+        cwd: io.cwd,
+        env: io.env,
+        reporter,
+        repo: () => resolveRepoPaths(io.cwd, io.env),
+        config: async (repo) => {
+          const loaded = await loadConfig({ env: io.env, repoRoot: repo.root, flags: {} });
+          for (const warning of loaded.warnings) reporter.warn(warning);
+          return loaded;
+        },
+      },
+      flags,
+    );
+  } catch (err) {
+    return reportError(err, reporter);
+  }
+}
+
+/** The flags of `assist map` in the forms clipanion takes (`--tokens 9`, `--tokens=9`); undefined for anything else. */
+export function parseMapFlags(args: readonly string[]): MapFlags | undefined {
+  const flags: MapFlags = { tokens: undefined, focus: [], query: undefined, json: false, stats: false };
+  const focus: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const eq = arg.indexOf('=');
+    const name = arg.startsWith('--') && eq !== -1 ? arg.slice(0, eq) : arg;
+    if (name === '--json' || name === '--stats') {
+      if (name !== arg) return undefined;
+      if (name === '--json') flags.json = true;
+      else flags.stats = true;
+      continue;
+    }
+    if (name !== '--tokens' && name !== '--focus' && name !== '--query') return undefined;
+    const value = name !== arg ? arg.slice(eq + 1) : args[++i];
+    // A value that looks like a flag is clipanion's to judge.
+    if (value === undefined || (name === arg && value.startsWith('-'))) return undefined;
+    if (name === '--focus') focus.push(value);
+    else if (name === '--tokens') {
+      if (flags.tokens !== undefined) return undefined;
+      flags.tokens = value;
+    } else {
+      if (flags.query !== undefined) return undefined;
+      flags.query = value;
+    }
+  }
+  flags.focus = focus;
+  return flags;
+}

@@ -1,0 +1,64 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempRepo } from '../../test/helpers/git-repo.js';
+import { LIST_ARGS, listSourceFiles } from '../context/git-files.js';
+import { PREFETCH_KEY, takePrefetched, type Prefetched, type PrefetchedResult } from './prefetch.js';
+import { REV_PARSE_ARGS, resolveRepoPaths } from './repo-paths.js';
+
+const slot = globalThis as unknown as Record<symbol, Prefetched[] | undefined>;
+
+/** What bin/assist.js does for `assist map`, with process.env (as the entry point has it). */
+function prefetch(cwd: string, commands: readonly (readonly string[])[]): void {
+  slot[PREFETCH_KEY] = commands.map((args) => ({
+    cwd,
+    args,
+    result: new Promise<PrefetchedResult>((resolve) => {
+      execFile('git', [...args], { cwd, env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' }, encoding: 'utf8' }, (error, stdout, stderr) => resolve({ error, stdout, stderr }));
+    }),
+  }));
+}
+
+afterEach(() => {
+  delete slot[PREFETCH_KEY];
+});
+
+describe('git commands prefetched by the entry point', () => {
+  it('bin/assist.js starts exactly the commands the map runs', () => {
+    const bin = readFileSync(new URL('../../bin/assist.js', import.meta.url), 'utf8');
+    const literal = /const MAP_GIT_COMMANDS = (\[[\s\S]*?\]);\n/.exec(bin)?.[1];
+    expect(literal).toBeDefined();
+    const commands = JSON.parse(literal!.replace(/'/g, '"').replace(/,(\s*\])/g, '$1')) as string[][];
+    expect(commands).toEqual([REV_PARSE_ARGS, LIST_ARGS]);
+  });
+
+  it('a prefetched answer is taken once, for the same directory, arguments and environment only', async () => {
+    const fake: PrefetchedResult = { error: null, stdout: '/nowhere\n/nowhere/.git\n/nowhere/.git\n\n', stderr: '' };
+    slot[PREFETCH_KEY] = [{ cwd: '/somewhere', args: REV_PARSE_ARGS, result: Promise.resolve(fake) }];
+    expect(takePrefetched('/elsewhere', REV_PARSE_ARGS, undefined)).toBeUndefined();
+    expect(takePrefetched('/somewhere', LIST_ARGS, undefined)).toBeUndefined();
+    expect(takePrefetched('/somewhere', REV_PARSE_ARGS, { ...process.env })).toBeUndefined();
+    // resolveRepoPaths takes it (the answer is the fake one: no git ran), and only once.
+    const paths = await resolveRepoPaths('/somewhere');
+    expect(paths.root).toBe('/nowhere');
+    await expect(resolveRepoPaths('/somewhere')).rejects.toThrow();
+  });
+
+  it('the map lists the same files from prefetched output as from its own git processes, and reports git failures alike', async () => {
+    await using repo = tempRepo({ files: { 'src/a.ts': 'export const a = 1;\n', 'src/b.py': 'def b():\n    pass\n' } });
+    repo.write('src/a.ts', 'export const a = 2;\n');
+    repo.write('src/c.go', 'package c\n');
+    const own = await listSourceFiles(repo.dir);
+    prefetch(repo.dir, [REV_PARSE_ARGS, LIST_ARGS]);
+    const paths = await resolveRepoPaths(repo.dir);
+    const fromPrefetch = await listSourceFiles(repo.dir);
+    expect(slot[PREFETCH_KEY]).toEqual([]);
+    expect(paths.root).toBe(repo.dir);
+    expect(fromPrefetch.files).toEqual(own.files);
+    expect(fromPrefetch.files.map((f) => f.path)).toEqual(['src/a.ts', 'src/b.py', 'src/c.go']);
+
+    await using outside = tempRepo({ noInit: true });
+    prefetch(outside.dir, [REV_PARSE_ARGS]);
+    await expect(resolveRepoPaths(outside.dir)).rejects.toMatchObject({ code: 'git.not-a-repository' });
+  });
+});
