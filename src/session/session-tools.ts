@@ -41,19 +41,20 @@ export class SessionTools {
   /** The tools this session offers: read-only ones for `explain` and plan mode; no commands in a dry run (they could write); MCP tools (DESIGN §4 "MCP"). */
   async list(signal?: AbortSignal): Promise<readonly Tool[]> {
     const { options } = this.core;
-    // Plan mode offers the read-only tools only; its turns start no MCP server.
+    // Plan mode and `explain` offer the read-only tools only (one filter for both) and start no MCP server:
+    // an MCP tool can do anything, so it is never part of a turn that promises to change nothing.
     const plan = this.core.planMode;
-    const mcp = plan ? null : await this.mcpManager();
+    const readOnly = plan || options.mode === 'explain';
+    const mcp = readOnly ? null : await this.mcpManager();
     // A tenth of the window for MCP definitions; past that, `mcp_tools` finds them on demand.
     const mcpBudget = Math.floor(this.core.modelInfo(this.core.model).contextWindow / 10);
     const mcpTools = mcp ? await mcp.tools(mcpBudget, signal) : [];
     const key = `${options.mode ?? 'chat'}:${options.dryRun ? 'dry' : ''}:${plan ? 'plan' : ''}:${mcpTools.map((t) => t.spec.name).join(',')}`;
     if (this.toolsCache?.key === key) return this.toolsCache.tools;
-    const { allTools, readOnlyTools } = await import('../tools/index.js');
-    let tools: readonly Tool[] = options.mode === 'explain' ? readOnlyTools() : allTools();
+    const { allTools } = await import('../tools/index.js');
+    let tools: readonly Tool[] = readOnly ? planModeTools(allTools()) : allTools();
     if (options.dryRun) tools = tools.filter((t) => t.kind !== 'run');
     tools = [...tools, ...mcpTools];
-    if (plan) tools = planModeTools(tools);
     this.toolsCache = { key, tools };
     return tools;
   }

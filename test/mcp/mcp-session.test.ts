@@ -84,6 +84,25 @@ describe('MCP through the session API', () => {
       session.close();
     }
   });
+
+  it('explain offers no MCP tool and starts no server: a turn that promises to change nothing cannot reach one', async () => {
+    await using llm = await startFakeLlm();
+    await using repo = tempRepo({ files: { 'README.md': '# x\n' } });
+    await using remote = await startV2Http();
+    writeUserConfig(repo, ['[mcp.servers.remote]', `url = ${JSON.stringify(remote.url)}`, ''].join('\n'));
+    const env = { ...repo.env, ...llm.env(), ASSIST_CONTEXT__MAP_TOKENS: '0' };
+    const { config } = await loadConfig({ env, repoRoot: repo.dir });
+    const session = await createSession({ cwd: repo.dir, env, config, model: 'openai/gpt-4.1', interactive: false, mode: 'explain', ui: { approveToolCall: async () => 'yes' } });
+    try {
+      llm.enqueue(answer('README.md:1 is a heading.'));
+      await session.ask('what is in README.md?');
+      const offered = (llm.requests[0]?.tools ?? []).map((t) => t.name).sort();
+      expect(offered).toEqual(['list_files', 'read_file', 'repo_map', 'search', 'semantic_search']);
+      expect(remote.requests).toHaveLength(0);
+    } finally {
+      session.close();
+    }
+  });
 });
 
 describe('Ctrl-C during an MCP call', () => {
