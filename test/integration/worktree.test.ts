@@ -144,6 +144,23 @@ describe('worktree sessions (--worktree)', () => {
     expect(repo.git('worktree', 'list', '--porcelain')).not.toContain(out.branch);
   });
 
+  it('finish refuses when the person has uncommitted changes in a file it lands, and changes nothing', async () => {
+    await using server = await startFakeLlm();
+    await using repo = tempRepo({ files });
+    server.enqueue(reply.edits([{ path: 'src/a.ts', search: 'export const a = 1;\n', replace: 'export const a = 2;\n' }]));
+    const env = { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1', ASSIST_CONTEXT__MAP_TOKENS: '0' };
+    const out = JSON.parse((await runCli(['run', '--worktree', '--yes', '--json', '-m', 'bump a'], { cwd: repo.dir, env })).stdout) as RunJson;
+    const main = repo.git('rev-parse', 'main');
+    writeFileSync(join(repo.dir, 'src/a.ts'), 'export const a = 99; // mine\n');
+    const fin = await runCli(['session', 'finish'], { cwd: out.worktree, env });
+    expect(fin.code).toBe(3);
+    expect(fin.stderr).toContain('src/a.ts');
+    expect(readFileSync(join(repo.dir, 'src/a.ts'), 'utf8')).toBe('export const a = 99; // mine\n');
+    expect(repo.git('rev-parse', 'main')).toBe(main);
+    expect(existsSync(out.worktree)).toBe(true);
+    expect(repo.git('rev-parse', out.branch)).toBe(out.commits[0]);
+  });
+
   it('--worktree with --no-branch is a usage error before any request', async () => {
     await using server = await startFakeLlm();
     await using repo = tempRepo({ files });
