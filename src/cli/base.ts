@@ -1,5 +1,5 @@
 import { Command, type BaseContext } from 'clipanion';
-import { AssistError, ExitCode } from '../errors.js';
+import { AssistError, ExitCode, usageError } from '../errors.js';
 import { reportError } from './report-error.js';
 import type { GlobalFlags } from './globals.js';
 import { Reporter } from '../ui/reporter.js';
@@ -147,4 +147,25 @@ export function baseSessionOptions(
     noBranch: options.noBranch,
     autoTest: options.autoTest,
   };
+}
+
+/**
+ * `--worktree[=NAME]` of chat and run (DESIGN §6b): the linked worktree the session runs in,
+ * made (with its session) or reused by name, said on stderr. Returns the directory to work from:
+ * the same subdirectory of the worktree as cwd is of the person's work tree.
+ */
+export async function enterWorktree(command: AssistCommand, worktree: string | boolean, options: { noBranch: boolean; dryRun: boolean }): Promise<{ cwd: string; path: string; created: boolean }> {
+  if (options.noBranch) throw usageError('cli.worktree-no-branch', '--worktree and --no-branch cannot be used together', 'a worktree session always has its own branch');
+  if (options.dryRun) throw usageError('cli.worktree-dry-run', '--worktree and --dry-run cannot be used together', '--dry-run writes nothing, and --worktree makes a worktree');
+  const { openStore } = await import('../git/index.js');
+  const { join } = await import('node:path');
+  const store = await openStore({ cwd: command.context.cwd, env: command.context.env, command: `assist ${command.commandName} --worktree` });
+  try {
+    const opened = await store.openWorktreeSession(typeof worktree === 'string' ? worktree : undefined);
+    const verb = opened.created ? 'Started' : 'Continuing';
+    command.reporter.info(command.reporter.err.dim(`${verb} session ${opened.session.id} in the worktree ${opened.path} (branch ${opened.session.branch ?? '?'}); your work tree is not touched`));
+    return { cwd: join(opened.path, store.repo.paths.prefix), path: opened.path, created: opened.created };
+  } finally {
+    store.close();
+  }
 }

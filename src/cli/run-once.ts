@@ -1,7 +1,7 @@
 import { AssistError, ExitCode, usageError } from '../errors.js';
 import type { Config } from '../config/types.js';
 import type { TurnResult } from '../session/types.js';
-import { baseSessionOptions, chooseSessionModel, sessionFlags, type AssistCommand, type SessionCommandOptions } from './base.js';
+import { baseSessionOptions, chooseSessionModel, enterWorktree, sessionFlags, type AssistCommand, type SessionCommandOptions } from './base.js';
 import { mergeReviews, reviewJson } from '../review/index.js';
 
 export interface RunOnceOptions extends SessionCommandOptions {
@@ -15,6 +15,8 @@ export interface RunOnceOptions extends SessionCommandOptions {
   maxCost?: string | undefined;
   /** `--plan`: read-only tools, print the plan, write nothing. */
   plan?: boolean;
+  /** `--worktree[=NAME]`: run in a linked worktree on its own session branch (DESIGN §6b). */
+  worktree?: string | boolean | undefined;
 }
 
 /**
@@ -41,10 +43,13 @@ export async function runOnce(command: AssistCommand, options: RunOnceOptions): 
     const loaded = await command.config(flags, repo);
     const model = await chooseSessionModel(command, loaded, options.model);
     if (maxCost !== undefined) await refuseUnpricedModels(loaded.config, model);
+    // Config and model are the person's, read where they typed the command; the work happens in the worktree.
+    const worktree = options.worktree === undefined || options.worktree === false ? null : await enterWorktree(command, options.worktree, options);
 
     const { createSession } = await import('../session/index.js');
     const session = await createSession({
       ...baseSessionOptions(command, loaded.config, { ...options, model }),
+      ...(worktree ? { cwd: worktree.cwd } : {}),
       prefetch: options.message,
       interactive,
       mode: 'run',
@@ -75,7 +80,7 @@ export async function runOnce(command: AssistCommand, options: RunOnceOptions): 
       });
       const result = await session.ask(options.message, controller.signal);
       if (view.shown > 0) context.stdout.write('\n');
-      report = runReport(result, options);
+      report = { ...runReport(result, options), ...(worktree ? { worktree: worktree.path } : {}) };
       if (options.json) reporter.json(report);
       const code = exitCodeOf(result, options, loaded.config, maxCost);
       if (code === ExitCode.nothingToDo && !options.json) reporter.info('the model proposed no change');

@@ -2,6 +2,7 @@ import { readEvent, replayChain } from './chain.js';
 import { listCheckpoints } from './checkpoints.js';
 import type { EditEvent, ReplayedEvent } from './events.js';
 import type { StoreCore } from './store-core.js';
+import { worktreeOf, worktreeState } from './worktree-sessions.js';
 import type { SessionInfo, SessionSummary, SessionDetails } from './store-types.js';
 
 /** Every session of the repository, newest first. */
@@ -24,8 +25,10 @@ export async function listSessions(core: StoreCore): Promise<SessionSummary[]> {
       const range = info?.base.commit ? [`${info.base.commit}..${branchOid}`] : [branchOid];
       commits = Number((await core.repo.gitText(['rev-list', '--count', ...range])).trim());
     }
+    const worktree = branchOid ? worktreeOf(core, info?.branch ?? null) : null;
     out.push({
       id: sid,
+      ...(worktree ? { worktree: await worktreeState(core, worktree) } : {}),
       ...(info?.pendingBranch ? { branchPending: true } : {}),
       branch: branchOid ? (info?.branch ?? null) : null,
       base: info?.base.ref ?? info?.base.commit?.slice(0, 12) ?? null,

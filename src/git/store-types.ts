@@ -116,6 +116,8 @@ export interface SessionSummary {
   noBranch: boolean;
   /** Set while the session has made no edit, so has no branch yet. */
   branchPending?: true;
+  /** A worktree session's worktree (`--worktree`): where, and its uncommitted files. */
+  worktree?: { path: string; exists: boolean; dirty: string[] };
 }
 
 export interface SessionDetails {

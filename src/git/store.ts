@@ -13,6 +13,7 @@ import { createSessionBranch, resumeRefusal, startSession } from './sessions.js'
 import { StoreCore } from './store-core.js';
 import type { BatchResult, Checkpoint, EditBatch, FinishMode, FinishResult, RecoveryReport, RedoResult, RestoreResult, SessionDetails, SessionInfo, SessionSummary, StoreOptions, UndoResult } from './store-types.js';
 import { redo, undo } from './undo.js';
+import { finishWorktreeSession, openWorktreeSession, worktreeOf } from './worktree-sessions.js';
 
 export { NOTES_REF, commitMessage } from './commit-journal.js';
 export type {
@@ -204,8 +205,20 @@ export class GitStore {
   }
 
   /** Lands the session on its base: squash (default), merge, keep or discard. */
-  finishSession(options: { mode?: FinishMode; message?: string; session?: string } = {}): Promise<FinishResult> {
+  async finishSession(options: { mode?: FinishMode; message?: string; session?: string } = {}): Promise<FinishResult & { worktree?: string }> {
+    const current = options.session ? null : this.core.currentSession();
+    const worktree = current ? worktreeOf(this.core, current.branch) : null;
+    // A worktree session finished from inside its worktree lands, then removes the worktree.
+    if (current && worktree === this.repo.root) return finishWorktreeSession(this.core, current, worktree, options);
     return finishSession(this.core, options);
+  }
+
+  /**
+   * `--worktree[=NAME]`: the linked worktree a session runs in (DESIGN §6b), made with its session
+   * on a new branch, or the existing one of that name.
+   */
+  openWorktreeSession(name?: string): Promise<{ path: string; session: SessionInfo; created: boolean }> {
+    return openWorktreeSession(this.core, name);
   }
 
   /** The session's newest live edit (what undo would take back), or null: none yet, or all undone. */

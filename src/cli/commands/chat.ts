@@ -1,5 +1,6 @@
 import { Command, Option } from 'clipanion';
-import { AssistCommand, baseSessionOptions, chooseSessionModel, reportError, sessionFlags, type SessionCommandOptions } from '../base.js';
+import { AssistCommand, baseSessionOptions, chooseSessionModel, enterWorktree, reportError, sessionFlags, type SessionCommandOptions } from '../base.js';
+import { usageError } from '../../errors.js';
 
 export class ChatCommand extends AssistCommand {
   static override paths = [['chat']];
@@ -31,6 +32,7 @@ export class ChatCommand extends AssistCommand {
   resume = Option.String('--resume', { tolerateBoolean: true, description: 'rebuild the conversation of a session (the latest, or ID)' });
   autoTest = Option.Boolean('--auto-test', false, { description: 'run the test command after each edit' });
   plan = Option.Boolean('--plan', false, { description: 'start in plan mode: read-only tools, answers end with a plan; /go carries it out' });
+  worktree = Option.String('--worktree', { tolerateBoolean: true, description: 'work in a linked worktree on its own session branch (NAME reuses one)' });
   maxSteps = Option.String('--max-steps', { description: 'model requests one turn may make (overrides session.max_steps)' });
 
   async run(): Promise<number> {
@@ -44,6 +46,7 @@ export class ChatCommand extends AssistCommand {
       autoTest: this.autoTest,
       plan: this.plan,
       maxSteps: this.maxSteps,
+      worktree: this.worktree,
     });
   }
 }
@@ -54,6 +57,8 @@ export interface ChatOptions extends SessionCommandOptions {
   plan?: boolean;
   /** `--max-steps N`, as typed. */
   maxSteps?: string | undefined;
+  /** `--worktree[=NAME]`: the chat works in a linked worktree on its own session branch (DESIGN §6b). */
+  worktree?: string | boolean | undefined;
 }
 
 /** Starts the interactive chat (also what a bare `assist` does on a terminal). */
@@ -66,6 +71,11 @@ export async function startChat(command: AssistCommand, options: ChatOptions): P
   const repo = await command.repo();
   const loaded = await command.config(flags, repo);
   const model = await chooseSessionModel(command, loaded, options.model);
+  if (options.worktree !== undefined && options.worktree !== false && options.resume !== undefined) throw usageError('cli.worktree-resume', '--worktree and --resume cannot be used together', 'to go on with a worktree session, use --worktree=NAME again, or run `assist chat --resume` inside its worktree');
+  // Config and model are the person's, read where they typed the command; the work happens in the worktree.
+  const worktree = options.worktree === undefined || options.worktree === false ? null : await enterWorktree(command, options.worktree, options);
+  const workCwd = worktree?.cwd ?? context.cwd;
+  const workRoot = worktree?.path ?? repo.root;
   const stdin = context.stdin as NodeJS.ReadStream;
   const interactive = stdin.isTTY === true;
   const { createSession } = await import('../../session/index.js');
@@ -75,6 +85,7 @@ export async function startChat(command: AssistCommand, options: ChatOptions): P
   const view = createTurnView({ reporter, stdin, streamReply: true, replyTo: context.stdout, interactive, verbose: context.globals.verbose });
   const session = await createSession({
     ...baseSessionOptions(command, loaded.config, { ...options, model }),
+    ...(worktree ? { cwd: worktree.cwd } : {}),
     interactive,
     mode: 'chat',
     ui: view,
@@ -102,19 +113,19 @@ export async function startChat(command: AssistCommand, options: ChatOptions): P
       stdout: context.stdout,
       showMap: async () => {
         const { buildRepoMap } = await import('../../context/index.js');
-        const map = await buildRepoMap({ cwd: repo.root, tokens: loaded.config.context.mapTokens, focusFiles: session.files, env: context.env });
+        const map = await buildRepoMap({ cwd: workRoot, tokens: loaded.config.context.mapTokens, focusFiles: session.files, env: context.env });
         return map.text || '(the map is empty: no source files the tagger knows)';
       },
       search: async (query) => {
         const { searchCode, describeHit } = await import('../../context/index.js');
-        const found = await searchCode({ cwd: repo.root, query, k: 5, maxFileBytes: loaded.config.context.maxFileBytes, env: context.env });
+        const found = await searchCode({ cwd: workRoot, query, k: 5, maxFileBytes: loaded.config.context.maxFileBytes, env: context.env });
         if (found.hits.length === 0) return 'no chunks match: try other words, or the names of what you are looking for';
         return found.hits.map((h) => `${h.file}:${h.start}-${h.end}  (${describeHit(h)})\n${h.text.replace(/\s+$/, '')}\n`).join('\n');
       },
       explain: async (input, signal) => {
         const { explain } = await import('../../session/index.js');
         const result = await explain({
-          cwd: context.cwd,
+          cwd: workCwd,
           env: context.env,
           config: loaded.config,
           model: session.model,

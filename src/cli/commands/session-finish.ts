@@ -11,6 +11,8 @@ export class SessionFinishCommand extends AssistCommand {
       \`--squash\` (the default) makes one commit on the base branch with a message summarising the session; \`--merge\` keeps every commit; \`--keep\` just switches back to the base and keeps the session branch; \`--discard\` switches back and deletes the session branch and its work.
 
       When the base has moved, the squash is applied on the new base if that is clean, else the command refuses and names the conflicting files. Nothing is ever left half-done. These commits land on your branch, so your commit hooks run and signing follows your config; a branch with commits not on its base is never deleted without \`--discard\`.
+
+      A worktree session (\`--worktree\`) is finished from inside its worktree (\`assist session list\` shows where): its work lands on the base as above, where the base is checked out (your work tree) its files follow, your uncommitted changes kept; then the worktree is removed. When the worktree has uncommitted or untracked files, finish refuses and names them, whatever the mode: removing it would lose them.
     `,
     examples: [
       ['Squash the session onto its base', '$0 session finish'],
@@ -35,6 +37,7 @@ export class SessionFinishCommand extends AssistCommand {
       if (r.mode === 'squash' || r.mode === 'merge') {
         this.reporter.print(r.commit ? `Landed the session on ${onto} as ${r.commit.slice(0, 10)} (${r.mode}).` : `Nothing to land; back on ${onto}.`);
       } else this.reporter.print(`Back on ${onto}.`);
+      if (r.worktree) this.reporter.print(`Removed the worktree ${r.worktree}.`);
       if (r.branch) this.reporter.print(r.branchDeleted ? `Deleted ${r.branch} (its commits stay reachable from refs/assist/).` : `Kept ${r.branch}.`);
       return 0;
     } finally {

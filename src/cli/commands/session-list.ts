@@ -7,7 +7,7 @@ export class SessionListCommand extends AssistCommand {
     category: 'Sessions',
     description: 'list the sessions of this repository',
     details: `
-      One line per session: id, base branch, commits, last activity.
+      One line per session: id, base branch, commits ahead of the base, last activity, state; a worktree session (\`--worktree\`) adds its worktree and whether it is clean or dirty.
     `,
     examples: [['List sessions', '$0 session list']],
   });
@@ -29,7 +29,8 @@ export class SessionListCommand extends AssistCommand {
       }
       for (const s of list) {
         const state = s.finished ? `finished (${s.finished})` : s.noBranch ? `on ${s.base ?? 'HEAD'} (--no-branch)` : s.branchPending ? 'no edit yet (its branch comes with the first)' : (s.branch ?? 'no branch');
-        this.reporter.print(`${s.current ? '*' : ' '} ${s.id}  base ${s.base ?? '-'}  ${s.commits} commit(s)  ${s.lastActivity}  ${state}`);
+        const wt = s.worktree ? `  worktree ${s.worktree.path} ${!s.worktree.exists ? '(missing)' : s.worktree.dirty.length ? `dirty (${s.worktree.dirty.length} file(s))` : 'clean'}` : '';
+        this.reporter.print(`${s.current ? '*' : ' '} ${s.id}  base ${s.base ?? '-'}  ${s.commits} commit(s) ahead  ${s.lastActivity}  ${state}${wt}`);
       }
       return 0;
     } finally {
