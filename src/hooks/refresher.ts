@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
 import { promises as fs, watch } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { resolveRepoPaths, type RepoPaths } from '../git/repo-paths.js';
 import { exists, readOrNull, writeAtomic } from './files.js';
+import { adoptLock, holderGone, readLockHolder, tryAcquireLock, type HeldLock, type LockRecord } from '../util/lock.js';
 import { processAlive } from '../util/process.js';
 import { announcePid } from '../git/pause.js';
 import { blobOf, diffSnapshots, loadSnapshot, readIndex, saveSnapshot } from './index-snapshot.js';
@@ -13,7 +15,7 @@ import { refresherRegistry, registerBuiltinRefreshers, type RefresherRegistry } 
 export interface RefresherFiles {
   /** Touched by the hooks; cleared by the refresher before it reads the index. */
   dirty: string;
-  /** Held (O_EXCL) by the one refresher running in this worktree; holds its pid. */
+  /** Held by the one refresher running in this worktree (util/lock.ts; the hook script writes a bare pid). */
   lock: string;
   /** The last run in this worktree. */
   last: string;
@@ -67,7 +69,8 @@ export async function runRefresher(hook: string, options: RefresherOptions): Pro
   try {
     await fs.mkdir(paths.worktreeAssistDir, { recursive: true });
     await fs.mkdir(paths.sharedAssistDir, { recursive: true });
-    if (!(await startedHoldingLock(files.lock, options)) && !(await tryLock(files.lock))) {
+    let lock = (await startedHoldingLock(files.lock, options)) ?? tryAcquireLock(files.lock, LOCK_OPTIONS);
+    if (lock === null) {
       // Someone is refreshing: leave the mark so it looks again before it stops.
       await fs.writeFile(files.dirty, '');
       return outcome;
@@ -78,7 +81,6 @@ export async function runRefresher(hook: string, options: RefresherOptions): Pro
     const changedAll = new Set<string>();
     const failed = new Set<string>();
     const maxLoops = options.maxLoops ?? 20;
-    let holding = true;
     try {
       while (outcome.loops < maxLoops) {
         outcome.loops++;
@@ -107,17 +109,17 @@ export async function runRefresher(hook: string, options: RefresherOptions): Pro
         await writeAtomic(files.last, JSON.stringify(run) + '\n');
         if (changed.length > 0) await updateRefreshState(paths, (state) => void state.runs.push(run));
         if (await exists(files.dirty)) continue;
-        await fs.rm(files.lock, { force: true });
-        holding = false;
+        lock.release();
+        lock = null;
         // A hook that touched the mark just before we let go found the lock taken and started nobody.
-        if ((await exists(files.dirty)) && (await tryLock(files.lock))) {
-          holding = true;
-          continue;
+        if (await exists(files.dirty)) {
+          lock = tryAcquireLock(files.lock, LOCK_OPTIONS);
+          if (lock !== null) continue;
         }
         break;
       }
     } finally {
-      if (holding) await fs.rm(files.lock, { force: true });
+      lock?.release();
     }
     outcome.changed = [...changedAll].sort();
     outcome.failed = [...failed];
@@ -127,30 +129,28 @@ export async function runRefresher(hook: string, options: RefresherOptions): Pro
   return outcome;
 }
 
-/** The hook took the lock for us and said so in ASSIST_HOOK_LOCK; write our own pid into it. */
-async function startedHoldingLock(lock: string, options: RefresherOptions): Promise<boolean> {
-  const given = options.env.ASSIST_HOOK_LOCK;
-  if (given === undefined || given === '') return false;
-  const [a, b] = await Promise.all([fs.realpath(resolve(options.cwd, given)).catch(() => null), fs.realpath(lock).catch(() => null)]);
-  if (a === null || a !== b) return false;
-  await fs.writeFile(lock, `${process.pid}\n`);
-  return true;
-}
+const LOCK_OPTIONS = { command: 'hook refresher' };
 
-/** Non-blocking: takes the lock, or takes over one whose holder is gone; false when it is held. */
-async function tryLock(lock: string): Promise<boolean> {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await fs.writeFile(lock, `${process.pid}\n`, { flag: 'wx' });
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = Number.parseInt((await readOrNull(lock)) ?? '', 10);
-    if (Number.isNaN(holder) || processAlive(holder)) return false;
-    await fs.rm(lock, { force: true });
+/**
+ * The hook script (or `kickRefresher`) took the lock for us and said so in ASSIST_HOOK_LOCK: make it
+ * ours. The script writes its own pid (ASSIST_HOOK_PID) and then ours; `kickRefresher` writes its
+ * record, whose nonce it passes in ASSIST_HOOK_NONCE. Null when it is no longer theirs.
+ */
+async function startedHoldingLock(lock: string, options: RefresherOptions): Promise<HeldLock | null> {
+  const given = options.env.ASSIST_HOOK_LOCK;
+  if (given === undefined || given === '') return null;
+  const [a, b] = await Promise.all([fs.realpath(resolve(options.cwd, given)).catch(() => null), fs.realpath(lock).catch(() => null)]);
+  if (a === null || a !== b) return null;
+  const nonce = options.env.ASSIST_HOOK_NONCE ?? '';
+  const parent = Number(options.env.ASSIST_HOOK_PID ?? '');
+  // The script writes our pid right after it forks us; wait for it rather than race it.
+  for (let i = 0; i < 200; i++) {
+    const holder = readLockHolder(lock);
+    if (holder === null || holder.pid !== parent || holder.nonce !== '' || !processAlive(parent)) break;
+    await delay(5);
   }
-  return false;
+  const ours = (record: LockRecord): boolean => (nonce !== '' ? record.nonce === nonce : record.nonce === '' && (record.pid === process.pid || record.pid === parent));
+  return adoptLock(lock, ours, LOCK_OPTIONS);
 }
 
 async function builtinRegistry(log: string, hook: string): Promise<RefresherRegistry> {
@@ -203,8 +203,8 @@ export async function waitForRefresher(paths: RepoPaths, timeoutMs = 10_000): Pr
   const lock = refresherFiles(paths).lock;
   let deadSeen = 0;
   const holderDead = async (): Promise<boolean> => {
-    const pid = Number.parseInt((await readOrNull(lock)) ?? '', 10);
-    deadSeen = !Number.isNaN(pid) && !processAlive(pid) ? deadSeen + 1 : 0;
+    const holder = readLockHolder(lock);
+    deadSeen = holder !== null && holderGone(holder) ? deadSeen + 1 : 0;
     return deadSeen >= 2;
   };
   return new Promise((resolvePromise) => {
@@ -248,8 +248,7 @@ export interface RefresherStatus {
 
 export async function refresherStatus(paths: RepoPaths): Promise<RefresherStatus> {
   const files = refresherFiles(paths);
-  const lockText = await readOrNull(files.lock);
-  const lockPid = lockText === null ? null : Number.parseInt(lockText, 10);
+  const holder = readLockHolder(files.lock);
   let last: RefreshRunRecord | null = null;
   try {
     const text = await readOrNull(files.last);
@@ -262,8 +261,8 @@ export async function refresherStatus(paths: RepoPaths): Promise<RefresherStatus
   const state = await readRefreshState(paths);
   return {
     dirty: await exists(files.dirty),
-    lockPid: lockPid === null || Number.isNaN(lockPid) ? null : lockPid,
-    running: lockPid !== null && processAlive(lockPid),
+    lockPid: holder?.pid ?? null,
+    running: holder !== null && !holderGone(holder),
     last,
     lastError: lastError === '' ? null : lastError,
     pending: Object.keys(state.pending).length,
@@ -292,10 +291,13 @@ export async function kickRefresher(paths: RepoPaths, hook: string, options: Kic
   const files = refresherFiles(paths);
   await fs.mkdir(paths.worktreeAssistDir, { recursive: true });
   await fs.writeFile(files.dirty, '');
-  if (!(await tryLock(files.lock))) return null;
+  const lock = tryAcquireLock(files.lock, { command: 'hook kick' });
+  if (lock === null) return null;
   const { defaultEntryPath } = await import('./install.js');
-  const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env), ASSIST_HOOK_LOCK: files.lock };
+  // The child adopts our record by its nonce; until then the lock names us, alive, so nobody takes it.
+  const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env), ASSIST_HOOK_LOCK: files.lock, ASSIST_HOOK_NONCE: lock.record.nonce };
   delete env.GIT_INDEX_FILE;
+  delete env.ASSIST_HOOK_PID;
   try {
     const child = spawn(options.nodePath ?? process.execPath, [options.entryPath ?? defaultEntryPath(), 'hook', hook], {
       cwd: paths.root,
@@ -303,20 +305,13 @@ export async function kickRefresher(paths: RepoPaths, hook: string, options: Kic
       detached: true,
       stdio: 'ignore',
     });
-    child.on('error', () => void fs.rm(files.lock, { force: true }));
+    // Gone before it adopted the lock: give it back (a no-op once the child holds it under its own nonce).
+    child.on('error', () => void lock.release());
+    child.on('exit', () => void lock.release());
     child.unref();
-    // r+: never re-create a lock the child already let go of.
-    if (child.pid !== undefined) {
-      const handle = await fs.open(files.lock, 'r+').catch(() => null);
-      if (handle) {
-        await handle.truncate(0);
-        await handle.write(`${child.pid}\n`, 0);
-        await handle.close();
-      }
-    }
     return child.pid ?? null;
   } catch {
-    await fs.rm(files.lock, { force: true });
+    lock.release();
     return null;
   }
 }
