@@ -1,7 +1,8 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { appendFile, mkdir, open, readFile, readdir, rename, rm, stat, utimes, writeFile, type FileHandle } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, readdir, rm, stat, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CachedDef, DefKind, FileTags } from './types.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 /**
  * A cache entry: what ranking needs (definition names, reference counts) parsed at once,
@@ -309,12 +310,9 @@ export class TagsCache {
       places.set(id, [offset, length]);
       offset += length;
     }
-    const temp = `${path}.${process.pid}.${Math.floor(Math.random() * 0xffffffff).toString(16)}.compacting`;
     try {
-      await writeFile(temp, Buffer.concat(parts, offset));
-      await rename(temp, path);
+      await writeFileAtomic(path, Buffer.concat(parts, offset), { fsync: false });
     } catch {
-      await rm(temp, { force: true }).catch(() => undefined);
       return undefined;
     }
     // Lines another process appended to the old file while this one was reading and writing are

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AssistError, refusal } from '../errors.js';
 import { appendEvent, appendEvents, liveLastEdit, readChainTip, readEvent, redoTop, replayChain, requireChainTip, writeEvent, type ChainTip } from './chain.js';
@@ -12,6 +12,7 @@ import { Repo, type HeadState, type RefUpdate } from './repo.js';
 import { refuseIfOperationInProgress } from './operation.js';
 import { chainRef, checkpointRef, isSessionId, newSessionId, sessionBranchName } from './session-id.js';
 import { checkRepoPath, readWorktree, worktreeMode, writeWorktreeAtomic } from './worktree-files.js';
+import { writeFileAtomicSync } from '../util/atomic-write.js';
 
 /** A session as the store knows it. */
 export interface SessionInfo {
@@ -765,9 +766,7 @@ export class GitStore {
     const file = join(this.ignoredDir, oid);
     if (!existsSync(file)) {
       mkdirSync(this.ignoredDir, { recursive: true, mode: 0o700 });
-      const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, content, { mode: 0o600 });
-      renameSync(tmp, file);
+      writeFileAtomicSync(file, content, { mode: 0o600 });
     }
     return oid;
   }

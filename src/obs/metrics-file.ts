@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { AssistError } from '../errors.js';
 import { parseExposition, renderFamilies, type FamilySnapshot, type HistogramSeries, type ParsedFamilies, type ScalarSeries } from './exposition.js';
 import type { MetricsRegistry } from './metrics.js';
 import { acquireLock, readLockHolder } from '../util/lock.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 /** Options of {@link writeMetricsFile}. */
 export interface WriteMetricsOptions {
@@ -124,7 +124,6 @@ export async function writeMetricsFile(registry: MetricsRegistry, path: string, 
   const warnings: string[] = [];
   const drained = registry.drain();
   let release: (() => void) | undefined;
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     await mkdir(dir, { recursive: true });
     const lockPath = `${path}.lock`;
@@ -146,18 +145,10 @@ export async function writeMetricsFile(registry: MetricsRegistry, path: string, 
     const scrub = options.scrubLabel;
     const current = scrub === undefined ? drained : drained.map((family) => withLabels(family, scrub));
     const text = renderFamilies(mergeFamilies(previous, current, warnings));
-    const handle = await open(temp, 'wx', 0o644);
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
+    await writeFileAtomic(path, text);
     return { path, warnings };
   } catch (error) {
     registry.restore(drained);
-    await unlink(temp).catch(() => {});
     if (error instanceof AssistError) throw error;
     throw new AssistError('obs.metrics-write-failed', `cannot write the metrics file ${path}: ${(error as Error).message}`, {
       hint: 'choose another --metrics-file (or metrics.file), or fix the permissions of its directory',
