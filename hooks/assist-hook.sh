@@ -25,8 +25,12 @@ if [ -x "$__assist_node" ] && [ -f "$__assist_entry" ]; then
   fi
   __assist_a=$__assist_dir/assist
   if [ -d "$__assist_a" ] || mkdir "$__assist_a" 2>/dev/null; then
-    # The dirty mark: the refresher clears it before it reads the index and looks again at the end.
-    { :; } 2>/dev/null >"$__assist_a/dirty" || :
+    # The dirty mark: the refresher clears it before it reads the index and looks again at the end,
+    # so a refresher already running picks this change up. First `ran.<name>`, whose mtime tells
+    # the refresher which hook came last. Both stay empty: truncating a file that holds data makes
+    # ext4 flush it on close (auto_da_alloc), a millisecond on every commit.
+    case $__assist_hook in *[!a-z-]* | '') ;; *) { :; } 2>/dev/null >|"$__assist_a/ran.$__assist_hook" || : ;; esac
+    { :; } 2>/dev/null >|"$__assist_a/dirty" || :
     __assist_lock=$__assist_a/refresh.lock
     __assist_go=
     case $- in *C*) __assist_c=1 ;; *) __assist_c= ; set -C ;; esac

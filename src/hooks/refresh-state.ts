@@ -25,6 +25,8 @@ export interface RefreshRunRecord {
   changed: number;
   /** Names of the refreshers that threw (their errors are in hooks.log). */
   failed: string[];
+  /** The refresher process that made the run (absent in runs recorded by older versions). */
+  pid?: number;
 }
 
 /**

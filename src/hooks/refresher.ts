@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { promises as fs, watch } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { setPriority } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { resolveRepoPaths, type RepoPaths } from '../git/repo-paths.js';
 import { exists, readOrNull, writeAtomic } from './files.js';
@@ -19,6 +20,8 @@ export interface RefresherFiles {
   lock: string;
   /** The last run in this worktree. */
   last: string;
+  /** Present while the refresher has nothing left to do and lingers for more commits. */
+  idle: string;
   /** Errors of every refresher of the repository; never printed. */
   log: string;
 }
@@ -28,6 +31,7 @@ export function refresherFiles(paths: RepoPaths): RefresherFiles {
     dirty: join(paths.worktreeAssistDir, 'dirty'),
     lock: join(paths.worktreeAssistDir, 'refresh.lock'),
     last: join(paths.worktreeAssistDir, 'refresh-last.json'),
+    idle: join(paths.worktreeAssistDir, 'refresh-idle'),
     log: join(paths.sharedAssistDir, 'hooks.log'),
   };
 }
@@ -37,8 +41,25 @@ export interface RefresherOptions {
   env: NodeJS.ProcessEnv;
   /** Defaults to the CLI's registry, with the built-in refreshers added. */
   registry?: RefresherRegistry;
-  /** Runs to make at most while commits keep landing during a refresh (default 20). */
+  /** Runs to make at most while commits keep landing during a refresh (default 50). */
   maxLoops?: number;
+  /**
+   * Coalescing (default 0: none). Before a run, wait until no new commit has marked the worktree
+   * for `quietMs`, but never more than `maxDelayMs` in all; after a run, stay (holding the lock,
+   * so the hooks of further commits only mark) for `lingerMs` in case more commits come.
+   */
+  coalesce?: { quietMs: number; maxDelayMs: number; lingerMs: number };
+  /** Lower this process's CPU priority (and with it, on Linux, its disk priority) to the lowest. */
+  lowPriority?: boolean;
+}
+
+/** What `assist hook` coalesces with: a commit storm costs one refresher, fresh soon after it ends. */
+export function hookCoalescing(env: NodeJS.ProcessEnv): { quietMs: number; maxDelayMs: number; lingerMs: number } {
+  const ms = (value: string | undefined, fallback: number): number => {
+    const n = Number(value);
+    return value !== undefined && value !== '' && Number.isFinite(n) && n >= 0 ? n : fallback;
+  };
+  return { quietMs: ms(env.ASSIST_HOOK_QUIET_MS, 300), maxDelayMs: ms(env.ASSIST_HOOK_MAX_DELAY_MS, 3_000), lingerMs: ms(env.ASSIST_HOOK_LINGER_MS, 2_000) };
 }
 
 /** What one `assist hook` did. */
@@ -72,27 +93,37 @@ export async function runRefresher(hook: string, options: RefresherOptions): Pro
     let lock = (await startedHoldingLock(files.lock, options)) ?? tryAcquireLock(files.lock, LOCK_OPTIONS);
     if (lock === null) {
       // Someone is refreshing: leave the mark so it looks again before it stops.
-      await fs.writeFile(files.dirty, '');
+      await markDirty(files.dirty, hook);
       return outcome;
     }
     outcome.ran = true;
+    if (options.lowPriority === true) lowerPriority();
+    await fs.rm(files.idle, { force: true });
     pauseForTests(options.env);
     const registry = options.registry ?? (await builtinRegistry(files.log, hook));
     const changedAll = new Set<string>();
     const failed = new Set<string>();
-    const maxLoops = options.maxLoops ?? 20;
+    const maxLoops = options.maxLoops ?? 50;
+    const coalesce = options.coalesce;
+    // One refresher serves the hooks of every commit, checkout, merge that lands while it runs:
+    // each run is recorded under the newest hook that marked the worktree (the mark holds their names).
+    let runHook = hook;
+    const take = async (): Promise<void> => {
+      runHook = (await takeMark(files.dirty)) ?? runHook;
+    };
     try {
       while (outcome.loops < maxLoops) {
+        if (coalesce !== undefined) await settle(take, files.dirty, coalesce.quietMs, coalesce.maxDelayMs);
         outcome.loops++;
         const startedAt = new Date().toISOString();
-        await fs.rm(files.dirty, { force: true });
+        await take();
         const index = await readIndex(paths, options.env);
         const changed = diffSnapshots(await loadSnapshot(paths), index);
         const failedNow: string[] = [];
         if (changed.length > 0) {
           for (const path of changed) changedAll.add(path);
           await updateRefreshState(paths, (state) => {
-            recordChanges(state, changed.map((path) => ({ path, blob: blobOf(index, path) })), hook, paths.root, startedAt);
+            recordChanges(state, changed.map((path) => ({ path, blob: blobOf(index, path) })), runHook, paths.root, startedAt);
           });
           for (const [name, refresher] of registry.entries()) {
             try {
@@ -100,15 +131,21 @@ export async function runRefresher(hook: string, options: RefresherOptions): Pro
             } catch (error) {
               failedNow.push(name);
               failed.add(name);
-              await logError(files.log, hook, `refresher ${name}: ${describe(error)}`);
+              await logError(files.log, runHook, `refresher ${name}: ${describe(error)}`);
             }
           }
         }
         await saveSnapshot(paths, index);
-        const run: RefreshRunRecord = { hook, worktree: paths.root, startedAt, finishedAt: new Date().toISOString(), changed: changed.length, failed: failedNow };
+        const run: RefreshRunRecord = { hook: runHook, worktree: paths.root, startedAt, finishedAt: new Date().toISOString(), changed: changed.length, failed: failedNow, pid: process.pid };
         await writeAtomic(files.last, JSON.stringify(run) + '\n');
         if (changed.length > 0) await updateRefreshState(paths, (state) => void state.runs.push(run));
         if (await exists(files.dirty)) continue;
+        if (coalesce !== undefined && coalesce.lingerMs > 0) {
+          await fs.writeFile(files.idle, '');
+          const more = await markAppears(paths.worktreeAssistDir, files.dirty, coalesce.lingerMs);
+          await fs.rm(files.idle, { force: true });
+          if (more) continue;
+        }
         lock.release();
         lock = null;
         // A hook that touched the mark just before we let go found the lock taken and started nobody.
@@ -127,6 +164,83 @@ export async function runRefresher(hook: string, options: RefresherOptions): Pro
     await logError(files.log, hook, describe(error));
   }
   return outcome;
+}
+
+/**
+ * Waits until the dirty mark stays away for `quietMs` (the commits of a storm re-create it), at
+ * most `maxDelayMs`: during a storm the refresher sleeps instead of competing with git for the CPU.
+ */
+async function settle(take: () => Promise<void>, dirty: string, quietMs: number, maxDelayMs: number): Promise<void> {
+  if (quietMs <= 0) return;
+  const deadline = Date.now() + maxDelayMs;
+  do {
+    await take();
+    await delay(Math.max(0, Math.min(quietMs, deadline - Date.now())));
+  } while ((await exists(dirty)) && Date.now() < deadline);
+}
+
+/**
+ * Removes the dirty mark; returns the name of the newest hook that marked the worktree, which
+ * every hook writes just before its mark (so one that ran before the removal is seen).
+ */
+/** What the hook script does: `ran.<name>` (its mtime says which hook came last), then the mark. */
+async function markDirty(dirty: string, hook: string): Promise<void> {
+  if (/^[a-z-]+$/.test(hook)) await fs.writeFile(join(dirname(dirty), `ran.${hook}`), '');
+  await fs.writeFile(dirty, '');
+}
+
+/**
+ * Removes the dirty mark; returns the name of the newest hook that marked the worktree (the
+ * newest `ran.<name>`: every hook touches it just before its mark, so one that ran before the
+ * removal is seen).
+ */
+async function takeMark(dirty: string): Promise<string | null> {
+  await fs.rm(dirty, { force: true });
+  const dir = dirname(dirty);
+  let newest: { name: string; at: number } | null = null;
+  for (const entry of await fs.readdir(dir).catch(() => [] as string[])) {
+    const name = /^ran\.([a-z-]+)$/.exec(entry)?.[1];
+    if (name === undefined) continue;
+    const at = (await fs.stat(join(dir, entry)).catch(() => null))?.mtimeMs ?? -1;
+    if (newest === null || at > newest.at) newest = { name, at };
+  }
+  return newest?.name ?? null;
+}
+
+/** Resolves true as soon as `file` exists (woken by the folder changing, with a slow poll behind it), false after `ms`. */
+async function markAppears(dir: string, file: string, ms: number): Promise<boolean> {
+  if (await exists(file)) return true;
+  return new Promise((resolvePromise) => {
+    let done = false;
+    const finish = (value: boolean): void => {
+      if (done) return;
+      done = true;
+      watcher?.close();
+      clearInterval(poll);
+      clearTimeout(timer);
+      resolvePromise(value);
+    };
+    const check = (): void => void exists(file).then((yes) => yes && finish(true), () => undefined);
+    let watcher: ReturnType<typeof watch> | undefined;
+    try {
+      watcher = watch(dir, check);
+      watcher.on('error', () => undefined);
+    } catch {
+      watcher = undefined;
+    }
+    const poll = setInterval(check, 250);
+    const timer = setTimeout(() => finish(false), ms);
+    check();
+  });
+}
+
+/** Nice 19: the lowest CPU priority; Linux derives the best-effort disk priority from it (io level 7). */
+function lowerPriority(): void {
+  try {
+    setPriority(19);
+  } catch {
+    // Not permitted (some containers): run at the priority we were given.
+  }
 }
 
 const LOCK_OPTIONS = { command: 'hook refresher' };
@@ -269,10 +383,11 @@ export async function refresherStatus(paths: RepoPaths): Promise<RefresherStatus
   };
 }
 
-/** True when nothing is marked and no refresher holds the lock. */
+/** True when nothing is marked and no refresher is at work (none holds the lock, or its holder only lingers). */
 export async function refresherIdle(paths: RepoPaths): Promise<boolean> {
   const files = refresherFiles(paths);
-  return !(await exists(files.dirty)) && !(await exists(files.lock));
+  if (await exists(files.dirty)) return false;
+  return !(await exists(files.lock)) || (await exists(files.idle));
 }
 
 export interface KickOptions {
@@ -290,7 +405,7 @@ export interface KickOptions {
 export async function kickRefresher(paths: RepoPaths, hook: string, options: KickOptions = {}): Promise<number | null> {
   const files = refresherFiles(paths);
   await fs.mkdir(paths.worktreeAssistDir, { recursive: true });
-  await fs.writeFile(files.dirty, '');
+  await markDirty(files.dirty, hook);
   const lock = tryAcquireLock(files.lock, { command: 'hook kick' });
   if (lock === null) return null;
   const { defaultEntryPath } = await import('./install.js');
