@@ -32,8 +32,9 @@ async function start() {
     // The background refresher the git hooks start: straight to its engine, without the CLI, and it
     // never fails or prints (the git command that started it must not notice it).
     try {
-      const { runHookRefresher } = await import('../dist/bundle/hooks.js');
-      await runHookRefresher(argv[1], { cwd: process.cwd(), env: process.env });
+      // Coalesced and at the lowest priority: under a commit storm it sleeps until the storm ends.
+      const { hookCoalescing, runHookRefresher } = await import('../dist/bundle/hooks.js');
+      await runHookRefresher(argv[1], { cwd: process.cwd(), env: process.env, coalesce: hookCoalescing(process.env), lowPriority: true });
     } catch {
       // nothing may reach the terminal
     }

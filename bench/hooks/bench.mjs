@@ -5,18 +5,24 @@
 // and each is timed until git's stdout and stderr close (as a script reading git's output sees it).
 // Two rounds: "back to back" (commits as fast as git takes them, the refresher still busy with the
 // previous one) and "idle" (each commit finds the refresher idle, so its hook starts one: the
-// hook's worst case); the idle round also times commit -> refresher finished (dirty mark cleared
-// and lock released).
-// Usage: npm run build && node bench/hooks/bench.mjs [commits]
+// hook's worst case: the round waits for the lingering refresher to exit); the idle round also
+// times commit -> refresher caught up (mark cleared, run done; this includes its 300 ms quiet wait).
+// First, the commit storm (issue 17): 30 commits back to back in the assist repository, in a
+// twin without hooks and in one with an empty sh hook (the floor: what git pays to run any hook),
+// alternating, four times (and once with coalescing off), each storm starting with no refresher running;
+// it prints the per-commit overhead against the twin and how long after the last commit the
+// refresher had caught up (idle, its last run started after that commit).
+// Usage: npm run build && node bench/hooks/bench.mjs [commits] [--storm-only]
 import { spawnSync, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'bin', 'assist.js');
-const commits = Number(process.argv[2] ?? 50);
+const commits = Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 50);
+const stormOnly = process.argv.includes('--storm-only');
 const { waitForRefresher, kickRefresher } = await import(pathToFileURL(join(root, 'dist', 'hooks', 'index.js')).href);
 const { resolveRepoPaths } = await import(pathToFileURL(join(root, 'dist', 'git', 'repo-paths.js')).href);
 
@@ -59,12 +65,14 @@ writeFileSync(join(repos['sync node hook'], '.git', 'hooks', 'post-commit'), `#!
 const assistPaths = await resolveRepoPaths(repos['assist hooks'], env);
 
 let counter = 0;
-function commitOnce(dir) {
+// Rounds that need the refresher gone before each commit: it exits at once instead of lingering.
+const noLinger = { ...env, ASSIST_HOOK_LINGER_MS: '0' };
+function commitOnce(dir, commitEnv = env) {
   counter++;
   writeFileSync(join(dir, `file${counter % 20}.ts`), `export const v = ${counter};\n`);
   execFileSync('git', ['add', '-A'], { cwd: dir, env });
   const start = process.hrtime.bigint();
-  const r = spawnSync('git', ['commit', '-q', '-m', `c${counter}`], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  const r = spawnSync('git', ['commit', '-q', '-m', `c${counter}`], { cwd: dir, env: commitEnv, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0 || r.stdout !== '' || r.stderr !== '') throw new Error(`commit in ${dir}: status ${r.status}, output ${JSON.stringify(r.stdout + r.stderr)}`);
   return ms;
@@ -79,6 +87,58 @@ const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Mat
 
 for (const dir of Object.values(repos)) commitOnce(dir); // warm caches
 await waitForRefresher(assistPaths, 30_000);
+
+/** Resolves once the refresher has exited (its lock gone), woken by the folder changing. */
+function refresherGone(timeoutMs) {
+  const lock = join(assistPaths.worktreeAssistDir, 'refresh.lock');
+  return new Promise((resolve) => {
+    const watcher = watch(assistPaths.worktreeAssistDir, () => !existsSync(lock) && finish(true));
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    const finish = (value) => {
+      watcher.close();
+      clearTimeout(timer);
+      resolve(value);
+    };
+    if (!existsSync(lock)) finish(true);
+  });
+}
+
+// The storm: 30 commits back to back, the twin (no hooks) and the assist repository alternating.
+const STORM = 30;
+const stormRows = [];
+// For reference, the same storm with coalescing off (the refresher works during the storm, as before).
+const uncoalesced = { ...env, ASSIST_HOOK_QUIET_MS: '0', ASSIST_HOOK_MAX_DELAY_MS: '0', ASSIST_HOOK_LINGER_MS: '0' };
+for (const [round, stormEnv] of [['1', env], ['2', env], ['3', env], ['coalescing off', uncoalesced], ['4', env]]) {
+  await refresherGone(60_000);
+  const load = loadavg()[0];
+  const twin = [];
+  const hooked = [];
+  const emptyHook = [];
+  let lastEnd = 0;
+  for (let i = 0; i < STORM; i++) {
+    twin.push(commitOnce(repos['no hooks']));
+    emptyHook.push(commitOnce(repos['empty sh hook']));
+    hooked.push(commitOnce(repos['assist hooks'], stormEnv));
+    lastEnd = Date.now();
+  }
+  const fresh = await waitForRefresher(assistPaths, 30_000);
+  const freshMs = Date.now() - lastEnd;
+  const last = JSON.parse(readFileSync(join(assistPaths.worktreeAssistDir, 'refresh-last.json'), 'utf8'));
+  const caughtUp = fresh && Date.parse(last.startedAt) >= lastEnd - 5;
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  stormRows.push(
+    `| ${round} | ${load.toFixed(2)} | ${median(twin).toFixed(2)} | ${(median(emptyHook) - median(twin)).toFixed(2)} | ${median(hooked).toFixed(2)} | **${(median(hooked) - median(twin)).toFixed(2)}** | ${(mean(hooked) - mean(twin)).toFixed(2)} | ${caughtUp ? freshMs : `not fresh (${freshMs})`} |`,
+  );
+}
+console.log(`\nCommit storm: ${STORM} commits back to back, against a twin without hooks (ms; load = 1-min load average before the storm, ${tmpdir()} on this machine)`);
+console.log('| storm | load | twin median | empty sh hook: added | hooks median | hooks: added (median) | added (mean) | fresh after last commit |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const row of stormRows) console.log(row);
+if (stormOnly) {
+  await refresherGone(60_000);
+  rmSync(work, { recursive: true, force: true });
+  process.exit(0);
+}
 
 function report(title, samples) {
   const base = median(samples['no hooks']);
@@ -104,8 +164,9 @@ let died = 0;
 for (let i = 0; i < commits; i++) {
   idle['no hooks'].push(commitOnce(repos['no hooks']));
   idle['empty sh hook'].push(commitOnce(repos['empty sh hook']));
+  await refresherGone(30_000);
   const start = process.hrtime.bigint();
-  idle['assist hooks'].push(commitOnce(repos['assist hooks']));
+  idle['assist hooks'].push(commitOnce(repos['assist hooks'], noLinger));
   if (await waitForRefresher(assistPaths, 30_000)) {
     refreshed.push(Number(process.hrtime.bigint() - start) / 1e6);
   } else {
@@ -126,7 +187,7 @@ writeFileSync(empty, '#!/bin/sh\n', { mode: 0o755 });
 const lock = join(assistPaths.worktreeAssistDir, 'refresh.lock');
 const runScript = (file) => {
   const start = process.hrtime.bigint();
-  const r = spawnSync(file, [], { cwd: repos['assist hooks'], env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(file, [], { cwd: repos['assist hooks'], env: noLinger, stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.status !== 0) throw new Error(`${file} exited ${r.status}`);
   return Number(process.hrtime.bigint() - start) / 1e6;
 };
@@ -137,7 +198,7 @@ for (let i = 0; i < commits; i++) {
   alone['assist block, refresher running'].push(runScript(hook));
   rmSync(lock);
   alone['assist block, starts refresher'].push(runScript(hook));
-  await waitForRefresher(assistPaths, 30_000);
+  await refresherGone(30_000);
 }
 const baseAlone = median(alone['empty sh hook']);
 console.log(`\nThe hook script alone (${commits} runs each; ms)`);

@@ -1,3 +1,4 @@
+export { hookCoalescing } from '../hooks/index.js';
 import { refresherRegistry, runRefresher, type RefresherOptions, type RefresherRegistry, type RefreshOutcome } from '../hooks/index.js';
 
 // Which caches `assist hook` keeps fresh is decided here, above hooks/, summaries/ and context/:

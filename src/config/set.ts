@@ -1,10 +1,11 @@
-import { mkdir, readFile, rename, writeFile, unlink } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { AssistError, usageError } from '../errors.js';
 import { closest } from '../util/edit-distance.js';
 import { checkType, findKeyDef, joinKey, KEYS, parseTextValue, splitKey, type ConfigValue } from './schema.js';
 import { loadToml, parseConfigText } from './toml-file.js';
 import type { AST } from 'toml-eslint-parser';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 /** Renders a value as TOML. */
 export function tomlValue(value: ConfigValue): string {
@@ -103,12 +104,9 @@ export async function setConfigValue(file: string, key: string, valueText: strin
   await parseConfigText(updated, file); // never write a file we could not read back
   await mkdir(dirname(file), { recursive: true });
   await mkdir(tmpDir, { recursive: true });
-  const tmp = join(tmpDir, `.${basename(file)}.${process.pid}.tmp`);
   try {
-    await writeFile(tmp, updated);
-    await rename(tmp, file);
+    await writeFileAtomic(file, updated, { tempDir: tmpDir });
   } catch (error) {
-    await unlink(tmp).catch(() => undefined);
     throw new AssistError('config.write-failed', `cannot write ${file}: ${(error as Error).message}`, { hint: 'check the permissions of the file and its folder' });
   }
   return value;

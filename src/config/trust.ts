@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { userConfigDir } from './paths.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 /**
  * Trusted project files, by repository root: the sha256 of `.assist.toml` as it was when the person
@@ -38,7 +39,5 @@ export async function setProjectTrust(env: NodeJS.ProcessEnv, repoRoot: string, 
   else store[repoRoot] = hash;
   const dir = userConfigDir(env);
   await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.trusted.json.${process.pid}.tmp`);
-  await writeFile(tmp, JSON.stringify(store, null, 2) + '\n', { mode: 0o600 });
-  await rename(tmp, trustFile(env));
+  await writeFileAtomic(trustFile(env), JSON.stringify(store, null, 2) + '\n', { mode: 0o600 });
 }

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { nameFlags, type RankGraph } from './rank.js';
 import type { EntryLocation } from './tags-cache.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 const MAGIC = 0x41534d31; // "ASM1"
 const VERSION = 5;
@@ -130,9 +131,7 @@ export async function writeSnapshot(path: string, snapshot: RankSnapshot): Promi
   }
   Buffer.from(graph.flags.buffer, graph.flags.byteOffset, graph.flags.byteLength).copy(out, at);
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, out);
-  await rename(tmp, path);
+  await writeFileAtomic(path, out, { fsync: false });
   const written = await stat(path).catch(() => undefined);
   held = written ? { path, mtimeMs: written.mtimeMs, size: written.size, snapshot } : undefined;
 }
@@ -352,9 +351,7 @@ export async function writeRanks(path: string, stored: StoredRanks): Promise<voi
   Buffer.from(stored.ranks.buffer, stored.ranks.byteOffset, stored.ranks.byteLength).copy(out, start);
   if (scores) Buffer.from(scores.buffer, scores.byteOffset, scores.byteLength).copy(out, start + stored.ranks.byteLength);
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, out);
-  await rename(tmp, path);
+  await writeFileAtomic(path, out, { fsync: false });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { resolveRepoPaths, type RepoPaths } from '../git/repo-paths.js';
 import { listSourceFiles, type FileListing } from './git-files.js';
@@ -16,6 +16,7 @@ import { retrievalWeights } from './search.js';
 import { SectionCountStore } from './section-counts.js';
 import { startTokenCounter, type BackgroundCounter, type TokenCounter } from './tokens.js';
 import type { CachedDef } from './types.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 export const DEFAULT_MAP_TOKENS = 2048;
 export const DEFAULT_MAX_FILE_BYTES = 1 << 20;
@@ -377,7 +378,5 @@ async function readResult(path: string): Promise<StoredBuild | undefined> {
 
 async function writeResult(path: string, build: StoredBuild): Promise<void> {
   await mkdir(join(path, '..'), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(build));
-  await rename(tmp, path);
+  await writeFileAtomic(path, JSON.stringify(build), { fsync: false });
 }

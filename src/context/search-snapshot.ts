@@ -1,8 +1,9 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { BlobEntry } from './search-pack.js';
 import { pathTokens, TOKENIZER_VERSION } from './search-tokens.js';
 import { DEFAULT_WEIGHTS } from './search-weights.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 const MAGIC = 0x41535831; // "ASX1"
 /** Bump when the layout changes: a snapshot of another version is rebuilt from the packs. */
@@ -216,14 +217,7 @@ export async function writeSearchSnapshot(path: string, s: SearchSnapshot): Prom
     at += a.byteLength;
   }
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${Math.floor(Math.random() * 0xffffffff).toString(16)}.tmp`;
-  try {
-    await writeFile(tmp, out);
-    await rename(tmp, path);
-  } catch (error) {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw error;
-  }
+  await writeFileAtomic(path, out, { fsync: false });
 }
 
 /** Where each listed file is in `base` (same path, key and size limit), or -1. */

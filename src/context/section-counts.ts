@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { SectionCounts } from './render.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 const VERSION = 1;
 const KEEP = 4096;
@@ -53,9 +54,7 @@ export class SectionCountStore implements SectionCounts {
     if (!this.#dirty) return;
     const counts = [...this.#counts].slice(-KEEP);
     await mkdir(dirname(this.path), { recursive: true });
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify({ v: VERSION, counts }));
-    await rename(tmp, this.path);
+    await writeFileAtomic(this.path, JSON.stringify({ v: VERSION, counts }), { fsync: false });
     this.#dirty = false;
   }
 }

@@ -9,20 +9,28 @@ import { TagsCache } from './tags-cache.js';
 // leaving a partial file as a real ENOSPC does), or another process appends to the old pack.
 const during = vi.hoisted(() => ({ compactWrite: undefined as ((temp: string) => void) | 'enospc' | undefined }));
 
+// The compacted pack is written through util/atomic-write.ts: a temp file beside the pack, opened with `open`.
+const isCompactTemp = (file: unknown): file is string => typeof file === 'string' && /\/\.ts-v1\.jsonl\.[^/]*\.tmp$/.test(file);
+
 vi.mock('node:fs/promises', async (importOriginal) => {
   const real = await importOriginal<typeof FsPromises>();
   return {
     ...real,
-    writeFile: async (...args: Parameters<typeof real.writeFile>) => {
+    open: async (...args: Parameters<typeof real.open>) => {
+      const handle = await real.open(...args);
       const [file] = args;
-      if (typeof file === 'string' && file.endsWith('.compacting') && during.compactWrite !== undefined) {
-        if (during.compactWrite === 'enospc') {
-          await real.writeFile(file, 'partial');
+      if (!isCompactTemp(file) || during.compactWrite === undefined) return handle;
+      const hook = during.compactWrite;
+      const writeFile = handle.writeFile.bind(handle);
+      handle.writeFile = async (...data: Parameters<typeof handle.writeFile>) => {
+        if (hook === 'enospc') {
+          await writeFile('partial');
           throw Object.assign(new Error(`ENOSPC: no space left on device, write '${file}'`), { code: 'ENOSPC' });
         }
-        during.compactWrite(file);
-      }
-      return real.writeFile(...args);
+        hook(file);
+        return writeFile(...data);
+      };
+      return handle;
     },
   };
 });

@@ -1,8 +1,9 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { appendFile, mkdir, open, readFile, readdir, rename, rm, stat, utimes, writeFile, type FileHandle } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, readdir, rm, stat, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeTags, encodeTags, type CachedTags } from './tags-line.js';
 import type { FileTags } from './types.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 export type { CachedTags } from './tags-line.js';
 
@@ -264,12 +265,9 @@ export class TagsCache {
       places.set(id, [offset, length]);
       offset += length;
     }
-    const temp = `${path}.${process.pid}.${Math.floor(Math.random() * 0xffffffff).toString(16)}.compacting`;
     try {
-      await writeFile(temp, Buffer.concat(parts, offset));
-      await rename(temp, path);
+      await writeFileAtomic(path, Buffer.concat(parts, offset), { fsync: false });
     } catch {
-      await rm(temp, { force: true }).catch(() => undefined);
       return undefined;
     }
     // Lines another process appended to the old file while this one was reading and writing are

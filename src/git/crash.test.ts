@@ -11,12 +11,12 @@ import { BATCH_PAUSE_POINTS } from './pause.js';
 const here = dirname(fileURLToPath(import.meta.url));
 let outDir = '';
 
-// The child must run the real store code outside vitest: transpile src/git and src/errors.ts to plain JS.
+// The child must run the real store code outside vitest: transpile src/git, src/util and src/errors.ts to plain JS.
 beforeAll(async () => {
   const mod = await import('typescript');
   const ts = ((mod as { default?: typeof mod }).default ?? mod) as typeof mod;
   outDir = mkdtempSync(join(tmpdir(), 'assist-crash-'));
-  const sources = [...readdirSync(here).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => join('git', f)), 'errors.ts', join('util', 'process.ts')];
+  const sources = [...readdirSync(here).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => join('git', f)), 'errors.ts', ...readdirSync(join(here, '..', 'util')).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => join('util', f))];
   for (const rel of sources) {
     const src = readFileSync(join(here, '..', rel), 'utf8');
     const js = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true } }).outputText;

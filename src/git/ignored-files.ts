@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../util/atomic-write.js';
 import { join } from 'node:path';
 import { hashObject } from './objects.js';
 import type { StoreCore } from './store-core.js';
@@ -13,9 +14,7 @@ export function keepIgnored(core: StoreCore, content: Buffer): string {
   const file = join(ignoredDir(core), oid);
   if (!existsSync(file)) {
     mkdirSync(ignoredDir(core), { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, content, { mode: 0o600 });
-    renameSync(tmp, file);
+    writeFileAtomicSync(file, content, { mode: 0o600 });
   }
   return oid;
 }

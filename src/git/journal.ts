@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fsyncDirectory, writeFileAtomicSync } from '../util/atomic-write.js';
 
 /** One file of a journaled batch. */
 export interface JournalFile {
@@ -83,16 +84,17 @@ export class JournalStore {
   begin(journal: Journal, contents: readonly (Buffer | null)[]): void {
     rmSync(this.dir, { recursive: true, force: true });
     mkdirSync(this.dir, { recursive: true });
+    fsyncDirectory(dirname(this.dir));
+    // Fsynced before the journal that names them; the journal's folder sync then covers their names too.
     contents.forEach((content, i) => {
-      if (content !== null) writeFileSync(this.contentFile(i), content);
+      if (content !== null) writeFileAtomicSync(this.contentFile(i), content);
     });
     this.save(journal);
   }
 
+  /** Durable once it returns: the file and its folder are fsynced, so a power loss cannot leave it empty. */
   save(journal: Journal): void {
-    const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(journal));
-    renameSync(tmp, this.file);
+    writeFileAtomicSync(this.file, JSON.stringify(journal), { fsyncDir: true });
   }
 
   newContent(index: number): Buffer | null {
@@ -152,9 +154,7 @@ export class MoveJournalStore {
 
   begin(journal: MoveJournal): void {
     mkdirSync(join(this.file, '..'), { recursive: true });
-    const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify(journal));
-    renameSync(tmp, this.file);
+    writeFileAtomicSync(this.file, JSON.stringify(journal), { fsyncDir: true });
   }
 
   remove(): void {

@@ -1,9 +1,7 @@
-import { mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, closeSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { AssistError } from '../errors.js';
-import { processAlive } from '../util/process.js';
+import { acquireLock as acquireFileLock, readLockHolder, type LockRecord } from '../util/lock.js';
 
 /** Who holds the write lock of a worktree. */
 export interface LockHolder {
@@ -28,82 +26,28 @@ export interface LockOptions {
   waitMs?: number;
 }
 
-const UNREADABLE_STALE_MS = 5_000;
-
-function olderThan(file: string, ms: number): boolean {
-  try {
-    return Date.now() - statSync(file).mtimeMs > ms;
-  } catch {
-    return false;
-  }
-}
-
-function readHolder(file: string): LockHolder | null {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as LockHolder;
-  } catch {
-    return null;
-  }
+function holderOf(record: LockRecord): LockHolder {
+  return { pid: record.pid, host: record.host, command: record.command ?? 'assist', start: new Date(record.time).toISOString() };
 }
 
 /**
- * Takes the worktree's write lock (`<gitDir>/assist/lock`, created with O_EXCL). A live holder
+ * Takes the worktree's write lock (`<gitDir>/assist/lock`, see util/lock.ts). A live holder
  * makes us poll until `waitMs`, then fail with `git.locked` (exit 1) naming it; a holder on this
- * host whose pid is gone is taken over.
+ * host whose process is gone (or whose pid now belongs to another process) is taken over.
  */
 export async function acquireLock(dir: string, options: LockOptions): Promise<WriteLock> {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'lock');
-  const holder: LockHolder = { pid: process.pid, host: hostname(), command: options.command, start: new Date().toISOString() };
-  const deadline = Date.now() + (options.waitMs ?? 2000);
-  let tookOver: LockHolder | null = null;
-  for (;;) {
-    try {
-      const fd = openSync(file, 'wx', 0o644);
-      try {
-        writeSync(fd, JSON.stringify(holder));
-      } catch (error) {
-        // A full disk fails the write after the create: an empty lock left here would block every later writer.
-        closeSync(fd);
-        unlinkSync(file);
-        throw error;
-      }
-      closeSync(fd);
-      let released = false;
-      const release = (): void => {
-        if (released) return;
-        released = true;
-        const current = readHolder(file);
-        if (current && current.pid === holder.pid && current.start === holder.start) unlinkSync(file);
-      };
-      return { holder, tookOver, release, [Symbol.dispose]: release };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const current = readHolder(file);
-    // An unreadable lock older than a few seconds was left by a writer killed between create and write.
-    if ((current && current.host === holder.host && !processAlive(current.pid)) || (!current && olderThan(file, UNREADABLE_STALE_MS))) {
-      // Move the stale lock aside atomically so two takers cannot both remove a fresh one.
-      const aside = `${file}.stale-${process.pid}`;
-      try {
-        renameSync(file, aside);
-        const moved = readHolder(aside);
-        if (current ? moved && moved.pid === current.pid && moved.start === current.start : !moved) {
-          unlinkSync(aside);
-          tookOver = current;
-        } else renameSync(aside, file);
-      } catch {
-        // someone else moved it first; try again
-      }
-      continue;
-    }
-    if (Date.now() >= deadline) {
-      const who = current ? `${current.command} (pid ${current.pid} on ${current.host}, since ${current.start})` : 'another process';
-      throw new AssistError('git.locked', `another assist is writing to this worktree: ${who}`, {
-        hint: current ? `wait for it to finish; if it is gone, remove ${file}` : `remove ${file} if no assist is running`,
-        data: { holder: current },
-      });
-    }
-    await delay(25);
+  const lock = await acquireFileLock(file, { command: options.command, waitMs: options.waitMs ?? 2000 });
+  if (lock === null) {
+    const record = readLockHolder(file);
+    const current = record === null ? null : holderOf(record);
+    const who = current ? `${current.command} (pid ${current.pid} on ${current.host}, since ${current.start})` : 'another process';
+    throw new AssistError('git.locked', `another assist is writing to this worktree: ${who}`, {
+      hint: current ? `wait for it to finish; if it is gone, remove ${file}` : `remove ${file} if no assist is running`,
+      data: { holder: current },
+    });
   }
+  const release = (): void => void lock.release();
+  return { holder: holderOf(lock.record), tookOver: lock.tookOver === null ? null : holderOf(lock.tookOver), release, [Symbol.dispose]: release };
 }

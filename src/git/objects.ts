@@ -1,9 +1,10 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync, deflateSync } from 'node:zlib';
 import { AssistError } from '../errors.js';
+import { writeFileAtomicSync } from '../util/atomic-write.js';
 
 export type ObjectFormat = 'sha1' | 'sha256';
 export type ObjectType = 'blob' | 'tree' | 'commit' | 'tag';
@@ -124,12 +125,10 @@ export class ObjectStore {
     const file = join(dir, oid.slice(2));
     if (existsSync(file)) return oid;
     mkdirSync(dir, { recursive: true });
-    const tmp = join(dir, `tmp_obj_${process.pid}_${Math.random().toString(36).slice(2)}`);
-    writeFileSync(tmp, deflateSync(Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body]), { level: 1 }), { mode: 0o444 });
     try {
-      renameSync(tmp, file);
+      // No fsync, as git itself by default (core.fsync): objects are rewritten from the journal's files.
+      writeFileAtomicSync(file, deflateSync(Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body]), { level: 1 }), { mode: 0o444, fsync: false });
     } catch (error) {
-      unlinkSync(tmp);
       if (!existsSync(file)) throw error;
     }
     return oid;

@@ -1,4 +1,4 @@
-import { renameSync, writeFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../util/atomic-write.js';
 
 /**
  * Named points of the store's write transactions where a crash test can stop the process
@@ -56,7 +56,5 @@ export function pauseAt(point: PausePoint, env: NodeJS.ProcessEnv = process.env)
  * half-written: an empty read would be pid 0, and kill(0) signals the reader's whole process group.
  */
 export function announcePid(file: string): void {
-  const partial = `${file}.${process.pid}.partial`;
-  writeFileSync(partial, `${process.pid}\n`);
-  renameSync(partial, file);
+  writeFileAtomicSync(file, `${process.pid}\n`, { fsync: false });
 }

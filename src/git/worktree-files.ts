@@ -1,6 +1,7 @@
-import { existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AssistError } from '../errors.js';
+import { writeFileAtomicSync } from '../util/atomic-write.js';
 
 /** Checks a repo-relative path given to the store: plain, inside the work tree, not in `.git` or a nested repository. */
 export function checkRepoPath(root: string, path: string): string {
@@ -66,18 +67,7 @@ export function writeWorktreeAtomic(root: string, path: string, content: Buffer 
   }
   mkdirSync(dirname(full), { recursive: true });
   mkdirSync(tmpDir, { recursive: true });
-  const fileMode = mode === '100755' ? 0o755 : 0o644;
-  const tmp = join(tmpDir, `w-${process.pid}-${Math.random().toString(36).slice(2)}`);
-  writeFileSync(tmp, content, { mode: fileMode });
-  try {
-    renameSync(tmp, full);
-  } catch (error) {
-    unlinkSync(tmp);
-    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
-    const near = join(dirname(full), `.assist-tmp-${process.pid}`);
-    writeFileSync(near, content, { mode: fileMode });
-    renameSync(near, full);
-  }
+  writeFileAtomicSync(full, content, { mode: mode === '100755' ? 0o755 : 0o644, tempDir: tmpDir });
 }
 
 function removeEmptyParents(root: string, path: string): void {

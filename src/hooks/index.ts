@@ -12,7 +12,7 @@ export type {
   HookStatusEntry,
   HooksStatus,
 } from './install.js';
-export { runRefresher, refresherStatus, refresherIdle, refresherFiles, kickRefresher, waitForRefresher } from './refresher.js';
+export { hookCoalescing, runRefresher, refresherStatus, refresherIdle, refresherFiles, kickRefresher, waitForRefresher } from './refresher.js';
 export type { RefresherOptions, RefreshOutcome, RefresherStatus, RefresherFiles, KickOptions } from './refresher.js';
 export { RefresherRegistry, refresherRegistry } from './registry.js';
 export type { Refresher } from './registry.js';

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { RepoPaths } from '../git/repo-paths.js';
 import { readOrNull, writeAtomic } from './files.js';
-import { processAlive } from '../util/process.js';
+import { acquireLock } from '../util/lock.js';
 
 /** A file the refresher saw change and nobody has consumed yet. */
 export interface PendingChange {
@@ -25,6 +25,8 @@ export interface RefreshRunRecord {
   changed: number;
   /** Names of the refreshers that threw (their errors are in hooks.log). */
   failed: string[];
+  /** The refresher process that made the run (absent in runs recorded by older versions). */
+  pid?: number;
 }
 
 /**
@@ -70,7 +72,9 @@ export async function readRefreshState(paths: RepoPaths): Promise<RefreshState> 
 export async function updateRefreshState<T>(paths: RepoPaths, change: (state: RefreshState) => T | Promise<T>): Promise<T> {
   await fs.mkdir(paths.sharedAssistDir, { recursive: true });
   const lock = join(paths.sharedAssistDir, 'refresh-state.lock');
-  await acquire(lock);
+  // Held for one read and one write: a holder this old is stuck, whatever its pid says.
+  const held = await acquireLock(lock, { command: 'refresh-state', staleMs: LOCK_STALE_MS, waitMs: 5_000 });
+  if (held === null) throw new Error('refresh-state.json stayed locked for 5 s');
   try {
     const state = await readRefreshState(paths);
     const result = await change(state);
@@ -79,31 +83,11 @@ export async function updateRefreshState<T>(paths: RepoPaths, change: (state: Re
     await writeAtomic(refreshStateFile(paths), JSON.stringify(state, null, 1) + '\n');
     return result;
   } finally {
-    await fs.rm(lock, { force: true });
+    held.release();
   }
 }
 
 /** Records what one refresh saw: each changed path becomes (or replaces) a pending entry. */
 export function recordChanges(state: RefreshState, changes: { path: string; blob: string | null }[], hook: string, worktree: string, at: string): void {
   for (const { path, blob } of changes) state.pending[path] = { blob, changedAt: at, hook, worktree };
-}
-
-async function acquire(lock: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
-    try {
-      await fs.writeFile(lock, `${process.pid}\n`, { flag: 'wx' });
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = Number.parseInt((await readOrNull(lock)) ?? '', 10);
-    const age = Date.now() - ((await fs.stat(lock).catch(() => null))?.mtimeMs ?? Date.now());
-    if ((!Number.isNaN(holder) && !processAlive(holder)) || age > LOCK_STALE_MS) {
-      await fs.rm(lock, { force: true });
-      continue;
-    }
-    if (Date.now() > deadline) throw new Error(`refresh-state.json is locked by pid ${holder}`);
-    await new Promise((r) => setTimeout(r, wait));
-  }
 }

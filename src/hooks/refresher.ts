@@ -1,8 +1,11 @@
 import { spawn } from 'node:child_process';
 import { promises as fs, watch } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { setPriority } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { resolveRepoPaths, type RepoPaths } from '../git/repo-paths.js';
 import { exists, readOrNull, writeAtomic } from './files.js';
+import { adoptLock, holderGone, readLockHolder, tryAcquireLock, type HeldLock, type LockRecord } from '../util/lock.js';
 import { processAlive } from '../util/process.js';
 import { announcePid } from '../git/pause.js';
 import { blobOf, diffSnapshots, loadSnapshot, readIndex, saveSnapshot } from './index-snapshot.js';
@@ -14,10 +17,12 @@ import { refresherRegistry, type RefresherRegistry } from './registry.js';
 export interface RefresherFiles {
   /** Touched by the hooks; cleared by the refresher before it reads the index. */
   dirty: string;
-  /** Held (O_EXCL) by the one refresher running in this worktree; holds its pid. */
+  /** Held by the one refresher running in this worktree (util/lock.ts; the hook script writes a bare pid). */
   lock: string;
   /** The last run in this worktree. */
   last: string;
+  /** Present while the refresher has nothing left to do and lingers for more commits. */
+  idle: string;
   /** Errors of every refresher of the repository; never printed. */
   log: string;
 }
@@ -27,6 +32,7 @@ export function refresherFiles(paths: RepoPaths): RefresherFiles {
     dirty: join(paths.worktreeAssistDir, 'dirty'),
     lock: join(paths.worktreeAssistDir, 'refresh.lock'),
     last: join(paths.worktreeAssistDir, 'refresh-last.json'),
+    idle: join(paths.worktreeAssistDir, 'refresh-idle'),
     log: join(paths.sharedAssistDir, 'hooks.log'),
   };
 }
@@ -42,8 +48,25 @@ export interface RefresherOptions {
    * caller supplies it: which refreshers exist is decided above this folder (src/cli/refreshers.ts).
    */
   loadRefreshers?: (registry: RefresherRegistry) => Promise<unknown>;
-  /** Runs to make at most while commits keep landing during a refresh (default 20). */
+  /** Runs to make at most while commits keep landing during a refresh (default 50). */
   maxLoops?: number;
+  /**
+   * Coalescing (default 0: none). Before a run, wait until no new commit has marked the worktree
+   * for `quietMs`, but never more than `maxDelayMs` in all; after a run, stay (holding the lock,
+   * so the hooks of further commits only mark) for `lingerMs` in case more commits come.
+   */
+  coalesce?: { quietMs: number; maxDelayMs: number; lingerMs: number };
+  /** Lower this process's CPU priority (and with it, on Linux, its disk priority) to the lowest. */
+  lowPriority?: boolean;
+}
+
+/** What `assist hook` coalesces with: a commit storm costs one refresher, fresh soon after it ends. */
+export function hookCoalescing(env: NodeJS.ProcessEnv): { quietMs: number; maxDelayMs: number; lingerMs: number } {
+  const ms = (value: string | undefined, fallback: number): number => {
+    const n = Number(value);
+    return value !== undefined && value !== '' && Number.isFinite(n) && n >= 0 ? n : fallback;
+  };
+  return { quietMs: ms(env.ASSIST_HOOK_QUIET_MS, 300), maxDelayMs: ms(env.ASSIST_HOOK_MAX_DELAY_MS, 3_000), lingerMs: ms(env.ASSIST_HOOK_LINGER_MS, 2_000) };
 }
 
 /** What one `assist hook` did. */
@@ -74,30 +97,40 @@ export async function runRefresher(hook: string, options: RefresherOptions): Pro
   try {
     await fs.mkdir(paths.worktreeAssistDir, { recursive: true });
     await fs.mkdir(paths.sharedAssistDir, { recursive: true });
-    if (!(await startedHoldingLock(files.lock, options)) && !(await tryLock(files.lock))) {
+    let lock = (await startedHoldingLock(files.lock, options)) ?? tryAcquireLock(files.lock, LOCK_OPTIONS);
+    if (lock === null) {
       // Someone is refreshing: leave the mark so it looks again before it stops.
-      await fs.writeFile(files.dirty, '');
+      await markDirty(files.dirty, hook);
       return outcome;
     }
     outcome.ran = true;
+    if (options.lowPriority === true) lowerPriority();
+    await fs.rm(files.idle, { force: true });
     pauseForTests(options.env);
     const registry = options.registry ?? (await loadedRegistry(options.loadRefreshers, files.log, hook));
     const changedAll = new Set<string>();
     const failed = new Set<string>();
-    const maxLoops = options.maxLoops ?? 20;
-    let holding = true;
+    const maxLoops = options.maxLoops ?? 50;
+    const coalesce = options.coalesce;
+    // One refresher serves the hooks of every commit, checkout, merge that lands while it runs:
+    // each run is recorded under the newest hook that marked the worktree (the mark holds their names).
+    let runHook = hook;
+    const take = async (): Promise<void> => {
+      runHook = (await takeMark(files.dirty)) ?? runHook;
+    };
     try {
       while (outcome.loops < maxLoops) {
+        if (coalesce !== undefined) await settle(take, files.dirty, coalesce.quietMs, coalesce.maxDelayMs);
         outcome.loops++;
         const startedAt = new Date().toISOString();
-        await fs.rm(files.dirty, { force: true });
+        await take();
         const index = await readIndex(paths, options.env);
         const changed = diffSnapshots(await loadSnapshot(paths), index);
         const failedNow: string[] = [];
         if (changed.length > 0) {
           for (const path of changed) changedAll.add(path);
           await updateRefreshState(paths, (state) => {
-            recordChanges(state, changed.map((path) => ({ path, blob: blobOf(index, path) })), hook, paths.root, startedAt);
+            recordChanges(state, changed.map((path) => ({ path, blob: blobOf(index, path) })), runHook, paths.root, startedAt);
           });
           for (const [name, refresher] of registry.entries()) {
             try {
@@ -105,26 +138,32 @@ export async function runRefresher(hook: string, options: RefresherOptions): Pro
             } catch (error) {
               failedNow.push(name);
               failed.add(name);
-              await logError(files.log, hook, `refresher ${name}: ${describe(error)}`);
+              await logError(files.log, runHook, `refresher ${name}: ${describe(error)}`);
             }
           }
         }
         await saveSnapshot(paths, index);
-        const run: RefreshRunRecord = { hook, worktree: paths.root, startedAt, finishedAt: new Date().toISOString(), changed: changed.length, failed: failedNow };
+        const run: RefreshRunRecord = { hook: runHook, worktree: paths.root, startedAt, finishedAt: new Date().toISOString(), changed: changed.length, failed: failedNow, pid: process.pid };
         await writeAtomic(files.last, JSON.stringify(run) + '\n');
         if (changed.length > 0) await updateRefreshState(paths, (state) => void state.runs.push(run));
         if (await exists(files.dirty)) continue;
-        await fs.rm(files.lock, { force: true });
-        holding = false;
+        if (coalesce !== undefined && coalesce.lingerMs > 0) {
+          await fs.writeFile(files.idle, '');
+          const more = await markAppears(paths.worktreeAssistDir, files.dirty, coalesce.lingerMs);
+          await fs.rm(files.idle, { force: true });
+          if (more) continue;
+        }
+        lock.release();
+        lock = null;
         // A hook that touched the mark just before we let go found the lock taken and started nobody.
-        if ((await exists(files.dirty)) && (await tryLock(files.lock))) {
-          holding = true;
-          continue;
+        if (await exists(files.dirty)) {
+          lock = tryAcquireLock(files.lock, LOCK_OPTIONS);
+          if (lock !== null) continue;
         }
         break;
       }
     } finally {
-      if (holding) await fs.rm(files.lock, { force: true });
+      lock?.release();
     }
     outcome.changed = [...changedAll].sort();
     outcome.failed = [...failed];
@@ -134,30 +173,105 @@ export async function runRefresher(hook: string, options: RefresherOptions): Pro
   return outcome;
 }
 
-/** The hook took the lock for us and said so in ASSIST_HOOK_LOCK; write our own pid into it. */
-async function startedHoldingLock(lock: string, options: RefresherOptions): Promise<boolean> {
-  const given = options.env.ASSIST_HOOK_LOCK;
-  if (given === undefined || given === '') return false;
-  const [a, b] = await Promise.all([fs.realpath(resolve(options.cwd, given)).catch(() => null), fs.realpath(lock).catch(() => null)]);
-  if (a === null || a !== b) return false;
-  await fs.writeFile(lock, `${process.pid}\n`);
-  return true;
+/**
+ * Waits until the dirty mark stays away for `quietMs` (the commits of a storm re-create it), at
+ * most `maxDelayMs`: during a storm the refresher sleeps instead of competing with git for the CPU.
+ */
+async function settle(take: () => Promise<void>, dirty: string, quietMs: number, maxDelayMs: number): Promise<void> {
+  if (quietMs <= 0) return;
+  const deadline = Date.now() + maxDelayMs;
+  do {
+    await take();
+    await delay(Math.max(0, Math.min(quietMs, deadline - Date.now())));
+  } while ((await exists(dirty)) && Date.now() < deadline);
 }
 
-/** Non-blocking: takes the lock, or takes over one whose holder is gone; false when it is held. */
-async function tryLock(lock: string): Promise<boolean> {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await fs.writeFile(lock, `${process.pid}\n`, { flag: 'wx' });
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = Number.parseInt((await readOrNull(lock)) ?? '', 10);
-    if (Number.isNaN(holder) || processAlive(holder)) return false;
-    await fs.rm(lock, { force: true });
+/**
+ * Removes the dirty mark; returns the name of the newest hook that marked the worktree, which
+ * every hook writes just before its mark (so one that ran before the removal is seen).
+ */
+/** What the hook script does: `ran.<name>` (its mtime says which hook came last), then the mark. */
+async function markDirty(dirty: string, hook: string): Promise<void> {
+  if (/^[a-z-]+$/.test(hook)) await fs.writeFile(join(dirname(dirty), `ran.${hook}`), '');
+  await fs.writeFile(dirty, '');
+}
+
+/**
+ * Removes the dirty mark; returns the name of the newest hook that marked the worktree (the
+ * newest `ran.<name>`: every hook touches it just before its mark, so one that ran before the
+ * removal is seen).
+ */
+async function takeMark(dirty: string): Promise<string | null> {
+  await fs.rm(dirty, { force: true });
+  const dir = dirname(dirty);
+  let newest: { name: string; at: number } | null = null;
+  for (const entry of await fs.readdir(dir).catch(() => [] as string[])) {
+    const name = /^ran\.([a-z-]+)$/.exec(entry)?.[1];
+    if (name === undefined) continue;
+    const at = (await fs.stat(join(dir, entry)).catch(() => null))?.mtimeMs ?? -1;
+    if (newest === null || at > newest.at) newest = { name, at };
   }
-  return false;
+  return newest?.name ?? null;
+}
+
+/** Resolves true as soon as `file` exists (woken by the folder changing, with a slow poll behind it), false after `ms`. */
+async function markAppears(dir: string, file: string, ms: number): Promise<boolean> {
+  if (await exists(file)) return true;
+  return new Promise((resolvePromise) => {
+    let done = false;
+    const finish = (value: boolean): void => {
+      if (done) return;
+      done = true;
+      watcher?.close();
+      clearInterval(poll);
+      clearTimeout(timer);
+      resolvePromise(value);
+    };
+    const check = (): void => void exists(file).then((yes) => yes && finish(true), () => undefined);
+    let watcher: ReturnType<typeof watch> | undefined;
+    try {
+      watcher = watch(dir, check);
+      watcher.on('error', () => undefined);
+    } catch {
+      watcher = undefined;
+    }
+    const poll = setInterval(check, 250);
+    const timer = setTimeout(() => finish(false), ms);
+    check();
+  });
+}
+
+/** Nice 19: the lowest CPU priority; Linux derives the best-effort disk priority from it (io level 7). */
+function lowerPriority(): void {
+  try {
+    setPriority(19);
+  } catch {
+    // Not permitted (some containers): run at the priority we were given.
+  }
+}
+
+const LOCK_OPTIONS = { command: 'hook refresher' };
+
+/**
+ * The hook script (or `kickRefresher`) took the lock for us and said so in ASSIST_HOOK_LOCK: make it
+ * ours. The script writes its own pid (ASSIST_HOOK_PID) and then ours; `kickRefresher` writes its
+ * record, whose nonce it passes in ASSIST_HOOK_NONCE. Null when it is no longer theirs.
+ */
+async function startedHoldingLock(lock: string, options: RefresherOptions): Promise<HeldLock | null> {
+  const given = options.env.ASSIST_HOOK_LOCK;
+  if (given === undefined || given === '') return null;
+  const [a, b] = await Promise.all([fs.realpath(resolve(options.cwd, given)).catch(() => null), fs.realpath(lock).catch(() => null)]);
+  if (a === null || a !== b) return null;
+  const nonce = options.env.ASSIST_HOOK_NONCE ?? '';
+  const parent = Number(options.env.ASSIST_HOOK_PID ?? '');
+  // The script writes our pid right after it forks us; wait for it rather than race it.
+  for (let i = 0; i < 200; i++) {
+    const holder = readLockHolder(lock);
+    if (holder === null || holder.pid !== parent || holder.nonce !== '' || !processAlive(parent)) break;
+    await delay(5);
+  }
+  const ours = (record: LockRecord): boolean => (nonce !== '' ? record.nonce === nonce : record.nonce === '' && (record.pid === process.pid || record.pid === parent));
+  return adoptLock(lock, ours, LOCK_OPTIONS);
 }
 
 async function loadedRegistry(load: RefresherOptions['loadRefreshers'], log: string, hook: string): Promise<RefresherRegistry> {
@@ -210,8 +324,8 @@ export async function waitForRefresher(paths: RepoPaths, timeoutMs = 10_000): Pr
   const lock = refresherFiles(paths).lock;
   let deadSeen = 0;
   const holderDead = async (): Promise<boolean> => {
-    const pid = Number.parseInt((await readOrNull(lock)) ?? '', 10);
-    deadSeen = !Number.isNaN(pid) && !processAlive(pid) ? deadSeen + 1 : 0;
+    const holder = readLockHolder(lock);
+    deadSeen = holder !== null && holderGone(holder) ? deadSeen + 1 : 0;
     return deadSeen >= 2;
   };
   return new Promise((resolvePromise) => {
@@ -255,8 +369,7 @@ export interface RefresherStatus {
 
 export async function refresherStatus(paths: RepoPaths): Promise<RefresherStatus> {
   const files = refresherFiles(paths);
-  const lockText = await readOrNull(files.lock);
-  const lockPid = lockText === null ? null : Number.parseInt(lockText, 10);
+  const holder = readLockHolder(files.lock);
   let last: RefreshRunRecord | null = null;
   try {
     const text = await readOrNull(files.last);
@@ -269,18 +382,19 @@ export async function refresherStatus(paths: RepoPaths): Promise<RefresherStatus
   const state = await readRefreshState(paths);
   return {
     dirty: await exists(files.dirty),
-    lockPid: lockPid === null || Number.isNaN(lockPid) ? null : lockPid,
-    running: lockPid !== null && processAlive(lockPid),
+    lockPid: holder?.pid ?? null,
+    running: holder !== null && !holderGone(holder),
     last,
     lastError: lastError === '' ? null : lastError,
     pending: Object.keys(state.pending).length,
   };
 }
 
-/** True when nothing is marked and no refresher holds the lock. */
+/** True when nothing is marked and no refresher is at work (none holds the lock, or its holder only lingers). */
 export async function refresherIdle(paths: RepoPaths): Promise<boolean> {
   const files = refresherFiles(paths);
-  return !(await exists(files.dirty)) && !(await exists(files.lock));
+  if (await exists(files.dirty)) return false;
+  return !(await exists(files.lock)) || (await exists(files.idle));
 }
 
 export interface KickOptions {
@@ -298,10 +412,13 @@ export interface KickOptions {
 export async function kickRefresher(paths: RepoPaths, hook: string, options: KickOptions = {}): Promise<number | null> {
   const files = refresherFiles(paths);
   await fs.mkdir(paths.worktreeAssistDir, { recursive: true });
-  await fs.writeFile(files.dirty, '');
-  if (!(await tryLock(files.lock))) return null;
-  const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env), ASSIST_HOOK_LOCK: files.lock };
+  await markDirty(files.dirty, hook);
+  const lock = tryAcquireLock(files.lock, { command: 'hook kick' });
+  if (lock === null) return null;
+  // The child adopts our record by its nonce; until then the lock names us, alive, so nobody takes it.
+  const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env), ASSIST_HOOK_LOCK: files.lock, ASSIST_HOOK_NONCE: lock.record.nonce };
   delete env.GIT_INDEX_FILE;
+  delete env.ASSIST_HOOK_PID;
   try {
     const child = spawn(options.nodePath ?? process.execPath, [options.entryPath ?? defaultEntryPath(), 'hook', hook], {
       cwd: paths.root,
@@ -309,20 +426,13 @@ export async function kickRefresher(paths: RepoPaths, hook: string, options: Kic
       detached: true,
       stdio: 'ignore',
     });
-    child.on('error', () => void fs.rm(files.lock, { force: true }));
+    // Gone before it adopted the lock: give it back (a no-op once the child holds it under its own nonce).
+    child.on('error', () => void lock.release());
+    child.on('exit', () => void lock.release());
     child.unref();
-    // r+: never re-create a lock the child already let go of.
-    if (child.pid !== undefined) {
-      const handle = await fs.open(files.lock, 'r+').catch(() => null);
-      if (handle) {
-        await handle.truncate(0);
-        await handle.write(`${child.pid}\n`, 0);
-        await handle.close();
-      }
-    }
     return child.pid ?? null;
   } catch {
-    await fs.rm(files.lock, { force: true });
+    lock.release();
     return null;
   }
 }

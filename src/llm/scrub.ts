@@ -1,25 +1,16 @@
-const REDACTED = '[redacted]';
+import { REDACTED, isSecretLongEnough, redactShapes } from '../util/secrets.js';
 
-// Shapes of credentials that can turn up in SDK and server messages even when we do not
-// know the exact value (OpenAI's 401 echoes a masked prefix of the key, proxies echo headers).
-const PATTERNS: readonly RegExp[] = [
-  /\bsk-[A-Za-z0-9_*-]{6,}/g,
-  // Google API keys (Gemini): `AIza` and 35 more characters.
-  /\bAIza[0-9A-Za-z_-]{35}/g,
-  /\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=*-]{6,}/gi,
-  /\b(x-api-key|api[_-]?key|authorization|access[_-]?token|token|key)(["']?\s*[:=]\s*["']?)(?!(?:Bearer|Basic)\b|\[redacted\])[^\s"'&,;]{6,}/gi,
-];
-
-/** Replaces every known secret and anything shaped like a credential with `[redacted]`. */
+/**
+ * Replaces every known secret and anything shaped like a credential with `[redacted]`: SDK and
+ * server messages can carry one even when we do not know the exact value (OpenAI's 401 echoes a
+ * masked prefix of the key, proxies echo headers).
+ */
 export function scrubSecrets(text: string, secrets: Iterable<string | undefined> = []): string {
   let out = text;
   for (const secret of secrets) {
-    // Short values would redact ordinary words; no real key is that short.
-    if (secret && secret.length >= 6) out = out.split(secret).join(REDACTED);
+    if (secret && isSecretLongEnough(secret)) out = out.split(secret).join(REDACTED);
   }
-  out = out.replace(PATTERNS[0]!, REDACTED).replace(PATTERNS[1]!, REDACTED).replace(PATTERNS[2]!, (match) => `${match.split(/\s+/)[0]} ${REDACTED}`);
-  out = out.replace(PATTERNS[3]!, (_m, name: string, sep: string) => `${name}${sep}${REDACTED}`);
-  return scrubUrls(out);
+  return scrubUrls(redactShapes(out));
 }
 
 /** Drops user-info from URLs inside a text (`https://user:pass@host` -> `https://[redacted]@host`). */

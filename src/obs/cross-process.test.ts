@@ -21,7 +21,8 @@ beforeAll(() => {
   mkdirSync(join(work, 'obs'));
   mkdirSync(join(work, 'util'));
   writeFileSync(join(work, 'package.json'), '{"type":"module"}');
-  const sources = [join(here, '..', 'errors.ts'), join(here, '..', 'util', 'process.ts'), ...readdirSync(here).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => join(here, f))];
+  const util = join(here, '..', 'util');
+  const sources = [join(here, '..', 'errors.ts'), ...readdirSync(util).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => join(util, f)), ...readdirSync(here).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => join(here, f))];
   for (const source of sources) {
     const out = ts.transpileModule(readFileSync(source, 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },

@@ -1,13 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { AssistError } from '../errors.js';
 import { parseExposition, renderFamilies, type FamilySnapshot, type HistogramSeries, type ParsedFamilies, type ScalarSeries } from './exposition.js';
 import type { MetricsRegistry } from './metrics.js';
-import { processAlive } from '../util/process.js';
+import { acquireLock, readLockHolder } from '../util/lock.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 /** Options of {@link writeMetricsFile}. */
 export interface WriteMetricsOptions {
@@ -116,79 +113,6 @@ function withLabels(family: FamilySnapshot, scrub: (value: string) => string): F
   return { ...family, series: family.series.map((s) => ({ ...s, labels: map(s.labels) })) };
 }
 
-interface LockContent {
-  pid: number;
-  host: string;
-  time: number;
-  nonce: string;
-}
-
-function readLock(path: string): LockContent | null {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as LockContent;
-  } catch {
-    return null;
-  }
-}
-
-function isStale(lockPath: string, holder: LockContent | null, mine: LockContent, staleMs: number): boolean {
-  if (holder !== null) return (holder.host === mine.host && !processAlive(holder.pid)) || Date.now() - holder.time > staleMs;
-  // Empty or unreadable: being written this instant, or left by a process that died right after creating it.
-  try {
-    return Date.now() - statSync(lockPath).mtimeMs > staleMs;
-  } catch {
-    return false;
-  }
-}
-
-async function acquire(lockPath: string, waitMs: number, staleMs: number): Promise<() => void> {
-  const mine: LockContent = { pid: process.pid, host: hostname(), time: Date.now(), nonce: randomBytes(6).toString('hex') };
-  const deadline = Date.now() + waitMs;
-  let pause = 2;
-  for (;;) {
-    try {
-      const fd = openSync(lockPath, 'wx', 0o644);
-      try {
-        writeSync(fd, JSON.stringify(mine));
-      } finally {
-        closeSync(fd);
-      }
-      return () => {
-        if (readLock(lockPath)?.nonce === mine.nonce) unlinkSync(lockPath);
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = readLock(lockPath);
-    if (isStale(lockPath, holder, mine, staleMs)) {
-      // Move it aside first, so two waiters cannot both remove it and one of them a fresh lock.
-      const aside = `${lockPath}.stale-${mine.nonce}`;
-      try {
-        renameSync(lockPath, aside);
-        const moved = readLock(aside);
-        if (moved?.nonce !== holder?.nonce) {
-          try {
-            linkSync(aside, lockPath);
-          } catch {
-            // Someone took the lock meanwhile; theirs stands.
-          }
-        }
-        unlinkSync(aside);
-      } catch {
-        // Another waiter moved it first.
-      }
-      continue;
-    }
-    if (Date.now() >= deadline) {
-      throw new AssistError('obs.metrics-locked', `the metrics file is being written by another process (${holder ? `pid ${holder.pid} on ${holder.host}` : 'unknown'})`, {
-        hint: `if no assist is running, remove ${lockPath}`,
-      });
-    }
-    await delay(pause);
-    pause = Math.min(pause * 2, 50);
-  }
-}
-
 /**
  * Adds the registry's values to the totals in `path` (Prometheus text, node_exporter textfile
  * collector convention) under `<path>.lock`, writing a temp file in the same directory and
@@ -200,10 +124,17 @@ export async function writeMetricsFile(registry: MetricsRegistry, path: string, 
   const warnings: string[] = [];
   const drained = registry.drain();
   let release: (() => void) | undefined;
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     await mkdir(dir, { recursive: true });
-    release = await acquire(`${path}.lock`, options.lockWaitMs ?? 2000, options.staleLockMs ?? 30_000);
+    const lockPath = `${path}.lock`;
+    const lock = await acquireLock(lockPath, { command: 'metrics', waitMs: options.lockWaitMs ?? 2000, staleMs: options.staleLockMs ?? 30_000 });
+    if (lock === null) {
+      const holder = readLockHolder(lockPath);
+      throw new AssistError('obs.metrics-locked', `the metrics file is being written by another process (${holder ? `pid ${holder.pid} on ${holder.host}` : 'unknown'})`, {
+        hint: `if no assist is running, remove ${lockPath}`,
+      });
+    }
+    release = () => void lock.release();
     let previous: ParsedFamilies = new Map();
     try {
       previous = parseExposition(await readFile(path, 'utf8'));
@@ -214,18 +145,10 @@ export async function writeMetricsFile(registry: MetricsRegistry, path: string, 
     const scrub = options.scrubLabel;
     const current = scrub === undefined ? drained : drained.map((family) => withLabels(family, scrub));
     const text = renderFamilies(mergeFamilies(previous, current, warnings));
-    const handle = await open(temp, 'wx', 0o644);
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
+    await writeFileAtomic(path, text);
     return { path, warnings };
   } catch (error) {
     registry.restore(drained);
-    await unlink(temp).catch(() => {});
     if (error instanceof AssistError) throw error;
     throw new AssistError('obs.metrics-write-failed', `cannot write the metrics file ${path}: ${(error as Error).message}`, {
       hint: 'choose another --metrics-file (or metrics.file), or fix the permissions of its directory',

@@ -1,5 +1,6 @@
-/** What replaces a secret wherever it is found. */
-export const REDACTED = '[redacted]';
+import { MIN_SECRET_LENGTH, REDACTED, SECRET_ENV_NAME, redactShapes, secretValuesFromEnv } from '../util/secrets.js';
+
+export { MIN_SECRET_LENGTH, REDACTED, SECRET_ENV_NAME, secretValuesFromEnv };
 
 /**
  * Removes secrets from text and values before they are written anywhere (logs, audit log, notes,
@@ -41,43 +42,6 @@ export interface ScrubberOptions {
   secrets?: readonly string[];
 }
 
-/** Env variable names whose values are secrets. */
-export const SECRET_ENV_NAME = /(?:^|_)(?:API_?KEY|TOKEN|SECRET|ACCESS_KEY|PRIVATE_KEY)$|PASS(?:WORD|WD)$/i;
-
-/** Shorter values are not treated as secrets: they would redact ordinary words and hide almost nothing. */
-export const MIN_SECRET_LENGTH = 6;
-
-/** The values of the environment's credential variables (names per {@link SECRET_ENV_NAME}). */
-export function secretValuesFromEnv(env: NodeJS.ProcessEnv): string[] {
-  const values: string[] = [];
-  for (const [name, value] of Object.entries(env)) {
-    if (value === undefined || !SECRET_ENV_NAME.test(name)) continue;
-    const trimmed = value.trim();
-    if (trimmed.length >= MIN_SECRET_LENGTH) values.push(trimmed);
-  }
-  return values;
-}
-
-// Shapes of credentials that may reach us without passing through the environment
-// (api_key_cmd output, a key pasted into a prompt, an SDK error echoing a header).
-const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
-  [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, REDACTED],
-  [/\bsk-[A-Za-z0-9][A-Za-z0-9_-]{9,}/g, REDACTED],
-  // A credential has a digit, a symbol or mixed case; "Bearer tokens" or "Basic authentication" in prose does not.
-  [/\b([Bb]earer|[Bb]asic|BEARER|BASIC)(\s+)(?=[A-Za-z0-9._~+/=-]*(?:[0-9_~+/=]|[a-z][A-Z]))[A-Za-z0-9._~+/=-]{6,}/g, `$1$2${REDACTED}`],
-  [/\b(authorization|x-api-key|api-key|x-goog-api-key)(["']?\s*[:=]\s*["']?)(?!Bearer\b|Basic\b|\[redacted\])([^\s"',;&]+)/gi, `$1$2${REDACTED}`],
-  [/\b(api[_-]?key|access[_-]?token|refresh[_-]?token|client[_-]?secret|token|secret|password|passwd)=(?!\[redacted\])([^&\s"'#]+)/gi, `$1=${REDACTED}`],
-  [/\b([a-z][a-z0-9+.-]*:\/\/[^/\s:@]+):([^@\s/]+)@/gi, `$1:${REDACTED}@`],
-  [/\bgh[pousr]_[A-Za-z0-9]{20,}/g, REDACTED],
-  [/\bgithub_pat_[A-Za-z0-9_]{20,}/g, REDACTED],
-  [/\bxox[abprs]-[A-Za-z0-9-]{10,}/g, REDACTED],
-  [/\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, REDACTED],
-  [/\bAIza[0-9A-Za-z_-]{35}/g, REDACTED],
-];
-
-// Every pattern above needs one of these substrings; keep the two lists in step.
-const TRIGGER = /sk-|bearer|basic|authorization|api-key|x-goog|api_?key|access[_-]?token|refresh[_-]?token|client[_-]?secret|token=|secret=|passw|:\/\/|gh[pousr]_|github_pat_|xox|AKIA|ASIA|AIza|PRIVATE KEY/i;
-
 // Object keys whose values are credentials whatever they look like (compared without `-`/`_`, lower case).
 const SECRET_KEYS = new Set([
   'apikey',
@@ -117,8 +81,7 @@ function variants(secret: string): string[] {
 /**
  * A scrubber for this environment: hides the values of `*_API_KEY`, `*_TOKEN`, `*_SECRET`,
  * `*PASSWORD` (and the like, see {@link SECRET_ENV_NAME}) variables set in `env`, any extra
- * `secrets`, and credential-shaped tokens (`sk-…`, `Bearer …`, URL passwords, GitHub/Slack/AWS/
- * Google keys, PEM private keys).
+ * `secrets`, and credential-shaped tokens (the table in util/secrets.ts).
  */
 export function createScrubber(env: NodeJS.ProcessEnv = process.env, options: ScrubberOptions = {}): Scrubber {
   const literals = new Set<string>();
@@ -145,10 +108,7 @@ export function createScrubber(env: NodeJS.ProcessEnv = process.env, options: Sc
   const scrubSecrets = (text: string): string => (literalRegex === null ? text : text.replace(literalRegex, REDACTED));
 
   const scrub = (text: string): string => {
-    let out = scrubSecrets(text);
-    // One cheap test spares most strings (model names, paths, numbers) the eleven pattern passes.
-    if (out.length >= MIN_SECRET_LENGTH && TRIGGER.test(out)) for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
-    return out;
+    return redactShapes(scrubSecrets(text));
   };
 
   const scrubValue = (value: unknown, valueOptions: ScrubValueOptions = {}): unknown => {

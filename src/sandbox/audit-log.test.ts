@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,14 +71,21 @@ describe('createAuditLog', () => {
     const logs = Array.from({ length: 4 }, (_, i) => createAuditLog(shared, `in-${i}`, { secrets: [] }));
     await Promise.all(logs.flatMap((log, i) => Array.from({ length: 100 }, (_, n) => log.append({ op: 'write', path: `f${i}-${n}`, result: 'ok', reason: 'r'.repeat(1500) }))));
 
-    // Other processes run this very module, transpiled on the fly (it imports only node:*).
+    // Other processes run this very module (and the credential table it imports), transpiled on the fly.
     const ts = await import('typescript');
-    const source = readFileSync(fileURLToPath(new URL('./audit-log.ts', import.meta.url)), 'utf8');
-    const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
-    writeFileSync(join(dir, 'audit-log.mjs'), js);
+    for (const [from, to] of [
+      ['./audit-log.ts', 'sandbox/audit-log.js'],
+      ['../util/secrets.ts', 'util/secrets.js'],
+    ] as const) {
+      const source = readFileSync(fileURLToPath(new URL(from, import.meta.url)), 'utf8');
+      const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+      mkdirSync(join(dir, to, '..'), { recursive: true });
+      writeFileSync(join(dir, to), js);
+    }
+    writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
     writeFileSync(
       join(dir, 'child.mjs'),
-      `import { createAuditLog } from './audit-log.mjs';
+      `import { createAuditLog } from './sandbox/audit-log.js';
        const log = createAuditLog(process.argv[2], 'proc-' + process.argv[3], { secrets: [] });
        const jobs = [];
        for (let n = 0; n < 250; n++) jobs.push(log.append({ op: 'write', path: 'p' + n, result: 'ok', reason: 'y'.repeat(1900) }));

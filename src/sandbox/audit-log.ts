@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { REDACTED, isSecretLongEnough, redactShapes, secretValuesFromEnv } from '../util/secrets.js';
 
 /** What happened to a file or command. */
 export type AuditOp = 'send' | 'write' | 'deny' | 'read' | 'command' | 'mcp';
@@ -42,22 +43,17 @@ export interface AuditLogOptions {
 }
 
 const MAX_FIELD = 2048;
-const SECRET_ENV = /(API_KEY|_TOKEN|_SECRET|PASSWORD|PASSWD|_KEY)$/i;
 
 /** Values of environment variables whose names look like credentials, long enough to be worth hiding. */
 export function secretsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
-  const values: string[] = [];
-  for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined && value.length >= 8 && SECRET_ENV.test(name)) values.push(value);
-  }
-  return values;
+  return secretValuesFromEnv(env);
 }
 
 function clean(value: string, secrets: readonly string[]): string {
   let text = value;
-  for (const secret of secrets) if (text.includes(secret)) text = text.split(secret).join('[redacted]');
-  // Provider keys that did not come from the environment (api_key_cmd) still have recognisable shapes.
-  text = text.replace(/\b(sk-(?:ant-)?[A-Za-z0-9_-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|xox[abpr]-[A-Za-z0-9-]{10,})/g, '[redacted]');
+  for (const secret of secrets) if (text.includes(secret)) text = text.split(secret).join(REDACTED);
+  // Keys that did not come from the environment (api_key_cmd, a pasted token) still have recognisable shapes.
+  text = redactShapes(text);
   return text.length > MAX_FIELD ? `${text.slice(0, MAX_FIELD)}…` : text;
 }
 
@@ -69,7 +65,7 @@ function clean(value: string, secrets: readonly string[]): string {
  */
 export function createAuditLog(sharedAssistDir: string, sessionId: string, options: AuditLogOptions = {}): AuditLog {
   const path = join(sharedAssistDir, 'audit.jsonl');
-  const secrets = (options.secrets ?? secretsFromEnv()).filter((s) => s.length > 0);
+  const secrets = (options.secrets ?? secretsFromEnv()).filter(isSecretLongEnough);
   const now = options.now ?? (() => new Date());
 
   return {

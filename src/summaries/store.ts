@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 /** How a summary was written: a structural outline from the tags, or by `weak_model`. */
 export type SummaryKind = 'outline' | 'model';
@@ -83,14 +84,7 @@ function isHexId(blob: string): boolean {
 
 async function writeAtomic(path: string, content: string): Promise<void> {
   await fs.mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
-  try {
-    await fs.writeFile(tmp, content);
-    await fs.rename(tmp, path);
-  } catch (error) {
-    await fs.rm(tmp, { force: true });
-    throw error;
-  }
+  await writeFileAtomic(path, content);
 }
 
 async function readJson<T>(path: string): Promise<T | null> {

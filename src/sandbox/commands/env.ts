@@ -1,3 +1,5 @@
+import { isSecretLongEnough, tokenShapeIn } from '../../util/secrets.js';
+
 /** The environment a model-requested command gets, and what was taken out of it. */
 export interface CommandEnv {
   env: Record<string, string>;
@@ -64,9 +66,6 @@ const DROP_NAMES = new Set([
   'SSH_ASKPASS',
 ]);
 
-// Values shaped like provider or forge keys, whatever the variable is called.
-const SECRET_VALUE =
-  /\b(?:sk-(?:ant-|proj-)?[A-Za-z0-9_-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,}|xox[abpr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|npm_[A-Za-z0-9]{36}|hf_[A-Za-z0-9]{30,})/;
 
 /** Why a variable is removed from a command's environment, or null when it is kept. */
 export function secretEnvReason(name: string, value: string | undefined, extraSecrets: readonly string[] = []): string | null {
@@ -79,8 +78,9 @@ export function secretEnvReason(name: string, value: string | undefined, extraSe
   // npm reads registry credentials from `npm_config_//host/:_authToken` and `npm_config__auth`.
   if (upper.startsWith('NPM_CONFIG_') && /AUTH|PASSWORD|TOKEN|CERTFILE|KEYFILE/.test(upper)) return 'npm credential';
   if (value !== undefined) {
-    if (SECRET_VALUE.test(value)) return 'value looks like a key';
-    for (const secret of extraSecrets) if (secret.length >= 8 && value.includes(secret)) return 'value holds a known secret';
+    // Values shaped like provider or forge keys (util/secrets.ts), whatever the variable is called.
+    if (tokenShapeIn(value) !== null) return 'value looks like a key';
+    for (const secret of extraSecrets) if (isSecretLongEnough(secret) && value.includes(secret)) return 'value holds a known secret';
   }
   return null;
 }

@@ -1,5 +1,6 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 
 /** What a server speaks, as found once and remembered (DESIGN.md §4 "MCP"). */
 export interface RememberedEra {
@@ -59,8 +60,6 @@ export class EraStore {
     if (era === null) delete store[hash];
     else store[hash] = era;
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const tmp = join(this.dir, `.eras.json.${process.pid}.tmp`);
-    await writeFile(tmp, `${JSON.stringify(store, null, 2)}\n`, { mode: 0o600 });
-    await rename(tmp, this.file);
+    await writeFileAtomic(this.file, `${JSON.stringify(store, null, 2)}\n`, { mode: 0o600 });
   }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 
 /**
  * What is kept for one server's OAuth (`assist mcp login NAME`): the registered client, the tokens
@@ -38,9 +39,7 @@ export async function writeOAuthRecord(stateDir: string, record: OAuthRecord): P
   const file = oauthFile(stateDir, record.server, record.url);
   const dir = join(stateDir, 'oauth');
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
-  await rename(tmp, file);
+  await writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
 }
 
 export async function removeOAuthRecord(stateDir: string, server: string, url: string): Promise<void> {

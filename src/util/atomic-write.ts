@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { threadId } from 'node:worker_threads';
+
+/** How {@link writeFileAtomic} writes. */
+export interface AtomicWriteOptions {
+  /** Mode of the file (default 0o644; the umask applies unless `exactMode`). */
+  mode?: number;
+  /** Set `mode` exactly, whatever the umask (hook scripts must be executable). */
+  exactMode?: boolean;
+  /**
+   * fsync the file before the rename (default true), so a power loss leaves the old content or the
+   * new, never an empty file. Caches that are rebuilt when torn pass false: a sync costs
+   * milliseconds on a busy disk.
+   */
+  fsync?: boolean;
+  /** Also fsync the directory after the rename, so the rename itself survives a power loss (the crash journals). */
+  fsyncDir?: boolean;
+  /**
+   * Where the temp file goes (default: beside the target). Another folder keeps temp files out of
+   * a work tree; when it is on another device the temp file goes beside the target after all.
+   */
+  tempDir?: string;
+}
+
+/** A temp name no other writer (thread, process, or a reused pid) can pick at the same time. */
+export function tempPathFor(path: string, dir = dirname(path)): string {
+  return join(dir, `.${basename(path)}.${process.pid}-${threadId}-${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** fsyncs a folder, so the names created, renamed or removed in it survive a power loss; a no-op where folders cannot be synced. */
+export function fsyncDirectory(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, 'r');
+  } catch {
+    return; // Windows cannot open a folder; its renames are durable with the file's own flush.
+  }
+  try {
+    fsyncSync(fd);
+  } catch (error) {
+    // Some filesystems refuse to fsync a folder (EINVAL, EISDIR): nothing more can be done there.
+    if (!['EINVAL', 'EISDIR', 'EBADF', 'EPERM', 'ENOTSUP'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeTempSync(temp: string, data: string | Uint8Array, options: AtomicWriteOptions): void {
+  const fd = openSync(temp, 'wx', options.mode ?? 0o644);
+  try {
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    for (let at = 0; at < buf.byteLength; ) at += writeSync(fd, buf, at, buf.byteLength - at);
+    if (options.exactMode === true) fchmodSync(fd, options.mode ?? 0o644);
+    if (options.fsync !== false) fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Never created, or already renamed.
+  }
+}
+
+/**
+ * Replaces `path` with `data` so that a reader (or a crash) sees the old content or the new, never
+ * a mix: a uniquely named temp file, written and fsynced, renamed over the target. The temp file
+ * is removed when anything fails. The folder must exist.
+ */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): void {
+  let temp = tempPathFor(path, options.tempDir);
+  try {
+    writeTempSync(temp, data, options);
+    try {
+      renameSync(temp, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+      removeQuietly(temp);
+      temp = tempPathFor(path);
+      writeTempSync(temp, data, options);
+      renameSync(temp, path);
+    }
+  } catch (error) {
+    removeQuietly(temp);
+    throw error;
+  }
+  if (options.fsyncDir === true) fsyncDirectory(dirname(path));
+}
+
+async function writeTemp(temp: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<void> {
+  const handle = await open(temp, 'wx', options.mode ?? 0o644);
+  try {
+    await handle.writeFile(data);
+    if (options.exactMode === true) await handle.chmod(options.mode ?? 0o644);
+    if (options.fsync !== false) await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The asynchronous {@link writeFileAtomicSync}. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  let temp = tempPathFor(path, options.tempDir);
+  try {
+    await writeTemp(temp, data, options);
+    try {
+      await rename(temp, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+      await unlink(temp).catch(() => undefined);
+      temp = tempPathFor(path);
+      await writeTemp(temp, data, options);
+      await rename(temp, path);
+    }
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  if (options.fsyncDir === true) fsyncDirectory(dirname(path));
+}
