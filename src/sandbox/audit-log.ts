@@ -3,7 +3,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** What happened to a file or command. */
-export type AuditOp = 'send' | 'write' | 'deny' | 'read' | 'command' | 'mcp';
+export type AuditOp = 'send' | 'write' | 'deny' | 'read' | 'command' | 'mcp' | 'hook';
 
 /** One event given to {@link AuditLog.append}. Paths and reasons only: never file contents. */
 export interface AuditEvent {
