@@ -1,9 +1,9 @@
-import { fireHooks } from './agent-hooks.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Usage } from '../llm/types.js';
 import type { AuditLog } from '../sandbox/index.js';
 import { execText } from '../util/exec.js';
+import { fireHooks } from './agent-hooks.js';
 import type { Approvals } from './approval.js';
 import { commitSummary, COMMIT_MESSAGE_TIMEOUT_MS, diffOfChanges, draftCommitMessage, firstLine, type DraftedMessage } from './commit-message.js';
 import type { SessionCore } from './core.js';

@@ -1,10 +1,10 @@
-import { fireHooks } from './agent-hooks.js';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { TurnContext } from '../git/index.js';
 import type { Instructions } from '../context/instructions.js';
 import type { ChatMessage, ModelInfo, ToolResult, ToolSpec } from '../llm/types.js';
 import type { AuditLog } from '../sandbox/index.js';
+import { fireHooks } from './agent-hooks.js';
 import type { SessionCore } from './core.js';
 import { exchangeMessages, type Exchange } from './history.js';
 import { planSystemPrompt } from './plan-mode.js';

@@ -197,7 +197,9 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
       }
       if (!hookBlocked.has(call.id)) {
         const after = await host.toolHook?.('post_tool', call, request, { text, ok });
-        if (after?.context) text = `${text}\n\n[post_tool hook]\n${after.context}`;
+        // The call has run: a block cannot undo it, so its reason reaches the model beside the result.
+        const added = [after?.context, after?.blocked].filter((t): t is string => !!t).join('\n\n');
+        if (added) text = `${text}\n\n[post_tool hook]\n${added}`;
       }
       results.push({ callId: call.id, name: call.name, content: text, ...(ok ? {} : { isError: true }) });
       result.toolCalls.push({ name: call.name, ok, ms } satisfies ToolCallRecord);

@@ -147,9 +147,13 @@ describe('agent hooks through the fake server', () => {
     expect(payloads(repo)).toEqual([]);
     expect(hookAudit(repo)).toEqual([]);
     expect(JSON.stringify(server.requests[0]!.messages)).not.toContain('ABC-12');
+    const before = await runCli(['doctor'], { cwd: repo.dir, env: repo.env });
+    expect(before.stdout).toMatch(/^warn +agent hooks of \.assist\.toml not run until trusted: agent_hooks\.user_prompt\.0$/m);
 
     const trust = await runCli(['trust'], { cwd: repo.dir, env: repo.env });
     expect(trust.code, trust.stderr).toBe(0);
+    const after = await runCli(['doctor'], { cwd: repo.dir, env: repo.env });
+    expect(after.stdout).toMatch(/^ok +agent hook user_prompt: `sh hooks\/record\.sh; echo Ticket ABC-12: the app constant must be 2` \(timeout 60 s, file:.*\.assist\.toml:2\)$/m);
     const second = await runCli(['run', '--yes', '-m', 'what is the ticket?'], { cwd: repo.dir, env: envFor(repo, server) });
     expect(second.code, second.stderr).toBe(5);
     expect(payloads(repo)).toEqual([expect.objectContaining({ event: 'user_prompt', prompt: 'what is the ticket?' })]);
