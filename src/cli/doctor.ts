@@ -116,6 +116,7 @@ export async function doctorChecks(command: AssistCommand): Promise<DoctorCheck[
     if (repo) checks.push(await checkInstructions(repo.root, cwd, env));
     checks.push(await checkGrammars());
     if (loaded) checks.push(...(await checkMcp(command, loaded, repo?.root ?? cwd)));
+    if (loaded) checks.push(...checkAgentHooks(loaded));
 
     const bwrap = await execText('bwrap', ['--ro-bind', '/', '/', 'true']);
     checks.push(
@@ -125,6 +126,21 @@ export async function doctorChecks(command: AssistCommand): Promise<DoctorCheck[
     );
 
     return checks;
+}
+
+/** One line per agent hook (DESIGN §6b), in the order they run; a project file's that wait for `assist trust` as a warning. */
+function checkAgentHooks(loaded: LoadedConfig): DoctorCheck[] {
+  const checks: DoctorCheck[] = [];
+  for (const [event, hooks] of Object.entries(loaded.config.agentHooks)) {
+    hooks.forEach((h, i) => {
+      const match = h.match && (event === 'pre_tool' || event === 'post_tool') ? ` for ${h.match}` : '';
+      checks.push({ id: `agent_hooks.${event}.${i}`, level: 'ok', what: `agent hook ${event}${match}: \`${h.command}\` (timeout ${h.timeoutS} s, ${h.origin})` });
+    });
+  }
+  const waiting = [...new Set(loaded.ignoredUntrusted.filter((k) => k.startsWith('agent_hooks.')).map((k) => k.split('.').slice(0, 3).join('.')))];
+  if (waiting.length > 0) checks.push({ id: 'agent_hooks.untrusted', level: 'warn', what: `agent hooks of .assist.toml not run until trusted: ${waiting.join(', ')}`, fix: 'review them, then `assist trust`' });
+  if (checks.length === 0) checks.push({ id: 'agent_hooks', level: 'ok', what: 'no agent hooks configured' });
+  return checks;
 }
 
 /** The instruction files a session started here would send (DESIGN §6 "Instructions"), with their sizes. */

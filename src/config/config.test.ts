@@ -263,3 +263,36 @@ describe('mcp.servers and approval.mcp_tools', () => {
     expect(parsed.entries.every((e) => e.def.needsTrust)).toBe(true);
   });
 });
+
+describe('agent hooks ([[agent_hooks.<event>]])', () => {
+  const project = ['[[agent_hooks.pre_tool]]', 'command = "sh project-check.sh"', 'match = "run_*"', ''].join('\n');
+  it("reads both files' hooks, the user's first, each with where it was written; a project file's only once trusted", async () => {
+    writeFileSync(userFile, ['[[agent_hooks.pre_tool]]', 'command = "sh user-check.sh"', 'timeout_s = 5', '', '[[agent_hooks.post_commit]]', 'command = "make fmt"', ''].join('\n'));
+    writeFileSync(join(repoRoot, '.assist.toml'), project);
+    let loaded = await load();
+    expect(loaded.config.agentHooks.pre_tool).toEqual([{ command: 'sh user-check.sh', match: undefined, timeoutS: 5, origin: `file:${userFile}:2` }]);
+    expect(loaded.config.agentHooks.post_commit?.[0]?.timeoutS).toBe(60);
+    expect(loaded.ignoredUntrusted).toEqual(['agent_hooks.pre_tool.0.command', 'agent_hooks.pre_tool.0.match']);
+    expect(loaded.warnings[0]).toContain('assist trust');
+
+    await setProjectTrust(env, repoRoot, hashProjectFile(project));
+    loaded = await load();
+    expect(loaded.config.agentHooks.pre_tool?.map((h) => [h.command, h.match])).toEqual([
+      ['sh user-check.sh', undefined],
+      ['sh project-check.sh', 'run_*'],
+    ]);
+    expect(loaded.config.agentHooks.pre_tool?.[1]?.origin).toBe(`file:${join(repoRoot, '.assist.toml')}:2`);
+  });
+
+  it('takes the inline spelling too, and refuses an entry without a command, naming the line', async () => {
+    writeFileSync(userFile, 'agent_hooks.stop = [{ command = "true" }, { command = "false", timeout_s = 2 }]\n');
+    expect((await load()).config.agentHooks.stop?.map((h) => [h.command, h.timeoutS])).toEqual([
+      ['true', 60],
+      ['false', 2],
+    ]);
+    writeFileSync(userFile, '[[agent_hooks.stop]]\ncommand = "true"\n\n[[agent_hooks.stop]]\nmatch = "x"\n');
+    const error = await expectError(load());
+    expect(error.code).toBe('config.missing-key');
+    expect(error.message).toContain(':5:');
+  });
+});

@@ -1,8 +1,9 @@
-export type { Config, McpServerConfig, ProviderConfig, ModelOverride } from './types.js';
-export { KEYS, PROVIDERS, findKeyDef, splitKey, joinKey, describeType, type KeyDef, type ConfigValue, type ProviderName } from './schema.js';
+export type { AgentHookConfig, Config, McpServerConfig, ProviderConfig, ModelOverride } from './types.js';
+export { AGENT_HOOK_EVENTS, type AgentHookEvent, KEYS, PROVIDERS, findKeyDef, splitKey, joinKey, describeType, type KeyDef, type ConfigValue, type ProviderName } from './schema.js';
 export {
   loadConfig,
   buildConfig,
+  DEFAULT_HOOK_TIMEOUT_S,
   formatOrigin,
   userConfigDir,
   userConfigFile,

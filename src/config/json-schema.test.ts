@@ -24,7 +24,8 @@ function schemaAt(path: readonly string[]): JsonSchema | undefined {
   let node: JsonSchema | undefined = schema;
   for (const segment of path) {
     if (!node) return undefined;
-    node =
+    if (node.type === 'array') node = /^\d+$/.test(segment) ? node.items : undefined;
+    else node =
       node.properties?.[segment] ??
       (node.patternProperties && new RegExp(MODEL_NAME_PATTERN).test(segment) ? node.patternProperties[MODEL_NAME_PATTERN] : undefined) ??
       (segment === '*' ? node.patternProperties?.[ANY_NAME] : undefined);
@@ -57,7 +58,7 @@ describe('the config JSON Schema', () => {
   it('has every key of the table, with its type, bounds, values, default and trust', () => {
     for (const def of KEYS) {
       const parts = def.key.split('.');
-      const concrete = parts[0] === 'llm' ? PROVIDERS.map((p) => ['llm', p, ...parts.slice(2)]) : parts[0] === 'models' ? [['models', 'openai/gpt-4.1', ...parts.slice(2)]] : [parts];
+      const concrete = parts[0] === 'llm' ? PROVIDERS.map((p) => ['llm', p, ...parts.slice(2)]) : parts[0] === 'models' ? [['models', 'openai/gpt-4.1', ...parts.slice(2)]] : parts[0] === 'agent_hooks' ? [['agent_hooks', 'pre_tool', '0', ...parts.slice(3)]] : [parts];
       for (const path of concrete) {
         const node = schemaAt(path);
         expect(node, path.join('.')).toBeDefined();
@@ -81,8 +82,10 @@ describe('the config JSON Schema', () => {
         expect(node.additionalProperties, path.join('.') || 'top level').toBe(false);
         for (const [name, child] of Object.entries(node.properties ?? {})) visit(child, [...path, name]);
         for (const child of Object.values(node.patternProperties ?? {})) visit(child, [...path, '*']);
+      } else if (node.type === 'array' && node.items?.type === 'object') {
+        visit(node.items, [...path, '*']);
       } else {
-        leaves.push(path.map((p, i) => (path[0] === 'llm' && i === 1 ? '*' : p)).join('.'));
+        leaves.push(path.map((p, i) => ((path[0] === 'llm' || path[0] === 'agent_hooks') && i === 1 ? '*' : p)).join('.'));
       }
     };
     visit(schema, []);
@@ -116,6 +119,9 @@ describe('the config JSON Schema', () => {
     ['an unknown provider', '[llm.mistral]\nbase_url = "http://x"\n'],
     ['a model name without a provider', '[models.gpt4]\ncontext_window = 1000\n'],
     ['a boolean as a string', '[test]\nauto = "yes"\n'],
+    ['an unknown agent hook event', '[[agent_hooks.pre_tools]]\ncommand = "x"\n'],
+    ['an agent hook without a command', '[[agent_hooks.pre_tool]]\nmatch = "run_command"\n'],
+    ['an unknown agent hook field', '[[agent_hooks.stop]]\ncommand = "x"\ntimeout = 3\n'],
   ];
   it.each(wrong)('refuses %s, as assist does', async (name, toml) => {
     expect(validate(toJson(toml)), name).toBe(false);

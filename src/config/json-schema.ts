@@ -1,4 +1,4 @@
-import { KEYS, PROVIDERS, type KeyDef, type KeyType } from './schema.js';
+import { AGENT_HOOK_EVENTS, KEYS, PROVIDERS, type KeyDef, type KeyType } from './schema.js';
 
 /** A JSON Schema (draft-07) node, as much of it as the config needs. */
 export interface JsonSchema {
@@ -9,6 +9,7 @@ export interface JsonSchema {
   properties?: Record<string, JsonSchema>;
   patternProperties?: Record<string, JsonSchema>;
   additionalProperties?: boolean;
+  required?: readonly string[];
   items?: JsonSchema;
   enum?: readonly string[];
   minimum?: number;
@@ -35,6 +36,7 @@ const SECTION_DESCRIPTIONS: Record<string, string> = {
   git: 'session branches and checkpoints',
   test: 'the test command',
   summaries: 'per-file summaries kept fresh by the git hooks',
+  agent_hooks: 'commands run on the agent\'s events ([[agent_hooks.<event>]], DESIGN.md §6b); not the git hooks',
   log: 'the structured log',
   metrics: 'metrics in Prometheus text format',
 };
@@ -119,6 +121,13 @@ export function configJsonSchema(): JsonSchema {
         (map.patternProperties ??= {})[ANY_NAME] = keySchema(def);
       } else {
         (server.properties ??= {})[name] = keySchema(def);
+      }
+    } else if (parts[0] === 'agent_hooks') {
+      // `[[agent_hooks.<event>]]`: an array of tables per event, each with a command.
+      for (const event of AGENT_HOOK_EVENTS) {
+        const section = tableAt(root, ['agent_hooks']);
+        const list = ((section.properties ??= {})[event] ??= { type: 'array', description: `hooks run on ${event}`, items: { ...table(), required: ['command'] } });
+        ((list.items as JsonSchema).properties ??= {})[name] = keySchema(def);
       }
     } else {
       (tableAt(root, parts.slice(0, -1)).properties ??= {})[name] = keySchema(def);

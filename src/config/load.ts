@@ -5,7 +5,8 @@ import { PROJECT_FILE_NAME, userConfigDir, userConfigFile } from './paths.js';
 import { checkType, defaultEntries, findKeyDef, joinKey, parseTextValue, splitKey, type ConfigValue } from './schema.js';
 import { parseConfigText, type FileEntry } from './toml-file.js';
 import { isProjectFileTrusted } from './trust.js';
-import type { Config } from './types.js';
+import type { AgentHookEvent } from './schema.js';
+import type { AgentHookConfig, Config } from './types.js';
 
 /** Where a value came from, as `config list --show-origin` prints it. */
 export type Origin =
@@ -91,6 +92,13 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
     for (const entry of parsed.entries) values.set(entry.key, fromFile(entry, 'user', userFile));
   }
 
+  // Both files' hooks run: the project's entries are numbered after the user's, not merged into them.
+  const hookCount = new Map<string, number>();
+  for (const key of values.keys()) {
+    const parts = splitKey(key);
+    if (parts[0] !== 'agent_hooks') continue;
+    hookCount.set(parts[1] as string, Math.max(hookCount.get(parts[1] as string) ?? 0, Number(parts[2]) + 1));
+  }
   let projectFile: string | null = null;
   let projectTrusted = false;
   const ignored: string[] = [];
@@ -103,7 +111,10 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
       projectTrusted = options.projectSource?.trusted ?? (await isProjectFileTrusted(options.env, options.repoRoot, text));
       for (const entry of parsed.entries) {
         if (entry.def.needsTrust && !projectTrusted) ignored.push(entry.key);
-        else values.set(entry.key, fromFile(entry, 'project', file));
+        else if (entry.parts[0] === 'agent_hooks') {
+          const [, event, index, ...rest] = entry.parts as [string, string, string, ...string[]];
+          values.set(joinKey(['agent_hooks', event, String(Number(index) + (hookCount.get(event) ?? 0)), ...rest]), fromFile(entry, 'project', file));
+        } else values.set(entry.key, fromFile(entry, 'project', file));
       }
       if (ignored.length > 0) {
         warnings.push(
@@ -150,8 +161,20 @@ export function buildConfig(values: Map<string, ResolvedValue>): Config {
   const llm: Config['llm'] = {};
   const models: Config['models'] = {};
   const servers: Config['mcp']['servers'] = {};
-  for (const [key, { value }] of values) {
+  const hooks = new Map<string, { event: AgentHookEvent; index: number; hook: Partial<AgentHookConfig> }>();
+  for (const [key, { value, origin }] of values) {
     const parts = splitKey(key);
+    if (parts[0] === 'agent_hooks' && parts.length === 4) {
+      const id = `${parts[1]}.${parts[2]}`;
+      const entry = hooks.get(id) ?? { event: parts[1] as AgentHookEvent, index: Number(parts[2]), hook: {} };
+      hooks.set(id, entry);
+      if (parts[3] === 'command') {
+        entry.hook.command = value as string;
+        entry.hook.origin = formatOrigin(origin);
+      } else if (parts[3] === 'match') entry.hook.match = value as string;
+      else if (parts[3] === 'timeout_s') entry.hook.timeoutS = value as number;
+      continue;
+    }
     if (parts[0] === 'mcp' && parts[1] === 'servers' && parts.length >= 4) {
       const server = (servers[parts[2] as string] ??= { args: [], env: {}, headers: {}, enabled: true, timeoutS: 30 });
       const field = parts[3] as string;
@@ -201,6 +224,7 @@ export function buildConfig(values: Map<string, ResolvedValue>): Config {
       mcpTools: get<string[]>('approval.mcp_tools'),
     },
     mcp: { servers },
+    agentHooks: agentHooksOf([...hooks.values()]),
     git: { sessionBranch: get<boolean>('git.session_branch'), checkpointsKept: get<number>('git.checkpoints_kept') },
     test: { cmd: opt<string>('test.cmd'), auto: get<boolean>('test.auto'), mutants: get<number>('test.mutants'), minMutationScore: get<number>('test.min_mutation_score') },
     summaries: { useModel: get<boolean>('summaries.use_model'), maxTokensPerRun: get<number>('summaries.max_tokens_per_run') },
@@ -208,6 +232,20 @@ export function buildConfig(values: Map<string, ResolvedValue>): Config {
     metrics: { file: opt<string>('metrics.file') },
   };
 }
+
+function agentHooksOf(entries: Array<{ event: AgentHookEvent; index: number; hook: Partial<AgentHookConfig> }>): Config['agentHooks'] {
+  const out: Config['agentHooks'] = {};
+  entries.sort((a, b) => a.index - b.index);
+  for (const { event, hook } of entries) {
+    // An entry without a command (only `match` set by an env variable, say) does nothing.
+    if (hook.command === undefined) continue;
+    (out[event] ??= []).push({ command: hook.command, match: hook.match, timeoutS: hook.timeoutS ?? DEFAULT_HOOK_TIMEOUT_S, origin: hook.origin ?? 'default' });
+  }
+  return out;
+}
+
+/** Seconds an agent hook may run when its `timeout_s` is unset. */
+export const DEFAULT_HOOK_TIMEOUT_S = 60;
 
 /** Formats an origin the way `git config --show-origin` does: `file:PATH:LINE`, `env:NAME`, `flag:--x`, `default`. */
 export function formatOrigin(origin: Origin): string {

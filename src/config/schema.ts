@@ -22,6 +22,10 @@ export interface KeyDef {
 export const PROVIDERS = ['anthropic', 'openai', 'google', 'ollama'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
+/** The events of `[[agent_hooks.<event>]]` (DESIGN.md §6b "Agent hooks"). */
+export const AGENT_HOOK_EVENTS = ['session_start', 'user_prompt', 'pre_tool', 'post_tool', 'pre_commit', 'post_commit', 'pre_compact', 'stop'] as const;
+export type AgentHookEvent = (typeof AGENT_HOOK_EVENTS)[number];
+
 const str = { kind: 'string' } as const;
 const bool = { kind: 'bool' } as const;
 const list = { kind: 'string-list' } as const;
@@ -87,6 +91,10 @@ export const KEYS: readonly KeyDef[] = [
   { key: 'mcp.servers.*.headers.*', type: str, needsTrust: true, description: 'MCP server over Streamable HTTP: a header sent with every request; ${VAR} takes VAR from your environment' },
   { key: 'mcp.servers.*.enabled', type: bool, needsTrust: true, description: 'whether the server is used (default true)' },
   { key: 'mcp.servers.*.timeout_s', type: { kind: 'float', min: 0 }, needsTrust: true, description: 'seconds one call (or the start) may take before the server is given up (default 30)' },
+  // `[[agent_hooks.<event>]]` is an array of tables: each entry's keys are `agent_hooks.<event>.<index>.<field>`.
+  { key: 'agent_hooks.*.*.command', type: str, needsTrust: true, description: 'agent hook: the shell command run on the event (gets one JSON object on stdin)' },
+  { key: 'agent_hooks.*.*.match', type: str, needsTrust: true, description: 'agent hook: glob of the tool names it runs for (pre_tool, post_tool; `a|b` for several); default every tool' },
+  { key: 'agent_hooks.*.*.timeout_s', type: { kind: 'float', min: 0 }, needsTrust: true, description: 'agent hook: seconds before it is killed (default 60)' },
   { key: 'approval.require_confirmation', type: bool, default: true, needsTrust: true, description: 'ask before applying edits' },
   { key: 'git.session_branch', type: bool, default: true, description: 'record sessions on their own assist/<id> branch' },
   { key: 'git.checkpoints_kept', type: { kind: 'int', min: 0 }, default: 10, description: 'automatic checkpoints kept per session' },
@@ -136,6 +144,7 @@ export function findKeyDef(parts: readonly string[]): KeyDef | undefined {
     if (pattern.every((seg, i) => seg === '*' || seg === parts[i])) {
       if (pattern[0] === 'llm' && !(PROVIDERS as readonly string[]).includes(parts[1] ?? '')) continue;
       if (pattern[0] === 'models' && !/^[a-z0-9-]+\/.+/.test(parts[1] ?? '')) continue;
+      if (pattern[0] === 'agent_hooks' && (!(AGENT_HOOK_EVENTS as readonly string[]).includes(parts[1] ?? '') || !/^\d+$/.test(parts[2] ?? ''))) continue;
       return def;
     }
   }

@@ -2,7 +2,7 @@ import type * as TomlParser from 'toml-eslint-parser';
 import type { AST } from 'toml-eslint-parser';
 import { AssistError } from '../errors.js';
 import { closest } from '../util/edit-distance.js';
-import { checkType, findKeyDef, joinKey, KEYS, type ConfigValue, type KeyDef } from './schema.js';
+import { AGENT_HOOK_EVENTS, checkType, findKeyDef, joinKey, KEYS, type ConfigValue, type KeyDef } from './schema.js';
 
 /** A key found in a TOML file, with where it was written. */
 export interface FileEntry {
@@ -56,6 +56,11 @@ export async function parseConfigText(text: string, file: string): Promise<Parse
       for (const kv of node.body) visit([...prefix, ...keyNames(kv.key)], kv.value, kv.loc.start.line);
       return;
     }
+    // `agent_hooks.pre_tool = [{ command = "…" }]`: the inline spelling of `[[agent_hooks.pre_tool]]`.
+    if (node.type === 'TOMLArray' && isHookList(prefix) && node.elements.every((e) => e.type === 'TOMLInlineTable')) {
+      node.elements.forEach((e, i) => visit([...prefix, String(i)], e, e.loc.start.line));
+      return;
+    }
     const def = findKeyDef(prefix);
     if (!def) {
       // A table written as a value for a section (`context = { ... }`) is handled above; anything else is unknown.
@@ -74,15 +79,42 @@ export async function parseConfigText(text: string, file: string): Promise<Parse
   const top = ast.body[0];
   for (const item of top.body) {
     if (item.type === 'TOMLTable') {
-      if (item.kind === 'array') throw unknownKey(file, item.loc.start.line, item.resolvedKey.map(String));
       const tablePath = item.resolvedKey.map(String);
+      // Arrays of tables only for agent hooks: `[[agent_hooks.pre_tool]]` resolves to `agent_hooks.pre_tool.<index>`.
+      if (item.kind === 'array' && !isHookList(tablePath.slice(0, -1))) throw unknownKey(file, item.loc.start.line, tablePath.slice(0, -1));
       if (!isKnownPrefix(tablePath)) throw unknownKey(file, item.loc.start.line, tablePath);
       for (const kv of item.body) visit([...tablePath, ...keyNames(kv.key)], kv.value, kv.loc.start.line);
     } else {
       visit(keyNames(item.key), item.value, item.loc.start.line);
     }
   }
+  checkHooksHaveCommands(entries, file);
   return { entries, ast };
+}
+
+function isHookList(path: readonly string[]): boolean {
+  return path.length === 2 && path[0] === 'agent_hooks' && (AGENT_HOOK_EVENTS as readonly string[]).includes(path[1] ?? '');
+}
+
+/** A hook entry without `command` would silently do nothing: an error at the entry's first line. */
+function checkHooksHaveCommands(entries: readonly FileEntry[], file: string): void {
+  const hooks = new Map<string, { line: number; command: boolean }>();
+  for (const e of entries) {
+    if (e.parts[0] !== 'agent_hooks') continue;
+    const id = e.parts.slice(0, 3).join('.');
+    const known = hooks.get(id) ?? { line: e.line, command: false };
+    known.line = Math.min(known.line, e.line);
+    if (e.parts[3] === 'command') known.command = true;
+    hooks.set(id, known);
+  }
+  for (const [id, { line, command }] of hooks) {
+    if (command) continue;
+    const [, event] = id.split('.');
+    throw new AssistError('config.missing-key', `${file}:${line}: an [[agent_hooks.${event ?? ''}]] entry has no command`, {
+      hint: `add command = "…" to the entry at line ${line} of ${file}, or remove it`,
+      data: { file, line, key: id },
+    });
+  }
 }
 
 function isKnownPrefix(path: string[]): boolean {

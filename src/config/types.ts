@@ -1,3 +1,5 @@
+import type { AgentHookEvent } from './schema.js';
+
 /** Per-provider settings (`llm.<provider>.*`). */
 export interface ProviderConfig {
   base_url?: string;
@@ -27,6 +29,16 @@ export interface McpServerConfig {
   timeoutS: number;
 }
 
+/** One `[[agent_hooks.<event>]]` entry (DESIGN.md §6b "Agent hooks"). */
+export interface AgentHookConfig {
+  command: string;
+  /** Glob of tool names (`pre_tool`, `post_tool`); `a|b` for several. Unset: every tool. */
+  match: string | undefined;
+  timeoutS: number;
+  /** Where it was written (`file:line`, or `env:NAME`), for reports and `assist doctor`. */
+  origin: string;
+}
+
 /** The validated configuration of DESIGN.md §5, after every layer is applied. */
 export interface Config {
   model: string | undefined;
@@ -45,6 +57,8 @@ export interface Config {
   sandbox: { writePaths: string[]; readPaths: string[]; commands: 'auto' | 'bwrap' | 'none' };
   approval: { autoApprove: string[]; requireConfirmation: boolean; commands: 'ask' | 'sandboxed' | 'never'; mcpTools: string[] };
   mcp: { servers: Record<string, McpServerConfig> };
+  /** By event, in the order they run: the user's hooks, then the (trusted) project's. */
+  agentHooks: Partial<Record<AgentHookEvent, AgentHookConfig[]>>;
   git: { sessionBranch: boolean; checkpointsKept: number };
   /** `mutants` and `minMutationScore`: the mutation check of `assist test` (DESIGN §6 "Tests"). */
   test: { cmd: string | undefined; auto: boolean; mutants: number; minMutationScore: number };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { REDACTED, isSecretLongEnough, redactShapes, secretValuesFromEnv } from '../util/secrets.js';
 
 /** What happened to a file or command. */
-export type AuditOp = 'send' | 'write' | 'deny' | 'read' | 'command' | 'mcp';
+export type AuditOp = 'send' | 'write' | 'deny' | 'read' | 'command' | 'mcp' | 'hook';
 
 /** One event given to {@link AuditLog.append}. Paths and reasons only: never file contents. */
 export interface AuditEvent {

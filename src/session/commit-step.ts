@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Usage } from '../llm/types.js';
 import type { AuditLog } from '../sandbox/index.js';
 import { execText } from '../util/exec.js';
+import { fireHooks } from './agent-hooks.js';
 import type { Approvals } from './approval.js';
 import { commitSummary, COMMIT_MESSAGE_TIMEOUT_MS, diffOfChanges, draftCommitMessage, firstLine, type DraftedMessage } from './commit-message.js';
 import type { SessionCore } from './core.js';
@@ -74,6 +75,15 @@ export async function approveAndCommit(
     emitEdits(core, request, changes, alreadyWritten, new Set(options.dryRun ? [] : approved), result.refused.slice(refusedBefore));
     return approved;
   }
+  const pre = await fireHooks(core, { event: 'pre_commit', files: toCommit.map((c) => c.path), request });
+  if (pre.blocked !== null) {
+    // Not committed, and the proposals not written; what a command already wrote stays in the work tree.
+    const reason = `a pre_commit hook blocked the commit: ${pre.blocked}`;
+    for (const c of approved) result.refused.push({ file: c.path, reason });
+    ui.status?.(`not committed: ${reason.split('\n')[0] ?? ''}${alreadyWritten.length > 0 ? ` (left in the work tree as the command wrote them: ${alreadyWritten.map((c) => c.path).join(', ')})` : ''}`);
+    emitEdits(core, request, changes, alreadyWritten, new Set(), result.refused.slice(refusedBefore));
+    return [];
+  }
   const session = await core.ensureBranch();
   const summary = drafted?.summary ?? commitSummary(meta.originalMessage, toCommit.map((c) => c.path));
   const asked = `Asked: ${firstLine(meta.originalMessage, 200)}`;
@@ -96,6 +106,9 @@ export async function approveAndCommit(
     result.commits.push(batch.commit);
     for (const f of batch.files) if (!result.files.includes(f.path)) result.files.push(f.path);
     ui.status?.(`committed ${batch.commit.slice(0, 10)} ${summary}`);
+    const post = await fireHooks(core, { event: 'post_commit', commit: batch.commit, files: batch.files.map((f) => f.path), request });
+    // The commit is made: a block can only be reported.
+    if (post.blocked !== null) ui.status?.(`a post_commit hook objected to ${batch.commit.slice(0, 10)}: ${post.blocked.split('\n')[0] ?? ''}`);
   }
   if (batch.ignored?.length) ui.status?.(`written, not committed (git ignores ${batch.ignored.length === 1 ? 'it' : 'them'}): ${batch.ignored.join(', ')}`);
   return approved;

@@ -4,6 +4,7 @@ import type { TurnContext } from '../git/index.js';
 import type { Instructions } from '../context/instructions.js';
 import type { ChatMessage, ModelInfo, ToolResult, ToolSpec } from '../llm/types.js';
 import type { AuditLog } from '../sandbox/index.js';
+import { fireHooks } from './agent-hooks.js';
 import type { SessionCore } from './core.js';
 import { exchangeMessages, type Exchange } from './history.js';
 import { planSystemPrompt } from './plan-mode.js';
@@ -267,7 +268,10 @@ export class PromptBuilder {
     let keep = Math.min(2, this.core.history.length);
     while (keep > 0 && (await size(this.core.history.slice(-keep))) > limit * 0.7) keep--;
     const older = this.core.history.slice(0, this.core.history.length - keep);
-    if (older.length > 0) {
+    // A pre_compact hook that exits 2 keeps the history from being summarised: the oldest exchanges are dropped below instead.
+    const blocked = older.length > 0 ? (await fireHooks(this.core, { event: 'pre_compact' })).blocked : null;
+    if (blocked !== null) this.core.ui.status?.(`a pre_compact hook kept the history from being compressed (${blocked.split('\n')[0] ?? ''}): the oldest exchanges are left out instead`);
+    if (older.length > 0 && blocked === null) {
       this.core.ui.status?.(`compressing ${older.length} earlier exchange${older.length === 1 ? '' : 's'} to fit the ${info.contextWindow}-token window`);
       // The person's words first, beside what every request carries; the summary gets what is left
       // (within bounds); the newer exchanges give way to both below.

@@ -2,6 +2,7 @@ import type { NewEvent, TurnContext } from '../git/index.js';
 import type { ChatMessage, ModelInfo, ToolCall, ToolResult, ToolSpec, Usage } from '../llm/types.js';
 import { AssistError, ExitCode } from '../errors.js';
 import type { Tool, ToolContext, ToolOutcome } from '../tools/index.js';
+import type { HookOutcome } from './agent-hooks.js';
 import type { ToolStep } from './history.js';
 import type { FileChangePreview, SessionUI, ToolCallRecord, TurnResult } from './types.js';
 
@@ -50,6 +51,11 @@ export interface LoopHost {
    * Returns, per path, `null` when it was applied (or shown, in a dry run) or the reason it was not.
    */
   commitStep(changes: readonly StepChange[], meta: { request: string; turnMessage: string; reply: StepReply }, result: TurnResult): Promise<Map<string, string | null>>;
+  /**
+   * Agent hooks (DESIGN §6b): `pre_tool` before a call runs (a block turns it into an error result
+   * carrying the reason), `post_tool` once its result is known (its stdout is added to the result).
+   */
+  toolHook?(event: 'pre_tool' | 'post_tool', call: ToolCall, request: string, result?: { text: string; ok: boolean }): Promise<HookOutcome>;
   /** SEARCH/REPLACE blocks in a reply of the loop are applied as well (DESIGN §4); returns the reflection to send when blocks failed. */
   applyTextEdits(reply: StepReply, request: string, turnMessage: string, result: TurnResult): Promise<TextEditOutcome>;
 }
@@ -134,11 +140,15 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
     const pending = host.dryRun ? dryRunFiles : new Map<string, string>();
     const ctx = await host.toolContext(request, pending, signal);
     const outcomes: Array<{ call: ToolCall; outcome: ToolOutcome; ms: number }> = [];
+    const hookBlocked = new Set<string>();
     for (const call of reply.toolCalls) {
       if (signal?.aborted) break;
       host.ui.tool?.({ phase: 'start', call: call.id, name: call.name, status: call.name, arguments: call.arguments });
       const started = performance.now();
-      const outcome = await host.execute(call, tools, ctx);
+      const blocked = (await host.toolHook?.('pre_tool', call, request))?.blocked ?? null;
+      const outcome: ToolOutcome =
+        blocked === null ? await host.execute(call, tools, ctx) : { kind: 'result', ok: false, text: `Blocked by a pre_tool hook: ${blocked}`, status: `${call.name} blocked by a hook` };
+      if (blocked !== null) hookBlocked.add(call.id);
       const ms = Math.round(performance.now() - started);
       outcomes.push({ call, outcome, ms });
       if (outcome.kind === 'result') host.ui.tool?.({ phase: 'end', call: call.id, name: call.name, status: outcome.status, ok: outcome.ok, ms, result: outcome.text });
@@ -184,6 +194,12 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
         host.ui.tool?.({ phase: 'end', call: call.id, name: call.name, status, ok, ms, result: text });
       } else {
         ({ text, ok, status } = outcome);
+      }
+      if (!hookBlocked.has(call.id)) {
+        const after = await host.toolHook?.('post_tool', call, request, { text, ok });
+        // The call has run: a block cannot undo it, so its reason reaches the model beside the result.
+        const added = [after?.context, after?.blocked].filter((t): t is string => !!t).join('\n\n');
+        if (added) text = `${text}\n\n[post_tool hook]\n${added}`;
       }
       results.push({ callId: call.id, name: call.name, content: text, ...(ok ? {} : { isError: true }) });
       result.toolCalls.push({ name: call.name, ok, ms } satisfies ToolCallRecord);

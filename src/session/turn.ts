@@ -39,9 +39,12 @@ export class TurnLoop {
     const turnStarted = performance.now();
     this.core.modelMs = 0;
     this.core.log?.info('turn.start', { chars: message.length, files: this.core.files.length, tools: this.usesTools() });
+    const { promptHooks, fireHooks } = await import('./agent-hooks.js');
+    // session_start (first turn) and user_prompt hooks: a block stops the turn before any request; their stdout goes with the message.
+    const sent = await promptHooks(this.core, message, signal);
     if (this.usesTools()) {
       try {
-        await this.toolTurn(message, result, signal);
+        await this.toolTurn(sent, result, signal);
       } catch (error) {
         // A server without tool calling says so on the first request: text mode from then on, said once.
         if (!(error instanceof AssistError) || error.code !== 'llm.tools-unsupported' || this.core.config.session.tools !== 'auto' || result.steps > 1) throw error;
@@ -49,10 +52,23 @@ export class TurnLoop {
         this.core.ui.status?.(`${this.core.model} does not accept tools: using text mode for this session (edits as SEARCH/REPLACE blocks; files the reply names can be added)`);
         this.core.log?.warn('session.tools-fallback', { model: this.core.model });
         Object.assign(result, this.newResult());
-        await this.textTurn(message, result, signal);
+        await this.textTurn(sent, result, signal);
       }
     } else {
-      await this.textTurn(message, result, signal);
+      await this.textTurn(sent, result, signal);
+    }
+    // A stop hook that exits 2 sends its reason back and the turn goes on (up to session.max_reflections times).
+    for (let again = 0; !result.stepLimit && !result.costLimit && !signal?.aborted; again++) {
+      const stop = await fireHooks(this.core, { event: 'stop', reply: result.reply, stop_hook_active: again > 0, ...(result.requests[0] ? { request: result.requests[0] } : {}) }, signal);
+      if (stop.blocked === null) break;
+      if (again >= this.core.config.session.maxReflections) {
+        this.core.ui.status?.(`a stop hook still objects after ${again} more round${again === 1 ? '' : 's'}; ending the turn: ${stop.blocked.split('\n')[0] ?? ''}`);
+        break;
+      }
+      this.core.ui.status?.(`a stop hook sent the model back to work: ${stop.blocked.split('\n')[0] ?? ''}`);
+      const prompt = `A stop hook did not let this turn end yet:\n${stop.blocked}`;
+      if (this.usesTools()) await this.toolTurn(prompt, result, signal);
+      else await this.textTurn(prompt, result, signal);
     }
     if (this.core.planMode && !result.stepLimit && !result.costLimit) await this.recordPlan(result);
     if (result.commits.length > 0 && !result.costLimit && (this.core.options.autoTest || this.core.config.test.auto)) {
@@ -282,6 +298,10 @@ export class TurnLoop {
           },
         };
       },
+      toolHook: async (event, call, request, outcome) => {
+        const { fireHooks } = await import('./agent-hooks.js');
+        return fireHooks(core, { event, tool: call.name, arguments: toolArguments(call.arguments), ...(outcome ? { result: outcome.text, ok: outcome.ok } : {}), request }, signal);
+      },
       execute: async (call, tools, ctx) => {
         const { executeToolCall } = await import('../tools/index.js');
         return executeToolCall(call, tools, ctx);
@@ -351,6 +371,16 @@ export class TurnLoop {
     }
   }
 
+}
+
+/** A call's arguments as the hook reads them: the object, or the text when the model sent no valid JSON. */
+function toolArguments(text: string): Record<string, unknown> | string {
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : text;
+  } catch {
+    return text;
+  }
 }
 
 /** What a turn cut at the step limit leaves in the conversation in place of a final answer. */

@@ -49,6 +49,8 @@ export interface RunCommandOptions {
   requestId?: string;
   /** The bubblewrap program. Default `bwrap` from PATH. */
   bwrapPath?: string;
+  /** Written to the command's stdin (then closed); without it stdin is /dev/null. */
+  input?: string;
 }
 
 /** How a command ended. */
@@ -136,7 +138,7 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
  * (see {@link commandEnv}), under bubblewrap when it works (see `bwrapArgs`). When there is no
  * sandbox (mode `none`, or `auto` without a working bwrap) it runs only with `approved: true`,
  * else it throws `sandbox.command-needs-approval` (exit 3) carrying the warning in `data`.
- * stdin is /dev/null. The command leads its own process group; on timeout or abort the whole
+ * stdin is /dev/null unless `input` is given. The command leads its own process group; on timeout or abort the whole
  * group gets SIGTERM, then SIGKILL after `killGraceMs`; anything it left running is killed when
  * it exits. Never throws for a non-zero exit.
  */
@@ -178,7 +180,15 @@ export async function runCommand(command: string, options: RunCommandOptions): P
   const [file, args, env] = spawnArgs;
 
   const result = await new Promise<CommandResult>((resolve, reject) => {
-    const child = spawn(file, args, { cwd: options.root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child =
+      options.input === undefined
+        ? spawn(file, args, { cwd: options.root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+        : spawn(file, args, { cwd: options.root, env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    if (options.input !== undefined && child.stdin) {
+      // A command that exits without reading its input must not fail the run with EPIPE.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(options.input);
+    }
     const stdout = new TailBuffer(maxOutput);
     const stderr = new TailBuffer(maxOutput);
     let timedOut = false;
