@@ -114,6 +114,7 @@ export async function doctorChecks(command: AssistCommand): Promise<DoctorCheck[
     }
 
     if (repo) checks.push(await checkInstructions(repo.root, cwd, env));
+    if (repo) checks.push(...(await checkTests(repo.root, env, loaded?.config.test.cmd)));
     checks.push(await checkGrammars());
     if (loaded) checks.push(...(await checkMcp(command, loaded, repo?.root ?? cwd)));
 
@@ -125,6 +126,28 @@ export async function doctorChecks(command: AssistCommand): Promise<DoctorCheck[
     );
 
     return checks;
+}
+
+/**
+ * The tests `run_tests`, `/test`, auto-test and `pr` would run: the configured or detected
+ * command, or, in a workspace, each package with its command (DESIGN §6 "Tests").
+ */
+async function checkTests(root: string, env: NodeJS.ProcessEnv, configured: string | undefined): Promise<DoctorCheck[]> {
+  const { detectTestSetup } = await import('../session/test-command.js');
+  const { isWorkspace } = await import('../testing/index.js');
+  const setup = await detectTestSetup(root, env);
+  const checks: DoctorCheck[] = [];
+  if (configured) checks.push({ id: 'tests', level: 'ok', what: `test command: ${configured} (config test.cmd${isWorkspace(setup.workspace) ? ': it runs instead of the packages\' commands' : ''})` });
+  if (!isWorkspace(setup.workspace)) {
+    if (!configured) checks.push(setup.rootCommand ? { id: 'tests', level: 'ok', what: `test command: ${setup.rootCommand}` } : { id: 'tests', level: 'ok', what: 'no test command detected: run_tests, /test and auto-test need one', fix: '`assist config set test.cmd "..."`' });
+    return checks;
+  }
+  const { kind, packages } = setup.workspace;
+  if (!configured) checks.push({ id: 'tests', level: 'ok', what: `${kind} workspace, ${packages.length} package${packages.length === 1 ? '' : 's'}: a change runs the tests of the packages it touches${setup.rootCommand ? `; files outside them: ${setup.rootCommand} at the root` : ''}` });
+  for (const pkg of packages) {
+    checks.push({ id: 'tests.package', level: 'ok', what: `package ${pkg.dir === '' ? '.' : pkg.dir} (${pkg.name}): ${pkg.command ?? 'no test command in its manifest'}${pkg.framework && pkg.command ? ` [${pkg.framework}]` : ''}` });
+  }
+  return checks;
 }
 
 /** The instruction files a session started here would send (DESIGN §6 "Instructions"), with their sizes. */
