@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { CommandResult } from '../sandbox/index.js';
-import type { TestScope, Workspace } from '../testing/index.js';
+import type { TestScope, Workspace } from '../testing/workspaces.js';
 
 /** The test command of a repository and where it came from. */
 export interface TestCommand {
