@@ -78,6 +78,21 @@ describe('an npm-workspaces repository with two packages', () => {
     expect(repo.git('show', '--name-only', '--format=', out.commits[0]!)).toBe('packages/b/index.js');
   });
 
+  it('pr tests the packages the task touched, chosen at the base; --all-tests tests every package', async () => {
+    for (const all of [false, true]) {
+      await using server = await startFakeLlm();
+      await using repo = tempRepo({ files: FILES });
+      server.enqueue(call('edit_file', { path: 'packages/b/index.js', search: 'module.exports = (x) => x * 2;\n', replace: 'module.exports = (x) => x * 3;\n' }), answer('done'));
+      const r = await runCli(['pr', '-m', 'triple it', '--json', ...(all ? ['--all-tests'] : [])], { cwd: repo.dir, env: { ...envFor(repo, server), CI: 'true' } });
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as { tests: string; test_command: string; files: string[] };
+      expect(out.files).toEqual(['packages/b/index.js']);
+      expect(out.tests).toBe('passed');
+      expect(out.test_command).toBe(all ? 's=0; (cd packages/a && npm test) || s=1; (cd packages/b && npm test) || s=1; exit $s' : 'cd packages/b && npm test');
+      expect([ran(repo, 'a'), ran(repo, 'b')]).toEqual([all, true]);
+    }
+  });
+
   it('doctor lists the packages and their commands; map --json marks the package boundaries', async () => {
     await using repo = tempRepo({ files: FILES });
     const doctor = await runCli(['doctor', '--json'], { cwd: repo.dir, env: repo.env });
