@@ -93,6 +93,21 @@ describe('an npm-workspaces repository with two packages', () => {
     }
   });
 
+  it('/test in chat runs the package of the changed files; /test --all runs both', async () => {
+    await using server = await startFakeLlm();
+    await using repo = tempRepo({ files: FILES });
+    repo.write('packages/a/index.js', 'module.exports = (x) => x + 3;\n');
+    const r = await runCli(['chat'], { cwd: repo.dir, env: envFor(repo, server), input: '/test\n/test --all\n' });
+    expect(r.code, r.stderr).toBe(0);
+    const [first = '', second = ''] = r.stdout.split('cd packages/a && npm test: exit 0');
+    expect(first).toContain('testing packages/a\n');
+    expect(first).toContain('TESTED-A');
+    expect(first).not.toContain('TESTED-B');
+    expect(second).toContain('testing packages/a, packages/b');
+    expect(second).toMatch(/TESTED-A[\s\S]*TESTED-B/);
+    expect(server.requests).toHaveLength(0);
+  });
+
   it('doctor lists the packages and their commands; map --json marks the package boundaries', async () => {
     await using repo = tempRepo({ files: FILES });
     const doctor = await runCli(['doctor', '--json'], { cwd: repo.dir, env: repo.env });
