@@ -114,6 +114,7 @@ export async function doctorChecks(command: AssistCommand): Promise<DoctorCheck[
     }
 
     if (repo) checks.push(await checkInstructions(repo.root, cwd, env));
+    if (repo) checks.push(...(await checkTests(repo.root, env, loaded?.config.test.cmd)));
     checks.push(await checkGrammars());
     if (loaded) checks.push(...(await checkMcp(command, loaded, repo?.root ?? cwd)));
     if (loaded) checks.push(...checkAgentHooks(loaded));
@@ -140,6 +141,28 @@ function checkAgentHooks(loaded: LoadedConfig): DoctorCheck[] {
   const waiting = [...new Set(loaded.ignoredUntrusted.filter((k) => k.startsWith('agent_hooks.')).map((k) => k.split('.').slice(0, 3).join('.')))];
   if (waiting.length > 0) checks.push({ id: 'agent_hooks.untrusted', level: 'warn', what: `agent hooks of .assist.toml not run until trusted: ${waiting.join(', ')}`, fix: 'review them, then `assist trust`' });
   if (checks.length === 0) checks.push({ id: 'agent_hooks', level: 'ok', what: 'no agent hooks configured' });
+  return checks;
+}
+
+/**
+ * The tests `run_tests`, `/test`, auto-test and `pr` would run: the configured or detected
+ * command, or, in a workspace, each package with its command (DESIGN §6 "Tests").
+ */
+async function checkTests(root: string, env: NodeJS.ProcessEnv, configured: string | undefined): Promise<DoctorCheck[]> {
+  const { detectTestSetup } = await import('../session/test-command.js');
+  const { isWorkspace } = await import('../testing/index.js');
+  const setup = await detectTestSetup(root, env);
+  const checks: DoctorCheck[] = [];
+  if (configured) checks.push({ id: 'tests', level: 'ok', what: `test command: ${configured} (config test.cmd${isWorkspace(setup.workspace) ? ': it runs instead of the packages\' commands' : ''})` });
+  if (!isWorkspace(setup.workspace)) {
+    if (!configured) checks.push(setup.rootCommand ? { id: 'tests', level: 'ok', what: `test command: ${setup.rootCommand}` } : { id: 'tests', level: 'ok', what: 'no test command detected: run_tests, /test and auto-test need one', fix: '`assist config set test.cmd "..."`' });
+    return checks;
+  }
+  const { kind, packages } = setup.workspace;
+  if (!configured) checks.push({ id: 'tests', level: 'ok', what: `${kind} workspace, ${packages.length} package${packages.length === 1 ? '' : 's'}: a change runs the tests of the packages it touches${setup.rootCommand ? `; files outside them: ${setup.rootCommand} at the root` : ''}` });
+  for (const pkg of packages) {
+    checks.push({ id: 'tests.package', level: 'ok', what: `package ${pkg.dir === '' ? '.' : pkg.dir} (${pkg.name}): ${pkg.command ?? 'no test command in its manifest'}${pkg.framework && pkg.command ? ` [${pkg.framework}]` : ''}` });
+  }
   return checks;
 }
 

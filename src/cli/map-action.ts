@@ -67,7 +67,7 @@ export async function mapAction(io: MapIO, flags: MapFlags): Promise<number> {
   if (progressShown) reporter.stderr.write('\r\x1b[K');
 
   if (flags.json) {
-    reporter.json({ tokens: map.tokens, files: map.files, definitions: map.definitions, ...(flags.stats ? { stats: map.stats } : {}) });
+    reporter.json({ tokens: map.tokens, files: map.files, definitions: map.definitions, ...(await packageBoundaries(repo.root, io.env, map.files)), ...(flags.stats ? { stats: map.stats } : {}) });
   } else if (map.text !== '') {
     reporter.print(map.text);
   }
@@ -84,6 +84,20 @@ export async function mapAction(io: MapIO, flags: MapFlags): Promise<number> {
     );
   }
   return 0;
+}
+
+/**
+ * In a workspace, the package boundaries for `map --json` (issue 27): each package's folder, name,
+ * test command and the map's files inside it. Nothing for a repository that is not one.
+ */
+async function packageBoundaries(root: string, env: NodeJS.ProcessEnv, files: readonly string[]): Promise<{ workspace?: string; packages?: Array<{ dir: string; name: string; command: string | null; files: string[] }> }> {
+  const { detectWorkspace, isWorkspace, packageOf } = await import('../testing/workspaces.js');
+  const workspace = await detectWorkspace(root, env);
+  if (!isWorkspace(workspace)) return {};
+  return {
+    workspace: workspace.kind,
+    packages: workspace.packages.map((pkg) => ({ dir: pkg.dir, name: pkg.name, command: pkg.command, files: files.filter((f) => packageOf(workspace, f) === pkg) })),
+  };
 }
 
 function upkeepLine(upkeep: UpkeepReport): string {

@@ -32,6 +32,8 @@ export interface PrOptions {
   allowRepoHooks?: boolean;
   /** Let the model edit CI config, hooks, `.assist.toml` and lockfiles (default: refused). */
   allowProtected?: boolean;
+  /** In a workspace, test every package after the task, not only those its edits touched (`--all-tests`). */
+  allTests?: boolean;
   model?: string | undefined;
   /** More config flags (`--log-file`, ...), by key. */
   flags?: Record<string, { value: ConfigValue; flag: string }>;
@@ -200,9 +202,13 @@ export async function runPr(options: PrOptions): Promise<PrOutcome> {
   };
 
   try {
-    const { detectTestCommand } = await import('../session/test-command.js');
-    // Detected now, while the work tree is exactly the base: the task cannot change it.
-    const testCommand = config.test.cmd ?? (await detectTestCommand(root, undefined, sessionEnv))?.cmd ?? null;
+    const { detectTestSetup } = await import('../session/test-command.js');
+    const { isWorkspace, selectTests } = await import('../testing/index.js');
+    // Detected now, while the work tree is exactly the base: the task cannot change it. In a
+    // workspace the session picks the touched packages' commands from this setup after the task.
+    const setup = config.test.cmd ? null : await detectTestSetup(root, sessionEnv);
+    const workspace = setup !== null && isWorkspace(setup.workspace) ? setup : null;
+    const testCommand = config.test.cmd ?? (workspace ? (selectTests(workspace.workspace, workspace.rootCommand, { all: true })?.command ?? null) : (setup?.rootCommand ?? null));
     if (testCommand !== null) {
       const { needsApproval } = await import('../sandbox/index.js');
       const unconfined = await needsApproval(config.sandbox.commands);
@@ -210,7 +216,7 @@ export async function runPr(options: PrOptions): Promise<PrOutcome> {
         throw refusal('pr.tests-unsandboxed', `cannot run the tests (\`${testCommand}\`) in a sandbox: ${unconfined.reason}`, 'install bubblewrap and allow unprivileged user namespaces (see docs/ci.md); nothing was changed');
       }
     }
-    const sessionConfig = { ...config, test: { ...config.test, cmd: testCommand ?? undefined, auto: testCommand !== null } };
+    const sessionConfig = { ...config, test: { ...config.test, cmd: workspace ? undefined : (testCommand ?? undefined), auto: testCommand !== null } };
 
     const store = await openStore({ cwd: root, env: sessionEnv, command: 'assist pr' });
     try {
@@ -234,6 +240,7 @@ export async function runPr(options: PrOptions): Promise<PrOutcome> {
       mode: 'pr',
       allowProtected: options.allowProtected ?? false,
       autoTest: testCommand !== null,
+      ...(workspace ? { testSetup: workspace, testAll: options.allTests === true } : {}),
       ...(options.ui ? { ui: options.ui } : {}),
       command: 'assist pr',
     });
@@ -252,7 +259,7 @@ export async function runPr(options: PrOptions): Promise<PrOutcome> {
       commits: [...result.commits],
       files: [...result.files],
       tests: result.tests?.status ?? 'not run',
-      test_command: testCommand,
+      test_command: result.tests?.command ?? testCommand,
       pushed: false,
       remote: options.push ? remote : null,
       squashed: false,
@@ -321,7 +328,7 @@ export async function runPr(options: PrOptions): Promise<PrOutcome> {
       files,
       refused: result.refused,
       review: reviewed,
-      tests: { status: report.tests, command: testCommand, output: result.tests?.output },
+      tests: { status: report.tests, command: report.test_command, output: result.tests?.output },
       usage: result.usage,
       model,
       session: sessionId ?? '',
@@ -336,7 +343,7 @@ export async function runPr(options: PrOptions): Promise<PrOutcome> {
     let problem: AssistError | null = null;
     let exitCode: number = ExitCode.ok;
     if (report.tests === 'failed') {
-      problem = new AssistError('pr.tests-failed', `the tests (\`${testCommand ?? ''}\`) still fail after the model's fixes`, { hint: `the branch ${branch ?? ''} is kept${options.push ? ' and pushed' : ''}; the body says what failed` });
+      problem = new AssistError('pr.tests-failed', `the tests (\`${report.test_command ?? ''}\`) still fail after the model's fixes`, { hint: `the branch ${branch ?? ''} is kept${options.push ? ' and pushed' : ''}; the body says what failed` });
       exitCode = ExitCode.failure;
     }
     // Pushed only now: after the tests, from a process whose environment the tests never shared.

@@ -12,7 +12,7 @@ import { newRequestId } from './request.js';
 import { PromptBuilder } from './prompt-builder.js';
 import { GO_MESSAGE } from './plan-mode.js';
 import { SessionTools } from './session-tools.js';
-import { runTests } from './test-loop.js';
+import { runTests, testsFor } from './test-loop.js';
 import { TurnLoop } from './turn.js';
 import type { SessionOptions, SessionUI, TokenReport, TurnResult } from './types.js';
 
@@ -335,16 +335,22 @@ export class Session {
     return { name: cp.name, commit: cp.commit };
   }
 
-  /** Runs a command the person typed (`/run`) or, with null, the test command (`/test`), confined as config says. */
-  async runShell(cmd: string | null, signal?: AbortSignal): Promise<{ cmd: string; code: number; output: string } | null> {
+  /**
+   * Runs a command the person typed (`/run`) or, with null, the tests (`/test`): in a workspace the
+   * packages of the files the session changed (every package with `all`, `/test --all`), else the
+   * test command; confined as config says.
+   */
+  async runShell(cmd: string | null, signal?: AbortSignal, options: { all?: boolean } = {}): Promise<{ cmd: string; code: number; output: string; packages?: string[] } | null> {
     let command = cmd;
+    let packages: string[] = [];
     if (command === null) {
-      const { detectTestCommand } = await import('./test-command.js');
-      command = this.core.config.test.cmd ?? (await detectTestCommand(this.core.root))?.cmd ?? null;
-      if (command === null) return null;
+      const chosen = await testsFor(this.core, options.all ? { all: true } : {});
+      if (chosen === null) return null;
+      command = chosen.cmd;
+      packages = chosen.packages;
     }
     const r = await runTests(this.core, command, signal);
-    return { cmd: command, code: r.code, output: r.output };
+    return { cmd: command, code: r.code, output: r.output, ...(packages.length > 0 ? { packages } : {}) };
   }
 
   /** Adds text (command output) to the conversation as something the person showed the model. */

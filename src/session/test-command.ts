@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { CommandResult } from '../sandbox/index.js';
+import type { TestScope, Workspace } from '../testing/workspaces.js';
 
 /** The test command of a repository and where it came from. */
 export interface TestCommand {
@@ -114,6 +115,41 @@ export async function detectTestCommand(root: string, configured?: string, env: 
   if (existsSync(join(root, 'go.mod'))) return { cmd: 'go test ./...', source: 'go.mod' };
   if (existsSync(join(root, 'Cargo.toml'))) return { cmd: 'cargo test', source: 'Cargo.toml' };
   return null;
+}
+
+/** What the test commands are chosen from: the workspace's packages and the root's command, detected once. */
+export interface TestSetup {
+  workspace: Workspace;
+  /** {@link detectTestCommand} at the root: the whole command of a repository that is not a workspace. */
+  rootCommand: string | null;
+}
+
+/** Detects the {@link TestSetup} of the work tree at `root` (config `test.cmd` left aside). */
+export async function detectTestSetup(root: string, env: NodeJS.ProcessEnv = process.env): Promise<TestSetup> {
+  const { detectWorkspace } = await import('../testing/index.js');
+  const [workspace, rootCommand] = await Promise.all([detectWorkspace(root, env), detectTestCommand(root, undefined, env)]);
+  return { workspace, rootCommand: rootCommand?.cmd ?? null };
+}
+
+/** The command to run for a change, and the packages it tests (empty outside a workspace). */
+export interface ChosenTests {
+  cmd: string;
+  /** The packages' folders (`''`: the root command); empty when the repository is not a workspace or `test.cmd` is set. */
+  packages: string[];
+}
+
+/**
+ * The tests a change calls for (DESIGN §6 "Tests"): a configured `test.cmd` always (the person's
+ * word); in a workspace, the commands of the packages `scope` touches (see `selectTests`); else
+ * the repository's one command, as before workspaces were known. Null when there is none.
+ */
+export async function chooseTests(root: string, configured: string | undefined, scope: TestScope, env: NodeJS.ProcessEnv = process.env, setup?: TestSetup): Promise<ChosenTests | null> {
+  if (configured !== undefined && configured.trim() !== '') return { cmd: configured, packages: [] };
+  const found = setup ?? (await detectTestSetup(root, env));
+  const { isWorkspace, selectTests } = await import('../testing/index.js');
+  if (!isWorkspace(found.workspace)) return found.rootCommand === null ? null : { cmd: found.rootCommand, packages: [] };
+  const selection = selectTests(found.workspace, found.rootCommand, scope);
+  return selection === null ? null : { cmd: selection.command, packages: selection.runs.map((r) => r.dir) };
 }
 
 // Lines that start or mark a failure in the common runners: vitest/jest (FAIL, ×, ✕), mocha ("1) "),

@@ -1,5 +1,6 @@
 import { AssistError, ExitCode } from '../errors.js';
 import type { SessionCore } from './core.js';
+import type { ChosenTests } from './test-command.js';
 import type { TurnResult } from './types.js';
 
 /**
@@ -8,22 +9,53 @@ import type { TurnResult } from './types.js';
  * `session.max_reflections` times.
  */
 export async function testLoop(core: SessionCore, result: TurnResult, signal: AbortSignal | undefined, fix: (feedback: string) => Promise<unknown>): Promise<NonNullable<TurnResult['tests']>> {
-  const { detectTestCommand, trimTestOutput } = await import('./test-command.js');
-  const detected = core.config.test.cmd ? { cmd: core.config.test.cmd } : await detectTestCommand(core.root);
-  if (!detected) {
+  const { trimTestOutput } = await import('./test-command.js');
+  // The packages of the turn's edited files (a fix may touch another one: chosen again each round).
+  const choose = (): Promise<ChosenTests | null> => testsFor(core, core.options.testAll ? { all: true } : { files: result.files });
+  let chosen = await choose();
+  if (!chosen) {
     core.ui.status?.('no test command: set `test.cmd` in config');
     return { status: 'not run' };
   }
-  let last = await runTests(core, detected.cmd, signal);
+  if (chosen.packages.length > 0) core.ui.status?.(`testing ${describePackages(chosen.packages)}`);
+  let last = await runTests(core, chosen.cmd, signal);
   for (let round = 0; last.code !== 0 && round < core.config.session.maxReflections; round++) {
     core.ui.status?.(`tests failed: asking the model to fix them (${round + 1}/${core.config.session.maxReflections})`);
-    const feedback = `The test command \`${detected.cmd}\` failed after your edits (exit ${last.code}):\n\n${trimTestOutput(last.output)}\n\nFix the code (not the tests, unless they are wrong) with SEARCH/REPLACE blocks.`;
+    const feedback = `The test command \`${chosen.cmd}\` failed after your edits (exit ${last.code}):\n\n${trimTestOutput(last.output)}\n\nFix the code (not the tests, unless they are wrong) with SEARCH/REPLACE blocks.`;
     const before = result.commits.length;
     await fix(feedback);
     if (result.commits.length === before) break;
-    last = await runTests(core, detected.cmd, signal);
+    chosen = (await choose()) ?? chosen;
+    last = await runTests(core, chosen.cmd, signal);
   }
-  return { status: last.code === 0 ? 'passed' : 'failed', output: last.output };
+  return { status: last.code === 0 ? 'passed' : 'failed', output: last.output, command: chosen.cmd };
+}
+
+/** The packages' folders for a status line (`''` is the root's command). */
+export function describePackages(dirs: readonly string[]): string {
+  return dirs.map((d) => (d === '' ? 'the root' : d)).join(', ');
+}
+
+/**
+ * The tests to run (DESIGN §6 "Tests"): `all`, the packages of `files` (repo-relative files or
+ * folders), or, with neither, of the files the session changed since its base (committed or not,
+ * untracked included). Outside a workspace, or with `test.cmd` set, the one repository command.
+ * A `pr` session chooses from the setup detected at its base (`options.testSetup`).
+ */
+export async function testsFor(core: SessionCore, scope: { all?: boolean; files?: readonly string[] }): Promise<ChosenTests | null> {
+  const { chooseTests } = await import('./test-command.js');
+  const files = scope.all ? [] : (scope.files ?? (await changedSinceBase(core)));
+  return chooseTests(core.root, core.config.test.cmd, scope.all || files.length === 0 ? { all: true } : { paths: files }, core.options.env, core.options.testSetup);
+}
+
+/** Repo-relative files that differ between the session's base (HEAD before it started) and the work tree, untracked ones included. */
+async function changedSinceBase(core: SessionCore): Promise<string[]> {
+  const { execText } = await import('../util/exec.js');
+  const base = core.info ? core.info.base.commit : 'HEAD';
+  if (base === null) return [];
+  const opts = { cwd: core.root, env: core.options.env };
+  const [diff, untracked] = await Promise.all([execText('git', ['diff', '--name-only', '-z', '--no-renames', base, '--'], opts), execText('git', ['ls-files', '-z', '--others', '--exclude-standard'], opts)]);
+  return [...new Set([...diff.stdout.split('\0'), ...untracked.stdout.split('\0')].filter(Boolean))];
 }
 
 /** Runs `cmd` confined as `sandbox.commands` says; unconfined only once the person approved it. */

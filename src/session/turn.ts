@@ -8,7 +8,7 @@ import { elideResult, type PromptBuilder } from './prompt-builder.js';
 import { requestReply } from './reply.js';
 import { newRequestId, usageRecord } from './request.js';
 import type { SessionTools } from './session-tools.js';
-import { testLoop } from './test-loop.js';
+import { testLoop, testsFor } from './test-loop.js';
 import { applyReplyText } from './text-edits.js';
 import type { LoopHost } from './tool-loop.js';
 import type { McpCallInfo } from '../tools/types.js';
@@ -279,10 +279,9 @@ export class TurnLoop {
           interactive: core.options.interactive === true,
           ...(core.ui.confirmCommand ? { confirmCommand: (command: string, warning: string | null) => core.ui.confirmCommand!(command, warning) } : {}),
           ...(core.options.interactive && core.ui.approveToolCall ? { approveMcpCall: (info: McpCallInfo) => this.approvals.approveMcpCall(info) } : {}),
-          testCommand: async () => {
-            if (core.config.test.cmd) return core.config.test.cmd;
-            const { detectTestCommand } = await import('./test-command.js');
-            return (await detectTestCommand(core.root))?.cmd ?? null;
+          testCommand: async (scope) => {
+            const chosen = await testsFor(core, { ...(scope?.all ? { all: true } : {}), ...(scope?.path ? { files: [scope.path] } : {}) });
+            return chosen?.cmd ?? null;
           },
           repoMap: async ({ query, files, tokens }) => {
             const { buildRepoMap } = await import('../context/index.js');

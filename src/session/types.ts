@@ -4,6 +4,7 @@ import type { ProtectedFile } from '../sandbox/index.js';
 import type { ModelInfo, Provider } from '../llm/types.js';
 import type { AssistMetrics, Logger } from '../obs/index.js';
 import type { FileReview, Review, ReviewGroup } from '../review/index.js';
+import type { TestSetup } from './test-command.js';
 
 /** How the session talks to whoever drives it (the terminal chat, `run`, `pr`, an editor). */
 export interface SessionUI {
@@ -153,6 +154,10 @@ export interface SessionOptions {
   plan?: boolean;
   /** Run the test command after each edit and feed failures back. */
   autoTest?: boolean;
+  /** Auto-test runs every package of a workspace, not only those the turn touched (`pr --all-tests`). */
+  testAll?: boolean;
+  /** The workspace and root test command to choose from, detected beforehand (`pr`: at the base); absent: detected when tests run. */
+  testSetup?: TestSetup;
   /** Whether a person can answer prompts. */
   interactive?: boolean;
   mode?: 'chat' | 'run' | 'pr' | 'explain';
@@ -212,7 +217,8 @@ export interface TurnResult {
   review?: FileReview[];
   /** The model requests made (correlation ids). */
   requests: string[];
-  tests?: { status: 'passed' | 'failed' | 'not run'; output?: string };
+  /** Auto-test's outcome; `command` is the shell line that ran last (in a workspace, the touched packages' commands). */
+  tests?: { status: 'passed' | 'failed' | 'not run'; output?: string; command?: string };
 }
 
 /** `/tokens`: what the next request would carry. */

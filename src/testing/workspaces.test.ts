@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { detectWorkspace, focusedCommand, goWorkUses, packageOf, packagesTouched, tomlArray, type Workspace } from './workspaces.js';
+import { execFileSync } from 'node:child_process';
+import { detectWorkspace, focusedCommand, goWorkUses, isWorkspace, packageOf, packagesTouched, selectTests, tomlArray, type Workspace } from './workspaces.js';
 
 function fixture(files: Record<string, string>): { root: string; [Symbol.dispose](): void } {
   const root = mkdtempSync(join(tmpdir(), 'assist-ws-'));
@@ -152,5 +153,64 @@ describe('packages a change touches, and focused commands', () => {
   it('parses TOML arrays over lines and go.work use forms', () => {
     expect(tomlArray('[workspace]\nmembers = ["a", \'b\']\n[other]\nmembers = ["c"]\n', 'workspace', 'members')).toEqual(['a', 'b']);
     expect(goWorkUses('use ./one\nuse (\n  "./two"\n  three/\n)\n')).toEqual(['one', 'three', 'two']);
+  });
+});
+
+describe('selectTests: which commands a change runs', () => {
+  const ws: Workspace = {
+    kind: 'npm',
+    packages: [
+      { dir: 'packages/a', name: 'a', manifest: 'packages/a/package.json', command: 'npm test', framework: null },
+      { dir: 'packages/b', name: 'b', manifest: 'packages/b/package.json', command: 'npm test', framework: null },
+      { dir: 'packages/docs', name: 'docs', manifest: 'packages/docs/package.json', command: null, framework: null },
+      { dir: 'tools/my tool', name: 'tool', manifest: 'tools/my tool/package.json', command: 'yarn test', framework: null },
+    ],
+  };
+  const dirs = (scope: Parameters<typeof selectTests>[2], root: string | null = null): string[] | undefined => selectTests(ws, root, scope)?.runs.map((r) => r.dir);
+
+  it('runs only the package of the edited files, in its folder', () => {
+    expect(selectTests(ws, null, { paths: ['packages/a/src/x.ts', 'packages/a/y.ts'] })).toEqual({ runs: [{ dir: 'packages/a', name: 'a', command: 'npm test' }], command: 'cd packages/a && npm test' });
+    expect(dirs({ paths: ['packages/b/index.js', 'packages/a/x.js'] })).toEqual(['packages/a', 'packages/b']);
+    expect(dirs({ paths: ['./packages/b/'] })).toEqual(['packages/b']);
+  });
+
+  it('a file outside every package: the root command when there is one, else every package', () => {
+    expect(dirs({ paths: ['README.md', 'packages/b/x.js'] }, 'npm test')).toEqual(['', 'packages/b']);
+    expect(dirs({ paths: ['README.md'] })).toEqual(['packages/a', 'packages/b', 'tools/my tool']);
+    // A package whose manifest names no test: as a file outside.
+    expect(dirs({ paths: ['packages/docs/readme.md'] }, 'make test')).toEqual(['']);
+  });
+
+  it('a folder holding packages runs those; all (or no path) runs every package with a command', () => {
+    expect(dirs({ paths: ['packages'] })).toEqual(['packages/a', 'packages/b']);
+    expect(dirs({ all: true }, 'npm test')).toEqual(['packages/a', 'packages/b', 'tools/my tool']);
+    expect(dirs({ paths: [] })).toEqual(['packages/a', 'packages/b', 'tools/my tool']);
+    expect(selectTests({ kind: 'npm', packages: [ws.packages[2]!] }, null, { all: true })).toBeNull();
+    expect(isWorkspace(ws)).toBe(true);
+    expect(isWorkspace({ kind: 'single', packages: [ws.packages[0]!] })).toBe(false);
+  });
+
+  it('the shell line runs every package even when one fails, and exits non-zero when any did', () => {
+    using t = fixture({ 'a/x': '', 'my b/x': '' });
+    const failing = selectTests(
+      { kind: 'npm', packages: [
+        { dir: 'a', name: 'a', manifest: 'a/package.json', command: 'echo ran-a; exit 3', framework: null },
+        { dir: 'my b', name: 'b', manifest: 'my b/package.json', command: 'echo ran-b $(basename "$PWD")', framework: null },
+      ] },
+      null,
+      { all: true },
+    )!;
+    expect(failing.command).toBe("s=0; (cd a && echo ran-a; exit 3) || s=1; (cd 'my b' && echo ran-b $(basename \"$PWD\")) || s=1; exit $s");
+    let out = '';
+    let code = 0;
+    try {
+      out = execFileSync('/bin/sh', ['-c', failing.command], { cwd: t.root, encoding: 'utf8' });
+    } catch (error) {
+      const e = error as { status: number; stdout: string };
+      code = e.status;
+      out = e.stdout;
+    }
+    expect(code).toBe(1);
+    expect(out).toBe('ran-a\nran-b my b\n');
   });
 });

@@ -346,3 +346,70 @@ export function focusedCommand(pkg: TestPackage, files: readonly string[], root:
       return null;
   }
 }
+
+/** Whether a repository is a workspace of several packages (not a `single` or `none` layout). */
+export function isWorkspace(workspace: Workspace): boolean {
+  return workspace.kind !== 'single' && workspace.kind !== 'none' && workspace.packages.length > 0;
+}
+
+/** One command of a {@link TestSelection}: a package's (run in its folder) or the root's. */
+export interface PackageTestRun {
+  /** Repo-relative folder the command runs in, `''` for the root. */
+  dir: string;
+  /** The package's name, `root` for the root command. */
+  name: string;
+  /** The package's own command, as its manifest gives it. */
+  command: string;
+}
+
+/** What tests a change calls for in a workspace: the commands and the one shell line running them all. */
+export interface TestSelection {
+  runs: PackageTestRun[];
+  /** One `/bin/sh` line from the repository root: every run, each in its folder; exits non-zero when any failed. */
+  command: string;
+}
+
+/** What to test: every package (`all`), or the packages of these repo-relative files or folders. */
+export type TestScope = { all: true } | { paths: readonly string[] };
+
+const shellQuote = (s: string): string => (/^[\w./@+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** The shell line that runs `runs` from the repository root, each in its folder, all of them even when one fails. */
+export function selectionCommand(runs: readonly PackageTestRun[]): string {
+  const one = (run: PackageTestRun): string => (run.dir === '' ? run.command : `cd ${shellQuote(run.dir)} && ${run.command}`);
+  if (runs.length === 1) return one(runs[0] as PackageTestRun);
+  // Every package runs, so the model sees all the failures at once; the exit says whether any failed.
+  return `s=0; ${runs.map((r) => `(${one(r)}) || s=1`).join('; ')}; exit $s`;
+}
+
+/**
+ * The test commands a change calls for in a workspace (DESIGN §6 "Tests"): each touched file's
+ * package command, run in its folder. A file outside every package (or in one whose manifest names
+ * no test command) calls for `rootCommand` when there is one, else for every package. A folder
+ * path holding packages calls for those. `all`, or no path at all, is every package (the root
+ * command only when no package has one). Null when nothing has a command.
+ */
+export function selectTests(workspace: Workspace, rootCommand: string | null, scope: TestScope): TestSelection | null {
+  const tested = workspace.packages.filter((p): p is TestPackage & { command: string } => p.command !== null);
+  const root: PackageTestRun | null = rootCommand === null ? null : { dir: '', name: 'root', command: rootCommand };
+  const everything = (): PackageTestRun[] => (tested.length > 0 ? tested.map((p) => ({ dir: p.dir, name: p.name, command: p.command })) : root ? [root] : []);
+  const paths = 'all' in scope ? [] : scope.paths.map((p) => p.replace(/^\.\//, '').replace(/\/+$/, '')).filter((p) => p !== '' && p !== '.');
+  let runs: PackageTestRun[];
+  if (paths.length === 0) {
+    runs = everything();
+  } else {
+    const chosen = new Set<TestPackage>();
+    let outside = false;
+    for (const path of paths) {
+      const pkg = packageOf(workspace, path);
+      const below = pkg === null || pkg.dir === '' ? tested.filter((p) => p.dir !== '' && p.dir.startsWith(`${path}/`)) : [];
+      if (below.length > 0) for (const p of below) chosen.add(p);
+      else if (pkg !== null && pkg.command !== null) chosen.add(pkg);
+      else outside = true;
+    }
+    const picked = tested.filter((p) => chosen.has(p)).map((p) => ({ dir: p.dir, name: p.name, command: p.command }));
+    if (outside && root === null) runs = everything();
+    else runs = outside && root ? [root, ...picked.filter((r) => !(r.dir === '' && r.command === root.command))] : picked;
+  }
+  return runs.length === 0 ? null : { runs, command: selectionCommand(runs) };
+}

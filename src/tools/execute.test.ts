@@ -30,7 +30,7 @@ describe('executeToolCall', () => {
       ['read_file', '{"file": "a.txt"}', 'Invalid arguments for read_file: unknown argument "file" (the arguments are path, offset, limit); missing required argument "path" (a string).'],
       ['search', '{"pattern": "x", "ignore_case": "yes"}', 'Invalid arguments for search: "ignore_case" must be a boolean, got a string ("yes").'],
       ['repo_map', '{"files": ["a.ts", 3]}', 'Invalid arguments for repo_map: "files" must be an array of strings; item 1 is an integer.'],
-      ['run_tests', '{"verbose": true}', 'Invalid arguments for run_tests: unknown argument "verbose" (it takes no arguments).'],
+      ['run_tests', '{"verbose": true}', 'Invalid arguments for run_tests: unknown argument "verbose" (the arguments are path, all).'],
     ];
     for (const [name, args, message] of cases) {
       const out = await executeToolCall(call(name, args), allTools(), ctx);

@@ -54,8 +54,12 @@ export interface ToolContext {
    * asked, and a call that `approval.mcp_tools` does not list is refused.
    */
   approveMcpCall?(info: McpCallInfo): Promise<boolean>;
-  /** The test command of the repository (config `test.cmd`, else detected); null when there is none. */
-  testCommand(): Promise<string | null>;
+  /**
+   * The test command to run (config `test.cmd`, else detected); in a workspace, the commands of the
+   * packages of `path` (a repo-relative file or folder), of every package with `all`, else of the
+   * files the session changed. Null when there is none.
+   */
+  testCommand(scope?: { path?: string; all?: boolean }): Promise<string | null>;
   /** The repo map for a query, rendered as `assist map --query` renders it. */
   repoMap?(options: { query?: string; files?: string[]; tokens?: number }): Promise<string>;
 }

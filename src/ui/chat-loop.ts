@@ -44,7 +44,7 @@ export const SLASH_COMMANDS: ReadonlyArray<[string, string]> = [
   ['/explain TARGET|QUESTION', 'an answer read from the code (read-only tools, cites path:line), no edits'],
   ['/model [NAME]', 'show or switch the model (provider/model)'],
   ['/run CMD', 'run a command (sandboxed when bubblewrap works) and offer its output to the model'],
-  ['/test', 'run the test command and offer failures to the model'],
+  ['/test [--all]', 'run the tests (in a workspace: the packages the session changed, or all) and offer failures to the model'],
   ['/plan [MESSAGE]', 'plan mode: read-only tools, answers end with a numbered plan; nothing is changed'],
   ['/go [MESSAGE]', 'leave plan mode and carry out the plan (it stays in the conversation)'],
   ['/clear', 'forget the conversation (files and commits stay)'],
@@ -257,8 +257,10 @@ async function slashCommand(input: string, options: ChatLoopOptions, out: (text:
     case '/test': {
       const cmd = name === '/run' ? args.join(' ') : null;
       if (name === '/run' && !cmd) throw new AssistError('chat.usage', 'usage: /run COMMAND', { exitCode: ExitCode.usage });
-      const result = await session.runShell(cmd);
+      if (name === '/test' && args.some((a) => a !== '--all')) throw new AssistError('chat.usage', 'usage: /test [--all]', { exitCode: ExitCode.usage });
+      const result = await session.runShell(cmd, undefined, { all: name === '/test' && args.includes('--all') });
       if (!result) throw new AssistError('chat.no-test-command', 'no test command found', { hint: 'set one: `assist config set test.cmd "npm test"`' });
+      if (result.packages) out(r.out.dim(`testing ${result.packages.map((d) => (d === '' ? 'the root' : d)).join(', ')}`));
       out(result.output.trimEnd());
       out(r.out.dim(`${result.cmd}: exit ${result.code}`));
       if (result.code !== 0) {

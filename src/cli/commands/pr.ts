@@ -33,6 +33,7 @@ export class PrCommand extends AssistCommand {
   bodyFile = Option.String('--body-file', { description: 'write the pull-request body here' });
   allowRepoHooks = Option.Boolean('--allow-repo-hooks', false, { description: "run the repository's own git hooks" });
   allowProtected = Option.Boolean('--allow-protected', false, { description: 'let the task edit CI config, git hooks, .assist.toml and lockfiles' });
+  allTests = Option.Boolean('--all-tests', false, { description: 'in a workspace, test every package (default: the packages the task changed)' });
   json = Option.Boolean('--json', false, { description: 'print one JSON object on stdout' });
   jsonStream = Option.Boolean('--json-stream', false, { description: 'print JSON lines on stdout as the task goes (docs/json-stream.md)' });
   model = Option.String('--model', { description: 'provider/model to use' });
@@ -95,6 +96,7 @@ export class PrCommand extends AssistCommand {
         bodyFile: this.bodyFile,
         allowRepoHooks: this.allowRepoHooks,
         allowProtected: this.allowProtected,
+        allTests: this.allTests,
         model: this.model,
         flags,
         signal: controller.signal,
