@@ -13,6 +13,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gitTraceEnv, printGitTrace, readGitTrace } from './lib/git-trace.mjs';
+import { medianMarks, medianPhases, takePhases } from './lib/phases.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'bin', 'assist.js');
@@ -69,37 +71,43 @@ await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const runEnv = { ...env, OPENAI_BASE_URL: `http://127.0.0.1:${server.address().port}/v1`, OPENAI_API_KEY: 'sk-bench', ASSIST_MODEL: 'openai/gpt-4.1' };
 
 /** Runs the CLI without blocking this process: the model server above lives on its event loop. */
-function runAssist(args) {
+function runAssist(args, extraEnv = {}) {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd: repo, env: runEnv, encoding: 'utf8', maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [cli, ...args], { cwd: repo, env: { ...runEnv, ...extraEnv }, encoding: 'utf8', maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
       resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });
 }
 
-async function turn(k) {
+async function turn(k, extraEnv = {}) {
   script = [];
   for (let i = 1; i < k; i++) {
     script.push(i % 2 === 1 ? { call: 'search', args: { pattern: `helper${(i * 97) % files}\\b` } } : { call: 'read_file', args: { path: `src/m${i % 60}/f${i}.ts` } });
   }
   script.push({ text: 'done' });
   bodies = [];
+  const phaseFile = join(work, 'phases.json');
   const t = performance.now();
-  const r = await runAssist(['run', '--yes', '--json', '-m', 'find where helper is used']);
+  const r = await runAssist(['run', '--yes', '--json', '-m', 'find where helper is used'], { ASSIST_PHASES: phaseFile, ...extraEnv });
   const ms = performance.now() - t;
   if (r.status !== 0 && r.status !== 5) throw new Error(`assist run failed (${r.status}): ${r.stderr}`);
-  return { ms, bodies: [...bodies] };
+  return { ms, bodies: [...bodies], phases: takePhases(phaseFile)[0] ?? { phases: {}, marks: [], exitAt: 0 } };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 await turn(steps); // warm the tags cache and the page cache
 const one = [];
 const many = [];
+const phasesOne = [];
+const phasesMany = [];
 let prefixStable = true;
 for (let i = 0; i < runs; i++) {
-  one.push((await turn(1)).ms);
+  const r1 = await turn(1);
+  one.push(r1.ms);
+  phasesOne.push(r1.phases);
   const r = await turn(steps);
   many.push(r.ms);
+  phasesMany.push(r.phases);
   // Each request's messages must start with the previous request's messages, byte for byte.
   for (let s = 1; s < r.bodies.length; s++) {
     const a = JSON.parse(r.bodies[s - 1]);
@@ -109,6 +117,13 @@ for (let i = 0; i < runs; i++) {
   }
 }
 const perStep = (median(many) - median(one)) / (steps - 1);
+
+// Every git process of a turn of 1 step and of K steps, from git's own trace (not timed).
+const traceFile = join(work, 'git-trace.json');
+await turn(1, gitTraceEnv(traceFile));
+const traceOne = readGitTrace(traceFile);
+await turn(steps, gitTraceEnv(traceFile));
+const traceMany = readGitTrace(traceFile);
 
 // search against git grep of the same pattern: the tool's one process vs git's.
 const pattern = 'helper1234\\b';
@@ -171,5 +186,23 @@ console.log(`  request prefix byte-identical ${prefixStable ? 'yes' : 'NO'}`);
 console.log(`  git grep ${pattern.padEnd(20)} ${grepMs.toFixed(1)} ms`);
 if (searchMs !== null) console.log(`  search tool, same pattern     ${searchMs.toFixed(1)} ms   = ${(searchMs / grepMs).toFixed(2)}x git grep (target <= 1.2x)`);
 if (readMs !== null) console.log(`  read_file of a 1 MiB file     ${readMs.toFixed(1)} ms   (target <= 20 ms)`);
+// Where a step's time goes: each phase's median in the turns of K steps less that in the turns of 1, per step.
+const p1 = medianPhases(phasesOne);
+const pk = medianPhases(phasesMany);
+console.log(`  per step, by phase (median over the ${steps}-step turns less the 1-step turns, / ${steps - 1}):`);
+let inPhases = 0;
+for (const name of Object.keys(pk)) {
+  if (name.startsWith('prompt.') || name.startsWith('edits.')) continue; // parts of turn.prompt / step.text-edits
+  const per = (pk[name].ms - (p1[name]?.ms ?? 0)) / (steps - 1);
+  const calls = (pk[name].count - (p1[name]?.count ?? 0)) / (steps - 1);
+  inPhases += per;
+  console.log(`    ${name.padEnd(26)} ${per.toFixed(2).padStart(7)} ms  (${calls.toFixed(2)} per step)`);
+}
+console.log(`    ${'(outside these phases)'.padEnd(26)} ${(perStep - inPhases).toFixed(2).padStart(7)} ms  (process start and exit, the loop's own work)`);
+console.log(`  turn of 1 step, by mark (medians):`);
+for (const m of medianMarks(phasesOne)) console.log(`    ${`${m.from} -> ${m.to}`.padEnd(36)} ${m.ms.toFixed(1).padStart(7)} ms`);
+printGitTrace('git processes, turn of 1 step', traceOne);
+printGitTrace(`git processes, turn of ${steps} steps`, traceMany);
+console.log(`  git processes per step        ${((traceMany.count - traceOne.count) / (steps - 1)).toFixed(2)}`);
 server.close();
 rmSync(work, { recursive: true, force: true });

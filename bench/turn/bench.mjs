@@ -10,6 +10,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gitTraceEnv, printGitTrace, readGitTrace } from '../lib/git-trace.mjs';
+import { medianCpu, medianMarks, medianPhases, takePhases } from '../lib/phases.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'bin', 'assist.js');
@@ -58,7 +60,8 @@ const server = createServer((req, res) => {
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const url = `http://127.0.0.1:${server.address().port}/v1`;
-const runEnv = { ...env, OPENAI_BASE_URL: url, OPENAI_API_KEY: 'bench', ASSIST_MODEL: 'openai/gpt-4.1' };
+const phaseFile = join(work, 'phases.json');
+const runEnv = { ...env, OPENAI_BASE_URL: url, OPENAI_API_KEY: 'bench', ASSIST_MODEL: 'openai/gpt-4.1', ASSIST_PHASES: phaseFile };
 // BENCH_CPU_PROF=DIR writes a V8 CPU profile of every warm run there, to see where the time goes.
 if (process.env.BENCH_LOG) runEnv.ASSIST_LOG__FILE = process.env.BENCH_LOG;
 const wrap = process.env.BENCH_STRACE ? ['strace', ['-f', '-tt', '-e', 'trace=execve', '-o', process.env.BENCH_STRACE, process.execPath]] : null;
@@ -85,6 +88,7 @@ function timeAsync(cmd, args, options) {
 
 // The first run builds the tags cache (cold map): reported separately.
 const cold = await timeAsync(process.execPath, [cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: runEnv });
+takePhases(phaseFile); // the cold run's
 const samples = { node: [], git: [], assist: [] };
 let gitState = 1;
 for (let i = 0; i < runs; i++) {
@@ -97,6 +101,11 @@ for (let i = 0; i < runs; i++) {
     : await timeAsync(process.execPath, [...nodeFlags, cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: runEnv });
   samples.assist.push(ms - modelMs);
 }
+const phaseRuns = takePhases(phaseFile);
+// One more turn (not timed) under git's trace: every git process the turn spawns.
+const traceFile = join(work, 'git-trace.json');
+await timeAsync(process.execPath, [cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: { ...runEnv, ...gitTraceEnv(traceFile) } });
+const trace = readGitTrace(traceFile);
 server.close();
 const check = readFileSync(join(repo, 'target.txt'), 'utf8');
 rmSync(work, { recursive: true, force: true });
@@ -113,4 +122,10 @@ console.log(`node -e 0                      ${node.toFixed(0).padStart(6)} ms`);
 console.log(`git add + git commit           ${git.toFixed(0).padStart(6)} ms`);
 console.log(`assist run (cold map, 1st run) ${cold.toFixed(0).padStart(6)} ms`);
 console.log(`assist run (warm), minus model ${assist.toFixed(0).padStart(6)} ms   = node -e 0 x ${(assist / node).toFixed(2)}, git commit x ${(assist / git).toFixed(2)}`);
+console.log('where a warm turn goes, medians (marks: from the process start; phases: summed, some inside others):');
+for (const m of medianMarks(phaseRuns)) console.log(`  ${`${m.from} -> ${m.to}`.padEnd(40)} ${m.ms.toFixed(1).padStart(7)} ms`);
+const ph = medianPhases(phaseRuns);
+for (const [name, p] of Object.entries(ph)) console.log(`  ${name.padEnd(40)} ${p.ms.toFixed(1).padStart(7)} ms${p.count > 1 ? ` (${p.count}×)` : ''}`);
+console.log(`  CPU of the assist process (user + system) ${medianCpu(phaseRuns).toFixed(1).padStart(7)} ms   (its git processes not counted)`);
+printGitTrace('git processes of one warm turn', trace, '');
 console.log(`overhead beyond the model      ${assist.toFixed(0).padStart(6)} ms   target < 400 ms: ${assist < 400 ? 'met' : 'MISSED'}`);

@@ -1,4 +1,5 @@
 import { AssistError, ExitCode } from '../errors.js';
+import { markPhase } from '../obs/phases.js';
 import { baseSessionOptions, chooseSessionModel, sessionFlags, type AssistCommand, type SessionCommandOptions } from './base.js';
 
 export interface RunOnceOptions extends SessionCommandOptions {
@@ -17,6 +18,7 @@ export async function runOnce(command: AssistCommand, options: RunOnceOptions): 
   const repo = await command.repo();
   const loaded = await command.config(flags, repo);
   const model = await chooseSessionModel(command, loaded, options.model);
+  markPhase('cli.configured');
   const stdin = context.stdin as NodeJS.ReadStream;
   const interactive = stdin.isTTY === true && reporter.stderrIsTTY && !options.json;
 
@@ -35,8 +37,10 @@ export async function runOnce(command: AssistCommand, options: RunOnceOptions): 
   const controller = new AbortController();
   const onSigint = (): void => controller.abort();
   process.once('SIGINT', onSigint);
+  markPhase('session.opened');
   try {
     const result = await session.ask(options.message, controller.signal);
+    markPhase('turn.done');
     if (view.shown > 0) context.stdout.write('\n');
     if (options.json) {
       reporter.json({

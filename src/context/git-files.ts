@@ -99,14 +99,22 @@ async function readAssistIgnore(root: string): Promise<((path: string) => boolea
  *
  * `from` is the work tree's root, or any directory in it when `root` is given: a promise of
  * the root, so git lists the files while the caller is still finding the root (a git process
- * each; ~7 ms sooner in a fresh process).
+ * each; ~7 ms sooner in a fresh process). `raw`: the two listings, made already (a turn's
+ * snapshot, src/git/turn-snapshot.ts), instead of two more `git ls-files`.
  */
-export async function listSourceFiles(from: string, env?: NodeJS.ProcessEnv, root: Promise<string> = Promise.resolve(from)): Promise<FileListing> {
+export async function listSourceFiles(
+  from: string,
+  env?: NodeJS.ProcessEnv,
+  root: Promise<string> = Promise.resolve(from),
+  raw?: Promise<{ staged: string; changed: string }>,
+): Promise<FileListing> {
   // `--full-name -- :/`: the whole tree with root-relative paths, from wherever `from` is.
-  const lists = Promise.all([
-    git(from, ['ls-files', '-s', '-z', '--full-name', '--', ':/'], env),
-    git(from, ['ls-files', '-z', '-t', '-m', '-d', '-o', '--exclude-standard', '--full-name', '--', ':/'], env),
-  ]);
+  const lists: Promise<[string, string]> = raw
+    ? raw.then((r) => [r.staged, r.changed])
+    : Promise.all([
+        git(from, ['ls-files', '-s', '-z', '--full-name', '--', ':/'], env),
+        git(from, ['ls-files', '-z', '-t', '-m', '-d', '-o', '--exclude-standard', '--full-name', '--', ':/'], env),
+      ]);
   // When `from` is not in a work tree, the error of finding the root is the one to report.
   lists.catch(() => undefined);
   const top = await root;

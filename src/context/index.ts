@@ -7,6 +7,8 @@ export type { Tag, DefKind } from './types.js';
 export { languages, languageForPath } from './languages.js';
 export type { LanguageId } from './languages.js';
 export { countTokens, estimateTokens } from './tokens.js';
+export { listSourceFiles } from './git-files.js';
+export type { FileListing, SourceFile } from './git-files.js';
 export { chunkFile, chunkSource, selectChunks, renderChunk, fitChunks } from './chunks.js';
 export type { Chunk, ChunkOptions } from './chunks.js';
 export { searchCode, rankForQuery, describeHit, DEFAULT_TUNING } from './search.js';

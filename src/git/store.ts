@@ -565,7 +565,8 @@ export class GitStore {
       return { path, content: f.content === null ? null : Buffer.isBuffer(f.content) ? f.content : Buffer.from(f.content, 'utf8') };
     });
     if (files.length === 0) throw new AssistError('git.empty-batch', 'an edit batch needs at least one file', { exitCode: 5 });
-    const sparse = await this.outsideSparseCone(files.map((f) => f.path));
+    // One `git ls-files --stage -t`: the skip-worktree bit and the user's index entries.
+    const { sparse, entries: indexEntries } = await this.indexEntriesTagged(files.map((f) => f.path));
     if (sparse.size > 0) {
       const [path, hit] = [...sparse][0]!;
       throw refusal(hit.code, `refusing to write ${path}: ${hit.reason}`, undefined, { files: [...sparse.keys()] });
@@ -573,7 +574,6 @@ export class GitStore {
 
     const headTree = head.oid ? (await this.repo.objects.readCommit(head.oid)).tree : null;
     const headEntries = await Promise.all(files.map((f) => this.repo.objects.entryAt(headTree, f.path)));
-    const indexEntries = await this.indexEntries(files.map((f) => f.path));
     const current = files.map((f) => readWorktree(this.root, f.path));
     // Written but never committed, never snapshotted, never in the object store (issue 24 item 2).
     const ignored = await this.ignoredPaths(files.filter((f, i) => !indexEntries.has(f.path) && !headEntries[i]).map((f) => f.path));
@@ -784,6 +784,24 @@ export class GitStore {
   private async oldContent(f: Journal['files'][number]): Promise<Buffer | null> {
     if (!f.old) return null;
     return f.ignored ? this.keptIgnored(f.old.oid) : ((await this.repo.objects.read(f.old.oid))?.body ?? null);
+  }
+
+  /** {@link outsideSparseCone} and {@link indexEntries} of the same paths, from one `git ls-files --stage -t`. */
+  private async indexEntriesTagged(paths: readonly string[]): Promise<{ sparse: Map<string, { reason: string; code: string }>; entries: Map<string, { mode: string; oid: string }> }> {
+    const out = await this.repo.gitText(['ls-files', '--stage', '-t', '-z', '--', ...paths.map(literal)]);
+    const sparse = new Map<string, { reason: string; code: string }>();
+    const entries = new Map<string, { mode: string; oid: string }>();
+    for (const rec of out.split('\0')) {
+      const m = /^(\S) (\d+) ([0-9a-f]+) (\d)\t(.*)$/s.exec(rec);
+      if (!m) continue;
+      const path = m[5] ?? '';
+      if (m[1] === 'S') {
+        const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.';
+        sparse.set(path, { reason: `outside the sparse checkout (skip-worktree): widen it with \`git sparse-checkout add ${dir}\` to edit it`, code: 'git.outside-sparse-checkout' });
+      }
+      if (m[4] === '0') entries.set(path, { mode: m[2] ?? '', oid: m[3] ?? '' });
+    }
+    return { sparse, entries };
   }
 
   /** `git ls-files --stage` for these paths: the user's index entries (stage 0). */

@@ -9,10 +9,12 @@ import type { ApprovalState, AuditLog } from '../sandbox/index.js';
 import { chooseFence, reflectionPrompt, renderChatFiles, systemPrompt, toolSystemPrompt } from './prompts.js';
 import { exchangeMessages, filesReadInEvents, rebuildHistory, type Exchange } from './history.js';
 import type { LoopHost, StepChange, StepReply, TextEditOutcome } from './tool-loop.js';
+import { outsideSparseCone, TurnGit } from './turn-git.js';
 import type { McpCallInfo, Tool } from '../tools/types.js';
 import type { McpManager } from '../tools/index.js';
 import { diffOfChanges, draftCommitMessage, type DraftedMessage } from './commit-message.js';
 import { execText } from '../util/exec.js';
+import { timePhase } from '../obs/phases.js';
 import type { FileChangePreview, SessionOptions, SessionUI, TokenReport, TurnResult } from './types.js';
 
 /** A request's correlation id: carried in logs, the event chain and the commit trailer. */
@@ -324,9 +326,17 @@ export class Session {
    */
   async ask(message: string, signal?: AbortSignal): Promise<TurnResult> {
     // What would refuse a write refuses before the paid request, on every turn of a chat too.
-    if (!this.options.dryRun && this.info) await this.store.preflight({ session: this.info });
+    if (!this.options.dryRun && this.info) await timePhase('turn.preflight', () => this.store.preflight({ session: this.info! }));
     this.currentAsk = message;
     const result = this.newResult();
+    try {
+      return await this.askTurn(message, result, signal);
+    } finally {
+      this.turnGit.invalidate();
+    }
+  }
+
+  private async askTurn(message: string, result: TurnResult, signal: AbortSignal | undefined): Promise<TurnResult> {
     const turnStarted = performance.now();
     this.modelMs = 0;
     this.log?.info('turn.start', { chars: message.length, files: this.files.length, tools: this.usesTools() });
@@ -572,6 +582,7 @@ export class Session {
           readFiles: this.readFiles,
           pending,
           audit: this.audit(this.info?.id ?? 'dry-run'),
+          knownNotIgnored: this.turnGit.knownNotIgnored,
           requestId: request,
           ...(signal ? { signal } : {}),
           yes: this.options.yes === true || this.options.mode === 'pr',
@@ -592,6 +603,7 @@ export class Session {
               query: query ?? '',
               maxFileBytes: this.config.context.maxFileBytes,
               env: this.options.env,
+              listed: this.turnGit.sourceListing(),
             });
             return map.text;
           },
@@ -793,9 +805,9 @@ export class Session {
         audit.append({ op: 'deny', path: check.path, result: 'denied', reason: check.reason, code: check.code, requestId: request });
       }
     }
-    const sensitive = await sandbox.checkSensitive(this.root, [...allowed.values()].map((t) => t.rel), { addedByName: this.chatFiles, env: this.options.env });
+    const sensitive = await sandbox.checkSensitive(this.root, [...allowed.values()].map((t) => t.rel), { addedByName: this.chatFiles, env: this.options.env, knownNotIgnored: this.turnGit.knownNotIgnored });
     // Outside a sparse checkout a file is absent from disk, not deleted: never read it as absent (issue 24 item 5).
-    const sparse = await this.store.outsideSparseCone([...allowed.values()].map((t) => t.rel));
+    const sparse = await outsideSparseCone(this.turnGit, this.store, [...allowed.values()].map((t) => t.rel));
     for (const [file, target] of [...allowed]) {
       const hit = sensitive.get(target.rel) ?? sparse.get(target.rel);
       if (!hit) continue;
@@ -904,14 +916,14 @@ export class Session {
     const session = await this.ensureBranch();
     const summary = drafted?.summary ?? commitSummary(meta.originalMessage, toCommit.map((c) => c.path));
     const asked = `Asked: ${firstLine(meta.originalMessage, 200)}`;
-    const batch = await this.store.applyBatch(session.id, {
+    const batch = await timePhase('edits.apply-batch', () => this.store.applyBatch(session.id, {
       summary,
       body: drafted?.body ? `${drafted.body}\n\n${asked}` : asked,
       model: this.lastModel ?? this.model,
       request,
       exchange: { message: meta.prompt, reply: meta.reply, usage: usageRecord(meta.usage) },
       files: toCommit.map((c) => ({ path: c.path, content: c.after, ...(alreadyWritten.includes(c) ? { writtenByAssist: true } : {}) })),
-    });
+    })).finally(() => this.turnGit.invalidate());
     for (const c of toCommit) audit.append({ op: 'write', path: c.path, result: 'ok', requestId: request });
     this.options.metrics?.edits.inc({ outcome: 'applied' }, toCommit.length);
     if (batch.snapshot) this.options.metrics?.commits.inc({ kind: 'snapshot' });
@@ -1042,14 +1054,20 @@ export class Session {
     return session;
   }
 
-  private trackedCache: { at: number; files: string[] } | null = null;
+  private turnGitState: TurnGit | null = null;
+
+  /** The git state this turn shares (listing, tracked files): dropped when assist commits and when the turn ends. */
+  private get turnGit(): TurnGit {
+    const paths = this.store.repo.paths;
+    return (this.turnGitState ??= new TurnGit({ root: this.root, gitDir: paths.gitDir, sharedAssistDir: paths.sharedAssistDir }, this.options.env));
+  }
 
   private async trackedFiles(): Promise<string[]> {
-    if (this.trackedCache && Date.now() - this.trackedCache.at < 2_000) return this.trackedCache.files;
-    const r = await execText('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: this.root, env: this.options.env });
-    const files = r.stdout.split('\0').filter(Boolean);
-    this.trackedCache = { at: Date.now(), files };
-    return files;
+    try {
+      return [...(await this.turnGit.files())];
+    } catch {
+      return [];
+    }
   }
 
   // ------------------------------------------------------------------ prompt and stream
@@ -1067,13 +1085,13 @@ export class Session {
     const system = mode === 'tools' ? toolSystemPrompt({ readOnly: this.options.mode === 'explain' }) : systemPrompt({ fence: '```' });
     const prefetched = this.prefetchedMap?.query === prompt ? this.prefetchedMap.map : null;
     this.prefetchedMap = null;
-    const mapResult = await (prefetched ?? this.repoMap(prompt));
+    const mapResult = await timePhase('prompt.map', () => prefetched ?? this.repoMap(prompt));
     const map = mapResult.text;
     const filesText = renderChatFiles(fileContents, fence);
     const { estimateTextTokens } = await import('../llm/estimate.js');
     // What this turn sends, for the effectiveness stats (DESIGN §6): the outside context adds its parts.
     const sent: TurnContext = { strategy: this.config.context.strategy, files: fileContents.map((f) => f.path), map: mapResult.files, chunks: [], summaries: [], tokens: { map: mapResult.tokens, chunks: 0, summaries: 0, files: estimateTextTokens(filesText) } };
-    const outside = await this.outsideContext(prompt, mapResult.files, request, sent);
+    const outside = await timePhase('prompt.outside', () => this.outsideContext(prompt, mapResult.files, request, sent));
     const context = [map ? `Repository map (the most relevant definitions, with their files):\n\n${map}` : '', outside, filesText].filter(Boolean).join('\n\n');
 
     const { history, tokens: promptTokens } = await this.fitHistory(system, context, prompt, info, tools);
@@ -1118,6 +1136,7 @@ export class Session {
         query: `${recent}\n${query}`,
         maxFileBytes: this.config.context.maxFileBytes,
         env: this.options.env,
+        listed: this.turnGit.sourceListing(),
       });
       return { text: map.text, files: map.files, tokens: map.tokens };
     } catch (error) {
@@ -1164,7 +1183,7 @@ export class Session {
   private async searchedChunksText(prompt: string, budget: number, request: string, audit: AuditLog, sent: TurnContext): Promise<string> {
     try {
       const { searchCode, fitChunks } = await import('../context/index.js');
-      const found = await searchCode({ cwd: this.root, env: this.options.env, query: prompt, k: 24, maxFileBytes: this.config.context.maxFileBytes });
+      const found = await searchCode({ cwd: this.root, env: this.options.env, query: prompt, k: 24, maxFileBytes: this.config.context.maxFileBytes, listing: await this.turnGit.sourceListing() });
       const chunks = found.hits
         .filter((h) => !this.chatFiles.has(h.file) && h.text.trim() !== '')
         .map((h) => ({ file: h.file, startLine: h.start, endLine: h.end, names: [], header: [], text: h.text }));
