@@ -73,7 +73,9 @@ const runEnv = { ...env, OPENAI_BASE_URL: `http://127.0.0.1:${server.address().p
 /** Runs the CLI without blocking this process: the model server above lives on its event loop. */
 function runAssist(args, extraEnv = {}) {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd: repo, env: { ...runEnv, ...extraEnv }, encoding: 'utf8', maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+    // BENCH_CPU_PROF=DIR writes a V8 CPU profile of every assist process there.
+    const flags = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    execFile(process.execPath, [...flags, cli, ...args], { cwd: repo, env: { ...runEnv, ...extraEnv }, encoding: 'utf8', maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
       resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });

@@ -103,5 +103,6 @@ export async function runOnce(command: AssistCommand, options: RunOnceOptions): 
   } finally {
     process.off('SIGINT', onSigint);
     session.close();
+    markPhase('session.closed');
   }
 }
