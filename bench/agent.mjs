@@ -15,6 +15,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gitTraceEnv, printGitTrace, readGitTrace } from './lib/git-trace.mjs';
 import { medianMarks, medianPhases, takePhases } from './lib/phases.mjs';
+import { cpuAvailable, cpuOf } from './lib/cpu.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'bin', 'assist.js');
@@ -81,12 +82,24 @@ function runAssist(args, extraEnv = {}) {
   });
 }
 
-async function turn(k, extraEnv = {}) {
+/** A turn of k steps under /usr/bin/time: the CPU ms of assist and its git processes. */
+async function turnCpu(k) {
+  setScript(k);
+  const r = await cpuOf(process.execPath, [cli, 'run', '--yes', '--json', '-m', 'find where helper is used'], { cwd: repo, env: runEnv }, join(work, 'cpu.txt'));
+  if (r.status !== 0 && r.status !== 5) throw new Error(`assist run failed (${r.status}): ${r.stderr}`);
+  return r.cpu;
+}
+
+function setScript(k) {
   script = [];
   for (let i = 1; i < k; i++) {
     script.push(i % 2 === 1 ? { call: 'search', args: { pattern: `helper${(i * 97) % files}\\b` } } : { call: 'read_file', args: { path: `src/m${i % 60}/f${i}.ts` } });
   }
   script.push({ text: 'done' });
+}
+
+async function turn(k, extraEnv = {}) {
+  setScript(k);
   bodies = [];
   const phaseFile = join(work, 'phases.json');
   const t = performance.now();
@@ -119,6 +132,15 @@ for (let i = 0; i < runs; i++) {
   }
 }
 const perStep = (median(many) - median(one)) / (steps - 1);
+// The same turns' CPU (assist and its git processes), not timed: steadier than wall time under load.
+const cpuOne = [];
+const cpuMany = [];
+if (cpuAvailable) {
+  for (let i = 0; i < runs; i++) {
+    cpuOne.push(await turnCpu(1));
+    cpuMany.push(await turnCpu(steps));
+  }
+}
 
 // Every git process of a turn of 1 step and of K steps, from git's own trace (not timed).
 const traceFile = join(work, 'git-trace.json');
@@ -184,6 +206,7 @@ console.log(`  node -e 0                     ${node.toFixed(1)} ms`);
 console.log(`  turn of 1 step                ${median(one).toFixed(1)} ms`);
 console.log(`  turn of ${steps} steps               ${median(many).toFixed(1)} ms`);
 console.log(`  harness time per step         ${perStep.toFixed(1)} ms   (target <= 30 ms)`);
+if (cpuOne.length > 0) console.log(`  CPU per step                  ${((median(cpuMany) - median(cpuOne)) / (steps - 1)).toFixed(1)} ms   (assist and its git processes: turns of ${steps} less turns of 1, / ${steps - 1}; 1-step turn ${median(cpuOne).toFixed(0)} ms)`);
 console.log(`  request prefix byte-identical ${prefixStable ? 'yes' : 'NO'}`);
 console.log(`  git grep ${pattern.padEnd(20)} ${grepMs.toFixed(1)} ms`);
 if (searchMs !== null) console.log(`  search tool, same pattern     ${searchMs.toFixed(1)} ms   = ${(searchMs / grepMs).toFixed(2)}x git grep (target <= 1.2x)`);

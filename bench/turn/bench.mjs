@@ -12,6 +12,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gitTraceEnv, printGitTrace, readGitTrace } from '../lib/git-trace.mjs';
 import { medianCpu, medianMarks, medianPhases, takePhases } from '../lib/phases.mjs';
+import { cpuAvailable, cpuOf } from '../lib/cpu.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'bin', 'assist.js');
@@ -102,10 +103,18 @@ for (let i = 0; i < runs; i++) {
   samples.assist.push(ms - modelMs);
 }
 const phaseRuns = takePhases(phaseFile);
+// CPU time of a turn (the assist process and its git processes), runs not timed: steadier than wall time under load.
+const cpuRuns = [];
+if (cpuAvailable) {
+  for (let i = 0; i < runs; i++) cpuRuns.push((await cpuOf(process.execPath, [cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: runEnv }, join(work, 'cpu.txt'))).cpu);
+  takePhases(phaseFile);
+}
 // One more turn (not timed) under git's trace: every git process the turn spawns.
 const traceFile = join(work, 'git-trace.json');
 await timeAsync(process.execPath, [cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: { ...runEnv, ...gitTraceEnv(traceFile) } });
 const trace = readGitTrace(traceFile);
+const nodeCpuRuns = [];
+if (cpuAvailable) for (let i = 0; i < runs; i++) nodeCpuRuns.push((await cpuOf(process.execPath, ['-e', '0'], { env }, join(work, 'cpu.txt'))).cpu);
 server.close();
 const check = readFileSync(join(repo, 'target.txt'), 'utf8');
 rmSync(work, { recursive: true, force: true });
@@ -115,6 +124,7 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const node = median(samples.node);
+const nodeCpu = nodeCpuRuns.length > 0 ? median(nodeCpuRuns) : 0;
 const git = median(samples.git);
 const assist = median(samples.assist);
 console.log(`assist run turn overhead, ${files}-file repo, median of ${runs} (final state: ${check.trim()})`);
@@ -127,5 +137,6 @@ for (const m of medianMarks(phaseRuns)) console.log(`  ${`${m.from} -> ${m.to}`.
 const ph = medianPhases(phaseRuns);
 for (const [name, p] of Object.entries(ph)) console.log(`  ${name.padEnd(40)} ${p.ms.toFixed(1).padStart(7)} ms${p.count > 1 ? ` (${p.count}×)` : ''}`);
 console.log(`  CPU of the assist process (user + system) ${medianCpu(phaseRuns).toFixed(1).padStart(7)} ms   (its git processes not counted)`);
+if (cpuRuns.length > 0) console.log(`CPU of a warm turn, assist and its git processes ${median(cpuRuns).toFixed(0).padStart(6)} ms   (median of ${cpuRuns.length}; node -e 0 alone ${nodeCpu.toFixed(0)} ms)`);
 printGitTrace('git processes of one warm turn', trace, '');
 console.log(`overhead beyond the model      ${assist.toFixed(0).padStart(6)} ms   target < 400 ms: ${assist < 400 ? 'met' : 'MISSED'}`);

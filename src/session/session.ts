@@ -9,7 +9,7 @@ import type { ApprovalState, AuditLog } from '../sandbox/index.js';
 import { chooseFence, reflectionPrompt, renderChatFiles, systemPrompt, toolSystemPrompt } from './prompts.js';
 import { exchangeMessages, filesReadInEvents, rebuildHistory, type Exchange } from './history.js';
 import type { LoopHost, StepChange, StepReply, TextEditOutcome } from './tool-loop.js';
-import { outsideSparseCone, TurnGit } from './turn-git.js';
+import { ChunkCounter, outsideSparseCone, TurnGit } from './turn-git.js';
 import type { McpCallInfo, Tool } from '../tools/types.js';
 import type { McpManager } from '../tools/index.js';
 import { diffOfChanges, draftCommitMessage, type DraftedMessage } from './commit-message.js';
@@ -154,6 +154,7 @@ export class Session {
   }
 
   close(): void {
+    this.chunkCounter.close();
     this.mcp?.close();
     this.store.close();
   }
@@ -329,6 +330,7 @@ export class Session {
     if (!this.options.dryRun && this.info) await timePhase('turn.preflight', () => this.store.preflight({ session: this.info! }));
     this.currentAsk = message;
     const result = this.newResult();
+    this.startChunkCounter();
     try {
       return await this.askTurn(message, result, signal);
     } finally {
@@ -1055,6 +1057,12 @@ export class Session {
   }
 
   private turnGitState: TurnGit | null = null;
+  private readonly chunkCounter = new ChunkCounter();
+
+  /** The hybrid strategy fits chunks by exact tokens every turn: their tokenizer loads off this thread from the start. */
+  private startChunkCounter(): void {
+    if (this.config.context.strategy === 'hybrid' && Math.floor(this.config.context.mapTokens / 2) >= 64) this.chunkCounter.start();
+  }
 
   /** The git state this turn shares (listing, tracked files): dropped when assist commits and when the turn ends. */
   private get turnGit(): TurnGit {
@@ -1120,6 +1128,7 @@ export class Session {
    */
   prefetch(message: string): void {
     this.prefetchedMap = { query: message, map: this.repoMap(message) };
+    this.startChunkCounter();
   }
 
   private async repoMap(query: string): Promise<{ text: string; files: string[]; tokens: number }> {
@@ -1187,7 +1196,7 @@ export class Session {
       const chunks = found.hits
         .filter((h) => !this.chatFiles.has(h.file) && h.text.trim() !== '')
         .map((h) => ({ file: h.file, startLine: h.start, endLine: h.end, names: [], header: [], text: h.text }));
-      const selected = await fitChunks(chunks, budget);
+      const selected = await fitChunks(chunks, budget, await this.chunkCounter.counter());
       for (const file of new Set(selected.chunks.map((c) => c.file))) audit.append({ op: 'send', path: file, result: 'ok', reason: 'chunks', requestId: request });
       sent.chunks.push(...selected.chunks.map((c) => `${c.file}:${c.startLine}-${c.endLine}`));
       sent.tokens.chunks += selected.tokens;
