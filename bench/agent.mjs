@@ -221,9 +221,10 @@ for (const name of Object.keys(pk)) {
   const per = (pk[name].ms - (p1[name]?.ms ?? 0)) / (steps - 1);
   const calls = (pk[name].count - (p1[name]?.count ?? 0)) / (steps - 1);
   inPhases += per;
-  console.log(`    ${name.padEnd(26)} ${per.toFixed(2).padStart(7)} ms  (${calls.toFixed(2)} per step)`);
+  const note = name === 'step.chain' ? '; runs during the next step.fit and step.model' : name === 'turn.prompt' ? '; once a turn: noise' : '';
+  console.log(`    ${name.padEnd(26)} ${per.toFixed(2).padStart(7)} ms  (${calls.toFixed(2)} per step${note})`);
 }
-console.log(`    ${'(outside these phases)'.padEnd(26)} ${(perStep - inPhases).toFixed(2).padStart(7)} ms  (process start and exit, the loop's own work)`);
+console.log(`    ${'(outside these phases)'.padEnd(26)} ${(perStep - inPhases).toFixed(2).padStart(7)} ms  (the loop's own work, less the overlap of step.chain)`);
 console.log(`  turn of 1 step, by mark (medians):`);
 for (const m of medianMarks(phasesOne)) console.log(`    ${`${m.from} -> ${m.to}`.padEnd(36)} ${m.ms.toFixed(1).padStart(7)} ms`);
 printGitTrace('git processes, turn of 1 step', traceOne);
