@@ -13,6 +13,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gitTraceEnv, printGitTrace, readGitTrace } from './lib/git-trace.mjs';
+import { medianMarks, medianPhases, takePhases } from './lib/phases.mjs';
+import { cpuAvailable, cpuOf } from './lib/cpu.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'bin', 'assist.js');
@@ -69,37 +72,57 @@ await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const runEnv = { ...env, OPENAI_BASE_URL: `http://127.0.0.1:${server.address().port}/v1`, OPENAI_API_KEY: 'sk-bench', ASSIST_MODEL: 'openai/gpt-4.1' };
 
 /** Runs the CLI without blocking this process: the model server above lives on its event loop. */
-function runAssist(args) {
+function runAssist(args, extraEnv = {}) {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd: repo, env: runEnv, encoding: 'utf8', maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+    // BENCH_CPU_PROF=DIR writes a V8 CPU profile of every assist process there.
+    const flags = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    execFile(process.execPath, [...flags, cli, ...args], { cwd: repo, env: { ...runEnv, ...extraEnv }, encoding: 'utf8', maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
       resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
     });
   });
 }
 
-async function turn(k) {
+/** A turn of k steps under /usr/bin/time: the CPU ms of assist and its git processes. */
+async function turnCpu(k) {
+  setScript(k);
+  const r = await cpuOf(process.execPath, [cli, 'run', '--yes', '--json', '-m', 'find where helper is used'], { cwd: repo, env: runEnv }, join(work, 'cpu.txt'));
+  if (r.status !== 0 && r.status !== 5) throw new Error(`assist run failed (${r.status}): ${r.stderr}`);
+  return r.cpu;
+}
+
+function setScript(k) {
   script = [];
   for (let i = 1; i < k; i++) {
     script.push(i % 2 === 1 ? { call: 'search', args: { pattern: `helper${(i * 97) % files}\\b` } } : { call: 'read_file', args: { path: `src/m${i % 60}/f${i}.ts` } });
   }
   script.push({ text: 'done' });
+}
+
+async function turn(k, extraEnv = {}) {
+  setScript(k);
   bodies = [];
+  const phaseFile = join(work, 'phases.json');
   const t = performance.now();
-  const r = await runAssist(['run', '--yes', '--json', '-m', 'find where helper is used']);
+  const r = await runAssist(['run', '--yes', '--json', '-m', 'find where helper is used'], { ASSIST_PHASES: phaseFile, ...extraEnv });
   const ms = performance.now() - t;
   if (r.status !== 0 && r.status !== 5) throw new Error(`assist run failed (${r.status}): ${r.stderr}`);
-  return { ms, bodies: [...bodies] };
+  return { ms, bodies: [...bodies], phases: takePhases(phaseFile)[0] ?? { phases: {}, marks: [], exitAt: 0 } };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 await turn(steps); // warm the tags cache and the page cache
 const one = [];
 const many = [];
+const phasesOne = [];
+const phasesMany = [];
 let prefixStable = true;
 for (let i = 0; i < runs; i++) {
-  one.push((await turn(1)).ms);
+  const r1 = await turn(1);
+  one.push(r1.ms);
+  phasesOne.push(r1.phases);
   const r = await turn(steps);
   many.push(r.ms);
+  phasesMany.push(r.phases);
   // Each request's messages must start with the previous request's messages, byte for byte.
   for (let s = 1; s < r.bodies.length; s++) {
     const a = JSON.parse(r.bodies[s - 1]);
@@ -109,6 +132,22 @@ for (let i = 0; i < runs; i++) {
   }
 }
 const perStep = (median(many) - median(one)) / (steps - 1);
+// The same turns' CPU (assist and its git processes), not timed: steadier than wall time under load.
+const cpuOne = [];
+const cpuMany = [];
+if (cpuAvailable) {
+  for (let i = 0; i < runs; i++) {
+    cpuOne.push(await turnCpu(1));
+    cpuMany.push(await turnCpu(steps));
+  }
+}
+
+// Every git process of a turn of 1 step and of K steps, from git's own trace (not timed).
+const traceFile = join(work, 'git-trace.json');
+await turn(1, gitTraceEnv(traceFile));
+const traceOne = readGitTrace(traceFile);
+await turn(steps, gitTraceEnv(traceFile));
+const traceMany = readGitTrace(traceFile);
 
 // search against git grep of the same pattern: the tool's one process vs git's.
 const pattern = 'helper1234\\b';
@@ -167,9 +206,29 @@ console.log(`  node -e 0                     ${node.toFixed(1)} ms`);
 console.log(`  turn of 1 step                ${median(one).toFixed(1)} ms`);
 console.log(`  turn of ${steps} steps               ${median(many).toFixed(1)} ms`);
 console.log(`  harness time per step         ${perStep.toFixed(1)} ms   (target <= 30 ms)`);
+if (cpuOne.length > 0) console.log(`  CPU per step                  ${((median(cpuMany) - median(cpuOne)) / (steps - 1)).toFixed(1)} ms   (assist and its git processes: turns of ${steps} less turns of 1, / ${steps - 1}; 1-step turn ${median(cpuOne).toFixed(0)} ms)`);
 console.log(`  request prefix byte-identical ${prefixStable ? 'yes' : 'NO'}`);
 console.log(`  git grep ${pattern.padEnd(20)} ${grepMs.toFixed(1)} ms`);
 if (searchMs !== null) console.log(`  search tool, same pattern     ${searchMs.toFixed(1)} ms   = ${(searchMs / grepMs).toFixed(2)}x git grep (target <= 1.2x)`);
 if (readMs !== null) console.log(`  read_file of a 1 MiB file     ${readMs.toFixed(1)} ms   (target <= 20 ms)`);
+// Where a step's time goes: each phase's median in the turns of K steps less that in the turns of 1, per step.
+const p1 = medianPhases(phasesOne);
+const pk = medianPhases(phasesMany);
+console.log(`  per step, by phase (median over the ${steps}-step turns less the 1-step turns, / ${steps - 1}):`);
+let inPhases = 0;
+for (const name of Object.keys(pk)) {
+  if (name.startsWith('prompt.') || name.startsWith('edits.')) continue; // parts of turn.prompt / step.text-edits
+  const per = (pk[name].ms - (p1[name]?.ms ?? 0)) / (steps - 1);
+  const calls = (pk[name].count - (p1[name]?.count ?? 0)) / (steps - 1);
+  inPhases += per;
+  const note = name === 'step.chain' ? '; runs during the next step.fit and step.model' : name === 'turn.prompt' ? '; once a turn: noise' : '';
+  console.log(`    ${name.padEnd(26)} ${per.toFixed(2).padStart(7)} ms  (${calls.toFixed(2)} per step${note})`);
+}
+console.log(`    ${'(outside these phases)'.padEnd(26)} ${(perStep - inPhases).toFixed(2).padStart(7)} ms  (the loop's own work, less the overlap of step.chain)`);
+console.log(`  turn of 1 step, by mark (medians):`);
+for (const m of medianMarks(phasesOne)) console.log(`    ${`${m.from} -> ${m.to}`.padEnd(36)} ${m.ms.toFixed(1).padStart(7)} ms`);
+printGitTrace('git processes, turn of 1 step', traceOne);
+printGitTrace(`git processes, turn of ${steps} steps`, traceMany);
+console.log(`  git processes per step        ${((traceMany.count - traceOne.count) / (steps - 1)).toFixed(2)}`);
 server.close();
 rmSync(work, { recursive: true, force: true });

@@ -10,6 +10,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gitTraceEnv, printGitTrace, readGitTrace } from '../lib/git-trace.mjs';
+import { medianCpu, medianMarks, medianPhases, takePhases } from '../lib/phases.mjs';
+import { cpuAvailable, cpuOf } from '../lib/cpu.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = join(root, 'bin', 'assist.js');
@@ -58,11 +61,12 @@ const server = createServer((req, res) => {
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const url = `http://127.0.0.1:${server.address().port}/v1`;
-const runEnv = { ...env, OPENAI_BASE_URL: url, OPENAI_API_KEY: 'bench', ASSIST_MODEL: 'openai/gpt-4.1' };
+const phaseFile = join(work, 'phases.json');
+const runEnv = { ...env, OPENAI_BASE_URL: url, OPENAI_API_KEY: 'bench', ASSIST_MODEL: 'openai/gpt-4.1', ASSIST_PHASES: phaseFile };
 // BENCH_CPU_PROF=DIR writes a V8 CPU profile of every warm run there, to see where the time goes.
 if (process.env.BENCH_LOG) runEnv.ASSIST_LOG__FILE = process.env.BENCH_LOG;
 const wrap = process.env.BENCH_STRACE ? ['strace', ['-f', '-tt', '-e', 'trace=execve', '-o', process.env.BENCH_STRACE, process.execPath]] : null;
-const nodeFlags = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+const nodeFlags = [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : [])];
 
 function time(cmd, args, options) {
   const t = performance.now();
@@ -85,6 +89,7 @@ function timeAsync(cmd, args, options) {
 
 // The first run builds the tags cache (cold map): reported separately.
 const cold = await timeAsync(process.execPath, [cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: runEnv });
+takePhases(phaseFile); // the cold run's
 const samples = { node: [], git: [], assist: [] };
 let gitState = 1;
 for (let i = 0; i < runs; i++) {
@@ -97,6 +102,19 @@ for (let i = 0; i < runs; i++) {
     : await timeAsync(process.execPath, [...nodeFlags, cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: runEnv });
   samples.assist.push(ms - modelMs);
 }
+const phaseRuns = takePhases(phaseFile);
+// CPU time of a turn (the assist process and its git processes), runs not timed: steadier than wall time under load.
+const cpuRuns = [];
+if (cpuAvailable) {
+  for (let i = 0; i < runs; i++) cpuRuns.push((await cpuOf(process.execPath, [cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: runEnv }, join(work, 'cpu.txt'))).cpu);
+  takePhases(phaseFile);
+}
+// One more turn (not timed) under git's trace: every git process the turn spawns.
+const traceFile = join(work, 'git-trace.json');
+await timeAsync(process.execPath, [cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: { ...runEnv, ...gitTraceEnv(traceFile) } });
+const trace = readGitTrace(traceFile);
+const nodeCpuRuns = [];
+if (cpuAvailable) for (let i = 0; i < runs; i++) nodeCpuRuns.push((await cpuOf(process.execPath, ['-e', '0'], { env }, join(work, 'cpu.txt'))).cpu);
 server.close();
 const check = readFileSync(join(repo, 'target.txt'), 'utf8');
 rmSync(work, { recursive: true, force: true });
@@ -106,6 +124,7 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const node = median(samples.node);
+const nodeCpu = nodeCpuRuns.length > 0 ? median(nodeCpuRuns) : 0;
 const git = median(samples.git);
 const assist = median(samples.assist);
 console.log(`assist run turn overhead, ${files}-file repo, median of ${runs} (final state: ${check.trim()})`);
@@ -113,4 +132,11 @@ console.log(`node -e 0                      ${node.toFixed(0).padStart(6)} ms`);
 console.log(`git add + git commit           ${git.toFixed(0).padStart(6)} ms`);
 console.log(`assist run (cold map, 1st run) ${cold.toFixed(0).padStart(6)} ms`);
 console.log(`assist run (warm), minus model ${assist.toFixed(0).padStart(6)} ms   = node -e 0 x ${(assist / node).toFixed(2)}, git commit x ${(assist / git).toFixed(2)}`);
+console.log('where a warm turn goes, medians (marks: from the process start; phases: summed, some inside others):');
+for (const m of medianMarks(phaseRuns)) console.log(`  ${`${m.from} -> ${m.to}`.padEnd(40)} ${m.ms.toFixed(1).padStart(7)} ms`);
+const ph = medianPhases(phaseRuns);
+for (const [name, p] of Object.entries(ph)) console.log(`  ${name.padEnd(40)} ${p.ms.toFixed(1).padStart(7)} ms${p.count > 1 ? ` (${p.count}×)` : ''}`);
+console.log(`  CPU of the assist process (user + system) ${medianCpu(phaseRuns).toFixed(1).padStart(7)} ms   (its git processes not counted)`);
+if (cpuRuns.length > 0) console.log(`CPU of a warm turn, assist and its git processes ${median(cpuRuns).toFixed(0).padStart(6)} ms   (median of ${cpuRuns.length}; node -e 0 alone ${nodeCpu.toFixed(0)} ms)`);
+printGitTrace('git processes of one warm turn', trace, '');
 console.log(`overhead beyond the model      ${assist.toFixed(0).padStart(6)} ms   target < 400 ms: ${assist < 400 ? 'met' : 'MISSED'}`);

@@ -1,4 +1,5 @@
 import { AssistError, ExitCode, usageError } from '../errors.js';
+import { markPhase } from '../obs/phases.js';
 import type { Config } from '../config/types.js';
 import type { TurnResult } from '../session/types.js';
 import { baseSessionOptions, chooseSessionModel, enterWorktree, sessionFlags, type AssistCommand, type SessionCommandOptions } from './base.js';
@@ -42,6 +43,7 @@ export async function runOnce(command: AssistCommand, options: RunOnceOptions): 
     const repo = await command.repo();
     const loaded = await command.config(flags, repo);
     const model = await chooseSessionModel(command, loaded, options.model);
+    markPhase('cli.configured');
     if (maxCost !== undefined) await refuseUnpricedModels(loaded.config, model);
     // Config and model are the person's, read where they typed the command; the work happens in the worktree.
     const worktree = options.worktree === undefined || options.worktree === false ? null : await enterWorktree(command, options.worktree, options);
@@ -63,6 +65,7 @@ export async function runOnce(command: AssistCommand, options: RunOnceOptions): 
     const controller = new AbortController();
     const onSigint = (): void => controller.abort();
     process.once('SIGINT', onSigint);
+    markPhase('session.opened');
     try {
       stream?.line({
         type: 'start',
@@ -79,6 +82,7 @@ export async function runOnce(command: AssistCommand, options: RunOnceOptions): 
         max_cost: maxCost ?? null,
       });
       const result = await session.ask(options.message, controller.signal);
+      markPhase('turn.done');
       if (view.shown > 0) context.stdout.write('\n');
       report = { ...runReport(result, options), ...(worktree ? { worktree: worktree.path } : {}) };
       if (options.json) reporter.json(report);
@@ -90,6 +94,7 @@ export async function runOnce(command: AssistCommand, options: RunOnceOptions): 
     } finally {
       process.off('SIGINT', onSigint);
       session.close();
+      markPhase('session.closed');
     }
   } catch (error) {
     if (stream && !stream.ended) {

@@ -1,6 +1,6 @@
 import { TagExtractor } from './extractor.js';
 import { languageForPath } from './languages.js';
-import { estimateTokens, tokenCounter } from './tokens.js';
+import { estimateTokens, tokenCounter, type TokenCounter } from './tokens.js';
 import type { CachedDef } from './types.js';
 
 /** A piece of a file: whole definitions where they fit, inner boundaries where they do not. */
@@ -166,10 +166,11 @@ export async function selectChunks(chunks: readonly Chunk[], request: string, bu
 
 /**
  * The chunks that fit `budget` tokens (exact o200k_base count of the joined rendering), taken
- * in the order given (best first) and shown in file and line order.
+ * in the order given (best first) and shown in file and line order. `counter`: one whose tokenizer
+ * loads off this thread (`startTokenCounter`), started early by the caller; else this thread's.
  */
-export async function fitChunks(chunks: readonly Chunk[], budget: number): Promise<{ text: string; tokens: number; chunks: Chunk[] }> {
-  const count = await tokenCounter();
+export async function fitChunks(chunks: readonly Chunk[], budget: number, counter?: TokenCounter): Promise<{ text: string; tokens: number; chunks: Chunk[] }> {
+  const count = counter ?? (await tokenCounter());
   const chosen: { chunk: Chunk; i: number }[] = [];
   let text = '';
   let tokens = 0;

@@ -117,11 +117,18 @@ async function readAssistIgnore(root: string): Promise<((path: string) => boolea
  *
  * `from` is the work tree's root, or any directory in it when `root` is given: a promise of
  * the root, so git lists the files while the caller is still finding the root (a git process
- * each; ~7 ms sooner in a fresh process).
+ * each; ~7 ms sooner in a fresh process). `raw`: the output of that one `git ls-files`
+ * ({@link LIST_ARGS}), made already (a turn's snapshot, src/git/turn-snapshot.ts), instead of
+ * another.
  */
-export async function listSourceFiles(from: string, env?: NodeJS.ProcessEnv, root: Promise<string> = Promise.resolve(from)): Promise<FileListing> {
+export async function listSourceFiles(
+  from: string,
+  env?: NodeJS.ProcessEnv,
+  root: Promise<string> = Promise.resolve(from),
+  raw?: Promise<string>,
+): Promise<FileListing> {
   // `--full-name -- :/`: the whole tree with root-relative paths, from wherever `from` is.
-  const list = git(from, LIST_ARGS, env);
+  const list = raw ?? git(from, LIST_ARGS, env);
   // When `from` is not in a work tree, the error of finding the root is the one to report.
   list.catch(() => undefined);
   const top = await root;

@@ -46,6 +46,11 @@ export interface RepoMapOptions {
   paths?: RepoPaths;
   /** Override of the worker script (tests run from sources, where no compiled worker exists). */
   workerUrl?: URL;
+  /**
+   * The listing made already this turn, with the root and the shared assist dir (a session's turn
+   * snapshot): then the map neither finds the repository nor lists its files again.
+   */
+  listed?: Promise<{ files: FileListing; root: string; sharedAssistDir: string }>;
 }
 
 /** Counters and per-phase milliseconds of one build. */
@@ -104,13 +109,19 @@ export async function buildRepoMap(options: RepoMapOptions): Promise<RepoMap> {
   const t0 = performance.now();
   const budget = Math.max(0, Math.floor(options.tokens ?? DEFAULT_MAP_TOKENS));
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  const resolving = options.paths ? Promise.resolve(options.paths) : resolveRepoPaths(options.cwd, options.env);
-  const listing = await listSourceFiles(
-    options.cwd,
-    options.env,
-    resolving.then((p) => p.root),
-  );
-  const paths = await resolving;
+  let listing: FileListing;
+  let paths: { root: string; sharedAssistDir: string };
+  if (options.listed) {
+    ({ files: listing, ...paths } = await options.listed);
+  } else {
+    const resolving = options.paths ? Promise.resolve(options.paths) : resolveRepoPaths(options.cwd, options.env);
+    listing = await listSourceFiles(
+      options.cwd,
+      options.env,
+      resolving.then((p) => p.root),
+    );
+    paths = await resolving;
+  }
   const root = paths.root;
   const focusFiles = (options.focusFiles ?? []).map((f) => toRepoPath(root, options.cwd, f));
   const excludeFiles = new Set((options.excludeFiles ?? []).map((f) => toRepoPath(root, options.cwd, f)));

@@ -55,25 +55,29 @@ export function startTokenCounter(workerUrl: URL = tokenWorkerUrl): BackgroundCo
     return { count: async (text, limit) => (await tokenCounter())(text, limit), close: async () => undefined };
   }
   const worker = new Worker(workerUrl);
-  worker.unref();
   let next = 0;
   let failed: unknown;
   const waiting = new Map<number, { resolve: (n: number | undefined) => void; reject: (e: unknown) => void }>();
   worker.on('message', (reply: CountReply) => {
     waiting.get(reply.id)?.resolve(reply.count ?? undefined);
     waiting.delete(reply.id);
+    if (waiting.size === 0) worker.unref();
   });
   worker.on('error', (error) => {
     failed = error;
     for (const w of waiting.values()) w.reject(error);
     waiting.clear();
   });
+  // The thread keeps the process alive only while a count is awaited (listeners added above
+  // would otherwise hold it): an idle counter never delays the exit, nor does its teardown.
+  worker.unref();
   return {
     count: async (text, limit) => {
       if (text === '') return 0;
       if (failed !== undefined) return (await tokenCounter())(text, limit);
       const id = next++;
       return new Promise((resolve, reject) => {
+        if (waiting.size === 0) worker.ref();
         waiting.set(id, { resolve, reject });
         const request: CountRequest = { id, text, limit };
         worker.postMessage(request);

@@ -9,7 +9,7 @@ import { hashObject } from './objects.js';
 import { refuseIfOperationInProgress } from './operation.js';
 import { pauseAt } from './pause.js';
 import { recoverLocked } from './recovery.js';
-import { literal, type StoreCore } from './store-core.js';
+import { literal, outsideSparseHit, type StoreCore } from './store-core.js';
 import type { EditBatch, BatchResult } from './store-types.js';
 import { checkRepoPath, readWorktree, worktreeMode, writeWorktreeAtomic } from './worktree-files.js';
 
@@ -34,7 +34,8 @@ export async function applyBatch(core: StoreCore, sessionId: string | undefined,
     return { path, content: f.content === null ? null : Buffer.isBuffer(f.content) ? f.content : Buffer.from(f.content, 'utf8') };
   });
   if (files.length === 0) throw new AssistError('git.empty-batch', 'an edit batch needs at least one file', { exitCode: 5 });
-  const sparse = await core.outsideSparseCone(files.map((f) => f.path));
+  // One `git ls-files --stage -t`: the skip-worktree bit and the user's index entries.
+  const { sparse, entries: indexEntries } = await readIndexEntriesTagged(core, files.map((f) => f.path));
   if (sparse.size > 0) {
     const [path, hit] = [...sparse][0]!;
     throw refusal(hit.code, `refusing to write ${path}: ${hit.reason}`, undefined, { files: [...sparse.keys()] });
@@ -42,7 +43,6 @@ export async function applyBatch(core: StoreCore, sessionId: string | undefined,
 
   const headTree = head.oid ? (await core.repo.objects.readCommit(head.oid)).tree : null;
   const headEntries = await Promise.all(files.map((f) => core.repo.objects.entryAt(headTree, f.path)));
-  const indexEntries = await readIndexEntries(core, files.map((f) => f.path));
   const current = files.map((f) => readWorktree(core.root, f.path));
   // Written but never committed, never snapshotted, never in the object store (issue 24 item 2).
   const ignored = await ignoredPaths(core, files.filter((f, i) => !indexEntries.has(f.path) && !headEntries[i]).map((f) => f.path));
@@ -214,6 +214,24 @@ export async function ignoredPaths(core: StoreCore, paths: readonly string[]): P
   // Tracked files are never reported: exclude rules do not apply to them.
   const out = await core.repo.git(['check-ignore', '-z', '--stdin'], { input: `${paths.join('\0')}\0`, okCodes: [0, 1] });
   return new Set(out.stdout.toString('utf8').split('\0').filter(Boolean));
+}
+
+/** `core.outsideSparseCone` and {@link readIndexEntries} of the same paths, from one `git ls-files --stage -t`. */
+async function readIndexEntriesTagged(
+  core: StoreCore,
+  paths: readonly string[],
+): Promise<{ sparse: Map<string, { reason: string; code: string }>; entries: Map<string, { mode: string; oid: string }> }> {
+  const out = await core.repo.gitText(['ls-files', '--stage', '-t', '-z', '--', ...paths.map(literal)]);
+  const sparse = new Map<string, { reason: string; code: string }>();
+  const entries = new Map<string, { mode: string; oid: string }>();
+  for (const rec of out.split('\0')) {
+    const m = /^(\S) (\d+) ([0-9a-f]+) (\d)\t(.*)$/s.exec(rec);
+    if (!m) continue;
+    const path = m[5] ?? '';
+    if (m[1] === 'S') sparse.set(path, outsideSparseHit(path));
+    if (m[4] === '0') entries.set(path, { mode: m[2] ?? '', oid: m[3] ?? '' });
+  }
+  return { sparse, entries };
 }
 
 /** `git ls-files --stage` for these paths: the user's index entries (stage 0). */

@@ -41,7 +41,10 @@ describe('git commands prefetched by the entry point', () => {
     // resolveRepoPaths takes it (the answer is the fake one: no git ran), and only once.
     const paths = await resolveRepoPaths('/somewhere');
     expect(paths.root).toBe('/nowhere');
-    await expect(resolveRepoPaths('/somewhere')).rejects.toThrow();
+    expect(slot[PREFETCH_KEY]).toEqual([]);
+    expect(takePrefetched('/somewhere', REV_PARSE_ARGS, undefined)).toBeUndefined();
+    // Asked again in this process, it is the answer resolveRepoPaths remembers (no git, no prefetch).
+    expect(await resolveRepoPaths('/somewhere')).toEqual(paths);
   });
 
   it('the map lists the same files from prefetched output as from its own git processes, and reports git failures alike', async () => {

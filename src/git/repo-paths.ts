@@ -22,8 +22,39 @@ export interface RepoPaths {
 /** The arguments of the one `git rev-parse`; `bin/assist.js` starts the same command early for `assist map`. */
 export const REV_PARSE_ARGS: readonly string[] = ['rev-parse', '--path-format=absolute', '--show-toplevel', '--git-dir', '--git-common-dir', '--path-format=relative', '--show-prefix'];
 
-/** Resolves every path assist needs with one `git rev-parse` (DESIGN.md §2, "files of assist"). */
+// The variables that change what `git rev-parse` finds from a directory.
+const DISCOVERY_ENV = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_COMMON_DIR', 'GIT_CEILING_DIRECTORIES', 'GIT_DISCOVERY_ACROSS_FILESYSTEM'];
+const known = new Map<string, Promise<RepoPaths>>();
+
+function discoveryKey(cwd: string, env: NodeJS.ProcessEnv): string {
+  return [cwd, ...DISCOVERY_ENV.map((name) => env[name] ?? '\u0001')].join('\0');
+}
+
+/**
+ * Resolves every path assist needs with one `git rev-parse` (DESIGN.md §2, "files of assist").
+ * Asked again from the same directory with the same git variables, in the same process, it gives
+ * the first answer (the CLI, the store, the repo map and the search index each ask at the start of
+ * a turn); the root itself is remembered too. A failure is not remembered.
+ */
 export function resolveRepoPaths(cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<RepoPaths> {
+  const key = discoveryKey(cwd, env);
+  const cached = known.get(key);
+  if (cached) return cached;
+  const asked = askRepoPaths(cwd, env);
+  known.set(key, asked);
+  asked.then(
+    (paths) => {
+      const atRoot = discoveryKey(paths.root, env);
+      if (!known.has(atRoot)) known.set(atRoot, Promise.resolve({ ...paths, prefix: '' }));
+    },
+    () => {
+      if (known.get(key) === asked) known.delete(key);
+    },
+  );
+  return asked;
+}
+
+function askRepoPaths(cwd: string, env: NodeJS.ProcessEnv): Promise<RepoPaths> {
   return new Promise((resolvePromise, reject) => {
     const run = (done: (error: Error | null, stdout: string, stderr: string) => void): void => {
       // Started by the entry point before the CLI loaded, when it was (`assist map`).

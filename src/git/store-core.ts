@@ -224,16 +224,18 @@ export class StoreCore {
     for (const record of out.split('\0')) {
       if (!record.startsWith('S ')) continue;
       const path = record.slice(2);
-      const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.';
-      found.set(path, {
-        reason: `outside the sparse checkout (skip-worktree): widen it with \`git sparse-checkout add ${dir}\` to edit it`,
-        code: 'git.outside-sparse-checkout',
-      });
+      found.set(path, outsideSparseHit(path));
     }
     return found;
   }
 
   readonly deferredNotes: { commit: string; text: string }[] = [];
+}
+
+/** Why a skip-worktree file (outside the sparse checkout) is refused, and how to widen the cone. */
+export function outsideSparseHit(path: string): { reason: string; code: string } {
+  const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.';
+  return { reason: `outside the sparse checkout (skip-worktree): widen it with \`git sparse-checkout add ${dir}\` to edit it`, code: 'git.outside-sparse-checkout' };
 }
 
 /** `:(literal)` pathspec, so a file named `*.ts` or `:x` means itself. */

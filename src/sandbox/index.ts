@@ -2,7 +2,7 @@ export { resolveInside, printablePath } from './path-policy.js';
 export type { PathAllowed, PathDenial, PathDenialCode, PathResult, ResolveOptions } from './path-policy.js';
 export { isGitDirName, isEnvFileName } from './git-names.js';
 export { checkSensitive, listIgnored } from './sensitivity.js';
-export type { SensitiveFile, SensitivityOptions } from './sensitivity.js';
+export type { NotIgnoredLookup, SensitiveFile, SensitivityOptions } from './sensitivity.js';
 export { classifyProtected } from './protected.js';
 export type { ProtectedFile, ProtectedKind } from './protected.js';
 export { createAuditLog, secretsFromEnv } from './audit-log.js';

@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { isEnvFileName, isGitDirName } from './git-names.js';
-import { listIgnored } from './sensitivity.js';
+import { listIgnored, type NotIgnoredLookup } from './sensitivity.js';
 
 /** Stable codes of a path denial; never reused for another meaning. */
 export type PathDenialCode =
@@ -70,6 +70,11 @@ export interface ResolveOptions {
    * callers that checked a batch with `checkSensitive` pass false.
    */
   checkIgnored?: boolean;
+  /**
+   * Paths known not to be ignored (tracked in the index as it is now): for those the ignore check
+   * asks no git process. Not used for a file inside a nested repository (its own rules apply).
+   */
+  knownNotIgnored?: NotIgnoredLookup;
   /** More git dirs to refuse (a linked worktree's or a `GIT_DIR` inside the work tree). */
   gitDirs?: readonly string[];
   /** Environment for the `git` child process. */
@@ -288,7 +293,8 @@ export async function resolveInside(root: string, input: string, options: Resolv
     if (isEnvFileName(parts[parts.length - 1] ?? '') || isEnvFileName(lexParts[lexParts.length - 1] ?? '')) {
       return deny('sandbox.env-file', input, '.env files may hold secrets; add the file to the chat by name to use it');
     }
-    if (options.checkIgnored !== false) {
+    const knownTracked = nested === undefined && options.knownNotIgnored !== undefined && options.checkIgnored !== false && (await options.knownNotIgnored([rel])).has(rel);
+    if (options.checkIgnored !== false && !knownTracked) {
       // A file in a nested repository is judged by that repository's ignore rules too; the
       // outer git refuses to answer for a submodule's files, and that refusal is not a verdict.
       let outerIgnored: boolean | undefined;

@@ -29,6 +29,13 @@ export function listIgnored(root: string, rels: readonly string[], env: NodeJS.P
   });
 }
 
+/**
+ * The paths among `rels` known not to be ignored without asking git: files tracked in the index as
+ * it is now (git's exclude rules never apply to those), from a listing the caller already made.
+ * Only what is certain; every other path is asked of `git check-ignore`.
+ */
+export type NotIgnoredLookup = (rels: readonly string[]) => Promise<ReadonlySet<string>>;
+
 /** Why a file must be neither sent to a model nor written by one. */
 export interface SensitiveFile {
   code: 'sandbox.env-file' | 'sandbox.ignored' | 'sandbox.ignore-check-failed';
@@ -40,6 +47,8 @@ export interface SensitivityOptions {
   /** Repo-relative paths the person added to the chat by name: always allowed. */
   addedByName?: ReadonlySet<string>;
   env?: NodeJS.ProcessEnv;
+  /** Paths known not to be ignored (tracked): not asked of git. */
+  knownNotIgnored?: NotIgnoredLookup;
 }
 
 /**
@@ -51,11 +60,12 @@ export async function checkSensitive(root: string, rels: readonly string[], opti
   const result = new Map<string, SensitiveFile>();
   const named = options.addedByName ?? new Set<string>();
   const toAsk: string[] = [];
+  const known = options.knownNotIgnored ? await options.knownNotIgnored(rels) : new Set<string>();
   for (const rel of rels) {
     if (named.has(rel)) continue;
     if (isEnvFileName(rel.slice(rel.lastIndexOf('/') + 1))) {
       result.set(rel, { code: 'sandbox.env-file', reason: '.env files may hold secrets; add the file to the chat by name to use it' });
-    } else {
+    } else if (!known.has(rel)) {
       toAsk.push(rel);
     }
   }

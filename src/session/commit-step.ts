@@ -1,12 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Usage } from '../llm/types.js';
+import { timePhase } from '../obs/phases.js';
 import type { AuditLog } from '../sandbox/index.js';
 import { execText } from '../util/exec.js';
 import { fireHooks } from './agent-hooks.js';
 import type { Approvals } from './approval.js';
 import { commitSummary, COMMIT_MESSAGE_TIMEOUT_MS, diffOfChanges, draftCommitMessage, firstLine, type DraftedMessage } from './commit-message.js';
 import type { SessionCore } from './core.js';
+import { turnGitOf } from './turn-git.js';
 import { usageRecord } from './request.js';
 import { reviewForApproval } from './review-batch.js';
 import { renderFileDiff } from '../edits/index.js';
@@ -87,14 +89,14 @@ export async function approveAndCommit(
   const session = await core.ensureBranch();
   const summary = drafted?.summary ?? commitSummary(meta.originalMessage, toCommit.map((c) => c.path));
   const asked = `Asked: ${firstLine(meta.originalMessage, 200)}`;
-  const batch = await store.applyBatch(session.id, {
+  const batch = await timePhase('edits.apply-batch', () => store.applyBatch(session.id, {
     summary,
     body: drafted?.body ? `${drafted.body}\n\n${asked}` : asked,
     model: core.lastModel ?? core.model,
     request,
     exchange: { message: meta.prompt, reply: meta.reply, usage: usageRecord(meta.usage), ...(reviewed.note ? { review: reviewed.note } : {}) },
     files: toCommit.map((c) => ({ path: c.path, content: c.after, ...(alreadyWritten.includes(c) ? { writtenByAssist: true } : {}) })),
-  });
+  })).finally(() => turnGitOf(core).invalidate());
   for (const c of toCommit) audit.append({ op: 'write', path: c.path, result: 'ok', requestId: request });
   emitEdits(core, request, changes, alreadyWritten, new Set(approved), result.refused.slice(refusedBefore));
   if (batch.commit) ui.event?.({ type: 'commit', request, commit: batch.commit, summary, files: batch.files.map((f) => f.path), snapshot: batch.snapshot ?? null });

@@ -2,7 +2,6 @@ import type { Config } from '../config/types.js';
 import type { GitStore, SessionInfo } from '../git/index.js';
 import type { ModelInfo, Provider, Usage } from '../llm/types.js';
 import type { AuditLog } from '../sandbox/index.js';
-import { execText } from '../util/exec.js';
 import type { Exchange } from './history.js';
 import { accumulateUsage } from './request.js';
 import type { SessionOptions, SessionUI, TurnResult } from './types.js';
@@ -41,7 +40,6 @@ export class SessionCore {
   /** Plan mode (`--plan`, `/plan`): read-only tools, the turn ends with a plan, nothing is written. */
   planMode: boolean;
   model: string;
-  private trackedCache: { at: number; files: string[] } | null = null;
 
   constructor(
     readonly options: SessionOptions,
@@ -140,14 +138,6 @@ export class SessionCore {
       this.ui.status?.(`session ${session.id} on branch ${session.branch ?? ''}${moved}`);
     }
     return session;
-  }
-
-  async trackedFiles(): Promise<string[]> {
-    if (this.trackedCache && Date.now() - this.trackedCache.at < 2_000) return this.trackedCache.files;
-    const r = await execText('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: this.root, env: this.options.env });
-    const files = r.stdout.split('\0').filter(Boolean);
-    this.trackedCache = { at: Date.now(), files };
-    return files;
   }
 }
 

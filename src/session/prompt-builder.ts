@@ -3,9 +3,11 @@ import { resolve } from 'node:path';
 import type { TurnContext } from '../git/index.js';
 import type { Instructions } from '../context/instructions.js';
 import type { ChatMessage, ModelInfo, ToolResult, ToolSpec } from '../llm/types.js';
+import { timePhase } from '../obs/phases.js';
 import type { AuditLog } from '../sandbox/index.js';
 import { fireHooks } from './agent-hooks.js';
 import type { SessionCore } from './core.js';
+import { chunkCounterOf, startChunkCounter, trackedFiles, turnGitOf } from './turn-git.js';
 import { exchangeMessages, type Exchange } from './history.js';
 import { planSystemPrompt } from './plan-mode.js';
 import { chooseFence, renderChatFiles, systemPrompt, toolSystemPrompt } from './prompts.js';
@@ -91,13 +93,13 @@ export class PromptBuilder {
     const system = instructions.text === '' ? base : `${base}\n\n${instructions.text}`;
     const prefetched = this.prefetchedMap?.query === prompt ? this.prefetchedMap.map : null;
     this.prefetchedMap = null;
-    const mapResult = await (prefetched ?? this.repoMap(prompt));
+    const mapResult = await timePhase('prompt.map', () => prefetched ?? this.repoMap(prompt));
     const map = mapResult.text;
     const filesText = renderChatFiles(fileContents, fence);
     const { estimateTextTokens } = await import('../llm/estimate.js');
     // What this turn sends, for the effectiveness stats (DESIGN §6): the outside context adds its parts.
     const sent: TurnContext = { strategy: this.core.config.context.strategy, files: fileContents.map((f) => f.path), map: mapResult.files, chunks: [], summaries: [], tokens: { map: mapResult.tokens, chunks: 0, summaries: 0, files: estimateTextTokens(filesText) } };
-    const outside = await this.outsideContext(prompt, mapResult.files, request, sent);
+    const outside = await timePhase('prompt.outside', () => this.outsideContext(prompt, mapResult.files, request, sent));
     const context = [map ? `Repository map (the most relevant definitions, with their files):\n\n${map}` : '', outside, filesText].filter(Boolean).join('\n\n');
 
     const { history, tokens: promptTokens } = await this.fitHistory(system, context, prompt, info, tools);
@@ -126,6 +128,7 @@ export class PromptBuilder {
    */
   prefetch(message: string): void {
     this.prefetchedMap = { query: message, map: this.repoMap(message) };
+    startChunkCounter(this.core);
   }
 
   private async repoMap(query: string): Promise<{ text: string; files: string[]; tokens: number }> {
@@ -142,6 +145,7 @@ export class PromptBuilder {
         query: `${recent}\n${query}`,
         maxFileBytes: this.core.config.context.maxFileBytes,
         env: this.core.options.env,
+        listed: turnGitOf(this.core).sourceListing(),
       });
       return { text: map.text, files: map.files, tokens: map.tokens };
     } catch (error) {
@@ -173,7 +177,7 @@ export class PromptBuilder {
     else {
       // hybrid: summaries for the files the request names that are not source (config, docs).
       const named = new Set(prompt.match(/[\w./-]+\.[A-Za-z0-9]+/g) ?? []);
-      if (named.size > 0) summaryFiles = (await this.core.trackedFiles()).filter((f) => named.has(f) && !this.core.chatFiles.has(f) && languageForPath(f) === undefined).slice(0, 4);
+      if (named.size > 0) summaryFiles = (await trackedFiles(this.core)).filter((f) => named.has(f) && !this.core.chatFiles.has(f) && languageForPath(f) === undefined).slice(0, 4);
       searched = true;
     }
     const parts: string[] = [];
@@ -188,11 +192,11 @@ export class PromptBuilder {
   private async searchedChunksText(prompt: string, budget: number, request: string, audit: AuditLog, sent: TurnContext): Promise<string> {
     try {
       const { searchCode, fitChunks } = await import('../context/index.js');
-      const found = await searchCode({ cwd: this.core.root, env: this.core.options.env, query: prompt, k: 24, maxFileBytes: this.core.config.context.maxFileBytes });
+      const found = await searchCode({ cwd: this.core.root, env: this.core.options.env, query: prompt, k: 24, maxFileBytes: this.core.config.context.maxFileBytes, listing: await turnGitOf(this.core).sourceListing() });
       const chunks = found.hits
         .filter((h) => !this.core.chatFiles.has(h.file) && h.text.trim() !== '')
         .map((h) => ({ file: h.file, startLine: h.start, endLine: h.end, names: [], header: [], text: h.text }));
-      const selected = await fitChunks(chunks, budget);
+      const selected = await fitChunks(chunks, budget, await chunkCounterOf(this.core).counter());
       for (const file of new Set(selected.chunks.map((c) => c.file))) audit.append({ op: 'send', path: file, result: 'ok', reason: 'chunks', requestId: request });
       sent.chunks.push(...selected.chunks.map((c) => `${c.file}:${c.startLine}-${c.endLine}`));
       sent.tokens.chunks += selected.tokens;

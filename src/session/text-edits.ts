@@ -4,6 +4,7 @@ import type { Approvals } from './approval.js';
 import { approveAndCommit } from './commit-step.js';
 import type { SessionCore } from './core.js';
 import { reflectionPrompt } from './prompts.js';
+import { outsideSparseCone, trackedFiles, turnGitOf } from './turn-git.js';
 import type { TextEditOutcome } from './tool-loop.js';
 import type { FileChangePreview, TurnResult } from './types.js';
 
@@ -25,7 +26,7 @@ export async function applyReplyText(
   const log = core.log?.child({ request });
   const edits = await import('../edits/index.js');
   // A path line naming an existing file, spaces, quotes and all, is that file (issue 24 item 4).
-  const tracked = /search/i.test(text) ? await core.trackedFiles() : [];
+  const tracked = /search/i.test(text) ? await trackedFiles(core) : [];
   const parsed = edits.parseEditBlocks(text, { knownPaths: new Set([...tracked, ...chatFiles]) });
   if (parsed.blocks.length === 0 && parsed.errors.length === 0) return { retryWith: null, failedCount: 0, proposedEdits: false };
   result.noChange = false;
@@ -53,9 +54,9 @@ export async function applyReplyText(
       audit.append({ op: 'deny', path: check.path, result: 'denied', reason: check.reason, code: check.code, requestId: request });
     }
   }
-  const sensitive = await sandbox.checkSensitive(root, [...allowed.values()].map((t) => t.rel), { addedByName: chatFiles, env: options.env });
+  const sensitive = await sandbox.checkSensitive(root, [...allowed.values()].map((t) => t.rel), { addedByName: chatFiles, env: options.env, knownNotIgnored: turnGitOf(core).knownNotIgnored });
   // Outside a sparse checkout a file is absent from disk, not deleted: never read it as absent (issue 24 item 5).
-  const sparse = await core.store.outsideSparseCone([...allowed.values()].map((t) => t.rel));
+  const sparse = await outsideSparseCone(turnGitOf(core), core.store, [...allowed.values()].map((t) => t.rel));
   for (const [file, target] of [...allowed]) {
     const hit = sensitive.get(target.rel) ?? sparse.get(target.rel);
     if (!hit) continue;

@@ -1,6 +1,7 @@
 import type { NewEvent, TurnContext } from '../git/index.js';
 import type { ChatMessage, ModelInfo, ToolCall, ToolResult, ToolSpec, Usage } from '../llm/types.js';
 import { AssistError, ExitCode } from '../errors.js';
+import { timePhase } from '../obs/phases.js';
 import type { Tool, ToolContext, ToolOutcome } from '../tools/index.js';
 import type { HookOutcome } from './agent-hooks.js';
 import type { ToolStep } from './history.js';
@@ -87,7 +88,7 @@ export interface LoopEnd {
  * is reached. The edits of one step are approved together and become one commit.
  */
 export async function runToolLoop(host: LoopHost, message: string, turnRequest: string, result: TurnResult, signal: AbortSignal | undefined): Promise<LoopEnd> {
-  const prepared = await host.prepare(message, turnRequest);
+  const prepared = await timePhase('turn.prompt', () => host.prepare(message, turnRequest));
   const { system, messages: base, context } = prepared;
   let specs = prepared.tools;
   let tools = host.tools();
@@ -95,6 +96,15 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
   let messageRecorded = false;
   // A dry run writes nothing, so later steps edit the earlier steps' (shown, unwritten) results.
   const dryRunFiles = new Map<string, string>();
+  // A step's tool results go into the chain while the next request is built and sent (the model's
+  // wait hides the write); that request's reply is not handled, nor anything recorded or committed,
+  // before the write is done, and the loop does not end before it either.
+  let chainWrite: Promise<void> | null = null;
+  const settleChain = async (): Promise<void> => {
+    const pending = chainWrite;
+    chainWrite = null;
+    if (pending) await pending;
+  };
   for (let step = 1; step <= host.maxSteps; step++) {
     const request = step === 1 ? turnRequest : `${turnRequest}.${step}`;
     result.requests.push(request);
@@ -103,8 +113,13 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
       turnMessages.push({ role: 'assistant', content: s.text, toolCalls: s.calls, ...(s.replay ? { replay: s.replay } : {}) });
       turnMessages.push({ role: 'tool', content: '', results: s.results });
     }
-    const fitted = await host.fit(system, turnMessages, specs);
-    const reply = await host.stream(system, fitted.messages, specs, fitted.maxOutputTokens, request, signal);
+    let reply: StepReply;
+    try {
+      const fitted = await timePhase('step.fit', () => host.fit(system, turnMessages, specs));
+      reply = await timePhase('step.model', () => host.stream(system, fitted.messages, specs, fitted.maxOutputTokens, request, signal));
+    } finally {
+      await settleChain();
+    }
     result.steps = step;
     result.reply = reply.text;
     result.model = reply.model;
@@ -132,13 +147,13 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
     const hasBlocks = /^<{5,9} SEARCH/m.test(reply.text);
     // The reply's events go into the chain before anything that commits; otherwise together with
     // the step's tool events (one chain write per step).
-    if (hasBlocks || reply.toolCalls.length === 0) await host.record(events.splice(0));
-    const textEdits = hasBlocks ? await host.applyTextEdits(reply, request, message, result) : undefined;
+    if (hasBlocks || reply.toolCalls.length === 0) await timePhase('step.chain', () => host.record(events.splice(0)));
+    const textEdits = hasBlocks ? await timePhase('step.text-edits', () => host.applyTextEdits(reply, request, message, result)) : undefined;
 
     if (reply.toolCalls.length === 0) return { steps, final: reply.text, stepLimit: false, ...(textEdits ? { textEdits } : {}) };
 
     const pending = host.dryRun ? dryRunFiles : new Map<string, string>();
-    const ctx = await host.toolContext(request, pending, signal);
+    const ctx = await timePhase('step.tool-context', () => host.toolContext(request, pending, signal));
     const outcomes: Array<{ call: ToolCall; outcome: ToolOutcome; ms: number }> = [];
     const hookBlocked = new Set<string>();
     for (const call of reply.toolCalls) {
@@ -147,7 +162,9 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
       const started = performance.now();
       const blocked = (await host.toolHook?.('pre_tool', call, request))?.blocked ?? null;
       const outcome: ToolOutcome =
-        blocked === null ? await host.execute(call, tools, ctx) : { kind: 'result', ok: false, text: `Blocked by a pre_tool hook: ${blocked}`, status: `${call.name} blocked by a hook` };
+        blocked === null
+          ? await timePhase(`tool.${call.name}`, () => host.execute(call, tools, ctx))
+          : { kind: 'result', ok: false, text: `Blocked by a pre_tool hook: ${blocked}`, status: `${call.name} blocked by a hook` };
       if (blocked !== null) hookBlocked.add(call.id);
       const ms = Math.round(performance.now() - started);
       outcomes.push({ call, outcome, ms });
@@ -171,8 +188,8 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
         for (const path of outcome.changedFiles) if (!changes.has(path)) changes.set(path, { path, before: null, after: null, calls: [call.id], fromCommand: true });
       }
     }
-    if (changes.size > 0) await host.record(events.splice(0));
-    const verdicts = changes.size > 0 ? await host.commitStep([...changes.values()], { request, turnMessage: message, reply }, result) : new Map<string, string | null>();
+    if (changes.size > 0) await timePhase('step.chain', () => host.record(events.splice(0)));
+    const verdicts = changes.size > 0 ? await timePhase('step.commit', () => host.commitStep([...changes.values()], { request, turnMessage: message, reply }, result)) : new Map<string, string | null>();
 
     const results: ToolResult[] = [];
     const toolEvents: NewEvent[] = events.splice(0);
@@ -207,11 +224,20 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
     }
     // Calls not run (an interrupt) still need an answer for the history to stay valid.
     for (const call of reply.toolCalls.slice(outcomes.length)) results.push({ callId: call.id, name: call.name, content: 'not run: the turn was interrupted', isError: true });
-    await host.record(toolEvents);
+    chainWrite = timePhase('step.chain', () => host.record(toolEvents));
+    // Awaited at the next request's end (or the loop's); this only keeps a failure from being unhandled meanwhile.
+    chainWrite.catch(() => undefined);
     steps.push({ request, text: reply.text, calls: [...reply.toolCalls], results, ...(reply.replay ? { replay: reply.replay } : {}) });
-    const reloaded = await host.reloadTools?.(tools);
+    let reloaded: Awaited<ReturnType<NonNullable<LoopHost['reloadTools']>>> | undefined;
+    try {
+      reloaded = await host.reloadTools?.(tools);
+    } catch (error) {
+      await settleChain();
+      throw error;
+    }
     if (reloaded) ({ tools, specs } = reloaded);
   }
+  await settleChain();
   return { steps, final: '', stepLimit: true };
 }
 

@@ -1,9 +1,11 @@
 import { join, relative } from 'node:path';
 import { AssistError } from '../errors.js';
+import { timePhase } from '../obs/phases.js';
 import type { Approvals } from './approval.js';
 import { addFiles, mentionedFiles } from './chat-files.js';
 import { commitStep } from './commit-step.js';
 import type { SessionCore } from './core.js';
+import { startChunkCounter, trackedFiles, turnGitOf } from './turn-git.js';
 import { elideResult, type PromptBuilder } from './prompt-builder.js';
 import { requestReply } from './reply.js';
 import { newRequestId, usageRecord } from './request.js';
@@ -33,9 +35,19 @@ export class TurnLoop {
    */
   async ask(message: string, signal?: AbortSignal): Promise<TurnResult> {
     // What would refuse a write refuses before the paid request, on every turn of a chat too.
-    if (!this.core.options.dryRun && this.core.info) await this.core.store.preflight({ session: this.core.info });
+    const info = this.core.info;
+    if (!this.core.options.dryRun && info) await timePhase('turn.preflight', () => this.core.store.preflight({ session: info }));
     this.core.currentAsk = message;
     const result = this.newResult();
+    startChunkCounter(this.core);
+    try {
+      return await this.askTurn(message, result, signal);
+    } finally {
+      turnGitOf(this.core).invalidate();
+    }
+  }
+
+  private async askTurn(message: string, result: TurnResult, signal: AbortSignal | undefined): Promise<TurnResult> {
     const turnStarted = performance.now();
     this.core.modelMs = 0;
     this.core.log?.info('turn.start', { chars: message.length, files: this.core.files.length, tools: this.usesTools() });
@@ -87,7 +99,7 @@ export class TurnLoop {
   private async recordPlan(result: TurnResult): Promise<void> {
     const { planFiles } = await import('./plan-mode.js');
     const text = result.reply.trim();
-    const plan = { text, files: planFiles(text, await this.core.trackedFiles()) };
+    const plan = { text, files: planFiles(text, await trackedFiles(this.core)) };
     result.plan = plan;
     const request = result.requests[0] ?? newRequestId();
     this.core.ui.event?.({ type: 'plan', request, ...plan });
@@ -157,7 +169,7 @@ export class TurnLoop {
    * (chat asks; `run`/`pr` with `--yes` add up to `session.max_auto_add`). Returns those added.
    */
   private async offerMentionedFiles(reply: string): Promise<string[]> {
-    const tracked = await this.core.trackedFiles();
+    const tracked = await trackedFiles(this.core);
     const mentioned = mentionedFiles(reply, tracked).filter((f) => !this.core.chatFiles.has(f));
     if (mentioned.length === 0) return [];
     let chosen: string[] = [];
@@ -273,6 +285,7 @@ export class TurnLoop {
           readFiles: core.readFiles,
           pending,
           audit: core.audit(),
+          knownNotIgnored: turnGitOf(core).knownNotIgnored,
           requestId: request,
           ...(signal ? { signal } : {}),
           yes: core.options.yes === true || core.options.mode === 'pr',
@@ -292,6 +305,7 @@ export class TurnLoop {
               query: query ?? '',
               maxFileBytes: core.config.context.maxFileBytes,
               env: core.options.env,
+              listed: turnGitOf(core).sourceListing(),
             });
             return map.text;
           },

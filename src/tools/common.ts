@@ -112,7 +112,7 @@ export async function resolveForWrite(ctx: ToolContext, input: string): Promise<
     env: ctx.env,
   });
   if (!checked.ok) return { ok: false, denial: checked };
-  const sensitive = (await checkSensitive(ctx.root, [checked.rel], { addedByName: ctx.addedByName, env: ctx.env })).get(checked.rel);
+  const sensitive = (await checkSensitive(ctx.root, [checked.rel], { addedByName: ctx.addedByName, env: ctx.env, ...(ctx.knownNotIgnored ? { knownNotIgnored: ctx.knownNotIgnored } : {}) })).get(checked.rel);
   if (sensitive !== undefined) return { ok: false, denial: { ok: false, code: sensitive.code, reason: sensitive.reason, path: printablePath(input) } };
   return { ok: true, target: checked };
 }

@@ -1,8 +1,9 @@
-import { symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo } from '../../test/helpers/git-repo.js';
 import { toolContext } from '../../test/helpers/tool-context.js';
+import { TurnGit } from '../session/turn-git.js';
 import { numberLines, readFileTool } from './read-file.js';
 import type { ToolOutcome } from './types.js';
 
@@ -11,7 +12,41 @@ function text(outcome: ToolOutcome): string {
   return outcome.text;
 }
 
+/** The git commands (`check-ignore`, `ls-files`...) started since the last call, from git's own trace. */
+function gitCommands(trace: string): string[] {
+  if (!existsSync(trace)) return [];
+  const lines = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
+  rmSync(trace);
+  return lines.map((l) => JSON.parse(l) as { event: string; argv?: string[] }).filter((e) => e.event === 'start').map((e) => e.argv?.[1] ?? '');
+}
+
 describe('read_file', () => {
+  it("with the turn's listing, reads a tracked file without a `git check-ignore`, and still refuses an ignored one", async () => {
+    await using repo = tempRepo({ files: { 'src/a.ts': 'export const a = 1;\n', '.gitignore': 'secret.txt\nlater.txt\n' } });
+    repo.write('secret.txt', 'hidden\n');
+    const trace = join(repo.home, 'trace.json');
+    const env = { ...repo.env, GIT_TRACE2_EVENT: trace };
+    const turn = new TurnGit({ root: repo.dir, gitDir: join(repo.dir, '.git'), sharedAssistDir: join(repo.dir, '.git', 'assist') }, env);
+    await turn.snapshot.listing();
+    gitCommands(trace);
+    const ctx = await toolContext(repo, { env });
+    ctx.knownNotIgnored = turn.knownNotIgnored;
+    expect(await readFileTool.run({ path: 'src/a.ts' }, ctx)).toMatchObject({ ok: true });
+    expect(gitCommands(trace)).not.toContain('check-ignore');
+    expect(await readFileTool.run({ path: 'secret.txt' }, ctx)).toMatchObject({ ok: false, status: 'read secret.txt: denied (sandbox.ignored)' });
+    expect(gitCommands(trace)).toContain('check-ignore');
+
+    // Untracked (and so ignored) during the turn: the index changed, git is asked again and says no.
+    repo.write('later.txt', 'x\n');
+    repo.git('add', '-f', 'later.txt');
+    turn.invalidate();
+    await turn.snapshot.listing();
+    repo.git('rm', '-q', '--cached', 'later.txt');
+    gitCommands(trace);
+    expect(await readFileTool.run({ path: 'later.txt' }, ctx)).toMatchObject({ ok: false, status: 'read later.txt: denied (sandbox.ignored)' });
+    expect(gitCommands(trace)).toContain('check-ignore');
+  });
+
   it('numbers the lines, records the read in the audit log and in readFiles', async () => {
     await using repo = tempRepo({ files: { 'src/a.ts': 'export const a = 1;\r\nexport const b = 2;\n' } });
     const ctx = await toolContext(repo);

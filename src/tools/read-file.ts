@@ -104,6 +104,7 @@ async function run(args: Record<string, unknown>, ctx: ToolContext): Promise<Too
     readPaths: ctx.config.sandbox.readPaths,
     addedByName: ctx.addedByName,
     checkIgnored: true,
+    ...(ctx.knownNotIgnored ? { knownNotIgnored: ctx.knownNotIgnored } : {}),
     gitDirs: extraGitDirs(ctx),
     env: ctx.env,
   });

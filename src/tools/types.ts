@@ -1,6 +1,6 @@
 import type { Config } from '../config/types.js';
 import type { ToolSpec } from '../llm/types.js';
-import type { AuditLog } from '../sandbox/index.js';
+import type { AuditLog, NotIgnoredLookup } from '../sandbox/index.js';
 
 /** The built-in tools of DESIGN.md §4 "Tools". */
 export type BuiltinToolName = 'read_file' | 'list_files' | 'search' | 'repo_map' | 'edit_file' | 'write_file' | 'run_command' | 'run_tests' | 'semantic_search';
@@ -40,6 +40,11 @@ export interface ToolContext {
    */
   pending: Map<string, string>;
   audit: AuditLog;
+  /**
+   * Paths known not to be ignored by git (tracked in the index as it is now, from the turn's
+   * listing): the path policy asks no `git check-ignore` for them. Absent: git is asked.
+   */
+  knownNotIgnored?: NotIgnoredLookup;
   /** Correlation id of the model request whose calls these are. */
   requestId: string;
   signal?: AbortSignal;

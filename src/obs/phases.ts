@@ -1,0 +1,55 @@
+import { appendFileSync } from 'node:fs';
+
+/**
+ * Where the time of a command goes, for the benchmarks (docs/benchmarks.md): with `ASSIST_PHASES`
+ * set to a file, each named phase sums its milliseconds and count, marks note when a point was
+ * reached (ms since the process started), and at exit one JSON line is appended to that file.
+ * Unset (always, outside the benchmarks), every function here is a test of one boolean.
+ */
+const target = process.env['ASSIST_PHASES'];
+
+/** Whether phases are recorded in this process. */
+export const phasesEnabled = target !== undefined && target !== '';
+
+const totals = new Map<string, { ms: number; count: number }>();
+const marks: Array<{ name: string; at: number }> = [];
+
+/** Adds `ms` to the phase `name`. */
+export function addPhase(name: string, ms: number): void {
+  if (!phasesEnabled) return;
+  const t = totals.get(name);
+  if (t) {
+    t.ms += ms;
+    t.count++;
+  } else totals.set(name, { ms, count: 1 });
+}
+
+/** Runs `work` and adds its time to the phase `name` (whether it resolves or throws). */
+export async function timePhase<T>(name: string, work: () => Promise<T>): Promise<T> {
+  if (!phasesEnabled) return work();
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    addPhase(name, performance.now() - started);
+  }
+}
+
+/** Notes that the process reached `name` now. */
+export function markPhase(name: string): void {
+  if (phasesEnabled) marks.push({ name, at: performance.now() });
+}
+
+if (phasesEnabled) {
+  process.once('exit', () => {
+    const phases: Record<string, { ms: number; count: number }> = {};
+    for (const [name, t] of totals) phases[name] = { ms: Math.round(t.ms * 100) / 100, count: t.count };
+    const cpu = process.cpuUsage();
+    const line = { pid: process.pid, exitAt: Math.round(performance.now() * 100) / 100, cpuMs: Math.round((cpu.user + cpu.system) / 10) / 100, phases, marks: marks.map((m) => ({ name: m.name, at: Math.round(m.at * 100) / 100 })) };
+    try {
+      appendFileSync(target as string, `${JSON.stringify(line)}\n`);
+    } catch {
+      // a benchmark's file that cannot be written loses its figures, never the command's result
+    }
+  });
+}
