@@ -14,7 +14,7 @@ export type {
   SessionDetails,
   FinishMode,
   FinishResult,
-} from './store.js';
+} from './store-types.js';
 export type { BatchMeta } from './journal.js';
 export type {
   SessionEvent,

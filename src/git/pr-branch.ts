@@ -4,7 +4,8 @@ import { AssistError, refusal } from '../errors.js';
 import { writeEvent } from './chain.js';
 import { checkpointRef, chainRef } from './session-id.js';
 import type { RefUpdate } from './repo.js';
-import type { GitStore, SessionInfo } from './store.js';
+import type { GitStore } from './store.js';
+import type { SessionInfo } from './store-types.js';
 
 /** What {@link squashSessionBranch} did. */
 export interface SquashResult {

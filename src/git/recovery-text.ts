@@ -1,4 +1,4 @@
-import type { RecoveryReport } from './store.js';
+import type { RecoveryReport } from './store-types.js';
 
 /**
  * One line saying what was done with a batch, undo, redo, restore or finish a crash left

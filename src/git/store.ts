@@ -16,22 +16,6 @@ import { redo, undo } from './undo.js';
 import { finishWorktreeSession, openWorktreeSession, worktreeOf } from './worktree-sessions.js';
 
 export { NOTES_REF, commitMessage } from './commit-journal.js';
-export type {
-  SessionInfo,
-  BatchFile,
-  EditBatch,
-  BatchResult,
-  RecoveryReport,
-  StoreOptions,
-  UndoResult,
-  RedoResult,
-  Checkpoint,
-  RestoreResult,
-  SessionSummary,
-  SessionDetails,
-  FinishMode,
-  FinishResult,
-} from './store-types.js';
 export type { SessionEvent };
 
 /** Opens the event store of the repository around `cwd`. */

@@ -14,6 +14,18 @@ export function httpServer(loaded: LoadedConfig, name: string): McpServerConfig 
   return { ...entry, url: entry.url };
 }
 
+/**
+ * What `mcp login` and `mcp logout` both start from: the HTTP server `name` of the config (or a
+ * usage error), the folder its tokens live in, and the OAuth module, loaded only now.
+ */
+export async function oauthServer(command: AssistCommand, name: string) {
+  const loaded = await command.config({}, await command.repo(true));
+  const { url } = httpServer(loaded, name);
+  const { loadMcp } = await import('../../tools/index.js');
+  const mcp = await loadMcp();
+  return { url, stateDir: mcp.mcpStateDir(command.context.env), oauth: await mcp.loadOAuth() };
+}
+
 export class McpLoginCommand extends AssistCommand {
   static override paths = [['mcp', 'login']];
   static override usage = Command.Usage({
@@ -28,20 +40,15 @@ export class McpLoginCommand extends AssistCommand {
   name = Option.String({ name: 'NAME' });
 
   async run(): Promise<number> {
-    const repo = await this.repo(true);
-    const loaded = await this.config({}, repo);
-    const entry = httpServer(loaded, this.name);
-    const { loadMcp } = await import('../../tools/index.js');
-    const mcp = await loadMcp();
-    const { login } = await mcp.loadOAuth();
+    const { url: serverUrl, stateDir, oauth } = await oauthServer(this, this.name);
     const controller = new AbortController();
     const onSigint = (): void => controller.abort();
     process.once('SIGINT', onSigint);
     try {
-      await login({
-        stateDir: mcp.mcpStateDir(this.context.env),
+      await oauth.login({
+        stateDir,
         server: this.name,
-        url: entry.url,
+        url: serverUrl,
         signal: controller.signal,
         onAuthorizationUrl: (url) => {
           this.reporter.info(`Open this address in a browser to authorize assist at "${this.name}":\n\n  ${url.href}\n\nWaiting for the browser to come back (Ctrl-C to stop)…`);
@@ -54,7 +61,7 @@ export class McpLoginCommand extends AssistCommand {
     } finally {
       process.off('SIGINT', onSigint);
     }
-    this.reporter.info(`assist is authorized at "${this.name}"; its tokens are stored under ${mcp.mcpStateDir(this.context.env)}`);
+    this.reporter.info(`assist is authorized at "${this.name}"; its tokens are stored under ${stateDir}`);
     return 0;
   }
 }

@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { AssistCommand } from '../base.js';
-import { httpServer } from './mcp-login.js';
+import { oauthServer } from './mcp-login.js';
 
 export class McpLogoutCommand extends AssistCommand {
   static override paths = [['mcp', 'logout']];
@@ -16,13 +16,8 @@ export class McpLogoutCommand extends AssistCommand {
   name = Option.String({ name: 'NAME' });
 
   async run(): Promise<number> {
-    const repo = await this.repo(true);
-    const loaded = await this.config({}, repo);
-    const entry = httpServer(loaded, this.name);
-    const { loadMcp } = await import('../../tools/index.js');
-    const mcp = await loadMcp();
-    const { logout } = await mcp.loadOAuth();
-    const result = await logout({ stateDir: mcp.mcpStateDir(this.context.env), server: this.name, url: entry.url });
+    const { url, stateDir, oauth } = await oauthServer(this, this.name);
+    const result = await oauth.logout({ stateDir, server: this.name, url });
     if (!result.hadTokens) this.reporter.info(`no tokens stored for "${this.name}"`);
     else if (result.revokeError) this.reporter.warn(`revocation at ${result.revokedAt ?? 'the server'} failed (${result.revokeError}); the tokens are deleted here`);
     else if (result.revokedAt) this.reporter.info(`revoked the tokens of "${this.name}" at ${result.revokedAt} and deleted them`);
