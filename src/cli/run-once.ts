@@ -196,7 +196,7 @@ export function parseMaxCost(text: string): number {
  * `--max-cost` is kept only at known prices: the model, the weak model (commit messages) and the
  * fallback models must all have one, or it is refused before any request (a usage error).
  */
-async function refuseUnpricedModels(config: Config, model: string): Promise<void> {
+export async function refuseUnpricedModels(config: Config, model: string): Promise<void> {
   const { lookupModel } = await import('../llm/registry.js');
   const models = [...new Set([model, ...(config.weakModel ? [config.weakModel] : []), ...config.fallback])];
   const unpriced = models.filter((name) => {

@@ -49,6 +49,9 @@ describe('risk tags', () => {
     const pkg = (deps: Record<string, string>): string => JSON.stringify({ name: 'x', dependencies: deps }, null, 2) + '\n';
     const r = risksOf({ path: 'package.json', before: pkg({ a: '^1' }), after: pkg({ a: '^2', 'left-pad': '^1.3.0' }) }, { added: 1, removed: 1 });
     expect(r).toEqual([{ kind: 'new-dependency', tag: '+left-pad', reason: 'new dependency: left-pad ^1.3.0' }]);
+    expect(risksOf({ path: 'package.json', before: '{"scripts":{"test":"vitest run"}}', after: '{"scripts":{"test":"true"}}' }, { added: 1, removed: 1 })).toEqual([{ kind: 'test-script', tag: 'test script', reason: 'changes the test script from `vitest run` to `true`' }]);
+    expect(kinds({ path: 'pkg/package.json', before: '{"scripts":{"test":"jest"}}', after: '{"scripts":{}}' })).toEqual(['test-script']);
+    expect(kinds({ path: 'package.json', before: '{"scripts":{"test":"jest"},"version":"1.0.0"}', after: '{"scripts":{"test":"jest"},"version":"1.0.1"}' })).toEqual([]);
     expect(kinds({ path: 'requirements.txt', before: 'flask==2.0\n', after: 'flask==2.0\nrequests>=2\n' })).toEqual(['new-dependency']);
     expect(kinds({ path: 'requirements.txt', before: 'flask==2.0\n', after: 'flask==3.0\n' })).toEqual([]);
     expect(kinds({ path: 'go.mod', before: 'module m\n\nrequire (\n\tgithub.com/a/b v1.0.0\n)\n', after: 'module m\n\nrequire (\n\tgithub.com/a/b v1.0.0\n\tgithub.com/c/d v0.1.0\n)\n' })).toEqual(['new-dependency']);

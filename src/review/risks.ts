@@ -142,9 +142,34 @@ export function manifestDependencies(path: string, text: string | null): Map<str
   return undefined;
 }
 
+/** `scripts.test` of a package.json, or null when the file has none (or does not parse). */
+function testScriptOf(text: string | null): string | null {
+  if (text === null) return null;
+  try {
+    const scripts = (JSON.parse(text) as { scripts?: unknown }).scripts;
+    const test = scripts && typeof scripts === 'object' ? (scripts as Record<string, unknown>)['test'] : undefined;
+    return typeof test === 'string' ? test : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Why a change to a package.json's `scripts.test` deserves a look: `npm test` reads the script when
+ * it runs, so the change decides what "the tests pass" means for this very batch (and for `pr`).
+ */
+function testScriptChange(change: ReviewChange): string | undefined {
+  if (change.path.slice(change.path.lastIndexOf('/') + 1) !== 'package.json' || change.before === null || change.after === null) return undefined;
+  const before = testScriptOf(change.before);
+  const after = testScriptOf(change.after);
+  if (before === after) return undefined;
+  if (after === null) return `removes the test script (was \`${before ?? ''}\`)`;
+  return before === null ? `adds a test script: \`${after}\`` : `changes the test script from \`${before}\` to \`${after}\``;
+}
+
 /**
  * The risk tags of one file: protected files (DESIGN §5), lockfiles, CI configuration, large
- * deletions, tests removed or weakened, new dependencies, generated or minified files, binary
+ * deletions, tests removed or weakened, new dependencies, a changed test script, generated or minified files, binary
  * files, permission bits. `lines` are the diff's counts.
  */
 export function risksOf(change: ReviewChange, lines: { added: number; removed: number }, options: RiskOptions = {}): Risk[] {
@@ -193,6 +218,9 @@ export function risksOf(change: ReviewChange, lines: { added: number; removed: n
       risks.push({ kind: 'new-dependency', tag: added.length > 3 ? `${shown} +${added.length - 3} more` : shown, reason: `new ${added.length === 1 ? 'dependency' : 'dependencies'}: ${added.map((n) => `${n} ${after.get(n) ?? ''}`.trim()).join(', ')}` });
     }
   }
+
+  const script = testScriptChange(change);
+  if (script) risks.push({ kind: 'test-script', tag: 'test script', reason: script });
 
   const generated = binary ? undefined : generatedReason(change);
   if (generated) risks.push({ kind: 'generated', tag: /minified/.test(generated) ? 'minified' : 'generated', reason: generated });

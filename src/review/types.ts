@@ -104,6 +104,7 @@ export type RiskKind =
   | 'tests-removed'
   | 'tests-weakened'
   | 'new-dependency'
+  | 'test-script'
   | 'generated'
   | 'binary'
   | 'permissions';

@@ -27,6 +27,10 @@ export interface ChatLoopOptions {
    * an open line). Without it the loop makes its own, for a session that writes elsewhere.
    */
   view?: { shown: number };
+  /** `--max-cost USD`: the dollars one turn may cost; a turn stopped over it says so. */
+  maxCost?: number;
+  /** Refuses a model `/model` may not switch to (one without a price under `--max-cost`). */
+  vetModel?: (name: string) => Promise<void>;
 }
 
 export const SLASH_COMMANDS: ReadonlyArray<[string, string]> = [
@@ -118,6 +122,11 @@ export async function chatLoop(options: ChatLoopOptions): Promise<number> {
         r.info(r.err.cyan(`plan ready${result.plan.files.length ? ` (${result.plan.files.join(', ')})` : ''}: /go carries it out; ask more to refine it`));
       }
       const spent = result.usage;
+      if (result.costLimit) {
+        const over = spent.cost_usd === null ? 'its cost could no longer be priced' : `it cost $${spent.cost_usd.toFixed(4)}`;
+        const kept = result.commits.length > 0 ? `; ${result.commits.length} approved commit${result.commits.length === 1 ? '' : 's'} kept` : '';
+        r.info(r.err.yellow(`stopped: ${over}, over --max-cost ${options.maxCost ?? ''}${kept}. Ask again to go on.`));
+      }
       const cost = spent.cost_usd === null ? '' : `, $${spent.cost_usd.toFixed(4)}`;
       const cached = spent.cached_input_tokens ? ` (${spent.cached_input_tokens} cached)` : '';
       const steps = result.steps > 1 ? `${result.steps} requests, ` : '';
@@ -231,6 +240,7 @@ async function slashCommand(input: string, options: ChatLoopOptions, out: (text:
       return { explain: args.join(' ') };
     case '/model':
       if (args[0]) {
+        await options.vetModel?.(args[0]);
         session.setModel(args[0]);
         out(`model: ${args[0]}`);
       } else out(`model: ${session.model}`);

@@ -228,6 +228,32 @@ describe('assist run --max-cost and --max-steps', () => {
     expect(bad.stderr).toMatch(/--max-cost must be a positive number/);
   });
 
+  it('chat --max-cost stops a turn over the limit with one line, keeps its edit, and the next turn gets a fresh limit', async () => {
+    await using server = await startFakeLlm();
+    await using repo = tempRepo({ files: FILES });
+    const usage = { input: 10_000, output: 500 }; // $0.024 a request
+    server.enqueue(call('edit_file', { path: 'README.md', search: '# shop\n', replace: '# shop\n\nA shop.\n' }, usage));
+    server.enqueue(call('list_files', {}, usage));
+    server.enqueue(call('list_files', {}, usage));
+    server.enqueue({ kind: 'text', text: 'Done looking.', usage });
+    const input = 'document the shop\nwhat is left?\n/model openai/my-finetune-7\n/model\n';
+    const r = await runCli(['chat', '--yes', '--max-cost', '0.05'], { cwd: repo.dir, env: envFor(repo, server), input });
+    expect(r.code).toBe(0);
+    // The first turn: $0.024, $0.048, $0.072 — stopped after the third request, its list_files not run.
+    expect(r.stderr).toMatch(/stopped: it cost \$0\.0720, over --max-cost 0\.05; 1 approved commit kept\. Ask again to go on\./);
+    expect(readFileSync(join(repo.dir, 'README.md'), 'utf8')).toContain('A shop.');
+    // The second turn starts its own count: one request, answered.
+    expect(server.requests).toHaveLength(4);
+    expect(r.stdout).toContain('Done looking.');
+    expect(r.stderr.match(/over --max-cost/g)).toHaveLength(1);
+    // A model without a price is refused under --max-cost; the chat keeps its model.
+    expect(r.stderr).toMatch(/--max-cost needs every model's price, and assist knows none for openai\/my-finetune-7/);
+    expect(r.stdout).toMatch(/model: openai\/gpt-4\.1/);
+    const bad = await runCli(['chat', '--max-cost', '0'], { cwd: repo.dir, env: envFor(repo, server), input: '' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--max-cost must be a positive number/);
+  });
+
   it('--max-steps 2 stops after two model requests, overriding session.max_steps', async () => {
     await using server = await startFakeLlm();
     await using repo = tempRepo({ files: FILES });

@@ -34,6 +34,7 @@ export class ChatCommand extends AssistCommand {
   plan = Option.Boolean('--plan', false, { description: 'start in plan mode: read-only tools, answers end with a plan; /go carries it out' });
   worktree = Option.String('--worktree', { tolerateBoolean: true, description: 'work in a linked worktree on its own session branch (NAME reuses one)' });
   maxSteps = Option.String('--max-steps', { description: 'model requests one turn may make (overrides session.max_steps)' });
+  maxCost = Option.String('--max-cost', { description: 'US dollars one turn may cost at the registry prices; over it the turn stops, approved edits stay' });
 
   async run(): Promise<number> {
     return startChat(this, {
@@ -46,6 +47,7 @@ export class ChatCommand extends AssistCommand {
       autoTest: this.autoTest,
       plan: this.plan,
       maxSteps: this.maxSteps,
+      maxCost: this.maxCost,
       worktree: this.worktree,
     });
   }
@@ -57,6 +59,8 @@ export interface ChatOptions extends SessionCommandOptions {
   plan?: boolean;
   /** `--max-steps N`, as typed. */
   maxSteps?: string | undefined;
+  /** `--max-cost USD`, as typed. */
+  maxCost?: string | undefined;
   /** `--worktree[=NAME]`: the chat works in a linked worktree on its own session branch (DESIGN §6b). */
   worktree?: string | boolean | undefined;
 }
@@ -65,12 +69,14 @@ export interface ChatOptions extends SessionCommandOptions {
 export async function startChat(command: AssistCommand, options: ChatOptions): Promise<number> {
   const { context } = command;
   const reporter = command.reporter;
-  const { parseMaxSteps } = await import('../run-once.js');
+  const { parseMaxSteps, parseMaxCost, refuseUnpricedModels } = await import('../run-once.js');
   const maxSteps = options.maxSteps === undefined ? undefined : parseMaxSteps(options.maxSteps);
+  const maxCost = options.maxCost === undefined ? undefined : parseMaxCost(options.maxCost);
   const flags = sessionFlags(options);
   const repo = await command.repo();
   const loaded = await command.config(flags, repo);
   const model = await chooseSessionModel(command, loaded, options.model);
+  if (maxCost !== undefined) await refuseUnpricedModels(loaded.config, model);
   if (options.worktree !== undefined && options.worktree !== false && options.resume !== undefined) throw usageError('cli.worktree-resume', '--worktree and --resume cannot be used together', 'to go on with a worktree session, use --worktree=NAME again, or run `assist chat --resume` inside its worktree');
   // Config and model are the person's, read where they typed the command; the work happens in the worktree.
   const worktree = options.worktree === undefined || options.worktree === false ? null : await enterWorktree(command, options.worktree, options);
@@ -91,6 +97,7 @@ export async function startChat(command: AssistCommand, options: ChatOptions): P
     ui: view,
     ...(options.resume !== undefined ? { resume: options.resume } : {}),
     ...(maxSteps !== undefined ? { maxSteps } : {}),
+    ...(maxCost !== undefined ? { maxCost } : {}),
     ...(options.plan ? { plan: true } : {}),
     command: 'assist chat',
   });
@@ -111,6 +118,7 @@ export async function startChat(command: AssistCommand, options: ChatOptions): P
       reporter,
       stdin,
       stdout: context.stdout,
+      ...(maxCost !== undefined ? { maxCost, vetModel: (name: string) => refuseUnpricedModels(loaded.config, name) } : {}),
       showMap: async () => {
         const { buildRepoMap } = await import('../../context/index.js');
         const map = await buildRepoMap({ cwd: workRoot, tokens: loaded.config.context.mapTokens, focusFiles: session.files, env: context.env });
