@@ -161,4 +161,71 @@ describe('agent hooks through the fake server', () => {
     expect(JSON.stringify(last)).toContain('what is the ticket?\\n\\n[user_prompt hook]\\nTicket ABC-12: the app constant must be 2');
     expect(hookAudit(repo).map((a) => a.result)).toEqual(['0']);
   });
+
+  it('session_start runs once per chat before its first turn; its stdout goes with the first message only', async () => {
+    await using server = await startFakeLlm();
+    await using repo = tempRepo({ files: FILES });
+    userConfig(repo, '[[agent_hooks.session_start]]\ncommand = "sh hooks/record.sh; echo Release freeze until Monday"\n');
+    server.enqueue(answer('first'), answer('second'));
+    const r = await runCli(['chat'], { cwd: repo.dir, env: envFor(repo, server), input: 'what is app?\nand now?\n' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(server.requests).toHaveLength(2);
+    const started = payloads(repo);
+    expect(started).toHaveLength(1);
+    expect(started[0]).toMatchObject({ event: 'session_start', cwd: repo.dir });
+    expect(JSON.stringify(server.requests[0]!.messages.at(-1))).toContain('what is app?\\n\\n[session_start hook]\\nRelease freeze until Monday');
+    expect(JSON.stringify(server.requests[1]!.messages.at(-1))).not.toContain('session_start hook');
+    expect(hookAudit(repo).map((a) => a.result)).toEqual(['0']);
+  });
+
+  it('a stop hook that exits 2 sends its reason to the model and the turn goes on; the continuations are bounded', async () => {
+    await using server = await startFakeLlm();
+    await using repo = tempRepo({
+      files: {
+        ...FILES,
+        // Blocks the first stop only: once the model has been told, the hook sees stop_hook_active and lets it end.
+        'hooks/stop-once.sh': ['#!/bin/sh', 'input=$(cat)', 'case "$input" in', '  *\'"stop_hook_active":true\'*) exit 0 ;;', 'esac', 'echo "end your answer with the word CHECKED" >&2', 'exit 2', ''].join('\n'),
+      },
+    });
+    userConfig(repo, '[[agent_hooks.stop]]\ncommand = "sh hooks/stop-once.sh"\n');
+    server.enqueue(answer('app is 1'), answer('app is 1. CHECKED'));
+    const r = await runCli(['run', '--yes', '--json', '-m', 'what is app?'], { cwd: repo.dir, env: envFor(repo, server) });
+    expect(r.code, r.stderr).toBe(5);
+    expect(server.requests).toHaveLength(2);
+    expect(JSON.stringify(server.requests[1]!.messages)).toContain('end your answer with the word CHECKED');
+    expect((JSON.parse(r.stdout) as { reply: string }).reply).toContain('CHECKED');
+
+    // A hook that never lets the turn end: it ends after session.max_reflections continuations, reported.
+    userConfig(repo, '[[agent_hooks.stop]]\ncommand = "echo not yet >&2; exit 2"\n');
+    server.reset();
+    server.defaultReply = answer('still app is 1');
+    const endless = await runCli(['run', '--yes', '-m', 'what is app?'], { cwd: repo.dir, env: { ...envFor(repo, server), ASSIST_SESSION__MAX_REFLECTIONS: '2' } });
+    expect(endless.code, endless.stderr).toBe(5);
+    expect(server.requests).toHaveLength(3);
+    expect(endless.stderr).toContain('a stop hook still objects after 2 more rounds; ending the turn: not yet');
+  });
+
+  it('a pre_compact hook that exits 2 keeps the history from being summarised: the oldest exchanges are left out instead', async () => {
+    await using server = await startFakeLlm();
+    const WINDOW = 3400;
+    server.contextWindow = WINDOW;
+    await using repo = tempRepo({ files: FILES });
+    userConfig(repo, `[models."${MODEL}"]\ncontext_window = ${WINDOW}\nmax_output = 512\n\n[[agent_hooks.pre_compact]]\ncommand = "echo keep my history >&2; exit 2"\n`);
+    server.defaultReply = answer(`Reply about it. ${'Lorem ipsum dolor sit amet, consectetur. '.repeat(25)}`);
+    const turns = 8;
+    const input = Array.from({ length: turns }, (_, i) => `Question ${i}: ${'tell me more about this long topic please. '.repeat(35)}`).join('\n') + '\n';
+    const r = await runCli(['chat'], { cwd: repo.dir, env: { ...envFor(repo, server), ASSIST_CONTEXT__MAP_TOKENS: '0' }, input, timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('a pre_compact hook kept the history from being compressed (keep my history)');
+    // No summary was asked for, every request fitted the window, and the last one lost its oldest questions.
+    expect(server.requests.filter((q) => JSON.stringify(q.body).includes('You summarise a conversation'))).toEqual([]);
+    expect(server.requests).toHaveLength(turns);
+    for (const q of server.requests) expect(q.promptTokens).toBeLessThanOrEqual(WINDOW);
+    const last = JSON.stringify(server.requests[turns - 1]!.messages);
+    expect(last).toContain(`Question ${turns - 1}:`);
+    expect(last).not.toContain('Question 0:');
+    const runs = hookAudit(repo);
+    expect(runs.length).toBeGreaterThan(0);
+    for (const run of runs) expect(run).toMatchObject({ result: 'blocked', reason: expect.stringMatching(/^pre_compact .*: keep my history$/) });
+  });
 });
