@@ -1,0 +1,94 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ReplayedEvent } from '../git/index.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { languageFigures, mergeFigures, REPRESENTATIONS, type LanguageFigures } from './effectiveness.js';
+
+/** Bumped when what a session's figures mean changes: an older file is rebuilt. */
+const VERSION = 1;
+
+interface CacheFile {
+  version: number;
+  /** Per session: the chain tip the figures were read at, and the figures. */
+  sessions: Record<string, { tip: string; figures: LanguageFigures }>;
+}
+
+/** Where the session chains are read: a narrow seam over the store. */
+export interface ChainSource {
+  /** Session id -> id of its chain's tip. */
+  tips(): Promise<Map<string, string>>;
+  replay(session: string): Promise<ReplayedEvent[]>;
+}
+
+/** The repository's figures, and what it cost to have them. */
+export interface LoadedFigures {
+  figures: LanguageFigures;
+  sessions: number;
+  /** Sessions whose chain was replayed (new, or moved since the cache was written). */
+  replayed: number;
+}
+
+function validFigures(value: unknown): value is LanguageFigures {
+  if (typeof value !== 'object' || value === null) return false;
+  for (const reps of Object.values(value as Record<string, unknown>)) {
+    if (typeof reps !== 'object' || reps === null) return false;
+    for (const [rep, f] of Object.entries(reps as Record<string, unknown>)) {
+      if (!(REPRESENTATIONS as readonly string[]).includes(rep)) return false;
+      const g = f as { turns?: unknown; hits?: unknown; misses?: unknown } | null;
+      if (typeof g?.turns !== 'number' || typeof g.hits !== 'number' || typeof g.misses !== 'number') return false;
+    }
+  }
+  return true;
+}
+
+async function readCache(path: string): Promise<CacheFile['sessions']> {
+  try {
+    const parsed = JSON.parse(await readFile(path, 'utf8')) as Partial<CacheFile>;
+    if (parsed.version !== VERSION || typeof parsed.sessions !== 'object' || parsed.sessions === null) return {};
+    const out: CacheFile['sessions'] = {};
+    for (const [id, entry] of Object.entries(parsed.sessions)) if (typeof entry?.tip === 'string' && validFigures(entry.figures)) out[id] = entry;
+    return out;
+  } catch {
+    // Missing, torn or foreign: rebuilt from the chains.
+    return {};
+  }
+}
+
+/**
+ * Hybrid's figures over every session of the repository, read cheaply: each session's figures are
+ * kept under `<commonDir>/assist/effectiveness.json` with the chain tip they were read at, so only
+ * a session whose chain moved is replayed. A cache that cannot be written costs a replay next time,
+ * never an error.
+ */
+export async function loadLanguageFigures(commonDir: string, source: ChainSource): Promise<LoadedFigures> {
+  const path = join(commonDir, 'assist', 'effectiveness.json');
+  const cached = await readCache(path);
+  const tips = await source.tips();
+  const sessions: CacheFile['sessions'] = {};
+  let replayed = 0;
+  for (const [id, tip] of [...tips].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const hit = cached[id];
+    if (hit && hit.tip === tip) {
+      sessions[id] = hit;
+      continue;
+    }
+    let events: ReplayedEvent[];
+    try {
+      events = await source.replay(id);
+    } catch {
+      continue; // a session the store cannot read counts for nothing, as in `stats context`
+    }
+    sessions[id] = { tip, figures: languageFigures(events) };
+    replayed++;
+  }
+  const dropped = Object.keys(cached).some((id) => !tips.has(id));
+  if (replayed > 0 || dropped) {
+    try {
+      await mkdir(join(commonDir, 'assist'), { recursive: true });
+      await writeFileAtomic(path, JSON.stringify({ version: VERSION, sessions } satisfies CacheFile), { fsync: false });
+    } catch {
+      // Read-only git dir: the figures are still right, only the next read is slower.
+    }
+  }
+  return { figures: mergeFigures(Object.values(sessions).map((s) => s.figures)), sessions: tips.size, replayed };
+}
