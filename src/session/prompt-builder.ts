@@ -194,6 +194,7 @@ export class PromptBuilder {
     let summaryFiles: string[] = [];
     let chunkFiles: string[] = [];
     let searchedChunks: SearchedChunk[] = [];
+    let wanted: (chunk: SearchedChunk, summarised: ReadonlySet<string>) => boolean = () => true;
     if (strategy === 'summary') summaryFiles = ['', ...best];
     else if (strategy === 'chunks') chunkFiles = best;
     else {
@@ -201,7 +202,12 @@ export class PromptBuilder {
       const { representationFor } = await import('../context/effectiveness.js');
       if (choices.length > 0) sent.languages = Object.fromEntries(choices.map((c) => [c.language, c.representation]));
       const outside = found.filter((h) => !this.core.chatFiles.has(h.file));
-      searchedChunks = outside.filter((h) => representationFor(choices, h.file) === 'chunks');
+      // A file whose language gets summaries but that has none yet (no refresh has run) gets its chunks.
+      wanted = (h, summarised) => {
+        const rep = representationFor(choices, h.file);
+        return rep === 'chunks' || (rep === 'summaries' && !summarised.has(h.file));
+      };
+      searchedChunks = outside.filter((h) => representationFor(choices, h.file) !== 'map');
       // Summaries for the files the request names that are not source (config, docs), then for the
       // found files of languages whose summaries served best.
       const named = new Set(prompt.match(/[\w./-]+\.[A-Za-z0-9]+/g) ?? []);
@@ -215,7 +221,10 @@ export class PromptBuilder {
     const share = summaryFiles.length > 0 && (chunkFiles.length > 0 || searchedChunks.length > 0) ? Math.floor(budget / 2) : budget;
     if (summaryFiles.length > 0) pieces.push(...(await this.summariesText(summaryFiles, share, request, audit, sent)));
     if (chunkFiles.length > 0) pieces.push(...(await this.chunksText(prompt, chunkFiles, share, request, audit, true, sent)));
-    if (searchedChunks.length > 0) pieces.push(...(await this.searchedChunksText(searchedChunks, share, request, audit, sent)));
+    const summarised = new Set(sent.summaries);
+    searchedChunks = searchedChunks.filter((h) => wanted(h, summarised));
+    // The searched chunks get what the summaries left of the budget.
+    if (searchedChunks.length > 0) pieces.push(...(await this.searchedChunksText(searchedChunks, budget - sent.tokens.summaries, request, audit, sent)));
     return pieces;
   }
 
