@@ -1,11 +1,11 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { seedSession, type SeededTurn } from '../../test/helpers/context-turns.js';
 import { tempRepo } from '../../test/helpers/git-repo.js';
 import { openStore } from '../git/index.js';
 import { chooseRepresentations } from './effectiveness.js';
-import { loadLanguageFigures, type ChainSource } from './effectiveness-cache.js';
+import { cacheSessionFigures, loadLanguageFigures, type ChainSource } from './effectiveness-cache.js';
 
 const FILES = { 'src/app.ts': 'export const a = 1;\n', 'lib/model.py': 'def fit():\n    pass\n', 'lib/util.py': 'def helper():\n    pass\n', 'cmd/main.go': 'package main\n' };
 
@@ -34,7 +34,7 @@ describe('hybrid figures from the recorded sessions', () => {
     const s = await source(repo.dir, repo.env);
     try {
       const first = await loadLanguageFigures(s.commonDir, s.src);
-      expect(first).toMatchObject({ sessions: 2, replayed: 2 });
+      expect(first).toMatchObject({ sessions: 2, replayed: 2, pending: 0 });
       const choices = chooseRepresentations(first.figures);
       expect(choices).toEqual([
         { language: 'go', representation: 'chunks', reason: 'summaries 100% hit of 2 turns: fewer than 5 turns, the default' },
@@ -61,6 +61,23 @@ describe('hybrid figures from the recorded sessions', () => {
       const rebuilt = await loadLanguageFigures(s.commonDir, s.src);
       expect(rebuilt).toMatchObject({ replayed: 2 });
       expect(chooseRepresentations(rebuilt.figures)).toEqual(choices);
+
+      // A long history is read a few sessions a call, the newest first; the figures grow to the same.
+      rmSync(cache);
+      const part = await loadLanguageFigures(s.commonDir, s.src, { maxReplays: 1 });
+      expect(part).toMatchObject({ replayed: 1, pending: 1 });
+      expect(Object.keys(part.figures).sort()).toEqual(['go', 'python']);
+      const rest = await loadLanguageFigures(s.commonDir, s.src, { maxReplays: 1 });
+      expect(rest).toMatchObject({ replayed: 1, pending: 0 });
+      expect(chooseRepresentations(rest.figures)).toEqual(choices);
+
+      // What `stats context` replayed anyway fills the cache: the next read replays nothing.
+      rmSync(cache);
+      const tips = await s.src.tips();
+      await cacheSessionFigures(s.commonDir, await Promise.all([...tips].map(async ([id, tip]) => ({ id, tip, events: await s.src.replay(id) }))));
+      const warmed = await loadLanguageFigures(s.commonDir, s.src);
+      expect(warmed).toMatchObject({ replayed: 0, pending: 0 });
+      expect(chooseRepresentations(warmed.figures)).toEqual(choices);
     } finally {
       s.close();
     }

@@ -25,8 +25,14 @@ export class StatsContextCommand extends AssistCommand {
     const store = await openStore({ cwd: this.context.cwd, env: this.context.env, command: 'assist stats context' });
     let stats;
     try {
+      const prefix = 'refs/assist/log/';
+      // Read before the chains, so a chain that moves meanwhile is read again by hybrid, not misfiled.
+      const tips = new Map([...(await store.repo.listRefs(prefix))].map(([ref, id]) => [ref.slice(prefix.length), id]));
       const sessions = await store.listSessions();
-      stats = contextStats(await Promise.all(sessions.map((s) => store.replay(s.id))));
+      const replayed = await Promise.all(sessions.map((s) => store.replay(s.id)));
+      stats = contextStats(replayed);
+      const { cacheSessionFigures } = await import('../../context/effectiveness-cache.js');
+      await cacheSessionFigures(store.repo.paths.commonDir, sessions.flatMap((s, i) => (tips.has(s.id) ? [{ id: s.id, tip: tips.get(s.id)!, events: replayed[i]! }] : [])));
     } finally {
       store.close();
     }
