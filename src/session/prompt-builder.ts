@@ -117,7 +117,8 @@ export class PromptBuilder {
         freed += estimateTextTokens(pieces[i]!.text);
         if (freed >= excess) break;
       }
-      const dropped = pieces.filter((_, i) => out.has(i));
+      // In the order they went, for the log and the status line.
+      const dropped = [...out].map((i) => pieces[i]!);
       pieces = pieces.filter((_, i) => !out.has(i));
       return { context: renderContext(pieces, filesText), dropped };
     };

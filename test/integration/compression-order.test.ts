@@ -16,21 +16,28 @@ const FILES = {
 };
 
 const call = (name: string, args: Record<string, unknown>): Scripted => ({ kind: 'text', text: '', toolCalls: [{ name, arguments: args }] });
-const INPUT = 'read docs/notes.md and fix applyTax in src/billing/tax.ts\nwhere is computeInvoiceTotal defined, and how is it used for tax?\n';
+const FIRST = 'read docs/notes.md and fix applyTax in src/billing/tax.ts';
+const LAST = 'where is computeInvoiceTotal defined, and how is it used for tax?';
+const STORY = `Here is the history of the tax rules. ${'Long ago the rate was added, later it was multiplied, and the rounding changed twice. '.repeat(40)}`;
 
-async function converse(server: FakeLlmServer, repo: TempRepo, window: number, logFile: string): Promise<{ stderr: string; last: RecordedRequest }> {
+async function converse(server: FakeLlmServer, repo: TempRepo, window: number, logFile: string, middle = false): Promise<{ stderr: string; last: RecordedRequest }> {
   mkdirSync(join(repo.home, '.config', 'assist'), { recursive: true });
   writeFileSync(join(repo.home, '.config', 'assist', 'config.toml'), `[models."openai/gpt-4.1"]\ncontext_window = ${window}\nmax_output = 512\n`);
   const summary = (q: RecordedRequest): boolean => JSON.stringify(q.body).includes('You summarise a conversation');
+  const answers = [...(middle ? [STORY] : []), 'In src/billing/invoice.ts.'];
+  const answer = (q: RecordedRequest) => (summary(q) ? reply.text('SUMMARY: applyTax was fixed.') : reply.text(answers.shift() ?? 'Done.'));
   server.enqueue(
     call('read_file', { path: 'docs/notes.md' }),
     call('edit_file', { path: 'src/billing/tax.ts', search: '  return computeInvoiceTotal(lines) + rate;\n', replace: '  return computeInvoiceTotal(lines) * (1 + rate);\n' }),
     reply.text('Fixed: the rate multiplies the total.'),
-    (q) => (summary(q) ? reply.text('SUMMARY: applyTax was fixed.') : reply.text('In src/billing/invoice.ts.')),
-    (q) => (summary(q) ? reply.text('SUMMARY: applyTax was fixed.') : reply.text('In src/billing/invoice.ts.')),
+    answer,
+    answer,
+    answer,
+    answer,
   );
   const env = { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1', ASSIST_CONTEXT__MAP_TOKENS: '8192' };
-  const r = await runCli(['--log-file', logFile, 'chat', '--yes'], { cwd: repo.dir, env, input: INPUT, timeoutMs: 60_000 });
+  const input = [FIRST, ...(middle ? ['tell me the history of the tax rules'] : []), LAST].join('\n') + '\n';
+  const r = await runCli(['--log-file', logFile, 'chat', '--yes'], { cwd: repo.dir, env, input, timeoutMs: 60_000 });
   expect(r.code, r.stderr).toBe(0);
   const answered = server.requests.filter((q) => !summary(q));
   return { stderr: r.stderr, last: answered[answered.length - 1]! };
@@ -73,5 +80,29 @@ describe('compression order', () => {
     // Logged per request (the first turn's may need it too), never reaching tax.ts nor the history.
     expect(compressed.length).toBeGreaterThan(0);
     for (const entry of compressed) expect(entry).toMatchObject({ tier: 'context', dropped: ['map of src/billing/invoice.ts', 'chunks of src/billing/invoice.ts'] });
+  });
+
+  it('when even all the outside context is not enough, the recently edited file goes last, and only then is history summarised', async () => {
+    await using wide = await startFakeLlm();
+    await using first = tempRepo({ files: FILES });
+    const full = await converse(wide, first, 200_000, join(first.home, 'wide.log'), true);
+    const messages = (full.last.body as { messages: Array<{ role: string; content: unknown }> }).messages;
+    const notes = estimateTokens(flattenContent(messages.find((m) => m.role === 'tool' && JSON.stringify(m.content).includes('# Notes'))?.content));
+    const context = estimateTokens(flattenContent(messages[1]!.content));
+    const story = estimateTokens(STORY);
+
+    // Over by about half the story once the old result and every piece of outside context are gone.
+    await using server = await startFakeLlm();
+    await using repo = tempRepo({ files: FILES });
+    const window = Math.ceil((full.last.promptTokens - notes - context - story / 2) / 0.8);
+    const log = join(repo.home, 'assist.log');
+    const r = await converse(server, repo, window, log, true);
+    expect(r.stderr).toMatch(/left out context that served least to fit the \d+-token window: map of src\/billing\/invoice\.ts, chunks of src\/billing\/invoice\.ts, map of src\/billing\/tax\.ts, chunks of src\/billing\/tax\.ts\ncompressing \d+ earlier exchanges?/);
+    const entries = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event?: string; tier?: string; dropped?: string[] });
+    const compressed = entries.filter((e) => e.event === 'context.compressed');
+    const lastContext = compressed.map((e) => e.tier).lastIndexOf('context');
+    expect(compressed[lastContext]!.dropped).toEqual(['map of src/billing/invoice.ts', 'chunks of src/billing/invoice.ts', 'map of src/billing/tax.ts', 'chunks of src/billing/tax.ts']);
+    expect(compressed[lastContext + 1]).toMatchObject({ tier: 'history' });
+    expect(JSON.stringify(r.last.body)).not.toContain('src/billing/tax.ts (lines');
   });
 });
