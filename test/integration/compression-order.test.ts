@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo, type TempRepo } from '../helpers/git-repo.js';
 import { runCli } from '../helpers/run-cli.js';
+import { openStore } from '../../src/git/index.js';
 import { startFakeLlm, reply, type FakeLlmServer, type RecordedRequest } from '../fake-llm/index.js';
 import type { Scripted } from '../fake-llm/types.js';
 import { estimateTokens, flattenContent } from '../fake-llm/estimate.js';
@@ -77,6 +78,18 @@ describe('compression order', () => {
     expect(sent).not.toContain('SUMMARY:');
     const entries = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { msg?: string; event?: string; tier?: string; dropped?: string[] });
     const compressed = entries.filter((e) => (e.msg ?? e.event) === 'context.compressed');
+    // The turn records only what was sent: the effectiveness figures never credit what was left out.
+    const store = await openStore({ cwd: repo.dir, env: repo.env, command: 'test' });
+    try {
+      const [session] = await store.listSessions();
+      const asked = (await store.replay(session!.id)).filter((e) => e.type === 'message' && e.text === LAST);
+      const recorded = asked[0]?.type === 'message' ? asked[0].context : undefined;
+      expect(recorded?.chunks.length).toBeGreaterThan(0);
+      expect(recorded?.chunks.every((c) => c.startsWith('src/billing/tax.ts:'))).toBe(true);
+      expect(recorded?.map).not.toContain('src/billing/invoice.ts');
+    } finally {
+      store.close();
+    }
     // Logged per request (the first turn's may need it too), never reaching tax.ts nor the history.
     expect(compressed.length).toBeGreaterThan(0);
     for (const entry of compressed) expect(entry).toMatchObject({ tier: 'context', dropped: ['map of src/billing/invoice.ts', 'chunks of src/billing/invoice.ts'] });
