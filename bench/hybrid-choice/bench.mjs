@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { openStore } = await import(join(root, 'dist', 'git', 'index.js'));
-const { loadLanguageFigures, MAX_REPLAYS } = await import(join(root, 'dist', 'context', 'effectiveness-cache.js'));
+const { loadLanguageFigures, MAX_REPLAYS, sessionTips, CHAIN_PREFIX } = await import(join(root, 'dist', 'context', 'effectiveness-cache.js'));
 const { chooseRepresentations } = await import(join(root, 'dist', 'context', 'effectiveness.js'));
 const SESSIONS = Number(process.argv[2] ?? 300);
 const TURNS = Number(process.argv[3] ?? 10);
@@ -43,9 +43,8 @@ for (let s = 0; s < SESSIONS; s++) {
   await store.appendEvents(session.id, events);
 }
 const seeded = performance.now() - t0;
-const prefix = 'refs/assist/log/';
 const source = {
-  tips: async () => new Map([...(await store.repo.listRefs(prefix))].map(([ref, id]) => [ref.slice(prefix.length), id])),
+  tips: async () => sessionTips(store.repo.refsUnder(CHAIN_PREFIX)),
   replay: (id) => store.replay(id),
 };
 const commonDir = store.repo.paths.commonDir;

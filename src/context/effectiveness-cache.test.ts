@@ -5,17 +5,16 @@ import { seedSession, type SeededTurn } from '../../test/helpers/context-turns.j
 import { tempRepo } from '../../test/helpers/git-repo.js';
 import { openStore } from '../git/index.js';
 import { chooseRepresentations } from './effectiveness.js';
-import { cacheSessionFigures, loadLanguageFigures, type ChainSource } from './effectiveness-cache.js';
+import { cacheSessionFigures, CHAIN_PREFIX, loadLanguageFigures, sessionTips, type ChainSource } from './effectiveness-cache.js';
 
 const FILES = { 'src/app.ts': 'export const a = 1;\n', 'lib/model.py': 'def fit():\n    pass\n', 'lib/util.py': 'def helper():\n    pass\n', 'cmd/main.go': 'package main\n' };
 
 /** The store as the prompt builder reads it, counting replays. */
 async function source(dir: string, env: NodeJS.ProcessEnv): Promise<{ src: ChainSource; commonDir: string; close(): void }> {
   const store = await openStore({ cwd: dir, env, command: 'test' });
-  const prefix = 'refs/assist/log/';
   return {
     commonDir: store.repo.paths.commonDir,
-    src: { tips: async () => new Map([...(await store.repo.listRefs(prefix))].map(([ref, id]) => [ref.slice(prefix.length), id])), replay: (id) => store.replay(id) },
+    src: { tips: () => Promise.resolve(sessionTips(store.repo.refsUnder(CHAIN_PREFIX))), replay: (id) => store.replay(id) },
     close: () => store.close(),
   };
 }
@@ -42,6 +41,8 @@ describe('hybrid figures from the recorded sessions', () => {
         { language: 'typescript', representation: 'chunks', reason: 'chunks 100% hit of 5 turns: chunks served best' },
       ]);
 
+      // The tips are read from the ref files, loose or packed, without git: packing moves nothing.
+      repo.git('pack-refs', '--all');
       const again = await loadLanguageFigures(s.commonDir, s.src);
       expect(again).toMatchObject({ sessions: 2, replayed: 0 });
       expect(chooseRepresentations(again.figures)).toEqual(choices);

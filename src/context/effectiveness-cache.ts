@@ -20,6 +20,16 @@ export interface ChainSource {
   replay(session: string): Promise<ReplayedEvent[]>;
 }
 
+/** The session chains' refs. */
+export const CHAIN_PREFIX = 'refs/assist/log/';
+
+/** Session id -> chain tip, from the refs under {@link CHAIN_PREFIX} (a ref being written, `.lock`, is not one). */
+export function sessionTips(refs: ReadonlyMap<string, string>): Map<string, string> {
+  const tips = new Map<string, string>();
+  for (const [ref, id] of refs) if (ref.startsWith(CHAIN_PREFIX) && !ref.endsWith('.lock')) tips.set(ref.slice(CHAIN_PREFIX.length), id);
+  return tips;
+}
+
 /** The repository's figures, and what it cost to have them. */
 export interface LoadedFigures {
   figures: LanguageFigures;

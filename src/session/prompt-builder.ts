@@ -239,11 +239,11 @@ export class PromptBuilder {
   private languageChoices(): Promise<LanguageChoice[]> {
     this.choices ??= timePhase('prompt.hybrid-choice', async () => {
       try {
-        const [{ loadLanguageFigures }, { chooseRepresentations, DEFAULT_REPRESENTATION }] = await Promise.all([import('../context/effectiveness-cache.js'), import('../context/effectiveness.js')]);
+        const [{ loadLanguageFigures, sessionTips, CHAIN_PREFIX }, { chooseRepresentations, DEFAULT_REPRESENTATION }] = await Promise.all([import('../context/effectiveness-cache.js'), import('../context/effectiveness.js')]);
         const store = this.core.store;
-        const prefix = 'refs/assist/log/';
         const loaded = await loadLanguageFigures(store.repo.paths.commonDir, {
-          tips: async () => new Map([...(await store.repo.listRefs(prefix))].map(([ref, id]) => [ref.slice(prefix.length), id])),
+          // Read from the ref files, without starting git.
+          tips: () => Promise.resolve(sessionTips(store.repo.refsUnder(CHAIN_PREFIX))),
           replay: (id) => store.replay(id),
         });
         const choices = chooseRepresentations(loaded.figures);

@@ -25,13 +25,12 @@ export class StatsContextCommand extends AssistCommand {
     const store = await openStore({ cwd: this.context.cwd, env: this.context.env, command: 'assist stats context' });
     let stats;
     try {
-      const prefix = 'refs/assist/log/';
+      const { cacheSessionFigures, sessionTips, CHAIN_PREFIX } = await import('../../context/effectiveness-cache.js');
       // Read before the chains, so a chain that moves meanwhile is read again by hybrid, not misfiled.
-      const tips = new Map([...(await store.repo.listRefs(prefix))].map(([ref, id]) => [ref.slice(prefix.length), id]));
+      const tips = sessionTips(store.repo.refsUnder(CHAIN_PREFIX));
       const sessions = await store.listSessions();
       const replayed = await Promise.all(sessions.map((s) => store.replay(s.id)));
       stats = contextStats(replayed);
-      const { cacheSessionFigures } = await import('../../context/effectiveness-cache.js');
       await cacheSessionFigures(store.repo.paths.commonDir, sessions.flatMap((s, i) => (tips.has(s.id) ? [{ id: s.id, tip: tips.get(s.id)!, events: replayed[i]! }] : [])));
     } finally {
       store.close();
