@@ -56,8 +56,9 @@ async function measure(label, options = {}) {
   const choices = chooseRepresentations(loaded.figures);
   const wall = performance.now() - w0;
   const c = process.cpuUsage(cpu0);
-  console.log(`${label.padEnd(28)} wall ${wall.toFixed(1).padStart(8)} ms  cpu ${((c.user + c.system) / 1000).toFixed(1).padStart(8)} ms  replayed ${String(loaded.replayed).padStart(4)}/${loaded.sessions} (pending ${loaded.pending})  languages ${choices.length}`);
-  return wall;
+  const cpu = (c.user + c.system) / 1000;
+  console.log(`${label.padEnd(28)} wall ${wall.toFixed(1).padStart(8)} ms  cpu ${cpu.toFixed(1).padStart(8)} ms  replayed ${String(loaded.replayed).padStart(4)}/${loaded.sessions} (pending ${loaded.pending})  languages ${choices.length}`);
+  return { wall, cpu };
 }
 
 console.log(`${SESSIONS} sessions x ${TURNS} turns (4 events a turn), seeded in ${(seeded / 1000).toFixed(1)} s`);
@@ -66,7 +67,10 @@ rmSync(join(commonDir, 'assist', 'effectiveness.json'), { force: true });
 await measure(`cold, capped (${MAX_REPLAYS} a call)`);
 rmSync(join(commonDir, 'assist', 'effectiveness.json'), { force: true });
 await measure('cold, every session', { maxReplays: Infinity });
-for (let i = 0; i < 3; i++) await measure(`warm (nothing moved) #${i + 1}`);
+const warm = [];
+for (let i = 0; i < 9; i++) warm.push(await measure(`warm (nothing moved) #${i + 1}`));
+warm.sort((a, b) => a.wall - b.wall);
+console.log(`warm, median of 9: wall ${warm[4].wall.toFixed(1)} ms, cpu ${[...warm].sort((a, b) => a.cpu - b.cpu)[4].cpu.toFixed(1)} ms (the target)`);
 const last = [...(await source.tips()).keys()].at(-1);
 await store.appendEvents(last, [{ type: 'message', request: 'later', text: 'one more', context: { strategy: 'hybrid', files: [], map: [], chunks: [], summaries: [], tokens: { map: 0, chunks: 0, summaries: 0, files: 0 } } }]);
 await measure('one session moved');
