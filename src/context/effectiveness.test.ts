@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ReplayedEvent, TurnContext } from '../git/index.js';
-import { contextStats, turnOutcomes } from './effectiveness.js';
+import { chooseRepresentations, contextStats, languageFigures, representationFor, turnOutcomes } from './effectiveness.js';
 
 const base = { v: 1 as const, at: '2026-12-01T00:00:00Z', session: 's1', tip: null, lastEdit: null, redo: null, reverted: false };
 let n = 0;
@@ -57,5 +57,61 @@ describe('context effectiveness', () => {
       expect.objectContaining({ language: 'typescript', hits: 1, misses: 0, edited: 1, undone: 0 }),
     ]);
     expect(stats.strategies[1]).toMatchObject({ hits: 1, misses: 0, hit_rate: 1, miss_rate: 0 });
+  });
+});
+
+describe('hybrid choice per language', () => {
+  const turns = (count: number, make: (i: number) => ReplayedEvent[]): ReplayedEvent[] => Array.from({ length: count }, (_, i) => make(i)).flat();
+
+  it('counts hits and misses of files outside the chat per language and per what represented it; chat files are left out', () => {
+    const events = [
+      message('h1', { chunks: ['src/a.ts:1-9'], files: ['src/chat.py'], languages: { python: 'summaries' } }),
+      edit('h1', [['src/a.ts', 'M'], ['src/chat.py', 'M']]),
+      tool('h1', 'h1', 'read_file', { path: 'src/b.py' }),
+      message('s1', { strategy: 'summary', summaries: ['', 'src/c.py'] }),
+      edit('s1', [['src/c.py', 'M']]),
+    ];
+    expect(languageFigures(events)).toEqual({
+      typescript: { chunks: { turns: 1, hits: 1, misses: 0 } },
+      python: { summaries: { turns: 2, hits: 1, misses: 1 } },
+    });
+  });
+
+  it('picks the best hit rate among representations with enough turns; too few turns keep the default; nothing served gives the map alone', () => {
+    const figures = {
+      python: { chunks: { turns: 6, hits: 1, misses: 5 }, summaries: { turns: 5, hits: 4, misses: 1 } },
+      typescript: { chunks: { turns: 8, hits: 6, misses: 2 }, summaries: { turns: 4, hits: 4, misses: 0 } },
+      go: { summaries: { turns: 3, hits: 3, misses: 0 } },
+      rust: { chunks: { turns: 7, hits: 0, misses: 9 } },
+    };
+    const choices = chooseRepresentations(figures);
+    expect(choices.map((c) => [c.language, c.representation])).toEqual([
+      ['go', 'chunks'],
+      ['python', 'summaries'],
+      ['rust', 'map'],
+      ['typescript', 'chunks'],
+    ]);
+    expect(choices[0]!.reason).toBe('summaries 100% hit of 3 turns: fewer than 5 turns, the default');
+    expect(choices[1]!.reason).toBe('chunks 17% hit of 6 turns, summaries 80% hit of 5 turns: summaries served best');
+    expect(choices[2]!.reason).toContain('under 10%, the map alone');
+    expect(representationFor(choices, 'lib/x.py')).toBe('summaries');
+    expect(representationFor(choices, 'main.c')).toBe('chunks');
+    // The same figures give the same choice, whatever order they come in.
+    const reversed = Object.fromEntries(Object.entries(figures).reverse());
+    expect(chooseRepresentations(reversed)).toEqual(choices);
+  });
+
+  it('breaks a tie by the fixed order: chunks, then summaries, then map', () => {
+    const tied = { python: { map: { turns: 5, hits: 1, misses: 1 }, summaries: { turns: 9, hits: 3, misses: 3 }, chunks: { turns: 5, hits: 2, misses: 2 } } };
+    expect(chooseRepresentations(tied)[0]!.representation).toBe('chunks');
+    const { chunks: _, ...noChunks } = tied.python;
+    expect(chooseRepresentations({ python: noChunks })[0]!.representation).toBe('summaries');
+  });
+
+  it('a hybrid turn records its choice, and its figures go to that choice', () => {
+    const events = turns(5, (i) => [message(`m${i}`, { map: ['src/a.py'], languages: { python: 'map' } }), edit(`m${i}`, [['src/a.py', 'M']])]);
+    const figures = languageFigures(events);
+    expect(figures).toEqual({ python: { map: { turns: 5, hits: 5, misses: 0 } } });
+    expect(chooseRepresentations(figures)[0]).toMatchObject({ language: 'python', representation: 'map' });
   });
 });

@@ -19,6 +19,8 @@ export interface TurnOutcome {
   undone: string[];
   /** Edits the person declined (or a hook refused). */
   declined: number;
+  /** The context the turn sent. */
+  context: TurnContext;
 }
 
 /** Rates of a group of turns: per strategy, or per strategy and language. */
@@ -87,7 +89,7 @@ export function turnOutcomes(events: readonly ReplayedEvent[]): TurnOutcome[] {
       const c = event.context;
       turns.set(event.request, {
         context: c,
-        outcome: { session: event.session, request: event.request, strategy: c.strategy, tokens: c.tokens.map + c.tokens.chunks + c.tokens.summaries + c.tokens.files, hits: [], misses: [], searches: 0, edited: [], undone: [], declined: 0 },
+        outcome: { session: event.session, request: event.request, strategy: c.strategy, tokens: c.tokens.map + c.tokens.chunks + c.tokens.summaries + c.tokens.files, hits: [], misses: [], searches: 0, edited: [], undone: [], declined: 0, context: c },
       });
       read.set(event.request, new Set());
     } else if (event.type === 'tool') {
@@ -177,4 +179,119 @@ export function contextStats(sessions: readonly (readonly ReplayedEvent[])[]): C
     });
   }
   return { sessions: sessions.length, turns: outcomes.length, strategies };
+}
+
+/** What represents files outside the chat for a language under `hybrid` (besides the map, which every turn has). */
+export type Representation = 'chunks' | 'summaries' | 'map';
+
+/** In this order ties are broken: the default first, the cheapest last. */
+export const REPRESENTATIONS: readonly Representation[] = ['chunks', 'summaries', 'map'];
+/** What `hybrid` sends for a language until its figures say otherwise. */
+export const DEFAULT_REPRESENTATION: Representation = 'chunks';
+/** Turns of a language under a representation before its figures count. */
+export const MIN_TURNS = 5;
+/** Below this hit rate the best representation is not worth its tokens: the map alone. */
+export const SERVED_FLOOR = 0.1;
+
+/** Hits and misses of files outside the chat, per language and per what represented that language in the turn. */
+export type LanguageFigures = Record<string, Partial<Record<Representation, { turns: number; hits: number; misses: number }>>>;
+
+/** The representation a turn gave files of `language`: the strategy's, or hybrid's recorded choice. */
+function representationIn(context: TurnContext, language: string): Representation | null {
+  if (context.strategy === 'chunks') return 'chunks';
+  if (context.strategy === 'summary') return 'summaries';
+  if (context.strategy !== 'hybrid') return null;
+  const chosen = context.languages?.[language];
+  return chosen !== undefined && (REPRESENTATIONS as readonly string[]).includes(chosen) ? (chosen as Representation) : DEFAULT_REPRESENTATION;
+}
+
+/**
+ * The figures the hybrid chooser reads, over one session's events: a file the model edited that
+ * the outside context held is a hit, a file it read or edited that nothing held is a miss. Files of
+ * the chat are left out: they say nothing of how the files outside it were represented.
+ */
+export function languageFigures(events: readonly ReplayedEvent[]): LanguageFigures {
+  const out: LanguageFigures = {};
+  for (const o of turnOutcomes(events)) {
+    const chat = new Set(o.context.files);
+    const seen = new Set<string>();
+    const add = (path: string, key: 'hits' | 'misses'): void => {
+      const language = languageOf(path);
+      const rep = representationIn(o.context, language);
+      if (rep === null) return;
+      const entry = ((out[language] ??= {})[rep] ??= { turns: 0, hits: 0, misses: 0 });
+      if (!seen.has(`${language}\0${rep}`)) {
+        seen.add(`${language}\0${rep}`);
+        entry.turns++;
+      }
+      entry[key]++;
+    };
+    for (const f of o.hits) if (!chat.has(f)) add(f, 'hits');
+    for (const f of o.misses) add(f, 'misses');
+  }
+  return out;
+}
+
+/** Sums figures of several sessions (their turns are distinct). */
+export function mergeFigures(list: readonly LanguageFigures[]): LanguageFigures {
+  const out: LanguageFigures = {};
+  for (const figures of list) {
+    for (const [language, reps] of Object.entries(figures)) {
+      for (const rep of REPRESENTATIONS) {
+        const f = reps[rep];
+        if (!f) continue;
+        const entry = ((out[language] ??= {})[rep] ??= { turns: 0, hits: 0, misses: 0 });
+        entry.turns += f.turns;
+        entry.hits += f.hits;
+        entry.misses += f.misses;
+      }
+    }
+  }
+  return out;
+}
+
+/** What hybrid sends for one language, and why (`--verbose`). */
+export interface LanguageChoice {
+  language: string;
+  representation: Representation;
+  /** One line: the figures that decided. */
+  reason: string;
+}
+
+/**
+ * Hybrid's choice per language (DESIGN §6 "Effectiveness"), deterministic for the same figures:
+ * among the representations with at least `minTurns` turns, the highest hit rate (ties: chunks,
+ * then summaries, then map); none with enough turns keeps the default; a best below
+ * `floor` gives the map alone (it served no better, and costs nothing more). Languages without
+ * figures are not listed: they get the default.
+ */
+export function chooseRepresentations(figures: LanguageFigures, options: { minTurns?: number; floor?: number } = {}): LanguageChoice[] {
+  const minTurns = options.minTurns ?? MIN_TURNS;
+  const floor = options.floor ?? SERVED_FLOOR;
+  const pct = (x: number): string => `${Math.round(x * 100)}%`;
+  const out: LanguageChoice[] = [];
+  for (const language of Object.keys(figures).sort()) {
+    const reps = figures[language]!;
+    const said: string[] = [];
+    let best: { rep: Representation; rate: number } | null = null;
+    for (const rep of REPRESENTATIONS) {
+      const f = reps[rep];
+      if (!f) continue;
+      const rate = f.hits + f.misses === 0 ? 0 : f.hits / (f.hits + f.misses);
+      said.push(`${rep} ${pct(rate)} hit of ${f.turns} turn${f.turns === 1 ? '' : 's'}`);
+      // Compared in thousandths, as `stats context` shows them, so float noise never breaks a tie.
+      if (f.turns >= minTurns && (best === null || Math.round(rate * 1000) > Math.round(best.rate * 1000))) best = { rep, rate };
+    }
+    const figuresText = said.join(', ');
+    if (best === null) out.push({ language, representation: DEFAULT_REPRESENTATION, reason: `${figuresText}: fewer than ${minTurns} turns, the default` });
+    else if (best.rate < floor && best.rep !== 'map') out.push({ language, representation: 'map', reason: `${figuresText}: the best (${best.rep}) under ${pct(floor)}, the map alone` });
+    else out.push({ language, representation: best.rep, reason: `${figuresText}: ${best.rep} served best` });
+  }
+  return out;
+}
+
+/** The representation `choices` give a file outside the chat. */
+export function representationFor(choices: readonly LanguageChoice[], path: string): Representation {
+  const language = languageOf(path);
+  return choices.find((c) => c.language === language)?.representation ?? DEFAULT_REPRESENTATION;
 }

@@ -102,6 +102,8 @@ export interface TurnContext {
   summaries: string[];
   /** Tokens of each part (the map's exact, the rest estimated where no budget applied). */
   tokens: { map: number; chunks: number; summaries: number; files: number };
+  /** `hybrid`: what represented files outside the chat, per language the figures decided (`chunks`, `summaries`, `map`); absent languages had `chunks`. */
+  languages?: Record<string, string>;
 }
 
 export interface ReplyEvent extends EventBase {

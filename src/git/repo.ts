@@ -139,7 +139,12 @@ export class Repo {
    * targets are listed), read without starting git.
    */
   refIdsUnder(prefix: string): Set<string> {
-    const ids = new Set<string>();
+    return new Set(this.refsUnder(prefix).values());
+  }
+
+  /** {@link refIdsUnder} by name: ref name -> id, read without starting git. */
+  refsUnder(prefix: string): Map<string, string> {
+    const refs = new Map<string, string>();
     const loose = new Set<string>();
     const walk = (dir: string, name: string): void => {
       let entries: Dirent[];
@@ -160,12 +165,12 @@ export class Repo {
         } catch {
           continue;
         }
-        if (/^[0-9a-f]{40,64}$/.test(text)) ids.add(text);
+        if (/^[0-9a-f]{40,64}$/.test(text)) refs.set(`${name}${e.name}`, text);
       }
     };
     walk(join(this.paths.commonDir, prefix), prefix);
-    for (const [ref, id] of this.packedRefs()) if (ref.startsWith(prefix) && !loose.has(ref)) ids.add(id);
-    return ids;
+    for (const [ref, id] of this.packedRefs()) if (ref.startsWith(prefix) && !loose.has(ref)) refs.set(ref, id);
+    return refs;
   }
 
   private packedRefs(): Map<string, string> {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { TurnContext } from '../git/index.js';
+import type { LanguageChoice } from '../context/effectiveness.js';
 import type { Instructions } from '../context/instructions.js';
 import type { ChatMessage, ModelInfo, ToolResult, ToolSpec } from '../llm/types.js';
 import { timePhase } from '../obs/phases.js';
@@ -11,6 +12,7 @@ import { chunkCounterOf, startChunkCounter, trackedFiles, turnGitOf } from './tu
 import { exchangeMessages, type Exchange } from './history.js';
 import { planSystemPrompt } from './plan-mode.js';
 import { chooseFence, renderChatFiles, systemPrompt, toolSystemPrompt } from './prompts.js';
+import { dropOrder, fileUses, mapPieces, renderContext, type ContextPiece } from './context-pieces.js';
 
 /** What the last request carried, by part (`/tokens`). */
 export interface PromptParts {
@@ -82,6 +84,8 @@ export class PromptBuilder {
       audit.append({ op: 'send', path: file, result: 'ok', requestId: request });
     }
     const fence = chooseFence(fileContents.map((f) => f.content));
+    // Read while the map builds: the first turn of a session reads the repository's figures once.
+    if (this.core.config.context.strategy === 'hybrid') void this.languageChoices();
     // Plan mode changes the system prompt for its turns only: the turn after `/go` is back on the act-mode prefix.
     const base = this.core.planMode
       ? planSystemPrompt({ tools: mode === 'tools' })
@@ -100,9 +104,27 @@ export class PromptBuilder {
     // What this turn sends, for the effectiveness stats (DESIGN §6): the outside context adds its parts.
     const sent: TurnContext = { strategy: this.core.config.context.strategy, files: fileContents.map((f) => f.path), map: mapResult.files, chunks: [], summaries: [], tokens: { map: mapResult.tokens, chunks: 0, summaries: 0, files: estimateTextTokens(filesText) } };
     const outside = await timePhase('prompt.outside', () => this.outsideContext(prompt, mapResult.files, request, sent));
-    const context = [map ? `Repository map (the most relevant definitions, with their files):\n\n${map}` : '', outside, filesText].filter(Boolean).join('\n\n');
-
-    const { history, tokens: promptTokens } = await this.fitHistory(system, context, prompt, info, tools);
+    let pieces = [...mapPieces(map, mapResult.files), ...outside];
+    // Context that served least is dropped before history is summarised (DESIGN §6 "Token counts").
+    const shrink = (excess: number): { context: string; dropped: ContextPiece[] } | null => {
+      if (pieces.length === 0) return null;
+      const order = dropOrder(pieces, fileUses([...new Set(pieces.map((p) => p.path))], this.core.history, prompt));
+      const out = new Set<number>();
+      let freed = 0;
+      // Drops what the estimate says is enough (at least one piece), so the prompt is measured once per round.
+      for (const i of order) {
+        out.add(i);
+        freed += estimateTextTokens(pieces[i]!.text);
+        if (freed >= excess) break;
+      }
+      // In the order they went, for the log and the status line.
+      const dropped = [...out].map((i) => pieces[i]!);
+      pieces = pieces.filter((_, i) => !out.has(i));
+      return { context: renderContext(pieces, filesText), dropped };
+    };
+    const fitted = await this.fitHistory(system, renderContext(pieces, filesText), prompt, info, tools, shrink);
+    const { history, tokens: promptTokens, context } = fitted;
+    if (fitted.dropped.length > 0) forgetDropped(sent, fitted.dropped, estimateTextTokens);
     const messages: ChatMessage[] = [];
     if (context) {
       messages.push({ role: 'user', content: context });
@@ -114,7 +136,7 @@ export class PromptBuilder {
     for (const exchange of history) messages.push(...exchangeMessages(exchange));
     messages.push({ role: 'user', content: prompt });
     // The tool definitions travel with the system prompt on every request: /tokens counts them there.
-    this.lastPromptParts = { system: tools.length > 0 ? base + JSON.stringify(tools) : base, instructions: instructions.text, map: map + outside, files: filesText, history: history.map(exchangeText).join('') };
+    this.lastPromptParts = { system: tools.length > 0 ? base + JSON.stringify(tools) : base, instructions: instructions.text, map: renderContext(pieces, ''), files: filesText, history: history.map(exchangeText).join('') };
     // Services count the requested output against the window too: ask for what is left.
     const maxOutputTokens = Math.max(256, Math.min(info.maxOutput, info.contextWindow - promptTokens - 64));
     return { system, messages, maxOutputTokens, context: sent };
@@ -158,60 +180,118 @@ export class PromptBuilder {
    * What represents files outside the chat besides the map (`context.strategy`): `chunks`, the
    * parts of the map's best files most relevant to the request (tree-sitter chunks: whole
    * functions, classes, methods); `summary`, the per-file summaries of those files and the
-   * repository's roll-up; `hybrid`, the best chunks for the request from the search index (any
-   * file, DESIGN §6 "Search") and summaries for the config and docs files the request names.
-   * Summaries are used stale rather than waited for.
+   * repository's roll-up; `hybrid`, per language as the recorded figures chose
+   * ({@link languageChoices}): the search index's best chunks for the request (any file, DESIGN §6
+   * "Search"), or the summaries of the files it found, or the map alone; plus summaries for the
+   * config and docs files the request names. Summaries are used stale rather than waited for.
    */
-  private async outsideContext(prompt: string, mapFiles: readonly string[], request: string, sent: TurnContext): Promise<string> {
+  private async outsideContext(prompt: string, mapFiles: readonly string[], request: string, sent: TurnContext): Promise<ContextPiece[]> {
     const strategy = this.core.config.context.strategy;
     const budget = Math.floor(this.core.config.context.mapTokens / 2);
-    if (budget < 64) return '';
+    if (budget < 64) return [];
     const { languageForPath } = await import('../context/index.js');
     const audit = this.core.audit();
     const best = mapFiles.filter((f) => !this.core.chatFiles.has(f)).slice(0, 4);
     let summaryFiles: string[] = [];
     let chunkFiles: string[] = [];
-    let searched = false;
+    let searchedChunks: SearchedChunk[] = [];
+    let wanted: (chunk: SearchedChunk, summarised: ReadonlySet<string>) => boolean = () => true;
     if (strategy === 'summary') summaryFiles = ['', ...best];
     else if (strategy === 'chunks') chunkFiles = best;
     else {
-      // hybrid: summaries for the files the request names that are not source (config, docs).
+      const [choices, found] = await Promise.all([this.languageChoices(), this.searchChunks(prompt)]);
+      const { representationFor } = await import('../context/effectiveness.js');
+      if (choices.length > 0) sent.languages = Object.fromEntries(choices.map((c) => [c.language, c.representation]));
+      const outside = found.filter((h) => !this.core.chatFiles.has(h.file));
+      // A file whose language gets summaries but that has none yet (no refresh has run) gets its chunks.
+      wanted = (h, summarised) => {
+        const rep = representationFor(choices, h.file);
+        return rep === 'chunks' || (rep === 'summaries' && !summarised.has(h.file));
+      };
+      searchedChunks = outside.filter((h) => representationFor(choices, h.file) !== 'map');
+      // Summaries for the files the request names that are not source (config, docs), then for the
+      // found files of languages whose summaries served best.
       const named = new Set(prompt.match(/[\w./-]+\.[A-Za-z0-9]+/g) ?? []);
       if (named.size > 0) summaryFiles = (await trackedFiles(this.core)).filter((f) => named.has(f) && !this.core.chatFiles.has(f) && languageForPath(f) === undefined).slice(0, 4);
-      searched = true;
+      for (const file of new Set(outside.map((h) => h.file))) {
+        if (summaryFiles.length >= 4) break;
+        if (representationFor(choices, file) === 'summaries' && !summaryFiles.includes(file)) summaryFiles.push(file);
+      }
     }
-    const parts: string[] = [];
-    const share = summaryFiles.length > 0 && (chunkFiles.length > 0 || searched) ? Math.floor(budget / 2) : budget;
-    if (summaryFiles.length > 0) parts.push(await this.summariesText(summaryFiles, share, request, audit, sent));
-    if (chunkFiles.length > 0) parts.push(await this.chunksText(prompt, chunkFiles, share, request, audit, true, sent));
-    if (searched) parts.push(await this.searchedChunksText(prompt, share, request, audit, sent));
-    return parts.filter(Boolean).join('\n\n');
+    const pieces: ContextPiece[] = [];
+    const share = summaryFiles.length > 0 && (chunkFiles.length > 0 || searchedChunks.length > 0) ? Math.floor(budget / 2) : budget;
+    if (summaryFiles.length > 0) pieces.push(...(await this.summariesText(summaryFiles, share, request, audit, sent)));
+    if (chunkFiles.length > 0) pieces.push(...(await this.chunksText(prompt, chunkFiles, share, request, audit, true, sent)));
+    const summarised = new Set(sent.summaries);
+    searchedChunks = searchedChunks.filter((h) => wanted(h, summarised));
+    // The searched chunks get what the summaries left of the budget.
+    if (searchedChunks.length > 0) pieces.push(...(await this.searchedChunksText(searchedChunks, budget - sent.tokens.summaries, request, audit, sent)));
+    return pieces;
   }
 
-  /** The best chunks for the request by the search index (files outside the chat), within `budget` tokens. */
-  private async searchedChunksText(prompt: string, budget: number, request: string, audit: AuditLog, sent: TurnContext): Promise<string> {
+  private choices: Promise<LanguageChoice[]> | null = null;
+
+  /**
+   * Hybrid's representation per language, chosen once a session from this repository's recorded
+   * turns (DESIGN §6 "Effectiveness"); each session's figures are cached by its chain tip, so
+   * only sessions that moved are read again. `--verbose` shows one line per language.
+   */
+  private languageChoices(): Promise<LanguageChoice[]> {
+    this.choices ??= timePhase('prompt.hybrid-choice', async () => {
+      try {
+        const [{ loadLanguageFigures, sessionTips, CHAIN_PREFIX }, { chooseRepresentations, DEFAULT_REPRESENTATION }] = await Promise.all([import('../context/effectiveness-cache.js'), import('../context/effectiveness.js')]);
+        const store = this.core.store;
+        const loaded = await loadLanguageFigures(store.repo.paths.commonDir, {
+          // Read from the ref files, without starting git.
+          tips: () => Promise.resolve(sessionTips(store.repo.refsUnder(CHAIN_PREFIX))),
+          replay: (id) => store.replay(id),
+        });
+        const choices = chooseRepresentations(loaded.figures);
+        this.core.log?.info('context.hybrid-choice', { sessions: loaded.sessions, replayed: loaded.replayed, pending: loaded.pending, choices: Object.fromEntries(choices.map((c) => [c.language, c.representation])) });
+        if (loaded.pending > 0) this.core.ui.detail?.(`hybrid: ${loaded.pending} of ${loaded.sessions} sessions not read yet (read a few each session): their turns count from a later session`);
+        if (choices.length === 0) this.core.ui.detail?.(`hybrid: no recorded turns yet in ${loaded.sessions} session${loaded.sessions === 1 ? '' : 's'}: ${DEFAULT_REPRESENTATION} for every language`);
+        for (const c of choices) this.core.ui.detail?.(`hybrid: ${c.language}: ${c.representation} (${c.reason})`);
+        return choices;
+      } catch (error) {
+        this.core.log?.warn('context.hybrid-choice-unavailable', { error: (error as Error).message });
+        return [];
+      }
+    });
+    return this.choices;
+  }
+
+  /** The search index's best chunks for the request; none when the index is unavailable. */
+  private async searchChunks(prompt: string): Promise<SearchedChunk[]> {
     try {
-      const { searchCode, fitChunks } = await import('../context/index.js');
+      const { searchCode } = await import('../context/index.js');
       const found = await searchCode({ cwd: this.core.root, env: this.core.options.env, query: prompt, k: 24, maxFileBytes: this.core.config.context.maxFileBytes, listing: await turnGitOf(this.core).sourceListing() });
-      const chunks = found.hits
-        .filter((h) => !this.core.chatFiles.has(h.file) && h.text.trim() !== '')
-        .map((h) => ({ file: h.file, startLine: h.start, endLine: h.end, names: [], header: [], text: h.text }));
+      return found.hits.filter((h) => h.text.trim() !== '').map((h) => ({ file: h.file, startLine: h.start, endLine: h.end, names: [], header: [], text: h.text }));
+    } catch (error) {
+      this.core.log?.warn('context.search-unavailable', { error: (error as Error).message });
+      return [];
+    }
+  }
+
+  /** The searched chunks that fit `budget` tokens, per file. */
+  private async searchedChunksText(chunks: readonly SearchedChunk[], budget: number, request: string, audit: AuditLog, sent: TurnContext): Promise<ContextPiece[]> {
+    try {
+      const { fitChunks, renderChunk } = await import('../context/index.js');
       const selected = await fitChunks(chunks, budget, await chunkCounterOf(this.core).counter());
       for (const file of new Set(selected.chunks.map((c) => c.file))) audit.append({ op: 'send', path: file, result: 'ok', reason: 'chunks', requestId: request });
       sent.chunks.push(...selected.chunks.map((c) => `${c.file}:${c.startLine}-${c.endLine}`));
       sent.tokens.chunks += selected.tokens;
-      return selected.text ? `Relevant parts of other files (read-only context; edit them with SEARCH/REPLACE like any file):\n\n${selected.text}` : '';
+      return chunkPieces(selected.chunks, renderChunk);
     } catch (error) {
       this.core.log?.warn('context.search-unavailable', { error: (error as Error).message });
-      return '';
+      return [];
     }
   }
 
-  private async summariesText(files: readonly string[], budget: number, request: string, audit: AuditLog, sent: TurnContext): Promise<string> {
+  private async summariesText(files: readonly string[], budget: number, request: string, audit: AuditLog, sent: TurnContext): Promise<ContextPiece[]> {
     try {
       const { summariesFor } = await import('../summaries/index.js');
       const found = await summariesFor(this.core.root, files, { env: this.core.options.env, config: this.core.config });
-      const lines: string[] = [];
+      const pieces: ContextPiece[] = [];
       let used = 0;
       for (const file of files) {
         const summary = found.get(file);
@@ -220,20 +300,20 @@ export class PromptBuilder {
         // A conservative 3 characters per token: this part has its own budget, the map keeps its exact one.
         if (used + entry.length / 3 > budget) break;
         used += entry.length / 3;
-        lines.push(entry);
+        pieces.push({ kind: 'summary', path: file, text: entry });
         sent.summaries.push(file);
         sent.tokens.summaries += Math.ceil(entry.length / 3);
         if (file !== '') audit.append({ op: 'send', path: file, result: 'ok', reason: 'summary', requestId: request });
       }
-      return lines.length > 0 ? `Summaries of other files:\n\n${lines.join('\n\n')}` : '';
+      return pieces;
     } catch (error) {
       this.core.log?.warn('context.summaries-unavailable', { error: (error as Error).message });
-      return '';
+      return [];
     }
   }
 
-  private async chunksText(prompt: string, files: readonly string[], budget: number, request: string, audit: AuditLog, listedByGit: boolean, sent: TurnContext): Promise<string> {
-    const { chunkFile, selectChunks, languageForPath } = await import('../context/index.js');
+  private async chunksText(prompt: string, files: readonly string[], budget: number, request: string, audit: AuditLog, listedByGit: boolean, sent: TurnContext): Promise<ContextPiece[]> {
+    const { chunkFile, selectChunks, languageForPath, renderChunk } = await import('../context/index.js');
     const { resolveInside } = await import('../sandbox/index.js');
     const chunks = [];
     for (const file of files) {
@@ -244,19 +324,33 @@ export class PromptBuilder {
       if (content === null || content.length > this.core.config.context.maxFileBytes) continue;
       chunks.push(...(await chunkFile(file, content, { maxFileBytes: this.core.config.context.maxFileBytes })));
     }
-    if (chunks.length === 0) return '';
+    if (chunks.length === 0) return [];
     const selected = await selectChunks(chunks, prompt, budget);
     for (const file of new Set(selected.chunks.map((c) => c.file))) audit.append({ op: 'send', path: file, result: 'ok', reason: 'chunks', requestId: request });
     sent.chunks.push(...selected.chunks.map((c) => `${c.file}:${c.startLine}-${c.endLine}`));
     sent.tokens.chunks += selected.tokens;
-    return selected.text ? `Relevant parts of other files (read-only context; edit them with SEARCH/REPLACE like any file):\n\n${selected.text}` : '';
+    return chunkPieces(selected.chunks, renderChunk);
   }
 
-  private async fitHistory(system: string, context: string, prompt: string, info: ModelInfo, tools: readonly ToolSpec[] = []): Promise<{ history: Exchange[]; tokens: number }> {
+  /**
+   * Fits the conversation into `compression_threshold` of the window, what served least first
+   * (DESIGN §6 "Token counts"): old tool results; then, through `shrink`, the context about files
+   * outside the chat that was least recently used and least referenced (recently edited files
+   * last); then the older exchanges, summarised.
+   */
+  private async fitHistory(
+    system: string,
+    context: string,
+    prompt: string,
+    info: ModelInfo,
+    tools: readonly ToolSpec[] = [],
+    shrink?: (excess: number) => { context: string; dropped: ContextPiece[] } | null,
+  ): Promise<{ history: Exchange[]; tokens: number; context: string; dropped: ContextPiece[] }> {
     const limit = Math.floor(info.contextWindow * this.core.config.context.compressionThreshold);
     const size = (history: readonly Exchange[]): Promise<number> => this.promptSize(system, context, history, prompt, limit, tools);
+    const dropped: ContextPiece[] = [];
     let tokens = await size(this.core.history);
-    if (tokens <= limit) return { history: this.core.history, tokens };
+    if (tokens <= limit) return { history: this.core.history, tokens, context, dropped };
     // What served least goes first: the results of old tool calls, oldest first.
     for (const exchange of this.core.history) {
       if (!exchange.steps?.some((s) => s.results.some((r) => !r.content.startsWith(ELIDED_RESULT)))) continue;
@@ -264,8 +358,21 @@ export class PromptBuilder {
       tokens = await size(this.core.history);
       if (tokens <= limit) {
         this.core.log?.info('context.tool-results-dropped', { window: info.contextWindow });
-        return { history: this.core.history, tokens };
+        return { history: this.core.history, tokens, context, dropped };
       }
+    }
+    // Then the context about files outside the chat that served least, before any history is summarised.
+    let next: ReturnType<NonNullable<typeof shrink>> = null;
+    while (tokens > limit && shrink && (next = shrink(tokens - limit)) !== null) {
+      context = next.context;
+      dropped.push(...next.dropped);
+      tokens = await size(this.core.history);
+    }
+    if (dropped.length > 0) {
+      const names = dropped.map((p) => `${p.kind === 'summary' ? 'summary' : p.kind === 'map' ? 'map' : 'chunks'} of ${p.path === '' ? 'the repository' : p.path}`);
+      this.core.log?.info('context.compressed', { tier: 'context', window: info.contextWindow, dropped: names });
+      this.core.ui.status?.(`left out context that served least to fit the ${info.contextWindow}-token window: ${names.length > 6 ? `${names.slice(0, 6).join(', ')} and ${names.length - 6} more` : names.join(', ')}`);
+      if (tokens <= limit) return { history: this.core.history, tokens, context, dropped };
     }
     // Summarise everything but the newest exchanges that still fit alongside a summary. The person's
     // own messages are not summarised: they stay word for word (DESIGN §6 "Instructions").
@@ -282,7 +389,7 @@ export class PromptBuilder {
       const room = limit - (await size([])) - 128;
       const said = await keptWords(older, Math.max(0, Math.min(Math.floor(limit * VERBATIM_SHARE), room - 128)));
       const summaryTokens = Math.max(64, Math.min(Math.floor(limit * 0.15), room - said.tokens));
-      this.core.log?.info('context.compressed', { exchanges: older.length, window: info.contextWindow, verbatim: said.kept.length, summarised: said.dropped, room });
+      this.core.log?.info('context.compressed', { tier: 'history', exchanges: older.length, window: info.contextWindow, verbatim: said.kept.length, summarised: said.dropped, room });
       const summary = await this.summarise(older, summaryTokens);
       const compressed: Exchange = { request: 'summary', user: compressedText(said.kept, summary), assistant: 'Noted.', person: false, said: said.kept, summary };
       this.core.history = [compressed, ...this.core.history.slice(this.core.history.length - keep)];
@@ -295,7 +402,7 @@ export class PromptBuilder {
       this.core.history = first?.request === 'summary' && this.core.history.length > 1 ? [first, ...this.core.history.slice(2)] : this.core.history.slice(1);
       tokens = await size(this.core.history);
     }
-    return { history: this.core.history, tokens };
+    return { history: this.core.history, tokens, context, dropped };
   }
 
   /**
@@ -349,6 +456,45 @@ export class PromptBuilder {
     }
     if (estimateTextTokens(text) > maxTokens * 2) text = text.slice(0, maxTokens * 6);
     return text.trim();
+  }
+}
+
+/** A chunk of the search's or the chunker's selection, as `fitChunks` takes it. */
+interface SearchedChunk {
+  file: string;
+  startLine: number;
+  endLine: number;
+  names: string[];
+  header: string[];
+  text: string;
+}
+
+/** Selected chunks (in file and line order) as one piece per file, rendered as `fitChunks` joins them. */
+function chunkPieces(chunks: readonly SearchedChunk[], render: (chunk: SearchedChunk) => string): ContextPiece[] {
+  const pieces: ContextPiece[] = [];
+  for (const chunk of chunks) {
+    const text = render(chunk);
+    const last = pieces[pieces.length - 1];
+    if (last?.path === chunk.file) last.text += `\n${text}`;
+    else pieces.push({ kind: 'chunks', path: chunk.file, text });
+  }
+  return pieces;
+}
+
+/** Takes the pieces left out to fit the window off what the turn records it sent. */
+function forgetDropped(sent: TurnContext, dropped: readonly ContextPiece[], estimate: (text: string) => number): void {
+  for (const piece of dropped) {
+    const tokens = estimate(piece.text);
+    if (piece.kind === 'map') {
+      sent.map = piece.path === '' ? [] : sent.map.filter((f) => f !== piece.path);
+      sent.tokens.map = Math.max(0, sent.tokens.map - tokens);
+    } else if (piece.kind === 'summary') {
+      sent.summaries = sent.summaries.filter((f) => f !== piece.path);
+      sent.tokens.summaries = Math.max(0, sent.tokens.summaries - tokens);
+    } else {
+      sent.chunks = sent.chunks.filter((c) => c.slice(0, c.lastIndexOf(':')) !== piece.path);
+      sent.tokens.chunks = Math.max(0, sent.tokens.chunks - tokens);
+    }
   }
 }
 

@@ -14,6 +14,8 @@ export interface SessionUI {
   restart?(info: { model: string; reason: string }): void;
   /** One-line notices: retries, fallback, compression, refused edits, commits. */
   status?(message: string): void;
+  /** One-line explanations shown under `--verbose` only (hybrid's choice per language). */
+  detail?(message: string): void;
   /** The review of a batch (impact, breaking changes, risks, groups), before its diffs are shown or asked about. */
   review?(review: Review): void;
   /** An edit about to be approved or, in a dry run, just shown. */

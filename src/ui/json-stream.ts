@@ -40,6 +40,9 @@ export function createJsonStream(out: Writable, inner: SessionUI = {}): JsonStre
       line({ type: 'status', message });
       inner.status?.(message);
     },
+    detail(message) {
+      inner.detail?.(message);
+    },
     preview(change) {
       inner.preview?.(change);
     },

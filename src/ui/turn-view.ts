@@ -99,6 +99,11 @@ export function createTurnView(options: TurnViewOptions): SessionUI & { shown: n
       view.shown = 0;
       r.info(r.err.yellow(`-- the reply broke (${info.reason}); starting it again from ${info.model}; ignore the partial text above --`));
     },
+    detail(message: string): void {
+      if (!options.verbose) return;
+      spinner.stop();
+      r.info(r.err.dim(message));
+    },
     status(message: string): void {
       spinner.stop();
       if (view.shown > 0 && options.streamReply) {

@@ -57,4 +57,34 @@ describe('assist stats context', () => {
     const text = await runCli(['stats', 'context'], { cwd: repo.dir, env });
     expect(text.stdout).toMatch(/^1 turn in 1 session\nstrategy \/ language +turns +tokens\/turn +searches\/turn +hit rate +miss rate +undo rate +declined\nhybrid +1 +[\d,]+ +0 +50% \(1\) +50% \(1\) +100% \(1\/1\) +0\n {2}other/);
   });
+
+  it('a turn that reads a file the context did not hold is a miss; a later turn that edits a file the search put in its context is a hit', async () => {
+    await using server = await startFakeLlm();
+    await using repo = tempRepo({ files: FILES });
+    const env = { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1', ASSIST_CONTEXT__MAP_TOKENS: '1024' };
+
+    server.enqueue(call('read_file', { path: 'docs/discounts.md' }), { kind: 'text', text: 'A discount of 10 means ten percent.' });
+    const read = await runCli(['run', '-m', 'what do the docs say a discount means?'], { cwd: repo.dir, env });
+    expect(read.code, read.stderr).toBe(5);
+    const afterRead = JSON.parse((await runCli(['stats', 'context', '--json'], { cwd: repo.dir, env })).stdout) as Stats;
+    expect(afterRead).toMatchObject({ turns: 1 });
+    expect(afterRead.strategies[0]).toMatchObject({ turns: 1, hits: 0, misses: 1 });
+
+    server.enqueue(
+      call('edit_file', { path: 'src/lib/pricing.ts', search: '  return price - pct;\n', replace: '  return price * (1 - pct / 100);\n' }),
+      { kind: 'text', text: 'applyDiscount takes a percentage now.' },
+    );
+    // No file named or added: pricing.ts is in the context because the map and the search found it.
+    const edit = await runCli(['run', '--yes', '-m', 'applyDiscount should subtract a percentage of the price'], { cwd: repo.dir, env });
+    expect(edit.code, edit.stderr).toBe(0);
+    const context = JSON.stringify(server.requests[2]!.body);
+    expect(context).toContain('src/lib/pricing.ts (lines');
+    const stats = JSON.parse((await runCli(['stats', 'context', '--json'], { cwd: repo.dir, env })).stdout) as Stats;
+    expect(stats).toMatchObject({ turns: 2 });
+    expect(stats.strategies).toEqual([expect.objectContaining({ strategy: 'hybrid', turns: 2, hits: 1, misses: 1, hit_rate: 0.5, miss_rate: 0.5, edited: 1 })]);
+    expect(stats.strategies[0]!.languages).toEqual([
+      expect.objectContaining({ language: 'other', hits: 0, misses: 1 }),
+      expect.objectContaining({ language: 'typescript', hits: 1, misses: 0 }),
+    ]);
+  });
 });

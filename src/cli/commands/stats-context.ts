@@ -25,8 +25,13 @@ export class StatsContextCommand extends AssistCommand {
     const store = await openStore({ cwd: this.context.cwd, env: this.context.env, command: 'assist stats context' });
     let stats;
     try {
+      const { cacheSessionFigures, sessionTips, CHAIN_PREFIX } = await import('../../context/effectiveness-cache.js');
+      // Read before the chains, so a chain that moves meanwhile is read again by hybrid, not misfiled.
+      const tips = sessionTips(store.repo.refsUnder(CHAIN_PREFIX));
       const sessions = await store.listSessions();
-      stats = contextStats(await Promise.all(sessions.map((s) => store.replay(s.id))));
+      const replayed = await Promise.all(sessions.map((s) => store.replay(s.id)));
+      stats = contextStats(replayed);
+      await cacheSessionFigures(store.repo.paths.commonDir, sessions.flatMap((s, i) => (tips.has(s.id) ? [{ id: s.id, tip: tips.get(s.id)!, events: replayed[i]! }] : [])));
     } finally {
       store.close();
     }

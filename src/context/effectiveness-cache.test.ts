@@ -1,0 +1,86 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { seedSession, type SeededTurn } from '../../test/helpers/context-turns.js';
+import { tempRepo } from '../../test/helpers/git-repo.js';
+import { openStore } from '../git/index.js';
+import { chooseRepresentations } from './effectiveness.js';
+import { cacheSessionFigures, CHAIN_PREFIX, loadLanguageFigures, sessionTips, type ChainSource } from './effectiveness-cache.js';
+
+const FILES = { 'src/app.ts': 'export const a = 1;\n', 'lib/model.py': 'def fit():\n    pass\n', 'lib/util.py': 'def helper():\n    pass\n', 'cmd/main.go': 'package main\n' };
+
+/** The store as the prompt builder reads it, counting replays. */
+async function source(dir: string, env: NodeJS.ProcessEnv): Promise<{ src: ChainSource; commonDir: string; close(): void }> {
+  const store = await openStore({ cwd: dir, env, command: 'test' });
+  return {
+    commonDir: store.repo.paths.commonDir,
+    src: { tips: () => Promise.resolve(sessionTips(store.repo.refsUnder(CHAIN_PREFIX))), replay: (id) => store.replay(id) },
+    close: () => store.close(),
+  };
+}
+
+describe('hybrid figures from the recorded sessions', () => {
+  it('chooses chunks for TypeScript and summaries for Python from real session events; Go with two turns keeps the default; the cache replays only what moved', async () => {
+    await using repo = tempRepo({ files: FILES });
+    const ts: SeededTurn[] = Array.from({ length: 5 }, () => ({ chunks: ['src/app.ts:1-1'], edits: ['src/app.ts'] }));
+    // Python under hybrid's default (chunks) had to be read; under `summary` its summaries were edited.
+    const pyMissed: SeededTurn[] = Array.from({ length: 5 }, () => ({ chunks: ['src/app.ts:1-1'], reads: ['lib/model.py'] }));
+    const pySummaries: SeededTurn[] = Array.from({ length: 5 }, () => ({ strategy: 'summary', summaries: ['', 'lib/model.py'], edits: ['lib/model.py'] }));
+    const go: SeededTurn[] = Array.from({ length: 2 }, () => ({ strategy: 'summary', summaries: ['cmd/main.go'], edits: ['cmd/main.go'] }));
+    await seedSession(repo, [...ts, ...pyMissed]);
+    const second = await seedSession(repo, [...pySummaries, ...go]);
+
+    const s = await source(repo.dir, repo.env);
+    try {
+      const first = await loadLanguageFigures(s.commonDir, s.src);
+      expect(first).toMatchObject({ sessions: 2, replayed: 2, pending: 0 });
+      const choices = chooseRepresentations(first.figures);
+      expect(choices).toEqual([
+        { language: 'go', representation: 'chunks', reason: 'summaries 100% hit of 2 turns: fewer than 5 turns, the default' },
+        { language: 'python', representation: 'summaries', reason: 'chunks 0% hit of 5 turns, summaries 100% hit of 5 turns: summaries served best' },
+        { language: 'typescript', representation: 'chunks', reason: 'chunks 100% hit of 5 turns: chunks served best' },
+      ]);
+
+      // The tips are read from the ref files, loose or packed, without git: packing moves nothing.
+      repo.git('pack-refs', '--all');
+      const again = await loadLanguageFigures(s.commonDir, s.src);
+      expect(again).toMatchObject({ sessions: 2, replayed: 0 });
+      expect(chooseRepresentations(again.figures)).toEqual(choices);
+
+      // A session that moves is read again, and only it.
+      const store = await openStore({ cwd: repo.dir, env: repo.env, command: 'test' });
+      await store.appendEvents(second, [{ type: 'message', request: 'later', text: 'x', context: { strategy: 'summary', files: [], map: [], chunks: [], summaries: ['cmd/main.go'], tokens: { map: 0, chunks: 0, summaries: 0, files: 0 } } }]);
+      store.close();
+      const moved = await loadLanguageFigures(s.commonDir, s.src);
+      expect(moved).toMatchObject({ replayed: 1 });
+      expect(moved.figures).toEqual(again.figures);
+
+      // A torn or foreign cache is rebuilt, never an error.
+      const cache = join(s.commonDir, 'assist', 'effectiveness.json');
+      expect(JSON.parse(readFileSync(cache, 'utf8'))).toMatchObject({ version: 1 });
+      writeFileSync(cache, '{"version":1,"sessions":{"x":');
+      const rebuilt = await loadLanguageFigures(s.commonDir, s.src);
+      expect(rebuilt).toMatchObject({ replayed: 2 });
+      expect(chooseRepresentations(rebuilt.figures)).toEqual(choices);
+
+      // A long history is read a few sessions a call, the newest first; the figures grow to the same.
+      rmSync(cache);
+      const part = await loadLanguageFigures(s.commonDir, s.src, { maxReplays: 1 });
+      expect(part).toMatchObject({ replayed: 1, pending: 1 });
+      expect(Object.keys(part.figures).sort()).toEqual(['go', 'python']);
+      const rest = await loadLanguageFigures(s.commonDir, s.src, { maxReplays: 1 });
+      expect(rest).toMatchObject({ replayed: 1, pending: 0 });
+      expect(chooseRepresentations(rest.figures)).toEqual(choices);
+
+      // What `stats context` replayed anyway fills the cache: the next read replays nothing.
+      rmSync(cache);
+      const tips = await s.src.tips();
+      await cacheSessionFigures(s.commonDir, await Promise.all([...tips].map(async ([id, tip]) => ({ id, tip, events: await s.src.replay(id) }))));
+      const warmed = await loadLanguageFigures(s.commonDir, s.src);
+      expect(warmed).toMatchObject({ replayed: 0, pending: 0 });
+      expect(chooseRepresentations(warmed.figures)).toEqual(choices);
+    } finally {
+      s.close();
+    }
+  });
+});
