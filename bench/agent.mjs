@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gitTraceEnv, printGitTrace, readGitTrace } from './lib/git-trace.mjs';
-import { medianMarks, medianPhases, takePhases } from './lib/phases.mjs';
+import { medianCpu, medianMarks, medianPhases, takePhases } from './lib/phases.mjs';
 import { cpuAvailable, cpuOf } from './lib/cpu.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -207,6 +207,8 @@ console.log(`  turn of 1 step                ${median(one).toFixed(1)} ms`);
 console.log(`  turn of ${steps} steps               ${median(many).toFixed(1)} ms`);
 console.log(`  harness time per step         ${perStep.toFixed(1)} ms   (target <= 30 ms)`);
 if (cpuOne.length > 0) console.log(`  CPU per step                  ${((median(cpuMany) - median(cpuOne)) / (steps - 1)).toFixed(1)} ms   (assist and its git processes: turns of ${steps} less turns of 1, / ${steps - 1}; 1-step turn ${median(cpuOne).toFixed(0)} ms)`);
+// The assist process's own CPU (its git children not counted), from the timed turns' phase lines: what a step costs the harness's one thread.
+if (phasesMany.some((p) => p.cpuMs !== undefined)) console.log(`  assist process CPU per step   ${((medianCpu(phasesMany) - medianCpu(phasesOne)) / (steps - 1)).toFixed(1)} ms   (the timed turns, git processes not counted)`);
 console.log(`  request prefix byte-identical ${prefixStable ? 'yes' : 'NO'}`);
 console.log(`  git grep ${pattern.padEnd(20)} ${grepMs.toFixed(1)} ms`);
 if (searchMs !== null) console.log(`  search tool, same pattern     ${searchMs.toFixed(1)} ms   = ${(searchMs / grepMs).toFixed(2)}x git grep (target <= 1.2x)`);

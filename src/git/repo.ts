@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { AssistError } from '../errors.js';
 import { resolveRepoPaths, type RepoPaths } from './repo-paths.js';
 import { runGit, type GitResult } from './exec.js';
+import { updateLooseRef, type LooseRefRepo } from './loose-ref.js';
 import { ObjectStore, serializeCommit, identLine, type ObjectFormat } from './objects.js';
 
 /** What HEAD points at in this worktree. */
@@ -195,6 +196,18 @@ export class Repo {
    */
   async updateRefs(updates: readonly RefUpdate[], reflog = 'assist'): Promise<void> {
     if (updates.length === 0) return;
+    // One of assist's own refs (a chain append, once per tool step): no git process when the files backend allows it.
+    const [only] = updates;
+    if (updates.length === 1 && only && only.value !== null && only.old !== undefined && !only.noDeref) {
+      const outcome = await updateLooseRef(this.looseRefs, only.ref, only.value, only.old);
+      if (outcome.kind === 'done') return;
+      if (outcome.kind === 'moved') {
+        throw new AssistError('git.ref-moved', `a ref changed under assist: cannot lock ref '${only.ref}': is at ${outcome.found ?? 'nothing'} but expected ${only.old ?? 'nothing'}`, {
+          hint: 'another process changed the branch; check `git log` and try again',
+          data: { stderr: '' },
+        });
+      }
+    }
     const lines = ['start'];
     for (const u of updates) {
       const old = u.old === undefined ? '' : ` ${u.old ?? this.zeroOid}`;
@@ -209,6 +222,10 @@ export class Repo {
         data: { stderr: result.stderr },
       });
     }
+  }
+
+  private get looseRefs(): LooseRefRepo {
+    return { refsDir: this.paths.commonDir, root: this.paths.root, config: (key) => this.configGet(key), packed: (ref) => this.packedRefs().get(ref) ?? null };
   }
 
   /** A commit object written in-process with the user's identity. */

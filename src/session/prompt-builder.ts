@@ -11,6 +11,7 @@ import type { SessionCore } from './core.js';
 import { chunkCounterOf, startChunkCounter, trackedFiles, turnGitOf } from './turn-git.js';
 import { exchangeMessages, type Exchange } from './history.js';
 import { planSystemPrompt } from './plan-mode.js';
+import { messageText, PromptCounter } from './prompt-size.js';
 import { chooseFence, renderChatFiles, systemPrompt, toolSystemPrompt } from './prompts.js';
 import { dropOrder, fileUses, mapPieces, renderContext, type ContextPiece } from './context-pieces.js';
 
@@ -33,6 +34,8 @@ export interface PromptParts {
 export class PromptBuilder {
   private lastPromptParts: PromptParts | null = null;
   private lastInstructions: Instructions | null = null;
+  /** Exact counts of the prompt's parts: a step near the window counts only its new messages. */
+  private readonly counter = new PromptCounter();
   /** Refusals already told: each is said once a session, not on every turn. */
   private readonly toldNotes = new Set<string>();
 
@@ -407,7 +410,8 @@ export class PromptBuilder {
 
   /**
    * Tokens of a prompt: the calibrated estimate while far from the limit, an exact o200k count
-   * (never less than the estimate) once close, since estimates undercount dense code.
+   * (never less than the estimate) once close, since estimates undercount dense code. The exact
+   * count is taken per part and remembered (`PromptCounter`), so a step recounts only its new messages.
    */
   private async promptSize(system: string, context: string, history: readonly Exchange[], prompt: string, limit: number, tools: readonly ToolSpec[] = []): Promise<number> {
     const messages: ChatMessage[] = [{ role: 'user', content: context }, ...history.flatMap(exchangeMessages), { role: 'user', content: prompt }];
@@ -419,10 +423,7 @@ export class PromptBuilder {
     const { estimatePromptTokens } = await import('../llm/estimate.js');
     const estimate = estimatePromptTokens(system, messages, tools);
     if (estimate < limit * 0.6) return estimate;
-    const { countTokens } = await import('../context/index.js');
-    const text = system + JSON.stringify(tools) + messages.map(messageText).join('');
-    const exact = (await countTokens(text)) + 4 * (messages.length + 1);
-    return Math.max(estimate, exact);
+    return Math.max(estimate, await this.counter.exact(system, messages, tools));
   }
 
   private async summarise(exchanges: readonly Exchange[], maxTokens: number): Promise<string> {
@@ -533,12 +534,6 @@ const ELIDED_RESULT = '[result dropped to fit the context window';
 export function elideResult(result: ToolResult): ToolResult {
   if (result.content.startsWith(ELIDED_RESULT)) return result;
   return { ...result, content: `${ELIDED_RESULT}: ${result.content.length} characters; call the tool again if you need it]` };
-}
-
-function messageText(message: ChatMessage): string {
-  if (message.role === 'tool') return message.results.map((r) => r.content).join('');
-  if (message.role === 'assistant') return message.content + (message.toolCalls ?? []).map((c) => c.name + c.arguments).join('');
-  return message.content;
 }
 
 function exchangeText(exchange: Exchange): string {

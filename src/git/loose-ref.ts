@@ -1,0 +1,88 @@
+import { existsSync } from 'node:fs';
+import { mkdir, open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
+
+/** What {@link updateLooseRef} needs of the repository. */
+export interface LooseRefRepo {
+  /** The folder that holds `refs/` (the common dir). */
+  refsDir: string;
+  /** The work tree's root (a relative `core.hooksPath` is taken from there). */
+  root: string;
+  /** Last value of a config key, as `git var -l` gave it. */
+  config(key: string): string | undefined;
+  /** The value of `ref` in packed-refs, or null. */
+  packed(ref: string): string | null;
+}
+
+/**
+ * How an in-process update of one ref ended: `done`; `moved` with the value found (the
+ * compare-and-swap failed, nothing was written); or `git` when this case is left to
+ * `git update-ref` (nothing was written either).
+ */
+export type LooseRefOutcome = { kind: 'done' } | { kind: 'moved'; found: string | null } | { kind: 'git' };
+
+const OID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+
+/**
+ * Moves one of assist's own refs (`refs/assist/…`) from `old` (null: must not exist) to `value`
+ * without starting git, the way git's files backend does it: `<ref>.lock` created exclusively,
+ * the current value checked under that lock (the loose file, else packed-refs), the new value
+ * written and fsynced (git's default `core.fsync` covers refs), the lock renamed over the ref.
+ * A git process updating the same ref meanwhile meets the lock and fails, as between two gits.
+ *
+ * Left to git (`{ kind: 'git' }`): anything where git would do more than that — a reflog
+ * (`core.logAllRefUpdates=always`, or one that exists for the ref), a `reference-transaction`
+ * hook, `core.sharedRepository` (file modes), a symbolic ref, a lock already held, or any
+ * unexpected file-system error before the rename.
+ */
+export async function updateLooseRef(repo: LooseRefRepo, ref: string, value: string, old: string | null): Promise<LooseRefOutcome> {
+  if (!ref.startsWith('refs/assist/') || ref.split('/').some((part) => part === '' || part === '.' || part === '..' || part.endsWith('.lock')) || !OID.test(value)) return { kind: 'git' };
+  if (repo.config('core.logallrefupdates')?.toLowerCase() === 'always') return { kind: 'git' };
+  const shared = repo.config('core.sharedrepository')?.toLowerCase();
+  if (shared !== undefined && !['', 'false', 'umask', '0', 'no', 'off'].includes(shared)) return { kind: 'git' };
+  const hooksPath = repo.config('core.hookspath');
+  if (hooksPath?.startsWith('~')) return { kind: 'git' };
+  const hooksDir = hooksPath === undefined || hooksPath === '' ? join(repo.refsDir, 'hooks') : isAbsolute(hooksPath) ? hooksPath : join(repo.root, hooksPath);
+  if (existsSync(join(hooksDir, 'reference-transaction')) || existsSync(join(repo.refsDir, 'logs', ref))) return { kind: 'git' };
+
+  const path = join(repo.refsDir, ref);
+  const lockPath = `${path}.lock`;
+  let lock: FileHandle | null;
+  try {
+    lock = await open(lockPath, 'wx', 0o644).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+      await mkdir(dirname(path), { recursive: true });
+      return open(lockPath, 'wx', 0o644);
+    });
+  } catch {
+    return { kind: 'git' }; // held by another writer (git waits and reports it), or a name git would refuse
+  }
+  let renamed = false;
+  try {
+    let text: string | null;
+    try {
+      text = (await readFile(path, 'utf8')).trim();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return { kind: 'git' };
+      text = null;
+    }
+    if (text !== null && !OID.test(text)) return { kind: 'git' }; // a symbolic ref, or a file git would call broken
+    const found = text ?? repo.packed(ref);
+    if (found !== old) return { kind: 'moved', found };
+    try {
+      await lock.writeFile(`${value}\n`);
+      await lock.sync();
+    } finally {
+      await lock.close();
+      lock = null;
+    }
+    await rename(lockPath, path);
+    renamed = true;
+    return { kind: 'done' };
+  } catch {
+    return { kind: 'git' };
+  } finally {
+    if (lock) await lock.close().catch(() => undefined);
+    if (!renamed) await unlink(lockPath).catch(() => undefined);
+  }
+}
