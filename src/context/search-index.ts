@@ -10,6 +10,7 @@ import { graphRanksOf, matchSearchSnapshot, readSearchSnapshot, updateSearchSnap
 import { rankGraph } from './rank.js';
 import { TagsCache, type CachedTags } from './tags-cache.js';
 import { decodeTags, UNREADABLE } from './tags-line.js';
+import { addPhase } from '../obs/phases.js';
 
 /** Where the index lives and how files are read: what every index operation needs. */
 export interface IndexOptions {
@@ -102,6 +103,8 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
   if (base && stale.length === 0 && base.paths.length === files.length) {
     const now = performance.now();
     const stats = { files: files.length, chunks: base.chunkFile.length, terms: base.terms.length, indexed: 0, fromPack: 0, parsed: 0, written: false };
+    addPhase('search.list', tList - t0);
+    addPhase('search.load', now - tList);
     return { root, sharedAssistDir: shared, snapshot: base, stats: { ...stats, ms: { list: tList - t0, load: now - tList, update: 0, total: now - t0 } } };
   }
 
@@ -167,6 +170,9 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
   writes.push(writeSearchSnapshot(snapshotPath, snapshot).catch(() => undefined));
   await Promise.all(writes);
   const tEnd = performance.now();
+  addPhase('search.list', tList - t0);
+  addPhase('search.load', tLoad - tList);
+  addPhase('search.update', tEnd - tLoad);
   return {
     root,
     sharedAssistDir: shared,
