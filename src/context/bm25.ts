@@ -1,4 +1,3 @@
-import { kthLargest } from './rank.js';
 import { chunkLengthsOf, type SearchSnapshot } from './search-snapshot.js';
 import { DEFAULT_WEIGHTS, defaultFieldWeights, type Bm25Weights } from './search-weights.js';
 import { countTokensInto } from './search-tokens.js';
@@ -122,10 +121,12 @@ function weightedLengths(s: SearchSnapshot, w: Bm25Weights): { lengths: Float64A
  */
 export function topIndices(scores: Float64Array, limit: number, among?: readonly number[]): number[] {
   const candidates = among ?? Array.from({ length: scores.length }, (_, i) => i);
-  let positive = 0;
-  for (const i of candidates) if (scores[i]! > 0) positive++;
-  // Only what can be in the best `limit` is sorted: at or above the limit-th best score.
-  const floor = positive > limit * 2 ? kthLargest(Float64Array.from(candidates, (i) => scores[i]!), limit) : 0;
+  const positive = new Float64Array(candidates.length);
+  let count = 0;
+  for (const i of candidates) if (scores[i]! > 0) positive[count++] = scores[i]!;
+  // Only what can be in the best `limit` is sorted: at or above the limit-th best score, found by
+  // the typed array's native sort (a fresh process would run a selection in JS in the interpreter).
+  const floor = count > limit * 2 ? positive.subarray(0, count).sort()[count - limit]! : 0;
   const picked: number[] = [];
   for (const i of candidates) if (scores[i]! > 0 && scores[i]! >= floor) picked.push(i);
   picked.sort((a, b) => scores[b]! - scores[a]! || a - b);

@@ -153,9 +153,11 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
       indexed++;
     }
   }
+  const tTags = performance.now();
   // Unreadable files get a key no listing has, so the next search looks at them again.
   const storedKeys = keys.map((k, i) => (tags.get(i)?.skipped === 'unreadable' ? '' : k));
   const { snapshot } = updateSearchSnapshot(base, from, paths, storedKeys, maxFileBytes, (i) => entries.get(i) ?? []);
+  const tMerge = performance.now();
   const writes: Promise<unknown>[] = [pack.flush().catch(() => undefined)];
   if (few) {
     carryGraph(snapshot, base!, from, (i) => tagsCache.locate(packs[i]!, files[i]!.blob));
@@ -167,9 +169,14 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     if (map.changed && !given) writes.push(writeSnapshot(mapSnapshotPath, map.snapshot).catch(() => undefined));
     storeGraph(snapshot, map.snapshot, base, from);
   }
+  const tGraph = performance.now();
   writes.push(writeSearchSnapshot(snapshotPath, snapshot).catch(() => undefined));
   await Promise.all(writes);
   const tEnd = performance.now();
+  addPhase('search.update.tags', tTags - tLoad);
+  addPhase('search.update.merge', tMerge - tTags);
+  addPhase('search.update.graph', tGraph - tMerge);
+  addPhase('search.update.write', tEnd - tGraph);
   addPhase('search.list', tList - t0);
   addPhase('search.load', tLoad - tList);
   addPhase('search.update', tEnd - tLoad);
