@@ -6,7 +6,7 @@ import { languageForPath, languageSpec, packName, type LanguageId } from './lang
 import { parseFiles } from './parse-pool.js';
 import { matchSnapshot, readSnapshot, updateSnapshot, writeSnapshot, type RankSnapshot } from './rank-snapshot.js';
 import { makeEntry, SearchPack, type BlobEntry } from './search-pack.js';
-import { graphRanksOf, matchSearchSnapshot, readSearchSnapshot, updateSearchSnapshot, writeSearchSnapshot, type SearchSnapshot } from './search-snapshot.js';
+import { graphRanksOf, matchSearchSnapshot, decodesWhole, readSearchSnapshot, sameListing, updateSearchSnapshot, writeSearchSnapshot, type SearchSnapshot } from './search-snapshot.js';
 import { rankGraph } from './rank.js';
 import { TagsCache, type CachedTags } from './tags-cache.js';
 import { decodeTags, UNREADABLE } from './tags-line.js';
@@ -96,17 +96,19 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
   const paths = files.map((f) => f.path);
   const keys = files.map((f, i) => `${packs[i]}:${f.blob}`);
   const snapshotPath = searchSnapshotPath(shared);
-  const base = await readSearchSnapshot(snapshotPath);
+  const read = await readSearchSnapshot(snapshotPath);
+  // The warm case, nothing changed: two string comparisons, no per-file match.
+  if (read && read.maxFileBytes === maxFileBytes && sameListing(read, paths, keys)) {
+    const now = performance.now();
+    const stats = { files: files.length, chunks: read.chunkFile.length, terms: read.termStart.length - 1, indexed: 0, fromPack: 0, parsed: 0, written: false };
+    addPhase('search.list', tList - t0);
+    addPhase('search.load', now - tList);
+    return { root, sharedAssistDir: shared, snapshot: read, stats: { ...stats, ms: { list: tList - t0, load: now - tList, update: 0, total: now - t0 } } };
+  }
+  const base = read && decodesWhole(read) ? read : undefined;
   const from = matchSearchSnapshot(base, paths, keys, maxFileBytes);
   const stale: number[] = [];
   for (let i = 0; i < files.length; i++) if (from[i] === -1) stale.push(i);
-  if (base && stale.length === 0 && base.paths.length === files.length) {
-    const now = performance.now();
-    const stats = { files: files.length, chunks: base.chunkFile.length, terms: base.terms.length, indexed: 0, fromPack: 0, parsed: 0, written: false };
-    addPhase('search.list', tList - t0);
-    addPhase('search.load', now - tList);
-    return { root, sharedAssistDir: shared, snapshot: base, stats: { ...stats, ms: { list: tList - t0, load: now - tList, update: 0, total: now - t0 } } };
-  }
 
   // Entries from the packs for files the snapshot does not hold; the map's snapshot for the graph.
   const pack = new SearchPack(shared);
@@ -187,7 +189,7 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     stats: {
       files: files.length,
       chunks: snapshot.chunkFile.length,
-      terms: snapshot.terms.length,
+      terms: snapshot.termStart.length - 1,
       indexed,
       fromPack,
       parsed,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_WEIGHTS, queryTerms, scoreChunks, topIndices, type Bm25Weights } from './bm25.js';
 import { openIndex, type IndexOptions, type IndexStats, type OpenIndex } from './search-index.js';
+import { termId } from './search-snapshot.js';
 import { identifierTerm } from './search-tokens.js';
 import { TagsCache } from './tags-cache.js';
 import { addPhase } from '../obs/phases.js';
@@ -224,7 +225,7 @@ async function groupHits(index: OpenIndex, ranking: Ranking, k: number, maxCalle
       if (term !== undefined && term.length >= 4) wanted.set(term, -1);
     }
   }
-  for (const term of wanted.keys()) wanted.set(term, s.terms.indexOf(term));
+  for (const term of wanted.keys()) wanted.set(term, termId(s, term));
   const hitOf = (chunk: number, score: number, why: Partial<HitWhy> = {}): SearchHit => {
     const file = s.chunkFile[chunk]!;
     const lexical = ranking.chunkLexRank.get(chunk);
