@@ -69,6 +69,9 @@ const node = () => run(['-e', '0'], tmpdir()).wall;
 const search = (side) => run([side.cli, 'search', '--k', '10', query], side.repo);
 const phaseText = (p) => (p ? Object.entries(p).filter(([k]) => k.startsWith('search.')).map(([k, v]) => `${k.slice(7)} ${v.ms.toFixed(1)}`).join(', ') : '');
 
+// A copied repository (cp -a) has index stat data that no longer match its files, so every
+// `git ls-files -m` would read and hash each file again: refresh it first, as `git status` would.
+for (const side of sides) spawnSync('git', ['update-index', '--refresh', '-q'], { cwd: side.repo, env, stdio: 'ignore' });
 const files = execFileSync('git', ['ls-files'], { cwd: repo, encoding: 'utf8', maxBuffer: 1 << 28 }).split('\n').filter((f) => /\.(ts|js)$/.test(f));
 console.log(`# ${repo}: ${files.length} .ts/.js files; node ${process.version}; sides: ${sides.map((s) => `${s.name}=${s.cli}`).join(', ')}; load at start ${load()}`);
 const searchDir = (side) => join(execFileSync('git', ['rev-parse', '--path-format=absolute', '--git-common-dir'], { cwd: side.repo, encoding: 'utf8' }).trim(), 'assist', 'search');

@@ -71,17 +71,20 @@ export function scoreChunks(s: SearchSnapshot, found: QueryTerm[], w: Bm25Weight
   const k1 = w.k1;
   const b = w.b;
   const tf = new Float64Array(chunkCount);
-  const touched: number[] = [];
+  // The chunks one term touched, in order: a typed array instead of an array grown by push over
+  // 100k+ postings of a common term. A chunk is there once per field that touched it while its sum
+  // was 0 (a zero weight, when tuning), so at most twice.
+  const touched = new Uint32Array(chunkCount * 2);
   for (let k = 0; k < found.length; k++) {
     const q = found[k]!;
     const bit = k < 32 ? 1 << k : 0;
-    touched.length = 0;
+    let count = 0;
     const p0 = s.termStart[q.id]!;
     const p1 = s.termStart[q.id + 1]!;
     for (let p = p0; p < p1; p++) {
       const c = s.postChunk[p]!;
       const packed = s.postTf[p]!;
-      if (tf[c] === 0) touched.push(c);
+      if (tf[c] === 0) touched[count++] = c;
       tf[c] = tf[c]! + w.text * (packed & 0xffff) + w.names * (packed >>> 16);
     }
     // Chunks of files whose path holds the term (once per occurrence), matched in their text or not.
@@ -89,7 +92,7 @@ export function scoreChunks(s: SearchSnapshot, found: QueryTerm[], w: Bm25Weight
     for (let p = s.pathTermStart[q.id]!; p < s.pathTermStart[q.id + 1]!; p++) {
       const i = s.pathTermFile[p]!;
       for (let c = s.fileChunkStart[i]!; c < s.fileChunkStart[i + 1]!; c++) {
-        if (tf[c] === 0) touched.push(c);
+        if (tf[c] === 0) touched[count++] = c;
         tf[c] = tf[c]! + w.path;
         pathChunks++;
       }
@@ -97,7 +100,9 @@ export function scoreChunks(s: SearchSnapshot, found: QueryTerm[], w: Bm25Weight
     const df = Math.min(chunkCount, p1 - p0 + pathChunks);
     q.idf = Math.log(1 + (chunkCount - df + 0.5) / (df + 0.5));
     const weight = q.idf * (1 + Math.log(q.count));
-    for (const c of touched) {
+    const end = Math.min(count, touched.length);
+    for (let t = 0; t < end; t++) {
+      const c = touched[t]!;
       const f = tf[c]!;
       tf[c] = 0;
       if (files && files[s.chunkFile[c]!] !== 1) continue;
