@@ -45,8 +45,11 @@ async function start() {
   // ~50 ms of loading the command line, and the map takes their output when it asks for exactly
   // the same commands in the same directory (src/git/prefetch.ts; the arguments are
   // REV_PARSE_ARGS and LIST_ARGS there, which a test holds to these).
-  const isMap = argv.find((a) => !a.startsWith('-')) === 'map';
-  if (isMap) prefetchGit(process.cwd(), MAP_GIT_COMMANDS);
+  // `assist search` lists the same files first, so it starts the same two.
+  const command = argv.find((a) => !a.startsWith('-'));
+  const isMap = command === 'map';
+  const isSearch = command === 'search';
+  if (isMap || isSearch) prefetchGit(process.cwd(), MAP_GIT_COMMANDS);
   let interrupted = false;
   process.once('SIGINT', () => {
     interrupted = true;
@@ -66,6 +69,10 @@ async function start() {
   if (isMap) {
     const { fastMap } = await import('../dist/bundle/map-fast.js');
     code = await fastMap(io);
+  }
+  if (isSearch) {
+    const { fastSearch } = await import('../dist/bundle/search-fast.js');
+    code = await fastSearch(io);
   }
   if (code === null) {
     const { main } = await import('../dist/bundle/main.js');

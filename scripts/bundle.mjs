@@ -34,6 +34,8 @@ const result = await build({
     main: 'src/cli/main.ts',
     // `assist map`'s fast path (src/cli/map-fast.ts): no command-line parser, shares the chunks.
     'map-fast': 'src/cli/map-fast.ts',
+    // `assist search`'s, likewise (src/cli/search-fast.ts).
+    'search-fast': 'src/cli/search-fast.ts',
     api: 'src/index.ts',
     hooks: 'src/cli/refreshers.ts',
     'tag-worker': 'src/context/tag-worker.ts',

@@ -89,6 +89,9 @@ const phaseNames = ['list', 'hash', 'cache', 'parse', 'rank', 'render', 'total']
 const phases = (stats) => phaseNames.filter((p) => stats.ms[p] !== undefined).map((p) => `${p} ${Math.round(stats.ms[p])}`).join(', ') + (stats.rankReused ? ', ranking carried over' : '');
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 
+// A copied repository (cp -a) has index stat data that no longer match its files, so every
+// `git ls-files -m` would read and hash each file again: refresh it first, as `git status` would.
+spawnSync('git', ['update-index', '--refresh', '-q'], { cwd: repo, env, stdio: 'ignore' });
 const files = execFileSync('git', ['ls-files'], { cwd: repo, encoding: 'utf8', maxBuffer: 1 << 28 }).split('\n').filter((f) => /\.(ts|js)$/.test(f));
 console.log(`# ${repo}: ${files.length} .ts/.js files tracked; node ${process.version}; load at start ${load()}`);
 const cacheDir = join(repo, '.git', 'assist');

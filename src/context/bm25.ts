@@ -1,5 +1,4 @@
-import { kthLargest } from './rank.js';
-import { chunkLengthsOf, type SearchSnapshot } from './search-snapshot.js';
+import { chunkLengthsOf, termId, type SearchSnapshot } from './search-snapshot.js';
 import { DEFAULT_WEIGHTS, defaultFieldWeights, type Bm25Weights } from './search-weights.js';
 import { countTokensInto } from './search-tokens.js';
 
@@ -26,12 +25,21 @@ export function queryTerms(snapshot: SearchSnapshot, query: string, dropRequestW
     if (kept.length > 0) for (const t of [...counts.keys()]) if (REQUEST_STOP.has(t)) counts.delete(t);
   }
   if (counts.size === 0) return [];
-  // A native search of the dictionary per term: a loop over every term runs before the JIT in
-  // a fresh process (~5 ms on 15k terms), `indexOf` takes microseconds.
+  // A native search of the dictionary per term (`termId`): a loop over every term runs before the
+  // JIT in a fresh process (~5 ms on 15k terms), a search of its bytes takes microseconds.
   const found: QueryTerm[] = [];
+  const postings = snapshot.postChunk.length;
+  const pathPostings = snapshot.pathTermFile.length;
   for (const [term, count] of counts) {
-    const id = snapshot.terms.indexOf(term);
-    if (id !== -1) found.push({ term, id, count, idf: 0 });
+    const id = termId(snapshot, term);
+    if (id === -1) continue;
+    // The reader checks the term ranges at their ends only: a damaged range scores nothing.
+    const p0 = snapshot.termStart[id]!;
+    const p1 = snapshot.termStart[id + 1]!;
+    const q0 = snapshot.pathTermStart[id]!;
+    const q1 = snapshot.pathTermStart[id + 1]!;
+    if (p0 > p1 || p1 > postings || q0 > q1 || q1 > pathPostings) continue;
+    found.push({ term, id, count, idf: 0 });
   }
   found.sort((a, b) => a.id - b.id);
   return found;
@@ -63,17 +71,20 @@ export function scoreChunks(s: SearchSnapshot, found: QueryTerm[], w: Bm25Weight
   const k1 = w.k1;
   const b = w.b;
   const tf = new Float64Array(chunkCount);
-  const touched: number[] = [];
+  // The chunks one term touched, in order: a typed array instead of an array grown by push over
+  // 100k+ postings of a common term. A chunk is there once per field that touched it while its sum
+  // was 0 (a zero weight, when tuning), so at most twice.
+  const touched = new Uint32Array(chunkCount * 2);
   for (let k = 0; k < found.length; k++) {
     const q = found[k]!;
     const bit = k < 32 ? 1 << k : 0;
-    touched.length = 0;
+    let count = 0;
     const p0 = s.termStart[q.id]!;
     const p1 = s.termStart[q.id + 1]!;
     for (let p = p0; p < p1; p++) {
       const c = s.postChunk[p]!;
       const packed = s.postTf[p]!;
-      if (tf[c] === 0) touched.push(c);
+      if (tf[c] === 0) touched[count++] = c;
       tf[c] = tf[c]! + w.text * (packed & 0xffff) + w.names * (packed >>> 16);
     }
     // Chunks of files whose path holds the term (once per occurrence), matched in their text or not.
@@ -81,7 +92,7 @@ export function scoreChunks(s: SearchSnapshot, found: QueryTerm[], w: Bm25Weight
     for (let p = s.pathTermStart[q.id]!; p < s.pathTermStart[q.id + 1]!; p++) {
       const i = s.pathTermFile[p]!;
       for (let c = s.fileChunkStart[i]!; c < s.fileChunkStart[i + 1]!; c++) {
-        if (tf[c] === 0) touched.push(c);
+        if (tf[c] === 0) touched[count++] = c;
         tf[c] = tf[c]! + w.path;
         pathChunks++;
       }
@@ -89,7 +100,9 @@ export function scoreChunks(s: SearchSnapshot, found: QueryTerm[], w: Bm25Weight
     const df = Math.min(chunkCount, p1 - p0 + pathChunks);
     q.idf = Math.log(1 + (chunkCount - df + 0.5) / (df + 0.5));
     const weight = q.idf * (1 + Math.log(q.count));
-    for (const c of touched) {
+    const end = Math.min(count, touched.length);
+    for (let t = 0; t < end; t++) {
+      const c = touched[t]!;
       const f = tf[c]!;
       tf[c] = 0;
       if (files && files[s.chunkFile[c]!] !== 1) continue;
@@ -122,10 +135,12 @@ function weightedLengths(s: SearchSnapshot, w: Bm25Weights): { lengths: Float64A
  */
 export function topIndices(scores: Float64Array, limit: number, among?: readonly number[]): number[] {
   const candidates = among ?? Array.from({ length: scores.length }, (_, i) => i);
-  let positive = 0;
-  for (const i of candidates) if (scores[i]! > 0) positive++;
-  // Only what can be in the best `limit` is sorted: at or above the limit-th best score.
-  const floor = positive > limit * 2 ? kthLargest(Float64Array.from(candidates, (i) => scores[i]!), limit) : 0;
+  const positive = new Float64Array(candidates.length);
+  let count = 0;
+  for (const i of candidates) if (scores[i]! > 0) positive[count++] = scores[i]!;
+  // Only what can be in the best `limit` is sorted: at or above the limit-th best score, found by
+  // the typed array's native sort (a fresh process would run a selection in JS in the interpreter).
+  const floor = count > limit * 2 ? positive.subarray(0, count).sort()[count - limit]! : 0;
   const picked: number[] = [];
   for (const i of candidates) if (scores[i]! > 0 && scores[i]! >= floor) picked.push(i);
   picked.sort((a, b) => scores[b]! - scores[a]! || a - b);

@@ -3,6 +3,7 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { nameFlags, type RankGraph } from './rank.js';
 import type { EntryLocation } from './tags-cache.js';
+import { decodeSnapshot, encodeSnapshot, LIST_SEP, readSnapshotFile, splitList, writeSnapshotFile } from './snapshot-codec.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
 const MAGIC = 0x41534d31; // "ASM1"
@@ -47,57 +48,31 @@ interface Header {
   skipped: number[];
 }
 
-const SEP = '\0';
-
-/** Splits a joined list; undefined when it does not hold `count` items (a separator inside one). */
-function splitList(joined: string, count: number): string[] | undefined {
-  const list = count === 0 ? [] : joined.split(SEP);
-  return list.length === count ? list : undefined;
-}
-
 /**
- * Reads a snapshot: `[magic u32][header length u32][header JSON][pad to 4][u32 arrays]`, the
- * arrays being defStart, defIds, refStart, refIds, refCounts, entryAt, entryLength, then a byte of
- * `nameFlags` per name, padded to 4. Undefined when missing,
- * corrupt or of another version.
+ * Reads a snapshot in the layout of snapshot-codec.ts: the u32 sections defStart, defIds,
+ * refStart, refIds, refCounts, entryAt, entryLength, then a byte of `nameFlags` per name.
+ * Undefined when missing, corrupt or of another version.
  */
 export async function readSnapshot(path: string): Promise<RankSnapshot | undefined> {
-  let buf: Buffer;
+  const buf = await readSnapshotFile(path);
+  const decoded = buf && decodeSnapshot<Header>(buf, MAGIC);
+  if (!decoded || decoded.header.v !== VERSION) return undefined;
+  const { header, sections } = decoded;
   try {
-    buf = await readFile(path);
-  } catch {
-    return undefined;
-  }
-  try {
-    if (buf.length < 8 || buf.readUInt32LE(0) !== MAGIC) return undefined;
-    const headerLength = buf.readUInt32LE(4);
-    const header = JSON.parse(buf.toString('utf8', 8, 8 + headerLength)) as Header;
-    if (header.v !== VERSION) return undefined;
     const paths = splitList(header.paths, header.pathCount);
     const names = splitList(header.names, header.nameCount);
     const keys = paths && splitList(header.keys, paths.length);
     if (!paths || !names || !keys) return undefined;
     const n = paths.length;
-    // Copy into an aligned buffer: Buffer slices from the pool need not be 4-byte aligned.
-    const start = (8 + headerLength + 3) & ~3;
-    const words = new Uint32Array((buf.length - start) >>> 2);
-    new Uint8Array(words.buffer).set(buf.subarray(start, start + words.length * 4));
-    let at = 0;
-    const take = (count: number): Uint32Array => {
-      if (at + count > words.length) throw new Error('short snapshot');
-      const part = words.subarray(at, at + count);
-      at += count;
-      return part;
-    };
-    const defStart = take(n + 1);
-    const defIds = take(defStart[n]!);
-    const refStart = take(n + 1);
-    const refIds = take(refStart[n]!);
-    const refCounts = take(refStart[n]!);
-    const entryAt = take(n);
-    const entryLength = take(n);
-    if ((at << 2) + names.length > words.byteLength) throw new Error('short snapshot');
-    const flags = new Uint8Array(words.buffer, at << 2, names.length);
+    const defStart = sections.words(n + 1);
+    const defIds = sections.words(defStart[n]!);
+    const refStart = sections.words(n + 1);
+    const refIds = sections.words(refStart[n]!);
+    const refCounts = sections.words(refStart[n]!);
+    const entryAt = sections.words(n);
+    const entryLength = sections.words(n);
+    const flags = sections.bytes(names.length);
+    if (!sections.done()) return undefined;
     for (const id of defIds) if (id >= names.length) return undefined;
     for (const id of refIds) if (id >= names.length) return undefined;
     const skipped = new Uint8Array(n);
@@ -115,23 +90,9 @@ export async function writeSnapshot(path: string, snapshot: RankSnapshot): Promi
   snapshot.skipped.forEach((s, i) => {
     if (s === 1) skipped.push(i);
   });
-  const header: Header = { v: VERSION, gen: snapshot.gen, maxFileBytes: snapshot.maxFileBytes, names: graph.names.join(SEP), nameCount: graph.names.length, paths: graph.paths.join(SEP), pathCount: graph.paths.length, keys: snapshot.keys.join(SEP), skipped };
-  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
-  const start = (8 + headerBytes.length + 3) & ~3;
+  const header: Header = { v: VERSION, gen: snapshot.gen, maxFileBytes: snapshot.maxFileBytes, names: graph.names.join(LIST_SEP), nameCount: graph.names.length, paths: graph.paths.join(LIST_SEP), pathCount: graph.paths.length, keys: snapshot.keys.join(LIST_SEP), skipped };
   const arrays = [graph.defStart, graph.defIds, graph.refStart, graph.refIds, graph.refCounts, snapshot.entryAt, snapshot.entryLength];
-  const words = arrays.reduce((sum, a) => sum + a.length, 0);
-  const out = Buffer.alloc(start + words * 4 + ((graph.flags.length + 3) & ~3));
-  out.writeUInt32LE(MAGIC, 0);
-  out.writeUInt32LE(headerBytes.length, 4);
-  headerBytes.copy(out, 8);
-  let at = start;
-  for (const a of arrays) {
-    Buffer.from(a.buffer, a.byteOffset, a.byteLength).copy(out, at);
-    at += a.byteLength;
-  }
-  Buffer.from(graph.flags.buffer, graph.flags.byteOffset, graph.flags.byteLength).copy(out, at);
-  await mkdir(dirname(path), { recursive: true });
-  await writeFileAtomic(path, out, { fsync: false });
+  await writeSnapshotFile(path, encodeSnapshot(MAGIC, header, arrays, [graph.flags]));
   const written = await stat(path).catch(() => undefined);
   held = written ? { path, mtimeMs: written.mtimeMs, size: written.size, snapshot } : undefined;
 }

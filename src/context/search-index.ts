@@ -6,10 +6,11 @@ import { languageForPath, languageSpec, packName, type LanguageId } from './lang
 import { parseFiles } from './parse-pool.js';
 import { matchSnapshot, readSnapshot, updateSnapshot, writeSnapshot, type RankSnapshot } from './rank-snapshot.js';
 import { makeEntry, SearchPack, type BlobEntry } from './search-pack.js';
-import { graphRanksOf, matchSearchSnapshot, readSearchSnapshot, updateSearchSnapshot, writeSearchSnapshot, type SearchSnapshot } from './search-snapshot.js';
+import { graphRanksOf, matchSearchSnapshot, decodesWhole, readSearchSnapshot, sameListing, updateSearchSnapshot, writeSearchSnapshot, type SearchSnapshot } from './search-snapshot.js';
 import { rankGraph } from './rank.js';
 import { TagsCache, type CachedTags } from './tags-cache.js';
 import { decodeTags, UNREADABLE } from './tags-line.js';
+import { addPhase } from '../obs/phases.js';
 
 /** Where the index lives and how files are read: what every index operation needs. */
 export interface IndexOptions {
@@ -95,15 +96,19 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
   const paths = files.map((f) => f.path);
   const keys = files.map((f, i) => `${packs[i]}:${f.blob}`);
   const snapshotPath = searchSnapshotPath(shared);
-  const base = await readSearchSnapshot(snapshotPath);
+  const read = await readSearchSnapshot(snapshotPath);
+  // The warm case, nothing changed: two string comparisons, no per-file match.
+  if (read && read.maxFileBytes === maxFileBytes && sameListing(read, paths, keys)) {
+    const now = performance.now();
+    const stats = { files: files.length, chunks: read.chunkFile.length, terms: read.termStart.length - 1, indexed: 0, fromPack: 0, parsed: 0, written: false };
+    addPhase('search.list', tList - t0);
+    addPhase('search.load', now - tList);
+    return { root, sharedAssistDir: shared, snapshot: read, stats: { ...stats, ms: { list: tList - t0, load: now - tList, update: 0, total: now - t0 } } };
+  }
+  const base = read && decodesWhole(read) ? read : undefined;
   const from = matchSearchSnapshot(base, paths, keys, maxFileBytes);
   const stale: number[] = [];
   for (let i = 0; i < files.length; i++) if (from[i] === -1) stale.push(i);
-  if (base && stale.length === 0 && base.paths.length === files.length) {
-    const now = performance.now();
-    const stats = { files: files.length, chunks: base.chunkFile.length, terms: base.terms.length, indexed: 0, fromPack: 0, parsed: 0, written: false };
-    return { root, sharedAssistDir: shared, snapshot: base, stats: { ...stats, ms: { list: tList - t0, load: now - tList, update: 0, total: now - t0 } } };
-  }
 
   // Entries from the packs for files the snapshot does not hold; the map's snapshot for the graph.
   const pack = new SearchPack(shared);
@@ -150,9 +155,11 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
       indexed++;
     }
   }
+  const tTags = performance.now();
   // Unreadable files get a key no listing has, so the next search looks at them again.
   const storedKeys = keys.map((k, i) => (tags.get(i)?.skipped === 'unreadable' ? '' : k));
   const { snapshot } = updateSearchSnapshot(base, from, paths, storedKeys, maxFileBytes, (i) => entries.get(i) ?? []);
+  const tMerge = performance.now();
   const writes: Promise<unknown>[] = [pack.flush().catch(() => undefined)];
   if (few) {
     carryGraph(snapshot, base!, from, (i) => tagsCache.locate(packs[i]!, files[i]!.blob));
@@ -164,9 +171,17 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     if (map.changed && !given) writes.push(writeSnapshot(mapSnapshotPath, map.snapshot).catch(() => undefined));
     storeGraph(snapshot, map.snapshot, base, from);
   }
+  const tGraph = performance.now();
   writes.push(writeSearchSnapshot(snapshotPath, snapshot).catch(() => undefined));
   await Promise.all(writes);
   const tEnd = performance.now();
+  addPhase('search.update.tags', tTags - tLoad);
+  addPhase('search.update.merge', tMerge - tTags);
+  addPhase('search.update.graph', tGraph - tMerge);
+  addPhase('search.update.write', tEnd - tGraph);
+  addPhase('search.list', tList - t0);
+  addPhase('search.load', tLoad - tList);
+  addPhase('search.update', tEnd - tLoad);
   return {
     root,
     sharedAssistDir: shared,
@@ -174,7 +189,7 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     stats: {
       files: files.length,
       chunks: snapshot.chunkFile.length,
-      terms: snapshot.terms.length,
+      terms: snapshot.termStart.length - 1,
       indexed,
       fromPack,
       parsed,

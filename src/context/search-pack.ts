@@ -178,7 +178,9 @@ export class SearchPack {
     const writes = [...this.#pending].map(async ([pack, lines]) => {
       const handle = await open(this.fileOf(pack), 'a');
       try {
-        await handle.write(lines.join(''));
+        // A leading newline ends a line torn by a killed writer, which would swallow the first
+        // entry appended after it; an empty line reads as nothing.
+        await handle.write(`\n${lines.join('')}`);
       } finally {
         await handle.close();
       }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { queryTerms, scoreChunks } from './bm25.js';
 import type { BlobEntry } from './search-pack.js';
-import { matchSearchSnapshot, readSearchSnapshot, updateSearchSnapshot, writeSearchSnapshot, type SearchSnapshot } from './search-snapshot.js';
+import { decodesWhole, matchSearchSnapshot, readSearchSnapshot, sameListing, termId, updateSearchSnapshot, writeSearchSnapshot, type SearchSnapshot } from './search-snapshot.js';
 
 function entry(...chunks: [start: number, end: number, text: string, names?: string][]): BlobEntry {
   const count = (words: string): Map<string, number> => {
@@ -92,5 +92,43 @@ describe('search snapshot', () => {
     writeFileSync(path, broken);
     expect(await readSearchSnapshot(path)).toBeUndefined();
     expect(await readSearchSnapshot(join(dir, 'missing.bin'))).toBeUndefined();
+  });
+
+  it('finds terms in the stored dictionary and compares listings without decoding them; a damaged dictionary or term range is caught', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'assist-snap-'));
+    const path = join(dir, 'snapshot.bin');
+    files['src/naïve.ts'] = entry([1, 2, 'café naïve', 'naïve']);
+    const paths = Object.keys(files);
+    const s = build(paths, ['k1', 'k2', 'k3', 'k4']);
+    await writeSearchSnapshot(path, s);
+    const back = (await readSearchSnapshot(path))!;
+    for (const [k, term] of s.terms.entries()) expect(termId(back, term), term).toBe(k);
+    expect(termId(back, 'nowhere')).toBe(-1);
+    expect(termId(back, 'disc')).toBe(-1); // a prefix of a term is not the term
+    expect(sameListing(back, paths, ['k1', 'k2', 'k3', 'k4'])).toBe(true);
+    expect(sameListing(back, paths, ['k1', 'k2', 'k3', 'k5'])).toBe(false);
+    expect(sameListing(back, paths.slice(1), ['k2', 'k3', 'k4'])).toBe(false);
+    expect(back.paths).toEqual(paths);
+    expect(back.terms).toEqual(s.terms);
+    expect(scores(back, 'naïve café discount')).toEqual(scores(s, 'naïve café discount'));
+
+    const bytes = readFileSync(path);
+    // The dictionary ends the file: a NUL of it overwritten no longer matches its offsets.
+    const dictionary = Buffer.from(bytes);
+    dictionary[dictionary.lastIndexOf(0, dictionary.length - 6)] = 0x41;
+    writeFileSync(path, dictionary);
+    const split = (await readSearchSnapshot(path))!;
+    expect(decodesWhole(split)).toBe(false);
+    expect(decodesWhole(back)).toBe(true);
+    // A term's range running past the postings: that term scores nothing, the others still do.
+    const ranged = Buffer.from(bytes);
+    const header = JSON.parse(bytes.toString('utf8', 8, 8 + bytes.readUInt32LE(4))) as { n: number; chunks: number };
+    const termStartAt = ((8 + bytes.readUInt32LE(4) + 3) & ~3) + 4 * (header.n + 1 + 5 * header.chunks);
+    const retry = s.terms.indexOf('retry');
+    ranged.writeUInt32LE(0xfffffff, termStartAt + 4 * (retry + 1));
+    writeFileSync(path, ranged);
+    const damaged = (await readSearchSnapshot(path))!;
+    expect(scores(damaged, 'retry')).toEqual({});
+    expect(Object.keys(scores(damaged, 'discount')).length).toBeGreaterThan(0);
   });
 });

@@ -1,13 +1,12 @@
-import { mkdir, readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { BlobEntry } from './search-pack.js';
 import { pathTokens, TOKENIZER_VERSION } from './search-tokens.js';
 import { DEFAULT_WEIGHTS } from './search-weights.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
+import { decodeSnapshot, encodeSnapshot, LIST_SEP, readSnapshotFile, splitList, writeSnapshotFile } from './snapshot-codec.js';
+import { AssistError } from '../errors.js';
 
 const MAGIC = 0x41535831; // "ASX1"
 /** Bump when the layout changes: a snapshot of another version is rebuilt from the packs. */
-const VERSION = 3;
+const VERSION = 4;
 
 /**
  * The lexical index of one listing, as an inverted index in flat typed arrays: per term the
@@ -62,9 +61,6 @@ interface Header {
   v: number;
   tokenizer: number;
   maxFileBytes: number;
-  paths: string;
-  keys: string;
-  terms: string;
   n: number;
   chunks: number;
   termCount: number;
@@ -72,83 +68,139 @@ interface Header {
   pathTerms: number;
   avgLen: number;
   ranked: number;
+  /** Byte lengths of the joined paths, keys and the term dictionary. */
+  pathBytes: number;
+  keyBytes: number;
+  termBytes: number;
 }
 
-const SEP = '\0';
+/**
+ * What a snapshot read from its file keeps undecoded: its paths, keys and terms as stored (UTF-8,
+ * NUL-joined), decoded into arrays only when something asks for them. A warm search compares the
+ * listing with the joined strings and finds a request's few terms in the dictionary's bytes.
+ */
+interface Stored {
+  paths: Uint8Array;
+  keys: Uint8Array;
+  /** `\0term0\0term1\0...\0`; `termAt[k]` is the offset of the NUL before term k. */
+  dictionary: Buffer;
+  termAt: Uint32Array;
+  joined?: { paths: string; keys: string };
+}
+const stored = new WeakMap<SearchSnapshot, Stored>();
 
-function split(joined: string, count: number): string[] | undefined {
-  const list = count === 0 ? [] : joined.split(SEP);
-  return list.length === count ? list : undefined;
+function joinedOf(st: Stored): { paths: string; keys: string } {
+  return (st.joined ??= { paths: Buffer.from(st.paths.buffer, st.paths.byteOffset, st.paths.length).toString('utf8'), keys: Buffer.from(st.keys.buffer, st.keys.byteOffset, st.keys.length).toString('utf8') });
 }
 
-/** Reads a snapshot; undefined when missing, corrupt, inconsistent or of another version. */
-export async function readSearchSnapshot(path: string): Promise<SearchSnapshot | undefined> {
-  let buf: Buffer;
-  try {
-    buf = await readFile(path);
-  } catch {
-    return undefined;
+/** The id of a term in the snapshot's dictionary, or -1. */
+export function termId(s: SearchSnapshot, term: string): number {
+  const st = stored.get(s);
+  // An array search for a snapshot made in this process: a native `indexOf`, microseconds.
+  if (!st) return s.terms.indexOf(term);
+  const at = st.dictionary.indexOf(`${LIST_SEP}${term}${LIST_SEP}`, 0, 'utf8');
+  if (at === -1) return -1;
+  // Terms hold no NUL, so a match starts at a term's NUL: its id by binary search of the offsets.
+  let lo = 0;
+  let hi = st.termAt.length - 2;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = st.termAt[mid]!;
+    if (v === at) return mid;
+    if (v < at) lo = mid + 1;
+    else hi = mid - 1;
   }
+  return -1;
+}
+
+/**
+ * Whether the snapshot is of exactly this listing (same paths and keys in the same order): for a
+ * snapshot read from its file, two string comparisons instead of one per file.
+ */
+export function sameListing(s: SearchSnapshot, paths: readonly string[], keys: readonly string[]): boolean {
+  const st = stored.get(s);
+  if (st) {
+    const joined = joinedOf(st);
+    return paths.length === s.fileChunkStart.length - 1 && paths.join(LIST_SEP) === joined.paths && keys.join(LIST_SEP) === joined.keys;
+  }
+  if (s.paths.length !== paths.length) return false;
+  for (let i = 0; i < paths.length; i++) if (s.paths[i] !== paths[i] || s.keys[i] !== keys[i]) return false;
+  return true;
+}
+
+/** Reads a snapshot (the layout of snapshot-codec.ts); undefined when missing, corrupt, inconsistent or of another version. */
+export async function readSearchSnapshot(path: string): Promise<SearchSnapshot | undefined> {
+  const buf = await readSnapshotFile(path);
+  const decoded = buf && decodeSnapshot<Header>(buf, MAGIC);
+  if (!decoded) return undefined;
+  const { header: h, sections } = decoded;
+  if (h.v !== VERSION || h.tokenizer !== TOKENIZER_VERSION) return undefined;
   try {
-    if (buf.length < 8 || buf.readUInt32LE(0) !== MAGIC) return undefined;
-    const headerLength = buf.readUInt32LE(4);
-    if (8 + headerLength > buf.length) return undefined;
-    const h = JSON.parse(buf.toString('utf8', 8, 8 + headerLength)) as Header;
-    if (h.v !== VERSION || h.tokenizer !== TOKENIZER_VERSION) return undefined;
-    const paths = split(h.paths, h.n);
-    const keys = split(h.keys, h.n);
-    const terms = split(h.terms, h.termCount);
-    if (!paths || !keys || !terms) return undefined;
-    const start = (8 + headerLength + 3) & ~3;
-    const words = (buf.length - start) >>> 2;
-    // A large file read whole has its own aligned ArrayBuffer; otherwise copy once.
-    const aligned = (buf.byteOffset + start) % 4 === 0 ? new Uint32Array(buf.buffer, buf.byteOffset + start, words) : new Uint32Array(new Uint8Array(buf.subarray(start, start + words * 4)).buffer);
-    let at = 0;
-    const take = (count: number): Uint32Array => {
-      if (at + count > aligned.length) throw new Error('short snapshot');
-      const part = aligned.subarray(at, at + count);
-      at += count;
-      return part;
-    };
     const { n, chunks: c, termCount: t, postings: p, pathTerms: q } = h;
-    const snapshot: SearchSnapshot = {
-      paths,
-      keys,
-      terms,
-      maxFileBytes: h.maxFileBytes,
-      fileChunkStart: take(n + 1),
-      chunkFile: take(c),
-      chunkStart: take(c),
-      chunkEnd: take(c),
-      chunkTextLen: take(c),
-      chunkNameLen: take(c),
-      termStart: take(t + 1),
-      postChunk: take(p),
-      postTf: take(p),
-      filePathStart: take(n + 1),
-      filePathTerm: take(q),
-      graphRank: take(n),
-      graphPlace: take(n),
-      graphOrder: take(h.ranked),
-      tagsAt: take(n),
-      tagsLen: take(n),
-      chunkLen: take(c),
-      avgLen: h.avgLen,
-      pathTermStart: take(t + 1),
-      pathTermFile: take(q),
+    const words = {
+      fileChunkStart: sections.words(n + 1),
+      chunkFile: sections.words(c),
+      chunkStart: sections.words(c),
+      chunkEnd: sections.words(c),
+      chunkTextLen: sections.words(c),
+      chunkNameLen: sections.words(c),
+      termStart: sections.words(t + 1),
+      postChunk: sections.words(p),
+      postTf: sections.words(p),
+      filePathStart: sections.words(n + 1),
+      filePathTerm: sections.words(q),
+      graphRank: sections.words(n),
+      graphPlace: sections.words(n),
+      graphOrder: sections.words(h.ranked),
+      tagsAt: sections.words(n),
+      tagsLen: sections.words(n),
+      chunkLen: sections.words(c),
+      pathTermStart: sections.words(t + 1),
+      pathTermFile: sections.words(q),
     };
-    if (at !== aligned.length) return undefined;
-    return consistent(snapshot) ? snapshot : undefined;
+    const termAt = sections.words(t + 1);
+    const st: Stored = { paths: sections.bytes(h.pathBytes), keys: sections.bytes(h.keyBytes), dictionary: Buffer.alloc(0), termAt };
+    const dictionary = sections.bytes(h.termBytes);
+    st.dictionary = Buffer.from(dictionary.buffer, dictionary.byteOffset, dictionary.length);
+    if (!sections.done() || termAt[0] !== 0 || termAt[t] !== dictionary.length - 1 || dictionary[0] !== 0 || dictionary[dictionary.length - 1] !== 0) return undefined;
+    // Decoded when first asked for (an update, a hit's path), each checked against its count then:
+    // a list that does not hold it throws (`decodesWhole` tells an update to rebuild instead).
+    let paths: string[] | undefined;
+    let keys: string[] | undefined;
+    let terms: string[] | undefined;
+    const list = (joined: string, count: number): string[] => {
+      const parts = splitList(joined, count);
+      if (!parts) throw new AssistError('context.search-snapshot', 'the search index snapshot is damaged (a list does not hold its count)');
+      return parts;
+    };
+    const snapshot = {
+      ...words,
+      maxFileBytes: h.maxFileBytes,
+      avgLen: h.avgLen,
+      get paths(): readonly string[] {
+        return (paths ??= list(joinedOf(st).paths, n));
+      },
+      get keys(): readonly string[] {
+        return (keys ??= list(joinedOf(st).keys, n));
+      },
+      get terms(): readonly string[] {
+        return (terms ??= list(dictionary.length <= 1 ? '' : st.dictionary.toString('utf8', 1, dictionary.length - 1), t));
+      },
+    } satisfies SearchSnapshot;
+    if (!consistent(snapshot)) return undefined;
+    stored.set(snapshot, st);
+    return snapshot;
   } catch {
     return undefined;
   }
 }
 
 /**
- * Checks the structure a reader relies on: every range list starts at 0, never decreases and
- * ends at its array's length. A damaged file that passes (a flipped id) reads as wrong scores,
- * never out of bounds writes: typed arrays ignore those. Posting ids are not checked one by one:
- * that pass cost ~35 ms of a warm search in a fresh process.
+ * Checks the structure a reader relies on: the per-file range lists start at 0, never decrease
+ * and end at their array's length; the per-term ones (tens of thousands of entries, a pass a fresh
+ * process runs before the JIT) are checked at their ends here and per term where one is read
+ * (`queryTerms`). A damaged file that passes (a flipped id) reads as wrong scores, never out of
+ * bounds writes: typed arrays ignore those.
  */
 function consistent(s: SearchSnapshot): boolean {
   const ascending = (a: Uint32Array, end: number): boolean => {
@@ -156,25 +208,51 @@ function consistent(s: SearchSnapshot): boolean {
     for (let i = 1; i < a.length; i++) if (a[i - 1]! > a[i]!) return false;
     return true;
   };
+  const ends = (a: Uint32Array, end: number): boolean => a[0] === 0 && a[a.length - 1] === end;
   return (
     ascending(s.fileChunkStart, s.chunkFile.length) &&
-    ascending(s.termStart, s.postChunk.length) &&
     ascending(s.filePathStart, s.filePathTerm.length) &&
-    ascending(s.pathTermStart, s.pathTermFile.length) &&
+    ends(s.termStart, s.postChunk.length) &&
+    ends(s.pathTermStart, s.pathTermFile.length) &&
     typeof s.avgLen === 'number' &&
     s.avgLen > 0
   );
 }
 
+/**
+ * Whether the snapshot's lists decode into their counts (always, for one made in this process);
+ * false for a damaged file, which an update then rebuilds rather than copies from. A warm search
+ * needs no such check: its listing equals the stored paths and keys, so they split right.
+ */
+export function decodesWhole(s: SearchSnapshot): boolean {
+  try {
+    return s.paths.length >= 0 && s.keys.length >= 0 && s.terms.length >= 0;
+  } catch {
+    return false;
+  }
+}
+
 /** Writes a snapshot atomically (temp file, rename). */
 export async function writeSearchSnapshot(path: string, s: SearchSnapshot): Promise<void> {
+  await writeSnapshotFile(path, encodeSearchSnapshot(s));
+}
+
+/** The file's bytes of a snapshot. */
+export function encodeSearchSnapshot(s: SearchSnapshot): Buffer {
+  const paths = Buffer.from(s.paths.join(LIST_SEP), 'utf8');
+  const keys = Buffer.from(s.keys.join(LIST_SEP), 'utf8');
+  const termAt = new Uint32Array(s.terms.length + 1);
+  let at = 0;
+  for (let k = 0; k < s.terms.length; k++) {
+    termAt[k] = at;
+    at += 1 + Buffer.byteLength(s.terms[k]!, 'utf8');
+  }
+  termAt[s.terms.length] = at;
+  const dictionary = Buffer.from(`${LIST_SEP}${s.terms.join(LIST_SEP)}${s.terms.length > 0 ? LIST_SEP : ''}`, 'utf8');
   const header: Header = {
     v: VERSION,
     tokenizer: TOKENIZER_VERSION,
     maxFileBytes: s.maxFileBytes,
-    paths: s.paths.join(SEP),
-    keys: s.keys.join(SEP),
-    terms: s.terms.join(SEP),
     n: s.paths.length,
     chunks: s.chunkFile.length,
     termCount: s.terms.length,
@@ -182,10 +260,11 @@ export async function writeSearchSnapshot(path: string, s: SearchSnapshot): Prom
     pathTerms: s.filePathTerm.length,
     avgLen: s.avgLen,
     ranked: s.graphOrder.length,
+    pathBytes: paths.length,
+    keyBytes: keys.length,
+    termBytes: dictionary.length,
   };
-  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
-  const start = (8 + headerBytes.length + 3) & ~3;
-  const arrays = [
+  const words = [
     s.fileChunkStart,
     s.chunkFile,
     s.chunkStart,
@@ -205,19 +284,9 @@ export async function writeSearchSnapshot(path: string, s: SearchSnapshot): Prom
     s.chunkLen,
     s.pathTermStart,
     s.pathTermFile,
+    termAt,
   ];
-  const words = arrays.reduce((sum, a) => sum + a.length, 0);
-  const out = Buffer.alloc(start + words * 4);
-  out.writeUInt32LE(MAGIC, 0);
-  out.writeUInt32LE(headerBytes.length, 4);
-  headerBytes.copy(out, 8);
-  let at = start;
-  for (const a of arrays) {
-    Buffer.from(a.buffer, a.byteOffset, a.byteLength).copy(out, at);
-    at += a.byteLength;
-  }
-  await mkdir(dirname(path), { recursive: true });
-  await writeFileAtomic(path, out, { fsync: false });
+  return encodeSnapshot(MAGIC, header, words, [paths, keys, dictionary]);
 }
 
 /** Where each listed file is in `base` (same path, key and size limit), or -1. */

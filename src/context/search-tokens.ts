@@ -50,25 +50,42 @@ export function forEachToken(text: string, emit: (token: string) => void): void 
   for (const m of text.matchAll(IDENT)) {
     const word = m[0];
     if (word.length === 1) continue;
-    const parts = word.match(PARTS);
-    if (!parts) continue;
-    if (parts.length === 1) {
-      const lower = parts[0]!.toLowerCase();
-      if (lower.length > 1 && !STOP.has(lower)) emit(stem(lower));
-      continue;
+    // Code repeats its identifiers: each word is split and stemmed once per process (an index
+    // build tokenizes megabytes; this was most of its time).
+    let tokens = wordTokens.get(word);
+    if (tokens === undefined) {
+      if (wordTokens.size >= MAX_REMEMBERED_WORDS) wordTokens.clear();
+      wordTokens.set(word, (tokens = splitWord(word)));
     }
-    let last = '';
-    for (const part of parts) {
-      const lower = part.toLowerCase();
-      if (lower.length < 2 && !/\d/.test(lower)) continue;
-      if (STOP.has(lower)) continue;
-      last = stem(lower);
-      emit(last);
-    }
-    // The whole identifier as well: an exact mention beats its parts apart (`v8` is not `8`).
-    const whole = word.replace(/[_$]/g, '').toLowerCase();
-    if (whole.length >= 2 && whole !== last && !STOP.has(whole)) emit(whole);
+    for (let k = 0; k < tokens.length; k++) emit(tokens[k]!);
   }
+}
+
+const MAX_REMEMBERED_WORDS = 200_000;
+const wordTokens = new Map<string, readonly string[]>();
+
+/** The tokens of one identifier-like word, in order. */
+function splitWord(word: string): readonly string[] {
+  const out: string[] = [];
+  const parts = word.match(PARTS);
+  if (!parts) return out;
+  if (parts.length === 1) {
+    const lower = parts[0]!.toLowerCase();
+    if (lower.length > 1 && !STOP.has(lower)) out.push(stem(lower));
+    return out;
+  }
+  let last = '';
+  for (const part of parts) {
+    const lower = part.toLowerCase();
+    if (lower.length < 2 && !/\d/.test(lower)) continue;
+    if (STOP.has(lower)) continue;
+    last = stem(lower);
+    out.push(last);
+  }
+  // The whole identifier as well: an exact mention beats its parts apart (`v8` is not `8`).
+  const whole = word.replace(/[_$]/g, '').toLowerCase();
+  if (whole.length >= 2 && whole !== last && !STOP.has(whole)) out.push(whole);
+  return out;
 }
 
 /** The tokens of `text`, repeats included. */

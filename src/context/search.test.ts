@@ -115,6 +115,19 @@ describe('lexical search index', () => {
     expect(recovered.stats.indexed).toBe(1); // the last entry, torn, made again
     expect(recovered.stats.fromPack).toBe(3);
     expect(existsSync(snapshot)).toBe(true);
+
+    // A term dictionary whose separators no longer match its count: a warm search does not read
+    // it, the next change rebuilds from the packs rather than copy its terms.
+    const before = (await searchCode({ cwd: repo.dir, env: repo.env, query: 'backoff delay total', maxWorkers: 0 })).hits;
+    const bytes = readFileSync(snapshot);
+    bytes[bytes.lastIndexOf(0, bytes.length - 6)] = 0x41;
+    writeFileSync(snapshot, bytes);
+    appendFileSync(join(repo.dir, 'src/checkout.ts'), '// changed\n');
+    const afterChange = await index(repo);
+    // Rebuilt: every unchanged file from the packs (the entry made again after the torn line too).
+    expect(afterChange.stats).toMatchObject({ indexed: 1, fromPack: 3, written: true });
+    const after = (await searchCode({ cwd: repo.dir, env: repo.env, query: 'backoff delay total', maxWorkers: 0 })).hits;
+    expect(after.map((h) => [h.file, h.start, h.score])).toEqual(before.map((h) => [h.file, h.start, h.score]));
   });
 
   it('finds code described in words, a definition with its callers, within a folder, k at most', async () => {

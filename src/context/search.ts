@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_WEIGHTS, queryTerms, scoreChunks, topIndices, type Bm25Weights } from './bm25.js';
 import { openIndex, type IndexOptions, type IndexStats, type OpenIndex } from './search-index.js';
+import { termId } from './search-snapshot.js';
 import { identifierTerm } from './search-tokens.js';
 import { TagsCache } from './tags-cache.js';
+import { addPhase } from '../obs/phases.js';
 import type { CachedDef } from './types.js';
 
 /** Options of `searchCode`. */
@@ -98,11 +100,16 @@ export async function searchCode(options: SearchOptions): Promise<SearchResult> 
   const t0 = performance.now();
   const tuning: SearchTuning = { ...DEFAULT_TUNING, ...options.tuning, ...(options.graph === false ? { graph: 0 } : {}) };
   const ranking = rankForQuery(index, options.query, { ...(options.path !== undefined ? { path: options.path } : {}), tuning });
+  const tRank = performance.now();
   const k = Math.max(1, options.k ?? 10);
   const hits = await groupHits(index, ranking, k, tuning.maxCallers);
+  const tGroup = performance.now();
   if (options.withText !== false) {
     for (const hit of hits) for (const h of [hit, ...(hit.callers ?? [])]) h.text = readRange(join(index.root, h.file), h.start, h.end);
   }
+  addPhase('search.rank', tRank - t0);
+  addPhase('search.group', tGroup - tRank);
+  addPhase('search.text', performance.now() - tGroup);
   return { hits, files: ranking.files.slice(0, 50), stats: { ...index.stats, searchMs: performance.now() - t0 } };
 }
 
@@ -218,7 +225,7 @@ async function groupHits(index: OpenIndex, ranking: Ranking, k: number, maxCalle
       if (term !== undefined && term.length >= 4) wanted.set(term, -1);
     }
   }
-  for (const term of wanted.keys()) wanted.set(term, s.terms.indexOf(term));
+  for (const term of wanted.keys()) wanted.set(term, termId(s, term));
   const hitOf = (chunk: number, score: number, why: Partial<HitWhy> = {}): SearchHit => {
     const file = s.chunkFile[chunk]!;
     const lexical = ranking.chunkLexRank.get(chunk);

@@ -1,9 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { AssistCommand } from '../base.js';
-import { usageError } from '../../errors.js';
-import type { SearchHit } from '../../context/index.js';
-
-export const MAX_SEARCH_K = 200;
+export { MAX_SEARCH_K } from '../search-action.js';
 
 export class SearchCommand extends AssistCommand {
   static override paths = [['search']];
@@ -27,52 +24,10 @@ export class SearchCommand extends AssistCommand {
   query = Option.Rest({ name: 'QUERY', required: 1 });
 
   async run(): Promise<number> {
-    const query = this.query.join(' ').trim();
-    if (query === '') throw usageError('search.empty-query', 'the query is empty', 'describe the code to find: `assist search "where the retry delay is computed"`');
-    let k = 10;
-    if (this.k !== undefined) {
-      k = Number(this.k);
-      if (!/^\d+$/.test(this.k.trim()) || k < 1 || k > MAX_SEARCH_K) {
-        throw usageError('search.bad-k', `--k must be a whole number from 1 to ${MAX_SEARCH_K}, not '${this.k}'`, 'for example `assist search --k 5 "..."`');
-      }
-    }
-    const repo = await this.repo();
-    let scope: string | undefined;
-    if (this.scope !== undefined) {
-      const { existsSync } = await import('node:fs');
-      const { relative, resolve, sep } = await import('node:path');
-      const abs = resolve(this.context.cwd, this.scope);
-      const rel = relative(repo.root, abs);
-      if (rel.startsWith('..') || resolve(repo.root, rel) !== abs) throw usageError('search.path-outside', `--path ${this.scope} is outside the repository`, 'give a folder inside the repository');
-      if (!existsSync(abs)) throw usageError('search.path-missing', `--path ${this.scope}: no such file or folder`, 'paths are relative to the current directory, as in git');
-      scope = rel.split(sep).join('/');
-    }
-    const loaded = await this.config({}, repo);
-    const { searchCode } = await import('../../context/index.js');
-    const result = await searchCode({
-      cwd: this.context.cwd,
-      env: this.context.env,
-      query,
-      k,
-      maxFileBytes: loaded.config.context.maxFileBytes,
-      ...(scope !== undefined ? { path: scope } : {}),
-    });
-    if (this.json) {
-      const shape = (h: SearchHit): Record<string, unknown> => ({ file: h.file, start: h.start, end: h.end, score: h.score, text: h.text, why: h.why, ...(h.callers ? { callers: h.callers.map(shape) } : {}) });
-      this.reporter.json(result.hits.map(shape));
-      return 0;
-    }
-    if (result.hits.length === 0) {
-      this.reporter.info('no chunks match: try other words, or the names of what you are looking for');
-      return 0;
-    }
-    const { describeHit } = await import('../../context/index.js');
-    const blocks = result.hits.map((h) => {
-      const own = `${h.file}:${h.start}-${h.end}  ${h.score.toFixed(4)}  (${describeHit(h)})\n${h.text.replace(/\s+$/, '')}\n`;
-      const callers = (h.callers ?? []).map((c) => `  ↳ ${c.file}:${c.start}-${c.end}  (${describeHit(c)})\n${c.text.replace(/\s+$/, '')}\n`);
-      return [own, ...callers].join('\n');
-    });
-    this.reporter.print(blocks.join('\n'));
-    return 0;
+    const { searchAction } = await import('../search-action.js');
+    return searchAction(
+      { cwd: this.context.cwd, env: this.context.env, reporter: this.reporter, repo: () => this.repo(), config: (repo) => this.config({}, repo) },
+      { k: this.k, scope: this.scope, json: this.json, query: this.query },
+    );
   }
 }

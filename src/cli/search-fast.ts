@@ -1,0 +1,70 @@
+import type { MainIO } from './main.js';
+import { splitGlobalFlags } from './globals.js';
+import { mayHaveLogOrMetrics } from './log-metrics-check.js';
+import { reportError } from './report-error.js';
+import type { SearchFlags } from './search-action.js';
+import { Reporter } from '../ui/reporter.js';
+
+/**
+ * Start-up fast path of `assist search`, timed against `node -e 0` like the map (issue 26): the
+ * plain forms run here without the command-line parser and the other commands, and the entry
+ * point has started the listing's git commands already (as for `map`). Anything else — `--help`,
+ * a flag it does not know, `--`, a log or metrics file to open — returns null and goes through
+ * `main()`, which owns every message about usage.
+ */
+export async function fastSearch(io: Omit<MainIO, 'stdin' | 'version'>): Promise<number | null> {
+  const { globals, rest, error } = splitGlobalFlags(io.argv);
+  if (error || globals.logFile !== undefined || globals.metricsFile !== undefined || rest[0] !== 'search') return null;
+  const flags = parseSearchFlags(rest.slice(1));
+  if (!flags || mayHaveLogOrMetrics(io)) return null;
+  const reporter = new Reporter({ stdout: io.stdout, stderr: io.stderr, env: io.env, noColor: globals.noColor, verbose: globals.verbose });
+  try {
+    const [{ searchAction }, { resolveRepoPaths }, { loadConfig }] = await Promise.all([import('./search-action.js'), import('../git/repo-paths.js'), import('../config/index.js')]);
+    return await searchAction(
+      {
+        cwd: io.cwd,
+        env: io.env,
+        reporter,
+        repo: () => resolveRepoPaths(io.cwd, io.env),
+        config: async (repo) => {
+          const loaded = await loadConfig({ env: io.env, repoRoot: repo.root, flags: {} });
+          for (const warning of loaded.warnings) reporter.warn(warning);
+          return loaded;
+        },
+      },
+      flags,
+    );
+  } catch (err) {
+    return reportError(err, reporter);
+  }
+}
+
+/** The flags and words of `assist search` in the forms clipanion takes (`--k 5`, `--k=5`); undefined for anything else. */
+export function parseSearchFlags(args: readonly string[]): SearchFlags | undefined {
+  const flags: SearchFlags = { k: undefined, scope: undefined, json: false, query: [] };
+  const query: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (!arg.startsWith('-')) {
+      query.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = arg.startsWith('--') && eq !== -1 ? arg.slice(0, eq) : arg;
+    if (name === '--json') {
+      if (name !== arg) return undefined;
+      flags.json = true;
+      continue;
+    }
+    if (name !== '--k' && name !== '--path') return undefined;
+    const value = name !== arg ? arg.slice(eq + 1) : args[++i];
+    // A value that looks like a flag is clipanion's to judge.
+    if (value === undefined || (name === arg && value.startsWith('-'))) return undefined;
+    const key = name === '--k' ? 'k' : 'scope';
+    if (flags[key] !== undefined) return undefined;
+    flags[key] = value;
+  }
+  if (query.length === 0) return undefined;
+  flags.query = query;
+  return flags;
+}

@@ -1,0 +1,58 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeSnapshot, encodeSnapshot, readSnapshotFile, splitList, writeSnapshotFile } from './snapshot-codec.js';
+
+const MAGIC = 0x54455354;
+
+describe('snapshot codec', () => {
+  it('round-trips a header, u32 sections and byte sections, aligned or not', async () => {
+    const words = [Uint32Array.from([0, 1, 0xffffffff]), new Uint32Array(0), Uint32Array.from([7])];
+    const bytes = [Buffer.from('a\0bc'), Buffer.from('xyz'), new Uint8Array(0), Buffer.from('é')];
+    const out = encodeSnapshot(MAGIC, { v: 1, note: 'ünï' }, words, bytes);
+    const dir = mkdtempSync(join(tmpdir(), 'assist-codec-'));
+    const path = join(dir, 'deep', 'file.bin');
+    await writeSnapshotFile(path, out);
+    const whole = (await readSnapshotFile(path))!;
+    // One at an odd offset too: its sections are read from an aligned copy.
+    const shifted = Buffer.concat([Buffer.from([1]), whole]).subarray(1);
+    for (const buf of [whole, shifted]) {
+      const decoded = decodeSnapshot<{ v: number; note: string }>(buf, MAGIC)!;
+      expect(decoded.header).toEqual({ v: 1, note: 'ünï' });
+      const s = decoded.sections;
+      expect([...s.words(3)]).toEqual([0, 1, 0xffffffff]);
+      expect([...s.words(0)]).toEqual([]);
+      expect([...s.words(1)]).toEqual([7]);
+      expect(s.done()).toBe(false);
+      expect(Buffer.from(s.bytes(4)).toString()).toBe('a\0bc');
+      expect(Buffer.from(s.bytes(3)).toString()).toBe('xyz');
+      expect(s.bytes(0).length).toBe(0);
+      expect(Buffer.from(s.bytes(2)).toString()).toBe('é');
+      expect(s.done()).toBe(true);
+      expect(() => s.words(1)).toThrow(/short/);
+    }
+    expect(await readSnapshotFile(join(dir, 'missing'))).toBeUndefined();
+  });
+
+  it('reads a wrong magic, a header past the end or a broken header as no snapshot', () => {
+    const out = encodeSnapshot(MAGIC, { v: 1 }, [Uint32Array.from([1, 2])]);
+    expect(decodeSnapshot(out, MAGIC + 1)).toBeUndefined();
+    const long = Buffer.from(out);
+    long.writeUInt32LE(1 << 30, 4);
+    expect(decodeSnapshot(long, MAGIC)).toBeUndefined();
+    const broken = Buffer.from(out);
+    broken.write('}', 8);
+    expect(decodeSnapshot(broken, MAGIC)).toBeUndefined();
+    expect(decodeSnapshot(Buffer.from('ab'), MAGIC)).toBeUndefined();
+    // Sections asked past the end throw, for the reader's catch.
+    const short = decodeSnapshot(out.subarray(0, out.length - 4), MAGIC)!;
+    expect(() => short.sections.words(2)).toThrow();
+  });
+
+  it('splits joined lists only into their count', () => {
+    expect(splitList('a\0b', 2)).toEqual(['a', 'b']);
+    expect(splitList('', 0)).toEqual([]);
+    expect(splitList('a\0b', 3)).toBeUndefined();
+  });
+});

@@ -1,0 +1,100 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.js';
+
+/*
+ * The one binary layout of the context's snapshot files (the map's ranking snapshot, the search
+ * index): `[magic u32][header length u32][header JSON][pad to 4][u32 sections][byte sections,
+ * each padded to 4]`, little-endian. The header says how long each section is; a reader takes
+ * them in the order they were written and checks that nothing is left over.
+ */
+
+/** Separator of the string lists stored joined (paths, keys, names, terms): no path or identifier holds it. */
+export const LIST_SEP = '\0';
+
+/** Splits a joined list; undefined when it does not hold `count` items (a separator inside one). */
+export function splitList(joined: string, count: number): string[] | undefined {
+  const list = count === 0 ? [] : joined.split(LIST_SEP);
+  return list.length === count ? list : undefined;
+}
+
+/** The file's bytes: `[magic][header length][header][pad][words][bytes, each padded]`. */
+export function encodeSnapshot(magic: number, header: unknown, words: readonly Uint32Array[], bytes: readonly Uint8Array[] = []): Buffer {
+  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+  const start = (8 + headerBytes.length + 3) & ~3;
+  const wordBytes = words.reduce((sum, a) => sum + a.byteLength, 0);
+  const byteTotal = bytes.reduce((sum, b) => sum + ((b.byteLength + 3) & ~3), 0);
+  const out = Buffer.alloc(start + wordBytes + byteTotal);
+  out.writeUInt32LE(magic, 0);
+  out.writeUInt32LE(headerBytes.length, 4);
+  headerBytes.copy(out, 8);
+  let at = start;
+  for (const a of [...words, ...bytes]) {
+    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
+    at += (a.byteLength + 3) & ~3;
+  }
+  return out;
+}
+
+/** Sections of a snapshot file, taken in the order they were written. */
+export interface SnapshotSections {
+  /** The next `count` u32 words (a view, not a copy); throws past the end. */
+  words(count: number): Uint32Array;
+  /** The next `length` bytes (a view), then the padding to 4; throws past the end. */
+  bytes(length: number): Uint8Array;
+  /** Whether every section was taken. */
+  done(): boolean;
+}
+
+/**
+ * The header and sections of a snapshot file; undefined when the magic or the header is wrong.
+ * The sections are views of the file's buffer when it is 4-byte aligned (a file read whole has
+ * its own ArrayBuffer), else of one aligned copy.
+ */
+export function decodeSnapshot<H>(buf: Buffer, magic: number): { header: H; sections: SnapshotSections } | undefined {
+  if (buf.length < 8 || buf.readUInt32LE(0) !== magic) return undefined;
+  const headerLength = buf.readUInt32LE(4);
+  if (8 + headerLength > buf.length) return undefined;
+  let header: H;
+  try {
+    header = JSON.parse(buf.toString('utf8', 8, 8 + headerLength)) as H;
+  } catch {
+    return undefined;
+  }
+  if (typeof header !== 'object' || header === null) return undefined;
+  const start = (8 + headerLength + 3) & ~3;
+  const length = Math.max(0, buf.length - start) & ~3;
+  const body = (buf.byteOffset + start) % 4 === 0 ? new Uint8Array(buf.buffer, buf.byteOffset + start, length) : new Uint8Array(buf.subarray(start, start + length));
+  let at = 0;
+  const sections: SnapshotSections = {
+    words(count) {
+      if (!Number.isSafeInteger(count) || count < 0 || at + count * 4 > body.length) throw new Error('short snapshot');
+      const part = new Uint32Array(body.buffer, body.byteOffset + at, count);
+      at += count * 4;
+      return part;
+    },
+    bytes(size) {
+      if (!Number.isSafeInteger(size) || size < 0 || at + size > body.length) throw new Error('short snapshot');
+      const part = body.subarray(at, at + size);
+      at += (size + 3) & ~3;
+      return part;
+    },
+    done: () => at === body.length,
+  };
+  return { header, sections };
+}
+
+/** The whole file, or undefined when it cannot be read. */
+export async function readSnapshotFile(path: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes a snapshot file atomically (temp file, rename), its folder made when missing. */
+export async function writeSnapshotFile(path: string, data: Buffer): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFileAtomic(path, data, { fsync: false });
+}
