@@ -124,3 +124,40 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   }
   if (options.fsyncDir === true) fsyncDirectory(dirname(path));
 }
+
+/** A write whose temp file is written and synced, waiting to be renamed over its target. */
+export interface PreparedWrite {
+  /** Renames the temp file over the target (on another device: written again beside it, synchronously). */
+  commit(): void;
+  /** Removes the temp file: the write is not going to happen. */
+  discard(): void;
+}
+
+/**
+ * The first half of {@link writeFileAtomicSync}, asynchronous: the temp file written and fsynced
+ * in the thread pool, so that its sync can run beside other work (the crash journal's). Nothing
+ * is renamed until `commit()`.
+ */
+export async function prepareAtomicWrite(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<PreparedWrite> {
+  const temp = tempPathFor(path, options.tempDir);
+  try {
+    await writeTemp(temp, data, options);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  return {
+    commit: () => {
+      try {
+        renameSync(temp, path);
+      } catch (error) {
+        removeQuietly(temp);
+        if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+        writeFileAtomicSync(path, data, { ...options, tempDir: dirname(path) });
+        return;
+      }
+      if (options.fsyncDir === true) fsyncDirectory(dirname(path));
+    },
+    discard: () => removeQuietly(temp),
+  };
+}
