@@ -11,6 +11,7 @@ import { refuseIfOperationInProgress } from './operation.js';
 import { pauseAt } from './pause.js';
 import { recoverLocked } from './recovery.js';
 import { literal, outsideSparseHit, type StoreCore } from './store-core.js';
+import type { PreparedWrite } from '../util/atomic-write.js';
 import type { EditBatch, BatchResult } from './store-types.js';
 import { checkRepoPath, prepareWorktreeWrite, readWorktree, worktreeMode } from './worktree-files.js';
 
@@ -106,37 +107,33 @@ export async function applyBatch(core: StoreCore, sessionId: string | undefined,
     }),
     meta: { summary: batch.summary, model: batch.model, request: batch.request, ...(batch.body === undefined ? {} : { body: batch.body }), ...(batch.exchange ? { exchange: batch.exchange } : {}) },
   };
-  // The new contents go to synced temp files in the thread pool while this thread syncs the
-  // journal: the two syncs overlap, and no work tree file changes before the journal is durable.
+  // The new contents go to temp files in assist's own dir (the work tree does not change), synced
+  // in the same wait as the journal: one wait on the disk for the batch, and no work tree file
+  // changes before the journal is durable.
   const tmpDir = join(core.repo.paths.worktreeAssistDir, 'tmp');
   mkdirSync(tmpDir, { recursive: true });
-  const preparing = Promise.allSettled(files.map((f, i) => prepareWorktreeWrite(core.root, f.path, f.content, tmpDir, headEntries[i]?.mode ?? journal.files[i]?.old?.mode)));
-  const discard = async (): Promise<void> => {
-    for (const p of await preparing) if (p.status === 'fulfilled') p.value.discard();
-  };
+  const prepared: PreparedWrite[] = [];
   try {
-    await core.journal.begin(journal);
+    files.forEach((f, i) => prepared.push(prepareWorktreeWrite(core.root, f.path, f.content, tmpDir, headEntries[i]?.mode ?? journal.files[i]?.old?.mode)));
+    await core.journal.begin(
+      journal,
+      prepared.map((p) => p.fd).filter((fd): fd is number => fd !== null),
+    );
   } catch (error) {
-    await discard();
-    throw error;
-  }
-  const prepared = await preparing;
-  const failed = prepared.find((p) => p.status === 'rejected');
-  if (failed) {
-    // Nothing was written: the batch ends here, as if it had not begun.
-    await discard();
+    // Nothing in the work tree was written: the batch ends here, as if it had not begun.
+    for (const p of prepared) p.discard();
     core.journal.remove();
-    throw failed.reason;
+    throw error;
   }
   pauseAt('before-write', core.repo.env);
   try {
     prepared.forEach((p, i) => {
-      if (p.status === 'fulfilled') p.value.commit();
+      p.commit();
       if (i === 0) pauseAt('between-writes', core.repo.env);
     });
   } catch (error) {
     // The journal stays: the next write rolls back what was renamed; the rest never happens.
-    await discard();
+    for (const p of prepared) p.discard();
     throw error;
   }
   pauseAt('after-write', core.repo.env);

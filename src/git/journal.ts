@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, truncateSync, writeSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fsyncDirectory, writeFileAtomicSync } from '../util/atomic-write.js';
+import { fsyncDirectory, syncAll, writeFileAtomicSync } from '../util/atomic-write.js';
 
 /** One file of a journaled batch. */
 export interface JournalFile {
@@ -105,28 +104,15 @@ export class JournalStore {
   }
 
   /**
-   * Starts a batch: durable once it resolves. {@link save} on the thread pool, so that its sync can
-   * run beside another (the batch's new contents going to their temp files).
+   * Starts a batch: durable once it resolves. The journal's `fdatasync` and those of `alongside`
+   * (the batch's temp files, open) run at once in the thread pool: one wait for all of them.
    */
-  async begin(journal: Journal): Promise<void> {
-    const data = Buffer.from(journalText(journal), 'utf8');
-    let handle: FileHandle;
-    let firstDir: string | undefined;
-    let created = false;
+  async begin(journal: Journal, alongside: readonly number[] = []): Promise<void> {
+    const { fd, created, firstDir } = this.writeUnsynced(journal);
     try {
-      handle = await open(this.file, 'r+');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      firstDir = mkdirSync(this.dir, { recursive: true });
-      handle = await open(this.file, 'w', 0o644);
-      created = true;
-    }
-    try {
-      for (let at = 0; at < data.byteLength; ) at += (await handle.write(data, at, data.byteLength - at, at)).bytesWritten;
-      await handle.truncate(data.byteLength);
-      await handle.datasync();
+      await syncAll(alongside, [fd]);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
     if (created) this.syncCreated(firstDir);
   }
@@ -136,6 +122,17 @@ export class JournalStore {
    * made (no folder sync); only its first creation syncs its folder (and the folders made for it).
    */
   save(journal: Journal): void {
+    const { fd, created, firstDir } = this.writeUnsynced(journal);
+    try {
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    if (created) this.syncCreated(firstDir);
+  }
+
+  /** The journal's bytes over the file's (page cache only), the file left open for its sync. */
+  private writeUnsynced(journal: Journal): { fd: number; created: boolean; firstDir: string | undefined } {
     const data = Buffer.from(journalText(journal), 'utf8');
     let fd: number;
     let created = false;
@@ -151,11 +148,11 @@ export class JournalStore {
     try {
       for (let at = 0; at < data.byteLength; ) at += writeSync(fd, data, at, data.byteLength - at, at);
       ftruncateSync(fd, data.byteLength);
-      fdatasyncSync(fd);
-    } finally {
+    } catch (error) {
       closeSync(fd);
+      throw error;
     }
-    if (created) this.syncCreated(firstDir);
+    return { fd, created, firstDir };
   }
 
   /** The file's new name in its folder, then each folder made for it (from `firstDir` down) in its parent. */

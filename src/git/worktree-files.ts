@@ -82,20 +82,23 @@ function removeEmptyParents(root: string, path: string): void {
 }
 
 /**
- * {@link writeWorktreeAtomic} in two halves: the new bytes written and synced to a temp file in
- * assist's own dir now (asynchronously, nothing in the work tree changes), then `commit()` makes
- * the folders and renames it over the target (a deletion happens only then too).
+ * {@link writeWorktreeAtomic} in two halves: the new bytes written to a temp file in assist's own
+ * dir now, left open for the caller to sync (nothing in the work tree changes), then `commit()`
+ * makes the folders and renames it over the target (a deletion happens only then too).
  */
-export async function prepareWorktreeWrite(root: string, path: string, content: Buffer | null, tmpDir: string, mode?: string): Promise<PreparedWrite> {
-  if (content === null) return { commit: () => writeWorktreeAtomic(root, path, null, tmpDir), discard: () => undefined };
+export function prepareWorktreeWrite(root: string, path: string, content: Buffer | null, tmpDir: string, mode?: string): PreparedWrite {
+  if (content === null) return { fd: null, commit: () => writeWorktreeAtomic(root, path, null, tmpDir), discard: () => undefined };
   const full = join(root, path);
-  const prepared = await prepareAtomicWrite(full, content, { mode: mode === '100755' ? 0o755 : 0o644, tempDir: tmpDir });
+  const prepared = prepareAtomicWrite(full, content, { mode: mode === '100755' ? 0o755 : 0o644, tempDir: tmpDir });
   return {
+    get fd() {
+      return prepared.fd;
+    },
     commit: () => {
       mkdirSync(dirname(full), { recursive: true });
       prepared.commit();
     },
-    discard: prepared.discard,
+    discard: () => prepared.discard(),
   };
 }
 
