@@ -50,6 +50,10 @@ async function start() {
   const isMap = command === 'map';
   const isSearch = command === 'search';
   if (isMap || isSearch) prefetchGit(process.cwd(), MAP_GIT_COMMANDS);
+  // A line that asks the model (`assist run ...`, `assist "MESSAGE"`) waits on `git rev-parse`
+  // before its config, and on `git var -l` (the repository's config and identity, src/git/repo.ts
+  // VAR_ARGS) when the session opens its store in the same directory: both start now.
+  else if (argv[0] === 'run' || (argv.length === 1 && /\s/.test(argv[0]) && !argv[0].startsWith('-'))) prefetchGit(process.cwd(), RUN_GIT_COMMANDS);
   let interrupted = false;
   process.once('SIGINT', () => {
     interrupted = true;
@@ -85,6 +89,8 @@ const MAP_GIT_COMMANDS = [
   ['rev-parse', '--path-format=absolute', '--show-toplevel', '--git-dir', '--git-common-dir', '--path-format=relative', '--show-prefix'],
   ['ls-files', '-z', '-s', '-t', '-m', '-d', '-o', '--exclude-standard', '--full-name', '--', ':/'],
 ];
+
+const RUN_GIT_COMMANDS = [MAP_GIT_COMMANDS[0], ['var', '-l']];
 
 function prefetchGit(cwd, commands) {
   const { execFile } = require('node:child_process');

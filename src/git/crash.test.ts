@@ -99,6 +99,9 @@ describe('kill -9 at each named point of a batch, then recovery', () => {
         expect(repo.git('status', '--porcelain')).toBe(statusBefore);
       }
       expect(await store.recover()).toBeNull();
+      // The dead writer's synced temp files (its new contents, made beside the journal) are gone.
+      const tmp = join(repo.dir, '.git', 'assist', 'tmp');
+      expect(existsSync(tmp) ? readdirSync(tmp) : []).toEqual([]);
       // the dead writer's lock was taken over: writing works again
       const next = await store.applyBatch(session.id, { files: [{ path: 'b.txt', content: 'after\n' }], summary: 'after', model: 't/m', request: 'r2' });
       expect(next.commit).not.toBeNull();

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AssistError, refusal } from '../errors.js';
 import { pendingCommittedByYou, settlePending, hashPaths, commitJournal, PENDING_WAY_ON, commitMessage } from './commit-journal.js';
@@ -10,8 +11,9 @@ import { refuseIfOperationInProgress } from './operation.js';
 import { pauseAt } from './pause.js';
 import { recoverLocked } from './recovery.js';
 import { literal, outsideSparseHit, type StoreCore } from './store-core.js';
+import type { PreparedWrite } from '../util/atomic-write.js';
 import type { EditBatch, BatchResult } from './store-types.js';
-import { checkRepoPath, readWorktree, worktreeMode, writeWorktreeAtomic } from './worktree-files.js';
+import { checkRepoPath, prepareWorktreeWrite, readWorktree, worktreeMode } from './worktree-files.js';
 
 /**
  * Writes an approved edit batch and commits exactly those files on the session's branch.
@@ -105,16 +107,35 @@ export async function applyBatch(core: StoreCore, sessionId: string | undefined,
     }),
     meta: { summary: batch.summary, model: batch.model, request: batch.request, ...(batch.body === undefined ? {} : { body: batch.body }), ...(batch.exchange ? { exchange: batch.exchange } : {}) },
   };
-  core.journal.begin(
-    journal,
-    files.map((f) => f.content),
-  );
-  pauseAt('before-write', core.repo.env);
+  // The new contents go to temp files in assist's own dir (the work tree does not change), synced
+  // in the same wait as the journal: one wait on the disk for the batch, and no work tree file
+  // changes before the journal is durable.
   const tmpDir = join(core.repo.paths.worktreeAssistDir, 'tmp');
-  files.forEach((f, i) => {
-    writeWorktreeAtomic(core.root, f.path, f.content, tmpDir, headEntries[i]?.mode ?? journal.files[i]?.old?.mode);
-    if (i === 0) pauseAt('between-writes', core.repo.env);
-  });
+  mkdirSync(tmpDir, { recursive: true });
+  const prepared: PreparedWrite[] = [];
+  try {
+    files.forEach((f, i) => prepared.push(prepareWorktreeWrite(core.root, f.path, f.content, tmpDir, headEntries[i]?.mode ?? journal.files[i]?.old?.mode)));
+    await core.journal.begin(
+      journal,
+      prepared.map((p) => p.fd).filter((fd): fd is number => fd !== null),
+    );
+  } catch (error) {
+    // Nothing in the work tree was written: the batch ends here, as if it had not begun.
+    for (const p of prepared) p.discard();
+    core.journal.remove();
+    throw error;
+  }
+  pauseAt('before-write', core.repo.env);
+  try {
+    prepared.forEach((p, i) => {
+      p.commit();
+      if (i === 0) pauseAt('between-writes', core.repo.env);
+    });
+  } catch (error) {
+    // The journal stays: the next write rolls back what was renamed; the rest never happens.
+    for (const p of prepared) p.discard();
+    throw error;
+  }
   pauseAt('after-write', core.repo.env);
   // `return await`: a bare `return` would dispose the lock as soon as commitJournal starts, not when it ends.
   return await commitJournal(core, session, journal, tip, head);
@@ -165,7 +186,7 @@ export async function commitUserChanges(core: StoreCore, sessionId: string | und
       userIndex: paths.map((path) => ({ path, entry: indexEntries.get(path) ?? null })),
     },
   };
-  core.journal.begin(journal, []);
+  await core.journal.begin(journal);
   return await commitJournal(core, session, journal, tip, head);
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, truncateSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fsyncDirectory, writeFileAtomicSync } from '../util/atomic-write.js';
+import { fsyncDirectory, syncAll, writeFileAtomicSync } from '../util/atomic-write.js';
 
 /** One file of a journaled batch. */
 export interface JournalFile {
@@ -57,6 +57,33 @@ export function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/**
+ * The batch journal's text: the JSON, then a line with its sha256. The file is rewritten in place
+ * (see {@link JournalStore.save}), so a crash during a write can leave old and new bytes mixed;
+ * the checksum makes such a file read as no journal rather than as a wrong one.
+ */
+function journalText(journal: Journal): string {
+  const json = JSON.stringify(journal);
+  return `${json}\n${createHash('sha256').update(json).digest('hex')}\n`;
+}
+
+/** The journal a file holds, or null: empty (removed), torn, or not a journal. */
+export function parseJournalText(text: string): Journal | null {
+  const m = /^(.*)\n([0-9a-f]{64})\n$/s.exec(text);
+  try {
+    if (m) return createHash('sha256').update(m[1] ?? '').digest('hex') === m[2] ? (JSON.parse(m[1] ?? '') as Journal) : null;
+    // Written whole and renamed into place by an earlier version: a torn file never parses.
+    return text.trim() === '' ? null : (JSON.parse(text) as Journal);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The crash journal of edit batches, one file per worktree. Its bytes are synced before any work
+ * tree file is touched, with one `fdatasync` per batch: the file stays between batches (emptied
+ * when one ends), so its name, and its folder's, are synced only when they are created.
+ */
 export class JournalStore {
   readonly dir: string;
 
@@ -68,45 +95,87 @@ export class JournalStore {
     return join(this.dir, 'batch.json');
   }
 
-  contentFile(index: number): string {
-    return join(this.dir, `new-${index}`);
-  }
-
   read(): Journal | null {
     try {
-      return JSON.parse(readFileSync(this.file, 'utf8')) as Journal;
+      return parseJournalText(readFileSync(this.file, 'utf8'));
     } catch {
       return null;
     }
   }
 
-  /** Writes the new contents, then the journal itself (renamed into place, so it is whole or absent). */
-  begin(journal: Journal, contents: readonly (Buffer | null)[]): void {
-    rmSync(this.dir, { recursive: true, force: true });
-    mkdirSync(this.dir, { recursive: true });
-    fsyncDirectory(dirname(this.dir));
-    // Fsynced before the journal that names them; the journal's folder sync then covers their names too.
-    contents.forEach((content, i) => {
-      if (content !== null) writeFileAtomicSync(this.contentFile(i), content);
-    });
-    this.save(journal);
-  }
-
-  /** Durable once it returns: the file and its folder are fsynced, so a power loss cannot leave it empty. */
-  save(journal: Journal): void {
-    writeFileAtomicSync(this.file, JSON.stringify(journal), { fsyncDir: true });
-  }
-
-  newContent(index: number): Buffer | null {
+  /**
+   * Starts a batch: durable once it resolves. The journal's `fdatasync` and those of `alongside`
+   * (the batch's temp files, open) run at once in the thread pool: one wait for all of them.
+   */
+  async begin(journal: Journal, alongside: readonly number[] = []): Promise<void> {
+    const { fd, created, firstDir } = this.writeUnsynced(journal);
     try {
-      return readFileSync(this.contentFile(index));
-    } catch {
-      return null;
+      await syncAll(alongside, [fd]);
+    } finally {
+      closeSync(fd);
+    }
+    if (created) this.syncCreated(firstDir);
+  }
+
+  /**
+   * Durable once it returns. The file is overwritten in place and fdatasynced, so no new name is
+   * made (no folder sync); only its first creation syncs its folder (and the folders made for it).
+   */
+  save(journal: Journal): void {
+    const { fd, created, firstDir } = this.writeUnsynced(journal);
+    try {
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    if (created) this.syncCreated(firstDir);
+  }
+
+  /** The journal's bytes over the file's (page cache only), the file left open for its sync. */
+  private writeUnsynced(journal: Journal): { fd: number; created: boolean; firstDir: string | undefined } {
+    const data = Buffer.from(journalText(journal), 'utf8');
+    let fd: number;
+    let created = false;
+    let firstDir: string | undefined;
+    try {
+      fd = openSync(this.file, 'r+');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      firstDir = mkdirSync(this.dir, { recursive: true });
+      fd = openSync(this.file, 'w', 0o644);
+      created = true;
+    }
+    try {
+      for (let at = 0; at < data.byteLength; ) at += writeSync(fd, data, at, data.byteLength - at, at);
+      ftruncateSync(fd, data.byteLength);
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+    return { fd, created, firstDir };
+  }
+
+  /** The file's new name in its folder, then each folder made for it (from `firstDir` down) in its parent. */
+  private syncCreated(firstDir: string | undefined): void {
+    fsyncDirectory(this.dir);
+    if (firstDir === undefined) return;
+    for (let dir = this.dir; dir !== dirname(dir); dir = dirname(dir)) {
+      fsyncDirectory(dirname(dir));
+      if (dir === firstDir) break;
     }
   }
 
+  /**
+   * Ends the batch: the file is emptied, not removed (the next batch writes it in place). Not
+   * synced: a crash that loses the emptying leaves a finished batch's journal, which recovery
+   * recognises by the chain's edit event and clears.
+   */
   remove(): void {
-    rmSync(this.dir, { recursive: true, force: true });
+    try {
+      truncateSync(this.file, 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
   }
 }
 

@@ -5,6 +5,7 @@ import { tempRepo } from '../../test/helpers/git-repo.js';
 import { LIST_ARGS, listSourceFiles } from '../context/git-files.js';
 import { PREFETCH_KEY, takePrefetched, type Prefetched, type PrefetchedResult } from './prefetch.js';
 import { REV_PARSE_ARGS, resolveRepoPaths } from './repo-paths.js';
+import { Repo, VAR_ARGS } from './repo.js';
 
 const slot = globalThis as unknown as Record<symbol, Prefetched[] | undefined>;
 
@@ -30,6 +31,28 @@ describe('git commands prefetched by the entry point', () => {
     expect(literal).toBeDefined();
     const commands = JSON.parse(literal!.replace(/'/g, '"').replace(/,(\s*\])/g, '$1')) as string[][];
     expect(commands).toEqual([REV_PARSE_ARGS, LIST_ARGS]);
+  });
+
+  it('bin/assist.js starts, for a turn, exactly the rev-parse and var -l the CLI and the store run', () => {
+    const bin = readFileSync(new URL('../../bin/assist.js', import.meta.url), 'utf8');
+    expect(bin).toContain("const RUN_GIT_COMMANDS = [MAP_GIT_COMMANDS[0], ['var', '-l']];");
+    expect(VAR_ARGS).toEqual(['var', '-l']);
+  });
+
+  it('the store reads the config from a prefetched `git var -l`, and the same as from its own', async () => {
+    await using repo = tempRepo({ files: { 'a.txt': 'a\n' } });
+    repo.git('config', 'assist.probe', 'from-config');
+    const own = await Repo.open(repo.dir, process.env);
+    // (rev-parse is asked once per process per directory: the first open keeps its answer.)
+    prefetch(repo.dir, [VAR_ARGS]);
+    // The prefetched output is what is used: the config changes after it ran, and the store sees the earlier value.
+    await (slot[PREFETCH_KEY] as Prefetched[])[0]!.result;
+    repo.git('config', 'assist.probe', 'changed-later');
+    const fromPrefetch = await Repo.open(repo.dir, process.env);
+    expect(slot[PREFETCH_KEY]).toEqual([]);
+    expect(fromPrefetch.configGet('assist.probe')).toBe('from-config');
+    expect(own.configGet('assist.probe')).toBe('from-config');
+    expect((await Repo.open(repo.dir, process.env)).configGet('assist.probe')).toBe('changed-later');
   });
 
   it('a prefetched answer is taken once, for the same directory, arguments and environment only', async () => {

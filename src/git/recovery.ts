@@ -10,7 +10,7 @@ import { pauseAt } from './pause.js';
 import { chainRef } from './session-id.js';
 import type { StoreCore } from './store-core.js';
 import type { SessionInfo, RecoveryReport } from './store-types.js';
-import { readWorktree, writeWorktreeAtomic } from './worktree-files.js';
+import { readWorktree, removeDeadTemps, writeWorktreeAtomic } from './worktree-files.js';
 import { moveTo, resetToHeadIfSnapshot } from './worktree-move.js';
 
 /** Finishes or rolls back a batch a crash left behind; null when there was none. Takes the lock. */
@@ -94,6 +94,7 @@ export async function recoverLocked(core: StoreCore, _current: SessionInfo): Pro
   const move = await recoverMoveLocked(core);
   const journal = core.journal.read();
   if (!journal) return move;
+  removeDeadTemps(join(core.repo.paths.worktreeAssistDir, 'tmp'));
   const paths = journal.files.map((f) => f.path);
   if (journal.pending) {
     const mine = await pendingCommittedByYou(core, journal);

@@ -4,6 +4,7 @@ import { AssistError } from '../errors.js';
 import { resolveRepoPaths, type RepoPaths } from './repo-paths.js';
 import { runGit, type GitResult } from './exec.js';
 import { updateLooseRef, type LooseRefRepo } from './loose-ref.js';
+import { takePrefetched } from './prefetch.js';
 import { ObjectStore, serializeCommit, identLine, type ObjectFormat } from './objects.js';
 
 /** What HEAD points at in this worktree. */
@@ -249,11 +250,25 @@ function lowerKey(key: string): string {
   return `${key.slice(0, first).toLowerCase()}${key.slice(first, last)}${key.slice(last).toLowerCase()}`;
 }
 
+/** The repository's config and identity, in one process; `bin/assist.js` starts the same for a turn. */
+export const VAR_ARGS: readonly string[] = ['var', '-l'];
+
+/** `git var -l` in `root`: started by the entry point when it could be (git/prefetch.ts), else now. */
+async function varList(root: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const prefetched = takePrefetched(root, VAR_ARGS, env);
+  if (prefetched) {
+    const r = await prefetched;
+    // execFile's error carries git's exit code; anything else (git not started) asks again below.
+    const code = r.error === null ? 0 : (r.error as { code?: unknown }).code;
+    if (code === 0 || code === 128) return r.stdout;
+  }
+  return (await runGit(VAR_ARGS, { cwd: root, env, okCodes: [0, 128] })).stdout.toString('utf8');
+}
+
 async function readVars(root: string, env: NodeJS.ProcessEnv): Promise<{ config: Map<string, string[]>; ident: string }> {
-  const result = await runGit(['var', '-l'], { cwd: root, env, okCodes: [0, 128] });
   const config = new Map<string, string[]>();
   let ident = '';
-  for (const line of result.stdout.toString('utf8').split('\n')) {
+  for (const line of (await varList(root, env)).split('\n')) {
     const eq = line.indexOf('=');
     if (eq <= 0) continue;
     const key = line.slice(0, eq);

@@ -1,7 +1,7 @@
-import { existsSync, lstatSync, mkdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AssistError } from '../errors.js';
-import { writeFileAtomicSync } from '../util/atomic-write.js';
+import { prepareAtomicWrite, writeFileAtomicSync, type PreparedWrite } from '../util/atomic-write.js';
 
 /** Checks a repo-relative path given to the store: plain, inside the work tree, not in `.git` or a nested repository. */
 export function checkRepoPath(root: string, path: string): string {
@@ -78,5 +78,60 @@ function removeEmptyParents(root: string, path: string): void {
     } catch {
       return;
     }
+  }
+}
+
+/**
+ * {@link writeWorktreeAtomic} in two halves: the new bytes written to a temp file in assist's own
+ * dir now, left open for the caller to sync (nothing in the work tree changes), then `commit()`
+ * makes the folders and renames it over the target (a deletion happens only then too).
+ */
+export function prepareWorktreeWrite(root: string, path: string, content: Buffer | null, tmpDir: string, mode?: string): PreparedWrite {
+  if (content === null) return { fd: null, commit: () => writeWorktreeAtomic(root, path, null, tmpDir), discard: () => undefined };
+  const full = join(root, path);
+  const prepared = prepareAtomicWrite(full, content, { mode: mode === '100755' ? 0o755 : 0o644, tempDir: tmpDir });
+  return {
+    get fd() {
+      return prepared.fd;
+    },
+    commit: () => {
+      mkdirSync(dirname(full), { recursive: true });
+      prepared.commit();
+    },
+    discard: () => prepared.discard(),
+  };
+}
+
+/**
+ * Removes the temp files in `tmpDir` whose writer is gone (a crash between a batch's temp files
+ * and their renames leaves them): the name carries the writer's pid (`tempPathFor`), and a file
+ * whose pid still runs here is kept. Called under the write lock, which every batch holds.
+ */
+export function removeDeadTemps(tmpDir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(tmpDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /\.(\d+)-\d+-[0-9a-f]+\.tmp$/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || processAlive(pid)) continue;
+    try {
+      unlinkSync(join(tmpDir, name));
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -453,9 +453,21 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
               : provider === 'ollama'
                 ? import('ollama')
                 : null;
-      load?.catch(() => undefined);
+      // Every SDK requests through Node's fetch, whose implementation (undici, ~20-40 ms of this
+      // thread) loads on the first call: load it now, between the SDK's import and the first request,
+      // while this thread mostly waits on git and the repo map's files.
+      load?.then(() => setImmediate(loadFetch)).catch(() => undefined);
     },
   };
+}
+
+/** Loads Node's fetch implementation: `Response` comes from the same lazily loaded module as `fetch`. */
+function loadFetch(): void {
+  try {
+    void new Response('');
+  } catch {
+    // a runtime without it: the SDK reports that on its request
+  }
 }
 
 /** A finished reply, with `restart` applied: only the text of the attempt that completed. */

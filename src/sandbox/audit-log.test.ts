@@ -35,6 +35,13 @@ describe('createAuditLog', () => {
     expect(statSync(log.path).mode & 0o777).toBe(0o600);
   });
 
+  it('has the line on disk when append returns, before its promise is awaited (nothing left for the thread pool at exit)', async () => {
+    const log = createAuditLog(join(dir, 'shared'), '20250101-120000-abcd', { secrets: [] });
+    const pending = log.append({ op: 'write', path: 'a.txt', result: 'ok' });
+    expect(readLines(log.path).map((r) => r.path)).toEqual(['a.txt']);
+    await pending;
+  });
+
   it('never writes a secret: env values and key-shaped tokens are redacted', async () => {
     const canary = 'canary-9f8e7d6c5b4a';
     const secrets = secretsFromEnv({ ANTHROPIC_API_KEY: canary, GITHUB_TOKEN: 'tok-1234567890', HOME: '/home/x', SHORT_TOKEN: 'abc' });

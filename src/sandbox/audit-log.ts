@@ -1,5 +1,4 @@
-import { constants } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
+import { closeSync, constants, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { REDACTED, isSecretLongEnough, redactShapes, secretValuesFromEnv } from '../util/secrets.js';
 
@@ -70,9 +69,12 @@ export function createAuditLog(sharedAssistDir: string, sessionId: string, optio
 
   return {
     path,
+    // Synchronous inside: four calls that each take microseconds from the page cache, where their
+    // asynchronous forms are four trips through the thread pool, each waiting for this thread to be
+    // scheduled again (tens of ms under load, and the last line of a turn holds the exit for them).
     async append(event) {
       // Every time: someone may have removed the directory since the last event.
-      await mkdir(sharedAssistDir, { recursive: true, mode: 0o700 });
+      mkdirSync(sharedAssistDir, { recursive: true, mode: 0o700 });
       const record: AuditRecord = {
         time: now().toISOString(),
         session: sessionId,
@@ -84,12 +86,12 @@ export function createAuditLog(sharedAssistDir: string, sessionId: string, optio
         ...(event.requestId === undefined ? {} : { requestId: event.requestId }),
       };
       const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
-      const handle = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
+      const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
       try {
-        const { bytesWritten } = await handle.write(line, 0, line.length);
+        const bytesWritten = writeSync(fd, line, 0, line.length);
         if (bytesWritten !== line.length) throw new Error(`short write to ${path}: ${bytesWritten} of ${line.length} bytes`);
       } finally {
-        await handle.close();
+        closeSync(fd);
       }
       return record;
     },

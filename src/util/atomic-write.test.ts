@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { JournalStore, MoveJournalStore, type Journal } from '../git/journal.js';
+import { JournalStore, MoveJournalStore, parseJournalText, type Journal } from '../git/journal.js';
 import { tempPathFor, writeFileAtomic, writeFileAtomicSync } from './atomic-write.js';
 
 const dirs: string[] = [];
@@ -81,20 +81,55 @@ describe('writeFileAtomic', () => {
 describe('the crash journals', () => {
   const journal: Journal = { v: 1, id: 'j', session: 's', ref: 'HEAD', parent: null, snapshot: null, files: [], meta: { summary: 's', model: 'm', request: 'r' } };
 
-  it('never write through a fixed `<file>.tmp` name (two writers, or a leftover, would collide)', () => {
+  it('never write through a fixed `<file>.tmp` name (two writers, or a leftover, would collide)', async () => {
     const d = dir();
     const store = new JournalStore(d);
-    store.begin(journal, [Buffer.from('content')]);
+    await store.begin(journal);
     // A leftover folder where the old fixed temp name was: the write must not depend on that name.
     mkdirSync(join(store.dir, 'batch.json.tmp'));
     store.save({ ...journal, id: 'j2' });
     expect(store.read()?.id).toBe('j2');
-    expect(store.newContent(0)?.toString()).toBe('content');
 
     const moves = new MoveJournalStore(d);
     mkdirSync(`${moves.file}.tmp`);
     const move = { v: 1, op: 'undo', session: 's', ref: 'HEAD', from: null, to: null, restoreSnapshots: [], resetSnapshots: [], updates: [], event: 'e' } as const;
     moves.begin({ ...move, restoreSnapshots: [], resetSnapshots: [], updates: [] });
     expect(moves.read()?.event).toBe('e');
+  });
+
+  it('keeps the batch journal in one file rewritten in place: emptied between batches, never renamed', async () => {
+    const d = dir();
+    const store = new JournalStore(d);
+    await store.begin({ ...journal, id: 'a-long-first-journal-id', meta: { summary: 'x'.repeat(500), model: 'm', request: 'r' } });
+    const file = join(store.dir, 'batch.json');
+    const inode = statSync(file).ino;
+    store.remove();
+    expect(store.read()).toBeNull();
+    expect(statSync(file).size).toBe(0);
+    await store.begin({ ...journal, id: 'b' });
+    // Same file (no new name to sync), and a shorter journal leaves none of the longer one behind.
+    expect(statSync(file).ino).toBe(inode);
+    expect(store.read()?.id).toBe('b');
+    expect(readFileSync(file, 'utf8')).not.toContain('xxx');
+    expect(readdirSync(store.dir)).toEqual(['batch.json']);
+  });
+
+  it('reads a torn journal (old and new bytes mixed by a crash mid-write) as none, and a whole one from an earlier version as it is', () => {
+    const d = dir();
+    const store = new JournalStore(d);
+    store.save({ ...journal, id: 'first' });
+    const file = join(store.dir, 'batch.json');
+    const whole = readFileSync(file, 'utf8');
+    expect(parseJournalText(whole)?.id).toBe('first');
+    // The new JSON's first bytes over the old file's: parses as JSON, fails the checksum.
+    const other = JSON.stringify({ ...journal, id: 'secnd' });
+    writeFileSync(file, other.slice(0, 20) + whole.slice(20));
+    expect(JSON.parse(readFileSync(file, 'utf8').split('\n')[0] ?? '').id).toBe('secnd');
+    expect(store.read()).toBeNull();
+    writeFileSync(file, whole.slice(0, whole.length - 10));
+    expect(store.read()).toBeNull();
+    // Written whole and renamed into place by an earlier version: plain JSON.
+    writeFileSync(file, JSON.stringify({ ...journal, id: 'legacy' }));
+    expect(store.read()?.id).toBe('legacy');
   });
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fdatasync, fsync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -123,4 +123,74 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     throw error;
   }
   if (options.fsyncDir === true) fsyncDirectory(dirname(path));
+}
+
+/** A write whose temp file is written, still open and not yet synced, waiting to be renamed over its target. */
+export interface PreparedWrite {
+  /** The temp file's descriptor, open until `commit()` or `discard()`: sync it (see {@link syncAll}) before `commit()`. */
+  readonly fd: number | null;
+  /** Closes and renames the temp file over the target (on another device: written again beside it, synced). */
+  commit(): void;
+  /** Closes and removes the temp file: the write is not going to happen. */
+  discard(): void;
+}
+
+/**
+ * The first half of {@link writeFileAtomicSync}: the temp file written (from the page cache, no
+ * wait on the disk) and left open, unsynced, so that the caller can sync it together with other
+ * files in one wait ({@link syncAll}). Nothing is renamed until `commit()`.
+ */
+export function prepareAtomicWrite(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): PreparedWrite {
+  const temp = tempPathFor(path, options.tempDir);
+  let fd: number | null = openSync(temp, 'wx', options.mode ?? 0o644);
+  try {
+    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    for (let at = 0; at < buf.byteLength; ) at += writeSync(fd, buf, at, buf.byteLength - at);
+    if (options.exactMode === true) fchmodSync(fd, options.mode ?? 0o644);
+  } catch (error) {
+    closeSync(fd);
+    removeQuietly(temp);
+    throw error;
+  }
+  const close = (): void => {
+    if (fd === null) return;
+    const open = fd;
+    fd = null;
+    closeSync(open);
+  };
+  return {
+    get fd() {
+      return fd;
+    },
+    commit: () => {
+      close();
+      try {
+        renameSync(temp, path);
+      } catch (error) {
+        removeQuietly(temp);
+        if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+        writeFileAtomicSync(path, data, { ...options, tempDir: dirname(path) });
+        return;
+      }
+      if (options.fsyncDir === true) fsyncDirectory(dirname(path));
+    },
+    discard: () => {
+      try {
+        close();
+      } finally {
+        removeQuietly(temp);
+      }
+    },
+  };
+}
+
+/**
+ * Syncs several open files at once, each in a thread of the pool: one wait for all of them (the
+ * disk's journal often commits them together) instead of one after another. `dataOnly`: these
+ * descriptors need only their data and size (`fdatasync`).
+ */
+export async function syncAll(fds: readonly number[], dataOnly: readonly number[] = []): Promise<void> {
+  const sync = (fd: number, data: boolean): Promise<void> =>
+    new Promise((resolve, reject) => (data ? fdatasync : fsync)(fd, (error) => (error ? reject(error) : resolve())));
+  await Promise.all([...fds.map((fd) => sync(fd, false)), ...dataOnly.map((fd) => sync(fd, true))]);
 }
