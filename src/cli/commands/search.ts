@@ -12,7 +12,9 @@ export class SearchCommand extends AssistCommand {
     details: `
       Ranks chunks of the repository's source files (whole functions, classes and methods, cut along their tree-sitter definitions) for QUERY: BM25 over identifier-split terms of each chunk's text, the names it defines and its file's path, fused with the repo map's ranking of files (reciprocal rank fusion). A definition is followed by the chunks that call it.
 
-      Each hit is \`path:start-end\` with its score and why it is there (its place in the lexical and graph rankings), then its text. The index is cached by git blob id under the common git dir, so an unchanged file is never chunked twice; the git hooks (\`assist hooks install\`) keep it fresh in the background. Works with no model configured.
+      With \`context.embeddings = true\`, chunks are also ranked by the cosine of their vectors (from the embeddings API of \`context.embedding_model\`) with the query's, fused the same way; files without vectors are embedded first, within \`context.embedding_budget\` tokens, and each is an audit line. When the embeddings API fails, the search is lexical and says so in one line.
+
+      Each hit is \`path:start-end\` with its score and why it is there (its place in the lexical, vector and graph rankings), then its text. The index is cached by git blob id under the common git dir, so an unchanged file is never chunked twice; the git hooks (\`assist hooks install\`) keep it fresh in the background. Works with no model configured.
     `,
     examples: [
       ['Find code by what it does', '$0 search "retry with backoff when the server says 429"'],
@@ -48,8 +50,11 @@ export class SearchCommand extends AssistCommand {
       scope = rel.split(sep).join('/');
     }
     const loaded = await this.config({}, repo);
-    const { searchCode } = await import('../../context/index.js');
+    const { searchCode, vectorSetup } = await import('../../context/index.js');
+    // context.embeddings: a missing model is the person's to fix (exit 2), but a failing API is not: it gives one notice.
+    const vectors = await vectorSetup(loaded.config, this.context.env, repo, 'search');
     const result = await searchCode({
+      ...(vectors ? { vectors } : {}),
       cwd: this.context.cwd,
       env: this.context.env,
       query,
@@ -57,6 +62,7 @@ export class SearchCommand extends AssistCommand {
       maxFileBytes: loaded.config.context.maxFileBytes,
       ...(scope !== undefined ? { path: scope } : {}),
     });
+    if (result.notice !== undefined) this.reporter.warn(result.notice);
     if (this.json) {
       const shape = (h: SearchHit): Record<string, unknown> => ({ file: h.file, start: h.start, end: h.end, score: h.score, text: h.text, why: h.why, ...(h.callers ? { callers: h.callers.map(shape) } : {}) });
       this.reporter.json(result.hits.map(shape));
