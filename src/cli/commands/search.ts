@@ -51,8 +51,12 @@ export class SearchCommand extends AssistCommand {
     }
     const loaded = await this.config({}, repo);
     const { searchCode, vectorSetup } = await import('../../context/index.js');
-    // context.embeddings: a missing model is the person's to fix (exit 2), but a failing API is not: it gives one notice.
-    const vectors = await vectorSetup(loaded.config, this.context.env, repo, 'search');
+    // context.embeddings: with no embeddings model to be had (an Anthropic chat model), or an API
+    // that fails, the search is lexical and says so in one line; the exit code stays what it was.
+    const vectors = await vectorSetup(loaded.config, this.context.env, repo, 'search').catch((error: unknown) => {
+      this.reporter.warn(`${error instanceof Error ? error.message : String(error)}; search is lexical only`);
+      return undefined;
+    });
     const result = await searchCode({
       ...(vectors ? { vectors } : {}),
       cwd: this.context.cwd,
