@@ -9,7 +9,10 @@
 // --embeddings: the same recall@10 with `context.embeddings = true` against the project's fake
 //   model server (test/fake-llm, started in a child process): its vectors are hashed word bags,
 //   not semantic, so this shows the plumbing (embedding every file, the vector rank fused), not
-//   the quality a real embeddings model would give. Prints the vector rows beside the lexical ones.
+//   the quality a real embeddings model would give. Prints the vector rows beside the lexical ones,
+//   and what embedding cost (files, chunks, requests, time, store size). `--dim N` (default 256):
+//   the fake's vector length; `--vector-weight W`: the RRF weight of the vector ranks in the
+//   in-process rows (default: the search's own, DEFAULT_TUNING.vector).
 //
 // --repo DIR: a git clone of a public repository, brought in for the benchmark only (for the
 //   figures in docs/search.md: vitest-dev/vitest, see there for the commit). The bench checks out
@@ -259,7 +262,10 @@ async function embeddingRows() {
     const t1 = performance.now();
     const table = await context.loadVectorTable(index, model);
     const loadMs = performance.now() - t1;
-    const vectorRanking = async (q) => context.rankForQuery(index, q.query, { vectors: { table, cos: context.cosines(table, await context.queryVector(embedder, q.query)) } });
+    // --vector-weight W: the RRF weight of the vector ranks in the in-process rows (default: the search's own).
+    const weight = opt('--vector-weight');
+    const tuning = weight === undefined ? {} : { tuning: { vector: Number(weight) } };
+    const vectorRanking = async (q) => context.rankForQuery(index, q.query, { ...tuning, vectors: { table, cos: context.cosines(table, await context.queryVector(embedder, q.query)) } });
     const chunks = [];
     const files = [];
     for (const q of queries) {
@@ -267,8 +273,9 @@ async function embeddingRows() {
       chunks.push(recallAt(chunkOrder(r), q.answer));
       files.push(recallAt(r.files.map((f) => f.file), q.answer));
     }
-    add('assist search, in process, with vectors (fake server): chunks in order', chunks);
-    add('assist search, in process, with vectors (fake server): fused files', files);
+    const w = weight === undefined ? '' : `, vector weight ${weight}`;
+    add(`assist search, in process, with vectors (fake server${w}): chunks in order`, chunks);
+    add(`assist search, in process, with vectors (fake server${w}): fused files`, files);
     if (!flag('--no-cli')) {
       const recalls = [];
       for (const q of queries) {

@@ -40,12 +40,26 @@ function fnv1a(text: string): number {
   return h >>> 0;
 }
 
-/** The fake's vector of a text: hashed word counts (sign from the hash), unit length. */
+// Words in most texts (English glue, keywords of the common languages): left out, as their weight
+// would swamp the rest of a hashed bag.
+const STOP = new Set(
+  'the and for with from that this are was were when then than into not but all any can has have its use used will would should there their what which while about after before between each more most other over such only also been being does did how why who out off per via '
+    .concat('const let var function return export import default class new null undefined true false type interface extends implements async await public private protected static void string number boolean def self none elif pass fn pub mut impl struct enum func package')
+    .split(/\s+/),
+);
+
+/**
+ * The fake's vector of a text: a hashed bag of its identifier-split words (sign from the hash),
+ * each word's count taken as 1 + ln(count), common words left out, unit length. Texts sharing
+ * rarer words are close; nothing is semantic.
+ */
 export function fakeVector(text: string, dim: number): number[] {
   const v = new Array<number>(dim).fill(0);
-  for (const w of words(text)) {
+  const counts = new Map<string, number>();
+  for (const w of words(text)) if (w.length > 2 && !STOP.has(w)) counts.set(w, (counts.get(w) ?? 0) + 1);
+  for (const [w, n] of counts) {
     const h = fnv1a(w);
-    v[h % dim]! += h & 0x80000000 ? -1 : 1;
+    v[h % dim]! += (h & 0x80000000 ? -1 : 1) * (1 + Math.log(n));
   }
   let norm = 0;
   for (const x of v) norm += x * x;
