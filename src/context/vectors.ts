@@ -1,7 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import type { OpenIndex } from './search-index.js';
-import { VectorStore } from './vector-store.js';
+import { VECTOR_FORMAT, VectorStore } from './vector-store.js';
 
 /** The embeddings client the index needs (src/llm's `Embedder` is one). */
 export interface EmbeddingsClient {
@@ -72,8 +74,77 @@ function chunkRange(index: OpenIndex, file: number): [number, number] {
   return [s.fileChunkStart[file]!, s.fileChunkStart[file + 1]!];
 }
 
+/**
+ * The vectors of every chunk of the index: from the packed table (`table.bin` in the model's
+ * folder, one read) when it was made for this listing's blobs and chunks, else gathered from the
+ * per-blob files and the table written for the next search. A damaged table is gathered again.
+ */
+export async function loadVectorTable(index: OpenIndex, model: string, options: { fresh?: boolean } = {}): Promise<VectorTable> {
+  const store = new VectorStore(index.sharedAssistDir, model);
+  const path = join(store.dir, 'table.bin');
+  const id = tableId(index, model);
+  const packed =
+    options.fresh === true
+      ? undefined
+      : await readFile(path).then(
+          (buf) => decodeTable(buf, id, model, index.snapshot.chunkFile.length),
+          () => undefined,
+        );
+  if (packed) return packed;
+  const table = await gatherVectorTable(index, model);
+  await mkdir(store.dir, { recursive: true })
+    .then(() => writeFileAtomic(path, encodeTable(table, id), { fsync: false }))
+    .catch(() => undefined);
+  return table;
+}
+
+/** What a packed table was made for: the model, the listing's keys and the chunks' lines. */
+function tableId(index: OpenIndex, model: string): Buffer {
+  const s = index.snapshot;
+  const h = createHash('sha1').update(`${VECTOR_FORMAT}\0${model}\0`).update(s.keys.join('\n'));
+  for (const a of [s.fileChunkStart, s.chunkStart, s.chunkEnd]) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  return h.digest();
+}
+
+// Packed table: 'AVTB', u32 dim, u32 rows, u32 chunks, u32 missing, 20-byte id, then rowOf
+// (i32 × chunks), chunkOf (u32 × rows), qnorm (f32 × rows), missing (u32 × missing), data (i8).
+const TABLE_MAGIC = 0x42545641;
+function encodeTable(t: VectorTable, id: Buffer): Buffer {
+  const rows = t.qnorm.length;
+  const head = Buffer.alloc(40);
+  head.writeUInt32LE(TABLE_MAGIC, 0);
+  head.writeUInt32LE(t.dim, 4);
+  head.writeUInt32LE(rows, 8);
+  head.writeUInt32LE(t.rowOf.length, 12);
+  head.writeUInt32LE(t.missing.length, 16);
+  id.copy(head, 20);
+  const bytes = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  return Buffer.concat([head, bytes(t.rowOf), bytes(t.chunkOf), bytes(t.qnorm), bytes(Uint32Array.from(t.missing)), bytes(t.data)]);
+}
+
+function decodeTable(buf: Buffer, id: Buffer, model: string, chunks: number): VectorTable | undefined {
+  if (buf.length < 40 || buf.readUInt32LE(0) !== TABLE_MAGIC || !buf.subarray(20, 40).equals(id)) return undefined;
+  const dim = buf.readUInt32LE(4);
+  const rows = buf.readUInt32LE(8);
+  const missingCount = buf.readUInt32LE(16);
+  if (buf.readUInt32LE(12) !== chunks || buf.length !== 40 + 4 * chunks + 8 * rows + 4 * missingCount + rows * dim) return undefined;
+  // Copied out: typed arrays over a Buffer need 4-byte alignment the pool does not promise.
+  const copy = <T>(at: number, length: number, make: (b: ArrayBuffer) => T): T => make(new Uint8Array(buf.subarray(at, at + length)).buffer);
+  let at = 40;
+  const rowOf = copy(at, 4 * chunks, (b) => new Int32Array(b));
+  at += 4 * chunks;
+  const chunkOf = copy(at, 4 * rows, (b) => new Uint32Array(b));
+  at += 4 * rows;
+  const qnorm = copy(at, 4 * rows, (b) => new Float32Array(b));
+  at += 4 * rows;
+  const missing = Array.from(copy(at, 4 * missingCount, (b) => new Uint32Array(b)));
+  at += 4 * missingCount;
+  const data = copy(at, rows * dim, (b) => new Int8Array(b));
+  return { model, dim, rowOf, chunkOf, data, qnorm, missing };
+}
+
 /** Reads the stored vectors of every file of the index: one small read per blob, in parallel. */
-export async function loadVectorTable(index: OpenIndex, model: string): Promise<VectorTable> {
+async function gatherVectorTable(index: OpenIndex, model: string): Promise<VectorTable> {
   const s = index.snapshot;
   const store = new VectorStore(index.sharedAssistDir, model);
   const nChunks = s.chunkFile.length;
@@ -230,10 +301,13 @@ export async function refreshVectors(index: OpenIndex, table: VectorTable, optio
     groupChunks += job.texts.length;
     if (groupChunks >= CHUNKS_PER_CALL && !(await flush())) {
       stats.pending += todo.length - k - 1;
+      if (stats.files > 0) await loadVectorTable(index, options.embedder.model, { fresh: true });
       return stats;
     }
   }
   await flush();
+  // The packed table of this listing is out of date now: gathered again and written for the next search.
+  if (stats.files > 0) await loadVectorTable(index, options.embedder.model, { fresh: true });
   return stats;
 }
 
