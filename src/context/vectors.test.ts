@@ -93,16 +93,18 @@ describe('vectors in the search index (fake embeddings server, real SDKs, real g
       .map((l) => JSON.parse(l) as { op: string; path: string; reason: string });
 
   it('embeds each file once, ranks by vectors too, and a second search sends only the query', async () => {
-    await using repo = tempRepo({ files: { ...files, '.env': 'SECRET=1\n' } });
+    // A source file named like an env file is indexed lexically but never sent.
+    await using repo = tempRepo({ files: { ...files, 'src/.env.local.ts': 'export const SECRET_TOKEN = "abc";\n' } });
     const first = await search(repo, 'wait longer between attempts');
     expect(first.notice).toBeUndefined();
-    expect(first.vectors).toMatchObject({ used: true, files: 3, withheld: 0, pending: 0 });
+    expect(first.vectors).toMatchObject({ used: true, files: 3, withheld: 1, pending: 0 });
     expect(first.hits[0]).toMatchObject({ file: 'src/http/retry.ts', why: expect.objectContaining({ vector: 1, lexical: 1 }) });
     const sent = server.embeddingRequests.flatMap((r) => r.embedInputs!);
     // Three files' chunks, then the query.
     expect(sent.at(-1)).toBe('wait longer between attempts');
     expect(sent.filter((t) => t.startsWith('src/cart.ts\n')).length).toBeGreaterThanOrEqual(1);
     expect(sent.some((t) => t.includes('SECRET'))).toBe(false);
+    expect((await search(repo, 'secret token')).hits.map((h) => h.file)).toContain('src/.env.local.ts');
     const { sharedAssistDir } = await resolveRepoPaths(repo.dir, repo.env);
     const audit = auditLines(sharedAssistDir).filter((l) => l.op === 'send');
     expect(audit.map((l) => l.path).sort()).toEqual(['src/cart.ts', 'src/http/retry.ts', 'src/reporters/summary.ts']);
