@@ -4,7 +4,15 @@
 // computed in the same run; and how fast is the index.
 //
 //   npm run build && node bench/retrieval/bench.mjs --repo DIR [--commits 80] [--head REF]
-//        [--no-timings] [--no-cli] [--tune] [--keep]
+//        [--no-timings] [--no-cli] [--tune] [--keep] [--embeddings]
+//
+// --embeddings: the same recall@10 with `context.embeddings = true` against the project's fake
+//   model server (test/fake-llm, started in a child process): its vectors are hashed word bags,
+//   not semantic, so this shows the plumbing (embedding every file, the vector rank fused), not
+//   the quality a real embeddings model would give. Prints the vector rows beside the lexical ones,
+//   and what embedding cost (files, chunks, requests, time, store size). `--dim N` (default 256):
+//   the fake's vector length; `--vector-weight W`: the RRF weight of the vector ranks in the
+//   in-process rows (default: the search's own, DEFAULT_TUNING.vector).
 //
 // --repo DIR: a git clone of a public repository, brought in for the benchmark only (for the
 //   figures in docs/search.md: vitest-dev/vitest, see there for the commit). The bench checks out
@@ -18,7 +26,9 @@
 //   gives, averaged over commits.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 
 const root = new URL('../..', import.meta.url).pathname;
 const dist = join(root, 'dist');
@@ -31,7 +41,7 @@ const opt = (name, fallback) => {
 const flag = (name) => args.includes(name);
 const repo = opt('--repo');
 if (!repo || !existsSync(join(repo, '.git'))) {
-  console.error('usage: node bench/retrieval/bench.mjs --repo DIR (a git clone) [--commits 80] [--head REF] [--no-timings] [--no-cli] [--tune] [--keep]');
+  console.error('usage: node bench/retrieval/bench.mjs --repo DIR (a git clone) [--commits 80] [--head REF] [--no-timings] [--no-cli] [--tune] [--keep] [--embeddings]');
   process.exit(2);
 }
 if (!existsSync(join(dist, 'bundle', 'main.js'))) {
@@ -212,6 +222,80 @@ if (!flag('--no-cli')) {
   add('assist search (CLI, first 10 distinct files of --k 50)', searchRecalls);
   add('assist map --query --tokens 8192 (CLI, first 10 files)', mapRecalls);
   if (opt('--details')) writeFileSync(opt('--details'), JSON.stringify(details, null, 1));
+}
+
+if (flag('--embeddings')) await embeddingRows();
+
+/**
+ * The fake model server (TypeScript, bundled with esbuild) in a child process: this process
+ * blocks in spawnSync while the CLI runs, so the server cannot live in it.
+ */
+async function startFakeServer(dim) {
+  const { build } = await import('esbuild');
+  const outfile = join(tmpdir(), `assist-bench-fake-llm-${process.pid}.mjs`);
+  const contents = `import { startFakeLlm } from './test/fake-llm/index.ts';\nconst s = await startFakeLlm();\ns.embeddingDimensions = ${dim};\nprocess.stdout.write(JSON.stringify(s.env()) + '\\n');\n`;
+  await build({ stdin: { contents, resolveDir: root, loader: 'ts', sourcefile: 'bench-fake-llm.ts' }, bundle: true, platform: 'node', format: 'esm', outfile, logLevel: 'error' });
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [outfile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`fake server exited ${code}`)));
+  });
+  return { env: JSON.parse(line), stop: () => (child.kill(), rmSync(outfile, { force: true })) };
+}
+
+async function embeddingRows() {
+  const dim = Number(opt('--dim', '256'));
+  const fake = await startFakeServer(dim);
+  try {
+    const model = 'openai/text-embedding-3-small';
+    const venv = { ...env, ...fake.env, ASSIST_CONTEXT__EMBEDDINGS: 'true', ASSIST_CONTEXT__EMBEDDING_MODEL: model, ASSIST_CONTEXT__EMBEDDING_BUDGET: '1000000000' };
+    const { createEmbedder } = await import(join(dist, 'llm', 'embeddings.js'));
+    const embedder = createEmbedder({ model, env: venv });
+    const shared = git('rev-parse', '--path-format=absolute', '--git-common-dir').trim();
+    rmSync(context.vectorsDir(join(shared, 'assist'), model), { recursive: true, force: true });
+    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const stats = await context.refreshVectors(index, await context.loadVectorTable(index, model), { embedder, budget: Number.MAX_SAFE_INTEGER });
+    const cpu = process.cpuUsage(cpu0);
+    const embedMs = performance.now() - t0;
+    const t1 = performance.now();
+    const table = await context.loadVectorTable(index, model);
+    const loadMs = performance.now() - t1;
+    const t2 = performance.now();
+    await context.loadVectorTable(index, model, { fresh: true });
+    const gatherMs = performance.now() - t2;
+    // --vector-weight W: the RRF weight of the vector ranks in the in-process rows (default: the search's own).
+    const weight = opt('--vector-weight');
+    const tuning = weight === undefined ? {} : { tuning: { vector: Number(weight) } };
+    const vectorRanking = async (q) => context.rankForQuery(index, q.query, { ...tuning, vectors: { table, cos: context.cosines(table, await context.queryVector(embedder, q.query)) } });
+    const chunks = [];
+    const files = [];
+    for (const q of queries) {
+      const r = await vectorRanking(q);
+      chunks.push(recallAt(chunkOrder(r), q.answer));
+      files.push(recallAt(r.files.map((f) => f.file), q.answer));
+    }
+    const w = weight === undefined ? '' : `, vector weight ${weight}`;
+    add(`assist search, in process, with vectors (fake server${w}): chunks in order`, chunks);
+    add(`assist search, in process, with vectors (fake server${w}): fused files`, files);
+    if (!flag('--no-cli')) {
+      const recalls = [];
+      for (const q of queries) {
+        const r = spawnSync(process.execPath, [cli, 'search', '--json', '--k', '50', q.query], { cwd: repo, env: venv, encoding: 'utf8', maxBuffer: 1 << 28 });
+        if (r.status !== 0 || r.stderr !== '') throw new Error(`assist search with vectors: exit ${r.status}: ${r.stderr}`);
+        recalls.push(recallAt(JSON.parse(r.stdout).map((h) => h.file), q.answer));
+      }
+      add('assist search with vectors (CLI, fake server, first 10 distinct files of --k 50)', recalls);
+    }
+    const du = Number(execFileSync('du', ['-sk', context.vectorsDir(join(shared, 'assist'), model)], { encoding: 'utf8' }).split('\t')[0]);
+    process.stdout.write(
+      `\nvectors (fake server, ${dim} dimensions): ${stats.files} files, ${stats.chunks} chunks embedded in ${stats.requests} requests (${stats.tokens} tokens) in ${Math.round(embedMs)} ms wall, ${Math.round((cpu.user + cpu.system) / 1000)} ms CPU of this process; ` +
+        `${table.qnorm.length} vectors loaded in ${Math.round(loadMs)} ms from the packed table (${Math.round(gatherMs)} ms gathered from the per-blob files); store ${du} KB on disk (${dim + 12} bytes per chunk + a header per file)\n`,
+    );
+  } finally {
+    fake.stop();
+  }
 }
 
 process.stdout.write('\nrecall@10 (mean over queries)\n');

@@ -30,9 +30,11 @@ export async function registerBuiltinRefreshers(registry: RefresherRegistry = re
   }
   // The lexical search index after the tags: the files it chunks have their tags cached by then.
   if (!registry.has('search')) {
-    const { refreshSearchIndex } = await import('../context/index.js');
+    const { refreshSearchIndex, refreshVectorsInBackground } = await import('../context/index.js');
     registry.register('search', async (paths, changed) => {
-      await refreshSearchIndex(paths, changed);
+      const stats = await refreshSearchIndex(paths, changed);
+      // Vectors (context.embeddings) after the lexical index they follow, only when a source file changed.
+      if (stats) await refreshVectorsInBackground(paths, changed);
     });
     added.push('search');
   }

@@ -40,8 +40,15 @@ export async function searchAction(io: SearchIO, flags: SearchFlags): Promise<nu
     scope = rel.split(sep).join('/');
   }
   const loaded = await io.config(repo);
-  const { searchCode, describeHit } = await import('../context/index.js');
+  const { searchCode, describeHit, vectorSetup } = await import('../context/index.js');
+  // context.embeddings: with no embeddings model to be had (an Anthropic chat model), or an API
+  // that fails, the search is lexical and says so in one line; the exit code stays what it was.
+  const vectors = await vectorSetup(loaded.config, io.env, repo, 'search').catch((error: unknown) => {
+    io.reporter.warn(`${error instanceof Error ? error.message : String(error)}; search is lexical only`);
+    return undefined;
+  });
   const result = await searchCode({
+    ...(vectors ? { vectors } : {}),
     cwd: io.cwd,
     env: io.env,
     query,
@@ -49,6 +56,7 @@ export async function searchAction(io: SearchIO, flags: SearchFlags): Promise<nu
     maxFileBytes: loaded.config.context.maxFileBytes,
     ...(scope !== undefined ? { path: scope } : {}),
   });
+  if (result.notice !== undefined) io.reporter.warn(result.notice);
   if (flags.json) {
     const shape = (h: SearchHit): Record<string, unknown> => ({ file: h.file, start: h.start, end: h.end, score: h.score, text: h.text, why: h.why, ...(h.callers ? { callers: h.callers.map(shape) } : {}) });
     io.reporter.json(result.hits.map(shape));

@@ -37,7 +37,7 @@ async function expectError(promise: Promise<unknown>): Promise<AssistError> {
 describe('config layers', () => {
   it('gives every key of DESIGN.md §5 its default', async () => {
     const { config, values } = await load();
-    expect(config.context).toEqual({ strategy: 'hybrid', mapTokens: 2048, compressionThreshold: 0.8, maxFileBytes: 1048576 });
+    expect(config.context).toEqual({ strategy: 'hybrid', mapTokens: 2048, compressionThreshold: 0.8, maxFileBytes: 1048576, embeddings: false, embeddingModel: undefined, embeddingBudget: 200000 });
     expect(config.session).toEqual({ maxReflections: 3, tools: 'auto', maxSteps: 30, maxAutoAdd: 8 });
     expect(config.tools).toEqual({ maxResultTokens: 8000 });
     expect(config.git).toEqual({ sessionBranch: true, checkpointsKept: 10 });

@@ -204,6 +204,9 @@ export function buildConfig(values: Map<string, ResolvedValue>): Config {
       mapTokens: get<number>('context.map_tokens'),
       compressionThreshold: get<number>('context.compression_threshold'),
       maxFileBytes: get<number>('context.max_file_bytes'),
+      embeddings: get<boolean>('context.embeddings'),
+      embeddingModel: opt<string>('context.embedding_model'),
+      embeddingBudget: get<number>('context.embedding_budget'),
     },
     session: {
       maxReflections: get<number>('session.max_reflections'),

@@ -51,6 +51,12 @@ export interface Config {
     mapTokens: number;
     compressionThreshold: number;
     maxFileBytes: number;
+    /** Index chunks by vectors too (DESIGN §6 "Search"). */
+    embeddings: boolean;
+    /** `provider/model`; undefined: the default of the model's provider. */
+    embeddingModel: string | undefined;
+    /** Tokens one background refresh may embed. */
+    embeddingBudget: number;
   };
   session: { maxReflections: number; tools: 'auto' | 'off'; maxSteps: number; maxAutoAdd: number };
   tools: { maxResultTokens: number };

@@ -18,3 +18,7 @@ export { openIndex, refreshSearchIndex } from './search-index.js';
 export type { IndexOptions, IndexStats, OpenIndex } from './search-index.js';
 export { openReviewLookup } from './review-lookup.js';
 export type { LookupTags, ReviewLookup, ReviewLookupOptions } from './review-lookup.js';
+export { loadVectorTable, refreshVectors, queryVector, cosines } from './vectors.js';
+export type { EmbeddingsClient, SendAudit, VectorRefreshStats, VectorTable } from './vectors.js';
+export { VectorStore, quantise, dequantise, encodeVectors, decodeVectors, vectorsDir, VECTOR_FORMAT } from './vector-store.js';
+export { vectorSetup, refreshVectorsInBackground, type VectorSetup } from './vector-config.js';

@@ -7,6 +7,7 @@ import { identifierTerm } from './search-tokens.js';
 import { TagsCache } from './tags-cache.js';
 import { addPhase } from '../obs/phases.js';
 import type { CachedDef } from './types.js';
+import { chunkCosine, cosines, loadVectorTable, queryVector, refreshVectors, vectorRanking, type EmbeddingsClient, type SendAudit, type VectorRefreshStats, type VectorTable } from './vectors.js';
 
 /** Options of `searchCode`. */
 export interface SearchOptions extends IndexOptions {
@@ -22,6 +23,11 @@ export interface SearchOptions extends IndexOptions {
   withText?: boolean;
   /** Tuning knobs, for the benchmark. */
   tuning?: Partial<SearchTuning>;
+  /**
+   * Rank by vectors too (`context.embeddings`): files without stored vectors are embedded first,
+   * within `budget` tokens. A failing embeddings API leaves the search lexical, with `notice` set.
+   */
+  vectors?: { embedder: EmbeddingsClient; budget: number; audit?: SendAudit; signal?: AbortSignal };
 }
 
 /** How the ranks are fused (reciprocal rank fusion: Σ weight / (K + rank)). */
@@ -41,9 +47,14 @@ export interface SearchTuning {
   maxCallers: number;
   /** Leave out words that say what to do (fix, add, support, ...) when the request has others. */
   dropRequestWords: boolean;
+  /** Weight of the chunk's vector rank, and of its file's (by its nearest chunk). */
+  vector: number;
+  /** Cosine at or above which another chunk is grouped with a hit as close (at most `maxClose` per hit). */
+  closeVector: number;
+  maxClose: number;
 }
 
-export const DEFAULT_TUNING: SearchTuning = { weights: DEFAULT_WEIGHTS, k: 60, chunk: 1, lexical: 1, graph: 0.5, second: 0.3, maxCallers: 2, dropRequestWords: true };
+export const DEFAULT_TUNING: SearchTuning = { weights: DEFAULT_WEIGHTS, k: 60, chunk: 1, lexical: 1, graph: 0.5, second: 0.3, maxCallers: 2, dropRequestWords: true, vector: 1, closeVector: 0.8, maxClose: 2 };
 
 /** Why a hit is where it is: its 1-based place in each ranking that found it. */
 export interface HitWhy {
@@ -52,7 +63,7 @@ export interface HitWhy {
   vector?: number;
   /** The request's terms the chunk holds. */
   terms: string[];
-  /** For a caller: `calls NAME` (it mentions a definition of the hit it is grouped under). */
+  /** For a caller: `calls NAME` (it mentions a definition of the hit it is grouped under); `close vector 0.91` for a near chunk. */
   related?: string;
 }
 
@@ -83,6 +94,10 @@ export interface SearchResult {
   /** Files by fused score (lexical and graph), best first, up to 50. */
   files: FileHit[];
   stats: IndexStats & { searchMs: number };
+  /** With vectors: what embedding the missing files did, and whether vectors took part in the ranking. */
+  vectors?: VectorRefreshStats & { used: boolean; model: string };
+  /** One line for the person when vectors were asked for but could not be used (the search went on lexically). */
+  notice?: string;
 }
 
 // Callers are looked for only for definitions this specific: a name in more chunks says little.
@@ -99,18 +114,59 @@ export async function searchCode(options: SearchOptions): Promise<SearchResult> 
   const index = await openIndex(options);
   const t0 = performance.now();
   const tuning: SearchTuning = { ...DEFAULT_TUNING, ...options.tuning, ...(options.graph === false ? { graph: 0 } : {}) };
-  const ranking = rankForQuery(index, options.query, { ...(options.path !== undefined ? { path: options.path } : {}), tuning });
+  const vec = options.vectors ? await vectorsFor(index, options.query, options.vectors) : undefined;
+  const tVectors = performance.now();
+  const ranking = rankForQuery(index, options.query, { ...(options.path !== undefined ? { path: options.path } : {}), tuning, ...(vec?.cos ? { vectors: { table: vec.table!, cos: vec.cos } } : {}) });
   const tRank = performance.now();
   const k = Math.max(1, options.k ?? 10);
-  const hits = await groupHits(index, ranking, k, tuning.maxCallers);
+  const hits = await groupHits(index, ranking, k, tuning.maxCallers, vec?.cos ? { table: vec.table!, threshold: tuning.closeVector, max: tuning.maxClose } : undefined);
   const tGroup = performance.now();
   if (options.withText !== false) {
     for (const hit of hits) for (const h of [hit, ...(hit.callers ?? [])]) h.text = readRange(join(index.root, h.file), h.start, h.end);
   }
-  addPhase('search.rank', tRank - t0);
+  if (vec) addPhase('search.vectors', tVectors - t0);
+  addPhase('search.rank', tRank - tVectors);
   addPhase('search.group', tGroup - tRank);
   addPhase('search.text', performance.now() - tGroup);
-  return { hits, files: ranking.files.slice(0, 50), stats: { ...index.stats, searchMs: performance.now() - t0 } };
+  return {
+    hits,
+    files: ranking.files.slice(0, 50),
+    stats: { ...index.stats, searchMs: performance.now() - t0 },
+    ...(vec ? { vectors: { ...vec.stats, used: vec.cos !== undefined, model: options.vectors!.embedder.model } } : {}),
+    ...(vec?.notice ? { notice: vec.notice } : {}),
+  };
+}
+
+/**
+ * The vectors of a search: the stored ones, the missing files embedded within the budget, the
+ * query embedded (once per process). Never throws: a failing API gives a notice and no cosines.
+ */
+async function vectorsFor(
+  index: OpenIndex,
+  query: string,
+  options: NonNullable<SearchOptions['vectors']>,
+): Promise<{ table?: VectorTable; cos?: Float32Array; stats: VectorRefreshStats; notice?: string }> {
+  const model = options.embedder.model;
+  let stats: VectorRefreshStats = { files: 0, chunks: 0, tokens: 0, requests: 0, pending: 0, withheld: 0 };
+  const lexical = 'search is lexical only';
+  try {
+    let table = await loadVectorTable(index, model);
+    if (table.missing.length > 0 && options.budget > 0) {
+      stats = await refreshVectors(index, table, { embedder: options.embedder, budget: options.budget, ...(options.audit ? { audit: options.audit } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+      if (stats.files > 0) table = await loadVectorTable(index, model);
+      if (stats.error) return { stats, notice: `embeddings failed (${oneLine(stats.error.message)}); ${lexical}` };
+    } else {
+      stats.pending = table.missing.length;
+    }
+    const q = await queryVector(options.embedder, query, options.signal);
+    return { table, cos: cosines(table, q), stats };
+  } catch (error) {
+    return { stats, notice: `embeddings failed (${oneLine(error instanceof Error ? error.message : String(error))}); ${lexical}` };
+  }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim().slice(0, 200);
 }
 
 /** The fused ranking of one request over an open index. */
@@ -120,6 +176,8 @@ export interface Ranking {
   files: FileHit[];
   /** 1-based lexical place of chunks, graph place of files (0: not placed). */
   chunkLexRank: Map<number, number>;
+  /** 1-based place of chunks by their vector's cosine with the query (only with vectors). */
+  chunkVecRank: Map<number, number>;
   fileGraphRank: Map<number, number>;
   found: { term: string; id: number }[];
   lexical: Float64Array;
@@ -128,7 +186,7 @@ export interface Ranking {
 }
 
 /** Ranks the chunks and files of an open index for a request. */
-export function rankForQuery(index: OpenIndex, query: string, options: { path?: string; tuning?: Partial<SearchTuning> } = {}): Ranking {
+export function rankForQuery(index: OpenIndex, query: string, options: { path?: string; tuning?: Partial<SearchTuning>; vectors?: { table: VectorTable; cos: Float32Array } } = {}): Ranking {
   const tuning = { ...DEFAULT_TUNING, ...options.tuning };
   const s = index.snapshot;
   const n = s.paths.length;
@@ -145,6 +203,13 @@ export function rankForQuery(index: OpenIndex, query: string, options: { path?: 
   const topChunks = topIndices(lexical, CANDIDATE_CHUNKS, matched);
   const chunkLexRank = new Map<number, number>();
   topChunks.forEach((c, r) => chunkLexRank.set(c, r + 1));
+  // Vectors: the chunks nearest the query, and their files by their nearest chunk.
+  const chunkVecRank = options.vectors && tuning.vector > 0 ? vectorRanking(options.vectors.table, options.vectors.cos, s.chunkFile, CANDIDATE_CHUNKS, allowed) : new Map<number, number>();
+  const fileVecRank = new Map<number, number>();
+  for (const [c] of chunkVecRank) {
+    const f = s.chunkFile[c]!;
+    if (!fileVecRank.has(f)) fileVecRank.set(f, fileVecRank.size + 1);
+  }
 
   // Files by their best chunks (only the matched chunks are visited).
   const best = new Float64Array(n);
@@ -167,7 +232,7 @@ export function rankForQuery(index: OpenIndex, query: string, options: { path?: 
 
   // The repo map's graph: files by their PageRank (stored with the index), among the allowed ones.
   const fileGraphRank = new Map<number, number>();
-  if (tuning.graph > 0 && lexFiles.length > 0) {
+  if (tuning.graph > 0 && (lexFiles.length > 0 || fileVecRank.size > 0)) {
     for (const f of s.graphOrder) {
       if (fileGraphRank.size >= CANDIDATE_FILES) break;
       if (!allowed || allowed[f] === 1) fileGraphRank.set(f, fileGraphRank.size + 1);
@@ -176,11 +241,12 @@ export function rankForQuery(index: OpenIndex, query: string, options: { path?: 
 
   const rrf = (weight: number, rank: number | undefined): number => (rank === undefined ? 0 : weight / (tuning.k + rank));
   const fileScore = new Map<number, number>();
-  for (const f of new Set([...fileLexRank.keys(), ...fileGraphRank.keys()])) {
-    fileScore.set(f, rrf(tuning.lexical, fileLexRank.get(f)) + rrf(tuning.graph, fileGraphRank.get(f)));
+  for (const f of new Set([...fileLexRank.keys(), ...fileGraphRank.keys(), ...fileVecRank.keys()])) {
+    fileScore.set(f, rrf(tuning.lexical, fileLexRank.get(f)) + rrf(tuning.graph, fileGraphRank.get(f)) + rrf(tuning.vector, fileVecRank.get(f)));
   }
-  const chunks = topChunks
-    .map((c) => ({ chunk: c, score: rrf(tuning.chunk, chunkLexRank.get(c)) + (fileScore.get(s.chunkFile[c]!) ?? 0) }))
+  const candidates = chunkVecRank.size === 0 ? topChunks : [...new Set([...topChunks, ...chunkVecRank.keys()])];
+  const chunks = candidates
+    .map((c) => ({ chunk: c, score: rrf(tuning.chunk, chunkLexRank.get(c)) + rrf(tuning.vector, chunkVecRank.get(c)) + (fileScore.get(s.chunkFile[c]!) ?? 0) }))
     .sort((a, b) => b.score - a.score || a.chunk - b.chunk);
   // Files in the order of their best chunk (measured better than the files' own fused order),
   // then the files only the graph ranking found.
@@ -193,7 +259,7 @@ export function rankForQuery(index: OpenIndex, query: string, options: { path?: 
     files.push({ file: s.paths[f]!, score });
   }
   for (const [f, score] of [...fileScore].sort((a, b) => b[1] - a[1] || a[0] - b[0])) if (!listed.has(f)) files.push({ file: s.paths[f]!, score });
-  return { chunks, files, chunkLexRank, fileGraphRank, found, lexical, termBits };
+  return { chunks, files, chunkLexRank, chunkVecRank, fileGraphRank, found, lexical, termBits };
 }
 
 function normaliseScope(path: string | undefined): string {
@@ -207,7 +273,7 @@ function normaliseScope(path: string | undefined): string {
  * attached, not ranked: measured on the retrieval benchmark, callers placed among the hits
  * pushed ranked files out of the first ten (recall@10 of files 40.9% → 37.1%).
  */
-async function groupHits(index: OpenIndex, ranking: Ranking, k: number, maxCallers: number): Promise<SearchHit[]> {
+async function groupHits(index: OpenIndex, ranking: Ranking, k: number, maxCallers: number, close?: { table: VectorTable; threshold: number; max: number }): Promise<SearchHit[]> {
   const s = index.snapshot;
   const hits: SearchHit[] = [];
   const shown = new Set<number>();
@@ -229,6 +295,7 @@ async function groupHits(index: OpenIndex, ranking: Ranking, k: number, maxCalle
   const hitOf = (chunk: number, score: number, why: Partial<HitWhy> = {}): SearchHit => {
     const file = s.chunkFile[chunk]!;
     const lexical = ranking.chunkLexRank.get(chunk);
+    const vector = ranking.chunkVecRank.get(chunk);
     const graph = ranking.fileGraphRank.get(file);
     return {
       file: s.paths[file]!,
@@ -236,7 +303,7 @@ async function groupHits(index: OpenIndex, ranking: Ranking, k: number, maxCalle
       end: s.chunkEnd[chunk]!,
       score: Number(score.toFixed(6)),
       text: '',
-      why: { ...(lexical !== undefined ? { lexical } : {}), ...(graph !== undefined ? { graph } : {}), terms: termsOf(ranking, chunk), ...why },
+      why: { ...(lexical !== undefined ? { lexical } : {}), ...(vector !== undefined ? { vector } : {}), ...(graph !== undefined ? { graph } : {}), terms: termsOf(ranking, chunk), ...why },
     };
   };
   for (const { chunk, score } of leaders) {
@@ -260,6 +327,21 @@ async function groupHits(index: OpenIndex, ranking: Ranking, k: number, maxCalle
       for (const caller of callers.slice(0, maxCallers)) {
         shown.add(caller.chunk);
         (hit.callers ??= []).push(hitOf(caller.chunk, caller.score, { related: `calls ${name}` }));
+      }
+    }
+    // Close vectors: candidates of this search (not all chunks: that would be a scan per hit) whose
+    // vector is near the hit's, so near-duplicates and siblings arrive with it.
+    if (close && close.max > 0) {
+      const near: { chunk: number; cos: number }[] = [];
+      for (const { chunk: c } of ranking.chunks) {
+        if (shown.has(c)) continue;
+        const cos = chunkCosine(close.table, chunk, c);
+        if (cos >= close.threshold) near.push({ chunk: c, cos });
+      }
+      near.sort((a, b) => b.cos - a.cos || a.chunk - b.chunk);
+      for (const { chunk: c, cos } of near.slice(0, close.max)) {
+        shown.add(c);
+        (hit.callers ??= []).push(hitOf(c, scoreOf.get(c) ?? 0, { related: `close vector ${cos.toFixed(2)}` }));
       }
     }
   }

@@ -49,9 +49,9 @@ class ChainError extends Error {
   }
 }
 
-const ENV_BASE_URL: Record<ProviderName, string> = { anthropic: 'ANTHROPIC_BASE_URL', openai: 'OPENAI_BASE_URL', google: 'GOOGLE_GEMINI_BASE_URL', ollama: 'OLLAMA_HOST' };
+export const ENV_BASE_URL: Record<ProviderName, string> = { anthropic: 'ANTHROPIC_BASE_URL', openai: 'OPENAI_BASE_URL', google: 'GOOGLE_GEMINI_BASE_URL', ollama: 'OLLAMA_HOST' };
 
-function isLoopback(url: string): boolean {
+export function isLoopback(url: string): boolean {
   try {
     const host = new URL(url).hostname;
     return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');

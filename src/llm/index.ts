@@ -24,3 +24,4 @@ export type {
   Timeouts,
   Usage,
 } from './types.js';
+export { createEmbedder, embeddingModelFor, DEFAULT_EMBEDDING_MODELS, MAX_EMBED_CHARS, type Embedder, type EmbedderOptions, type EmbedResult } from './embeddings.js';

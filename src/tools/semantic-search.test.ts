@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { startFakeLlm } from '../../test/fake-llm/index.js';
 import { tempRepo } from '../../test/helpers/git-repo.js';
 import { toolContext } from '../../test/helpers/tool-context.js';
 import { executeToolCall } from './execute.js';
@@ -53,5 +54,23 @@ describe('semantic_search', () => {
     const out = await semanticSearchTool.run({ query: 'retry the request', k: 30 }, ctx);
     expect(text(out)).toMatch(/\[… [\d,]+ more lines cut: ask for fewer chunks \(k\) or a narrower path\]$/);
     expect(text(out).length).toBeLessThanOrEqual(600 * 3.7);
+  });
+
+  it('with context.embeddings, ranks by the stored vectors too and embeds only the query', async () => {
+    await using server = await startFakeLlm();
+    server.embeddingDimensions = 32;
+    await using repo = tempRepo({ files });
+    const env = { ...repo.env, ...server.env(), ASSIST_CONTEXT__EMBEDDINGS: 'true', ASSIST_CONTEXT__EMBEDDING_MODEL: 'ollama/nomic-embed-text' };
+    const ctx = await toolContext(repo, { env });
+    // No vectors stored yet: a tool step does not embed files, only the query.
+    const before = await semanticSearchTool.run({ query: 'wait longer between attempts' }, ctx);
+    expect(text(before)).not.toContain('vector #');
+    expect(server.embeddingRequests.flatMap((r) => r.embedInputs)).toEqual(['wait longer between attempts']);
+    const { refreshVectorsInBackground } = await import('../context/index.js');
+    expect(await refreshVectorsInBackground({ root: repo.dir }, [], env)).toMatchObject({ files: 3 });
+    server.reset();
+    const after = await semanticSearchTool.run({ query: 'wait longer between attempts when busy' }, ctx);
+    expect(text(after).split('\n')[0]).toMatch(/^src\/http\/retry\.ts:1-4 score \d\.\d{4} \(lexical #1, vector #\d+, graph #\d+\)$/);
+    expect(server.embeddingRequests.flatMap((r) => r.embedInputs)).toEqual(['wait longer between attempts when busy']);
   });
 });

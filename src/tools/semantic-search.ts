@@ -14,8 +14,17 @@ async function run(args: Record<string, unknown>, ctx: ToolContext): Promise<Too
   const k = Math.min(MAX_SEMANTIC_K, Math.max(1, (args['k'] as number | undefined) ?? DEFAULT_SEMANTIC_K));
   const scope = await resolveScope(ctx, args['path'] as string | undefined);
   if (!scope.ok) return denied(ctx, 'search', scope.denial);
-  const { searchCode, describeHit } = await import('../context/index.js');
+  const { searchCode, describeHit, vectorSetup } = await import('../context/index.js');
+  // Vectors (context.embeddings): the stored ones and the query's; embedding files is the
+  // background refresher's work, not a tool step's (budget 0). Without them the search is lexical.
+  const vectors = ctx.config.context.embeddings
+    ? await (async () => {
+        const { resolveRepoPaths } = await import('../git/repo-paths.js');
+        return vectorSetup(ctx.config, ctx.env, await resolveRepoPaths(ctx.root, ctx.env), 'tool');
+      })().catch(() => undefined)
+    : undefined;
   const found = await searchCode({
+    ...(vectors ? { vectors: { embedder: vectors.embedder, budget: 0 } } : {}),
     cwd: ctx.root,
     env: ctx.env,
     query,

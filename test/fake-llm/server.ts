@@ -2,13 +2,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { anthropicWire } from './anthropic-wire.js';
+import { embeddingDimension, fakeVector, googleEmbedBody, isWireError, ollamaEmbedBody, openaiEmbedBody, parseGoogleEmbed, parseOllamaEmbed, parseOpenaiEmbed, type EmbedRequest } from './embeddings-wire.js';
 import { estimatePrompt, estimateTokens, isRecord } from './estimate.js';
 import { googleWire } from './google-wire.js';
 import { ollamaWire } from './ollama-wire.js';
 import { openaiResponsesWire } from './openai-responses-wire.js';
 import { openaiWire } from './openai-wire.js';
 import type { ReplyContext, WireProtocol } from './protocol.js';
-import type { ErrorReply, Outcome, Provider, RecordedRequest, Reply, ReplyFilter, Scripted, TextReply } from './types.js';
+import type { ErrorReply, HangReply, Outcome, Provider, RecordedRequest, Reply, ReplyFilter, Scripted, TextReply } from './types.js';
 
 /** Options of {@link startFakeLlm}. */
 export interface FakeLlmOptions {
@@ -31,7 +32,7 @@ export interface FakeLlmEnv extends Record<string, string> {
 export const FAKE_KEYS = { openai: 'sk-fake-openai-key', anthropic: 'sk-ant-fake-anthropic-key', google: 'fake-gemini-key-7f3a9c' } as const;
 
 // `POST /v1beta/models/{model}:generateContent` and friends; the model name is part of the path.
-const GOOGLE_ROUTE = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|countTokens)$/;
+const GOOGLE_ROUTE = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent|countTokens|embedContent|batchEmbedContents)$/;
 
 interface QueueEntry {
   reply: Scripted;
@@ -80,6 +81,15 @@ export class FakeLlmServer {
   rejectTools: boolean | string[] = false;
   /** When set, a request with another key gets each service's 401. */
   apiKeys: Partial<Record<'openai' | 'anthropic' | 'google', string>> = {};
+  /**
+   * Served to embeddings requests while it is set, every time (a service that is down); the
+   * {@link enqueueEmbedding} queue comes first. undefined: embeddings succeed.
+   */
+  embeddingFailure: ErrorReply | undefined;
+  /** Vector length of every embeddings model; undefined: the real model's (see embeddings-wire.ts). */
+  embeddingDimensions: number | undefined;
+
+  private readonly embeddingQueue: Array<ErrorReply | HangReply> = [];
 
   private readonly queue: QueueEntry[] = [];
   private readonly waiters: { count: number; resolve: (r: RecordedRequest[]) => void; reject: (e: Error) => void }[] = [];
@@ -144,6 +154,17 @@ export class FakeLlmServer {
     return this;
   }
 
+  /** Queue failures served, in order, to the next embeddings requests (then they succeed again). */
+  enqueueEmbedding(...replies: Array<ErrorReply | HangReply>): this {
+    this.embeddingQueue.push(...replies);
+    return this;
+  }
+
+  /** The embeddings requests seen since the last reset, with what each asked to embed. */
+  get embeddingRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => r.embedInputs !== undefined);
+  }
+
   /** Scripted replies not yet served. */
   get pendingReplies(): number {
     return this.queue.length;
@@ -160,6 +181,7 @@ export class FakeLlmServer {
   reset(): void {
     this.requests.length = 0;
     this.queue.length = 0;
+    this.embeddingQueue.length = 0;
   }
 
   /** Closes every connection (hanging and stalled ones too) and waits for all handlers to finish. */
@@ -267,9 +289,17 @@ export class FakeLlmServer {
     const { record } = ex;
     const key = `${record.method} ${record.path}`;
     const google = record.method === 'POST' ? GOOGLE_ROUTE.exec(record.path) : null;
+    if (google && (google[2] === 'embedContent' || google[2] === 'batchEmbedContents')) {
+      const model = decodeURIComponent(google[1]!);
+      return this.embed(ex, 'google', model, parseGoogleEmbed(record.body, model, google[2]));
+    }
     if (google) return this.routeGoogle(ex, rawBody, decodeURIComponent(google[1]!), google[2]!);
     if (record.method === 'GET' && record.path.startsWith('/v1beta/models')) return this.listGoogle(ex);
     switch (key) {
+      case 'POST /v1/embeddings':
+        return this.embed(ex, 'openai', undefined, parseOpenaiEmbed(record.body));
+      case 'POST /api/embed':
+        return this.embed(ex, 'ollama', undefined, parseOllamaEmbed(record.body));
       case 'POST /v1/chat/completions':
         return this.generate(ex, openaiWire, rawBody);
       case 'POST /v1/responses':
@@ -415,6 +445,34 @@ export class FakeLlmServer {
       case 'text':
         return parsed.stream ? this.stream(ex, wire, reply) : this.complete(ex, wire, reply);
     }
+  }
+
+  /** An embeddings request: the service's checks, then a scripted failure or the fake vectors. */
+  private async embed(ex: Exchange, provider: Provider, urlModel: string | undefined, parsed: EmbedRequest | ReturnType<typeof parseOpenaiEmbed>): Promise<Outcome> {
+    const { record } = ex;
+    record.provider = provider;
+    const wire = provider === 'openai' ? openaiWire : provider === 'google' ? googleWire : ollamaWire;
+    record.model = urlModel ?? (isRecord(record.body) && typeof record.body['model'] === 'string' ? record.body['model'] : undefined);
+    record.embedInputs = isWireError(parsed) ? [] : parsed.inputs;
+    if (isWireError(parsed)) return this.json(ex, parsed.status, parsed.body, 'error-reply', wire.headers(ex.requestId));
+    if (provider !== 'ollama') {
+      const expected = this.apiKeys[provider as 'openai' | 'google'];
+      if (expected !== undefined && record.apiKey !== expected) return this.sendError(ex, wire, { kind: 'error', error: 'auth' }, 'auth-rejected');
+    }
+    if (this.models && !this.models.includes(parsed.model)) return this.sendError(ex, wire, { kind: 'error', error: 'not_found' }, 'error-reply');
+    const scripted = this.embeddingQueue.shift() ?? this.embeddingFailure;
+    if (scripted) {
+      record.reply = scripted;
+      if (scripted.kind === 'hang') {
+        await ex.closed;
+        return this.closedOutcome();
+      }
+      return this.sendError(ex, wire, scripted, 'error-reply');
+    }
+    const dim = parsed.dimensions ?? this.embeddingDimensions ?? embeddingDimension(parsed.model);
+    const vectors = parsed.inputs.map((text) => fakeVector(text, dim));
+    const body = provider === 'openai' ? openaiEmbedBody(parsed, vectors) : provider === 'google' ? googleEmbedBody(parsed, vectors) : ollamaEmbedBody(parsed, vectors);
+    return this.json(ex, 200, body, 'completed', wire.headers(ex.requestId));
   }
 
   private checkWindow(ex: Exchange, wire: WireProtocol): Promise<Outcome> | undefined {

@@ -152,6 +152,8 @@ export interface RecordedRequest {
   promptTokens: number;
   /** Ollama only: the fake truncated the prompt silently, as Ollama does. */
   truncated: boolean;
+  /** Embeddings requests: the texts asked for (empty when the request was refused); undefined for others. */
+  embedInputs?: string[];
   /** The reply served, if one was taken from the script. */
   reply: Reply | undefined;
   outcome: Outcome | undefined;
