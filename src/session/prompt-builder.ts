@@ -153,8 +153,15 @@ export class PromptBuilder {
    */
   prefetch(message: string): void {
     this.prefetchedMap = { query: message, map: this.repoMap(message) };
-    startChunkCounter(this.core);
+    // The search of the hybrid strategy starts too: when it finds chunks to fit, the tokenizer that
+    // counts them starts loading at once; a request that finds none never loads it (~0.15 s of
+    // the other core, and an exit that would wait for its compile).
+    if (this.core.config.context.strategy === 'hybrid' && Math.floor(this.core.config.context.mapTokens / 2) >= 64) {
+      this.prefetchedSearch = { query: message, hits: this.searchChunks(message) };
+    }
   }
+
+  private prefetchedSearch: { query: string; hits: Promise<SearchedChunk[]> } | null = null;
 
   private async repoMap(query: string): Promise<{ text: string; files: string[]; tokens: number }> {
     const budget = this.core.config.context.mapTokens;
@@ -202,7 +209,9 @@ export class PromptBuilder {
     if (strategy === 'summary') summaryFiles = ['', ...best];
     else if (strategy === 'chunks') chunkFiles = best;
     else {
-      const [choices, found] = await Promise.all([this.languageChoices(), this.searchChunks(prompt)]);
+      const prefetched = this.prefetchedSearch?.query === prompt ? this.prefetchedSearch.hits : null;
+      this.prefetchedSearch = null;
+      const [choices, found] = await Promise.all([this.languageChoices(), prefetched ?? this.searchChunks(prompt)]);
       const { representationFor } = await import('../context/effectiveness.js');
       if (choices.length > 0) sent.languages = Object.fromEntries(choices.map((c) => [c.language, c.representation]));
       const outside = found.filter((h) => !this.core.chatFiles.has(h.file));
@@ -268,7 +277,10 @@ export class PromptBuilder {
     try {
       const { searchCode } = await import('../context/index.js');
       const found = await searchCode({ cwd: this.core.root, env: this.core.options.env, query: prompt, k: 24, maxFileBytes: this.core.config.context.maxFileBytes, listing: await turnGitOf(this.core).sourceListing() });
-      return found.hits.filter((h) => h.text.trim() !== '').map((h) => ({ file: h.file, startLine: h.start, endLine: h.end, names: [], header: [], text: h.text }));
+      const hits = found.hits.filter((h) => h.text.trim() !== '').map((h) => ({ file: h.file, startLine: h.start, endLine: h.end, names: [], header: [], text: h.text }));
+      // Chunks to fit: their exact counter starts loading now, while the rest of the context is gathered.
+      if (hits.some((h) => !this.core.chatFiles.has(h.file))) startChunkCounter(this.core);
+      return hits;
     } catch (error) {
       this.core.log?.warn('context.search-unavailable', { error: (error as Error).message });
       return [];

@@ -5,7 +5,7 @@ import type { Approvals } from './approval.js';
 import { addFiles, mentionedFiles } from './chat-files.js';
 import { commitStep } from './commit-step.js';
 import type { SessionCore } from './core.js';
-import { startChunkCounter, trackedFiles, turnGitOf } from './turn-git.js';
+import { trackedFiles, turnGitOf } from './turn-git.js';
 import { elideResult, type PromptBuilder } from './prompt-builder.js';
 import { requestReply } from './reply.js';
 import { newRequestId, usageRecord } from './request.js';
@@ -39,7 +39,6 @@ export class TurnLoop {
     if (!this.core.options.dryRun && info) await timePhase('turn.preflight', () => this.core.store.preflight({ session: info }));
     this.core.currentAsk = message;
     const result = this.newResult();
-    startChunkCounter(this.core);
     try {
       return await this.askTurn(message, result, signal);
     } finally {

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo } from '../helpers/git-repo.js';
-import { cliPath, projectRoot } from '../helpers/run-cli.js';
+import { cliPath, projectRoot, runCli } from '../helpers/run-cli.js';
+import { startFakeLlm, reply } from '../fake-llm/index.js';
 
 const HEAVY = ['@modelcontextprotocol/client', '@anthropic-ai/sdk', '@google/genai', 'openai', 'ollama', 'web-tree-sitter', 'gpt-tokenizer'];
 
@@ -51,5 +52,35 @@ describe('heavy modules load lazily', () => {
     const chunks = bundleContents();
     // The SDKs are bundled into chunks of their own, found through the metafile.
     expect([...chunks.values()].some((inputs) => inputs.some((i) => i.includes('node_modules/openai/')))).toBe(true);
+  });
+
+  it("a turn loads the chunk tokenizer only when the request's search finds chunks to fit", async () => {
+    await using server = await startFakeLlm();
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 12; i++) files[`src/m${i}.ts`] = `export function computeInvoiceTotal${i}(lines: number[]): number {\n  return lines.reduce((sum, line) => sum + line * ${i}, 0);\n}\n`;
+    await using repo = tempRepo({ files });
+    const trace = join(repo.home, 'trace.txt');
+    const env = { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1', NODE_OPTIONS: `--import=${join(projectRoot, 'test', 'helpers', 'trace-imports.mjs')}`, TRACE_IMPORTS_FILE: trace };
+    const tokenizerLoaded = (): boolean => {
+      const chunks = bundleContents();
+      return readFileSync(trace, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .some((url) => (url.includes('/dist/bundle/') ? (chunks.get(basename(new URL(url).pathname)) ?? []) : [new URL(url).pathname]).some((i) => i.includes('node_modules/gpt-tokenizer/')));
+    };
+    // Each request twice: the first run builds and stores the repo map for it (counting its
+    // sections, which loads the tokenizer); the second reuses it, so only the chunks can need one.
+    server.defaultReply = reply.text('Nothing to change.');
+    const twice = async (request: string): Promise<boolean> => {
+      await runCli(['run', '-m', request], { cwd: repo.dir, env });
+      writeFileSync(trace, '');
+      const r = await runCli(['run', '-m', request], { cwd: repo.dir, env });
+      expect(r.code, r.stderr).toBe(5);
+      return tokenizerLoaded();
+    };
+    expect(await twice('bump the state')).toBe(false);
+    // A request whose search finds chunks: they are fitted by exact count, so the tokenizer loads.
+    expect(await twice('how is the invoice total computed?')).toBe(true);
+    expect(JSON.stringify(server.requests.at(-1)!.messages)).toContain('computeInvoiceTotal');
   });
 });
