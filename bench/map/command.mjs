@@ -86,7 +86,7 @@ function map() {
 }
 
 const phaseNames = ['list', 'hash', 'cache', 'parse', 'rank', 'render', 'total'];
-const phases = (stats) => phaseNames.filter((p) => stats.ms[p] !== undefined).map((p) => `${p} ${Math.round(stats.ms[p])}`).join(', ') + (stats.rankReused ? ', ranking carried over' : '');
+const phases = (stats) => phaseNames.filter((p) => stats.ms[p] !== undefined).map((p) => `${p} ${Math.round(stats.ms[p])}`).join(', ') + (stats.rankReused ? ', ranking carried over' : '') + (stats.listingSkipped ? ', found by git output' : '');
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 
 // A copied repository (cp -a) has index stat data that no longer match its files, so every
