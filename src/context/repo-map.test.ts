@@ -81,6 +81,11 @@ describe('buildRepoMap', () => {
     const byGit = await buildRepoMap({ cwd: repo.dir, tokens: 1000, env: repo.env });
     expect(byGit.text).toBe(changed.text);
     expect(byGit.stats.listingSkipped).toBe(true);
+    // What it found is the map a build from scratch makes.
+    rmSync(join(repo.dir, '.git', 'assist'), { recursive: true, force: true });
+    const scratch = await buildRepoMap({ cwd: repo.dir, tokens: 1000, env: repo.env });
+    expect(scratch.stats).toMatchObject({ reused: false, files: byGit.stats.files, excluded: byGit.stats.excluded, skipped: byGit.stats.skipped });
+    expect({ text: byGit.text, tokens: byGit.tokens, files: byGit.files, definitions: byGit.definitions }).toEqual({ text: scratch.text, tokens: scratch.tokens, files: scratch.files, definitions: scratch.definitions });
 
     // .assistignore is part of the key even untracked; an untracked source file is hashed.
     repo.write('.assistignore', 'src/mailer.ts\n');
