@@ -3,7 +3,7 @@ import { rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo } from '../../test/helpers/git-repo.js';
-import { isExcludedPath, listSourceFiles } from './git-files.js';
+import { isExcludedPath, listingFingerprint, listSourceFiles } from './git-files.js';
 
 describe('listSourceFiles', () => {
   it('lists tracked and untracked source files with the blob ids git would give them', async () => {
@@ -108,5 +108,26 @@ describe('isExcludedPath', () => {
     ['src/parser.1.ts', false],
   ])('%s -> %s', (path, excluded) => {
     expect(isExcludedPath(path)).toBe(excluded);
+  });
+});
+
+describe('listingFingerprint', () => {
+  const entry = (tag: string, path: string, stage = 0): string => `${tag} 100644 ${'a'.repeat(40)} ${stage}\t${path}`;
+  const clean = [entry('H', 'src/a.ts'), entry('S', 'src/b.py'), entry('R', 'src/gone.go'), '? notes.txt'].join('\0') + '\0';
+
+  it('is the same for the same output and .assistignore, and differs when either differs', () => {
+    const key = listingFingerprint(clean, undefined);
+    expect(key).toMatch(/^[0-9a-f]{40}$/);
+    expect(listingFingerprint(clean, undefined)).toBe(key);
+    expect(listingFingerprint(clean, '')).not.toBe(key);
+    expect(listingFingerprint(clean, 'src/\n')).not.toBe(listingFingerprint(clean, ''));
+    expect(listingFingerprint(clean.replace('src/a.ts', 'src/c.ts'), undefined)).not.toBe(key);
+  });
+
+  it('gives none when an id would come from the work tree', () => {
+    expect(listingFingerprint(`${clean}${entry('C', 'src/a.ts')}\0`, undefined)).toBeUndefined(); // modified
+    expect(listingFingerprint(`${clean}? src/new.rs\0`, undefined)).toBeUndefined(); // untracked source
+    expect(listingFingerprint(`${entry('M', 'src/a.ts', 2)}\0${entry('M', 'src/a.ts', 3)}\0`, undefined)).toBeUndefined(); // unmerged
+    expect(listingFingerprint(`${entry('H', 'src/a.ts', 1)}\0`, undefined)).toBeUndefined();
   });
 });

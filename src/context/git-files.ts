@@ -1,10 +1,11 @@
 import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type ignoreFactory from 'ignore';
 import { AssistError } from '../errors.js';
 import { takePrefetched } from '../git/prefetch.js';
-import { languageForPath, type LanguageId } from './languages.js';
+import { languageForPath, languageTable, type LanguageId } from './languages.js';
 
 /** A source file the map may parse, with the git blob id of its current content. */
 export interface SourceFile {
@@ -96,13 +97,62 @@ export function hashObjects(root: string, paths: readonly string[], env?: NodeJS
   });
 }
 
-async function readAssistIgnore(root: string): Promise<((path: string) => boolean) | undefined> {
-  let text: string;
+/** The text of the repository's `.assistignore`, or undefined when it has none. */
+export async function readAssistIgnoreText(root: string): Promise<string | undefined> {
   try {
-    text = await readFile(join(root, '.assistignore'), 'utf8');
+    return await readFile(join(root, '.assistignore'), 'utf8');
   } catch {
     return undefined;
   }
+}
+
+/** Starts the one `git ls-files` of {@link LIST_ARGS} (or takes the one the entry point started). */
+export function listRaw(from: string, env?: NodeJS.ProcessEnv): Promise<string> {
+  return git(from, LIST_ARGS, env);
+}
+
+let rules: string | undefined;
+
+/**
+ * What decides, besides git's output and `.assistignore`, which files a listing keeps and in which
+ * language: the exclusion rules and the extension table. A fingerprint made with them goes stale
+ * when an update of assist changes any of them.
+ */
+function listingRules(): string {
+  rules ??= JSON.stringify([[...excludedSegments], generatedSuffixes, versionedRelease.source, contentHashed.source, languageTable()]);
+  return rules;
+}
+
+/**
+ * A fingerprint of the listing that `raw` (the output of {@link LIST_ARGS}) and `.assistignore`
+ * give, made without filtering the entries: the same fingerprint, the same files with the same ids.
+ * Undefined when some id would come from the work tree (a modified, unmerged or untracked source
+ * file: its content can change while git's output stays the same). Used by the map to find its
+ * stored result without building the listing (docs/repo-map.md, "Warm map without the listing").
+ */
+export function listingFingerprint(raw: string, ignoreText: string | undefined): string | undefined {
+  for (let at = 0; at < raw.length; ) {
+    const tag = raw.charCodeAt(at);
+    let end = raw.indexOf('\0', at);
+    if (end === -1) end = raw.length;
+    // 72 H, 83 S, 82 R (deleted: nothing to read); 63 ? is untracked, kept only when no language takes it.
+    if (tag !== 72 && tag !== 83 && tag !== 82) {
+      if (tag !== 63 || languageForPath(raw.slice(at + 2, end)) !== undefined) return undefined;
+    } else if (tag !== 82 && raw.charCodeAt(raw.indexOf('\t', at) - 1) !== 48) return undefined; // stage != 0: unmerged
+    at = end + 1;
+  }
+  return createHash('sha1')
+    .update(listingRules())
+    .update('\0')
+    .update(ignoreText ?? '\u0000none')
+    .update('\0')
+    .update(raw)
+    .digest('hex');
+}
+
+async function readAssistIgnore(root: string, known?: { text: string | undefined }): Promise<((path: string) => boolean) | undefined> {
+  const text = known ? known.text : await readAssistIgnoreText(root);
+  if (text === undefined) return undefined;
   // Loaded only here: most repositories have no .assistignore, and it is 30 KB to compile.
   // A CommonJS `export =` module: its function is the ES module's default export at run time.
   const ignore = ((await import('ignore')) as unknown as { default: typeof ignoreFactory }).default;
@@ -126,13 +176,14 @@ export async function listSourceFiles(
   env?: NodeJS.ProcessEnv,
   root: Promise<string> = Promise.resolve(from),
   raw?: Promise<string>,
+  ignoreText?: { text: string | undefined },
 ): Promise<FileListing> {
   // `--full-name -- :/`: the whole tree with root-relative paths, from wherever `from` is.
   const list = raw ?? git(from, LIST_ARGS, env);
   // When `from` is not in a work tree, the error of finding the root is the one to report.
   list.catch(() => undefined);
   const top = await root;
-  const [listed, ignored] = await Promise.all([list, readAssistIgnore(top)]);
+  const [listed, ignored] = await Promise.all([list, readAssistIgnore(top, ignoreText)]);
 
   // Index entries (`<mode> <blob> <stage>\t<path>`, one per stage of an unmerged path) in path
   // order, and the work tree's state of the paths that differ from the index.

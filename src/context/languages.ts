@@ -69,6 +69,11 @@ const byId = new Map(languages.map((l) => [l.id, l]));
 const byExtension = new Map<string, LanguageSpec>();
 for (const lang of languages) for (const ext of lang.extensions) byExtension.set(ext, lang);
 
+/** Each language with the extensions it takes (a listing's fingerprint covers this table). */
+export function languageTable(): Array<[LanguageId, readonly string[]]> {
+  return languages.map((l) => [l.id, l.extensions]);
+}
+
 export function languageSpec(id: LanguageId): LanguageSpec {
   const spec = byId.get(id);
   if (!spec) throw new Error(`unknown language ${id}`);

@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo } from '../../test/helpers/git-repo.js';
@@ -41,6 +41,61 @@ describe('buildRepoMap', () => {
     expect(third.definitions[0]).toMatchObject({ name: 'next_pow2', file: 'src/ring_buffer.c', kind: 'function' });
     expect(readdirSync(join(repo.dir, '.git', 'assist', 'tags')).filter((f) => f.endsWith('.jsonl')).length).toBe(13);
     expect(repo.git('status', '--porcelain', '--ignored')).toBe('');
+  });
+
+  it("finds an unchanged map by git's listing alone, and lists the files whenever one must be hashed", async () => {
+    await using repo = tempRepo({ files: { ...project, 'README.md': '# shop\n' } });
+    const resultPath = join(repo.dir, '.git', 'assist', 'map-result.json');
+    const first = await buildRepoMap({ cwd: repo.dir, tokens: 1000, env: repo.env });
+    // A marker in the stored text shows which runs took the stored result by git's output alone.
+    const stored = JSON.parse(readFileSync(resultPath, 'utf8')) as { fastKey?: string; result: { text: string } };
+    expect(stored.fastKey).toMatch(/^[0-9a-f]{40}$/);
+    stored.result.text = 'MARKER';
+    writeFileSync(resultPath, JSON.stringify(stored));
+    const warm = await buildRepoMap({ cwd: repo.dir, tokens: 1000, env: repo.env });
+    expect(warm.text).toBe('MARKER');
+    expect(warm.stats).toMatchObject({ reused: true, listingSkipped: true, files: first.stats.files, excluded: first.stats.excluded, hashed: 0, parsed: 0 });
+    expect(first.stats.listingSkipped).toBeUndefined();
+    // Another request is another key.
+    expect((await buildRepoMap({ cwd: repo.dir, tokens: 999, env: repo.env })).text).not.toBe('MARKER');
+    expect((await buildRepoMap({ cwd: repo.dir, tokens: 1000, env: repo.env })).text).not.toBe('MARKER');
+    const again = JSON.parse(readFileSync(resultPath, 'utf8')) as { result: { text: string } };
+    again.result.text = 'MARKER';
+    writeFileSync(resultPath, JSON.stringify(again));
+
+    // An untracked file no language takes changes nothing; a modified source file is hashed.
+    repo.write('notes.txt', 'todo\n');
+    expect((await buildRepoMap({ cwd: repo.dir, tokens: 1000, env: repo.env })).text).toBe('MARKER');
+    appendFileSync(join(repo.dir, 'src/mailer.ts'), 'export function bounceReport(): void {}\n');
+    const changed = await buildRepoMap({ cwd: repo.dir, tokens: 1000, env: repo.env });
+    expect(changed.stats).toMatchObject({ reused: false, hashed: 1, parsed: 1 });
+    expect(changed.stats.listingSkipped).toBeUndefined();
+    expect(changed.text).toContain('bounceReport');
+    // Committed: the same contents, now found by git's output (rewritten with its key by the listing's reuse).
+    repo.git('add', '-A');
+    repo.git('commit', '-q', '-m', 'bounce');
+    const committed = await buildRepoMap({ cwd: repo.dir, tokens: 1000, env: repo.env });
+    expect(committed).toMatchObject({ text: changed.text, stats: { reused: true } });
+    expect(committed.stats.listingSkipped).toBeUndefined();
+    expect((JSON.parse(readFileSync(resultPath, 'utf8')) as { fastKey?: string }).fastKey).not.toBe(stored.fastKey);
+    const byGit = await buildRepoMap({ cwd: repo.dir, tokens: 1000, env: repo.env });
+    expect(byGit.text).toBe(changed.text);
+    expect(byGit.stats.listingSkipped).toBe(true);
+    // What it found is the map a build from scratch makes.
+    rmSync(join(repo.dir, '.git', 'assist'), { recursive: true, force: true });
+    const scratch = await buildRepoMap({ cwd: repo.dir, tokens: 1000, env: repo.env });
+    expect(scratch.stats).toMatchObject({ reused: false, files: byGit.stats.files, excluded: byGit.stats.excluded, skipped: byGit.stats.skipped });
+    expect({ text: byGit.text, tokens: byGit.tokens, files: byGit.files, definitions: byGit.definitions }).toEqual({ text: scratch.text, tokens: scratch.tokens, files: scratch.files, definitions: scratch.definitions });
+
+    // .assistignore is part of the key even untracked; an untracked source file is hashed.
+    repo.write('.assistignore', 'src/mailer.ts\n');
+    const ignored = await buildRepoMap({ cwd: repo.dir, tokens: 1000, env: repo.env });
+    expect(ignored.text).not.toContain('bounceReport');
+    expect(ignored.stats.files).toBe(first.stats.files - 1);
+    repo.write('src/extra.ts', 'export function extraThing(): void {}\n');
+    const untracked = await buildRepoMap({ cwd: repo.dir, tokens: 1000, env: repo.env });
+    expect(untracked.stats).toMatchObject({ hashed: 1, files: first.stats.files });
+    expect(untracked.text).toContain('extraThing');
   });
 
   it('parses content shared by several files once, and gives each file its tags', async () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { resolveRepoPaths, type RepoPaths } from '../git/repo-paths.js';
-import { listSourceFiles, type FileListing } from './git-files.js';
+import { listingFingerprint, listRaw, listSourceFiles, readAssistIgnoreText, type FileListing } from './git-files.js';
 import { languageSpec, languageVersion, packName, type LanguageId } from './languages.js';
 import { MIN_FILES_FOR_WORKERS, parseFiles } from './parse-pool.js';
 import { rankGraph } from './rank.js';
@@ -71,6 +71,8 @@ export interface RepoMapStats {
   reused: boolean;
   /** True when the last ranking was carried over: the files that changed moved no link (rank-reuse.ts). */
   rankReused?: boolean;
+  /** True when the stored result was found by git's output alone, without building the listing (`files`, `excluded` are the stored counts). */
+  listingSkipped?: boolean;
   /** `list` is git's listing and its filtering; `hash` the ids of modified and untracked files, within the listing's time. */
   ms: { list: number; hash: number; cache: number; parse: number; rank: number; render: number; total: number };
   /** Present when the build compacted or deleted tags packs after the map was made (outside `ms.total`). */
@@ -111,33 +113,59 @@ export async function buildRepoMap(options: RepoMapOptions): Promise<RepoMap> {
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   let listing: FileListing;
   let paths: { root: string; sharedAssistDir: string };
+  let stored: StoredBuild | undefined;
+  let requestKey: string;
+  let fastKey: string | undefined;
+  let focusFiles: string[];
+  let excludeFiles: Set<string>;
+  const keyOfRequest = (root: string): string => {
+    focusFiles = (options.focusFiles ?? []).map((f) => toRepoPath(root, options.cwd, f));
+    excludeFiles = new Set((options.excludeFiles ?? []).map((f) => toRepoPath(root, options.cwd, f)));
+    return createHash('sha1')
+      .update(JSON.stringify([RESULT_VERSION, budget, maxFileBytes, focusFiles, [...excludeFiles], options.query ?? '', options.retrieval !== false]))
+      .digest('hex');
+  };
   if (options.listed) {
     ({ files: listing, ...paths } = await options.listed);
+    requestKey = keyOfRequest(paths.root);
+    stored = await readResult(join(paths.sharedAssistDir, 'map-result.json'));
   } else {
     const resolving = options.paths ? Promise.resolve(options.paths) : resolveRepoPaths(options.cwd, options.env);
-    listing = await listSourceFiles(
-      options.cwd,
-      options.env,
-      resolving.then((p) => p.root),
-    );
+    const raw = listRaw(options.cwd, options.env);
+    // When `cwd` is not in a work tree, the error of finding the root is the one to report.
+    raw.catch(() => undefined);
     paths = await resolving;
+    const [rawText, ignoreText, read] = await Promise.all([raw, readAssistIgnoreText(paths.root), readResult(join(paths.sharedAssistDir, 'map-result.json'))]);
+    stored = read;
+    requestKey = keyOfRequest(paths.root);
+    // Nothing in the work tree to hash: git's output alone decides the listing, so the stored
+    // result of the same output is found without filtering thousands of entries.
+    const fingerprint = listingFingerprint(rawText, ignoreText);
+    fastKey = fingerprint === undefined ? undefined : createHash('sha1').update(requestKey).update(fingerprint).digest('hex');
+    if (fastKey !== undefined && stored?.fastKey === fastKey && stored.listing && sameLanguageVersions(stored.listing.languages)) {
+      const now = performance.now();
+      const { files, excluded } = stored.listing;
+      return {
+        ...stored.result,
+        stats: { files, hashed: 0, excluded, parsed: 0, cacheHits: files, skipped: stored.result.skipped, workers: 0, reused: true, listingSkipped: true, ms: { list: now - t0, hash: 0, cache: 0, parse: 0, rank: 0, render: 0, total: now - t0 } },
+      };
+    }
+    listing = await listSourceFiles(options.cwd, options.env, Promise.resolve(paths.root), Promise.resolve(rawText), { text: ignoreText });
   }
-  const root = paths.root;
-  const focusFiles = (options.focusFiles ?? []).map((f) => toRepoPath(root, options.cwd, f));
-  const excludeFiles = new Set((options.excludeFiles ?? []).map((f) => toRepoPath(root, options.cwd, f)));
   const tList = performance.now();
 
   // The same request over the same contents gives the same map: reuse it without the tokenizer.
-  const requestKey = createHash('sha1')
-    .update(JSON.stringify([RESULT_VERSION, budget, maxFileBytes, focusFiles, [...excludeFiles], options.query ?? '', options.retrieval !== false]))
-    .digest('hex');
   const resultKey = createHash('sha1')
     .update(requestKey)
     .update(listing.files.map((f) => `${f.path}\0${f.blob}\0${languageVersion(languageSpec(f.lang))}`).join('\n'))
     .digest('hex');
   const resultPath = join(paths.sharedAssistDir, 'map-result.json');
-  const stored = await readResult(resultPath);
   const previous = stored?.key === resultKey ? stored.result : undefined;
+  const listingRecord = fastKey === undefined ? undefined : { fastKey, listing: { files: listing.files.length, excluded: listing.excluded, languages: languagesOf(listing) } };
+  if (previous && stored && listingRecord && stored.fastKey !== fastKey) {
+    // Found by the listing this time (the last build had files to hash): the next run finds it by git's output.
+    await writeResult(resultPath, { ...stored, ...listingRecord }).catch(() => undefined);
+  }
   const baseStats = { files: listing.files.length, hashed: listing.hashed, excluded: listing.excluded };
   if (previous) {
     const now = performance.now();
@@ -164,13 +192,13 @@ export async function buildRepoMap(options: RepoMapOptions): Promise<RepoMap> {
   let counter: BackgroundCounter | undefined;
   const startCounter = (): BackgroundCounter => (counter ??= startTokenCounter());
   const likelyCold = stored === undefined;
-  if (!likelyCold && stored.request !== requestKey) startCounter();
+  if (!likelyCold && stored?.request !== requestKey) startCounter();
   const count: TokenCounter = (text, limit) => startCounter().count(text, limit);
   try {
     // How many definitions fitted last time, for the same budget: where the fitting search starts.
     const fitHint = stored?.budget === budget ? stored.result.definitions.length : undefined;
     const startCounterSoon = likelyCold ? startCounter : undefined;
-    return await buildFresh(options, paths.root, paths.sharedAssistDir, listing, { budget, maxFileBytes, focusFiles, excludeFiles, resultPath, resultKey, requestKey, t0, tList, count, fitHint, startCounterSoon });
+    return await buildFresh(options, paths.root, paths.sharedAssistDir, listing, { budget, maxFileBytes, focusFiles: focusFiles!, excludeFiles: excludeFiles!, resultPath, resultKey, requestKey, listingRecord, t0, tList, count, fitHint, startCounterSoon });
   } finally {
     await counter?.close();
   }
@@ -184,6 +212,8 @@ interface FreshContext {
   resultPath: string;
   resultKey: string;
   requestKey: string;
+  /** Where a run with the same git output finds this result without a listing (absent when files were hashed). */
+  listingRecord: Pick<StoredBuild, 'fastKey' | 'listing'> | undefined;
   t0: number;
   tList: number;
   count: TokenCounter;
@@ -337,7 +367,7 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
   const tRender = performance.now();
 
   const result = { text: rendered.text, tokens: rendered.tokens, files: rendered.files, definitions: rendered.definitions };
-  await Promise.all([writeResult(resultPath, { key: resultKey, request: ctx.requestKey, budget, result: { ...result, skipped } }).catch(() => undefined), snapshotWrite, ranksWrite, known.save().catch(() => undefined)]);
+  await Promise.all([writeResult(resultPath, { key: resultKey, request: ctx.requestKey, budget, ...ctx.listingRecord, result: { ...result, skipped } }).catch(() => undefined), snapshotWrite, ranksWrite, known.save().catch(() => undefined)]);
   // Upkeep of the cache never fails a map: at worst the cache stays as large as it was.
   const upkeep = await upkeepTagsCache(cache, snapshot, written, snapshotPath).catch(() => undefined);
   return {
@@ -375,7 +405,27 @@ interface StoredBuild {
   /** The key of the request alone (budget, size limit, focus, hidden files, query). */
   request?: string;
   budget?: number;
+  /** The key of the request with the fingerprint of git's listing (git-files.ts `listingFingerprint`). */
+  fastKey?: string;
+  /** The listing's counts and each language's grammar and query version, for a result found by `fastKey`. */
+  listing?: { files: number; excluded: number; languages: Record<string, string> };
   result: StoredResult;
+}
+
+function languagesOf(listing: FileListing): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of listing.files) out[f.lang] ??= languageVersion(languageSpec(f.lang));
+  return out;
+}
+
+/** True when each language's grammar and query are still those the stored result was made with. */
+function sameLanguageVersions(languages: Record<string, string>): boolean {
+  try {
+    for (const [id, version] of Object.entries(languages)) if (languageVersion(languageSpec(id as LanguageId)) !== version) return false;
+    return true;
+  } catch {
+    return false; // a language this version no longer has
+  }
 }
 
 async function readResult(path: string): Promise<StoredBuild | undefined> {
