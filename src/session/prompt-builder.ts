@@ -259,13 +259,13 @@ export class PromptBuilder {
           replay: (id) => store.replay(id),
         });
         const choices = chooseRepresentations(loaded.figures);
-        this.core.log?.info('context.hybrid-choice', { sessions: loaded.sessions, replayed: loaded.replayed, pending: loaded.pending, choices: Object.fromEntries(choices.map((c) => [c.language, c.representation])) });
+        this.core.log?.info('context.hybrid_choice', { sessions: loaded.sessions, replayed: loaded.replayed, pending: loaded.pending, choices: Object.fromEntries(choices.map((c) => [c.language, c.representation])) });
         if (loaded.pending > 0) this.core.ui.detail?.(`hybrid: ${loaded.pending} of ${loaded.sessions} sessions not read yet (read a few each session): their turns count from a later session`);
         if (choices.length === 0) this.core.ui.detail?.(`hybrid: no recorded turns yet in ${loaded.sessions} session${loaded.sessions === 1 ? '' : 's'}: ${DEFAULT_REPRESENTATION} for every language`);
         for (const c of choices) this.core.ui.detail?.(`hybrid: ${c.language}: ${c.representation} (${c.reason})`);
         return choices;
       } catch (error) {
-        this.core.log?.warn('context.hybrid-choice-unavailable', { error: (error as Error).message });
+        this.core.log?.warn('context.hybrid_choice_unavailable', { error: (error as Error).message });
         return [];
       }
     });
