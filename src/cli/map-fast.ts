@@ -1,9 +1,6 @@
+import { runFastPath } from './fast-path.js';
 import type { MainIO } from './main.js';
-import { splitGlobalFlags } from './globals.js';
-import { mayHaveLogOrMetrics } from './log-metrics-check.js';
 import type { MapFlags } from './map-action.js';
-import { reportError } from './report-error.js';
-import { Reporter } from '../ui/reporter.js';
 
 /**
  * Start-up fast path of `assist map`, the command timed against `node -e 0` (issue 17): the plain
@@ -12,31 +9,8 @@ import { Reporter } from '../ui/reporter.js';
  * flag it does not know, a missing value, a log or metrics file to open — returns null and goes
  * through `main()`, which owns every message about usage.
  */
-export async function fastMap(io: Omit<MainIO, 'stdin' | 'version'>): Promise<number | null> {
-  const { globals, rest, error } = splitGlobalFlags(io.argv);
-  if (error || globals.logFile !== undefined || globals.metricsFile !== undefined || rest[0] !== 'map') return null;
-  const flags = parseMapFlags(rest.slice(1));
-  if (!flags || mayHaveLogOrMetrics(io)) return null;
-  const reporter = new Reporter({ stdout: io.stdout, stderr: io.stderr, env: io.env, noColor: globals.noColor, verbose: globals.verbose });
-  try {
-    const [{ mapAction }, { resolveRepoPaths }, { loadConfig }] = await Promise.all([import('./map-action.js'), import('../git/repo-paths.js'), import('../config/index.js')]);
-    return await mapAction(
-      {
-        cwd: io.cwd,
-        env: io.env,
-        reporter,
-        repo: () => resolveRepoPaths(io.cwd, io.env),
-        config: async (repo) => {
-          const loaded = await loadConfig({ env: io.env, repoRoot: repo.root, flags: {} });
-          for (const warning of loaded.warnings) reporter.warn(warning);
-          return loaded;
-        },
-      },
-      flags,
-    );
-  } catch (err) {
-    return reportError(err, reporter);
-  }
+export function fastMap(io: Omit<MainIO, 'stdin' | 'version'>): Promise<number | null> {
+  return runFastPath(io, 'map', parseMapFlags, async () => (await import('./map-action.js')).mapAction);
 }
 
 /** The flags of `assist map` in the forms clipanion takes (`--tokens 9`, `--tokens=9`); undefined for anything else. */

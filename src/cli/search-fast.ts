@@ -1,9 +1,6 @@
+import { runFastPath } from './fast-path.js';
 import type { MainIO } from './main.js';
-import { splitGlobalFlags } from './globals.js';
-import { mayHaveLogOrMetrics } from './log-metrics-check.js';
-import { reportError } from './report-error.js';
 import type { SearchFlags } from './search-action.js';
-import { Reporter } from '../ui/reporter.js';
 
 /**
  * Start-up fast path of `assist search`, timed against `node -e 0` like the map (issue 26): the
@@ -12,31 +9,8 @@ import { Reporter } from '../ui/reporter.js';
  * a flag it does not know, `--`, a log or metrics file to open — returns null and goes through
  * `main()`, which owns every message about usage.
  */
-export async function fastSearch(io: Omit<MainIO, 'stdin' | 'version'>): Promise<number | null> {
-  const { globals, rest, error } = splitGlobalFlags(io.argv);
-  if (error || globals.logFile !== undefined || globals.metricsFile !== undefined || rest[0] !== 'search') return null;
-  const flags = parseSearchFlags(rest.slice(1));
-  if (!flags || mayHaveLogOrMetrics(io)) return null;
-  const reporter = new Reporter({ stdout: io.stdout, stderr: io.stderr, env: io.env, noColor: globals.noColor, verbose: globals.verbose });
-  try {
-    const [{ searchAction }, { resolveRepoPaths }, { loadConfig }] = await Promise.all([import('./search-action.js'), import('../git/repo-paths.js'), import('../config/index.js')]);
-    return await searchAction(
-      {
-        cwd: io.cwd,
-        env: io.env,
-        reporter,
-        repo: () => resolveRepoPaths(io.cwd, io.env),
-        config: async (repo) => {
-          const loaded = await loadConfig({ env: io.env, repoRoot: repo.root, flags: {} });
-          for (const warning of loaded.warnings) reporter.warn(warning);
-          return loaded;
-        },
-      },
-      flags,
-    );
-  } catch (err) {
-    return reportError(err, reporter);
-  }
+export function fastSearch(io: Omit<MainIO, 'stdin' | 'version'>): Promise<number | null> {
+  return runFastPath(io, 'search', parseSearchFlags, async () => (await import('./search-action.js')).searchAction);
 }
 
 /** The flags and words of `assist search` in the forms clipanion takes (`--k 5`, `--k=5`); undefined for anything else. */
