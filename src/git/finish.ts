@@ -3,6 +3,7 @@ import { replayChain, requireChainTip, writeEvent } from './chain.js';
 import { checkpointLocked, autoName } from './checkpoints.js';
 import { commitOnUserBranch, commitMessage } from './commit-journal.js';
 import type { EditEvent, ReplayedEvent } from './events.js';
+import type { WriteLock } from './lock.js';
 import { refuseIfOperationInProgress } from './operation.js';
 import { pauseAt } from './pause.js';
 import { journaledMove, switchHead, recoverLocked } from './recovery.js';
@@ -12,6 +13,25 @@ import type { SessionInfo, FinishMode, FinishResult } from './store-types.js';
 import { moveTo } from './worktree-move.js';
 
 /**
+ * What every finish (of a session here, or of a worktree session) starts with: no git operation in
+ * progress, the write lock, what a crash left recovered, no pending batch, and the branch where the
+ * chain left it — the person's own commits on top of assist's are carried along (issue 24 item 14).
+ * The lock is the caller's to release; it is released here when a check refuses.
+ */
+export async function beginFinish(core: StoreCore, session: SessionInfo): Promise<{ lock: WriteLock } & Awaited<ReturnType<StoreCore['guard']>>> {
+  refuseIfOperationInProgress(core.repo.paths);
+  const lock = await core.lock();
+  try {
+    await recoverLocked(core, session);
+    if (core.journal.read()?.pending) throw refusal('git.batch-pending', 'a batch is pending: commit or drop it first', 'drop it with `assist undo`');
+    return { lock, ...(await core.guard(session, { allowAhead: true })) };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+/**
  * Lands the session on its base: squash (one commit, default), merge (every commit), keep
  * (switch back, keep the branch) or discard (switch back, delete the branch). Commits on the
  * base run the user's hooks and signing. Everything is checked before anything moves.
@@ -19,13 +39,10 @@ import { moveTo } from './worktree-move.js';
 export async function finishSession(core: StoreCore, options: { mode?: FinishMode; message?: string; session?: string } = {}): Promise<FinishResult> {
   const mode = options.mode ?? 'squash';
   const session = await core.requireSession(options.session);
-  refuseIfOperationInProgress(core.repo.paths);
-  using lock = await core.lock();
+  const start = await beginFinish(core, session);
+  using lock = start.lock;
   void lock;
-  await recoverLocked(core, session);
-  if (core.journal.read()?.pending) throw refusal('git.batch-pending', 'a batch is pending: commit or drop it first', 'drop it with `assist undo`');
-  // The person's own commits on top of assist's are carried along (issue 24 item 14).
-  const { head, tip: tip0 } = await core.guard(session, { allowAhead: true });
+  const { head, tip: tip0 } = start;
   if (session.noBranch) {
     const ev = writeEvent(core.repo, session.id, tip0, { type: 'finish', mode, onto: session.branch, commit: null });
     await core.repo.updateRefs([ev.update]);

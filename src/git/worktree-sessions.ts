@@ -4,10 +4,10 @@ import { AssistError, refusal, usageError } from '../errors.js';
 import { requireChainTip, writeEvent } from './chain.js';
 import { autoName, checkpointLocked } from './checkpoints.js';
 import { commitOnUserBranch } from './commit-journal.js';
-import { mergeTrees, sessionSummaryMessage } from './finish.js';
+import { beginFinish, mergeTrees, sessionSummaryMessage } from './finish.js';
 import { acquireLock } from './lock.js';
 import { refuseIfOperationInProgress } from './operation.js';
-import { journaledMove, recoverLocked } from './recovery.js';
+import { journaledMove } from './recovery.js';
 import { Repo, type RefUpdate } from './repo.js';
 import { checkpointRef, newSessionId, sessionBranchName } from './session-id.js';
 import { ensureNotesRewrite, writeBranchConfig } from './sessions.js';
@@ -145,12 +145,10 @@ async function dirtyFiles(core: StoreCore, path: string): Promise<string[]> {
  */
 export async function finishWorktreeSession(core: StoreCore, session: SessionInfo, path: string, options: { mode?: FinishMode; message?: string } = {}): Promise<FinishResult & { worktree: string }> {
   const mode = options.mode ?? 'squash';
-  refuseIfOperationInProgress(core.repo.paths);
-  using lock = await core.lock();
+  const start = await beginFinish(core, session);
+  using lock = start.lock;
   void lock;
-  await recoverLocked(core, session);
-  if (core.journal.read()?.pending) throw refusal('git.batch-pending', 'a batch is pending: commit or drop it first', 'drop it with `assist undo`');
-  const { head, tip: tip0 } = await core.guard(session, { allowAhead: true });
+  const { head, tip: tip0 } = start;
   const dirty = await dirtyFiles(core, path);
   if (dirty.length > 0) {
     throw refusal(
