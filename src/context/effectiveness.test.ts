@@ -108,6 +108,29 @@ describe('hybrid choice per language', () => {
     expect(chooseRepresentations({ python: noChunks })[0]!.representation).toBe('summaries');
   });
 
+  it('tries a representation with too few turns in a bounded share of turns, then lets the figures decide', () => {
+    const explore = ['summaries', 'map'] as const;
+    // Only chunks were ever sent: without exploring, hybrid would never learn anything else.
+    const start = { python: { chunks: { turns: 5, hits: 1, misses: 4 } } };
+    expect(chooseRepresentations(start)[0]!.representation).toBe('chunks');
+    const first = chooseRepresentations(start, { explore })[0]!;
+    expect(first.representation).toBe('summaries');
+    expect(first.reason).toBe('chunks 20% hit of 5 turns: trying summaries (0 of 5 turns; up to 20% of turns go to options with too few)');
+    // The fewest turns goes first: summaries had some, the map none.
+    expect(chooseRepresentations({ python: { ...start.python, summaries: { turns: 1, hits: 1, misses: 0 } } }, { explore: ['summaries', 'map'] })[0]!.representation).toBe('map');
+    // Tries already at the share: the best counted one is sent.
+    const atShare = { python: { chunks: { turns: 8, hits: 2, misses: 6 }, summaries: { turns: 2, hits: 2, misses: 0 } } };
+    expect(chooseRepresentations(atShare, { explore: ['summaries'] })[0]!.representation).toBe('chunks');
+    // Once every option has its turns, exploring changes nothing.
+    const full = { python: { chunks: { turns: 9, hits: 1, misses: 8 }, summaries: { turns: 5, hits: 4, misses: 1 }, map: { turns: 5, hits: 0, misses: 5 } } };
+    expect(chooseRepresentations(full, { explore })).toEqual(chooseRepresentations(full));
+    expect(chooseRepresentations(full, { explore })[0]!.representation).toBe('summaries');
+    // A language without a counted option keeps the default: nothing to compare a try against yet.
+    expect(chooseRepresentations({ go: { chunks: { turns: 3, hits: 1, misses: 0 } } }, { explore })[0]!.representation).toBe('chunks');
+    // Only the options offered are tried (no summaries without a refresher).
+    expect(chooseRepresentations(start, { explore: ['map'] })[0]!.representation).toBe('map');
+  });
+
   it('a hybrid turn records its choice, and its figures go to that choice', () => {
     const events = turns(5, (i) => [message(`m${i}`, { map: ['src/a.py'], languages: { python: 'map' } }), edit(`m${i}`, [['src/a.py', 'M']])]);
     const figures = languageFigures(events);

@@ -192,6 +192,12 @@ export const DEFAULT_REPRESENTATION: Representation = 'chunks';
 export const MIN_TURNS = 5;
 /** Below this hit rate the best representation is not worth its tokens: the map alone. */
 export const SERVED_FLOOR = 0.1;
+/**
+ * The share of a language's turns that may go to representations with too few turns to count:
+ * without it hybrid only ever measures what it already sends, and never learns that another
+ * representation would serve better. Bounded: an option leaves exploration at `MIN_TURNS` turns.
+ */
+export const EXPLORE_SHARE = 0.2;
 
 /** Hits and misses of files outside the chat, per language and per what represented that language in the turn. */
 export type LanguageFigures = Record<string, Partial<Record<Representation, { turns: number; hits: number; misses: number }>>>;
@@ -264,26 +270,41 @@ export interface LanguageChoice {
  * then summaries, then map); none with enough turns keeps the default; a best below
  * `floor` gives the map alone (it served no better, and costs nothing more). Languages without
  * figures are not listed: they get the default.
+ *
+ * With `explore`, a language that has a counted best but where one of those representations has
+ * fewer than `minTurns` turns tries it (the one with the fewest turns; ties in the fixed order)
+ * while such tries hold under `EXPLORE_SHARE` of the language's turns: the rest of the time, and
+ * once every option has its turns, the figures decide alone.
  */
-export function chooseRepresentations(figures: LanguageFigures, options: { minTurns?: number; floor?: number } = {}): LanguageChoice[] {
+export function chooseRepresentations(figures: LanguageFigures, options: { minTurns?: number; floor?: number; explore?: readonly Representation[] } = {}): LanguageChoice[] {
   const minTurns = options.minTurns ?? MIN_TURNS;
   const floor = options.floor ?? SERVED_FLOOR;
+  const explore = options.explore ?? [];
   const pct = (x: number): string => `${Math.round(x * 100)}%`;
   const out: LanguageChoice[] = [];
   for (const language of Object.keys(figures).sort()) {
     const reps = figures[language]!;
     const said: string[] = [];
     let best: { rep: Representation; rate: number } | null = null;
+    let total = 0;
     for (const rep of REPRESENTATIONS) {
       const f = reps[rep];
       if (!f) continue;
+      total += f.turns;
       const rate = f.hits + f.misses === 0 ? 0 : f.hits / (f.hits + f.misses);
       said.push(`${rep} ${pct(rate)} hit of ${f.turns} turn${f.turns === 1 ? '' : 's'}`);
       // Compared in thousandths, as `stats context` shows them, so float noise never breaks a tie.
       if (f.turns >= minTurns && (best === null || Math.round(rate * 1000) > Math.round(best.rate * 1000))) best = { rep, rate };
     }
     const figuresText = said.join(', ');
-    if (best === null) out.push({ language, representation: DEFAULT_REPRESENTATION, reason: `${figuresText}: fewer than ${minTurns} turns, the default` });
+    const untried = REPRESENTATIONS.filter((rep) => explore.includes(rep) && (reps[rep]?.turns ?? 0) < minTurns);
+    const triedTurns = untried.reduce((sum, rep) => sum + (reps[rep]?.turns ?? 0), 0);
+    if (best !== null && untried.length > 0 && triedTurns < EXPLORE_SHARE * total) {
+      let next = untried[0]!;
+      for (const rep of untried) if ((reps[rep]?.turns ?? 0) < (reps[next]?.turns ?? 0)) next = rep;
+      const had = reps[next]?.turns ?? 0;
+      out.push({ language, representation: next, reason: `${figuresText}: trying ${next} (${had} of ${minTurns} turns; up to ${pct(EXPLORE_SHARE)} of turns go to options with too few)` });
+    } else if (best === null) out.push({ language, representation: DEFAULT_REPRESENTATION, reason: `${figuresText}: fewer than ${minTurns} turns, the default` });
     else if (best.rate < floor && best.rep !== 'map') out.push({ language, representation: 'map', reason: `${figuresText}: the best (${best.rep}) under ${pct(floor)}, the map alone` });
     else out.push({ language, representation: best.rep, reason: `${figuresText}: ${best.rep} served best` });
   }

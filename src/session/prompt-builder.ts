@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { access, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { TurnContext } from '../git/index.js';
 import type { LanguageChoice } from '../context/effectiveness.js';
 import type { Instructions } from '../context/instructions.js';
@@ -258,7 +258,12 @@ export class PromptBuilder {
           tips: () => Promise.resolve(sessionTips(store.repo.refsUnder(CHAIN_PREFIX))),
           replay: (id) => store.replay(id),
         });
-        const choices = chooseRepresentations(loaded.figures);
+        // Summaries can be tried only where the refresher has written some (hooks installed).
+        const summaries = await access(join(store.repo.paths.sharedAssistDir, 'summaries', 'index.json')).then(
+          () => true,
+          () => false,
+        );
+        const choices = chooseRepresentations(loaded.figures, { explore: summaries ? ['summaries', 'map'] : ['map'] });
         this.core.log?.info('context.hybrid_choice', { sessions: loaded.sessions, replayed: loaded.replayed, pending: loaded.pending, choices: Object.fromEntries(choices.map((c) => [c.language, c.representation])) });
         if (loaded.pending > 0) this.core.ui.detail?.(`hybrid: ${loaded.pending} of ${loaded.sessions} sessions not read yet (read a few each session): their turns count from a later session`);
         if (choices.length === 0) this.core.ui.detail?.(`hybrid: no recorded turns yet in ${loaded.sessions} session${loaded.sessions === 1 ? '' : 's'}: ${DEFAULT_REPRESENTATION} for every language`);

@@ -15,7 +15,7 @@ const FILES = {
 const times = (n: number, turn: SeededTurn): SeededTurn[] => Array.from({ length: n }, () => turn);
 
 describe('hybrid chooses per language from the recorded turns', () => {
-  it('sends chunks for TypeScript and summaries for Python when the figures say so, records the choice, and says why under --verbose', async () => {
+  it('tries what has no figures, then sends chunks for TypeScript and summaries for Python when the figures say so, records the choice, and says why under --verbose', async () => {
     await using server = await startFakeLlm();
     await using repo = tempRepo({ files: FILES });
     const env = { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1', ASSIST_CONTEXT__MAP_TOKENS: '1024' };
@@ -35,12 +35,27 @@ describe('hybrid chooses per language from the recorded turns', () => {
     // The summaries the hooks would keep fresh (a file without one gets its chunks instead).
     const refresh = await runCli(['summaries', 'refresh'], { cwd: repo.dir, env });
     expect(refresh.code, refresh.stderr).toBe(0);
+    // An option never sent has no figures: hybrid tries it (the map alone for Python, summaries for
+    // TypeScript, now that the refresher has written some) before the figures decide.
+    server.enqueue(reply.text('Trying.'));
+    const trying = await runCli(['--verbose', 'run', '-m', 'how is the tax applied with compute_tax_rate and computeInvoiceTotal?'], { cwd: repo.dir, env });
+    expect(trying.code, trying.stderr).toBe(5);
+    expect(trying.stderr).toContain('hybrid: python: map (chunks 0% hit of 5 turns, summaries 100% hit of 5 turns: trying map (0 of 5 turns;');
+    expect(trying.stderr).toContain('hybrid: typescript: summaries (chunks 100% hit of 5 turns: trying summaries (0 of 5 turns;');
+    const tried = JSON.stringify(server.requests[1]!.body);
+    expect(tried).not.toContain('lib/tax_rules.py (lines');
+
+    // Every option with its turns: the figures alone decide.
+    await seedSession(repo, [
+      ...times(5, { languages: { python: 'map', typescript: 'summaries' }, reads: ['lib/tax_rules.py', 'src/billing/tax.ts'] }),
+      ...times(5, { languages: { python: 'summaries', typescript: 'map' }, reads: ['src/billing/invoice.ts'] }),
+    ]);
     server.enqueue(reply.text('The tax is applied in applyTax.'));
     const r = await runCli(['--verbose', 'run', '-m', 'how is the tax applied with compute_tax_rate and computeInvoiceTotal?'], { cwd: repo.dir, env });
     expect(r.code, r.stderr).toBe(5);
-    expect(r.stderr).toContain('hybrid: python: summaries (chunks 0% hit of 5 turns, summaries 100% hit of 5 turns: summaries served best)');
-    expect(r.stderr).toContain('hybrid: typescript: chunks (chunks 100% hit of 5 turns: chunks served best)');
-    const body = JSON.stringify(server.requests[1]!.body);
+    expect(r.stderr).toContain('hybrid: python: summaries (chunks 0% hit of 5 turns, summaries 100% hit of 5 turns, map 0% hit of 5 turns: summaries served best)');
+    expect(r.stderr).toContain('hybrid: typescript: chunks (chunks 100% hit of 5 turns, summaries 0% hit of 5 turns, map 0% hit of 5 turns: chunks served best)');
+    const body = JSON.stringify(server.requests[2]!.body);
     expect(body).toContain('Relevant parts of other files');
     expect(body).toContain('src/billing/tax.ts (lines');
     expect(body).toContain('Summaries of other files');
@@ -56,8 +71,10 @@ describe('hybrid chooses per language from the recorded turns', () => {
       store.close();
     }
     const recorded = events.flatMap((e) => (e.type === 'message' && e.text.startsWith('how is the tax') ? [e.context?.languages ?? null] : []));
-    // The first run had no figures (no choice recorded: chunks for all); the second recorded its choice.
-    expect(recorded.sort((a, b) => (a === null ? -1 : b === null ? 1 : 0))).toEqual([null, { python: 'summaries', typescript: 'chunks' }]);
+    // The first run had no figures (no choice recorded: chunks for all); the others recorded their choice.
+    expect(recorded.filter((c) => c === null)).toHaveLength(1);
+    expect(recorded.filter((c) => c !== null)).toEqual(expect.arrayContaining([{ python: 'map', typescript: 'summaries' }, { python: 'summaries', typescript: 'chunks' }]));
+    expect(recorded).toHaveLength(3);
 
     // Without --verbose the choice is not shown.
     server.enqueue(reply.text('Again.'));
