@@ -300,10 +300,11 @@ for (const [j, c] of clis.entries()) {
   const pk = medianPhases(pRuns);
   console.log(`  per step, by phase (median over the ${k}-step turns less the 1-step turns, / ${k - 1}):`);
   for (const name of Object.keys(pk)) {
-    if (name.startsWith('prompt.') || name.startsWith('edits.')) continue; // parts of turn.prompt / step.text-edits
+    // parts of turn.prompt (its search index's phases among them) / step.text-edits
+    if (name.startsWith('prompt.') || name.startsWith('edits.') || name.startsWith('search.')) continue;
     const per = (pk[name].ms - (p1[name]?.ms ?? 0)) / (k - 1);
     const calls = (pk[name].count - (p1[name]?.count ?? 0)) / (k - 1);
-    const note = name === 'step.chain' ? '; runs during the next step.fit and step.model' : name === 'turn.prompt' ? '; once a turn: noise' : '';
+    const note = name === 'step.chain' ? '; runs during the next step.fit and step.model' : name === 'turn.prompt' ? '; once a turn: noise' : name === 'tool.search.spawn' ? '; part of tool.search: the fork, this thread blocked' : '';
     console.log(`    ${name.padEnd(26)} ${per.toFixed(2).padStart(7)} ms  (${calls.toFixed(2)} per step${note})`);
   }
 }
