@@ -286,7 +286,7 @@ for (const [j, c] of clis.entries()) {
     console.log(`  harness time per step, long   ${ms((median(m.long) - median(m.one)) / (long - 1))}   ((T_${long} - T_1) / ${long - 1}: the same over more steps)`);
     console.log(`  in-turn cycle per step        ${ms(median(m.cycle))}   (${long}-step turn, request to request at the model server; runs ${span(m.cycle)})`);
     console.log(`    its reply end -> next request ${ms(median(m.gap))}   (the client's share; the rest is the instant model and the loopback)`);
-    console.log(`    first 10 / last 10 steps    ${ms(median(m.early))} / ${ms(median(m.late))}   (growth with the conversation)`);
+    console.log(`    first 10 / last 10 steps    ${ms(median(m.early))} / ${ms(median(m.late))}   (later steps slower: a cost growing with the conversation; earlier ones: work started with the turn still running)`);
     console.log(`    turn end, per step          ${ms(median(m.tailPerStep))}   (last request to exit, ${long}-step turn less 1-step turn, / ${long - 1})`);
     console.log(`  HARNESS TIME PER STEP         ${ms(median(m.decides))}   (decides: (T_${long} - T_1) / ${long - 1} less the two processes' start-up to their first request = in-turn cycle + turn end; median of ${runs} runs ${span(m.decides)}; target <= 30 ms)`);
   }
