@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { addPhase, phasesEnabled } from '../obs/phases.js';
 import { isEnvFileName } from '../sandbox/index.js';
 import { objectSchema } from './args.js';
 import { charBudget, formatCount } from './cap.js';
@@ -46,7 +47,11 @@ interface Collected {
 
 function collect(ctx: ToolContext, args: string[], budget: number): Promise<Collected> {
   return new Promise((resolvePromise, reject) => {
+    // spawn() forks this whole process synchronously (its page tables copied): the benchmarks
+    // show that blocking apart from git grep's own time (docs/benchmarks.md, tool loop).
+    const spawnAt = phasesEnabled ? performance.now() : 0;
     const child = spawn('git', args, { cwd: ctx.root, env: gitEnv(ctx), stdio: ['ignore', 'pipe', 'pipe'] });
+    if (phasesEnabled) addPhase('tool.search.spawn', performance.now() - spawnAt);
     const lines: string[] = [];
     let used = 0;
     let full = false;
