@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_WEIGHTS, queryTerms, scoreChunks, topIndices, type Bm25Weights } from './bm25.js';
+import { DEFAULT_WEIGHTS, queryTerms, scoreChunks, topIndices, type Bm25Weights, type QueryTerm } from './bm25.js';
 import { openIndex, type IndexOptions, type IndexStats, type OpenIndex } from './search-index.js';
 import { termId } from './search-snapshot.js';
 import { identifierTerm } from './search-tokens.js';
@@ -55,6 +55,8 @@ export interface SearchTuning {
   maxCallers: number;
   /** Leave out words that say what to do (fix, add, support, ...) when the request has others. */
   dropRequestWords: boolean;
+  /** Also look for two adjacent words of the request as one identifier (`summary header` → `summaryHeader`). */
+  joinWords: boolean;
   /** Weight of the chunk's vector rank, and of its file's (by its nearest chunk). */
   vector: number;
   /** Cosine at or above which another chunk is grouped with a hit as close (at most `maxClose` per hit). */
@@ -62,7 +64,7 @@ export interface SearchTuning {
   maxClose: number;
 }
 
-export const DEFAULT_TUNING: SearchTuning = { weights: DEFAULT_WEIGHTS, k: 60, chunk: 1, lexical: 1, graph: 0.5, second: 0.3, maxCallers: 2, dropRequestWords: true, vector: 1, closeVector: 0.8, maxClose: 2 };
+export const DEFAULT_TUNING: SearchTuning = { weights: DEFAULT_WEIGHTS, k: 60, chunk: 1, lexical: 1, graph: 0.5, second: 0.3, maxCallers: 2, dropRequestWords: true, joinWords: false, vector: 1, closeVector: 0.8, maxClose: 2 };
 
 /** Why a hit is where it is: its 1-based place in each ranking that found it. */
 export interface HitWhy {
@@ -265,7 +267,7 @@ export function rankForQuery(index: OpenIndex, query: string, options: { path?: 
       if (p === scope || p.startsWith(`${scope}/`)) allowed![i] = 1;
     });
   }
-  const found = queryTerms(s, query, tuning.dropRequestWords);
+  const found = tuning.joinWords ? withJoinedWords(s, query, queryTerms(s, query, tuning.dropRequestWords)) : queryTerms(s, query, tuning.dropRequestWords);
   const { scores: lexical, matched, terms: termBits } = scoreChunks(s, found, tuning.weights, allowed);
   const topChunks = topIndices(lexical, CANDIDATE_CHUNKS, matched);
   const chunkLexRank = new Map<number, number>();
@@ -327,6 +329,34 @@ export function rankForQuery(index: OpenIndex, query: string, options: { path?: 
   }
   for (const [f, score] of [...fileScore].sort((a, b) => b[1] - a[1] || a[0] - b[0])) if (!listed.has(f)) files.push({ file: s.paths[f]!, score });
   return { chunks, files, chunkLexRank, chunkVecRank, fileGraphRank, found, lexical, termBits };
+}
+
+/**
+ * The request's terms and, for each two adjacent words of it, the whole-identifier term of the
+ * two joined in camelCase when the index holds it: a request in words names an identifier that
+ * way (`github actions reporter` → `GithubActionsReporter`'s `githubactions`).
+ */
+function withJoinedWords(s: OpenIndex['snapshot'], query: string, found: QueryTerm[]): QueryTerm[] {
+  const words = query.match(/[A-Za-z][a-z0-9]*/g) ?? [];
+  const have = new Set(found.map((f) => f.term));
+  const out = [...found];
+  for (let i = 0; i + 1 < words.length; i++) {
+    const a = words[i]!;
+    const b = words[i + 1]!;
+    if (a.length < 2 || b.length < 2) continue;
+    const term = identifierTerm(`${a.toLowerCase()}${b[0]!.toUpperCase()}${b.slice(1).toLowerCase()}`);
+    if (term === undefined || have.has(term)) continue;
+    have.add(term);
+    const id = termId(s, term);
+    if (id === -1) continue;
+    const p0 = s.termStart[id]!;
+    const p1 = s.termStart[id + 1]!;
+    const q0 = s.pathTermStart[id]!;
+    const q1 = s.pathTermStart[id + 1]!;
+    if (p0 > p1 || p1 > s.postChunk.length || q0 > q1 || q1 > s.pathTermFile.length) continue;
+    out.push({ term, id, count: 1, idf: 0 });
+  }
+  return out.sort((x, y) => x.id - y.id);
 }
 
 function normaliseScope(path: string | undefined): string {
