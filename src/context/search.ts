@@ -64,7 +64,7 @@ export interface SearchTuning {
   maxClose: number;
 }
 
-export const DEFAULT_TUNING: SearchTuning = { weights: DEFAULT_WEIGHTS, k: 60, chunk: 1, lexical: 1, graph: 0.5, second: 0.3, maxCallers: 2, dropRequestWords: true, joinWords: false, vector: 1, closeVector: 0.8, maxClose: 2 };
+export const DEFAULT_TUNING: SearchTuning = { weights: DEFAULT_WEIGHTS, k: 60, chunk: 1, lexical: 1, graph: 0.5, second: 0.3, maxCallers: 2, dropRequestWords: false, joinWords: false, vector: 1, closeVector: 0.8, maxClose: 2 };
 
 /** Why a hit is where it is: its 1-based place in each ranking that found it. */
 export interface HitWhy {
