@@ -11,8 +11,9 @@
 //   not semantic, so this shows the plumbing (embedding every file, the vector rank fused), not
 //   the quality a real embeddings model would give. Prints the vector rows beside the lexical ones,
 //   and what embedding cost (files, chunks, requests, time, store size). `--dim N` (default 256):
-//   the fake's vector length; `--vector-weight W`: the RRF weight of the vector ranks in the
-//   in-process rows (default: the search's own, DEFAULT_TUNING.vector).
+//   the fake's vector length. The vector weight is calibrated as the product does (on the commits
+//   before the base; printed with its recall per weight) and the in-process rows are given at
+//   weight 1 (plain RRF) and at the calibrated weight; `--vector-weight W` adds a row at W.
 //
 // --repo DIR: a git clone of a public repository, brought in for the benchmark only (for the
 //   figures in docs/search.md: vitest-dev/vitest, see there for the commit). The bench checks out
@@ -265,20 +266,32 @@ async function embeddingRows() {
     const t2 = performance.now();
     await context.loadVectorTable(index, model, { fresh: true });
     const gatherMs = performance.now() - t2;
-    // --vector-weight W: the RRF weight of the vector ranks in the in-process rows (default: the search's own).
-    const weight = opt('--vector-weight');
-    const tuning = weight === undefined ? {} : { tuning: { vector: Number(weight) } };
-    const vectorRanking = async (q) => context.rankForQuery(index, q.query, { ...tuning, vectors: { table, cos: context.cosines(table, await context.queryVector(embedder, q.query)) } });
-    const chunks = [];
-    const files = [];
-    for (const q of queries) {
-      const r = await vectorRanking(q);
-      chunks.push(recallAt(chunkOrder(r), q.answer));
-      files.push(recallAt(r.files.map((f) => f.file), q.answer));
+    // The product's calibration (docs/search.md "Vector weight"): commits before the base, stored
+    // in the model's folder, so the CLI rows below use it as a search would.
+    const t3 = performance.now();
+    const outcome = await context.calibrateForIndex(index, table, { embedder, budget: Number.MAX_SAFE_INTEGER, env: venv });
+    const calibrateMs = performance.now() - t3;
+    const calibrated = outcome.calibration?.weight;
+    process.stdout.write(
+      outcome.calibration
+        ? `\nvector weight calibrated on ${outcome.calibration.queries} commits before the base in ${Math.round(calibrateMs)} ms: ${outcome.calibration.recall.map((r) => `${r.weight} → ${pct(r.recall)}`).join(', ')}; chosen ${calibrated}\n`
+        : `\nvector weight not calibrated: ${outcome.skipped}\n`,
+    );
+    // --vector-weight W: one more in-process row at that weight. Weight 1 (plain RRF, the default
+    // before the calibration) is always printed beside the calibrated one.
+    const weights = [...new Set([1, ...(calibrated === undefined ? [] : [calibrated]), ...(opt('--vector-weight') === undefined ? [] : [Number(opt('--vector-weight'))])])];
+    for (const w of weights) {
+      const chunks = [];
+      const files = [];
+      for (const q of queries) {
+        const r = context.rankForQuery(index, q.query, { tuning: { vector: w }, vectors: { table, cos: context.cosines(table, await context.queryVector(embedder, q.query)) } });
+        chunks.push(recallAt(chunkOrder(r), q.answer));
+        files.push(recallAt(r.files.map((f) => f.file), q.answer));
+      }
+      const label = `vector weight ${w}${w === calibrated ? ', calibrated' : ''}${w === 1 ? ', plain RRF' : ''}`;
+      add(`assist search, in process, with vectors (fake server, ${label}): chunks in order`, chunks);
+      add(`assist search, in process, with vectors (fake server, ${label}): fused files`, files);
     }
-    const w = weight === undefined ? '' : `, vector weight ${weight}`;
-    add(`assist search, in process, with vectors (fake server${w}): chunks in order`, chunks);
-    add(`assist search, in process, with vectors (fake server${w}): fused files`, files);
     if (!flag('--no-cli')) {
       const recalls = [];
       for (const q of queries) {

@@ -1,5 +1,5 @@
 import { usageError } from '../errors.js';
-import type { SearchHit } from '../context/index.js';
+import type { SearchHit, SearchResult } from '../context/index.js';
 import type { MapIO } from './map-action.js';
 
 export const MAX_SEARCH_K = 200;
@@ -57,8 +57,12 @@ export async function searchAction(io: SearchIO, flags: SearchFlags): Promise<nu
     ...(scope !== undefined ? { path: scope } : {}),
   });
   if (result.notice !== undefined) io.reporter.warn(result.notice);
+  const v = result.vectors;
+  if (v?.used) io.reporter.debug(describeVectorWeight(v));
   if (flags.json) {
-    const shape = (h: SearchHit): Record<string, unknown> => ({ file: h.file, start: h.start, end: h.end, score: h.score, text: h.text, why: h.why, ...(h.callers ? { callers: h.callers.map(shape) } : {}) });
+    // With vectors, each hit says the weight their ranks had (`why.vectorWeight`): the JSON stays an array of hits.
+    const why = (h: SearchHit): Record<string, unknown> => (v?.used ? { ...h.why, vectorWeight: v.weight, vectorWeightSource: v.weightSource } : { ...h.why });
+    const shape = (h: SearchHit): Record<string, unknown> => ({ file: h.file, start: h.start, end: h.end, score: h.score, text: h.text, why: why(h), ...(h.callers ? { callers: h.callers.map(shape) } : {}) });
     io.reporter.json(result.hits.map(shape));
     return 0;
   }
@@ -73,4 +77,14 @@ export async function searchAction(io: SearchIO, flags: SearchFlags): Promise<nu
   });
   io.reporter.print(blocks.join('\n'));
   return 0;
+}
+
+/** `--verbose`: the vector weight, where it came from and what the calibration measured. */
+export function describeVectorWeight(v: NonNullable<SearchResult['vectors']>): string {
+  const head = `vector weight ${v.weight} (${v.model})`;
+  if (v.weightSource === 'config') return `${head}: context.vector_weight`;
+  if (v.weightSource === 'default' || !v.calibration) return `${head}: the default, not calibrated yet (needs vectors for 95% of the files and 12 qualifying commits)`;
+  const c = v.calibration;
+  const recalls = c.recall.map((r) => `${r.weight} → ${(100 * r.recall).toFixed(1)}%`).join(', ');
+  return `${head}: calibrated on ${c.queries} commits before ${c.commit.slice(0, 12)}, recall@10 ${recalls}`;
 }

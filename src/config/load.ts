@@ -207,6 +207,7 @@ export function buildConfig(values: Map<string, ResolvedValue>): Config {
       embeddings: get<boolean>('context.embeddings'),
       embeddingModel: opt<string>('context.embedding_model'),
       embeddingBudget: get<number>('context.embedding_budget'),
+      vectorWeight: opt<number>('context.vector_weight'),
     },
     session: {
       maxReflections: get<number>('session.max_reflections'),

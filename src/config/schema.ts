@@ -58,6 +58,11 @@ export const KEYS: readonly KeyDef[] = [
   { key: 'context.max_file_bytes', type: { kind: 'int', min: 1 }, default: 1024 * 1024, description: 'larger files are neither parsed nor sent' },
   { key: 'context.embeddings', type: bool, default: false, needsTrust: true, description: 'also index chunks by vectors from an embeddings API (the code goes to that provider)' },
   { key: 'context.embedding_model', type: str, needsTrust: true, description: "provider/model of the embeddings; default: the model's provider's default" },
+  {
+    key: 'context.vector_weight',
+    type: { kind: 'float', min: 0, max: 4 },
+    description: 'weight of the vector ranks in the fusion; default: calibrated on the repository\'s own commits (0, 0.25, 0.5 or 1)',
+  },
   { key: 'context.embedding_budget', type: { kind: 'int', min: 0 }, default: 200000, description: 'tokens one background refresh may embed' },
   { key: 'session.max_reflections', type: { kind: 'int', min: 0 }, default: 3, description: 'tries the model gets to fix failed edits or tests' },
   {

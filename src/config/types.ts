@@ -57,6 +57,8 @@ export interface Config {
     embeddingModel: string | undefined;
     /** Tokens one background refresh may embed. */
     embeddingBudget: number;
+    /** Weight of the vector ranks fixed by hand; undefined: calibrated (docs/search.md "Vector weight"). */
+    vectorWeight: number | undefined;
   };
   session: { maxReflections: number; tools: 'auto' | 'off'; maxSteps: number; maxAutoAdd: number };
   tools: { maxResultTokens: number };

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_WEIGHTS, queryTerms, scoreChunks, topIndices, type Bm25Weights } from './bm25.js';
+import { DEFAULT_WEIGHTS, queryTerms, scoreChunks, topIndices, type Bm25Weights, type QueryTerm } from './bm25.js';
 import { openIndex, type IndexOptions, type IndexStats, type OpenIndex } from './search-index.js';
 import { termId } from './search-snapshot.js';
 import { identifierTerm } from './search-tokens.js';
@@ -8,6 +8,7 @@ import { TagsCache } from './tags-cache.js';
 import { addPhase } from '../obs/phases.js';
 import type { CachedDef } from './types.js';
 import { chunkCosine, cosines, loadVectorTable, queryVector, refreshVectors, vectorRanking, type EmbeddingsClient, type SendAudit, type VectorRefreshStats, type VectorTable } from './vectors.js';
+import { calibrateVectorWeight, loadCalibration, type CalibrationOutcome, type VectorCalibration, type VectorWeightSource } from './vector-weight.js';
 
 /** Options of `searchCode`. */
 export interface SearchOptions extends IndexOptions {
@@ -27,7 +28,14 @@ export interface SearchOptions extends IndexOptions {
    * Rank by vectors too (`context.embeddings`): files without stored vectors are embedded first,
    * within `budget` tokens. A failing embeddings API leaves the search lexical, with `notice` set.
    */
-  vectors?: { embedder: EmbeddingsClient; budget: number; audit?: SendAudit; signal?: AbortSignal };
+  vectors?: {
+    embedder: EmbeddingsClient;
+    budget: number;
+    audit?: SendAudit;
+    signal?: AbortSignal;
+    /** `context.vector_weight`: the weight fixed by hand; undefined: the calibrated one (docs/search.md "Vector weight"). */
+    weight?: number;
+  };
 }
 
 /** How the ranks are fused (reciprocal rank fusion: Σ weight / (K + rank)). */
@@ -47,6 +55,8 @@ export interface SearchTuning {
   maxCallers: number;
   /** Leave out words that say what to do (fix, add, support, ...) when the request has others. */
   dropRequestWords: boolean;
+  /** Also look for two adjacent words of the request as one identifier (`summary header` → `summaryHeader`). */
+  joinWords: boolean;
   /** Weight of the chunk's vector rank, and of its file's (by its nearest chunk). */
   vector: number;
   /** Cosine at or above which another chunk is grouped with a hit as close (at most `maxClose` per hit). */
@@ -54,7 +64,7 @@ export interface SearchTuning {
   maxClose: number;
 }
 
-export const DEFAULT_TUNING: SearchTuning = { weights: DEFAULT_WEIGHTS, k: 60, chunk: 1, lexical: 1, graph: 0.5, second: 0.3, maxCallers: 2, dropRequestWords: true, vector: 1, closeVector: 0.8, maxClose: 2 };
+export const DEFAULT_TUNING: SearchTuning = { weights: DEFAULT_WEIGHTS, k: 60, chunk: 1, lexical: 1, graph: 0.5, second: 0.3, maxCallers: 2, dropRequestWords: false, joinWords: false, vector: 1, closeVector: 0.8, maxClose: 2 };
 
 /** Why a hit is where it is: its 1-based place in each ranking that found it. */
 export interface HitWhy {
@@ -94,8 +104,11 @@ export interface SearchResult {
   /** Files by fused score (lexical and graph), best first, up to 50. */
   files: FileHit[];
   stats: IndexStats & { searchMs: number };
-  /** With vectors: what embedding the missing files did, and whether vectors took part in the ranking. */
-  vectors?: VectorRefreshStats & { used: boolean; model: string };
+  /**
+   * With vectors: what embedding the missing files did, whether vectors took part in the ranking,
+   * the weight of the vector ranks and where it came from (the stored calibration when there is one).
+   */
+  vectors?: VectorRefreshStats & { used: boolean; model: string; weight: number; weightSource: VectorWeightSource; calibration?: VectorCalibration };
   /** One line for the person when vectors were asked for but could not be used (the search went on lexically). */
   notice?: string;
 }
@@ -115,6 +128,11 @@ export async function searchCode(options: SearchOptions): Promise<SearchResult> 
   const t0 = performance.now();
   const tuning: SearchTuning = { ...DEFAULT_TUNING, ...options.tuning, ...(options.graph === false ? { graph: 0 } : {}) };
   const vec = options.vectors ? await vectorsFor(index, options.query, options.vectors) : undefined;
+  let weight: { weight: number; source: VectorWeightSource; calibration?: VectorCalibration } | undefined;
+  if (vec?.cos && options.vectors) {
+    weight = await vectorWeightFor(index, vec.table!, tuning, options.vectors, vec.stats, options.tuning?.vector);
+    tuning.vector = weight.weight;
+  }
   const tVectors = performance.now();
   const ranking = rankForQuery(index, options.query, { ...(options.path !== undefined ? { path: options.path } : {}), tuning, ...(vec?.cos ? { vectors: { table: vec.table!, cos: vec.cos } } : {}) });
   const tRank = performance.now();
@@ -132,7 +150,18 @@ export async function searchCode(options: SearchOptions): Promise<SearchResult> 
     hits,
     files: ranking.files.slice(0, 50),
     stats: { ...index.stats, searchMs: performance.now() - t0 },
-    ...(vec ? { vectors: { ...vec.stats, used: vec.cos !== undefined, model: options.vectors!.embedder.model } } : {}),
+    ...(vec
+      ? {
+          vectors: {
+            ...vec.stats,
+            used: vec.cos !== undefined,
+            model: options.vectors!.embedder.model,
+            weight: weight?.weight ?? tuning.vector,
+            weightSource: weight?.source ?? 'default',
+            ...(weight?.calibration ? { calibration: weight.calibration } : {}),
+          },
+        }
+      : {}),
     ...(vec?.notice ? { notice: vec.notice } : {}),
   };
 }
@@ -163,6 +192,46 @@ async function vectorsFor(
   } catch (error) {
     return { stats, notice: `embeddings failed (${oneLine(error instanceof Error ? error.message : String(error))}); ${lexical}` };
   }
+}
+
+/**
+ * The weight of the vector ranks: fixed by the caller (the benchmark's tuning, then
+ * `context.vector_weight`), else the model's stored calibration, else calibrated now when the
+ * search may embed (what is left of the budget covers the queries), else the default (plain
+ * RRF). A calibration that fails leaves the default; it is tried again by the next search.
+ */
+async function vectorWeightFor(
+  index: OpenIndex,
+  table: VectorTable,
+  tuning: SearchTuning,
+  options: NonNullable<SearchOptions['vectors']>,
+  spent: VectorRefreshStats,
+  fixed: number | undefined,
+): Promise<{ weight: number; source: VectorWeightSource; calibration?: VectorCalibration }> {
+  if (fixed !== undefined) return { weight: fixed, source: 'config' };
+  if (options.weight !== undefined) return { weight: options.weight, source: 'config' };
+  const stored = await loadCalibration(index, options.embedder.model);
+  if (stored) return { weight: stored.weight, source: 'calibrated', calibration: stored };
+  const left = options.budget - spent.tokens;
+  if (left > 0) {
+    const outcome = await calibrateForIndex(index, table, { ...options, budget: left }, tuning).catch(() => undefined);
+    if (outcome && 'calibration' in outcome) return { weight: outcome.calibration.weight, source: 'calibrated', calibration: outcome.calibration };
+  }
+  return { weight: DEFAULT_TUNING.vector, source: 'default' };
+}
+
+/**
+ * Calibrates the vector weight of an index with the search's own fusion (vector-weight.ts):
+ * stored in the model's folder for the searches that follow. Throws what the embeddings client throws.
+ */
+export function calibrateForIndex(
+  index: OpenIndex,
+  table: VectorTable,
+  options: { embedder: EmbeddingsClient; budget: number; audit?: SendAudit; signal?: AbortSignal; env?: NodeJS.ProcessEnv },
+  tuning: Partial<SearchTuning> = {},
+): Promise<CalibrationOutcome> {
+  const rank = (query: string, vector: number, cos: Float32Array): string[] => rankForQuery(index, query, { tuning: { ...tuning, vector }, vectors: { table, cos } }).files.map((f) => f.file);
+  return calibrateVectorWeight(index, table, { ...options, rank });
 }
 
 function oneLine(text: string): string {
@@ -198,7 +267,7 @@ export function rankForQuery(index: OpenIndex, query: string, options: { path?: 
       if (p === scope || p.startsWith(`${scope}/`)) allowed![i] = 1;
     });
   }
-  const found = queryTerms(s, query, tuning.dropRequestWords);
+  const found = tuning.joinWords ? withJoinedWords(s, query, queryTerms(s, query, tuning.dropRequestWords)) : queryTerms(s, query, tuning.dropRequestWords);
   const { scores: lexical, matched, terms: termBits } = scoreChunks(s, found, tuning.weights, allowed);
   const topChunks = topIndices(lexical, CANDIDATE_CHUNKS, matched);
   const chunkLexRank = new Map<number, number>();
@@ -260,6 +329,34 @@ export function rankForQuery(index: OpenIndex, query: string, options: { path?: 
   }
   for (const [f, score] of [...fileScore].sort((a, b) => b[1] - a[1] || a[0] - b[0])) if (!listed.has(f)) files.push({ file: s.paths[f]!, score });
   return { chunks, files, chunkLexRank, chunkVecRank, fileGraphRank, found, lexical, termBits };
+}
+
+/**
+ * The request's terms and, for each two adjacent words of it, the whole-identifier term of the
+ * two joined in camelCase when the index holds it: a request in words names an identifier that
+ * way (`github actions reporter` → `GithubActionsReporter`'s `githubactions`).
+ */
+function withJoinedWords(s: OpenIndex['snapshot'], query: string, found: QueryTerm[]): QueryTerm[] {
+  const words = query.match(/[A-Za-z][a-z0-9]*/g) ?? [];
+  const have = new Set(found.map((f) => f.term));
+  const out = [...found];
+  for (let i = 0; i + 1 < words.length; i++) {
+    const a = words[i]!;
+    const b = words[i + 1]!;
+    if (a.length < 2 || b.length < 2) continue;
+    const term = identifierTerm(`${a.toLowerCase()}${b[0]!.toUpperCase()}${b.slice(1).toLowerCase()}`);
+    if (term === undefined || have.has(term)) continue;
+    have.add(term);
+    const id = termId(s, term);
+    if (id === -1) continue;
+    const p0 = s.termStart[id]!;
+    const p1 = s.termStart[id + 1]!;
+    const q0 = s.pathTermStart[id]!;
+    const q1 = s.pathTermStart[id + 1]!;
+    if (p0 > p1 || p1 > s.postChunk.length || q0 > q1 || q1 > s.pathTermFile.length) continue;
+    out.push({ term, id, count: 1, idf: 0 });
+  }
+  return out.sort((x, y) => x.id - y.id);
 }
 
 function normaliseScope(path: string | undefined): string {

@@ -6,6 +6,8 @@ export interface VectorSetup {
   embedder: EmbeddingsClient;
   budget: number;
   audit: SendAudit;
+  /** `context.vector_weight`; undefined: the calibrated weight. */
+  weight?: number;
 }
 
 /**
@@ -34,7 +36,7 @@ export async function vectorSetup(
   const embedder = createEmbedder({ model, env, llm: config.llm, cwd: paths.root, retry: { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 4_000 } });
   const { createAuditLog } = await import('../sandbox/index.js');
   const audit = createAuditLog(paths.sharedAssistDir, session);
-  return { embedder, budget: config.context.embeddingBudget, audit };
+  return { embedder, budget: config.context.embeddingBudget, audit, ...(config.context.vectorWeight !== undefined ? { weight: config.context.vectorWeight } : {}) };
 }
 
 /**
@@ -53,8 +55,18 @@ export async function refreshVectorsInBackground(paths: { root: string }, change
     const setup = await vectorSetup(config, env, { root: index.root, sharedAssistDir: index.sharedAssistDir }, 'hook');
     if (!setup) return undefined;
     const { loadVectorTable, refreshVectors } = await import('./vectors.js');
-    const table = await loadVectorTable(index, setup.embedder.model);
-    return await refreshVectors(index, table, { embedder: setup.embedder, budget: setup.budget, audit: setup.audit, first: changed, env });
+    let table = await loadVectorTable(index, setup.embedder.model);
+    const stats = await refreshVectors(index, table, { embedder: setup.embedder, budget: setup.budget, audit: setup.audit, first: changed, env });
+    // The vector weight is calibrated once per model, when the vectors cover the index (vector-weight.ts).
+    if (setup.weight === undefined && !stats.error && setup.budget > stats.tokens) {
+      const { loadCalibration } = await import('./vector-weight.js');
+      if (!(await loadCalibration(index, setup.embedder.model))) {
+        if (stats.files > 0) table = await loadVectorTable(index, setup.embedder.model);
+        const { calibrateForIndex } = await import('./search.js');
+        await calibrateForIndex(index, table, { embedder: setup.embedder, budget: setup.budget - stats.tokens, audit: setup.audit, env }).catch(() => undefined);
+      }
+    }
+    return stats;
   } catch {
     return undefined;
   }

@@ -24,7 +24,7 @@ async function run(args: Record<string, unknown>, ctx: ToolContext): Promise<Too
       })().catch(() => undefined)
     : undefined;
   const found = await searchCode({
-    ...(vectors ? { vectors: { embedder: vectors.embedder, budget: 0 } } : {}),
+    ...(vectors ? { vectors: { embedder: vectors.embedder, budget: 0, ...(vectors.weight !== undefined ? { weight: vectors.weight } : {}) } } : {}),
     cwd: ctx.root,
     env: ctx.env,
     query,

@@ -88,6 +88,11 @@ export class FakeLlmServer {
   embeddingFailure: ErrorReply | undefined;
   /** Vector length of every embeddings model; undefined: the real model's (see embeddings-wire.ts). */
   embeddingDimensions: number | undefined;
+  /**
+   * Vectors by a test's own rule (e.g. ones that put a query near its answer files: a model whose
+   * vectors carry signal); undefined for a text: the hashed word bag of `fakeVector`.
+   */
+  embeddingVector: ((text: string, dim: number) => number[] | undefined) | undefined;
 
   private readonly embeddingQueue: Array<ErrorReply | HangReply> = [];
 
@@ -470,7 +475,7 @@ export class FakeLlmServer {
       return this.sendError(ex, wire, scripted, 'error-reply');
     }
     const dim = parsed.dimensions ?? this.embeddingDimensions ?? embeddingDimension(parsed.model);
-    const vectors = parsed.inputs.map((text) => fakeVector(text, dim));
+    const vectors = parsed.inputs.map((text) => this.embeddingVector?.(text, dim) ?? fakeVector(text, dim));
     const body = provider === 'openai' ? openaiEmbedBody(parsed, vectors) : provider === 'google' ? googleEmbedBody(parsed, vectors) : ollamaEmbedBody(parsed, vectors);
     return this.json(ex, 200, body, 'completed', wire.headers(ex.requestId));
   }

@@ -84,6 +84,41 @@ describe('assist search with context.embeddings', () => {
     expect(inputs()).toEqual(['free shipping']);
   });
 
+  it('the vector weight: calibrated on the commits before HEAD, in --json why and under --verbose; context.vector_weight fixes it', async () => {
+    // Subjects that share no word with the code; the fake's vectors put each next to its file.
+    const words = ['amber falcon', 'brisk meadow', 'coral lantern', 'dusty orchard', 'ember violin', 'frosty harbor', 'golden thistle', 'hollow quartz', 'ivory canyon', 'jade compass', 'kelp tundra', 'lunar saddle', 'misty anvil'];
+    const file = (i: number): string => `src/p${i}.ts`;
+    await using repo = tempRepo({ files: Object.fromEntries(words.map((_, i) => [file(i), `export const value${i} = ${i};\n`])) });
+    words.forEach((w, i) => {
+      repo.write(file(i), `export const value${i} = ${i + 100};\n`);
+      repo.commitAll(`feat: ${w}`);
+    });
+    repo.write('README.md', 'end\n');
+    repo.commitAll('docs: end');
+    server.embeddingVector = (text, dim) => {
+      const i = words.findIndex((w, k) => text === w || text.startsWith(`${file(k)}\n`));
+      if (i < 0) return undefined;
+      const v = new Array<number>(dim).fill(0);
+      v[i] = 1;
+      return v;
+    };
+    try {
+      const env = envOf(repo);
+      const r = await runCli(['--verbose', 'search', '--json', 'misty anvil'], { cwd: repo.dir, env });
+      expect(r.code, r.stderr).toBe(0);
+      const hits = JSON.parse(r.stdout) as Array<Hit & { why: { vectorWeight?: number; vectorWeightSource?: string } }>;
+      expect(hits[0]).toMatchObject({ file: file(12), why: expect.objectContaining({ vectorWeightSource: 'calibrated' }) });
+      expect(hits[0]!.why.vectorWeight).toBeGreaterThan(0);
+      expect(r.stderr).toMatch(/vector weight [0-9.]+ \(openai\/text-embedding-3-small\): calibrated on 13 commits before [0-9a-f]{12}, recall@10 0 → [0-9.]+%, 0\.25 → 100\.0%/);
+      // Weight 0: the vectors no longer rank (words the code holds, so the lexical index finds something).
+      const fixed = await runCli(['search', '--json', 'misty anvil value'], { cwd: repo.dir, env: { ...env, ASSIST_CONTEXT__VECTOR_WEIGHT: '0' } });
+      expect(fixed.code, fixed.stderr).toBe(0);
+      expect((JSON.parse(fixed.stdout) as Array<{ why: { vectorWeight?: number; vectorWeightSource?: string; vector?: number } }>)[0]!.why).toMatchObject({ vectorWeight: 0, vectorWeightSource: 'config' });
+    } finally {
+      server.embeddingVector = undefined;
+    }
+  });
+
   it('an embeddings API that fails: the search is lexical, one warning line, exit 0', async () => {
     await using repo = tempRepo({ files: FILES });
     server.embeddingFailure = { kind: 'error', error: 'auth' };

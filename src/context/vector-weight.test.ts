@@ -1,0 +1,162 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeLlm, type FakeLlmServer } from '../../test/fake-llm/index.js';
+import { tempRepo, type TempRepo } from '../../test/helpers/git-repo.js';
+import { resolveRepoPaths } from '../git/repo-paths.js';
+import { createEmbedder } from '../llm/embeddings.js';
+import { createAuditLog } from '../sandbox/audit-log.js';
+import { openIndex } from './search-index.js';
+import { searchCode } from './search.js';
+import { refreshVectorsInBackground } from './vector-config.js';
+import { vectorsDir } from './vector-store.js';
+import { calibrationQueries, chooseWeight, cleanSubject, loadCalibration, recallAt10, VECTOR_WEIGHT_GRID } from './vector-weight.js';
+import type { VectorTable } from './vectors.js';
+
+// Sixteen modules; the commits' subjects share no word with the code, so the lexical index cannot
+// find their files, and only vectors that carry signal can.
+const N = 16;
+const SUBJECTS = ['amber falcon', 'brisk meadow', 'coral lantern', 'dusty orchard', 'ember violin', 'frosty harbor', 'golden thistle', 'hollow quartz', 'ivory canyon', 'jade compass', 'kelp tundra', 'lunar saddle', 'misty anvil', 'noble prairie', 'opal glacier', 'plush ravine'];
+const fileOf = (i: number): string => `src/part${String.fromCharCode(97 + i)}.ts`;
+const code = (i: number, rev = 0): string => `export function compute${String.fromCharCode(65 + i)}(x: number): number {\n  return x + ${i * 10 + rev};\n}\n`;
+
+/** A repository whose history has a commit per module (`feat: <subject>`), then one more (HEAD). */
+function historyRepo(): TempRepo {
+  const repo = tempRepo({ files: Object.fromEntries(Array.from({ length: N }, (_, i) => [fileOf(i), code(i)])) });
+  for (let i = 0; i < 14; i++) {
+    repo.write(fileOf(i), code(i, 1));
+    repo.commitAll(`feat: ${SUBJECTS[i]} (#${100 + i})`);
+  }
+  repo.write('README.md', 'the end\n');
+  repo.commitAll('docs: readme');
+  return repo;
+}
+
+/** Vectors that know the answer: a chunk of module i and the subject of module i share direction i. */
+function informative(text: string, dim: number): number[] | undefined {
+  const v = new Array<number>(dim).fill(0);
+  for (let i = 0; i < N; i++) {
+    if (text.startsWith(`${fileOf(i)}\n`) || text === SUBJECTS[i]) {
+      v[i] = 1;
+      return v;
+    }
+  }
+  return undefined;
+}
+
+describe('choosing the vector weight', () => {
+  it('takes the best recall@10 of the grid, ties to the larger weight', () => {
+    const table = { dim: 1, qnorm: new Float32Array(0) } as unknown as VectorTable;
+    const queries = [
+      { commit: 'a', query: 'one', answer: ['x.ts'] },
+      { commit: 'b', query: 'two', answer: ['y.ts'] },
+    ];
+    const vectors = [new Float32Array(1), new Float32Array(1)];
+    // Vectors that hurt: every weight above 0 pushes the answers out of the first ten.
+    const others = Array.from({ length: 10 }, (_, i) => `o${i}.ts`);
+    const hurt = chooseWeight(queries, vectors, table, (q, w) => (w === 0 ? [q === 'one' ? 'x.ts' : 'y.ts', ...others] : [...others, 'x.ts', 'y.ts']));
+    expect(hurt.weight).toBe(0);
+    expect(hurt.recall).toEqual([{ weight: 0, recall: 1 }, ...VECTOR_WEIGHT_GRID.slice(1).map((weight) => ({ weight, recall: 0 }))]);
+    // Vectors that change nothing: the tie goes to plain RRF.
+    expect(chooseWeight(queries, vectors, table, () => ['x.ts']).weight).toBe(1);
+    // A middle weight that is best.
+    expect(chooseWeight(queries, vectors, table, (_q, w) => (w === 0.25 ? ['x.ts', 'y.ts'] : ['x.ts'])).weight).toBe(0.25);
+  });
+
+  it('recall@10 counts distinct files; subjects lose their type and PR numbers', () => {
+    expect(recallAt10(['a', 'a', ...Array.from({ length: 9 }, (_, i) => `f${i}`), 'b'], ['a', 'b'])).toBe(0.5);
+    expect(cleanSubject('fix(runner): keep the order of hooks (#1234)')).toBe('keep the order of hooks');
+    expect(cleanSubject('feat!: new reporter #77')).toBe('new reporter');
+  });
+});
+
+describe('vector weight calibrated on the repository history (fake embeddings server, real SDKs, real git)', () => {
+  let server: FakeLlmServer;
+  beforeEach(async () => {
+    server = await startFakeLlm();
+    server.embeddingDimensions = 32;
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+
+  const MODEL = 'openai/text-embedding-3-small';
+  async function search(repo: TempRepo, query: string, options: { model?: string; weight?: number; budget?: number } = {}) {
+    const env = { ...repo.env, ...server.env() };
+    const embedder = createEmbedder({ model: options.model ?? MODEL, env, retry: { baseDelayMs: 1, maxDelayMs: 5, maxAttempts: 3 } });
+    const paths = await resolveRepoPaths(repo.dir, env);
+    const audit = createAuditLog(paths.sharedAssistDir, 'search', { secrets: [] });
+    return searchCode({ cwd: repo.dir, env, query, maxWorkers: 0, vectors: { embedder, budget: options.budget ?? 200_000, audit, ...(options.weight !== undefined ? { weight: options.weight } : {}) } });
+  }
+
+  it('the queries are the commits before HEAD that changed indexed files, subjects cleaned', async () => {
+    await using repo = historyRepo();
+    const index = await openIndex({ cwd: repo.dir, env: repo.env, maxWorkers: 0 });
+    const { commit, queries } = await calibrationQueries(index, 50, repo.env);
+    expect(commit).toBe(repo.git('rev-parse', 'HEAD').trim());
+    // HEAD itself (docs) is not asked; newest first; the answer is the changed file.
+    expect(queries.map((q) => q.query)).toEqual(SUBJECTS.slice(0, 14).reverse());
+    expect(queries[0]).toMatchObject({ answer: [fileOf(13)] });
+    expect((await calibrationQueries(index, 3, repo.env)).queries).toHaveLength(3);
+  });
+
+  it('vectors that carry signal get a nonzero weight: calibrated once, stored, used by the next searches', async () => {
+    server.embeddingVector = informative;
+    await using repo = historyRepo();
+    const first = await search(repo, SUBJECTS[15]!);
+    expect(first.vectors).toMatchObject({ used: true, weightSource: 'calibrated' });
+    expect(first.vectors!.weight).toBeGreaterThan(0);
+    const c = first.vectors!.calibration!;
+    expect(c.queries).toBe(14);
+    expect(c.commit).toBe(repo.git('rev-parse', 'HEAD').trim());
+    // Lexically the subjects find nothing of their files; with the vectors every one is found.
+    expect(c.recall.find((r) => r.weight === 0)!.recall).toBeLessThan(1);
+    expect(c.recall.find((r) => r.weight === c.weight)!.recall).toBe(1);
+    // The query of this search (module p, never committed) is found by its vector.
+    expect(first.hits[0]!.file).toBe(fileOf(15));
+    // The calibration's queries went in one request, after the files, and are one audit line.
+    const batches = server.embeddingRequests.map((r) => r.embedInputs!);
+    expect(batches.find((b) => b.includes(SUBJECTS[0]!))!.slice().sort()).toEqual(SUBJECTS.slice(0, 14).slice().sort());
+    const { sharedAssistDir } = await resolveRepoPaths(repo.dir, repo.env);
+    const audit = readFileSync(join(sharedAssistDir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { path: string; reason: string });
+    expect(audit.filter((l) => l.reason.includes('vector weight calibration'))).toEqual([expect.objectContaining({ path: '.', reason: `embedding by ${MODEL}: 14 commit subjects (vector weight calibration)` })]);
+
+    server.reset();
+    const again = await search(repo, SUBJECTS[14]!);
+    expect(again.vectors).toMatchObject({ weightSource: 'calibrated', weight: c.weight });
+    expect(server.embeddingRequests.flatMap((r) => r.embedInputs!)).toEqual([SUBJECTS[14]]);
+
+    // A weight fixed by hand (context.vector_weight) wins and calibrates nothing.
+    const fixed = await search(repo, 'lunar saddle', { weight: 0 });
+    expect(fixed.vectors).toMatchObject({ weight: 0, weightSource: 'config' });
+    expect(fixed.hits[0]?.why.vector).toBeUndefined();
+
+    // Another model: its own folder, calibrated again.
+    server.reset();
+    const other = await search(repo, 'misty anvil', { model: 'openai/text-embedding-3-large' });
+    expect(other.vectors).toMatchObject({ weightSource: 'calibrated', model: 'openai/text-embedding-3-large' });
+    expect(server.embeddingRequests.some((r) => r.embedInputs!.includes(SUBJECTS[0]!))).toBe(true);
+    const index = await openIndex({ cwd: repo.dir, env: repo.env, maxWorkers: 0 });
+    expect((await loadCalibration(index, 'openai/text-embedding-3-large'))?.model).toBe('openai/text-embedding-3-large');
+  });
+
+  it('not calibrated while the vectors cover too little, nor with too little history; the background refresh calibrates', async () => {
+    server.embeddingVector = informative;
+    await using repo = historyRepo();
+    // A budget too small to embed the files: no calibration, the default weight.
+    const partial = await search(repo, 'amber falcon', { budget: 30 });
+    expect(partial.vectors).toMatchObject({ weightSource: 'default', weight: 1 });
+    const { sharedAssistDir } = await resolveRepoPaths(repo.dir, repo.env);
+    expect(existsSync(join(vectorsDir(sharedAssistDir, MODEL), 'weight.json'))).toBe(false);
+    const env = { ...repo.env, ...server.env(), ASSIST_CONTEXT__EMBEDDINGS: 'true', ASSIST_CONTEXT__EMBEDDING_MODEL: MODEL };
+    await refreshVectorsInBackground({ root: repo.dir }, [], env);
+    const index = await openIndex({ cwd: repo.dir, env: repo.env, maxWorkers: 0 });
+    expect((await loadCalibration(index, MODEL))?.weight).toBeGreaterThan(0);
+
+    await using young = tempRepo({ files: { 'src/a.ts': code(0), 'src/b.ts': code(1) } });
+    young.write('src/a.ts', code(0, 1));
+    young.commitAll('feat: amber falcon');
+    const r = await search(young, 'amber falcon');
+    expect(r.vectors).toMatchObject({ used: true, weightSource: 'default', weight: 1 });
+  });
+});
