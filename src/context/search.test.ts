@@ -123,6 +123,17 @@ describe('lexical search index', () => {
     const back = await search();
     expect(back.skipped).toBe(false);
     expect(back.files).toContain('src/coupon.ts');
+
+    // A stamped snapshot whose paths no longer split into their count: rebuilt, never a failure.
+    expect((await search()).skipped).toBe(true);
+    const snapshotFile = searchSnapshotPath((await resolveRepoPaths(repo.dir, repo.env)).sharedAssistDir);
+    const bytes = readFileSync(snapshotFile);
+    const at = bytes.indexOf('src/cart.ts\0src/checkout.ts');
+    expect(at).toBeGreaterThan(0);
+    bytes[at + 'src/cart.ts'.length] = 0x78;
+    writeFileSync(snapshotFile, bytes);
+    expect(await search()).toEqual({ ...back, skipped: false });
+    expect(await search()).toEqual({ ...back, skipped: true });
   });
 
   it('indexes a file over the size limit as empty, and in full once the limit grows', async () => {
