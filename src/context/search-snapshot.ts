@@ -128,10 +128,21 @@ function termTableOf(dictionary: Uint8Array, termAt: Uint32Array): Uint32Array {
   while (size < count + (count >>> 1) + 1) size *= 2;
   const table = new Uint32Array(size);
   const mask = size - 1;
-  for (let k = 0; k < count; k++) {
-    let slot = termHash(dictionary, termAt[k]! + 1, termAt[k + 1]!) & mask;
+  // One flat loop over the dictionary's bytes, the hash inlined (`termHash`): a fresh process
+  // writes the snapshot before the JIT has compiled a call per term.
+  let k = 0;
+  let end = termAt[1] ?? 0;
+  let h = 0x811c9dc5;
+  for (let i = 1; k < count; i++) {
+    if (i < end) {
+      h = Math.imul(h ^ dictionary[i]!, 0x01000193);
+      continue;
+    }
+    let slot = (h >>> 0) & mask;
     while (table[slot] !== 0) slot = (slot + 1) & mask;
-    table[slot] = k + 1;
+    table[slot] = ++k;
+    end = termAt[k + 1]!;
+    h = 0x811c9dc5;
   }
   return table;
 }
