@@ -68,30 +68,56 @@ export function scoreChunks(s: SearchSnapshot, found: QueryTerm[], w: Bm25Weight
   const terms = new Uint32Array(chunkCount);
   if (chunkCount === 0 || found.length === 0) return { scores, matched, terms };
   const { lengths, avg } = defaultFieldWeights(w) ? chunkLengthsOf(s) : weightedLengths(s, w);
+  // The snapshot's arrays in locals: a fresh process runs these loops before the JIT, where each
+  // property read of the snapshot object costs a lookup per posting.
+  const { termStart, postChunk, postTf, pathTermStart, pathTermFile, fileChunkStart, chunkFile } = s;
   const k1 = w.k1;
   const b = w.b;
-  const tf = new Float64Array(chunkCount);
-  // The chunks one term touched, in order: a typed array instead of an array grown by push over
-  // 100k+ postings of a common term. A chunk is there once per field that touched it while its sum
-  // was 0 (a zero weight, when tuning), so at most twice.
-  const touched = new Uint32Array(chunkCount * 2);
+  const text = w.text;
+  const names = w.names;
+  let tf: Float64Array | undefined;
+  let touched: Uint32Array | undefined;
   for (let k = 0; k < found.length; k++) {
     const q = found[k]!;
     const bit = k < 32 ? 1 << k : 0;
+    const p0 = termStart[q.id]!;
+    const p1 = termStart[q.id + 1]!;
+    const q0 = pathTermStart[q.id]!;
+    const q1 = pathTermStart[q.id + 1]!;
+    if (q0 === q1) {
+      // No path holds the term: each chunk has at most one posting of it (the index merges a
+      // chunk's text and name counts), so its field sum is that posting's and one pass scores it.
+      const df = Math.min(chunkCount, p1 - p0);
+      q.idf = Math.log(1 + (chunkCount - df + 0.5) / (df + 0.5));
+      const weight = q.idf * (1 + Math.log(q.count));
+      for (let p = p0; p < p1; p++) {
+        const c = postChunk[p]!;
+        const packed = postTf[p]!;
+        const f = text * (packed & 0xffff) + names * (packed >>> 16);
+        if (files && files[chunkFile[c]!] !== 1) continue;
+        if (scores[c] === 0) matched.push(c);
+        scores[c] = scores[c]! + (weight * f * (k1 + 1)) / (f + k1 * (1 - b + (b * lengths[c]!) / avg));
+        terms[c] = terms[c]! | bit;
+      }
+      continue;
+    }
+    tf ??= new Float64Array(chunkCount);
+    // The chunks one term touched, in order: a typed array instead of an array grown by push over
+    // 100k+ postings of a common term. A chunk is there once per field that touched it while its sum
+    // was 0 (a zero weight, when tuning), so at most twice.
+    touched ??= new Uint32Array(chunkCount * 2);
     let count = 0;
-    const p0 = s.termStart[q.id]!;
-    const p1 = s.termStart[q.id + 1]!;
     for (let p = p0; p < p1; p++) {
-      const c = s.postChunk[p]!;
-      const packed = s.postTf[p]!;
+      const c = postChunk[p]!;
+      const packed = postTf[p]!;
       if (tf[c] === 0) touched[count++] = c;
-      tf[c] = tf[c]! + w.text * (packed & 0xffff) + w.names * (packed >>> 16);
+      tf[c] = tf[c]! + text * (packed & 0xffff) + names * (packed >>> 16);
     }
     // Chunks of files whose path holds the term (once per occurrence), matched in their text or not.
     let pathChunks = 0;
-    for (let p = s.pathTermStart[q.id]!; p < s.pathTermStart[q.id + 1]!; p++) {
-      const i = s.pathTermFile[p]!;
-      for (let c = s.fileChunkStart[i]!; c < s.fileChunkStart[i + 1]!; c++) {
+    for (let p = q0; p < q1; p++) {
+      const i = pathTermFile[p]!;
+      for (let c = fileChunkStart[i]!; c < fileChunkStart[i + 1]!; c++) {
         if (tf[c] === 0) touched[count++] = c;
         tf[c] = tf[c]! + w.path;
         pathChunks++;
@@ -105,7 +131,7 @@ export function scoreChunks(s: SearchSnapshot, found: QueryTerm[], w: Bm25Weight
       const c = touched[t]!;
       const f = tf[c]!;
       tf[c] = 0;
-      if (files && files[s.chunkFile[c]!] !== 1) continue;
+      if (files && files[chunkFile[c]!] !== 1) continue;
       if (scores[c] === 0) matched.push(c);
       scores[c] = scores[c]! + (weight * f * (k1 + 1)) / (f + k1 * (1 - b + (b * lengths[c]!) / avg));
       terms[c] = terms[c]! | bit;
@@ -135,14 +161,36 @@ function weightedLengths(s: SearchSnapshot, w: Bm25Weights): { lengths: Float64A
  */
 export function topIndices(scores: Float64Array, limit: number, among?: readonly number[]): number[] {
   const candidates = among ?? Array.from({ length: scores.length }, (_, i) => i);
-  const positive = new Float64Array(candidates.length);
+  const total = candidates.length;
+  const positive = new Float64Array(total);
   let count = 0;
-  for (const i of candidates) if (scores[i]! > 0) positive[count++] = scores[i]!;
+  // Indexed loops: a fresh process runs them before the JIT, where an iterator costs more per step.
+  for (let k = 0; k < total; k++) {
+    const v = scores[candidates[k]!]!;
+    if (v > 0) positive[count++] = v;
+  }
   // Only what can be in the best `limit` is sorted: at or above the limit-th best score, found by
   // the typed array's native sort (a fresh process would run a selection in JS in the interpreter).
   const floor = count > limit * 2 ? positive.subarray(0, count).sort()[count - limit]! : 0;
   const picked: number[] = [];
-  for (const i of candidates) if (scores[i]! > 0 && scores[i]! >= floor) picked.push(i);
+  // Scores above the floor are fewer than `limit`; of those equal to it, the lowest indices fill
+  // the rest (the order's tie rule). Many chunks can tie there (generated files score alike: 49,990
+  // of 50,000): they are chosen by a native sort of their indices, not a comparator over them all.
+  let ties: Uint32Array | undefined;
+  let tieCount = 0;
+  for (let k = 0; k < total; k++) {
+    const i = candidates[k]!;
+    const v = scores[i]!;
+    if (!(v > 0) || v < floor) continue;
+    if (v > floor) picked.push(i);
+    else (ties ??= new Uint32Array(total))[tieCount++] = i;
+  }
+  if (ties) {
+    const room = Math.max(0, limit - picked.length);
+    const tied = ties.subarray(0, tieCount);
+    if (tieCount > room) tied.sort();
+    for (let t = 0; t < Math.min(room, tieCount); t++) picked.push(tied[t]!);
+  }
   picked.sort((a, b) => scores[b]! - scores[a]! || a - b);
   if (picked.length > limit) picked.length = limit;
   return picked;

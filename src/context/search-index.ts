@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveRepoPaths } from '../git/repo-paths.js';
-import { listSourceFiles, type FileListing } from './git-files.js';
+import { listingFingerprint, listRaw, listSourceFiles, readAssistIgnoreText, type FileListing } from './git-files.js';
 import { languageForPath, languageSpec, packName, type LanguageId } from './languages.js';
 import { parseFiles } from './parse-pool.js';
 import { matchSnapshot, readSnapshot, updateSnapshot, writeSnapshot, type RankSnapshot } from './rank-snapshot.js';
 import { makeEntry, SearchPack, type BlobEntry } from './search-pack.js';
-import { graphRanksOf, matchSearchSnapshot, decodesWhole, readSearchSnapshot, sameListing, updateSearchSnapshot, writeSearchSnapshot, type SearchSnapshot } from './search-snapshot.js';
+import { graphRanksOf, matchSearchSnapshot, decodesWhole, pathsDecode, readSearchSnapshot, sameListing, updateSearchSnapshot, writeSearchSnapshot, type ListingStamp, type SearchSnapshot } from './search-snapshot.js';
 import { rankGraph } from './rank.js';
 import { TagsCache, type CachedTags } from './tags-cache.js';
 import { decodeTags, UNREADABLE } from './tags-line.js';
@@ -48,6 +48,8 @@ export interface IndexStats {
   parsed: number;
   /** Whether the snapshot was rewritten. */
   written: boolean;
+  /** Whether the snapshot was taken by the fingerprint of git's listing output, no listing built. */
+  listingSkipped?: boolean;
   ms: { list: number; load: number; update: number; total: number };
 }
 
@@ -81,29 +83,56 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
   let listing: FileListing;
   let root: string;
   let shared: string;
+  let read: SearchSnapshot | undefined;
+  // git's listing output, when it alone decides the listing (nothing in the work tree to hash).
+  let fingerprint: string | undefined;
+  let tList: number;
+  const warm = (snapshot: SearchSnapshot, tListed: number, listingSkipped: boolean): OpenIndex => {
+    const now = performance.now();
+    const stats = { files: snapshot.fileChunkStart.length - 1, chunks: snapshot.chunkFile.length, terms: snapshot.termStart.length - 1, indexed: 0, fromPack: 0, parsed: 0, written: false, listingSkipped };
+    addPhase('search.list', tListed - t0);
+    addPhase('search.load', now - tListed);
+    return { root, sharedAssistDir: shared, snapshot, stats: { ...stats, ms: { list: tListed - t0, load: now - tListed, update: 0, total: now - t0 } } };
+  };
   if (options.listing) {
     ({ files: listing, root, sharedAssistDir: shared } = options.listing);
+    tList = performance.now();
+    read = await readSearchSnapshot(searchSnapshotPath(shared));
   } else {
     const resolving = resolveRepoPaths(options.cwd, options.env);
-    listing = await listSourceFiles(options.cwd, options.env, resolving.then((p) => p.root));
-    const paths = await resolving;
-    root = paths.root;
-    shared = paths.sharedAssistDir;
+    const raw = listRaw(options.cwd, options.env);
+    // When `cwd` is not in a work tree, the error of finding the root is the one to report.
+    raw.catch(() => undefined);
+    ({ root, sharedAssistDir: shared } = await resolving);
+    // The snapshot is read while git lists the files.
+    const reading = readSearchSnapshot(searchSnapshotPath(shared));
+    const [rawText, ignoreText] = await Promise.all([raw, readAssistIgnoreText(root)]);
+    fingerprint = listingFingerprint(rawText, ignoreText);
+    const tRaw = performance.now();
+    read = await reading;
+    // The warm case by git's output (as the map's, docs/repo-map.md "Warm map without the
+    // listing"): the same output made this snapshot, so no entry of it is parsed or compared.
+    if (fingerprint !== undefined && read && read.maxFileBytes === maxFileBytes && read.listing?.fingerprint === fingerprint && samePacks(read.listing.packs) && pathsDecode(read)) {
+      return warm(read, tRaw, true);
+    }
+    listing = await listSourceFiles(options.cwd, options.env, Promise.resolve(root), Promise.resolve(rawText), { text: ignoreText });
+    tList = performance.now();
   }
-  const tList = performance.now();
   const files = listing.files;
   const packs = files.map((f) => packName(languageSpec(f.lang)));
   const paths = files.map((f) => f.path);
   const keys = files.map((f, i) => `${packs[i]}:${f.blob}`);
   const snapshotPath = searchSnapshotPath(shared);
-  const read = await readSearchSnapshot(snapshotPath);
+  const stamp: ListingStamp | undefined = fingerprint === undefined ? undefined : { fingerprint, packs: packsOf(files, packs) };
   // The warm case, nothing changed: two string comparisons, no per-file match.
   if (read && read.maxFileBytes === maxFileBytes && sameListing(read, paths, keys)) {
-    const now = performance.now();
-    const stats = { files: files.length, chunks: read.chunkFile.length, terms: read.termStart.length - 1, indexed: 0, fromPack: 0, parsed: 0, written: false };
-    addPhase('search.list', tList - t0);
-    addPhase('search.load', now - tList);
-    return { root, sharedAssistDir: shared, snapshot: read, stats: { ...stats, ms: { list: tList - t0, load: now - tList, update: 0, total: now - t0 } } };
+    if (stamp && read.listing?.fingerprint !== stamp.fingerprint) {
+      // Found by the listing this time (the last update had files to hash, since committed): the
+      // next search finds it by git's output. Written from the stored bytes, nothing decoded.
+      read.listing = stamp;
+      await writeSearchSnapshot(snapshotPath, read).catch(() => undefined);
+    }
+    return warm(read, tList, false);
   }
   const base = read && decodesWhole(read) ? read : undefined;
   const from = matchSearchSnapshot(base, paths, keys, maxFileBytes);
@@ -159,6 +188,9 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
   // Unreadable files get a key no listing has, so the next search looks at them again.
   const storedKeys = keys.map((k, i) => (tags.get(i)?.skipped === 'unreadable' ? '' : k));
   const { snapshot } = updateSearchSnapshot(base, from, paths, storedKeys, maxFileBytes, (i) => entries.get(i) ?? []);
+  // Not stamped when a file was unreadable: its empty key must make the next search look again.
+  if (stamp && !storedKeys.includes('')) snapshot.listing = stamp;
+  else delete snapshot.listing;
   const tMerge = performance.now();
   const writes: Promise<unknown>[] = [pack.flush().catch(() => undefined)];
   if (few) {
@@ -194,9 +226,27 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
       fromPack,
       parsed,
       written: true,
+      listingSkipped: false,
       ms: { list: tList - t0, load: tLoad - tList, update: tEnd - tLoad, total: tEnd - t0 },
     },
   };
+}
+
+/** Language id → tags pack name, of the languages a listing holds. */
+function packsOf(files: FileListing['files'], packs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < files.length; i++) out[files[i]!.lang] ??= packs[i]!;
+  return out;
+}
+
+/** True when each language's tags pack (grammar and query version) is still the one stored. */
+function samePacks(packs: Record<string, string>): boolean {
+  try {
+    for (const [id, pack] of Object.entries(packs)) if (packName(languageSpec(id as LanguageId)) !== pack) return false;
+    return true;
+  } catch {
+    return false; // a language this version no longer has
+  }
 }
 
 /**

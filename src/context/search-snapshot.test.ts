@@ -111,6 +111,17 @@ describe('search snapshot', () => {
     expect(back.paths).toEqual(paths);
     expect(back.terms).toEqual(s.terms);
     expect(scores(back, 'naïve café discount')).toEqual(scores(s, 'naïve café discount'));
+    // Stamped with its listing and written again from its stored bytes (nothing decoded): the same index.
+    const fresh = (await readSearchSnapshot(path))!;
+    fresh.listing = { fingerprint: 'f1', packs: { typescript: 'typescript-1' } };
+    await writeSearchSnapshot(join(dir, 'stamped.bin'), fresh);
+    const stamped = (await readSearchSnapshot(join(dir, 'stamped.bin')))!;
+    expect(stamped.listing).toEqual({ fingerprint: 'f1', packs: { typescript: 'typescript-1' } });
+    expect(readFileSync(join(dir, 'stamped.bin')).length).toBeGreaterThan(readFileSync(path).length);
+    for (const [k, term] of s.terms.entries()) expect(termId(stamped, term), term).toBe(k);
+    expect(stamped.paths).toEqual(paths);
+    expect(scores(stamped, 'naïve café discount')).toEqual(scores(s, 'naïve café discount'));
+    expect((await readSearchSnapshot(path))!.listing).toBeUndefined();
 
     const bytes = readFileSync(path);
     // The dictionary ends the file: a NUL of it overwritten no longer matches its offsets.

@@ -6,7 +6,7 @@ import { AssistError } from '../errors.js';
 
 const MAGIC = 0x41535831; // "ASX1"
 /** Bump when the layout changes: a snapshot of another version is rebuilt from the packs. */
-const VERSION = 4;
+const VERSION = 5;
 
 /**
  * The lexical index of one listing, as an inverted index in flat typed arrays: per term the
@@ -55,6 +55,19 @@ export interface SearchSnapshot {
   /** The files whose path holds term t (once per occurrence): `pathTermStart[t]..pathTermStart[t+1]` of `pathTermFile`. */
   pathTermStart: Uint32Array;
   pathTermFile: Uint32Array;
+  /**
+   * What git's listing output was when this snapshot was made of it (layout 5): a warm search whose
+   * `git ls-files` output gives the same fingerprint takes the snapshot without building the
+   * listing (docs/search.md "Warm speed"). Absent when some file's id came from the work tree.
+   */
+  listing?: ListingStamp;
+}
+
+/** The listing a snapshot was made of: git-files.ts `listingFingerprint`, and the tags pack of each listed language. */
+export interface ListingStamp {
+  fingerprint: string;
+  /** Language id → its tags pack name (grammar and query version): the keys' prefixes. */
+  packs: Record<string, string>;
 }
 
 interface Header {
@@ -68,6 +81,9 @@ interface Header {
   pathTerms: number;
   avgLen: number;
   ranked: number;
+  listing?: ListingStamp;
+  /** Slots of the term table (a power of two). */
+  termSlots: number;
   /** Byte lengths of the joined paths, keys and the term dictionary. */
   pathBytes: number;
   keyBytes: number;
@@ -85,6 +101,8 @@ interface Stored {
   /** `\0term0\0term1\0...\0`; `termAt[k]` is the offset of the NUL before term k. */
   dictionary: Buffer;
   termAt: Uint32Array;
+  /** Open-addressing table of the terms by {@link termHash} (a power of two long): id + 1, 0 empty. */
+  termTable: Uint32Array;
   joined?: { paths: string; keys: string };
 }
 const stored = new WeakMap<SearchSnapshot, Stored>();
@@ -93,22 +111,66 @@ function joinedOf(st: Stored): { paths: string; keys: string } {
   return (st.joined ??= { paths: Buffer.from(st.paths.buffer, st.paths.byteOffset, st.paths.length).toString('utf8'), keys: Buffer.from(st.keys.buffer, st.keys.byteOffset, st.keys.length).toString('utf8') });
 }
 
+/** FNV-1a over bytes `from..to` of `bytes`: where a term goes in the stored term table. */
+function termHash(bytes: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * The term table of a dictionary (layout 5): a power of two at least 1.5 times the terms (at most
+ * two thirds full, so a miss ends after a few probes; 2 MB for 300k terms).
+ */
+function termTableOf(dictionary: Uint8Array, termAt: Uint32Array): Uint32Array {
+  const count = termAt.length - 1;
+  let size = 2;
+  while (size < count + (count >>> 1) + 1) size *= 2;
+  const table = new Uint32Array(size);
+  const mask = size - 1;
+  // One flat loop over the dictionary's bytes, the hash inlined (`termHash`): a fresh process
+  // writes the snapshot before the JIT has compiled a call per term.
+  let k = 0;
+  let end = termAt[1] ?? 0;
+  let h = 0x811c9dc5;
+  for (let i = 1; k < count; i++) {
+    if (i < end) {
+      h = Math.imul(h ^ dictionary[i]!, 0x01000193);
+      continue;
+    }
+    let slot = (h >>> 0) & mask;
+    while (table[slot] !== 0) slot = (slot + 1) & mask;
+    table[slot] = ++k;
+    end = termAt[k + 1]!;
+    h = 0x811c9dc5;
+  }
+  return table;
+}
+
 /** The id of a term in the snapshot's dictionary, or -1. */
 export function termId(s: SearchSnapshot, term: string): number {
   const st = stored.get(s);
   // An array search for a snapshot made in this process: a native `indexOf`, microseconds.
   if (!st) return s.terms.indexOf(term);
-  const at = st.dictionary.indexOf(`${LIST_SEP}${term}${LIST_SEP}`, 0, 'utf8');
-  if (at === -1) return -1;
-  // Terms hold no NUL, so a match starts at a term's NUL: its id by binary search of the offsets.
-  let lo = 0;
-  let hi = st.termAt.length - 2;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const v = st.termAt[mid]!;
-    if (v === at) return mid;
-    if (v < at) lo = mid + 1;
-    else hi = mid - 1;
+  // A read snapshot: its stored term table, one hash and a probe or two (a search of the 2.7 MB
+  // dictionary's bytes took ~1-3 ms a term at 50,000 files, and a search looks up dozens: the
+  // hits' names for their callers).
+  const bytes = Buffer.from(term, 'utf8');
+  const { dictionary, termAt, termTable } = st;
+  const mask = termTable.length - 1;
+  const count = termAt.length - 1;
+  let slot = termHash(bytes, 0, bytes.length) & mask;
+  for (let probes = 0; probes < termTable.length; probes++) {
+    const entry = termTable[slot]!;
+    if (entry === 0) return -1;
+    const id = entry - 1;
+    // A damaged table entry is a miss, never a read out of range.
+    if (id < count) {
+      const from = termAt[id]! + 1;
+      const to = termAt[id + 1]!;
+      if (to - from === bytes.length && to <= dictionary.length && dictionary.compare(bytes, 0, bytes.length, from, to) === 0) return id;
+    }
+    slot = (slot + 1) & mask;
   }
   return -1;
 }
@@ -159,7 +221,9 @@ export async function readSearchSnapshot(path: string): Promise<SearchSnapshot |
       pathTermFile: sections.words(q),
     };
     const termAt = sections.words(t + 1);
-    const st: Stored = { paths: sections.bytes(h.pathBytes), keys: sections.bytes(h.keyBytes), dictionary: Buffer.alloc(0), termAt };
+    if (!(h.termSlots >= 2 && (h.termSlots & (h.termSlots - 1)) === 0)) return undefined;
+    const termTable = sections.words(h.termSlots);
+    const st: Stored = { paths: sections.bytes(h.pathBytes), keys: sections.bytes(h.keyBytes), dictionary: Buffer.alloc(0), termAt, termTable };
     const dictionary = sections.bytes(h.termBytes);
     st.dictionary = Buffer.from(dictionary.buffer, dictionary.byteOffset, dictionary.length);
     if (!sections.done() || termAt[0] !== 0 || termAt[t] !== dictionary.length - 1 || dictionary[0] !== 0 || dictionary[dictionary.length - 1] !== 0) return undefined;
@@ -177,6 +241,7 @@ export async function readSearchSnapshot(path: string): Promise<SearchSnapshot |
       ...words,
       maxFileBytes: h.maxFileBytes,
       avgLen: h.avgLen,
+      ...(validStamp(h.listing) ? { listing: h.listing } : {}),
       get paths(): readonly string[] {
         return (paths ??= list(joinedOf(st).paths, n));
       },
@@ -219,6 +284,24 @@ function consistent(s: SearchSnapshot): boolean {
   );
 }
 
+function validStamp(stamp: unknown): stamp is ListingStamp {
+  if (typeof stamp !== 'object' || stamp === null) return false;
+  const { fingerprint, packs } = stamp as Partial<ListingStamp>;
+  return typeof fingerprint === 'string' && typeof packs === 'object' && packs !== null && Object.values(packs).every((p) => typeof p === 'string');
+}
+
+/**
+ * Whether the paths and keys decode into their counts: what a search taken by the listing's
+ * fingerprint checks instead of comparing them with a listing (a damaged file is then rebuilt).
+ */
+export function pathsDecode(s: SearchSnapshot): boolean {
+  try {
+    return s.paths.length >= 0 && s.keys.length >= 0;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Whether the snapshot's lists decode into their counts (always, for one made in this process);
  * false for a damaged file, which an update then rebuilds rather than copies from. A warm search
@@ -239,27 +322,23 @@ export async function writeSearchSnapshot(path: string, s: SearchSnapshot): Prom
 
 /** The file's bytes of a snapshot. */
 export function encodeSearchSnapshot(s: SearchSnapshot): Buffer {
-  const paths = Buffer.from(s.paths.join(LIST_SEP), 'utf8');
-  const keys = Buffer.from(s.keys.join(LIST_SEP), 'utf8');
-  const termAt = new Uint32Array(s.terms.length + 1);
-  let at = 0;
-  for (let k = 0; k < s.terms.length; k++) {
-    termAt[k] = at;
-    at += 1 + Buffer.byteLength(s.terms[k]!, 'utf8');
-  }
-  termAt[s.terms.length] = at;
-  const dictionary = Buffer.from(`${LIST_SEP}${s.terms.join(LIST_SEP)}${s.terms.length > 0 ? LIST_SEP : ''}`, 'utf8');
+  // A snapshot read from its file is written again (a new listing stamp) from its stored bytes,
+  // without decoding its 300k terms.
+  const st = stored.get(s);
+  const { paths, keys, dictionary, termAt, termTable } = st ?? storedBytes(s);
   const header: Header = {
     v: VERSION,
     tokenizer: TOKENIZER_VERSION,
     maxFileBytes: s.maxFileBytes,
-    n: s.paths.length,
+    n: s.fileChunkStart.length - 1,
     chunks: s.chunkFile.length,
-    termCount: s.terms.length,
+    termCount: termAt.length - 1,
     postings: s.postChunk.length,
     pathTerms: s.filePathTerm.length,
     avgLen: s.avgLen,
     ranked: s.graphOrder.length,
+    termSlots: termTable.length,
+    ...(s.listing ? { listing: s.listing } : {}),
     pathBytes: paths.length,
     keyBytes: keys.length,
     termBytes: dictionary.length,
@@ -285,8 +364,27 @@ export function encodeSearchSnapshot(s: SearchSnapshot): Buffer {
     s.pathTermStart,
     s.pathTermFile,
     termAt,
+    termTable,
   ];
   return encodeSnapshot(MAGIC, header, words, [paths, keys, dictionary]);
+}
+
+function storedBytes(s: SearchSnapshot): Stored {
+  const termAt = new Uint32Array(s.terms.length + 1);
+  let at = 0;
+  for (let k = 0; k < s.terms.length; k++) {
+    termAt[k] = at;
+    at += 1 + Buffer.byteLength(s.terms[k]!, 'utf8');
+  }
+  termAt[s.terms.length] = at;
+  const dictionary = Buffer.from(`${LIST_SEP}${s.terms.join(LIST_SEP)}${s.terms.length > 0 ? LIST_SEP : ''}`, 'utf8');
+  return {
+    paths: Buffer.from(s.paths.join(LIST_SEP), 'utf8'),
+    keys: Buffer.from(s.keys.join(LIST_SEP), 'utf8'),
+    dictionary,
+    termAt,
+    termTable: termTableOf(dictionary, termAt),
+  };
 }
 
 /** Where each listed file is in `base` (same path, key and size limit), or -1. */

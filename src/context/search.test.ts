@@ -84,6 +84,58 @@ describe('lexical search index', () => {
     expect(other.stats.fromPack).toBeGreaterThan(0);
   });
 
+  it('takes an unchanged index by git\'s listing output alone, and builds the listing whenever that output cannot tell', async () => {
+    await using repo = tempRepo({ files });
+    const search = async (): Promise<{ skipped: boolean | undefined; files: string[] }> => {
+      const r = await searchCode({ cwd: repo.dir, env: repo.env, query: 'discount price', maxWorkers: 0, withText: false });
+      return { skipped: r.stats.listingSkipped, files: r.hits.map((h) => h.file) };
+    };
+    const first = await search();
+    expect(first.skipped).toBe(false);
+    expect(first.files[0]).toBe('src/cart.ts');
+    // Nothing changed: the stored snapshot is taken by the fingerprint of git's output.
+    expect(await search()).toEqual({ ...first, skipped: true });
+
+    // A modified file: its id comes from the work tree, so the listing is built each time.
+    repo.write('src/http/retry.ts', `${files['src/http/retry.ts']}export function discountPrice(price: number): number {\n  return price;\n}\n`);
+    const modified = await search();
+    expect(modified.skipped).toBe(false);
+    expect(modified.files).toContain('src/http/retry.ts');
+    expect((await search()).skipped).toBe(false);
+    // Committed: the listing finds the snapshot unchanged once and stamps it; then git's output does.
+    repo.commitAll('retry discount');
+    expect(await search()).toEqual({ ...modified, skipped: false });
+    expect(await search()).toEqual({ ...modified, skipped: true });
+
+    // An untracked source file: its id comes from the work tree too.
+    repo.write('src/coupon.ts', 'export function couponDiscount(price: number): number {\n  return price / 2;\n}\n');
+    expect((await search()).files).toContain('src/coupon.ts');
+    expect((await search()).skipped).toBe(false);
+    repo.commitAll('coupon');
+    await search();
+    // An .assistignore that hides a file: the same git output, another listing.
+    repo.write('.assistignore', 'src/coupon.ts\n');
+    const ignored = await search();
+    expect(ignored.skipped).toBe(false);
+    expect(ignored.files).not.toContain('src/coupon.ts');
+    expect(await search()).toEqual({ ...ignored, skipped: true });
+    rmSync(join(repo.dir, '.assistignore'));
+    const back = await search();
+    expect(back.skipped).toBe(false);
+    expect(back.files).toContain('src/coupon.ts');
+
+    // A stamped snapshot whose paths no longer split into their count: rebuilt, never a failure.
+    expect((await search()).skipped).toBe(true);
+    const snapshotFile = searchSnapshotPath((await resolveRepoPaths(repo.dir, repo.env)).sharedAssistDir);
+    const bytes = readFileSync(snapshotFile);
+    const at = bytes.indexOf('src/cart.ts\0src/checkout.ts');
+    expect(at).toBeGreaterThan(0);
+    bytes[at + 'src/cart.ts'.length] = 0x78;
+    writeFileSync(snapshotFile, bytes);
+    expect(await search()).toEqual({ ...back, skipped: false });
+    expect(await search()).toEqual({ ...back, skipped: true });
+  });
+
   it('indexes a file over the size limit as empty, and in full once the limit grows', async () => {
     await using repo = tempRepo({ files });
     const small = await openIndex({ cwd: repo.dir, env: repo.env, maxWorkers: 0, maxFileBytes: 100 });

@@ -284,9 +284,11 @@ export function rankForQuery(index: OpenIndex, query: string, options: { path?: 
   const best = new Float64Array(n);
   const second = new Float64Array(n);
   const matchedFiles: number[] = [];
-  for (const c of matched) {
+  const chunkFile = s.chunkFile;
+  for (let m = 0; m < matched.length; m++) {
+    const c = matched[m]!;
     const v = lexical[c]!;
-    const f = s.chunkFile[c]!;
+    const f = chunkFile[c]!;
     if (best[f] === 0) matchedFiles.push(f);
     if (v > best[f]!) {
       second[f] = best[f]!;
@@ -294,7 +296,11 @@ export function rankForQuery(index: OpenIndex, query: string, options: { path?: 
     } else if (v > second[f]!) second[f] = v;
   }
   const fileLex = new Float64Array(n);
-  for (const f of matchedFiles) fileLex[f] = best[f]! + tuning.second * second[f]!;
+  const secondShare = tuning.second;
+  for (let m = 0; m < matchedFiles.length; m++) {
+    const f = matchedFiles[m]!;
+    fileLex[f] = best[f]! + secondShare * second[f]!;
+  }
   const lexFiles = topIndices(fileLex, CANDIDATE_FILES, matchedFiles);
   const fileLexRank = new Map<number, number>();
   lexFiles.forEach((f, r) => fileLexRank.set(f, r + 1));
