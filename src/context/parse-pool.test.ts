@@ -89,10 +89,24 @@ describe('planBatches', () => {
     expect(plan[0]).toEqual([20, 21]); // python: few files, one batch, first
     expect(plan[1]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]); // at most 16 files
     expect(plan[2]).toEqual([16, 17, 18, 19, 22]); // ends at the large file: over the byte limit
-    expect(plan[3]).toEqual([23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38]);
-    expect(plan[4]).toEqual([39]);
+    // The last 256 KB (files 23-39: 71.6 KB; file 22 would pass it) in batches of at most 4 files or 8 KB.
+    expect(plan.slice(3)).toEqual([[23, 24, 25, 26], [27, 28, 29, 30], [31, 32, 33, 34], [35, 36, 37, 38], [39]]);
     expect(plan.flat().sort((a, b) => a - b)).toEqual(work.map((_, i) => i));
     expect(plan.every((batch) => batch.length <= 16)).toBe(true);
+  });
+
+  it('ends a long parse in small batches (the last 256 KB), so no worker is left with two full batches', () => {
+    const work: ParseJob[] = [];
+    const sizes: number[] = [];
+    for (let i = 0; i < 400; i++) {
+      work.push({ lang: 'typescript', absPath: `/f${i}` });
+      sizes.push(3000); // 1.2 MB in all: 16-file batches of 48 KB, then the last 256 KB
+    }
+    const plan = planBatches(work, sizes);
+    // 87 files of 3 KB are the last 256 KB: before them, 313 files in batches of 16 (the last
+    // one cut where the tail starts), then batches that end once they reach 8 KB (3 files).
+    expect(plan.map((batch) => batch.length)).toEqual([...Array<number>(19).fill(16), 9, ...Array<number>(29).fill(3)]);
+    expect(plan.flat()).toEqual(work.map((_, i) => i)); // still in listing order
   });
 });
 

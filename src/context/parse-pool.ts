@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { addPhase, markPhase, phasesEnabled } from '../obs/phases.js';
 import { TagExtractor, toFileTags, type ExtractLimits } from './extractor.js';
 import type { LanguageId } from './languages.js';
 import { encodeTags } from './tags-line.js';
@@ -24,6 +25,8 @@ export interface ParseBatchResult {
   id: number;
   /** Each file's tags as `encodeTags` gives them. */
   lines: string[];
+  /** With ASSIST_PHASES: the milliseconds the worker spent on this batch. */
+  busyMs?: number;
 }
 
 export interface ParseOptions {
@@ -49,6 +52,10 @@ export interface ParseOutcome {
 const BATCH = 16;
 // A batch also ends at this many bytes, so the largest files go out one or a few at a time.
 const BATCH_BYTES = 64 * 1024;
+// The end of a parse: its last TAIL_BYTES in batches of up to TAIL_BATCH files, ended once they reach TAIL_BATCH_BYTES.
+const TAIL_BYTES = 256 * 1024;
+const TAIL_BATCH = 4;
+const TAIL_BATCH_BYTES = 8 * 1024;
 // Below this many files a worker's start (a thread plus the wasm runtime) costs more than it saves.
 export const MIN_FILES_FOR_WORKERS = 24;
 
@@ -83,6 +90,7 @@ export async function parseFiles(jobs: ParseJob[], options: ParseOptions): Promi
   // Every batch holds at most BATCH files, so there are at least this many: the workers start
   // booting (~80 ms each) while this thread reads the sizes the plan needs.
   const workerCount = Math.min(cap, Math.ceil(jobs.length / BATCH));
+  markPhase('parse.pool');
   const workers: Worker[] = [];
   for (let i = 0; i < workerCount; i++) workers.push(new Worker(workerUrl, { workerData: options.limits }));
   const lines = new Array<string>(jobs.length);
@@ -97,8 +105,18 @@ export async function parseFiles(jobs: ParseJob[], options: ParseOptions): Promi
         const batch: ParseBatch = { id, jobs: plan[id]!.map((i) => jobs[i]!) };
         worker.postMessage(batch);
       };
-      for (const worker of workers) {
+      markPhase('parse.workers-started');
+      workers.forEach((worker, k) => {
+        let first = true;
         worker.on('message', (reply: ParseBatchResult) => {
+          if (phasesEnabled) {
+            // Per worker: its busy time, when its first batch came back, when its last did
+            // (the gap between the workers' last marks is the parse's tail).
+            addPhase(`parse.worker${k}.busy`, reply.busyMs ?? 0);
+            if (first) markPhase(`parse.worker${k}.first`);
+            first = false;
+            markPhase(`parse.worker${k}.last`);
+          }
           reply.lines.forEach((line, i) => (lines[plan[reply.id]![i]!] = line));
           done += reply.lines.length;
           options.onProgress?.(done, jobs.length);
@@ -113,10 +131,11 @@ export async function parseFiles(jobs: ParseJob[], options: ParseOptions): Promi
         // takes the last results in (measured: ~0.5 s of waiting per worker on a cold build).
         feed(worker);
         feed(worker);
-      }
+      });
     });
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
+    markPhase('parse.pool-end');
   }
   return { lines, workers: workerCount };
 }
@@ -135,7 +154,8 @@ function sizeOf(path: string): number {
  * only a few files goes first, in one batch, so one worker alone loads its grammar and
  * builds its query. The rest keep their order, in batches of up to BATCH files or
  * BATCH_BYTES, so a large file goes out alone and the workers end close together (on
- * playwright they ended 150-200 ms apart with batches of 16 files). Measured and not kept:
+ * playwright they ended 150-200 ms apart with batches of 16 files); the last TAIL_BYTES in
+ * batches of up to TAIL_BATCH files or TAIL_BATCH_BYTES. Measured and not kept:
  * largest files first, 4-7% slower on playwright; a worker then parses its largest files
  * while V8 still runs the parser's baseline-compiled code.
  */
@@ -153,12 +173,22 @@ export function planBatches(jobs: readonly ParseJob[], sizes: readonly number[])
     else rest.push(...list);
   }
   rest.sort((a, b) => a - b);
+  // The files of the last TAIL_BYTES go out in small batches: each worker holds two batches
+  // at a time, so at the end one worker could still have up to 2 x 64 KB (~60 ms) ahead of it
+  // while the other has nothing left.
+  let tailFrom = rest.length;
+  let tailBytes = 0;
+  while (tailFrom > 0 && tailBytes + sizes[rest[tailFrom - 1]!]! <= TAIL_BYTES) {
+    tailFrom--;
+    tailBytes += sizes[rest[tailFrom]!]!;
+  }
   let batch: number[] = [];
   let bytes = 0;
-  for (const i of rest) {
+  for (const [k, i] of rest.entries()) {
     batch.push(i);
     bytes += sizes[i]!;
-    if (batch.length === BATCH || bytes >= BATCH_BYTES) {
+    const tail = k >= tailFrom;
+    if (batch.length === (tail ? TAIL_BATCH : BATCH) || bytes >= (tail ? TAIL_BATCH_BYTES : BATCH_BYTES) || k === tailFrom - 1) {
       plan.push(batch);
       batch = [];
       bytes = 0;
