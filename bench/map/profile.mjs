@@ -1,7 +1,7 @@
 /* global performance */
 // Where a cold parse's time goes, per file, on one thread (issue 17 item 2):
 //
-//   npm run build && node bench/map/profile.mjs --repo DIR [--rounds 3] [--limit N]
+//   npm run build && node bench/map/profile.mjs --repo DIR [--rounds 3] [--limit N] [--root CHECKOUT]
 //
 // For every file the map covers (the map's own listing), one thread runs the steps a parse
 // worker runs and times each: read the file, `parser.parse` (tree-sitter's own parse, the
@@ -10,18 +10,19 @@
 // pack line. Then the same files through the extractor as the workers call it (the total a
 // worker pays per file), and `ctags -L` over the same list on one core for the comparison the
 // issue makes. Round 1 includes V8's tier-up of the wasm; the figures of the last round decide.
+// `--root`: another built checkout's extractor (an A/B against a base build).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const root = new URL('../..', import.meta.url).pathname;
 const args = process.argv.slice(2);
 const opt = (name, fallback) => {
   const i = args.indexOf(name);
   return i === -1 ? fallback : args[i + 1];
 };
+const root = opt('--root', new URL('../..', import.meta.url).pathname);
 const repo = opt('--repo', undefined);
 const rounds = Number(opt('--rounds', '3'));
 const limit = Number(opt('--limit', '0'));
@@ -34,7 +35,7 @@ const { listSourceFiles } = await dist('context/git-files.js');
 const { languageSpec, grammarPath } = await dist('context/languages.js');
 const { TagExtractor, toFileTags } = await dist('context/extractor.js');
 const { encodeTags } = await dist('context/tags-line.js');
-const ts = await import('web-tree-sitter');
+const ts = await import(pathToFileURL(join(root, 'node_modules', 'web-tree-sitter', 'web-tree-sitter.js')).href);
 await ts.Parser.init();
 
 const listing = await listSourceFiles(repo);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { languageForPath } from './languages.js';
-import { parseFiles, planBatches, type ParseJob } from './parse-pool.js';
+import { parseFiles, planBatches, startParseWorkers, type ParseJob } from './parse-pool.js';
 import { decodeTags } from './tags-line.js';
 import { countTokens, startTokenCounter } from './tokens.js';
 
@@ -63,6 +63,39 @@ describe('parseFiles', () => {
     const outcome = await parseFiles(jobs(1).slice(0, 3), { limits: { maxFileBytes: 1 << 20 }, workerUrl });
     expect(outcome.workers).toBe(0);
     expect(outcome.lines).toHaveLength(3);
+  });
+
+  it('uses workers started ahead of the listing, and ends those it does not need', async () => {
+    const work = jobs(3);
+    const local = await parseFiles(work, { limits: { maxFileBytes: 1 << 20 }, maxWorkers: 0 });
+    const started = startParseWorkers({ maxFileBytes: 1 << 20 }, { workerUrl, maxWorkers: 4 })!;
+    expect(started.workers).toHaveLength(4);
+    const exits = started.workers.map((w) => new Promise<void>((resolve) => w.once('exit', () => resolve())));
+    // 42 files make at least 3 batches: the pool keeps 3 of the 4 workers and ends the fourth.
+    const pooled = await parseFiles(work, { limits: { maxFileBytes: 1 << 20 }, started, workerUrl });
+    expect(pooled.workers).toBe(3);
+    expect(pooled.lines).toEqual(local.lines);
+    await Promise.all(exits); // every started worker has ended, used or not
+
+    const unneeded = startParseWorkers({ maxFileBytes: 1 << 20 }, { workerUrl, maxWorkers: 2 })!;
+    const unneededExits = unneeded.workers.map((w) => new Promise<void>((resolve) => w.once('exit', () => resolve())));
+    const few = await parseFiles(work.slice(0, 3), { limits: { maxFileBytes: 1 << 20 }, started: unneeded, workerUrl });
+    expect(few.workers).toBe(0); // few files: parsed on this thread, the started workers ended
+    expect(few.lines).toEqual(local.lines.slice(0, 3));
+    await Promise.all(unneededExits);
+  });
+
+  it('fails the parse when a worker started ahead died before it was used', async () => {
+    const broken = join(outDir, 'broken-worker.mjs');
+    writeFileSync(broken, 'throw new Error("boot failed");\n');
+    const started = startParseWorkers({ maxFileBytes: 1 << 20 }, { workerUrl: pathToFileURL(broken), maxWorkers: 2 })!;
+    await new Promise<void>((resolve) => started.workers[0]!.once('exit', () => resolve()));
+    await expect(parseFiles(jobs(3), { limits: { maxFileBytes: 1 << 20 }, started, workerUrl })).rejects.toThrow('boot failed');
+  });
+
+  it('starts no workers without a compiled worker script', () => {
+    expect(startParseWorkers({ maxFileBytes: 1 << 20 }, { workerUrl: pathToFileURL(join(outDir, 'none.js')) })).toBeUndefined();
+    expect(startParseWorkers({ maxFileBytes: 1 << 20 }, { workerUrl, maxWorkers: 0 })).toBeUndefined();
   });
 
   it('reports unreadable files instead of failing', async () => {

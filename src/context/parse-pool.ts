@@ -37,6 +37,48 @@ export interface ParseOptions {
   workerUrl?: URL;
   /** Called after each finished batch with the number of files done. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Workers started ahead of time ({@link startParseWorkers}), with the same limits: used
+   * instead of starting new ones, those not needed terminated. Always consumed.
+   */
+  started?: StartedWorkers;
+}
+
+/** Parse workers started before the files to parse are known (a build that is most likely cold). */
+export interface StartedWorkers {
+  workers: Worker[];
+  /** Terminates them; for a build that turned out to need no parse. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the parse pool's workers now, so their boot (a thread, web-tree-sitter's runtime)
+ * runs beside the file listing. Undefined when there is no compiled worker (from .ts sources)
+ * or no worker is allowed.
+ */
+export function startParseWorkers(limits: ExtractLimits, options: { maxWorkers?: number; workerUrl?: URL } = {}): StartedWorkers | undefined {
+  const workerUrl = options.workerUrl ?? defaultWorkerUrl;
+  const count = options.maxWorkers ?? availableParallelism();
+  if (count < 1 || !existsSync(fileURLToPath(workerUrl))) return undefined;
+  const workers: Worker[] = [];
+  for (let i = 0; i < count; i++) workers.push(quietWorker(new Worker(workerUrl, { workerData: limits })));
+  markPhase('parse.prestarted');
+  return { workers, close: () => terminateAll(workers) };
+}
+
+// Started workers that ended before the pool used them (a failed boot): the pool fails on them.
+const endedEarly = new WeakMap<Worker, unknown>();
+
+/** A worker whose failure before it is given work is not an unhandled error: the pool reports it when it uses the worker. */
+function quietWorker(worker: Worker): Worker {
+  let failure: unknown;
+  worker.on('error', (error) => (failure = error));
+  worker.once('exit', (code) => endedEarly.set(worker, failure ?? new Error(`tags worker exited with code ${code}`)));
+  return worker;
+}
+
+async function terminateAll(workers: readonly Worker[]): Promise<void> {
+  await Promise.all(workers.map((w) => w.terminate()));
 }
 
 export interface ParseOutcome {
@@ -76,7 +118,9 @@ export function threadExtractor(): TagExtractor {
 export async function parseFiles(jobs: ParseJob[], options: ParseOptions): Promise<ParseOutcome> {
   const workerUrl = options.workerUrl ?? defaultWorkerUrl;
   const cap = options.maxWorkers ?? availableParallelism();
-  if (jobs.length < MIN_FILES_FOR_WORKERS || cap < 1 || !existsSync(fileURLToPath(workerUrl))) {
+  const started = options.started?.workers ?? [];
+  if (jobs.length < MIN_FILES_FOR_WORKERS || cap < 1 || (started.length === 0 && !existsSync(fileURLToPath(workerUrl)))) {
+    await terminateAll(started);
     const extractor = threadExtractor();
     const lines: string[] = [];
     for (const job of jobs) {
@@ -89,10 +133,11 @@ export async function parseFiles(jobs: ParseJob[], options: ParseOptions): Promi
 
   // Every batch holds at most BATCH files, so there are at least this many: the workers start
   // booting (~80 ms each) while this thread reads the sizes the plan needs.
-  const workerCount = Math.min(cap, Math.ceil(jobs.length / BATCH));
+  const workerCount = Math.min(started.length > 0 ? started.length : cap, Math.ceil(jobs.length / BATCH));
   markPhase('parse.pool');
-  const workers: Worker[] = [];
-  for (let i = 0; i < workerCount; i++) workers.push(new Worker(workerUrl, { workerData: options.limits }));
+  const workers = started.slice(0, workerCount);
+  await terminateAll(started.slice(workerCount));
+  while (workers.length < workerCount) workers.push(new Worker(workerUrl, { workerData: options.limits }));
   const lines = new Array<string>(jobs.length);
   let next = 0;
   let done = 0;
@@ -106,6 +151,7 @@ export async function parseFiles(jobs: ParseJob[], options: ParseOptions): Promi
         worker.postMessage(batch);
       };
       markPhase('parse.workers-started');
+      const lastAt = workers.map(() => 0);
       workers.forEach((worker, k) => {
         let first = true;
         worker.on('message', (reply: ParseBatchResult) => {
@@ -115,7 +161,8 @@ export async function parseFiles(jobs: ParseJob[], options: ParseOptions): Promi
             addPhase(`parse.worker${k}.busy`, reply.busyMs ?? 0);
             if (first) markPhase(`parse.worker${k}.first`);
             first = false;
-            markPhase(`parse.worker${k}.last`);
+            lastAt[k] = performance.now();
+            if (done + reply.lines.length === jobs.length) lastAt.forEach((at, w) => markPhase(`parse.worker${w}.last`, at));
           }
           reply.lines.forEach((line, i) => (lines[plan[reply.id]![i]!] = line));
           done += reply.lines.length;
@@ -127,6 +174,7 @@ export async function parseFiles(jobs: ParseJob[], options: ParseOptions): Promi
         worker.on('exit', (code) => {
           if (done < jobs.length) reject(new Error(`tags worker exited with code ${code}`));
         });
+        if (endedEarly.has(worker)) reject(endedEarly.get(worker));
         // Two batches in flight: the next one is queued in the worker while the main thread
         // takes the last results in (measured: ~0.5 s of waiting per worker on a cold build).
         feed(worker);
