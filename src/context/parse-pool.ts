@@ -131,8 +131,7 @@ export async function parseFiles(jobs: ParseJob[], options: ParseOptions): Promi
     return { lines, workers: 0 };
   }
 
-  // Every batch holds at most BATCH files, so there are at least this many: the workers start
-  // booting (~80 ms each) while this thread reads the sizes the plan needs.
+  // Every batch holds at most BATCH files, so there are at least this many batches.
   const workerCount = Math.min(started.length > 0 ? started.length : cap, Math.ceil(jobs.length / BATCH));
   markPhase('parse.pool');
   const workers = started.slice(0, workerCount);
@@ -142,12 +141,22 @@ export async function parseFiles(jobs: ParseJob[], options: ParseOptions): Promi
   let next = 0;
   let done = 0;
   try {
-    const plan = planBatches(jobs, jobs.map((job) => sizeOf(job.absPath)));
+    // Each file is stat'ed once, when the tail is measured or its batch is made.
+    const sizes = new Map<number, number>();
+    const sizeAt = (i: number): number => {
+      let size = sizes.get(i);
+      if (size === undefined) sizes.set(i, (size = sizeOf(jobs[i]!.absPath)));
+      return size;
+    };
+    const batches = batchesOf(jobs, sizeAt);
+    const plan: number[][] = [];
     await new Promise<void>((resolve, reject) => {
       const feed = (worker: Worker): void => {
-        if (next >= plan.length) return;
+        const made = batches.next();
+        if (made.done === true) return;
         const id = next++;
-        const batch: ParseBatch = { id, jobs: plan[id]!.map((i) => jobs[i]!) };
+        plan.push(made.value);
+        const batch: ParseBatch = { id, jobs: made.value.map((i) => jobs[i]!) };
         worker.postMessage(batch);
       };
       markPhase('parse.workers-started');
@@ -208,16 +217,25 @@ function sizeOf(path: string): number {
  * while V8 still runs the parser's baseline-compiled code.
  */
 export function planBatches(jobs: readonly ParseJob[], sizes: readonly number[]): number[][] {
+  return [...batchesOf(jobs, (i) => sizes[i]!)];
+}
+
+/**
+ * {@link planBatches} one batch at a time, reading each file's size only when its batch is
+ * made (the tail's sizes first): the first batches go out without waiting for a stat of every
+ * file (~20-70 ms for 2,331 files), which runs on this thread while the workers parse.
+ */
+export function* batchesOf(jobs: readonly ParseJob[], sizeAt: (index: number) => number): Generator<number[]> {
   const perLanguage = new Map<LanguageId, number[]>();
   jobs.forEach((job, i) => {
     let list = perLanguage.get(job.lang);
     if (!list) perLanguage.set(job.lang, (list = []));
     list.push(i);
   });
-  const plan: number[][] = [];
   const rest: number[] = [];
+  const few: number[][] = [];
   for (const [, list] of [...perLanguage].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (list.length <= BATCH) plan.push(list);
+    if (list.length <= BATCH) few.push(list);
     else rest.push(...list);
   }
   rest.sort((a, b) => a - b);
@@ -226,22 +244,22 @@ export function planBatches(jobs: readonly ParseJob[], sizes: readonly number[])
   // while the other has nothing left.
   let tailFrom = rest.length;
   let tailBytes = 0;
-  while (tailFrom > 0 && tailBytes + sizes[rest[tailFrom - 1]!]! <= TAIL_BYTES) {
+  while (tailFrom > 0 && tailBytes + sizeAt(rest[tailFrom - 1]!) <= TAIL_BYTES) {
     tailFrom--;
-    tailBytes += sizes[rest[tailFrom]!]!;
+    tailBytes += sizeAt(rest[tailFrom]!);
   }
+  yield* few;
   let batch: number[] = [];
   let bytes = 0;
   for (const [k, i] of rest.entries()) {
     batch.push(i);
-    bytes += sizes[i]!;
+    bytes += sizeAt(i);
     const tail = k >= tailFrom;
     if (batch.length === (tail ? TAIL_BATCH : BATCH) || bytes >= (tail ? TAIL_BATCH_BYTES : BATCH_BYTES) || k === tailFrom - 1) {
-      plan.push(batch);
+      yield batch;
       batch = [];
       bytes = 0;
     }
   }
-  if (batch.length > 0) plan.push(batch);
-  return plan;
+  if (batch.length > 0) yield batch;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { resolveRepoPaths, type RepoPaths } from '../git/repo-paths.js';
@@ -103,6 +103,17 @@ const RESULT_VERSION = 2;
 // parse's last few hundred milliseconds and the ranking instead of the whole parse.
 const TOKENIZER_START_AT = 0.9;
 
+// The git index size from which a cold build starts its parse workers before the listing.
+const PRESTART_INDEX_BYTES = 16 * 1024;
+
+function indexBytes(gitDir: string): number {
+  try {
+    return statSync(join(gitDir, 'index')).size;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * Builds the repository map: lists the source files with their blob ids, takes their tags
  * from the cache or parses them (in worker threads), ranks the definitions and renders the
@@ -146,11 +157,13 @@ async function build(options: RepoMapOptions, early: { started?: StartedWorkers 
     const raw = listRaw(options.cwd, options.env);
     // When `cwd` is not in a work tree, the error of finding the root is the one to report.
     raw.catch(() => undefined);
-    paths = await resolving;
+    const repoPaths = await resolving;
+    paths = repoPaths;
     // Nothing stored for this repository (no map, no tags): every file will be parsed, so the
     // parse workers start booting now, beside git's listing and the cache reads (~50-100 ms
-    // before the pool would have started them).
-    if (options.maxWorkers !== 0 && !existsSync(join(paths.sharedAssistDir, 'map-result.json')) && !existsSync(join(paths.sharedAssistDir, 'tags'))) {
+    // before the pool would have started them). Not for a small repository (an index under
+    // 16 KB, ~150 entries), which may have too few files for workers at all.
+    if (options.maxWorkers !== 0 && !existsSync(join(paths.sharedAssistDir, 'map-result.json')) && !existsSync(join(paths.sharedAssistDir, 'tags')) && indexBytes(repoPaths.gitDir) >= PRESTART_INDEX_BYTES) {
       early.started = startParseWorkers({ maxFileBytes }, { ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }), ...(options.workerUrl === undefined ? {} : { workerUrl: options.workerUrl }) });
     }
     const [rawText, ignoreText, read] = await Promise.all([raw, readAssistIgnoreText(paths.root), readResult(join(paths.sharedAssistDir, 'map-result.json'))]);
