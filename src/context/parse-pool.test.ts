@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { languageForPath } from './languages.js';
-import { parseFiles, planBatches, startParseWorkers, type ParseJob } from './parse-pool.js';
+import { batchesOf, parseFiles, planBatches, startParseWorkers, type ParseJob } from './parse-pool.js';
 import { decodeTags } from './tags-line.js';
 import { countTokens, startTokenCounter } from './tokens.js';
 
@@ -140,6 +140,18 @@ describe('planBatches', () => {
     // one cut where the tail starts), then batches that end once they reach 8 KB (3 files).
     expect(plan.map((batch) => batch.length)).toEqual([...Array<number>(19).fill(16), 9, ...Array<number>(29).fill(3)]);
     expect(plan.flat()).toEqual(work.map((_, i) => i)); // still in listing order
+  });
+
+  it('reads a file size only when it is needed: the tail first, then batch by batch', () => {
+    const work: ParseJob[] = Array.from({ length: 400 }, (_, i) => ({ lang: 'typescript', absPath: `/f${i}` }));
+    const read: number[] = [];
+    const batches = batchesOf(work, (i) => (read.push(i), 3000));
+    expect(batches.next().value).toEqual([...Array(16).keys()]);
+    // The last 87 files (the tail) and the one before them (which would pass 256 KB), then the
+    // 16 of the first batch: none of the other 296.
+    expect(new Set(read)).toEqual(new Set([...Array(16).keys(), ...[...Array(88).keys()].map((k) => 312 + k)]));
+    expect([...batches].flat()).toEqual([...Array(400).keys()].slice(16));
+    expect(new Set(read).size).toBe(400);
   });
 });
 
