@@ -80,14 +80,34 @@ const ctags = () => time(() => execFileSync('ctags', ['-R', '--languages=TypeScr
 // The process's CPU time (user + sys) comes from ASSIST_PHASES (src/obs/phases.ts), which load
 // disturbs less than the wall time.
 const phasesFile = join(tmpdir(), `assist-bench-map-phases-${process.pid}.jsonl`);
+let lastMarks = {};
 function cpuOfLast() {
   try {
     const lines = readFileSync(phasesFile, 'utf8').trim().split('\n');
     rmSync(phasesFile, { force: true });
-    return JSON.parse(lines[lines.length - 1]).cpuMs;
+    const last = JSON.parse(lines[lines.length - 1]);
+    lastMarks = Object.fromEntries((last.marks ?? []).map((m) => [m.name, m.at]));
+    return last.cpuMs;
   } catch {
+    lastMarks = {};
     return NaN;
   }
+}
+
+// A cold run's parse pool from its marks (ms since the process started): when the workers
+// were started, when each one's first and last batch came back (the difference of the last
+// ones is the parse's tail, one core idle). Empty for a build without these marks.
+function poolMarks() {
+  const m = lastMarks;
+  const r = (x) => Math.round(x);
+  const out = [];
+  if (m['parse.prestarted'] !== undefined) out.push(`workers started at ${r(m['parse.prestarted'])}`);
+  if (m['parse.pool'] !== undefined) out.push(`pool at ${r(m['parse.pool'])}`);
+  const firsts = [0, 1, 2, 3].map((k) => m[`parse.worker${k}.first`]).filter((x) => x !== undefined);
+  const lasts = [0, 1, 2, 3].map((k) => m[`parse.worker${k}.last`]).filter((x) => x !== undefined);
+  if (firsts.length > 0) out.push(`first batches back at ${firsts.map(r).join('/')}`);
+  if (lasts.length > 1) out.push(`last at ${lasts.map(r).join('/')} (tail ${r(Math.max(...lasts) - Math.min(...lasts))})`);
+  return out.length > 0 ? `; ${out.join(', ')}` : '';
 }
 
 function map() {
@@ -95,7 +115,7 @@ function map() {
   const r = spawnSync(process.execPath, [cli, 'map', '--tokens', '1024', '--json', '--stats'], { cwd: repo, env: { ...env, ASSIST_PHASES: phasesFile }, encoding: 'utf8', maxBuffer: 1 << 26 });
   const wall = performance.now() - t0;
   if (r.status !== 0) throw new Error(`assist map failed: ${r.stderr}`);
-  return { wall, cpu: cpuOfLast(), stats: JSON.parse(r.stdout).stats };
+  return { wall, cpu: cpuOfLast(), stats: JSON.parse(r.stdout).stats, pool: poolMarks() };
 }
 
 // The command as typed: text output, no --json (which adds the workspace's package boundaries,
@@ -124,16 +144,18 @@ if (!skip.has('cold')) {
   const c = [];
   const m = [];
   const ratios = [];
+  const cpus = [];
   for (let i = 0; i < runs; i++) {
     const t = ctags();
     rmSync(cacheDir, { recursive: true, force: true });
     const r = map();
     c.push(t);
     m.push(r.wall);
+    cpus.push(r.cpu);
     ratios.push(r.wall / t);
-    console.log(`cold ${i + 1}: ctags -R ${Math.round(t)} ms, map ${Math.round(r.wall)} ms = ${(r.wall / t).toFixed(2)}x   [parsed ${r.stats.parsed} with ${r.stats.workers} workers; ${phases(r.stats)}]`);
+    console.log(`cold ${i + 1}: ctags -R ${Math.round(t)} ms, map ${Math.round(r.wall)} ms = ${(r.wall / t).toFixed(2)}x, map CPU ${Math.round(r.cpu)} ms   [parsed ${r.stats.parsed} with ${r.stats.workers} workers; ${phases(r.stats)}${r.pool}]`);
   }
-  console.log(`COLD  ctags ${fmt(c)}; map ${fmt(m)}; ratio per pair min ${sorted(ratios)[0].toFixed(2)} / median ${median(ratios).toFixed(2)}x (target <= 2x)`);
+  console.log(`COLD  ctags ${fmt(c)}; map ${fmt(m)}; ratio per pair min ${sorted(ratios)[0].toFixed(2)} / median ${median(ratios).toFixed(2)}x (target <= 2x); map CPU ${fmt(cpus)}`);
 }
 
 if (!existsSync(cacheDir)) map();

@@ -174,8 +174,32 @@ interface RawDef {
   name: string;
   kind: DefKind;
   node: TsNode;
+  /** `node.endIndex`, read once: every read is a call into the wasm (the sort and the nesting read it often). */
+  end: number;
   nameStart: number;
   nameRow: number;
+}
+
+/** What a capture name of a tags query stands for, worked out once per name instead of per match. */
+interface CaptureRole {
+  def: boolean;
+  /** The definition's kind, or the reference's kind after `reference.`. */
+  kind: string;
+}
+
+const captureRoles = new Map<string, CaptureRole | null>();
+
+function captureRole(name: string): CaptureRole | null {
+  let role = captureRoles.get(name);
+  if (role === undefined) {
+    if (name.startsWith('definition.')) {
+      const raw = name.slice('definition.'.length) as DefKind;
+      role = { def: true, kind: defKinds.has(raw) ? raw : 'other' };
+    } else if (name.startsWith('reference.')) role = { def: false, kind: name.slice('reference.'.length) };
+    else role = null;
+    captureRoles.set(name, role);
+  }
+  return role;
 }
 
 function extractFromSource(loaded: Loaded, lang: LanguageId, source: string): Omit<Extracted, 'bytes'> {
@@ -186,43 +210,48 @@ function extractFromSource(loaded: Loaded, lang: LanguageId, source: string): Om
     const defsByName = new Map<number, RawDef>();
     const refs: { name: string; start: number; row: number; kind: string }[] = [];
     const namesOf = languageSpec(lang).namesOf;
-    const addTag = (nameNode: TsNode, tagNode: TsNode, tagName: string): void => {
+    const addTag = (nameNode: TsNode, tagNode: TsNode, role: CaptureRole): void => {
       const name = nameNode.text;
       if (name === '') return;
-      if (tagName.startsWith('definition.')) {
-        const raw = tagName.slice('definition.'.length) as DefKind;
-        const kind: DefKind = defKinds.has(raw) ? raw : 'other';
+      if (role.def) {
+        const kind = role.kind as DefKind;
         const existing = defsByName.get(nameNode.startIndex);
         if (existing && (kindPriority.get(existing.kind) ?? 0) >= (kindPriority.get(kind) ?? 0)) return;
-        defsByName.set(nameNode.startIndex, { name, kind, node: tagNode, nameStart: nameNode.startIndex, nameRow: nameNode.startPosition.row });
+        defsByName.set(nameNode.startIndex, { name, kind, node: tagNode, end: tagNode.endIndex, nameStart: nameNode.startIndex, nameRow: nameNode.startPosition.row });
       } else {
         if (lang === 'elixir' && elixirKeywords.has(name)) return;
-        refs.push({ name, start: nameNode.startIndex, row: nameNode.startPosition.row, kind: tagName.slice('reference.'.length) });
+        refs.push({ name, start: nameNode.startIndex, row: nameNode.startPosition.row, kind: role.kind });
       }
     };
     for (const match of matches) {
       let nameNode: TsNode | undefined;
       let tagNode: TsNode | undefined;
+      let tagRole: CaptureRole | undefined;
       let tagName: string | undefined;
       for (const capture of match.captures) {
-        if (capture.name === 'name') nameNode ??= capture.node;
-        else if (capture.name.startsWith('definition.') || capture.name.startsWith('reference.')) {
+        if (capture.name === 'name') {
+          nameNode ??= capture.node;
+          continue;
+        }
+        const role = captureRole(capture.name);
+        if (role) {
           tagNode = capture.node;
+          tagRole = role;
           tagName = capture.name;
         }
       }
-      if (!tagNode || !tagName) continue;
-      if (nameNode) addTag(nameNode, tagNode, tagName);
-      else if (namesOf) for (const found of namesOf(tagNode, tagName)) addTag(found, tagNode, tagName);
+      if (!tagNode || !tagRole || !tagName) continue;
+      if (nameNode) addTag(nameNode, tagNode, tagRole);
+      else if (namesOf) for (const found of namesOf(tagNode, tagName)) addTag(found, tagNode, tagRole);
     }
 
-    const raws = [...defsByName.values()].sort((a, b) => a.node.startIndex - b.node.startIndex || b.node.endIndex - a.node.endIndex);
+    const raws = [...defsByName.values()].sort((a, b) => a.node.startIndex - b.node.startIndex || b.end - a.end);
     const lines = raws.length > 0 ? source.split('\n') : [];
     const defs: CachedDef[] = [];
     const nameLines: number[] = [];
     const stack: { index: number; end: number }[] = [];
     for (const raw of raws) {
-      while (stack.length > 0 && stack[stack.length - 1]!.end < raw.node.endIndex) stack.pop();
+      while (stack.length > 0 && stack[stack.length - 1]!.end < raw.end) stack.pop();
       const top = stack[stack.length - 1];
       const scope = top === undefined ? -1 : top.index;
       let kind = raw.kind;
@@ -236,7 +265,7 @@ function extractFromSource(loaded: Loaded, lang: LanguageId, source: string): Om
         signature: signatureOf(raw, lines, lang),
       });
       nameLines.push(raw.nameRow + 1);
-      stack.push({ index: defs.length - 1, end: raw.node.endIndex });
+      stack.push({ index: defs.length - 1, end: raw.end });
     }
 
     const located: RefTag[] = [];

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { resolveRepoPaths, type RepoPaths } from '../git/repo-paths.js';
 import { listingFingerprint, listRaw, listSourceFiles, readAssistIgnoreText, type FileListing } from './git-files.js';
 import { languageSpec, languageVersion, packName, type LanguageId } from './languages.js';
-import { MIN_FILES_FOR_WORKERS, parseFiles } from './parse-pool.js';
+import { MIN_FILES_FOR_WORKERS, parseFiles, startParseWorkers, type StartedWorkers } from './parse-pool.js';
 import { rankGraph } from './rank.js';
 import { reuseRanking } from './rank-reuse.js';
 import { matchSnapshot, readRanks, readSnapshot, startingRanks, updateSnapshot, writeRanks, writeSnapshot } from './rank-snapshot.js';
@@ -102,12 +103,34 @@ const RESULT_VERSION = 2;
 // parse's last few hundred milliseconds and the ranking instead of the whole parse.
 const TOKENIZER_START_AT = 0.9;
 
+// The git index size from which a cold build starts its parse workers before the listing.
+const PRESTART_INDEX_BYTES = 16 * 1024;
+
+function indexBytes(gitDir: string): number {
+  try {
+    return statSync(join(gitDir, 'index')).size;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * Builds the repository map: lists the source files with their blob ids, takes their tags
  * from the cache or parses them (in worker threads), ranks the definitions and renders the
  * best ones within the token budget.
  */
 export async function buildRepoMap(options: RepoMapOptions): Promise<RepoMap> {
+  const early: { started?: StartedWorkers } = {};
+  try {
+    return await build(options, early);
+  } finally {
+    // Workers started ahead for a parse that never ran (an error, nothing to parse); a parse
+    // consumed and terminated them already.
+    await early.started?.close();
+  }
+}
+
+async function build(options: RepoMapOptions, early: { started?: StartedWorkers }): Promise<RepoMap> {
   const t0 = performance.now();
   const budget = Math.max(0, Math.floor(options.tokens ?? DEFAULT_MAP_TOKENS));
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
@@ -134,7 +157,15 @@ export async function buildRepoMap(options: RepoMapOptions): Promise<RepoMap> {
     const raw = listRaw(options.cwd, options.env);
     // When `cwd` is not in a work tree, the error of finding the root is the one to report.
     raw.catch(() => undefined);
-    paths = await resolving;
+    const repoPaths = await resolving;
+    paths = repoPaths;
+    // Nothing stored for this repository (no map, no tags): every file will be parsed, so the
+    // parse workers start booting now, beside git's listing and the cache reads (~50-100 ms
+    // before the pool would have started them). Not for a small repository (an index under
+    // 16 KB, ~150 entries), which may have too few files for workers at all.
+    if (options.maxWorkers !== 0 && !existsSync(join(paths.sharedAssistDir, 'map-result.json')) && !existsSync(join(paths.sharedAssistDir, 'tags')) && indexBytes(repoPaths.gitDir) >= PRESTART_INDEX_BYTES) {
+      early.started = startParseWorkers({ maxFileBytes }, { ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }), ...(options.workerUrl === undefined ? {} : { workerUrl: options.workerUrl }) });
+    }
     const [rawText, ignoreText, read] = await Promise.all([raw, readAssistIgnoreText(paths.root), readResult(join(paths.sharedAssistDir, 'map-result.json'))]);
     stored = read;
     requestKey = keyOfRequest(paths.root);
@@ -198,7 +229,7 @@ export async function buildRepoMap(options: RepoMapOptions): Promise<RepoMap> {
     // How many definitions fitted last time, for the same budget: where the fitting search starts.
     const fitHint = stored?.budget === budget ? stored.result.definitions.length : undefined;
     const startCounterSoon = likelyCold ? startCounter : undefined;
-    return await buildFresh(options, paths.root, paths.sharedAssistDir, listing, { budget, maxFileBytes, focusFiles: focusFiles!, excludeFiles: excludeFiles!, resultPath, resultKey, requestKey, listingRecord, t0, tList, count, fitHint, startCounterSoon });
+    return await buildFresh(options, paths.root, paths.sharedAssistDir, listing, { budget, maxFileBytes, focusFiles: focusFiles!, excludeFiles: excludeFiles!, resultPath, resultKey, requestKey, listingRecord, t0, tList, count, fitHint, startCounterSoon, started: early.started });
   } finally {
     await counter?.close();
   }
@@ -220,6 +251,8 @@ interface FreshContext {
   fitHint: number | undefined;
   /** Starts the tokenizer's load, for a build that did not start it yet: near the end of a large parse. */
   startCounterSoon: (() => void) | undefined;
+  /** Parse workers started before the listing (nothing was stored), for the parse to use. */
+  started: StartedWorkers | undefined;
 }
 
 async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir: string, listing: FileListing, ctx: FreshContext): Promise<RepoMap> {
@@ -251,6 +284,8 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
   const tCache = performance.now();
 
   if (missing.length < MIN_FILES_FOR_WORKERS) ctx.startCounterSoon?.();
+  // Workers started ahead for a parse that turned out unneeded (the cache held every file) stop now, not after the ranking.
+  if (missing.length === 0) await ctx.started?.close();
   let workers = 0;
   let written = new Map<string, number>();
   if (missing.length > 0) {
@@ -269,6 +304,7 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
         limits: { maxFileBytes },
         ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }),
         ...(options.workerUrl === undefined ? {} : { workerUrl: options.workerUrl }),
+        ...(ctx.started === undefined ? {} : { started: ctx.started }),
         onProgress: (done, total) => {
           options.onProgress?.(done, total);
           if (done >= total * TOKENIZER_START_AT) ctx.startCounterSoon?.();

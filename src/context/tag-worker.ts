@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { phasesEnabled } from '../obs/phases.js';
 import { TagExtractor, toFileTags, type ExtractLimits } from './extractor.js';
 import type { ParseBatch, ParseBatchResult } from './parse-pool.js';
 import { encodeTags } from './tags-line.js';
@@ -13,9 +14,13 @@ let draining = false;
 async function drain(): Promise<void> {
   draining = true;
   for (let batch = queue.shift(); batch; batch = queue.shift()) {
+    const started = phasesEnabled ? performance.now() : 0;
     const lines = [];
     for (const job of batch.jobs) lines.push(encodeTags(toFileTags(await extractor.extractFile(job.lang, job.absPath, limits, true))));
     const reply: ParseBatchResult = { id: batch.id, lines };
+    // For ASSIST_PHASES: how long this batch kept the worker busy (the first one includes
+    // loading web-tree-sitter and the grammar).
+    if (phasesEnabled) reply.busyMs = performance.now() - started;
     parentPort?.postMessage(reply);
   }
   draining = false;

@@ -35,9 +35,9 @@ export async function timePhase<T>(name: string, work: () => Promise<T>): Promis
   }
 }
 
-/** Notes that the process reached `name` now. */
-export function markPhase(name: string): void {
-  if (phasesEnabled) marks.push({ name, at: performance.now() });
+/** Notes that the process reached `name` now (or at `at`, a `performance.now()` taken earlier). */
+export function markPhase(name: string, at?: number): void {
+  if (phasesEnabled) marks.push({ name, at: at ?? performance.now() });
 }
 
 if (phasesEnabled) {
