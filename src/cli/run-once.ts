@@ -27,9 +27,6 @@ export interface RunOnceOptions extends SessionCommandOptions {
 export async function runOnce(command: AssistCommand, options: RunOnceOptions): Promise<number> {
   const { context } = command;
   const reporter = command.reporter;
-  // The session's modules (the largest chunks of a turn) load while the repository and config are read.
-  const sessionModule = import('../session/index.js');
-  sessionModule.catch(() => undefined);
   if (options.json && options.jsonStream) throw usageError('cli.json-and-stream', '--json and --json-stream cannot be used together', 'use --json for one object at the end, or --json-stream for lines as the turn goes (its `end` line carries the same object)');
   const maxSteps = options.maxSteps === undefined ? undefined : parseMaxSteps(options.maxSteps);
   const maxCost = options.maxCost === undefined ? undefined : parseMaxCost(options.maxCost);
@@ -51,7 +48,7 @@ export async function runOnce(command: AssistCommand, options: RunOnceOptions): 
     // Config and model are the person's, read where they typed the command; the work happens in the worktree.
     const worktree = options.worktree === undefined || options.worktree === false ? null : await enterWorktree(command, options.worktree, options);
 
-    const { createSession } = await sessionModule;
+    const { createSession } = await import('../session/index.js');
     const session = await createSession({
       ...baseSessionOptions(command, loaded.config, { ...options, model }),
       ...(worktree ? { cwd: worktree.cwd } : {}),
