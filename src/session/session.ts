@@ -70,8 +70,6 @@ export class Session {
     }
     const { openStore, describeRecovery } = await import('../git/index.js');
     const sandbox = await import('../sandbox/index.js');
-    // A first message to send (`assist run`): what its turn imports starts loading beside the store's opening.
-    if (options.prefetch !== undefined) preloadTurnModules(options.config.session.tools === 'auto');
     const store = await openStore({ cwd: options.cwd, env: options.env, command: options.command ?? 'assist', checkpointsKept: options.config.git.checkpointsKept });
     // What would refuse the first write refuses now, before anything is paid for or written (issue 24
     // items 1, 12, 15). A pending batch is retried below, once what a crash left is dealt with.
@@ -389,16 +387,4 @@ export class Session {
       spent: { ...this.core.totals },
     };
   }
-}
-
-/**
- * The modules a turn imports one after another (its hooks, the tool loop and tools, the prompt's
- * instructions and hybrid figures, the edit parser), started together: each is read and compiled
- * while the session waits on git, not on the turn's path, where every import was a wait of its own.
- * Only what any turn imports; a failure shows where the turn imports the module itself.
- */
-function preloadTurnModules(tools: boolean): void {
-  const loads: Array<Promise<unknown>> = [import('./agent-hooks.js'), import('../context/instructions.js'), import('../context/effectiveness-cache.js'), import('../context/effectiveness.js'), import('../llm/estimate.js'), import('../edits/index.js')];
-  if (tools) loads.push(import('./tool-loop.js'), import('../tools/index.js'));
-  for (const load of loads) load.catch(() => undefined);
 }
