@@ -105,6 +105,20 @@ export function extendFigures(base: FiguresBase | undefined, events: readonly Re
   return { figures, base: { at: done[done.length - 1]!.id, figures: base ? mergeFigures([base.figures, languageFigures(done)]) : languageFigures(done), requests } };
 }
 
+/** Sessions whose base is kept (the newest by id): those that move; an older one that moves is replayed whole. */
+export const MAX_BASES = 16;
+
+/**
+ * The cache's sessions with a base kept only for the {@link MAX_BASES} newest: every session read
+ * pays for the file's size on each first turn, and old sessions seldom move again.
+ */
+function withRecentBases(sessions: CacheFile['sessions']): CacheFile['sessions'] {
+  const recent = new Set(Object.keys(sessions).sort().reverse().slice(0, MAX_BASES));
+  const out: CacheFile['sessions'] = {};
+  for (const [id, entry] of Object.entries(sessions)) out[id] = recent.has(id) || !entry.base ? entry : { tip: entry.tip, figures: entry.figures };
+  return out;
+}
+
 /** Sessions replayed at once (each is a `git log`, and its payload blobs). */
 const CONCURRENCY = 4;
 /** Sessions one call replays at most: a first read of a long history is spread over several turns. */
@@ -197,7 +211,7 @@ export async function loadLanguageFigures(commonDir: string, source: ChainSource
   if (replayed > 0 || dropped) {
     try {
       await mkdir(join(commonDir, 'assist'), { recursive: true });
-      await writeFileAtomic(path, JSON.stringify({ version: VERSION, sessions } satisfies CacheFile), { fsync: false });
+      await writeFileAtomic(path, JSON.stringify({ version: VERSION, sessions: withRecentBases(sessions) } satisfies CacheFile), { fsync: false });
     } catch {
       // Read-only git dir: the figures are still right, only the next read is slower.
     }
@@ -220,7 +234,7 @@ export async function cacheSessionFigures(commonDir: string, replayed: ReadonlyA
   }
   try {
     await mkdir(join(commonDir, 'assist'), { recursive: true });
-    await writeFileAtomic(path, JSON.stringify({ version: VERSION, sessions } satisfies CacheFile), { fsync: false });
+    await writeFileAtomic(path, JSON.stringify({ version: VERSION, sessions: withRecentBases(sessions) } satisfies CacheFile), { fsync: false });
   } catch {
     // As above: only a later read is slower.
   }
