@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { seedSession, type SeededTurn } from '../../test/helpers/context-turns.js';
 import { tempRepo } from '../../test/helpers/git-repo.js';
-import { openStore, type NewEvent } from '../git/index.js';
+import { openStore, type NewEvent, type ReplayedEvent } from '../git/index.js';
 import { chooseRepresentations } from './effectiveness.js';
-import { cacheSessionFigures, CHAIN_PREFIX, loadLanguageFigures, MAX_EXTEND, sessionTips, type ChainSource } from './effectiveness-cache.js';
+import { cacheSessionFigures, CHAIN_PREFIX, loadLanguageFigures, MAX_BASES, MAX_EXTEND, sessionTips, type ChainSource } from './effectiveness-cache.js';
 
 const FILES = { 'src/app.ts': 'export const a = 1;\n', 'lib/model.py': 'def fit():\n    pass\n', 'lib/util.py': 'def helper():\n    pass\n', 'cmd/main.go': 'package main\n' };
 
@@ -152,5 +152,41 @@ describe('hybrid figures extended from the cached base', () => {
     } finally {
       store.close();
     }
+  });
+});
+
+describe('the cache file', () => {
+  it(`keeps a base for the ${MAX_BASES} newest sessions only; an older one that moves is replayed whole, to the same figures`, async () => {
+    await using repo = tempRepo({ files: FILES });
+    const commonDir = join(repo.dir, '.git');
+    // Sessions as the chain source hands them over: two turns each (a base needs a turn before the last).
+    const ids = Array.from({ length: MAX_BASES + 1 }, (_, i) => `20260101-0000${String(i).padStart(2, '0')}-abcd`);
+    const chains = new Map<string, ReplayedEvent[]>();
+    const event = (e: NewEvent, id: string): ReplayedEvent => ({ ...e, id, reverted: false, v: 1, session: 's', time: '2026-01-01T00:00:00Z', tip: null, lastEdit: null, redo: null }) as unknown as ReplayedEvent;
+    const turn = (session: string, request: string): ReplayedEvent[] => [
+      event({ type: 'message', request, text: request, context: { strategy: 'hybrid', files: [], map: [], chunks: [], summaries: [], tokens: { map: 1, chunks: 0, summaries: 0, files: 0 } } }, `${session}-${request}-m`),
+      event({ type: 'tool', request: `${request}.1`, turn: request, call: 'c', name: 'read_file', arguments: JSON.stringify({ path: 'lib/model.py' }), ok: true, ms: 1, chars: 1, result: 'x', status: 'read' }, `${session}-${request}-t`),
+    ];
+    for (const id of ids) chains.set(id, [...turn(id, 'a'), ...turn(id, 'b')]);
+    let whole = 0;
+    const src: ChainSource = {
+      tips: () => Promise.resolve(new Map([...chains].map(([id, events]) => [id, events.at(-1)!.id]))),
+      replay: (id) => (whole++, Promise.resolve(chains.get(id)!)),
+      since: (id, from) => {
+        const events = chains.get(id)!;
+        const at = events.findIndex((e) => e.id === from);
+        return Promise.resolve(at < 0 ? null : events.slice(at + 1));
+      },
+    };
+    await loadLanguageFigures(commonDir, src, { maxReplays: Infinity });
+    const file = JSON.parse(readFileSync(join(commonDir, 'assist', 'effectiveness.json'), 'utf8')) as { sessions: Record<string, { base?: unknown }> };
+    expect(ids.filter((id) => file.sessions[id]?.base !== undefined)).toEqual(ids.slice(1));
+    // The oldest and the newest move by a turn: the newest is extended, the oldest replayed whole.
+    for (const id of [ids[0]!, ids.at(-1)!]) chains.get(id)!.push(...turn(id, 'c'));
+    whole = 0;
+    const moved = await loadLanguageFigures(commonDir, src, { maxReplays: Infinity });
+    expect(moved).toMatchObject({ replayed: 2, extended: 1 });
+    expect(whole).toBe(1);
+    expect(moved.figures['python']).toEqual({ chunks: { turns: 2 * ids.length + 2, hits: 0, misses: 2 * ids.length + 2 } });
   });
 });
