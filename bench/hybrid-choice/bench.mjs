@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { openStore } = await import(join(root, 'dist', 'git', 'index.js'));
-const { loadLanguageFigures, MAX_REPLAYS, sessionTips, CHAIN_PREFIX } = await import(join(root, 'dist', 'context', 'effectiveness-cache.js'));
+const { loadLanguageFigures, MAX_REPLAYS, MAX_EXTEND, sessionTips, CHAIN_PREFIX } = await import(join(root, 'dist', 'context', 'effectiveness-cache.js'));
 const { chooseRepresentations } = await import(join(root, 'dist', 'context', 'effectiveness.js'));
 const SESSIONS = Number(process.argv[2] ?? 300);
 const TURNS = Number(process.argv[3] ?? 10);
@@ -43,16 +43,20 @@ for (let s = 0; s < SESSIONS; s++) {
   await store.appendEvents(session.id, events);
 }
 const seeded = performance.now() - t0;
+// As the prompt builder reads them: a moved session is extended from its cached base (its new events, read without git).
 const source = {
   tips: async () => sessionTips(store.repo.refsUnder(CHAIN_PREFIX)),
   replay: (id) => store.replay(id),
+  since: (id, from) => store.replaySince(id, from, MAX_EXTEND),
 };
+// The read before the extension: a moved session replayed whole (`git log` and every event).
+const wholeSource = { tips: source.tips, replay: source.replay };
 const commonDir = store.repo.paths.commonDir;
 
-async function measure(label, options = {}) {
+async function measure(label, options = {}, from = source) {
   const cpu0 = process.cpuUsage();
   const w0 = performance.now();
-  const loaded = await loadLanguageFigures(commonDir, source, options);
+  const loaded = await loadLanguageFigures(commonDir, from, options);
   const choices = chooseRepresentations(loaded.figures);
   const wall = performance.now() - w0;
   const c = process.cpuUsage(cpu0);
@@ -72,7 +76,16 @@ for (let i = 0; i < 9; i++) warm.push(await measure(`warm (nothing moved) #${i +
 warm.sort((a, b) => a.wall - b.wall);
 console.log(`warm, median of 9: wall ${warm[4].wall.toFixed(1)} ms, cpu ${[...warm].sort((a, b) => a.cpu - b.cpu)[4].cpu.toFixed(1)} ms (the target)`);
 const last = [...(await source.tips()).keys()].at(-1);
-await store.appendEvents(last, [{ type: 'message', request: 'later', text: 'one more', context: { strategy: 'hybrid', files: [], map: [], chunks: [], summaries: [], tokens: { map: 0, chunks: 0, summaries: 0, files: 0 } } }]);
-await measure('one session moved');
+// One session moves by a turn between reads (a warm `assist run` continuing its session), read alternately
+// both ways: replayed whole (the figure printed before the extension) and extended from its base.
+const moved = { whole: [], extended: [] };
+for (let i = 0; i < 5; i++) {
+  for (const [kind, from] of [['whole', wholeSource], ['extended', source]]) {
+    await store.appendEvents(last, [{ type: 'message', request: `later${kind}${i}`, text: 'one more', context: { strategy: 'hybrid', files: [], map: [], chunks: [], summaries: [], tokens: { map: 0, chunks: 0, summaries: 0, files: 0 } } }]);
+    moved[kind].push(await measure(`one session moved, ${kind}`, {}, from));
+  }
+}
+const med = (xs, key) => [...xs].sort((a, b) => a[key] - b[key])[2][key].toFixed(1);
+console.log(`one session moved, median of 5: replayed whole wall ${med(moved.whole, 'wall')} ms cpu ${med(moved.whole, 'cpu')} ms; extended wall ${med(moved.extended, 'wall')} ms cpu ${med(moved.extended, 'cpu')} ms`);
 store.close();
 rmSync(base, { recursive: true, force: true });

@@ -3,7 +3,10 @@
 // Overhead of one `assist run` turn beyond the model's own time, on a generated 2,000-file repo,
 // against `node -e 0` and `git add + git commit` timed in the same run. The model is a tiny
 // OpenAI-compatible server in this process that answers at once with one SEARCH/REPLACE edit.
-// Usage: npm run build && node bench/turn/bench.mjs [files=2000] [runs=10]
+// Usage: npm run build && node bench/turn/bench.mjs [files=2000] [runs=10] [--cli PATH] [--base PATH]
+//   --cli PATH: the bin/assist.js timed (default: this checkout's).
+//   --base PATH: a second build's bin/assist.js, timed alternately in the same runs on a twin repo
+//   with its own model server; its overhead, marks, phases and CPU are printed beside these.
 import { spawnSync, execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
@@ -15,9 +18,17 @@ import { medianCpu, medianMarks, medianPhases, takePhases } from '../lib/phases.
 import { cpuAvailable, cpuOf } from '../lib/cpu.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = join(root, 'bin', 'assist.js');
-const files = Number(process.argv[2] ?? 2000);
-const runs = Number(process.argv[3] ?? 10);
+const positional = [];
+const flags = {};
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i];
+  if (a === '--cli' || a === '--base') flags[a.slice(2)] = process.argv[++i];
+  else positional.push(a);
+}
+const cli = flags.cli ?? join(root, 'bin', 'assist.js');
+const baseCli = flags.base ?? null;
+const files = Number(positional[0] ?? 2000);
+const runs = Number(positional[1] ?? 10);
 
 const work = mkdtempSync(join(tmpdir(), 'assist-bench-turn-'));
 const home = join(work, 'home');
@@ -26,43 +37,57 @@ mkdirSync(home, { recursive: true });
 writeFileSync(join(home, '.gitconfig'), '[user]\n\tname = Bench\n\temail = bench@example.com\n[maintenance]\n\tauto = false\n[gc]\n\tauto = 0\n');
 const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: join(home, '.gitconfig'), NO_COLOR: '1' };
 for (const key of Object.keys(env)) if (key.startsWith('ASSIST_') || key.startsWith('GIT_DIR')) delete env[key];
-execFileSync('git', ['init', '-q', '-b', 'main', repo], { env });
-for (let i = 0; i < files; i++) {
-  const dir = join(repo, 'src', `m${i % 40}`);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `f${i}.ts`), `import { helper${(i + 1) % files} } from '../m${(i + 1) % 40}/f${(i + 1) % files}.js';\n\nexport function helper${i}(value: number): number {\n  return helper${(i + 1) % files}(value) + ${i};\n}\n\nexport class Service${i} {\n  run(input: string): string {\n    return input.repeat(${i % 7});\n  }\n}\n`);
+function makeRepo(repo) {
+  execFileSync('git', ['init', '-q', '-b', 'main', repo], { env });
+  for (let i = 0; i < files; i++) {
+    const dir = join(repo, 'src', `m${i % 40}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `f${i}.ts`), `import { helper${(i + 1) % files} } from '../m${(i + 1) % 40}/f${(i + 1) % files}.js';\n\nexport function helper${i}(value: number): number {\n  return helper${(i + 1) % files}(value) + ${i};\n}\n\nexport class Service${i} {\n  run(input: string): string {\n    return input.repeat(${i % 7});\n  }\n}\n`);
+  }
+  writeFileSync(join(repo, 'target.txt'), 'state 0\n');
+  execFileSync('git', ['add', '-A'], { cwd: repo, env });
+  execFileSync('git', ['commit', '-q', '-m', 'initial'], { cwd: repo, env });
 }
-writeFileSync(join(repo, 'target.txt'), 'state 0\n');
-execFileSync('git', ['add', '-A'], { cwd: repo, env });
-execFileSync('git', ['commit', '-q', '-m', 'initial'], { cwd: repo, env });
+makeRepo(repo);
+// The base build works in a twin repo (the same files), so neither build reads the other's session.
+const baseRepo = join(work, 'base-repo');
+if (baseCli) makeRepo(baseRepo);
 
 // git's own commit is timed in a clone of the same size: committing on the session branch by hand
 // would (rightly) make assist refuse the next write.
 const gitRepo = join(work, 'git-baseline');
 execFileSync('git', ['clone', '-q', repo, gitRepo], { env });
 
-let state = 0;
 let modelMs = 0;
-const server = createServer((req, res) => {
-  let body = '';
-  req.on('data', (d) => (body += d));
-  req.on('end', () => {
-    const t = performance.now();
-    const reply = `Changing it.\n\ntarget.txt\n\`\`\`\n<<<<<<< SEARCH\nstate ${state}\n=======\nstate ${state + 1}\n>>>>>>> REPLACE\n\`\`\`\n`;
-    state++;
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    const chunk = (delta, finish = null) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'gpt-4.1', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-    res.write(chunk({ role: 'assistant', content: reply }));
-    res.write(chunk({}, 'stop'));
-    res.write(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'gpt-4.1', choices: [], usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 } })}\n\n`);
-    res.end('data: [DONE]\n\n');
-    modelMs += performance.now() - t;
+// One instant model per repo: each answers the next edit of its own repo's target.txt.
+function makeServer() {
+  let state = 0;
+  return createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      const t = performance.now();
+      const reply = `Changing it.\n\ntarget.txt\n\`\`\`\n<<<<<<< SEARCH\nstate ${state}\n=======\nstate ${state + 1}\n>>>>>>> REPLACE\n\`\`\`\n`;
+      state++;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const chunk = (delta, finish = null) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'gpt-4.1', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+      res.write(chunk({ role: 'assistant', content: reply }));
+      res.write(chunk({}, 'stop'));
+      res.write(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'gpt-4.1', choices: [], usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 } })}\n\n`);
+      res.end('data: [DONE]\n\n');
+      modelMs += performance.now() - t;
+    });
   });
-});
+}
+const server = makeServer();
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const url = `http://127.0.0.1:${server.address().port}/v1`;
 const phaseFile = join(work, 'phases.json');
 const runEnv = { ...env, OPENAI_BASE_URL: url, OPENAI_API_KEY: 'bench', ASSIST_MODEL: 'openai/gpt-4.1', ASSIST_PHASES: phaseFile };
+const baseServer = baseCli ? makeServer() : null;
+if (baseServer) await new Promise((r) => baseServer.listen(0, '127.0.0.1', r));
+const basePhaseFile = join(work, 'base-phases.json');
+const baseEnv = baseServer ? { ...runEnv, OPENAI_BASE_URL: `http://127.0.0.1:${baseServer.address().port}/v1`, ASSIST_PHASES: basePhaseFile } : null;
 // BENCH_CPU_PROF=DIR writes a V8 CPU profile of every warm run there, to see where the time goes.
 if (process.env.BENCH_LOG) runEnv.ASSIST_LOG__FILE = process.env.BENCH_LOG;
 const wrap = process.env.BENCH_STRACE ? ['strace', ['-f', '-tt', '-e', 'trace=execve', '-o', process.env.BENCH_STRACE, process.execPath]] : null;
@@ -90,7 +115,9 @@ function timeAsync(cmd, args, options) {
 // The first run builds the tags cache (cold map): reported separately.
 const cold = await timeAsync(process.execPath, [cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: runEnv });
 takePhases(phaseFile); // the cold run's
-const samples = { node: [], help: [], git: [], assist: [] };
+const baseCold = baseCli ? await timeAsync(process.execPath, [baseCli, 'run', '--yes', '-m', 'bump the state'], { cwd: baseRepo, env: baseEnv }) : 0;
+takePhases(basePhaseFile);
+const samples = { node: [], help: [], git: [], assist: [], baseHelp: [], base: [] };
 let gitState = 1;
 for (let i = 0; i < runs; i++) {
   samples.node.push(time(process.execPath, ['-e', '0'], { env }));
@@ -103,13 +130,25 @@ for (let i = 0; i < runs; i++) {
     ? await timeAsync(wrap[0], [...wrap[1], ...nodeFlags, cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: runEnv })
     : await timeAsync(process.execPath, [...nodeFlags, cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: runEnv });
   samples.assist.push(ms - modelMs);
+  if (baseCli) {
+    samples.baseHelp.push(time(process.execPath, [baseCli, 'run', '--help'], { cwd: baseRepo, env }));
+    modelMs = 0;
+    const baseMs = await timeAsync(process.execPath, [...nodeFlags, baseCli, 'run', '--yes', '-m', 'bump the state'], { cwd: baseRepo, env: baseEnv });
+    samples.base.push(baseMs - modelMs);
+  }
 }
 const phaseRuns = takePhases(phaseFile);
+const basePhaseRuns = takePhases(basePhaseFile);
 // CPU time of a turn (the assist process and its git processes), runs not timed: steadier than wall time under load.
 const cpuRuns = [];
+const baseCpuRuns = [];
 if (cpuAvailable) {
-  for (let i = 0; i < runs; i++) cpuRuns.push((await cpuOf(process.execPath, [cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: runEnv }, join(work, 'cpu.txt'))).cpu);
+  for (let i = 0; i < runs; i++) {
+    cpuRuns.push((await cpuOf(process.execPath, [cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: runEnv }, join(work, 'cpu.txt'))).cpu);
+    if (baseCli) baseCpuRuns.push((await cpuOf(process.execPath, [baseCli, 'run', '--yes', '-m', 'bump the state'], { cwd: baseRepo, env: baseEnv }, join(work, 'cpu.txt'))).cpu);
+  }
   takePhases(phaseFile);
+  takePhases(basePhaseFile);
 }
 // One more turn (not timed) under git's trace: every git process the turn spawns.
 const traceFile = join(work, 'git-trace.json');
@@ -118,7 +157,9 @@ const trace = readGitTrace(traceFile);
 const nodeCpuRuns = [];
 if (cpuAvailable) for (let i = 0; i < runs; i++) nodeCpuRuns.push((await cpuOf(process.execPath, ['-e', '0'], { env }, join(work, 'cpu.txt'))).cpu);
 server.close();
+baseServer?.close();
 const check = readFileSync(join(repo, 'target.txt'), 'utf8');
+const baseCheck = baseCli ? readFileSync(join(baseRepo, 'target.txt'), 'utf8') : '';
 rmSync(work, { recursive: true, force: true });
 
 const median = (xs) => {
@@ -147,4 +188,19 @@ printGitTrace('git processes of one warm turn', trace, '');
 // must run (summed; some run beside other work, so this overstates them a little).
 const gitMs = trace.ms;
 console.log(`floor: CLI loaded ${help.toFixed(0)} ms + git processes ${gitMs.toFixed(0)} ms = ${(help + gitMs).toFixed(0)} ms; the turn's own work above it ${(assist - help - gitMs).toFixed(0)} ms`);
+if (baseCli) {
+  // The same figures of the base build, timed alternately in the same runs (its own twin repo).
+  const base = median(samples.base);
+  console.log(`\nA/B against ${baseCli} (alternate runs, twin repo; final state: ${baseCheck.trim()}), this build | base:`);
+  console.log(`  assist run --help (CLI loaded)           ${help.toFixed(0).padStart(7)} | ${median(samples.baseHelp).toFixed(0).padStart(7)} ms`);
+  console.log(`  assist run (cold map, 1st run)           ${cold.toFixed(0).padStart(7)} | ${baseCold.toFixed(0).padStart(7)} ms`);
+  const a = medianMarks(phaseRuns);
+  const b = medianMarks(basePhaseRuns);
+  for (const m of a) console.log(`  ${`${m.from} -> ${m.to}`.padEnd(40)} ${m.ms.toFixed(1).padStart(7)} | ${(b.find((x) => x.from === m.from && x.to === m.to)?.ms.toFixed(1) ?? '-').padStart(7)} ms`);
+  const bp = medianPhases(basePhaseRuns);
+  for (const name of [...new Set([...Object.keys(ph), ...Object.keys(bp)])]) console.log(`  ${name.padEnd(40)} ${(ph[name]?.ms.toFixed(1) ?? '-').padStart(7)} | ${(bp[name]?.ms.toFixed(1) ?? '-').padStart(7)} ms`);
+  console.log(`  CPU of the assist process (user + system) ${medianCpu(phaseRuns).toFixed(1).padStart(6)} | ${medianCpu(basePhaseRuns).toFixed(1).padStart(7)} ms`);
+  if (baseCpuRuns.length > 0) console.log(`  CPU of a warm turn with its git processes  ${median(cpuRuns).toFixed(0).padStart(6)} | ${median(baseCpuRuns).toFixed(0).padStart(7)} ms`);
+  console.log(`  overhead beyond the model                ${assist.toFixed(0).padStart(7)} | ${base.toFixed(0).padStart(7)} ms   (${(((assist - base) / base) * 100).toFixed(0)}%)`);
+}
 console.log(`overhead beyond the model      ${assist.toFixed(0).padStart(6)} ms   target <= 250 ms: ${assist <= 250 ? 'met' : 'MISSED'} (${(assist / node).toFixed(2)}x node -e 0)`);

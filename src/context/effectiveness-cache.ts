@@ -7,10 +7,22 @@ import { languageFigures, mergeFigures, REPRESENTATIONS, type LanguageFigures } 
 /** Bumped when what a session's figures mean changes: an older file is rebuilt. */
 const VERSION = 1;
 
+/**
+ * A session's figures up to an event before its last recorded turn, to extend from when the chain
+ * moves: the events after `at` are read and their figures added, instead of the whole chain.
+ */
+export interface FiguresBase {
+  /** The last event counted (a chain commit). */
+  at: string;
+  figures: LanguageFigures;
+  /** The requests of the turns counted: a later event naming one of them makes the extension inexact. */
+  requests: string[];
+}
+
 interface CacheFile {
   version: number;
-  /** Per session: the chain tip the figures were read at, and the figures. */
-  sessions: Record<string, { tip: string; figures: LanguageFigures }>;
+  /** Per session: the chain tip the figures were read at, the figures, and where to extend them from. */
+  sessions: Record<string, { tip: string; figures: LanguageFigures; base?: FiguresBase }>;
 }
 
 /** Where the session chains are read: a narrow seam over the store. */
@@ -18,6 +30,8 @@ export interface ChainSource {
   /** Session id -> id of its chain's tip. */
   tips(): Promise<Map<string, string>>;
   replay(session: string): Promise<ReplayedEvent[]>;
+  /** The session's events after `since` (an earlier tip), or null when they cannot be read that way. */
+  since?(session: string, since: string): Promise<ReplayedEvent[] | null>;
 }
 
 /** The session chains' refs. */
@@ -38,6 +52,71 @@ export interface LoadedFigures {
   replayed: number;
   /** Sessions left to read on a later call (over `maxReplays`): their turns are not in `figures` yet. */
   pending: number;
+  /** Of `replayed`, the sessions read only from their cached base on (the events since their last turn began). */
+  extended: number;
+}
+
+/** Events one extension reads at most (in process, a commit each); a chain that moved further is replayed. */
+export const MAX_EXTEND = 256;
+
+/** The requests an event joins a turn by, as `turnOutcomes` looks them up (a step's `<turn>.<n>` falls back to `<turn>`). */
+function joinedRequests(event: ReplayedEvent): string[] {
+  const request = event.type === 'message' ? (event.context ? event.request : undefined) : event.type === 'tool' ? event.turn : event.type === 'edit' || event.type === 'refused' ? event.request : undefined;
+  if (request === undefined) return [];
+  // A message starts its turn: only its exact request can clash with an earlier one.
+  return event.type === 'message' ? [request] : [request, request.replace(/\.\d+$/, '')];
+}
+
+/**
+ * The figures of `base` plus those of `events` (the chain's events after `base.at`), and the base
+ * to extend from next time (before the last turn's message: that turn may still grow). Null when
+ * an event joins a turn counted in `base`: only a replay of the whole chain counts that exactly.
+ */
+export function extendFigures(base: FiguresBase | undefined, events: readonly ReplayedEvent[]): { figures: LanguageFigures; base: FiguresBase | undefined } | null {
+  const counted = new Set(base?.requests ?? []);
+  for (const event of events) if (joinedRequests(event).some((r) => counted.has(r))) return null;
+  const figures = base ? mergeFigures([base.figures, languageFigures(events)]) : languageFigures(events);
+  // The next base ends before the last turn's message, and before any turn that a later event joins
+  // (a late tool or edit event of an older turn): every turn it counts is closed.
+  const started = new Map<string, number>();
+  let last = -1;
+  for (const [i, e] of events.entries()) {
+    if (e.type === 'message' && e.context) {
+      started.set(e.request, i);
+      last = i;
+    }
+  }
+  for (let moved = true; moved && last > 0; ) {
+    moved = false;
+    for (let i = last; i < events.length; i++) {
+      for (const r of joinedRequests(events[i]!)) {
+        const at = started.get(r);
+        if (at !== undefined && at < last) {
+          last = at;
+          moved = true;
+        }
+      }
+    }
+  }
+  if (last <= 0) return { figures, base };
+  const done = events.slice(0, last);
+  const requests = [...counted];
+  for (const e of done) if (e.type === 'message' && e.context) requests.push(e.request);
+  return { figures, base: { at: done[done.length - 1]!.id, figures: base ? mergeFigures([base.figures, languageFigures(done)]) : languageFigures(done), requests } };
+}
+
+/** Sessions whose base is kept (the newest by id): those that move; an older one that moves is replayed whole. */
+export const MAX_BASES = 16;
+
+/**
+ * The cache's sessions with a base kept only for the {@link MAX_BASES} newest: every session read
+ * pays for the file's size on each first turn, and old sessions seldom move again.
+ */
+function withRecentBases(sessions: CacheFile['sessions']): CacheFile['sessions'] {
+  const recent = new Set(Object.keys(sessions).sort().reverse().slice(0, MAX_BASES));
+  const out: CacheFile['sessions'] = {};
+  for (const [id, entry] of Object.entries(sessions)) out[id] = recent.has(id) || !entry.base ? entry : { tip: entry.tip, figures: entry.figures };
+  return out;
 }
 
 /** Sessions replayed at once (each is a `git log`, and its payload blobs). */
@@ -63,7 +142,13 @@ async function readCache(path: string): Promise<CacheFile['sessions']> {
     const parsed = JSON.parse(await readFile(path, 'utf8')) as Partial<CacheFile>;
     if (parsed.version !== VERSION || typeof parsed.sessions !== 'object' || parsed.sessions === null) return {};
     const out: CacheFile['sessions'] = {};
-    for (const [id, entry] of Object.entries(parsed.sessions)) if (typeof entry?.tip === 'string' && validFigures(entry.figures)) out[id] = entry;
+    for (const [id, entry] of Object.entries(parsed.sessions)) {
+      if (typeof entry?.tip !== 'string' || !validFigures(entry.figures)) continue;
+      // A base that does not hold together is dropped: that session is replayed whole when it moves.
+      const base = entry.base;
+      const sound = base !== undefined && typeof base?.at === 'string' && validFigures(base.figures) && Array.isArray(base.requests) && base.requests.every((r) => typeof r === 'string');
+      out[id] = sound ? { tip: entry.tip, figures: entry.figures, base } : { tip: entry.tip, figures: entry.figures };
+    }
     return out;
   } catch {
     // Missing, torn or foreign: rebuilt from the chains.
@@ -93,11 +178,26 @@ export async function loadLanguageFigures(commonDir: string, source: ChainSource
   stale.sort(([a], [b]) => (a < b ? 1 : a > b ? -1 : 0));
   const now = stale.slice(0, options.maxReplays ?? MAX_REPLAYS);
   let replayed = 0;
+  let extended = 0;
   for (let i = 0; i < now.length; i += CONCURRENCY) {
     await Promise.all(
       now.slice(i, i + CONCURRENCY).map(async ([id, tip]) => {
         try {
-          sessions[id] = { tip, figures: languageFigures(await source.replay(id)) };
+          // A session read before usually moved by a turn or two: its events since the base are read
+          // in process and added, which gives the figures a replay of the whole chain would.
+          const base = cached[id]?.base;
+          if (base && source.since) {
+            const events = await source.since(id, base.at).catch(() => null);
+            const next = events && events.length > 0 && events[events.length - 1]!.id === tip ? extendFigures(base, events) : null;
+            if (next) {
+              sessions[id] = next.base ? { tip, figures: next.figures, base: next.base } : { tip, figures: next.figures };
+              replayed++;
+              extended++;
+              return;
+            }
+          }
+          const next = extendFigures(undefined, await source.replay(id))!;
+          sessions[id] = next.base ? { tip, figures: next.figures, base: next.base } : { tip, figures: next.figures };
           replayed++;
         } catch {
           // A session the store cannot read counts for nothing, as in `stats context`.
@@ -111,14 +211,14 @@ export async function loadLanguageFigures(commonDir: string, source: ChainSource
   if (replayed > 0 || dropped) {
     try {
       await mkdir(join(commonDir, 'assist'), { recursive: true });
-      await writeFileAtomic(path, JSON.stringify({ version: VERSION, sessions } satisfies CacheFile), { fsync: false });
+      await writeFileAtomic(path, JSON.stringify({ version: VERSION, sessions: withRecentBases(sessions) } satisfies CacheFile), { fsync: false });
     } catch {
       // Read-only git dir: the figures are still right, only the next read is slower.
     }
   }
   // Merged in id order: the same cache gives the same figures.
   const ordered = Object.keys(sessions).sort().map((id) => sessions[id]!.figures);
-  return { figures: mergeFigures(ordered), sessions: tips.size, replayed, pending: stale.length - now.length };
+  return { figures: mergeFigures(ordered), sessions: tips.size, replayed, pending: stale.length - now.length, extended };
 }
 
 /**
@@ -128,10 +228,13 @@ export async function loadLanguageFigures(commonDir: string, source: ChainSource
 export async function cacheSessionFigures(commonDir: string, replayed: ReadonlyArray<{ id: string; tip: string; events: readonly ReplayedEvent[] }>): Promise<void> {
   const path = join(commonDir, 'assist', 'effectiveness.json');
   const sessions = await readCache(path);
-  for (const { id, tip, events } of replayed) sessions[id] = { tip, figures: languageFigures(events) };
+  for (const { id, tip, events } of replayed) {
+    const read = extendFigures(undefined, events)!;
+    sessions[id] = read.base ? { tip, figures: read.figures, base: read.base } : { tip, figures: read.figures };
+  }
   try {
     await mkdir(join(commonDir, 'assist'), { recursive: true });
-    await writeFileAtomic(path, JSON.stringify({ version: VERSION, sessions } satisfies CacheFile), { fsync: false });
+    await writeFileAtomic(path, JSON.stringify({ version: VERSION, sessions: withRecentBases(sessions) } satisfies CacheFile), { fsync: false });
   } catch {
     // As above: only a later read is slower.
   }

@@ -119,3 +119,28 @@ describe('payloads over 64 KiB', () => {
     }
   });
 });
+
+describe('the events since an earlier tip', () => {
+  it('are the tail of the replay (payload blobs read back), read without git; null when the tip is not within the limit or not on the chain', async () => {
+    await using repo = tempRepo({ files: { 'src/a.ts': 'export const a = 1;\n' } });
+    const { store, id } = await start(repo);
+    try {
+      await store.appendEvents(id, [{ type: 'message', request: 'r1', text: 'first' }]);
+      const since = repo.git('rev-parse', `refs/assist/log/${id}`).trim();
+      const big = 'y'.repeat(INLINE_PAYLOAD_LIMIT + 10);
+      await store.appendEvents(id, [
+        { type: 'message', request: 'r2', text: big },
+        { type: 'reply', request: 'r2', text: 'done', model: 'openai/gpt-4.1' },
+      ]);
+      const all = await store.replay(id);
+      const tail = await store.replaySince(id, since, 10);
+      expect(tail).toEqual(all.slice(-2));
+      expect(tail?.[0]).toMatchObject({ type: 'message', text: big });
+      expect(await store.replaySince(id, since, 1)).toBeNull();
+      expect(await store.replaySince(id, '0'.repeat(40), 100)).toBeNull();
+      expect(await store.replaySince(id, all.at(-1)!.id, 10)).toEqual([]);
+    } finally {
+      store.close();
+    }
+  });
+});

@@ -143,6 +143,27 @@ export async function replayChain(repo: Repo, session: string): Promise<Replayed
   return events;
 }
 
+/**
+ * The events of a session's chain after `since` (an earlier tip of the same chain), oldest first,
+ * read from the object store without starting git: what moved since a reader last looked. Null
+ * when `since` is not among the tip's first `limit` first parents (the chain moved further, or
+ * `since` is not on it): replay the chain whole then. Undone edits are not marked (`reverted` is
+ * false): an undo after `since` can name an edit before it.
+ */
+export async function chainEventsSince(repo: Repo, session: string, since: string, limit: number): Promise<ReplayedEvent[] | null> {
+  let id = repo.readRef(chainRef(session));
+  const found: Array<{ id: string; event: SessionEvent }> = [];
+  for (let walked = 0; id !== since; walked++) {
+    if (id === null || walked >= limit) return null;
+    const commit = await repo.objects.readCommit(id);
+    const event = parseEvent(commit.message);
+    if (event) found.push({ id, event });
+    id = commit.parents[0] ?? null;
+  }
+  found.reverse();
+  return Promise.all(found.map(async ({ id: at, event }) => ({ ...(blobRefs(event).length > 0 ? await withPayloads(repo, at, event) : event), id: at, reverted: false }) as ReplayedEvent));
+}
+
 function markUndone(events: ReplayedEvent[]): void {
   const undone = new Set<string>();
   const byId = new Map(events.map((e) => [e.id, e]));

@@ -1,5 +1,5 @@
 import type { AssistError } from '../errors.js';
-import { appendEvent, appendEvents, liveLastEdit, readChainTip, readEvent, replayChain, type ChainTip } from './chain.js';
+import { appendEvent, appendEvents, chainEventsSince, liveLastEdit, readChainTip, readEvent, replayChain, type ChainTip } from './chain.js';
 import { createCheckpoint, listCheckpoints, restoreCheckpoint } from './checkpoints.js';
 import { applyBatch, commitPending, commitUserChanges, ignoredPaths, pendingBatch, refuseIfPending } from './edit-batch.js';
 import type { EditEvent, NewEvent, ReplayedEvent, SessionEvent } from './events.js';
@@ -99,6 +99,14 @@ export class GitStore {
   async replay(sessionId?: string): Promise<ReplayedEvent[]> {
     const session = await this.core.requireSession(sessionId);
     return replayChain(this.repo, session.id);
+  }
+
+  /**
+   * The session's events after `since`, an earlier tip of its chain, read without starting git;
+   * null when `since` is not within `limit` events of the tip (replay the session instead).
+   */
+  replaySince(sessionId: string, since: string, limit: number): Promise<ReplayedEvent[] | null> {
+    return chainEventsSince(this.repo, sessionId, since, limit);
   }
 
   lock(): Promise<WriteLock> {

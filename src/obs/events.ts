@@ -28,7 +28,7 @@ export const LOG_EVENTS = {
 
   'context.built': { level: 'debug', fields: ['tokens', 'map_tokens', 'files', 'strategy', 'duration_ms'], description: 'the prompt context was assembled' },
   'context.compressed': { level: 'info', fields: ['tier', 'window', 'exchanges', 'verbatim', 'summarised', 'room', 'dropped'], description: 'history was compressed (`tier: history`), or context about files outside the chat left out, least used first (`tier: context`)' },
-  'context.hybrid_choice': { level: 'info', fields: ['sessions', 'replayed', 'pending', 'choices'], description: "hybrid's representation per language for this session" },
+  'context.hybrid_choice': { level: 'info', fields: ['sessions', 'replayed', 'extended', 'pending', 'choices'], description: "hybrid's representation per language for this session" },
   'context.map_built': { level: 'debug', fields: ['files', 'parsed', 'cached', 'tokens', 'duration_ms'], description: 'the repo map was built' },
 
   'llm.request.start': { level: 'info', fields: ['provider', 'model', 'attempt', 'input_tokens_est', 'purpose'], description: 'a model request began (one `request` id per logical request, across its retries)' },

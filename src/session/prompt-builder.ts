@@ -251,20 +251,23 @@ export class PromptBuilder {
   private languageChoices(): Promise<LanguageChoice[]> {
     this.choices ??= timePhase('prompt.hybrid-choice', async () => {
       try {
-        const [{ loadLanguageFigures, sessionTips, CHAIN_PREFIX }, { chooseRepresentations, DEFAULT_REPRESENTATION }] = await Promise.all([import('../context/effectiveness-cache.js'), import('../context/effectiveness.js')]);
+        const [{ loadLanguageFigures, sessionTips, CHAIN_PREFIX, MAX_EXTEND }, { chooseRepresentations, DEFAULT_REPRESENTATION }] = await Promise.all([import('../context/effectiveness-cache.js'), import('../context/effectiveness.js')]);
         const store = this.core.store;
+        // Summaries can be tried only where the refresher has written some (hooks installed).
+        const summariesWritten = access(join(store.repo.paths.sharedAssistDir, 'summaries', 'index.json')).then(
+          () => true,
+          () => false,
+        );
         const loaded = await loadLanguageFigures(store.repo.paths.commonDir, {
           // Read from the ref files, without starting git.
           tips: () => Promise.resolve(sessionTips(store.repo.refsUnder(CHAIN_PREFIX))),
           replay: (id) => store.replay(id),
+          // A session that moved since the cache was written: only its new events, without git.
+          since: (id, from) => store.replaySince(id, from, MAX_EXTEND),
         });
-        // Summaries can be tried only where the refresher has written some (hooks installed).
-        const summaries = await access(join(store.repo.paths.sharedAssistDir, 'summaries', 'index.json')).then(
-          () => true,
-          () => false,
-        );
+        const summaries = await summariesWritten;
         const choices = chooseRepresentations(loaded.figures, { explore: summaries ? ['summaries', 'map'] : ['map'] });
-        this.core.log?.info('context.hybrid_choice', { sessions: loaded.sessions, replayed: loaded.replayed, pending: loaded.pending, choices: Object.fromEntries(choices.map((c) => [c.language, c.representation])) });
+        this.core.log?.info('context.hybrid_choice', { sessions: loaded.sessions, replayed: loaded.replayed, extended: loaded.extended, pending: loaded.pending, choices: Object.fromEntries(choices.map((c) => [c.language, c.representation])) });
         if (loaded.pending > 0) this.core.ui.detail?.(`hybrid: ${loaded.pending} of ${loaded.sessions} sessions not read yet (read a few each session): their turns count from a later session`);
         if (choices.length === 0) this.core.ui.detail?.(`hybrid: no recorded turns yet in ${loaded.sessions} session${loaded.sessions === 1 ? '' : 's'}: ${DEFAULT_REPRESENTATION} for every language`);
         for (const c of choices) this.core.ui.detail?.(`hybrid: ${c.language}: ${c.representation} (${c.reason})`);

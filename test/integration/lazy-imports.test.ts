@@ -47,6 +47,15 @@ describe('heavy modules load lazily', () => {
     expect(heavy).toEqual([]);
   });
 
+  it('`assist run --help` (the CLI floor bench/turn times) loads none of the session', () => {
+    const chunks = bundleContents();
+    const sources = (args: string[]): string[] => heavyLoaded(args).modules.flatMap((url) => (url.includes('/dist/bundle/') ? (chunks.get(basename(new URL(url).pathname)) ?? []) : []));
+    const loaded = sources(['run', '--help']);
+    // The check maps chunks back to their sources (it can fail): the run command's own is there.
+    expect(loaded).toContain('src/cli/commands/run.ts');
+    expect(loaded.filter((i) => i.startsWith('src/session/'))).toEqual([]);
+  });
+
   it('the check sees heavy modules when they are loaded (it can fail)', () => {
     expect(heavyLoaded(['doctor']).heavy).toContain('web-tree-sitter');
     const chunks = bundleContents();
