@@ -22,6 +22,33 @@ describe('TurnSnapshot', () => {
     expect(listing.raw.split('\0')).toContainEqual(expect.stringMatching(/^H 100644 [0-9a-f]{40} 0\t\.gitignore$/));
   });
 
+  it('says "no untracked files" only from a listing without any, while the index is unchanged and nothing that writes ran', async () => {
+    await using repo = tempRepo({ files: { 'a.ts': 'a\n', '.gitignore': 'out/\n' } });
+    repo.write('out/ignored.ts', 'x\n');
+    const snap = snapshotOf(repo);
+    expect(await snap.noUntrackedNow()).toBe(false);
+    await snap.listing();
+    // Ignored files do not count: git grep --untracked skips them too.
+    expect(await snap.noUntrackedNow()).toBe(true);
+    // A command (or anything that may write) ran: not said again until the next listing.
+    snap.touchWorkTree();
+    expect(await snap.noUntrackedNow()).toBe(false);
+    snap.invalidate();
+    repo.write('made.ts', 'm\n');
+    await snap.listing();
+    expect(await snap.noUntrackedNow()).toBe(false);
+    // Committed, listed again: none.
+    repo.git('add', 'made.ts');
+    repo.git('commit', '-q', '-m', 'made');
+    snap.invalidate();
+    await snap.listing();
+    expect(await snap.noUntrackedNow()).toBe(true);
+    // The index changed since the listing: cannot be said.
+    repo.write('a.ts', 'changed\n');
+    repo.git('add', 'a.ts');
+    expect(await snap.noUntrackedNow()).toBe(false);
+  });
+
   it('answers "tracked" only from a listing already made, and only while the index is the one it read', async () => {
     await using repo = tempRepo({ files: { 'a.ts': 'a\n', 'b.ts': 'b\n' } });
     const snap = snapshotOf(repo);

@@ -61,6 +61,8 @@ export class TurnSnapshot {
   private settled: { listing: TurnListing; stamp: IndexStamp | null } | null = null;
   /** Bumped by {@link invalidate}: a listing begun before it is not kept. */
   private generation = 0;
+  /** Something that can write files ran since the listing began (a command, a hook, an MCP tool). */
+  private touched = false;
 
   constructor(private readonly options: { root: string; gitDir: string; env: NodeJS.ProcessEnv }) {}
 
@@ -137,10 +139,30 @@ export class TurnSnapshot {
     return { tracked, skipWorktree };
   }
 
+  /**
+   * Whether git would list no untracked file it does not ignore, said from the listing already
+   * made (no git process): only while the index is unchanged since and nothing that can create
+   * files ran since the listing began ({@link touchWorkTree}); false whenever it cannot be said.
+   * A file the person creates by hand during the turn is not seen until the next listing.
+   */
+  async noUntrackedNow(): Promise<boolean> {
+    const settled = this.settled;
+    if (this.touched || settled === null || settled.stamp === null) return false;
+    if (settled.listing.files.length !== settled.listing.tracked.size) return false;
+    return sameStamp(settled.stamp, await this.stamp());
+  }
+
+  /** Something that can create files in the work tree ran: {@link noUntrackedNow} says false until the next listing. */
+  touchWorkTree(): void {
+    this.touched = true;
+  }
+
   /** Forgets the listing: assist committed, or the turn ended. */
   invalidate(): void {
     this.generation++;
     this.listed = null;
     this.settled = null;
+    // The next listing starts after whatever ran, so it sees what that created.
+    this.touched = false;
   }
 }

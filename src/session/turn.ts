@@ -285,6 +285,9 @@ export class TurnLoop {
           pending,
           audit: core.audit(),
           knownNotIgnored: turnGitOf(core).knownNotIgnored,
+          // Agent hooks are the person's commands, run around tools and turns: they may create files
+          // the listing does not hold, so with any configured the search walks the work tree.
+          ...(hasAgentHooks(core) ? {} : { noUntrackedFiles: () => turnGitOf(core).snapshot.noUntrackedNow() }),
           requestId: request,
           ...(signal ? { signal } : {}),
           yes: core.options.yes === true || core.options.mode === 'pr',
@@ -316,6 +319,8 @@ export class TurnLoop {
       },
       execute: async (call, tools, ctx) => {
         const { executeToolCall } = await import('../tools/index.js');
+        // Anything but the read-only built-in tools may create files (a command, an MCP tool).
+        if (!READ_ONLY_TOOLS.has(call.name)) turnGitOf(core).snapshot.touchWorkTree();
         return executeToolCall(call, tools, ctx);
       },
       // Plan mode offers no edit tool; should a change reach here anyway, it is declined, never written.
@@ -396,6 +401,13 @@ function toolArguments(text: string): Record<string, unknown> | string {
 }
 
 /** What a turn cut at the step limit leaves in the conversation in place of a final answer. */
+/** The built-in tools that write nothing: after any other call the turn's listing may miss new files. */
+const READ_ONLY_TOOLS: ReadonlySet<string> = new Set(['read_file', 'list_files', 'search', 'repo_map', 'semantic_search']);
+
+function hasAgentHooks(core: SessionCore): boolean {
+  return Object.values(core.config.agentHooks).some((list) => (list?.length ?? 0) > 0);
+}
+
 const STEP_LIMIT_NOTE = '[This turn was stopped at the step limit before a final answer.]';
 /** What a turn stopped at the cost limit leaves in the conversation in place of a final answer. */
 const COST_LIMIT_NOTE = '[This turn was stopped at its cost limit (--max-cost) before a final answer.]';

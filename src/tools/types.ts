@@ -45,6 +45,12 @@ export interface ToolContext {
    * listing): the path policy asks no `git check-ignore` for them. Absent: git is asked.
    */
   knownNotIgnored?: NotIgnoredLookup;
+  /**
+   * True only when the turn's listing says git would list no untracked file it does not ignore,
+   * and nothing that can create files ran since: `search` then skips git's walk for untracked
+   * files (`--untracked`). Absent or false: the walk runs.
+   */
+  noUntrackedFiles?(): Promise<boolean>;
   /** Correlation id of the model request whose calls these are. */
   requestId: string;
   signal?: AbortSignal;

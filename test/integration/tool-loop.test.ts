@@ -242,6 +242,30 @@ describe('the tool loop in assist pr', () => {
   });
 });
 
+describe('search and untracked files', () => {
+  it('skips git\'s untracked walk only while the turn\'s listing holds no untracked file; a file left untracked is still found', async () => {
+    await using server = await startFakeLlm();
+    await using repo = tempRepo({ files: FILES });
+    const trace = join(repo.dir, '.git', 'trace.txt');
+    server.enqueue(call('search', { pattern: 'applyDiscount' }), call('search', { pattern: 'needleUntracked' }), answer('Found.'));
+    const clean = await runCli(['run', '--yes', '--json', '-m', 'where is the discount applied'], { cwd: repo.dir, env: { ...envFor(repo, server, MODELS.openai), GIT_TRACE: trace } });
+    expect(clean.code, clean.stderr).toBe(5);
+    const greps = readFileSync(trace, 'utf8').split('\n').filter((l) => l.includes('git grep'));
+    expect(greps).toHaveLength(2);
+    for (const line of greps) expect(line).not.toContain('--untracked');
+    expect(resultsIn(server.requests[1]!).join('\n')).toContain('src/cart.ts');
+
+    // A file the person left untracked (not ignored): the listing has it, so the walk runs and finds it.
+    writeFileSync(join(repo.dir, 'scratch.ts'), 'export const needleUntracked = 1;\n');
+    writeFileSync(trace, '');
+    server.enqueue(call('search', { pattern: 'needleUntracked' }), answer('Found.'));
+    const dirty = await runCli(['run', '--yes', '--json', '-m', 'where is needleUntracked'], { cwd: repo.dir, env: { ...envFor(repo, server, MODELS.openai), GIT_TRACE: trace } });
+    expect(dirty.code, dirty.stderr).toBe(5);
+    expect(readFileSync(trace, 'utf8').split('\n').filter((l) => l.includes('git grep'))[0]).toContain('--untracked');
+    expect(resultsIn(server.requests.at(-1)!).join('\n')).toContain('scratch.ts:1:');
+  });
+});
+
 describe('commands in the tool loop', bwrap.options, () => {
   it('with --yes a confined run_command runs; the files it changed are shown and committed with the step; no key in its environment', async () => {
     await using server = await startFakeLlm();
@@ -262,6 +286,19 @@ describe('commands in the tool loop', bwrap.options, () => {
     const result = resultsIn(server.requests[1]!).join('\n');
     expect(result).toMatch(/exit 0/);
     expect(result).toMatch(/^0$/m);
+  });
+
+  it('a file a command creates is found by a search in the same step, before the step is committed', async () => {
+    await using server = await startFakeLlm();
+    await using repo = tempRepo({ files: FILES });
+    server.enqueue(
+      { kind: 'text', text: '', toolCalls: [{ name: 'run_command', arguments: { command: 'printf "export const needleMade = 1;\\n" > made.ts' } }, { name: 'search', arguments: { pattern: 'needleMade' } }] },
+      answer('Made and found.'),
+    );
+    const r = await runCli(['run', '--yes', '--json', '-m', 'make a file and find it'], { cwd: repo.dir, env: envFor(repo, server, MODELS.openai) });
+    expect(r.code, r.stderr).toBe(0);
+    const results = resultsIn(server.requests[1]!).join('\n');
+    expect(results).toContain('made.ts:1:export const needleMade = 1;');
   });
 
   it('without --yes and without a terminal a command is refused, and the turn goes on', async () => {
