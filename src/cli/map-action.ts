@@ -42,7 +42,16 @@ export async function mapAction(io: MapIO, flags: MapFlags): Promise<number> {
     throw usageError('map.focus-missing', `--focus ${missing.join(', ')}: no such file`, 'paths are relative to the current directory, as in git');
   }
   const loaded = await io.config(repo);
-  const { buildRepoMap } = await import('../context/index.js');
+  const { buildRepoMap, vectorSetup } = await import('../context/index.js');
+  // context.embeddings: a query is retrieved with the stored vectors too (its own embedding only,
+  // never a file's); without an embeddings model the map is lexical and says so in one line.
+  const vectors =
+    flags.query !== undefined && flags.query.trim() !== '' && loaded.config.context.embeddings
+      ? await vectorSetup(loaded.config, io.env, repo, 'map').catch((error: unknown) => {
+          io.reporter.warn(`${error instanceof Error ? error.message : String(error)}; the map is lexical only`);
+          return undefined;
+        })
+      : undefined;
 
   // A progress line on stderr, only on a terminal and only once a cold build has run for a second.
   const reporter = io.reporter;
@@ -62,9 +71,11 @@ export async function mapAction(io: MapIO, flags: MapFlags): Promise<number> {
     maxFileBytes: loaded.config.context.maxFileBytes,
     focusFiles: flags.focus,
     ...(flags.query === undefined ? {} : { query: flags.query }),
+    ...(vectors ? { vectors: { embedder: vectors.embedder, audit: vectors.audit, ...(vectors.weight !== undefined ? { weight: vectors.weight } : {}) } } : {}),
     onProgress,
   });
   if (progressShown) reporter.stderr.write('\r\x1b[K');
+  if (map.stats.vectors?.notice !== undefined) reporter.warn(`${map.stats.vectors.notice}; the map is lexical only`);
 
   if (flags.json) {
     reporter.json({ tokens: map.tokens, files: map.files, definitions: map.definitions, ...(await packageBoundaries(repo.root, io.env, map.files)), ...(flags.stats ? { stats: map.stats } : {}) });
@@ -76,7 +87,7 @@ export async function mapAction(io: MapIO, flags: MapFlags): Promise<number> {
     const ms = (n: number): string => `${Math.round(n)} ms`;
     reporter.info(
       [
-        `files ${s.files} (excluded ${s.excluded}, skipped ${s.skipped}), parsed ${s.parsed} with ${s.workers} workers, cache hits ${s.cacheHits}, hashed ${s.hashed}${s.reused ? ', map reused' : ''}${s.rankReused ? ', ranking carried over' : ''}`,
+        `files ${s.files} (excluded ${s.excluded}, skipped ${s.skipped}), parsed ${s.parsed} with ${s.workers} workers, cache hits ${s.cacheHits}, hashed ${s.hashed}${s.reused ? ', map reused' : ''}${s.rankReused ? ', ranking carried over' : ''}${s.vectors?.used ? `, vectors of ${s.vectors.model} at weight ${s.vectors.weight}` : ''}`,
         `tokens ${map.tokens}, files shown ${map.files.length}, definitions shown ${map.definitions.length}`,
         `list ${ms(s.ms.list)}, hash ${ms(s.ms.hash)}, cache ${ms(s.ms.cache)}, parse ${ms(s.ms.parse)}, rank ${ms(s.ms.rank)}, render ${ms(s.ms.render)}, total ${ms(s.ms.total)}`,
         ...(s.upkeep ? [upkeepLine(s.upkeep)] : []),

@@ -13,7 +13,7 @@ export type { FileListing, SourceFile } from './git-files.js';
 export { chunkFile, chunkSource, selectChunks, renderChunk, fitChunks } from './chunks.js';
 export type { Chunk, ChunkOptions } from './chunks.js';
 export { searchCode, rankForQuery, describeHit, calibrateForIndex, DEFAULT_TUNING } from './search.js';
-export type { SearchOptions, SearchResult, SearchHit, HitWhy, FileHit, SearchTuning, Ranking } from './search.js';
+export type { SearchOptions, SearchResult, SearchHit, HitWhy, FileHit, SearchTuning, Ranking, Retrieval } from './search.js';
 export { openIndex, refreshSearchIndex } from './search-index.js';
 export type { IndexOptions, IndexStats, OpenIndex } from './search-index.js';
 export { openReviewLookup } from './review-lookup.js';
@@ -23,3 +23,4 @@ export { calibrateVectorWeight, calibrationQueries, chooseWeight, loadCalibratio
 export type { EmbeddingsClient, SendAudit, VectorRefreshStats, VectorTable } from './vectors.js';
 export { VectorStore, quantise, dequantise, encodeVectors, decodeVectors, vectorsDir, VECTOR_FORMAT } from './vector-store.js';
 export { vectorSetup, refreshVectorsInBackground, type VectorSetup } from './vector-config.js';
+export { QUERY_VECTOR_CAP_MS, type RequestVectors, type RequestVectorUse } from './request-vectors.js';

@@ -14,6 +14,7 @@ import { upkeepTagsCache, type UpkeepReport } from './cache-upkeep.js';
 import { TagsCache, type CachedTags, type EntryLocation } from './tags-cache.js';
 import { decodeTags, UNREADABLE } from './tags-line.js';
 import { retrievalWeights } from './search.js';
+import { planRequestVectors, startRequestVectors, tableStamp, type RequestVectors, type RequestVectorUse, type VectorPlan } from './request-vectors.js';
 import { SectionCountStore } from './section-counts.js';
 import { startTokenCounter, type BackgroundCounter, type TokenCounter } from './tokens.js';
 import type { CachedDef } from './types.js';
@@ -36,6 +37,12 @@ export interface RepoMapOptions {
   query?: string;
   /** Personalise by the lexical search's files for `query` (default true). */
   retrieval?: boolean;
+  /**
+   * `context.embeddings`: the retrieval fuses the stored vectors too, with the query embedded
+   * (`vectors.text`, else `query`); never a file. Without stored vectors, or when the embedding
+   * fails, the retrieval is lexical and `stats.vectors.notice` says why.
+   */
+  vectors?: RequestVectors;
   /** Larger files are not parsed. */
   maxFileBytes?: number;
   /** Upper bound of parse workers (default: cores; 0: parse on this thread). */
@@ -78,6 +85,8 @@ export interface RepoMapStats {
   ms: { list: number; hash: number; cache: number; parse: number; rank: number; render: number; total: number };
   /** Present when the build compacted or deleted tags packs after the map was made (outside `ms.total`). */
   upkeep?: UpkeepReport;
+  /** With `vectors` asked for and stored: whether the retrieval used them (a reused map: it was made with them). */
+  vectors?: RequestVectorUse;
 }
 
 /** The rendered map. */
@@ -141,17 +150,24 @@ async function build(options: RepoMapOptions, early: { started?: StartedWorkers 
   let fastKey: string | undefined;
   let focusFiles: string[];
   let excludeFiles: Set<string>;
-  const keyOfRequest = (root: string): string => {
+  // With vectors the result depends on the model, the weight, the stored table and the text
+  // embedded: all in the key, so a lexical and a vector map are never taken for each other.
+  const wantsVectors = options.vectors !== undefined && options.query !== undefined && options.query.trim() !== '' && options.retrieval !== false;
+  let plan: VectorPlan | undefined;
+  const keyOfRequest = (root: string, vectors: VectorPlan | undefined): string => {
     focusFiles = (options.focusFiles ?? []).map((f) => toRepoPath(root, options.cwd, f));
     excludeFiles = new Set((options.excludeFiles ?? []).map((f) => toRepoPath(root, options.cwd, f)));
+    const vectorPart = vectors ? [['vectors', vectors.model, vectors.weight, vectors.stamp, options.vectors?.text ?? options.query ?? '']] : [];
     return createHash('sha1')
-      .update(JSON.stringify([RESULT_VERSION, budget, maxFileBytes, focusFiles, [...excludeFiles], options.query ?? '', options.retrieval !== false]))
+      .update(JSON.stringify([RESULT_VERSION, budget, maxFileBytes, focusFiles, [...excludeFiles], options.query ?? '', options.retrieval !== false, ...vectorPart]))
       .digest('hex');
   };
+  const planOf = (sharedAssistDir: string): Promise<VectorPlan | undefined> => (wantsVectors ? planRequestVectors(sharedAssistDir, options.vectors!) : Promise.resolve(undefined));
+  let fingerprint: string | undefined;
   if (options.listed) {
     ({ files: listing, ...paths } = await options.listed);
-    requestKey = keyOfRequest(paths.root);
-    stored = await readResult(join(paths.sharedAssistDir, 'map-result.json'));
+    [stored, plan] = await Promise.all([readResult(join(paths.sharedAssistDir, 'map-result.json')), planOf(paths.sharedAssistDir)]);
+    requestKey = keyOfRequest(paths.root, plan);
   } else {
     const resolving = options.paths ? Promise.resolve(options.paths) : resolveRepoPaths(options.cwd, options.env);
     const raw = listRaw(options.cwd, options.env);
@@ -166,19 +182,20 @@ async function build(options: RepoMapOptions, early: { started?: StartedWorkers 
     if (options.maxWorkers !== 0 && !existsSync(join(paths.sharedAssistDir, 'map-result.json')) && !existsSync(join(paths.sharedAssistDir, 'tags')) && indexBytes(repoPaths.gitDir) >= PRESTART_INDEX_BYTES) {
       early.started = startParseWorkers({ maxFileBytes }, { ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }), ...(options.workerUrl === undefined ? {} : { workerUrl: options.workerUrl }) });
     }
-    const [rawText, ignoreText, read] = await Promise.all([raw, readAssistIgnoreText(paths.root), readResult(join(paths.sharedAssistDir, 'map-result.json'))]);
+    const [rawText, ignoreText, read, planned] = await Promise.all([raw, readAssistIgnoreText(paths.root), readResult(join(paths.sharedAssistDir, 'map-result.json')), planOf(paths.sharedAssistDir)]);
     stored = read;
-    requestKey = keyOfRequest(paths.root);
+    plan = planned;
+    requestKey = keyOfRequest(paths.root, plan);
     // Nothing in the work tree to hash: git's output alone decides the listing, so the stored
     // result of the same output is found without filtering thousands of entries.
-    const fingerprint = listingFingerprint(rawText, ignoreText);
+    fingerprint = listingFingerprint(rawText, ignoreText);
     fastKey = fingerprint === undefined ? undefined : createHash('sha1').update(requestKey).update(fingerprint).digest('hex');
     if (fastKey !== undefined && stored?.fastKey === fastKey && stored.listing && sameLanguageVersions(stored.listing.languages)) {
       const now = performance.now();
       const { files, excluded } = stored.listing;
       return {
         ...stored.result,
-        stats: { files, hashed: 0, excluded, parsed: 0, cacheHits: files, skipped: stored.result.skipped, workers: 0, reused: true, listingSkipped: true, ms: { list: now - t0, hash: 0, cache: 0, parse: 0, rank: 0, render: 0, total: now - t0 } },
+        stats: { files, hashed: 0, excluded, parsed: 0, cacheHits: files, skipped: stored.result.skipped, workers: 0, reused: true, listingSkipped: true, ms: { list: now - t0, hash: 0, cache: 0, parse: 0, rank: 0, render: 0, total: now - t0 }, ...madeWith(plan) },
       };
     }
     listing = await listSourceFiles(options.cwd, options.env, Promise.resolve(paths.root), Promise.resolve(rawText), { text: ignoreText });
@@ -186,13 +203,13 @@ async function build(options: RepoMapOptions, early: { started?: StartedWorkers 
   const tList = performance.now();
 
   // The same request over the same contents gives the same map: reuse it without the tokenizer.
-  const resultKey = createHash('sha1')
-    .update(requestKey)
-    .update(listing.files.map((f) => `${f.path}\0${f.blob}\0${languageVersion(languageSpec(f.lang))}`).join('\n'))
-    .digest('hex');
+  const listingText = listing.files.map((f) => `${f.path}\0${f.blob}\0${languageVersion(languageSpec(f.lang))}`).join('\n');
+  const resultKeyOf = (request: string): string => createHash('sha1').update(request).update(listingText).digest('hex');
+  const listingRecordOf = (fast: string | undefined): FreshContext['listingRecord'] => (fast === undefined ? undefined : { fastKey: fast, listing: { files: listing.files.length, excluded: listing.excluded, languages: languagesOf(listing) } });
+  const resultKey = resultKeyOf(requestKey);
   const resultPath = join(paths.sharedAssistDir, 'map-result.json');
   const previous = stored?.key === resultKey ? stored.result : undefined;
-  const listingRecord = fastKey === undefined ? undefined : { fastKey, listing: { files: listing.files.length, excluded: listing.excluded, languages: languagesOf(listing) } };
+  const listingRecord = listingRecordOf(fastKey);
   if (previous && stored && listingRecord && stored.fastKey !== fastKey) {
     // Found by the listing this time (the last build had files to hash): the next run finds it by git's output.
     await writeResult(resultPath, { ...stored, ...listingRecord }).catch(() => undefined);
@@ -210,9 +227,17 @@ async function build(options: RepoMapOptions, early: { started?: StartedWorkers 
         workers: 0,
         reused: true,
         ms: { list: tList - t0 - listing.hashMs, hash: listing.hashMs, cache: now - tList, parse: 0, rank: 0, render: 0, total: now - t0 },
+        ...madeWith(plan),
       },
     };
   }
+  // The keys the result is stored under when the vectors that took part differ from the plan
+  // (an embedding that failed: a lexical map; a table rewritten by this build: its new stamp).
+  const rekey = (vectors: VectorPlan | undefined): Pick<FreshContext, 'resultKey' | 'requestKey' | 'listingRecord'> => {
+    const request = keyOfRequest(paths.root, vectors);
+    const fast = fingerprint === undefined ? undefined : createHash('sha1').update(request).update(fingerprint).digest('hex');
+    return { requestKey: request, resultKey: resultKeyOf(request), listingRecord: listingRecordOf(fast) };
+  };
   // The tokenizer (a worker thread, ~0.15-0.2 s of CPU to load) is needed when a rendering has
   // sections never counted. A request unlike the last one (another query, budget or focus)
   // nearly always has some: its load starts now, beside the cache reads and the ranking. With
@@ -229,7 +254,7 @@ async function build(options: RepoMapOptions, early: { started?: StartedWorkers 
     // How many definitions fitted last time, for the same budget: where the fitting search starts.
     const fitHint = stored?.budget === budget ? stored.result.definitions.length : undefined;
     const startCounterSoon = likelyCold ? startCounter : undefined;
-    return await buildFresh(options, paths.root, paths.sharedAssistDir, listing, { budget, maxFileBytes, focusFiles: focusFiles!, excludeFiles: excludeFiles!, resultPath, resultKey, requestKey, listingRecord, t0, tList, count, fitHint, startCounterSoon, started: early.started });
+    return await buildFresh(options, paths.root, paths.sharedAssistDir, listing, { budget, maxFileBytes, focusFiles: focusFiles!, excludeFiles: excludeFiles!, resultPath, resultKey, requestKey, listingRecord, t0, tList, count, fitHint, startCounterSoon, started: early.started, plan, rekey });
   } finally {
     await counter?.close();
   }
@@ -253,11 +278,16 @@ interface FreshContext {
   startCounterSoon: (() => void) | undefined;
   /** Parse workers started before the listing (nothing was stored), for the parse to use. */
   started: StartedWorkers | undefined;
+  /** The vectors the retrieval is to use (the request's keys include them). */
+  plan: VectorPlan | undefined;
+  rekey: (vectors: VectorPlan | undefined) => Pick<FreshContext, 'resultKey' | 'requestKey' | 'listingRecord'>;
 }
 
 async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir: string, listing: FileListing, ctx: FreshContext): Promise<RepoMap> {
-  const { budget, maxFileBytes, focusFiles, excludeFiles, resultPath, resultKey, t0, tList } = ctx;
+  const { budget, maxFileBytes, focusFiles, excludeFiles, resultPath, t0, tList } = ctx;
   const baseStats = { files: listing.files.length, hashed: listing.hashed, excluded: listing.excluded };
+  // The query's embedding goes out now, beside the cache reads, the parse and the snapshot.
+  const queryVectors = ctx.plan && options.vectors ? startRequestVectors(sharedAssistDir, options.vectors, options.query ?? '', Promise.resolve(ctx.plan)) : undefined;
 
   const cache = new TagsCache(sharedAssistDir);
   const packOf = (lang: LanguageId): string => packName(languageSpec(lang));
@@ -329,8 +359,8 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
     return { defNames: t.defNames, refs: t.refs, skipped: t.skipped !== undefined, where: cache.locate(packs[i]!, listing.files[i]!.blob) };
   });
   const snapshotWrite = changed ? writeSnapshot(snapshotPath, snapshot).catch(() => undefined) : undefined;
-  // The files the request is about, by the lexical index, brought up to date from the tags just
-  // parsed (a failing index leaves the map as the graph alone makes it).
+  // The files the request is about, by the lexical index (and the stored vectors), brought up to
+  // date from the tags just parsed (a failing index leaves the map as the graph alone makes it).
   const retrieval =
     options.query !== undefined && options.query.trim() !== '' && options.retrieval !== false
       ? await retrievalWeights({
@@ -342,6 +372,7 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
           ...(options.env ? { env: options.env } : {}),
           ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }),
           ...(options.workerUrl ? { workerUrl: options.workerUrl } : {}),
+          ...(queryVectors ? { vectors: queryVectors } : {}),
         }).catch(() => undefined)
       : undefined;
   const graph = snapshot.graph;
@@ -360,7 +391,8 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
   const focus = new Set(focusFiles.map((f) => graph.paths.indexOf(f)).filter((i) => i !== -1));
   const reused = plain && sameIds ? reuseRanking(base, snapshot, from, storedRanks, { key: ctx.requestKey, focus, limit: budget + hidden }) : undefined;
   const start = reused ? undefined : startingRanks(storedRanks, base, from, ctx.requestKey);
-  const lifted = retrieval && retrieval.length === graph.paths.length ? { personalWeights: retrieval, fileBonus: retrieval } : {};
+  const weights = retrieval?.weights;
+  const lifted = weights && weights.length === graph.paths.length ? { personalWeights: weights, fileBonus: weights } : {};
   const { ranked, fileRanks, scores } =
     reused ?? rankGraph(graph, { focusFiles, limit: budget + hidden, ...(options.query === undefined ? {} : { query: options.query }), ...(start ? { start } : {}), ...lifted });
   // Scores are kept for a request without query, the only one `reuseRanking` takes.
@@ -403,7 +435,14 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
   const tRender = performance.now();
 
   const result = { text: rendered.text, tokens: rendered.tokens, files: rendered.files, definitions: rendered.definitions };
-  await Promise.all([writeResult(resultPath, { key: resultKey, request: ctx.requestKey, budget, ...ctx.listingRecord, result: { ...result, skipped } }).catch(() => undefined), snapshotWrite, ranksWrite, known.save().catch(() => undefined)]);
+  let storeKeys: Pick<FreshContext, 'resultKey' | 'requestKey' | 'listingRecord'> = ctx;
+  if (ctx.plan) {
+    const used = retrieval?.vectors?.used === true;
+    const stamp = used ? await tableStamp(sharedAssistDir, ctx.plan.model) : undefined;
+    if (!used) storeKeys = ctx.rekey(undefined);
+    else if (stamp !== ctx.plan.stamp) storeKeys = ctx.rekey({ ...ctx.plan, stamp: stamp! });
+  }
+  await Promise.all([writeResult(resultPath, { key: storeKeys.resultKey, request: storeKeys.requestKey, budget, ...storeKeys.listingRecord, result: { ...result, skipped } }).catch(() => undefined), snapshotWrite, ranksWrite, known.save().catch(() => undefined)]);
   // Upkeep of the cache never fails a map: at worst the cache stays as large as it was.
   const upkeep = await upkeepTagsCache(cache, snapshot, written, snapshotPath).catch(() => undefined);
   return {
@@ -418,8 +457,14 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
       ...(reused ? { rankReused: true } : {}),
       ms: { list: tList - t0 - listing.hashMs, hash: listing.hashMs, cache: tCache - tList, parse: tParse - tCache, rank: tRank - tParse, render: tRender - tRank, total: tRender - t0 },
       ...(upkeep && (upkeep.compacted.length > 0 || upkeep.deleted.length > 0) ? { upkeep } : {}),
+      ...(retrieval?.vectors ? { vectors: retrieval.vectors } : {}),
     },
   };
+}
+
+/** A reused result's vectors: the key it was found by says they took part. */
+function madeWith(plan: VectorPlan | undefined): { vectors?: RequestVectorUse } {
+  return plan ? { vectors: { used: true, model: plan.model, weight: plan.weight, source: plan.source } } : {};
 }
 
 /** Loads the cache entries of some blobs: whole packs when many are needed (a cold build). */

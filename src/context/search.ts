@@ -8,7 +8,8 @@ import { TagsCache } from './tags-cache.js';
 import { addPhase } from '../obs/phases.js';
 import type { CachedDef } from './types.js';
 import { chunkCosine, cosines, loadVectorTable, queryVector, refreshVectors, vectorRanking, type EmbeddingsClient, type SendAudit, type VectorRefreshStats, type VectorTable } from './vectors.js';
-import { calibrateVectorWeight, loadCalibration, type CalibrationOutcome, type VectorCalibration, type VectorWeightSource } from './vector-weight.js';
+import { calibrateVectorWeight, DEFAULT_VECTOR_WEIGHT, loadCalibration, type CalibrationOutcome, type VectorCalibration, type VectorWeightSource } from './vector-weight.js';
+import { requestCosines, startRequestVectors, type RequestVectorUse, type RequestVectors, type StartedRequestVectors } from './request-vectors.js';
 
 /** Options of `searchCode`. */
 export interface SearchOptions extends IndexOptions {
@@ -36,6 +37,12 @@ export interface SearchOptions extends IndexOptions {
     /** `context.vector_weight`: the weight fixed by hand; undefined: the calibrated one (docs/search.md "Vector weight"). */
     weight?: number;
   };
+  /**
+   * Rank by the stored vectors only (a request's path: a turn's hybrid chunks, chat's `/search`):
+   * nothing is embedded but the query, nothing calibrated, no request sent when nothing is stored
+   * (request-vectors.ts). Ignored when `vectors` is given.
+   */
+  requestVectors?: RequestVectors;
 }
 
 /** How the ranks are fused (reciprocal rank fusion: Σ weight / (K + rank)). */
@@ -64,7 +71,7 @@ export interface SearchTuning {
   maxClose: number;
 }
 
-export const DEFAULT_TUNING: SearchTuning = { weights: DEFAULT_WEIGHTS, k: 60, chunk: 1, lexical: 1, graph: 0.5, second: 0.3, maxCallers: 2, dropRequestWords: false, joinWords: false, vector: 1, closeVector: 0.8, maxClose: 2 };
+export const DEFAULT_TUNING: SearchTuning = { weights: DEFAULT_WEIGHTS, k: 60, chunk: 1, lexical: 1, graph: 0.5, second: 0.3, maxCallers: 2, dropRequestWords: false, joinWords: false, vector: DEFAULT_VECTOR_WEIGHT, closeVector: 0.8, maxClose: 2 };
 
 /** Why a hit is where it is: its 1-based place in each ranking that found it. */
 export interface HitWhy {
@@ -124,14 +131,25 @@ const CANDIDATE_FILES = 200;
  * a definition is followed by the chunks that call it, so they arrive together.
  */
 export async function searchCode(options: SearchOptions): Promise<SearchResult> {
+  const onRequest = options.vectors ? undefined : options.requestVectors;
+  // The query's embedding goes out beside the index's update when the listing gives the store's place.
+  const early = onRequest && options.listing ? startRequestVectors(options.listing.sharedAssistDir, onRequest, options.query) : undefined;
   const index = await openIndex(options);
   const t0 = performance.now();
   const tuning: SearchTuning = { ...DEFAULT_TUNING, ...options.tuning, ...(options.graph === false ? { graph: 0 } : {}) };
-  const vec = options.vectors ? await vectorsFor(index, options.query, options.vectors) : undefined;
+  let vec = options.vectors ? await vectorsFor(index, options.query, options.vectors) : undefined;
   let weight: { weight: number; source: VectorWeightSource; calibration?: VectorCalibration } | undefined;
   if (vec?.cos && options.vectors) {
     weight = await vectorWeightFor(index, vec.table!, tuning, options.vectors, vec.stats, options.tuning?.vector);
     tuning.vector = weight.weight;
+  }
+  if (onRequest) {
+    const found = await requestCosines(index, early ?? startRequestVectors(index.sharedAssistDir, onRequest, options.query));
+    if (found.use) {
+      vec = { stats: { files: 0, chunks: 0, tokens: 0, requests: 0, pending: 0, withheld: 0 }, ...(found.cos ? { table: found.table!, cos: found.cos } : {}), ...(found.use.notice !== undefined ? { notice: `${found.use.notice}; search is lexical only` } : {}) };
+      weight = { weight: found.use.weight, source: found.use.source };
+      tuning.vector = options.tuning?.vector ?? found.use.weight;
+    }
   }
   const tVectors = performance.now();
   const ranking = rankForQuery(index, options.query, { ...(options.path !== undefined ? { path: options.path } : {}), tuning, ...(vec?.cos ? { vectors: { table: vec.table!, cos: vec.cos } } : {}) });
@@ -155,7 +173,7 @@ export async function searchCode(options: SearchOptions): Promise<SearchResult> 
           vectors: {
             ...vec.stats,
             used: vec.cos !== undefined,
-            model: options.vectors!.embedder.model,
+            model: (options.vectors ?? onRequest)!.embedder.model,
             weight: weight?.weight ?? tuning.vector,
             weightSource: weight?.source ?? 'default',
             ...(weight?.calibration ? { calibration: weight.calibration } : {}),
@@ -217,7 +235,7 @@ async function vectorWeightFor(
     const outcome = await calibrateForIndex(index, table, { ...options, budget: left }, tuning).catch(() => undefined);
     if (outcome && 'calibration' in outcome) return { weight: outcome.calibration.weight, source: 'calibrated', calibration: outcome.calibration };
   }
-  return { weight: DEFAULT_TUNING.vector, source: 'default' };
+  return { weight: DEFAULT_VECTOR_WEIGHT, source: 'default' };
 }
 
 /**
@@ -503,23 +521,36 @@ function readRange(absPath: string, start: number, end: number): string {
 /** Files the map lifts for a request, with the weight each gets (best 1, then less). */
 export const MAP_RETRIEVAL_FILES = 10;
 
+/** What the retrieval gives `map --query`. */
+export interface Retrieval {
+  /** Per listed file, how strongly the request is about it (0 for most); undefined: nothing found. */
+  weights?: Float64Array;
+  /** With vectors asked for and stored: whether they took part. */
+  vectors?: RequestVectorUse;
+}
+
 /**
- * Per listed file, how strongly the request is about it by the lexical index (0 for most):
- * what `map --query` personalises its ranking with and lifts to the top of the map, so the files
- * a request is about are in the map even when it names no identifier. The graph ranking is left
- * to the map itself.
+ * Per listed file, how strongly the request is about it by the search's fusion of the lexical
+ * index and (`vectors`: the stored ones and the query's) the vector ranks: what `map --query`
+ * personalises its ranking with and lifts to the top of the map, so the files a request is about
+ * are in the map even when it names no identifier. The graph ranking is left to the map itself.
  */
-export async function retrievalWeights(options: IndexOptions & { query: string }): Promise<Float64Array | undefined> {
+export async function retrievalWeights(options: IndexOptions & { query: string; vectors?: StartedRequestVectors }): Promise<Retrieval> {
   const index = await openIndex(options);
-  const ranking = rankForQuery(index, options.query, { tuning: { graph: 0 } });
-  if (ranking.files.length === 0) return undefined;
+  const tVectors = performance.now();
+  const found: Awaited<ReturnType<typeof requestCosines>> = options.vectors ? await requestCosines(index, options.vectors) : {};
+  // What the map waited for the query's embedding and the vector table, past the index's update.
+  if (options.vectors) addPhase('map.vectors', performance.now() - tVectors);
+  const ranking = rankForQuery(index, options.query, { tuning: { graph: 0, ...(found.use ? { vector: found.use.weight } : {}) }, ...(found.cos ? { vectors: { table: found.table!, cos: found.cos } } : {}) });
+  const vectors = found.use ? { vectors: found.use } : {};
+  if (ranking.files.length === 0) return vectors;
   const weights = new Float64Array(index.snapshot.paths.length);
   const position = new Map(index.snapshot.paths.map((p, i) => [p, i]));
   ranking.files.slice(0, MAP_RETRIEVAL_FILES).forEach((hit, r) => {
     const i = position.get(hit.file);
     if (i !== undefined) weights[i] = 1 - r / (MAP_RETRIEVAL_FILES * 2);
   });
-  return weights;
+  return { weights, ...vectors };
 }
 
 /** Why a hit is there, for people and models: `lexical #1, graph #19` or `calls NAME, lexical #40`. */

@@ -6,6 +6,9 @@ import type { OpenIndex } from './search-index.js';
 import { vectorsDir } from './vector-store.js';
 import { cosines, type EmbeddingsClient, type SendAudit, type VectorTable } from './vectors.js';
 
+/** The weight of the vector ranks before any calibration: plain reciprocal rank fusion. */
+export const DEFAULT_VECTOR_WEIGHT = 1;
+
 /** The vector weights a calibration chooses from: none, a quarter, a half, plain RRF. */
 export const VECTOR_WEIGHT_GRID: readonly number[] = [0, 0.25, 0.5, 1];
 /** Commits of the repository's history a calibration asks at most. */
@@ -46,12 +49,12 @@ export type VectorWeightSource = 'config' | 'calibrated' | 'default';
  */
 export type RankFiles = (query: string, vectorWeight: number, cos: Float32Array) => string[];
 
-function calibrationPath(index: OpenIndex, model: string): string {
+function calibrationPath(index: Pick<OpenIndex, 'sharedAssistDir'>, model: string): string {
   return join(vectorsDir(index.sharedAssistDir, model), 'weight.json');
 }
 
 /** The stored calibration of this model, when there is a valid one. */
-export async function loadCalibration(index: OpenIndex, model: string): Promise<VectorCalibration | undefined> {
+export async function loadCalibration(index: Pick<OpenIndex, 'sharedAssistDir'>, model: string): Promise<VectorCalibration | undefined> {
   try {
     const c = JSON.parse(await readFile(calibrationPath(index, model), 'utf8')) as Partial<VectorCalibration>;
     if (c.format !== CALIBRATION_FORMAT || c.model !== model || typeof c.weight !== 'number' || !Number.isFinite(c.weight) || c.weight < 0) return undefined;

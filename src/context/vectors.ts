@@ -14,7 +14,7 @@ export interface EmbeddingsClient {
 
 /** Where each file sent is recorded (the audit log of src/sandbox). */
 export interface SendAudit {
-  append(event: { op: 'send'; path: string; result: 'ok'; reason: string }): Promise<unknown>;
+  append(event: { op: 'send'; path: string; result: 'ok'; reason: string; requestId?: string }): Promise<unknown>;
 }
 
 /** Options of {@link refreshVectors}. */
@@ -311,19 +311,29 @@ export async function refreshVectors(index: OpenIndex, table: VectorTable, optio
   return stats;
 }
 
-/** Query vectors of this process, by model and text: a query is embedded once per search session. */
-const queryCache = new Map<string, Float32Array>();
+/**
+ * Query vectors of this process, by model and text: a query is embedded once per process. The
+ * promise is kept, so rankings that run side by side (a turn's map and its hybrid search) share
+ * one request; a failed one is forgotten, so the next asks again.
+ */
+const queryCache = new Map<string, Promise<Float32Array>>();
 
-/** The query's vector (cached in-process). Throws what the embeddings client throws. */
-export async function queryVector(embedder: EmbeddingsClient, query: string, signal?: AbortSignal): Promise<Float32Array> {
+/**
+ * The query's vector (cached in-process). Throws what the embeddings client throws. `onSend` is
+ * called when a request is actually sent (not for a cached or shared one): its audit line.
+ */
+export function queryVector(embedder: EmbeddingsClient, query: string, signal?: AbortSignal, onSend?: () => void): Promise<Float32Array> {
   const key = `${embedder.model}\0${query}`;
   const hit = queryCache.get(key);
   if (hit) return hit;
-  const out = await embedder.embed([query], signal);
-  const v = out.vectors[0] ?? new Float32Array(0);
   if (queryCache.size > 256) queryCache.clear();
-  queryCache.set(key, v);
-  return v;
+  onSend?.();
+  const sent = embedder.embed([query], signal).then((out) => out.vectors[0] ?? new Float32Array(0));
+  queryCache.set(key, sent);
+  sent.catch(() => {
+    if (queryCache.get(key) === sent) queryCache.delete(key);
+  });
+  return sent;
 }
 
 /** Cosine of the query with every stored chunk vector: undefined where a chunk has none. */

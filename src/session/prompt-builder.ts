@@ -14,6 +14,7 @@ import { planSystemPrompt } from './plan-mode.js';
 import { messageText, PromptCounter } from './prompt-size.js';
 import { chooseFence, renderChatFiles, systemPrompt, toolSystemPrompt } from './prompts.js';
 import { dropOrder, fileUses, mapPieces, renderContext, type ContextPiece } from './context-pieces.js';
+import { noteVectors, turnVectors } from './turn-vectors.js';
 
 /** What the last request carried, by part (`/tokens`). */
 export interface PromptParts {
@@ -169,6 +170,8 @@ export class PromptBuilder {
     try {
       const { buildRepoMap } = await import('../context/index.js');
       const recent = this.core.history.slice(-2).map((h) => h.user).join('\n');
+      // context.embeddings: the retrieval fuses the stored vectors, the request embedded (shared with the hybrid search).
+      const vectors = await turnVectors(this.core, query);
       const map = await buildRepoMap({
         cwd: this.core.root,
         tokens: budget,
@@ -178,7 +181,9 @@ export class PromptBuilder {
         maxFileBytes: this.core.config.context.maxFileBytes,
         env: this.core.options.env,
         listed: turnGitOf(this.core).sourceListing(),
+        ...(vectors ? { vectors } : {}),
       });
+      noteVectors(this.core, map.stats.vectors?.notice, query);
       return { text: map.text, files: map.files, tokens: map.tokens };
     } catch (error) {
       this.core.ui.status?.(`repo map unavailable: ${(error as Error).message.split('\n')[0] ?? ''}`);
@@ -284,7 +289,9 @@ export class PromptBuilder {
   private async searchChunks(prompt: string): Promise<SearchedChunk[]> {
     try {
       const { searchCode } = await import('../context/index.js');
-      const found = await searchCode({ cwd: this.core.root, env: this.core.options.env, query: prompt, k: 24, maxFileBytes: this.core.config.context.maxFileBytes, listing: await turnGitOf(this.core).sourceListing() });
+      const vectors = await turnVectors(this.core, prompt);
+      const found = await searchCode({ cwd: this.core.root, env: this.core.options.env, query: prompt, k: 24, maxFileBytes: this.core.config.context.maxFileBytes, listing: await turnGitOf(this.core).sourceListing(), ...(vectors ? { requestVectors: vectors } : {}) });
+      noteVectors(this.core, found.notice, prompt);
       const hits = found.hits.filter((h) => h.text.trim() !== '').map((h) => ({ file: h.file, startLine: h.start, endLine: h.end, names: [], header: [], text: h.text }));
       // Chunks to fit: their exact counter starts loading now, while the rest of the context is gathered.
       if (hits.some((h) => !this.core.chatFiles.has(h.file))) startChunkCounter(this.core);

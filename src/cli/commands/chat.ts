@@ -125,10 +125,28 @@ export async function startChat(command: AssistCommand, options: ChatOptions): P
         return map.text || '(the map is empty: no source files the tagger knows)';
       },
       search: async (query) => {
-        const { searchCode, describeHit } = await import('../../context/index.js');
-        const found = await searchCode({ cwd: workRoot, query, k: 5, maxFileBytes: loaded.config.context.maxFileBytes, env: context.env });
-        if (found.hits.length === 0) return 'no chunks match: try other words, or the names of what you are looking for';
-        return found.hits.map((h) => `${h.file}:${h.start}-${h.end}  (${describeHit(h)})\n${h.text.replace(/\s+$/, '')}\n`).join('\n');
+        const { searchCode, describeHit, vectorSetup } = await import('../../context/index.js');
+        // context.embeddings: the stored vectors and the query's, as `assist search` fuses them (no file is embedded here).
+        const lexical: { notice?: string } = {};
+        const vectors = loaded.config.context.embeddings
+          ? await vectorSetup(loaded.config, context.env, repo, 'chat').catch((error: unknown) => {
+              lexical.notice = `${error instanceof Error ? error.message : String(error)}; search is lexical only`;
+              return undefined;
+            })
+          : undefined;
+        const found = await searchCode({
+          cwd: workRoot,
+          query,
+          k: 5,
+          maxFileBytes: loaded.config.context.maxFileBytes,
+          env: context.env,
+          ...(vectors ? { requestVectors: { embedder: vectors.embedder, audit: vectors.audit, ...(vectors.weight !== undefined ? { weight: vectors.weight } : {}) } } : {}),
+        });
+        const notice = lexical.notice ?? found.notice;
+        if (notice !== undefined) command.obs?.logger.warn('context.vectors-unavailable', { error: notice });
+        const head = notice === undefined ? '' : `warning: ${notice}\n\n`;
+        if (found.hits.length === 0) return `${head}no chunks match: try other words, or the names of what you are looking for`;
+        return head + found.hits.map((h) => `${h.file}:${h.start}-${h.end}  (${describeHit(h)})\n${h.text.replace(/\s+$/, '')}\n`).join('\n');
       },
       explain: async (input, signal) => {
         const { explain } = await import('../../session/index.js');
