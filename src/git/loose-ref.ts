@@ -27,7 +27,8 @@ const OID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
  * Moves one of assist's own refs (`refs/assist/…`) from `old` (null: must not exist) to `value`
  * without starting git, the way git's files backend does it: `<ref>.lock` created exclusively,
  * the current value checked under that lock (the loose file, else packed-refs), the new value
- * written and fsynced (git's default `core.fsync` covers refs), the lock renamed over the ref.
+ * written and fsynced (more than git's default `core.fsync=committed,-loose-object`, which leaves
+ * refs unflushed: ~1 ms here, and the chain's tip is what a session resumes from), the lock renamed over the ref.
  * A git process updating the same ref meanwhile meets the lock and fails, as between two gits.
  *
  * Left to git (`{ kind: 'git' }`): anything where git would do more than that — a reflog
