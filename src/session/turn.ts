@@ -83,6 +83,8 @@ export class TurnLoop {
     }
     if (this.core.planMode && !result.stepLimit && !result.costLimit) await this.recordPlan(result);
     if (result.commits.length > 0 && !result.costLimit && (this.core.options.autoTest || this.core.config.test.auto)) {
+      // The tests are commands: what they write is not in a listing made before them.
+      turnGitOf(this.core).snapshot.touchWorkTree();
       result.tests = await testLoop(this.core, result, signal, (feedback) => this.oneRequest(feedback, message, result, signal));
     }
     result.session = this.core.info?.id ?? null;
@@ -400,7 +402,6 @@ function toolArguments(text: string): Record<string, unknown> | string {
   }
 }
 
-/** What a turn cut at the step limit leaves in the conversation in place of a final answer. */
 /** The built-in tools that write nothing: after any other call the turn's listing may miss new files. */
 const READ_ONLY_TOOLS: ReadonlySet<string> = new Set(['read_file', 'list_files', 'search', 'repo_map', 'semantic_search']);
 
@@ -408,6 +409,7 @@ function hasAgentHooks(core: SessionCore): boolean {
   return Object.values(core.config.agentHooks).some((list) => (list?.length ?? 0) > 0);
 }
 
+/** What a turn cut at the step limit leaves in the conversation in place of a final answer. */
 const STEP_LIMIT_NOTE = '[This turn was stopped at the step limit before a final answer.]';
 /** What a turn stopped at the cost limit leaves in the conversation in place of a final answer. */
 const COST_LIMIT_NOTE = '[This turn was stopped at its cost limit (--max-cost) before a final answer.]';
