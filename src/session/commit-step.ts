@@ -49,7 +49,7 @@ export async function approveAndCommit(
     for (const c of changes) if (ignored.has(c.path)) c.ignored = true;
   }
   // The batch's review (impact, breaking changes, risks) orders the approval and goes in the note.
-  const reviewed = await reviewForApproval({ root: core.root, sharedAssistDir: store.repo.paths.sharedAssistDir, maxFileBytes: core.config.context.maxFileBytes, env: options.env }, changes, alreadyWritten);
+  const reviewed = await timePhase('edits.review', () => reviewForApproval({ root: core.root, sharedAssistDir: store.repo.paths.sharedAssistDir, maxFileBytes: core.config.context.maxFileBytes, env: options.env }, changes, alreadyWritten));
   if (reviewed.error) core.log?.warn('review.failed', { error: reviewed.error });
   if (reviewed.review) {
     changes = reviewed.ordered;

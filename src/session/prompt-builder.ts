@@ -97,7 +97,7 @@ export class PromptBuilder {
         ? toolSystemPrompt({ readOnly: this.core.options.mode === 'explain' })
         : systemPrompt({ fence: '```' });
     // In the system prompt, the head of every cached prefix; never part of what compression touches.
-    const instructions = await this.instructions();
+    const instructions = await timePhase('prompt.instructions', () => this.instructions());
     const system = instructions.text === '' ? base : `${base}\n\n${instructions.text}`;
     const prefetched = this.prefetchedMap?.query === prompt ? this.prefetchedMap.map : null;
     this.prefetchedMap = null;
@@ -126,7 +126,7 @@ export class PromptBuilder {
       pieces = pieces.filter((_, i) => !out.has(i));
       return { context: renderContext(pieces, filesText), dropped };
     };
-    const fitted = await this.fitHistory(system, renderContext(pieces, filesText), prompt, info, tools, shrink);
+    const fitted = await timePhase('prompt.fit', () => this.fitHistory(system, renderContext(pieces, filesText), prompt, info, tools, shrink));
     const { history, tokens: promptTokens, context } = fitted;
     if (fitted.dropped.length > 0) forgetDropped(sent, fitted.dropped, estimateTextTokens);
     const messages: ChatMessage[] = [];
@@ -159,6 +159,9 @@ export class PromptBuilder {
     // the other core, and an exit that would wait for its compile).
     if (this.core.config.context.strategy === 'hybrid' && Math.floor(this.core.config.context.mapTokens / 2) >= 64) {
       this.prefetchedSearch = { query: message, hits: this.searchChunks(message) };
+      // The per-language choice too: most of its time is waiting on files, which fits in the
+      // session's own waits on git rather than after the search.
+      void this.languageChoices();
     }
   }
 
@@ -216,7 +219,7 @@ export class PromptBuilder {
     else {
       const prefetched = this.prefetchedSearch?.query === prompt ? this.prefetchedSearch.hits : null;
       this.prefetchedSearch = null;
-      const [choices, found] = await Promise.all([this.languageChoices(), prefetched ?? this.searchChunks(prompt)]);
+      const [choices, found] = await timePhase('prompt.wait-outside', () => Promise.all([this.languageChoices(), prefetched ?? this.searchChunks(prompt)]));
       const { representationFor } = await import('../context/effectiveness.js');
       if (choices.length > 0) sent.languages = Object.fromEntries(choices.map((c) => [c.language, c.representation]));
       const outside = found.filter((h) => !this.core.chatFiles.has(h.file));

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Usage } from '../llm/types.js';
+import { addPhase, phasesEnabled } from '../obs/phases.js';
 import type { Approvals } from './approval.js';
 import { approveAndCommit } from './commit-step.js';
 import type { SessionCore } from './core.js';
@@ -21,6 +22,7 @@ export async function applyReplyText(
 ): Promise<TextEditOutcome> {
   // `explain` changes nothing (DESIGN §3): blocks in its answer are text, never edits.
   if (core.options.mode === 'explain') return { retryWith: null, failedCount: 0, proposedEdits: false };
+  const checkStarted = phasesEnabled ? performance.now() : 0;
   const { request } = meta;
   const { options, config, ui, root, chatFiles } = core;
   const log = core.log?.child({ request });
@@ -95,6 +97,7 @@ export async function applyReplyText(
     if (beforeText === after) continue;
     changes.push({ path: allowed.get(file)?.rel ?? file, before: beforeText, after });
   }
+  if (phasesEnabled) addPhase('edits.check', performance.now() - checkStarted);
   await approveAndCommit(core, approvals, changes, [], { request, prompt: meta.prompt, originalMessage: meta.originalMessage, reply: text, usage: meta.usage, model: meta.model }, result, audit);
 
   if (failed.length === 0 && parsed.errors.length === 0 && denied.length === 0) return { retryWith: null, failedCount: 0, proposedEdits: true };

@@ -230,8 +230,10 @@ export class TurnLoop {
       dryRun: core.options.dryRun ?? false,
       prepare: async (message, request) => {
         const info = core.modelInfo(core.model);
-        const { toolSpecs } = await import('../tools/index.js');
-        const specs = toolSpecs(await this.tools.list(signal));
+        const specs = await timePhase('prompt.tools', async () => {
+          const { toolSpecs } = await import('../tools/index.js');
+          return toolSpecs(await this.tools.list(signal));
+        });
         const { system, messages, context } = await this.prompt.buildPrompt(message, info, request, 'tools', specs);
         return { system, messages, tools: specs, context };
       },
