@@ -3,10 +3,12 @@
 // Overhead of one `assist run` turn beyond the model's own time, on a generated 2,000-file repo,
 // against `node -e 0` and `git add + git commit` timed in the same run. The model is a tiny
 // OpenAI-compatible server in this process that answers at once with one SEARCH/REPLACE edit.
-// Usage: npm run build && node bench/turn/bench.mjs [files=2000] [runs=10] [--cli PATH] [--base PATH]
+// Usage: npm run build && node bench/turn/bench.mjs [files=2000] [runs=10] [--cli PATH] [--base PATH] [--keep]
 //   --cli PATH: the bin/assist.js timed (default: this checkout's).
 //   --base PATH: a second build's bin/assist.js, timed alternately in the same runs on a twin repo
 //   with its own model server; its overhead, marks, phases and CPU are printed beside these.
+//   --keep: the temp dir (repos, their sessions, the phases files) is left in place and printed, to
+//   profile a warm turn in the same repo afterwards (BENCH_CPU_PROF=DIR profiles the timed runs).
 import { spawnSync, execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ const flags = {};
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
   if (a === '--cli' || a === '--base') flags[a.slice(2)] = process.argv[++i];
+  else if (a === '--keep') flags.keep = true;
   else positional.push(a);
 }
 const cli = flags.cli ?? join(root, 'bin', 'assist.js');
@@ -160,7 +163,8 @@ server.close();
 baseServer?.close();
 const check = readFileSync(join(repo, 'target.txt'), 'utf8');
 const baseCheck = baseCli ? readFileSync(join(baseRepo, 'target.txt'), 'utf8') : '';
-rmSync(work, { recursive: true, force: true });
+if (flags.keep) console.log(`kept: ${work} (repo/, base-repo/, home/: run with HOME and GIT_CONFIG_GLOBAL pointing there)`);
+else rmSync(work, { recursive: true, force: true });
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
