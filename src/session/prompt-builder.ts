@@ -159,9 +159,6 @@ export class PromptBuilder {
     // the other core, and an exit that would wait for its compile).
     if (this.core.config.context.strategy === 'hybrid' && Math.floor(this.core.config.context.mapTokens / 2) >= 64) {
       this.prefetchedSearch = { query: message, hits: this.searchChunks(message) };
-      // The per-language choice too: most of its time is waiting on files, which fits in the
-      // session's own waits on git rather than after the search.
-      void this.languageChoices();
     }
   }
 
