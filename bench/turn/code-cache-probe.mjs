@@ -7,8 +7,9 @@
 // for every command; time it against this checkout's build with the turn bench:
 //   npm run build && node bench/turn/code-cache-probe.mjs
 //   node bench/turn/bench.mjs 2000 7 --cli <printed entry> --base bin/assist.js
-// What it does not do (why it is a probe): the heavy packages are in the one file (11 MB, parsed
-// on the first run only), so test/integration/lazy-imports.test.ts's rules do not apply to it; the
+// What it does not do (why it is a probe): the packages a `run` with an OpenAI model never loads
+// are left out of the one file and load from node_modules (the shipped CLI has no node_modules;
+// `--all-in-one` puts them in: 11 MB, read whole on every run), so test/integration/lazy-imports.test.ts's rules do not apply to it; the
 // cache is trusted from a folder of the probe's own (a shipped one would key it by the file's hash
 // in a per-user folder); `import()` of a package is routed through a function outside the script
 // (vm.Script's own dynamic import needs --experimental-vm-modules on Node 20).
@@ -21,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const out = join(root, 'dist', 'bundle');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const LEFT_OUT = ['gpt-tokenizer', '@anthropic-ai/sdk', '@google/genai', '@modelcontextprotocol/client', '@modelcontextprotocol/core', 'google-auth-library', 'yaml', 'ws', 'jose', 'ollama', 'node-fetch'];
 const result = await build({
   absWorkingDir: root,
   entryPoints: ['src/cli/main.ts'],
@@ -30,7 +32,9 @@ const result = await build({
   format: 'cjs',
   // In dist/bundle/, so the workers, grammars and package.json are found where the ES build finds them.
   outfile: join(out, 'probe-main.cjs'),
-  external: Object.keys(pkg.dependencies ?? {}),
+  // The packages a `run` with an OpenAI model never loads stay outside the one file (loaded, when
+  // used, from node_modules): with --all-in-one they are inside, as in the first probe.
+  external: [...Object.keys(pkg.dependencies ?? {}), ...(process.argv.includes('--all-in-one') ? [] : LEFT_OUT)],
   define: { 'import.meta.url': '__assistMetaUrl', 'import.meta.dirname': '__dirname' },
   banner: { js: "const __assistMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'error',

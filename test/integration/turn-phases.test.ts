@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startFakeLlm, reply } from '../fake-llm/index.js';
+import { tempRepo } from '../helpers/git-repo.js';
+import { runCli } from '../helpers/run-cli.js';
+
+interface PhaseLine {
+  exitAt: number;
+  cpuMs: number;
+  phases: Record<string, { ms: number; count: number }>;
+  marks: Array<{ name: string; at: number }>;
+}
+
+// bench/turn/bench.mjs reads these names to say where a turn goes (docs/benchmarks.md).
+describe('ASSIST_PHASES of one `assist run` turn', () => {
+  it('records the turn phase by phase, the parts inside the phase that holds them', async () => {
+    await using server = await startFakeLlm();
+    const repo = tempRepo({ files: { 'target.txt': 'state 0\n', 'src/a.ts': 'export const a = 1;\n' } });
+    try {
+      server.enqueue(reply.edits([{ path: 'target.txt', search: 'state 0\n', replace: 'state 1\n' }]));
+      const file = join(repo.home, 'phases.jsonl');
+      const env = { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1', ASSIST_PHASES: file };
+      const r = await runCli(['run', '--yes', '-m', 'bump the state'], { cwd: repo.dir, env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(readFileSync(join(repo.dir, 'target.txt'), 'utf8')).toBe('state 1\n');
+      const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+      expect(lines).toHaveLength(1);
+      const line = JSON.parse(lines[0]!) as PhaseLine;
+      const ms = (name: string): number => {
+        expect(line.phases, name).toHaveProperty(name);
+        return line.phases[name]!.ms;
+      };
+      for (const name of ['turn.prompt', 'prompt.tools', 'prompt.instructions', 'prompt.map', 'prompt.outside', 'prompt.fit', 'step.model', 'step.chain', 'step.text-edits', 'edits.check', 'edits.review', 'edits.apply-batch']) {
+        expect(ms(name)).toBeGreaterThanOrEqual(0);
+      }
+      // Parts of a phase are inside it: their sum cannot exceed it (0.1 ms for each figure's rounding to 0.01).
+      expect(ms('prompt.tools') + ms('prompt.instructions') + ms('prompt.fit')).toBeLessThanOrEqual(ms('turn.prompt') + 0.1);
+      expect(ms('edits.check') + ms('edits.review') + ms('edits.apply-batch')).toBeLessThanOrEqual(ms('step.text-edits') + 0.1);
+      expect(line.marks.map((m) => m.name)).toEqual(['cli.configured', 'session.opened', 'turn.done', 'session.closed']);
+      expect(line.cpuMs).toBeGreaterThan(0);
+    } finally {
+      repo.cleanup();
+    }
+  });
+});
