@@ -184,3 +184,17 @@ export function languageVersion(spec: LanguageSpec): string {
 export function packName(spec: LanguageSpec): string {
   return `${spec.id}-${languageVersion(spec)}`;
 }
+
+/**
+ * True when every language of a stored result still has the version it was stored with, as
+ * `versionOf` names it (`packName` for the search index's packs, `languageVersion` for the map).
+ * A language this build no longer knows is a mismatch, never a throw.
+ */
+export function sameLanguageVersions(stored: Record<string, string>, versionOf: (spec: LanguageSpec) => string): boolean {
+  try {
+    for (const [id, version] of Object.entries(stored)) if (versionOf(languageSpec(id as LanguageId)) !== version) return false;
+    return true;
+  } catch {
+    return false; // a language this version no longer has
+  }
+}

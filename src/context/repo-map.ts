@@ -4,7 +4,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { resolveRepoPaths, type RepoPaths } from '../git/repo-paths.js';
 import { listingFingerprint, listRaw, listSourceFiles, readAssistIgnoreText, type FileListing } from './git-files.js';
-import { languageSpec, languageVersion, packName, type LanguageId } from './languages.js';
+import { languageSpec, languageVersion, packName, sameLanguageVersions, type LanguageId } from './languages.js';
 import { MIN_FILES_FOR_WORKERS, parseFiles, startParseWorkers, type StartedWorkers } from './parse-pool.js';
 import { rankGraph } from './rank.js';
 import { reuseRanking } from './rank-reuse.js';
@@ -190,7 +190,7 @@ async function build(options: RepoMapOptions, early: { started?: StartedWorkers 
     // result of the same output is found without filtering thousands of entries.
     fingerprint = listingFingerprint(rawText, ignoreText);
     fastKey = fingerprint === undefined ? undefined : createHash('sha1').update(requestKey).update(fingerprint).digest('hex');
-    if (fastKey !== undefined && stored?.fastKey === fastKey && stored.listing && sameLanguageVersions(stored.listing.languages)) {
+    if (fastKey !== undefined && stored?.fastKey === fastKey && stored.listing && sameLanguageVersions(stored.listing.languages, languageVersion)) {
       const now = performance.now();
       const { files, excluded } = stored.listing;
       return {
@@ -497,16 +497,6 @@ function languagesOf(listing: FileListing): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of listing.files) out[f.lang] ??= languageVersion(languageSpec(f.lang));
   return out;
-}
-
-/** True when each language's grammar and query are still those the stored result was made with. */
-function sameLanguageVersions(languages: Record<string, string>): boolean {
-  try {
-    for (const [id, version] of Object.entries(languages)) if (languageVersion(languageSpec(id as LanguageId)) !== version) return false;
-    return true;
-  } catch {
-    return false; // a language this version no longer has
-  }
 }
 
 async function readResult(path: string): Promise<StoredBuild | undefined> {

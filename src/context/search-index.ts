@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveRepoPaths } from '../git/repo-paths.js';
 import { listingFingerprint, listRaw, listSourceFiles, readAssistIgnoreText, type FileListing } from './git-files.js';
-import { languageForPath, languageSpec, packName, type LanguageId } from './languages.js';
+import { languageForPath, languageSpec, packName, sameLanguageVersions, type LanguageId } from './languages.js';
 import { parseFiles } from './parse-pool.js';
 import { matchSnapshot, readSnapshot, updateSnapshot, writeSnapshot, type RankSnapshot } from './rank-snapshot.js';
 import { makeEntry, SearchPack, type BlobEntry } from './search-pack.js';
@@ -112,7 +112,7 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     read = await reading;
     // The warm case by git's output (as the map's, docs/repo-map.md "Warm map without the
     // listing"): the same output made this snapshot, so no entry of it is parsed or compared.
-    if (fingerprint !== undefined && read && read.maxFileBytes === maxFileBytes && read.listing?.fingerprint === fingerprint && samePacks(read.listing.packs) && pathsDecode(read)) {
+    if (fingerprint !== undefined && read && read.maxFileBytes === maxFileBytes && read.listing?.fingerprint === fingerprint && sameLanguageVersions(read.listing.packs, packName) && pathsDecode(read)) {
       return warm(read, tRaw, true);
     }
     listing = await listSourceFiles(options.cwd, options.env, Promise.resolve(root), Promise.resolve(rawText), { text: ignoreText });
@@ -237,16 +237,6 @@ function packsOf(files: FileListing['files'], packs: readonly string[]): Record<
   const out: Record<string, string> = {};
   for (let i = 0; i < files.length; i++) out[files[i]!.lang] ??= packs[i]!;
   return out;
-}
-
-/** True when each language's tags pack (grammar and query version) is still the one stored. */
-function samePacks(packs: Record<string, string>): boolean {
-  try {
-    for (const [id, pack] of Object.entries(packs)) if (packName(languageSpec(id as LanguageId)) !== pack) return false;
-    return true;
-  } catch {
-    return false; // a language this version no longer has
-  }
 }
 
 /**

@@ -1,13 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeLlm, type FakeLlmServer } from '../../test/fake-llm/index.js';
+import { describe, expect, it } from 'vitest';
+import { EMBEDDING_MODEL, useFakeEmbeddings } from '../../test/helpers/fake-embeddings.js';
 import { tempRepo, type TempRepo } from '../../test/helpers/git-repo.js';
 import { resolveRepoPaths } from '../git/repo-paths.js';
-import { createEmbedder } from '../llm/embeddings.js';
-import { createAuditLog } from '../sandbox/audit-log.js';
 import { openIndex } from './search-index.js';
-import { searchCode } from './search.js';
 import { refreshVectorsInBackground } from './vector-config.js';
 import { vectorsDir } from './vector-store.js';
 import { calibrationQueries, chooseWeight, cleanSubject, loadCalibration, recallAt10, VECTOR_WEIGHT_GRID } from './vector-weight.js';
@@ -71,23 +68,9 @@ describe('choosing the vector weight', () => {
 });
 
 describe('vector weight calibrated on the repository history (fake embeddings server, real SDKs, real git)', () => {
-  let server: FakeLlmServer;
-  beforeEach(async () => {
-    server = await startFakeLlm();
-    server.embeddingDimensions = 32;
-  });
-  afterEach(async () => {
-    await server.close();
-  });
-
-  const MODEL = 'openai/text-embedding-3-small';
-  async function search(repo: TempRepo, query: string, options: { model?: string; weight?: number; budget?: number } = {}) {
-    const env = { ...repo.env, ...server.env() };
-    const embedder = createEmbedder({ model: options.model ?? MODEL, env, retry: { baseDelayMs: 1, maxDelayMs: 5, maxAttempts: 3 } });
-    const paths = await resolveRepoPaths(repo.dir, env);
-    const audit = createAuditLog(paths.sharedAssistDir, 'search', { secrets: [] });
-    return searchCode({ cwd: repo.dir, env, query, maxWorkers: 0, vectors: { embedder, budget: options.budget ?? 200_000, audit, ...(options.weight !== undefined ? { weight: options.weight } : {}) } });
-  }
+  const fake = useFakeEmbeddings(32);
+  const MODEL = EMBEDDING_MODEL;
+  const search = fake.search;
 
   it('the queries are the commits before HEAD that changed indexed files, subjects cleaned', async () => {
     await using repo = historyRepo();
@@ -101,7 +84,7 @@ describe('vector weight calibrated on the repository history (fake embeddings se
   });
 
   it('vectors that carry signal get a nonzero weight: calibrated once, stored, used by the next searches', async () => {
-    server.embeddingVector = informative;
+    fake.server.embeddingVector = informative;
     await using repo = historyRepo();
     const first = await search(repo, SUBJECTS[15]!);
     expect(first.vectors).toMatchObject({ used: true, weightSource: 'calibrated' });
@@ -115,16 +98,16 @@ describe('vector weight calibrated on the repository history (fake embeddings se
     // The query of this search (module p, never committed) is found by its vector.
     expect(first.hits[0]!.file).toBe(fileOf(15));
     // The calibration's queries went in one request, after the files, and are one audit line.
-    const batches = server.embeddingRequests.map((r) => r.embedInputs!);
+    const batches = fake.server.embeddingRequests.map((r) => r.embedInputs!);
     expect(batches.find((b) => b.includes(SUBJECTS[0]!))!.slice().sort()).toEqual(SUBJECTS.slice(0, 14).slice().sort());
     const { sharedAssistDir } = await resolveRepoPaths(repo.dir, repo.env);
     const audit = readFileSync(join(sharedAssistDir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { path: string; reason: string });
     expect(audit.filter((l) => l.reason.includes('vector weight calibration'))).toEqual([expect.objectContaining({ path: '.', reason: `embedding by ${MODEL}: 14 commit subjects (vector weight calibration)` })]);
 
-    server.reset();
+    fake.server.reset();
     const again = await search(repo, SUBJECTS[14]!);
     expect(again.vectors).toMatchObject({ weightSource: 'calibrated', weight: c.weight });
-    expect(server.embeddingRequests.flatMap((r) => r.embedInputs!)).toEqual([SUBJECTS[14]]);
+    expect(fake.server.embeddingRequests.flatMap((r) => r.embedInputs!)).toEqual([SUBJECTS[14]]);
 
     // A weight fixed by hand (context.vector_weight) wins and calibrates nothing.
     const fixed = await search(repo, 'lunar saddle', { weight: 0 });
@@ -132,23 +115,23 @@ describe('vector weight calibrated on the repository history (fake embeddings se
     expect(fixed.hits[0]?.why.vector).toBeUndefined();
 
     // Another model: its own folder, calibrated again.
-    server.reset();
+    fake.server.reset();
     const other = await search(repo, 'misty anvil', { model: 'openai/text-embedding-3-large' });
     expect(other.vectors).toMatchObject({ weightSource: 'calibrated', model: 'openai/text-embedding-3-large' });
-    expect(server.embeddingRequests.some((r) => r.embedInputs!.includes(SUBJECTS[0]!))).toBe(true);
+    expect(fake.server.embeddingRequests.some((r) => r.embedInputs!.includes(SUBJECTS[0]!))).toBe(true);
     const index = await openIndex({ cwd: repo.dir, env: repo.env, maxWorkers: 0 });
     expect((await loadCalibration(index, 'openai/text-embedding-3-large'))?.model).toBe('openai/text-embedding-3-large');
   });
 
   it('not calibrated while the vectors cover too little, nor with too little history; the background refresh calibrates', async () => {
-    server.embeddingVector = informative;
+    fake.server.embeddingVector = informative;
     await using repo = historyRepo();
     // A budget too small to embed the files: no calibration, the default weight.
     const partial = await search(repo, 'amber falcon', { budget: 30 });
     expect(partial.vectors).toMatchObject({ weightSource: 'default', weight: 1 });
     const { sharedAssistDir } = await resolveRepoPaths(repo.dir, repo.env);
     expect(existsSync(join(vectorsDir(sharedAssistDir, MODEL), 'weight.json'))).toBe(false);
-    const env = { ...repo.env, ...server.env(), ASSIST_CONTEXT__EMBEDDINGS: 'true', ASSIST_CONTEXT__EMBEDDING_MODEL: MODEL };
+    const env = { ...fake.env(repo), ASSIST_CONTEXT__EMBEDDINGS: 'true', ASSIST_CONTEXT__EMBEDDING_MODEL: MODEL };
     await refreshVectorsInBackground({ root: repo.dir }, [], env);
     const index = await openIndex({ cwd: repo.dir, env: repo.env, maxWorkers: 0 });
     expect((await loadCalibration(index, MODEL))?.weight).toBeGreaterThan(0);

@@ -1,10 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeLlm, type FakeLlmServer } from '../../test/fake-llm/index.js';
-import { tempRepo, type TempRepo } from '../../test/helpers/git-repo.js';
+import { describe, expect, it } from 'vitest';
+import { EMBEDDING_MODEL, useFakeEmbeddings } from '../../test/helpers/fake-embeddings.js';
+import { tempRepo } from '../../test/helpers/git-repo.js';
 import { resolveRepoPaths } from '../git/repo-paths.js';
-import { createEmbedder } from '../llm/embeddings.js';
-import { createAuditLog } from '../sandbox/audit-log.js';
 import { openIndex } from './search-index.js';
 import { searchCode } from './search.js';
 import { refreshVectorsInBackground } from './vector-config.js';
@@ -65,27 +63,9 @@ describe('quantisation', () => {
 });
 
 describe('vectors in the search index (fake embeddings server, real SDKs, real git)', () => {
-  let server: FakeLlmServer;
-  beforeEach(async () => {
-    server = await startFakeLlm();
-    server.embeddingDimensions = 64;
-  });
-  afterEach(async () => {
-    await server.close();
-  });
-
-  const MODEL = 'openai/text-embedding-3-small';
-  function setup(repo: TempRepo) {
-    const env = { ...repo.env, ...server.env() };
-    const embedder = createEmbedder({ model: MODEL, env, retry: { baseDelayMs: 1, maxDelayMs: 5, maxAttempts: 3 } });
-    return { env, embedder };
-  }
-  async function search(repo: TempRepo, query: string, extra: { budget?: number } = {}) {
-    const { env, embedder } = setup(repo);
-    const paths = await resolveRepoPaths(repo.dir, env);
-    const audit = createAuditLog(paths.sharedAssistDir, 'search', { secrets: [] });
-    return searchCode({ cwd: repo.dir, env, query, maxWorkers: 0, vectors: { embedder, budget: extra.budget ?? 200_000, audit } });
-  }
+  const fake = useFakeEmbeddings(64);
+  const MODEL = EMBEDDING_MODEL;
+  const search = fake.search;
   const auditLines = (shared: string): Array<{ op: string; path: string; reason: string }> =>
     readFileSync(`${shared}/audit.jsonl`, 'utf8')
       .trim()
@@ -99,7 +79,7 @@ describe('vectors in the search index (fake embeddings server, real SDKs, real g
     expect(first.notice).toBeUndefined();
     expect(first.vectors).toMatchObject({ used: true, files: 3, withheld: 1, pending: 0 });
     expect(first.hits[0]).toMatchObject({ file: 'src/http/retry.ts', why: expect.objectContaining({ vector: 1, lexical: 1 }) });
-    const sent = server.embeddingRequests.flatMap((r) => r.embedInputs!);
+    const sent = fake.server.embeddingRequests.flatMap((r) => r.embedInputs!);
     // Three files' chunks, then the query.
     expect(sent.at(-1)).toBe('wait longer between attempts');
     expect(sent.filter((t) => t.startsWith('src/cart.ts\n')).length).toBeGreaterThanOrEqual(1);
@@ -110,21 +90,21 @@ describe('vectors in the search index (fake embeddings server, real SDKs, real g
     expect(audit.map((l) => l.path).sort()).toEqual(['src/cart.ts', 'src/http/retry.ts', 'src/reporters/summary.ts']);
     expect(audit[0]!.reason).toBe(`embedding by ${MODEL}`);
 
-    server.reset();
+    fake.server.reset();
     const again = await search(repo, 'the header of the summary');
     expect(again.vectors).toMatchObject({ used: true, files: 0 });
-    expect(server.embeddingRequests.flatMap((r) => r.embedInputs!)).toEqual(['the header of the summary']);
+    expect(fake.server.embeddingRequests.flatMap((r) => r.embedInputs!)).toEqual(['the header of the summary']);
     // The query vector is kept in-process: the same search sends nothing.
-    server.reset();
+    fake.server.reset();
     await search(repo, 'the header of the summary');
-    expect(server.embeddingRequests).toHaveLength(0);
+    expect(fake.server.embeddingRequests).toHaveLength(0);
 
     // Another worktree shares the store: nothing embedded again.
     repo.git('worktree', 'add', '-q', `${repo.home}/other`);
-    server.reset();
-    const other = await searchCode({ cwd: `${repo.home}/other`, env: setup(repo).env, query: 'price share discount', maxWorkers: 0, vectors: { embedder: setup(repo).embedder, budget: 1000 } });
+    fake.server.reset();
+    const other = await searchCode({ cwd: `${repo.home}/other`, env: fake.env(repo), query: 'price share discount', maxWorkers: 0, vectors: { embedder: fake.embedder({ repo, maxAttempts: 3 }), budget: 1000 } });
     expect(other.vectors).toMatchObject({ used: true, files: 0 });
-    expect(server.embeddingRequests.flatMap((r) => r.embedInputs!)).toEqual(['price share discount']);
+    expect(fake.server.embeddingRequests.flatMap((r) => r.embedInputs!)).toEqual(['price share discount']);
   });
 
   it('after a change only the changed file is embedded again (the background refresh, changed first)', async () => {
@@ -132,12 +112,12 @@ describe('vectors in the search index (fake embeddings server, real SDKs, real g
     await search(repo, 'warm up');
     repo.write('src/cart.ts', `${files['src/cart.ts']}export const FREE_SHIPPING_OVER = 50;\n`);
     repo.commitAll('free shipping');
-    server.reset();
-    const env = { ...setup(repo).env, ASSIST_CONTEXT__EMBEDDINGS: 'true', ASSIST_CONTEXT__EMBEDDING_MODEL: MODEL };
+    fake.server.reset();
+    const env = { ...fake.env(repo), ASSIST_CONTEXT__EMBEDDINGS: 'true', ASSIST_CONTEXT__EMBEDDING_MODEL: MODEL };
     await openIndex({ cwd: repo.dir, env, maxWorkers: 0 });
     const stats = await refreshVectorsInBackground({ root: repo.dir }, ['src/cart.ts'], env);
     expect(stats).toMatchObject({ files: 1, pending: 0 });
-    const sent = server.embeddingRequests.flatMap((r) => r.embedInputs!);
+    const sent = fake.server.embeddingRequests.flatMap((r) => r.embedInputs!);
     expect(sent.length).toBeGreaterThan(0);
     expect(sent.every((t) => t.startsWith('src/cart.ts\n'))).toBe(true);
   });
@@ -153,15 +133,15 @@ describe('vectors in the search index (fake embeddings server, real SDKs, real g
 
   it('a 429 is retried; an API that keeps failing leaves search lexical with one notice', async () => {
     await using repo = tempRepo({ files });
-    server.enqueueEmbedding({ kind: 'error', error: 'rate_limit', retryAfter: 0.01 });
+    fake.server.enqueueEmbedding({ kind: 'error', error: 'rate_limit', retryAfter: 0.01 });
     const retried = await search(repo, 'backoff delay');
     expect(retried.notice).toBeUndefined();
-    expect(server.embeddingRequests[0]!.outcome).toBe('error-reply');
+    expect(fake.server.embeddingRequests[0]!.outcome).toBe('error-reply');
     expect(retried.vectors).toMatchObject({ used: true, files: 3 });
 
     await using fresh = tempRepo({ files });
-    server.reset();
-    server.embeddingFailure = { kind: 'error', error: 'server', message: 'embeddings are down' };
+    fake.server.reset();
+    fake.server.embeddingFailure = { kind: 'error', error: 'server', message: 'embeddings are down' };
     const down = await search(fresh, 'wait longer between attempts');
     expect(down.notice).toMatch(/^embeddings failed \(.*embeddings are down.*\); search is lexical only$/);
     expect(down.notice!.split('\n')).toHaveLength(1);
@@ -182,20 +162,20 @@ describe('vectors in the search index (fake embeddings server, real SDKs, real g
     writeFileSync(path, bytes);
     // The packed table of this listing still holds the good vectors: nothing is sent. A damaged
     // table is gathered again from the per-blob files, where the damaged one is embedded again.
-    server.reset();
+    fake.server.reset();
     expect((await search(repo, 'backoff')).vectors).toMatchObject({ used: true, files: 0 });
-    expect(server.embeddingRequests.flatMap((x) => x.embedInputs!)).toEqual(['backoff']);
+    expect(fake.server.embeddingRequests.flatMap((x) => x.embedInputs!)).toEqual(['backoff']);
     const table = `${store.dir}/table.bin`;
     writeFileSync(table, readFileSync(table).subarray(0, 100));
-    server.reset();
+    fake.server.reset();
     const r = await search(repo, 'backoff delay');
     expect(r.notice).toBeUndefined();
     expect(r.vectors).toMatchObject({ used: true, files: 1 });
-    expect(server.embeddingRequests.flatMap((x) => x.embedInputs!).filter((t) => t.startsWith('src/http/retry.ts\n')).length).toBeGreaterThan(0);
+    expect(fake.server.embeddingRequests.flatMap((x) => x.embedInputs!).filter((t) => t.startsWith('src/http/retry.ts\n')).length).toBeGreaterThan(0);
     expect(await store.read(blob)).toBeDefined();
     writeFileSync(path, 'garbage');
     writeFileSync(table, 'garbage');
-    server.reset();
+    fake.server.reset();
     expect((await search(repo, 'backoff again')).vectors).toMatchObject({ files: 1 });
   });
 });

@@ -1,19 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FAKE_KEYS, fakeVector, startFakeLlm, type FakeLlmServer } from '../../test/fake-llm/index.js';
+import { describe, expect, it } from 'vitest';
+import { FAKE_KEYS, fakeVector } from '../../test/fake-llm/index.js';
+import { useFakeEmbeddings } from '../../test/helpers/fake-embeddings.js';
 import { AssistError } from '../errors.js';
-import { createEmbedder, embeddingModelFor } from './embeddings.js';
+import { embeddingModelFor } from './embeddings.js';
 
-// The embeddings client through the real SDKs (openai, @google/genai, ollama) against test/fake-llm.
-let server: FakeLlmServer;
-beforeEach(async () => {
-  server = await startFakeLlm();
-  server.embeddingDimensions = 64;
-});
-afterEach(async () => {
-  await server.close();
-});
-
-const FAST = { retry: { baseDelayMs: 1, maxDelayMs: 5 } };
+// The embeddings client (createEmbedder, through the helper) via the real SDKs (openai,
+// @google/genai, ollama) against test/fake-llm.
+const fake = useFakeEmbeddings(64);
 const texts = (n: number): string[] => Array.from({ length: n }, (_, i) => `function handler${i}(request) { return parseBody${i % 7}(request); }`);
 
 describe('createEmbedder', () => {
@@ -22,12 +15,12 @@ describe('createEmbedder', () => {
     ['google/gemini-embedding-001', 'google', 100],
     ['ollama/nomic-embed-text', 'ollama', 64],
   ] as const)('%s: batched to the API maximum, vectors in order', async (model, provider, max) => {
-    const embedder = createEmbedder({ model, env: server.env(), ...FAST });
+    const embedder = fake.embedder({ model });
     const n = provider === 'openai' ? 5 : max + 3;
     const input = texts(n);
     const result = await embedder.embed(input);
     expect(result.vectors).toHaveLength(n);
-    const requests = server.embeddingRequests;
+    const requests = fake.server.embeddingRequests;
     expect(requests.map((r) => r.embedInputs!.length)).toEqual(provider === 'openai' ? [5] : [max, 3]);
     expect(requests.every((r) => r.provider === provider && r.outcome === 'completed')).toBe(true);
     // The fake's vector of the same text, decoded from the wire (base64 floats for openai).
@@ -37,29 +30,29 @@ describe('createEmbedder', () => {
   });
 
   it('sends the key of the provider and never puts it in an error', async () => {
-    server.apiKeys.openai = 'sk-other';
-    const embedder = createEmbedder({ model: 'openai/text-embedding-3-small', env: server.env(), ...FAST });
+    fake.server.apiKeys.openai = 'sk-other';
+    const embedder = fake.embedder({ model: 'openai/text-embedding-3-small' });
     const error = await embedder.embed(['a b c']).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AssistError);
     expect((error as AssistError).code).toBe('llm.key-rejected');
     expect(JSON.stringify({ m: (error as Error).message, d: (error as AssistError).data })).not.toContain(FAKE_KEYS.openai);
-    expect(server.embeddingRequests[0]!.apiKey).toBe(FAKE_KEYS.openai);
+    expect(fake.server.embeddingRequests[0]!.apiKey).toBe(FAKE_KEYS.openai);
   });
 
   it.each(['openai/text-embedding-3-small', 'google/gemini-embedding-001', 'ollama/nomic-embed-text'])('%s: a 429 is retried after its retry-after', async (model) => {
-    server.enqueueEmbedding({ kind: 'error', error: 'rate_limit', retryAfter: 0.01 });
-    const embedder = createEmbedder({ model, env: server.env(), ...FAST });
+    fake.server.enqueueEmbedding({ kind: 'error', error: 'rate_limit', retryAfter: 0.01 });
+    const embedder = fake.embedder({ model });
     const result = await embedder.embed(['one', 'two']);
     expect(result.vectors).toHaveLength(2);
-    expect(server.embeddingRequests.map((r) => r.outcome)).toEqual(['error-reply', 'completed']);
+    expect(fake.server.embeddingRequests.map((r) => r.outcome)).toEqual(['error-reply', 'completed']);
   });
 
   it('a service that keeps failing ends in one AssistError (exit 4) after the retries', async () => {
-    server.embeddingFailure = { kind: 'error', error: 'server' };
-    const embedder = createEmbedder({ model: 'ollama/nomic-embed-text', env: server.env(), retry: { ...FAST.retry, maxAttempts: 3 } });
+    fake.server.embeddingFailure = { kind: 'error', error: 'server' };
+    const embedder = fake.embedder({ model: 'ollama/nomic-embed-text', maxAttempts: 3 });
     const error = await embedder.embed(['x']).catch((e: unknown) => e);
     expect((error as AssistError).exitCode).toBe(4);
-    expect(server.embeddingRequests).toHaveLength(3);
+    expect(fake.server.embeddingRequests).toHaveLength(3);
   });
 });
 

@@ -154,9 +154,25 @@ function chatMessage(m: unknown): RecordedMessage {
 
 /** Splits text into pieces of `size` characters (code points, as the content pieces are). */
 export function fragments(text: string, size: number): string[] {
-  const chars = Array.from(text);
   const out: string[] = [];
-  for (let i = 0; i < chars.length; i += size) out.push(chars.slice(i, i + size).join(''));
+  // Without surrogates a code point is one UTF-16 unit: plain slices. An array of every character
+  // (Array.from) of a 100 MB reply costs seconds and gigabytes.
+  if (!/[\uD800-\uDFFF]/.test(text)) {
+    for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+    return out;
+  }
+  let start = 0;
+  let count = 0;
+  for (let i = 0; i < text.length; ) {
+    // A pair is one code point; a lone surrogate is one too, as Array.from counts it.
+    i += text.codePointAt(i)! > 0xffff ? 2 : 1;
+    if (++count === size) {
+      out.push(text.slice(start, i));
+      start = i;
+      count = 0;
+    }
+  }
+  if (start < text.length) out.push(text.slice(start));
   return out;
 }
 

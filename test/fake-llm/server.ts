@@ -7,7 +7,7 @@ import { estimatePrompt, estimateTokens, isRecord } from './estimate.js';
 import { googleWire } from './google-wire.js';
 import { ollamaWire } from './ollama-wire.js';
 import { openaiResponsesWire } from './openai-responses-wire.js';
-import { openaiWire } from './openai-wire.js';
+import { fragments, openaiWire } from './openai-wire.js';
 import type { ReplyContext, WireProtocol } from './protocol.js';
 import type { ErrorReply, HangReply, Outcome, Provider, RecordedRequest, Reply, ReplyFilter, Scripted, TextReply } from './types.js';
 
@@ -554,9 +554,7 @@ export class FakeLlmServer {
   private context(ex: Exchange, wire: WireProtocol, reply: TextReply): ReplyContext {
     const { record } = ex;
     const size = Math.max(1, reply.chunkSize ?? 16);
-    const chars = Array.from(reply.text);
-    const pieces: string[] = [];
-    for (let i = 0; i < chars.length; i += size) pieces.push(chars.slice(i, i + size).join(''));
+    const pieces = fragments(reply.text, size);
     const prefix = wire.provider === 'openai' ? 'chatcmpl-fake' : wire.provider === 'anthropic' ? 'msg_fake' : wire.provider === 'google' ? 'gemini-fake' : 'ollama';
     const toolCalls = (reply.toolCalls ?? []).map((call, n) => ({
       id: call.id ?? `call_${String(record.index).padStart(4, '0')}_${n}`,

@@ -5,6 +5,7 @@ import { PAUSE_POINTS, type PausePoint } from '../../src/git/pause.js';
 import { reply, startFakeLlm, type FakeLlmServer } from '../fake-llm/index.js';
 import { tempRepo, type TempRepo } from '../helpers/git-repo.js';
 import { pausedPid } from '../helpers/paused-pid.js';
+import { CONCURRENT_CLI_TEST_MS } from '../helpers/run-cli.js';
 import { cliEnv, crashCli, hasStackTrace, lostUserWork, makeUserWork, repoProblems, runCli, statusOf, type UserWork } from './harness.js';
 
 /**
@@ -152,7 +153,7 @@ function batchState(repo: TempRepo): 'old' | 'new' | string {
  */
 const KNOWN_BROKEN = new Set<string>([]);
 
-describe.concurrent('kill -9 at each named point, then a fresh start', () => {
+describe.concurrent('kill -9 at each named point, then a fresh start', { timeout: CONCURRENT_CLI_TEST_MS }, () => {
   it('names at least 25 points', () => {
     expect(PAUSE_POINTS.length).toBeGreaterThanOrEqual(25);
     expect(Object.keys(KIND_OF).sort()).toEqual([...PAUSE_POINTS].sort());

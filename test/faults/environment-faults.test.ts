@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it, type TestOptions } from 'vitest';
 import { reply, startFakeLlm } from '../fake-llm/index.js';
 import { tempRepo } from '../helpers/git-repo.js';
+import { CONCURRENT_CLI_TEST_MS } from '../helpers/run-cli.js';
 import { cliEnv, cliPath, hasStackTrace, inNamespace, lostUserWork, makeUserWork, namespacesWork, repoProblems, runCli } from './harness.js';
 
 /**
@@ -20,7 +21,7 @@ function lines(text: string): string[] {
   return text.split('\n').filter((l) => /^error:/i.test(l));
 }
 
-describe.concurrent('the machine misbehaves', () => {
+describe.concurrent('the machine misbehaves', { timeout: CONCURRENT_CLI_TEST_MS }, () => {
   it('two `assist run` at once in one session: the lock serialises them, both commit', async ({ task }) => {
     task.meta.fault = 'process';
     task.meta.faultSurvived = 0;

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TempRepo } from '../helpers/git-repo.js';
-import { cliPath, runCli, type CliResult } from '../helpers/run-cli.js';
+import { CLI_KILL_MS, cliPath, runCli, type CliResult } from '../helpers/run-cli.js';
 import type { FakeLlmServer } from '../fake-llm/index.js';
 
 declare module 'vitest' {
@@ -63,7 +63,7 @@ export function crashCli(args: string[], options: { cwd: string; env: NodeJS.Pro
         child.kill('SIGKILL');
       }
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? CLI_KILL_MS);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);

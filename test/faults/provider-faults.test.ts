@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reply, startFakeLlm, type Scripted } from '../fake-llm/index.js';
 import { tempRepo } from '../helpers/git-repo.js';
+import { CONCURRENT_CLI_TEST_MS } from '../helpers/run-cli.js';
 import { cliEnv, hasStackTrace, lostUserWork, makeUserWork, repoProblems, runCli } from './harness.js';
 
 /**
@@ -98,7 +99,7 @@ const CASES: Case[] = [
   },
 ];
 
-describe.concurrent('provider faults through `assist run`', () => {
+describe.concurrent('provider faults through `assist run`', { timeout: CONCURRENT_CLI_TEST_MS }, () => {
   for (const c of CASES) {
     it(c.name, async ({ task }) => {
       task.meta.fault = 'provider';

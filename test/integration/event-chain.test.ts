@@ -95,7 +95,9 @@ describe('the event chain through the CLI', () => {
     const preamble = `${'The reasoning goes on and on. '.repeat(170_000)}\n`;
     const text = `${preamble}${formatEditBlocks([{ path: 'a.txt', search: 'one\n', replace: 'two\n' }])}`;
     expect(text.length).toBeGreaterThan(5_000_000);
-    server.enqueue(reply.text(text));
+    // 4 KiB deltas, not the fake's default 16 characters: 320,000 frames cost the two processes
+    // CPU time while the test is about where the 5 MB text lands, not how it was cut.
+    server.enqueue(reply.text(text, { chunkSize: 4096 }));
     const env = cliEnv(repo, server);
     const r = await runCli(['run', '--yes', '--json', '-m', 'make a.txt say two', 'a.txt'], { cwd: repo.dir, env, timeoutMs: 60_000 });
     expect(r.code, r.stderr).toBe(0);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { formatEditBlocks, reply, startFakeLlm, type EditBlock } from '../fake-llm/index.js';
 import type { TempRepo } from '../helpers/git-repo.js';
 import { fixture } from './fixture.js';
+import { CONCURRENT_CLI_TEST_MS } from '../helpers/run-cli.js';
 import { cliEnv, hasStackTrace, runCli } from '../faults/harness.js';
 import { diffWorld, hashWorld } from './tree-hash.js';
 
@@ -142,7 +143,7 @@ const CASES: HostileCase[] = [
   { name: 'many hostile blocks in one reply', reply: [create('../x'), create('.git/config'), create('link-out/y'), create('.env'), create('fifo.txt')], expect: 'refused' },
 ];
 
-describe.concurrent('hostile model replies', () => {
+describe.concurrent('hostile model replies', { timeout: CONCURRENT_CLI_TEST_MS }, () => {
   it('tries at least 60 hostile replies', () => {
     expect(CASES.length + 1).toBeGreaterThanOrEqual(60);
   });
