@@ -20,9 +20,15 @@ export interface WriteLock {
   [Symbol.dispose](): void;
 }
 
+/** A second writer's default wait for the worktree's write lock. */
+export const WRITE_LOCK_WAIT_MS = 10_000;
+
 export interface LockOptions {
   command: string;
-  /** How long a second writer waits before failing (default 2000 ms). */
+  /**
+   * How long a second writer waits before failing (default {@link WRITE_LOCK_WAIT_MS}): a write
+   * holds the lock through the person's own commit hooks, which can take seconds.
+   */
   waitMs?: number;
 }
 
@@ -38,7 +44,7 @@ function holderOf(record: LockRecord): LockHolder {
 export async function acquireLock(dir: string, options: LockOptions): Promise<WriteLock> {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'lock');
-  const lock = await acquireFileLock(file, { command: options.command, waitMs: options.waitMs ?? 2000 });
+  const lock = await acquireFileLock(file, { command: options.command, waitMs: options.waitMs ?? WRITE_LOCK_WAIT_MS });
   if (lock === null) {
     const record = readLockHolder(file);
     const current = record === null ? null : holderOf(record);
