@@ -225,8 +225,9 @@ async function embeddingRows() {
 }
 
 process.stdout.write('\nrecall@10 (mean over queries)\n');
+// The target (issue 26): `assist search` ≥ 1.25× the plain BM25, `map --query` ≥ 1×; the better BM25 beside it.
 const baseline = Math.max(rows[0].recall, rows[1].recall);
-for (const r of rows) process.stdout.write(`  ${r.name.padEnd(72)} ${pct(r.recall).padStart(6)}  ${(r.recall / baseline).toFixed(2)}× the better BM25\n`);
+for (const r of rows) process.stdout.write(`  ${r.name.padEnd(72)} ${pct(r.recall).padStart(6)}  ${(r.recall / rows[0].recall).toFixed(2)}× plain BM25, ${(r.recall / baseline).toFixed(2)}× the better BM25\n`);
 
 // ---------------------------------------------------------------- timings
 function median(xs) {
