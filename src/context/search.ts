@@ -80,7 +80,7 @@ export interface HitWhy {
   lexical?: number;
   graph?: number;
   vector?: number;
-  /** The request's terms the chunk holds. */
+  /** The request's terms the chunk holds (and their relatives of the same root, `rootOf`). */
   terms: string[];
   /** For a caller: `calls NAME` (it mentions a definition of the hit it is grouped under); `close vector 0.91` for a near chunk. */
   related?: string;
