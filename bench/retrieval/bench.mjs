@@ -26,10 +26,11 @@
 // Recall@10: the share of a commit's answer files among the first 10 distinct files a ranking
 //   gives, averaged over commits.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { buildBm25, candidateCommits, checkoutBase, mean, pct, plainSplit, queriesOf, recallAt } from './queries.mjs';
 
 const root = new URL('../..', import.meta.url).pathname;
 const dist = join(root, 'dist');
@@ -53,112 +54,24 @@ const env = { ...process.env, NO_COLOR: '1', GIT_OPTIONAL_LOCKS: '0' };
 const git = (...a) => execFileSync('git', a, { cwd: repo, env, encoding: 'utf8', maxBuffer: 1 << 30 });
 const context = await import(join(dist, 'context', 'index.js'));
 const { listSourceFiles } = await import(join(dist, 'context', 'git-files.js'));
-const { tokenize, pathTokens } = await import(join(dist, 'context', 'search-tokens.js'));
+const { tokenize } = await import(join(dist, 'context', 'search-tokens.js'));
 const count = Number(opt('--commits', '80'));
 const head = git('rev-parse', opt('--head', 'HEAD')).trim();
 const original = git('rev-parse', '--abbrev-ref', 'HEAD').trim() === 'HEAD' ? git('rev-parse', 'HEAD').trim() : git('rev-parse', '--abbrev-ref', 'HEAD').trim();
 
 // ---------------------------------------------------------------- the query set
-const SKIP_TYPES = /^(chore|ci|docs|release|build|revert|style)(\(|!|:)/i;
-export function cleanSubject(subject) {
-  return subject
-    .replace(/^[\w-]+(\([^)]*\))?!?:\s*/, '')
-    .replace(/\s*\((?:fix(?:es)?|close[sd]?|resolve[sd]?)?\s*#\d+(?:,\s*#\d+)*\)/gi, '')
-    .replace(/\s*#\d+\s*$/, '')
-    .trim();
-}
-
-const log = git('log', '--first-parent', '--no-merges', '--format=%H%x09%s', '-n', String(count * 8), head)
-  .split('\n')
-  .filter(Boolean)
-  .map((line) => {
-    const tab = line.indexOf('\t');
-    return { commit: line.slice(0, tab), subject: line.slice(tab + 1) };
-  });
-const candidates = [];
-for (const c of log) {
-  if (SKIP_TYPES.test(c.subject) || /^Merge /.test(c.subject)) continue;
-  const query = cleanSubject(c.subject);
-  if (query.split(/\s+/).length < 2) continue;
-  const changed = git('diff-tree', '--no-commit-id', '-r', '--name-status', '--no-renames', `${c.commit}^`, c.commit)
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => l.split('\t'))
-    .filter(([status]) => status === 'M' || status === 'D')
-    .map(([, path]) => path);
-  if (changed.length === 0 || changed.length > 20) continue;
-  candidates.push({ ...c, query, changed });
-  if (candidates.length === count) break;
-}
-const base = git('rev-parse', `${candidates[candidates.length - 1].commit}^`).trim();
+const { candidates, base } = candidateCommits(git, head, count);
 process.stdout.write(`repository ${repo}: head ${head.slice(0, 12)}, base ${base.slice(0, 12)}, ${candidates.length} commits\n`);
-
-// Media files may be missing from a partial clone; code search never needs them.
-git('sparse-checkout', 'set', '--no-cone', '/*', '!*.png', '!*.jpg', '!*.jpeg', '!*.gif', '!*.webm', '!*.mp4', '!*.ico', '!*.woff', '!*.woff2', '!*.ttf');
-git('checkout', '-q', '--detach', '-f', base);
-git('clean', '-qfdx', '-e', '!.assist*');
+checkoutBase(git, base);
 const listing = await listSourceFiles(repo, env);
-const covered = new Set(listing.files.map((f) => f.path));
-const queries = candidates.map((c) => ({ ...c, answer: c.changed.filter((p) => covered.has(p)) })).filter((c) => c.answer.length > 0);
+const queries = queriesOf(candidates, listing);
 process.stdout.write(`${listing.files.length} source files at the base; ${queries.length} queries with answer files there (${queries.reduce((s, q) => s + q.answer.length, 0)} answer files)\n`);
-
-function recallAt(files, answer, k = 10) {
-  const top = [];
-  for (const f of files) {
-    if (!top.includes(f)) top.push(f);
-    if (top.length === k) break;
-  }
-  return answer.filter((a) => top.includes(a)).length / answer.length;
-}
-const mean = (xs) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-const pct = (x) => `${(100 * x).toFixed(1)}%`;
 
 // ---------------------------------------------------------------- plain BM25 over whole files
 // Two tokenizers: identifiers split at camelCase/snake_case/kebab/digits and lower-cased, as the
 // issue describes it; and the index's own (the same plus stems and whole compound identifiers).
-const plainSplit = (text) => {
-  const out = [];
-  for (const m of text.matchAll(/[A-Za-z0-9_$]+/g)) for (const p of m[0].match(/[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+/g) ?? []) if (p.length > 1) out.push(p.toLowerCase());
-  return out;
-};
-function buildBm25(tokenizer) {
-  const docs = listing.files.map((f) => {
-    let text = '';
-    try {
-      const st = statSync(join(repo, f.path));
-      if (st.size <= 1 << 20) text = readFileSync(join(repo, f.path), 'utf8');
-    } catch {
-      // unreadable: empty
-    }
-    const tf = new Map();
-    for (const t of [...tokenizer(text), ...tokenizer(f.path.replace(/\.[^./]+$/, '').replace(/[/.]/g, ' '))]) tf.set(t, (tf.get(t) ?? 0) + 1);
-    let len = 0;
-    for (const v of tf.values()) len += v;
-    return { path: f.path, tf, len };
-  });
-  const df = new Map();
-  for (const d of docs) for (const t of d.tf.keys()) df.set(t, (df.get(t) ?? 0) + 1);
-  const avg = mean(docs.map((d) => d.len));
-  const N = docs.length;
-  return (query) => {
-    const terms = [...new Set(tokenizer(query))];
-    const scored = docs.map((d) => {
-      let s = 0;
-      for (const t of terms) {
-        const f = d.tf.get(t);
-        if (!f) continue;
-        const n = df.get(t);
-        const idf = Math.log(1 + (N - n + 0.5) / (n + 0.5));
-        s += (idf * f * 2.2) / (f + 1.2 * (0.25 + (0.75 * d.len) / avg));
-      }
-      return { path: d.path, s };
-    });
-    return scored.filter((x) => x.s > 0).sort((a, b) => b.s - a.s).map((x) => x.path);
-  };
-}
-const bm25Plain = buildBm25(plainSplit);
-const bm25Index = buildBm25((text) => tokenize(text).concat([]));
-void pathTokens;
+const bm25Plain = buildBm25(repo, listing, plainSplit);
+const bm25Index = buildBm25(repo, listing, (text) => tokenize(text).concat([]));
 
 // ---------------------------------------------------------------- assist, in process and through the CLI
 // Tags first (a cold map), so the index build below measures the index alone.
@@ -312,8 +225,9 @@ async function embeddingRows() {
 }
 
 process.stdout.write('\nrecall@10 (mean over queries)\n');
+// The target (issue 26): `assist search` ≥ 1.25× the plain BM25, `map --query` ≥ 1×; the better BM25 beside it.
 const baseline = Math.max(rows[0].recall, rows[1].recall);
-for (const r of rows) process.stdout.write(`  ${r.name.padEnd(72)} ${pct(r.recall).padStart(6)}  ${(r.recall / baseline).toFixed(2)}× the better BM25\n`);
+for (const r of rows) process.stdout.write(`  ${r.name.padEnd(72)} ${pct(r.recall).padStart(6)}  ${(r.recall / rows[0].recall).toFixed(2)}× plain BM25, ${(r.recall / baseline).toFixed(2)}× the better BM25\n`);
 
 // ---------------------------------------------------------------- timings
 function median(xs) {

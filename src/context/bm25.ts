@@ -10,6 +10,8 @@ export interface QueryTerm {
   id: number;
   count: number;
   idf: number;
+  /** A term the request did not say (one of the same root as a term it did): the share of its weight. */
+  boost?: number;
 }
 
 // Words a request uses to say what to do rather than what about: they match code everywhere.
@@ -89,7 +91,7 @@ export function scoreChunks(s: SearchSnapshot, found: QueryTerm[], w: Bm25Weight
       // chunk's text and name counts), so its field sum is that posting's and one pass scores it.
       const df = Math.min(chunkCount, p1 - p0);
       q.idf = Math.log(1 + (chunkCount - df + 0.5) / (df + 0.5));
-      const weight = q.idf * (1 + Math.log(q.count));
+      const weight = q.idf * (1 + Math.log(q.count)) * (q.boost ?? 1);
       for (let p = p0; p < p1; p++) {
         const c = postChunk[p]!;
         const packed = postTf[p]!;
@@ -125,7 +127,7 @@ export function scoreChunks(s: SearchSnapshot, found: QueryTerm[], w: Bm25Weight
     }
     const df = Math.min(chunkCount, p1 - p0 + pathChunks);
     q.idf = Math.log(1 + (chunkCount - df + 0.5) / (df + 0.5));
-    const weight = q.idf * (1 + Math.log(q.count));
+    const weight = q.idf * (1 + Math.log(q.count)) * (q.boost ?? 1);
     const end = Math.min(count, touched.length);
     for (let t = 0; t < end; t++) {
       const c = touched[t]!;

@@ -219,6 +219,25 @@ describe('lexical search index', () => {
     expect(dropped.hits.every((h) => !h.why.terms.includes('update'))).toBe(true);
   });
 
+  it('finds the words of a request under another ending: `serializations` and `caching` reach serializeConfig and the cache, below an exact word', async () => {
+    await using repo = tempRepo({
+      files: {
+        'src/config.ts': 'export function serializeConfig(options: object): string {\n  return JSON.stringify(options);\n}\n',
+        'src/store.ts': 'export function cacheEntry(key: string): string {\n  return key;\n}\n',
+        'src/other.ts': 'export function parseOptions(text: string): object {\n  return { text };\n}\n',
+        'src/exact.ts': '// Caching of serializations, said the same way.\nexport function caching(serializations: string[]): number {\n  return serializations.length;\n}\n',
+      },
+    });
+    const ask = (query: string, morph?: number) => searchCode({ cwd: repo.dir, env: repo.env, query, maxWorkers: 0, graph: false, ...(morph === undefined ? {} : { tuning: { morph } }) });
+    const serial = await ask('fewer serializations');
+    expect(serial.hits.map((h) => h.file)).toEqual(['src/exact.ts', 'src/config.ts']);
+    expect(serial.hits[1]!.why.terms).toContain('serialize');
+    expect((await ask('the caching')).hits.map((h) => h.file)).toEqual(['src/exact.ts', 'src/store.ts']);
+    // Without the same-root terms only the exact words match.
+    expect((await ask('fewer serializations', 0)).hits.map((h) => h.file)).toEqual(['src/exact.ts']);
+    expect((await ask('the caching', 0)).hits.map((h) => h.file)).toEqual(['src/exact.ts']);
+  });
+
   it('lifts the files a request is about to the top of map --query, though it names no identifier', async () => {
     await using repo = tempRepo({ files });
     const query = 'wait longer between attempts when the server is busy';

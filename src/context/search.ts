@@ -54,6 +54,8 @@ export interface SearchTuning {
   chunk: number;
   /** Weight of its file's lexical rank (by its best chunks). */
   lexical: number;
+  /** Weight of index terms of the same root as a request term (`serializations` → `serialize`, `serializer`); 0: none. */
+  morph: number;
   /** Weight of its file's rank in the repo map's graph (PageRank of files). */
   graph: number;
   /** Share of a file's second-best chunk added to its best in the file's lexical score. */
@@ -71,14 +73,14 @@ export interface SearchTuning {
   maxClose: number;
 }
 
-export const DEFAULT_TUNING: SearchTuning = { weights: DEFAULT_WEIGHTS, k: 60, chunk: 1, lexical: 1, graph: 0.5, second: 0.3, maxCallers: 2, dropRequestWords: false, joinWords: false, vector: DEFAULT_VECTOR_WEIGHT, closeVector: 0.8, maxClose: 2 };
+export const DEFAULT_TUNING: SearchTuning = { weights: DEFAULT_WEIGHTS, k: 60, chunk: 1, lexical: 1, morph: 0.25, graph: 0.5, second: 0.3, maxCallers: 2, dropRequestWords: false, joinWords: false, vector: DEFAULT_VECTOR_WEIGHT, closeVector: 0.8, maxClose: 2 };
 
 /** Why a hit is where it is: its 1-based place in each ranking that found it. */
 export interface HitWhy {
   lexical?: number;
   graph?: number;
   vector?: number;
-  /** The request's terms the chunk holds. */
+  /** The request's terms the chunk holds (and their relatives of the same root, `rootOf`). */
   terms: string[];
   /** For a caller: `calls NAME` (it mentions a definition of the hit it is grouped under); `close vector 0.91` for a near chunk. */
   related?: string;
@@ -285,7 +287,8 @@ export function rankForQuery(index: OpenIndex, query: string, options: { path?: 
       if (p === scope || p.startsWith(`${scope}/`)) allowed![i] = 1;
     });
   }
-  const found = tuning.joinWords ? withJoinedWords(s, query, queryTerms(s, query, tuning.dropRequestWords)) : queryTerms(s, query, tuning.dropRequestWords);
+  let found = tuning.joinWords ? withJoinedWords(s, query, queryTerms(s, query, tuning.dropRequestWords)) : queryTerms(s, query, tuning.dropRequestWords);
+  if (tuning.morph > 0) found = withSameRoot(s, found, tuning.morph);
   const { scores: lexical, matched, terms: termBits } = scoreChunks(s, found, tuning.weights, allowed);
   const topChunks = topIndices(lexical, CANDIDATE_CHUNKS, matched);
   const chunkLexRank = new Map<number, number>();
@@ -353,6 +356,45 @@ export function rankForQuery(index: OpenIndex, query: string, options: { path?: 
   }
   for (const [f, score] of [...fileScore].sort((a, b) => b[1] - a[1] || a[0] - b[0])) if (!listed.has(f)) files.push({ file: s.paths[f]!, score });
   return { chunks, files, chunkLexRank, chunkVecRank, fileGraphRank, found, lexical, termBits };
+}
+
+// Endings the light stemmer (search-tokens.ts) leaves on: a request's `serialization` or `caching`
+// (`cach`) and the code's `serialize`, `serializer`, `cache` share a root.
+const SUFFIX = /(?:izations?|isations?|ations?|izers?|isers?|ize|ise|ers?|ors?|ions?|ments?|ness|ity|ities|ive|able|ible|ally|al|ly|ic|y|e)$/;
+const ENDINGS = ['', 'ization', 'isation', 'ation', 'izer', 'iser', 'ize', 'ise', 'er', 'or', 'ion', 'ment', 'ness', 'ity', 'ive', 'able', 'ible', 'ally', 'al', 'ly', 'ic', 'y', 'e'];
+
+/** The root of an index term: one derivational ending off, at least 4 letters left. */
+export function rootOf(term: string): string {
+  if (term.length < 5 || /\d/.test(term)) return term;
+  const r = term.replace(SUFFIX, '');
+  return r.length >= 4 ? r : term;
+}
+
+/**
+ * The request's terms and the index's terms of the same root (`rootOf`), those at `weight` of a
+ * request term's. Found by looking up the root with each ending (a hash look-up each), not by a
+ * pass over the dictionary, which a fresh process would decode first.
+ */
+function withSameRoot(s: OpenIndex['snapshot'], found: QueryTerm[], weight: number): QueryTerm[] {
+  const have = new Set(found.map((f) => f.id));
+  const out = [...found];
+  for (const q of found) {
+    const root = rootOf(q.term);
+    for (const ending of ENDINGS) {
+      const term = root + ending;
+      if (rootOf(term) !== root) continue;
+      const id = termId(s, term);
+      if (id === -1 || have.has(id)) continue;
+      const p0 = s.termStart[id]!;
+      const p1 = s.termStart[id + 1]!;
+      const q0 = s.pathTermStart[id]!;
+      const q1 = s.pathTermStart[id + 1]!;
+      if (p0 > p1 || p1 > s.postChunk.length || q0 > q1 || q1 > s.pathTermFile.length) continue;
+      have.add(id);
+      out.push({ term, id, count: 1, idf: 0, boost: weight });
+    }
+  }
+  return out.sort((a, b) => a.id - b.id);
 }
 
 /**

@@ -1,0 +1,78 @@
+// Ranking variants on several query sets in one process (docs/search.md "Retrieval benchmark"):
+// each range's index is opened once, then every variant of `SearchTuning` is ranked on every
+// range, so a change is judged on all of them at once. Recall@10 of `assist search`'s hits (the
+// first ten distinct files of its chunks in order, as the CLI prints them) against the plain BM25.
+//
+//   npm run build && node bench/retrieval/variants.mjs --range DIR@HEAD@COUNT [--range ...]
+//        [--variants '[{...}, ...]'] [--misses] [--keep]
+//
+// DIR: a clone per range (the bench checks out the range's base in it; a clone's index lives in its
+// own git dir, so ranges in separate clones do not rebuild each other's). --misses: per query, the
+// answer files outside the first ten, with their place in the search and in the plain BM25.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildBm25, candidateCommits, checkoutBase, gitIn, mean, pct, plainSplit, queriesOf, recallAt } from './queries.mjs';
+
+const root = new URL('../..', import.meta.url).pathname;
+const dist = join(root, 'dist');
+const cli = join(root, 'bin', 'assist.js');
+const args = process.argv.slice(2);
+const all = (name) => args.flatMap((a, i) => (a === name ? [args[i + 1]] : []));
+const opt = (name, fallback) => all(name)[0] ?? fallback;
+const flag = (name) => args.includes(name);
+if (!existsSync(join(dist, 'bundle', 'main.js'))) {
+  console.error('no build: run `npm run build` first');
+  process.exit(1);
+}
+const env = { ...process.env, NO_COLOR: '1', GIT_OPTIONAL_LOCKS: '0' };
+const context = await import(join(dist, 'context', 'index.js'));
+const { listSourceFiles } = await import(join(dist, 'context', 'git-files.js'));
+
+const ranges = [];
+for (const spec of all('--range')) {
+  const [repo, headRef, count] = spec.split('@');
+  const git = gitIn(repo, env);
+  const head = git('rev-parse', headRef ?? 'HEAD').trim();
+  const { candidates, base } = candidateCommits(git, head, Number(count ?? 80));
+  checkoutBase(git, base);
+  const listing = await listSourceFiles(repo, env);
+  const queries = queriesOf(candidates, listing);
+  const bm25 = buildBm25(repo, listing, plainSplit);
+  spawnSync(process.execPath, [cli, 'map', '--tokens', '1024'], { cwd: repo, env, stdio: 'ignore' });
+  const index = await context.openIndex({ cwd: repo, env });
+  const plain = mean(queries.map((q) => recallAt(bm25(q.query), q.answer)));
+  const name = `${headRef}~${count}`;
+  process.stdout.write(`${name}: ${repo} base ${base.slice(0, 12)}, ${listing.files.length} files, ${queries.length} queries; plain BM25 ${pct(plain)}\n`);
+  ranges.push({ name, repo, git, queries, bm25, index, plain });
+}
+
+const files = (range, q, tuning) => {
+  const r = context.rankForQuery(range.index, q.query, { tuning });
+  return r.chunks.map((c) => range.index.snapshot.paths[range.index.snapshot.chunkFile[c.chunk]]);
+};
+const variants = JSON.parse(opt('--variants', '[{}]'));
+process.stdout.write(`\nrecall@10 (× plain BM25)\n`);
+for (const v of variants) {
+  const cells = ranges.map((range) => {
+    const r = mean(range.queries.map((q) => recallAt(files(range, q, v), q.answer)));
+    return `${pct(r)} ${(r / range.plain).toFixed(2)}×`;
+  });
+  process.stdout.write(`${cells.map((c) => c.padStart(13)).join(' ')}  ${JSON.stringify(v)}\n`);
+}
+
+if (flag('--misses')) {
+  const v = variants[0];
+  for (const range of ranges) {
+    process.stdout.write(`\n== misses of ${range.name} (${JSON.stringify(v)})\n`);
+    for (const q of range.queries) {
+      const mine = [...new Set(files(range, q, v))];
+      const theirs = range.bm25(q.query);
+      const out = q.answer.filter((a) => !mine.slice(0, 10).includes(a));
+      if (out.length === 0) continue;
+      const place = (list, a) => (list.indexOf(a) === -1 ? '-' : String(list.indexOf(a) + 1));
+      process.stdout.write(`${q.query}\n  top: ${mine.slice(0, 5).join(' ')}\n`);
+      for (const a of out) process.stdout.write(`  ${a}: search #${place(mine, a)}, bm25 #${place(theirs, a)}\n`);
+    }
+  }
+}
