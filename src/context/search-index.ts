@@ -6,11 +6,12 @@ import { languageForPath, languageSpec, packName, type LanguageId } from './lang
 import { parseFiles } from './parse-pool.js';
 import { matchSnapshot, readSnapshot, updateSnapshot, writeSnapshot, type RankSnapshot } from './rank-snapshot.js';
 import { makeEntry, SearchPack, type BlobEntry } from './search-pack.js';
-import { graphRanksOf, matchSearchSnapshot, decodesWhole, pathsDecode, readSearchSnapshot, sameListing, updateSearchSnapshot, writeSearchSnapshot, type ListingStamp, type SearchSnapshot } from './search-snapshot.js';
+import { graphRanksOf, matchSearchSnapshot, decodesWhole, pathsDecode, readSearchSnapshot, sameListing, encodeSearchSnapshot, updateSearchSnapshot, writeSearchSnapshot, type ListingStamp, type SearchSnapshot } from './search-snapshot.js';
 import { rankGraph } from './rank.js';
 import { TagsCache, type CachedTags } from './tags-cache.js';
 import { decodeTags, UNREADABLE } from './tags-line.js';
 import { addPhase } from '../obs/phases.js';
+import { writeSnapshotFile } from './snapshot-codec.js';
 
 /** Where the index lives and how files are read: what every index operation needs. */
 export interface IndexOptions {
@@ -164,10 +165,13 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
 
   let parsed = 0;
   let indexed = 0;
+  let tParsed = 0;
   const tagsCache = given?.tagsCache ?? new TagsCache(shared);
   const tags = new Map<number, CachedTags>();
   if (needTags.size > 0) {
+    const tParse0 = performance.now();
     parsed = await loadTags(tagsCache, root, files, packs, keys, [...needTags], maxFileBytes, tags, options);
+    tParsed = performance.now() - tParse0;
     for (const i of stale) {
       if (entries.has(i)) continue;
       const t = tags.get(i);
@@ -185,6 +189,7 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     }
   }
   const tTags = performance.now();
+  addPhase('search.update.parse', tParsed);
   // Unreadable files get a key no listing has, so the next search looks at them again.
   const storedKeys = keys.map((k, i) => (tags.get(i)?.skipped === 'unreadable' ? '' : k));
   const { snapshot } = updateSearchSnapshot(base, from, paths, storedKeys, maxFileBytes, (i) => entries.get(i) ?? []);
@@ -204,7 +209,9 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     storeGraph(snapshot, map.snapshot, base, from);
   }
   const tGraph = performance.now();
-  writes.push(writeSearchSnapshot(snapshotPath, snapshot).catch(() => undefined));
+  const encoded = encodeSearchSnapshot(snapshot);
+  addPhase('search.update.encode', performance.now() - tGraph);
+  writes.push(writeSnapshotFile(snapshotPath, encoded).catch(() => undefined));
   await Promise.all(writes);
   const tEnd = performance.now();
   addPhase('search.update.tags', tTags - tLoad);

@@ -387,6 +387,43 @@ function storedBytes(s: SearchSnapshot): Stored {
   };
 }
 
+/**
+ * The stored form of an updated snapshot whose base was read from its file: the base's dictionary
+ * with `added` appended (their ids follow the base's), its term table with them inserted. The
+ * bytes are those {@link storedBytes} gives for the whole term list: the table is filled in id
+ * order either way, so inserting the new ids into a copy of the same size places every term as a
+ * fresh build would; when the count needs a larger table it is built again.
+ */
+function extendStored(base: Stored, added: readonly string[], paths: readonly string[], keys: readonly string[]): Stored {
+  const baseCount = base.termAt.length - 1;
+  const count = baseCount + added.length;
+  // The base's dictionary ends with the NUL after its last term (a read checked it), `\0` alone when empty.
+  const dictionary = added.length === 0 ? base.dictionary : Buffer.concat([base.dictionary, Buffer.from(`${added.join(LIST_SEP)}${LIST_SEP}`, 'utf8')]);
+  const termAt = new Uint32Array(count + 1);
+  termAt.set(base.termAt.subarray(0, baseCount + 1));
+  let at = base.termAt[baseCount]!;
+  for (let k = 0; k < added.length; k++) {
+    at += 1 + Buffer.byteLength(added[k]!, 'utf8');
+    termAt[baseCount + k + 1] = at;
+  }
+  let size = 2;
+  while (size < count + (count >>> 1) + 1) size *= 2;
+  let termTable: Uint32Array;
+  if (size !== base.termTable.length) termTable = termTableOf(dictionary, termAt);
+  else {
+    termTable = base.termTable.slice();
+    const mask = size - 1;
+    for (let id = baseCount; id < count; id++) {
+      let slot = termHash(dictionary, termAt[id]! + 1, termAt[id + 1]!) & mask;
+      while (termTable[slot] !== 0) slot = (slot + 1) & mask;
+      termTable[slot] = id + 1;
+    }
+  }
+  const joinedPaths = paths.join(LIST_SEP);
+  const joinedKeys = keys.join(LIST_SEP);
+  return { paths: Buffer.from(joinedPaths, 'utf8'), keys: Buffer.from(joinedKeys, 'utf8'), dictionary, termAt, termTable, joined: { paths: joinedPaths, keys: joinedKeys } };
+}
+
 /** Where each listed file is in `base` (same path, key and size limit), or -1. */
 export function matchSearchSnapshot(base: SearchSnapshot | undefined, paths: readonly string[], keys: readonly string[], maxFileBytes: number): Int32Array {
   const n = paths.length;
@@ -425,7 +462,12 @@ export function updateSearchSnapshot(
     if (all) return { snapshot: usable, changed: false };
   }
 
-  const terms = usable ? [...usable.terms] : [];
+  // A base read from its file keeps its dictionary as stored: a term is found through its term
+  // table and new ones are appended (`extendStored`), so an update after one changed file neither
+  // decodes 16k terms into a map nor builds the dictionary and its table again to write it.
+  const baseStored = usable ? stored.get(usable) : undefined;
+  const baseCount = baseStored ? baseStored.termAt.length - 1 : 0;
+  const terms: string[] = usable && !baseStored ? [...usable.terms] : [];
   let ids: Map<string, number> | undefined;
   const intern = (term: string): number => {
     if (!ids) {
@@ -434,7 +476,14 @@ export function updateSearchSnapshot(
     }
     let id = ids.get(term);
     if (id === undefined) {
-      ids.set(term, (id = terms.length));
+      if (baseStored) {
+        const known = termId(usable!, term);
+        if (known !== -1) {
+          ids.set(term, known);
+          return known;
+        }
+      }
+      ids.set(term, (id = baseCount + terms.length));
       terms.push(term);
     }
     return id;
@@ -524,7 +573,7 @@ export function updateSearchSnapshot(
   filePathStart[n] = q;
 
   // Counting sort of the postings by term: kept ones renumbered, fresh ones appended.
-  const t = terms.length;
+  const t = baseCount + terms.length;
   const counts = new Uint32Array(t + 1);
   const old = usable ? { start: usable.termStart, chunks: usable.postChunk, tf: usable.postTf } : { start: new Uint32Array(1), chunks: new Uint32Array(0), tf: new Uint32Array(0) };
   countKept(old.start, old.chunks, oldToNew, counts);
@@ -542,10 +591,9 @@ export function updateSearchSnapshot(
     postTf[at] = freshTf[k]!;
   }
   // Graph ranks and tags places are the caller's to fill (they change with every listing change).
-  let snapshot: SearchSnapshot = {
+  const made = {
     paths: [...paths],
     keys: [...keys],
-    terms,
     maxFileBytes,
     fileChunkStart,
     chunkFile,
@@ -568,6 +616,18 @@ export function updateSearchSnapshot(
     pathTermStart: new Uint32Array(0),
     pathTermFile: new Uint32Array(0),
   };
+  let snapshot: SearchSnapshot;
+  if (baseStored) {
+    const st = extendStored(baseStored, terms, made.paths, made.keys);
+    let decoded: string[] | undefined;
+    snapshot = {
+      ...made,
+      get terms(): readonly string[] {
+        return (decoded ??= st.dictionary.length <= 1 ? [] : st.dictionary.toString('utf8', 1, st.dictionary.length - 1).split(LIST_SEP));
+      },
+    };
+    stored.set(snapshot, st);
+  } else snapshot = { ...made, terms };
   if (t > 4096) {
     const used = usedTerms(termStart, filePathTerm);
     if (used.live * 2 < t) snapshot = compactTerms(snapshot, used.marks);
@@ -591,7 +651,7 @@ function derive(s: SearchSnapshot): void {
     }
   }
   s.avgLen = sum / s.chunkFile.length || 1;
-  const t = s.terms.length;
+  const t = s.termStart.length - 1;
   const start = new Uint32Array(t + 1);
   for (const term of s.filePathTerm) start[term + 1]!++;
   for (let k = 0; k < t; k++) start[k + 1] = start[k + 1]! + start[k]!;
