@@ -111,7 +111,7 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     const written = stat(searchSnapshotPath(shared)).then((s) => s.mtimeMs, () => undefined);
     const [rawText, ignoreText] = await Promise.all([raw, readAssistIgnoreText(root)]);
     fingerprint = listingFingerprint(rawText, ignoreText);
-    if (fingerprint === undefined) void prepareParser(root, rawText, written);
+    if (fingerprint === undefined) void prepareChangedParsers(root, rawText, written);
     const tRaw = performance.now();
     read = await reading;
     // The warm case by git's output (as the map's, docs/repo-map.md "Warm map without the
@@ -243,14 +243,15 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
 }
 
 /**
- * Starts loading tree-sitter and the grammar of each source file git lists as modified or
- * untracked whose content changed after the index was last written (its mtime is later): that
+ * Starts loading tree-sitter and the grammar of each source file git lists (`raw`, the output of
+ * LIST_ARGS) as modified or untracked whose content changed after the index was last written
+ * (`indexedAt`, the snapshot's mtime; its mtime is later), and returns those languages: that
  * file will most likely be parsed, and the load's reads and wasm compiles then run beside the
  * listing's parse and `git hash-object` instead of after them. A file indexed since (by the hooks'
  * refresher, or a search) is older than the index and loads nothing; a misjudged file costs the
  * load, never a result. Not for a build (no index yet) or a change parsed in workers.
  */
-async function prepareParser(root: string, raw: string, indexedAt: Promise<number | undefined>): Promise<void> {
+export async function prepareChangedParsers(root: string, raw: string, indexedAt: Promise<number | undefined>): Promise<LanguageId[]> {
   const changed: Array<[path: string, lang: LanguageId]> = [];
   for (let at = 0; at < raw.length && changed.length < MIN_FILES_FOR_WORKERS; ) {
     let end = raw.indexOf('\0', at);
@@ -264,15 +265,16 @@ async function prepareParser(root: string, raw: string, indexedAt: Promise<numbe
     }
     at = end + 1;
   }
-  if (changed.length === 0 || changed.length >= MIN_FILES_FOR_WORKERS) return;
+  if (changed.length === 0 || changed.length >= MIN_FILES_FOR_WORKERS) return [];
   const since = await indexedAt;
-  if (since === undefined) return;
+  if (since === undefined) return [];
   const times = await Promise.all(changed.map(([path]) => lstat(join(root, path)).then((s) => (s.isFile() ? s.mtimeMs : 0), () => 0)));
   const langs = new Set<LanguageId>();
   changed.forEach(([, lang], k) => {
     if (times[k]! > since) langs.add(lang);
   });
   for (const lang of langs) threadExtractor().prepare(lang);
+  return [...langs];
 }
 
 /** Language id → tags pack name, of the languages a listing holds. */
