@@ -35,6 +35,11 @@ export interface IndexOptions {
   map?: { snapshot: RankSnapshot; tagsCache: TagsCache };
   /** Rank the graph again even after a few changes (the background refresh, where time is free). */
   fullGraph?: boolean;
+  /**
+   * Return as soon as the updated index is made, its files still being written: the caller ranks
+   * meanwhile and awaits {@link OpenIndex.written} before it is done (searchCode does).
+   */
+  writeBehind?: boolean;
 }
 
 /** Counters of one index update. */
@@ -61,6 +66,8 @@ export interface OpenIndex {
   sharedAssistDir: string;
   snapshot: SearchSnapshot;
   stats: IndexStats;
+  /** With `writeBehind`: settles (never rejects) once the updated index files are written or have failed to be. */
+  written?: Promise<void>;
 }
 
 export const DEFAULT_INDEX_MAX_FILE_BYTES = 1 << 20;
@@ -215,12 +222,13 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
   const encoded = encodeSearchSnapshot(snapshot);
   addPhase('search.update.encode', performance.now() - tGraph);
   writes.push(writeSnapshotFile(snapshotPath, encoded).catch(() => undefined));
-  await Promise.all(writes);
+  // Each write already ends in a catch: this settles, never rejects.
+  const written = Promise.all(writes).then(() => addPhase('search.update.write', performance.now() - tGraph));
+  if (!options.writeBehind) await written;
   const tEnd = performance.now();
   addPhase('search.update.tags', tTags - tLoad);
   addPhase('search.update.merge', tMerge - tTags);
   addPhase('search.update.graph', tGraph - tMerge);
-  addPhase('search.update.write', tEnd - tGraph);
   addPhase('search.list', tList - t0);
   addPhase('search.load', tLoad - tList);
   addPhase('search.update', tEnd - tLoad);
@@ -239,6 +247,7 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
       listingSkipped: false,
       ms: { list: tList - t0, load: tLoad - tList, update: tEnd - tLoad, total: tEnd - t0 },
     },
+    ...(options.writeBehind ? { written } : {}),
   };
 }
 
