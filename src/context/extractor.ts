@@ -136,6 +136,15 @@ export class TagExtractor {
   }
 
   /**
+   * Starts loading a language's grammar and query (and tree-sitter's runtime) now, for a file of
+   * it that will most likely be parsed soon: the load's file reads and wasm compiles then run
+   * while the caller waits on other work. A failure shows when a file is parsed, as before.
+   */
+  prepare(lang: LanguageId): void {
+    this.#load(lang).catch(() => undefined);
+  }
+
+  /**
    * Reads and extracts one file from disk. `readSync`: read it blocking, for a worker thread
    * that has nothing else to do meanwhile (no trip through the event loop per file).
    */

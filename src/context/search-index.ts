@@ -1,16 +1,18 @@
 import { readFileSync } from 'node:fs';
+import { lstat, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveRepoPaths } from '../git/repo-paths.js';
-import { listingFingerprint, listRaw, listSourceFiles, readAssistIgnoreText, type FileListing } from './git-files.js';
+import { isExcludedPath, listingFingerprint, listRaw, listSourceFiles, readAssistIgnoreText, type FileListing } from './git-files.js';
 import { languageForPath, languageSpec, packName, sameLanguageVersions, type LanguageId } from './languages.js';
-import { parseFiles } from './parse-pool.js';
+import { MIN_FILES_FOR_WORKERS, parseFiles, threadExtractor } from './parse-pool.js';
 import { matchSnapshot, readSnapshot, updateSnapshot, writeSnapshot, type RankSnapshot } from './rank-snapshot.js';
 import { makeEntry, SearchPack, type BlobEntry } from './search-pack.js';
-import { graphRanksOf, matchSearchSnapshot, decodesWhole, pathsDecode, readSearchSnapshot, sameListing, updateSearchSnapshot, writeSearchSnapshot, type ListingStamp, type SearchSnapshot } from './search-snapshot.js';
+import { graphRanksOf, matchSearchSnapshot, decodesWhole, pathsDecode, readSearchSnapshot, sameListing, encodeSearchSnapshot, updateSearchSnapshot, writeSearchSnapshot, type ListingStamp, type SearchSnapshot } from './search-snapshot.js';
 import { rankGraph } from './rank.js';
 import { TagsCache, type CachedTags } from './tags-cache.js';
 import { decodeTags, UNREADABLE } from './tags-line.js';
 import { addPhase } from '../obs/phases.js';
+import { writeSnapshotFile } from './snapshot-codec.js';
 
 /** Where the index lives and how files are read: what every index operation needs. */
 export interface IndexOptions {
@@ -33,6 +35,11 @@ export interface IndexOptions {
   map?: { snapshot: RankSnapshot; tagsCache: TagsCache };
   /** Rank the graph again even after a few changes (the background refresh, where time is free). */
   fullGraph?: boolean;
+  /**
+   * Return as soon as the updated index is made, its files still being written: the caller ranks
+   * meanwhile and awaits {@link OpenIndex.written} before it is done (searchCode does).
+   */
+  writeBehind?: boolean;
 }
 
 /** Counters of one index update. */
@@ -59,6 +66,8 @@ export interface OpenIndex {
   sharedAssistDir: string;
   snapshot: SearchSnapshot;
   stats: IndexStats;
+  /** With `writeBehind`: settles (never rejects) once the updated index files are written or have failed to be. */
+  written?: Promise<void>;
 }
 
 export const DEFAULT_INDEX_MAX_FILE_BYTES = 1 << 20;
@@ -106,8 +115,10 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     ({ root, sharedAssistDir: shared } = await resolving);
     // The snapshot is read while git lists the files.
     const reading = readSearchSnapshot(searchSnapshotPath(shared));
+    const written = stat(searchSnapshotPath(shared)).then((s) => s.mtimeMs, () => undefined);
     const [rawText, ignoreText] = await Promise.all([raw, readAssistIgnoreText(root)]);
     fingerprint = listingFingerprint(rawText, ignoreText);
+    if (fingerprint === undefined) void prepareChangedParsers(root, rawText, written);
     const tRaw = performance.now();
     read = await reading;
     // The warm case by git's output (as the map's, docs/repo-map.md "Warm map without the
@@ -164,10 +175,13 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
 
   let parsed = 0;
   let indexed = 0;
+  let tParsed = 0;
   const tagsCache = given?.tagsCache ?? new TagsCache(shared);
   const tags = new Map<number, CachedTags>();
   if (needTags.size > 0) {
+    const tParse0 = performance.now();
     parsed = await loadTags(tagsCache, root, files, packs, keys, [...needTags], maxFileBytes, tags, options);
+    tParsed = performance.now() - tParse0;
     for (const i of stale) {
       if (entries.has(i)) continue;
       const t = tags.get(i);
@@ -185,6 +199,7 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     }
   }
   const tTags = performance.now();
+  addPhase('search.update.parse', tParsed);
   // Unreadable files get a key no listing has, so the next search looks at them again.
   const storedKeys = keys.map((k, i) => (tags.get(i)?.skipped === 'unreadable' ? '' : k));
   const { snapshot } = updateSearchSnapshot(base, from, paths, storedKeys, maxFileBytes, (i) => entries.get(i) ?? []);
@@ -204,13 +219,16 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     storeGraph(snapshot, map.snapshot, base, from);
   }
   const tGraph = performance.now();
-  writes.push(writeSearchSnapshot(snapshotPath, snapshot).catch(() => undefined));
-  await Promise.all(writes);
+  const encoded = encodeSearchSnapshot(snapshot);
+  addPhase('search.update.encode', performance.now() - tGraph);
+  writes.push(writeSnapshotFile(snapshotPath, encoded).catch(() => undefined));
+  // Each write already ends in a catch: this settles, never rejects.
+  const written = Promise.all(writes).then(() => addPhase('search.update.write', performance.now() - tGraph));
+  if (!options.writeBehind) await written;
   const tEnd = performance.now();
   addPhase('search.update.tags', tTags - tLoad);
   addPhase('search.update.merge', tMerge - tTags);
   addPhase('search.update.graph', tGraph - tMerge);
-  addPhase('search.update.write', tEnd - tGraph);
   addPhase('search.list', tList - t0);
   addPhase('search.load', tLoad - tList);
   addPhase('search.update', tEnd - tLoad);
@@ -229,7 +247,43 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
       listingSkipped: false,
       ms: { list: tList - t0, load: tLoad - tList, update: tEnd - tLoad, total: tEnd - t0 },
     },
+    ...(options.writeBehind ? { written } : {}),
   };
+}
+
+/**
+ * Starts loading tree-sitter and the grammar of each source file git lists (`raw`, the output of
+ * LIST_ARGS) as modified or untracked whose content changed after the index was last written
+ * (`indexedAt`, the snapshot's mtime; its mtime is later), and returns those languages: that
+ * file will most likely be parsed, and the load's reads and wasm compiles then run beside the
+ * listing's parse and `git hash-object` instead of after them. A file indexed since (by the hooks'
+ * refresher, or a search) is older than the index and loads nothing; a misjudged file costs the
+ * load, never a result. Not for a build (no index yet) or a change parsed in workers.
+ */
+export async function prepareChangedParsers(root: string, raw: string, indexedAt: Promise<number | undefined>): Promise<LanguageId[]> {
+  const changed: Array<[path: string, lang: LanguageId]> = [];
+  for (let at = 0; at < raw.length && changed.length < MIN_FILES_FOR_WORKERS; ) {
+    let end = raw.indexOf('\0', at);
+    if (end === -1) end = raw.length;
+    // `C` modified (with the index entry's fields before a tab), `?` untracked (the path alone).
+    const tag = raw.charCodeAt(at);
+    if (tag === 67 || tag === 63) {
+      const path = tag === 63 ? raw.slice(at + 2, end) : raw.slice(raw.indexOf('\t', at) + 1, end);
+      const lang = languageForPath(path);
+      if (lang && !isExcludedPath(path)) changed.push([path, lang.id]);
+    }
+    at = end + 1;
+  }
+  if (changed.length === 0 || changed.length >= MIN_FILES_FOR_WORKERS) return [];
+  const since = await indexedAt;
+  if (since === undefined) return [];
+  const times = await Promise.all(changed.map(([path]) => lstat(join(root, path)).then((s) => (s.isFile() ? s.mtimeMs : 0), () => 0)));
+  const langs = new Set<LanguageId>();
+  changed.forEach(([, lang], k) => {
+    if (times[k]! > since) langs.add(lang);
+  });
+  for (const lang of langs) threadExtractor().prepare(lang);
+  return [...langs];
 }
 
 /** Language id → tags pack name, of the languages a listing holds. */

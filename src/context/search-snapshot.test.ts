@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { queryTerms, scoreChunks } from './bm25.js';
 import type { BlobEntry } from './search-pack.js';
-import { decodesWhole, matchSearchSnapshot, readSearchSnapshot, sameListing, termId, updateSearchSnapshot, writeSearchSnapshot, type SearchSnapshot } from './search-snapshot.js';
+import { decodesWhole, encodeSearchSnapshot, matchSearchSnapshot, readSearchSnapshot, sameListing, termId, updateSearchSnapshot, writeSearchSnapshot, type SearchSnapshot } from './search-snapshot.js';
 
 function entry(...chunks: [start: number, end: number, text: string, names?: string][]): BlobEntry {
   const count = (words: string): Map<string, number> => {
@@ -64,6 +64,34 @@ describe('search snapshot', () => {
     for (const query of ['coupon', 'discount', 'retry backoff', 'price total', 'cart']) expect(scores(incremental, query)).toEqual(scores(scratch, query));
     expect(incremental.chunkFile.length).toBe(scratch.chunkFile.length);
     expect(scores(incremental, 'discount')).toEqual({});
+  });
+
+  it('an update of a snapshot read from its file writes the bytes of one made in this process, its dictionary extended', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'assist-snap-'));
+    const path = join(dir, 'snapshot.bin');
+    const paths = Object.keys(files);
+    const first = build(paths, ['k1', 'k2', 'k3']);
+    await writeSearchSnapshot(path, first);
+    // A change that adds three terms keeps the term table's size; one that adds forty needs a larger one.
+    for (const added of [['coupon', 'naïve', 'price'], Array.from({ length: 40 }, (_, k) => `term${k}`)]) {
+      files['src/cart.ts'] = entry([1, 12, `price ${added.join(' ')} total`, 'apply coupon'], [13, 14, 'sum']);
+      files['src/new.ts'] = entry([1, 3, 'coupon code', 'parse coupon']);
+      const later = ['src/cart.ts', 'src/http/retry.ts', 'src/new.ts', 'test/cart.test.ts'];
+      const keys = ['k1b', 'k2', 'k5', 'k3'];
+      const read = (await readSearchSnapshot(path))!;
+      const fromRead = build(later, keys, read);
+      const inProcess = build(later, keys, first);
+      expect(encodeSearchSnapshot(fromRead).equals(encodeSearchSnapshot(inProcess))).toBe(true);
+      expect(fromRead.terms).toEqual(inProcess.terms);
+      for (const [k, term] of inProcess.terms.entries()) expect(termId(fromRead, term), term).toBe(k);
+      expect(sameListing(fromRead, later, keys)).toBe(true);
+      for (const query of ['coupon naïve', 'discount', 'retry backoff', 'price total term7']) expect(scores(fromRead, query)).toEqual(scores(inProcess, query));
+      // Written and read back, then updated again from that: still the in-process bytes.
+      await writeSearchSnapshot(join(dir, 'again.bin'), fromRead);
+      const again = build(paths, ['k1', 'k2', 'k3'], (await readSearchSnapshot(join(dir, 'again.bin')))!);
+      expect(encodeSearchSnapshot(again).equals(encodeSearchSnapshot(build(paths, ['k1', 'k2', 'k3'], inProcess)))).toBe(true);
+      files = { ...original };
+    }
   });
 
   it('round-trips through its file; a damaged, truncated or foreign-version file reads as missing', async () => {

@@ -387,6 +387,46 @@ function storedBytes(s: SearchSnapshot): Stored {
   };
 }
 
+/**
+ * The stored form of an updated snapshot whose base was read from its file: the base's dictionary
+ * with `added` appended (their ids follow the base's), its term table with them inserted. The
+ * bytes are those {@link storedBytes} gives for the whole term list: the table is filled in id
+ * order either way, so inserting the new ids into a copy of the same size places every term as a
+ * fresh build would; when the count needs a larger table it is built again.
+ */
+function extendStored(base: Stored, added: readonly string[], paths: readonly string[], keys: readonly string[]): Stored {
+  const baseCount = base.termAt.length - 1;
+  const count = baseCount + added.length;
+  // The base's dictionary ends with the NUL after its last term (a read checked it), `\0` alone when empty.
+  const dictionary = added.length === 0 ? base.dictionary : Buffer.concat([base.dictionary, Buffer.from(`${added.join(LIST_SEP)}${LIST_SEP}`, 'utf8')]);
+  const termAt = new Uint32Array(count + 1);
+  termAt.set(base.termAt.subarray(0, baseCount + 1));
+  let at = base.termAt[baseCount]!;
+  for (let k = 0; k < added.length; k++) {
+    at += 1 + Buffer.byteLength(added[k]!, 'utf8');
+    termAt[baseCount + k + 1] = at;
+  }
+  let size = 2;
+  while (size < count + (count >>> 1) + 1) size *= 2;
+  let termTable: Uint32Array;
+  if (size !== base.termTable.length) termTable = termTableOf(dictionary, termAt);
+  else {
+    termTable = base.termTable.slice();
+    const mask = size - 1;
+    for (let id = baseCount; id < count; id++) {
+      let slot = termHash(dictionary, termAt[id]! + 1, termAt[id + 1]!) & mask;
+      while (termTable[slot] !== 0) slot = (slot + 1) & mask;
+      termTable[slot] = id + 1;
+    }
+  }
+  const joinedPaths = paths.join(LIST_SEP);
+  const joinedKeys = keys.join(LIST_SEP);
+  return { paths: Buffer.from(joinedPaths, 'utf8'), keys: Buffer.from(joinedKeys, 'utf8'), dictionary, termAt, termTable, joined: { paths: joinedPaths, keys: joinedKeys } };
+}
+
+/** The arrays of a snapshot with no files, for copying from when there is no base. */
+const emptyBase = { fileChunkStart: new Uint32Array(1), filePathStart: new Uint32Array(1), chunkStart: new Uint32Array(0), chunkEnd: new Uint32Array(0), chunkTextLen: new Uint32Array(0), chunkNameLen: new Uint32Array(0), filePathTerm: new Uint32Array(0) };
+
 /** Where each listed file is in `base` (same path, key and size limit), or -1. */
 export function matchSearchSnapshot(base: SearchSnapshot | undefined, paths: readonly string[], keys: readonly string[], maxFileBytes: number): Int32Array {
   const n = paths.length;
@@ -425,7 +465,12 @@ export function updateSearchSnapshot(
     if (all) return { snapshot: usable, changed: false };
   }
 
-  const terms = usable ? [...usable.terms] : [];
+  // A base read from its file keeps its dictionary as stored: a term is found through its term
+  // table and new ones are appended (`extendStored`), so an update after one changed file neither
+  // decodes 16k terms into a map nor builds the dictionary and its table again to write it.
+  const baseStored = usable ? stored.get(usable) : undefined;
+  const baseCount = baseStored ? baseStored.termAt.length - 1 : 0;
+  const terms: string[] = usable && !baseStored ? [...usable.terms] : [];
   let ids: Map<string, number> | undefined;
   const intern = (term: string): number => {
     if (!ids) {
@@ -434,7 +479,14 @@ export function updateSearchSnapshot(
     }
     let id = ids.get(term);
     if (id === undefined) {
-      ids.set(term, (id = terms.length));
+      if (baseStored) {
+        const known = termId(usable!, term);
+        if (known !== -1) {
+          ids.set(term, known);
+          return known;
+        }
+      }
+      ids.set(term, (id = baseCount + terms.length));
       terms.push(term);
     }
     return id;
@@ -444,11 +496,14 @@ export function updateSearchSnapshot(
   const entries = new Map<number, BlobEntry>();
   let chunkTotal = 0;
   let pathTotal = 0;
+  const b = usable ?? emptyBase;
+  const baseChunkStart = b.fileChunkStart;
+  const basePathStart = b.filePathStart;
   for (let i = 0; i < n; i++) {
     const j = from[i]!;
     if (j !== -1 && usable) {
-      chunkTotal += usable.fileChunkStart[j + 1]! - usable.fileChunkStart[j]!;
-      pathTotal += usable.filePathStart[j + 1]! - usable.filePathStart[j]!;
+      chunkTotal += baseChunkStart[j + 1]! - baseChunkStart[j]!;
+      pathTotal += basePathStart[j + 1]! - basePathStart[j]!;
     } else {
       const entry = fresh(i);
       entries.set(i, entry);
@@ -471,28 +526,51 @@ export function updateSearchSnapshot(
   const freshTf: number[] = [];
   let c = 0;
   let q = 0;
+  // Kept files are copied in runs (files that follow each other in the base, as nearly all do
+  // after a few changes): one `set` per run and array instead of five `subarray`s per file.
+  let run = -1;
+  let runEnd = 0;
+  let runAt = 0;
+  let pathRun = -1;
+  let pathRunEnd = 0;
+  let pathRunAt = 0;
+  const flushRuns = (): void => {
+    if (run !== -1 && runEnd > run) {
+      chunkStart.set(b.chunkStart.subarray(run, runEnd), runAt);
+      chunkEnd.set(b.chunkEnd.subarray(run, runEnd), runAt);
+      chunkTextLen.set(b.chunkTextLen.subarray(run, runEnd), runAt);
+      chunkNameLen.set(b.chunkNameLen.subarray(run, runEnd), runAt);
+    }
+    if (pathRun !== -1 && pathRunEnd > pathRun) filePathTerm.set(b.filePathTerm.subarray(pathRun, pathRunEnd), pathRunAt);
+    run = -1;
+    pathRun = -1;
+  };
   for (let i = 0; i < n; i++) {
     fileChunkStart[i] = c;
     filePathStart[i] = q;
     const entry = entries.get(i);
     if (entry === undefined) {
-      const b = usable!;
       const j = from[i]!;
-      const c0 = b.fileChunkStart[j]!;
-      const c1 = b.fileChunkStart[j + 1]!;
-      chunkStart.set(b.chunkStart.subarray(c0, c1), c);
-      chunkEnd.set(b.chunkEnd.subarray(c0, c1), c);
-      chunkTextLen.set(b.chunkTextLen.subarray(c0, c1), c);
-      chunkNameLen.set(b.chunkNameLen.subarray(c0, c1), c);
+      const c0 = baseChunkStart[j]!;
+      const c1 = baseChunkStart[j + 1]!;
+      const p0 = basePathStart[j]!;
+      const p1 = basePathStart[j + 1]!;
+      if (run === -1 || c0 !== runEnd || pathRun === -1 || p0 !== pathRunEnd) {
+        flushRuns();
+        run = c0;
+        runAt = c;
+        pathRun = p0;
+        pathRunAt = q;
+      }
+      runEnd = c1;
+      pathRunEnd = p1;
       for (let k = c0; k < c1; k++) {
         oldToNew[k] = c;
         chunkFile[c++] = i;
       }
-      const p0 = b.filePathStart[j]!;
-      const p1 = b.filePathStart[j + 1]!;
-      filePathTerm.set(b.filePathTerm.subarray(p0, p1), q);
       q += p1 - p0;
     } else {
+      flushRuns();
       for (const chunk of entry) {
         chunkFile[c] = i;
         chunkStart[c] = chunk.start;
@@ -520,11 +598,12 @@ export function updateSearchSnapshot(
       for (const term of pathTokens(paths[i]!)) filePathTerm[q++] = intern(term);
     }
   }
+  flushRuns();
   fileChunkStart[n] = c;
   filePathStart[n] = q;
 
   // Counting sort of the postings by term: kept ones renumbered, fresh ones appended.
-  const t = terms.length;
+  const t = baseCount + terms.length;
   const counts = new Uint32Array(t + 1);
   const old = usable ? { start: usable.termStart, chunks: usable.postChunk, tf: usable.postTf } : { start: new Uint32Array(1), chunks: new Uint32Array(0), tf: new Uint32Array(0) };
   countKept(old.start, old.chunks, oldToNew, counts);
@@ -542,10 +621,9 @@ export function updateSearchSnapshot(
     postTf[at] = freshTf[k]!;
   }
   // Graph ranks and tags places are the caller's to fill (they change with every listing change).
-  let snapshot: SearchSnapshot = {
+  const made = {
     paths: [...paths],
     keys: [...keys],
-    terms,
     maxFileBytes,
     fileChunkStart,
     chunkFile,
@@ -568,6 +646,18 @@ export function updateSearchSnapshot(
     pathTermStart: new Uint32Array(0),
     pathTermFile: new Uint32Array(0),
   };
+  let snapshot: SearchSnapshot;
+  if (baseStored) {
+    const st = extendStored(baseStored, terms, made.paths, made.keys);
+    let decoded: string[] | undefined;
+    snapshot = {
+      ...made,
+      get terms(): readonly string[] {
+        return (decoded ??= st.dictionary.length <= 1 ? [] : st.dictionary.toString('utf8', 1, st.dictionary.length - 1).split(LIST_SEP));
+      },
+    };
+    stored.set(snapshot, st);
+  } else snapshot = { ...made, terms };
   if (t > 4096) {
     const used = usedTerms(termStart, filePathTerm);
     if (used.live * 2 < t) snapshot = compactTerms(snapshot, used.marks);
@@ -581,23 +671,36 @@ export function updateSearchSnapshot(
  * default field weights and their mean, and the inverted index of path terms.
  */
 function derive(s: SearchSnapshot): void {
+  // The arrays in locals: a fresh process runs these loops before the JIT, where every property
+  // read of the snapshot is a lookup.
   const lengths = new Float32Array(s.chunkLen.buffer, s.chunkLen.byteOffset, s.chunkLen.length);
+  const n = s.fileChunkStart.length - 1;
+  const fileChunkStart = s.fileChunkStart;
+  const filePathStart = s.filePathStart;
+  const filePathTerm = s.filePathTerm;
+  const textLen = s.chunkTextLen;
+  const nameLen = s.chunkNameLen;
+  const { text: wText, names: wNames, path: wPath } = DEFAULT_WEIGHTS;
   let sum = 0;
-  for (let i = 0; i < s.paths.length; i++) {
-    const pathLen = DEFAULT_WEIGHTS.path * (s.filePathStart[i + 1]! - s.filePathStart[i]!);
-    for (let c = s.fileChunkStart[i]!; c < s.fileChunkStart[i + 1]!; c++) {
-      lengths[c] = DEFAULT_WEIGHTS.text * s.chunkTextLen[c]! + DEFAULT_WEIGHTS.names * s.chunkNameLen[c]! + pathLen;
+  for (let i = 0; i < n; i++) {
+    const pathLen = wPath * (filePathStart[i + 1]! - filePathStart[i]!);
+    const end = fileChunkStart[i + 1]!;
+    for (let c = fileChunkStart[i]!; c < end; c++) {
+      lengths[c] = wText * textLen[c]! + wNames * nameLen[c]! + pathLen;
       sum += lengths[c]!;
     }
   }
   s.avgLen = sum / s.chunkFile.length || 1;
-  const t = s.terms.length;
+  const t = s.termStart.length - 1;
   const start = new Uint32Array(t + 1);
-  for (const term of s.filePathTerm) start[term + 1]!++;
+  for (let p = 0; p < filePathTerm.length; p++) start[filePathTerm[p]! + 1]!++;
   for (let k = 0; k < t; k++) start[k + 1] = start[k + 1]! + start[k]!;
   const fill = start.slice(0, t);
-  const files = new Uint32Array(s.filePathTerm.length);
-  for (let i = 0; i < s.paths.length; i++) for (let p = s.filePathStart[i]!; p < s.filePathStart[i + 1]!; p++) files[fill[s.filePathTerm[p]!]!++] = i;
+  const files = new Uint32Array(filePathTerm.length);
+  for (let i = 0; i < n; i++) {
+    const end = filePathStart[i + 1]!;
+    for (let p = filePathStart[i]!; p < end; p++) files[fill[filePathTerm[p]!]!++] = i;
+  }
   s.pathTermStart = start;
   s.pathTermFile = files;
 }

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo, type TempRepo } from '../../test/helpers/git-repo.js';
@@ -7,7 +7,8 @@ import { runRefresher } from '../hooks/refresher.js';
 import { RefresherRegistry } from '../hooks/registry.js';
 import { registerBuiltinRefreshers } from '../cli/refreshers.js';
 import { buildRepoMap } from './repo-map.js';
-import { openIndex, searchSnapshotPath } from './search-index.js';
+import { listRaw } from './git-files.js';
+import { openIndex, prepareChangedParsers, searchSnapshotPath } from './search-index.js';
 import { searchCode } from './search.js';
 
 const files = {
@@ -57,6 +58,33 @@ async function index(repo: TempRepo): Promise<Awaited<ReturnType<typeof openInde
 }
 
 describe('lexical search index', () => {
+  it('starts loading the parser early only for a listed change newer than the index', async () => {
+    await using repo = tempRepo({ files });
+    {
+      const { sharedAssistDir } = await index(repo);
+      const indexedAt = statSync(searchSnapshotPath(sharedAssistDir)).mtimeMs;
+      const at = (file: string, ms: number): void => utimesSync(join(repo.dir, file), new Date(ms), new Date(ms));
+      const prepared = async (since: number | undefined): Promise<string[]> => (await prepareChangedParsers(repo.dir, await listRaw(repo.dir, repo.env), Promise.resolve(since))).sort();
+      expect(await prepared(indexedAt)).toEqual([]); // nothing modified
+      appendFileSync(join(repo.dir, 'src/cart.ts'), 'export const later = 1;\n');
+      writeFileSync(join(repo.dir, 'tool.py'), 'def run():\n    pass\n');
+      writeFileSync(join(repo.dir, 'NOTES.md'), '# not source\n');
+      at('src/cart.ts', indexedAt + 5_000);
+      at('tool.py', indexedAt + 5_000);
+      expect(await prepared(indexedAt)).toEqual(['python', 'typescript']);
+      expect(await prepared(undefined)).toEqual([]); // no index yet: a build
+      // Indexed since (the snapshot is newer than the edits): nothing to load ahead.
+      at('src/cart.ts', indexedAt - 5_000);
+      at('tool.py', indexedAt - 5_000);
+      expect(await prepared(indexedAt)).toEqual([]);
+      at('tool.py', indexedAt + 5_000);
+      expect(await prepared(indexedAt)).toEqual(['python']);
+      // The index still comes out right after the early load.
+      const after = await index(repo);
+      expect(after.stats.indexed).toBe(2);
+    }
+  });
+
   it('indexes each content once by blob id: reused unchanged, one file after a change, nothing on another worktree', async () => {
     await using repo = tempRepo({ files });
     const first = await index(repo);

@@ -136,7 +136,8 @@ export async function searchCode(options: SearchOptions): Promise<SearchResult> 
   const onRequest = options.vectors ? undefined : options.requestVectors;
   // The query's embedding goes out beside the index's update when the listing gives the store's place.
   const early = onRequest && options.listing ? startRequestVectors(options.listing.sharedAssistDir, onRequest, options.query) : undefined;
-  const index = await openIndex(options);
+  // The updated index's files are written while the request is ranked, and awaited before the end.
+  const index = await openIndex({ ...options, writeBehind: true });
   const t0 = performance.now();
   const tuning: SearchTuning = { ...DEFAULT_TUNING, ...options.tuning, ...(options.graph === false ? { graph: 0 } : {}) };
   let vec = options.vectors ? await vectorsFor(index, options.query, options.vectors) : undefined;
@@ -166,6 +167,7 @@ export async function searchCode(options: SearchOptions): Promise<SearchResult> 
   addPhase('search.rank', tRank - tVectors);
   addPhase('search.group', tGroup - tRank);
   addPhase('search.text', performance.now() - tGroup);
+  await index.written;
   return {
     hits,
     files: ranking.files.slice(0, 50),
