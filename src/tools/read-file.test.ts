@@ -127,21 +127,34 @@ describe('read_file', () => {
     expect(await readFileTool.run({ path: 'alias.txt' }, ctx)).toMatchObject({ ok: true, text: '1\ttarget', status: 'read real.txt (1 line)' });
   });
 
-  it('reads a 1 MiB file in at most 20 ms (median of 15)', async () => {
+  // The 20 ms target is the benchmark's (bench/agent.mjs prints it against `git grep` and the
+  // others of the same run); here the tool is held to a plain read and numbering of the same file,
+  // timed alternately, so a loaded machine slows both and only a change of the tool's cost fails.
+  it('reads a 1 MiB file at the cost of a plain read and numbering of its lines (median of 15)', async () => {
     const line = `${'const value = computeSomething(alpha, beta, gamma);'.padEnd(79, ' ')}\n`;
     await using repo = tempRepo({ files: { 'a.txt': 'a\n' } });
-    writeFileSync(join(repo.dir, 'big.ts'), line.repeat(Math.floor((1024 * 1024) / line.length)));
+    const big = join(repo.dir, 'big.ts');
+    writeFileSync(big, line.repeat(Math.floor((1024 * 1024) / line.length)));
     const ctx = await toolContext(repo, { configure: (c) => void (c.context.maxFileBytes = 2 * 1024 * 1024) });
-    const times: number[] = [];
+    const tool: number[] = [];
+    const plain: number[] = [];
+    let numbered = '';
     for (let i = 0; i < 17; i++) {
-      const started = performance.now();
+      let started = performance.now();
       const out = await readFileTool.run({ path: 'big.ts' }, ctx);
-      times.push(performance.now() - started);
+      tool.push(performance.now() - started);
       expect(out.kind === 'result' && out.ok).toBe(true);
+      started = performance.now();
+      numbered = readFileSync(big, 'utf8')
+        .split('\n')
+        .map((text, n) => `${n + 1}\t${text}`)
+        .join('\n');
+      plain.push(performance.now() - started);
     }
+    expect(numbered.length).toBeGreaterThan(1024 * 1024);
     // The first runs warm the file cache and the JIT.
-    const measured = times.slice(2).sort((a, b) => a - b);
-    expect(measured[7]).toBeLessThanOrEqual(20);
+    const median = (times: number[]): number => times.slice(2).sort((a, b) => a - b)[7]!;
+    expect(median(tool)).toBeLessThanOrEqual(4 * median(plain) + 2);
   });
 });
 
