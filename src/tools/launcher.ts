@@ -150,10 +150,20 @@ class GitShell {
     };
   }
 
-  /** Ends the shell once it is idle (now when it is). */
+  /**
+   * Ends the shell once it is idle (now when it is). This process then waits for its exit, so that
+   * the shell is reaped (its and its gits' CPU time count as this process's children's) and
+   * outlives nothing.
+   */
   retire(): void {
     this.retired = true;
-    if (this.job === null) this.child.stdin.end();
+    if (this.job === null) this.end();
+  }
+
+  private end(): void {
+    if (this.exited) return;
+    this.child.ref();
+    this.child.stdin.end();
   }
 
   private kill(): void {
@@ -179,7 +189,7 @@ class GitShell {
     if (!job) return;
     this.job = null;
     this.idle();
-    if (this.retired) this.child.stdin.end();
+    if (this.retired) this.end();
     job.resolve({ code, stderr: job.stderr });
   }
 
