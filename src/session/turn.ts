@@ -228,6 +228,7 @@ export class TurnLoop {
       ui: core.ui,
       maxSteps: core.maxSteps,
       dryRun: core.options.dryRun ?? false,
+      toolHooks: hasAgentHooks(core),
       prepare: async (message, request) => {
         const info = core.modelInfo(core.model);
         const { toolSpecs } = await import('../tools/index.js');
