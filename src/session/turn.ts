@@ -228,7 +228,6 @@ export class TurnLoop {
       ui: core.ui,
       maxSteps: core.maxSteps,
       dryRun: core.options.dryRun ?? false,
-      toolHooks: hasAgentHooks(core),
       prepare: async (message, request) => {
         const info = core.modelInfo(core.model);
         const { toolSpecs } = await import('../tools/index.js');
