@@ -29,8 +29,6 @@ export interface LoopHost {
   readonly ui: SessionUI;
   readonly maxSteps: number;
   readonly dryRun: boolean;
-  /** Agent hooks run around tool calls (the person's commands): then no call overlaps a chain write. */
-  readonly toolHooks?: boolean;
   /** The turn's byte-stable prefix and the conversation so far, ending with the person's message. */
   prepare(message: string, request: string): Promise<{ system: string; messages: ChatMessage[]; tools: readonly ToolSpec[]; context?: TurnContext }>;
   /** Fits the turn's messages into the window (old tool results go first) and asks for the output budget. */
@@ -99,9 +97,8 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
   // A dry run writes nothing, so later steps edit the earlier steps' (shown, unwritten) results.
   const dryRunFiles = new Map<string, string>();
   // A step's tool results go into the chain while the next request is built and sent (the model's
-  // wait hides the write), and while the next step's read-only calls run; nothing else is recorded
-  // or committed, no other call runs (a command, an edit, a hook), and the loop does not end, on an
-  // error too, before the write is done.
+  // wait hides the write); that request's reply is not handled, nor anything recorded or committed,
+  // before the write is done, and the loop does not end before it either.
   let chainWrite: Promise<void> | null = null;
   const settleChain = async (): Promise<void> => {
     const pending = chainWrite;
@@ -120,131 +117,125 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
     try {
       const fitted = await timePhase('step.fit', () => host.fit(system, turnMessages, specs));
       reply = await timePhase('step.model', () => host.stream(system, fitted.messages, specs, fitted.maxOutputTokens, request, signal));
-    } catch (error) {
+    } finally {
       await settleChain();
-      throw error;
     }
-    try {
-      result.steps = step;
-      result.reply = reply.text;
-      result.model = reply.model;
-      host.addUsage(result, reply.usage, reply.model, request);
-      const usage = { input_tokens: reply.usage.inputTokens, output_tokens: reply.usage.outputTokens, ...(reply.usage.estimated ? { estimated: true } : {}) };
-      const events: NewEvent[] = [];
-      if (!messageRecorded) events.push({ type: 'message', request: turnRequest, text: message, ...(context ? { context } : {}) });
-      messageRecorded = true;
-      events.push({
-        type: 'reply',
-        request,
-        turn: turnRequest,
-        text: reply.text,
-        model: reply.model,
-        usage,
-        ...(reply.toolCalls.length > 0 ? { toolCalls: reply.toolCalls.map((c) => ({ ...c })) } : {}),
-        ...(reply.replay ? { replay: { provider: reply.replay.provider, items: [...reply.replay.items] } } : {}),
-      });
-      // Over the cost limit: the reply is recorded, and none of its calls or blocks is acted on.
-      if (host.overBudget?.(result)) {
-        await settleChain();
-        await host.record(events.splice(0));
-        return { steps, final: reply.text, stepLimit: false, costLimit: true };
-      }
-      // Blocks written as text are applied too, whether or not the reply also calls tools.
-      const hasBlocks = /^<{5,9} SEARCH/m.test(reply.text);
-      // The reply's events go into the chain before anything that commits; otherwise together with
-      // the step's tool events (one chain write per step).
-      if (hasBlocks || reply.toolCalls.length === 0) {
-        await settleChain();
-        await timePhase('step.chain', () => host.record(events.splice(0)));
-      }
-      const textEdits = hasBlocks ? await timePhase('step.text-edits', () => host.applyTextEdits(reply, request, message, result)) : undefined;
+    result.steps = step;
+    result.reply = reply.text;
+    result.model = reply.model;
+    host.addUsage(result, reply.usage, reply.model, request);
+    const usage = { input_tokens: reply.usage.inputTokens, output_tokens: reply.usage.outputTokens, ...(reply.usage.estimated ? { estimated: true } : {}) };
+    const events: NewEvent[] = [];
+    if (!messageRecorded) events.push({ type: 'message', request: turnRequest, text: message, ...(context ? { context } : {}) });
+    messageRecorded = true;
+    events.push({
+      type: 'reply',
+      request,
+      turn: turnRequest,
+      text: reply.text,
+      model: reply.model,
+      usage,
+      ...(reply.toolCalls.length > 0 ? { toolCalls: reply.toolCalls.map((c) => ({ ...c })) } : {}),
+      ...(reply.replay ? { replay: { provider: reply.replay.provider, items: [...reply.replay.items] } } : {}),
+    });
+    // Over the cost limit: the reply is recorded, and none of its calls or blocks is acted on.
+    if (host.overBudget?.(result)) {
+      await host.record(events.splice(0));
+      return { steps, final: reply.text, stepLimit: false, costLimit: true };
+    }
+    // Blocks written as text are applied too, whether or not the reply also calls tools.
+    const hasBlocks = /^<{5,9} SEARCH/m.test(reply.text);
+    // The reply's events go into the chain before anything that commits; otherwise together with
+    // the step's tool events (one chain write per step).
+    if (hasBlocks || reply.toolCalls.length === 0) await timePhase('step.chain', () => host.record(events.splice(0)));
+    const textEdits = hasBlocks ? await timePhase('step.text-edits', () => host.applyTextEdits(reply, request, message, result)) : undefined;
 
-      if (reply.toolCalls.length === 0) return { steps, final: reply.text, stepLimit: false, ...(textEdits ? { textEdits } : {}) };
+    if (reply.toolCalls.length === 0) return { steps, final: reply.text, stepLimit: false, ...(textEdits ? { textEdits } : {}) };
 
-      const pending = host.dryRun ? dryRunFiles : new Map<string, string>();
-      const ctx = await timePhase('step.tool-context', () => host.toolContext(request, pending, signal));
-      const outcomes: Array<{ call: ToolCall; outcome: ToolOutcome; ms: number }> = [];
-      const hookBlocked = new Set<string>();
-      for (const call of reply.toolCalls) {
-        if (signal?.aborted) break;
-        if (host.toolHooks || tools.find((t) => t.spec.name === call.name)?.kind !== 'read') await settleChain();
-        host.ui.tool?.({ phase: 'start', call: call.id, name: call.name, status: call.name, arguments: call.arguments });
-        const started = performance.now();
-        const blocked = (await host.toolHook?.('pre_tool', call, request))?.blocked ?? null;
-        const outcome: ToolOutcome =
-          blocked === null
-            ? await timePhase(`tool.${call.name}`, () => host.execute(call, tools, ctx))
-            : { kind: 'result', ok: false, text: `Blocked by a pre_tool hook: ${blocked}`, status: `${call.name} blocked by a hook` };
-        if (blocked !== null) hookBlocked.add(call.id);
-        const ms = Math.round(performance.now() - started);
-        outcomes.push({ call, outcome, ms });
-        if (outcome.kind === 'result') host.ui.tool?.({ phase: 'end', call: call.id, name: call.name, status: outcome.status, ok: outcome.ok, ms, result: outcome.text });
-      }
-      await settleChain();
-      if (signal?.aborted) {
-        await host.record(events.splice(0));
-        throw interruptedError();
-      }
+    const pending = host.dryRun ? dryRunFiles : new Map<string, string>();
+    const ctx = await timePhase('step.tool-context', () => host.toolContext(request, pending, signal));
+    const outcomes: Array<{ call: ToolCall; outcome: ToolOutcome; ms: number }> = [];
+    const hookBlocked = new Set<string>();
+    for (const call of reply.toolCalls) {
+      if (signal?.aborted) break;
+      host.ui.tool?.({ phase: 'start', call: call.id, name: call.name, status: call.name, arguments: call.arguments });
+      const started = performance.now();
+      const blocked = (await host.toolHook?.('pre_tool', call, request))?.blocked ?? null;
+      const outcome: ToolOutcome =
+        blocked === null
+          ? await timePhase(`tool.${call.name}`, () => host.execute(call, tools, ctx))
+          : { kind: 'result', ok: false, text: `Blocked by a pre_tool hook: ${blocked}`, status: `${call.name} blocked by a hook` };
+      if (blocked !== null) hookBlocked.add(call.id);
+      const ms = Math.round(performance.now() - started);
+      outcomes.push({ call, outcome, ms });
+      if (outcome.kind === 'result') host.ui.tool?.({ phase: 'end', call: call.id, name: call.name, status: outcome.status, ok: outcome.ok, ms, result: outcome.text });
+    }
+    if (signal?.aborted) {
+      await host.record(events.splice(0));
+      throw interruptedError();
+    }
 
-      // The step's edits: proposed by edit calls (folded per file) and made by commands.
-      const changes = new Map<string, StepChange>();
-      for (const { call, outcome } of outcomes) {
-        if (outcome.kind === 'edit') {
-          const known = changes.get(outcome.path);
-          if (known) {
-            known.after = outcome.after;
-            known.calls.push(call.id);
-          } else changes.set(outcome.path, { path: outcome.path, before: outcome.before, after: outcome.after, calls: [call.id], fromCommand: false });
-        } else if (outcome.changedFiles && outcome.changedFiles.length > 0) {
-          for (const path of outcome.changedFiles) if (!changes.has(path)) changes.set(path, { path, before: null, after: null, calls: [call.id], fromCommand: true });
-        }
+    // The step's edits: proposed by edit calls (folded per file) and made by commands.
+    const changes = new Map<string, StepChange>();
+    for (const { call, outcome } of outcomes) {
+      if (outcome.kind === 'edit') {
+        const known = changes.get(outcome.path);
+        if (known) {
+          known.after = outcome.after;
+          known.calls.push(call.id);
+        } else changes.set(outcome.path, { path: outcome.path, before: outcome.before, after: outcome.after, calls: [call.id], fromCommand: false });
+      } else if (outcome.changedFiles && outcome.changedFiles.length > 0) {
+        for (const path of outcome.changedFiles) if (!changes.has(path)) changes.set(path, { path, before: null, after: null, calls: [call.id], fromCommand: true });
       }
-      if (changes.size > 0) await timePhase('step.chain', () => host.record(events.splice(0)));
-      const verdicts = changes.size > 0 ? await timePhase('step.commit', () => host.commitStep([...changes.values()], { request, turnMessage: message, reply }, result)) : new Map<string, string | null>();
+    }
+    if (changes.size > 0) await timePhase('step.chain', () => host.record(events.splice(0)));
+    const verdicts = changes.size > 0 ? await timePhase('step.commit', () => host.commitStep([...changes.values()], { request, turnMessage: message, reply }, result)) : new Map<string, string | null>();
 
-      const results: ToolResult[] = [];
-      const toolEvents: NewEvent[] = events.splice(0);
-      for (const { call, outcome, ms } of outcomes) {
-        let text: string;
-        let ok: boolean;
-        let status: string;
-        if (outcome.kind === 'edit') {
-          const verdict = verdicts.get(outcome.path);
-          status = outcome.status;
-          if (verdict === null) {
-            ok = true;
-            text = host.dryRun ? `not applied (dry run): the person was shown this change:\n${outcome.diff}` : `applied:\n${outcome.diff}`;
-          } else {
-            ok = false;
-            text = `declined: ${verdict ?? 'not applied'}. The file is unchanged.`;
-            status = `${outcome.status} (declined)`;
-          }
-          host.ui.tool?.({ phase: 'end', call: call.id, name: call.name, status, ok, ms, result: text });
+    const results: ToolResult[] = [];
+    const toolEvents: NewEvent[] = events.splice(0);
+    for (const { call, outcome, ms } of outcomes) {
+      let text: string;
+      let ok: boolean;
+      let status: string;
+      if (outcome.kind === 'edit') {
+        const verdict = verdicts.get(outcome.path);
+        status = outcome.status;
+        if (verdict === null) {
+          ok = true;
+          text = host.dryRun ? `not applied (dry run): the person was shown this change:\n${outcome.diff}` : `applied:\n${outcome.diff}`;
         } else {
-          ({ text, ok, status } = outcome);
+          ok = false;
+          text = `declined: ${verdict ?? 'not applied'}. The file is unchanged.`;
+          status = `${outcome.status} (declined)`;
         }
-        if (!hookBlocked.has(call.id)) {
-          const after = await host.toolHook?.('post_tool', call, request, { text, ok });
-          // The call has run: a block cannot undo it, so its reason reaches the model beside the result.
-          const added = [after?.context, after?.blocked].filter((t): t is string => !!t).join('\n\n');
-          if (added) text = `${text}\n\n[post_tool hook]\n${added}`;
-        }
-        results.push({ callId: call.id, name: call.name, content: text, ...(ok ? {} : { isError: true }) });
-        result.toolCalls.push({ name: call.name, ok, ms } satisfies ToolCallRecord);
-        toolEvents.push({ type: 'tool', request, turn: turnRequest, call: call.id, name: call.name, arguments: call.arguments, ok, ms, chars: text.length, result: text, status });
+        host.ui.tool?.({ phase: 'end', call: call.id, name: call.name, status, ok, ms, result: text });
+      } else {
+        ({ text, ok, status } = outcome);
       }
-      // Calls not run (an interrupt) still need an answer for the history to stay valid.
-      for (const call of reply.toolCalls.slice(outcomes.length)) results.push({ callId: call.id, name: call.name, content: 'not run: the turn was interrupted', isError: true });
-      chainWrite = timePhase('step.chain', () => host.record(toolEvents));
-      // Awaited before anything else is recorded or run but a read-only call (or at the loop's end); this only keeps a failure from being unhandled meanwhile.
-      chainWrite.catch(() => undefined);
-      steps.push({ request, text: reply.text, calls: [...reply.toolCalls], results, ...(reply.replay ? { replay: reply.replay } : {}) });
-      const reloaded = await host.reloadTools?.(tools);
-      if (reloaded) ({ tools, specs } = reloaded);
+      if (!hookBlocked.has(call.id)) {
+        const after = await host.toolHook?.('post_tool', call, request, { text, ok });
+        // The call has run: a block cannot undo it, so its reason reaches the model beside the result.
+        const added = [after?.context, after?.blocked].filter((t): t is string => !!t).join('\n\n');
+        if (added) text = `${text}\n\n[post_tool hook]\n${added}`;
+      }
+      results.push({ callId: call.id, name: call.name, content: text, ...(ok ? {} : { isError: true }) });
+      result.toolCalls.push({ name: call.name, ok, ms } satisfies ToolCallRecord);
+      toolEvents.push({ type: 'tool', request, turn: turnRequest, call: call.id, name: call.name, arguments: call.arguments, ok, ms, chars: text.length, result: text, status });
+    }
+    // Calls not run (an interrupt) still need an answer for the history to stay valid.
+    for (const call of reply.toolCalls.slice(outcomes.length)) results.push({ callId: call.id, name: call.name, content: 'not run: the turn was interrupted', isError: true });
+    chainWrite = timePhase('step.chain', () => host.record(toolEvents));
+    // Awaited at the next request's end (or the loop's); this only keeps a failure from being unhandled meanwhile.
+    chainWrite.catch(() => undefined);
+    steps.push({ request, text: reply.text, calls: [...reply.toolCalls], results, ...(reply.replay ? { replay: reply.replay } : {}) });
+    let reloaded: Awaited<ReturnType<NonNullable<LoopHost['reloadTools']>>> | undefined;
+    try {
+      reloaded = await host.reloadTools?.(tools);
     } catch (error) {
       await settleChain();
       throw error;
     }
+    if (reloaded) ({ tools, specs } = reloaded);
   }
   await settleChain();
   return { steps, final: '', stepLimit: true };
