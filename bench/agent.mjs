@@ -311,7 +311,7 @@ for (const [j, c] of clis.entries()) {
     if (name.startsWith('prompt.') || name.startsWith('edits.') || name.startsWith('search.')) continue;
     const per = (pk[name].ms - (p1[name]?.ms ?? 0)) / (k - 1);
     const calls = (pk[name].count - (p1[name]?.count ?? 0)) / (k - 1);
-    const note = name === 'step.chain' ? '; runs during the next step.fit and step.model' : name === 'turn.prompt' ? '; once a turn: noise' : name === 'tool.search.spawn' ? '; part of tool.search: the fork, this thread blocked' : '';
+    const note = name === 'step.chain' ? '; runs during the next step.fit and step.model' : name === 'turn.prompt' ? '; once a turn: noise' : name === 'tool.search.spawn' ? '; part of tool.search: starting git (a line to the git shell; a fork of this process when the shell starts), this thread blocked' : '';
     console.log(`    ${name.padEnd(26)} ${per.toFixed(2).padStart(7)} ms  (${calls.toFixed(2)} per step${note})`);
   }
 }

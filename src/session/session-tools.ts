@@ -1,4 +1,5 @@
 import type { McpManager } from '../tools/index.js';
+import type * as ToolsModule from '../tools/index.js';
 import type { Tool } from '../tools/types.js';
 import type { SessionCore } from './core.js';
 import { planModeTools } from './plan-mode.js';
@@ -9,6 +10,9 @@ export class SessionTools {
 
   /** The MCP servers of this session: made on first use, null when none is configured (or none applies). */
   private mcp: McpManager | null | undefined;
+
+  /** The tools module, once a turn has loaded it. */
+  private toolsModule: typeof ToolsModule | undefined;
 
   constructor(private readonly core: SessionCore) {}
 
@@ -24,6 +28,8 @@ export class SessionTools {
 
   close(): void {
     this.mcp?.close();
+    // The search's git shell (src/tools/launcher.ts) ends with the session, not after the process.
+    this.toolsModule?.closeGitShell();
   }
 
   private async mcpManager(): Promise<McpManager | null> {
@@ -51,7 +57,8 @@ export class SessionTools {
     const mcpTools = mcp ? await mcp.tools(mcpBudget, signal) : [];
     const key = `${options.mode ?? 'chat'}:${options.dryRun ? 'dry' : ''}:${plan ? 'plan' : ''}:${mcpTools.map((t) => t.spec.name).join(',')}`;
     if (this.toolsCache?.key === key) return this.toolsCache.tools;
-    const { allTools } = await import('../tools/index.js');
+    this.toolsModule ??= await import('../tools/index.js');
+    const { allTools } = this.toolsModule;
     let tools: readonly Tool[] = readOnly ? planModeTools(allTools()) : allTools();
     if (options.dryRun) tools = tools.filter((t) => t.kind !== 'run');
     tools = [...tools, ...mcpTools];

@@ -3,6 +3,7 @@ export { executeToolCall } from './execute.js';
 export { allTools, readOnlyTools, toolSpecs } from './registry.js';
 export { checkArgs, objectSchema, type ArgsCheck, type ObjectSchema, type ParamSchema } from './args.js';
 export { capHead, capTail } from './cap.js';
+export { closeGitShell } from './launcher.js';
 export { decideCommand, type CommandDecision } from './command.js';
 export type { McpManager, McpServerReport, McpServerState } from './mcp/index.js';
 import type * as McpModule from './mcp/index.js';

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { addPhase, phasesEnabled } from '../obs/phases.js';
 import { isEnvFileName } from '../sandbox/index.js';
 import { objectSchema } from './args.js';
 import { charBudget, formatCount } from './cap.js';
 import { denied, failure, gitEnv, gitMessage, resolveScope, result } from './common.js';
+import { launchGit } from './launcher.js';
 import type { Tool, ToolContext, ToolOutcome } from './types.js';
 
 const MAX_LINE_CHARS = 500;
@@ -46,87 +46,79 @@ interface Collected {
 }
 
 function collect(ctx: ToolContext, args: string[], budget: number): Promise<Collected> {
-  return new Promise((resolvePromise, reject) => {
-    // spawn() forks this whole process synchronously (its page tables copied): the benchmarks
-    // show that blocking apart from git grep's own time (docs/benchmarks.md, tool loop).
-    const spawnAt = phasesEnabled ? performance.now() : 0;
-    const child = spawn('git', args, { cwd: ctx.root, env: gitEnv(ctx), stdio: ['ignore', 'pipe', 'pipe'] });
-    if (phasesEnabled) addPhase('tool.search.spawn', performance.now() - spawnAt);
-    const lines: string[] = [];
-    let used = 0;
-    let full = false;
-    let more = 0;
-    let countStopped = false;
-    let stderr = '';
-    let rest: Buffer | null = null;
-    const onAbort = (): void => {
-      child.kill('SIGKILL');
-    };
-    ctx.signal?.addEventListener('abort', onAbort, { once: true });
+  const lines: string[] = [];
+  let used = 0;
+  let full = false;
+  let more = 0;
+  let countStopped = false;
+  let rest: Buffer | null = null;
 
-    // One output record, data[from, to): `path\0line\0text` (git grep -z -n).
-    const take = (data: Buffer, from: number, to: number): void => {
-      const z1 = data.indexOf(0, from);
-      if (z1 === -1 || z1 >= to) return;
-      // `.env` files may hold secrets: never shown unless the person added the file by name. The
-      // byte test keeps this cheap for the thousands of records only counted past the cap.
-      const slash = data.lastIndexOf(0x2f, z1);
-      const name = slash >= from ? slash + 1 : from;
-      if (data[name] === 0x2e && ((data[name + 1] ?? 0) | 0x20) === 0x65) {
-        const path = data.toString('utf8', from, z1);
-        if (isEnvFileName(path.slice(path.lastIndexOf('/') + 1)) && !ctx.addedByName.has(path)) return;
-      }
-      if (full) {
-        more++;
+  // One output record, data[from, to): `path\0line\0text` (git grep -z -n).
+  const take = (data: Buffer, from: number, to: number): void => {
+    const z1 = data.indexOf(0, from);
+    if (z1 === -1 || z1 >= to) return;
+    // `.env` files may hold secrets: never shown unless the person added the file by name. The
+    // byte test keeps this cheap for the thousands of records only counted past the cap.
+    const slash = data.lastIndexOf(0x2f, z1);
+    const name = slash >= from ? slash + 1 : from;
+    if (data[name] === 0x2e && ((data[name + 1] ?? 0) | 0x20) === 0x65) {
+      const path = data.toString('utf8', from, z1);
+      if (isEnvFileName(path.slice(path.lastIndexOf('/') + 1)) && !ctx.addedByName.has(path)) return;
+    }
+    if (full) {
+      more++;
+      return;
+    }
+    const z2 = data.indexOf(0, z1 + 1);
+    const textFrom = z2 === -1 || z2 >= to ? z1 + 1 : z2 + 1;
+    const lineNo = data.toString('utf8', z1 + 1, Math.max(z1 + 1, textFrom - 1));
+    let text = data.toString('utf8', textFrom, to);
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    if (text.length > MAX_LINE_CHARS) text = `${text.slice(0, MAX_LINE_CHARS)} [… line cut]`;
+    const line = `${data.toString('utf8', from, z1)}:${lineNo}:${text}`;
+    if (lines.length > 0 && used + line.length + 1 > budget) {
+      full = true;
+      more++;
+      return;
+    }
+    lines.push(line);
+    used += line.length + 1;
+  };
+
+  // Started through the process's git shell, not a spawn of this (big) process each search:
+  // src/tools/launcher.ts; `tool.search.spawn` is the time this thread spends starting it.
+  const spawnAt = phasesEnabled ? performance.now() : 0;
+  const child = launchGit(ctx.root, ctx.env, () => gitEnv(ctx), args, (chunk) => {
+    if (countStopped) return;
+    const data = rest === null ? chunk : Buffer.concat([rest, chunk]);
+    rest = null;
+    let start = 0;
+    for (let nl = data.indexOf(10); nl !== -1; nl = data.indexOf(10, start)) {
+      take(data, start, nl);
+      start = nl + 1;
+      if (more >= MAX_COUNTED) {
+        countStopped = true;
+        child.kill();
         return;
       }
-      const z2 = data.indexOf(0, z1 + 1);
-      const textFrom = z2 === -1 || z2 >= to ? z1 + 1 : z2 + 1;
-      const lineNo = data.toString('utf8', z1 + 1, Math.max(z1 + 1, textFrom - 1));
-      let text = data.toString('utf8', textFrom, to);
-      if (text.endsWith('\r')) text = text.slice(0, -1);
-      if (text.length > MAX_LINE_CHARS) text = `${text.slice(0, MAX_LINE_CHARS)} [… line cut]`;
-      const line = `${data.toString('utf8', from, z1)}:${lineNo}:${text}`;
-      if (lines.length > 0 && used + line.length + 1 > budget) {
-        full = true;
-        more++;
-        return;
-      }
-      lines.push(line);
-      used += line.length + 1;
-    };
-
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (countStopped) return;
-      const data = rest === null ? chunk : Buffer.concat([rest, chunk]);
-      rest = null;
-      let start = 0;
-      for (let nl = data.indexOf(10); nl !== -1; nl = data.indexOf(10, start)) {
-        take(data, start, nl);
-        start = nl + 1;
-        if (more >= MAX_COUNTED) {
-          countStopped = true;
-          child.kill('SIGKILL');
-          return;
-        }
-      }
-      if (start < data.length) rest = Buffer.from(data.subarray(start));
-    });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
-      if (stderr.length < 8192) stderr += chunk;
-    });
-    child.on('error', (error) => {
-      ctx.signal?.removeEventListener('abort', onAbort);
-      reject(error);
-    });
-    child.on('close', (code) => {
+    }
+    if (start < data.length) rest = Buffer.from(data.subarray(start));
+  });
+  if (phasesEnabled) addPhase('tool.search.spawn', performance.now() - spawnAt);
+  const onAbort = (): void => child.kill();
+  ctx.signal?.addEventListener('abort', onAbort, { once: true });
+  return child.done.then(
+    ({ code, stderr }) => {
       ctx.signal?.removeEventListener('abort', onAbort);
       const last: Buffer | null = rest;
       if (last !== null && !countStopped) take(last, 0, last.length);
-      resolvePromise({ lines, shown: lines.length, more, countStopped, code: countStopped ? 0 : code, stderr });
-    });
-  });
+      return { lines, shown: lines.length, more, countStopped, code: countStopped ? 0 : code, stderr };
+    },
+    (error: unknown) => {
+      ctx.signal?.removeEventListener('abort', onAbort);
+      throw error;
+    },
+  );
 }
 
 async function run(args: Record<string, unknown>, ctx: ToolContext): Promise<ToolOutcome> {
