@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { resolveRepoPaths, type RepoPaths } from '../git/repo-paths.js';
 import { listingFingerprint, listRaw, listSourceFiles, readAssistIgnoreText, type FileListing } from './git-files.js';
+import { prepareChangedParsers } from './changed-parsers.js';
 import { languageSpec, languageVersion, packName, sameLanguageVersions, type LanguageId } from './languages.js';
 import { MIN_FILES_FOR_WORKERS, parseFiles, startParseWorkers, type StartedWorkers } from './parse-pool.js';
 import { rankGraph } from './rank.js';
@@ -182,6 +183,7 @@ async function build(options: RepoMapOptions, early: { started?: StartedWorkers 
     if (options.maxWorkers !== 0 && !existsSync(join(paths.sharedAssistDir, 'map-result.json')) && !existsSync(join(paths.sharedAssistDir, 'tags')) && indexBytes(repoPaths.gitDir) >= PRESTART_INDEX_BYTES) {
       early.started = startParseWorkers({ maxFileBytes }, { ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }), ...(options.workerUrl === undefined ? {} : { workerUrl: options.workerUrl }) });
     }
+    const resultWritten = stat(join(paths.sharedAssistDir, 'map-result.json')).then((s) => s.mtimeMs, () => undefined);
     const [rawText, ignoreText, read, planned] = await Promise.all([raw, readAssistIgnoreText(paths.root), readResult(join(paths.sharedAssistDir, 'map-result.json')), planOf(paths.sharedAssistDir)]);
     stored = read;
     plan = planned;
@@ -198,6 +200,8 @@ async function build(options: RepoMapOptions, early: { started?: StartedWorkers 
         stats: { files, hashed: 0, excluded, parsed: 0, cacheHits: files, skipped: stored.result.skipped, workers: 0, reused: true, listingSkipped: true, ms: { list: now - t0, hash: 0, cache: 0, parse: 0, rank: 0, render: 0, total: now - t0 }, ...madeWith(plan) },
       };
     }
+    // A source file changed since the last map: its grammar loads beside the listing's parse and hashing.
+    if (fingerprint === undefined) void prepareChangedParsers(paths.root, rawText, resultWritten);
     listing = await listSourceFiles(options.cwd, options.env, Promise.resolve(paths.root), Promise.resolve(rawText), { text: ignoreText });
   }
   const tList = performance.now();

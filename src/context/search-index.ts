@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { lstat, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveRepoPaths } from '../git/repo-paths.js';
-import { isExcludedPath, listingFingerprint, listRaw, listSourceFiles, readAssistIgnoreText, type FileListing } from './git-files.js';
+import { listingFingerprint, listRaw, listSourceFiles, readAssistIgnoreText, type FileListing } from './git-files.js';
 import { languageForPath, languageSpec, packName, sameLanguageVersions, type LanguageId } from './languages.js';
-import { MIN_FILES_FOR_WORKERS, parseFiles, threadExtractor } from './parse-pool.js';
+import { prepareChangedParsers } from './changed-parsers.js';
+import { parseFiles } from './parse-pool.js';
 import { matchSnapshot, readSnapshot, updateSnapshot, writeSnapshot, type RankSnapshot } from './rank-snapshot.js';
 import { makeEntry, SearchPack, type BlobEntry } from './search-pack.js';
 import { graphRanksOf, matchSearchSnapshot, decodesWhole, pathsDecode, readSearchSnapshot, sameListing, encodeSearchSnapshot, updateSearchSnapshot, writeSearchSnapshot, type ListingStamp, type SearchSnapshot } from './search-snapshot.js';
@@ -249,41 +250,6 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     },
     ...(options.writeBehind ? { written } : {}),
   };
-}
-
-/**
- * Starts loading tree-sitter and the grammar of each source file git lists (`raw`, the output of
- * LIST_ARGS) as modified or untracked whose content changed after the index was last written
- * (`indexedAt`, the snapshot's mtime; its mtime is later), and returns those languages: that
- * file will most likely be parsed, and the load's reads and wasm compiles then run beside the
- * listing's parse and `git hash-object` instead of after them. A file indexed since (by the hooks'
- * refresher, or a search) is older than the index and loads nothing; a misjudged file costs the
- * load, never a result. Not for a build (no index yet) or a change parsed in workers.
- */
-export async function prepareChangedParsers(root: string, raw: string, indexedAt: Promise<number | undefined>): Promise<LanguageId[]> {
-  const changed: Array<[path: string, lang: LanguageId]> = [];
-  for (let at = 0; at < raw.length && changed.length < MIN_FILES_FOR_WORKERS; ) {
-    let end = raw.indexOf('\0', at);
-    if (end === -1) end = raw.length;
-    // `C` modified (with the index entry's fields before a tab), `?` untracked (the path alone).
-    const tag = raw.charCodeAt(at);
-    if (tag === 67 || tag === 63) {
-      const path = tag === 63 ? raw.slice(at + 2, end) : raw.slice(raw.indexOf('\t', at) + 1, end);
-      const lang = languageForPath(path);
-      if (lang && !isExcludedPath(path)) changed.push([path, lang.id]);
-    }
-    at = end + 1;
-  }
-  if (changed.length === 0 || changed.length >= MIN_FILES_FOR_WORKERS) return [];
-  const since = await indexedAt;
-  if (since === undefined) return [];
-  const times = await Promise.all(changed.map(([path]) => lstat(join(root, path)).then((s) => (s.isFile() ? s.mtimeMs : 0), () => 0)));
-  const langs = new Set<LanguageId>();
-  changed.forEach(([, lang], k) => {
-    if (times[k]! > since) langs.add(lang);
-  });
-  for (const lang of langs) threadExtractor().prepare(lang);
-  return [...langs];
 }
 
 /** Language id → tags pack name, of the languages a listing holds. */

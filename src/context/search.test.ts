@@ -8,7 +8,8 @@ import { RefresherRegistry } from '../hooks/registry.js';
 import { registerBuiltinRefreshers } from '../cli/refreshers.js';
 import { buildRepoMap } from './repo-map.js';
 import { listRaw } from './git-files.js';
-import { openIndex, prepareChangedParsers, searchSnapshotPath } from './search-index.js';
+import { prepareChangedParsers } from './changed-parsers.js';
+import { openIndex, searchSnapshotPath } from './search-index.js';
 import { searchCode } from './search.js';
 
 const files = {
