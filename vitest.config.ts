@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -8,10 +7,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    // vitest's default is a worker fewer than the cores: one on 2 cores, where a test file spends
-    // much of its time waiting on the git and CLI processes it spawns, so the second core idles.
-    // Two workers there (docs/testing.md "Workers"); larger machines keep vitest's default.
-    maxWorkers: Math.max(2, availableParallelism() - 1),
+    // vitest's default (a worker fewer than the cores: one on 2 cores). Two were tried on 2 cores
+    // (docs/testing.md "Workers"): quicker, but the saturated cores starve the hooks' refresher,
+    // which runs at the lowest CPU priority by design, past the waits of the tests that need it.
     globalSetup: ['test/global-setup.ts'],
     reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
