@@ -1,4 +1,4 @@
-import { lstat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isExcludedPath } from './git-files.js';
 import { languageForPath, type LanguageId } from './languages.js';
@@ -7,14 +7,14 @@ import { MIN_FILES_FOR_WORKERS, threadExtractor } from './parse-pool.js';
 /**
  * Starts loading tree-sitter and the grammar of each source file git lists (`raw`, the output of
  * LIST_ARGS) as modified or untracked whose content changed after the search index or the map
- * was last written (`indexedAt`: the search snapshot's or the map result's mtime; its mtime is
+ * was last written (the mtime of `stampFile`: the search snapshot or the map result; its mtime is
  * later), and returns those languages: that file will most likely be parsed, and the load's
  * reads and wasm compiles then run beside the listing's parse and `git hash-object` instead of
  * after them. A file indexed or mapped since (by the hooks' refresher, a search, a map) is older
  * than the index and loads nothing; a misjudged file costs the load, never a result. Not for a
  * build (no index yet) or a change parsed in workers.
  */
-export async function prepareChangedParsers(root: string, raw: string, indexedAt: Promise<number | undefined>): Promise<LanguageId[]> {
+export async function prepareChangedParsers(root: string, raw: string, stampFile: string): Promise<LanguageId[]> {
   const changed: Array<[path: string, lang: LanguageId]> = [];
   for (let at = 0; at < raw.length && changed.length < MIN_FILES_FOR_WORKERS; ) {
     let end = raw.indexOf('\0', at);
@@ -29,7 +29,8 @@ export async function prepareChangedParsers(root: string, raw: string, indexedAt
     at = end + 1;
   }
   if (changed.length === 0 || changed.length >= MIN_FILES_FOR_WORKERS) return [];
-  const since = await indexedAt;
+  // Read only when the listing shows a change: a clean tree's warm run stats nothing more.
+  const since = await stat(stampFile).then((s) => s.mtimeMs, () => undefined);
   if (since === undefined) return [];
   const times = await Promise.all(changed.map(([path]) => lstat(join(root, path)).then((s) => (s.isFile() ? s.mtimeMs : 0), () => 0)));
   const langs = new Set<LanguageId>();

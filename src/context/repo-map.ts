@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { resolveRepoPaths, type RepoPaths } from '../git/repo-paths.js';
 import { listingFingerprint, listRaw, listSourceFiles, readAssistIgnoreText, type FileListing } from './git-files.js';
@@ -183,7 +183,6 @@ async function build(options: RepoMapOptions, early: { started?: StartedWorkers 
     if (options.maxWorkers !== 0 && !existsSync(join(paths.sharedAssistDir, 'map-result.json')) && !existsSync(join(paths.sharedAssistDir, 'tags')) && indexBytes(repoPaths.gitDir) >= PRESTART_INDEX_BYTES) {
       early.started = startParseWorkers({ maxFileBytes }, { ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }), ...(options.workerUrl === undefined ? {} : { workerUrl: options.workerUrl }) });
     }
-    const resultWritten = stat(join(paths.sharedAssistDir, 'map-result.json')).then((s) => s.mtimeMs, () => undefined);
     const [rawText, ignoreText, read, planned] = await Promise.all([raw, readAssistIgnoreText(paths.root), readResult(join(paths.sharedAssistDir, 'map-result.json')), planOf(paths.sharedAssistDir)]);
     stored = read;
     plan = planned;
@@ -201,7 +200,7 @@ async function build(options: RepoMapOptions, early: { started?: StartedWorkers 
       };
     }
     // A source file changed since the last map: its grammar loads beside the listing's parse and hashing.
-    if (fingerprint === undefined) void prepareChangedParsers(paths.root, rawText, resultWritten);
+    if (fingerprint === undefined) void prepareChangedParsers(paths.root, rawText, join(paths.sharedAssistDir, 'map-result.json'));
     listing = await listSourceFiles(options.cwd, options.env, Promise.resolve(paths.root), Promise.resolve(rawText), { text: ignoreText });
   }
   const tList = performance.now();

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveRepoPaths } from '../git/repo-paths.js';
 import { listingFingerprint, listRaw, listSourceFiles, readAssistIgnoreText, type FileListing } from './git-files.js';
@@ -116,10 +115,9 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     ({ root, sharedAssistDir: shared } = await resolving);
     // The snapshot is read while git lists the files.
     const reading = readSearchSnapshot(searchSnapshotPath(shared));
-    const written = stat(searchSnapshotPath(shared)).then((s) => s.mtimeMs, () => undefined);
     const [rawText, ignoreText] = await Promise.all([raw, readAssistIgnoreText(root)]);
     fingerprint = listingFingerprint(rawText, ignoreText);
-    if (fingerprint === undefined) void prepareChangedParsers(root, rawText, written);
+    if (fingerprint === undefined) void prepareChangedParsers(root, rawText, searchSnapshotPath(shared));
     const tRaw = performance.now();
     read = await reading;
     // The warm case by git's output (as the map's, docs/repo-map.md "Warm map without the

@@ -65,21 +65,22 @@ describe('lexical search index', () => {
       const { sharedAssistDir } = await index(repo);
       const indexedAt = statSync(searchSnapshotPath(sharedAssistDir)).mtimeMs;
       const at = (file: string, ms: number): void => utimesSync(join(repo.dir, file), new Date(ms), new Date(ms));
-      const prepared = async (since: number | undefined): Promise<string[]> => (await prepareChangedParsers(repo.dir, await listRaw(repo.dir, repo.env), Promise.resolve(since))).sort();
-      expect(await prepared(indexedAt)).toEqual([]); // nothing modified
+      const stamp = searchSnapshotPath(sharedAssistDir);
+      const prepared = async (stampFile: string): Promise<string[]> => (await prepareChangedParsers(repo.dir, await listRaw(repo.dir, repo.env), stampFile)).sort();
+      expect(await prepared(stamp)).toEqual([]); // nothing modified
       appendFileSync(join(repo.dir, 'src/cart.ts'), 'export const later = 1;\n');
       writeFileSync(join(repo.dir, 'tool.py'), 'def run():\n    pass\n');
       writeFileSync(join(repo.dir, 'NOTES.md'), '# not source\n');
       at('src/cart.ts', indexedAt + 5_000);
       at('tool.py', indexedAt + 5_000);
-      expect(await prepared(indexedAt)).toEqual(['python', 'typescript']);
-      expect(await prepared(undefined)).toEqual([]); // no index yet: a build
+      expect(await prepared(stamp)).toEqual(['python', 'typescript']);
+      expect(await prepared(join(sharedAssistDir, 'no-index'))).toEqual([]); // no index yet: a build
       // Indexed since (the snapshot is newer than the edits): nothing to load ahead.
       at('src/cart.ts', indexedAt - 5_000);
       at('tool.py', indexedAt - 5_000);
-      expect(await prepared(indexedAt)).toEqual([]);
+      expect(await prepared(stamp)).toEqual([]);
       at('tool.py', indexedAt + 5_000);
-      expect(await prepared(indexedAt)).toEqual(['python']);
+      expect(await prepared(stamp)).toEqual(['python']);
       // The index still comes out right after the early load.
       const after = await index(repo);
       expect(after.stats.indexed).toBe(2);
