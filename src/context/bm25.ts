@@ -17,6 +17,11 @@ export interface QueryTerm {
 // Words a request uses to say what to do rather than what about: they match code everywhere.
 const REQUEST_STOP = new Set(['fix', 'add', 'support', 'updat', 'update', 'remov', 'remove', 'use', 'allow', 'make', 'improv', 'improve', 'handl', 'handle', 'avoid', 'ensur', 'ensure', 'correct', 'correctly', 'properly', 'instead', 'don', 'doesn', 'isn', 'should', 'more', 'less', 'now', 'only', 'just', 'new', 'same', 'other', 'again', 'issue', 'bug', 'change', 'using', 'used', 'let', 'get', 'set']);
 
+/** Whether a request term is one of the words that say what to do (`fix`, `add`, `support`, ...). */
+export function isRequestWord(term: string): boolean {
+  return REQUEST_STOP.has(term);
+}
+
 /** The request's terms that the index holds (terms it does not hold cannot score). */
 export function queryTerms(snapshot: SearchSnapshot, query: string, dropRequestWords = true): QueryTerm[] {
   const counts = new Map<string, number>();

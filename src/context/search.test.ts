@@ -249,6 +249,29 @@ describe('lexical search index', () => {
     expect(dropped.hits.every((h) => !h.why.terms.includes('update'))).toBe(true);
   });
 
+  it('puts a chunk that holds most of the request above one that repeats one of its words, and weighs the words that say what to do less', async () => {
+    await using repo = tempRepo({
+      files: {
+        'src/one.ts': '// Retry, retry, retry: retry again and retry once more, then retry.\nexport function again(n: number): number {\n  return n + 1;\n}\n',
+        'src/both.ts': '// Spend the budget on a retry.\nexport function spend(n: number): number {\n  return n - 1;\n}\n',
+        'src/pad1.ts': '// The budget of a call.\nexport function pad1(n: number): number {\n  return n;\n}\n',
+        'src/pad2.ts': '// A budget for the day.\nexport function pad2(n: number): number {\n  return n;\n}\n',
+      },
+    });
+    const ask = (query: string, tuning: Record<string, number> = {}) => searchCode({ cwd: repo.dir, env: repo.env, query, maxWorkers: 0, graph: false, tuning });
+    expect((await ask('retry budget')).hits[0]).toMatchObject({ file: 'src/both.ts' });
+    // BM25 alone sums the terms: the repeated word wins.
+    expect((await ask('retry budget', { coverage: 0 })).hits[0]).toMatchObject({ file: 'src/one.ts' });
+
+    repo.write('src/fixes.ts', '// Fix the fix.\nexport function later(n: number): number {\n  return n * 2;\n}\n');
+    repo.write('src/timer.ts', '// A timer.\nexport function tick(n: number): number {\n  return n * 3;\n}\n');
+    repo.commitAll('more');
+    expect((await ask('fix timer')).hits[0]).toMatchObject({ file: 'src/timer.ts' });
+    expect((await ask('fix timer', { requestWord: 1 })).hits[0]).toMatchObject({ file: 'src/fixes.ts' });
+    // A request made only of such words keeps their whole weight: they are all it says.
+    expect((await ask('fix')).hits[0]).toMatchObject({ file: 'src/fixes.ts' });
+  });
+
   it('finds the words of a request under another ending: `serializations` and `caching` reach serializeConfig and the cache, below an exact word', async () => {
     await using repo = tempRepo({
       files: {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_WEIGHTS, queryTerms, scoreChunks, topIndices, type Bm25Weights, type QueryTerm } from './bm25.js';
+import { DEFAULT_WEIGHTS, isRequestWord, queryTerms, scoreChunks, topIndices, type Bm25Weights, type QueryTerm } from './bm25.js';
 import { openIndex, type IndexOptions, type IndexStats, type OpenIndex } from './search-index.js';
 import { termId } from './search-snapshot.js';
 import { identifierTerm } from './search-tokens.js';
@@ -62,6 +62,10 @@ export interface SearchTuning {
   second: number;
   /** Callers of one definition at most (0: none). */
   maxCallers: number;
+  /** Weight of the words that say what to do (`fix`, `add`, ...) when kept (1: as any other term). */
+  requestWord: number;
+  /** Chunk score × (share of the request's roots it holds)^coverage; 0: off. */
+  coverage: number;
   /** Leave out words that say what to do (fix, add, support, ...) when the request has others. */
   dropRequestWords: boolean;
   /** Also look for two adjacent words of the request as one identifier (`summary header` → `summaryHeader`). */
@@ -73,7 +77,7 @@ export interface SearchTuning {
   maxClose: number;
 }
 
-export const DEFAULT_TUNING: SearchTuning = { weights: DEFAULT_WEIGHTS, k: 60, chunk: 1, lexical: 1, morph: 0.25, graph: 0.5, second: 0.3, maxCallers: 2, dropRequestWords: false, joinWords: false, vector: DEFAULT_VECTOR_WEIGHT, closeVector: 0.8, maxClose: 2 };
+export const DEFAULT_TUNING: SearchTuning = { weights: DEFAULT_WEIGHTS, k: 60, chunk: 1, lexical: 1, morph: 0.25, graph: 0.5, second: 0.3, maxCallers: 2, dropRequestWords: false, requestWord: 0.7, coverage: 0.25, joinWords: false, vector: DEFAULT_VECTOR_WEIGHT, closeVector: 0.8, maxClose: 2 };
 
 /** Why a hit is where it is: its 1-based place in each ranking that found it. */
 export interface HitWhy {
@@ -290,8 +294,11 @@ export function rankForQuery(index: OpenIndex, query: string, options: { path?: 
     });
   }
   let found = tuning.joinWords ? withJoinedWords(s, query, queryTerms(s, query, tuning.dropRequestWords)) : queryTerms(s, query, tuning.dropRequestWords);
+  // Words that say what to do weigh less, unless the request says nothing else.
+  if (tuning.requestWord !== 1 && found.some((f) => !isRequestWord(f.term))) found = found.map((f) => (isRequestWord(f.term) ? { ...f, boost: tuning.requestWord } : f));
   if (tuning.morph > 0) found = withSameRoot(s, found, tuning.morph);
   const { scores: lexical, matched, terms: termBits } = scoreChunks(s, found, tuning.weights, allowed);
+  if (tuning.coverage > 0) applyCoverage(found, lexical, matched, termBits, tuning.coverage);
   const topChunks = topIndices(lexical, CANDIDATE_CHUNKS, matched);
   const chunkLexRank = new Map<number, number>();
   topChunks.forEach((c, r) => chunkLexRank.set(c, r + 1));
@@ -358,6 +365,38 @@ export function rankForQuery(index: OpenIndex, query: string, options: { path?: 
   }
   for (const [f, score] of [...fileScore].sort((a, b) => b[1] - a[1] || a[0] - b[0])) if (!listed.has(f)) files.push({ file: s.paths[f]!, score });
   return { chunks, files, chunkLexRank, chunkVecRank, fileGraphRank, found, lexical, termBits };
+}
+
+/**
+ * Each matched chunk's score × (the share of the request's roots it holds)^`coverage`: BM25 sums
+ * its terms, so a chunk that says one word of the request many times can outrank one that holds
+ * most of them; this favours the second. A root is a request term with its relatives of the same
+ * root (`withSameRoot`); only the first 32 terms, those `termBits` holds, count.
+ */
+function applyCoverage(found: QueryTerm[], lexical: Float64Array, matched: readonly number[], termBits: Uint32Array, coverage: number): void {
+  const masks: number[] = [];
+  const rootAt = new Map<string, number>();
+  for (let k = 0; k < found.length && k < 32; k++) {
+    const root = rootOf(found[k]!.term);
+    let g = rootAt.get(root);
+    if (g === undefined) {
+      rootAt.set(root, (g = masks.length));
+      masks.push(0);
+    }
+    masks[g] = masks[g]! | (1 << k);
+  }
+  const groups = masks.length;
+  if (groups < 2) return;
+  // The factor for each count of roots held, computed once (Math.pow per chunk costs in a fresh process).
+  const factor = new Float64Array(groups + 1);
+  for (let h = 1; h <= groups; h++) factor[h] = Math.pow(h / groups, coverage);
+  for (let m = 0; m < matched.length; m++) {
+    const c = matched[m]!;
+    const bits = termBits[c]!;
+    let held = 0;
+    for (let g = 0; g < groups; g++) if ((bits & masks[g]!) !== 0) held++;
+    lexical[c] = lexical[c]! * factor[held]!;
+  }
 }
 
 // Endings the light stemmer (search-tokens.ts) leaves on: a request's `serialization` or `caching`
