@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DEFAULT_WEIGHTS, isRequestWord, queryTerms, scoreChunks, topIndices, type Bm25Weights, type QueryTerm } from './bm25.js';
 import { openIndex, type IndexOptions, type IndexStats, type OpenIndex } from './search-index.js';
 import { termId } from './search-snapshot.js';
-import { identifierTerm } from './search-tokens.js';
+import { identifierTerm, tokenize } from './search-tokens.js';
 import { TagsCache } from './tags-cache.js';
 import { addPhase } from '../obs/phases.js';
 import type { CachedDef } from './types.js';
@@ -66,6 +66,8 @@ export interface SearchTuning {
   requestWord: number;
   /** Chunk score × (share of the request's roots it holds)^coverage; 0: off. */
   coverage: number;
+  /** Weight of the terms of code the request quotes (in backticks, or an identifier such as `onTestRunEnd`, `FORCE_COLOR`, `vi.fn`); 1: as any other. */
+  code: number;
   /** Leave out words that say what to do (fix, add, support, ...) when the request has others. */
   dropRequestWords: boolean;
   /** Also look for two adjacent words of the request as one identifier (`summary header` → `summaryHeader`). */
@@ -77,7 +79,7 @@ export interface SearchTuning {
   maxClose: number;
 }
 
-export const DEFAULT_TUNING: SearchTuning = { weights: DEFAULT_WEIGHTS, k: 60, chunk: 1, lexical: 1, morph: 0.25, graph: 0.5, second: 0.3, maxCallers: 2, dropRequestWords: false, requestWord: 0.7, coverage: 0.25, joinWords: false, vector: DEFAULT_VECTOR_WEIGHT, closeVector: 0.8, maxClose: 2 };
+export const DEFAULT_TUNING: SearchTuning = { weights: DEFAULT_WEIGHTS, k: 60, chunk: 1, lexical: 1, morph: 0.25, graph: 0.5, second: 0.3, maxCallers: 2, dropRequestWords: false, requestWord: 0.7, coverage: 0.25, code: 1, joinWords: false, vector: DEFAULT_VECTOR_WEIGHT, closeVector: 0.8, maxClose: 2 };
 
 /** Why a hit is where it is: its 1-based place in each ranking that found it. */
 export interface HitWhy {
@@ -296,6 +298,10 @@ export function rankForQuery(index: OpenIndex, query: string, options: { path?: 
   let found = tuning.joinWords ? withJoinedWords(s, query, queryTerms(s, query, tuning.dropRequestWords)) : queryTerms(s, query, tuning.dropRequestWords);
   // Words that say what to do weigh less, unless the request says nothing else.
   if (tuning.requestWord !== 1 && found.some((f) => !isRequestWord(f.term))) found = found.map((f) => (isRequestWord(f.term) ? { ...f, boost: tuning.requestWord } : f));
+  if (tuning.code !== 1) {
+    const code = codeTerms(query);
+    if (code.size > 0) found = found.map((f) => (code.has(f.term) && !isRequestWord(f.term) ? { ...f, boost: (f.boost ?? 1) * tuning.code } : f));
+  }
   if (tuning.morph > 0) found = withSameRoot(s, found, tuning.morph);
   const { scores: lexical, matched, terms: termBits } = scoreChunks(s, found, tuning.weights, allowed);
   if (tuning.coverage > 0) applyCoverage(found, lexical, matched, termBits, tuning.coverage);
@@ -367,6 +373,17 @@ export function rankForQuery(index: OpenIndex, query: string, options: { path?: 
   return { chunks, files, chunkLexRank, chunkVecRank, fileGraphRank, found, lexical, termBits };
 }
 
+/** The terms of the code a request quotes: its backticked spans, and words written as identifiers. */
+function codeTerms(query: string): Set<string> {
+  const out = new Set<string>();
+  for (const m of query.matchAll(/`([^`]+)`/g)) for (const t of tokenize(m[1]!)) out.add(t);
+  for (const m of query.matchAll(/[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*/g)) {
+    const w = m[0];
+    if (/[a-z][A-Z]|_|\./.test(w)) for (const t of tokenize(w)) out.add(t);
+  }
+  return out;
+}
+
 /**
  * Each matched chunk's score × (the share of the request's roots it holds)^`coverage`: BM25 sums
  * its terms, so a chunk that says one word of the request many times can outrank one that holds
@@ -374,28 +391,41 @@ export function rankForQuery(index: OpenIndex, query: string, options: { path?: 
  * root (`withSameRoot`); only the first 32 terms, those `termBits` holds, count.
  */
 function applyCoverage(found: QueryTerm[], lexical: Float64Array, matched: readonly number[], termBits: Uint32Array, coverage: number): void {
-  const masks: number[] = [];
+  const terms = Math.min(found.length, 32);
+  // Each term's root as one bit (relatives share their request term's).
+  const groupBit = new Uint32Array(terms);
   const rootAt = new Map<string, number>();
-  for (let k = 0; k < found.length && k < 32; k++) {
+  for (let k = 0; k < terms; k++) {
     const root = rootOf(found[k]!.term);
     let g = rootAt.get(root);
-    if (g === undefined) {
-      rootAt.set(root, (g = masks.length));
-      masks.push(0);
-    }
-    masks[g] = masks[g]! | (1 << k);
+    if (g === undefined) rootAt.set(root, (g = rootAt.size));
+    groupBit[k] = (1 << g) >>> 0;
   }
-  const groups = masks.length;
+  const groups = rootAt.size;
   if (groups < 2) return;
+  // Per byte of a chunk's term bits, the roots those terms hold: four look-ups and a popcount a chunk,
+  // not a loop over the roots (a fresh process runs this before the JIT, over thousands of chunks).
+  const bytes = Math.ceil(terms / 8);
+  const table = new Uint32Array(bytes * 256);
+  for (let b = 0; b < bytes; b++) {
+    for (let i = 1; i < 256; i++) {
+      const low = 31 - Math.clz32(i & -i);
+      const k = b * 8 + low;
+      table[b * 256 + i] = table[b * 256 + (i & (i - 1))]! | (k < terms ? groupBit[k]! : 0);
+    }
+  }
   // The factor for each count of roots held, computed once (Math.pow per chunk costs in a fresh process).
-  const factor = new Float64Array(groups + 1);
+  const factor = new Float64Array(33);
   for (let h = 1; h <= groups; h++) factor[h] = Math.pow(h / groups, coverage);
   for (let m = 0; m < matched.length; m++) {
     const c = matched[m]!;
     const bits = termBits[c]!;
-    let held = 0;
-    for (let g = 0; g < groups; g++) if ((bits & masks[g]!) !== 0) held++;
-    lexical[c] = lexical[c]! * factor[held]!;
+    let held = table[bits & 255]!;
+    if (bytes > 1) held |= table[256 + ((bits >>> 8) & 255)]! | (bytes > 2 ? table[512 + ((bits >>> 16) & 255)]! | (bytes > 3 ? table[768 + (bits >>> 24)]! : 0) : 0);
+    held -= (held >>> 1) & 0x55555555;
+    held = (held & 0x33333333) + ((held >>> 2) & 0x33333333);
+    const count = (((held + (held >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+    lexical[c] = lexical[c]! * factor[count]!;
   }
 }
 
