@@ -304,7 +304,38 @@ export function rankForQuery(index: OpenIndex, query: string, options: { path?: 
   }
   if (tuning.morph > 0) found = withSameRoot(s, found, tuning.morph);
   const { scores: lexical, matched, terms: termBits } = scoreChunks(s, found, tuning.weights, allowed);
-  if (tuning.coverage > 0) applyCoverage(found, lexical, matched, termBits, tuning.coverage);
+  // Files by their best chunks (only the matched chunks are visited); the coverage of the request
+  // scales each chunk's score in the same pass (a fresh process runs it before the JIT).
+  const cover = tuning.coverage > 0 ? coverageTable(found, tuning.coverage) : undefined;
+  const best = new Float64Array(n);
+  const second = new Float64Array(n);
+  const matchedFiles: number[] = [];
+  const chunkFile = s.chunkFile;
+  for (let m = 0; m < matched.length; m++) {
+    const c = matched[m]!;
+    let v = lexical[c]!;
+    if (cover) {
+      const bits = termBits[c]!;
+      if ((bits & (bits - 1)) === 0) {
+        // One term (most matched chunks: the request's commonest word): one root.
+        v *= cover.factor[1]!;
+      } else {
+        const table = cover.table;
+        let held = table[bits & 255]!;
+        if (cover.bytes > 1) held |= table[256 + ((bits >>> 8) & 255)]! | table[512 + ((bits >>> 16) & 255)]! | table[768 + (bits >>> 24)]!;
+        held -= (held >>> 1) & 0x55555555;
+        held = (held & 0x33333333) + ((held >>> 2) & 0x33333333);
+        v *= cover.factor[(((held + (held >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24]!;
+      }
+      lexical[c] = v;
+    }
+    const f = chunkFile[c]!;
+    if (best[f] === 0) matchedFiles.push(f);
+    if (v > best[f]!) {
+      second[f] = best[f]!;
+      best[f] = v;
+    } else if (v > second[f]!) second[f] = v;
+  }
   const topChunks = topIndices(lexical, CANDIDATE_CHUNKS, matched);
   const chunkLexRank = new Map<number, number>();
   topChunks.forEach((c, r) => chunkLexRank.set(c, r + 1));
@@ -316,21 +347,6 @@ export function rankForQuery(index: OpenIndex, query: string, options: { path?: 
     if (!fileVecRank.has(f)) fileVecRank.set(f, fileVecRank.size + 1);
   }
 
-  // Files by their best chunks (only the matched chunks are visited).
-  const best = new Float64Array(n);
-  const second = new Float64Array(n);
-  const matchedFiles: number[] = [];
-  const chunkFile = s.chunkFile;
-  for (let m = 0; m < matched.length; m++) {
-    const c = matched[m]!;
-    const v = lexical[c]!;
-    const f = chunkFile[c]!;
-    if (best[f] === 0) matchedFiles.push(f);
-    if (v > best[f]!) {
-      second[f] = best[f]!;
-      best[f] = v;
-    } else if (v > second[f]!) second[f] = v;
-  }
   const fileLex = new Float64Array(n);
   const secondShare = tuning.second;
   for (let m = 0; m < matchedFiles.length; m++) {
@@ -385,12 +401,15 @@ function codeTerms(query: string): Set<string> {
 }
 
 /**
- * Each matched chunk's score × (the share of the request's roots it holds)^`coverage`: BM25 sums
- * its terms, so a chunk that says one word of the request many times can outrank one that holds
- * most of them; this favours the second. A root is a request term with its relatives of the same
- * root (`withSameRoot`); only the first 32 terms, those `termBits` holds, count.
+ * The coverage of the request (`SearchTuning.coverage`): each matched chunk's score is multiplied by
+ * (the share of the request's roots it holds)^`coverage`. BM25 sums its terms, so a chunk that
+ * says one word of the request many times can outrank one that holds most of them; this favours
+ * the second. A root is a request term with its relatives of the same root (`withSameRoot`); only
+ * the first 32 terms, those a chunk's term bits hold, count. Per byte of those bits, `table` gives
+ * the roots they hold (bytes 2-4 looked up only when `bytes` > 1); `factor[n]` is the multiplier for n roots.
+ * Undefined when the request has one root (nothing to scale).
  */
-function applyCoverage(found: QueryTerm[], lexical: Float64Array, matched: readonly number[], termBits: Uint32Array, coverage: number): void {
+function coverageTable(found: QueryTerm[], coverage: number): { table: Uint32Array; bytes: number; factor: Float64Array } | undefined {
   const terms = Math.min(found.length, 32);
   // Each term's root as one bit (relatives share their request term's).
   const groupBit = new Uint32Array(terms);
@@ -402,31 +421,21 @@ function applyCoverage(found: QueryTerm[], lexical: Float64Array, matched: reado
     groupBit[k] = (1 << g) >>> 0;
   }
   const groups = rootAt.size;
-  if (groups < 2) return;
-  // Per byte of a chunk's term bits, the roots those terms hold: four look-ups and a popcount a chunk,
-  // not a loop over the roots (a fresh process runs this before the JIT, over thousands of chunks).
+  if (groups < 2) return undefined;
+  // The bytes past the last term's stay 0: no chunk has bits there.
   const bytes = Math.ceil(terms / 8);
-  const table = new Uint32Array(bytes * 256);
+  const table = new Uint32Array(bytes > 1 ? 1024 : 256);
   for (let b = 0; b < bytes; b++) {
     for (let i = 1; i < 256; i++) {
-      const low = 31 - Math.clz32(i & -i);
-      const k = b * 8 + low;
+      const k = b * 8 + 31 - Math.clz32(i & -i);
       table[b * 256 + i] = table[b * 256 + (i & (i - 1))]! | (k < terms ? groupBit[k]! : 0);
     }
   }
-  // The factor for each count of roots held, computed once (Math.pow per chunk costs in a fresh process).
   const factor = new Float64Array(33);
   for (let h = 1; h <= groups; h++) factor[h] = Math.pow(h / groups, coverage);
-  for (let m = 0; m < matched.length; m++) {
-    const c = matched[m]!;
-    const bits = termBits[c]!;
-    let held = table[bits & 255]!;
-    if (bytes > 1) held |= table[256 + ((bits >>> 8) & 255)]! | (bytes > 2 ? table[512 + ((bits >>> 16) & 255)]! | (bytes > 3 ? table[768 + (bits >>> 24)]! : 0) : 0);
-    held -= (held >>> 1) & 0x55555555;
-    held = (held & 0x33333333) + ((held >>> 2) & 0x33333333);
-    const count = (((held + (held >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
-    lexical[c] = lexical[c]! * factor[count]!;
-  }
+  // A chunk that holds only terms past the 32nd: as if it held one root.
+  factor[0] = factor[1]!;
+  return { table, bytes, factor };
 }
 
 // Endings the light stemmer (search-tokens.ts) leaves on: a request's `serialization` or `caching`
