@@ -53,7 +53,15 @@ async function start() {
   // A line that asks the model (`assist run ...`, `assist "MESSAGE"`) waits on `git rev-parse`
   // before its config, and on `git var -l` (the repository's config and identity, src/git/repo.ts
   // VAR_ARGS) when the session opens its store in the same directory: both start now.
-  else if (argv[0] === 'run' || (argv.length === 1 && /\s/.test(argv[0]) && !argv[0].startsWith('-'))) prefetchGit(process.cwd(), RUN_GIT_COMMANDS);
+  else if (argv[0] === 'run' || (argv.length === 1 && /\s/.test(argv[0]) && !argv[0].startsWith('-'))) {
+    prefetchGit(process.cwd(), RUN_GIT_COMMANDS);
+    // WebAssembly runs as Liftoff compiled it: a one-turn process lives about a second, so V8's
+    // background recompile of hot wasm functions with TurboFan (Node's fetch parses HTTP with
+    // llhttp in wasm; tree-sitter) never pays for itself, and a recompile still running when the
+    // turn ends holds the exit until it finishes: 0-360 ms after the session closed, under load
+    // (docs/benchmarks.md "Tenth session"). Set before any wasm is compiled; JS is unaffected.
+    require('node:v8').setFlagsFromString('--liftoff-only');
+  }
   let interrupted = false;
   process.once('SIGINT', () => {
     interrupted = true;
