@@ -53,9 +53,9 @@ export function createPathResolver(ctx: PathContext): (written: string, isCreate
     index = { tracked, trackedSet: new Set(tracked), byBase };
     return index;
   };
-  // A path listed exactly as written is tracked without the indexes; "no" needs them (a listed
-  // path may only match once normalized).
-  const isTracked = (p: string): boolean => ctx.trackedFiles.includes(p) || indexes().trackedSet.has(p);
+  // A path listed exactly as written (and that normalizing leaves as it is) is tracked without the
+  // indexes; "no" needs them (a listed path may only match once normalized).
+  const isTracked = (p: string): boolean => (ctx.trackedFiles.includes(p) && normalizeWrittenPath(p) === p) || indexes().trackedSet.has(p);
 
   return (written, isCreate) => {
     const p = normalizeWrittenPath(written);
