@@ -12,31 +12,36 @@ async function flagsOf(args: string[], env: NodeJS.ProcessEnv, cwd: string, file
   return { code: r.code, stderr: r.stderr, flags: JSON.parse(lines.at(-1)!) as string[] };
 }
 
-describe('a line that asks the model runs WebAssembly as Liftoff compiled it', () => {
-  it('`run` and `assist "MESSAGE"` set --liftoff-only; other commands leave V8 as it is', async () => {
+describe('a warm turn runs WebAssembly as Liftoff compiled it', () => {
+  it('commands that ask no model leave V8 as it is', async () => {
     await using repo = tempRepo();
     const file = join(repo.home, 'flags.txt');
-    expect((await flagsOf(['run', '--help'], repo.env, repo.dir, file)).flags).toEqual(['--liftoff-only']);
     expect((await flagsOf(['--help'], repo.env, repo.dir, file)).flags).toEqual([]);
     expect((await flagsOf(['map', '--help'], repo.env, repo.dir, file)).flags).toEqual([]);
     expect((await flagsOf(['config', 'list'], repo.env, repo.dir, file)).flags).toEqual([]);
   });
 
-  it('a turn with the flag set talks to the model (fetch parses HTTP with wasm) and commits its edit', async () => {
+  it('a first `run` (cold map) keeps the defaults; the next `run` and `assist "MESSAGE"` set --liftoff-only, and fetch still talks to the model', async () => {
     await using server = await startFakeLlm();
     await using repo = tempRepo({ files: { 'notes.txt': 'state 0\n' } });
-    server.defaultReply = reply.text('Changing it.\n\nnotes.txt\n```\n<<<<<<< SEARCH\nstate 0\n=======\nstate 1\n>>>>>>> REPLACE\n```\n');
     const env = { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1' };
-    const r = await flagsOf(['run', '--yes', '-m', 'bump the state'], env, repo.dir, join(repo.home, 'flags.txt'));
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.flags).toEqual(['--liftoff-only']);
-    expect(readFileSync(join(repo.dir, 'notes.txt'), 'utf8')).toBe('state 1\n');
-    expect(server.requests.length).toBe(1);
+    const file = join(repo.home, 'flags.txt');
+    const edit = (from: number): string => `Changing it.\n\nnotes.txt\n\`\`\`\n<<<<<<< SEARCH\nstate ${from}\n=======\nstate ${from + 1}\n>>>>>>> REPLACE\n\`\`\`\n`;
+    server.defaultReply = reply.text(edit(0));
+    const cold = await flagsOf(['run', '--yes', '-m', 'bump the state'], env, repo.dir, file);
+    expect(cold.code, cold.stderr).toBe(0);
+    // The first run builds the map (every source file parsed): V8 as it is.
+    expect(cold.flags).toEqual([]);
+    server.defaultReply = reply.text(edit(1));
+    const warm = await flagsOf(['run', '--yes', '-m', 'bump the state'], env, repo.dir, file);
+    expect(warm.code, warm.stderr).toBe(0);
+    expect(warm.flags).toEqual(['--liftoff-only']);
+    expect(readFileSync(join(repo.dir, 'notes.txt'), 'utf8')).toBe('state 2\n');
     // The message form asks the model the same way.
     server.defaultReply = reply.text('Nothing to change.');
-    const line = await flagsOf(['say what the notes hold'], env, repo.dir, join(repo.home, 'flags.txt'));
+    const line = await flagsOf(['say what the notes hold'], env, repo.dir, file);
     expect(line.code, line.stderr).toBe(5);
     expect(line.flags).toEqual(['--liftoff-only']);
-    expect(server.requests.length).toBe(2);
+    expect(server.requests.length).toBe(3);
   });
 });
