@@ -3,7 +3,7 @@
 // CommonJS on purpose (bin/package.json): Node 20 starts a CommonJS entry about 12 ms sooner than
 // an ES module one, and every command pays that, the ones typed between turns included.
 'use strict';
-const { readFileSync } = require('node:fs');
+const { existsSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 async function start() {
@@ -53,7 +53,17 @@ async function start() {
   // A line that asks the model (`assist run ...`, `assist "MESSAGE"`) waits on `git rev-parse`
   // before its config, and on `git var -l` (the repository's config and identity, src/git/repo.ts
   // VAR_ARGS) when the session opens its store in the same directory: both start now.
-  else if (argv[0] === 'run' || (argv.length === 1 && /\s/.test(argv[0]) && !argv[0].startsWith('-'))) prefetchGit(process.cwd(), RUN_GIT_COMMANDS);
+  else if (argv[0] === 'run' || (argv.length === 1 && /\s/.test(argv[0]) && !argv[0].startsWith('-'))) {
+    prefetchGit(process.cwd(), RUN_GIT_COMMANDS);
+    // A warm turn runs WebAssembly as Liftoff compiled it: V8's background recompile of hot wasm
+    // functions with TurboFan (Node's fetch parses HTTP with llhttp in wasm) does not pay for
+    // itself in a process of about a second, and a recompile still running when the turn ends
+    // holds the exit until it finishes: 0-360 ms after the session closed, under load
+    // (docs/benchmarks.md "Tenth session"). Only with the repo map's snapshot in place (at the
+    // repository's root; the path of repo-map.ts): a first run parses every source file with
+    // tree-sitter in wasm, where TurboFan's code may pay. Set before any wasm is compiled.
+    if (existsSync(join(process.cwd(), '.git', 'assist', 'map-snapshot.bin'))) require('node:v8').setFlagsFromString('--liftoff-only');
+  }
   let interrupted = false;
   process.once('SIGINT', () => {
     interrupted = true;

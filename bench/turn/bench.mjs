@@ -7,6 +7,7 @@
 //   --cli PATH: the bin/assist.js timed (default: this checkout's).
 //   --base PATH: a second build's bin/assist.js, timed alternately in the same runs on a twin repo
 //   with its own model server; its overhead, marks, phases and CPU are printed beside these.
+//   Repeatable: each base build gets its own twin repo, server and column, in the same runs.
 //   --keep: the temp dir (repos, their sessions, the phases files) is left in place and printed, to
 //   profile a warm turn in the same repo afterwards (BENCH_CPU_PROF=DIR profiles the timed runs).
 import { spawnSync, execFileSync } from 'node:child_process';
@@ -24,12 +25,13 @@ const positional = [];
 const flags = {};
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
-  if (a === '--cli' || a === '--base') flags[a.slice(2)] = process.argv[++i];
+  if (a === '--cli') flags.cli = process.argv[++i];
+  else if (a === '--base') (flags.bases ??= []).push(process.argv[++i]);
   else if (a === '--keep') flags.keep = true;
   else positional.push(a);
 }
 const cli = flags.cli ?? join(root, 'bin', 'assist.js');
-const baseCli = flags.base ?? null;
+const baseClis = flags.bases ?? [];
 const files = Number(positional[0] ?? 2000);
 const runs = Number(positional[1] ?? 10);
 
@@ -52,9 +54,9 @@ function makeRepo(repo) {
   execFileSync('git', ['commit', '-q', '-m', 'initial'], { cwd: repo, env });
 }
 makeRepo(repo);
-// The base build works in a twin repo (the same files), so neither build reads the other's session.
-const baseRepo = join(work, 'base-repo');
-if (baseCli) makeRepo(baseRepo);
+// Each base build works in a twin repo (the same files), so no build reads another's session.
+const baseRepos = baseClis.map((_, i) => join(work, i === 0 ? 'base-repo' : `base-repo-${i + 1}`));
+for (const r of baseRepos) makeRepo(r);
 
 // git's own commit is timed in a clone of the same size: committing on the session branch by hand
 // would (rightly) make assist refuse the next write.
@@ -87,10 +89,14 @@ await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const url = `http://127.0.0.1:${server.address().port}/v1`;
 const phaseFile = join(work, 'phases.json');
 const runEnv = { ...env, OPENAI_BASE_URL: url, OPENAI_API_KEY: 'bench', ASSIST_MODEL: 'openai/gpt-4.1', ASSIST_PHASES: phaseFile };
-const baseServer = baseCli ? makeServer() : null;
-if (baseServer) await new Promise((r) => baseServer.listen(0, '127.0.0.1', r));
-const basePhaseFile = join(work, 'base-phases.json');
-const baseEnv = baseServer ? { ...runEnv, OPENAI_BASE_URL: `http://127.0.0.1:${baseServer.address().port}/v1`, ASSIST_PHASES: basePhaseFile } : null;
+const bases = [];
+for (const [i, baseCli] of baseClis.entries()) {
+  const baseServer = makeServer();
+  await new Promise((r) => baseServer.listen(0, '127.0.0.1', r));
+  const basePhaseFile = join(work, i === 0 ? 'base-phases.json' : `base-phases-${i + 1}.json`);
+  const baseEnv = { ...runEnv, OPENAI_BASE_URL: `http://127.0.0.1:${baseServer.address().port}/v1`, ASSIST_PHASES: basePhaseFile };
+  bases.push({ cli: baseCli, repo: baseRepos[i], server: baseServer, phaseFile: basePhaseFile, env: baseEnv, cold: 0, help: [], runs: [], cpuRuns: [], phaseRuns: [] });
+}
 // BENCH_CPU_PROF=DIR writes a V8 CPU profile of every warm run there, to see where the time goes.
 if (process.env.BENCH_LOG) runEnv.ASSIST_LOG__FILE = process.env.BENCH_LOG;
 const wrap = process.env.BENCH_STRACE ? ['strace', ['-f', '-tt', '-e', 'trace=execve', '-o', process.env.BENCH_STRACE, process.execPath]] : null;
@@ -118,9 +124,11 @@ function timeAsync(cmd, args, options) {
 // The first run builds the tags cache (cold map): reported separately.
 const cold = await timeAsync(process.execPath, [cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: runEnv });
 takePhases(phaseFile); // the cold run's
-const baseCold = baseCli ? await timeAsync(process.execPath, [baseCli, 'run', '--yes', '-m', 'bump the state'], { cwd: baseRepo, env: baseEnv }) : 0;
-takePhases(basePhaseFile);
-const samples = { node: [], help: [], git: [], assist: [], baseHelp: [], base: [] };
+for (const b of bases) {
+  b.cold = await timeAsync(process.execPath, [b.cli, 'run', '--yes', '-m', 'bump the state'], { cwd: b.repo, env: b.env });
+  takePhases(b.phaseFile);
+}
+const samples = { node: [], help: [], git: [], assist: [] };
 let gitState = 1;
 for (let i = 0; i < runs; i++) {
   samples.node.push(time(process.execPath, ['-e', '0'], { env }));
@@ -133,25 +141,24 @@ for (let i = 0; i < runs; i++) {
     ? await timeAsync(wrap[0], [...wrap[1], ...nodeFlags, cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: runEnv })
     : await timeAsync(process.execPath, [...nodeFlags, cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: runEnv });
   samples.assist.push(ms - modelMs);
-  if (baseCli) {
-    samples.baseHelp.push(time(process.execPath, [baseCli, 'run', '--help'], { cwd: baseRepo, env }));
+  for (const b of bases) {
+    b.help.push(time(process.execPath, [b.cli, 'run', '--help'], { cwd: b.repo, env }));
     modelMs = 0;
-    const baseMs = await timeAsync(process.execPath, [...nodeFlags, baseCli, 'run', '--yes', '-m', 'bump the state'], { cwd: baseRepo, env: baseEnv });
-    samples.base.push(baseMs - modelMs);
+    const baseMs = await timeAsync(process.execPath, [...nodeFlags, b.cli, 'run', '--yes', '-m', 'bump the state'], { cwd: b.repo, env: b.env });
+    b.runs.push(baseMs - modelMs);
   }
 }
 const phaseRuns = takePhases(phaseFile);
-const basePhaseRuns = takePhases(basePhaseFile);
+for (const b of bases) b.phaseRuns = takePhases(b.phaseFile);
 // CPU time of a turn (the assist process and its git processes), runs not timed: steadier than wall time under load.
 const cpuRuns = [];
-const baseCpuRuns = [];
 if (cpuAvailable) {
   for (let i = 0; i < runs; i++) {
     cpuRuns.push((await cpuOf(process.execPath, [cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: runEnv }, join(work, 'cpu.txt'))).cpu);
-    if (baseCli) baseCpuRuns.push((await cpuOf(process.execPath, [baseCli, 'run', '--yes', '-m', 'bump the state'], { cwd: baseRepo, env: baseEnv }, join(work, 'cpu.txt'))).cpu);
+    for (const b of bases) b.cpuRuns.push((await cpuOf(process.execPath, [b.cli, 'run', '--yes', '-m', 'bump the state'], { cwd: b.repo, env: b.env }, join(work, 'cpu.txt'))).cpu);
   }
   takePhases(phaseFile);
-  takePhases(basePhaseFile);
+  for (const b of bases) takePhases(b.phaseFile);
 }
 // One more turn (not timed) under git's trace: every git process the turn spawns.
 const traceFile = join(work, 'git-trace.json');
@@ -160,10 +167,10 @@ const trace = readGitTrace(traceFile);
 const nodeCpuRuns = [];
 if (cpuAvailable) for (let i = 0; i < runs; i++) nodeCpuRuns.push((await cpuOf(process.execPath, ['-e', '0'], { env }, join(work, 'cpu.txt'))).cpu);
 server.close();
-baseServer?.close();
+for (const b of bases) b.server.close();
 const check = readFileSync(join(repo, 'target.txt'), 'utf8');
-const baseCheck = baseCli ? readFileSync(join(baseRepo, 'target.txt'), 'utf8') : '';
-if (flags.keep) console.log(`kept: ${work} (repo/, base-repo/, home/: run with HOME and GIT_CONFIG_GLOBAL pointing there)`);
+for (const b of bases) b.check = readFileSync(join(b.repo, 'target.txt'), 'utf8').trim();
+if (flags.keep) console.log(`kept: ${work} (repo/, base-repo*/, home/: run with HOME and GIT_CONFIG_GLOBAL pointing there)`);
 else rmSync(work, { recursive: true, force: true });
 
 const median = (xs) => {
@@ -192,19 +199,21 @@ printGitTrace('git processes of one warm turn', trace, '');
 // must run (summed; some run beside other work, so this overstates them a little).
 const gitMs = trace.ms;
 console.log(`floor: CLI loaded ${help.toFixed(0)} ms + git processes ${gitMs.toFixed(0)} ms = ${(help + gitMs).toFixed(0)} ms; the turn's own work above it ${(assist - help - gitMs).toFixed(0)} ms`);
-if (baseCli) {
-  // The same figures of the base build, timed alternately in the same runs (its own twin repo).
-  const base = median(samples.base);
-  console.log(`\nA/B against ${baseCli} (alternate runs, twin repo; final state: ${baseCheck.trim()}), this build | base:`);
-  console.log(`  assist run --help (CLI loaded)           ${help.toFixed(0).padStart(7)} | ${median(samples.baseHelp).toFixed(0).padStart(7)} ms`);
-  console.log(`  assist run (cold map, 1st run)           ${cold.toFixed(0).padStart(7)} | ${baseCold.toFixed(0).padStart(7)} ms`);
+if (bases.length > 0) {
+  // The same figures of each base build, timed alternately in the same runs (each on its own twin repo).
+  const cols = (xs) => xs.map((x) => (x === undefined ? '-' : typeof x === 'number' ? x.toFixed(1) : x).padStart(7)).join(' | ');
+  const whole = (xs) => xs.map((x) => x.toFixed(0).padStart(7)).join(' | ');
+  console.log(`\nA/B against ${bases.map((b) => `${b.cli} (final state: ${b.check})`).join(', ')}; alternate runs, twin repos; this build | ${bases.length === 1 ? 'base' : bases.map((_, i) => `base ${i + 1}`).join(' | ')}:`);
+  console.log(`  assist run --help (CLI loaded)           ${whole([help, ...bases.map((b) => median(b.help))])} ms`);
+  console.log(`  assist run (cold map, 1st run)           ${whole([cold, ...bases.map((b) => b.cold)])} ms`);
   const a = medianMarks(phaseRuns);
-  const b = medianMarks(basePhaseRuns);
-  for (const m of a) console.log(`  ${`${m.from} -> ${m.to}`.padEnd(40)} ${m.ms.toFixed(1).padStart(7)} | ${(b.find((x) => x.from === m.from && x.to === m.to)?.ms.toFixed(1) ?? '-').padStart(7)} ms`);
-  const bp = medianPhases(basePhaseRuns);
-  for (const name of [...new Set([...Object.keys(ph), ...Object.keys(bp)])]) console.log(`  ${name.padEnd(40)} ${(ph[name]?.ms.toFixed(1) ?? '-').padStart(7)} | ${(bp[name]?.ms.toFixed(1) ?? '-').padStart(7)} ms`);
-  console.log(`  CPU of the assist process (user + system) ${medianCpu(phaseRuns).toFixed(1).padStart(6)} | ${medianCpu(basePhaseRuns).toFixed(1).padStart(7)} ms`);
-  if (baseCpuRuns.length > 0) console.log(`  CPU of a warm turn with its git processes  ${median(cpuRuns).toFixed(0).padStart(6)} | ${median(baseCpuRuns).toFixed(0).padStart(7)} ms`);
-  console.log(`  overhead beyond the model                ${assist.toFixed(0).padStart(7)} | ${base.toFixed(0).padStart(7)} ms   (${(((assist - base) / base) * 100).toFixed(0)}%)`);
+  const bm = bases.map((b) => medianMarks(b.phaseRuns));
+  for (const m of a) console.log(`  ${`${m.from} -> ${m.to}`.padEnd(40)} ${cols([m.ms, ...bm.map((x) => x.find((y) => y.from === m.from && y.to === m.to)?.ms)])} ms`);
+  const bp = bases.map((b) => medianPhases(b.phaseRuns));
+  for (const name of [...new Set([...Object.keys(ph), ...bp.flatMap((x) => Object.keys(x))])]) console.log(`  ${name.padEnd(40)} ${cols([ph[name]?.ms, ...bp.map((x) => x[name]?.ms)])} ms`);
+  console.log(`  CPU of the assist process (user + system) ${cols([medianCpu(phaseRuns), ...bases.map((b) => medianCpu(b.phaseRuns))])} ms`);
+  if (cpuRuns.length > 0) console.log(`  CPU of a warm turn with its git processes  ${whole([median(cpuRuns), ...bases.map((b) => median(b.cpuRuns))])} ms`);
+  const baseMedians = bases.map((b) => median(b.runs));
+  console.log(`  overhead beyond the model                ${whole([assist, ...baseMedians])} ms   (${baseMedians.map((base) => `${(((assist - base) / base) * 100).toFixed(0)}%`).join(', ')})`);
 }
 console.log(`overhead beyond the model      ${assist.toFixed(0).padStart(6)} ms   target <= 250 ms: ${assist <= 250 ? 'met' : 'MISSED'} (${(assist / node).toFixed(2)}x node -e 0)`);

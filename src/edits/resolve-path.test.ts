@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveBlocks, resolveEditPath, type PathContext } from './resolve-path.js';
+import { createPathResolver, resolveBlocks, resolveEditPath, type PathContext } from './resolve-path.js';
 import type { EditBlock } from './types.js';
 
 const ctx: PathContext = {
@@ -46,6 +46,28 @@ describe('resolveEditPath', () => {
   it('says whether a literal path is known', () => {
     expect(resolveEditPath('README.md', true, ctx)).toMatchObject({ known: true });
     expect(resolveEditPath('NEW.md', true, ctx)).toMatchObject({ known: false });
+  });
+
+  it('answers a path listed exactly as written without normalizing the whole listing, and one listed unnormalized after it', () => {
+    // Counts the passes over the tracked files that build the resolver's indexes.
+    let passes = 0;
+    class Listing extends Array<string> {
+      override map<U>(fn: (value: string, index: number, array: string[]) => U): U[] {
+        passes++;
+        return [...this].map(fn);
+      }
+    }
+    const tracked = Listing.from(['src/a.ts', './lib//b.ts', 'c/d.ts']);
+    const resolve = createPathResolver({ chatFiles: [], trackedFiles: tracked });
+    expect(resolve('src/a.ts', false)).toMatchObject({ ok: true, file: 'src/a.ts', by: 'exact' });
+    expect(resolve('./src/a.ts', true)).toMatchObject({ ok: true, file: 'src/a.ts', by: 'literal', known: true });
+    expect(passes).toBe(0);
+    // Listed as `./lib//b.ts`: found once the listing is normalized, as before.
+    expect(resolve('lib/b.ts', false)).toMatchObject({ ok: true, file: 'lib/b.ts', by: 'exact' });
+    expect(resolve('lib/b.ts', true)).toMatchObject({ known: true });
+    expect(resolve('d.ts', false)).toMatchObject({ ok: true, file: 'c/d.ts', by: 'basename' });
+    expect(resolve('e.ts', true)).toMatchObject({ known: false });
+    expect(passes).toBe(1);
   });
 });
 

@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { reply, startFakeLlm } from '../fake-llm/index.js';
+import { tempRepo } from '../helpers/git-repo.js';
+import { projectRoot, runCli } from '../helpers/run-cli.js';
+
+/** The V8 flags each process of a command set for itself (bin/assist.js), one list per process. */
+async function flagsOf(args: string[], env: NodeJS.ProcessEnv, cwd: string, file: string): Promise<{ code: number; stderr: string; flags: string[] }> {
+  const r = await runCli(args, { cwd, env: { ...env, NODE_OPTIONS: `--import=${join(projectRoot, 'test', 'helpers', 'trace-v8-flags.mjs')}`, TRACE_V8_FLAGS_FILE: file } });
+  const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  return { code: r.code, stderr: r.stderr, flags: JSON.parse(lines.at(-1)!) as string[] };
+}
+
+describe('a warm turn runs WebAssembly as Liftoff compiled it', () => {
+  it('commands that ask no model leave V8 as it is', async () => {
+    await using repo = tempRepo();
+    const file = join(repo.home, 'flags.txt');
+    expect((await flagsOf(['--help'], repo.env, repo.dir, file)).flags).toEqual([]);
+    expect((await flagsOf(['map', '--help'], repo.env, repo.dir, file)).flags).toEqual([]);
+    expect((await flagsOf(['config', 'list'], repo.env, repo.dir, file)).flags).toEqual([]);
+  });
+
+  it('a first `run` (cold map) keeps the defaults; the next `run` and `assist "MESSAGE"` set --liftoff-only, and fetch still talks to the model', async () => {
+    await using server = await startFakeLlm();
+    await using repo = tempRepo({ files: { 'notes.txt': 'state 0\n' } });
+    const env = { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1' };
+    const file = join(repo.home, 'flags.txt');
+    const edit = (from: number): string => `Changing it.\n\nnotes.txt\n\`\`\`\n<<<<<<< SEARCH\nstate ${from}\n=======\nstate ${from + 1}\n>>>>>>> REPLACE\n\`\`\`\n`;
+    server.defaultReply = reply.text(edit(0));
+    const cold = await flagsOf(['run', '--yes', '-m', 'bump the state'], env, repo.dir, file);
+    expect(cold.code, cold.stderr).toBe(0);
+    // The first run builds the map (every source file parsed): V8 as it is.
+    expect(cold.flags).toEqual([]);
+    server.defaultReply = reply.text(edit(1));
+    const warm = await flagsOf(['run', '--yes', '-m', 'bump the state'], env, repo.dir, file);
+    expect(warm.code, warm.stderr).toBe(0);
+    expect(warm.flags).toEqual(['--liftoff-only']);
+    expect(readFileSync(join(repo.dir, 'notes.txt'), 'utf8')).toBe('state 2\n');
+    // The message form asks the model the same way.
+    server.defaultReply = reply.text('Nothing to change.');
+    const line = await flagsOf(['say what the notes hold'], env, repo.dir, file);
+    expect(line.code, line.stderr).toBe(5);
+    expect(line.flags).toEqual(['--liftoff-only']);
+    expect(server.requests.length).toBe(3);
+  });
+});
