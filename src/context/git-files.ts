@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { lstatSync } from 'node:fs';
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type ignoreFactory from 'ignore';
@@ -98,6 +99,24 @@ export function hashObjects(root: string, paths: readonly string[], env?: NodeJS
     // Paths with newlines cannot go through --stdin-paths; callers drop them.
     child.stdin.end(paths.join('\n') + '\n');
   });
+}
+
+/**
+ * The ids of those of `paths` that are regular files, by path. A few are looked at with a blocking
+ * `lstat`, so `git hash-object` is started before this returns (and runs beside what the caller
+ * does next, even a loop that never yields); many, without blocking, before it starts.
+ */
+function hashWorkTree(root: string, paths: readonly string[], env: NodeJS.ProcessEnv | undefined): Promise<Map<string, string>> {
+  const isFile = (path: string): boolean => {
+    try {
+      return lstatSync(join(root, path)).isFile();
+    } catch {
+      return false;
+    }
+  };
+  const hashed = (regular: string[]): Promise<Map<string, string>> => hashObjects(root, regular, env).then((ids) => new Map(regular.map((path, i) => [path, ids[i]!])));
+  if (paths.length <= 64) return hashed(paths.filter(isFile));
+  return Promise.all(paths.map(async (path) => ((await lstat(join(root, path)).catch(() => undefined))?.isFile() ? path : undefined))).then((found) => hashed(found.filter((p): p is string => p !== undefined)));
 }
 
 /** The text of the repository's `.assistignore`, or undefined when it has none. */
@@ -222,13 +241,8 @@ export async function listSourceFiles(
   // The modified and untracked source files go to `git hash-object` now, so git hashes them while
   // the index entries below are filtered (~2,300 on vitest). Only regular files: an untracked
   // symlink to a directory (or a file deleted since ls-files ran) would fail the whole batch.
-  const hashing = (async (): Promise<Map<string, string>> => {
-    const wanted = [...status].filter(([path, state]) => state !== 'deleted' && kept(path) !== undefined).map(([path]) => path);
-    const regular = (await Promise.all(wanted.map(async (path) => ((await lstat(join(top, path)).catch(() => undefined))?.isFile() ? path : undefined)))).filter((p): p is string => p !== undefined);
-    const ids = await hashObjects(top, regular, env);
-    return new Map(regular.map((path, i) => [path, ids[i]!]));
-  })();
-  // A failure is the listing's, reported when it is awaited below.
+  // (A failure is the listing's, reported when it is awaited below.)
+  const hashing = hashWorkTree(top, [...status].filter(([path, state]) => state !== 'deleted' && kept(path) !== undefined).map(([path]) => path), env);
   hashing.catch(() => undefined);
 
   let previous = '';
@@ -258,11 +272,7 @@ export async function listSourceFiles(
   const hashed = await hashing;
   // An unmerged path git did not also list as modified: hashed on its own (rare).
   const more = toHash.filter((f) => !hashed.has(f.path) && !status.has(f.path));
-  if (more.length > 0) {
-    const regular = (await Promise.all(more.map(async (f) => ((await lstat(join(top, f.path)).catch(() => undefined))?.isFile() ? f.path : undefined)))).filter((p): p is string => p !== undefined);
-    const ids = await hashObjects(top, regular, env);
-    regular.forEach((path, i) => hashed.set(path, ids[i]!));
-  }
+  if (more.length > 0) for (const [path, id] of await hashWorkTree(top, more.map((f) => f.path), env)) hashed.set(path, id);
   let count = 0;
   for (const file of toHash) {
     const id = hashed.get(file.path);
