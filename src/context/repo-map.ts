@@ -10,7 +10,7 @@ import { languageSpec, languageVersion, packName, sameLanguageVersions, type Lan
 import { MIN_FILES_FOR_WORKERS, parseFiles, startParseWorkers, type StartedWorkers } from './parse-pool.js';
 import { rankGraph, type RankedDef } from './rank.js';
 import { reuseRanking } from './rank-reuse.js';
-import { matchSnapshot, readRanks, readSnapshot, startingRanks, updateSnapshot, writeRanks, writeSnapshot } from './rank-snapshot.js';
+import { matchSnapshot, readRanks, readSnapshot, startingRanks, updateSnapshot, writeRanks, writeSnapshot, type RankSnapshot, type StoredRanks } from './rank-snapshot.js';
 import { fitToBudget, type MapDefinition } from './render.js';
 import { upkeepTagsCache, type UpkeepReport } from './cache-upkeep.js';
 import { TagsCache, type CachedTags, type EntryLocation } from './tags-cache.js';
@@ -169,6 +169,7 @@ async function build(options: RepoMapOptions, early: { started?: StartedWorkers 
   };
   const planOf = (sharedAssistDir: string): Promise<VectorPlan | undefined> => (wantsVectors ? planRequestVectors(sharedAssistDir, options.vectors!) : Promise.resolve(undefined));
   let fingerprint: string | undefined;
+  let snapshotRead: Promise<RankingInputs | undefined> | undefined;
   if (options.listed) {
     ({ files: listing, ...paths } = await options.listed);
     [stored, plan] = await Promise.all([readResult(join(paths.sharedAssistDir, 'map-result.json')), planOf(paths.sharedAssistDir)]);
@@ -203,8 +204,16 @@ async function build(options: RepoMapOptions, early: { started?: StartedWorkers 
         stats: { files, hashed: 0, excluded, parsed: 0, cacheHits: files, skipped: stored.result.skipped, workers: 0, reused: true, listingSkipped: true, ms: { list: now - t0, hash: 0, cache: 0, parse: 0, rank: 0, render: 0, total: now - t0 }, ...madeWith(plan) },
       };
     }
-    // A source file changed since the last map: its grammar loads beside the listing's parse and hashing.
-    if (fingerprint === undefined) void prepareChangedParsers(paths.root, rawText, join(paths.sharedAssistDir, 'map-result.json'));
+    // A source file changed since the last map: its grammar loads beside the listing's parse and
+    // hashing, and the ranking's snapshot is read while git hashes the file (a dirty tree mapped
+    // since, most likely the same map again, reads nothing ahead).
+    if (fingerprint === undefined) {
+      const shared = paths.sharedAssistDir;
+      snapshotRead = prepareChangedParsers(paths.root, rawText, join(shared, 'map-result.json')).then(
+        (changed) => (changed.length > 0 ? readRankingInputs(shared).catch(() => undefined) : undefined),
+        () => undefined,
+      );
+    }
     listing = await listSourceFiles(options.cwd, options.env, Promise.resolve(paths.root), Promise.resolve(rawText), { text: ignoreText });
   }
   const tList = performance.now();
@@ -263,7 +272,7 @@ async function build(options: RepoMapOptions, early: { started?: StartedWorkers 
     const fitHint = stored?.budget === budget ? stored.result.definitions.length : undefined;
     const startCounterSoon = likelyCold ? startCounter : undefined;
     const lastRender = stored && stored.request === requestKey && stored.budget === budget && stored.head !== undefined ? stored : undefined;
-    return await buildFresh(options, paths.root, paths.sharedAssistDir, listing, { budget, maxFileBytes, focusFiles: focusFiles!, excludeFiles: excludeFiles!, resultPath, resultKey, requestKey, listingRecord, t0, tList, count, fitHint, startCounterSoon, started: early.started, plan, lastRender, rekey });
+    return await buildFresh(options, paths.root, paths.sharedAssistDir, listing, { budget, maxFileBytes, focusFiles: focusFiles!, excludeFiles: excludeFiles!, resultPath, resultKey, requestKey, listingRecord, t0, tList, count, fitHint, startCounterSoon, started: early.started, plan, lastRender, snapshotRead, rekey });
   } finally {
     await counter?.close();
   }
@@ -291,6 +300,8 @@ interface FreshContext {
   plan: VectorPlan | undefined;
   /** The last build's stored result, when it was made for this request with this budget: its rendering may hold. */
   lastRender: Pick<StoredBuild, 'head' | 'result'> | undefined;
+  /** The ranking's snapshot and ranks, when their read started during the listing. */
+  snapshotRead: Promise<RankingInputs | undefined> | undefined;
   rekey: (vectors: VectorPlan | undefined) => Pick<FreshContext, 'resultKey' | 'requestKey' | 'listingRecord'>;
 }
 
@@ -307,7 +318,7 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
   const keys = listing.files.map((f, i) => `${packs[i]}:${f.blob}`);
   const snapshotPath = join(sharedAssistDir, 'map-snapshot.bin');
   const ranksPath = join(sharedAssistDir, 'map-ranks.bin');
-  const [base, storedRanks] = await Promise.all([readSnapshot(snapshotPath), readRanks(ranksPath)]);
+  const [base, storedRanks] = (await ctx.snapshotRead) ?? (await readRankingInputs(sharedAssistDir));
   const from = matchSnapshot(base, paths, keys, maxFileBytes);
 
   // Only files the snapshot does not hold are looked up in the tags cache (or parsed).
@@ -491,6 +502,13 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
       ...(retrieval?.vectors ? { vectors: retrieval.vectors } : {}),
     },
   };
+}
+
+type RankingInputs = [RankSnapshot | undefined, StoredRanks | undefined];
+
+/** The last build's ranking snapshot and ranks (each undefined when missing or unreadable). */
+function readRankingInputs(sharedAssistDir: string): Promise<RankingInputs> {
+  return Promise.all([readSnapshot(join(sharedAssistDir, 'map-snapshot.bin')), readRanks(join(sharedAssistDir, 'map-ranks.bin')).catch(() => undefined)]);
 }
 
 /** A reused result's vectors: the key it was found by says they took part. */
