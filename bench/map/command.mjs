@@ -2,6 +2,7 @@
 // The whole `assist map` command against its baselines, timed in the same run (issue 17 item 2):
 //
 //   node bench/map/command.mjs --repo DIR [--runs 5] [--cli bin/assist.js] [--skip cold]
+//        [--base-cli OTHER/bin/assist.js --base-repo COPY_OF_DIR]
 //   node bench/map/command.mjs --generate 50000 [--runs 3]
 //
 // - cold: `ctags -R --languages=TypeScript,JavaScript` over the tree and a cold `assist map`
@@ -11,6 +12,8 @@
 // - one change: a line appended to a mid-listing file before each `assist map`, `node -e 0`
 //   beside it; the file is put back at the end.
 // Every map run prints its phases (list, hash, cache, parse, rank, render) from `--stats --json`.
+// `--base-cli`: the warm and one-change runs of another build too, alternating with this one's in
+// the same rounds, in its own copy of the repository (`--base-repo`: the builds' cache files differ).
 // `--generate N`: a generated repository of N TypeScript files (the one bench.mjs makes).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +28,7 @@ const opt = (name, fallback) => {
 };
 const runs = Number(opt('--runs', '5'));
 const cli = opt('--cli', join(root, 'bin', 'assist.js'));
+const baseCli = opt('--base-cli', undefined);
 const skip = new Set((opt('--skip', '') ?? '').split(',').filter(Boolean));
 const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b', NO_COLOR: '1' };
 if (!existsSync(join(root, 'dist', 'bundle', 'main.js')) && cli === join(root, 'bin', 'assist.js')) {
@@ -110,9 +114,9 @@ function poolMarks() {
   return out.length > 0 ? `; ${out.join(', ')}` : '';
 }
 
-function map() {
+function map(which = cli, where = repo) {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [cli, 'map', '--tokens', '1024', '--json', '--stats'], { cwd: repo, env: { ...env, ASSIST_PHASES: phasesFile }, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, [which, 'map', '--tokens', '1024', '--json', '--stats'], { cwd: where, env: { ...env, ASSIST_PHASES: phasesFile }, encoding: 'utf8', maxBuffer: 1 << 26 });
   const wall = performance.now() - t0;
   if (r.status !== 0) throw new Error(`assist map failed: ${r.stderr}`);
   return { wall, cpu: cpuOfLast(), stats: JSON.parse(r.stdout).stats, pool: poolMarks() };
@@ -120,21 +124,26 @@ function map() {
 
 // The command as typed: text output, no --json (which adds the workspace's package boundaries,
 // in a pnpm workspace a YAML parser's load) and no --stats.
-function plainMap() {
+function plainMap(which = cli, where = repo) {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [cli, 'map', '--tokens', '1024'], { cwd: repo, env: { ...env, ASSIST_PHASES: phasesFile }, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, [which, 'map', '--tokens', '1024'], { cwd: where, env: { ...env, ASSIST_PHASES: phasesFile }, encoding: 'utf8', maxBuffer: 1 << 26 });
   const wall = performance.now() - t0;
   if (r.status !== 0) throw new Error(`assist map failed: ${r.stderr}`);
   return { wall, cpu: cpuOfLast() };
 }
 
 const phaseNames = ['list', 'hash', 'cache', 'parse', 'rank', 'render', 'total'];
-const phases = (stats) => phaseNames.filter((p) => stats.ms[p] !== undefined).map((p) => `${p} ${Math.round(stats.ms[p])}`).join(', ') + (stats.rankReused ? ', ranking carried over' : '') + (stats.listingSkipped ? ', found by git output' : '');
+const phases = (stats) => phaseNames.filter((p) => stats.ms[p] !== undefined).map((p) => `${p} ${Math.round(stats.ms[p])}`).join(', ') + (stats.rankReused ? ', ranking carried over' : '') + (stats.renderReused ? ', rendering kept' : '') + (stats.listingSkipped ? ', found by git output' : '');
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 
 // A copied repository (cp -a) has index stat data that no longer match its files, so every
 // `git ls-files -m` would read and hash each file again: refresh it first, as `git status` would.
 spawnSync('git', ['update-index', '--refresh', '-q'], { cwd: repo, env, stdio: 'ignore' });
+const baseRepo = opt('--base-repo', repo);
+if (baseCli) spawnSync('git', ['update-index', '--refresh', '-q'], { cwd: baseRepo, env, stdio: 'ignore' });
+// The base build's side of a round: its wall minus the same round's `node -e 0`, and its CPU.
+const baseSide = { warm: { d: [], cpu: [] }, plain: { d: [], cpu: [] }, change: { d: [], cpu: [] } };
+const baseLine = (name, side) => (baseCli ? `\n  BASE ${name}: map - node per pair ${fmt(side.d)}; map CPU ${fmt(side.cpu)}` : '');
 const files = execFileSync('git', ['ls-files'], { cwd: repo, encoding: 'utf8', maxBuffer: 1 << 28 }).split('\n').filter((f) => /\.(ts|js)$/.test(f));
 console.log(`# ${repo}: ${files.length} .ts/.js files tracked; node ${process.version}; load at start ${load()}`);
 const cacheDir = join(repo, '.git', 'assist');
@@ -159,8 +168,10 @@ if (!skip.has('cold')) {
 }
 
 if (!existsSync(cacheDir)) map();
+if (baseCli) map(baseCli, baseRepo);
 if (!skip.has('warm')) {
   map(); // the stored result of this exact request
+  if (baseCli) map(baseCli, baseRepo);
   const n = [];
   const m = [];
   const d = [];
@@ -172,9 +183,14 @@ if (!skip.has('warm')) {
     m.push(r.wall);
     d.push(r.wall - a);
     cpu.push(r.cpu);
+    if (baseCli) {
+      const b = map(baseCli, baseRepo);
+      baseSide.warm.d.push(b.wall - a);
+      baseSide.warm.cpu.push(b.cpu);
+    }
     if (i === 0 || i === runs - 1) console.log(`warm ${i + 1}: node -e 0 ${Math.round(a)} ms, map ${Math.round(r.wall)} ms   [${phases(r.stats)}${r.stats.reused ? ', reused' : ''}]`);
   }
-  console.log(`WARM  node -e 0 ${fmt(n)}; map --json --stats ${fmt(m)}; map - node per pair ${fmt(d)}; map CPU ${fmt(cpu)} (target <= +150 ms)`);
+  console.log(`WARM  node -e 0 ${fmt(n)}; map --json --stats ${fmt(m)}; map - node per pair ${fmt(d)}; map CPU ${fmt(cpu)} (target <= +150 ms)${baseLine('warm', baseSide.warm)}`);
   const pn = [];
   const pm = [];
   const pd = [];
@@ -186,31 +202,46 @@ if (!skip.has('warm')) {
     pm.push(r.wall);
     pd.push(r.wall - a);
     pc.push(r.cpu);
+    if (baseCli) {
+      const b = plainMap(baseCli, baseRepo);
+      baseSide.plain.d.push(b.wall - a);
+      baseSide.plain.cpu.push(b.cpu);
+    }
   }
-  console.log(`WARM PLAIN  node -e 0 ${fmt(pn)}; \`assist map --tokens 1024\` ${fmt(pm)}; map - node per pair ${fmt(pd)}; map CPU ${fmt(pc)} (target <= +150 ms)`);
+  console.log(`WARM PLAIN  node -e 0 ${fmt(pn)}; \`assist map --tokens 1024\` ${fmt(pm)}; map - node per pair ${fmt(pd)}; map CPU ${fmt(pc)} (target <= +150 ms)${baseLine('plain', baseSide.plain)}`);
 }
 
 if (!skip.has('change')) {
   const victim = files[Math.floor(files.length / 2)];
   const original = readFileSync(join(repo, victim));
+  const baseOriginal = baseCli ? readFileSync(join(baseRepo, victim)) : undefined;
   const c = [];
   const n = [];
   const m = [];
   const d = [];
   try {
     for (let i = 0; i < runs; i++) {
-      appendFileSync(join(repo, victim), `\nexport function benchChanged${i}x${Date.now()}(): number {\n  return ${i};\n}\n`);
+      const line = `\nexport function benchChanged${i}x${Date.now()}(): number {\n  return ${i};\n}\n`;
+      appendFileSync(join(repo, victim), line);
+      if (baseCli) appendFileSync(join(baseRepo, victim), line);
       const a = nodeStart();
       const r = map();
       n.push(a);
       m.push(r.wall);
       d.push(r.wall - a);
       c.push(r.cpu);
-      console.log(`change ${i + 1}: node -e 0 ${Math.round(a)} ms, map ${Math.round(r.wall)} ms, CPU ${Math.round(r.cpu)} ms   [parsed ${r.stats.parsed}; ${phases(r.stats)}]`);
+      let b;
+      if (baseCli) {
+        b = map(baseCli, baseRepo);
+        baseSide.change.d.push(b.wall - a);
+        baseSide.change.cpu.push(b.cpu);
+      }
+      console.log(`change ${i + 1}: node -e 0 ${Math.round(a)} ms, map ${Math.round(r.wall)} ms, CPU ${Math.round(r.cpu)} ms   [parsed ${r.stats.parsed}; ${phases(r.stats)}]${b ? `; base ${Math.round(b.wall)} ms, CPU ${Math.round(b.cpu)} [${phases(b.stats)}]` : ''}`);
     }
   } finally {
     writeFileSync(join(repo, victim), original);
+    if (baseOriginal) writeFileSync(join(baseRepo, victim), baseOriginal);
   }
-  console.log(`CHANGE (${victim}) node -e 0 ${fmt(n)}; map ${fmt(m)}; map - node per pair ${fmt(d)}; map CPU ${fmt(c)} (target <= +250 ms)`);
+  console.log(`CHANGE (${victim}) node -e 0 ${fmt(n)}; map ${fmt(m)}; map - node per pair ${fmt(d)}; map CPU ${fmt(c)} (target <= +250 ms)${baseLine('change', baseSide.change)}`);
 }
 console.log(`load at end ${load()}`);

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { runFastPath } from './fast-path.js';
 import type { MainIO } from './main.js';
 import type { MapFlags } from './map-action.js';
@@ -10,6 +11,8 @@ import type { MapFlags } from './map-action.js';
  * through `main()`, which owns every message about usage.
  */
 export function fastMap(io: Omit<MainIO, 'stdin' | 'version'>): Promise<number | null> {
+  // A source file changed since the last map: its parser starts loading now, beside the start.
+  void import('../context/changed-parsers.js').then((m) => m.prepareChangedParsersEarly(io.cwd, io.env, (shared) => join(shared, 'map-result.json'))).catch(() => undefined);
   return runFastPath(io, 'map', parseMapFlags, async () => (await import('./map-action.js')).mapAction);
 }
 

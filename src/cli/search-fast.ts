@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { runFastPath } from './fast-path.js';
 import type { MainIO } from './main.js';
 import type { SearchFlags } from './search-action.js';
@@ -10,6 +11,9 @@ import type { SearchFlags } from './search-action.js';
  * `main()`, which owns every message about usage.
  */
 export function fastSearch(io: Omit<MainIO, 'stdin' | 'version'>): Promise<number | null> {
+  // A source file changed since the index was written (search-index.ts searchSnapshotPath): its
+  // parser starts loading now, beside the start.
+  void import('../context/changed-parsers.js').then((m) => m.prepareChangedParsersEarly(io.cwd, io.env, (shared) => join(shared, 'search', 'snapshot.bin'))).catch(() => undefined);
   return runFastPath(io, 'search', parseSearchFlags, async () => (await import('./search-action.js')).searchAction);
 }
 

@@ -1,6 +1,8 @@
 import { lstat, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { isExcludedPath } from './git-files.js';
+import { isAbsolute, join, resolve } from 'node:path';
+import { peekPrefetched } from '../git/prefetch.js';
+import { REV_PARSE_ARGS } from '../git/repo-paths.js';
+import { isExcludedPath, LIST_ARGS } from './git-files.js';
 import { languageForPath, type LanguageId } from './languages.js';
 import { MIN_FILES_FOR_WORKERS, threadExtractor } from './parse-pool.js';
 
@@ -14,6 +16,28 @@ import { MIN_FILES_FOR_WORKERS, threadExtractor } from './parse-pool.js';
  * than the index and loads nothing; a misjudged file costs the load, never a result. Not for a
  * build (no index yet) or a change parsed in workers.
  */
+/**
+ * {@link prepareChangedParsers} as soon as the entry point's prefetched `git rev-parse` and
+ * `git ls-files` (`bin/assist.js`) have answered, before the command has loaded its config and
+ * its modules: for `assist map` and `assist search`, whose change path waits on the changed file's
+ * parser (its load then overlaps the command's start as well as the listing). `stampOf` names the
+ * command's own index file under the shared assist dir. Nothing without both prefetches; never
+ * fails (the command finds any problem itself, and a parser loaded twice is loaded once).
+ * Resolves to the languages it started loading.
+ */
+export function prepareChangedParsersEarly(cwd: string, env: NodeJS.ProcessEnv, stampOf: (sharedAssistDir: string) => string): Promise<LanguageId[]> {
+  const paths = peekPrefetched(cwd, REV_PARSE_ARGS, env);
+  const listing = peekPrefetched(cwd, LIST_ARGS, env);
+  if (!paths || !listing) return Promise.resolve([]);
+  return Promise.all([paths, listing])
+    .then(([p, l]) => {
+      const [root = '', , commonDir = ''] = p.stdout.split('\n');
+      if (p.error || l.error || root === '' || commonDir === '') return [];
+      return prepareChangedParsers(root, l.stdout, stampOf(join(isAbsolute(commonDir) ? commonDir : resolve(cwd, commonDir), 'assist')));
+    })
+    .catch(() => []);
+}
+
 export async function prepareChangedParsers(root: string, raw: string, stampFile: string): Promise<LanguageId[]> {
   const changed: Array<[path: string, lang: LanguageId]> = [];
   for (let at = 0; at < raw.length && changed.length < MIN_FILES_FOR_WORKERS; ) {

@@ -6,6 +6,7 @@ import type { Language as TsLanguage, Node as TsNode, Parser as TsParser, Query 
 import { grammarPath, languageSpec, type LanguageId } from './languages.js';
 import { elixirKeywords } from './queries/elixir.js';
 import type { CachedDef, DefKind, FileTags } from './types.js';
+import { markPhase } from '../obs/phases.js';
 
 type WebTreeSitter = typeof WebTreeSitterModule;
 
@@ -121,11 +122,13 @@ export class TagExtractor {
       loaded = (async () => {
         const baseline = this.options.baseline === true;
         const ts = await loadTreeSitter(baseline);
+        markPhase('parser.runtime');
         const spec = languageSpec(id);
         const load = async (): Promise<Loaded> => {
           const language = await ts.Language.load(grammarPath(spec));
           const parser = new ts.Parser();
           parser.setLanguage(language);
+          markPhase('parser.grammar');
           return { parser, language, query: new ts.Query(language, spec.query) };
         };
         return baseline ? baselineCompiled(load) : load();

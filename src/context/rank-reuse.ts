@@ -103,6 +103,6 @@ export function reuseRanking(
       scores[d] = before.get(id) ?? unreferencedScore(stored.ranks[i]!, g.flags[id]!, request.focus.has(i));
     }
   }
-  const fileRanks = Float64Array.from(stored.ranks);
+  const fileRanks = stored.ranks.slice();
   return { ranked: selectRanked(g, scores, request.limit), fileRanks, scores };
 }

@@ -209,6 +209,40 @@ describe('buildRepoMap', () => {
     expect(renamed.text).toBe(await fromScratch());
   });
 
+  it('keeps the last rendering when the ranking\'s head and its files are unchanged, and renders again when a shown file changed', async () => {
+    await using repo = tempRepo({ files: { ...fixtureFiles(), ...project, 'src/late.ts': 'export function lateHelper(): number {\n  return 1;\n}\n' } });
+    const fromScratch = async (): Promise<string> => {
+      const assistDir = join(repo.dir, '.git', 'assist');
+      const kept = join(repo.dir, '..', 'kept-assist');
+      rmSync(kept, { recursive: true, force: true });
+      renameSync(assistDir, kept);
+      try {
+        return (await buildRepoMap({ cwd: repo.dir, tokens: 200, env: repo.env })).text;
+      } finally {
+        rmSync(assistDir, { recursive: true, force: true });
+        renameSync(kept, assistDir);
+      }
+    };
+    const first = await buildRepoMap({ cwd: repo.dir, tokens: 200, env: repo.env });
+    expect(first.files).not.toContain('src/late.ts');
+    expect(first.files).toContain('src/store.ts');
+
+    // A file the map does not show, its body edited and a function nothing calls added: the head holds.
+    repo.write('src/late.ts', 'export function lateHelper(): number {\n  return 2;\n}\nexport function laterStill(): void {}\n');
+    const unseen = await buildRepoMap({ cwd: repo.dir, tokens: 200, env: repo.env });
+    expect(unseen.stats).toMatchObject({ parsed: 1, rankReused: true, renderReused: true });
+    expect(unseen.text).toBe(first.text);
+    expect(unseen.text).toBe(await fromScratch());
+
+    // A shown file edited without moving a link: the ranking is carried over, the rendering is made again.
+    repo.write('src/store.ts', project['src/store.ts']!.replace('save(order: Order): void {}', 'save(order: Order, now = 1): void {}'));
+    const shown = await buildRepoMap({ cwd: repo.dir, tokens: 200, env: repo.env });
+    expect(shown.stats).toMatchObject({ parsed: 1, rankReused: true });
+    expect(shown.stats.renderReused).toBeUndefined();
+    expect(shown.text).toContain('now = 1');
+    expect(shown.text).toBe(await fromScratch());
+  });
+
   it('shares the tags cache across worktrees', async () => {
     await using repo = tempRepo({ files: project });
     await buildRepoMap({ cwd: repo.dir, tokens: 500, env: repo.env });

@@ -3,13 +3,14 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { resolveRepoPaths, type RepoPaths } from '../git/repo-paths.js';
+import { markPhase } from '../obs/phases.js';
 import { listingFingerprint, listRaw, listSourceFiles, readAssistIgnoreText, type FileListing } from './git-files.js';
 import { prepareChangedParsers } from './changed-parsers.js';
 import { languageSpec, languageVersion, packName, sameLanguageVersions, type LanguageId } from './languages.js';
 import { MIN_FILES_FOR_WORKERS, parseFiles, startParseWorkers, type StartedWorkers } from './parse-pool.js';
-import { rankGraph } from './rank.js';
+import { rankGraph, type RankedDef } from './rank.js';
 import { reuseRanking } from './rank-reuse.js';
-import { matchSnapshot, readRanks, readSnapshot, startingRanks, updateSnapshot, writeRanks, writeSnapshot } from './rank-snapshot.js';
+import { matchSnapshot, readRanks, readSnapshot, startingRanks, updateSnapshot, writeRanks, writeSnapshot, type RankSnapshot, type StoredRanks } from './rank-snapshot.js';
 import { fitToBudget, type MapDefinition } from './render.js';
 import { upkeepTagsCache, type UpkeepReport } from './cache-upkeep.js';
 import { TagsCache, type CachedTags, type EntryLocation } from './tags-cache.js';
@@ -80,6 +81,8 @@ export interface RepoMapStats {
   reused: boolean;
   /** True when the last ranking was carried over: the files that changed moved no link (rank-reuse.ts). */
   rankReused?: boolean;
+  /** True when the last rendering was kept: the ranking's head and its files' contents were those it was made from. */
+  renderReused?: boolean;
   /** True when the stored result was found by git's output alone, without building the listing (`files`, `excluded` are the stored counts). */
   listingSkipped?: boolean;
   /** `list` is git's listing and its filtering; `hash` the ids of modified and untracked files, within the listing's time. */
@@ -142,6 +145,7 @@ export async function buildRepoMap(options: RepoMapOptions): Promise<RepoMap> {
 
 async function build(options: RepoMapOptions, early: { started?: StartedWorkers }): Promise<RepoMap> {
   const t0 = performance.now();
+  markPhase('map.start', t0);
   const budget = Math.max(0, Math.floor(options.tokens ?? DEFAULT_MAP_TOKENS));
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   let listing: FileListing;
@@ -165,6 +169,7 @@ async function build(options: RepoMapOptions, early: { started?: StartedWorkers 
   };
   const planOf = (sharedAssistDir: string): Promise<VectorPlan | undefined> => (wantsVectors ? planRequestVectors(sharedAssistDir, options.vectors!) : Promise.resolve(undefined));
   let fingerprint: string | undefined;
+  let snapshotRead: Promise<RankingInputs | undefined> | undefined;
   if (options.listed) {
     ({ files: listing, ...paths } = await options.listed);
     [stored, plan] = await Promise.all([readResult(join(paths.sharedAssistDir, 'map-result.json')), planOf(paths.sharedAssistDir)]);
@@ -199,11 +204,20 @@ async function build(options: RepoMapOptions, early: { started?: StartedWorkers 
         stats: { files, hashed: 0, excluded, parsed: 0, cacheHits: files, skipped: stored.result.skipped, workers: 0, reused: true, listingSkipped: true, ms: { list: now - t0, hash: 0, cache: 0, parse: 0, rank: 0, render: 0, total: now - t0 }, ...madeWith(plan) },
       };
     }
-    // A source file changed since the last map: its grammar loads beside the listing's parse and hashing.
-    if (fingerprint === undefined) void prepareChangedParsers(paths.root, rawText, join(paths.sharedAssistDir, 'map-result.json'));
+    // A source file changed since the last map: its grammar loads beside the listing's parse and
+    // hashing, and the ranking's snapshot is read while git hashes the file (a dirty tree mapped
+    // since, most likely the same map again, reads nothing ahead).
+    if (fingerprint === undefined) {
+      const shared = paths.sharedAssistDir;
+      snapshotRead = prepareChangedParsers(paths.root, rawText, join(shared, 'map-result.json')).then(
+        (changed) => (changed.length > 0 ? readRankingInputs(shared).catch(() => undefined) : undefined),
+        () => undefined,
+      );
+    }
     listing = await listSourceFiles(options.cwd, options.env, Promise.resolve(paths.root), Promise.resolve(rawText), { text: ignoreText });
   }
   const tList = performance.now();
+  markPhase('map.listed', tList);
 
   // The same request over the same contents gives the same map: reuse it without the tokenizer.
   const listingText = listing.files.map((f) => `${f.path}\0${f.blob}\0${languageVersion(languageSpec(f.lang))}`).join('\n');
@@ -257,7 +271,8 @@ async function build(options: RepoMapOptions, early: { started?: StartedWorkers 
     // How many definitions fitted last time, for the same budget: where the fitting search starts.
     const fitHint = stored?.budget === budget ? stored.result.definitions.length : undefined;
     const startCounterSoon = likelyCold ? startCounter : undefined;
-    return await buildFresh(options, paths.root, paths.sharedAssistDir, listing, { budget, maxFileBytes, focusFiles: focusFiles!, excludeFiles: excludeFiles!, resultPath, resultKey, requestKey, listingRecord, t0, tList, count, fitHint, startCounterSoon, started: early.started, plan, rekey });
+    const lastRender = stored && stored.request === requestKey && stored.budget === budget && stored.head !== undefined ? stored : undefined;
+    return await buildFresh(options, paths.root, paths.sharedAssistDir, listing, { budget, maxFileBytes, focusFiles: focusFiles!, excludeFiles: excludeFiles!, resultPath, resultKey, requestKey, listingRecord, t0, tList, count, fitHint, startCounterSoon, started: early.started, plan, lastRender, snapshotRead, rekey });
   } finally {
     await counter?.close();
   }
@@ -283,6 +298,10 @@ interface FreshContext {
   started: StartedWorkers | undefined;
   /** The vectors the retrieval is to use (the request's keys include them). */
   plan: VectorPlan | undefined;
+  /** The last build's stored result, when it was made for this request with this budget: its rendering may hold. */
+  lastRender: Pick<StoredBuild, 'head' | 'result'> | undefined;
+  /** The ranking's snapshot and ranks, when their read started during the listing. */
+  snapshotRead: Promise<RankingInputs | undefined> | undefined;
   rekey: (vectors: VectorPlan | undefined) => Pick<FreshContext, 'resultKey' | 'requestKey' | 'listingRecord'>;
 }
 
@@ -299,7 +318,7 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
   const keys = listing.files.map((f, i) => `${packs[i]}:${f.blob}`);
   const snapshotPath = join(sharedAssistDir, 'map-snapshot.bin');
   const ranksPath = join(sharedAssistDir, 'map-ranks.bin');
-  const [base, storedRanks] = await Promise.all([readSnapshot(snapshotPath), readRanks(ranksPath)]);
+  const [base, storedRanks] = (await ctx.snapshotRead) ?? (await readRankingInputs(sharedAssistDir));
   const from = matchSnapshot(base, paths, keys, maxFileBytes);
 
   // Only files the snapshot does not hold are looked up in the tags cache (or parsed).
@@ -315,6 +334,7 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
     else missing.push(i);
   }
   const tCache = performance.now();
+  markPhase('map.cached', tCache);
 
   if (missing.length < MIN_FILES_FOR_WORKERS) ctx.startCounterSoon?.();
   // Workers started ahead for a parse that turned out unneeded (the cache held every file) stop now, not after the ranking.
@@ -354,6 +374,7 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
     written = await cache.flush();
   }
   const tParse = performance.now();
+  markPhase('map.parsed', tParse);
 
   // An unreadable file must be read again next time: it gets a key no listing has.
   const storedKeys = keys.map((k, i) => (tags.get(i)?.skipped === 'unreadable' ? '' : k));
@@ -402,42 +423,58 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
   const ranksWrite = writeRanks(ranksPath, { request: ctx.requestKey, gen: snapshot.gen, ranks: fileRanks, ...(plain ? { scores } : {}) }).catch(() => undefined);
   const visible = excludeFiles.size === 0 ? ranked : ranked.filter((r) => !excludeFiles.has(r.file));
   const tRank = performance.now();
+  markPhase('map.ranked', tRank);
 
   // Render details come from the tags cache, only for the files that can be shown.
   const indexOf = new Map<string, number>(listing.files.map((f, i) => [f.path, i]));
-  const shownFiles = [...new Set(visible.slice(0, budget).map((r) => r.file))];
-  // Where the snapshot knows an entry's place, one read each; elsewhere a pass over the pack.
-  const byPlace = new Map<string, [string, EntryLocation][]>();
-  const unplaced: [string, string][] = [];
-  for (const f of shownFiles) {
-    const i = indexOf.get(f)!;
-    if (tags.has(i)) continue;
-    const entry: [string, string] = [packs[i]!, listing.files[i]!.blob];
-    const length = snapshot.entryLength[i]!;
-    if (length === 0) unplaced.push(entry);
-    else {
-      let list = byPlace.get(entry[0]);
-      if (!list) byPlace.set(entry[0], (list = []));
-      list.push([entry[1], [snapshot.entryAt[i]!, length]]);
-    }
-  }
-  for (const [pack, wanted] of byPlace) for (const blob of cache.loadAt(pack, wanted)) unplaced.push([pack, blob]);
-  await loadEntries(cache, unplaced);
-  const defsOf = (file: string): readonly CachedDef[] => {
-    const i = indexOf.get(file);
-    if (i === undefined) return [];
-    let t = tags.get(i);
-    if (!t) {
-      t = cache.get(packs[i]!, listing.files[i]!.blob);
-      if (t) tags.set(i, t);
-    }
-    return t?.defs() ?? [];
-  };
-  const known = await new SectionCountStore(join(sharedAssistDir, 'map-token-counts.json')).load();
-  const rendered = await fitToBudget(visible, defsOf, budget, ctx.count, known, ctx.fitHint);
+  // The last rendering holds when its inputs do (`renderHead`): no pack read, no token count.
+  // Not with vectors, whose keys are settled after the render; not for an empty last map.
+  const keyOfFile = (file: string): string => keys[indexOf.get(file)!]!;
+  const shownBefore = ctx.plan ? 0 : (ctx.lastRender?.result.definitions.length ?? 0);
+  const head = shownBefore > 0 ? renderHead(visible, shownBefore, budget, keyOfFile) : undefined;
+  const kept = head !== undefined && head === ctx.lastRender?.head ? ctx.lastRender.result : undefined;
+  let countsSaved: Promise<unknown> | undefined;
+  const rendered = kept ?? (await renderFresh());
   const tRender = performance.now();
-
+  markPhase('map.rendered', tRender);
   const result = { text: rendered.text, tokens: rendered.tokens, files: rendered.files, definitions: rendered.definitions };
+  // The head of the ranking this rendering was made from, for the next build to compare.
+  const storedHead = kept ? head : ctx.plan || result.definitions.length === 0 ? undefined : renderHead(visible, result.definitions.length, budget, keyOfFile);
+
+  async function renderFresh(): Promise<{ text: string; tokens: number; files: string[]; definitions: MapDefinition[] }> {
+    const shownFiles = [...new Set(visible.slice(0, budget).map((r) => r.file))];
+    // Where the snapshot knows an entry's place, one read each; elsewhere a pass over the pack.
+    const byPlace = new Map<string, [string, EntryLocation][]>();
+    const unplaced: [string, string][] = [];
+    for (const f of shownFiles) {
+      const i = indexOf.get(f)!;
+      if (tags.has(i)) continue;
+      const entry: [string, string] = [packs[i]!, listing.files[i]!.blob];
+      const length = snapshot.entryLength[i]!;
+      if (length === 0) unplaced.push(entry);
+      else {
+        let list = byPlace.get(entry[0]);
+        if (!list) byPlace.set(entry[0], (list = []));
+        list.push([entry[1], [snapshot.entryAt[i]!, length]]);
+      }
+    }
+    for (const [pack, wanted] of byPlace) for (const blob of cache.loadAt(pack, wanted)) unplaced.push([pack, blob]);
+    await loadEntries(cache, unplaced);
+    const defsOf = (file: string): readonly CachedDef[] => {
+      const i = indexOf.get(file);
+      if (i === undefined) return [];
+      let t = tags.get(i);
+      if (!t) {
+        t = cache.get(packs[i]!, listing.files[i]!.blob);
+        if (t) tags.set(i, t);
+      }
+      return t?.defs() ?? [];
+    };
+    const known = await new SectionCountStore(join(sharedAssistDir, 'map-token-counts.json')).load();
+    const fitted = await fitToBudget(visible, defsOf, budget, ctx.count, known, ctx.fitHint);
+    countsSaved = known.save().catch(() => undefined);
+    return fitted;
+  }
   let storeKeys: Pick<FreshContext, 'resultKey' | 'requestKey' | 'listingRecord'> = ctx;
   if (ctx.plan) {
     const used = retrieval?.vectors?.used === true;
@@ -445,7 +482,8 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
     if (!used) storeKeys = ctx.rekey(undefined);
     else if (stamp !== ctx.plan.stamp) storeKeys = ctx.rekey({ ...ctx.plan, stamp: stamp! });
   }
-  await Promise.all([writeResult(resultPath, { key: storeKeys.resultKey, request: storeKeys.requestKey, budget, ...storeKeys.listingRecord, result: { ...result, skipped } }).catch(() => undefined), snapshotWrite, ranksWrite, known.save().catch(() => undefined)]);
+  await Promise.all([writeResult(resultPath, { key: storeKeys.resultKey, request: storeKeys.requestKey, budget, ...storeKeys.listingRecord, ...(storedHead === undefined ? {} : { head: storedHead }), result: { ...result, skipped } }).catch(() => undefined), snapshotWrite, ranksWrite, countsSaved]);
+  markPhase('map.stored');
   // Upkeep of the cache never fails a map: at worst the cache stays as large as it was.
   const upkeep = await upkeepTagsCache(cache, snapshot, written, snapshotPath).catch(() => undefined);
   return {
@@ -458,11 +496,19 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
       workers,
       reused: false,
       ...(reused ? { rankReused: true } : {}),
+      ...(kept ? { renderReused: true } : {}),
       ms: { list: tList - t0 - listing.hashMs, hash: listing.hashMs, cache: tCache - tList, parse: tParse - tCache, rank: tRank - tParse, render: tRender - tRank, total: tRender - t0 },
       ...(upkeep && (upkeep.compacted.length > 0 || upkeep.deleted.length > 0) ? { upkeep } : {}),
       ...(retrieval?.vectors ? { vectors: retrieval.vectors } : {}),
     },
   };
+}
+
+type RankingInputs = [RankSnapshot | undefined, StoredRanks | undefined];
+
+/** The last build's ranking snapshot and ranks (each undefined when missing or unreadable). */
+function readRankingInputs(sharedAssistDir: string): Promise<RankingInputs> {
+  return Promise.all([readSnapshot(join(sharedAssistDir, 'map-snapshot.bin')), readRanks(join(sharedAssistDir, 'map-ranks.bin')).catch(() => undefined)]);
 }
 
 /** A reused result's vectors: the key it was found by says they took part. */
@@ -491,9 +537,31 @@ interface StoredBuild {
   budget?: number;
   /** The key of the request with the fingerprint of git's listing (git-files.ts `listingFingerprint`). */
   fastKey?: string;
+  /** Of the ranking the result was rendered from: `renderHead` of its first shown + 1 definitions. */
+  head?: string;
   /** The listing's counts and each language's grammar and query version, for a result found by `fastKey`. */
   listing?: { files: number; excluded: number; languages: Record<string, string> };
   result: StoredResult;
+}
+
+/**
+ * What a rendering of `ranked` within `budget` depends on when the last one showed `shown`
+ * definitions: the first `shown` + 1 ranked definitions (file, index, name, score), the content of
+ * their files (`keyOf`: pack and blob id; the file's other definitions are its scopes), the budget
+ * and whether the fitting could look further (`shown` under min(ranked, budget)). With the same
+ * head, `fitToBudget` from the hint `shown` renders the same `shown` definitions (they fitted)
+ * and then finds that the next one does not fit (as last time, whose search ended on that failed
+ * probe) or that there is none to try, so its result is the last one.
+ */
+function renderHead(ranked: readonly RankedDef[], shown: number, budget: number, keyOf: (file: string) => string): string {
+  const hash = createHash('sha1').update(`${budget}\0${shown}\0${shown < Math.min(ranked.length, budget) ? 'more' : 'bound'}`);
+  const keysOf = new Map<string, string>();
+  for (const r of ranked.slice(0, shown + 1)) {
+    let key = keysOf.get(r.file);
+    if (key === undefined) keysOf.set(r.file, (key = keyOf(r.file)));
+    hash.update(`\n${r.file}\0${key}\0${r.index}\0${r.name}\0${r.score}`);
+  }
+  return hash.digest('hex');
 }
 
 function languagesOf(listing: FileListing): Record<string, string> {

@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempRepo } from '../../test/helpers/git-repo.js';
+import { prepareChangedParsersEarly } from '../context/changed-parsers.js';
 import { LIST_ARGS, listSourceFiles } from '../context/git-files.js';
 import { PREFETCH_KEY, takePrefetched, type Prefetched, type PrefetchedResult } from './prefetch.js';
 import { REV_PARSE_ARGS, resolveRepoPaths } from './repo-paths.js';
@@ -68,6 +70,27 @@ describe('git commands prefetched by the entry point', () => {
     expect(takePrefetched('/somewhere', REV_PARSE_ARGS, undefined)).toBeUndefined();
     // Asked again in this process, it is the answer resolveRepoPaths remembers (no git, no prefetch).
     expect(await resolveRepoPaths('/somewhere')).toEqual(paths);
+  });
+
+  it('a changed file\'s parser starts loading from the prefetched output, which is left for the map to take', async () => {
+    await using repo = tempRepo({ files: { 'src/a.ts': 'export const a = 1;\n', 'src/b.py': 'def b():\n    pass\n' } });
+    const stamp = join(repo.dir, '.git', 'stamp');
+    writeFileSync(stamp, '');
+    const early = (): Promise<string[]> => prepareChangedParsersEarly(repo.dir, process.env, (shared) => (shared === join(repo.dir, '.git', 'assist') ? stamp : '/nowhere'));
+    expect(await early()).toEqual([]); // nothing prefetched: nothing to start from
+    prefetch(repo.dir, [REV_PARSE_ARGS, LIST_ARGS]);
+    expect(await early()).toEqual([]); // nothing changed
+    repo.write('src/a.ts', 'export const a = 2;\n');
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(join(repo.dir, 'src/a.ts'), later, later);
+    prefetch(repo.dir, [REV_PARSE_ARGS, LIST_ARGS]);
+    expect(await early()).toEqual(['typescript']);
+    // Both answers are still there for the map, which lists what its own git would.
+    expect(slot[PREFETCH_KEY]).toHaveLength(2);
+    const fromPrefetch = await listSourceFiles(repo.dir);
+    expect(slot[PREFETCH_KEY]).toHaveLength(1);
+    expect(fromPrefetch.files).toEqual((await listSourceFiles(repo.dir)).files);
+    expect(fromPrefetch.hashed).toBe(1);
   });
 
   it('the map lists the same files from prefetched output as from its own git processes, and reports git failures alike', async () => {

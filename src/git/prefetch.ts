@@ -26,6 +26,18 @@ export interface PrefetchedResult {
 export const PREFETCH_KEY = Symbol.for('assist.gitPrefetch');
 
 /**
+ * The prefetched outcome of `git <args>` in `cwd`, as {@link takePrefetched} finds it, but left
+ * for the command that will take it: for work that can start on git's output before that command
+ * runs (a changed file's parser, `changed-parsers.ts`).
+ */
+export function peekPrefetched(cwd: string, args: readonly string[], env: NodeJS.ProcessEnv | undefined): Promise<PrefetchedResult> | undefined {
+  if (env !== undefined && env !== process.env) return undefined;
+  const list = (globalThis as Record<symbol, unknown>)[PREFETCH_KEY];
+  if (!Array.isArray(list)) return undefined;
+  return (list as Prefetched[]).find((p) => p.cwd === cwd && p.args.length === args.length && p.args.every((a, i) => a === args[i]))?.result;
+}
+
+/**
  * The prefetched outcome of `git <args>` in `cwd`, when the entry point started exactly that
  * under the same environment object; it is then removed. Undefined otherwise: run git.
  */
