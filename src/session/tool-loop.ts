@@ -96,25 +96,16 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
   let messageRecorded = false;
   // A dry run writes nothing, so later steps edit the earlier steps' (shown, unwritten) results.
   const dryRunFiles = new Map<string, string>();
-  // A step's tool results go into the chain once the next request is on its way (the model's wait
-  // hides the write; started before it, the write's file work held the request back); that
-  // request's reply is not handled, nor anything recorded or committed, before the write is done,
-  // and the loop does not end before it either.
-  let toRecord: NewEvent[] | null = null;
+  // A step's tool results go into the chain while the next request is built and sent (the model's
+  // wait hides the write); that request's reply is not handled, nor anything recorded or committed,
+  // before the write is done, and the loop does not end before it either. Started before the
+  // request, not after it: its file work up to the ref's fsync is synchronous and short, and the
+  // fsync then runs beside the request (with an instant model the write is the longer of the two).
   let chainWrite: Promise<void> | null = null;
-  const startChain = (): void => {
-    const events = toRecord;
-    if (events === null) return;
-    toRecord = null;
-    chainWrite = timePhase('step.chain', () => host.record(events));
-    // Awaited at the next request's end (or the loop's); this only keeps a failure from being unhandled meanwhile.
-    chainWrite.catch(() => undefined);
-  };
   const settleChain = async (): Promise<void> => {
-    startChain();
     const pending = chainWrite;
     chainWrite = null;
-    // `step.chain-wait`: how long the loop waits for it once the reply is in (0 when the write hid behind the request).
+    // `step.chain-wait`: what the loop waits for the write once the reply is in (0 when the request hid it).
     if (pending) await timePhase('step.chain-wait', () => pending);
   };
   for (let step = 1; step <= host.maxSteps; step++) {
@@ -128,12 +119,7 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
     let reply: StepReply;
     try {
       const fitted = await timePhase('step.fit', () => host.fit(system, turnMessages, specs));
-      const asked = timePhase('step.model', () => host.stream(system, fitted.messages, specs, fitted.maxOutputTokens, request, signal));
-      asked.catch(() => undefined); // awaited below
-      // The request's bytes are written within this turn of the event loop: the chain write follows them.
-      const waiting = toRecord;
-      if (waiting !== null) setImmediate(() => toRecord === waiting && startChain());
-      reply = await asked;
+      reply = await timePhase('step.model', () => host.stream(system, fitted.messages, specs, fitted.maxOutputTokens, request, signal));
     } finally {
       await settleChain();
     }
@@ -241,7 +227,9 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
     }
     // Calls not run (an interrupt) still need an answer for the history to stay valid.
     for (const call of reply.toolCalls.slice(outcomes.length)) results.push({ callId: call.id, name: call.name, content: 'not run: the turn was interrupted', isError: true });
-    toRecord = toolEvents;
+    chainWrite = timePhase('step.chain', () => host.record(toolEvents));
+    // Awaited at the next request's end (or the loop's); this only keeps a failure from being unhandled meanwhile.
+    chainWrite.catch(() => undefined);
     steps.push({ request, text: reply.text, calls: [...reply.toolCalls], results, ...(reply.replay ? { replay: reply.replay } : {}) });
     let reloaded: Awaited<ReturnType<NonNullable<LoopHost['reloadTools']>>> | undefined;
     try {
