@@ -15,7 +15,8 @@
 //   request is the client's.
 // It also checks that the request prefix (tools, system prompt, earlier messages) stays
 // byte-identical across the steps of a turn, and times `git grep` against the `search` tool.
-// Usage: npm run build && node bench/agent.mjs [files=3000] [steps=12] [runs=7] [--long=40] [--base=PATH/bin/assist.js] [--cli=PATH]
+// Usage: npm run build && node bench/agent.mjs [files=3000] [steps=12] [runs=7] [--long=40] [--base=PATH/bin/assist.js] [--cli=PATH] [--keep]
+// --keep leaves the generated repository (and its sessions) in place and prints where, for profiling by hand.
 // --base alternates every turn with another build (A/B in the same run); --cli replaces this build.
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -325,4 +326,5 @@ printGitTrace(`git processes, turn of 1 step (${clis[0].label})`, traceOne);
 printGitTrace(`git processes, turn of ${steps} steps (${clis[0].label})`, traceMany);
 console.log(`git processes per step          ${((traceMany.count - traceOne.count) / (steps - 1)).toFixed(2)}`);
 server.close();
-rmSync(work, { recursive: true, force: true });
+if (process.argv.includes('--keep')) console.log(`repository kept: ${repo}`);
+else rmSync(work, { recursive: true, force: true });

@@ -144,3 +144,33 @@ describe('the events since an earlier tip', () => {
     }
   });
 });
+
+describe('appending after another writer', () => {
+  it('reads the tip again when the chain moved since this process last appended: nothing lost, the edit it missed is the next event\'s lastEdit', async () => {
+    await using repo = tempRepo({ files: { 'src/a.ts': 'export const a = 1;\n' } });
+    const { store, id } = await start(repo);
+    const other = await openStore({ cwd: repo.dir, env: repo.env, command: 'test' });
+    try {
+      await store.appendEvents(id, [{ type: 'message', request: 'r1', text: 'first' }]);
+      await store.appendEvents(id, [{ type: 'reply', request: 'r1', text: 'one', model: 'openai/gpt-4.1' }]);
+      // Another process appends, an edit among its events, while this one still knows its own last tip.
+      await other.appendEvents(id, [{ type: 'message', request: 'r2', text: 'second' }]);
+      await other.applyBatch(id, { files: [{ path: 'src/a.ts', content: 'export const a = 2;\n' }], summary: 'Set a to 2', model: 'openai/gpt-4.1', request: 'r2' });
+      const edit = repo.git('rev-parse', `refs/assist/log/${id}`).trim();
+      await store.appendEvents(id, [{ type: 'reply', request: 'r2', text: 'two', model: 'openai/gpt-4.1' }]);
+      expect(subjects(repo, id).slice(1)).toEqual([
+        `assist ${id}: message "first"`,
+        `assist ${id}: reply openai/gpt-4.1 "one"`,
+        `assist ${id}: message "second"`,
+        `assist ${id}: edit Set a to 2`,
+        `assist ${id}: reply openai/gpt-4.1 "two"`,
+      ]);
+      const last = JSON.parse(repo.git('log', '-1', '--format=%b', `refs/assist/log/${id}`)) as { lastEdit: string | null };
+      expect(last.lastEdit).toBe(edit);
+      expect(repo.git('rev-parse', `refs/assist/log/${id}~1`).trim()).toBe(edit);
+    } finally {
+      store.close();
+      other.close();
+    }
+  });
+});

@@ -98,10 +98,19 @@ export async function appendEvent(repo: Repo, session: string, event: NewEvent, 
   }
 }
 
+/**
+ * The tip each repository's last {@link appendEvents} left. An event is the content of its commit
+ * id, so while the chain's ref still holds that id the tip needs no read (a tool loop appends once
+ * a step: its commit read and inflated each time).
+ */
+const lastAppended = new WeakMap<Repo, ChainTip>();
+
 /** Appends several events in order with one ref update (a message and its reply): one git process, not one per event. */
 export async function appendEvents(repo: Repo, session: string, events: readonly NewEvent[]): Promise<ChainTip | null> {
   for (let attempt = 0; ; attempt++) {
-    const before = await readChainTip(repo, session);
+    const at = repo.readRef(chainRef(session));
+    const known = lastAppended.get(repo);
+    const before = at === null ? null : known?.id === at ? known : { id: at, event: await readEvent(repo, at) };
     let tip: ChainTip | null = before;
     for (const event of events) {
       const written = writeEvent(repo, session, tip, event);
@@ -111,6 +120,7 @@ export async function appendEvents(repo: Repo, session: string, events: readonly
     pauseAt('event-before-ref', repo.env);
     try {
       await repo.updateRefs([{ ref: chainRef(session), value: tip.id, old: before ? before.id : null }]);
+      lastAppended.set(repo, tip);
       return tip;
     } catch (error) {
       const moved = repo.readRef(chainRef(session)) !== (before?.id ?? null);

@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { closeSync, existsSync, fsync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 
 /** What {@link updateLooseRef} needs of the repository. */
@@ -48,13 +47,13 @@ export async function updateLooseRef(repo: LooseRefRepo, ref: string, value: str
 
   const path = join(repo.refsDir, ref);
   const lockPath = `${path}.lock`;
-  let lock: FileHandle | null;
+  // Synchronous but for the fsync: each of these calls takes microseconds, while each trip through
+  // the thread pool waits for this thread, which during a tool loop is building and sending the
+  // next request (the chain is written meanwhile): ten trips made a step's chain write outlast the
+  // request. The fsync alone goes to the pool, so this thread sends the request while it runs.
+  let fd: number | null;
   try {
-    lock = await open(lockPath, 'wx', 0o644).catch(async (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-      await mkdir(dirname(path), { recursive: true });
-      return open(lockPath, 'wx', 0o644);
-    });
+    fd = openLock(lockPath);
   } catch {
     return { kind: 'git' }; // held by another writer (git waits and reports it), or a name git would refuse
   }
@@ -62,7 +61,7 @@ export async function updateLooseRef(repo: LooseRefRepo, ref: string, value: str
   try {
     let text: string | null;
     try {
-      text = (await readFile(path, 'utf8')).trim();
+      text = readFileSync(path, 'utf8').trim();
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return { kind: 'git' };
       text = null;
@@ -71,19 +70,49 @@ export async function updateLooseRef(repo: LooseRefRepo, ref: string, value: str
     const found = text ?? repo.packed(ref);
     if (found !== old) return { kind: 'moved', found };
     try {
-      await lock.writeFile(`${value}\n`);
-      await lock.sync();
+      const line = Buffer.from(`${value}\n`);
+      for (let at = 0; at < line.length; ) at += writeSync(fd, line, at, line.length - at);
+      const synced = fd;
+      await new Promise<void>((resolve, reject) => fsync(synced, (error) => (error ? reject(error) : resolve())));
     } finally {
-      await lock.close();
-      lock = null;
+      const closing = fd;
+      fd = null;
+      closeSync(closing);
     }
-    await rename(lockPath, path);
+    renameSync(lockPath, path);
     renamed = true;
     return { kind: 'done' };
   } catch {
     return { kind: 'git' };
   } finally {
-    if (lock) await lock.close().catch(() => undefined);
-    if (!renamed) await unlink(lockPath).catch(() => undefined);
+    if (fd !== null) closeQuietly(fd);
+    if (!renamed) unlinkQuietly(lockPath);
+  }
+}
+
+/** `<ref>.lock`, created exclusively (its folder too when missing). */
+function openLock(lockPath: string): number {
+  try {
+    return openSync(lockPath, 'wx', 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    mkdirSync(dirname(lockPath), { recursive: true });
+    return openSync(lockPath, 'wx', 0o644);
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // never created, or already gone
   }
 }

@@ -98,12 +98,15 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
   const dryRunFiles = new Map<string, string>();
   // A step's tool results go into the chain while the next request is built and sent (the model's
   // wait hides the write); that request's reply is not handled, nor anything recorded or committed,
-  // before the write is done, and the loop does not end before it either.
+  // before the write is done, and the loop does not end before it either. Started before the
+  // request, not after it: its file work up to the ref's fsync is synchronous and short, and the
+  // fsync then runs beside the request (with an instant model the write is the longer of the two).
   let chainWrite: Promise<void> | null = null;
   const settleChain = async (): Promise<void> => {
     const pending = chainWrite;
     chainWrite = null;
-    if (pending) await pending;
+    // `step.chain-wait`: what the loop waits for the write once the reply is in (0 when the request hid it).
+    if (pending) await timePhase('step.chain-wait', () => pending);
   };
   for (let step = 1; step <= host.maxSteps; step++) {
     const request = step === 1 ? turnRequest : `${turnRequest}.${step}`;
