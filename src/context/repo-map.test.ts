@@ -164,18 +164,7 @@ describe('buildRepoMap', () => {
 
   it('after each kind of change the map is the one a build from scratch makes: new tags in, deleted and renamed files out', async () => {
     await using repo = tempRepo({ files: { ...fixtureFiles(), ...project } });
-    const fromScratch = async (): Promise<string> => {
-      const assistDir = join(repo.dir, '.git', 'assist');
-      const kept = join(repo.dir, '..', 'kept-assist');
-      rmSync(kept, { recursive: true, force: true });
-      renameSync(assistDir, kept);
-      try {
-        return (await buildRepoMap({ cwd: repo.dir, tokens: 600, env: repo.env })).text;
-      } finally {
-        rmSync(assistDir, { recursive: true, force: true });
-        renameSync(kept, assistDir);
-      }
-    };
+    const fromScratch = (): Promise<string> => mapFromScratch(repo, 600);
     await buildRepoMap({ cwd: repo.dir, tokens: 600, env: repo.env });
 
     // A new function nothing calls yet: no link moves, the last ranking is carried over.
@@ -211,18 +200,7 @@ describe('buildRepoMap', () => {
 
   it('keeps the last rendering when the ranking\'s head and its files are unchanged, and renders again when a shown file changed', async () => {
     await using repo = tempRepo({ files: { ...fixtureFiles(), ...project, 'src/late.ts': 'export function lateHelper(): number {\n  return 1;\n}\n' } });
-    const fromScratch = async (): Promise<string> => {
-      const assistDir = join(repo.dir, '.git', 'assist');
-      const kept = join(repo.dir, '..', 'kept-assist');
-      rmSync(kept, { recursive: true, force: true });
-      renameSync(assistDir, kept);
-      try {
-        return (await buildRepoMap({ cwd: repo.dir, tokens: 200, env: repo.env })).text;
-      } finally {
-        rmSync(assistDir, { recursive: true, force: true });
-        renameSync(kept, assistDir);
-      }
-    };
+    const fromScratch = (): Promise<string> => mapFromScratch(repo, 200);
     const first = await buildRepoMap({ cwd: repo.dir, tokens: 200, env: repo.env });
     expect(first.files).not.toContain('src/late.ts');
     expect(first.files).toContain('src/store.ts');
@@ -309,3 +287,17 @@ describe('buildRepoMap', () => {
     await expect(buildRepoMap({ cwd: dir.dir, env: dir.env })).rejects.toMatchObject({ code: 'git.not-a-repository' });
   });
 });
+
+/** The map a build with no stored state makes (the repository's assist folder set aside, then put back). */
+async function mapFromScratch(repo: { dir: string; env: NodeJS.ProcessEnv }, tokens: number): Promise<string> {
+  const assistDir = join(repo.dir, '.git', 'assist');
+  const kept = join(repo.dir, '..', 'kept-assist');
+  rmSync(kept, { recursive: true, force: true });
+  renameSync(assistDir, kept);
+  try {
+    return (await buildRepoMap({ cwd: repo.dir, tokens, env: repo.env })).text;
+  } finally {
+    rmSync(assistDir, { recursive: true, force: true });
+    renameSync(kept, assistDir);
+  }
+}
