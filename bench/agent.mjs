@@ -315,6 +315,16 @@ for (const [j, c] of clis.entries()) {
     const note = name === 'step.chain' ? '; runs during the next step.fit and step.model' : name === 'turn.prompt' ? '; once a turn: noise' : name === 'tool.search.spawn' ? '; part of tool.search: starting git (a line to the git shell; a fork of this process when the shell starts), this thread blocked' : '';
     console.log(`    ${name.padEnd(26)} ${per.toFixed(2).padStart(7)} ms  (${calls.toFixed(2)} per step${note})`);
   }
+  // Each figure above is already per step (the second column counts calls per step, it is no factor).
+  // The loop's own path, end to end: what of the client's share no phase holds.
+  const phaseMs = (name) => (pk[name] ? (pk[name].ms - (p1[name]?.ms ?? 0)) / (k - 1) : 0);
+  if (pk['step.after-reply']) {
+    const path = phaseMs('step.fit') + phaseMs('step.model') + phaseMs('step.chain-wait') + phaseMs('step.after-reply');
+    const inside = Object.keys(pk).filter((n) => (n.startsWith('tool.') && n !== 'tool.search.spawn') || n === 'step.tool-context' || n === 'step.commit' || n === 'step.text-edits');
+    const rest = phaseMs('step.after-reply') - inside.reduce((sum, n) => sum + phaseMs(n), 0);
+    console.log(`    loop path, per step         ${path.toFixed(2).padStart(7)} ms  (step.fit + step.model + step.chain-wait + step.after-reply; compare the in-turn cycle)`);
+    console.log(`    after-reply, in no phase    ${rest.toFixed(2).padStart(7)} ms  (step.after-reply less the tools, step.tool-context, step.commit, step.text-edits)`);
+  }
 }
 console.log(`request prefix byte-identical   ${prefixStable ? 'yes' : 'NO'}`);
 console.log(`git grep ${pattern.padEnd(22)} ${ms(grepMs)}`);

@@ -1,7 +1,7 @@
 import type { NewEvent, TurnContext } from '../git/index.js';
 import type { ChatMessage, ModelInfo, ToolCall, ToolResult, ToolSpec, Usage } from '../llm/types.js';
 import { AssistError, ExitCode } from '../errors.js';
-import { timePhase } from '../obs/phases.js';
+import { addPhase, timePhase } from '../obs/phases.js';
 import type { Tool, ToolContext, ToolOutcome } from '../tools/index.js';
 import type { HookOutcome } from './agent-hooks.js';
 import type { ToolStep } from './history.js';
@@ -108,7 +108,12 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
     // `step.chain-wait`: what the loop waits for the write once the reply is in (0 when the request hid it).
     if (pending) await timePhase('step.chain-wait', () => pending);
   };
+  // `step.after-reply`: from a reply's return (after `step.chain-wait`) to the next step's fit:
+  // its tools, hooks, events and the chain write's synchronous start. With `step.fit`, `step.model`
+  // and `step.chain-wait` it is the whole loop, so no part of a step's cycle goes unphased.
+  let replyAt = 0;
   for (let step = 1; step <= host.maxSteps; step++) {
+    if (replyAt !== 0) addPhase('step.after-reply', performance.now() - replyAt);
     const request = step === 1 ? turnRequest : `${turnRequest}.${step}`;
     result.requests.push(request);
     const turnMessages: ChatMessage[] = [...base];
@@ -123,6 +128,7 @@ export async function runToolLoop(host: LoopHost, message: string, turnRequest: 
     } finally {
       await settleChain();
     }
+    replyAt = performance.now();
     result.steps = step;
     result.reply = reply.text;
     result.model = reply.model;

@@ -44,4 +44,33 @@ describe('ASSIST_PHASES of one `assist run` turn', () => {
       repo.cleanup();
     }
   });
+
+  it('a tool loop turn phases every step end to end: step.after-reply between a reply and the next step holds its tools', async () => {
+    await using server = await startFakeLlm();
+    const repo = tempRepo({ files: { 'src/a.ts': 'export const a = 1;\n', 'src/b.ts': 'export const b = a;\n' } });
+    try {
+      server.enqueue(
+        { kind: 'text', text: '', toolCalls: [{ name: 'search', arguments: { pattern: 'export const' } }] },
+        { kind: 'text', text: '', toolCalls: [{ name: 'read_file', arguments: { path: 'src/a.ts' } }] },
+        { kind: 'text', text: 'a is 1.' },
+      );
+      const file = join(repo.home, 'phases.jsonl');
+      const env = { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1', ASSIST_PHASES: file };
+      const r = await runCli(['run', '--yes', '--json', '-m', 'what is a?'], { cwd: repo.dir, env });
+      // `run` without an edit exits 5 (nothing changed): the turn itself ran its three steps.
+      expect((JSON.parse(r.stdout) as { steps: number }).steps).toBe(3);
+      const line = JSON.parse(readFileSync(file, 'utf8').split('\n').filter(Boolean)[0]!) as PhaseLine;
+      const p = line.phases;
+      // One gap between each two requests, none after the last reply (the turn's end is not a step's).
+      expect(p['step.after-reply']?.count).toBe(2);
+      expect(p['step.fit']?.count).toBe(3);
+      expect(p['step.model']?.count).toBe(3);
+      // The tools run inside the gap: their time cannot exceed it (0.1 ms for the rounding of each figure).
+      const tools = (p['tool.search']?.ms ?? -1) + (p['tool.read_file']?.ms ?? -1) + (p['step.tool-context']?.ms ?? -1);
+      expect(tools).toBeGreaterThan(0);
+      expect(tools).toBeLessThanOrEqual(p['step.after-reply']!.ms + 0.3);
+    } finally {
+      repo.cleanup();
+    }
+  });
 });
