@@ -76,7 +76,7 @@ try {
   await build({
     absWorkingDir: root,
     stdin: {
-      contents: "export { languages } from './src/context/languages.ts'; export { configJsonSchema } from './src/config/json-schema.ts';",
+      contents: "export { languages } from './src/context/languages.ts'; export { configJsonSchema } from './src/config/json-schema.ts'; export { packRanks, unpackRanks } from './src/context/o200k.ts';",
       resolveDir: root,
       loader: 'ts',
     },
@@ -84,7 +84,7 @@ try {
     platform: 'node',
     format: 'esm',
     outfile: join(scratch, 'data.mjs'),
-    external: ['web-tree-sitter'],
+    external: ['web-tree-sitter', 'gpt-tokenizer'],
     logLevel: 'warning',
   });
   data = await import(pathToFileURL(join(scratch, 'data.mjs')).href);
@@ -105,6 +105,16 @@ for (const spec of data.languages) {
   grammarPackages.set(spec.pkg, dir);
 }
 writeFileSync(join(grammarsDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+
+// The tokenizer's ranks packed for a quick load (src/context/o200k.ts), checked to unpack to the
+// package's own table: every count stays the package's.
+{
+  const { default: ranks } = await import('gpt-tokenizer/bpeRanks/o200k_base');
+  const packed = data.packRanks(ranks);
+  const back = data.unpackRanks(packed);
+  if (!back || back.length !== ranks.length || back.some((r, i) => JSON.stringify(r) !== JSON.stringify(ranks[i]))) throw new Error('the packed o200k ranks do not unpack to the package\'s table');
+  writeFileSync(join(out, 'o200k-ranks.bin'), packed);
+}
 
 writeFileSync(join(dist, 'assist.schema.json'), `${JSON.stringify(data.configJsonSchema(), null, 2)}\n`);
 

@@ -6,7 +6,7 @@ export { extractTags, CachingTagExtractor } from './tags.js';
 export type { Tag, DefKind } from './types.js';
 export { languages, languageForPath } from './languages.js';
 export type { LanguageId } from './languages.js';
-export { countTokens, estimateTokens, startTokenCounter } from './tokens.js';
+export { countTokens, estimateTokens, sharedTokenCounter, startTokenCounter } from './tokens.js';
 export type { BackgroundCounter, TokenCounter } from './tokens.js';
 export { listSourceFiles } from './git-files.js';
 export type { FileListing, SourceFile } from './git-files.js';

@@ -18,7 +18,7 @@ import { decodeTags, UNREADABLE } from './tags-line.js';
 import { retrievalWeights } from './search.js';
 import { planRequestVectors, startRequestVectors, tableStamp, type RequestVectors, type RequestVectorUse, type VectorPlan } from './request-vectors.js';
 import { SectionCountStore } from './section-counts.js';
-import { startTokenCounter, type BackgroundCounter, type TokenCounter } from './tokens.js';
+import { sharedTokenCounter, type BackgroundCounter, type TokenCounter } from './tokens.js';
 import type { CachedDef } from './types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
@@ -261,9 +261,11 @@ async function build(options: RepoMapOptions, early: { started?: StartedWorkers 
   // no last build at all the build is most likely cold: the load would take a core from the
   // parse workers for its whole length (measured on playwright: parse +150 ms), so it starts
   // when the parse is nearly done (or when the parse turns out small). The same request over
-  // changed files often has none: it starts on first need.
+  // changed files often has none: it starts on first need. It is the process's one counter: the
+  // turn's chunk fit counts with the same tables, and it is never ended (idle, it holds nothing
+  // open; an ended one would hold the exit for its tables' teardown).
   let counter: BackgroundCounter | undefined;
-  const startCounter = (): BackgroundCounter => (counter ??= startTokenCounter());
+  const startCounter = (): BackgroundCounter => (counter ??= sharedTokenCounter());
   const likelyCold = stored === undefined;
   if (!likelyCold && stored?.request !== requestKey) startCounter();
   const count: TokenCounter = (text, limit) => startCounter().count(text, limit);

@@ -86,9 +86,10 @@ export async function outsideSparseCone(
 
 /**
  * The token counter for fitting the request's chunks of other files (`context.strategy` hybrid):
- * its tokenizer (~0.15 s to load) loads in a worker thread from the start of the turn, on the
- * other core, while the session opens and the map and the search index are read; then counting
- * costs a message per chunk. Started at most once per session, ended with it.
+ * its tokenizer (~0.3-0.5 s of CPU to load) loads in a worker thread as soon as the search finds
+ * chunks, on the other core, while the rest of the context is gathered; then counting costs a
+ * message per chunk. It is the process's one counter (`sharedTokenCounter`): when the repo map
+ * started it first (a new request), the chunks count with the same tables.
  */
 export class ChunkCounter {
   private started: Promise<BackgroundCounter> | null = null;
@@ -96,7 +97,7 @@ export class ChunkCounter {
   /** Starts loading the tokenizer now (no-op once started). */
   start(): void {
     if (this.started) return;
-    const started = import('../context/index.js').then((c) => c.startTokenCounter());
+    const started = import('../context/index.js').then((c) => c.sharedTokenCounter());
     started.catch(() => undefined);
     this.started = started;
   }

@@ -38,7 +38,7 @@ describe('ASSIST_PHASES of one `assist run` turn', () => {
       expect(ms('prompt.tools') + ms('prompt.instructions') + ms('prompt.fit')).toBeLessThanOrEqual(ms('turn.prompt') + 0.1);
       expect(ms('edits.check') + ms('edits.review') + ms('edits.apply-batch')).toBeLessThanOrEqual(ms('step.text-edits') + 0.1);
       // The turn's own marks, in order (the map the turn builds notes its steps too: map.*, parser.*).
-      expect(line.marks.map((m) => m.name).filter((name) => !/^(map|parser)\./.test(name))).toEqual(['cli.configured', 'session.opened', 'turn.done', 'session.closed']);
+      expect(line.marks.map((m) => m.name).filter((name) => !/^(map|parser|tokenizer)\./.test(name))).toEqual(['cli.configured', 'session.opened', 'turn.done', 'session.closed']);
       expect(line.cpuMs).toBeGreaterThan(0);
     } finally {
       repo.cleanup();
@@ -69,6 +69,28 @@ describe('ASSIST_PHASES of one `assist run` turn', () => {
       const tools = (p['tool.search']?.ms ?? -1) + (p['tool.read_file']?.ms ?? -1) + (p['step.tool-context']?.ms ?? -1);
       expect(tools).toBeGreaterThan(0);
       expect(tools).toBeLessThanOrEqual(p['step.after-reply']!.ms + 0.3);
+    } finally {
+      repo.cleanup();
+    }
+  });
+
+  it("a new request's map and its chunks count with one tokenizer worker", async () => {
+    await using server = await startFakeLlm();
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 12; i++) files[`src/m${i}.ts`] = `export function computeInvoiceTotal${i}(lines: number[]): number {\n  return lines.reduce((sum, line) => sum + line * ${i}, 0);\n}\n`;
+    const repo = tempRepo({ files });
+    try {
+      server.defaultReply = reply.text('Nothing to change.');
+      const file = join(repo.home, 'phases.jsonl');
+      const env = { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1', ASSIST_PHASES: file };
+      // The first run builds the map, the tags and the search index.
+      expect((await runCli(['run', '-m', 'bump the state'], { cwd: repo.dir, env })).code).toBe(5);
+      // A request unlike the last: the map starts counting its sections, and the search finds chunks to fit.
+      const r = await runCli(['run', '-m', 'how is computeInvoiceTotal3 computed?'], { cwd: repo.dir, env });
+      expect(r.code, r.stderr).toBe(5);
+      expect(JSON.stringify(server.requests.at(-1)!.messages)).toContain('lines.reduce((sum, line) => sum + line * 3');
+      const line = JSON.parse(readFileSync(file, 'utf8').split('\n').filter(Boolean).at(-1)!) as PhaseLine;
+      expect(line.marks.filter((m) => m.name === 'tokenizer.worker')).toHaveLength(1);
     } finally {
       repo.cleanup();
     }
