@@ -10,6 +10,9 @@
 //   Repeatable: each base build gets its own twin repo, server and column, in the same runs.
 //   --keep: the temp dir (repos, their sessions, the phases files) is left in place and printed, to
 //   profile a warm turn in the same repo afterwards (BENCH_CPU_PROF=DIR profiles the timed runs).
+//   --request TEXT: the person's message (default "bump the state", which names nothing in the
+//   code: no chunks to fit, so no tokenizer). "how does helper42 use Service42 run" finds chunks,
+//   as most real requests do, and times the turn with the hybrid context's exact chunk fit.
 import { spawnSync, execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
@@ -28,9 +31,11 @@ for (let i = 2; i < process.argv.length; i++) {
   if (a === '--cli') flags.cli = process.argv[++i];
   else if (a === '--base') (flags.bases ??= []).push(process.argv[++i]);
   else if (a === '--keep') flags.keep = true;
+  else if (a === '--request') flags.request = process.argv[++i];
   else positional.push(a);
 }
 const cli = flags.cli ?? join(root, 'bin', 'assist.js');
+const request = flags.request ?? 'bump the state';
 const baseClis = flags.bases ?? [];
 const files = Number(positional[0] ?? 2000);
 const runs = Number(positional[1] ?? 10);
@@ -122,10 +127,10 @@ function timeAsync(cmd, args, options) {
 }
 
 // The first run builds the tags cache (cold map): reported separately.
-const cold = await timeAsync(process.execPath, [cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: runEnv });
+const cold = await timeAsync(process.execPath, [cli, 'run', '--yes', '-m', request], { cwd: repo, env: runEnv });
 takePhases(phaseFile); // the cold run's
 for (const b of bases) {
-  b.cold = await timeAsync(process.execPath, [b.cli, 'run', '--yes', '-m', 'bump the state'], { cwd: b.repo, env: b.env });
+  b.cold = await timeAsync(process.execPath, [b.cli, 'run', '--yes', '-m', request], { cwd: b.repo, env: b.env });
   takePhases(b.phaseFile);
 }
 const samples = { node: [], help: [], git: [], assist: [] };
@@ -138,13 +143,13 @@ for (let i = 0; i < runs; i++) {
   samples.git.push(time('sh', ['-c', 'git add target.txt && git commit -q -m scratch'], { cwd: gitRepo, env }));
   modelMs = 0;
   const ms = wrap
-    ? await timeAsync(wrap[0], [...wrap[1], ...nodeFlags, cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: runEnv })
-    : await timeAsync(process.execPath, [...nodeFlags, cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: runEnv });
+    ? await timeAsync(wrap[0], [...wrap[1], ...nodeFlags, cli, 'run', '--yes', '-m', request], { cwd: repo, env: runEnv })
+    : await timeAsync(process.execPath, [...nodeFlags, cli, 'run', '--yes', '-m', request], { cwd: repo, env: runEnv });
   samples.assist.push(ms - modelMs);
   for (const b of bases) {
     b.help.push(time(process.execPath, [b.cli, 'run', '--help'], { cwd: b.repo, env }));
     modelMs = 0;
-    const baseMs = await timeAsync(process.execPath, [...nodeFlags, b.cli, 'run', '--yes', '-m', 'bump the state'], { cwd: b.repo, env: b.env });
+    const baseMs = await timeAsync(process.execPath, [...nodeFlags, b.cli, 'run', '--yes', '-m', request], { cwd: b.repo, env: b.env });
     b.runs.push(baseMs - modelMs);
   }
 }
@@ -154,15 +159,15 @@ for (const b of bases) b.phaseRuns = takePhases(b.phaseFile);
 const cpuRuns = [];
 if (cpuAvailable) {
   for (let i = 0; i < runs; i++) {
-    cpuRuns.push((await cpuOf(process.execPath, [cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: runEnv }, join(work, 'cpu.txt'))).cpu);
-    for (const b of bases) b.cpuRuns.push((await cpuOf(process.execPath, [b.cli, 'run', '--yes', '-m', 'bump the state'], { cwd: b.repo, env: b.env }, join(work, 'cpu.txt'))).cpu);
+    cpuRuns.push((await cpuOf(process.execPath, [cli, 'run', '--yes', '-m', request], { cwd: repo, env: runEnv }, join(work, 'cpu.txt'))).cpu);
+    for (const b of bases) b.cpuRuns.push((await cpuOf(process.execPath, [b.cli, 'run', '--yes', '-m', request], { cwd: b.repo, env: b.env }, join(work, 'cpu.txt'))).cpu);
   }
   takePhases(phaseFile);
   for (const b of bases) takePhases(b.phaseFile);
 }
 // One more turn (not timed) under git's trace: every git process the turn spawns.
 const traceFile = join(work, 'git-trace.json');
-await timeAsync(process.execPath, [cli, 'run', '--yes', '-m', 'bump the state'], { cwd: repo, env: { ...runEnv, ...gitTraceEnv(traceFile) } });
+await timeAsync(process.execPath, [cli, 'run', '--yes', '-m', request], { cwd: repo, env: { ...runEnv, ...gitTraceEnv(traceFile) } });
 const trace = readGitTrace(traceFile);
 const nodeCpuRuns = [];
 if (cpuAvailable) for (let i = 0; i < runs; i++) nodeCpuRuns.push((await cpuOf(process.execPath, ['-e', '0'], { env }, join(work, 'cpu.txt'))).cpu);
@@ -181,7 +186,7 @@ const node = median(samples.node);
 const nodeCpu = nodeCpuRuns.length > 0 ? median(nodeCpuRuns) : 0;
 const git = median(samples.git);
 const assist = median(samples.assist);
-console.log(`assist run turn overhead, ${files}-file repo, median of ${runs} (final state: ${check.trim()})`);
+console.log(`assist run turn overhead, ${files}-file repo, median of ${runs}, request ${JSON.stringify(request)} (final state: ${check.trim()})`);
 console.log(`node -e 0                      ${node.toFixed(0).padStart(6)} ms`);
 console.log(`git add + git commit           ${git.toFixed(0).padStart(6)} ms`);
 const help = median(samples.help);

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chunkFile, chunkSource, renderChunk, selectChunks } from './chunks.js';
-import { countTokens } from './tokens.js';
+import { readdirSync } from 'node:fs';
+import { chunkFile, chunkSource, chunkUnit, chunksNeedCounting, fitChunks, selectChunks, type Chunk } from './chunks.js';
+import { additive } from './render.js';
+import { countTokens, tokenCounter, type TokenCounter } from './tokens.js';
 
 const fixtures = join(import.meta.dirname, '..', '..', 'fixtures', 'map');
 
@@ -40,8 +42,56 @@ describe('chunks', () => {
     expect(picked.tokens).toBeLessThanOrEqual(80);
     expect(await countTokens(picked.text)).toBe(picked.tokens);
     expect(picked.chunks[0]!.names).toContain('log_change');
-    expect(picked.text).toBe(picked.chunks.map(renderChunk).join('\n'));
+    expect(picked.text).toBe(picked.chunks.map(chunkUnit).join(''));
     const none = await selectChunks(chunks, 'log_change', 3);
     expect(none.chunks).toEqual([]);
+  });
+
+  it('counts chunks side by side as the sum of their units, as the tokenizer does', async () => {
+    const chunks: Chunk[] = [];
+    for (const file of readdirSync(fixtures).sort()) chunks.push(...(await chunkFile(file, readFileSync(join(fixtures, file), 'utf8'), { maxTokens: 90 })));
+    expect(chunks.length).toBeGreaterThan(40);
+    const units = chunks.map(chunkUnit);
+    // Pairs and runs across every kind of ending (a brace, a word, a blank line, a comment) and start.
+    for (let i = 0; i + 3 < units.length; i += 2) {
+      const run = units.slice(i, i + 4);
+      expect(additive(run, '\n\n')).toBe(true);
+      let sum = 0;
+      for (const u of run) sum += await countTokens(u);
+      expect(await countTokens(run.join('')), `units ${i}-${i + 3}`).toBe(sum);
+    }
+    // A unit that starts with whitespace or "/" could be taken into the piece before it.
+    expect(additive(['a.ts (lines 1-2):\nx\n\n', ' b.ts (lines 1-2):\ny\n\n'], '\n\n')).toBe(false);
+    expect(additive(['a.ts (lines 1-2):\nx\n\n', '/b.ts (lines 1-2):\ny\n\n'], '\n\n')).toBe(false);
+  });
+
+  it('fits chunks counted before without a tokenizer, to the same choice and count', async () => {
+    const source = readFileSync(join(fixtures, 'http-client.ts'), 'utf8');
+    const chunks = await chunkFile('http-client.ts', source, { maxTokens: 60 });
+    const known = new Map<string, number>();
+    const first = await fitChunks(chunks, 200, async () => tokenCounter(), known);
+    expect(first.chunks.length).toBeGreaterThan(1);
+    expect(first.chunks.length).toBeLessThan(chunks.length);
+    expect(await countTokens(first.text)).toBe(first.tokens);
+    expect(chunksNeedCounting(chunks, known)).toBe(false);
+    const refuse = async (): Promise<TokenCounter> => {
+      throw new Error('the tokenizer was asked for');
+    };
+    const second = await fitChunks(chunks, 200, refuse, known);
+    expect(second).toEqual(first);
+    // One chunk never seen: that one is counted, and the others are not counted again.
+    const counted: string[] = [];
+    const spy = async (): Promise<TokenCounter> => {
+      const count = await tokenCounter();
+      return async (text, limit) => {
+        counted.push(text);
+        return count(text, limit);
+      };
+    };
+    const changed = [{ ...chunks[0]!, text: `${chunks[0]!.text}\n// changed` }, ...chunks.slice(1)];
+    expect(chunksNeedCounting(changed, known)).toBe(true);
+    const third = await fitChunks(changed, 200, spy, known);
+    expect(counted).toEqual([chunkUnit(changed[0]!)]);
+    expect(await countTokens(third.text)).toBe(third.tokens);
   });
 });

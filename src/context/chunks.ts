@@ -1,5 +1,6 @@
 import { TagExtractor } from './extractor.js';
 import { languageForPath } from './languages.js';
+import { additive, type SectionCounts } from './render.js';
 import { estimateTokens, tokenCounter, type TokenCounter } from './tokens.js';
 import type { CachedDef } from './types.js';
 
@@ -118,6 +119,44 @@ export function renderChunk(chunk: Chunk): string {
   return `${chunk.file} (lines ${chunk.startLine}-${chunk.endLine}):\n${head}${chunk.text}\n`;
 }
 
+/**
+ * A chunk as a unit of the context's text: its rendering and a blank line. Units are put side by
+ * side, and each ends with a line break o200k_base closes its piece on before a path (which starts
+ * with neither whitespace nor `/`), so the count of chunks side by side is the sum of their
+ * counts (`additive`, as for the map's sections; `chunks.test.ts` checks it against the tokenizer).
+ */
+export function chunkUnit(chunk: Chunk): string {
+  return `${renderChunk(chunk)}\n`;
+}
+
+const UNIT_END = '\n\n';
+
+/**
+ * The exact count of `units` side by side, or undefined when over `budget`: from the counts
+ * `known` holds (each unit counted once ever, a negative entry -(L + 1) meaning "more than L")
+ * when the units add up, else one count of the whole text. Only units never counted reach `count`.
+ */
+async function measureUnits(units: readonly string[], budget: number, count: TokenCounter, known: SectionCounts | undefined): Promise<number | undefined> {
+  if (!known || !additive(units, UNIT_END)) return count(units.join(''), budget);
+  let sum = 0;
+  for (const unit of units) {
+    let n = known.get(unit);
+    if (n === undefined || (n < 0 && -n - 1 < budget)) {
+      n = (await count(unit, budget)) ?? -budget - 1;
+      known.set(unit, n);
+    }
+    if (n < 0) return undefined;
+    sum += n;
+    if (sum > budget) return undefined;
+  }
+  return sum;
+}
+
+/** Whether fitting these chunks with `known` would need the tokenizer: some unit was never counted. */
+export function chunksNeedCounting(chunks: readonly Chunk[], known: SectionCounts): boolean {
+  return chunks.some((chunk) => known.get(chunkUnit(chunk)) === undefined);
+}
+
 const WORD = /[A-Za-z_$][\w$]*/g;
 
 /** Relevance of a chunk to a request: names it defines that the request mentions, then shared words. */
@@ -154,7 +193,7 @@ export async function selectChunks(chunks: readonly Chunk[], request: string, bu
   let tokens = 0;
   for (const candidate of ranked) {
     const trial = [...chosen, candidate].sort((a, b) => a.i - b.i);
-    const trialText = trial.map((c) => renderChunk(c.chunk)).join('\n');
+    const trialText = trial.map((c) => chunkUnit(c.chunk)).join('');
     const n = await count(trialText, budget);
     if (n === undefined || n > budget) continue;
     chosen.push(candidate);
@@ -165,20 +204,24 @@ export async function selectChunks(chunks: readonly Chunk[], request: string, bu
 }
 
 /**
- * The chunks that fit `budget` tokens (exact o200k_base count of the joined rendering), taken
- * in the order given (best first) and shown in file and line order. `counter`: one whose tokenizer
- * loads off this thread (`startTokenCounter`), started early by the caller; else this thread's.
+ * The chunks that fit `budget` tokens (exact o200k_base count of their units side by side,
+ * {@link chunkUnit}), taken in the order given (best first) and shown in file and line order.
+ * `counter`: gives one whose tokenizer loads off this thread (`startTokenCounter`), started early
+ * by the caller (undefined: this thread's). Asked for only when a unit `known` does not hold needs
+ * counting: chunks all counted before are fitted without a tokenizer.
  */
-export async function fitChunks(chunks: readonly Chunk[], budget: number, counter?: TokenCounter): Promise<{ text: string; tokens: number; chunks: Chunk[] }> {
-  const count = counter ?? (await tokenCounter());
+export async function fitChunks(chunks: readonly Chunk[], budget: number, counter?: () => Promise<TokenCounter | undefined>, known?: SectionCounts): Promise<{ text: string; tokens: number; chunks: Chunk[] }> {
+  let resolved: TokenCounter | undefined;
+  const count: TokenCounter = async (text, limit) => (resolved ??= (await counter?.()) ?? (await tokenCounter()))(text, limit);
   const chosen: { chunk: Chunk; i: number }[] = [];
   let text = '';
   let tokens = 0;
   const order = (a: { chunk: Chunk; i: number }, b: { chunk: Chunk; i: number }): number => (a.chunk.file < b.chunk.file ? -1 : a.chunk.file > b.chunk.file ? 1 : a.chunk.startLine - b.chunk.startLine);
   for (const [i, chunk] of chunks.entries()) {
     const trial = [...chosen, { chunk, i }].sort(order);
-    const trialText = trial.map((c) => renderChunk(c.chunk)).join('\n');
-    const n = await count(trialText, budget);
+    const units = trial.map((c) => chunkUnit(c.chunk));
+    const n = await measureUnits(units, budget, count, known);
+    const trialText = units.join('');
     if (n === undefined || n > budget) continue;
     chosen.push({ chunk, i });
     text = trialText;

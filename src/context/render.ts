@@ -102,11 +102,15 @@ export interface SectionCounts {
   set(section: string, tokens: number): void;
 }
 
-/** Whether `sections` may be counted as the sum of their counts (see `SectionCounts`). */
-export function additive(sections: readonly string[]): boolean {
+/**
+ * Whether `sections` may be counted as the sum of their counts (see `SectionCounts`): each ends
+ * with `ending` (a piece o200k_base closes there: `⋮\n` for the map's sections, a blank line for
+ * chunks) and none after the first starts with whitespace or `/`, which such a piece could take in.
+ */
+export function additive(sections: readonly string[], ending = '\n⋮\n'): boolean {
   for (let k = 0; k < sections.length; k++) {
     const s = sections[k]!;
-    if (!s.endsWith('\n⋮\n')) return false;
+    if (!s.endsWith(ending)) return false;
     if (k > 0 && /^[\s/]/.test(s)) return false;
   }
   return true;

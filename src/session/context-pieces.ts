@@ -16,7 +16,7 @@ const HEADERS = {
   summary: 'Summaries of other files:\n\n',
   chunks: 'Relevant parts of other files (read-only context; edit them with SEARCH/REPLACE like any file):\n\n',
 } as const;
-const JOIN = { map: '', summary: '\n\n', chunks: '\n' } as const;
+const JOIN = { map: '', summary: '\n\n', chunks: '' } as const;
 
 /** The context message: the map, the summaries, the chunks, then the files of the chat. */
 export function renderContext(pieces: readonly ContextPiece[], filesText: string): string {

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { TurnContext } from '../git/index.js';
 import type { LanguageChoice } from '../context/effectiveness.js';
 import type { Instructions } from '../context/instructions.js';
+import type { SectionCountStore } from '../context/section-counts.js';
 import type { ChatMessage, ModelInfo, ToolResult, ToolSpec } from '../llm/types.js';
 import { timePhase } from '../obs/phases.js';
 import type { AuditLog } from '../sandbox/index.js';
@@ -288,13 +289,15 @@ export class PromptBuilder {
   /** The search index's best chunks for the request; none when the index is unavailable. */
   private async searchChunks(prompt: string): Promise<SearchedChunk[]> {
     try {
-      const { searchCode } = await import('../context/index.js');
+      const { searchCode, chunksNeedCounting } = await import('../context/index.js');
       const vectors = await turnVectors(this.core, prompt);
       const found = await searchCode({ cwd: this.core.root, env: this.core.options.env, query: prompt, k: 24, maxFileBytes: this.core.config.context.maxFileBytes, listing: await turnGitOf(this.core).sourceListing(), ...(vectors ? { requestVectors: vectors } : {}) });
       noteVectors(this.core, found.notice, prompt);
       const hits = found.hits.filter((h) => h.text.trim() !== '').map((h) => ({ file: h.file, startLine: h.start, endLine: h.end, names: [], header: [], text: h.text }));
-      // Chunks to fit: their exact counter starts loading now, while the rest of the context is gathered.
-      if (hits.some((h) => !this.core.chatFiles.has(h.file))) startChunkCounter(this.core);
+      // Chunks to fit: their exact counter starts loading now, while the rest of the context is
+      // gathered, unless every one was counted before.
+      const outside = hits.filter((h) => !this.core.chatFiles.has(h.file));
+      if (outside.length > 0 && chunksNeedCounting(outside, await this.chunkCounts())) startChunkCounter(this.core);
       return hits;
     } catch (error) {
       this.core.log?.warn('context.search-unavailable', { error: (error as Error).message });
@@ -302,15 +305,30 @@ export class PromptBuilder {
     }
   }
 
+  private chunkCountStore: Promise<SectionCountStore> | null = null;
+
+  /**
+   * Exact counts of the chunk units fitted before (`<sharedAssistDir>/chunk-token-counts.json`, the
+   * last 4,096 used): a turn whose chunks were all counted before fits them without the tokenizer.
+   * Read once a session.
+   */
+  private chunkCounts(): Promise<SectionCountStore> {
+    this.chunkCountStore ??= import('../context/index.js').then(({ SectionCountStore }) => new SectionCountStore(join(this.core.store.repo.paths.sharedAssistDir, 'chunk-token-counts.json')).load());
+    return this.chunkCountStore;
+  }
+
   /** The searched chunks that fit `budget` tokens, per file. */
   private async searchedChunksText(chunks: readonly SearchedChunk[], budget: number, request: string, audit: AuditLog, sent: TurnContext): Promise<ContextPiece[]> {
     try {
-      const { fitChunks, renderChunk } = await import('../context/index.js');
-      const selected = await fitChunks(chunks, budget, await chunkCounterOf(this.core).counter());
+      const { fitChunks, chunkUnit } = await import('../context/index.js');
+      const known = await this.chunkCounts();
+      const selected = await fitChunks(chunks, budget, () => chunkCounterOf(this.core).counter(), known);
+      // A cache: a lost write only means counting again.
+      void known.save().catch(() => undefined);
       for (const file of new Set(selected.chunks.map((c) => c.file))) audit.append({ op: 'send', path: file, result: 'ok', reason: 'chunks', requestId: request });
       sent.chunks.push(...selected.chunks.map((c) => `${c.file}:${c.startLine}-${c.endLine}`));
       sent.tokens.chunks += selected.tokens;
-      return chunkPieces(selected.chunks, renderChunk);
+      return chunkPieces(selected.chunks, chunkUnit);
     } catch (error) {
       this.core.log?.warn('context.search-unavailable', { error: (error as Error).message });
       return [];
@@ -343,7 +361,7 @@ export class PromptBuilder {
   }
 
   private async chunksText(prompt: string, files: readonly string[], budget: number, request: string, audit: AuditLog, listedByGit: boolean, sent: TurnContext): Promise<ContextPiece[]> {
-    const { chunkFile, selectChunks, languageForPath, renderChunk } = await import('../context/index.js');
+    const { chunkFile, chunkUnit, selectChunks, languageForPath } = await import('../context/index.js');
     const { resolveInside } = await import('../sandbox/index.js');
     const chunks = [];
     for (const file of files) {
@@ -359,7 +377,7 @@ export class PromptBuilder {
     for (const file of new Set(selected.chunks.map((c) => c.file))) audit.append({ op: 'send', path: file, result: 'ok', reason: 'chunks', requestId: request });
     sent.chunks.push(...selected.chunks.map((c) => `${c.file}:${c.startLine}-${c.endLine}`));
     sent.tokens.chunks += selected.tokens;
-    return chunkPieces(selected.chunks, renderChunk);
+    return chunkPieces(selected.chunks, chunkUnit);
   }
 
   /**
@@ -497,13 +515,13 @@ interface SearchedChunk {
   text: string;
 }
 
-/** Selected chunks (in file and line order) as one piece per file, rendered as `fitChunks` joins them. */
-function chunkPieces(chunks: readonly SearchedChunk[], render: (chunk: SearchedChunk) => string): ContextPiece[] {
+/** Selected chunks (in file and line order) as one piece per file, their units side by side as `fitChunks` counted them. */
+function chunkPieces(chunks: readonly SearchedChunk[], unit: (chunk: SearchedChunk) => string): ContextPiece[] {
   const pieces: ContextPiece[] = [];
   for (const chunk of chunks) {
-    const text = render(chunk);
+    const text = unit(chunk);
     const last = pieces[pieces.length - 1];
-    if (last?.path === chunk.file) last.text += `\n${text}`;
+    if (last?.path === chunk.file) last.text += text;
     else pieces.push({ kind: 'chunks', path: chunk.file, text });
   }
   return pieces;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo } from '../helpers/git-repo.js';
@@ -88,8 +88,15 @@ describe('heavy modules load lazily', () => {
       return tokenizerLoaded();
     };
     expect(await twice('bump the state')).toBe(false);
-    // A request whose search finds chunks: they are fitted by exact count, so the tokenizer loads.
-    expect(await twice('how is the invoice total computed?')).toBe(true);
+    // A request whose search finds chunks: they are fitted by exact count. Their counts are kept
+    // (chunk-token-counts.json), so the second run of the same request fits them without loading it.
+    expect(await twice('how is the invoice total computed?')).toBe(false);
+    expect(JSON.stringify(server.requests.at(-1)!.messages)).toContain('computeInvoiceTotal');
+    // Without the kept counts the chunks alone load it (the map's sections are all counted).
+    rmSync(join(repo.dir, '.git', 'assist', 'chunk-token-counts.json'));
+    writeFileSync(trace, '');
+    expect((await runCli(['run', '-m', 'how is the invoice total computed?'], { cwd: repo.dir, env })).code).toBe(5);
+    expect(tokenizerLoaded()).toBe(true);
     expect(JSON.stringify(server.requests.at(-1)!.messages)).toContain('computeInvoiceTotal');
   });
 });
