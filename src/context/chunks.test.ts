@@ -73,7 +73,7 @@ describe('chunks', () => {
     expect(first.chunks.length).toBeGreaterThan(1);
     expect(first.chunks.length).toBeLessThan(chunks.length);
     expect(await countTokens(first.text)).toBe(first.tokens);
-    expect(chunksNeedCounting(chunks, known)).toBe(false);
+    expect(chunksNeedCounting(chunks, known, 200)).toBe(false);
     const refuse = async (): Promise<TokenCounter> => {
       throw new Error('the tokenizer was asked for');
     };
@@ -89,7 +89,7 @@ describe('chunks', () => {
       };
     };
     const changed = [{ ...chunks[0]!, text: `${chunks[0]!.text}\n// changed` }, ...chunks.slice(1)];
-    expect(chunksNeedCounting(changed, known)).toBe(true);
+    expect(chunksNeedCounting(changed, known, 200)).toBe(true);
     const third = await fitChunks(changed, 200, spy, known);
     expect(counted).toEqual([chunkUnit(changed[0]!)]);
     expect(await countTokens(third.text)).toBe(third.tokens);

@@ -131,20 +131,31 @@ export function chunkUnit(chunk: Chunk): string {
 
 const UNIT_END = '\n\n';
 
+/** Whether `known` lacks a count of `unit` that says how it stands against `budget` (-(L + 1) records "more than L"). */
+function uncounted(known: SectionCounts, unit: string, budget: number): boolean {
+  const n = known.get(unit);
+  return n === undefined || (n < 0 && -n - 1 < budget);
+}
+
 /**
- * The exact count of `units` side by side, or undefined when over `budget`: from the counts
- * `known` holds (each unit counted once ever, a negative entry -(L + 1) meaning "more than L")
- * when the units add up, else one count of the whole text. Only units never counted reach `count`.
+ * Counts the units of `chunks` that `known` does not hold, all at once: after this, fitting them
+ * is sums alone, and a later turn with the same chunks needs no tokenizer.
+ */
+async function countUnits(chunks: readonly Chunk[], budget: number, count: TokenCounter, known: SectionCounts): Promise<void> {
+  const unknown = [...new Set(chunks.map(chunkUnit))].filter((unit) => uncounted(known, unit, budget));
+  const counts = await Promise.all(unknown.map((unit) => count(unit, budget)));
+  unknown.forEach((unit, i) => known.set(unit, counts[i] ?? -budget - 1));
+}
+
+/**
+ * The exact count of `units` side by side, or undefined when over `budget`: the sum of their
+ * counts in `known` when the units add up, else one count of the whole text.
  */
 async function measureUnits(units: readonly string[], budget: number, count: TokenCounter, known: SectionCounts | undefined): Promise<number | undefined> {
-  if (!known || !additive(units, UNIT_END)) return count(units.join(''), budget);
+  if (!known || !additive(units, UNIT_END) || units.some((unit) => uncounted(known, unit, budget))) return count(units.join(''), budget);
   let sum = 0;
   for (const unit of units) {
-    let n = known.get(unit);
-    if (n === undefined || (n < 0 && -n - 1 < budget)) {
-      n = (await count(unit, budget)) ?? -budget - 1;
-      known.set(unit, n);
-    }
+    const n = known.get(unit)!;
     if (n < 0) return undefined;
     sum += n;
     if (sum > budget) return undefined;
@@ -153,8 +164,8 @@ async function measureUnits(units: readonly string[], budget: number, count: Tok
 }
 
 /** Whether fitting these chunks with `known` would need the tokenizer: some unit was never counted. */
-export function chunksNeedCounting(chunks: readonly Chunk[], known: SectionCounts): boolean {
-  return chunks.some((chunk) => known.get(chunkUnit(chunk)) === undefined);
+export function chunksNeedCounting(chunks: readonly Chunk[], known: SectionCounts, budget: number): boolean {
+  return chunks.some((chunk) => uncounted(known, chunkUnit(chunk), budget));
 }
 
 const WORD = /[A-Za-z_$][\w$]*/g;
@@ -217,6 +228,7 @@ export async function fitChunks(chunks: readonly Chunk[], budget: number, counte
   let text = '';
   let tokens = 0;
   const order = (a: { chunk: Chunk; i: number }, b: { chunk: Chunk; i: number }): number => (a.chunk.file < b.chunk.file ? -1 : a.chunk.file > b.chunk.file ? 1 : a.chunk.startLine - b.chunk.startLine);
+  if (known) await countUnits(chunks, budget, count, known);
   for (const [i, chunk] of chunks.entries()) {
     const trial = [...chosen, { chunk, i }].sort(order);
     const units = trial.map((c) => chunkUnit(c.chunk));

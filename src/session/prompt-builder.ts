@@ -297,7 +297,7 @@ export class PromptBuilder {
       // Chunks to fit: their exact counter starts loading now, while the rest of the context is
       // gathered, unless every one was counted before.
       const outside = hits.filter((h) => !this.core.chatFiles.has(h.file));
-      if (outside.length > 0 && chunksNeedCounting(outside, await this.chunkCounts())) startChunkCounter(this.core);
+      if (outside.length > 0 && chunksNeedCounting(outside, await this.chunkCounts(), Math.floor(this.core.config.context.mapTokens / 2))) startChunkCounter(this.core);
       return hits;
     } catch (error) {
       this.core.log?.warn('context.search-unavailable', { error: (error as Error).message });
