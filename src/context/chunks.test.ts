@@ -45,6 +45,12 @@ describe('chunks', () => {
     expect(picked.text).toBe(picked.chunks.map(chunkUnit).join(''));
     const none = await selectChunks(chunks, 'log_change', 3);
     expect(none.chunks).toEqual([]);
+    // With counts kept, the same choice by sums of the units' counts, exact against the tokenizer.
+    const known = new Map<string, number>();
+    const kept = await selectChunks(chunks, 'make log_change write to the audit log', 80, known);
+    expect(known.size).toBeGreaterThan(0);
+    expect(kept).toEqual(picked);
+    expect(await selectChunks(chunks, 'make log_change write to the audit log', 80, known)).toEqual(picked);
   });
 
   it('counts chunks side by side as the sum of their units, as the tokenizer does', async () => {

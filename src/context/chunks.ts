@@ -186,9 +186,10 @@ export function scoreChunk(chunk: Chunk, requestWords: ReadonlySet<string>): num
 
 /**
  * The chunks most relevant to a request that fit `budget` tokens (exact o200k_base count of
- * the joined rendering), shown in file and line order.
+ * their units side by side), shown in file and line order. With `known`, units counted before
+ * are not counted again (see {@link fitChunks}).
  */
-export async function selectChunks(chunks: readonly Chunk[], request: string, budget: number): Promise<{ text: string; tokens: number; chunks: Chunk[] }> {
+export async function selectChunks(chunks: readonly Chunk[], request: string, budget: number, known?: SectionCounts): Promise<{ text: string; tokens: number; chunks: Chunk[] }> {
   const words = new Set<string>();
   for (const w of request.match(WORD) ?? []) {
     words.add(w);
@@ -198,20 +199,7 @@ export async function selectChunks(chunks: readonly Chunk[], request: string, bu
     .map((chunk, i) => ({ chunk, i, score: scoreChunk(chunk, words) }))
     .filter((c) => c.score > 0)
     .sort((a, b) => b.score - a.score || a.i - b.i);
-  const count = await tokenCounter();
-  const chosen: { chunk: Chunk; i: number }[] = [];
-  let text = '';
-  let tokens = 0;
-  for (const candidate of ranked) {
-    const trial = [...chosen, candidate].sort((a, b) => a.i - b.i);
-    const trialText = trial.map((c) => chunkUnit(c.chunk)).join('');
-    const n = await count(trialText, budget);
-    if (n === undefined || n > budget) continue;
-    chosen.push(candidate);
-    text = trialText;
-    tokens = n;
-  }
-  return { text, tokens, chunks: chosen.sort((a, b) => a.i - b.i).map((c) => c.chunk) };
+  return fitInOrder(ranked, budget, lazyCounter(undefined), known, (a, b) => a.i - b.i);
 }
 
 /**
@@ -222,21 +210,40 @@ export async function selectChunks(chunks: readonly Chunk[], request: string, bu
  * counting: chunks all counted before are fitted without a tokenizer.
  */
 export async function fitChunks(chunks: readonly Chunk[], budget: number, counter?: () => Promise<TokenCounter | undefined>, known?: SectionCounts): Promise<{ text: string; tokens: number; chunks: Chunk[] }> {
+  const byPlace = (a: Candidate, b: Candidate): number => (a.chunk.file < b.chunk.file ? -1 : a.chunk.file > b.chunk.file ? 1 : a.chunk.startLine - b.chunk.startLine);
+  return fitInOrder(
+    chunks.map((chunk, i) => ({ chunk, i })),
+    budget,
+    lazyCounter(counter),
+    known,
+    byPlace,
+  );
+}
+
+interface Candidate {
+  chunk: Chunk;
+  i: number;
+}
+
+/** A counter that asks for its tokenizer on the first count only (`counter`'s, else this thread's). */
+function lazyCounter(counter: (() => Promise<TokenCounter | undefined>) | undefined): TokenCounter {
   let resolved: TokenCounter | undefined;
-  const count: TokenCounter = async (text, limit) => (resolved ??= (await counter?.()) ?? (await tokenCounter()))(text, limit);
-  const chosen: { chunk: Chunk; i: number }[] = [];
+  return async (text, limit) => (resolved ??= (await counter?.()) ?? (await tokenCounter()))(text, limit);
+}
+
+/** Takes each candidate, best first, that still fits with those taken; the text shows them in `order`. */
+async function fitInOrder(candidates: readonly Candidate[], budget: number, count: TokenCounter, known: SectionCounts | undefined, order: (a: Candidate, b: Candidate) => number): Promise<{ text: string; tokens: number; chunks: Chunk[] }> {
+  const chosen: Candidate[] = [];
   let text = '';
   let tokens = 0;
-  const order = (a: { chunk: Chunk; i: number }, b: { chunk: Chunk; i: number }): number => (a.chunk.file < b.chunk.file ? -1 : a.chunk.file > b.chunk.file ? 1 : a.chunk.startLine - b.chunk.startLine);
-  if (known) await countUnits(chunks, budget, count, known);
-  for (const [i, chunk] of chunks.entries()) {
-    const trial = [...chosen, { chunk, i }].sort(order);
+  if (known) await countUnits(candidates.map((c) => c.chunk), budget, count, known);
+  for (const candidate of candidates) {
+    const trial = [...chosen, candidate].sort(order);
     const units = trial.map((c) => chunkUnit(c.chunk));
     const n = await measureUnits(units, budget, count, known);
-    const trialText = units.join('');
     if (n === undefined || n > budget) continue;
-    chosen.push({ chunk, i });
-    text = trialText;
+    chosen.push(candidate);
+    text = units.join('');
     tokens = n;
   }
   return { text, tokens, chunks: chosen.sort(order).map((c) => c.chunk) };

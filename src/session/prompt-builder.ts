@@ -373,7 +373,9 @@ export class PromptBuilder {
       chunks.push(...(await chunkFile(file, content, { maxFileBytes: this.core.config.context.maxFileBytes })));
     }
     if (chunks.length === 0) return [];
-    const selected = await selectChunks(chunks, prompt, budget);
+    const known = await this.chunkCounts();
+    const selected = await selectChunks(chunks, prompt, budget, known);
+    void known.save().catch(() => undefined);
     for (const file of new Set(selected.chunks.map((c) => c.file))) audit.append({ op: 'send', path: file, result: 'ok', reason: 'chunks', requestId: request });
     sent.chunks.push(...selected.chunks.map((c) => `${c.file}:${c.startLine}-${c.endLine}`));
     sent.tokens.chunks += selected.tokens;
