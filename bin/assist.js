@@ -92,9 +92,10 @@ async function start() {
     const { fastSearch } = await import('../dist/bundle/search-fast.js');
     code = await fastSearch(io);
   }
-  if (code === null && usesOneFile(argv, command)) {
+  const oneFile = code === null ? oneFileCommand(argv, command) : null;
+  if (oneFile !== null) {
     // The one-file CLI with a V8 code cache (dist/bundle/main-loader.cjs, src/cli/code-cache.ts).
-    code = await require('../dist/bundle/main-loader.cjs').runMain(io, v8Flags);
+    code = await require('../dist/bundle/main-loader.cjs').runMain(io, oneFile, v8Flags);
   }
   if (code === null) {
     const { main } = await import('../dist/bundle/main.js');
@@ -104,16 +105,19 @@ async function start() {
 }
 
 /**
- * The commands that start from the one-file CLI with its code cache: those where it measurably
- * helps (docs/benchmarks.md "Eleventh session"). The others, and any help screen, keep the ES
- * chunks, which load only the files the command needs.
+ * The commands that start from the one-file CLI with its code cache, by the name of their cache:
+ * those where it measurably helps (docs/benchmarks.md "Eleventh session"; bench/code-cache.mjs).
+ * The others, and every help screen, keep the ES chunks, which load only the files they need and
+ * write no cache.
  */
-function usesOneFile(argv, command) {
-  if (process.env.ASSIST_CODE_CACHE === '0') return false;
-  if (argv.includes('--help') || argv.includes('-h')) return false;
-  if (command === 'run' || command === 'chat') return true;
-  // `assist "MESSAGE"`
-  return argv.length === 1 && /\s/.test(argv[0]) && !argv[0].startsWith('-');
+function oneFileCommand(argv, command) {
+  if (process.env.ASSIST_CODE_CACHE === '0') return null;
+  if (argv.includes('--help') || argv.includes('-h')) return null;
+  // `assist "MESSAGE"` is a turn, as `run` is: the same code, the same cache.
+  if (argv.length === 1 && /\s/.test(argv[0]) && !argv[0].startsWith('-')) return 'run';
+  if (command === 'run' || command === 'chat' || command === 'log') return command;
+  if (command === 'config' && argv[argv.indexOf('config') + 1] === 'list') return 'config-list';
+  return null;
 }
 
 const MAP_GIT_COMMANDS = [

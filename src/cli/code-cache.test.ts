@@ -61,12 +61,13 @@ describe('dirTrust', () => {
 });
 
 describe('cacheFileName', () => {
-  it("keys by the build's hash, Node's version, the architecture and the V8 flags", () => {
-    const plain = cacheFileName('abc', []);
-    expect(plain).toBe(`main-abc-${process.version}-${process.arch}.bin`);
-    expect(cacheFileName('abc', ['--liftoff-only'])).toBe(`main-abc-${process.version}-${process.arch}-liftoff-only.bin`);
-    expect(cacheFileName('abd', [])).not.toBe(plain);
-    // No flag can put a path separator into the name.
-    expect(cacheFileName('abc', ['--x=../y'])).not.toContain('/');
+  it("keys by the build's hash, Node's version, the architecture, the command and the V8 flags", () => {
+    const plain = cacheFileName('abc', 'run', []);
+    expect(plain).toBe(`main-abc-${process.version}-${process.arch}-run.bin`);
+    expect(cacheFileName('abc', 'run', ['--liftoff-only'])).toBe(`main-abc-${process.version}-${process.arch}-run-liftoff-only.bin`);
+    expect(cacheFileName('abd', 'run', [])).not.toBe(plain);
+    expect(cacheFileName('abc', 'log', [])).not.toBe(plain);
+    // Nothing can put a path separator into the name.
+    expect(cacheFileName('abc', '../x', ['--x=../y'])).not.toContain('/');
   });
 });

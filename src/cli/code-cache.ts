@@ -60,13 +60,16 @@ export function dirTrust(dir: string, uid: number | undefined = process.getuid?.
 
 /**
  * The cache file's name: the one-file's hash (taken at build time: no hashing at run time), Node's
- * version (V8's), the architecture and the V8 flags the entry set before loading (V8 rejects a
- * cache made under other flags: keyed by them, a warm turn and a first run do not rewrite each
- * other's every run).
+ * version (V8's), the architecture, the V8 flags the entry set before loading (V8 rejects a cache
+ * made under other flags: keyed by them, a warm turn and a first run do not rewrite each other's
+ * every run) and the command. A cache holds the functions its writing run compiled and is never
+ * rewritten while V8 accepts it: shared, the first command to write it (`log`, say) would leave
+ * every later `run` compiling most of its code again.
  */
-export function cacheFileName(hash: string, flags: string[]): string {
-  const tag = flags.map((f) => f.replace(/^-+/, '').replace(/[^A-Za-z0-9_.-]/g, '_')).join('+');
-  return `main-${hash}-${process.version}-${process.arch}${tag ? `-${tag}` : ''}.bin`;
+export function cacheFileName(hash: string, command: string, flags: string[]): string {
+  const safe = (s: string): string => s.replace(/^-+/, '').replace(/[^A-Za-z0-9_.-]/g, '_');
+  const tag = flags.map(safe).join('+');
+  return `main-${hash}-${process.version}-${process.arch}-${safe(command)}${tag ? `-${tag}` : ''}.bin`;
 }
 
 /** Reads the cache file if it is a regular file of this user's that nobody else can write; else undefined. */
@@ -154,18 +157,19 @@ function vendorLoader(dir: string, files: Record<string, string>): { load(spec: 
 /**
  * Loads dist/bundle/main.cjs through a vm.Script with cached data, runs `main(io)`, and writes the
  * cache after the command when there was none or V8 rejected it (so the functions the command
- * compiled are in it). `flags` are the V8 flags the entry set (part of the key). A cache that
+ * compiled are in it). `command` names the cache (one per command: see cacheFileName); `flags`
+ * are the V8 flags the entry set (part of the key too). A cache that
  * cannot be read or written only costs speed: never an error, never output (ASSIST_CODE_CACHE_DEBUG=1
  * prints its state on stderr, for the tests and the benchmarks).
  */
-export async function runMain(io: { env: NodeJS.ProcessEnv }, flags: string[] = []): Promise<number> {
+export async function runMain(io: { env: NodeJS.ProcessEnv }, command: string, flags: string[] = []): Promise<number> {
   const env = io.env;
   const filename = join(__dirname, 'main.cjs');
   const source = readFileSync(filename, 'utf8');
   const uid = process.getuid?.();
   const dir = env['ASSIST_CODE_CACHE'] === '0' ? null : codeCacheDir(env);
   const trust = dir === null ? 'unsafe' : dirTrust(dir, uid);
-  const file = dir === null ? '' : join(dir, cacheFileName(__ASSIST_MAIN_HASH__, flags));
+  const file = dir === null ? '' : join(dir, cacheFileName(__ASSIST_MAIN_HASH__, command, flags));
   const cachedData = trust === 'ok' ? readTrusted(file, uid) : undefined;
   // The parameters of Node's own CommonJS wrapper, and the packages' loader.
   const wrapped = `(function (exports, require, module, __filename, __dirname, __assistVendor) {${source}\n})`;

@@ -47,7 +47,7 @@ describe('the code cache of the one-file CLI', () => {
     const first = await turn(repo, server, cacheDir);
     expect(first.result.code, first.result.stderr).toBe(5);
     expect(first.state).toBe('missing');
-    expect(first.file).toMatch(/-liftoff-only\.bin$/);
+    expect(first.file).toMatch(/-run-liftoff-only\.bin$/);
     expect(first.file?.startsWith(`${cacheDir}/main-`)).toBe(true);
     expect(statSync(cacheDir).mode & 0o777).toBe(0o700);
     expect(statSync(first.file!).mode & 0o777).toBe(0o600);
@@ -63,6 +63,22 @@ describe('the code cache of the one-file CLI', () => {
     // One file, no temp files left behind.
     expect(readdirSync(cacheDir).filter((n) => n.startsWith('main-')).sort()).toEqual([cold.file!, first.file!].map((f) => f.slice(cacheDir.length + 1)).sort());
     expect(readdirSync(cacheDir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('`config list`, `log` and `chat` keep caches of their own; help screens keep the ES chunks', async () => {
+    await using repo = tempRepo({ files: { 'a.txt': 'one\n' } });
+    const cacheDir = join(repo.home, 'cache');
+    const env = { ...repo.env, ASSIST_CODE_CACHE_DIR: cacheDir, ASSIST_CODE_CACHE_DEBUG: '1', ASSIST_MODEL: 'openai/gpt-4.1', OPENAI_API_KEY: 'unused' };
+    const state = async (args: string[], input?: string): Promise<string | undefined> => /^assist code cache: (\S+)/m.exec((await runCli(args, { cwd: repo.dir, env, input })).stderr)?.[1];
+    expect(await state(['config', 'list'])).toBe('missing');
+    expect(await state(['config', 'list'])).toBe('accepted');
+    expect(await state(['log'])).toBe('missing');
+    expect(await state(['chat'], '/exit\n')).toBe('missing');
+    expect(await state(['chat'], '/exit\n')).toBe('accepted');
+    expect(await state(['--help'])).toBeUndefined();
+    expect(await state(['run', '--help'])).toBeUndefined();
+    expect(await state(['config', 'get', 'model'])).toBeUndefined();
+    expect(readdirSync(cacheDir).map((n) => /-(config-list|log|chat)\.bin$/.exec(n)?.[1]).sort()).toEqual(['chat', 'config-list', 'log']);
   });
 
   it('a damaged cache is rejected and rewritten, without an error or output', async () => {
