@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cacheFileName, codeCacheDir, dirTrust } from './code-cache.js';
+import { cacheFileName, codeCacheDir, dirTrust, nodeOptionsTag } from './code-cache.js';
 
 const made: string[] = [];
 function scratch(): string {
@@ -69,5 +69,17 @@ describe('cacheFileName', () => {
     expect(cacheFileName('abc', 'log', [])).not.toBe(plain);
     // Nothing can put a path separator into the name.
     expect(cacheFileName('abc', '../x', ['--x=../y'])).not.toContain('/');
+  });
+});
+
+describe('nodeOptionsTag', () => {
+  it("names Node's own options apart (V8 checks its flags), and is empty without any", () => {
+    expect(nodeOptionsTag([], undefined)).toBe('');
+    expect(nodeOptionsTag([], '')).toBe('');
+    const big = nodeOptionsTag(['--max-old-space-size=4096'], undefined);
+    expect(big).toMatch(/^node[0-9a-f]{8}$/);
+    expect(nodeOptionsTag(['--max-old-space-size=4096'], undefined)).toBe(big);
+    expect(nodeOptionsTag([], '--max-old-space-size=4096')).not.toBe(big);
+    expect(nodeOptionsTag(['--stack-size=2000'], undefined)).not.toBe(big);
   });
 });

@@ -72,6 +72,20 @@ export function cacheFileName(hash: string, command: string, flags: string[]): s
   return `main-${hash}-${process.version}-${process.arch}-${safe(command)}${tag ? `-${tag}` : ''}.bin`;
 }
 
+/**
+ * A tag for the options Node was started with (its command line, NODE_OPTIONS): V8 rejects a cache
+ * made under other V8 flags (`--max-old-space-size`, `--cpu-prof`...), so a user who starts assist
+ * both ways gets a file for each instead of a rewrite on every switch. Empty when there are none.
+ */
+export function nodeOptionsTag(execArgv: readonly string[], nodeOptions: string | undefined): string {
+  const text = [...execArgv, nodeOptions ?? ''].join('\0');
+  if (text === '' || text === '\0') return '';
+  // FNV-1a: a name, not a secret; a collision only costs a rejected cache.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return `node${(h >>> 0).toString(16).padStart(8, '0')}`;
+}
+
 /** Reads the cache file if it is a regular file of this user's that nobody else can write; else undefined. */
 function readTrusted(file: string, uid: number | undefined): Buffer | undefined {
   let fd: number | undefined;
@@ -169,7 +183,8 @@ export async function runMain(io: { env: NodeJS.ProcessEnv }, command: string, f
   const uid = process.getuid?.();
   const dir = env['ASSIST_CODE_CACHE'] === '0' ? null : codeCacheDir(env);
   const trust = dir === null ? 'unsafe' : dirTrust(dir, uid);
-  const file = dir === null ? '' : join(dir, cacheFileName(__ASSIST_MAIN_HASH__, command, flags));
+  const started = nodeOptionsTag(process.execArgv, env['NODE_OPTIONS']);
+  const file = dir === null ? '' : join(dir, cacheFileName(__ASSIST_MAIN_HASH__, command, started ? [...flags, started] : flags));
   const cachedData = trust === 'ok' ? readTrusted(file, uid) : undefined;
   // The parameters of Node's own CommonJS wrapper, and the packages' loader.
   const wrapped = `(function (exports, require, module, __filename, __dirname, __assistVendor) {${source}\n})`;
