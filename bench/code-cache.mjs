@@ -45,12 +45,15 @@ for (let i = 0; i < 200; i++) {
 writeFileSync(join(repo, 'target.txt'), 'state 0\n');
 execFileSync('git', ['add', '-A'], { cwd: repo, env });
 execFileSync('git', ['commit', '-q', '-m', 'initial'], { cwd: repo, env });
+// The first request gets an edit (the session `log` shows); every later one an answer without one.
+let requests = 0;
 const server = createServer((req, res) => {
   req.resume();
   req.on('end', () => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     const chunk = (delta, finish = null) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'gpt-4.1', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-    res.write(chunk({ role: 'assistant', content: 'Changing it.\n\ntarget.txt\n```\n<<<<<<< SEARCH\nstate 0\n=======\nstate 1\n>>>>>>> REPLACE\n```\n' }));
+    const content = requests++ === 0 ? 'Changing it.\n\ntarget.txt\n```\n<<<<<<< SEARCH\nstate 0\n=======\nstate 1\n>>>>>>> REPLACE\n```\n' : 'Nothing to change.';
+    res.write(chunk({ role: 'assistant', content }));
     res.write(chunk({}, 'stop'));
     res.end('data: [DONE]\n\n');
   });
@@ -87,6 +90,9 @@ const COMMANDS = [
   { name: 'log', args: ['log'] },
   { name: 'session list', args: ['session', 'list'] },
   { name: 'chat (start, /exit)', args: ['chat'], input: '/exit\n' },
+  // A warm turn whose instant model proposes nothing (exit 5); without bin/assist.js's git prefetch
+  // and --liftoff-only, the same for every column (bench/turn/bench.mjs times the real entry).
+  { name: 'run -m (a turn)', args: ['run', '-m', 'what is in target.txt?'] },
 ];
 const warmCache = join(work, 'cache-warm');
 const median = (xs) => {
