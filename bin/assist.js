@@ -49,6 +49,7 @@ async function start() {
   const command = argv.find((a) => !a.startsWith('-'));
   const isMap = command === 'map';
   const isSearch = command === 'search';
+  const v8Flags = [];
   if (isMap || isSearch) prefetchGit(process.cwd(), MAP_GIT_COMMANDS);
   // A line that asks the model (`assist run ...`, `assist "MESSAGE"`) waits on `git rev-parse`
   // before its config, and on `git var -l` (the repository's config and identity, src/git/repo.ts
@@ -62,7 +63,10 @@ async function start() {
     // (docs/benchmarks.md "Tenth session"). Only with the repo map's snapshot in place (at the
     // repository's root; the path of repo-map.ts): a first run parses every source file with
     // tree-sitter in wasm, where TurboFan's code may pay. Set before any wasm is compiled.
-    if (existsSync(join(process.cwd(), '.git', 'assist', 'map-snapshot.bin'))) require('node:v8').setFlagsFromString('--liftoff-only');
+    if (existsSync(join(process.cwd(), '.git', 'assist', 'map-snapshot.bin'))) {
+      require('node:v8').setFlagsFromString('--liftoff-only');
+      v8Flags.push('--liftoff-only');
+    }
   }
   let interrupted = false;
   process.once('SIGINT', () => {
@@ -88,11 +92,32 @@ async function start() {
     const { fastSearch } = await import('../dist/bundle/search-fast.js');
     code = await fastSearch(io);
   }
+  const oneFile = code === null ? oneFileCommand(argv, command) : null;
+  if (oneFile !== null) {
+    // The one-file CLI with a V8 code cache (dist/bundle/main-loader.cjs, src/cli/code-cache.ts).
+    code = await require('../dist/bundle/main-loader.cjs').runMain(io, oneFile, v8Flags);
+  }
   if (code === null) {
     const { main } = await import('../dist/bundle/main.js');
     code = await main(io);
   }
   process.exitCode = interrupted ? 130 : code;
+}
+
+/**
+ * The commands that start from the one-file CLI with its code cache, by the name of their cache:
+ * those where it measurably helps (docs/benchmarks.md "Eleventh session"; bench/code-cache.mjs).
+ * The others, and every help screen, keep the ES chunks, which load only the files they need and
+ * write no cache.
+ */
+function oneFileCommand(argv, command) {
+  if (process.env.ASSIST_CODE_CACHE === '0') return null;
+  if (argv.includes('--help') || argv.includes('-h')) return null;
+  // `assist "MESSAGE"` is a turn, as `run` is: the same code, the same cache.
+  if (argv.length === 1 && /\s/.test(argv[0]) && !argv[0].startsWith('-')) return 'run';
+  if (command === 'run' || command === 'chat' || command === 'log') return command;
+  if (command === 'config' && argv[argv.indexOf('config') + 1] === 'list') return 'config-list';
+  return null;
 }
 
 const MAP_GIT_COMMANDS = [

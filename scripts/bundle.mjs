@@ -13,6 +13,7 @@
 // - dist/types/: the declarations the library entry reaches (tsc writes one per module).
 // Usage: node scripts/bundle.mjs (`npm run bundle`).
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,37 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 // web-tree-sitter loads its runtime .wasm from its own folder; it stays an installed dependency.
 const external = Object.keys(pkg.dependencies ?? {});
 
+// The packages left out of the one-file CLI (dist/bundle/main.cjs, below): the SDKs, the tokenizer's
+// data, MCP's client (with zod, jose and the like) and the YAML parser, ~9 of its 11 MB when all
+// were in (chosen from its metafile; a `run` with an OpenAI model loads one of them). Each is an
+// ES entry, dist/bundle/vendor-NAME.js, whose default export is the package's namespace: what
+// `await import(spec)` gives in the ES chunks. Keys are the specifiers the sources import.
+const VENDOR = {
+  openai: 'openai',
+  '@anthropic-ai/sdk': 'anthropic-sdk',
+  '@google/genai': 'google-genai',
+  ollama: 'ollama',
+  'gpt-tokenizer/encoding/o200k_base': 'gpt-tokenizer-o200k',
+  '@modelcontextprotocol/client': 'mcp-client',
+  yaml: 'yaml',
+};
+// Left out too and loaded by specifier (the installed package's own dependency).
+const EXTERNAL_VENDOR = ['web-tree-sitter'];
+const packageOf = (spec) => /^(@[^/]+\/[^/]+|[^@./][^/]*)/.exec(spec)?.[1];
+const VENDOR_PACKAGES = new Set([...Object.keys(VENDOR), ...EXTERNAL_VENDOR].map(packageOf));
+
+const vendorEntries = {
+  name: 'assist-vendor-entries',
+  setup(b) {
+    b.onResolve({ filter: /^assist-vendor:/ }, (args) => ({ path: args.path.slice('assist-vendor:'.length), namespace: 'assist-vendor' }));
+    b.onLoad({ filter: /.*/, namespace: 'assist-vendor' }, (args) => ({
+      contents: `import * as ns from ${JSON.stringify(args.path)};\nexport default ns;\n`,
+      resolveDir: root,
+      loader: 'js',
+    }));
+  },
+};
+
 rmSync(out, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
@@ -40,6 +72,8 @@ const result = await build({
     hooks: 'src/cli/refreshers.ts',
     'tag-worker': 'src/context/tag-worker.ts',
     'token-worker': 'src/context/token-worker.ts',
+    // The packages left out of the one-file CLI, each an ES entry of its own (see below).
+    ...Object.fromEntries(Object.entries(VENDOR).map(([spec, name]) => [`vendor-${name}`, `assist-vendor:${spec}`])),
   },
   bundle: true,
   platform: 'node',
@@ -52,10 +86,133 @@ const result = await build({
   external,
   metafile: true,
   logLevel: 'warning',
+  plugins: [vendorEntries],
   // CommonJS packages inside ES module chunks still call require().
   banner: { js: "import { createRequire as __assistCreateRequire } from 'node:module'; const require = __assistCreateRequire(import.meta.url);" },
 });
 writeFileSync(join(out, 'meta.json'), JSON.stringify(result.metafile));
+
+// The one-file CLI: src/cli/main.ts as ONE CommonJS file, which dist/bundle/main-loader.cjs
+// (src/cli/code-cache.ts) runs through a vm.Script with a V8 code cache for the commands typed
+// between turns (bin/assist.js). Everything of assist's own is inside (one copy of every module);
+// the packages of VENDOR are not. In a vm.Script on Node 20 `import()` cannot be used (its
+// callback needs --experimental-vm-modules, USE_MAIN_CONTEXT_DEFAULT_LOADER warns, and neither
+// survives a script compiled from cached data), so no `import()` is left in the file: esbuild
+// lowers the imports of node's modules to require(), and this plugin turns those of VENDOR into
+// calls of the loader's `__assistVendor`:
+// - `import('pkg')` gets a module whose exports are a thenable: esbuild's `import()` of a bundled
+//   module resolves to it, and a promise resolved with a thenable takes what its `then` gives,
+//   the package's namespace from its ES entry;
+// - a lazily loaded module of assist's that imports a package statically (MCP's connection) is
+//   reached through such a thenable too, which first loads the packages its static imports reach
+//   (from the ES build's metafile), then evaluates it; its static import takes the loaded package.
+const esInputs = result.metafile.inputs;
+const isStatic = (kind) => kind === 'import-statement' || kind === 'require-call';
+const vendorOfImport = (imp) => {
+  const spec = imp.original ?? imp.path;
+  const pkgName = packageOf(spec);
+  if (pkgName && VENDOR_PACKAGES.has(pkgName) && !spec.startsWith('.')) return spec;
+  return undefined;
+};
+// The vendor specifiers each source module reaches through static imports.
+const reachCache = new Map();
+const staticVendors = (input, seen = new Set()) => {
+  if (reachCache.has(input)) return reachCache.get(input);
+  if (seen.has(input) || !esInputs[input] || input.includes('node_modules/')) return [];
+  seen.add(input);
+  const found = new Set();
+  for (const imp of esInputs[input].imports) {
+    if (!isStatic(imp.kind)) continue;
+    const spec = vendorOfImport(imp);
+    if (spec) found.add(spec);
+    else for (const s of staticVendors(imp.path, seen)) found.add(s);
+  }
+  const list = [...found].sort();
+  reachCache.set(input, list);
+  return list;
+};
+const mainReaches = staticVendors('src/cli/main.ts');
+if (mainReaches.length) throw new Error(`src/cli/main.ts reaches ${mainReaches.join(', ')} through static imports: it would load on every command`);
+const knownVendor = (spec) => {
+  if (!(spec in VENDOR) && !EXTERNAL_VENDOR.includes(spec)) throw new Error(`scripts/bundle.mjs: '${spec}' is imported: add it to VENDOR (an ES entry of its own)`);
+  return spec;
+};
+const oneFilePlugin = {
+  name: 'assist-one-file-vendor',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData?.assistResolved) return undefined;
+      const pkgName = packageOf(args.path);
+      if (pkgName && VENDOR_PACKAGES.has(pkgName)) {
+        const spec = knownVendor(args.path);
+        if (args.kind === 'dynamic-import') return { path: spec, namespace: 'assist-vendor-load' };
+        return { path: spec, namespace: 'assist-vendor-sync' };
+      }
+      if (args.kind !== 'dynamic-import' || !args.path.startsWith('.')) return undefined;
+      const resolved = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { assistResolved: true } });
+      if (resolved.errors.length) return undefined;
+      const needs = staticVendors(relative(root, resolved.path).split('\\').join('/'));
+      if (!needs.length) return undefined;
+      return { path: resolved.path, namespace: 'assist-vendor-preload', pluginData: { needs } };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'assist-vendor-load' }, (args) => ({
+      contents: `module.exports = { then(resolve, reject) { __assistVendor.load(${JSON.stringify(args.path)}).then(resolve, reject); } };\n`,
+      loader: 'js',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'assist-vendor-sync' }, (args) => ({
+      contents: `module.exports = __assistVendor.sync(${JSON.stringify(args.path)});\n`,
+      loader: 'js',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'assist-vendor-preload' }, (args) => ({
+      contents: `module.exports = { then(resolve, reject) { __assistVendor.preload(${JSON.stringify(args.pluginData.needs)}).then(() => resolve(require(${JSON.stringify(args.path)})), reject); } };\n`,
+      resolveDir: dirname(args.path),
+      loader: 'js',
+      pluginData: { assistResolved: true },
+    }));
+  },
+};
+const oneFile = await build({
+  absWorkingDir: root,
+  entryPoints: ['src/cli/main.ts'],
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  // No import() may stay in the file (see above): node's own modules are require()d.
+  supported: { 'dynamic-import': false },
+  // In dist/bundle/, so the workers, grammars and package.json are found where the chunks find them.
+  outfile: join(out, 'main.cjs'),
+  plugins: [oneFilePlugin],
+  define: { 'import.meta.url': '__assistMetaUrl' },
+  banner: { js: "var __assistMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  metafile: true,
+  logLevel: 'warning',
+});
+writeFileSync(join(out, 'main-cjs-meta.json'), JSON.stringify(oneFile.metafile));
+{
+  const output = Object.values(oneFile.metafile.outputs)[0];
+  const heavy = Object.keys(output.inputs).filter((i) => [...VENDOR_PACKAGES].some((p) => i.includes(`node_modules/${p}/`)));
+  if (heavy.length) throw new Error(`the one-file CLI carries ${heavy[0]}`);
+  const left = output.imports.filter((i) => i.kind === 'dynamic-import' || !i.path.startsWith('node:') && !/^[a-z_]+$/.test(i.path));
+  if (left.length) throw new Error(`the one-file CLI still imports ${left.map((i) => `${i.path} (${i.kind})`).join(', ')}`);
+}
+// Its content hash, taken here so that a run never hashes 2 MB: the key of its code cache.
+const mainHash = createHash('sha256').update(readFileSync(join(out, 'main.cjs'))).digest('hex').slice(0, 16);
+await build({
+  absWorkingDir: root,
+  entryPoints: ['src/cli/code-cache.ts'],
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  outfile: join(out, 'main-loader.cjs'),
+  define: {
+    __ASSIST_MAIN_HASH__: JSON.stringify(mainHash),
+    __ASSIST_VENDOR_FILES__: JSON.stringify(Object.fromEntries(Object.entries(VENDOR).map(([spec, name]) => [spec, `vendor-${name}.js`]))),
+  },
+  logLevel: 'warning',
+});
+
 const fast = await build({
   absWorkingDir: root,
   entryPoints: ['src/cli/fast.ts'],

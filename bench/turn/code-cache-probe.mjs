@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// A probe, not the shipped CLI: how much of a turn is Node compiling the bundle's code. Node 20
+// A probe, not the shipped CLI (shipped since the eleventh session: dist/bundle/main.cjs with
+// src/cli/code-cache.ts, built by scripts/bundle.mjs): how much of a turn is Node compiling the bundle's code. Node 20
 // keeps no compiled code between runs for ES modules (module.enableCompileCache is Node 22+), and
 // a CPU profile of a warm turn puts ~30% of its main thread in compiling and linking the ~1.6 MB
 // of chunks `assist run` loads. This builds the same CLI as ONE CommonJS file, loaded through

@@ -3,6 +3,9 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync, realpathSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
+/** Where the CLI runs of the tests keep the one-file CLI's code cache (keyed by the build's hash). */
+export const TEST_CODE_CACHE_DIR = join(tmpdir(), `assist-test-code-cache-${process.getuid?.() ?? 'user'}`);
+
 /**
  * An environment isolated from the developer's own git and assist config:
  * its own HOME, XDG_CONFIG_HOME and global gitconfig, no system config.
@@ -24,6 +27,9 @@ export function isolatedEnv(home: string, extra: Record<string, string> = {}): N
     GIT_AUTHOR_DATE: '',
     GIT_TERMINAL_PROMPT: '0',
     NO_COLOR: '1',
+    // The one-file CLI's code cache (src/cli/code-cache.ts): one folder for every run of the suite,
+    // not one per HOME, or each test's first CLI run would compile and write a cache of its own.
+    ASSIST_CODE_CACHE_DIR: TEST_CODE_CACHE_DIR,
     ...extra,
   };
 }

@@ -3,13 +3,14 @@
 // an empty npm cache and a temporary prefix, from the real registry. Then the installed `assist`
 // must start, find its grammars and map a small TypeScript repository.
 // Needs the npm registry: skipped (with the reason) when it cannot be reached, unless CI is set.
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempRepo } from '../helpers/git-repo.js';
 import { projectRoot } from '../helpers/run-cli.js';
+import { reply, startFakeLlm } from '../fake-llm/index.js';
 
 const REGISTRY = (process.env.npm_config_registry || 'https://registry.npmjs.org/').replace(/\/?$/, '/');
 const MAX_INSTALLED_BYTES = 60 * 1024 * 1024;
@@ -168,6 +169,35 @@ describe('npm install -g of the packed tarball, as a user gets it', () => {
     const map = JSON.parse(r.stdout) as { files: string[]; definitions: Array<{ file: string; name: string; kind: string }> };
     expect(map.files.sort()).toEqual(['src/cart.ts', 'src/checkout.ts']);
     expect(map.definitions.map((d) => d.name)).toEqual(expect.arrayContaining(['cartTotal', 'Checkout', 'Item']));
+  });
+
+  it('a turn runs from the one-file CLI, its SDK from the package, its code cache in ~/.cache/assist', async (ctx) => {
+    if (problem || !installed) return ctx.skip(problem ?? 'not installed');
+    await using server = await startFakeLlm();
+    server.defaultReply = reply.text('Nothing to change.');
+    using repo = disposable(tempRepo({ files: { 'a.txt': 'one\n' } }));
+    // The cache where a user's goes (the tests' shared folder left aside).
+    const { ASSIST_CODE_CACHE_DIR: _shared, ...base } = repo.env;
+    const env = { ...base, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1', ASSIST_CODE_CACHE_DEBUG: '1', PATH: installed.env.PATH };
+    const turn = (): Promise<{ code: number | null; stderr: string }> =>
+      new Promise((resolve, reject) => {
+        const child = spawn(installed!.bin, ['run', '-m', 'what is in a.txt?'], { cwd: repo.dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+    const states: string[] = [];
+    // A first turn, then two warm ones (a cache of their own: other V8 flags).
+    for (let i = 0; i < 3; i++) {
+      const r = await turn();
+      expect(r.code, r.stderr).toBe(5);
+      const match = /^assist code cache: (\S+) (\S+)$/m.exec(r.stderr);
+      expect(match?.[2]?.startsWith(join(repo.home, '.cache', 'assist', 'main-')), r.stderr).toBe(true);
+      states.push(match?.[1] ?? '');
+    }
+    expect(states).toEqual(['missing', 'missing', 'accepted']);
+    expect(server.requests.length).toBe(3);
   });
 
   it('ships the config schema and the completion scripts', (ctx) => {

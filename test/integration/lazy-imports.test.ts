@@ -16,6 +16,16 @@ function bundleContents(): Map<string, string[]> {
   return new Map(Object.entries(meta.outputs).map(([out, { inputs }]) => [basename(out), Object.keys(inputs)]));
 }
 
+/**
+ * The sources inside the one-file CLI (dist/bundle/main.cjs, run by `run`, the message form and
+ * `chat` with its code cache): it is require()d whole, so the import trace does not see inside it;
+ * the packages left out of it load from ES entries (dist/bundle/vendor-*.js), which it does see.
+ */
+function oneFileInputs(): string[] {
+  const meta = JSON.parse(readFileSync(join(projectRoot, 'dist', 'bundle', 'main-cjs-meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+  return Object.values(meta.outputs).flatMap(({ inputs }) => Object.keys(inputs));
+}
+
 /** Heavy packages a command loaded: straight from node_modules, or inside a bundle chunk. */
 function heavyLoaded(args: string[]): { modules: string[]; heavy: string[] } {
   const repo = tempRepo();
@@ -61,6 +71,32 @@ describe('heavy modules load lazily', () => {
     const chunks = bundleContents();
     // The SDKs are bundled into chunks of their own, found through the metafile.
     expect([...chunks.values()].some((inputs) => inputs.some((i) => i.includes('node_modules/openai/')))).toBe(true);
+  });
+
+  it("the one-file CLI carries none of the heavy packages (its metafile; it can fail: assist's own code is there)", () => {
+    const inputs = oneFileInputs();
+    expect(inputs).toContain('src/cli/commands/run.ts');
+    expect(inputs).toContain('src/session/turn.ts');
+    expect(HEAVY.filter((pkg) => inputs.some((i) => i.includes(`node_modules/${pkg}/`)))).toEqual([]);
+  });
+
+  it('a turn through the one-file CLI loads the OpenAI SDK from its ES entry, and no other heavy package', async () => {
+    await using server = await startFakeLlm();
+    await using repo = tempRepo({ files: { 'a.txt': 'one\n' } });
+    const trace = join(repo.home, 'trace.txt');
+    const env = { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1', ASSIST_CODE_CACHE_DEBUG: '1', NODE_OPTIONS: `--import=${join(projectRoot, 'test', 'helpers', 'trace-imports.mjs')}`, TRACE_IMPORTS_FILE: trace };
+    server.defaultReply = reply.text('Nothing to change.');
+    const r = await runCli(['run', '-m', 'what is in a.txt?'], { cwd: repo.dir, env });
+    expect(r.code, r.stderr).toBe(5);
+    // The one-file CLI ran (its loader says what it did with the cache).
+    expect(r.stderr).toMatch(/^assist code cache: (missing|accepted|rejected) /m);
+    const urls = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
+    expect(urls.some((u) => u.endsWith('/dist/bundle/vendor-openai.js'))).toBe(true);
+    // No ES chunk of the CLI's own: everything but the packages came from the one file.
+    expect(urls.some((u) => u.endsWith('/dist/bundle/main.js'))).toBe(false);
+    const chunks = bundleContents();
+    const heavy = HEAVY.filter((pkg) => urls.some((url) => (url.includes('/dist/bundle/') ? (chunks.get(basename(new URL(url).pathname)) ?? []) : [new URL(url).pathname]).some((i) => i.includes(`node_modules/${pkg}/`))));
+    expect(heavy).toEqual(['openai']);
   });
 
   it("a turn loads the chunk tokenizer only when the request's search finds chunks to fit", async () => {

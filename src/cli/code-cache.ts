@@ -1,0 +1,205 @@
+// The loader of the one-file CLI (dist/bundle/main.cjs) with a V8 code cache; scripts/bundle.mjs
+// builds this module alone, as CommonJS, to dist/bundle/main-loader.cjs, which bin/assist.js
+// requires for the commands typed between turns. Node 20 keeps no compiled code of ES modules
+// between runs (module.enableCompileCache is Node 22+), and compiling the CLI's chunks was ~17% of
+// a warm turn's main thread (docs/benchmarks.md "Eleventh session"); a vm.Script takes cached data.
+// Imports nothing of assist's own: the one-file carries all of it, and a second copy of a module
+// would be a second copy of its state.
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, constants as fsConstants } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Script } from 'node:vm';
+
+/** Set by scripts/bundle.mjs: the one-file's content hash and the files of its ES vendor entries. */
+declare const __ASSIST_MAIN_HASH__: string;
+declare const __ASSIST_VENDOR_FILES__: Record<string, string>;
+
+/**
+ * What happened to the code cache in this process: `off` (ASSIST_CODE_CACHE=0), `unsafe` (the
+ * folder or the file is not this user's alone: not read, not written), `missing` (no cache yet),
+ * `accepted`, `rejected` (V8 refused it: another build of V8, other flags, a damaged file).
+ */
+export type CacheState = 'off' | 'unsafe' | 'missing' | 'accepted' | 'rejected';
+
+/** The CLI's `main()` as the one-file exports it (src/cli/main.ts). */
+export interface OneFileCli {
+  main(io: unknown): Promise<number>;
+}
+
+/**
+ * The folder of the cache: ASSIST_CODE_CACHE_DIR (the tests point every CLI run of a suite at one
+ * folder), else `$XDG_CACHE_HOME/assist`, else `~/.cache/assist`; relative paths are ignored, as
+ * the XDG spec says. Null when there is no home to put it in.
+ */
+export function codeCacheDir(env: NodeJS.ProcessEnv, home: string = homedir()): string | null {
+  const own = env['ASSIST_CODE_CACHE_DIR'];
+  if (own && isAbsolute(own)) return own;
+  const xdg = env['XDG_CACHE_HOME'];
+  if (xdg && isAbsolute(xdg)) return join(xdg, 'assist');
+  return home && isAbsolute(home) ? join(home, '.cache', 'assist') : null;
+}
+
+/**
+ * Whether `dir` may be trusted: a real directory (not a link), owned by this user, that no group
+ * or other user can write to. A cache is code V8 runs as it is: one planted by someone else must
+ * never be read. 'absent' when it does not exist (it is created, 0700, when the cache is written).
+ */
+export function dirTrust(dir: string, uid: number | undefined = process.getuid?.()): 'ok' | 'absent' | 'unsafe' {
+  let stat;
+  try {
+    stat = lstatSync(dir);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'absent' : 'unsafe';
+  }
+  if (!stat.isDirectory()) return 'unsafe';
+  if (uid !== undefined && stat.uid !== uid) return 'unsafe';
+  return (stat.mode & 0o022) === 0 ? 'ok' : 'unsafe';
+}
+
+/**
+ * The cache file's name: the one-file's hash (taken at build time: no hashing at run time), Node's
+ * version (V8's), the architecture, the V8 flags the entry set before loading (V8 rejects a cache
+ * made under other flags: keyed by them, a warm turn and a first run do not rewrite each other's
+ * every run) and the command. A cache holds the functions its writing run compiled and is never
+ * rewritten while V8 accepts it: shared, the first command to write it (`log`, say) would leave
+ * every later `run` compiling most of its code again.
+ */
+export function cacheFileName(hash: string, command: string, flags: string[]): string {
+  const safe = (s: string): string => s.replace(/^-+/, '').replace(/[^A-Za-z0-9_.-]/g, '_');
+  const tag = flags.map(safe).join('+');
+  return `main-${hash}-${process.version}-${process.arch}-${safe(command)}${tag ? `-${tag}` : ''}.bin`;
+}
+
+/**
+ * A tag for the options Node was started with (its command line, NODE_OPTIONS): V8 rejects a cache
+ * made under other V8 flags (`--max-old-space-size`, `--cpu-prof`...), so a user who starts assist
+ * both ways gets a file for each instead of a rewrite on every switch. Empty when there are none.
+ */
+export function nodeOptionsTag(execArgv: readonly string[], nodeOptions: string | undefined): string {
+  const text = [...execArgv, nodeOptions ?? ''].join('\0');
+  if (text === '' || text === '\0') return '';
+  // FNV-1a: a name, not a secret; a collision only costs a rejected cache.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return `node${(h >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+/** Reads the cache file if it is a regular file of this user's that nobody else can write; else undefined. */
+function readTrusted(file: string, uid: number | undefined): Buffer | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+    const stat = fstatSync(fd);
+    if (!stat.isFile() || (uid !== undefined && stat.uid !== uid) || (stat.mode & 0o022) !== 0) return undefined;
+    const data = Buffer.allocUnsafe(stat.size);
+    let read = 0;
+    while (read < stat.size) {
+      const n = readSync(fd, data, read, stat.size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return read === stat.size ? data : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Writes the cache atomically (a temp file of this process, then rename), 0600, in a 0700 folder. */
+function writeCache(dir: string, file: string, data: Buffer): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Created just now or long ago, it is checked again: mkdir does not change an existing folder.
+  if (dirTrust(dir) !== 'ok') return;
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' });
+    renameSync(tmp, file);
+  } catch {
+    rmSync(tmp, { force: true });
+    return;
+  }
+  // Caches of other builds (an upgrade, another checkout) that nobody wrote for a day go.
+  const dayAgo = Date.now() - 24 * 3600 * 1000;
+  const mine = file.slice(dir.length + 1);
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith('main-') || name === mine) continue;
+    const path = join(dir, name);
+    try {
+      if (statSync(path).mtimeMs < dayAgo) rmSync(path, { force: true });
+    } catch {
+      // another process's cleanup got there first
+    }
+  }
+}
+
+/**
+ * How the one-file reaches the packages left out of it (scripts/bundle.mjs rewrites their imports
+ * to calls of this object): `load` imports one, from its ES entry beside this file (web-tree-sitter
+ * from node_modules); `preload` loads those a lazily loaded module imports statically, before it is
+ * evaluated; `sync` hands a preloaded one to that module's static import.
+ */
+function vendorLoader(dir: string, files: Record<string, string>): { load(spec: string): Promise<unknown>; preload(specs: string[]): Promise<unknown>; sync(spec: string): unknown } {
+  const loading = new Map<string, Promise<unknown>>();
+  const loaded = new Map<string, unknown>();
+  const load = (spec: string): Promise<unknown> => {
+    let pending = loading.get(spec);
+    if (!pending) {
+      const file = files[spec];
+      // An ES entry's default export is the package's namespace (see scripts/bundle.mjs).
+      pending = file ? import(pathToFileURL(join(dir, file)).href).then((ns: { default: unknown }) => ns.default) : import(spec);
+      pending = pending.then((ns) => {
+        loaded.set(spec, ns);
+        return ns;
+      });
+      loading.set(spec, pending);
+    }
+    return pending;
+  };
+  return {
+    load,
+    preload: (specs) => Promise.all(specs.map(load)),
+    sync: (spec) => {
+      if (!loaded.has(spec)) throw new Error(`${spec} was used before it was loaded (scripts/bundle.mjs preloads it)`);
+      return loaded.get(spec);
+    },
+  };
+}
+
+/**
+ * Loads dist/bundle/main.cjs through a vm.Script with cached data, runs `main(io)`, and writes the
+ * cache after the command when there was none or V8 rejected it (so the functions the command
+ * compiled are in it). `command` names the cache (one per command: see cacheFileName); `flags`
+ * are the V8 flags the entry set (part of the key too). A cache that
+ * cannot be read or written only costs speed: never an error, never output (ASSIST_CODE_CACHE_DEBUG=1
+ * prints its state on stderr, for the tests and the benchmarks).
+ */
+export async function runMain(io: { env: NodeJS.ProcessEnv }, command: string, flags: string[] = []): Promise<number> {
+  const env = io.env;
+  const filename = join(__dirname, 'main.cjs');
+  const source = readFileSync(filename, 'utf8');
+  const uid = process.getuid?.();
+  const dir = env['ASSIST_CODE_CACHE'] === '0' ? null : codeCacheDir(env);
+  const trust = dir === null ? 'unsafe' : dirTrust(dir, uid);
+  const started = nodeOptionsTag(process.execArgv, env['NODE_OPTIONS']);
+  const file = dir === null ? '' : join(dir, cacheFileName(__ASSIST_MAIN_HASH__, command, started ? [...flags, started] : flags));
+  const cachedData = trust === 'ok' ? readTrusted(file, uid) : undefined;
+  // The parameters of Node's own CommonJS wrapper, and the packages' loader.
+  const wrapped = `(function (exports, require, module, __filename, __dirname, __assistVendor) {${source}\n})`;
+  const script = new Script(wrapped, { filename, cachedData });
+  const state: CacheState = dir === null ? 'off' : trust === 'unsafe' ? 'unsafe' : cachedData === undefined ? 'missing' : script.cachedDataRejected ? 'rejected' : 'accepted';
+  const mod = { exports: {} as OneFileCli };
+  (script.runInThisContext() as (...args: unknown[]) => void).call(mod.exports, mod.exports, createRequire(filename), mod, filename, __dirname, vendorLoader(__dirname, __ASSIST_VENDOR_FILES__));
+  const code = await mod.exports.main(io);
+  if (state === 'missing' || state === 'rejected') {
+    try {
+      writeCache(dir as string, file, script.createCachedData());
+    } catch {
+      // a cache that cannot be written only costs speed
+    }
+  }
+  if (env['ASSIST_CODE_CACHE_DEBUG'] === '1') process.stderr.write(`assist code cache: ${state}${file ? ` ${file}` : ''}\n`);
+  return code;
+}

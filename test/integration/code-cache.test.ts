@@ -1,0 +1,139 @@
+// The one-file CLI's V8 code cache (src/cli/code-cache.ts, bin/assist.js): written after the
+// first run, used by the next, never read from a folder another user could have written, and a
+// damaged cache only costs one rewrite. ASSIST_CODE_CACHE_DEBUG=1 makes the loader say what it did.
+import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempRepo, type TempRepo } from '../helpers/git-repo.js';
+import { runCli, type CliResult } from '../helpers/run-cli.js';
+import { reply, startFakeLlm, type FakeLlmServer } from '../fake-llm/index.js';
+
+interface Turn {
+  result: CliResult;
+  state: string | undefined;
+  file: string | undefined;
+}
+
+async function turn(repo: TempRepo, server: FakeLlmServer, cacheDir: string, extra: NodeJS.ProcessEnv = {}): Promise<Turn> {
+  server.enqueue(reply.text('Nothing to change.'));
+  const env = { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1', ASSIST_CODE_CACHE_DIR: cacheDir, ASSIST_CODE_CACHE_DEBUG: '1', ...extra };
+  const result = await runCli(['run', '-m', 'what is in a.txt?'], { cwd: repo.dir, env });
+  const match = /^assist code cache: (\S+)(?: (\S+))?$/m.exec(result.stderr);
+  return { result, state: match?.[1], file: match?.[2] };
+}
+
+/** A repository whose repo map is built: every turn in it is a warm one (bin/assist.js sets --liftoff-only for those, a key of its own). */
+async function warmRepo(server: FakeLlmServer): Promise<TempRepo> {
+  const repo = tempRepo({ files: { 'a.txt': 'one\n' } });
+  const first = await turn(repo, server, join(repo.home, 'warm-up-cache'));
+  expect(first.result.code, first.result.stderr).toBe(5);
+  return repo;
+}
+
+/** stderr without the loader's debug line: what a person would see. */
+const shown = (r: CliResult): string => r.stderr.replace(/^assist code cache: .*\n/m, '');
+
+describe('the code cache of the one-file CLI', () => {
+  it('is written 0600 in a 0700 folder by the first run and accepted by the second; nothing else is printed', async () => {
+    await using server = await startFakeLlm();
+    await using repo = tempRepo({ files: { 'a.txt': 'one\n' } });
+    const cacheDir = join(repo.home, 'cache', 'assist');
+    // A first turn (it builds the repo map) under V8's default flags.
+    const cold = await turn(repo, server, cacheDir);
+    expect(cold.result.code, cold.result.stderr).toBe(5);
+    expect(cold.state).toBe('missing');
+    expect(cold.file).not.toMatch(/liftoff/);
+    // A warm turn runs under --liftoff-only: a cache of its own, or each would reject the other's.
+    const first = await turn(repo, server, cacheDir);
+    expect(first.result.code, first.result.stderr).toBe(5);
+    expect(first.state).toBe('missing');
+    expect(first.file).toMatch(/-run-liftoff-only\.bin$/);
+    expect(first.file?.startsWith(`${cacheDir}/main-`)).toBe(true);
+    expect(statSync(cacheDir).mode & 0o777).toBe(0o700);
+    expect(statSync(first.file!).mode & 0o777).toBe(0o600);
+    expect(statSync(first.file!).size).toBeGreaterThan(100_000);
+    // No ExperimentalWarning or any other line of the loader's.
+    expect(shown(first.result)).not.toMatch(/warning|cache/i);
+
+    const second = await turn(repo, server, cacheDir);
+    expect(second.result.code, second.result.stderr).toBe(5);
+    expect(second.state).toBe('accepted');
+    expect(shown(second.result)).toBe(shown(first.result));
+    expect(second.result.stdout).toBe(first.result.stdout);
+    // One file, no temp files left behind.
+    expect(readdirSync(cacheDir).filter((n) => n.startsWith('main-')).sort()).toEqual([cold.file!, first.file!].map((f) => f.slice(cacheDir.length + 1)).sort());
+    expect(readdirSync(cacheDir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('`config list`, `log` and `chat` keep caches of their own; help screens keep the ES chunks', async () => {
+    await using repo = tempRepo({ files: { 'a.txt': 'one\n' } });
+    const cacheDir = join(repo.home, 'cache');
+    const env = { ...repo.env, ASSIST_CODE_CACHE_DIR: cacheDir, ASSIST_CODE_CACHE_DEBUG: '1', ASSIST_MODEL: 'openai/gpt-4.1', OPENAI_API_KEY: 'unused' };
+    const state = async (args: string[], input?: string): Promise<string | undefined> => /^assist code cache: (\S+)/m.exec((await runCli(args, { cwd: repo.dir, env, input })).stderr)?.[1];
+    expect(await state(['config', 'list'])).toBe('missing');
+    expect(await state(['config', 'list'])).toBe('accepted');
+    // Node started with other V8 flags: a file of its own, not a rejection and rewrite on each switch.
+    const big = { ...env, NODE_OPTIONS: '--max-old-space-size=3000' };
+    const other = async (): Promise<string | undefined> => /^assist code cache: (\S+)/m.exec((await runCli(['config', 'list'], { cwd: repo.dir, env: big })).stderr)?.[1];
+    expect(await other()).toBe('missing');
+    expect(await other()).toBe('accepted');
+    expect(await state(['config', 'list'])).toBe('accepted');
+    expect(await state(['log'])).toBe('missing');
+    expect(await state(['chat'], '/exit\n')).toBe('missing');
+    expect(await state(['chat'], '/exit\n')).toBe('accepted');
+    expect(await state(['--help'])).toBeUndefined();
+    expect(await state(['run', '--help'])).toBeUndefined();
+    expect(await state(['config', 'get', 'model'])).toBeUndefined();
+    const names = readdirSync(cacheDir).map((n) => n.replace(`-${process.version}-${process.arch}-`, ' ').replace(/^main-[0-9a-f]+ /, '').replace(/node[0-9a-f]{8}/, 'node'));
+    expect(names.sort()).toEqual(['chat.bin', 'config-list-node.bin', 'config-list.bin', 'log.bin']);
+  });
+
+  it('a damaged cache is rejected and rewritten, without an error or output', async () => {
+    await using server = await startFakeLlm();
+    await using repo = await warmRepo(server);
+    const cacheDir = join(repo.home, 'cache', 'assist');
+    const first = await turn(repo, server, cacheDir);
+    expect(first.state).toBe('missing');
+    const good = readFileSync(first.file!);
+    const bad = Buffer.from(good);
+    bad.fill(0x5a, 0, 64);
+    writeFileSync(first.file!, bad);
+    const damaged = await turn(repo, server, cacheDir);
+    expect(damaged.result.code, damaged.result.stderr).toBe(5);
+    expect(damaged.state).toBe('rejected');
+    expect(shown(damaged.result)).toBe(shown(first.result));
+    expect(readFileSync(first.file!).subarray(0, 64).equals(bad.subarray(0, 64))).toBe(false);
+    expect((await turn(repo, server, cacheDir)).state).toBe('accepted');
+  });
+
+  it('a folder others can write to is neither read nor written', async () => {
+    await using server = await startFakeLlm();
+    await using repo = await warmRepo(server);
+    const cacheDir = join(repo.home, 'shared-cache');
+    const first = await turn(repo, server, cacheDir);
+    expect(first.state).toBe('missing');
+    // A cache planted where a second user could have written it: the same bytes, not read.
+    chmodSync(cacheDir, 0o777);
+    const planted = await turn(repo, server, cacheDir);
+    expect(planted.result.code, planted.result.stderr).toBe(5);
+    expect(planted.state).toBe('unsafe');
+    expect(shown(planted.result)).toBe(shown(first.result));
+    chmodSync(cacheDir, 0o700);
+    expect((await turn(repo, server, cacheDir)).state).toBe('accepted');
+  });
+
+  it('a cache file others can write to is not read, and ASSIST_CODE_CACHE=0 leaves the one-file CLI aside', async () => {
+    await using server = await startFakeLlm();
+    await using repo = await warmRepo(server);
+    const cacheDir = join(repo.home, 'c');
+    mkdirSync(cacheDir, { mode: 0o700 });
+    const first = await turn(repo, server, cacheDir);
+    chmodSync(first.file!, 0o666);
+    // Not trusted, so it is as if missing: rewritten by this user, 0600 again.
+    expect((await turn(repo, server, cacheDir)).state).toBe('missing');
+    expect(statSync(first.file!).mode & 0o777).toBe(0o600);
+    const off = await turn(repo, server, cacheDir, { ASSIST_CODE_CACHE: '0' });
+    expect(off.result.code, off.result.stderr).toBe(5);
+    expect(off.state).toBeUndefined();
+  });
+});
