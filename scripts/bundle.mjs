@@ -39,6 +39,8 @@ const VENDOR = {
   '@google/genai': 'google-genai',
   ollama: 'ollama',
   'gpt-tokenizer/encoding/o200k_base': 'gpt-tokenizer-o200k',
+  // The encoder class alone, which builds the tokenizer from the packed ranks (src/context/o200k.ts).
+  'gpt-tokenizer/GptEncoding': 'gpt-tokenizer-encoding',
   '@modelcontextprotocol/client': 'mcp-client',
   yaml: 'yaml',
 };
