@@ -21,7 +21,6 @@ const LONGEST = [
   'test/faults/provider-faults.test.ts',
   'test/integration/pr.test.ts',
   'test/faults/environment-faults.test.ts',
-  'test/integration/default-model.test.ts',
   'test/architecture/dependency-rules.test.ts',
   'src/testing/mutation-check.test.ts',
   'test/integration/compression-order.test.ts',
