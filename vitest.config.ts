@@ -7,7 +7,8 @@ const include = ['src/**/*.test.ts', 'test/**/*.test.ts'];
  * Files that run alone, one worker, after all the others (docs/testing.md "Workers"): they wait on
  * the hooks' refresher, which runs at the lowest CPU priority by design and gets almost no CPU
  * while two workers saturate two cores, or they bound a time from above (an abort within 500 ms,
- * a hook within 10 ms of an empty one, a storm's commits closer than the refresher's quiet window).
+ * a hook within 10 ms of an empty one, a storm's commits closer than the refresher's quiet window,
+ * a client's 100–300 ms timeout against the fake server in the worker).
  */
 export const ALONE = [
   // The hooks' refresher (nice 19), started by a commit or run by hand.
