@@ -29,9 +29,14 @@ export async function folderGraph(cwd = root) {
   const { cruise } = await import('dependency-cruiser');
   const { default: config } = await import(pathToFileURL(join(cwd, '.dependency-cruiser.js')).href);
   const result = await cruise(['src'], { ...config.options, baseDir: cwd });
+  return graphOf(result.output);
+}
+
+/** {@link folderGraph} of a cruise already made (the `output` of `cruise`, or the CLI's `--output-type json`). */
+export function graphOf(output) {
   const edges = new Map();
   const folders = new Set();
-  for (const module of result.output.modules) {
+  for (const module of output.modules) {
     const from = folderOf(module.source);
     if (from === undefined || LEFT_OUT.has(from)) continue;
     folders.add(from);
