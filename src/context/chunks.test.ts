@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
-import { chunkFile, chunkSource, chunkUnit, chunksNeedCounting, fitChunks, selectChunks, type Chunk } from './chunks.js';
+import { chunkFile, chunkSource, chunkUnit, chunksNeedCounting, countChunkUnits, fitChunks, selectChunks, type Chunk } from './chunks.js';
 import { additive } from './render.js';
 import { countTokens, tokenCounter, type TokenCounter } from './tokens.js';
 
@@ -99,5 +99,13 @@ describe('chunks', () => {
     const third = await fitChunks(changed, 200, spy, known);
     expect(counted).toEqual([chunkUnit(changed[0]!)]);
     expect(await countTokens(third.text)).toBe(third.tokens);
+    // Chunks found but not fitted are counted on their own, and not again once known.
+    const others = (await chunkFile('inventory.py', readFileSync(join(fixtures, 'inventory.py'), 'utf8'), { maxTokens: 60 })).slice(0, 3);
+    counted.length = 0;
+    await countChunkUnits(others, 200, spy, known);
+    expect(counted).toEqual(others.map(chunkUnit));
+    expect(chunksNeedCounting(others, known, 200)).toBe(false);
+    await countChunkUnits(others, 200, refuse, known);
+    for (const chunk of others) expect(known.get(chunkUnit(chunk))).toBe(await countTokens(chunkUnit(chunk)));
   });
 });

@@ -163,6 +163,15 @@ async function measureUnits(units: readonly string[], budget: number, count: Tok
   return sum;
 }
 
+/**
+ * Counts into `known` the units of `chunks` it lacks, asking `counter` for its tokenizer only when
+ * some are missing (see {@link fitChunks}): for chunks found but not fitted, so that finding them
+ * again needs no tokenizer either.
+ */
+export async function countChunkUnits(chunks: readonly Chunk[], budget: number, counter: () => Promise<TokenCounter | undefined>, known: SectionCounts): Promise<void> {
+  await countUnits(chunks, budget, lazyCounter(counter), known);
+}
+
 /** Whether fitting these chunks with `known` would need the tokenizer: some unit was never counted. */
 export function chunksNeedCounting(chunks: readonly Chunk[], known: SectionCounts, budget: number): boolean {
   return chunks.some((chunk) => uncounted(known, chunkUnit(chunk), budget));

@@ -11,7 +11,7 @@ export type { BackgroundCounter, TokenCounter } from './tokens.js';
 export { listSourceFiles } from './git-files.js';
 export type { FileListing, SourceFile } from './git-files.js';
 export { SectionCountStore } from './section-counts.js';
-export { chunkFile, chunkSource, chunksNeedCounting, chunkUnit, selectChunks, renderChunk, fitChunks } from './chunks.js';
+export { chunkFile, chunkSource, chunksNeedCounting, countChunkUnits, chunkUnit, selectChunks, renderChunk, fitChunks } from './chunks.js';
 export type { Chunk, ChunkOptions } from './chunks.js';
 export { searchCode, rankForQuery, describeHit, calibrateForIndex, DEFAULT_TUNING } from './search.js';
 export type { SearchOptions, SearchResult, SearchHit, HitWhy, FileHit, SearchTuning, Ranking, Retrieval } from './search.js';

@@ -211,6 +211,7 @@ export class PromptBuilder {
     let summaryFiles: string[] = [];
     let chunkFiles: string[] = [];
     let searchedChunks: SearchedChunk[] = [];
+    let foundOutside: SearchedChunk[] = [];
     let wanted: (chunk: SearchedChunk, summarised: ReadonlySet<string>) => boolean = () => true;
     if (strategy === 'summary') summaryFiles = ['', ...best];
     else if (strategy === 'chunks') chunkFiles = best;
@@ -221,6 +222,7 @@ export class PromptBuilder {
       const { representationFor } = await import('../context/effectiveness.js');
       if (choices.length > 0) sent.languages = Object.fromEntries(choices.map((c) => [c.language, c.representation]));
       const outside = found.filter((h) => !this.core.chatFiles.has(h.file));
+      foundOutside = outside;
       // A file whose language gets summaries but that has none yet (no refresh has run) gets its chunks.
       wanted = (h, summarised) => {
         const rep = representationFor(choices, h.file);
@@ -244,7 +246,26 @@ export class PromptBuilder {
     searchedChunks = searchedChunks.filter((h) => wanted(h, summarised));
     // The searched chunks get what the summaries left of the budget.
     if (searchedChunks.length > 0) pieces.push(...(await this.searchedChunksText(searchedChunks, budget - sent.tokens.summaries, request, audit, sent)));
+    await this.rememberChunkCounts(foundOutside, budget);
     return pieces;
+  }
+
+  /**
+   * Counts the found chunks the fit did not take (a language hybrid gives the map or summaries, a
+   * file already summarised) while the counter that {@link searchChunks} started for them is there,
+   * so that the same hits in a later turn start no tokenizer. Nothing to count: nothing happens.
+   */
+  private async rememberChunkCounts(hits: readonly SearchedChunk[], budget: number): Promise<void> {
+    if (hits.length === 0) return;
+    try {
+      const { chunksNeedCounting, countChunkUnits } = await import('../context/index.js');
+      const known = await this.chunkCounts();
+      if (!chunksNeedCounting(hits, known, budget)) return;
+      await countChunkUnits(hits, budget, () => chunkCounterOf(this.core).counter(), known);
+      void known.save().catch(() => undefined);
+    } catch (error) {
+      this.core.log?.warn('context.chunk-counts-unavailable', { error: (error as Error).message });
+    }
   }
 
   private choices: Promise<LanguageChoice[]> | null = null;
