@@ -253,15 +253,15 @@ export class PromptBuilder {
   /**
    * Counts the found chunks the fit did not take (a language hybrid gives the map or summaries, a
    * file already summarised) while the counter that {@link searchChunks} started for them is there,
-   * so that the same hits in a later turn start no tokenizer. Nothing to count: nothing happens.
+   * so that the same hits in a later turn start no tokenizer; then writes what this turn counted
+   * (a cache: a lost write only means counting again). Nothing new: nothing happens.
    */
   private async rememberChunkCounts(hits: readonly SearchedChunk[], budget: number): Promise<void> {
     if (hits.length === 0) return;
     try {
       const { chunksNeedCounting, countChunkUnits } = await import('../context/index.js');
       const known = await this.chunkCounts();
-      if (!chunksNeedCounting(hits, known, budget)) return;
-      await countChunkUnits(hits, budget, () => chunkCounterOf(this.core).counter(), known);
+      if (chunksNeedCounting(hits, known, budget)) await countChunkUnits(hits, budget, () => chunkCounterOf(this.core).counter(), known);
       void known.save().catch(() => undefined);
     } catch (error) {
       this.core.log?.warn('context.chunk-counts-unavailable', { error: (error as Error).message });
@@ -343,9 +343,8 @@ export class PromptBuilder {
     try {
       const { fitChunks, chunkUnit } = await import('../context/index.js');
       const known = await this.chunkCounts();
+      // Written by rememberChunkCounts, once the found chunks the fit did not take are counted too.
       const selected = await fitChunks(chunks, budget, () => chunkCounterOf(this.core).counter(), known);
-      // A cache: a lost write only means counting again.
-      void known.save().catch(() => undefined);
       for (const file of new Set(selected.chunks.map((c) => c.file))) audit.append({ op: 'send', path: file, result: 'ok', reason: 'chunks', requestId: request });
       sent.chunks.push(...selected.chunks.map((c) => `${c.file}:${c.startLine}-${c.endLine}`));
       sent.tokens.chunks += selected.tokens;
