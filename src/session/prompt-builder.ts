@@ -9,7 +9,7 @@ import { timePhase } from '../obs/phases.js';
 import type { AuditLog } from '../sandbox/index.js';
 import { fireHooks } from './agent-hooks.js';
 import type { SessionCore } from './core.js';
-import { chunkCounterOf, startChunkCounter, trackedFiles, turnGitOf } from './turn-git.js';
+import { chunkCounter, startChunkCounter, trackedFiles, turnGitOf } from './turn-git.js';
 import { exchangeMessages, type Exchange } from './history.js';
 import { planSystemPrompt } from './plan-mode.js';
 import { messageText, PromptCounter } from './prompt-size.js';
@@ -261,7 +261,7 @@ export class PromptBuilder {
     try {
       const { chunksNeedCounting, countChunkUnits } = await import('../context/index.js');
       const known = await this.chunkCounts();
-      if (chunksNeedCounting(hits, known, budget)) await countChunkUnits(hits, budget, () => chunkCounterOf(this.core).counter(), known);
+      if (chunksNeedCounting(hits, known, budget)) await countChunkUnits(hits, budget, chunkCounter, known);
       void known.save().catch(() => undefined);
     } catch (error) {
       this.core.log?.warn('context.chunk-counts-unavailable', { error: (error as Error).message });
@@ -344,7 +344,7 @@ export class PromptBuilder {
       const { fitChunks, chunkUnit } = await import('../context/index.js');
       const known = await this.chunkCounts();
       // Written by rememberChunkCounts, once the found chunks the fit did not take are counted too.
-      const selected = await fitChunks(chunks, budget, () => chunkCounterOf(this.core).counter(), known);
+      const selected = await fitChunks(chunks, budget, chunkCounter, known);
       for (const file of new Set(selected.chunks.map((c) => c.file))) audit.append({ op: 'send', path: file, result: 'ok', reason: 'chunks', requestId: request });
       sent.chunks.push(...selected.chunks.map((c) => `${c.file}:${c.startLine}-${c.endLine}`));
       sent.tokens.chunks += selected.tokens;

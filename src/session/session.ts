@@ -8,7 +8,6 @@ import { filesReadInEvents, rebuildHistory, type Exchange } from './history.js';
 import { Approvals } from './approval.js';
 import { addFiles, dropFiles } from './chat-files.js';
 import { SessionCore } from './core.js';
-import { chunkCounterOf } from './turn-git.js';
 import { newRequestId } from './request.js';
 import { PromptBuilder } from './prompt-builder.js';
 import { GO_MESSAGE } from './plan-mode.js';
@@ -148,7 +147,6 @@ export class Session {
   }
 
   close(): void {
-    chunkCounterOf(this.core).close();
     this.tools.close();
     this.core.store.close();
   }

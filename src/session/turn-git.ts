@@ -1,5 +1,5 @@
 import type { FileListing } from '../context/git-files.js';
-import type { BackgroundCounter, TokenCounter } from '../context/index.js';
+import type { TokenCounter } from '../context/index.js';
 import { TurnSnapshot } from '../git/turn-snapshot.js';
 import type { NotIgnoredLookup } from '../sandbox/index.js';
 import type { SessionCore } from './core.js';
@@ -85,50 +85,28 @@ export async function outsideSparseCone(
 }
 
 /**
- * The token counter for fitting the request's chunks of other files (`context.strategy` hybrid):
- * its tokenizer (~0.3-0.5 s of CPU to load) loads in a worker thread as soon as the search finds
- * chunks, on the other core, while the rest of the context is gathered; then counting costs a
- * message per chunk. It is the process's one counter (`sharedTokenCounter`): when the repo map
- * started it first (a new request), the chunks count with the same tables.
+ * The token counter for fitting the request's chunks of other files (`context.strategy` hybrid),
+ * started if need be: the process's one counter (`sharedTokenCounter`), whose tokenizer (~0.3-0.5 s
+ * of CPU) loads in a worker thread, on the other core, while the rest of the context is gathered;
+ * when the repo map started it first (a new request), the chunks count with the same tables. An
+ * idle worker holds nothing open, so nothing ends it. Undefined when it could not be started (the
+ * caller counts on its own thread).
  */
-export class ChunkCounter {
-  private started: Promise<BackgroundCounter> | null = null;
-
-  /** Starts loading the tokenizer now (no-op once started). */
-  start(): void {
-    if (this.started) return;
-    const started = import('../context/index.js').then((c) => c.sharedTokenCounter());
-    started.catch(() => undefined);
-    this.started = started;
-  }
-
-  /** The counter, started if need be; undefined when it could not be (the caller counts on its own thread). */
-  async counter(): Promise<TokenCounter | undefined> {
-    this.start();
-    try {
-      return (await this.started!).count;
-    } catch {
-      return undefined;
-    }
-  }
-
-  /**
-   * Lets the thread go without ending it: an idle counter holds nothing open, so the process exits
-   * as if it were not there, whereas `terminate()` keeps the exit waiting for the teardown of the
-   * tokenizer's tables (15 ms quiet, 200–300 ms on a loaded machine). One thread per session.
-   */
-  close(): void {
-    this.started = null;
+export async function chunkCounter(): Promise<TokenCounter | undefined> {
+  try {
+    return (await import('../context/index.js')).sharedTokenCounter().count;
+  } catch {
+    return undefined;
   }
 }
 
 // Kept beside the session's shared state rather than on `SessionCore`: its types reach the context
 // module's, which the library's declarations (dist/types) must not.
-const perSession = new WeakMap<SessionCore, { turnGit: TurnGit | null; chunks: ChunkCounter }>();
+const perSession = new WeakMap<SessionCore, { turnGit: TurnGit | null }>();
 
-function stateOf(core: SessionCore): { turnGit: TurnGit | null; chunks: ChunkCounter } {
+function stateOf(core: SessionCore): { turnGit: TurnGit | null } {
   let state = perSession.get(core);
-  if (!state) perSession.set(core, (state = { turnGit: null, chunks: new ChunkCounter() }));
+  if (!state) perSession.set(core, (state = { turnGit: null }));
   return state;
 }
 
@@ -139,14 +117,9 @@ export function turnGitOf(core: SessionCore): TurnGit {
   return (state.turnGit ??= new TurnGit({ root: core.root, gitDir: paths.gitDir, sharedAssistDir: paths.sharedAssistDir }, core.options.env));
 }
 
-/** The session's token counter for chunks (hybrid strategy), its tokenizer loading in a worker thread. */
-export function chunkCounterOf(core: SessionCore): ChunkCounter {
-  return stateOf(core).chunks;
-}
-
-/** The hybrid strategy fits chunks by exact tokens every turn: their tokenizer loads off this thread from the start. */
+/** The hybrid strategy fits chunks by exact tokens: their tokenizer starts loading off this thread as soon as chunks are found. */
 export function startChunkCounter(core: SessionCore): void {
-  if (core.config.context.strategy === 'hybrid' && Math.floor(core.config.context.mapTokens / 2) >= 64) chunkCounterOf(core).start();
+  if (core.config.context.strategy === 'hybrid' && Math.floor(core.config.context.mapTokens / 2) >= 64) void chunkCounter();
 }
 
 /** Tracked files and untracked files git does not ignore, from the turn's listing (none when git fails). */
