@@ -575,21 +575,26 @@ export function updateSearchSnapshot(
         chunkFile[c] = i;
         chunkStart[c] = chunk.start;
         chunkEnd[c] = chunk.end;
+        // One posting per term: the text's count in the low half of `tf`, the names' in the high
+        // half. A chunk defines a few names and holds dozens of terms: the names are looked up in
+        // their own small map rather than both merged into a new one (a build makes thousands).
         let textLen = 0;
         let nameLen = 0;
-        const both = new Map<string, number>();
+        let namesLeft = chunk.names.size;
         for (const [term, count] of chunk.text) {
           textLen += count;
-          both.set(term, Math.min(count, 0xffff));
+          const named = namesLeft > 0 ? chunk.names.get(term) : undefined;
+          if (named !== undefined) namesLeft--;
+          freshTerm.push(intern(term));
+          freshChunk.push(c);
+          freshTf.push(named === undefined ? Math.min(count, 0xffff) : (Math.min(count, 0xffff) | (Math.min(named, 0xffff) << 16)) >>> 0);
         }
         for (const [term, count] of chunk.names) {
           nameLen += count;
-          both.set(term, ((both.get(term) ?? 0) | (Math.min(count, 0xffff) << 16)) >>> 0);
-        }
-        for (const [term, tf] of both) {
+          if (chunk.text.has(term)) continue;
           freshTerm.push(intern(term));
           freshChunk.push(c);
-          freshTf.push(tf);
+          freshTf.push((Math.min(count, 0xffff) << 16) >>> 0);
         }
         chunkTextLen[c] = textLen;
         chunkNameLen[c] = nameLen;
