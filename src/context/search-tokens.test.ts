@@ -10,6 +10,20 @@ describe('search tokens', () => {
     expect(tokenize('coverage-v8 http2Server')).toEqual(['coverage', '8', 'v8', 'http', '2', 'server', 'http2server']);
   });
 
+  it('gives the same tokens for words met before and after the remembered words are forgotten', () => {
+    // Words that share a hash bucket or a prefix must not be taken for each other, and a word seen
+    // once gives the same tokens when met again, across the clearing at 200,000 remembered words.
+    const probe = 'parseHTTPResponse parseHTTPResponses parseHTTP getUserName getUserNames';
+    const expected = tokenize(probe);
+    expect(expected).toEqual(['parse', 'http', 'response', 'parsehttpresponse', 'parse', 'http', 'response', 'parsehttpresponses', 'parse', 'http', 'parsehttp', 'get', 'user', 'name', 'getusername', 'get', 'user', 'name', 'getusernames']);
+    const many = Array.from({ length: 200_100 }, (_, i) => `wordNumber${i}x`).join(' ');
+    const tokens = tokenize(many);
+    expect(tokens.slice(-4)).toEqual(['word', 'number', '200099', 'wordnumber200099x']);
+    expect(tokens.length).toBe(200_100 * 4);
+    expect(tokenize(probe)).toEqual(expected);
+    expect(tokenize(`${probe} ${many.slice(0, 200)}`)).toEqual([...expected, ...tokens.slice(0, tokenize(many.slice(0, 200)).length)]);
+  });
+
   it('drops stop words and one-letter parts, lower-cases and stems', () => {
     expect(tokenize('Display the test.name in a Summary header')).toEqual(['display', 'test', 'name', 'summary', 'header']);
     expect(tokenize('const x = return')).toEqual([]);

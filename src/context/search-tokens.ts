@@ -46,26 +46,23 @@ const PARTS = /[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+/g;
  * and pure stop words are left out; numbers are kept (`v8`, `http2`).
  */
 export function forEachToken(text: string, emit: (token: string) => void): void {
-  // A scan of char codes rather than `matchAll(/[A-Za-z0-9_$]+/g)`: an index build tokenizes
-  // megabytes, and a match object per word was a fifth of its time, most of it in the collector.
+  // A scan of char codes rather than `matchAll(/[A-Za-z0-9_$]+/g)`, and the words remembered in a
+  // table found by a hash taken during the scan: an index build tokenizes megabytes, mostly words
+  // seen before, and a match object, a substring and a string hash per word were most of its time
+  // and of its garbage.
   const n = text.length;
   let i = 0;
   while (i < n) {
-    if (!isWordChar(text.charCodeAt(i))) {
+    let c = text.charCodeAt(i);
+    if (!isWordChar(c)) {
       i++;
       continue;
     }
     const start = i;
-    while (++i < n && isWordChar(text.charCodeAt(i)));
+    let hash = Math.imul(FNV_OFFSET ^ c, FNV_PRIME);
+    while (++i < n && isWordChar((c = text.charCodeAt(i)))) hash = Math.imul(hash ^ c, FNV_PRIME);
     if (i - start === 1) continue;
-    const word = text.slice(start, i);
-    // Code repeats its identifiers: each word is split and stemmed once per process (an index
-    // build tokenizes megabytes; this was most of its time).
-    let tokens = wordTokens.get(word);
-    if (tokens === undefined) {
-      if (wordTokens.size >= MAX_REMEMBERED_WORDS) wordTokens.clear();
-      wordTokens.set(word, (tokens = splitWord(word)));
-    }
+    const tokens = wordTokensAt(text, start, i, hash);
     for (let k = 0; k < tokens.length; k++) emit(tokens[k]!);
   }
 }
@@ -75,8 +72,49 @@ function isWordChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36;
 }
 
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
+// Code repeats its identifiers: each word is split and stemmed once per process. The words seen,
+// in an open-addressing table of their indices (-1: empty), keyed by the hash of the scan; all
+// forgotten at once when it holds MAX_REMEMBERED_WORDS.
 const MAX_REMEMBERED_WORDS = 200_000;
-const wordTokens = new Map<string, readonly string[]>();
+const SLOTS = 1 << 19;
+const slots = new Int32Array(SLOTS).fill(-1);
+const seenWords: string[] = [];
+const seenHashes: number[] = [];
+const seenTokens: (readonly string[])[] = [];
+
+/** The tokens of the word `text[start, end)`, whose scan hash is `hash`: split once, then remembered. */
+function wordTokensAt(text: string, start: number, end: number, hash: number): readonly string[] {
+  const length = end - start;
+  let slot = hash & (SLOTS - 1);
+  for (let at = slots[slot]!; at !== -1; at = slots[slot]!) {
+    if (seenHashes[at] === hash) {
+      const word = seenWords[at]!;
+      if (word.length === length) {
+        let k = 0;
+        while (k < length && word.charCodeAt(k) === text.charCodeAt(start + k)) k++;
+        if (k === length) return seenTokens[at]!;
+      }
+    }
+    slot = (slot + 1) & (SLOTS - 1);
+  }
+  if (seenWords.length >= MAX_REMEMBERED_WORDS) {
+    slots.fill(-1);
+    seenWords.length = 0;
+    seenHashes.length = 0;
+    seenTokens.length = 0;
+    slot = hash & (SLOTS - 1);
+  }
+  const word = text.slice(start, end);
+  const tokens = splitWord(word);
+  slots[slot] = seenWords.length;
+  seenWords.push(word);
+  seenHashes.push(hash);
+  seenTokens.push(tokens);
+  return tokens;
+}
 
 /** The tokens of one identifier-like word, in order. */
 function splitWord(word: string): readonly string[] {
