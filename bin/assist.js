@@ -66,6 +66,8 @@ async function start() {
     if (existsSync(join(process.cwd(), '.git', 'assist', 'map-snapshot.bin'))) {
       require('node:v8').setFlagsFromString('--liftoff-only');
       v8Flags.push('--liftoff-only');
+      // For the tree-sitter loader (src/context/extractor.ts): the flag is the process's, not to be turned off.
+      globalThis[Symbol.for('assist.liftoffOnly')] = true;
     }
   }
   let interrupted = false;

@@ -64,6 +64,12 @@ function loadTreeSitter(baseline: boolean): Promise<WebTreeSitter> {
 
 let baselineDepth = 0;
 
+/** Whether the entry point runs the whole process with `--liftoff-only` (bin/assist.js marks it; or Node's own options). */
+function processRunsLiftoffOnly(): boolean {
+  const marked = (globalThis as Record<symbol, unknown>)[Symbol.for('assist.liftoffOnly')] === true;
+  return marked || process.execArgv.includes('--liftoff-only') || /(^|\s)--liftoff-only(\s|$)/.test(process.env['NODE_OPTIONS'] ?? '');
+}
+
 /**
  * Runs `load` (which compiles wasm: the runtime, a grammar, a query) with V8's baseline compiler
  * only. For a few files that is much quicker (TypeScript grammar, Node 20, 2 cores: the first
@@ -74,6 +80,11 @@ let baselineDepth = 0;
  * compiles in that window gets baseline code too: slower for long runs, never wrong).
  */
 async function baselineCompiled<T>(load: () => Promise<T>): Promise<T> {
+  // The entry point set it for the whole process (a warm turn, bin/assist.js): it stays. Turned
+  // off here, it would be off for the rest of the turn, and V8's flags would not be those the turn
+  // started with: a code cache is keyed by them, and the one-file CLI's cache written after such a
+  // turn was refused by the next one (`--no-liftoff-only` does not bring them back: measured).
+  if (processRunsLiftoffOnly()) return load();
   if (baselineDepth++ === 0) setFlagsFromString('--liftoff-only');
   try {
     return await load();

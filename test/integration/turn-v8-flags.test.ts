@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reply, startFakeLlm } from '../fake-llm/index.js';
@@ -42,6 +42,27 @@ describe('a warm turn runs WebAssembly as Liftoff compiled it', () => {
     const line = await flagsOf(['say what the notes hold'], env, repo.dir, file);
     expect(line.code, line.stderr).toBe(5);
     expect(line.flags).toEqual(['--liftoff-only']);
+    expect(server.requests.length).toBe(3);
+  });
+
+  it('a warm turn that parses a changed source file keeps --liftoff-only on and its code cache valid', async () => {
+    await using server = await startFakeLlm();
+    await using repo = tempRepo({ files: { 'notes.txt': 'state 0\n', 'src/shapes.ts': 'export function area(w: number, h: number): number {\n  return w * h;\n}\n' } });
+    const env = { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1', ASSIST_CODE_CACHE_DIR: join(repo.home, 'code-cache'), ASSIST_CODE_CACHE_DEBUG: '1' };
+    const file = join(repo.home, 'flags.txt');
+    server.defaultReply = reply.text('Nothing to change.');
+    expect((await flagsOf(['run', '-m', 'what is there'], env, repo.dir, file)).code).toBe(5);
+    // Changed since the map was made: the warm turn parses it on its own thread (the map's baseline load).
+    writeFileSync(join(repo.dir, 'src', 'shapes.ts'), 'export function area(w: number, h: number): number {\n  return w * h;\n}\n\nexport function perimeter(w: number, h: number): number {\n  return 2 * (w + h);\n}\n');
+    const warm = await flagsOf(['run', '-m', 'what is there'], env, repo.dir, file);
+    expect(warm.code, warm.stderr).toBe(5);
+    // Set once by the entry point, never turned off by the parser's load.
+    expect(warm.flags).toEqual(['--liftoff-only']);
+    expect(warm.stderr).toMatch(/assist code cache: (missing|rejected) /);
+    // The cache that turn wrote is taken by the next (it was refused while the load turned the flag off).
+    const next = await flagsOf(['run', '-m', 'what is there'], env, repo.dir, file);
+    expect(next.code, next.stderr).toBe(5);
+    expect(next.stderr).toMatch(/assist code cache: accepted /);
     expect(server.requests.length).toBe(3);
   });
 });
