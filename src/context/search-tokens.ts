@@ -76,11 +76,11 @@ const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
 // Code repeats its identifiers: each word is split and stemmed once per process. The words seen,
-// in an open-addressing table of their indices (-1: empty), keyed by the hash of the scan; all
+// in an open-addressing table of their indices (-1: empty) keyed by the hash of the scan, kept at
+// most half full (it starts small: a request has a few words, an index build ~100,000); all
 // forgotten at once when it holds MAX_REMEMBERED_WORDS.
 const MAX_REMEMBERED_WORDS = 200_000;
-const SLOTS = 1 << 19;
-const slots = new Int32Array(SLOTS).fill(-1);
+let slots = new Int32Array(1 << 10).fill(-1);
 const seenWords: string[] = [];
 const seenHashes: number[] = [];
 const seenTokens: (readonly string[])[] = [];
@@ -88,7 +88,8 @@ const seenTokens: (readonly string[])[] = [];
 /** The tokens of the word `text[start, end)`, whose scan hash is `hash`: split once, then remembered. */
 function wordTokensAt(text: string, start: number, end: number, hash: number): readonly string[] {
   const length = end - start;
-  let slot = hash & (SLOTS - 1);
+  let mask = slots.length - 1;
+  let slot = hash & mask;
   for (let at = slots[slot]!; at !== -1; at = slots[slot]!) {
     if (seenHashes[at] === hash) {
       const word = seenWords[at]!;
@@ -98,14 +99,25 @@ function wordTokensAt(text: string, start: number, end: number, hash: number): r
         if (k === length) return seenTokens[at]!;
       }
     }
-    slot = (slot + 1) & (SLOTS - 1);
+    slot = (slot + 1) & mask;
   }
   if (seenWords.length >= MAX_REMEMBERED_WORDS) {
-    slots.fill(-1);
+    slots = new Int32Array(1 << 10).fill(-1);
     seenWords.length = 0;
     seenHashes.length = 0;
     seenTokens.length = 0;
-    slot = hash & (SLOTS - 1);
+    mask = slots.length - 1;
+    slot = hash & mask;
+  } else if ((seenWords.length + 1) * 2 > slots.length) {
+    slots = new Int32Array(slots.length * 2).fill(-1);
+    mask = slots.length - 1;
+    for (let at = 0; at < seenWords.length; at++) {
+      let free = seenHashes[at]! & mask;
+      while (slots[free] !== -1) free = (free + 1) & mask;
+      slots[free] = at;
+    }
+    slot = hash & mask;
+    while (slots[slot] !== -1) slot = (slot + 1) & mask;
   }
   const word = text.slice(start, end);
   const tokens = splitWord(word);
