@@ -1,0 +1,25 @@
+// The packages' CommonJS files the one-file CLI's loader compiles through a vm.Script
+// (dist/bundle/vendor-*.cjs, scripts/bundle.mjs): none may carry an `import()`, which on Node 20
+// throws once the script comes from cached data. The build finds them by parsing; this holds the
+// finder to the cases the SDKs have (the word in strings and comments) and to real ones.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { dynamicImportsIn } from '../../scripts/dynamic-imports.mjs';
+import { projectRoot } from '../helpers/run-cli.js';
+
+describe('import() in a vm.Script file', () => {
+  it('is found in code, not in strings, templates or comments', () => {
+    expect(dynamicImportsIn('const a = "set globalThis.File to import(\'node:buffer\').File"; // import(y)\n/* import(z) */')).toEqual([]);
+    const code = 'async function f(spec) {\n  return import(spec);\n}\nconst t = async () => `${await import("x")}`;';
+    expect(dynamicImportsIn(code).map((at) => code.slice(at, at + 7))).toEqual(['import(', 'import(']);
+  });
+
+  it('is in none of the built files (run `npm run build` first)', () => {
+    const dir = join(projectRoot, 'dist', 'bundle');
+    const files = readdirSync(dir).filter((n) => /^vendor-.*\.cjs$/.test(n) || n === 'main.cjs');
+    // The SDKs, MCP's client, yaml and the encoder class, and the one-file itself.
+    expect(files).toEqual(expect.arrayContaining(['main.cjs', 'vendor-openai.cjs', 'vendor-anthropic-sdk.cjs', 'vendor-google-genai.cjs', 'vendor-ollama.cjs', 'vendor-mcp-client.cjs']));
+    for (const file of files) expect([file, dynamicImportsIn(readFileSync(join(dir, file), 'utf8'))]).toEqual([file, []]);
+  });
+});
