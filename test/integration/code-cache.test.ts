@@ -3,7 +3,7 @@
 // damaged cache only costs one rewrite; the same for the SDK's own file (dist/bundle/vendor-openai.cjs),
 // run through a vm.Script with a cache of its own. ASSIST_CODE_CACHE_DEBUG=1 makes the loader say
 // what it did.
-import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo, type TempRepo } from '../helpers/git-repo.js';
@@ -144,6 +144,33 @@ describe('the code cache of the one-file CLI', () => {
     expect(foreign.sdk.state).toBe('rejected');
     expect(shown(foreign.result)).toBe(shown(first.result));
     expect((await turn(repo, server, cacheDir)).sdk.state).toBe('accepted');
+  });
+
+  it("a new cache's write removes other builds' caches not written for a day, never this build's", async () => {
+    await using server = await startFakeLlm();
+    await using repo = await warmRepo(server);
+    const cacheDir = join(repo.home, 'cache', 'assist');
+    const first = await turn(repo, server, cacheDir);
+    expect(first.sdk.state).toBe('missing');
+    const name = (f: string): string => f.slice(cacheDir.length + 1);
+    // This build's caches of other commands, two days old (accepted caches are never rewritten).
+    const mainHash = /^main-([0-9a-f]+)-/.exec(name(first.file!))![1]!;
+    const sdkHash = /^vendor-openai-([0-9a-f]+)-/.exec(name(first.sdk.file!))![1]!;
+    const old = (Date.now() - 2 * 24 * 3600 * 1000) / 1000;
+    const planted = {
+      mine: [`main-${mainHash}-${process.version}-${process.arch}-log.bin`, `vendor-openai-${sdkHash}-${process.version}-${process.arch}-chat.bin`],
+      other: [`main-0123456789abcdef-${process.version}-${process.arch}-run.bin`, `vendor-openai-fedcba9876543210-${process.version}-${process.arch}-run.bin`],
+    };
+    for (const n of [...planted.mine, ...planted.other]) {
+      writeFileSync(join(cacheDir, n), 'x', { mode: 0o600 });
+      utimesSync(join(cacheDir, n), old, old);
+    }
+    // A `config list` writes its first cache: the cleanup runs.
+    const r = await runCli(['config', 'list'], { cwd: repo.dir, env: { ...repo.env, ASSIST_CODE_CACHE_DIR: cacheDir, ASSIST_CODE_CACHE_DEBUG: '1' } });
+    expect(r.stderr).toMatch(/^assist code cache: missing /m);
+    const left = readdirSync(cacheDir);
+    for (const n of planted.mine) expect(left).toContain(n);
+    for (const n of planted.other) expect(left).not.toContain(n);
   });
 
   it('a folder others can write to is neither read nor written', async () => {
