@@ -67,6 +67,8 @@ async function start() {
       // Node's own modules carry compiled code in the binary, which V8 refuses once a flag has
       // changed: each loaded after this line is compiled from source (undici, Node's fetch, alone
       // 30-40 ms more). So those a turn loads are loaded first (docs/benchmarks.md "Twelfth session").
+      // Loading undici starts llhttp's wasm compile; the flag, set in the same tick, still applies
+      // to it (checked with --trace-wasm-compilation-times: no TurboFan code in this order).
       for (const name of TURN_BUILTINS) require(name);
       void globalThis.Headers;
       void require('node:fs').ReadStream;
