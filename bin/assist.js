@@ -64,6 +64,14 @@ async function start() {
     // repository's root; the path of repo-map.ts): a first run parses every source file with
     // tree-sitter in wasm, where TurboFan's code may pay. Set before any wasm is compiled.
     if (existsSync(join(process.cwd(), '.git', 'assist', 'map-snapshot.bin'))) {
+      // Node's own modules carry compiled code in the binary, which V8 refuses once a flag has
+      // changed: each loaded after this line is compiled from source (undici, Node's fetch, alone
+      // 30-40 ms more). So those a turn loads are loaded first (docs/benchmarks.md "Twelfth session").
+      // Loading undici starts llhttp's wasm compile; the flag, set in the same tick, still applies
+      // to it (checked with --trace-wasm-compilation-times: no TurboFan code in this order).
+      for (const name of TURN_BUILTINS) require(name);
+      void globalThis.Headers;
+      void require('node:fs').ReadStream;
       require('node:v8').setFlagsFromString('--liftoff-only');
       v8Flags.push('--liftoff-only');
       // For the tree-sitter loader (src/context/extractor.ts): the flag is the process's, not to be turned off.
@@ -128,6 +136,11 @@ const MAP_GIT_COMMANDS = [
 ];
 
 const RUN_GIT_COMMANDS = [MAP_GIT_COMMANDS[0], ['var', '-l']];
+
+// Node's modules a warm turn loads (its SDK's fetch: undici, http, http2, tls, zlib, web streams;
+// the session's crypto, worker_threads, readline...), loaded before the turn's V8 flag is set
+// (above). test/integration/turn-v8-flags.test.ts fails when a turn loads one after it.
+const TURN_BUILTINS = ['node:fs/promises', 'node:readline', 'node:os', 'node:vm', 'node:tty', 'node:crypto', 'node:worker_threads', 'node:zlib', 'node:timers/promises', 'node:perf_hooks', 'node:assert', 'node:http', 'node:tls', 'node:http2', 'node:util/types'];
 
 function prefetchGit(cwd, commands) {
   const { execFile } = require('node:child_process');

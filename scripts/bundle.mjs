@@ -15,10 +15,11 @@
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dynamicImportsIn } from './dynamic-imports.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -44,6 +45,13 @@ const VENDOR = {
   '@modelcontextprotocol/client': 'mcp-client',
   yaml: 'yaml',
 };
+// Of those, the ones the one-file's commands load (the SDKs, MCP's client, yaml, the encoder class)
+// are each built as ONE CommonJS file instead, dist/bundle/vendor-NAME.cjs, which the loader runs
+// through a vm.Script with a V8 code cache of its own, as main.cjs (below; no ES entry of theirs is
+// built: the ES chunks hold their own copy, which main.js and api.js import). These keep the ES
+// entry: the tokenizer's ranks as a 3.4 MB module, only the fallback when the packed ranks are missing.
+const VENDOR_ES_ONLY = new Set(['gpt-tokenizer/encoding/o200k_base']);
+const VENDOR_SCRIPTS = Object.fromEntries(Object.entries(VENDOR).filter(([spec]) => !VENDOR_ES_ONLY.has(spec)));
 // Left out too and loaded by specifier (the installed package's own dependency).
 const EXTERNAL_VENDOR = ['web-tree-sitter'];
 const packageOf = (spec) => /^(@[^/]+\/[^/]+|[^@./][^/]*)/.exec(spec)?.[1];
@@ -74,8 +82,8 @@ const result = await build({
     hooks: 'src/cli/refreshers.ts',
     'tag-worker': 'src/context/tag-worker.ts',
     'token-worker': 'src/context/token-worker.ts',
-    // The packages left out of the one-file CLI, each an ES entry of its own (see below).
-    ...Object.fromEntries(Object.entries(VENDOR).map(([spec, name]) => [`vendor-${name}`, `assist-vendor:${spec}`])),
+    // The packages left out of the one-file CLI without a CommonJS file, each an ES entry of its own (see below).
+    ...Object.fromEntries([...VENDOR_ES_ONLY].map((spec) => [`vendor-${VENDOR[spec]}`, `assist-vendor:${spec}`])),
   },
   bundle: true,
   platform: 'node',
@@ -200,6 +208,42 @@ writeFileSync(join(out, 'main-cjs-meta.json'), JSON.stringify(oneFile.metafile))
 }
 // Its content hash, taken here so that a run never hashes 2 MB: the key of its code cache.
 const mainHash = createHash('sha256').update(readFileSync(join(out, 'main.cjs'))).digest('hex').slice(0, 16);
+
+// The packages of VENDOR_SCRIPTS, each ONE CommonJS file whose exports' `default` is the package's
+// namespace (what `await import(spec)` gives), compiled by the loader through a vm.Script with a
+// code cache keyed by the file's own hash. Same rule as main.cjs: no `import()` may be left in
+// one (node's modules are require()d; the build fails if one is, found by parsing the file).
+const vendorScripts = await build({
+  absWorkingDir: root,
+  entryPoints: Object.fromEntries(Object.entries(VENDOR_SCRIPTS).map(([spec, name]) => [`vendor-${name}`, `assist-vendor:${spec}`])),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  supported: { 'dynamic-import': false },
+  outdir: out,
+  entryNames: '[name]',
+  outExtension: { '.js': '.cjs' },
+  plugins: [vendorEntries],
+  define: { 'import.meta.url': '__assistMetaUrl' },
+  banner: { js: "var __assistMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  metafile: true,
+  logLevel: 'warning',
+});
+// ws's (through @google/genai) optional native helpers, require()d in a try: absent, it uses its own code.
+const WS_OPTIONAL = new Set(['utf-8-validate', 'bufferutil']);
+const vendorScriptFiles = {};
+for (const [spec, name] of Object.entries(VENDOR_SCRIPTS)) {
+  const file = `vendor-${name}.cjs`;
+  const output = vendorScripts.metafile.outputs[relative(root, join(out, file)).split('\\').join('/')];
+  if (!output) throw new Error(`scripts/bundle.mjs: no ${file} was built`);
+  const outside = output.imports.filter((i) => i.kind !== 'require-call' || !(builtinModules.includes(i.path.replace(/^node:/, '')) || WS_OPTIONAL.has(i.path)));
+  if (outside.length) throw new Error(`${file} imports ${outside.map((i) => `${i.path} (${i.kind})`).join(', ')}: it must be one CommonJS file that require()s only node's modules`);
+  const code = readFileSync(join(out, file), 'utf8');
+  const imports = dynamicImportsIn(code);
+  if (imports.length) throw new Error(`${file} carries import() at ${imports.map((at) => `offset ${at}: ${code.slice(at, at + 40)}`).join('; ')}: on Node 20 an import() in a script compiled from cached data throws ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING`);
+  vendorScriptFiles[spec] = [file, createHash('sha256').update(code).digest('hex').slice(0, 16)];
+}
 await build({
   absWorkingDir: root,
   entryPoints: ['src/cli/code-cache.ts'],
@@ -210,7 +254,8 @@ await build({
   outfile: join(out, 'main-loader.cjs'),
   define: {
     __ASSIST_MAIN_HASH__: JSON.stringify(mainHash),
-    __ASSIST_VENDOR_FILES__: JSON.stringify(Object.fromEntries(Object.entries(VENDOR).map(([spec, name]) => [spec, `vendor-${name}.js`]))),
+    __ASSIST_VENDOR_FILES__: JSON.stringify(Object.fromEntries([...VENDOR_ES_ONLY].map((spec) => [spec, `vendor-${VENDOR[spec]}.js`]))),
+    __ASSIST_VENDOR_SCRIPTS__: JSON.stringify(vendorScriptFiles),
   },
   logLevel: 'warning',
 });
@@ -279,7 +324,7 @@ writeFileSync(join(dist, 'assist.schema.json'), `${JSON.stringify(data.configJso
 
 // Notices: every package whose code is in the bundle, and every grammar copied.
 const bundled = new Map();
-for (const input of [...Object.keys(result.metafile.inputs), ...Object.keys(fast.metafile.inputs)]) {
+for (const input of [...Object.keys(result.metafile.inputs), ...Object.keys(fast.metafile.inputs), ...Object.keys(vendorScripts.metafile.inputs)]) {
   const match = /^(.*node_modules\/((?:@[^/]+\/)?[^/]+))\//.exec(input);
   if (match) bundled.set(match[2], join(root, match[1]));
 }

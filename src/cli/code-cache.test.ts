@@ -67,6 +67,8 @@ describe('cacheFileName', () => {
     expect(cacheFileName('abc', 'run', ['--liftoff-only'])).toBe(`main-abc-${process.version}-${process.arch}-run-liftoff-only.bin`);
     expect(cacheFileName('abd', 'run', [])).not.toBe(plain);
     expect(cacheFileName('abc', 'log', [])).not.toBe(plain);
+    // A package's CommonJS file: its own name and hash.
+    expect(cacheFileName('def', 'run', ['--liftoff-only'], 'vendor-openai')).toBe(`vendor-openai-def-${process.version}-${process.arch}-run-liftoff-only.bin`);
     // Nothing can put a path separator into the name.
     expect(cacheFileName('abc', '../x', ['--x=../y'])).not.toContain('/');
   });

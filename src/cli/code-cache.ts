@@ -12,9 +12,13 @@ import { isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 
-/** Set by scripts/bundle.mjs: the one-file's content hash and the files of its ES vendor entries. */
+/**
+ * Set by scripts/bundle.mjs: the one-file's content hash, the files of its ES vendor entries, and
+ * the left-out packages built as one CommonJS file each (file name and content hash, by specifier).
+ */
 declare const __ASSIST_MAIN_HASH__: string;
 declare const __ASSIST_VENDOR_FILES__: Record<string, string>;
+declare const __ASSIST_VENDOR_SCRIPTS__: Record<string, [file: string, hash: string]>;
 
 /**
  * What happened to the code cache in this process: `off` (ASSIST_CODE_CACHE=0), `unsafe` (the
@@ -66,10 +70,10 @@ export function dirTrust(dir: string, uid: number | undefined = process.getuid?.
  * rewritten while V8 accepts it: shared, the first command to write it (`log`, say) would leave
  * every later `run` compiling most of its code again.
  */
-export function cacheFileName(hash: string, command: string, flags: string[]): string {
+export function cacheFileName(hash: string, command: string, flags: string[], name = 'main'): string {
   const safe = (s: string): string => s.replace(/^-+/, '').replace(/[^A-Za-z0-9_.-]/g, '_');
   const tag = flags.map(safe).join('+');
-  return `main-${hash}-${process.version}-${process.arch}-${safe(command)}${tag ? `-${tag}` : ''}.bin`;
+  return `${safe(name)}-${hash}-${process.version}-${process.arch}-${safe(command)}${tag ? `-${tag}` : ''}.bin`;
 }
 
 /**
@@ -108,8 +112,11 @@ function readTrusted(file: string, uid: number | undefined): Buffer | undefined 
   }
 }
 
-/** Writes the cache atomically (a temp file of this process, then rename), 0600, in a 0700 folder. */
-function writeCache(dir: string, file: string, data: Buffer): void {
+/**
+ * Writes the cache atomically (a temp file of this process, then rename), 0600, in a 0700 folder.
+ * `current` are the hashes of this build's files, whose caches the cleanup keeps.
+ */
+function writeCache(dir: string, file: string, data: Buffer, current: string[]): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // Created just now or long ago, it is checked again: mkdir does not change an existing folder.
   if (dirTrust(dir) !== 'ok') return;
@@ -121,11 +128,12 @@ function writeCache(dir: string, file: string, data: Buffer): void {
     rmSync(tmp, { force: true });
     return;
   }
-  // Caches of other builds (an upgrade, another checkout) that nobody wrote for a day go.
+  // Caches of other builds (an upgrade, another checkout) that nobody wrote for a day go; this
+  // build's are kept however old (an accepted cache is never rewritten).
   const dayAgo = Date.now() - 24 * 3600 * 1000;
   const mine = file.slice(dir.length + 1);
   for (const name of readdirSync(dir)) {
-    if (!name.startsWith('main-') || name === mine) continue;
+    if (!/^(main|vendor)-/.test(name) || name === mine || current.some((hash) => name.includes(`-${hash}-`))) continue;
     const path = join(dir, name);
     try {
       if (statSync(path).mtimeMs < dayAgo) rmSync(path, { force: true });
@@ -135,21 +143,67 @@ function writeCache(dir: string, file: string, data: Buffer): void {
   }
 }
 
+/** Where and under which key the command's caches are read and written (runMain's, for the packages' files too). */
+interface CacheKey {
+  dir: string | null;
+  trust: 'ok' | 'absent' | 'unsafe';
+  uid: number | undefined;
+  command: string;
+  flags: string[];
+}
+
+/** A package's CommonJS file run through a vm.Script, and what happened to its cache. */
+interface VendorScriptRun {
+  name: string;
+  file: string;
+  state: CacheState;
+  script: Script;
+}
+
+/**
+ * Runs a left-out package's CommonJS file (dist/bundle/vendor-NAME.cjs) as main.cjs is run: a
+ * vm.Script with the cached data of this file's hash, command and flags, under the same trust
+ * rules. Compiling the SDK from source was most of what its ES entry cost a turn.
+ */
+function runVendorScript(dir: string, [name, hash]: [string, string], key: CacheKey): { namespace: unknown; run: VendorScriptRun } {
+  const filename = join(dir, name);
+  const source = readFileSync(filename, 'utf8');
+  const file = key.dir === null ? '' : join(key.dir, cacheFileName(hash, key.command, key.flags, name.replace(/\.cjs$/, '')));
+  const cachedData = key.trust === 'ok' ? readTrusted(file, key.uid) : undefined;
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename, cachedData });
+  const state: CacheState = key.dir === null ? 'off' : key.trust === 'unsafe' ? 'unsafe' : cachedData === undefined ? 'missing' : script.cachedDataRejected ? 'rejected' : 'accepted';
+  const mod = { exports: {} as { default?: unknown } };
+  (script.runInThisContext() as (...args: unknown[]) => void).call(mod.exports, mod.exports, createRequire(filename), mod, filename, dir);
+  // Its exports' default is the package's namespace, as an ES entry's default export (scripts/bundle.mjs).
+  return { namespace: mod.exports.default, run: { name, file, state, script } };
+}
+
 /**
  * How the one-file reaches the packages left out of it (scripts/bundle.mjs rewrites their imports
- * to calls of this object): `load` imports one, from its ES entry beside this file (web-tree-sitter
- * from node_modules); `preload` loads those a lazily loaded module imports statically, before it is
- * evaluated; `sync` hands a preloaded one to that module's static import.
+ * to calls of this object): `load` runs one, from its CommonJS file beside this one with its code
+ * cache, or imports its ES entry (web-tree-sitter from node_modules); `preload` loads those a
+ * lazily loaded module imports statically, before it is evaluated; `sync` hands a preloaded one
+ * to that module's static import; `ran` lists the CommonJS files run, for their caches.
  */
-function vendorLoader(dir: string, files: Record<string, string>): { load(spec: string): Promise<unknown>; preload(specs: string[]): Promise<unknown>; sync(spec: string): unknown } {
+function vendorLoader(dir: string, files: Record<string, string>, scripts: Record<string, [string, string]>, key: CacheKey): { load(spec: string): Promise<unknown>; preload(specs: string[]): Promise<unknown>; sync(spec: string): unknown; ran: VendorScriptRun[] } {
   const loading = new Map<string, Promise<unknown>>();
   const loaded = new Map<string, unknown>();
+  const ran: VendorScriptRun[] = [];
   const load = (spec: string): Promise<unknown> => {
     let pending = loading.get(spec);
     if (!pending) {
       const file = files[spec];
+      const script = scripts[spec];
       // An ES entry's default export is the package's namespace (see scripts/bundle.mjs).
-      pending = file ? import(pathToFileURL(join(dir, file)).href).then((ns: { default: unknown }) => ns.default) : import(spec);
+      pending = script
+        ? new Promise((resolve) => {
+            const { namespace, run } = runVendorScript(dir, script, key);
+            ran.push(run);
+            resolve(namespace);
+          })
+        : file
+          ? import(pathToFileURL(join(dir, file)).href).then((ns: { default: unknown }) => ns.default)
+          : import(spec);
       pending = pending.then((ns) => {
         loaded.set(spec, ns);
         return ns;
@@ -160,6 +214,7 @@ function vendorLoader(dir: string, files: Record<string, string>): { load(spec: 
   };
   return {
     load,
+    ran,
     preload: (specs) => Promise.all(specs.map(load)),
     sync: (spec) => {
       if (!loaded.has(spec)) throw new Error(`${spec} was used before it was loaded (scripts/bundle.mjs preloads it)`);
@@ -184,22 +239,30 @@ export async function runMain(io: { env: NodeJS.ProcessEnv }, command: string, f
   const dir = env['ASSIST_CODE_CACHE'] === '0' ? null : codeCacheDir(env);
   const trust = dir === null ? 'unsafe' : dirTrust(dir, uid);
   const started = nodeOptionsTag(process.execArgv, env['NODE_OPTIONS']);
-  const file = dir === null ? '' : join(dir, cacheFileName(__ASSIST_MAIN_HASH__, command, started ? [...flags, started] : flags));
+  const keyFlags = started ? [...flags, started] : flags;
+  const file = dir === null ? '' : join(dir, cacheFileName(__ASSIST_MAIN_HASH__, command, keyFlags));
   const cachedData = trust === 'ok' ? readTrusted(file, uid) : undefined;
   // The parameters of Node's own CommonJS wrapper, and the packages' loader.
   const wrapped = `(function (exports, require, module, __filename, __dirname, __assistVendor) {${source}\n})`;
   const script = new Script(wrapped, { filename, cachedData });
   const state: CacheState = dir === null ? 'off' : trust === 'unsafe' ? 'unsafe' : cachedData === undefined ? 'missing' : script.cachedDataRejected ? 'rejected' : 'accepted';
   const mod = { exports: {} as OneFileCli };
-  (script.runInThisContext() as (...args: unknown[]) => void).call(mod.exports, mod.exports, createRequire(filename), mod, filename, __dirname, vendorLoader(__dirname, __ASSIST_VENDOR_FILES__));
+  const vendor = vendorLoader(__dirname, __ASSIST_VENDOR_FILES__, __ASSIST_VENDOR_SCRIPTS__, { dir, trust, uid, command, flags: keyFlags });
+  (script.runInThisContext() as (...args: unknown[]) => void).call(mod.exports, mod.exports, createRequire(filename), mod, filename, __dirname, vendor);
   const code = await mod.exports.main(io);
-  if (state === 'missing' || state === 'rejected') {
+  const current = [__ASSIST_MAIN_HASH__, ...Object.values(__ASSIST_VENDOR_SCRIPTS__).map(([, hash]) => hash)];
+  // Each written after the command, when there was none or V8 rejected it: with what it compiled.
+  for (const run of [{ state, file, script }, ...vendor.ran]) {
+    if (run.state !== 'missing' && run.state !== 'rejected') continue;
     try {
-      writeCache(dir as string, file, script.createCachedData());
+      writeCache(dir as string, run.file, run.script.createCachedData(), current);
     } catch {
       // a cache that cannot be written only costs speed
     }
   }
-  if (env['ASSIST_CODE_CACHE_DEBUG'] === '1') process.stderr.write(`assist code cache: ${state}${file ? ` ${file}` : ''}\n`);
+  if (env['ASSIST_CODE_CACHE_DEBUG'] === '1') {
+    process.stderr.write(`assist code cache: ${state}${file ? ` ${file}` : ''}\n`);
+    for (const r of vendor.ran) process.stderr.write(`assist code cache (${r.name}): ${r.state}${r.file ? ` ${r.file}` : ''}\n`);
+  }
   return code;
 }

@@ -171,7 +171,7 @@ describe('npm install -g of the packed tarball, as a user gets it', () => {
     expect(map.definitions.map((d) => d.name)).toEqual(expect.arrayContaining(['cartTotal', 'Checkout', 'Item']));
   });
 
-  it('a turn runs from the one-file CLI, its SDK from the package, its code cache in ~/.cache/assist', async (ctx) => {
+  it("a turn runs from the one-file CLI, its SDK from the package's CommonJS file, their code caches in ~/.cache/assist", async (ctx) => {
     if (problem || !installed) return ctx.skip(problem ?? 'not installed');
     await using server = await startFakeLlm();
     server.defaultReply = reply.text('Nothing to change.');
@@ -188,6 +188,7 @@ describe('npm install -g of the packed tarball, as a user gets it', () => {
         child.on('close', (code) => resolve({ code, stderr }));
       });
     const states: string[] = [];
+    const sdkStates: string[] = [];
     // A first turn, then two warm ones (a cache of their own: other V8 flags).
     for (let i = 0; i < 3; i++) {
       const r = await turn();
@@ -195,8 +196,12 @@ describe('npm install -g of the packed tarball, as a user gets it', () => {
       const match = /^assist code cache: (\S+) (\S+)$/m.exec(r.stderr);
       expect(match?.[2]?.startsWith(join(repo.home, '.cache', 'assist', 'main-')), r.stderr).toBe(true);
       states.push(match?.[1] ?? '');
+      const sdk = /^assist code cache \(vendor-openai\.cjs\): (\S+) (\S+)$/m.exec(r.stderr);
+      expect(sdk?.[2]?.startsWith(join(repo.home, '.cache', 'assist', 'vendor-openai-')), r.stderr).toBe(true);
+      sdkStates.push(sdk?.[1] ?? '');
     }
     expect(states).toEqual(['missing', 'missing', 'accepted']);
+    expect(sdkStates).toEqual(['missing', 'missing', 'accepted']);
     expect(server.requests.length).toBe(3);
   });
 

@@ -1,7 +1,9 @@
 // The one-file CLI's V8 code cache (src/cli/code-cache.ts, bin/assist.js): written after the
 // first run, used by the next, never read from a folder another user could have written, and a
-// damaged cache only costs one rewrite. ASSIST_CODE_CACHE_DEBUG=1 makes the loader say what it did.
-import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+// damaged cache only costs one rewrite; the same for the SDK's own file (dist/bundle/vendor-openai.cjs),
+// run through a vm.Script with a cache of its own. ASSIST_CODE_CACHE_DEBUG=1 makes the loader say
+// what it did.
+import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo, type TempRepo } from '../helpers/git-repo.js';
@@ -12,6 +14,8 @@ interface Turn {
   result: CliResult;
   state: string | undefined;
   file: string | undefined;
+  /** The OpenAI SDK's CommonJS file's cache: what happened to it, and its path. */
+  sdk: { state: string | undefined; file: string | undefined };
 }
 
 async function turn(repo: TempRepo, server: FakeLlmServer, cacheDir: string, extra: NodeJS.ProcessEnv = {}): Promise<Turn> {
@@ -19,7 +23,8 @@ async function turn(repo: TempRepo, server: FakeLlmServer, cacheDir: string, ext
   const env = { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1', ASSIST_CODE_CACHE_DIR: cacheDir, ASSIST_CODE_CACHE_DEBUG: '1', ...extra };
   const result = await runCli(['run', '-m', 'what is in a.txt?'], { cwd: repo.dir, env });
   const match = /^assist code cache: (\S+)(?: (\S+))?$/m.exec(result.stderr);
-  return { result, state: match?.[1], file: match?.[2] };
+  const sdk = /^assist code cache \(vendor-openai\.cjs\): (\S+)(?: (\S+))?$/m.exec(result.stderr);
+  return { result, state: match?.[1], file: match?.[2], sdk: { state: sdk?.[1], file: sdk?.[2] } };
 }
 
 /** A repository whose repo map is built: every turn in it is a warm one (bin/assist.js sets --liftoff-only for those, a key of its own). */
@@ -31,7 +36,7 @@ async function warmRepo(server: FakeLlmServer): Promise<TempRepo> {
 }
 
 /** stderr without the loader's debug line: what a person would see. */
-const shown = (r: CliResult): string => r.stderr.replace(/^assist code cache: .*\n/m, '');
+const shown = (r: CliResult): string => r.stderr.replace(/^assist code cache[ :(].*\n/gm, '');
 
 describe('the code cache of the one-file CLI', () => {
   it('is written 0600 in a 0700 folder by the first run and accepted by the second; nothing else is printed', async () => {
@@ -52,16 +57,23 @@ describe('the code cache of the one-file CLI', () => {
     expect(statSync(cacheDir).mode & 0o777).toBe(0o700);
     expect(statSync(first.file!).mode & 0o777).toBe(0o600);
     expect(statSync(first.file!).size).toBeGreaterThan(100_000);
+    // The SDK's file has its own, keyed by that file's hash, the command and the flags.
+    expect(first.sdk.state).toBe('missing');
+    expect(first.sdk.file).toMatch(new RegExp(`^${cacheDir}/vendor-openai-[0-9a-f]{16}-${process.version}-${process.arch}-run-liftoff-only\\.bin$`));
+    expect(statSync(first.sdk.file!).mode & 0o777).toBe(0o600);
+    expect(statSync(first.sdk.file!).size).toBeGreaterThan(10_000);
     // No ExperimentalWarning or any other line of the loader's.
     expect(shown(first.result)).not.toMatch(/warning|cache/i);
 
     const second = await turn(repo, server, cacheDir);
     expect(second.result.code, second.result.stderr).toBe(5);
     expect(second.state).toBe('accepted');
+    expect(second.sdk).toEqual({ state: 'accepted', file: first.sdk.file });
     expect(shown(second.result)).toBe(shown(first.result));
     expect(second.result.stdout).toBe(first.result.stdout);
     // One file, no temp files left behind.
     expect(readdirSync(cacheDir).filter((n) => n.startsWith('main-')).sort()).toEqual([cold.file!, first.file!].map((f) => f.slice(cacheDir.length + 1)).sort());
+    expect(readdirSync(cacheDir).filter((n) => n.startsWith('vendor-')).sort()).toEqual([cold.sdk.file!, first.sdk.file!].map((f) => f.slice(cacheDir.length + 1)).sort());
     expect(readdirSync(cacheDir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 
@@ -84,8 +96,9 @@ describe('the code cache of the one-file CLI', () => {
     expect(await state(['--help'])).toBeUndefined();
     expect(await state(['run', '--help'])).toBeUndefined();
     expect(await state(['config', 'get', 'model'])).toBeUndefined();
-    const names = readdirSync(cacheDir).map((n) => n.replace(`-${process.version}-${process.arch}-`, ' ').replace(/^main-[0-9a-f]+ /, '').replace(/node[0-9a-f]{8}/, 'node'));
-    expect(names.sort()).toEqual(['chat.bin', 'config-list-node.bin', 'config-list.bin', 'log.bin']);
+    const names = readdirSync(cacheDir).map((n) => n.replace(`-${process.version}-${process.arch}-`, ' ').replace(/^main-[0-9a-f]+ /, '').replace(/^(vendor-[a-z-]+)-[0-9a-f]{16} /, '$1 ').replace(/node[0-9a-f]{8}/, 'node'));
+    // `chat` builds its provider as it starts: the SDK's file is run, with a cache for `chat`.
+    expect(names.sort()).toEqual(['chat.bin', 'config-list-node.bin', 'config-list.bin', 'log.bin', 'vendor-openai chat.bin']);
   });
 
   it('a damaged cache is rejected and rewritten, without an error or output', async () => {
@@ -106,6 +119,60 @@ describe('the code cache of the one-file CLI', () => {
     expect((await turn(repo, server, cacheDir)).state).toBe('accepted');
   });
 
+  it("a damaged or foreign cache of the SDK's file is rejected and rewritten, without an error or output", async () => {
+    await using server = await startFakeLlm();
+    await using repo = await warmRepo(server);
+    const cacheDir = join(repo.home, 'cache', 'assist');
+    const first = await turn(repo, server, cacheDir);
+    expect(first.sdk.state).toBe('missing');
+    const good = readFileSync(first.sdk.file!);
+    const bad = Buffer.from(good);
+    bad.fill(0x5a, 0, 64);
+    writeFileSync(first.sdk.file!, bad);
+    const damaged = await turn(repo, server, cacheDir);
+    expect(damaged.result.code, damaged.result.stderr).toBe(5);
+    expect(damaged.state).toBe('accepted');
+    expect(damaged.sdk.state).toBe('rejected');
+    expect(shown(damaged.result)).toBe(shown(first.result));
+    expect(readFileSync(first.sdk.file!).subarray(0, 64).equals(bad.subarray(0, 64))).toBe(false);
+    expect((await turn(repo, server, cacheDir)).sdk.state).toBe('accepted');
+    // Another script's cache under its name (the one-file's, made by this V8 with these flags): V8
+    // checks the source it was made for.
+    writeFileSync(first.sdk.file!, readFileSync(first.file!));
+    const foreign = await turn(repo, server, cacheDir);
+    expect(foreign.result.code, foreign.result.stderr).toBe(5);
+    expect(foreign.sdk.state).toBe('rejected');
+    expect(shown(foreign.result)).toBe(shown(first.result));
+    expect((await turn(repo, server, cacheDir)).sdk.state).toBe('accepted');
+  });
+
+  it("a new cache's write removes other builds' caches not written for a day, never this build's", async () => {
+    await using server = await startFakeLlm();
+    await using repo = await warmRepo(server);
+    const cacheDir = join(repo.home, 'cache', 'assist');
+    const first = await turn(repo, server, cacheDir);
+    expect(first.sdk.state).toBe('missing');
+    const name = (f: string): string => f.slice(cacheDir.length + 1);
+    // This build's caches of other commands, two days old (accepted caches are never rewritten).
+    const mainHash = /^main-([0-9a-f]+)-/.exec(name(first.file!))![1]!;
+    const sdkHash = /^vendor-openai-([0-9a-f]+)-/.exec(name(first.sdk.file!))![1]!;
+    const old = (Date.now() - 2 * 24 * 3600 * 1000) / 1000;
+    const planted = {
+      mine: [`main-${mainHash}-${process.version}-${process.arch}-log.bin`, `vendor-openai-${sdkHash}-${process.version}-${process.arch}-chat.bin`],
+      other: [`main-0123456789abcdef-${process.version}-${process.arch}-run.bin`, `vendor-openai-fedcba9876543210-${process.version}-${process.arch}-run.bin`],
+    };
+    for (const n of [...planted.mine, ...planted.other]) {
+      writeFileSync(join(cacheDir, n), 'x', { mode: 0o600 });
+      utimesSync(join(cacheDir, n), old, old);
+    }
+    // A `config list` writes its first cache: the cleanup runs.
+    const r = await runCli(['config', 'list'], { cwd: repo.dir, env: { ...repo.env, ASSIST_CODE_CACHE_DIR: cacheDir, ASSIST_CODE_CACHE_DEBUG: '1' } });
+    expect(r.stderr).toMatch(/^assist code cache: missing /m);
+    const left = readdirSync(cacheDir);
+    for (const n of planted.mine) expect(left).toContain(n);
+    for (const n of planted.other) expect(left).not.toContain(n);
+  });
+
   it('a folder others can write to is neither read nor written', async () => {
     await using server = await startFakeLlm();
     await using repo = await warmRepo(server);
@@ -117,6 +184,7 @@ describe('the code cache of the one-file CLI', () => {
     const planted = await turn(repo, server, cacheDir);
     expect(planted.result.code, planted.result.stderr).toBe(5);
     expect(planted.state).toBe('unsafe');
+    expect(planted.sdk.state).toBe('unsafe');
     expect(shown(planted.result)).toBe(shown(first.result));
     chmodSync(cacheDir, 0o700);
     expect((await turn(repo, server, cacheDir)).state).toBe('accepted');
@@ -135,5 +203,6 @@ describe('the code cache of the one-file CLI', () => {
     const off = await turn(repo, server, cacheDir, { ASSIST_CODE_CACHE: '0' });
     expect(off.result.code, off.result.stderr).toBe(5);
     expect(off.state).toBeUndefined();
+    expect(off.sdk.state).toBeUndefined();
   });
 });

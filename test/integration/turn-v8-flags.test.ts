@@ -6,10 +6,11 @@ import { tempRepo } from '../helpers/git-repo.js';
 import { projectRoot, runCli } from '../helpers/run-cli.js';
 
 /** The V8 flags each process of a command set for itself (bin/assist.js), one list per process. */
-async function flagsOf(args: string[], env: NodeJS.ProcessEnv, cwd: string, file: string): Promise<{ code: number; stderr: string; flags: string[] }> {
-  const r = await runCli(args, { cwd, env: { ...env, NODE_OPTIONS: `--import=${join(projectRoot, 'test', 'helpers', 'trace-v8-flags.mjs')}`, TRACE_V8_FLAGS_FILE: file } });
-  const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
-  return { code: r.code, stderr: r.stderr, flags: JSON.parse(lines.at(-1)!) as string[] };
+async function flagsOf(args: string[], env: NodeJS.ProcessEnv, cwd: string, file: string): Promise<{ code: number; stderr: string; flags: string[]; lateBuiltins: string[] }> {
+  const late = `${file}.late`;
+  const r = await runCli(args, { cwd, env: { ...env, NODE_OPTIONS: `--import=${join(projectRoot, 'test', 'helpers', 'trace-v8-flags.mjs')}`, TRACE_V8_FLAGS_FILE: file, TRACE_LATE_BUILTINS_FILE: late } });
+  const last = (f: string): string[] => JSON.parse(readFileSync(f, 'utf8').split('\n').filter(Boolean).at(-1)!) as string[];
+  return { code: r.code, stderr: r.stderr, flags: last(file), lateBuiltins: last(late) };
 }
 
 describe('a warm turn runs WebAssembly as Liftoff compiled it', () => {
@@ -36,6 +37,9 @@ describe('a warm turn runs WebAssembly as Liftoff compiled it', () => {
     const warm = await flagsOf(['run', '--yes', '-m', 'bump the state'], env, repo.dir, file);
     expect(warm.code, warm.stderr).toBe(0);
     expect(warm.flags).toEqual(['--liftoff-only']);
+    // Node's modules the turn needs (fetch's undici among them) were loaded before the flag: one
+    // loaded after it is compiled from source (bin/assist.js TURN_BUILTINS).
+    expect(warm.lateBuiltins).toEqual([]);
     expect(readFileSync(join(repo.dir, 'notes.txt'), 'utf8')).toBe('state 2\n');
     // The message form asks the model the same way.
     server.defaultReply = reply.text('Nothing to change.');
