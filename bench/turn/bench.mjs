@@ -13,6 +13,9 @@
 //   --request TEXT: the person's message (default "bump the state", which names nothing in the
 //   code: no chunks to fit, so no tokenizer). "how does helper42 use Service42 run" finds chunks,
 //   as most real requests do, and times the turn with the hybrid context's exact chunk fit.
+//   `{i}` in it takes a new number each turn (the same in every build's turn of a round):
+//   "how does helper{i} use Service{i} run" asks something new every time, so its chunks were
+//   never counted and each turn loads the tokenizer, as a person's new request does.
 import { spawnSync, execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
@@ -35,7 +38,10 @@ for (let i = 2; i < process.argv.length; i++) {
   else positional.push(a);
 }
 const cli = flags.cli ?? join(root, 'bin', 'assist.js');
-const request = flags.request ?? 'bump the state';
+const requestText = flags.request ?? 'bump the state';
+let asked = 0;
+/** The request of the next turn (each build's turn of one round asks the same). */
+const requestOf = (round) => requestText.replaceAll('{i}', String(round));
 const baseClis = flags.bases ?? [];
 const files = Number(positional[0] ?? 2000);
 const runs = Number(positional[1] ?? 10);
@@ -127,10 +133,10 @@ function timeAsync(cmd, args, options) {
 }
 
 // The first run builds the tags cache (cold map): reported separately.
-const cold = await timeAsync(process.execPath, [cli, 'run', '--yes', '-m', request], { cwd: repo, env: runEnv });
+const cold = await timeAsync(process.execPath, [cli, 'run', '--yes', '-m', requestOf(asked)], { cwd: repo, env: runEnv });
 takePhases(phaseFile); // the cold run's
 for (const b of bases) {
-  b.cold = await timeAsync(process.execPath, [b.cli, 'run', '--yes', '-m', request], { cwd: b.repo, env: b.env });
+  b.cold = await timeAsync(process.execPath, [b.cli, 'run', '--yes', '-m', requestOf(asked)], { cwd: b.repo, env: b.env });
   takePhases(b.phaseFile);
 }
 const samples = { node: [], help: [], git: [], assist: [] };
@@ -142,6 +148,7 @@ for (let i = 0; i < runs; i++) {
   writeFileSync(join(gitRepo, 'target.txt'), `state ${gitState++}\n`);
   samples.git.push(time('sh', ['-c', 'git add target.txt && git commit -q -m scratch'], { cwd: gitRepo, env }));
   modelMs = 0;
+  const request = requestOf(++asked);
   const ms = wrap
     ? await timeAsync(wrap[0], [...wrap[1], ...nodeFlags, cli, 'run', '--yes', '-m', request], { cwd: repo, env: runEnv })
     : await timeAsync(process.execPath, [...nodeFlags, cli, 'run', '--yes', '-m', request], { cwd: repo, env: runEnv });
@@ -159,6 +166,7 @@ for (const b of bases) b.phaseRuns = takePhases(b.phaseFile);
 const cpuRuns = [];
 if (cpuAvailable) {
   for (let i = 0; i < runs; i++) {
+    const request = requestOf(++asked);
     cpuRuns.push((await cpuOf(process.execPath, [cli, 'run', '--yes', '-m', request], { cwd: repo, env: runEnv }, join(work, 'cpu.txt'))).cpu);
     for (const b of bases) b.cpuRuns.push((await cpuOf(process.execPath, [b.cli, 'run', '--yes', '-m', request], { cwd: b.repo, env: b.env }, join(work, 'cpu.txt'))).cpu);
   }
@@ -167,7 +175,7 @@ if (cpuAvailable) {
 }
 // One more turn (not timed) under git's trace: every git process the turn spawns.
 const traceFile = join(work, 'git-trace.json');
-await timeAsync(process.execPath, [cli, 'run', '--yes', '-m', request], { cwd: repo, env: { ...runEnv, ...gitTraceEnv(traceFile) } });
+await timeAsync(process.execPath, [cli, 'run', '--yes', '-m', requestOf(++asked)], { cwd: repo, env: { ...runEnv, ...gitTraceEnv(traceFile) } });
 const trace = readGitTrace(traceFile);
 const nodeCpuRuns = [];
 if (cpuAvailable) for (let i = 0; i < runs; i++) nodeCpuRuns.push((await cpuOf(process.execPath, ['-e', '0'], { env }, join(work, 'cpu.txt'))).cpu);
@@ -186,7 +194,7 @@ const node = median(samples.node);
 const nodeCpu = nodeCpuRuns.length > 0 ? median(nodeCpuRuns) : 0;
 const git = median(samples.git);
 const assist = median(samples.assist);
-console.log(`assist run turn overhead, ${files}-file repo, median of ${runs}, request ${JSON.stringify(request)} (final state: ${check.trim()})`);
+console.log(`assist run turn overhead, ${files}-file repo, median of ${runs}, request ${JSON.stringify(requestText)} (final state: ${check.trim()})`);
 console.log(`node -e 0                      ${node.toFixed(0).padStart(6)} ms`);
 console.log(`git add + git commit           ${git.toFixed(0).padStart(6)} ms`);
 const help = median(samples.help);
