@@ -6,6 +6,12 @@
 //   npm run build && node bench/retrieval/variants.mjs --range DIR@HEAD@COUNT [--range ...]
 //        [--variants '[{...}, ...]'] [--misses] [--keep]
 //
+// History (docs/search.md "Twelfth session: history"): a variant may carry `historyN` (commits
+// indexed, default 3000), `historyK` (commits changing more source files left out, default 30)
+// besides `SearchTuning`'s `history` weight and `historyRank`; each range's history index is built
+// in process from one `git log` at the range's base, and the bench stops when a query commit is
+// among its commits (the index must see only what the base reaches).
+//
 // DIR: a clone per range (the bench checks out the range's base in it; a clone's index lives in its
 // own git dir, so ranges in separate clones do not rebuild each other's). --misses: per query, the
 // answer files outside the first ten, with their place in the search and in the plain BM25.
@@ -42,13 +48,31 @@ for (const spec of all('--range')) {
   spawnSync(process.execPath, [cli, 'map', '--tokens', '1024'], { cwd: repo, env, stdio: 'ignore' });
   const index = await context.openIndex({ cwd: repo, env });
   const plain = mean(queries.map((q) => recallAt(bm25(q.query), q.answer)));
+  const maxN = Math.max(3000, ...JSON.parse(opt('--variants', '[{}]')).map((v) => v.historyN ?? 0));
+  const logged = context.parseLog(git('-c', 'core.quotePath=false', 'log', '--no-merges', '-M', '--name-status', '--format=%x1e%H%x09%s', '-n', String(maxN), 'HEAD', '--'));
+  const leaked = logged.filter((c) => candidates.some((q) => q.commit === c.id));
+  if (leaked.length > 0) throw new Error(`history leak: ${leaked.length} query commits in the history at ${base}`);
   const name = `${headRef}~${count}`;
   process.stdout.write(`${name}: ${repo} base ${base.slice(0, 12)}, ${listing.files.length} files, ${queries.length} queries; plain BM25 ${pct(plain)}\n`);
-  ranges.push({ name, repo, git, queries, bm25, index, plain });
+  ranges.push({ name, repo, git, queries, bm25, index, plain, base, logged, histories: new Map() });
 }
 
-const files = (range, q, tuning) => {
-  const r = context.rankForQuery(range.index, q.query, { tuning });
+const historyOf = (range, v) => {
+  const N = v.historyN ?? 3000;
+  const K = v.historyK ?? 30;
+  const key = `${N}/${K}`;
+  let h = range.histories.get(key);
+  if (!h) {
+    const data = context.buildHistory(range.base, range.logged.slice(0, N), { maxCommits: N, maxFiles: K });
+    if (data.commits.some((c) => range.queries.some((q) => q.commit === c.id))) throw new Error('history leak');
+    h = context.HistoryIndex.parse(context.encodeHistory(data));
+    range.histories.set(key, h);
+  }
+  return h;
+};
+const files = (range, q, v) => {
+  const { historyN: _n, historyK: _k, ...tuning } = v;
+  const r = context.rankForQuery(range.index, q.query, { tuning, ...(tuning.history ? { history: historyOf(range, v) } : {}) });
   return r.chunks.map((c) => range.index.snapshot.paths[range.index.snapshot.chunkFile[c.chunk]]);
 };
 const variants = JSON.parse(opt('--variants', '[{}]'));
