@@ -744,7 +744,7 @@ export async function retrievalWeights(options: IndexOptions & { query: string; 
   // What the map waited for the query's embedding and the vector table, past the index's update.
   if (options.vectors) addPhase('map.vectors', performance.now() - tVectors);
   // The stored history as it is: the map never starts `git log` (a search or the refresher builds it).
-  const history = process.env.ASSIST_EXP_MAP_HISTORY === '0' ? undefined : readHistory(index.sharedAssistDir);
+  const history = readHistory(index.sharedAssistDir);
   const ranking = rankForQuery(index, options.query, { tuning: { graph: 0, ...(found.use ? { vector: found.use.weight } : {}) }, ...(found.cos ? { vectors: { table: found.table!, cos: found.cos } } : {}), ...(history ? { history } : {}) });
   const vectors = found.use ? { vectors: found.use } : {};
   if (ranking.files.length === 0) return vectors;
