@@ -8,7 +8,7 @@
 //
 // History (docs/search.md "Twelfth session: history"): a variant may carry `historyN` (commits
 // indexed, default 3000), `historyK` (commits changing more source files left out, default 30)
-// besides `SearchTuning`'s `history` weight and `historyRank`; each range's history index is built
+// besides `SearchTuning`'s `history` weight (`{"history": 0}`: without) and `historyRank`; each range's history index is built
 // in process from one `git log` at the range's base, and the bench stops when a query commit is
 // among its commits (the index must see only what the base reaches).
 //
@@ -72,7 +72,7 @@ const historyOf = (range, v) => {
 };
 const files = (range, q, v) => {
   const { historyN: _n, historyK: _k, ...tuning } = v;
-  const r = context.rankForQuery(range.index, q.query, { tuning, ...(tuning.history ? { history: historyOf(range, v) } : {}) });
+  const r = context.rankForQuery(range.index, q.query, { tuning, ...((tuning.history ?? context.DEFAULT_TUNING.history) > 0 ? { history: historyOf(range, v) } : {}) });
   return r.chunks.map((c) => range.index.snapshot.paths[range.index.snapshot.chunkFile[c.chunk]]);
 };
 const variants = JSON.parse(opt('--variants', '[{}]'));

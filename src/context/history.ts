@@ -16,7 +16,7 @@ import { isRequestWord } from './bm25.js';
  */
 
 /** Bump when the stored layout or what is stored changes: a file of another version is rebuilt. */
-export const HISTORY_VERSION = 1;
+export const HISTORY_VERSION = 2;
 const MAGIC = 'assist-history';
 
 /** What the history index holds. */
@@ -90,6 +90,13 @@ export function buildHistory(head: string, logged: readonly LoggedCommit[], limi
   // Old path → its path at the head, from the renames seen so far (newest first).
   const alias = new Map<string, string>();
   const current = (path: string): string => alias.get(path) ?? path;
+  // Paths repeat across commits: each is looked up once.
+  const known = new Map<string, boolean>();
+  const isSource = (path: string): boolean => {
+    let v = known.get(path);
+    if (v === undefined) known.set(path, (v = languageForPath(path) !== undefined));
+    return v;
+  };
   const commits: HistoryCommit[] = [];
   for (const c of logged) {
     const files = new Set<string>();
@@ -98,10 +105,10 @@ export function buildHistory(head: string, logged: readonly LoggedCommit[], limi
       if ((status === 'R' || status === 'C') && change.length >= 3) {
         const now = current(change[2]!);
         if (status === 'R') alias.set(change[1]!, now);
-        if (languageForPath(now)) files.add(now);
+        if (isSource(now)) files.add(now);
       } else if (change.length >= 2) {
         const now = current(change[1]!);
-        if (languageForPath(now)) files.add(now);
+        if (isSource(now)) files.add(now);
       }
     }
     if (files.size === 0 || files.size > limits.maxFiles) continue;
@@ -112,52 +119,64 @@ export function buildHistory(head: string, logged: readonly LoggedCommit[], limi
 }
 
 /**
- * The stored form: a header line, then one line per commit (`id`, subject length in tokens, its
- * files' numbers), one per file path, and one per term (the commits that say it, a commit once per
- * time it says it). The header gives where the files and terms start, so a search finds a term's
- * line with one `indexOf` and decodes nothing else it does not need.
+ * The stored form: a header line, then four sections: the commit ids (one a line, newest first);
+ * each commit's subject length in tokens and its files' numbers (JSON arrays of numbers: the
+ * lengths, where each commit's run of file numbers starts, the runs); the file paths (where each
+ * starts, then one a line); and one line per term with the commits that say it (a JSON array, a
+ * commit once per time it says it). The header gives each section's length, so a search finds a
+ * term's line with one `indexOf` and parses only what it uses, natively (a loop over the lines in
+ * a fresh process took 5-9 ms at 2,000 commits); the ids are read only to extend the index.
  */
 export function encodeHistory(h: HistoryData): string {
   const fileAt = new Map<string, number>();
   const postings = new Map<string, number[]>();
   let totalLength = 0;
-  const commitLines = h.commits.map((c, i) => {
+  const lengths: number[] = [];
+  // Each commit's files as a run of one flat list (a list per commit is an array per commit to collect).
+  const fileStart: number[] = [0];
+  const fileList: number[] = [];
+  h.commits.forEach((c, i) => {
     for (const t of c.terms) {
       let list = postings.get(t);
       if (!list) postings.set(t, (list = []));
       list.push(i);
     }
     totalLength += c.terms.length;
-    const files = c.files.map((f) => {
+    lengths.push(c.terms.length);
+    for (const f of c.files) {
       let n = fileAt.get(f);
       if (n === undefined) fileAt.set(f, (n = fileAt.size));
-      return n;
-    });
-    return `${c.id}\t${c.terms.length}\t${files.join(',')}\n`;
+      fileList.push(n);
+    }
+    fileStart.push(fileList.length);
   });
-  const commitsText = commitLines.join('');
-  const filesText = [...fileAt.keys()].map((f) => `${f}\n`).join('');
-  // A leading newline so every term line, the first too, is found as `\nterm\t`.
-  const termsText = `\n${[...postings].map(([t, list]) => `${t}\t${list.join(',')}\n`).join('')}`;
+  // The paths one a line (git quotes a path with a line break; those are left out), with where each starts.
+  const pathStart: number[] = [0];
+  for (const path of fileAt.keys()) pathStart.push(pathStart[pathStart.length - 1]! + path.length + 1);
+  const sections = [
+    h.commits.map((c) => `${c.id}\n`).join(''),
+    `${JSON.stringify(lengths)}\n${JSON.stringify(fileStart)}\n${JSON.stringify(fileList)}\n`,
+    `${JSON.stringify(pathStart)}\n${[...fileAt.keys()].map((f) => `${f}\n`).join('')}`,
+    // A leading newline so every term line, the first too, is found as `\nterm\t`.
+    `\n${[...postings].map(([t, list]) => `${t}\t${JSON.stringify(list)}\n`).join('')}`,
+  ];
   const avg = h.commits.length === 0 ? 0 : totalLength / h.commits.length;
-  const header = [MAGIC, HISTORY_VERSION, h.head, h.limits.maxCommits, h.limits.maxFiles, h.commits.length, fileAt.size, commitsText.length, filesText.length, termsText.length, avg.toFixed(4)].join('\t');
-  return `${header}\n${commitsText}${filesText}${termsText}`;
+  const header = [MAGIC, HISTORY_VERSION, h.head, h.limits.maxCommits, h.limits.maxFiles, h.commits.length, fileAt.size, ...sections.map((x) => x.length), avg.toFixed(4)].join('\t');
+  return `${header}\n${sections.join('')}`;
 }
 
-/** A stored history index as read: the text kept whole, commits and files decoded when first needed. */
+/** A stored history index as read: the text kept whole, each section parsed when first needed. */
 export class HistoryIndex {
   readonly head: string;
   readonly limits: HistoryLimits;
   readonly count: number;
   readonly avgLength: number;
   readonly #text: string;
-  readonly #commitsAt: number;
-  readonly #filesAt: number;
-  readonly #termsAt: number;
-  readonly #end: number;
   readonly #fileCount: number;
-  #commits?: { id: string; length: number; files: number[] }[];
-  #files?: string[];
+  /** Where the ids, the commits' lengths and files, the paths and the terms start, and the end. */
+  readonly #at: number[];
+  #commits?: HistoryCommits | null;
+  #paths?: { start: number[]; at: number } | null;
 
   private constructor(text: string, header: string[], body: number) {
     this.#text = text;
@@ -165,11 +184,9 @@ export class HistoryIndex {
     this.limits = { maxCommits: Number(header[3]), maxFiles: Number(header[4]) };
     this.count = Number(header[5]);
     this.#fileCount = Number(header[6]);
-    this.#commitsAt = body;
-    this.#filesAt = body + Number(header[7]);
-    this.#termsAt = this.#filesAt + Number(header[8]);
-    this.#end = this.#termsAt + Number(header[9]);
-    this.avgLength = Number(header[10]);
+    this.#at = [body];
+    for (let k = 7; k < 11; k++) this.#at.push(this.#at[this.#at.length - 1]! + Number(header[k]));
+    this.avgLength = Number(header[11]);
   }
 
   /** The index in `text`, or undefined when it is not one of this version or does not hold together. */
@@ -177,69 +194,120 @@ export class HistoryIndex {
     const nl = text.indexOf('\n');
     if (nl === -1) return undefined;
     const header = text.slice(0, nl).split('\t');
-    if (header.length !== 11 || header[0] !== MAGIC || header[1] !== String(HISTORY_VERSION) || !/^[0-9a-f]{40,64}$/.test(header[2]!)) return undefined;
-    const numbers = header.slice(3).map(Number);
-    if (numbers.some((n) => !Number.isFinite(n) || n < 0)) return undefined;
+    if (header.length !== 12 || header[0] !== MAGIC || header[1] !== String(HISTORY_VERSION) || !/^[0-9a-f]{40,64}$/.test(header[2]!)) return undefined;
+    if (header.slice(3).some((n) => !/^\d+(\.\d+)?$/.test(n))) return undefined;
     const h = new HistoryIndex(text, header, nl + 1);
-    // The sections must end where the text does, and each starts where the last ended.
-    if (h.#end !== text.length || (h.#termsAt < text.length && text[h.#termsAt] !== '\n')) return undefined;
-    if (h.count > 0 && (text[h.#filesAt - 1] !== '\n' || !/^[0-9a-f]/.test(text[h.#commitsAt] ?? ''))) return undefined;
+    const [ids, commits, paths, terms, end] = h.#at as [number, number, number, number, number];
+    // The sections end where the text does, and each ends with a line break where the next starts.
+    if (end !== text.length || text[terms] !== '\n' || text[paths - 1] !== '\n' || text[terms - 1] !== '\n' || (h.count > 0 && (text[commits - 1] !== '\n' || !/^[0-9a-f]/.test(text[ids] ?? '')))) return undefined;
     return h;
   }
 
-  /** The commits, newest first (decoded on first use; undefined when a line does not parse). */
-  commits(): { id: string; length: number; files: number[] }[] | undefined {
-    if (this.#commits) return this.#commits;
-    const lines = this.#text.slice(this.#commitsAt, this.#filesAt).split('\n');
-    lines.pop();
-    if (lines.length !== this.count) return undefined;
-    const out: { id: string; length: number; files: number[] }[] = [];
-    for (const line of lines) {
-      const [id, length, files] = line.split('\t');
-      const numbers = files === undefined || files === '' ? [] : files.split(',').map(Number);
-      if (id === undefined || length === undefined || numbers.some((n) => !(n >= 0 && n < this.#fileCount))) return undefined;
-      out.push({ id, length: Number(length), files: numbers });
+  /** Each commit's subject length and its files' numbers, newest first; undefined when the section does not parse. */
+  commits(): HistoryCommits | undefined {
+    if (this.#commits === undefined) {
+      this.#commits = null;
+      try {
+        const [lengths, fileStart, fileList] = this.#text
+          .slice(this.#at[1], this.#at[2]! - 1)
+          .split('\n')
+          .map((line) => JSON.parse(line) as unknown);
+        // The counts only: numbers out of range are skipped where they are used (a check of each took a millisecond).
+        if (Array.isArray(lengths) && Array.isArray(fileStart) && Array.isArray(fileList) && lengths.length === this.count && fileStart.length === this.count + 1) {
+          this.#commits = { lengths: lengths as number[], fileStart: fileStart as number[], fileList: fileList as number[] };
+        }
+      } catch {
+        // damaged: the search goes on without the history (and the next refresh rebuilds it)
+      }
     }
-    return (this.#commits = out);
+    return this.#commits ?? undefined;
   }
 
-  /** The file paths, by number. */
-  files(): string[] | undefined {
-    if (this.#files) return this.#files;
-    const lines = this.#text.slice(this.#filesAt, this.#termsAt).split('\n');
+  /** The commit ids, newest first. */
+  ids(): string[] | undefined {
+    const lines = this.#text.slice(this.#at[0], this.#at[1]).split('\n');
     lines.pop();
-    return lines.length === this.#fileCount ? (this.#files = lines) : undefined;
+    return lines.length === this.count && lines.every((id) => /^[0-9a-f]{40,64}$/.test(id)) ? lines : undefined;
+  }
+
+  /** Whether the paths' section parses (each path is cut from the text only when asked for). */
+  hasPaths(): boolean {
+    if (this.#paths === undefined) {
+      this.#paths = null;
+      const nl = this.#text.indexOf('\n', this.#at[2]);
+      try {
+        const start: unknown = JSON.parse(this.#text.slice(this.#at[2], nl));
+        if (Array.isArray(start) && start.length === this.#fileCount + 1 && nl + 1 + (start[this.#fileCount] as number) === this.#at[3]) this.#paths = { start: start as number[], at: nl + 1 };
+      } catch {
+        // damaged
+      }
+    }
+    return this.#paths !== null;
+  }
+
+  /** The path of file number `f`, or undefined. */
+  path(f: number): string | undefined {
+    if (!this.hasPaths() || !(f >= 0 && f < this.#fileCount)) return undefined;
+    const { start, at } = this.#paths!;
+    const a = start[f]!;
+    const b = start[f + 1]!;
+    return typeof a === 'number' && typeof b === 'number' && b > a ? this.#text.slice(at + a, at + b - 1) : undefined;
+  }
+
+  /** How many file paths it holds. */
+  get fileCount(): number {
+    return this.#fileCount;
   }
 
   /** The commits (numbers, repeated per time it says the term) whose subject says `term`. */
   postings(term: string): number[] {
-    const at = this.#text.indexOf(`\n${term}\t`, this.#termsAt);
-    if (at === -1 || at >= this.#end) return [];
+    const at = this.#text.indexOf(`\n${term}\t`, this.#at[3]);
+    if (at === -1 || at >= this.#at[4]!) return [];
     const start = at + term.length + 2;
     const end = this.#text.indexOf('\n', start);
     if (end === -1) return [];
-    const out: number[] = [];
-    for (const part of this.#text.slice(start, end).split(',')) {
-      const n = Number(part);
-      if (n >= 0 && n < this.count) out.push(n);
+    try {
+      const list: unknown = JSON.parse(this.#text.slice(start, end));
+      if (!Array.isArray(list)) return [];
+      const out: number[] = [];
+      for (let i = 0; i < list.length; i++) {
+        const n: unknown = list[i];
+        if (typeof n === 'number' && n >= 0 && n < this.count && Number.isInteger(n)) out.push(n);
+      }
+      return out;
+    } catch {
+      return [];
     }
-    return out;
   }
 
   /** Decoded whole (to extend it). Undefined when a section does not parse. */
   data(): HistoryData | undefined {
+    const ids = this.ids();
     const commits = this.commits();
-    const files = this.files();
-    if (!commits || !files) return undefined;
-    const terms: string[][] = commits.map(() => []);
-    for (const line of this.#text.slice(this.#termsAt + 1, this.#end).split('\n')) {
+    if (!ids || !commits || !this.hasPaths()) return undefined;
+    const terms: string[][] = ids.map(() => []);
+    for (const line of this.#text.slice(this.#at[3]! + 1, this.#at[4]).split('\n')) {
       if (line === '') continue;
       const tab = line.lastIndexOf('\t');
       const term = line.slice(0, tab);
-      for (const part of line.slice(tab + 1).split(',')) terms[Number(part)]?.push(term);
+      for (const c of this.postings(term)) terms[c]!.push(term);
     }
-    return { head: this.head, limits: this.limits, commits: commits.map((c, i) => ({ id: c.id, terms: terms[i]!, files: c.files.map((f) => files[f]!) })) };
+    return { head: this.head, limits: this.limits, commits: ids.map((id, i) => ({ id, terms: terms[i]!, files: commitFiles(commits, i).flatMap((f) => this.path(f) ?? []) })) };
   }
+}
+
+/** The sections a ranking reads: per commit its subject length and its run of file numbers. */
+export interface HistoryCommits {
+  lengths: number[];
+  /** Commit `c`'s files are `fileList[fileStart[c]]` up to `fileList[fileStart[c + 1]]`. */
+  fileStart: number[];
+  fileList: number[];
+}
+
+function commitFiles(commits: HistoryCommits, c: number): number[] {
+  const a = commits.fileStart[c];
+  const b = commits.fileStart[c + 1];
+  return typeof a === 'number' && typeof b === 'number' && a <= b ? commits.fileList.slice(a, b) : [];
 }
 
 /** How a commit's score is shared among the files it changed. */
@@ -275,41 +343,65 @@ export function historyRanking(h: HistoryIndex, query: string, options: HistoryR
   const terms = [...new Set(tokenize(query))];
   const rw = options.requestWord ?? 1;
   const light = rw !== 1 && terms.some((t) => !isRequestWord(t));
-  const score = new Map<number, number>();
-  const tf = new Map<number, number>();
+  // Typed arrays and runs, no maps: a search runs this once, in a fresh process, before the JIT.
+  const score = new Float64Array(h.count);
+  const touched: number[] = [];
   let commits: ReturnType<HistoryIndex['commits']>;
+  const k1 = options.k1;
+  const avg = Math.max(1, h.avgLength);
   for (const term of terms) {
     const list = h.postings(term);
     if (list.length === 0) continue;
     commits ??= h.commits();
     if (!commits) return [];
-    tf.clear();
-    for (const c of list) tf.set(c, (tf.get(c) ?? 0) + 1);
-    const df = tf.size;
+    const lengths = commits.lengths;
+    // A commit's number repeats once per time its subject says the term, in a run (encodeHistory).
+    let df = 0;
+    for (let i = 0; i < list.length; i++) if (i === 0 || list[i] !== list[i - 1]) df++;
     const idf = Math.log(1 + (h.count - df + 0.5) / (df + 0.5)) * (light && isRequestWord(term) ? rw : 1);
-    for (const [c, n] of tf) {
-      const norm = options.k1 * (1 - options.b + (options.b * commits[c]!.length) / Math.max(1, h.avgLength));
-      score.set(c, (score.get(c) ?? 0) + (idf * n * (options.k1 + 1)) / (n + norm));
+    for (let i = 0; i < list.length; ) {
+      const c = list[i]!;
+      let n = 1;
+      while (i + n < list.length && list[i + n] === c) n++;
+      i += n;
+      const norm = k1 * (1 - options.b + (options.b * (lengths[c] ?? avg)) / avg);
+      if (score[c] === 0) touched.push(c);
+      score[c]! += (idf * n * (k1 + 1)) / (n + norm);
     }
   }
-  if (score.size === 0 || !commits) return [];
-  const files = h.files();
-  if (!files) return [];
-  let scored = [...score];
-  if (options.halfLife) scored = scored.map(([c, v]) => [c, v * Math.pow(0.5, c / options.halfLife!)]);
+  if (touched.length === 0 || !commits) return [];
+  if (!h.hasPaths()) return [];
+  const fileCount = h.fileCount;
+  let scored = touched.map((c) => ({ c, v: score[c]! }));
+  if (options.halfLife) scored = scored.map(({ c, v }) => ({ c, v: v * Math.pow(0.5, c / options.halfLife!) }));
   if (options.minShare) {
-    const best = Math.max(...scored.map(([, v]) => v));
-    scored = scored.filter(([, v]) => v >= options.minShare! * best);
+    const best = Math.max(...scored.map(({ v }) => v));
+    scored = scored.filter(({ v }) => v >= options.minShare! * best);
   }
-  if (options.topCommits > 0) scored = scored.sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, options.topCommits);
-  const byFile = new Map<number, number>();
-  for (const [c, s] of scored) {
-    const changed = commits[c]!.files;
-    const n = changed.length;
-    const share = s / (options.spread === 'count' ? n : options.spread === 'sqrt' ? Math.sqrt(n) : options.spread === 'log' ? 1 + Math.log(n) : 1);
-    for (const f of changed) byFile.set(f, (byFile.get(f) ?? 0) + share);
+  if (options.topCommits > 0) scored = scored.sort((a, b) => b.v - a.v || a.c - b.c).slice(0, options.topCommits);
+  const byFile = new Float64Array(fileCount);
+  const hit: number[] = [];
+  const { fileStart, fileList } = commits;
+  for (const { c, v } of scored) {
+    const a = fileStart[c]!;
+    const b = Math.min(fileStart[c + 1]!, fileList.length);
+    const n = b - a;
+    if (!(n > 0)) continue;
+    const share = v / (options.spread === 'count' ? n : options.spread === 'sqrt' ? Math.sqrt(n) : options.spread === 'log' ? 1 + Math.log(n) : 1);
+    for (let i = a; i < b; i++) {
+      const f = fileList[i]!;
+      if (!(f >= 0 && f < fileCount)) continue;
+      if (byFile[f] === 0) hit.push(f);
+      byFile[f]! += share;
+    }
   }
-  return [...byFile].sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([f, s]) => ({ file: files[f]!, score: s }));
+  hit.sort((a, b) => byFile[b]! - byFile[a]! || a - b);
+  const out: { file: string; score: number }[] = [];
+  for (const f of hit) {
+    const file = h.path(f);
+    if (file !== undefined) out.push({ file, score: byFile[f]! });
+  }
+  return out;
 }
 
 /** The stored history index under the shared assist dir, beside the search index. */
@@ -349,7 +441,9 @@ export async function refreshHistory(options: { root: string; sharedAssistDir: s
     });
   const head = (await git(['rev-parse', '--verify', '-q', 'HEAD']).catch(() => '')).trim();
   if (head === '') return { outcome: 'none', logged: 0 };
-  const stored = readHistory(options.sharedAssistDir);
+  const read = readHistory(options.sharedAssistDir);
+  // Damage inside a section is found when it is parsed: such a file is rebuilt too.
+  const stored = read?.commits() && read.hasPaths() ? read : undefined;
   const same = stored !== undefined && stored.limits.maxCommits === limits.maxCommits && stored.limits.maxFiles === limits.maxFiles;
   if (same && stored.head === head) return { index: stored, outcome: 'fresh', logged: 0 };
   let older: HistoryData | undefined;

@@ -321,6 +321,6 @@ describe('lexical search index', () => {
     // The history index follows the commit: extended to it (the older commit kept), no search needed.
     const history = readHistory(paths.sharedAssistDir)!;
     expect(history.head).toBe(shipping);
-    expect(history.commits()!.map((c) => c.id)).toEqual([shipping, first!.commits()![0]!.id]);
+    expect(history.ids()).toEqual([shipping, first!.ids()![0]!]);
   });
 });

@@ -216,7 +216,8 @@ export async function searchCode(options: SearchOptions): Promise<SearchResult> 
  */
 async function historyOf(index: OpenIndex, env: NodeJS.ProcessEnv | undefined): Promise<HistoryIndex | undefined> {
   const stored = readHistory(index.sharedAssistDir);
-  if (stored) return stored;
+  // Its sections parsed now (natively, well under a millisecond): damage there rebuilds it too.
+  if (stored?.commits() && stored.hasPaths()) return stored;
   return (await refreshHistory({ root: index.root, sharedAssistDir: index.sharedAssistDir, ...(env ? { env } : {}) }).catch(() => undefined))?.index;
 }
 
@@ -455,14 +456,15 @@ function withHistoryChunks(s: OpenIndex['snapshot'], candidates: number[], fileH
 
 /** The place of `path` in the listing's paths (git's order: sorted by bytes), -1 when absent. */
 function fileIndexOf(paths: readonly string[], path: string): number {
+  // UTF-16 order is byte order for every character below U+D800; a path with one above that sorts
+  // otherwise may be missed (not found, never another file's place).
   let lo = 0;
   let hi = paths.length - 1;
-  const key = Buffer.from(path);
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    const c = Buffer.compare(Buffer.from(paths[mid]!), key);
-    if (c === 0) return mid;
-    if (c < 0) lo = mid + 1;
+    const p = paths[mid]!;
+    if (p === path) return mid;
+    if (p < path) lo = mid + 1;
     else hi = mid - 1;
   }
   return -1;
