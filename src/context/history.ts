@@ -326,12 +326,14 @@ export interface HistoryRankOptions {
   halfLife?: number;
   /** Weight of the words that say what to do (`fix`, `add`, ...; bm25.ts) unless the request says nothing else. */
   requestWord?: number;
+  /** Commits whose subject holds fewer of the request's distinct terms than this are left out (0: none). */
+  minTerms?: number;
 }
 
-export const DEFAULT_HISTORY_RANK: HistoryRankOptions = { spread: 'log', topCommits: 50, k1: 1.2, b: 0.75 };
+export const DEFAULT_HISTORY_RANK: HistoryRankOptions = { spread: 'log', topCommits: 50, k1: 1.2, b: 0.75, minTerms: 2 };
 
 /** Weight of the history's rank of files in the search's fusion (`SearchTuning.history`); measured in docs/search.md "Twelfth session: history". */
-export const DEFAULT_HISTORY_WEIGHT = 0.5;
+export const DEFAULT_HISTORY_WEIGHT = 0.45;
 
 /**
  * Files by how well the subjects of the commits that changed them match the request: BM25 over
@@ -345,6 +347,7 @@ export function historyRanking(h: HistoryIndex, query: string, options: HistoryR
   const light = rw !== 1 && terms.some((t) => !isRequestWord(t));
   // Typed arrays and runs, no maps: a search runs this once, in a fresh process, before the JIT.
   const score = new Float64Array(h.count);
+  const held = options.minTerms ? new Uint8Array(h.count) : undefined;
   const touched: number[] = [];
   let commits: ReturnType<HistoryIndex['commits']>;
   const k1 = options.k1;
@@ -367,12 +370,17 @@ export function historyRanking(h: HistoryIndex, query: string, options: HistoryR
       const norm = k1 * (1 - options.b + (options.b * (lengths[c] ?? avg)) / avg);
       if (score[c] === 0) touched.push(c);
       score[c]! += (idf * n * (k1 + 1)) / (n + norm);
+      if (held) held[c]!++;
     }
   }
   if (touched.length === 0 || !commits) return [];
   if (!h.hasPaths()) return [];
   const fileCount = h.fileCount;
   let scored = touched.map((c) => ({ c, v: score[c]! }));
+  if (held) {
+    const need = Math.min(options.minTerms!, terms.length);
+    scored = scored.filter(({ c }) => held[c]! >= need);
+  }
   if (options.halfLife) scored = scored.map(({ c, v }) => ({ c, v: v * Math.pow(0.5, c / options.halfLife!) }));
   if (options.minShare) {
     const best = Math.max(...scored.map(({ v }) => v));
