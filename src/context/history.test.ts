@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { tempRepo, type TempRepo } from '../../test/helpers/git-repo.js';
 import { resolveRepoPaths } from '../git/repo-paths.js';
 import { buildHistory, encodeHistory, historyPath, historyRanking, HistoryIndex, readHistory, refreshHistory, type HistoryLimits } from './history.js';
-import { searchCode } from './search.js';
+import { describeHit, searchCode } from './search.js';
 
 async function shared(repo: TempRepo): Promise<{ root: string; sharedAssistDir: string; env: NodeJS.ProcessEnv }> {
   const paths = await resolveRepoPaths(repo.dir, repo.env);
@@ -41,6 +41,7 @@ describe('history index', () => {
     const hit = withHistory.hits.find((h) => h.file === 'src/pool/worker.ts');
     expect(hit?.why.history).toBe(1);
     expect(hit?.why.lexical).toBeUndefined();
+    expect(describeHit(hit!)).toContain('history #1');
     const without = await searchCode({ cwd: repo.dir, env: repo.env, query: 'quarantine flaky tests', maxWorkers: 0, history: false });
     expect(without.hits.map((h) => h.file)).not.toContain('src/pool/worker.ts');
   });

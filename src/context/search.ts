@@ -725,6 +725,14 @@ function readRange(absPath: string, start: number, end: number): string {
 /** Files the map lifts for a request, with the weight each gets (best 1, then less). */
 export const MAP_RETRIEVAL_FILES = 10;
 
+/**
+ * The history's part in `map --query`'s retrieval (no graph there: the map ranks its own): any
+ * commit whose subject shares a term with the request, the best 50, at 0.5. The search's cut to
+ * commits holding two of the request's terms cost the map 5.2 and 1.8 points on vitest ranges 1
+ * and 2 for 2.0 on range 3 (docs/search.md "Twelfth session: history").
+ */
+export const MAP_HISTORY_TUNING: Pick<SearchTuning, 'history' | 'historyRank'> = { history: 0.5, historyRank: { ...DEFAULT_HISTORY_RANK, minTerms: 0 } };
+
 /** What the retrieval gives `map --query`. */
 export interface Retrieval {
   /** Per listed file, how strongly the request is about it (0 for most); undefined: nothing found. */
@@ -747,7 +755,7 @@ export async function retrievalWeights(options: IndexOptions & { query: string; 
   if (options.vectors) addPhase('map.vectors', performance.now() - tVectors);
   // The stored history as it is: the map never starts `git log` (a search or the refresher builds it).
   const history = readHistory(index.sharedAssistDir);
-  const ranking = rankForQuery(index, options.query, { tuning: { graph: 0, ...(found.use ? { vector: found.use.weight } : {}) }, ...(found.cos ? { vectors: { table: found.table!, cos: found.cos } } : {}), ...(history ? { history } : {}) });
+  const ranking = rankForQuery(index, options.query, { tuning: { graph: 0, ...MAP_HISTORY_TUNING, ...(found.use ? { vector: found.use.weight } : {}) }, ...(found.cos ? { vectors: { table: found.table!, cos: found.cos } } : {}), ...(history ? { history } : {}) });
   const vectors = found.use ? { vectors: found.use } : {};
   if (ranking.files.length === 0) return vectors;
   const weights = new Float64Array(index.snapshot.paths.length);
