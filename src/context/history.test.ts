@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo, type TempRepo } from '../../test/helpers/git-repo.js';
 import { resolveRepoPaths } from '../git/repo-paths.js';
@@ -49,12 +50,20 @@ describe('history index', () => {
   it('builds itself on a search when none is stored, and a stale one is used as it is', async () => {
     await using repo = repoWithHistory();
     const p = await shared(repo);
-    await searchCode({ cwd: repo.dir, env: repo.env, query: 'summary line', maxWorkers: 0 });
+    // The first search builds it: the trace shows the one `git log` (what the check below looks for).
+    const first = join(repo.home, 'git-trace-first.txt');
+    await searchCode({ cwd: repo.dir, env: { ...repo.env, GIT_TRACE: first }, query: 'summary line', maxWorkers: 0 });
+    expect(readFileSync(first, 'utf8')).toMatch(/built-in: git (-c \S+ )*log\b/);
     const built = readHistory(p.sharedAssistDir)!;
     expect(built.head).toBe(repo.git('rev-parse', 'HEAD').trim());
     repo.write('src/cli.ts', 'export function main(): void {}\n');
     repo.commitAll('refactor(cli): drop the pool from main');
-    await searchCode({ cwd: repo.dir, env: repo.env, query: 'summary line', maxWorkers: 0 });
+    // Every git command the search runs is traced: none reads the log.
+    const trace = join(repo.home, 'git-trace.txt');
+    await searchCode({ cwd: repo.dir, env: { ...repo.env, GIT_TRACE: trace }, query: 'summary line', maxWorkers: 0 });
+    const commands = readFileSync(trace, 'utf8');
+    expect(commands).toMatch(/built-in: git /);
+    expect(commands).not.toMatch(/built-in: git (-c \S+ )*(log|rev-list|merge-base)\b/);
     // The search read the stored index and did not bring it to HEAD (the refresher does).
     expect(readHistory(p.sharedAssistDir)!.head).toBe(built.head);
   });
