@@ -77,9 +77,20 @@ const bm25Index = buildBm25(repo, listing, (text) => tokenize(text).concat([]));
 // Tags first (a cold map), so the index build below measures the index alone.
 spawnSync(process.execPath, [cli, 'map', '--tokens', '1024'], { cwd: repo, env, stdio: 'ignore' });
 const index = await context.openIndex({ cwd: repo, env });
+// The history index at the base (docs/search.md "Twelfth session: history"), as the product builds
+// it: only commits the base reaches. A clone may hold one made at another head: refreshed (rebuilt
+// when that head is not an ancestor of the base), then checked to hold no query commit.
+const tHistory = performance.now();
+const historyRefresh = await context.refreshHistory({ root: index.root, sharedAssistDir: index.sharedAssistDir, env });
+const history = historyRefresh.index;
+const historyData = history?.data();
+if (!historyData || historyData.head !== base) throw new Error(`history index not at the base: ${historyData?.head}`);
+const leaked = historyData.commits.filter((c) => candidates.some((q) => q.commit === c.id));
+if (leaked.length > 0) throw new Error(`history leak: ${leaked.length} query commits indexed at the base`);
+process.stdout.write(`history index at the base: ${historyData.commits.length} commits (${historyRefresh.outcome}, ${historyRefresh.logged} logged, ${Math.round(performance.now() - tHistory)} ms); no query commit among them\n`);
 
 function inProcessFiles(q, tuning) {
-  return context.rankForQuery(index, q.query, tuning ? { tuning } : {});
+  return context.rankForQuery(index, q.query, { ...(tuning ? { tuning } : {}), ...(history ? { history } : {}) });
 }
 function cliJson(argv) {
   const r = spawnSync(process.execPath, [cli, ...argv], { cwd: repo, env, encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -197,7 +208,7 @@ async function embeddingRows() {
       const chunks = [];
       const files = [];
       for (const q of queries) {
-        const r = context.rankForQuery(index, q.query, { tuning: { vector: w }, vectors: { table, cos: context.cosines(table, await context.queryVector(embedder, q.query)) } });
+        const r = context.rankForQuery(index, q.query, { tuning: { vector: w }, vectors: { table, cos: context.cosines(table, await context.queryVector(embedder, q.query)) }, ...(history ? { history } : {}) });
         chunks.push(recallAt(chunkOrder(r), q.answer));
         files.push(recallAt(r.files.map((f) => f.file), q.answer));
       }

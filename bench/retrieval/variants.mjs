@@ -6,6 +6,13 @@
 //   npm run build && node bench/retrieval/variants.mjs --range DIR@HEAD@COUNT [--range ...]
 //        [--variants '[{...}, ...]'] [--misses] [--keep]
 //
+// History (docs/search.md "Twelfth session: history"): a variant may carry `historyN` (commits
+// indexed, default 3000), `historyK` (commits changing more source files left out, default 30),
+// `historyBody` (the first this many non-empty lines of each commit's body indexed with its subject)
+// besides `SearchTuning`'s `history` weight (`{"history": 0}`: without) and `historyRank`; each range's history index is built
+// in process from one `git log` at the range's base, and the bench stops when a query commit is
+// among its commits (the index must see only what the base reaches).
+//
 // DIR: a clone per range (the bench checks out the range's base in it; a clone's index lives in its
 // own git dir, so ranges in separate clones do not rebuild each other's). --misses: per query, the
 // answer files outside the first ten, with their place in the search and in the plain BM25.
@@ -42,13 +49,41 @@ for (const spec of all('--range')) {
   spawnSync(process.execPath, [cli, 'map', '--tokens', '1024'], { cwd: repo, env, stdio: 'ignore' });
   const index = await context.openIndex({ cwd: repo, env });
   const plain = mean(queries.map((q) => recallAt(bm25(q.query), q.answer)));
+  const maxN = Math.max(3000, ...JSON.parse(opt('--variants', '[{}]')).map((v) => v.historyN ?? 0));
+  const logged = context.parseLog(git('-c', 'core.quotePath=false', 'log', '--no-merges', '-M', '--name-status', '--format=%x1e%H%x09%s', '-n', String(maxN), 'HEAD', '--'));
+  // Commit bodies, for the `historyBody` variants (the first N non-empty lines of each body, after the subject).
+  const bodies = new Map();
+  if (JSON.parse(opt('--variants', '[{}]')).some((v) => v.historyBody)) {
+    for (const record of git('log', '--no-merges', '--format=%x1e%H%x09%b', '-n', String(maxN), 'HEAD', '--').split('\x1e')) {
+      const tab = record.indexOf('\t');
+      if (tab > 0) bodies.set(record.slice(0, tab), record.slice(tab + 1).split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^(co-authored-by|signed-off-by):/i.test(l)));
+    }
+  }
+  const leaked = logged.filter((c) => candidates.some((q) => q.commit === c.id));
+  if (leaked.length > 0) throw new Error(`history leak: ${leaked.length} query commits in the history at ${base}`);
   const name = `${headRef}~${count}`;
   process.stdout.write(`${name}: ${repo} base ${base.slice(0, 12)}, ${listing.files.length} files, ${queries.length} queries; plain BM25 ${pct(plain)}\n`);
-  ranges.push({ name, repo, git, queries, bm25, index, plain });
+  ranges.push({ name, repo, git, queries, bm25, index, plain, base, logged, bodies, histories: new Map() });
 }
 
-const files = (range, q, tuning) => {
-  const r = context.rankForQuery(range.index, q.query, { tuning });
+const historyOf = (range, v) => {
+  const N = v.historyN ?? 3000;
+  const K = v.historyK ?? 30;
+  const B = v.historyBody ?? 0;
+  const key = `${N}/${K}/${B}`;
+  let h = range.histories.get(key);
+  if (!h) {
+    const logged = range.logged.slice(0, N).map((c) => (B > 0 ? { ...c, subject: [c.subject, ...(range.bodies.get(c.id) ?? []).slice(0, B)].join('\n') } : c));
+    const data = context.buildHistory(range.base, logged, { maxCommits: N, maxFiles: K });
+    if (data.commits.some((c) => range.queries.some((q) => q.commit === c.id))) throw new Error('history leak');
+    h = context.HistoryIndex.parse(context.encodeHistory(data));
+    range.histories.set(key, h);
+  }
+  return h;
+};
+const files = (range, q, v) => {
+  const { historyN: _n, historyK: _k, historyBody: _b, ...tuning } = v;
+  const r = context.rankForQuery(range.index, q.query, { tuning, ...((tuning.history ?? context.DEFAULT_TUNING.history) > 0 ? { history: historyOf(range, v) } : {}) });
   return r.chunks.map((c) => range.index.snapshot.paths[range.index.snapshot.chunkFile[c.chunk]]);
 };
 const variants = JSON.parse(opt('--variants', '[{}]'));

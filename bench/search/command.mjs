@@ -8,12 +8,15 @@
 // - warm: `node -e 0`, then the search (then the base's), in alternation; the difference per pair.
 // - one change: a line appended to a mid-listing file before each search, `node -e 0` beside it;
 //   the file is put back at the end.
-// - build: the lexical index removed (tags kept, as after `assist map`), one search.
+// - build: the lexical index removed (tags kept, as after `assist map`; the history index kept, so
+//   this stays the lexical index's build), one search.
+// - history: only the history index removed (search/history.txt, docs/search.md "History"), one
+//   search: a warm search plus one `git log` of the last 3,000 commits; its CPU beside the warm one's.
 // The base build runs in its own copy of the repository: the two builds' index files differ.
 // Each run prints wall, CPU (user+sys of the command and its git children, from /usr/bin/time)
 // and, for builds that record them, the phases (ASSIST_PHASES). Then the index's size on disk.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -118,7 +121,7 @@ if (!skip.has('build')) {
     const walls = [];
     const cpus = [];
     for (let i = 0; i < Math.min(runs, 3); i++) {
-      rmSync(searchDir(side), { recursive: true, force: true });
+      for (const name of existsSync(searchDir(side)) ? readdirSync(searchDir(side)) : []) if (name !== 'history.txt') rmSync(join(searchDir(side), name), { recursive: true, force: true });
       const r = search(side);
       walls.push(r.wall);
       cpus.push(r.cpu);
@@ -127,11 +130,28 @@ if (!skip.has('build')) {
     console.log(`BUILD ${side.name} (tags cached): ${fmt(walls)}; cpu ${fmt(cpus)} (target <= 1500 ms)`);
   }
 }
+if (!skip.has('history')) {
+  for (const side of sides) {
+    const history = join(searchDir(side), 'history.txt');
+    if (!existsSync(history)) continue;
+    const walls = [];
+    const cpus = [];
+    for (let i = 0; i < Math.min(runs, 3); i++) {
+      rmSync(history, { force: true });
+      const r = search(side);
+      walls.push(r.wall);
+      cpus.push(r.cpu);
+      console.log(`  history ${i + 1} ${side.name}: ${Math.round(r.wall)} ms, cpu ${Math.round(r.cpu)} ms  [${phaseText(r.phases)}]`);
+    }
+    const text = readFileSync(history, 'utf8');
+    console.log(`HISTORY ${side.name} (a search that builds the history index, ${text.slice(0, text.indexOf('\n')).split('\t')[5]} commits): ${fmt(walls)}; cpu ${fmt(cpus)}; ${Math.round(statSync(history).size / 1024)} KB`);
+  }
+}
 for (const side of sides) search(side);
 for (const side of sides) {
   const du = (dir) => Number(execFileSync('du', ['-sk', dir], { encoding: 'utf8' }).split('\t')[0]);
   const snap = join(searchDir(side), 'snapshot.bin');
-  console.log(`INDEX ${side.name}: ${du(searchDir(side))} KB on disk (snapshot ${existsSync(snap) ? Math.round(readFileSync(snap).length / 1024) : '?'} KB, the rest per-blob packs)`);
+  console.log(`INDEX ${side.name}: ${du(searchDir(side))} KB on disk (snapshot ${existsSync(snap) ? Math.round(readFileSync(snap).length / 1024) : '?'} KB, the rest per-blob packs${existsSync(join(searchDir(side), 'history.txt')) ? ` and the history index ${Math.round(statSync(join(searchDir(side), 'history.txt')).size / 1024)} KB` : ''})`);
 }
 console.log(`load at end ${load()}`);
 rmSync(scratch, { recursive: true, force: true });

@@ -17,6 +17,8 @@ export { searchCode, rankForQuery, describeHit, calibrateForIndex, DEFAULT_TUNIN
 export type { SearchOptions, SearchResult, SearchHit, HitWhy, FileHit, SearchTuning, Ranking, Retrieval } from './search.js';
 export { openIndex, refreshSearchIndex } from './search-index.js';
 export type { IndexOptions, IndexStats, OpenIndex } from './search-index.js';
+export { buildHistory, encodeHistory, HistoryIndex, historyRanking, parseLog, readHistory, refreshHistory, DEFAULT_HISTORY_LIMITS, DEFAULT_HISTORY_RANK } from './history.js';
+export type { HistoryData, HistoryLimits, HistoryRankOptions, HistoryRefresh } from './history.js';
 export { openReviewLookup } from './review-lookup.js';
 export type { LookupTags, ReviewLookup, ReviewLookupOptions } from './review-lookup.js';
 export { loadVectorTable, refreshVectors, queryVector, cosines } from './vectors.js';

@@ -74,7 +74,7 @@ function shape(h: SearchHit): Shape {
 async function ranking(dir: string, env: NodeJS.ProcessEnv): Promise<Record<string, { hits: Shape[]; files: string[] }>> {
   const out: Record<string, { hits: Shape[]; files: string[] }> = {};
   for (const query of queries) {
-    const r = await searchCode({ cwd: dir, env, query, k: 6, maxWorkers: 0, withText: false, tuning: { morph: 0, requestWord: 1, coverage: 0 } });
+    const r = await searchCode({ cwd: dir, env, query, k: 6, maxWorkers: 0, withText: false, tuning: { morph: 0, requestWord: 1, coverage: 0, history: 0 } });
     out[query] = { hits: r.hits.map(shape), files: r.files.slice(0, 8).map((f) => `${f.file} ${f.score.toFixed(6)}`) };
   }
   return out;

@@ -13,6 +13,7 @@ import { TagsCache, type CachedTags } from './tags-cache.js';
 import { decodeTags, UNREADABLE } from './tags-line.js';
 import { addPhase } from '../obs/phases.js';
 import { writeSnapshotFile } from './snapshot-codec.js';
+import { DEFAULT_HISTORY_WEIGHT, refreshHistory } from './history.js';
 
 /** Where the index lives and how files are read: what every index operation needs. */
 export interface IndexOptions {
@@ -408,7 +409,9 @@ async function loadTags(
  * The hooks' background refresh (`assist hook`): brings the lexical index up to date when a
  * source file changed, parsing on one worker at most so the person's machine stays responsive.
  */
-export async function refreshSearchIndex(paths: { root: string }, changed: readonly string[], env?: NodeJS.ProcessEnv): Promise<IndexStats | undefined> {
+export async function refreshSearchIndex(paths: { root: string; sharedAssistDir?: string }, changed: readonly string[], env?: NodeJS.ProcessEnv): Promise<IndexStats | undefined> {
+  // The history index after any commit, source files changed or not (the commits since its head; history.ts).
+  if (paths.sharedAssistDir !== undefined && DEFAULT_HISTORY_WEIGHT > 0) await refreshHistory({ root: paths.root, sharedAssistDir: paths.sharedAssistDir, ...(env ? { env } : {}) }).catch(() => undefined);
   if (!changed.some((path) => languageForPath(path) !== undefined)) return undefined;
   return (await openIndex({ cwd: paths.root, maxWorkers: 1, fullGraph: true, ...(env ? { env } : {}) })).stats;
 }

@@ -11,6 +11,7 @@ import { listRaw } from './git-files.js';
 import { prepareChangedParsers } from './changed-parsers.js';
 import { openIndex, searchSnapshotPath } from './search-index.js';
 import { searchCode } from './search.js';
+import { readHistory } from './history.js';
 
 const files = {
   'src/cart.ts': [
@@ -312,8 +313,14 @@ describe('lexical search index', () => {
     expect((await index(repo)).stats).toMatchObject({ indexed: 0, parsed: 0, written: false });
 
     repo.write('src/cart.ts', `${files['src/cart.ts']}export const FREE_SHIPPING_OVER = 50;\n`);
-    repo.commitAll('free shipping');
+    const first = readHistory(paths.sharedAssistDir);
+    expect(first?.count).toBe(1);
+    const shipping = repo.commitAll('free shipping');
     await runRefresher('post-commit', { cwd: repo.dir, env: repo.env, registry });
     expect((await index(repo)).stats).toMatchObject({ indexed: 0, written: false });
+    // The history index follows the commit: extended to it (the older commit kept), no search needed.
+    const history = readHistory(paths.sharedAssistDir)!;
+    expect(history.head).toBe(shipping);
+    expect(history.ids()).toEqual([shipping, first!.ids()![0]!]);
   });
 });

@@ -10,6 +10,7 @@ import type { CachedDef } from './types.js';
 import { chunkCosine, cosines, loadVectorTable, queryVector, refreshVectors, vectorRanking, type EmbeddingsClient, type SendAudit, type VectorRefreshStats, type VectorTable } from './vectors.js';
 import { calibrateVectorWeight, DEFAULT_VECTOR_WEIGHT, loadCalibration, type CalibrationOutcome, type VectorCalibration, type VectorWeightSource } from './vector-weight.js';
 import { requestCosines, startRequestVectors, type RequestVectorUse, type RequestVectors, type StartedRequestVectors } from './request-vectors.js';
+import { DEFAULT_HISTORY_RANK, DEFAULT_HISTORY_WEIGHT, historyRanking, readHistory, refreshHistory, type HistoryIndex, type HistoryRankOptions } from './history.js';
 
 /** Options of `searchCode`. */
 export interface SearchOptions extends IndexOptions {
@@ -43,6 +44,11 @@ export interface SearchOptions extends IndexOptions {
    * (request-vectors.ts). Ignored when `vectors` is given.
    */
   requestVectors?: RequestVectors;
+  /**
+   * Fuse the repository's history (default: when `SearchTuning.history` > 0): the stored history
+   * index as it is, built first (one `git log`) only when none is stored or it is damaged.
+   */
+  history?: boolean;
 }
 
 /** How the ranks are fused (reciprocal rank fusion: Σ weight / (K + rank)). */
@@ -77,15 +83,21 @@ export interface SearchTuning {
   /** Cosine at or above which another chunk is grouped with a hit as close (at most `maxClose` per hit). */
   closeVector: number;
   maxClose: number;
+  /** Weight of its file's rank by the repository's history (commit subjects like the request that changed it; history.ts); 0: off. */
+  history: number;
+  /** How the history ranks files. */
+  historyRank: HistoryRankOptions;
 }
 
-export const DEFAULT_TUNING: SearchTuning = { weights: DEFAULT_WEIGHTS, k: 60, chunk: 1, lexical: 1, morph: 0.25, graph: 0.5, second: 0.3, maxCallers: 2, dropRequestWords: false, requestWord: 0.7, coverage: 0.25, code: 1, joinWords: false, vector: DEFAULT_VECTOR_WEIGHT, closeVector: 0.8, maxClose: 2 };
+export const DEFAULT_TUNING: SearchTuning = { weights: DEFAULT_WEIGHTS, k: 60, chunk: 1, lexical: 1, morph: 0.25, graph: 0.5, second: 0.3, maxCallers: 2, dropRequestWords: false, requestWord: 0.7, coverage: 0.25, code: 1, joinWords: false, vector: DEFAULT_VECTOR_WEIGHT, closeVector: 0.8, maxClose: 2, history: DEFAULT_HISTORY_WEIGHT, historyRank: DEFAULT_HISTORY_RANK };
 
 /** Why a hit is where it is: its 1-based place in each ranking that found it. */
 export interface HitWhy {
   lexical?: number;
   graph?: number;
   vector?: number;
+  /** Its file's place by the repository's history (earlier commits like the request changed it). */
+  history?: number;
   /** The request's terms the chunk holds (and their relatives of the same root, `rootOf`). */
   terms: string[];
   /** For a caller: `calls NAME` (it mentions a definition of the hit it is grouped under); `close vector 0.91` for a near chunk. */
@@ -161,7 +173,10 @@ export async function searchCode(options: SearchOptions): Promise<SearchResult> 
     }
   }
   const tVectors = performance.now();
-  const ranking = rankForQuery(index, options.query, { ...(options.path !== undefined ? { path: options.path } : {}), tuning, ...(vec?.cos ? { vectors: { table: vec.table!, cos: vec.cos } } : {}) });
+  const history = options.history !== false && tuning.history > 0 ? await historyOf(index, options.env) : undefined;
+  const tHistory = performance.now();
+  if (history !== undefined) addPhase('search.history', tHistory - tVectors);
+  const ranking = rankForQuery(index, options.query, { ...(options.path !== undefined ? { path: options.path } : {}), tuning, ...(vec?.cos ? { vectors: { table: vec.table!, cos: vec.cos } } : {}), ...(history ? { history } : {}) });
   const tRank = performance.now();
   const k = Math.max(1, options.k ?? 10);
   const hits = await groupHits(index, ranking, k, tuning.maxCallers, vec?.cos ? { table: vec.table!, threshold: tuning.closeVector, max: tuning.maxClose } : undefined);
@@ -170,7 +185,7 @@ export async function searchCode(options: SearchOptions): Promise<SearchResult> 
     for (const hit of hits) for (const h of [hit, ...(hit.callers ?? [])]) h.text = readRange(join(index.root, h.file), h.start, h.end);
   }
   if (vec) addPhase('search.vectors', tVectors - t0);
-  addPhase('search.rank', tRank - tVectors);
+  addPhase('search.rank', tRank - tHistory);
   addPhase('search.group', tGroup - tRank);
   addPhase('search.text', performance.now() - tGroup);
   await index.written;
@@ -192,6 +207,18 @@ export async function searchCode(options: SearchOptions): Promise<SearchResult> 
       : {}),
     ...(vec?.notice ? { notice: vec.notice } : {}),
   };
+}
+
+/**
+ * The stored history index, used as it is however far HEAD has moved since (the hooks' refresher
+ * extends it after each commit; a few commits missing change little); built now, by one `git log`,
+ * only when none is stored or it does not read. Never throws: without it the search goes on.
+ */
+async function historyOf(index: OpenIndex, env: NodeJS.ProcessEnv | undefined): Promise<HistoryIndex | undefined> {
+  const stored = readHistory(index.sharedAssistDir);
+  // Its sections parsed now (natively, well under a millisecond): damage there rebuilds it too.
+  if (stored?.commits() && stored.hasPaths()) return stored;
+  return (await refreshHistory({ root: index.root, sharedAssistDir: index.sharedAssistDir, ...(env ? { env } : {}) }).catch(() => undefined))?.index;
 }
 
 /**
@@ -276,6 +303,8 @@ export interface Ranking {
   /** 1-based place of chunks by their vector's cosine with the query (only with vectors). */
   chunkVecRank: Map<number, number>;
   fileGraphRank: Map<number, number>;
+  /** 1-based place of files by the repository's history (only with a history index). */
+  fileHistoryRank: Map<number, number>;
   found: { term: string; id: number }[];
   lexical: Float64Array;
   /** Per chunk, which of `found` it holds (bit k: `found[k]`). */
@@ -283,7 +312,7 @@ export interface Ranking {
 }
 
 /** Ranks the chunks and files of an open index for a request. */
-export function rankForQuery(index: OpenIndex, query: string, options: { path?: string; tuning?: Partial<SearchTuning>; vectors?: { table: VectorTable; cos: Float32Array } } = {}): Ranking {
+export function rankForQuery(index: OpenIndex, query: string, options: { path?: string; tuning?: Partial<SearchTuning>; vectors?: { table: VectorTable; cos: Float32Array }; history?: HistoryIndex } = {}): Ranking {
   const tuning = { ...DEFAULT_TUNING, ...options.tuning };
   const s = index.snapshot;
   const n = s.paths.length;
@@ -366,12 +395,23 @@ export function rankForQuery(index: OpenIndex, query: string, options: { path?: 
     }
   }
 
+  // The repository's history: files changed by earlier commits whose subjects match the request.
+  const fileHistoryRank = new Map<number, number>();
+  if (options.history && tuning.history > 0) {
+    for (const { file } of historyRanking(options.history, query, tuning.historyRank)) {
+      if (fileHistoryRank.size >= CANDIDATE_FILES) break;
+      const f = fileIndexOf(s.paths, file);
+      if (f !== -1 && (!allowed || allowed[f] === 1) && !fileHistoryRank.has(f)) fileHistoryRank.set(f, fileHistoryRank.size + 1);
+    }
+  }
+
   const rrf = (weight: number, rank: number | undefined): number => (rank === undefined ? 0 : weight / (tuning.k + rank));
   const fileScore = new Map<number, number>();
-  for (const f of new Set([...fileLexRank.keys(), ...fileGraphRank.keys(), ...fileVecRank.keys()])) {
-    fileScore.set(f, rrf(tuning.lexical, fileLexRank.get(f)) + rrf(tuning.graph, fileGraphRank.get(f)) + rrf(tuning.vector, fileVecRank.get(f)));
+  for (const f of new Set([...fileLexRank.keys(), ...fileGraphRank.keys(), ...fileVecRank.keys(), ...fileHistoryRank.keys()])) {
+    fileScore.set(f, rrf(tuning.lexical, fileLexRank.get(f)) + rrf(tuning.graph, fileGraphRank.get(f)) + rrf(tuning.vector, fileVecRank.get(f)) + rrf(tuning.history, fileHistoryRank.get(f)));
   }
-  const candidates = chunkVecRank.size === 0 ? topChunks : [...new Set([...topChunks, ...chunkVecRank.keys()])];
+  let candidates = chunkVecRank.size === 0 ? topChunks : [...new Set([...topChunks, ...chunkVecRank.keys()])];
+  if (fileHistoryRank.size > 0) candidates = withHistoryChunks(s, candidates, fileHistoryRank, lexical);
   const chunks = candidates
     .map((c) => ({ chunk: c, score: rrf(tuning.chunk, chunkLexRank.get(c)) + rrf(tuning.vector, chunkVecRank.get(c)) + (fileScore.get(s.chunkFile[c]!) ?? 0) }))
     .sort((a, b) => b.score - a.score || a.chunk - b.chunk);
@@ -386,7 +426,48 @@ export function rankForQuery(index: OpenIndex, query: string, options: { path?: 
     files.push({ file: s.paths[f]!, score });
   }
   for (const [f, score] of [...fileScore].sort((a, b) => b[1] - a[1] || a[0] - b[0])) if (!listed.has(f)) files.push({ file: s.paths[f]!, score });
-  return { chunks, files, chunkLexRank, chunkVecRank, fileGraphRank, found, lexical, termBits };
+  return { chunks, files, chunkLexRank, chunkVecRank, fileGraphRank, fileHistoryRank, found, lexical, termBits };
+}
+
+// Files the history ranks this high get a chunk among the candidates when none of theirs is one.
+const HISTORY_CHUNK_FILES = 50;
+
+/**
+ * The candidates and, for each of the history's best files without a candidate chunk, its best
+ * chunk by the lexical score (its first when none matched): hits are chunks, so a file only the
+ * history found needs one to be shown.
+ */
+function withHistoryChunks(s: OpenIndex['snapshot'], candidates: number[], fileHistoryRank: Map<number, number>, lexical: Float64Array): number[] {
+  const have = new Set<number>();
+  for (const c of candidates) have.add(s.chunkFile[c]!);
+  const out = [...candidates];
+  for (const [f, rank] of fileHistoryRank) {
+    if (rank > HISTORY_CHUNK_FILES) break;
+    if (have.has(f)) continue;
+    const c0 = s.fileChunkStart[f]!;
+    const c1 = s.fileChunkStart[f + 1]!;
+    if (c1 <= c0) continue;
+    let best = c0;
+    for (let c = c0 + 1; c < c1; c++) if (lexical[c]! > lexical[best]!) best = c;
+    out.push(best);
+  }
+  return out;
+}
+
+/** The place of `path` in the listing's paths (git's order: sorted by bytes), -1 when absent. */
+function fileIndexOf(paths: readonly string[], path: string): number {
+  // UTF-16 order is byte order for every character below U+D800; a path with one above that sorts
+  // otherwise may be missed (not found, never another file's place).
+  let lo = 0;
+  let hi = paths.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const p = paths[mid]!;
+    if (p === path) return mid;
+    if (p < path) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
 }
 
 /** The terms of the code a request quotes: its backticked spans, and words written as identifiers. */
@@ -540,13 +621,14 @@ async function groupHits(index: OpenIndex, ranking: Ranking, k: number, maxCalle
     const lexical = ranking.chunkLexRank.get(chunk);
     const vector = ranking.chunkVecRank.get(chunk);
     const graph = ranking.fileGraphRank.get(file);
+    const history = ranking.fileHistoryRank.get(file);
     return {
       file: s.paths[file]!,
       start: s.chunkStart[chunk]!,
       end: s.chunkEnd[chunk]!,
       score: Number(score.toFixed(6)),
       text: '',
-      why: { ...(lexical !== undefined ? { lexical } : {}), ...(vector !== undefined ? { vector } : {}), ...(graph !== undefined ? { graph } : {}), terms: termsOf(ranking, chunk), ...why },
+      why: { ...(lexical !== undefined ? { lexical } : {}), ...(vector !== undefined ? { vector } : {}), ...(graph !== undefined ? { graph } : {}), ...(history !== undefined ? { history } : {}), terms: termsOf(ranking, chunk), ...why },
     };
   };
   for (const { chunk, score } of leaders) {
@@ -643,6 +725,14 @@ function readRange(absPath: string, start: number, end: number): string {
 /** Files the map lifts for a request, with the weight each gets (best 1, then less). */
 export const MAP_RETRIEVAL_FILES = 10;
 
+/**
+ * The history's part in `map --query`'s retrieval (no graph there: the map ranks its own): any
+ * commit whose subject shares a term with the request, the best 50, at 0.5. The search's cut to
+ * commits holding two of the request's terms cost the map 5.2 and 1.8 points on vitest ranges 1
+ * and 2 for 2.0 on range 3 (docs/search.md "Twelfth session: history").
+ */
+export const MAP_HISTORY_TUNING: Pick<SearchTuning, 'history' | 'historyRank'> = { history: 0.5, historyRank: { ...DEFAULT_HISTORY_RANK, minTerms: 0 } };
+
 /** What the retrieval gives `map --query`. */
 export interface Retrieval {
   /** Per listed file, how strongly the request is about it (0 for most); undefined: nothing found. */
@@ -663,7 +753,9 @@ export async function retrievalWeights(options: IndexOptions & { query: string; 
   const found: Awaited<ReturnType<typeof requestCosines>> = options.vectors ? await requestCosines(index, options.vectors) : {};
   // What the map waited for the query's embedding and the vector table, past the index's update.
   if (options.vectors) addPhase('map.vectors', performance.now() - tVectors);
-  const ranking = rankForQuery(index, options.query, { tuning: { graph: 0, ...(found.use ? { vector: found.use.weight } : {}) }, ...(found.cos ? { vectors: { table: found.table!, cos: found.cos } } : {}) });
+  // The stored history as it is: the map never starts `git log` (a search or the refresher builds it).
+  const history = readHistory(index.sharedAssistDir);
+  const ranking = rankForQuery(index, options.query, { tuning: { graph: 0, ...MAP_HISTORY_TUNING, ...(found.use ? { vector: found.use.weight } : {}) }, ...(found.cos ? { vectors: { table: found.table!, cos: found.cos } } : {}), ...(history ? { history } : {}) });
   const vectors = found.use ? { vectors: found.use } : {};
   if (ranking.files.length === 0) return vectors;
   const weights = new Float64Array(index.snapshot.paths.length);
@@ -677,5 +769,5 @@ export async function retrievalWeights(options: IndexOptions & { query: string; 
 
 /** Why a hit is there, for people and models: `lexical #1, graph #19` or `calls NAME, lexical #40`. */
 export function describeHit(h: SearchHit): string {
-  return [h.why.related ?? '', h.why.lexical !== undefined ? `lexical #${h.why.lexical}` : '', h.why.vector !== undefined ? `vector #${h.why.vector}` : '', h.why.graph !== undefined ? `graph #${h.why.graph}` : ''].filter(Boolean).join(', ');
+  return [h.why.related ?? '', h.why.lexical !== undefined ? `lexical #${h.why.lexical}` : '', h.why.vector !== undefined ? `vector #${h.why.vector}` : '', h.why.graph !== undefined ? `graph #${h.why.graph}` : '', h.why.history !== undefined ? `history #${h.why.history}` : ''].filter(Boolean).join(', ');
 }
