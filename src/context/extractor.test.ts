@@ -280,18 +280,3 @@ describe('skipReason', () => {
     expect(looksLikeCpp(Buffer.from('struct a { int b; };\nint f(void);\n/* class of errors */\n'))).toBe(false);
   });
 });
-
-describe('the baseline load on the calling thread', () => {
-  it("leaves V8's flags as they were: compiled code made before it is still taken after it", async () => {
-    // V8 keys compiled code (a vm.Script's cache, Node's own modules in the binary, a worker's
-    // start) by its flags; the load sets --liftoff-only for its compile and must bring every
-    // flag back, the two it turns off by implication included.
-    const { Script } = await import('node:vm');
-    const source = 'function probe(x) { return x * 2; } probe(21);';
-    const made = new Script(source, { filename: 'probe-before.js' }).createCachedData();
-    const baseline = new TagExtractor({ baseline: true });
-    const tags = await baseline.extractBuffer('python', Buffer.from('def area(w, h):\n    return w * h\n'), limits);
-    expect(tags.defs.map((d) => d.name)).toEqual(['area']);
-    expect(new Script(source, { filename: 'probe-after.js', cachedData: made }).cachedDataRejected).toBe(false);
-  });
-});

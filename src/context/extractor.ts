@@ -89,23 +89,16 @@ async function baselineCompiled<T>(load: () => Promise<T>): Promise<T> {
   try {
     return await load();
   } finally {
-    if (--baselineDepth === 0) for (const flag of RESTORE_FLAGS) setFlagsFromString(flag);
+    // Only the flag itself: the two it turned off by implication (--wasm-tier-up,
+    // --wasm-dynamic-tiering) stay off, so V8 never recompiles the grammar's hot functions with
+    // TurboFan in this short process. Turned back on, that recompile cost a map after one changed
+    // file 200-300 ms more CPU (twelfth session). The price: V8's flags stay changed, so Node modules
+    // loaded afterwards, and worker threads started afterwards, compile from source instead of
+    // taking the code in Node's binary (a few ms on the map's and search's paths, which load
+    // nothing heavy after the parse; a worker starts in ~90 ms instead of ~45).
+    if (--baselineDepth === 0) setFlagsFromString('--no-liftoff-only');
   }
 }
-
-/**
- * What brings V8's flags back to those the process started with after `--liftoff-only`: the flag
- * itself and the two it turned off by implication. Left changed, the flags V8 keys its compiled
- * code by would differ for the rest of the process: every Node module loaded afterwards (and
- * every worker thread's start) compiled from source instead of taking the binary's code (a worker
- * ready in 86-113 ms instead of 41-51; docs/benchmarks.md "Twelfth session"). A flag the process
- * was started with (its command line, NODE_OPTIONS) is left as the person set it.
- */
-const RESTORE_FLAGS = ['--no-liftoff-only', '--wasm-tier-up', '--wasm-dynamic-tiering'].filter((flag) => {
-  const name = flag.replace(/^--(no-)?/, '');
-  const given = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
-  return flag === '--no-liftoff-only' || !given.some((arg) => arg.replace(/^--(no-)?/, '').replace(/=.*$/, '').replace(/_/g, '-') === name);
-});
 
 interface Loaded {
   parser: TsParser;
