@@ -27,9 +27,9 @@ declare const __ASSIST_VENDOR_SCRIPTS__: Record<string, [file: string, hash: str
  */
 export type CacheState = 'off' | 'unsafe' | 'missing' | 'accepted' | 'rejected';
 
-/** The CLI's `main()` as the one-file exports it (src/cli/main.ts). */
+/** What the one-file exports (src/cli/one-file.ts): `main()`, which tries `command`'s fast path first. */
 export interface OneFileCli {
-  main(io: unknown): Promise<number>;
+  main(io: unknown, command: string): Promise<number>;
 }
 
 /**
@@ -249,7 +249,7 @@ export async function runMain(io: { env: NodeJS.ProcessEnv }, command: string, f
   const mod = { exports: {} as OneFileCli };
   const vendor = vendorLoader(__dirname, __ASSIST_VENDOR_FILES__, __ASSIST_VENDOR_SCRIPTS__, { dir, trust, uid, command, flags: keyFlags });
   (script.runInThisContext() as (...args: unknown[]) => void).call(mod.exports, mod.exports, createRequire(filename), mod, filename, __dirname, vendor);
-  const code = await mod.exports.main(io);
+  const code = await mod.exports.main(io, command);
   const current = [__ASSIST_MAIN_HASH__, ...Object.values(__ASSIST_VENDOR_SCRIPTS__).map(([, hash]) => hash)];
   // Each written after the command, when there was none or V8 rejected it: with what it compiled.
   for (const run of [{ state, file, script }, ...vendor.ran]) {
