@@ -115,7 +115,8 @@ async function start() {
 
 /**
  * The commands that start from the one-file CLI with its code cache, by the name of their cache:
- * those where it measurably helps (docs/benchmarks.md "Eleventh session"; bench/code-cache.mjs).
+ * those where it measurably helps (docs/benchmarks.md "Eleventh session" and, for `map` and
+ * `search`, "Twelfth session"; bench/code-cache.mjs).
  * The others, and every help screen, keep the ES chunks, which load only the files they need and
  * write no cache.
  */
