@@ -92,20 +92,19 @@ async function start() {
     const { fastMain } = require('../dist/bundle/fast.cjs');
     code = await fastMain(io);
   }
-  // `map`, the other command typed often and timed against `node -e 0`, likewise (ES module chunks
-  // it shares with main(), without the command-line parser).
-  if (isMap) {
-    const { fastMap } = await import('../dist/bundle/map-fast.js');
-    code = await fastMap(io);
-  }
-  if (isSearch) {
-    const { fastSearch } = await import('../dist/bundle/search-fast.js');
-    code = await fastSearch(io);
-  }
   const oneFile = code === null ? oneFileCommand(argv, command) : null;
   if (oneFile !== null) {
-    // The one-file CLI with a V8 code cache (dist/bundle/main-loader.cjs, src/cli/code-cache.ts).
+    // The one-file CLI with a V8 code cache (dist/bundle/main-loader.cjs, src/cli/code-cache.ts);
+    // `map` and `search` take their fast paths inside it.
     code = await require('../dist/bundle/main-loader.cjs').runMain(io, oneFile, v8Flags);
+  } else if (isMap) {
+    // `map` and `search` with the cache off or asking for help: their fast paths from the ES
+    // module chunks they share with main(), without the command-line parser.
+    const { fastMap } = await import('../dist/bundle/map-fast.js');
+    code = await fastMap(io);
+  } else if (isSearch) {
+    const { fastSearch } = await import('../dist/bundle/search-fast.js');
+    code = await fastSearch(io);
   }
   if (code === null) {
     const { main } = await import('../dist/bundle/main.js');
@@ -116,7 +115,8 @@ async function start() {
 
 /**
  * The commands that start from the one-file CLI with its code cache, by the name of their cache:
- * those where it measurably helps (docs/benchmarks.md "Eleventh session"; bench/code-cache.mjs).
+ * those where it measurably helps (docs/benchmarks.md "Eleventh session" and, for `map` and
+ * `search`, "Twelfth session"; bench/code-cache.mjs).
  * The others, and every help screen, keep the ES chunks, which load only the files they need and
  * write no cache.
  */
@@ -125,7 +125,7 @@ function oneFileCommand(argv, command) {
   if (argv.includes('--help') || argv.includes('-h')) return null;
   // `assist "MESSAGE"` is a turn, as `run` is: the same code, the same cache.
   if (argv.length === 1 && /\s/.test(argv[0]) && !argv[0].startsWith('-')) return 'run';
-  if (command === 'run' || command === 'chat' || command === 'log') return command;
+  if (command === 'run' || command === 'chat' || command === 'log' || command === 'map' || command === 'search') return command;
   if (command === 'config' && argv[argv.indexOf('config') + 1] === 'list') return 'config-list';
   return null;
 }

@@ -183,7 +183,8 @@ const oneFilePlugin = {
 };
 const oneFile = await build({
   absWorkingDir: root,
-  entryPoints: ['src/cli/main.ts'],
+  // main() and the fast paths of `map` and `search`, each loaded when its command runs.
+  entryPoints: ['src/cli/one-file.ts'],
   bundle: true,
   platform: 'node',
   target: 'node20',

@@ -27,9 +27,9 @@ declare const __ASSIST_VENDOR_SCRIPTS__: Record<string, [file: string, hash: str
  */
 export type CacheState = 'off' | 'unsafe' | 'missing' | 'accepted' | 'rejected';
 
-/** The CLI's `main()` as the one-file exports it (src/cli/main.ts). */
+/** What the one-file exports (src/cli/one-file.ts): `main()`, which tries `command`'s fast path first. */
 export interface OneFileCli {
-  main(io: unknown): Promise<number>;
+  main(io: unknown, command: string): Promise<number>;
 }
 
 /**
@@ -223,6 +223,9 @@ function vendorLoader(dir: string, files: Record<string, string>, scripts: Recor
   };
 }
 
+/** The hook a module calls before it changes a V8 flag (see runMain; a global: the one file imports nothing of this module). */
+const BEFORE_V8_FLAGS = Symbol.for('assist.beforeV8Flags');
+
 /**
  * Loads dist/bundle/main.cjs through a vm.Script with cached data, runs `main(io)`, and writes the
  * cache after the command when there was none or V8 rejected it (so the functions the command
@@ -249,17 +252,31 @@ export async function runMain(io: { env: NodeJS.ProcessEnv }, command: string, f
   const mod = { exports: {} as OneFileCli };
   const vendor = vendorLoader(__dirname, __ASSIST_VENDOR_FILES__, __ASSIST_VENDOR_SCRIPTS__, { dir, trust, uid, command, flags: keyFlags });
   (script.runInThisContext() as (...args: unknown[]) => void).call(mod.exports, mod.exports, createRequire(filename), mod, filename, __dirname, vendor);
-  const code = await mod.exports.main(io);
   const current = [__ASSIST_MAIN_HASH__, ...Object.values(__ASSIST_VENDOR_SCRIPTS__).map(([, hash]) => hash)];
-  // Each written after the command, when there was none or V8 rejected it: with what it compiled.
-  for (const run of [{ state, file, script }, ...vendor.ran]) {
-    if (run.state !== 'missing' && run.state !== 'rejected') continue;
-    try {
-      writeCache(dir as string, run.file, run.script.createCachedData(), current);
-    } catch {
-      // a cache that cannot be written only costs speed
+  const written = new Set<string>();
+  // Each written when there was none or V8 rejected it, with what the command compiled by then.
+  const writePending = (): void => {
+    for (const run of [{ state, file, script }, ...vendor.ran]) {
+      if ((run.state !== 'missing' && run.state !== 'rejected') || written.has(run.file)) continue;
+      written.add(run.file);
+      try {
+        writeCache(dir as string, run.file, run.script.createCachedData(), current);
+      } catch {
+        // a cache that cannot be written only costs speed
+      }
     }
-  }
+  };
+  // V8 keys cached data by its flags. A command that changes one (the tree-sitter loader's
+  // baseline compile, src/context/extractor.ts, calls this first) has its caches written just
+  // before: made after, they would carry the changed flags and be refused by the next run, which
+  // starts without them, and so on for every run that parses a changed file.
+  let flagsChanged = false;
+  (globalThis as Record<symbol, unknown>)[BEFORE_V8_FLAGS] = (): void => {
+    if (!flagsChanged) writePending();
+    flagsChanged = true;
+  };
+  const code = await mod.exports.main(io, command);
+  if (!flagsChanged) writePending();
   if (env['ASSIST_CODE_CACHE_DEBUG'] === '1') {
     process.stderr.write(`assist code cache: ${state}${file ? ` ${file}` : ''}\n`);
     for (const r of vendor.ran) process.stderr.write(`assist code cache (${r.name}): ${r.state}${r.file ? ` ${r.file}` : ''}\n`);

@@ -85,7 +85,12 @@ async function baselineCompiled<T>(load: () => Promise<T>): Promise<T> {
   // started with: a code cache is keyed by them, and the one-file CLI's cache written after such a
   // turn was refused by the next one (`--no-liftoff-only` does not bring them back: measured).
   if (processRunsLiftoffOnly()) return load();
-  if (baselineDepth++ === 0) setFlagsFromString('--liftoff-only');
+  if (baselineDepth++ === 0) {
+    // The one-file CLI's loader writes its code caches now, under the flags the run started with
+    // (src/cli/code-cache.ts): made after this, they would be refused by the next run.
+    ((globalThis as Record<symbol, unknown>)[Symbol.for('assist.beforeV8Flags')] as (() => void) | undefined)?.();
+    setFlagsFromString('--liftoff-only');
+  }
   try {
     return await load();
   } finally {

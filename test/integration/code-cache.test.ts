@@ -205,4 +205,30 @@ describe('the code cache of the one-file CLI', () => {
     expect(off.state).toBeUndefined();
     expect(off.sdk.state).toBeUndefined();
   });
+
+  it('`map` and `search` run their fast paths from the one file and its cache; a form they do not take falls back to main() in the same file', async () => {
+    await using repo = tempRepo({ files: { 'src/shapes.ts': 'export function area(w: number, h: number): number {\n  return w * h;\n}\n' } });
+    const cacheDir = join(repo.home, 'cache');
+    const env = { ...repo.env, ASSIST_CODE_CACHE_DIR: cacheDir, ASSIST_CODE_CACHE_DEBUG: '1' };
+    const stateOf = (r: CliResult): string | undefined => /^assist code cache: (\S+) (\S+)$/m.exec(r.stderr)?.[1];
+    const fileOf = (r: CliResult): string | undefined => /^assist code cache: (\S+) (\S+)$/m.exec(r.stderr)?.[2];
+    const map1 = await runCli(['map', '--tokens', '512'], { cwd: repo.dir, env });
+    expect(map1.code, map1.stderr).toBe(0);
+    expect(map1.stdout).toContain('src/shapes.ts');
+    expect(stateOf(map1)).toBe('missing');
+    expect(fileOf(map1)).toMatch(/-map\.bin$/);
+    const map2 = await runCli(['map', '--tokens', '512'], { cwd: repo.dir, env });
+    expect(stateOf(map2)).toBe('accepted');
+    expect(map2.stdout).toBe(map1.stdout);
+    const search1 = await runCli(['search', 'area of a shape'], { cwd: repo.dir, env });
+    expect(search1.code, search1.stderr).toBe(0);
+    expect(search1.stdout).toContain('src/shapes.ts:1-3');
+    expect(fileOf(search1)).toMatch(/-search\.bin$/);
+    expect(stateOf(await runCli(['search', 'area of a shape'], { cwd: repo.dir, env }))).toBe('accepted');
+    // A flag the fast path does not take: main() of the same file owns the usage error.
+    const bad = await runCli(['map', '--no-such-flag'], { cwd: repo.dir, env });
+    expect(bad.code).toBe(2);
+    expect(shown(bad)).toMatch(/no-such-flag|Unsupported option/i);
+    expect(stateOf(bad)).toBe('accepted');
+  });
 });
