@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { gitTraceEnv, printGitTrace, readGitTrace } from './lib/git-trace.mjs';
 import { medianCpu, medianMarks, medianPhases, takePhases } from './lib/phases.mjs';
 import { cpuAvailable, cpuOf } from './lib/cpu.mjs';
+import { benchHome } from './lib/home.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
@@ -40,12 +41,8 @@ const clis = [{ label: 'this build', path: resolve(flag('cli') ?? join(root, 'bi
 if (flag('base')) clis.push({ label: 'base', path: resolve(flag('base')) });
 
 const work = mkdtempSync(join(tmpdir(), 'assist-bench-agent-'));
-const home = join(work, 'home');
 const repo = join(work, 'repo');
-mkdirSync(home, { recursive: true });
-writeFileSync(join(home, '.gitconfig'), '[user]\n\tname = Bench\n\temail = bench@example.com\n[maintenance]\n\tauto = false\n[gc]\n\tauto = 0\n');
-const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: join(home, '.gitconfig'), NO_COLOR: '1' };
-for (const key of Object.keys(env)) if (key.startsWith('ASSIST_') || key.startsWith('GIT_DIR') || /_API_KEY$/.test(key)) delete env[key];
+const { env } = benchHome(work, (key) => /_API_KEY$/.test(key));
 execFileSync('git', ['init', '-q', '-b', 'main', repo], { env });
 for (let i = 0; i < files; i++) {
   const dir = join(repo, 'src', `m${i % 60}`);

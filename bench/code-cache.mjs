@@ -15,18 +15,15 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchHome } from './lib/home.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const runs = Number(process.argv[2] ?? 9);
 const bundle = join(root, 'dist', 'bundle');
 if (!existsSync(join(bundle, 'main-loader.cjs'))) throw new Error('no dist/bundle/main-loader.cjs: run `npm run build` first');
 const work = mkdtempSync(join(tmpdir(), 'assist-bench-code-cache-'));
-const home = join(work, 'home');
 const repo = join(work, 'repo');
-mkdirSync(home, { recursive: true });
-writeFileSync(join(home, '.gitconfig'), '[user]\n\tname = Bench\n\temail = bench@example.com\n[maintenance]\n\tauto = false\n[gc]\n\tauto = 0\n');
-const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: join(home, '.gitconfig'), NO_COLOR: '1' };
-for (const key of Object.keys(env)) if (key.startsWith('ASSIST_') || key.startsWith('GIT_DIR') || key === 'XDG_CACHE_HOME') delete env[key];
+const { env } = benchHome(work, (key) => key === 'XDG_CACHE_HOME');
 
 // Both entries do what bin/assist.js does for these commands: read the version, build the io, run main().
 const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;

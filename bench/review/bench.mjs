@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, wr
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { benchHome } from '../lib/home.mjs';
 
 const root = new URL('../..', import.meta.url).pathname;
 const files = Number(process.argv[2] ?? 3000);
@@ -37,12 +38,8 @@ const { buildRepoMap, openReviewLookup } = await import(dist('context/index.js')
 const { reviewBatch } = await import(dist('review/index.js'));
 const { summarizeBatch, renderBatchDiff } = await import(dist('ui/diff.js'));
 
-const home = join(work, 'home');
 const repo = join(work, 'repo');
-mkdirSync(home, { recursive: true });
-writeFileSync(join(home, '.gitconfig'), '[user]\n\tname = Bench\n\temail = bench@example.com\n[maintenance]\n\tauto = false\n[gc]\n\tauto = 0\n');
-const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: join(home, '.gitconfig'), NO_COLOR: '1' };
-for (const key of Object.keys(env)) if (key.startsWith('ASSIST_') || key.startsWith('GIT_DIR')) delete env[key];
+const { env } = benchHome(work);
 execFileSync('git', ['init', '-q', '-b', 'main', repo], { env });
 
 // Each module exports a function and a class and uses the next two modules' functions, so every

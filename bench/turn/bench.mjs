@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { gitTraceEnv, printGitTrace, readGitTrace } from '../lib/git-trace.mjs';
 import { medianCpu, medianMarks, medianPhases, takePhases } from '../lib/phases.mjs';
 import { cpuAvailable, cpuOf } from '../lib/cpu.mjs';
+import { benchHome } from '../lib/home.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const positional = [];
@@ -47,12 +48,8 @@ const files = Number(positional[0] ?? 2000);
 const runs = Number(positional[1] ?? 10);
 
 const work = mkdtempSync(join(tmpdir(), 'assist-bench-turn-'));
-const home = join(work, 'home');
 const repo = join(work, 'repo');
-mkdirSync(home, { recursive: true });
-writeFileSync(join(home, '.gitconfig'), '[user]\n\tname = Bench\n\temail = bench@example.com\n[maintenance]\n\tauto = false\n[gc]\n\tauto = 0\n');
-const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: join(home, '.gitconfig'), NO_COLOR: '1' };
-for (const key of Object.keys(env)) if (key.startsWith('ASSIST_') || key.startsWith('GIT_DIR')) delete env[key];
+const { env } = benchHome(work);
 function makeRepo(repo) {
   execFileSync('git', ['init', '-q', '-b', 'main', repo], { env });
   for (let i = 0; i < files; i++) {
