@@ -39,18 +39,20 @@ const VENDOR = {
   '@anthropic-ai/sdk': 'anthropic-sdk',
   '@google/genai': 'google-genai',
   ollama: 'ollama',
-  'gpt-tokenizer/encoding/o200k_base': 'gpt-tokenizer-o200k',
-  // The encoder class alone, which builds the tokenizer from the packed ranks (src/context/o200k.ts).
-  'gpt-tokenizer/GptEncoding': 'gpt-tokenizer-encoding',
+  // The tokenizer's ranks, from which a counter is built only when the table the build writes
+  // beside the bundle is missing or damaged (src/context/o200k.ts).
+  'gpt-tokenizer/bpeRanks/o200k_base': 'gpt-tokenizer-o200k',
+  'gpt-tokenizer/encodingParams/constants': 'gpt-tokenizer-split',
   '@modelcontextprotocol/client': 'mcp-client',
   yaml: 'yaml',
 };
-// Of those, the ones the one-file's commands load (the SDKs, MCP's client, yaml, the encoder class)
+// Of those, the ones the one-file's commands load (the SDKs, MCP's client, yaml)
 // are each built as ONE CommonJS file instead, dist/bundle/vendor-NAME.cjs, which the loader runs
 // through a vm.Script with a V8 code cache of its own, as main.cjs (below; no ES entry of theirs is
 // built: the ES chunks hold their own copy, which main.js and api.js import). These keep the ES
-// entry: the tokenizer's ranks as a 3.4 MB module, only the fallback when the packed ranks are missing.
-const VENDOR_ES_ONLY = new Set(['gpt-tokenizer/encoding/o200k_base']);
+// entry: the tokenizer's ranks as a 3.4 MB module and its split patterns, only the fallback when the
+// table is missing.
+const VENDOR_ES_ONLY = new Set(['gpt-tokenizer/bpeRanks/o200k_base', 'gpt-tokenizer/encodingParams/constants']);
 const VENDOR_SCRIPTS = Object.fromEntries(Object.entries(VENDOR).filter(([spec]) => !VENDOR_ES_ONLY.has(spec)));
 // Left out too and loaded by specifier (the installed package's own dependency).
 const EXTERNAL_VENDOR = ['web-tree-sitter'];
@@ -81,7 +83,6 @@ const result = await build({
     api: 'src/index.ts',
     hooks: 'src/cli/refreshers.ts',
     'tag-worker': 'src/context/tag-worker.ts',
-    'token-worker': 'src/context/token-worker.ts',
     // The packages left out of the one-file CLI without a CommonJS file, each an ES entry of its own (see below).
     ...Object.fromEntries([...VENDOR_ES_ONLY].map((spec) => [`vendor-${VENDOR[spec]}`, `assist-vendor:${spec}`])),
   },
@@ -281,7 +282,7 @@ try {
   await build({
     absWorkingDir: root,
     stdin: {
-      contents: "export { languages } from './src/context/languages.ts'; export { configJsonSchema } from './src/config/json-schema.ts'; export { packRanks, unpackRanks } from './src/context/o200k.ts';",
+      contents: "export { languages } from './src/context/languages.ts'; export { configJsonSchema } from './src/config/json-schema.ts'; export { packTable, readTable } from './src/context/o200k.ts';",
       resolveDir: root,
       loader: 'ts',
     },
@@ -311,14 +312,17 @@ for (const spec of data.languages) {
 }
 writeFileSync(join(grammarsDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 
-// The tokenizer's ranks packed for a quick load (src/context/o200k.ts), checked to unpack to the
-// package's own table: every count stays the package's.
+// The tokenizer's ranks as a table ready to count with (src/context/o200k.ts), checked against
+// the package's own counts on this build's sources and a few scripts.
 {
   const { default: ranks } = await import('gpt-tokenizer/bpeRanks/o200k_base');
-  const packed = data.packRanks(ranks);
-  const back = data.unpackRanks(packed);
-  if (!back || back.length !== ranks.length || back.some((r, i) => JSON.stringify(r) !== JSON.stringify(ranks[i]))) throw new Error('the packed o200k ranks do not unpack to the package\'s table');
-  writeFileSync(join(out, 'o200k-ranks.bin'), packed);
+  const { countTokens } = await import('gpt-tokenizer/encoding/o200k_base');
+  const { O200K_TOKEN_SPLIT_REGEX } = await import('gpt-tokenizer/encodingParams/constants');
+  const table = data.packTable(ranks, O200K_TOKEN_SPLIT_REGEX);
+  const counter = data.readTable(table);
+  const samples = [readFileSync(join(root, 'src/context/repo-map.ts'), 'utf8'), readFileSync(join(root, 'README.md'), 'utf8'), 'naïve café — 東京 🚀 Ελληνικά हिन्दी', ' '.repeat(500)];
+  for (const text of samples) if (counter?.countTokens(text) !== countTokens(text, { disallowedSpecial: new Set() })) throw new Error('the o200k table does not count as the package does');
+  writeFileSync(join(out, 'o200k-table.bin'), table);
 }
 
 writeFileSync(join(dist, 'assist.schema.json'), `${JSON.stringify(data.configJsonSchema(), null, 2)}\n`);

@@ -75,37 +75,35 @@ describe('chunks', () => {
     const source = readFileSync(join(fixtures, 'http-client.ts'), 'utf8');
     const chunks = await chunkFile('http-client.ts', source, { maxTokens: 60 });
     const known = new Map<string, number>();
-    const first = await fitChunks(chunks, 200, async () => tokenCounter(), known);
+    const first = await fitChunks(chunks, 200, known, await tokenCounter());
     expect(first.chunks.length).toBeGreaterThan(1);
     expect(first.chunks.length).toBeLessThan(chunks.length);
     expect(await countTokens(first.text)).toBe(first.tokens);
     expect(chunksNeedCounting(chunks, known, 200)).toBe(false);
-    const refuse = async (): Promise<TokenCounter> => {
+    const refuse: TokenCounter = async () => {
       throw new Error('the tokenizer was asked for');
     };
-    const second = await fitChunks(chunks, 200, refuse, known);
+    const second = await fitChunks(chunks, 200, known, refuse);
     expect(second).toEqual(first);
     // One chunk never seen: that one is counted, and the others are not counted again.
     const counted: string[] = [];
-    const spy = async (): Promise<TokenCounter> => {
-      const count = await tokenCounter();
-      return async (text, limit) => {
-        counted.push(text);
-        return count(text, limit);
-      };
+    const exact = await tokenCounter();
+    const spy: TokenCounter = async (text, limit) => {
+      counted.push(text);
+      return exact(text, limit);
     };
     const changed = [{ ...chunks[0]!, text: `${chunks[0]!.text}\n// changed` }, ...chunks.slice(1)];
     expect(chunksNeedCounting(changed, known, 200)).toBe(true);
-    const third = await fitChunks(changed, 200, spy, known);
+    const third = await fitChunks(changed, 200, known, spy);
     expect(counted).toEqual([chunkUnit(changed[0]!)]);
     expect(await countTokens(third.text)).toBe(third.tokens);
     // Chunks found but not fitted are counted on their own, and not again once known.
     const others = (await chunkFile('inventory.py', readFileSync(join(fixtures, 'inventory.py'), 'utf8'), { maxTokens: 60 })).slice(0, 3);
     counted.length = 0;
-    await countChunkUnits(others, 200, spy, known);
+    await countChunkUnits(others, 200, known, spy);
     expect(counted).toEqual(others.map(chunkUnit));
     expect(chunksNeedCounting(others, known, 200)).toBe(false);
-    await countChunkUnits(others, 200, refuse, known);
+    await countChunkUnits(others, 200, known, refuse);
     for (const chunk of others) expect(known.get(chunkUnit(chunk))).toBe(await countTokens(chunkUnit(chunk)));
   });
 });

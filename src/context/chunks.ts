@@ -1,7 +1,7 @@
 import { TagExtractor } from './extractor.js';
 import { languageForPath } from './languages.js';
 import { additive, type SectionCounts } from './render.js';
-import { estimateTokens, tokenCounter, type TokenCounter } from './tokens.js';
+import { estimateTokens, lazyTokenCounter, type TokenCounter } from './tokens.js';
 import type { CachedDef } from './types.js';
 
 /** A piece of a file: whole definitions where they fit, inner boundaries where they do not. */
@@ -164,12 +164,12 @@ async function measureUnits(units: readonly string[], budget: number, count: Tok
 }
 
 /**
- * Counts into `known` the units of `chunks` it lacks, asking `counter` for its tokenizer only when
- * some are missing (see {@link fitChunks}): for chunks found but not fitted, so that finding them
- * again needs no tokenizer either.
+ * Counts into `known` the units of `chunks` it lacks, loading the tokenizer only when some are
+ * missing (see {@link fitChunks}): for chunks found but not fitted, so that finding them again
+ * needs no tokenizer either.
  */
-export async function countChunkUnits(chunks: readonly Chunk[], budget: number, counter: () => Promise<TokenCounter | undefined>, known: SectionCounts): Promise<void> {
-  await countUnits(chunks, budget, lazyCounter(counter), known);
+export async function countChunkUnits(chunks: readonly Chunk[], budget: number, known: SectionCounts, count: TokenCounter = lazyTokenCounter()): Promise<void> {
+  await countUnits(chunks, budget, count, known);
 }
 
 /** Whether fitting these chunks with `known` would need the tokenizer: some unit was never counted. */
@@ -208,22 +208,21 @@ export async function selectChunks(chunks: readonly Chunk[], request: string, bu
     .map((chunk, i) => ({ chunk, i, score: scoreChunk(chunk, words) }))
     .filter((c) => c.score > 0)
     .sort((a, b) => b.score - a.score || a.i - b.i);
-  return fitInOrder(ranked, budget, lazyCounter(undefined), known, (a, b) => a.i - b.i);
+  return fitInOrder(ranked, budget, lazyTokenCounter(), known, (a, b) => a.i - b.i);
 }
 
 /**
  * The chunks that fit `budget` tokens (exact o200k_base count of their units side by side,
  * {@link chunkUnit}), taken in the order given (best first) and shown in file and line order.
- * `counter`: gives one whose tokenizer loads off this thread (`startTokenCounter`), started early
- * by the caller (undefined: this thread's). Asked for only when a unit `known` does not hold needs
- * counting: chunks all counted before are fitted without a tokenizer.
+ * The tokenizer is loaded only when a unit `known` does not hold needs counting: chunks all
+ * counted before are fitted without it.
  */
-export async function fitChunks(chunks: readonly Chunk[], budget: number, counter?: () => Promise<TokenCounter | undefined>, known?: SectionCounts): Promise<{ text: string; tokens: number; chunks: Chunk[] }> {
+export async function fitChunks(chunks: readonly Chunk[], budget: number, known?: SectionCounts, count: TokenCounter = lazyTokenCounter()): Promise<{ text: string; tokens: number; chunks: Chunk[] }> {
   const byPlace = (a: Candidate, b: Candidate): number => (a.chunk.file < b.chunk.file ? -1 : a.chunk.file > b.chunk.file ? 1 : a.chunk.startLine - b.chunk.startLine);
   return fitInOrder(
     chunks.map((chunk, i) => ({ chunk, i })),
     budget,
-    lazyCounter(counter),
+    count,
     known,
     byPlace,
   );
@@ -232,12 +231,6 @@ export async function fitChunks(chunks: readonly Chunk[], budget: number, counte
 interface Candidate {
   chunk: Chunk;
   i: number;
-}
-
-/** A counter that asks for its tokenizer on the first count only (`counter`'s, else this thread's). */
-function lazyCounter(counter: (() => Promise<TokenCounter | undefined>) | undefined): TokenCounter {
-  let resolved: TokenCounter | undefined;
-  return async (text, limit) => (resolved ??= (await counter?.()) ?? (await tokenCounter()))(text, limit);
 }
 
 /** Takes each candidate, best first, that still fits with those taken; the text shows them in `order`. */

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { languageForPath } from './languages.js';
 import { batchesOf, parseFiles, planBatches, startParseWorkers, type ParseJob } from './parse-pool.js';
 import { decodeTags } from './tags-line.js';
-import { countTokens, startTokenCounter } from './tokens.js';
 
 const projectRoot = join(import.meta.dirname, '..', '..');
 const fixtures = join(projectRoot, 'fixtures', 'map');
@@ -27,7 +26,6 @@ beforeAll(() => {
       '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022',
       '--skipLibCheck', '--types', 'node', '--strict',
       join(projectRoot, 'src', 'context', 'tag-worker.ts'),
-      join(projectRoot, 'src', 'context', 'token-worker.ts'),
     ],
     { stdio: 'pipe' },
   );
@@ -152,18 +150,5 @@ describe('planBatches', () => {
     expect(new Set(read)).toEqual(new Set([...Array(16).keys(), ...[...Array(88).keys()].map((k) => 312 + k)]));
     expect([...batches].flat()).toEqual([...Array(400).keys()].slice(16));
     expect(new Set(read).size).toBe(400);
-  });
-});
-
-describe('startTokenCounter in a worker thread', () => {
-  it('counts exactly, answers undefined over the limit, and closes', async () => {
-    const counter = startTokenCounter(new URL('token-worker.js', workerUrl));
-    const text = 'export function fitToBudget(ranked: readonly RankedDef[]): number {\n  return 1;\n}\n';
-    const exact = await countTokens(text);
-    const [a, b, c] = await Promise.all([counter.count(text, 1000), counter.count(text, exact - 1), counter.count('', 0)]);
-    expect(a).toBe(exact);
-    expect(b).toBeUndefined();
-    expect(c).toBe(0);
-    await counter.close();
   });
 });

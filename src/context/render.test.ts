@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RankedDef } from './rank.js';
 import { additive, fitToBudget, renderMap } from './render.js';
-import { countTokens, startTokenCounter, tokenCounter } from './tokens.js';
+import { countTokens, tokenCounter } from './tokens.js';
 import type { CachedDef } from './types.js';
 
 const defs: Record<string, CachedDef[]> = {
@@ -132,14 +132,5 @@ describe('fitToBudget with section counts', () => {
     expect(second.text).toBe(exact.text);
     expect(second.tokens).toBe(await countTokens(second.text));
     expect(second.exactCounts).toBe(0);
-  });
-});
-
-describe('startTokenCounter', () => {
-  it('counts exactly on this thread when no compiled worker exists', async () => {
-    const counter = startTokenCounter(new URL('file:///nonexistent/token-worker.js'));
-    expect(await counter.count('hello world', 100)).toBe(await countTokens('hello world'));
-    expect(await counter.count('hello world', 1)).toBeUndefined();
-    await counter.close();
   });
 });

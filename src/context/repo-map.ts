@@ -7,7 +7,7 @@ import { markPhase } from '../obs/phases.js';
 import { listingFingerprint, listRaw, listSourceFiles, readAssistIgnoreText, type FileListing } from './git-files.js';
 import { prepareChangedParsers } from './changed-parsers.js';
 import { languageSpec, languageVersion, packName, sameLanguageVersions, type LanguageId } from './languages.js';
-import { MIN_FILES_FOR_WORKERS, parseFiles, startParseWorkers, type StartedWorkers } from './parse-pool.js';
+import { parseFiles, startParseWorkers, type StartedWorkers } from './parse-pool.js';
 import { rankGraph, type RankedDef } from './rank.js';
 import { reuseRanking } from './rank-reuse.js';
 import { matchSnapshot, readRanks, readSnapshot, startingRanks, updateSnapshot, writeRanks, writeSnapshot, type RankSnapshot, type StoredRanks } from './rank-snapshot.js';
@@ -18,7 +18,7 @@ import { decodeTags, UNREADABLE } from './tags-line.js';
 import { retrievalWeights } from './search.js';
 import { planRequestVectors, startRequestVectors, tableStamp, type RequestVectors, type RequestVectorUse, type VectorPlan } from './request-vectors.js';
 import { SectionCountStore } from './section-counts.js';
-import { sharedTokenCounter, type BackgroundCounter, type TokenCounter } from './tokens.js';
+import { lazyTokenCounter, type TokenCounter } from './tokens.js';
 import type { CachedDef } from './types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
@@ -112,9 +112,6 @@ function toRepoPath(root: string, cwd: string, file: string): string {
 
 // 2: the retrieval lifts files for a query (issue 26), so a stored result of 1 is not the same map.
 const RESULT_VERSION = 2;
-// Share of a large parse done when a deferred tokenizer load starts: it then overlaps with the
-// parse's last few hundred milliseconds and the ranking instead of the whole parse.
-const TOKENIZER_START_AT = 0.9;
 
 // The git index size from which a cold build starts its parse workers before the listing.
 const PRESTART_INDEX_BYTES = 16 * 1024;
@@ -255,29 +252,13 @@ async function build(options: RepoMapOptions, early: { started?: StartedWorkers 
     const fast = fingerprint === undefined ? undefined : createHash('sha1').update(request).update(fingerprint).digest('hex');
     return { requestKey: request, resultKey: resultKeyOf(request), listingRecord: listingRecordOf(fast) };
   };
-  // The tokenizer (a worker thread, ~0.15-0.2 s of CPU to load) is needed when a rendering has
-  // sections never counted. A request unlike the last one (another query, budget or focus)
-  // nearly always has some: its load starts now, beside the cache reads and the ranking. With
-  // no last build at all the build is most likely cold: the load would take a core from the
-  // parse workers for its whole length (measured on playwright: parse +150 ms), so it starts
-  // when the parse is nearly done (or when the parse turns out small). The same request over
-  // changed files often has none: it starts on first need. It is the process's one counter: the
-  // turn's chunk fit counts with the same tables, and it is never ended (idle, it holds nothing
-  // open; an ended one would hold the exit for its tables' teardown).
-  let counter: BackgroundCounter | undefined;
-  const startCounter = (): BackgroundCounter => (counter ??= sharedTokenCounter());
-  const likelyCold = stored === undefined;
-  if (!likelyCold && stored?.request !== requestKey) startCounter();
-  const count: TokenCounter = (text, limit) => startCounter().count(text, limit);
-  try {
-    // How many definitions fitted last time, for the same budget: where the fitting search starts.
-    const fitHint = stored?.budget === budget ? stored.result.definitions.length : undefined;
-    const startCounterSoon = likelyCold ? startCounter : undefined;
-    const lastRender = stored && stored.request === requestKey && stored.budget === budget && stored.head !== undefined ? stored : undefined;
-    return await buildFresh(options, paths.root, paths.sharedAssistDir, listing, { budget, maxFileBytes, focusFiles: focusFiles!, excludeFiles: excludeFiles!, resultPath, resultKey, requestKey, listingRecord, t0, tList, count, fitHint, startCounterSoon, started: early.started, plan, lastRender, snapshotRead, rekey });
-  } finally {
-    await counter?.close();
-  }
+  // The tokenizer loads on the first section never counted (one table read, src/context/o200k.ts):
+  // the same request over unchanged sections never loads it.
+  const count = lazyTokenCounter();
+  // How many definitions fitted last time, for the same budget: where the fitting search starts.
+  const fitHint = stored?.budget === budget ? stored.result.definitions.length : undefined;
+  const lastRender = stored && stored.request === requestKey && stored.budget === budget && stored.head !== undefined ? stored : undefined;
+  return buildFresh(options, paths.root, paths.sharedAssistDir, listing, { budget, maxFileBytes, focusFiles: focusFiles!, excludeFiles: excludeFiles!, resultPath, resultKey, requestKey, listingRecord, t0, tList, count, fitHint, started: early.started, plan, lastRender, snapshotRead, rekey });
 }
 
 interface FreshContext {
@@ -294,8 +275,6 @@ interface FreshContext {
   tList: number;
   count: TokenCounter;
   fitHint: number | undefined;
-  /** Starts the tokenizer's load, for a build that did not start it yet: near the end of a large parse. */
-  startCounterSoon: (() => void) | undefined;
   /** Parse workers started before the listing (nothing was stored), for the parse to use. */
   started: StartedWorkers | undefined;
   /** The vectors the retrieval is to use (the request's keys include them). */
@@ -338,7 +317,6 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
   const tCache = performance.now();
   markPhase('map.cached', tCache);
 
-  if (missing.length < MIN_FILES_FOR_WORKERS) ctx.startCounterSoon?.();
   // Workers started ahead for a parse that turned out unneeded (the cache held every file) stop now, not after the ranking.
   if (missing.length === 0) await ctx.started?.close();
   let workers = 0;
@@ -360,10 +338,7 @@ async function buildFresh(options: RepoMapOptions, root: string, sharedAssistDir
         ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }),
         ...(options.workerUrl === undefined ? {} : { workerUrl: options.workerUrl }),
         ...(ctx.started === undefined ? {} : { started: ctx.started }),
-        onProgress: (done, total) => {
-          options.onProgress?.(done, total);
-          if (done >= total * TOKENIZER_START_AT) ctx.startCounterSoon?.();
-        },
+        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
       },
     );
     workers = outcome.workers;

@@ -9,7 +9,7 @@ import { timePhase } from '../obs/phases.js';
 import type { AuditLog } from '../sandbox/index.js';
 import { fireHooks } from './agent-hooks.js';
 import type { SessionCore } from './core.js';
-import { chunkCounter, startChunkCounter, trackedFiles, turnGitOf } from './turn-git.js';
+import { trackedFiles, turnGitOf } from './turn-git.js';
 import { exchangeMessages, type Exchange } from './history.js';
 import { planSystemPrompt } from './plan-mode.js';
 import { messageText, PromptCounter } from './prompt-size.js';
@@ -252,8 +252,8 @@ export class PromptBuilder {
 
   /**
    * Counts the found chunks the fit did not take (a language hybrid gives the map or summaries, a
-   * file already summarised) while the counter that {@link searchChunks} started for them is there,
-   * so that the same hits in a later turn start no tokenizer; then writes what this turn counted
+   * file already summarised), so that the same hits in a later turn load no tokenizer; then writes
+   * what this turn counted
    * (a cache: a lost write only means counting again). Nothing new: nothing happens.
    */
   private async rememberChunkCounts(hits: readonly SearchedChunk[], budget: number): Promise<void> {
@@ -261,7 +261,7 @@ export class PromptBuilder {
     try {
       const { chunksNeedCounting, countChunkUnits } = await import('../context/index.js');
       const known = await this.chunkCounts();
-      if (chunksNeedCounting(hits, known, budget)) await countChunkUnits(hits, budget, chunkCounter, known);
+      if (chunksNeedCounting(hits, known, budget)) await countChunkUnits(hits, budget, known);
       void known.save().catch(() => undefined);
     } catch (error) {
       this.core.log?.warn('context.chunk-counts-unavailable', { error: (error as Error).message });
@@ -310,15 +310,11 @@ export class PromptBuilder {
   /** The search index's best chunks for the request; none when the index is unavailable. */
   private async searchChunks(prompt: string): Promise<SearchedChunk[]> {
     try {
-      const { searchCode, chunksNeedCounting } = await import('../context/index.js');
+      const { searchCode } = await import('../context/index.js');
       const vectors = await turnVectors(this.core, prompt);
       const found = await searchCode({ cwd: this.core.root, env: this.core.options.env, query: prompt, k: 24, maxFileBytes: this.core.config.context.maxFileBytes, listing: await turnGitOf(this.core).sourceListing(), ...(vectors ? { requestVectors: vectors } : {}) });
       noteVectors(this.core, found.notice, prompt);
       const hits = found.hits.filter((h) => h.text.trim() !== '').map((h) => ({ file: h.file, startLine: h.start, endLine: h.end, names: [], header: [], text: h.text }));
-      // Chunks to fit: their exact counter starts loading now, while the rest of the context is
-      // gathered, unless every one was counted before.
-      const outside = hits.filter((h) => !this.core.chatFiles.has(h.file));
-      if (outside.length > 0 && chunksNeedCounting(outside, await this.chunkCounts(), Math.floor(this.core.config.context.mapTokens / 2))) startChunkCounter(this.core);
       return hits;
     } catch (error) {
       this.core.log?.warn('context.search-unavailable', { error: (error as Error).message });
@@ -344,7 +340,7 @@ export class PromptBuilder {
       const { fitChunks, chunkUnit } = await import('../context/index.js');
       const known = await this.chunkCounts();
       // Written by rememberChunkCounts, once the found chunks the fit did not take are counted too.
-      const selected = await fitChunks(chunks, budget, chunkCounter, known);
+      const selected = await fitChunks(chunks, budget, known);
       for (const file of new Set(selected.chunks.map((c) => c.file))) audit.append({ op: 'send', path: file, result: 'ok', reason: 'chunks', requestId: request });
       sent.chunks.push(...selected.chunks.map((c) => `${c.file}:${c.startLine}-${c.endLine}`));
       sent.tokens.chunks += selected.tokens;

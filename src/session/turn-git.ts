@@ -1,5 +1,4 @@
 import type { FileListing } from '../context/git-files.js';
-import type { TokenCounter } from '../context/index.js';
 import { TurnSnapshot } from '../git/turn-snapshot.js';
 import type { NotIgnoredLookup } from '../sandbox/index.js';
 import type { SessionCore } from './core.js';
@@ -84,22 +83,6 @@ export async function outsideSparseCone(
   return store.outsideSparseCone(rels);
 }
 
-/**
- * The token counter for fitting the request's chunks of other files (`context.strategy` hybrid),
- * started if need be: the process's one counter (`sharedTokenCounter`), whose tokenizer (~0.3-0.5 s
- * of CPU) loads in a worker thread, on the other core, while the rest of the context is gathered;
- * when the repo map started it first (a new request), the chunks count with the same tables. An
- * idle worker holds nothing open, so nothing ends it. Undefined when it could not be started (the
- * caller counts on its own thread).
- */
-export async function chunkCounter(): Promise<TokenCounter | undefined> {
-  try {
-    return (await import('../context/index.js')).sharedTokenCounter().count;
-  } catch {
-    return undefined;
-  }
-}
-
 // Kept beside the session's shared state rather than on `SessionCore`: its types reach the context
 // module's, which the library's declarations (dist/types) must not.
 const perSession = new WeakMap<SessionCore, { turnGit: TurnGit | null }>();
@@ -115,11 +98,6 @@ export function turnGitOf(core: SessionCore): TurnGit {
   const state = stateOf(core);
   const paths = core.store.repo.paths;
   return (state.turnGit ??= new TurnGit({ root: core.root, gitDir: paths.gitDir, sharedAssistDir: paths.sharedAssistDir }, core.options.env));
-}
-
-/** The hybrid strategy fits chunks by exact tokens: their tokenizer starts loading off this thread as soon as chunks are found. */
-export function startChunkCounter(core: SessionCore): void {
-  if (core.config.context.strategy === 'hybrid' && Math.floor(core.config.context.mapTokens / 2) >= 64) void chunkCounter();
 }
 
 /** Tracked files and untracked files git does not ignore, from the turn's listing (none when git fails). */

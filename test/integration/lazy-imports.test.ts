@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo } from '../helpers/git-repo.js';
@@ -112,15 +112,22 @@ describe('heavy modules load lazily', () => {
     for (let i = 0; i < 12; i++) files[`src/m${i}.ts`] = `export function computeInvoiceTotal${i}(lines: number[]): number {\n  return lines.reduce((sum, line) => sum + line * ${i}, 0);\n}\n`;
     await using repo = tempRepo({ files });
     const trace = join(repo.home, 'trace.txt');
-    const env = { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1', ASSIST_CODE_CACHE_DEBUG: '1', NODE_OPTIONS: `--import=${join(projectRoot, 'test', 'helpers', 'trace-imports.mjs')}`, TRACE_IMPORTS_FILE: trace };
-    // Through ES modules (the worker's, an ES entry) or the one-file's CommonJS file of the encoder.
+    const phases = join(repo.home, 'phases.jsonl');
+    const env = { ...repo.env, ...server.env(), ASSIST_MODEL: 'openai/gpt-4.1', ASSIST_CODE_CACHE_DEBUG: '1', NODE_OPTIONS: `--import=${join(projectRoot, 'test', 'helpers', 'trace-imports.mjs')}`, TRACE_IMPORTS_FILE: trace, ASSIST_PHASES: phases };
+    // The counter marks its one load (ASSIST_PHASES, src/obs/phases.ts); the package's own modules
+    // (its ranks, the fallback when the built table is missing) must not load at all.
     const tokenizerLoaded = (stderr: string): boolean => {
       const chunks = bundleContents();
-      if (vendorScriptsRun(stderr).some((f) => f.startsWith('vendor-gpt-tokenizer'))) return true;
-      return readFileSync(trace, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .some((url) => (url.includes('/dist/bundle/') ? (chunks.get(basename(new URL(url).pathname)) ?? []) : [new URL(url).pathname]).some((i) => i.includes('node_modules/gpt-tokenizer/')));
+      const packageLoaded =
+        vendorScriptsRun(stderr).some((f) => f.startsWith('vendor-gpt-tokenizer')) ||
+        readFileSync(trace, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .some((url) => (url.includes('/dist/bundle/') ? (chunks.get(basename(new URL(url).pathname)) ?? []) : [new URL(url).pathname]).some((i) => i.includes('node_modules/gpt-tokenizer/')));
+      expect(packageLoaded).toBe(false);
+      const lines = existsSync(phases) ? readFileSync(phases, 'utf8').split('\n').filter(Boolean) : [];
+      rmSync(phases, { force: true });
+      return lines.some((l) => (JSON.parse(l) as { marks: { name: string }[] }).marks.some((m) => m.name === 'tokenizer.loaded'));
     };
     // Each request twice: the first run builds and stores the repo map for it (counting its
     // sections, which loads the tokenizer); the second reuses it, so only the chunks can need one.
@@ -128,6 +135,7 @@ describe('heavy modules load lazily', () => {
     const twice = async (request: string): Promise<boolean> => {
       await runCli(['run', '-m', request], { cwd: repo.dir, env });
       writeFileSync(trace, '');
+      rmSync(phases, { force: true });
       const r = await runCli(['run', '-m', request], { cwd: repo.dir, env });
       expect(r.code, r.stderr).toBe(5);
       return tokenizerLoaded(r.stderr);
@@ -140,6 +148,7 @@ describe('heavy modules load lazily', () => {
     // Without the kept counts the chunks alone load it (the map's sections are all counted).
     rmSync(join(repo.dir, '.git', 'assist', 'chunk-token-counts.json'));
     writeFileSync(trace, '');
+    rmSync(phases, { force: true });
     const uncounted = await runCli(['run', '-m', 'how is the invoice total computed?'], { cwd: repo.dir, env });
     expect(uncounted.code).toBe(5);
     expect(tokenizerLoaded(uncounted.stderr)).toBe(true);
