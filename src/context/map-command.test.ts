@@ -31,6 +31,16 @@ describe('assist map', () => {
     expect(stats.stderr).toMatch(/list \d+ ms, hash \d+ ms, cache \d+ ms, parse \d+ ms, rank \d+ ms, render \d+ ms, total \d+ ms/);
   });
 
+  it('maps a repository whose code spells a special token (<|endoftext|>) as ordinary text', async () => {
+    await using repo = tempRepo({ files: { 'src/stops.ts': 'export const END_OF_TEXT = "<|endoftext|>";\nexport function isEnd(token: string): boolean {\n  return token === END_OF_TEXT;\n}\n' } });
+    const r = await runCli(['map', '--tokens', '300', '--json'], { cwd: repo.dir, env: repo.env });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { tokens: number; definitions: { name: string }[] };
+    expect(out.definitions.map((d) => d.name)).toEqual(expect.arrayContaining(['END_OF_TEXT', 'isEnd']));
+    expect(out.tokens).toBeGreaterThan(10);
+  });
+
   it('exits 2 on a bad --tokens and 1 outside a repository', async () => {
     await using repo = tempRepo({ files });
     const bad = await runCli(['map', '--tokens', 'lots'], { cwd: repo.dir, env: repo.env });
