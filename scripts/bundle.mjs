@@ -207,6 +207,23 @@ writeFileSync(join(out, 'main-cjs-meta.json'), JSON.stringify(oneFile.metafile))
   const left = output.imports.filter((i) => i.kind === 'dynamic-import' || !i.path.startsWith('node:') && !/^[a-z_]+$/.test(i.path));
   if (left.length) throw new Error(`the one-file CLI still imports ${left.map((i) => `${i.path} (${i.kind})`).join(', ')}`);
 }
+// One byte per character: the loader reads this file's ~1.8 MB as a string on every run, and a
+// single non-ASCII character makes it a two-byte string (twice the memory; its read 12-23 ms
+// instead of 6-10; docs/repo-map.md "Thirteenth session"). esbuild escapes strings and untagged
+// templates already; what it keeps as written, comments and regular expressions, is escaped here
+// (\uXXXX is the same code unit in a regular expression, and text in a comment). A tagged
+// template's raw text would change, so a line that may hold one fails the build instead.
+{
+  const file = join(out, 'main.cjs');
+  const text = readFileSync(file, 'utf8');
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
+    // eslint-disable-next-line no-control-regex
+    if (/[^\x00-\x7f]/.test(line) && line.includes('`') && !/^\s*(?:\/\/|\/\*|\*)/.test(line)) throw new Error(`dist/bundle/main.cjs:${i + 1}: a non-ASCII character beside a template literal: write it as an escape in the source`);
+  });
+  // eslint-disable-next-line no-control-regex
+  writeFileSync(file, text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
 // Its content hash, taken here so that a run never hashes 2 MB: the key of its code cache.
 const mainHash = createHash('sha256').update(readFileSync(join(out, 'main.cjs'))).digest('hex').slice(0, 16);
 

@@ -37,3 +37,13 @@ describe('import() in a vm.Script file', () => {
     expect(parse('packages:\n  - "apps/*"\n')).toEqual({ packages: ['apps/*'] });
   });
 });
+
+describe('the one-file CLI', () => {
+  it('is ASCII only, so the loader holds its source as a one-byte string (run `npm run build` first)', () => {
+    const text = readFileSync(join(projectRoot, 'dist', 'bundle', 'main.cjs'), 'utf8');
+    // eslint-disable-next-line no-control-regex
+    expect(text.match(/[^\x00-\x7f]/g) ?? []).toEqual([]);
+    // The escaped regular expressions still match what they matched: a test runner's tick and an elided line.
+    expect(text).toContain('[\\u2713\\u2714\\u221a]');
+  });
+});
