@@ -52,6 +52,11 @@ const VENDOR = {
 // entry: the tokenizer's ranks as a 3.4 MB module, only the fallback when the packed ranks are missing.
 const VENDOR_ES_ONLY = new Set(['gpt-tokenizer/encoding/o200k_base']);
 const VENDOR_SCRIPTS = Object.fromEntries(Object.entries(VENDOR).filter(([spec]) => !VENDOR_ES_ONLY.has(spec)));
+// web-tree-sitter too, for the one-file alone (the chunks and the parse workers import the installed
+// package): imported as an ES module it cost the map or search after one changed file ~11 ms of CPU
+// (the ES loader's start and a compile from source; docs/repo-map.md "Thirteenth session"). Its
+// runtime's .wasm, which it looks for beside its own file, is copied beside this one.
+VENDOR_SCRIPTS['web-tree-sitter'] = 'web-tree-sitter';
 // Left out too and loaded by specifier (the installed package's own dependency).
 const EXTERNAL_VENDOR = ['web-tree-sitter'];
 const packageOf = (spec) => /^(@[^/]+\/[^/]+|[^@./][^/]*)/.exec(spec)?.[1];
@@ -231,6 +236,20 @@ const mainHash = createHash('sha256').update(readFileSync(join(out, 'main.cjs'))
 // namespace (what `await import(spec)` gives), compiled by the loader through a vm.Script with a
 // code cache keyed by the file's own hash. Same rule as main.cjs: no `import()` may be left in
 // one (node's modules are require()d; the build fails if one is, found by parsing the file).
+// Emscripten's start of web-tree-sitter makes a `require` of its own from `import('module')`; as
+// CommonJS, that import() becomes a call of `require`, which the function's own `var require`
+// (hoisted, not yet set) hides. The file's own require does what it made one for.
+const treeSitterRequire = {
+  name: 'assist-tree-sitter-require',
+  setup(b) {
+    b.onLoad({ filter: /web-tree-sitter[\\/]web-tree-sitter\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const own = 'var require = createRequire(import.meta.url);';
+      if (text.split(own).length !== 2) throw new Error(`scripts/bundle.mjs: web-tree-sitter no longer reads '${own}' once: check its CommonJS build`);
+      return { contents: text.replace(own, ''), loader: 'js' };
+    });
+  },
+};
 const vendorScripts = await build({
   absWorkingDir: root,
   entryPoints: Object.fromEntries(Object.entries(VENDOR_SCRIPTS).map(([spec, name]) => [`vendor-${name}`, `assist-vendor:${spec}`])),
@@ -242,12 +261,13 @@ const vendorScripts = await build({
   outdir: out,
   entryNames: '[name]',
   outExtension: { '.js': '.cjs' },
-  plugins: [vendorEntries],
+  plugins: [vendorEntries, treeSitterRequire],
   define: { 'import.meta.url': '__assistMetaUrl' },
   banner: { js: "var __assistMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   metafile: true,
   logLevel: 'warning',
 });
+copyFileSync(join(dirname(require.resolve('web-tree-sitter')), 'web-tree-sitter.wasm'), join(out, 'web-tree-sitter.wasm'));
 // ws's (through @google/genai) optional native helpers, require()d in a try: absent, it uses its own code.
 const WS_OPTIONAL = new Set(['utf-8-validate', 'bufferutil']);
 const vendorScriptFiles = {};

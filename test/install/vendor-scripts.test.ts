@@ -27,7 +27,7 @@ describe('import() in a vm.Script file', () => {
   it("each hands the package's namespace as its exports' default: what import() of the package gives", async () => {
     const dir = join(projectRoot, 'dist', 'bundle');
     const load = createRequire(join(dir, 'main-loader.cjs'));
-    const packages: Record<string, string> = { openai: 'openai', '@anthropic-ai/sdk': 'anthropic-sdk', '@google/genai': 'google-genai', ollama: 'ollama', '@modelcontextprotocol/client': 'mcp-client', yaml: 'yaml', 'gpt-tokenizer/GptEncoding': 'gpt-tokenizer-encoding' };
+    const packages: Record<string, string> = { openai: 'openai', '@anthropic-ai/sdk': 'anthropic-sdk', '@google/genai': 'google-genai', ollama: 'ollama', '@modelcontextprotocol/client': 'mcp-client', yaml: 'yaml', 'gpt-tokenizer/GptEncoding': 'gpt-tokenizer-encoding', 'web-tree-sitter': 'web-tree-sitter' };
     for (const [spec, name] of Object.entries(packages)) {
       const built = (load(join(dir, `vendor-${name}.cjs`)) as { default: Record<string, unknown> }).default;
       const own = (await import(spec)) as Record<string, unknown>;
