@@ -54,6 +54,11 @@ const VENDOR = {
 // table is missing.
 const VENDOR_ES_ONLY = new Set(['gpt-tokenizer/bpeRanks/o200k_base', 'gpt-tokenizer/encodingParams/constants']);
 const VENDOR_SCRIPTS = Object.fromEntries(Object.entries(VENDOR).filter(([spec]) => !VENDOR_ES_ONLY.has(spec)));
+// web-tree-sitter too, for the one-file alone (the chunks and the parse workers import the installed
+// package): imported as an ES module it cost the map or search after one changed file ~11 ms of CPU
+// (the ES loader's start and a compile from source; docs/repo-map.md "Thirteenth session"). Its
+// runtime's .wasm, which it looks for beside its own file, is copied beside this one.
+VENDOR_SCRIPTS['web-tree-sitter'] = 'web-tree-sitter';
 // Left out too and loaded by specifier (the installed package's own dependency).
 const EXTERNAL_VENDOR = ['web-tree-sitter'];
 const packageOf = (spec) => /^(@[^/]+\/[^/]+|[^@./][^/]*)/.exec(spec)?.[1];
@@ -208,6 +213,23 @@ writeFileSync(join(out, 'main-cjs-meta.json'), JSON.stringify(oneFile.metafile))
   const left = output.imports.filter((i) => i.kind === 'dynamic-import' || !i.path.startsWith('node:') && !/^[a-z_]+$/.test(i.path));
   if (left.length) throw new Error(`the one-file CLI still imports ${left.map((i) => `${i.path} (${i.kind})`).join(', ')}`);
 }
+// One byte per character: the loader reads this file's ~1.8 MB as a string on every run, and a
+// single non-ASCII character makes it a two-byte string (twice the memory; its read 12-23 ms
+// instead of 6-10; docs/repo-map.md "Thirteenth session"). esbuild escapes strings and untagged
+// templates already; what it keeps as written, comments and regular expressions, is escaped here
+// (\uXXXX is the same code unit in a regular expression, and text in a comment). A tagged
+// template's raw text would change, so a line that may hold one fails the build instead.
+{
+  const file = join(out, 'main.cjs');
+  const text = readFileSync(file, 'utf8');
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
+    // eslint-disable-next-line no-control-regex
+    if (/[^\x00-\x7f]/.test(line) && line.includes('`') && !/^\s*(?:\/\/|\/\*|\*)/.test(line)) throw new Error(`dist/bundle/main.cjs:${i + 1}: a non-ASCII character beside a template literal: write it as an escape in the source`);
+  });
+  // eslint-disable-next-line no-control-regex
+  writeFileSync(file, text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
 // Its content hash, taken here so that a run never hashes 2 MB: the key of its code cache.
 const mainHash = createHash('sha256').update(readFileSync(join(out, 'main.cjs'))).digest('hex').slice(0, 16);
 
@@ -215,6 +237,20 @@ const mainHash = createHash('sha256').update(readFileSync(join(out, 'main.cjs'))
 // namespace (what `await import(spec)` gives), compiled by the loader through a vm.Script with a
 // code cache keyed by the file's own hash. Same rule as main.cjs: no `import()` may be left in
 // one (node's modules are require()d; the build fails if one is, found by parsing the file).
+// Emscripten's start of web-tree-sitter makes a `require` of its own from `import('module')`; as
+// CommonJS, that import() becomes a call of `require`, which the function's own `var require`
+// (hoisted, not yet set) hides. The file's own require does what it made one for.
+const treeSitterRequire = {
+  name: 'assist-tree-sitter-require',
+  setup(b) {
+    b.onLoad({ filter: /web-tree-sitter[\\/]web-tree-sitter\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const own = 'var require = createRequire(import.meta.url);';
+      if (text.split(own).length !== 2) throw new Error(`scripts/bundle.mjs: web-tree-sitter no longer reads '${own}' once: check its CommonJS build`);
+      return { contents: text.replace(own, ''), loader: 'js' };
+    });
+  },
+};
 const vendorScripts = await build({
   absWorkingDir: root,
   entryPoints: Object.fromEntries(Object.entries(VENDOR_SCRIPTS).map(([spec, name]) => [`vendor-${name}`, `assist-vendor:${spec}`])),
@@ -226,12 +262,13 @@ const vendorScripts = await build({
   outdir: out,
   entryNames: '[name]',
   outExtension: { '.js': '.cjs' },
-  plugins: [vendorEntries],
+  plugins: [vendorEntries, treeSitterRequire],
   define: { 'import.meta.url': '__assistMetaUrl' },
   banner: { js: "var __assistMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   metafile: true,
   logLevel: 'warning',
 });
+copyFileSync(join(dirname(require.resolve('web-tree-sitter')), 'web-tree-sitter.wasm'), join(out, 'web-tree-sitter.wasm'));
 // ws's (through @google/genai) optional native helpers, require()d in a try: absent, it uses its own code.
 const WS_OPTIONAL = new Set(['utf-8-validate', 'bufferutil']);
 const vendorScriptFiles = {};

@@ -181,7 +181,8 @@ function runVendorScript(dir: string, [name, hash]: [string, string], key: Cache
 /**
  * How the one-file reaches the packages left out of it (scripts/bundle.mjs rewrites their imports
  * to calls of this object): `load` runs one, from its CommonJS file beside this one with its code
- * cache, or imports its ES entry (web-tree-sitter from node_modules); `preload` loads those a
+ * cache (web-tree-sitter's too, since the thirteenth session), or imports its ES entry or the
+ * installed package; `preload` loads those a
  * lazily loaded module imports statically, before it is evaluated; `sync` hands a preloaded one
  * to that module's static import; `ran` lists the CommonJS files run, for their caches.
  */

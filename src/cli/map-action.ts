@@ -2,6 +2,8 @@ import { usageError } from '../errors.js';
 import type { LoadedConfig } from '../config/index.js';
 import type { UpkeepReport } from '../context/index.js';
 import type { RepoPaths } from '../git/repo-paths.js';
+import type * as Workspaces from '../testing/workspaces.js';
+import type { TestPackage, Workspace } from '../testing/workspaces.js';
 import type { Reporter } from '../ui/reporter.js';
 
 /** The flags of `assist map`, as typed. */
@@ -63,6 +65,10 @@ export async function mapAction(io: MapIO, flags: MapFlags): Promise<number> {
     reporter.stderr.write(`\rtagging files ${done}/${total}`);
   };
 
+  // `--json` adds the workspace's packages: found beside the map (its file reads overlap the map's
+  // waits on git), placed once the map's files are known.
+  const workspace = flags.json ? import('../testing/workspaces.js').then(async (m) => ({ m, ws: await m.detectWorkspace(repo.root, io.env) })) : undefined;
+  workspace?.catch(() => undefined);
   const map = await buildRepoMap({
     cwd: io.cwd,
     env: io.env,
@@ -78,7 +84,7 @@ export async function mapAction(io: MapIO, flags: MapFlags): Promise<number> {
   if (map.stats.vectors?.notice !== undefined) reporter.warn(`${map.stats.vectors.notice}; the map is lexical only`);
 
   if (flags.json) {
-    reporter.json({ tokens: map.tokens, files: map.files, definitions: map.definitions, ...(await packageBoundaries(repo.root, io.env, map.files)), ...(flags.stats ? { stats: map.stats } : {}) });
+    reporter.json({ tokens: map.tokens, files: map.files, definitions: map.definitions, ...packageBoundaries(await workspace!, map.files), ...(flags.stats ? { stats: map.stats } : {}) });
   } else if (map.text !== '') {
     reporter.print(map.text);
   }
@@ -101,13 +107,20 @@ export async function mapAction(io: MapIO, flags: MapFlags): Promise<number> {
  * In a workspace, the package boundaries for `map --json` (issue 27): each package's folder, name,
  * test command and the map's files inside it. Nothing for a repository that is not one.
  */
-async function packageBoundaries(root: string, env: NodeJS.ProcessEnv, files: readonly string[]): Promise<{ workspace?: string; packages?: Array<{ dir: string; name: string; command: string | null; files: string[] }> }> {
-  const { detectWorkspace, isWorkspace, packageOf } = await import('../testing/workspaces.js');
-  const workspace = await detectWorkspace(root, env);
-  if (!isWorkspace(workspace)) return {};
+function packageBoundaries(
+  { m, ws }: { m: typeof Workspaces; ws: Workspace },
+  files: readonly string[],
+): { workspace?: string; packages?: Array<{ dir: string; name: string; command: string | null; files: string[] }> } {
+  if (!m.isWorkspace(ws)) return {};
+  // Each file's package once (a file per package per package was ~9 ms at 3,000 files).
+  const inside = new Map<TestPackage, string[]>(ws.packages.map((pkg) => [pkg, []]));
+  for (const f of files) {
+    const pkg = m.packageOf(ws, f);
+    if (pkg !== null) inside.get(pkg)!.push(f);
+  }
   return {
-    workspace: workspace.kind,
-    packages: workspace.packages.map((pkg) => ({ dir: pkg.dir, name: pkg.name, command: pkg.command, files: files.filter((f) => packageOf(workspace, f) === pkg) })),
+    workspace: ws.kind,
+    packages: ws.packages.map((pkg) => ({ dir: pkg.dir, name: pkg.name, command: pkg.command, files: inside.get(pkg)! })),
   };
 }
 

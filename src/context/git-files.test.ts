@@ -106,6 +106,22 @@ describe('isExcludedPath', () => {
     ['src/v1.2.3-notes.ts', false],
     ['src/semver.ts', false],
     ['src/parser.1.ts', false],
+    // a folder by its whole name, at any depth, never the file's own name; a suffix at the end only
+    ['packages/x/node_modules/y/z.ts', true],
+    ['.git/hooks/pre-commit.js', true],
+    ['a/bower_components/b/c.js', true],
+    ['src/node_modulesx/a.ts', false],
+    ['src/xnode_modules/a.ts', false],
+    ['src/dist.ts', false],
+    ['src/dist', false],
+    ['src/a.git/b.ts', false],
+    ['src/agit/b.ts', false],
+    ['lib/app.min.js/index.ts', false],
+    ['proto/user_pb2.py', true],
+    ['ui/Form.designer.cs', true],
+    ['ui/Formxdesigner.cs', false],
+    ['src/types.generated.ts', true],
+    ['src/typesxgenerated.ts', false],
   ])('%s -> %s', (path, excluded) => {
     expect(isExcludedPath(path)).toBe(excluded);
   });

@@ -92,6 +92,19 @@ describe('rank snapshot', () => {
     expect(await readRanks(file)).toBeUndefined();
   });
 
+  it('reads a snapshot whose definition or reference ids name no stored name as no snapshot', async () => {
+    const paths = inputs.map((i) => i.path);
+    const built = updateSnapshot(undefined, matchSnapshot(undefined, paths, keysOf(inputs), 100), paths, keysOf(inputs), 100, entry(inputs)).snapshot;
+    await writeSnapshot(join(dir, 'ids-ok.bin'), built);
+    expect((await readSnapshot(join(dir, 'ids-ok.bin')))?.graph.names).toEqual(built.graph.names);
+    for (const ids of ['defIds', 'refIds'] as const) {
+      const last = built.graph[ids].length - 1;
+      const bad = built.graph[ids].map((id, k) => (k === last ? built.graph.names.length : id));
+      await writeSnapshot(join(dir, `${ids}.bin`), { ...built, graph: { ...built.graph, [ids]: bad } });
+      expect(await readSnapshot(join(dir, `${ids}.bin`)), ids).toBeUndefined();
+    }
+  });
+
   it('reads a corrupt or foreign file as no snapshot', async () => {
     const file = join(dir, 'bad.bin');
     writeFileSync(file, 'not a snapshot');

@@ -73,8 +73,11 @@ export async function readSnapshot(path: string): Promise<RankSnapshot | undefin
     const entryLength = sections.words(n);
     const flags = sections.bytes(names.length);
     if (!sections.done()) return undefined;
-    for (const id of defIds) if (id >= names.length) return undefined;
-    for (const id of refIds) if (id >= names.length) return undefined;
+    // Indexed loops: this runs once per process, in V8's interpreter, where a typed array's
+    // iterator cost twice as much (~2 ms on vitest's ids after one change).
+    const count = names.length;
+    for (let k = 0; k < defIds.length; k++) if (defIds[k]! >= count) return undefined;
+    for (let k = 0; k < refIds.length; k++) if (refIds[k]! >= count) return undefined;
     const skipped = new Uint8Array(n);
     for (const i of header.skipped) skipped[i] = 1;
     return { graph: { paths, names, flags, defStart, defIds, refStart, refIds, refCounts }, keys, skipped, maxFileBytes: header.maxFileBytes, entryAt, entryLength, gen: typeof header.gen === 'string' ? header.gen : '' };

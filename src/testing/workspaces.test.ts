@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { detectWorkspace, focusedCommand, goWorkUses, isWorkspace, packageOf, packagesTouched, selectTests, tomlArray, type Workspace } from './workspaces.js';
+import { parse as parseYaml } from 'yaml';
+import { detectWorkspace, focusedCommand, goWorkUses, isWorkspace, packageOf, packagesTouched, plainPnpmPackages, selectTests, tomlArray, type Workspace } from './workspaces.js';
 
 function fixture(files: Record<string, string>): { root: string; [Symbol.dispose](): void } {
   const root = mkdtempSync(join(tmpdir(), 'assist-ws-'));
@@ -212,5 +213,62 @@ describe('selectTests: which commands a change runs', () => {
     }
     expect(code).toBe(1);
     expect(out).toBe('ran-a\nran-b my b\n');
+  });
+});
+
+describe('plainPnpmPackages', () => {
+  // What detectWorkspace took from the YAML parser before: the `packages:` strings of a valid document.
+  const byParser = (text: string): string[] => {
+    try {
+      const doc = parseYaml(text) as { packages?: unknown } | null;
+      return Array.isArray(doc?.packages) ? doc.packages.filter((p): p is string => typeof p === 'string') : [];
+    } catch {
+      return [];
+    }
+  };
+
+  it("reads the plain form as the parser does, vitest's file included", () => {
+    const docs = [
+      "packages:\n  - 'apps/*'\n  - '!apps/legacy'\n",
+      'packages:\n- docs\n- packages/*\n',
+      'catalogMode: prefer\n\ncleanupUnusedCatalogs: true\nminimumReleaseAgeExclude:\n  - tinybench@6.1.3\ntrustPolicyExclude:\n  - \'@wdio/types@9.29.1\'\n  - semver@6.3.1\npackages:\n  - docs\n  - packages/*\n  - examples/*\n  - test/e2e/dts/*\n  - test/e2e/fixtures/conditions-pkg\noverrides:\n  \'@types/node\': \'catalog:\'\n  \'@vitest/ui\': workspace:*\n  acorn: 8.11.3\n',
+      '# the workspace\npackages: # ours\n  # first the apps\n  - "apps/*"   # web and cli\n\n  - libs/** # every lib\nonlyBuiltDependencies: [esbuild, sharp]\n',
+      '\ufeffpackages:\r\n  - a\r\n  - b/*\r\n',
+      'packages:\n',
+      'nodeLinker: hoisted\n',
+      'catalog:\n  react: ^18\n  "@types/node": ^20\npackages:\n    - x\n    - \'y z\'\n',
+    ];
+    for (const text of docs) {
+      expect(plainPnpmPackages(text), text).toBeDefined();
+      expect(plainPnpmPackages(text), text).toEqual(byParser(text));
+    }
+    expect(plainPnpmPackages(docs[2]!)).toEqual(['docs', 'packages/*', 'examples/*', 'test/e2e/dts/*', 'test/e2e/fixtures/conditions-pkg']);
+  });
+
+  it('leaves every other form to the parser, which reads these differently or not at all', () => {
+    const others = [
+      'packages: [apps/*, libs/*]\n',
+      'packages:\n  - &a apps/*\n  - *a\n',
+      'packages:\n  - 123\n  - true\n  - null\n',
+      'packages:\n  - 1.5\n',
+      'packages:\n  - a\n    - b\n',
+      'packages:\n  - a\n   - b\n',
+      'packages:\n\t- a\n',
+      '---\npackages:\n  - a\n---\npackages:\n  - b\n',
+      'packages:\n  - a\npackages:\n  - b\n',
+      'note: "a long\npackages:\n  - hidden"\n',
+      'note: [a,\npackages]\n',
+      'packages:\n  - !tag a\n',
+      'packages:\n  - \'it\'\'s\'\n',
+      'packages:\n  - "a\\tb"\n',
+      'packages:\n  - a: b\n',
+      'note: |\n  text\npackages:\n  - a\n',
+      '? packages\n: - a\n',
+    ];
+    for (const text of others) expect(plainPnpmPackages(text), text).toBeUndefined();
+    // Where the parser can read them, detectWorkspace still gets the parser's answer.
+    expect(byParser(others[0]!)).toEqual(['apps/*', 'libs/*']);
+    expect(byParser(others[2]!)).toEqual([]);
+    expect(byParser(others[9]!)).toEqual([]);
   });
 });

@@ -19,7 +19,7 @@ describe('import() in a vm.Script file', () => {
   it('is in none of the built files (run `npm run build` first)', () => {
     const dir = join(projectRoot, 'dist', 'bundle');
     const files = readdirSync(dir).filter((n) => /^vendor-.*\.cjs$/.test(n) || n === 'main.cjs');
-    // The SDKs, MCP's client, yaml and the encoder class, and the one-file itself.
+    // The SDKs, MCP's client, yaml and web-tree-sitter, and the one-file itself.
     expect(files).toEqual(expect.arrayContaining(['main.cjs', 'vendor-openai.cjs', 'vendor-anthropic-sdk.cjs', 'vendor-google-genai.cjs', 'vendor-ollama.cjs', 'vendor-mcp-client.cjs']));
     for (const file of files) expect([file, dynamicImportsIn(readFileSync(join(dir, file), 'utf8'))]).toEqual([file, []]);
   });
@@ -27,7 +27,7 @@ describe('import() in a vm.Script file', () => {
   it("each hands the package's namespace as its exports' default: what import() of the package gives", async () => {
     const dir = join(projectRoot, 'dist', 'bundle');
     const load = createRequire(join(dir, 'main-loader.cjs'));
-    const packages: Record<string, string> = { openai: 'openai', '@anthropic-ai/sdk': 'anthropic-sdk', '@google/genai': 'google-genai', ollama: 'ollama', '@modelcontextprotocol/client': 'mcp-client', yaml: 'yaml' };
+    const packages: Record<string, string> = { openai: 'openai', '@anthropic-ai/sdk': 'anthropic-sdk', '@google/genai': 'google-genai', ollama: 'ollama', '@modelcontextprotocol/client': 'mcp-client', yaml: 'yaml', 'web-tree-sitter': 'web-tree-sitter' };
     for (const [spec, name] of Object.entries(packages)) {
       const built = (load(join(dir, `vendor-${name}.cjs`)) as { default: Record<string, unknown> }).default;
       const own = (await import(spec)) as Record<string, unknown>;
@@ -35,5 +35,15 @@ describe('import() in a vm.Script file', () => {
     }
     const { parse } = (load(join(dir, 'vendor-yaml.cjs')) as { default: { parse(text: string): unknown } }).default;
     expect(parse('packages:\n  - "apps/*"\n')).toEqual({ packages: ['apps/*'] });
+  });
+});
+
+describe('the one-file CLI', () => {
+  it('is ASCII only, so the loader holds its source as a one-byte string (run `npm run build` first)', () => {
+    const text = readFileSync(join(projectRoot, 'dist', 'bundle', 'main.cjs'), 'utf8');
+    // eslint-disable-next-line no-control-regex
+    expect(text.match(/[^\x00-\x7f]/g) ?? []).toEqual([]);
+    // The escaped regular expressions still match what they matched: a test runner's tick and an elided line.
+    expect(text).toContain('[\\u2713\\u2714\\u221a]');
   });
 });

@@ -225,6 +225,16 @@ describe('the code cache of the one-file CLI', () => {
     expect(search1.stdout).toContain('src/shapes.ts:1-3');
     expect(fileOf(search1)).toMatch(/-search\.bin$/);
     expect(stateOf(await runCli(['search', 'area of a shape'], { cwd: repo.dir, env }))).toBe('accepted');
+    // A changed file is parsed on this thread by tree-sitter run from its own CommonJS file (and its
+    // cache): the map and the search show what it defines now.
+    writeFileSync(join(repo.dir, 'src', 'shapes.ts'), 'export function area(w: number, h: number): number {\n  return w * h;\n}\n\nexport function perimeterOfRectangle(w: number, h: number): number {\n  return 2 * (w + h);\n}\n');
+    const changed = await runCli(['map', '--json', '--tokens', '512'], { cwd: repo.dir, env });
+    expect(changed.code, changed.stderr).toBe(0);
+    expect((JSON.parse(changed.stdout) as { definitions: Array<{ name: string }> }).definitions.map((d) => d.name)).toEqual(expect.arrayContaining(['area', 'perimeterOfRectangle']));
+    expect(changed.stderr).toMatch(/^assist code cache \(vendor-web-tree-sitter\.cjs\): (missing|accepted) /m);
+    const found = await runCli(['search', '--json', 'perimeter of a rectangle'], { cwd: repo.dir, env });
+    expect(found.code, found.stderr).toBe(0);
+    expect((JSON.parse(found.stdout) as Array<{ file: string; text: string }>)[0]).toMatchObject({ file: 'src/shapes.ts', text: expect.stringContaining('2 * (w + h)') });
     // A flag the fast path does not take: main() of the same file owns the usage error.
     const bad = await runCli(['map', '--no-such-flag'], { cwd: repo.dir, env });
     expect(bad.code).toBe(2);
