@@ -1,7 +1,7 @@
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chunkSource } from './chunks.js';
-import { countTokensInto, TOKENIZER_VERSION } from './search-tokens.js';
+import { countTokensInto, FNV_OFFSET, FNV_PRIME, isWordChar, TermIds, TOKENIZER_VERSION } from './search-tokens.js';
 import type { CachedDef } from './types.js';
 
 /** Bump when chunks or the entry format change (with the tokenizer's version, it names the pack). */
@@ -22,6 +22,26 @@ export interface ChunkEntry {
 export type BlobEntry = ChunkEntry[];
 
 /**
+ * An entry as an index build makes it ({@link EntryMaker}): the same chunks and counts as a
+ * {@link BlobEntry}, with terms as ids of the build's dictionary and no maps. Per chunk four
+ * words in `chunks`: start, end, and how many text and name terms it has; their (id, count) pairs
+ * follow each other in `pairs`, the text's in first-met order, then the names'.
+ */
+export interface PackedEntry {
+  /** The dictionary of the thread that made the entry (shared by its entries, growing). */
+  terms: readonly string[];
+  chunks: Uint32Array;
+  pairs: Uint32Array;
+}
+
+/** Either form of an entry (read from a pack: a {@link BlobEntry}; made by a build: packed). */
+export type AnyEntry = BlobEntry | PackedEntry;
+
+function isPacked(entry: AnyEntry): entry is PackedEntry {
+  return !Array.isArray(entry);
+}
+
+/**
  * Cuts a blob into chunks along its cached definitions (no second parse) and counts the
  * terms of each. The entry depends on the content and the definitions only, never on the path.
  */
@@ -37,6 +57,88 @@ export function makeEntry(source: string, defs: readonly CachedDef[]): BlobEntry
   });
 }
 
+/**
+ * Makes the entries of an index build: what {@link makeEntry} gives, as {@link PackedEntry}s.
+ * The source is tokenized once per chunk's lines (never a chunk's joined text), each word found
+ * in the build's table of words, and a chunk's terms counted by id in a typed array.
+ */
+export class EntryMaker {
+  readonly ids = new TermIds();
+  #counts = new Uint32Array(1 << 12);
+  #order: number[] = [];
+  #chunks: number[] = [];
+  #terms: number[] = [];
+
+  make(source: string, defs: readonly CachedDef[]): PackedEntry {
+    const chunks = chunkSource('', source, defs);
+    const cw = this.#chunks;
+    const tw = this.#terms;
+    cw.length = 0;
+    tw.length = 0;
+    if (chunks.length > 0) {
+      // Where each line starts, as chunkSource's `split('\n')` cuts them.
+      const lineStart: number[] = [0];
+      for (let at = source.indexOf('\n'); at !== -1; at = source.indexOf('\n', at + 1)) lineStart.push(at + 1);
+      for (const chunk of chunks) {
+        // The text's terms: the enclosing definitions' first lines, then the chunk's lines.
+        for (const line of chunk.header) this.#count(line, 0, line.length);
+        const from = lineStart[chunk.startLine - 1]!;
+        const next = lineStart[chunk.endLine];
+        this.#count(source, from, next === undefined ? source.length : next - 1);
+        const nText = this.#drain(tw);
+        for (const name of chunk.names) this.#count(name, 0, name.length);
+        const nNames = this.#drain(tw);
+        cw.push(chunk.startLine, chunk.endLine, nText, nNames);
+      }
+    }
+    return { terms: this.ids.terms, chunks: Uint32Array.from(cw), pairs: Uint32Array.from(tw) };
+  }
+
+  /** Adds the terms of `text[from, to)` to the counts (words as forEachToken finds them). */
+  #count(text: string, from: number, to: number): void {
+    const ids = this.ids;
+    const order = this.#order;
+    let counts = this.#counts;
+    let i = from;
+    while (i < to) {
+      let c = text.charCodeAt(i);
+      if (!isWordChar(c)) {
+        i++;
+        continue;
+      }
+      const start = i;
+      let hash = Math.imul(FNV_OFFSET ^ c, FNV_PRIME);
+      while (++i < to && isWordChar((c = text.charCodeAt(i)))) hash = Math.imul(hash ^ c, FNV_PRIME);
+      if (i - start === 1) continue;
+      const word = ids.wordAt(text, start, i, hash);
+      for (let k = 0; k < word.length; k++) {
+        const id = word[k]!;
+        if (id >= counts.length) {
+          const grown = new Uint32Array(Math.max(counts.length * 2, id + 1));
+          grown.set(counts);
+          this.#counts = counts = grown;
+        }
+        if (counts[id] === 0) order.push(id);
+        counts[id]!++;
+      }
+    }
+  }
+
+  /** Appends the counted (id, count) pairs in first-met order to `out`, clears the counts, returns how many. */
+  #drain(out: number[]): number {
+    const order = this.#order;
+    const counts = this.#counts;
+    const n = order.length;
+    for (let k = 0; k < n; k++) {
+      const id = order[k]!;
+      out.push(id, counts[id]!);
+      counts[id] = 0;
+    }
+    order.length = 0;
+    return n;
+  }
+}
+
 // Line: `<blob>\t<chunk>|<chunk>...\n`, a chunk being `start,end;term:n term:n;term:n`. Terms
 // are [a-z0-9]+ (search-tokens.ts), so the separators never occur inside one.
 function termsText(terms: Map<string, number>): string {
@@ -46,8 +148,24 @@ function termsText(terms: Map<string, number>): string {
 }
 
 /** The stored form of an entry (without the blob id and newline). */
-export function encodeEntry(entry: BlobEntry): string {
+export function encodeEntry(entry: AnyEntry): string {
+  if (isPacked(entry)) return encodePacked(entry);
   return entry.map((c) => `${c.start},${c.end};${termsText(c.text)};${termsText(c.names)}`).join('|');
+}
+
+function encodePacked({ terms, chunks, pairs: tw }: PackedEntry): string {
+  let out = '';
+  let p = 0;
+  for (let c = 0; c < chunks.length; c += 4) {
+    out += c === 0 ? `${chunks[c]},${chunks[c + 1]};` : `|${chunks[c]},${chunks[c + 1]};`;
+    for (let part = 2; part < 4; part++) {
+      if (part === 3) out += ';';
+      const end = p + 2 * chunks[c + part]!;
+      for (let k = p; k < end; k += 2) out += k === p ? `${terms[tw[k]!]}:${tw[k + 1]}` : ` ${terms[tw[k]!]}:${tw[k + 1]}`;
+      p = end;
+    }
+  }
+  return out;
 }
 
 function parseTerms(text: string, into: Map<string, number>): boolean {
@@ -163,8 +281,12 @@ export class SearchPack {
   }
 
   /** Remembers an entry to append with the next `flush()`. */
-  put(pack: string, blob: string, entry: BlobEntry): void {
-    const text = encodeEntry(entry);
+  put(pack: string, blob: string, entry: AnyEntry): void {
+    this.putText(pack, blob, encodeEntry(entry));
+  }
+
+  /** Remembers an entry already in its stored form ({@link encodeEntry}, as the index worker sends it). */
+  putText(pack: string, blob: string, text: string): void {
     this.#index(pack).set(blob, text);
     let lines = this.#pending.get(pack);
     if (!lines) this.#pending.set(pack, (lines = []));

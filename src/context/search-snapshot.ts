@@ -1,4 +1,4 @@
-import type { BlobEntry } from './search-pack.js';
+import type { AnyEntry } from './search-pack.js';
 import { pathTokens, TOKENIZER_VERSION } from './search-tokens.js';
 import { DEFAULT_WEIGHTS } from './search-weights.js';
 import { decodeSnapshot, encodeSnapshot, LIST_SEP, readSnapshotFile, splitList, writeSnapshotFile } from './snapshot-codec.js';
@@ -455,7 +455,7 @@ export function updateSearchSnapshot(
   paths: readonly string[],
   keys: readonly string[],
   maxFileBytes: number,
-  fresh: (i: number) => BlobEntry,
+  fresh: (i: number) => AnyEntry,
 ): { snapshot: SearchSnapshot; changed: boolean } {
   const n = paths.length;
   const usable = base !== undefined && base.maxFileBytes === maxFileBytes ? base : undefined;
@@ -492,8 +492,21 @@ export function updateSearchSnapshot(
     return id;
   };
 
+  // A packed entry's term ids (of the dictionary of the thread that made it) → this snapshot's,
+  // made in the order a map entry's strings would be met, so both forms give the same ids.
+  const snapIds = new Map<readonly string[], Int32Array>();
+  const snapIdsOf = (dictionary: readonly string[]): Int32Array => {
+    let of = snapIds.get(dictionary);
+    if (of === undefined || of.length < dictionary.length) {
+      const grown = new Int32Array(dictionary.length).fill(-1);
+      if (of) grown.set(of);
+      snapIds.set(dictionary, (of = grown));
+    }
+    return of;
+  };
+
   // Chunks: kept files' ranges copied, fresh files' from their entries.
-  const entries = new Map<number, BlobEntry>();
+  const entries = new Map<number, AnyEntry>();
   let chunkTotal = 0;
   let pathTotal = 0;
   const b = usable ?? emptyBase;
@@ -507,7 +520,7 @@ export function updateSearchSnapshot(
     } else {
       const entry = fresh(i);
       entries.set(i, entry);
-      chunkTotal += entry.length;
+      chunkTotal += Array.isArray(entry) ? entry.length : entry.chunks.length >>> 2;
       pathTotal += pathTokens(paths[i]!).length;
     }
   }
@@ -569,6 +582,57 @@ export function updateSearchSnapshot(
         chunkFile[c++] = i;
       }
       q += p1 - p0;
+    } else if (!Array.isArray(entry)) {
+      flushRuns();
+      // As the branch below, from the (id, count) pairs: a text term's name count merged into
+      // its posting, then the names the text lacks.
+      const { terms: dictionary, chunks: cw, pairs: tw } = entry;
+      const snapOf = snapIdsOf(dictionary);
+      let p = 0;
+      for (let k = 0; k < cw.length; k += 4) {
+        const nText = cw[k + 2]!;
+        const names = p + 2 * nText;
+        const end = names + 2 * cw[k + 3]!;
+        chunkFile[c] = i;
+        chunkStart[c] = cw[k]!;
+        chunkEnd[c] = cw[k + 1]!;
+        let textLen = 0;
+        let nameLen = 0;
+        for (let t = p; t < names; t += 2) {
+          const id = tw[t]!;
+          const count = tw[t + 1]!;
+          textLen += count;
+          let named = 0;
+          for (let m = names; m < end; m += 2) {
+            if (tw[m] === id) {
+              named = tw[m + 1]!;
+              break;
+            }
+          }
+          let known = snapOf[id]!;
+          if (known === -1) snapOf[id] = known = intern(dictionary[id]!);
+          freshTerm.push(known);
+          freshChunk.push(c);
+          freshTf.push(named === 0 ? Math.min(count, 0xffff) : (Math.min(count, 0xffff) | (Math.min(named, 0xffff) << 16)) >>> 0);
+        }
+        for (let m = names; m < end; m += 2) {
+          const id = tw[m]!;
+          nameLen += tw[m + 1]!;
+          let inText = false;
+          for (let t = p; t < names && !inText; t += 2) inText = tw[t] === id;
+          if (inText) continue;
+          let known = snapOf[id]!;
+          if (known === -1) snapOf[id] = known = intern(dictionary[id]!);
+          freshTerm.push(known);
+          freshChunk.push(c);
+          freshTf.push((Math.min(tw[m + 1]!, 0xffff) << 16) >>> 0);
+        }
+        chunkTextLen[c] = textLen;
+        chunkNameLen[c] = nameLen;
+        c++;
+        p = end;
+      }
+      for (const term of pathTokens(paths[i]!)) filePathTerm[q++] = intern(term);
     } else {
       flushRuns();
       for (const chunk of entry) {

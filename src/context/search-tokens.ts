@@ -68,12 +68,12 @@ export function forEachToken(text: string, emit: (token: string) => void): void 
 }
 
 /** `[A-Za-z0-9_$]`: the characters of a word. */
-function isWordChar(c: number): boolean {
+export function isWordChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36;
 }
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
+export const FNV_OFFSET = 0x811c9dc5;
+export const FNV_PRIME = 0x01000193;
 
 // Code repeats its identifiers: each word is split and stemmed once per process. The words seen,
 // in an open-addressing table of their indices (-1: empty) keyed by the hash of the scan, kept at
@@ -150,6 +150,70 @@ function splitWord(word: string): readonly string[] {
   const whole = word.replace(/[_$]/g, '').toLowerCase();
   if (whole.length >= 2 && whole !== last && !STOP.has(whole)) out.push(whole);
   return out;
+}
+
+/**
+ * The terms of one index build as numbers: each term an id in first-met order (`terms[id]`), each
+ * word of the text split, stemmed and turned into its terms' ids once. A build counts a chunk's
+ * terms in typed arrays by id instead of a map of strings per chunk (tokenizing was most of a
+ * build's CPU, and its maps most of its garbage). The tokens are {@link forEachToken}'s.
+ */
+export class TermIds {
+  /** Term of each id. */
+  readonly terms: string[] = [];
+  #ids = new Map<string, number>();
+  #slots = new Int32Array(1 << 12).fill(-1);
+  #words: string[] = [];
+  #hashes: number[] = [];
+  #wordIds: (readonly number[])[] = [];
+
+  /** The id of a term, made when new. */
+  idOf(term: string): number {
+    let id = this.#ids.get(term);
+    if (id === undefined) {
+      this.#ids.set(term, (id = this.terms.length));
+      this.terms.push(term);
+    }
+    return id;
+  }
+
+  /** The term ids of the word `text[start, end)`, whose scan hash is `hash` (as in {@link forEachToken}). */
+  wordAt(text: string, start: number, end: number, hash: number): readonly number[] {
+    const length = end - start;
+    const slots = this.#slots;
+    let mask = slots.length - 1;
+    let slot = hash & mask;
+    for (let at = slots[slot]!; at !== -1; at = slots[slot]!) {
+      if (this.#hashes[at] === hash) {
+        const word = this.#words[at]!;
+        if (word.length === length) {
+          let k = 0;
+          while (k < length && word.charCodeAt(k) === text.charCodeAt(start + k)) k++;
+          if (k === length) return this.#wordIds[at]!;
+        }
+      }
+      slot = (slot + 1) & mask;
+    }
+    if ((this.#words.length + 1) * 2 > slots.length) {
+      const grown = new Int32Array(slots.length * 2).fill(-1);
+      mask = grown.length - 1;
+      for (let at = 0; at < this.#words.length; at++) {
+        let free = this.#hashes[at]! & mask;
+        while (grown[free] !== -1) free = (free + 1) & mask;
+        grown[free] = at;
+      }
+      this.#slots = grown;
+      slot = hash & mask;
+      while (grown[slot] !== -1) slot = (slot + 1) & mask;
+    }
+    const word = text.slice(start, end);
+    const ids = splitWord(word).map((t) => this.idOf(t));
+    this.#slots[slot] = this.#words.length;
+    this.#words.push(word);
+    this.#hashes.push(hash);
+    this.#wordIds.push(ids);
+    return ids;
+  }
 }
 
 /** The tokens of `text`, repeats included. */

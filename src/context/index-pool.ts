@@ -1,0 +1,123 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { addPhase } from '../obs/phases.js';
+import { encodeEntry, EntryMaker, type PackedEntry } from './search-pack.js';
+import type { CachedDef } from './types.js';
+
+/** One file whose index entry is to be made: where it is and its cached definitions. */
+export interface IndexJob {
+  absPath: string;
+  defs: readonly CachedDef[];
+}
+
+/** An entry as a thread sends it: its chunks and (id, count) pairs, and its stored form for the pack. */
+export interface WireEntry {
+  chunks: Uint32Array;
+  pairs: Uint32Array;
+  text: string;
+}
+
+/** The index worker's answer: per job its entry (null: the file could not be read), the dictionary its ids refer to. */
+export interface IndexReply {
+  terms: string[];
+  entries: (WireEntry | null)[];
+  busyMs: number;
+}
+
+/** A made entry and its stored form (encoded by the thread that made it). */
+export interface MadeEntry {
+  entry: PackedEntry;
+  text: string;
+}
+
+/** Makes the entries of `jobs` on this thread (the worker's body, and this thread's share). */
+export function makeEntryJobs(jobs: readonly IndexJob[], maker = new EntryMaker()): { terms: string[]; entries: (WireEntry | null)[] } {
+  const entries = jobs.map((job): WireEntry | null => {
+    let source: string;
+    try {
+      source = readFileSync(job.absPath, 'utf8');
+    } catch {
+      return null;
+    }
+    const entry = maker.make(source, job.defs);
+    return { chunks: entry.chunks, pairs: entry.pairs, text: encodeEntry(entry) };
+  });
+  return { terms: maker.ids.terms, entries };
+}
+
+const defaultWorkerUrl = new URL('./index-worker.js', import.meta.url);
+
+/** Below this many files to index, a second thread's start (~30-50 ms) costs more than it saves. */
+export const MIN_FILES_FOR_INDEX_WORKER = 200;
+
+/** The worker's share of the files' bytes: it starts later than this thread, which also merges after. */
+const WORKER_SHARE = 0.5;
+
+/**
+ * Starts the index build's second thread, before the files' tags are read so its start overlaps
+ * that read; undefined when it would not pay (one core, a thread budget of 0, few files) or
+ * the compiled worker is missing (running from .ts sources).
+ */
+export function startIndexWorker(files: number, options: { maxWorkers?: number; workerUrl?: URL } = {}): Worker | undefined {
+  const url = options.workerUrl ?? defaultWorkerUrl;
+  if (files < MIN_FILES_FOR_INDEX_WORKER || (options.maxWorkers ?? 1) < 1 || availableParallelism() < 2) return undefined;
+  try {
+    if (!existsSync(fileURLToPath(url))) return undefined;
+    const worker = new Worker(url);
+    // An error before the jobs are sent is seen by `makeEntries` (it then makes them here).
+    worker.on('error', () => undefined);
+    return worker;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The entries of `jobs`, in job order (undefined: the file could not be read): the worker, when
+ * there is one, takes the last files (about half of the bytes) while this thread makes the
+ * first ones; a worker that fails leaves its files to this thread. Ends the worker.
+ */
+export async function makeEntries(jobs: readonly IndexJob[], bytes: readonly number[], worker: Worker | undefined): Promise<{ made: (MadeEntry | undefined)[]; byWorker: number }> {
+  const out = new Array<MadeEntry | undefined>(jobs.length);
+  const maker = new EntryMaker();
+  const here = (from: number, to: number): void => {
+    const made = makeEntryJobs(jobs.slice(from, to), maker);
+    made.entries.forEach((e, k) => (out[from + k] = e ? { entry: { terms: made.terms, chunks: e.chunks, pairs: e.pairs }, text: e.text } : undefined));
+  };
+  if (!worker) {
+    here(0, jobs.length);
+    return { made: out, byWorker: 0 };
+  }
+  let total = 0;
+  for (const b of bytes) total += b;
+  let split = jobs.length;
+  for (let mine = 0; split > 0 && mine + bytes[split - 1]! <= total * WORKER_SHARE; ) mine += bytes[--split]!;
+  const reply = new Promise<IndexReply | undefined>((resolve) => {
+    worker.once('message', resolve);
+    worker.once('error', () => resolve(undefined));
+    worker.once('exit', () => resolve(undefined));
+  });
+  try {
+    worker.postMessage(jobs.slice(split));
+  } catch {
+    void worker.terminate();
+    here(0, jobs.length);
+    return { made: out, byWorker: 0 };
+  }
+  const t0 = performance.now();
+  here(0, split);
+  const t1 = performance.now();
+  const theirs = await reply;
+  addPhase('search.update.entries', t1 - t0);
+  addPhase('search.update.wait', performance.now() - t1);
+  if (theirs) addPhase('search.update.worker', theirs.busyMs);
+  void worker.terminate();
+  if (!theirs || theirs.entries.length !== jobs.length - split) {
+    here(split, jobs.length);
+    return { made: out, byWorker: 0 };
+  }
+  theirs.entries.forEach((e, k) => (out[split + k] = e ? { entry: { terms: theirs.terms, chunks: e.chunks, pairs: e.pairs }, text: e.text } : undefined));
+  return { made: out, byWorker: jobs.length - split };
+}
