@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { addPhase } from '../obs/phases.js';
-import { encodeEntry, EntryMaker, type PackedEntry } from './search-pack.js';
+import { EntryMaker, type PackedEntry } from './search-pack.js';
 import type { CachedDef } from './types.js';
 
 /** One file whose index entry is to be made: where it is and its cached definitions. */
@@ -16,7 +16,7 @@ export interface IndexJob {
 export interface WireEntry {
   chunks: Uint32Array;
   pairs: Uint32Array;
-  text: string;
+  bytes: Uint8Array;
 }
 
 /** The index worker's answer: per job its entry (null: the file could not be read), the dictionary its ids refer to. */
@@ -29,7 +29,7 @@ export interface IndexReply {
 /** A made entry and its stored form (encoded by the thread that made it). */
 export interface MadeEntry {
   entry: PackedEntry;
-  text: string;
+  bytes: Uint8Array;
 }
 
 /** Makes the entries of `jobs` on this thread (the worker's body, and this thread's share). */
@@ -42,7 +42,7 @@ export function makeEntryJobs(jobs: readonly IndexJob[], maker = new EntryMaker(
       return null;
     }
     const entry = maker.make(source, job.defs);
-    return { chunks: entry.chunks, pairs: entry.pairs, text: encodeEntry(entry) };
+    return { chunks: entry.chunks, pairs: entry.pairs, bytes: maker.encode(entry) };
   });
   return { terms: maker.ids.terms, entries };
 }
@@ -57,12 +57,16 @@ const WORKER_SHARE = 0.5;
 
 /**
  * Starts the index build's second thread, before the files' tags are read so its start overlaps
- * that read; undefined when it would not pay (one core, a thread budget of 0, few files) or
- * the compiled worker is missing (running from .ts sources).
+ * that read; undefined when it would not pay: few files, a thread budget under 2 (the hooks'
+ * background refresh asks for 1), one core, or no core to spare (the load average over the last
+ * minute at or above the cores: two threads then only share busy cores, and cost ~25% more CPU
+ * than one, each compiling the code and splitting the words it meets on its own), or when the
+ * compiled worker is missing (running from .ts sources). `load` stands for the load average (tests).
  */
-export function startIndexWorker(files: number, options: { maxWorkers?: number; workerUrl?: URL } = {}): Worker | undefined {
+export function startIndexWorker(files: number, options: { maxWorkers?: number; workerUrl?: URL; load?: number } = {}): Worker | undefined {
   const url = options.workerUrl ?? defaultWorkerUrl;
-  if (files < MIN_FILES_FOR_INDEX_WORKER || (options.maxWorkers ?? 1) < 1 || availableParallelism() < 2) return undefined;
+  const cores = availableParallelism();
+  if (files < MIN_FILES_FOR_INDEX_WORKER || (options.maxWorkers ?? cores) < 2 || cores < 2 || (options.load ?? loadavg()[0]!) >= cores) return undefined;
   try {
     if (!existsSync(fileURLToPath(url))) return undefined;
     const worker = new Worker(url);
@@ -84,7 +88,7 @@ export async function makeEntries(jobs: readonly IndexJob[], bytes: readonly num
   const maker = new EntryMaker();
   const here = (from: number, to: number): void => {
     const made = makeEntryJobs(jobs.slice(from, to), maker);
-    made.entries.forEach((e, k) => (out[from + k] = e ? { entry: { terms: made.terms, chunks: e.chunks, pairs: e.pairs }, text: e.text } : undefined));
+    made.entries.forEach((e, k) => (out[from + k] = e ? { entry: { terms: made.terms, chunks: e.chunks, pairs: e.pairs }, bytes: e.bytes } : undefined));
   };
   if (!worker) {
     here(0, jobs.length);
@@ -118,6 +122,6 @@ export async function makeEntries(jobs: readonly IndexJob[], bytes: readonly num
     here(split, jobs.length);
     return { made: out, byWorker: 0 };
   }
-  theirs.entries.forEach((e, k) => (out[split + k] = e ? { entry: { terms: theirs.terms, chunks: e.chunks, pairs: e.pairs }, text: e.text } : undefined));
+  theirs.entries.forEach((e, k) => (out[split + k] = e ? { entry: { terms: theirs.terms, chunks: e.chunks, pairs: e.pairs }, bytes: e.bytes } : undefined));
   return { made: out, byWorker: jobs.length - split };
 }

@@ -8,6 +8,6 @@ parentPort?.on('message', (jobs: IndexJob[]) => {
   const made = makeEntryJobs(jobs);
   const reply: IndexReply = { terms: made.terms, entries: made.entries, busyMs: performance.now() - t0 };
   const transfer: ArrayBuffer[] = [];
-  for (const entry of made.entries) if (entry) transfer.push(entry.chunks.buffer as ArrayBuffer, entry.pairs.buffer as ArrayBuffer);
+  for (const entry of made.entries) if (entry) transfer.push(entry.chunks.buffer as ArrayBuffer, entry.pairs.buffer as ArrayBuffer, entry.bytes.buffer as ArrayBuffer);
   parentPort!.postMessage(reply, transfer);
 });

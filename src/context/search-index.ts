@@ -26,8 +26,8 @@ export interface IndexOptions {
   maxWorkers?: number;
   /** Override of the parse worker script (tests run from sources). */
   workerUrl?: URL;
-  /** Override of the index build's worker script (index-pool.ts; tests run from sources). */
-  indexWorkerUrl?: URL;
+  /** Override of the index build's worker script and of the load average it is started by (index-pool.ts; tests run from sources). */
+  indexWorker?: { url: URL; load?: number };
   /** A listing made already (the map's), with its root and shared assist dir. */
   listing?: { files: FileListing; root: string; sharedAssistDir: string };
   /**
@@ -185,7 +185,10 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
   const tags = new Map<number, CachedTags>();
   if (needTags.size > 0) {
     // Started before the tags are read, so its start overlaps the read (index-pool.ts).
-    const worker = startIndexWorker(stale.length - entries.size, { ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }), ...(options.indexWorkerUrl ? { workerUrl: options.indexWorkerUrl } : {}) });
+    const worker = startIndexWorker(stale.length - entries.size, {
+      ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }),
+      ...(options.indexWorker ? { workerUrl: options.indexWorker.url, ...(options.indexWorker.load === undefined ? {} : { load: options.indexWorker.load }) } : {}),
+    });
     const tParse0 = performance.now();
     try {
       parsed = await loadTags(tagsCache, root, files, packs, keys, [...needTags], maxFileBytes, tags, options);
@@ -228,7 +231,7 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
         continue;
       }
       entries.set(i, one.entry);
-      pack.putText(packs[i]!, files[i]!.blob, one.text);
+      pack.putBytes(packs[i]!, files[i]!.blob, one.bytes);
     }
   }
   const tTags = performance.now();

@@ -86,6 +86,7 @@ describe('search pack', () => {
       const entry = maker.make(text, d);
       const expected = makeEntry(text, d);
       expect(encodeEntry(entry)).toBe(encodeEntry(expected));
+      expect(Buffer.from(maker.encode(entry)).toString('latin1')).toBe(encodeEntry(expected));
       expect(decodeEntry(encodeEntry(entry))).toEqual(expected);
       packed.push(entry);
       maps.push(expected);
@@ -100,5 +101,23 @@ describe('search pack', () => {
     // Either form mixed in one update (entries from the packs beside fresh ones) gives the same too.
     const c = updateSearchSnapshot(undefined, none, paths, keys, 1 << 20, (i) => (i % 2 === 0 ? packed[i]! : maps[i]!)).snapshot;
     expect(encodeSearchSnapshot(c).equals(encodeSearchSnapshot(b))).toBe(true);
+  });
+
+  it('writes entries stored as bytes as it writes them stored as text', async () => {
+    const maker = new EntryMaker();
+    const entries = [maker.make(source, defs), maker.make('', []), maker.make('const abc = 1;\n', [])];
+    const files: string[] = [];
+    for (const bytes of [false, true]) {
+      const dir = mkdtempSync(join(tmpdir(), 'assist-pack-bytes-'));
+      const pack = new SearchPack(dir);
+      entries.forEach((entry, k) => (bytes ? pack.putBytes('typescript-v1', `${k}`.repeat(40), maker.encode(entry)) : pack.put('typescript-v1', `${k}`.repeat(40), entry)));
+      expect(pack.get('typescript-v1', '0'.repeat(40))).toEqual(makeEntry(source, defs));
+      await pack.flush();
+      files.push(readFileSync(pack.fileOf('typescript-v1'), 'utf8'));
+      const again = new SearchPack(dir);
+      await again.load('typescript-v1');
+      expect(again.get('typescript-v1', '2'.repeat(40))).toEqual(makeEntry('const abc = 1;\n', []));
+    }
+    expect(files[1]).toBe(files[0]);
   });
 });
