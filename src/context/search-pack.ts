@@ -76,23 +76,36 @@ export class EntryMaker {
     const tw = this.#terms;
     cw.length = 0;
     tw.length = 0;
-    if (chunks.length > 0) {
-      // Where each line starts, as chunkSource's `split('\n')` cuts them.
-      const lineStart: number[] = [0];
-      for (let at = source.indexOf('\n'); at !== -1; at = source.indexOf('\n', at + 1)) lineStart.push(at + 1);
-      for (const chunk of chunks) {
-        // The text's terms: the enclosing definitions' first lines, then the chunk's lines.
-        for (const line of chunk.header) this.#count(line, 0, line.length);
-        const from = lineStart[chunk.startLine - 1]!;
-        const next = lineStart[chunk.endLine];
-        this.#count(source, from, next === undefined ? source.length : next - 1);
-        const nText = this.#drain(tw);
-        for (const name of chunk.names) this.#count(name, 0, name.length);
-        const nNames = this.#drain(tw);
-        cw.push(chunk.startLine, chunk.endLine, nText, nNames);
+    // Lines as chunkSource's `split('\n')` cuts them: `offset` is where line `line` (0-based)
+    // starts; chunks come in line order, so one walk over the source finds them all.
+    let line = 0;
+    let offset = 0;
+    const lineAt = (target: number): number => {
+      if (target < line) {
+        line = 0;
+        offset = 0;
       }
+      while (line < target) {
+        const next = source.indexOf('\n', offset);
+        if (next === -1) return source.length + 1;
+        offset = next + 1;
+        line++;
+      }
+      return offset;
+    };
+    for (const chunk of chunks) {
+      // The text's terms: the enclosing definitions' first lines, then the chunk's lines.
+      for (const header of chunk.header) this.#count(header, 0, header.length);
+      const from = lineAt(chunk.startLine - 1);
+      const to = Math.min(lineAt(chunk.endLine) - 1, source.length);
+      this.#count(source, from, to);
+      const nText = this.#drain(tw);
+      for (const name of chunk.names) this.#count(name, 0, name.length);
+      const nNames = this.#drain(tw);
+      cw.push(chunk.startLine, chunk.endLine, nText, nNames);
     }
-    return { terms: this.ids.terms, chunks: Uint32Array.from(cw), pairs: Uint32Array.from(tw) };
+    // The constructor copies a plain array natively (`Uint32Array.from` iterates it).
+    return { terms: this.ids.terms, chunks: new Uint32Array(cw), pairs: new Uint32Array(tw) };
   }
 
   /**
@@ -103,46 +116,27 @@ export class EntryMaker {
   encode(entry: PackedEntry): Uint8Array {
     const { chunks, pairs } = entry;
     const terms = this.ids.terms;
-    let buf = this.#bytes;
+    // Room for the longest form first (10 digits a number), so the writes below never check.
+    let most = chunks.length * 6 + 2;
+    for (let k = 0; k < pairs.length; k += 2) most += terms[pairs[k]!]!.length + 12;
+    if (most > this.#bytes.length) this.#bytes = new Uint8Array(Math.max(most, this.#bytes.length * 2));
+    const buf = this.#bytes;
     let at = 0;
-    const room = (more: number): void => {
-      if (at + more <= buf.length) return;
-      const grown = new Uint8Array(Math.max(buf.length * 2, at + more));
-      grown.set(buf.subarray(0, at));
-      this.#bytes = buf = grown;
-    };
-    const number = (n: number): void => {
-      room(10);
-      if (n === 0) {
-        buf[at++] = 48;
-        return;
-      }
-      let digits = 0;
-      for (let m = n; m > 0; m = Math.floor(m / 10)) digits++;
-      for (let k = digits - 1, m = n; k >= 0; k--, m = Math.floor(m / 10)) buf[at + k] = 48 + (m % 10);
-      at += digits;
-    };
     let p = 0;
     for (let c = 0; c < chunks.length; c += 4) {
-      if (c > 0) {
-        room(1);
-        buf[at++] = 124; // |
-      }
-      number(chunks[c]!);
-      room(1);
+      if (c > 0) buf[at++] = 124; // |
+      at = writeNumber(buf, at, chunks[c]!);
       buf[at++] = 44; // ,
-      number(chunks[c + 1]!);
+      at = writeNumber(buf, at, chunks[c + 1]!);
       for (let part = 2; part < 4; part++) {
-        room(1);
         buf[at++] = 59; // ;
         const end = p + 2 * chunks[c + part]!;
         for (let k = p; k < end; k += 2) {
-          const term = terms[pairs[k]!]!;
-          room(term.length + 2);
           if (k > p) buf[at++] = 32;
+          const term = terms[pairs[k]!]!;
           for (let j = 0; j < term.length; j++) buf[at++] = term.charCodeAt(j);
           buf[at++] = 58; // :
-          number(pairs[k + 1]!);
+          at = writeNumber(buf, at, pairs[k + 1]!);
         }
         p = end;
       }
@@ -193,6 +187,14 @@ export class EntryMaker {
     order.length = 0;
     return n;
   }
+}
+
+/** Writes the decimal digits of `n` (an unsigned 32-bit integer) at `at`; returns where they end. */
+function writeNumber(buf: Uint8Array, at: number, n: number): number {
+  let digits = 1;
+  for (let m = n; m >= 10; m = (m / 10) >>> 0) digits++;
+  for (let k = at + digits - 1, m = n; k >= at; k--, m = (m / 10) >>> 0) buf[k] = 48 + (m % 10);
+  return at + digits;
 }
 
 // Line: `<blob>\t<chunk>|<chunk>...\n`, a chunk being `start,end;term:n term:n;term:n`. Terms

@@ -162,7 +162,9 @@ export class TermIds {
   /** Term of each id. */
   readonly terms: string[] = [];
   #ids = new Map<string, number>();
-  #slots = new Int32Array(1 << 12).fill(-1);
+  // Open addressing over the words seen, two ints a slot: the word's index (-1: empty) and its
+  // hash beside it, so a probe reads one place; kept at most half full.
+  #slots = new Int32Array(2 << 12).fill(-1);
   #words: string[] = [];
   #hashes: number[] = [];
   #wordIds: (readonly number[])[] = [];
@@ -180,35 +182,33 @@ export class TermIds {
   /** The term ids of the word `text[start, end)`, whose scan hash is `hash` (as in {@link forEachToken}). */
   wordAt(text: string, start: number, end: number, hash: number): readonly number[] {
     const length = end - start;
-    const slots = this.#slots;
-    let mask = slots.length - 1;
+    let slots = this.#slots;
+    let mask = (slots.length >>> 1) - 1;
     let slot = hash & mask;
-    for (let at = slots[slot]!; at !== -1; at = slots[slot]!) {
-      if (this.#hashes[at] === hash) {
+    for (let at = slots[2 * slot]!; at !== -1; at = slots[2 * slot]!) {
+      if (slots[2 * slot + 1] === hash) {
         const word = this.#words[at]!;
-        if (word.length === length) {
-          let k = 0;
-          while (k < length && word.charCodeAt(k) === text.charCodeAt(start + k)) k++;
-          if (k === length) return this.#wordIds[at]!;
-        }
+        if (word.length === length && text.startsWith(word, start)) return this.#wordIds[at]!;
       }
       slot = (slot + 1) & mask;
     }
-    if ((this.#words.length + 1) * 2 > slots.length) {
-      const grown = new Int32Array(slots.length * 2).fill(-1);
-      mask = grown.length - 1;
+    if ((this.#words.length + 1) * 4 > slots.length) {
+      slots = new Int32Array(slots.length * 2).fill(-1);
+      mask = (slots.length >>> 1) - 1;
       for (let at = 0; at < this.#words.length; at++) {
         let free = this.#hashes[at]! & mask;
-        while (grown[free] !== -1) free = (free + 1) & mask;
-        grown[free] = at;
+        while (slots[2 * free] !== -1) free = (free + 1) & mask;
+        slots[2 * free] = at;
+        slots[2 * free + 1] = this.#hashes[at]!;
       }
-      this.#slots = grown;
+      this.#slots = slots;
       slot = hash & mask;
-      while (grown[slot] !== -1) slot = (slot + 1) & mask;
+      while (slots[2 * slot] !== -1) slot = (slot + 1) & mask;
     }
     const word = text.slice(start, end);
     const ids = splitWord(word).map((t) => this.idOf(t));
-    this.#slots[slot] = this.#words.length;
+    slots[2 * slot] = this.#words.length;
+    slots[2 * slot + 1] = hash;
     this.#words.push(word);
     this.#hashes.push(hash);
     this.#wordIds.push(ids);
