@@ -86,7 +86,12 @@ describe.skipIf(availableParallelism() < 2)('index pool', () => {
       // Too few files, no thread to spare (the refresher asks for one), or busy cores: no worker.
       expect(startIndexWorker(MIN_FILES_FOR_INDEX_WORKER - 1, { workerUrl, load: 0 })).toBeUndefined();
       expect(startIndexWorker(jobs.length, { workerUrl, maxWorkers: 1, load: 0 })).toBeUndefined();
-      expect(startIndexWorker(jobs.length, { workerUrl, load: availableParallelism() })).toBeUndefined();
+      expect(startIndexWorker(jobs.length, { workerUrl, load: availableParallelism(), env: {} })).toBeUndefined();
+      // ASSIST_INDEX_WORKER=1 starts it whatever the load; =0 never.
+      const forced = startIndexWorker(jobs.length, { workerUrl, load: availableParallelism(), env: { ASSIST_INDEX_WORKER: '1' } });
+      expect(forced).toBeDefined();
+      await forced!.terminate();
+      expect(startIndexWorker(jobs.length, { workerUrl, load: 0, env: { ASSIST_INDEX_WORKER: '0' } })).toBeUndefined();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

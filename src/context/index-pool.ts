@@ -63,10 +63,13 @@ const WORKER_SHARE = 0.5;
  * than one, each compiling the code and splitting the words it meets on its own), or when the
  * compiled worker is missing (running from .ts sources). `load` stands for the load average (tests).
  */
-export function startIndexWorker(files: number, options: { maxWorkers?: number; workerUrl?: URL; load?: number } = {}): Worker | undefined {
+export function startIndexWorker(files: number, options: { maxWorkers?: number; workerUrl?: URL; load?: number; env?: NodeJS.ProcessEnv } = {}): Worker | undefined {
   const url = options.workerUrl ?? defaultWorkerUrl;
   const cores = availableParallelism();
-  if (files < MIN_FILES_FOR_INDEX_WORKER || (options.maxWorkers ?? cores) < 2 || cores < 2 || (options.load ?? loadavg()[0]!) >= cores) return undefined;
+  // ASSIST_INDEX_WORKER=0: never; =1: whatever the load (to compare both ways on one machine).
+  const forced = (options.env ?? process.env)['ASSIST_INDEX_WORKER'];
+  if (forced === '0' || files < MIN_FILES_FOR_INDEX_WORKER || (options.maxWorkers ?? cores) < 2 || cores < 2) return undefined;
+  if (forced !== '1' && (options.load ?? loadavg()[0]!) >= cores) return undefined;
   try {
     if (!existsSync(fileURLToPath(url))) return undefined;
     const worker = new Worker(url);

@@ -186,6 +186,7 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
   if (needTags.size > 0) {
     // Started before the tags are read, so its start overlaps the read (index-pool.ts).
     const worker = startIndexWorker(stale.length - entries.size, {
+      ...(options.env ? { env: options.env } : {}),
       ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }),
       ...(options.indexWorker ? { workerUrl: options.indexWorker.url, ...(options.indexWorker.load === undefined ? {} : { load: options.indexWorker.load }) } : {}),
     });
