@@ -4,12 +4,18 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { addPhase } from '../obs/phases.js';
 import { EntryMaker, type PackedEntry } from './search-pack.js';
+import { decodeTags } from './tags-line.js';
 import type { CachedDef } from './types.js';
 
-/** One file whose index entry is to be made: where it is and its cached definitions. */
+/**
+ * One file whose index entry is to be made: where it is and its cached definitions, or their
+ * tags cache entry as stored (one string: cheaper to send to the worker than the objects, and
+ * decoded there rather than on this thread).
+ */
 export interface IndexJob {
   absPath: string;
-  defs: readonly CachedDef[];
+  defs?: readonly CachedDef[];
+  tags?: string;
 }
 
 /** An entry as a thread sends it: its chunks and (id, count) pairs, and its stored form for the pack. */
@@ -41,7 +47,7 @@ export function makeEntryJobs(jobs: readonly IndexJob[], maker = new EntryMaker(
     } catch {
       return null;
     }
-    const entry = maker.make(source, job.defs);
+    const entry = maker.make(source, job.defs ?? (job.tags === undefined ? undefined : decodeTags(job.tags)?.defs()) ?? []);
     return { chunks: entry.chunks, pairs: entry.pairs, bytes: maker.encode(entry) };
   });
   return { terms: maker.ids.terms, entries };

@@ -207,7 +207,8 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
       const t = tags.get(i);
       if (t && t.skipped === undefined && t.bytes <= maxFileBytes) {
         jobOf.set(i, jobs.length);
-        jobs.push({ absPath: join(root, files[i]!.path), defs: t.defs() });
+        const stored = tagsCache.raw(packs[i]!, files[i]!.blob);
+        jobs.push(stored === undefined ? { absPath: join(root, files[i]!.path), defs: t.defs() } : { absPath: join(root, files[i]!.path), tags: stored });
         jobBytes.push(t.bytes);
       }
     }
