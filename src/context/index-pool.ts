@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { addPhase } from '../obs/phases.js';
 import { EntryMaker, type PackedEntry } from './search-pack.js';
-import { decodeTags } from './tags-line.js';
+import { decodeTags, type CachedTags } from './tags-line.js';
 import type { CachedDef } from './types.js';
 
 /**
@@ -16,6 +16,8 @@ export interface IndexJob {
   absPath: string;
   defs?: readonly CachedDef[];
   tags?: string;
+  /** The calling thread's decoded tags of the file: read there, never sent to the worker. */
+  cached?: CachedTags;
 }
 
 /** An entry as a thread sends it: its chunks and (id, count) pairs, and its stored form for the pack. */
@@ -47,7 +49,7 @@ export function makeEntryJobs(jobs: readonly IndexJob[], maker = new EntryMaker(
     } catch {
       return null;
     }
-    const entry = maker.make(source, job.defs ?? (job.tags === undefined ? undefined : decodeTags(job.tags)?.defs()) ?? []);
+    const entry = maker.make(source, job.cached?.defs() ?? job.defs ?? (job.tags === undefined ? undefined : decodeTags(job.tags)?.defs()) ?? []);
     return { chunks: entry.chunks, pairs: entry.pairs, bytes: maker.encode(entry) };
   });
   return { terms: maker.ids.terms, entries };
@@ -113,20 +115,25 @@ export async function makeEntries(jobs: readonly IndexJob[], bytes: readonly num
     worker.once('exit', () => resolve(undefined));
   });
   try {
-    worker.postMessage(jobs.slice(split));
+    worker.postMessage(jobs.slice(split).map((job): IndexJob => (job.tags !== undefined ? { absPath: job.absPath, tags: job.tags } : { absPath: job.absPath, defs: job.defs ?? job.cached?.defs() ?? [] })));
   } catch {
     void worker.terminate();
     here(0, jobs.length);
     return { made: out, byWorker: 0 };
   }
   const t0 = performance.now();
-  here(0, split);
-  const t1 = performance.now();
-  const theirs = await reply;
-  addPhase('search.update.entries', t1 - t0);
-  addPhase('search.update.wait', performance.now() - t1);
-  if (theirs) addPhase('search.update.worker', theirs.busyMs);
-  void worker.terminate();
+  let theirs: IndexReply | undefined;
+  try {
+    here(0, split);
+    const t1 = performance.now();
+    theirs = await reply;
+    addPhase('search.update.entries', t1 - t0);
+    addPhase('search.update.wait', performance.now() - t1);
+    if (theirs) addPhase('search.update.worker', theirs.busyMs);
+  } finally {
+    // Also when this thread's share threw: a live worker would keep the process from exiting.
+    void worker.terminate();
+  }
   if (!theirs || theirs.entries.length !== jobs.length - split) {
     here(split, jobs.length);
     return { made: out, byWorker: 0 };

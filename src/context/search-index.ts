@@ -208,7 +208,7 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
       if (t && t.skipped === undefined && t.bytes <= maxFileBytes) {
         jobOf.set(i, jobs.length);
         const stored = tagsCache.raw(packs[i]!, files[i]!.blob);
-        jobs.push(stored === undefined ? { absPath: join(root, files[i]!.path), defs: t.defs() } : { absPath: join(root, files[i]!.path), tags: stored });
+        jobs.push({ absPath: join(root, files[i]!.path), cached: t, ...(stored === undefined ? {} : { tags: stored }) });
         jobBytes.push(t.bytes);
       }
     }
