@@ -69,10 +69,10 @@ describe.skipIf(availableParallelism() < 2)('index pool', () => {
       }
       const bytes = jobs.map((_, k) => 100 + k);
       const alone = await makeEntries(jobs, bytes, undefined);
-      const worker = startIndexWorker(jobs.length, { workerUrl, load: 0 });
+      const worker = startIndexWorker(jobs.length, { workerUrl, cores: 4, load: 0 });
       expect(worker).toBeDefined();
       const paired = await makeEntries(jobs, bytes, worker);
-      const broken = await makeEntries(jobs, bytes, startIndexWorker(jobs.length, { workerUrl: brokenUrl, load: 0 }));
+      const broken = await makeEntries(jobs, bytes, startIndexWorker(jobs.length, { workerUrl: brokenUrl, cores: 4, load: 0 }));
       expect([alone.byWorker, broken.byWorker]).toEqual([0, 0]);
       expect(paired.byWorker).toBeGreaterThan(60);
       expect(paired.byWorker).toBeLessThan(180);
@@ -83,15 +83,17 @@ describe.skipIf(availableParallelism() < 2)('index pool', () => {
       // The worker's share is made with its own dictionary: the split really happened.
       expect(new Set(paired.made.filter((m) => m !== undefined).map((m) => m.entry.terms)).size).toBe(2);
       expect(new Set(broken.made.filter((m) => m !== undefined).map((m) => m.entry.terms)).size).toBe(1);
-      // Too few files, no thread to spare (the refresher asks for one), or busy cores: no worker.
-      expect(startIndexWorker(MIN_FILES_FOR_INDEX_WORKER - 1, { workerUrl, load: 0 })).toBeUndefined();
-      expect(startIndexWorker(jobs.length, { workerUrl, maxWorkers: 1, load: 0 })).toBeUndefined();
-      expect(startIndexWorker(jobs.length, { workerUrl, load: availableParallelism(), env: {} })).toBeUndefined();
-      // ASSIST_INDEX_WORKER=1 starts it whatever the load; =0 never.
-      const forced = startIndexWorker(jobs.length, { workerUrl, load: availableParallelism(), env: { ASSIST_INDEX_WORKER: '1' } });
+      // Too few files, no thread to spare (the refresher asks for one), no whole core free (2
+      // cores, or a load average of the cores less one): no worker.
+      expect(startIndexWorker(MIN_FILES_FOR_INDEX_WORKER - 1, { workerUrl, cores: 4, load: 0 })).toBeUndefined();
+      expect(startIndexWorker(jobs.length, { workerUrl, maxWorkers: 1, cores: 4, load: 0 })).toBeUndefined();
+      expect(startIndexWorker(jobs.length, { workerUrl, cores: 2, load: 0, env: {} })).toBeUndefined();
+      expect(startIndexWorker(jobs.length, { workerUrl, cores: 4, load: 3, env: {} })).toBeUndefined();
+      // ASSIST_INDEX_WORKER=1 starts it whatever the load and on 2 cores; =0 never.
+      const forced = startIndexWorker(jobs.length, { workerUrl, cores: 2, load: 5, env: { ASSIST_INDEX_WORKER: '1' } });
       expect(forced).toBeDefined();
       await forced!.terminate();
-      expect(startIndexWorker(jobs.length, { workerUrl, load: 0, env: { ASSIST_INDEX_WORKER: '0' } })).toBeUndefined();
+      expect(startIndexWorker(jobs.length, { workerUrl, cores: 4, load: 0, env: { ASSIST_INDEX_WORKER: '0' } })).toBeUndefined();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -110,7 +112,8 @@ describe.skipIf(availableParallelism() < 2)('index pool', () => {
     for (const url of [undefined, workerUrl]) {
       rmSync(search, { recursive: true, force: true });
       mkdirSync(search);
-      const opened = await openIndex({ cwd: repo.dir, env: repo.env, ...(url ? { indexWorker: { url, load: 0 } } : { maxWorkers: 0 }) });
+      // ASSIST_INDEX_WORKER=1: started whatever the machine's cores and load.
+      const opened = await openIndex({ cwd: repo.dir, ...(url ? { indexWorkerUrl: url, env: { ...repo.env, ASSIST_INDEX_WORKER: '1' } } : { env: repo.env, maxWorkers: 0 }) });
       expect(opened.stats.indexed).toBe(Object.keys(files).length);
       expect(opened.stats.parsed).toBe(0);
       // With the worker, about half of the files are its; without, none.

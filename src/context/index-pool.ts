@@ -66,18 +66,21 @@ const WORKER_SHARE = 0.5;
 /**
  * Starts the index build's second thread, before the files' tags are read so its start overlaps
  * that read; undefined when it would not pay: few files, a thread budget under 2 (the hooks'
- * background refresh asks for 1), one core, or no core to spare (the load average over the last
- * minute at or above the cores: two threads then only share busy cores, and cost ~25% more CPU
- * than one, each compiling the code and splitting the words it meets on its own), or when the
- * compiled worker is missing (running from .ts sources). `load` stands for the load average (tests).
+ * background refresh asks for 1), or no whole core to spare: fewer than 3 cores, or the last
+ * minute's load average at or above the cores less one. A build alone already keeps about one
+ * and a half cores busy (V8's collector and compiler threads beside this one: CPU 1.6-1.7 s in
+ * 1.1 s of wall on vitest), and a second thread costs 20-40% more CPU (it compiles the code and
+ * splits the words it meets on its own): on 2 cores it was as often slower as faster.
+ * `ASSIST_INDEX_WORKER=1` starts it on 2 cores or more whatever the load, `=0` never (to compare
+ * both ways on one machine). Undefined too when the compiled worker is missing (.ts sources).
+ * `load` and `cores` stand for the machine's (tests).
  */
-export function startIndexWorker(files: number, options: { maxWorkers?: number; workerUrl?: URL; load?: number; env?: NodeJS.ProcessEnv } = {}): Worker | undefined {
+export function startIndexWorker(files: number, options: { maxWorkers?: number; workerUrl?: URL; load?: number; cores?: number; env?: NodeJS.ProcessEnv } = {}): Worker | undefined {
   const url = options.workerUrl ?? defaultWorkerUrl;
-  const cores = availableParallelism();
-  // ASSIST_INDEX_WORKER=0: never; =1: whatever the load (to compare both ways on one machine).
+  const cores = options.cores ?? availableParallelism();
   const forced = (options.env ?? process.env)['ASSIST_INDEX_WORKER'];
   if (forced === '0' || files < MIN_FILES_FOR_INDEX_WORKER || (options.maxWorkers ?? cores) < 2 || cores < 2) return undefined;
-  if (forced !== '1' && (options.load ?? loadavg()[0]!) >= cores) return undefined;
+  if (forced !== '1' && (cores < 3 || (options.load ?? loadavg()[0]!) >= cores - 1)) return undefined;
   try {
     if (!existsSync(fileURLToPath(url))) return undefined;
     const worker = new Worker(url);

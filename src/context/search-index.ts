@@ -26,8 +26,8 @@ export interface IndexOptions {
   maxWorkers?: number;
   /** Override of the parse worker script (tests run from sources). */
   workerUrl?: URL;
-  /** Override of the index build's worker script and of the load average it is started by (index-pool.ts; tests run from sources). */
-  indexWorker?: { url: URL; load?: number };
+  /** Override of the index build's worker script (index-pool.ts; tests run from sources). */
+  indexWorkerUrl?: URL;
   /** A listing made already (the map's), with its root and shared assist dir. */
   listing?: { files: FileListing; root: string; sharedAssistDir: string };
   /**
@@ -188,7 +188,7 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     const worker = startIndexWorker(stale.length - entries.size, {
       ...(options.env ? { env: options.env } : {}),
       ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }),
-      ...(options.indexWorker ? { workerUrl: options.indexWorker.url, ...(options.indexWorker.load === undefined ? {} : { load: options.indexWorker.load }) } : {}),
+      ...(options.indexWorkerUrl ? { workerUrl: options.indexWorkerUrl } : {}),
     });
     const tParse0 = performance.now();
     try {
