@@ -88,6 +88,8 @@ const result = await build({
     api: 'src/index.ts',
     hooks: 'src/cli/refreshers.ts',
     'tag-worker': 'src/context/tag-worker.ts',
+    // The lexical index build's second thread (src/context/index-pool.ts).
+    'index-worker': 'src/context/index-worker.ts',
     // The packages left out of the one-file CLI without a CommonJS file, each an ES entry of its own (see below).
     ...Object.fromEntries([...VENDOR_ES_ONLY].map((spec) => [`vendor-${VENDOR[spec]}`, `assist-vendor:${spec}`])),
   },

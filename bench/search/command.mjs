@@ -4,12 +4,15 @@
 //
 //   node bench/search/command.mjs --repo DIR [--runs 7] [--cli bin/assist.js]
 //        [--base-cli OTHER/bin/assist.js --base-repo COPY_OF_DIR] [--generate 50000] [--skip build,change]
+//        [--build-runs N]
 //
 // - warm: `node -e 0`, then the search (then the base's), in alternation; the difference per pair.
 // - one change: a line appended to a mid-listing file before each search, `node -e 0` beside it;
 //   the file is put back at the end.
 // - build: the lexical index removed (tags kept, as after `assist map`; the history index kept, so
-//   this stays the lexical index's build), one search.
+//   this stays the lexical index's build), one search: the process's start, the listing, the tags
+//   cache read, the entries (chunks and terms), the merge into the inverted index, the graph's
+//   PageRank, the snapshot's encoding and the writes, then the query's ranking. Sides alternate.
 // - history: only the history index removed (search/history.txt, docs/search.md "History"), one
 //   search: a warm search plus one `git log` of the last 3,000 commits; its CPU beside the warm one's.
 // The base build runs in its own copy of the repository: the two builds' index files differ.
@@ -117,17 +120,28 @@ if (!skip.has('change')) {
   console.log(`  (changed file: ${victim})`);
 }
 if (!skip.has('build')) {
-  for (const side of sides) {
-    const walls = [];
-    const cpus = [];
-    for (let i = 0; i < Math.min(runs, 3); i++) {
+  // Alternated between the sides (each run on a fresh process, the lexical index removed first);
+  // the same runs as before, min(runs, 3) per side unless --build-runs says otherwise.
+  const buildRuns = Number(opt('--build-runs', String(Math.min(runs, 3))));
+  const per = new Map(sides.map((s) => [s.name, { walls: [], cpus: [], phases: [] }]));
+  for (let i = 0; i < buildRuns; i++) {
+    for (const side of i % 2 === 0 ? sides : [...sides].reverse()) {
       for (const name of existsSync(searchDir(side)) ? readdirSync(searchDir(side)) : []) if (name !== 'history.txt') rmSync(join(searchDir(side), name), { recursive: true, force: true });
       const r = search(side);
-      walls.push(r.wall);
-      cpus.push(r.cpu);
+      const s = per.get(side.name);
+      s.walls.push(r.wall);
+      s.cpus.push(r.cpu);
+      if (r.phases) s.phases.push(r.phases);
       console.log(`  build ${i + 1} ${side.name}: ${Math.round(r.wall)} ms, cpu ${Math.round(r.cpu)} ms  [${phaseText(r.phases)}]`);
     }
-    console.log(`BUILD ${side.name} (tags cached): ${fmt(walls)}; cpu ${fmt(cpus)} (target <= 1500 ms)`);
+  }
+  for (const side of sides) {
+    const { walls, cpus, phases } = per.get(side.name);
+    // What the build's time is made of (medians): list, load (the snapshot and packs), the
+    // update's tags (tags cache read, entries), merge, graph, encode, write, then the ranking.
+    const keys = [...new Set(phases.flatMap((p) => Object.keys(p)))].filter((k) => k.startsWith('search.'));
+    const medians = keys.map((k) => `${k.slice(7)} ${median(phases.map((p) => p[k]?.ms ?? 0)).toFixed(0)}`).join(', ');
+    console.log(`BUILD ${side.name} (tags cached): ${fmt(walls)}; cpu ${fmt(cpus)} (target <= 1500 ms)${medians ? `; phases (median) ${medians}` : ''}`);
   }
 }
 if (!skip.has('history')) {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveRepoPaths } from '../git/repo-paths.js';
 import { listingFingerprint, listRaw, listSourceFiles, readAssistIgnoreText, type FileListing } from './git-files.js';
@@ -6,7 +5,8 @@ import { languageForPath, languageSpec, packName, sameLanguageVersions, type Lan
 import { prepareChangedParsers } from './changed-parsers.js';
 import { parseFiles } from './parse-pool.js';
 import { matchSnapshot, readSnapshot, updateSnapshot, writeSnapshot, type RankSnapshot } from './rank-snapshot.js';
-import { makeEntry, SearchPack, type BlobEntry } from './search-pack.js';
+import { SearchPack, type AnyEntry } from './search-pack.js';
+import { makeEntries, startIndexWorker, type IndexJob } from './index-pool.js';
 import { graphRanksOf, matchSearchSnapshot, decodesWhole, pathsDecode, readSearchSnapshot, sameListing, encodeSearchSnapshot, updateSearchSnapshot, writeSearchSnapshot, type ListingStamp, type SearchSnapshot } from './search-snapshot.js';
 import { rankGraph } from './rank.js';
 import { TagsCache, type CachedTags } from './tags-cache.js';
@@ -26,6 +26,8 @@ export interface IndexOptions {
   maxWorkers?: number;
   /** Override of the parse worker script (tests run from sources). */
   workerUrl?: URL;
+  /** Override of the index build's worker script (index-pool.ts; tests run from sources). */
+  indexWorkerUrl?: URL;
   /** A listing made already (the map's), with its root and shared assist dir. */
   listing?: { files: FileListing; root: string; sharedAssistDir: string };
   /**
@@ -54,6 +56,8 @@ export interface IndexStats {
   fromPack: number;
   /** Files parsed by tree-sitter for this update (their tags were not cached). */
   parsed: number;
+  /** Of the files indexed, those whose entry the build's second thread made (index-pool.ts). */
+  byWorker?: number;
   /** Whether the snapshot was rewritten. */
   written: boolean;
   /** Whether the snapshot was taken by the fingerprint of git's listing output, no listing built. */
@@ -162,7 +166,7 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     loadByPack(stale.map((i) => [packs[i]!, files[i]!.blob]), (p, blobs) => (blobs.length > 256 ? pack.load(p) : pack.loadSome(p, blobs))),
   ]);
   const mapFrom = matchSnapshot(mapBase, paths, keys, maxFileBytes);
-  const entries = new Map<number, BlobEntry>();
+  const entries = new Map<number, AnyEntry>();
   const needTags = new Set<number>();
   if (!few) for (let i = 0; i < files.length; i++) if (mapFrom[i] === -1) needTags.add(i);
   for (const i of stale) {
@@ -175,27 +179,61 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
 
   let parsed = 0;
   let indexed = 0;
+  let byWorker = 0;
   let tParsed = 0;
   const tagsCache = given?.tagsCache ?? new TagsCache(shared);
   const tags = new Map<number, CachedTags>();
   if (needTags.size > 0) {
+    // Started before the tags are read, so its start overlaps the read (index-pool.ts).
+    const worker = startIndexWorker(stale.length - entries.size, {
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }),
+      ...(options.indexWorkerUrl ? { workerUrl: options.indexWorkerUrl } : {}),
+    });
     const tParse0 = performance.now();
-    parsed = await loadTags(tagsCache, root, files, packs, keys, [...needTags], maxFileBytes, tags, options);
+    try {
+      parsed = await loadTags(tagsCache, root, files, packs, keys, [...needTags], maxFileBytes, tags, options);
+    } catch (error) {
+      void worker?.terminate();
+      throw error;
+    }
     tParsed = performance.now() - tParse0;
+    // Files with content to chunk go to makeEntries; the others are decided here, as before.
+    const jobs: IndexJob[] = [];
+    const jobBytes: number[] = [];
+    const jobOf = new Map<number, number>();
     for (const i of stale) {
       if (entries.has(i)) continue;
       const t = tags.get(i);
-      const entry = t ? entryFor(join(root, files[i]!.path), t, maxFileBytes) : undefined;
-      if (entry === undefined) {
-        // Unreadable now: indexed as empty, not cached, so it is read again next time.
+      if (t && t.skipped === undefined && t.bytes <= maxFileBytes) {
+        jobOf.set(i, jobs.length);
+        const stored = tagsCache.raw(packs[i]!, files[i]!.blob);
+        jobs.push({ absPath: join(root, files[i]!.path), cached: t, ...(stored === undefined ? {} : { tags: stored }) });
+        jobBytes.push(t.bytes);
+      }
+    }
+    const { made, byWorker: worked } = await makeEntries(jobs, jobBytes, worker);
+    byWorker = worked;
+    // In listing order, as one thread did it: the packs' lines come out the same.
+    for (const i of stale) {
+      if (entries.has(i)) continue;
+      const t = tags.get(i);
+      const job = jobOf.get(i);
+      const one = job === undefined ? undefined : made[job];
+      // Unreadable now: indexed as empty, not cached, so it is read again next time.
+      if (t === undefined || t.skipped === 'unreadable' || (job !== undefined && one === undefined)) {
         entries.set(i, []);
         continue;
       }
-      entries.set(i, entry);
-      // Left out for its size: a property of the limit, not of the blob, so not cached.
-      const sizeSkip = t!.skipped === 'too-large' || t!.bytes > maxFileBytes;
-      if (t!.skipped !== 'unreadable' && !sizeSkip) pack.put(packs[i]!, files[i]!.blob, entry);
       indexed++;
+      if (one === undefined) {
+        entries.set(i, []);
+        // Left out for its size: a property of the limit, not of the blob, so not cached.
+        if (!(t.skipped === 'too-large' || t.bytes > maxFileBytes)) pack.put(packs[i]!, files[i]!.blob, []);
+        continue;
+      }
+      entries.set(i, one.entry);
+      pack.putBytes(packs[i]!, files[i]!.blob, one.bytes);
     }
   }
   const tTags = performance.now();
@@ -243,6 +281,7 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
       indexed,
       fromPack,
       parsed,
+      byWorker,
       written: true,
       listingSkipped: false,
       ms: { list: tList - t0, load: tLoad - tList, update: tEnd - tLoad, total: tEnd - t0 },
@@ -331,18 +370,6 @@ function carryGraph(snapshot: SearchSnapshot, base: SearchSnapshot, from: Int32A
   }
   order.forEach((f, place) => (snapshot.graphPlace[f] = place + 1));
   snapshot.graphOrder = Uint32Array.from(order);
-}
-
-/** The entry of a file from its content and cached tags; undefined when the file cannot be read. */
-function entryFor(absPath: string, t: CachedTags, maxFileBytes: number): BlobEntry | undefined {
-  if (t.skipped !== undefined || t.bytes > maxFileBytes) return t.skipped === 'unreadable' ? undefined : [];
-  let source: string;
-  try {
-    source = readFileSync(absPath, 'utf8');
-  } catch {
-    return undefined;
-  }
-  return makeEntry(source, t.defs());
 }
 
 async function loadByPack(wanted: readonly (readonly [pack: string, blob: string])[], load: (pack: string, blobs: string[]) => Promise<void>): Promise<void> {

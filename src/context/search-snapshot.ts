@@ -1,4 +1,4 @@
-import type { BlobEntry } from './search-pack.js';
+import type { AnyEntry } from './search-pack.js';
 import { pathTokens, TOKENIZER_VERSION } from './search-tokens.js';
 import { DEFAULT_WEIGHTS } from './search-weights.js';
 import { decodeSnapshot, encodeSnapshot, LIST_SEP, readSnapshotFile, splitList, writeSnapshotFile } from './snapshot-codec.js';
@@ -455,7 +455,7 @@ export function updateSearchSnapshot(
   paths: readonly string[],
   keys: readonly string[],
   maxFileBytes: number,
-  fresh: (i: number) => BlobEntry,
+  fresh: (i: number) => AnyEntry,
 ): { snapshot: SearchSnapshot; changed: boolean } {
   const n = paths.length;
   const usable = base !== undefined && base.maxFileBytes === maxFileBytes ? base : undefined;
@@ -492,10 +492,26 @@ export function updateSearchSnapshot(
     return id;
   };
 
+  // A packed entry's term ids (of the dictionary of the thread that made it) → this snapshot's,
+  // made in the order a map entry's strings would be met, so both forms give the same ids.
+  const snapIds = new Map<readonly string[], Int32Array>();
+  const snapIdsOf = (dictionary: readonly string[]): Int32Array => {
+    let of = snapIds.get(dictionary);
+    if (of === undefined || of.length < dictionary.length) {
+      const grown = new Int32Array(dictionary.length).fill(-1);
+      if (of) grown.set(of);
+      snapIds.set(dictionary, (of = grown));
+    }
+    return of;
+  };
+
   // Chunks: kept files' ranges copied, fresh files' from their entries.
-  const entries = new Map<number, BlobEntry>();
+  const entries = new Map<number, AnyEntry>();
+  // A fresh file's path terms, tokenized once for both passes.
+  const pathTerms = new Map<number, string[]>();
   let chunkTotal = 0;
   let pathTotal = 0;
+  let freshMax = 0;
   const b = usable ?? emptyBase;
   const baseChunkStart = b.fileChunkStart;
   const basePathStart = b.filePathStart;
@@ -506,9 +522,13 @@ export function updateSearchSnapshot(
       pathTotal += basePathStart[j + 1]! - basePathStart[j]!;
     } else {
       const entry = fresh(i);
+      if (Array.isArray(entry)) for (const chunk of entry) freshMax += chunk.text.size + chunk.names.size;
+      else freshMax += entry.pairs.length >>> 1;
       entries.set(i, entry);
-      chunkTotal += entry.length;
-      pathTotal += pathTokens(paths[i]!).length;
+      chunkTotal += Array.isArray(entry) ? entry.length : entry.chunks.length >>> 2;
+      const tokens = pathTokens(paths[i]!);
+      pathTerms.set(i, tokens);
+      pathTotal += tokens.length;
     }
   }
   const fileChunkStart = new Uint32Array(n + 1);
@@ -521,9 +541,11 @@ export function updateSearchSnapshot(
   const filePathTerm = new Uint32Array(pathTotal);
   const oldToNew = new Int32Array(usable ? usable.chunkFile.length : 0).fill(-1);
   // Postings of fresh chunks, as parallel lists until the counting sort below.
-  const freshTerm: number[] = [];
-  const freshChunk: number[] = [];
-  const freshTf: number[] = [];
+  // (At most one posting per term pair of an entry: a name the text holds shares the text's.)
+  const freshTerm = new Uint32Array(freshMax);
+  const freshChunk = new Uint32Array(freshMax);
+  const freshTf = new Uint32Array(freshMax);
+  let f = 0;
   let c = 0;
   let q = 0;
   // Kept files are copied in runs (files that follow each other in the base, as nearly all do
@@ -569,6 +591,57 @@ export function updateSearchSnapshot(
         chunkFile[c++] = i;
       }
       q += p1 - p0;
+    } else if (!Array.isArray(entry)) {
+      flushRuns();
+      // As the branch below, from the (id, count) pairs: a text term's name count merged into
+      // its posting, then the names the text lacks.
+      const { terms: dictionary, chunks: cw, pairs: tw } = entry;
+      const snapOf = snapIdsOf(dictionary);
+      let p = 0;
+      for (let k = 0; k < cw.length; k += 4) {
+        const nText = cw[k + 2]!;
+        const names = p + 2 * nText;
+        const end = names + 2 * cw[k + 3]!;
+        chunkFile[c] = i;
+        chunkStart[c] = cw[k]!;
+        chunkEnd[c] = cw[k + 1]!;
+        let textLen = 0;
+        let nameLen = 0;
+        for (let t = p; t < names; t += 2) {
+          const id = tw[t]!;
+          const count = tw[t + 1]!;
+          textLen += count;
+          let named = 0;
+          for (let m = names; m < end; m += 2) {
+            if (tw[m] === id) {
+              named = tw[m + 1]!;
+              break;
+            }
+          }
+          let known = snapOf[id]!;
+          if (known === -1) snapOf[id] = known = intern(dictionary[id]!);
+          freshTerm[f] = known;
+          freshChunk[f] = c;
+          freshTf[f++] = named === 0 ? Math.min(count, 0xffff) : (Math.min(count, 0xffff) | (Math.min(named, 0xffff) << 16)) >>> 0;
+        }
+        for (let m = names; m < end; m += 2) {
+          const id = tw[m]!;
+          nameLen += tw[m + 1]!;
+          let inText = false;
+          for (let t = p; t < names && !inText; t += 2) inText = tw[t] === id;
+          if (inText) continue;
+          let known = snapOf[id]!;
+          if (known === -1) snapOf[id] = known = intern(dictionary[id]!);
+          freshTerm[f] = known;
+          freshChunk[f] = c;
+          freshTf[f++] = (Math.min(tw[m + 1]!, 0xffff) << 16) >>> 0;
+        }
+        chunkTextLen[c] = textLen;
+        chunkNameLen[c] = nameLen;
+        c++;
+        p = end;
+      }
+      for (const term of pathTerms.get(i)!) filePathTerm[q++] = intern(term);
     } else {
       flushRuns();
       for (const chunk of entry) {
@@ -585,22 +658,22 @@ export function updateSearchSnapshot(
           textLen += count;
           const named = namesLeft > 0 ? chunk.names.get(term) : undefined;
           if (named !== undefined) namesLeft--;
-          freshTerm.push(intern(term));
-          freshChunk.push(c);
-          freshTf.push(named === undefined ? Math.min(count, 0xffff) : (Math.min(count, 0xffff) | (Math.min(named, 0xffff) << 16)) >>> 0);
+          freshTerm[f] = intern(term);
+          freshChunk[f] = c;
+          freshTf[f++] = named === undefined ? Math.min(count, 0xffff) : (Math.min(count, 0xffff) | (Math.min(named, 0xffff) << 16)) >>> 0;
         }
         for (const [term, count] of chunk.names) {
           nameLen += count;
           if (chunk.text.has(term)) continue;
-          freshTerm.push(intern(term));
-          freshChunk.push(c);
-          freshTf.push((Math.min(count, 0xffff) << 16) >>> 0);
+          freshTerm[f] = intern(term);
+          freshChunk[f] = c;
+          freshTf[f++] = (Math.min(count, 0xffff) << 16) >>> 0;
         }
         chunkTextLen[c] = textLen;
         chunkNameLen[c] = nameLen;
         c++;
       }
-      for (const term of pathTokens(paths[i]!)) filePathTerm[q++] = intern(term);
+      for (const term of pathTerms.get(i)!) filePathTerm[q++] = intern(term);
     }
   }
   flushRuns();
@@ -612,7 +685,7 @@ export function updateSearchSnapshot(
   const counts = new Uint32Array(t + 1);
   const old = usable ? { start: usable.termStart, chunks: usable.postChunk, tf: usable.postTf } : { start: new Uint32Array(1), chunks: new Uint32Array(0), tf: new Uint32Array(0) };
   countKept(old.start, old.chunks, oldToNew, counts);
-  for (const term of freshTerm) counts[term]!++;
+  for (let k = 0; k < f; k++) counts[freshTerm[k]!]!++;
   const termStart = new Uint32Array(t + 1);
   for (let k = 0; k < t; k++) termStart[k + 1] = termStart[k]! + counts[k]!;
   const total = termStart[t]!;
@@ -620,7 +693,7 @@ export function updateSearchSnapshot(
   const postTf = new Uint32Array(total);
   const fill = termStart.slice(0, t);
   copyKept(old.start, old.chunks, old.tf, oldToNew, fill, postChunk, postTf);
-  for (let k = 0; k < freshTerm.length; k++) {
+  for (let k = 0; k < f; k++) {
     const at = fill[freshTerm[k]!]!++;
     postChunk[at] = freshChunk[k]!;
     postTf[at] = freshTf[k]!;

@@ -68,12 +68,12 @@ export function forEachToken(text: string, emit: (token: string) => void): void 
 }
 
 /** `[A-Za-z0-9_$]`: the characters of a word. */
-function isWordChar(c: number): boolean {
+export function isWordChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36;
 }
 
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
+export const FNV_OFFSET = 0x811c9dc5;
+export const FNV_PRIME = 0x01000193;
 
 // Code repeats its identifiers: each word is split and stemmed once per process. The words seen,
 // in an open-addressing table of their indices (-1: empty) keyed by the hash of the scan, kept at
@@ -150,6 +150,70 @@ function splitWord(word: string): readonly string[] {
   const whole = word.replace(/[_$]/g, '').toLowerCase();
   if (whole.length >= 2 && whole !== last && !STOP.has(whole)) out.push(whole);
   return out;
+}
+
+/**
+ * The terms of one index build as numbers: each term an id in first-met order (`terms[id]`), each
+ * word of the text split, stemmed and turned into its terms' ids once. A build counts a chunk's
+ * terms in typed arrays by id instead of a map of strings per chunk (tokenizing was most of a
+ * build's CPU, and its maps most of its garbage). The tokens are {@link forEachToken}'s.
+ */
+export class TermIds {
+  /** Term of each id. */
+  readonly terms: string[] = [];
+  #ids = new Map<string, number>();
+  // Open addressing over the words seen, two ints a slot: the word's index (-1: empty) and its
+  // hash beside it, so a probe reads one place; kept at most half full.
+  #slots = new Int32Array(2 << 12).fill(-1);
+  #words: string[] = [];
+  #hashes: number[] = [];
+  #wordIds: (readonly number[])[] = [];
+
+  /** The id of a term, made when new. */
+  idOf(term: string): number {
+    let id = this.#ids.get(term);
+    if (id === undefined) {
+      this.#ids.set(term, (id = this.terms.length));
+      this.terms.push(term);
+    }
+    return id;
+  }
+
+  /** The term ids of the word `text[start, end)`, whose scan hash is `hash` (as in {@link forEachToken}). */
+  wordAt(text: string, start: number, end: number, hash: number): readonly number[] {
+    const length = end - start;
+    let slots = this.#slots;
+    let mask = (slots.length >>> 1) - 1;
+    let slot = hash & mask;
+    for (let at = slots[2 * slot]!; at !== -1; at = slots[2 * slot]!) {
+      if (slots[2 * slot + 1] === hash) {
+        const word = this.#words[at]!;
+        if (word.length === length && text.startsWith(word, start)) return this.#wordIds[at]!;
+      }
+      slot = (slot + 1) & mask;
+    }
+    if ((this.#words.length + 1) * 4 > slots.length) {
+      slots = new Int32Array(slots.length * 2).fill(-1);
+      mask = (slots.length >>> 1) - 1;
+      for (let at = 0; at < this.#words.length; at++) {
+        let free = this.#hashes[at]! & mask;
+        while (slots[2 * free] !== -1) free = (free + 1) & mask;
+        slots[2 * free] = at;
+        slots[2 * free + 1] = this.#hashes[at]!;
+      }
+      this.#slots = slots;
+      slot = hash & mask;
+      while (slots[2 * slot] !== -1) slot = (slot + 1) & mask;
+    }
+    const word = text.slice(start, end);
+    const ids = splitWord(word).map((t) => this.idOf(t));
+    slots[2 * slot] = this.#words.length;
+    slots[2 * slot + 1] = hash;
+    this.#words.push(word);
+    this.#hashes.push(hash);
+    this.#wordIds.push(ids);
+    return ids;
+  }
 }
 
 /** The tokens of `text`, repeats included. */

@@ -157,6 +157,11 @@ export class TagsCache {
     return misses;
   }
 
+  /** A blob's entry as stored (`decodeTags` reads it), or undefined: a cheap string to hand to another thread. */
+  raw(pack: string, blob: string): string | undefined {
+    return this.#packs.get(pack)?.get(blob) ?? this.#partial.get(pack)?.get(blob);
+  }
+
   /** The cached tags of a blob, or undefined (also for a corrupt entry). */
   get(pack: string, blob: string): CachedTags | undefined {
     const raw = this.#packs.get(pack)?.get(blob) ?? this.#partial.get(pack)?.get(blob);
