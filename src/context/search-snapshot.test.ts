@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -120,6 +120,22 @@ describe('search snapshot', () => {
     writeFileSync(path, broken);
     expect(await readSearchSnapshot(path)).toBeUndefined();
     expect(await readSearchSnapshot(join(dir, 'missing.bin'))).toBeUndefined();
+  });
+
+  it('is read once while its file stays the same, and anew once a write replaces it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'assist-snap-'));
+    const path = join(dir, 'snapshot.bin');
+    await writeSearchSnapshot(path, build(Object.keys(files), ['k1', 'k2', 'k3']));
+    const [a, b] = await Promise.all([readSearchSnapshot(path), readSearchSnapshot(path)]);
+    expect(a).toBeDefined();
+    expect(b).toBe(a);
+    expect(await readSearchSnapshot(path)).toBe(a);
+    await writeSearchSnapshot(path, build(Object.keys(files), ['k1', 'k2', 'k9']));
+    const after = await readSearchSnapshot(path);
+    expect(after).not.toBe(a);
+    expect(after?.keys).toEqual(['k1', 'k2', 'k9']);
+    rmSync(path);
+    expect(await readSearchSnapshot(path)).toBeUndefined();
   });
 
   it('finds terms in the stored dictionary and compares listings without decoding them; a damaged dictionary or term range is caught', async () => {

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import type { AnyEntry } from './search-pack.js';
 import { pathTokens, TOKENIZER_VERSION } from './search-tokens.js';
 import { DEFAULT_WEIGHTS } from './search-weights.js';
@@ -190,8 +191,31 @@ export function sameListing(s: SearchSnapshot, paths: readonly string[], keys: r
   return true;
 }
 
-/** Reads a snapshot (the layout of snapshot-codec.ts); undefined when missing, corrupt, inconsistent or of another version. */
+/** The last snapshot this process read, by its file's identity: see {@link readSearchSnapshot}. */
+let lastRead: { path: string; identity: string; snapshot: Promise<SearchSnapshot | undefined> } | undefined;
+
+/**
+ * Reads a snapshot (the layout of snapshot-codec.ts); undefined when missing, corrupt, inconsistent
+ * or of another version. A turn whose request is new opens the index twice (the map's retrieval,
+ * then the chunks' search): the second read of an unchanged file (same inode, size and mtime; a
+ * write replaces the file by a rename, so a new one has a new inode) takes the first one's
+ * snapshot, which nothing changes but its listing stamp, set to the same value by either.
+ */
 export async function readSearchSnapshot(path: string): Promise<SearchSnapshot | undefined> {
+  let identity: string;
+  try {
+    const st = await stat(path);
+    identity = `${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+  if (lastRead?.path === path && lastRead.identity === identity) return lastRead.snapshot;
+  const snapshot = decodeSearchSnapshotFile(path);
+  lastRead = { path, identity, snapshot };
+  return snapshot;
+}
+
+async function decodeSearchSnapshotFile(path: string): Promise<SearchSnapshot | undefined> {
   const buf = await readSnapshotFile(path);
   const decoded = buf && decodeSnapshot<Header>(buf, MAGIC);
   if (!decoded) return undefined;
