@@ -102,13 +102,15 @@ export function readTable(buffer: Buffer): BpeCounter | undefined {
 const PIECE_CACHE_SIZE = 50_000;
 /** Above this many bytes, a piece's merges use a heap rather than a scan per merge. */
 const LONG_PIECE = 128;
-const LONE_SURROGATE = /[\uD800-\uDFFF]/;
+/** A surrogate without its other half (a pair, as in an emoji, is not one). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * Counts o200k_base tokens as gpt-tokenizer does (its split pattern, then byte-pair merges, lowest
- * rank first and the leftmost of equal ranks), with one difference on purpose: text that spells a
+ * rank first and the leftmost of equal ranks), with two differences on purpose: text that spells a
  * special token (`<|endoftext|>`) is counted as the ordinary text it is, which is how a model's API
- * reads it in a message, where the package would throw.
+ * reads it in a message, where the package would throw; and U+FEFF is looked up by its bytes, a
+ * rank of the table, which the package's decoder drops (it counts 2 where this counts 1).
  */
 export class BpeCounter implements O200kEncoder {
   readonly #offsets: Uint32Array;
@@ -156,7 +158,7 @@ export class BpeCounter implements O200kEncoder {
     const length = this.#encode(piece);
     // The package looks a whole piece up as text first, which a piece with a lone surrogate
     // never matches (its bytes, U+FFFD's, might).
-    const whole = piece.length > 1 && LONE_SURROGATE.test(piece) ? -1 : this.#rank(0, length);
+    const whole = LONE_SURROGATE.test(piece) ? -1 : this.#rank(0, length);
     const n = whole >= 0 ? 1 : length <= LONG_PIECE ? this.#mergeShort(length) : this.#mergeLong(length);
     if (this.#pieces.size >= PIECE_CACHE_SIZE) this.#pieces.clear();
     this.#pieces.set(piece, n);
