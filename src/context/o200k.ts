@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fnv1a } from '../util/fnv.js';
 
 /** What counting needs of an o200k_base encoder. */
 export interface O200kEncoder {
@@ -42,7 +43,7 @@ export function packTable(ranks: readonly Rank[], split: RegExp): Buffer {
     offsets[rank] = at;
     bytes.set(b, at);
     at += b.length;
-    let slot = hashBytes(b, 0, b.length) & mask;
+    let slot = fnv1a(b, 0, b.length) & mask;
     while (slots[slot] !== 0) {
       if (sameBytes(bytes, offsets[slots[slot]! - 1]!, offsets[slots[slot]!]! - offsets[slots[slot]! - 1]!, b, 0, b.length)) throw new Error(`rank ${rank} repeats rank ${slots[slot]! - 1}`);
       slot = (slot + 1) & mask;
@@ -59,12 +60,6 @@ export function packTable(ranks: readonly Rank[], split: RegExp): Buffer {
   const pattern = Buffer.from(split.source, 'utf8');
   header.writeUInt32LE(pattern.length, 20);
   return Buffer.concat([header, Buffer.from(offsets.buffer), Buffer.from(slots.buffer), Buffer.from(bytes.buffer), pattern]);
-}
-
-function hashBytes(b: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
-  return h >>> 0;
 }
 
 function sameBytes(a: Uint8Array, aStart: number, length: number, b: Uint8Array, bStart: number, bLength: number): boolean {
@@ -183,7 +178,7 @@ export class BpeCounter implements O200kEncoder {
     const offsets = this.#offsets;
     const bytes = this.#bytes;
     const length = end - start;
-    let slot = hashBytes(scratch, start, end) & this.#mask;
+    let slot = fnv1a(scratch, start, end) & this.#mask;
     for (;;) {
       const entry = this.#slots[slot]!;
       if (entry === 0) return -1;

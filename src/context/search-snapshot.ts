@@ -4,6 +4,7 @@ import { pathTokens, TOKENIZER_VERSION } from './search-tokens.js';
 import { DEFAULT_WEIGHTS } from './search-weights.js';
 import { decodeSnapshot, encodeSnapshot, LIST_SEP, readSnapshotFile, splitList, writeSnapshotFile } from './snapshot-codec.js';
 import { AssistError } from '../errors.js';
+import { fnv1a } from '../util/fnv.js';
 
 const MAGIC = 0x41535831; // "ASX1"
 /** Bump when the layout changes: a snapshot of another version is rebuilt from the packs. */
@@ -102,7 +103,7 @@ interface Stored {
   /** `\0term0\0term1\0...\0`; `termAt[k]` is the offset of the NUL before term k. */
   dictionary: Buffer;
   termAt: Uint32Array;
-  /** Open-addressing table of the terms by {@link termHash} (a power of two long): id + 1, 0 empty. */
+  /** Open-addressing table of the terms by {@link fnv1a} (a power of two long): id + 1, 0 empty. */
   termTable: Uint32Array;
   joined?: { paths: string; keys: string };
 }
@@ -110,13 +111,6 @@ const stored = new WeakMap<SearchSnapshot, Stored>();
 
 function joinedOf(st: Stored): { paths: string; keys: string } {
   return (st.joined ??= { paths: Buffer.from(st.paths.buffer, st.paths.byteOffset, st.paths.length).toString('utf8'), keys: Buffer.from(st.keys.buffer, st.keys.byteOffset, st.keys.length).toString('utf8') });
-}
-
-/** FNV-1a over bytes `from..to` of `bytes`: where a term goes in the stored term table. */
-function termHash(bytes: Uint8Array, from: number, to: number): number {
-  let h = 0x811c9dc5;
-  for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
-  return h >>> 0;
 }
 
 /**
@@ -129,7 +123,7 @@ function termTableOf(dictionary: Uint8Array, termAt: Uint32Array): Uint32Array {
   while (size < count + (count >>> 1) + 1) size *= 2;
   const table = new Uint32Array(size);
   const mask = size - 1;
-  // One flat loop over the dictionary's bytes, the hash inlined (`termHash`): a fresh process
+  // One flat loop over the dictionary's bytes, the hash (`fnv1a`) inlined: a fresh process
   // writes the snapshot before the JIT has compiled a call per term.
   let k = 0;
   let end = termAt[1] ?? 0;
@@ -160,7 +154,7 @@ export function termId(s: SearchSnapshot, term: string): number {
   const { dictionary, termAt, termTable } = st;
   const mask = termTable.length - 1;
   const count = termAt.length - 1;
-  let slot = termHash(bytes, 0, bytes.length) & mask;
+  let slot = fnv1a(bytes, 0, bytes.length) & mask;
   for (let probes = 0; probes < termTable.length; probes++) {
     const entry = termTable[slot]!;
     if (entry === 0) return -1;
@@ -438,7 +432,7 @@ function extendStored(base: Stored, added: readonly string[], paths: readonly st
     termTable = base.termTable.slice();
     const mask = size - 1;
     for (let id = baseCount; id < count; id++) {
-      let slot = termHash(dictionary, termAt[id]! + 1, termAt[id + 1]!) & mask;
+      let slot = fnv1a(dictionary, termAt[id]! + 1, termAt[id + 1]!) & mask;
       while (termTable[slot] !== 0) slot = (slot + 1) & mask;
       termTable[slot] = id + 1;
     }

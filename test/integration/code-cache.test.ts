@@ -36,6 +36,14 @@ async function warmRepo(server: FakeLlmServer): Promise<TempRepo> {
 }
 
 /** stderr without the loader's debug line: what a person would see. */
+/** Overwrites the first 64 bytes of a cache file; returns what was written. */
+function damageHead(file: string): Buffer {
+  const bad = Buffer.from(readFileSync(file));
+  bad.fill(0x5a, 0, 64);
+  writeFileSync(file, bad);
+  return bad;
+}
+
 const shown = (r: CliResult): string => r.stderr.replace(/^assist code cache[ :(].*\n/gm, '');
 
 describe('the code cache of the one-file CLI', () => {
@@ -107,10 +115,7 @@ describe('the code cache of the one-file CLI', () => {
     const cacheDir = join(repo.home, 'cache', 'assist');
     const first = await turn(repo, server, cacheDir);
     expect(first.state).toBe('missing');
-    const good = readFileSync(first.file!);
-    const bad = Buffer.from(good);
-    bad.fill(0x5a, 0, 64);
-    writeFileSync(first.file!, bad);
+    const bad = damageHead(first.file!);
     const damaged = await turn(repo, server, cacheDir);
     expect(damaged.result.code, damaged.result.stderr).toBe(5);
     expect(damaged.state).toBe('rejected');
@@ -125,10 +130,7 @@ describe('the code cache of the one-file CLI', () => {
     const cacheDir = join(repo.home, 'cache', 'assist');
     const first = await turn(repo, server, cacheDir);
     expect(first.sdk.state).toBe('missing');
-    const good = readFileSync(first.sdk.file!);
-    const bad = Buffer.from(good);
-    bad.fill(0x5a, 0, 64);
-    writeFileSync(first.sdk.file!, bad);
+    const bad = damageHead(first.sdk.file!);
     const damaged = await turn(repo, server, cacheDir);
     expect(damaged.result.code, damaged.result.stderr).toBe(5);
     expect(damaged.state).toBe('accepted');
