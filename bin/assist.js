@@ -49,8 +49,12 @@ async function start() {
   const command = argv.find((a) => !a.startsWith('-'));
   const isMap = command === 'map';
   const isSearch = command === 'search';
+  const asksHelp = argv.includes('--help') || argv.includes('-h');
   const v8Flags = [];
-  if (isMap || isSearch) prefetchGit(process.cwd(), MAP_GIT_COMMANDS);
+  if (asksHelp) {
+    // A help screen runs no git: the processes would only cost it their spawns (a fifth of
+    // `run --help`'s CPU, docs/benchmarks.md "Fourteenth session").
+  } else if (isMap || isSearch) prefetchGit(process.cwd(), MAP_GIT_COMMANDS);
   // A line that asks the model (`assist run ...`, `assist "MESSAGE"`) waits on `git rev-parse`
   // before its config, and on `git var -l` (the repository's config and identity, src/git/repo.ts
   // VAR_ARGS) when the session opens its store in the same directory: both start now.
@@ -92,7 +96,7 @@ async function start() {
     const { fastMain } = require('../dist/bundle/fast.cjs');
     code = await fastMain(io);
   }
-  const oneFile = code === null ? oneFileCommand(argv, command) : null;
+  const oneFile = code === null ? oneFileCommand(argv, command, asksHelp) : null;
   if (oneFile !== null) {
     // The one-file CLI with a V8 code cache (dist/bundle/main-loader.cjs, src/cli/code-cache.ts);
     // `map` and `search` take their fast paths inside it.
@@ -120,9 +124,9 @@ async function start() {
  * The others, and every help screen, keep the ES chunks, which load only the files they need and
  * write no cache.
  */
-function oneFileCommand(argv, command) {
+function oneFileCommand(argv, command, asksHelp) {
   if (process.env.ASSIST_CODE_CACHE === '0') return null;
-  if (argv.includes('--help') || argv.includes('-h')) return null;
+  if (asksHelp) return null;
   // `assist "MESSAGE"` is a turn, as `run` is: the same code, the same cache.
   if (argv.length === 1 && /\s/.test(argv[0]) && !argv[0].startsWith('-')) return 'run';
   if (command === 'run' || command === 'chat' || command === 'log' || command === 'map' || command === 'search') return command;

@@ -46,4 +46,11 @@ describe('the one-file CLI', () => {
     // The escaped regular expressions still match what they matched: a test runner's tick and an elided line.
     expect(text).toContain('[\\u2713\\u2714\\u221a]');
   });
+
+  it('is minified, as every run reads all of it (a build with ASSIST_BUNDLE_READABLE=1, for profiling, is not)', () => {
+    const text = readFileSync(join(projectRoot, 'dist', 'bundle', 'main.cjs'), 'utf8');
+    // The readable build is ~44,000 lines; esbuild's minified output breaks lines only inside templates.
+    expect(text.split('\n').length).toBeLessThan(5000);
+    expect(text).not.toMatch(/^\s*\/\/ /m);
+  });
 });

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reply, startFakeLlm } from '../fake-llm/index.js';
@@ -18,7 +18,11 @@ describe('a warm turn runs WebAssembly as Liftoff compiled it', () => {
     await using repo = tempRepo();
     const file = join(repo.home, 'flags.txt');
     expect((await flagsOf(['--help'], repo.env, repo.dir, file)).flags).toEqual([]);
-    expect((await flagsOf(['map', '--help'], repo.env, repo.dir, file)).flags).toEqual([]);
+    // A help screen starts none of the git processes its command's run would start first.
+    const trace = join(repo.home, 'help-git-trace.txt');
+    expect((await flagsOf(['map', '--help'], { ...repo.env, GIT_TRACE: trace }, repo.dir, file)).flags).toEqual([]);
+    expect((await flagsOf(['search', '-h'], { ...repo.env, GIT_TRACE: trace }, repo.dir, file)).code).toBe(0);
+    expect(existsSync(trace) ? readFileSync(trace, 'utf8') : '').toBe('');
     expect((await flagsOf(['config', 'list'], repo.env, repo.dir, file)).flags).toEqual([]);
   });
 
@@ -47,6 +51,12 @@ describe('a warm turn runs WebAssembly as Liftoff compiled it', () => {
     expect(line.code, line.stderr).toBe(5);
     expect(line.flags).toEqual(['--liftoff-only']);
     expect(server.requests.length).toBe(3);
+    // A help screen of `run`, with the map's snapshot in place, is no turn: no flag, no git process.
+    const trace = join(repo.home, 'help-git-trace.txt');
+    const help = await flagsOf(['run', '--help'], { ...env, GIT_TRACE: trace }, repo.dir, file);
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.flags).toEqual([]);
+    expect(existsSync(trace) ? readFileSync(trace, 'utf8') : '').toBe('');
   });
 
   it('a warm turn that parses a changed source file keeps --liftoff-only on and its code cache valid', async () => {
