@@ -35,6 +35,11 @@ async function expectError(promise: Promise<unknown>): Promise<AssistError> {
 }
 
 describe('config layers', () => {
+  it('warns of an ASSIST_ variable that names no key, never of the build\'s and the tools\' own', async () => {
+    const loaded = await load({ ASSIST_NO__SUCH_KEY: '1', ASSIST_BUNDLE_READABLE: '1', ASSIST_CODE_CACHE_DEBUG: '1', ASSIST_PHASES: '/dev/null' });
+    expect(loaded.warnings).toEqual(['ignoring ASSIST_NO__SUCH_KEY: it names no config key']);
+  });
+
   it('gives every key of DESIGN.md §5 its default', async () => {
     const { config, values } = await load();
     expect(config.context).toEqual({ strategy: 'hybrid', mapTokens: 2048, compressionThreshold: 0.8, maxFileBytes: 1048576, embeddings: false, embeddingModel: undefined, embeddingBudget: 200000 });
