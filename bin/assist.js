@@ -53,7 +53,7 @@ async function start() {
   const v8Flags = [];
   if (asksHelp) {
     // A help screen runs no git: the processes would only cost it their spawns (a fifth of
-    // `run --help`'s CPU, docs/benchmarks.md "Fourteenth session").
+    // `run --help`'s CPU, docs/repo-map.md "Fourteenth session ... the CLI's fixed start").
   } else if (isMap || isSearch) prefetchGit(process.cwd(), MAP_GIT_COMMANDS);
   // A line that asks the model (`assist run ...`, `assist "MESSAGE"`) waits on `git rev-parse`
   // before its config, and on `git var -l` (the repository's config and identity, src/git/repo.ts

@@ -234,8 +234,8 @@ writeFileSync(join(out, 'main-cjs-meta.json'), JSON.stringify(oneFile.metafile))
   // eslint-disable-next-line no-control-regex
   const ascii = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   // Then minified: every command that runs it reads all of it (the code cache needs the source
-  // beside it), and the 1.0 MB file reads in about half the CPU of the 1.8 MB one (docs/benchmarks.md
-  // "Fourteenth session"). Minified after the escapes, which it keeps (the check above reads lines);
+  // beside it), and the 1.0 MB file reads in about half the CPU of the 1.8 MB one (docs/repo-map.md
+  // "Fourteenth session ... the CLI's fixed start"). Minified after the escapes, which it keeps (the check above reads lines);
   // local names are shortened too: no code of assist's or of the packages inside reads a
   // function's or class's name.
   const minified = readable ? ascii : (await transform(ascii, { format: 'cjs', platform: 'node', target: 'node20', minify: true, charset: 'ascii', legalComments: 'none' })).code;

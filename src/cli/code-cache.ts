@@ -239,8 +239,8 @@ export async function runMain(io: { env: NodeJS.ProcessEnv }, command: string, f
   const env = io.env;
   const filename = join(__dirname, 'main.cjs');
   // The build leaves only ASCII in this file (scripts/bundle.mjs), where latin1 reads the same
-  // string as utf8 without its decoding: ~4 of ~16 ms of CPU for the 1 MB (docs/benchmarks.md
-  // "Fourteenth session"). The packages' files are not ASCII-only: they keep utf8.
+  // string as utf8 without its decoding: ~4 of ~16 ms of CPU for the 1 MB (docs/repo-map.md
+  // "Fourteenth session ... the CLI's fixed start"). The packages' files are not ASCII-only: they keep utf8.
   const source = readFileSync(filename, 'latin1');
   const uid = process.getuid?.();
   const dir = env['ASSIST_CODE_CACHE'] === '0' ? null : codeCacheDir(env);
