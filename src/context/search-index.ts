@@ -7,12 +7,12 @@ import { parseFiles } from './parse-pool.js';
 import { matchSnapshot, readSnapshot, updateSnapshot, writeSnapshot, type RankSnapshot } from './rank-snapshot.js';
 import { SearchPack, type AnyEntry } from './search-pack.js';
 import { makeEntries, startIndexWorker, type IndexJob } from './index-pool.js';
-import { graphRanksOf, matchSearchSnapshot, decodesWhole, pathsDecode, readSearchSnapshot, sameListing, encodeSearchSnapshot, updateSearchSnapshot, writeSearchSnapshot, type ListingStamp, type SearchSnapshot } from './search-snapshot.js';
+import { graphRanksOf, matchSearchSnapshot, decodesWhole, pathsDecode, readSearchSnapshot, sameListing, searchSnapshotParts, updateSearchSnapshot, writeSearchSnapshot, type ListingStamp, type SearchSnapshot } from './search-snapshot.js';
 import { rankGraph } from './rank.js';
 import { TagsCache, type CachedTags } from './tags-cache.js';
 import { decodeTags, UNREADABLE } from './tags-line.js';
 import { addPhase } from '../obs/phases.js';
-import { writeSnapshotFile } from './snapshot-codec.js';
+import { writeSnapshotParts } from './snapshot-codec.js';
 import { DEFAULT_HISTORY_WEIGHT, refreshHistory } from './history.js';
 
 /** Where the index lives and how files are read: what every index operation needs. */
@@ -257,9 +257,11 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     storeGraph(snapshot, map.snapshot, base, from);
   }
   const tGraph = performance.now();
-  const encoded = encodeSearchSnapshot(snapshot);
+  // The arrays are gathered by the write (no 3 MB buffer of them made on this thread); nothing
+  // changes them while it runs: the ranking only reads the snapshot.
+  const parts = searchSnapshotParts(snapshot);
   addPhase('search.update.encode', performance.now() - tGraph);
-  writes.push(writeSnapshotFile(snapshotPath, encoded).catch(() => undefined));
+  writes.push(writeSnapshotParts(snapshotPath, parts).catch(() => undefined));
   // Each write already ends in a catch: this settles, never rejects.
   const written = Promise.all(writes).then(() => addPhase('search.update.write', performance.now() - tGraph));
   if (!options.writeBehind) await written;
