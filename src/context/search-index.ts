@@ -122,7 +122,16 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     const reading = readSearchSnapshot(searchSnapshotPath(shared));
     const [rawText, ignoreText] = await Promise.all([raw, readAssistIgnoreText(root)]);
     fingerprint = listingFingerprint(rawText, ignoreText);
-    if (fingerprint === undefined) void prepareChangedParsers(root, rawText, searchSnapshotPath(shared));
+    const lister = (): Promise<FileListing> => listSourceFiles(options.cwd, options.env, Promise.resolve(root), Promise.resolve(rawText), { text: ignoreText });
+    // Without a fingerprint (a file to hash) the listing is needed whatever the snapshot holds: it
+    // starts now, so `git hash-object` runs beside the snapshot's read instead of after it.
+    let listing0: Promise<FileListing> | undefined;
+    if (fingerprint === undefined) {
+      void prepareChangedParsers(root, rawText, searchSnapshotPath(shared));
+      listing0 = lister();
+      // Awaited below; a failure is reported there, never as an unhandled rejection meanwhile.
+      listing0.catch(() => undefined);
+    }
     const tRaw = performance.now();
     read = await reading;
     // The warm case by git's output (as the map's, docs/repo-map.md "Warm map without the
@@ -130,7 +139,7 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     if (fingerprint !== undefined && read && read.maxFileBytes === maxFileBytes && read.listing?.fingerprint === fingerprint && sameLanguageVersions(read.listing.packs, packName) && pathsDecode(read)) {
       return warm(read, tRaw, true);
     }
-    listing = await listSourceFiles(options.cwd, options.env, Promise.resolve(root), Promise.resolve(rawText), { text: ignoreText });
+    listing = await (listing0 ?? lister());
     tList = performance.now();
   }
   const files = listing.files;
