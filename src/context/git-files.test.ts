@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo } from '../../test/helpers/git-repo.js';
-import { isExcludedPath, listingFingerprint, listSourceFiles } from './git-files.js';
+import { isExcludedPath, LIST_ARGS, listingFingerprint, listSourceFiles } from './git-files.js';
 
 describe('listSourceFiles', () => {
   it('lists tracked and untracked source files with the blob ids git would give them', async () => {
@@ -73,6 +74,48 @@ describe('listSourceFiles', () => {
     const hash = (path: string): string => execFileSync('git', ['hash-object', path], { cwd: repo.dir, env: repo.env, encoding: 'utf8' }).trim();
     for (const file of fromSub.files) expect(file.blob, file.path).toBe(hash(file.path));
     expect(fromSub.hashed).toBe(2);
+  });
+
+  it('hashes a few changed files itself only where git stores the bytes as they are, with git\'s ids either way', async () => {
+    const hash = (repo: { dir: string; env: NodeJS.ProcessEnv }, path: string): string => execFileSync('git', ['hash-object', path], { cwd: repo.dir, env: repo.env, encoding: 'utf8' }).trim();
+    const raw = (text: string, format = 'sha1'): string => createHash(format).update(`blob ${Buffer.byteLength(text)}\0${text}`).digest('hex');
+
+    // Line ends git converts (autocrlf): git hashes the file, whose id is not that of its bytes.
+    await using crlf = tempRepo({ files: { 'a.ts': 'export const a = 1;\n' } });
+    crlf.git('config', 'core.autocrlf', 'true');
+    crlf.write('a.ts', 'export const a = 2;\r\n');
+    const converted = await listSourceFiles(crlf.dir, crlf.env);
+    expect(converted.files[0]!.blob).toBe(hash(crlf, 'a.ts'));
+    expect(converted.files[0]!.blob).not.toBe(raw('export const a = 2;\r\n'));
+
+    // A clean filter set by .gitattributes: git hashes the file too.
+    await using filtered = tempRepo({ files: { '.gitattributes': '*.ts filter=upper\n', 'b.ts': 'export const b = 1;\n' } });
+    filtered.git('config', 'filter.upper.clean', 'tr a-z A-Z');
+    filtered.write('b.ts', 'export const b = 2;\n');
+    const cleaned = await listSourceFiles(filtered.dir, filtered.env);
+    expect(cleaned.files[0]!.blob).toBe(hash(filtered, 'b.ts'));
+    expect(cleaned.files[0]!.blob).not.toBe(raw('export const b = 2;\n'));
+
+    // Plain bytes, in a SHA-256 repository: hashed here, with the repository's own format.
+    await using sha256 = tempRepo({ noInit: true });
+    sha256.git('init', '-q', '--object-format=sha256');
+    sha256.write('c.ts', 'export const c = 1;\n');
+    sha256.commitAll('c');
+    sha256.write('c.ts', 'export const c = 2;\n');
+    sha256.write('d.ts', 'export const d = 1;\n');
+    const wide = await listSourceFiles(sha256.dir, sha256.env);
+    expect(wide.files.map((f) => f.blob)).toEqual([hash(sha256, 'c.ts'), hash(sha256, 'd.ts')]);
+    expect(wide.files[0]!.blob).toBe(raw('export const c = 2;\n', 'sha256'));
+    expect(wide.hashed).toBe(2);
+    // Without a git to start, the same listing: no `git hash-object` ran for it.
+    const rawText = execFileSync('git', [...LIST_ARGS], { cwd: sha256.dir, env: sha256.env, encoding: 'utf8' });
+    const noGit = await listSourceFiles(sha256.dir, { ...sha256.env, PATH: join(sha256.home, 'no-bin') }, Promise.resolve(sha256.dir), Promise.resolve(rawText));
+    expect(noGit.files).toEqual(wide.files);
+    // ...and with more than a few changed files, git hashes them: without it the listing fails.
+    for (let i = 0; i < 9; i++) sha256.write(`e${i}.ts`, `export const e${i} = 1;\n`);
+    const many = execFileSync('git', [...LIST_ARGS], { cwd: sha256.dir, env: sha256.env, encoding: 'utf8' });
+    await expect(listSourceFiles(sha256.dir, { ...sha256.env, PATH: join(sha256.home, 'no-bin') }, Promise.resolve(sha256.dir), Promise.resolve(many))).rejects.toThrow();
+    expect((await listSourceFiles(sha256.dir, sha256.env)).hashed).toBe(11);
   });
 
   it('reports the failure to find the root rather than the listing', async () => {

@@ -7,12 +7,12 @@ import { parseFiles } from './parse-pool.js';
 import { matchSnapshot, readSnapshot, updateSnapshot, writeSnapshot, type RankSnapshot } from './rank-snapshot.js';
 import { SearchPack, type AnyEntry } from './search-pack.js';
 import { makeEntries, startIndexWorker, type IndexJob } from './index-pool.js';
-import { graphRanksOf, matchSearchSnapshot, decodesWhole, pathsDecode, readSearchSnapshot, sameListing, encodeSearchSnapshot, updateSearchSnapshot, writeSearchSnapshot, type ListingStamp, type SearchSnapshot } from './search-snapshot.js';
+import { graphRanksOf, matchSearchSnapshot, decodesWhole, pathsDecode, readSearchSnapshot, sameListing, searchSnapshotParts, updateSearchSnapshot, writeSearchSnapshot, type ListingStamp, type SearchSnapshot } from './search-snapshot.js';
 import { rankGraph } from './rank.js';
 import { TagsCache, type CachedTags } from './tags-cache.js';
 import { decodeTags, UNREADABLE } from './tags-line.js';
 import { addPhase } from '../obs/phases.js';
-import { writeSnapshotFile } from './snapshot-codec.js';
+import { writeSnapshotParts } from './snapshot-codec.js';
 import { DEFAULT_HISTORY_WEIGHT, refreshHistory } from './history.js';
 
 /** Where the index lives and how files are read: what every index operation needs. */
@@ -122,7 +122,16 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     const reading = readSearchSnapshot(searchSnapshotPath(shared));
     const [rawText, ignoreText] = await Promise.all([raw, readAssistIgnoreText(root)]);
     fingerprint = listingFingerprint(rawText, ignoreText);
-    if (fingerprint === undefined) void prepareChangedParsers(root, rawText, searchSnapshotPath(shared));
+    const lister = (): Promise<FileListing> => listSourceFiles(options.cwd, options.env, Promise.resolve(root), Promise.resolve(rawText), { text: ignoreText });
+    // Without a fingerprint (a file to hash) the listing is needed whatever the snapshot holds: it
+    // starts now, so `git hash-object` runs beside the snapshot's read instead of after it.
+    let listing0: Promise<FileListing> | undefined;
+    if (fingerprint === undefined) {
+      void prepareChangedParsers(root, rawText, searchSnapshotPath(shared));
+      listing0 = lister();
+      // Awaited below; a failure is reported there, never as an unhandled rejection meanwhile.
+      listing0.catch(() => undefined);
+    }
     const tRaw = performance.now();
     read = await reading;
     // The warm case by git's output (as the map's, docs/repo-map.md "Warm map without the
@@ -130,7 +139,7 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     if (fingerprint !== undefined && read && read.maxFileBytes === maxFileBytes && read.listing?.fingerprint === fingerprint && sameLanguageVersions(read.listing.packs, packName) && pathsDecode(read)) {
       return warm(read, tRaw, true);
     }
-    listing = await listSourceFiles(options.cwd, options.env, Promise.resolve(root), Promise.resolve(rawText), { text: ignoreText });
+    listing = await (listing0 ?? lister());
     tList = performance.now();
   }
   const files = listing.files;
@@ -257,9 +266,11 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     storeGraph(snapshot, map.snapshot, base, from);
   }
   const tGraph = performance.now();
-  const encoded = encodeSearchSnapshot(snapshot);
+  // The arrays are gathered by the write (no 3 MB buffer of them made on this thread); nothing
+  // changes them while it runs: the ranking only reads the snapshot.
+  const parts = searchSnapshotParts(snapshot);
   addPhase('search.update.encode', performance.now() - tGraph);
-  writes.push(writeSnapshotFile(snapshotPath, encoded).catch(() => undefined));
+  writes.push(writeSnapshotParts(snapshotPath, parts).catch(() => undefined));
   // Each write already ends in a catch: this settles, never rejects.
   const written = Promise.all(writes).then(() => addPhase('search.update.write', performance.now() - tGraph));
   if (!options.writeBehind) await written;

@@ -47,6 +47,12 @@ describe('search pack', () => {
     expect(b.get('typescript-v1', 'b'.repeat(40))).toEqual(entry);
     expect(b.get('typescript-v1', 'c'.repeat(40))).toEqual([]);
     expect(b.get('typescript-v1', 'd'.repeat(40))).toBeUndefined();
+    // One or two blobs are searched for from the file's end (the file not read whole): the same answers.
+    for (const blobs of [['b'.repeat(40)], ['c'.repeat(40), 'd'.repeat(40)]]) {
+      const one = new SearchPack(dir);
+      await one.loadSome('typescript-v1', blobs);
+      for (const blob of ['b', 'c', 'd'].map((x) => x.repeat(40))) expect(one.get('typescript-v1', blob)).toEqual(blobs.includes(blob) ? b.get('typescript-v1', blob) : undefined);
+    }
     writeFileSync(file, `${readFileSync(file, 'utf8')}\n${'e'.repeat(40)}\tnot an entry\n`);
     const c = new SearchPack(dir);
     await c.load('typescript-v1');

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { AnyEntry } from './search-pack.js';
 import { pathTokens, TOKENIZER_VERSION } from './search-tokens.js';
 import { DEFAULT_WEIGHTS } from './search-weights.js';
-import { decodeSnapshot, encodeSnapshot, LIST_SEP, readSnapshotFile, splitList, writeSnapshotFile } from './snapshot-codec.js';
+import { decodeSnapshot, LIST_SEP, readSnapshotFile, snapshotParts, splitList, writeSnapshotParts } from './snapshot-codec.js';
 import { AssistError } from '../errors.js';
 import { fnv1a } from '../util/fnv.js';
 
@@ -333,13 +333,18 @@ export function decodesWhole(s: SearchSnapshot): boolean {
   }
 }
 
-/** Writes a snapshot atomically (temp file, rename). */
+/** Writes a snapshot atomically (temp file, rename), its arrays gathered by the write. */
 export async function writeSearchSnapshot(path: string, s: SearchSnapshot): Promise<void> {
-  await writeSnapshotFile(path, encodeSearchSnapshot(s));
+  await writeSnapshotParts(path, searchSnapshotParts(s));
 }
 
 /** The file's bytes of a snapshot. */
 export function encodeSearchSnapshot(s: SearchSnapshot): Buffer {
+  return Buffer.concat(searchSnapshotParts(s));
+}
+
+/** The file's bytes of a snapshot as pieces, views of its arrays (snapshot-codec.ts `snapshotParts`). */
+export function searchSnapshotParts(s: SearchSnapshot): Uint8Array[] {
   // A snapshot read from its file is written again (a new listing stamp) from its stored bytes,
   // without decoding its 300k terms.
   const st = stored.get(s);
@@ -384,7 +389,7 @@ export function encodeSearchSnapshot(s: SearchSnapshot): Buffer {
     termAt,
     termTable,
   ];
-  return encodeSnapshot(MAGIC, header, words, [paths, keys, dictionary]);
+  return snapshotParts(MAGIC, header, words, [paths, keys, dictionary]);
 }
 
 function storedBytes(s: SearchSnapshot): Stored {

@@ -1,8 +1,8 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeSnapshot, encodeSnapshot, readSnapshotFile, splitList, writeSnapshotFile } from './snapshot-codec.js';
+import { decodeSnapshot, encodeSnapshot, readSnapshotFile, snapshotParts, splitList, writeSnapshotFile, writeSnapshotParts } from './snapshot-codec.js';
 
 const MAGIC = 0x54455354;
 
@@ -48,6 +48,26 @@ describe('snapshot codec', () => {
     // Sections asked past the end throw, for the reader's catch.
     const short = decodeSnapshot(out.subarray(0, out.length - 4), MAGIC)!;
     expect(() => short.sections.words(2)).toThrow();
+  });
+
+  it('writes the pieces of a snapshot as the bytes encodeSnapshot gives, however many and however cut', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'assist-codec-'));
+    // Views at odd places of a larger buffer, empty sections, and more pieces than one writev takes.
+    const backing = new Uint32Array(4000).map((_, i) => i * 2654435761);
+    const words = [backing.subarray(3, 10), new Uint32Array(0), ...Array.from({ length: 3000 }, (_, i) => backing.subarray(i, i + (i % 3)))];
+    const bytes = [Buffer.from('abcde'), new Uint8Array(0), Buffer.from('xy'), Buffer.from('1234')];
+    const header = { v: 2, note: 'pièces' };
+    const parts = snapshotParts(MAGIC, header, words, bytes);
+    expect(parts.length).toBeGreaterThan(1024);
+    const path = join(dir, 'a', 'gathered.bin');
+    await writeSnapshotParts(path, parts);
+    const expected = encodeSnapshot(MAGIC, header, words, bytes);
+    expect((await readSnapshotFile(path))!.equals(expected)).toBe(true);
+    expect(Buffer.concat(parts).equals(expected)).toBe(true);
+    // Written again over itself: the rename replaces it, no temp file is left beside it.
+    await writeSnapshotParts(path, snapshotParts(MAGIC, { v: 3 }, [Uint32Array.from([9])]));
+    expect(decodeSnapshot<{ v: number }>((await readSnapshotFile(path))!, MAGIC)!.header.v).toBe(3);
+    expect(readdirSync(join(dir, 'a'))).toEqual(['gathered.bin']);
   });
 
   it('splits joined lists only into their count', () => {

@@ -4,11 +4,14 @@ import { join } from 'node:path';
 import { decodeTags, encodeTags, type CachedTags } from './tags-line.js';
 import type { FileTags } from './types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { findLastLine } from '../util/last-line.js';
 
 export type { CachedTags } from './tags-line.js';
 
 /** Up to this many blobs, `loadSome` searches for each; beyond, it makes one pass over the pack. */
 const FEW_BLOBS = 4;
+/** Up to this many, each is searched for from the pack's end in blocks ({@link findLastLine}), the pack not read whole. */
+const SEARCHED_FROM_END = 2;
 
 /** A pack is compacted once it holds this many times the bytes of the entries in use... */
 export const COMPACT_RATIO = 3;
@@ -71,6 +74,23 @@ export class TagsCache {
    */
   async loadSome(pack: string, blobs: Iterable<string>): Promise<void> {
     if (this.#packs.has(pack)) return;
+    const few = [...blobs];
+    if (few.length <= SEARCHED_FROM_END) {
+      // One or two changed files: searched from the end in blocks, the pack not read whole.
+      let index = this.#partial.get(pack);
+      if (!index) this.#partial.set(pack, (index = new Map()));
+      let where = this.#locations.get(pack);
+      if (!where) this.#locations.set(pack, (where = new Map()));
+      for (const blob of few) {
+        if (index.has(blob)) continue;
+        const line = await findLastLine(this.#packPath(pack), `${blob}\t`);
+        if (!line) continue;
+        where.set(blob, [line.at, line.length]);
+        index.set(blob, line.rest.toString('utf8'));
+      }
+      return;
+    }
+    blobs = few;
     let buf: Buffer;
     try {
       buf = await readFile(this.#packPath(pack));
