@@ -12,7 +12,7 @@
 // - one change: a line appended to a mid-listing file before each `assist map`, `node -e 0`
 //   beside it; the file is put back at the end.
 // Every map run prints its phases (list, hash, cache, parse, rank, render) from `--stats --json`.
-// `--base-cli`: the warm and one-change runs of another build too, alternating with this one's in
+// `--base-cli`: the cold, warm and one-change runs of another build too, alternating with this one's in
 // the same rounds, in its own copy of the repository (`--base-repo`: the builds' cache files differ).
 // `--generate N`: a generated repository of N TypeScript files (the one bench.mjs makes).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -154,17 +154,34 @@ if (!skip.has('cold')) {
   const m = [];
   const ratios = [];
   const cpus = [];
+  // With --base-cli: the base build's cold run in the same round, its own ratio against the same
+  // round's ctags run, the two builds in alternating order.
+  const base = { m: [], ratios: [], cpus: [] };
+  const baseCache = join(baseRepo, '.git', 'assist');
   for (let i = 0; i < runs; i++) {
     const t = ctags();
-    rmSync(cacheDir, { recursive: true, force: true });
-    const r = map();
-    c.push(t);
-    m.push(r.wall);
-    cpus.push(r.cpu);
-    ratios.push(r.wall / t);
-    console.log(`cold ${i + 1}: ctags -R ${Math.round(t)} ms, map ${Math.round(r.wall)} ms = ${(r.wall / t).toFixed(2)}x, map CPU ${Math.round(r.cpu)} ms   [parsed ${r.stats.parsed} with ${r.stats.workers} workers; ${phases(r.stats)}${r.pool}]`);
+    const sides = baseCli && i % 2 === 1 ? ['base', 'this'] : baseCli ? ['this', 'base'] : ['this'];
+    for (const side of sides) {
+      if (side === 'base') {
+        rmSync(baseCache, { recursive: true, force: true });
+        const b = map(baseCli, baseRepo);
+        base.m.push(b.wall);
+        base.cpus.push(b.cpu);
+        base.ratios.push(b.wall / t);
+        console.log(`  BASE cold ${i + 1}: map ${Math.round(b.wall)} ms = ${(b.wall / t).toFixed(2)}x, map CPU ${Math.round(b.cpu)} ms   [${phases(b.stats)}]`);
+        continue;
+      }
+      rmSync(cacheDir, { recursive: true, force: true });
+      const r = map();
+      c.push(t);
+      m.push(r.wall);
+      cpus.push(r.cpu);
+      ratios.push(r.wall / t);
+      console.log(`cold ${i + 1}: ctags -R ${Math.round(t)} ms, map ${Math.round(r.wall)} ms = ${(r.wall / t).toFixed(2)}x, map CPU ${Math.round(r.cpu)} ms   [parsed ${r.stats.parsed} with ${r.stats.workers} workers; ${phases(r.stats)}${r.pool}]`);
+    }
   }
   console.log(`COLD  ctags ${fmt(c)}; map ${fmt(m)}; ratio per pair min ${sorted(ratios)[0].toFixed(2)} / median ${median(ratios).toFixed(2)}x (target <= 2x); map CPU ${fmt(cpus)}`);
+  if (baseCli) console.log(`  BASE cold: map ${fmt(base.m)}; ratio min ${sorted(base.ratios)[0].toFixed(2)} / median ${median(base.ratios).toFixed(2)}x; map CPU ${fmt(base.cpus)}`);
 }
 
 if (!existsSync(cacheDir)) map();

@@ -151,6 +151,16 @@ describe('tags per language', () => {
     expect(lines.has(35)).toBe(true);
   });
 
+  it('reads names in UTF-16 code units: after accents, CJK and astral characters, and non-ASCII names', async () => {
+    // Names are cut from the source by the nodes' indices; a byte offset would shift each one by
+    // the multi-byte characters before it.
+    const source = 'const é = "😀 日本";\n/* 𝒳𝒴 */ export function 名前(x: Ünïcode): Ünïcode { return hélp😀(x); }\nclass Zürich extends Basé {}\n';
+    const extracted = await extractor.extractBuffer('typescript', Buffer.from(source), limits);
+    expect(extracted.defs.map((d) => `${d.kind} ${d.name}`)).toEqual(['constant é', 'function 名前', 'class Zürich']);
+    // The grammar takes the emoji into the callee's name; `node.text` gave the same (checked).
+    expect(toFileTags(extracted).refs).toEqual({ Ünïcode: 2, 'hélp😀': 1, Basé: 1 });
+  });
+
   it('folds references into counts', async () => {
     const tags = toFileTags(await extract('http-client.ts'));
     expect(tags.refs.HttpResponse).toBeGreaterThanOrEqual(3);

@@ -246,7 +246,9 @@ function extractFromSource(loaded: Loaded, lang: LanguageId, source: string): Om
     const refs: { name: string; start: number; row: number; kind: string }[] = [];
     const namesOf = languageSpec(lang).namesOf;
     const addTag = (nameNode: TsNode, tagNode: TsNode, role: CaptureRole): void => {
-      const name = nameNode.text;
+      // What `nameNode.text` gives, without its trip through the tree's text callback (a slice of
+      // the rest of the file, then of that): node indices count UTF-16 code units, as JS strings do.
+      const name = source.slice(nameNode.startIndex, nameNode.endIndex);
       if (name === '') return;
       if (role.def) {
         const kind = role.kind as DefKind;
