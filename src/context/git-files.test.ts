@@ -96,6 +96,29 @@ describe('listSourceFiles', () => {
     expect(cleaned.files[0]!.blob).toBe(hash(filtered, 'b.ts'));
     expect(cleaned.files[0]!.blob).not.toBe(raw('export const b = 2;\n'));
 
+    // Line-end rules alone (`* text=auto eol=lf`, vitest's) leave a file with no CR as its bytes:
+    // hashed here, in a nested folder's attributes too; git's id all the same.
+    await using eol = tempRepo({ files: { '.gitattributes': '* text=auto eol=lf\n', 'lib/.gitattributes': '*.js -text\n', 'lib/f.ts': 'export const f = 1;\n' } });
+    eol.write('lib/f.ts', 'export const f = 2;\n');
+    const eolText = execFileSync('git', [...LIST_ARGS], { cwd: eol.dir, env: eol.env, encoding: 'utf8' });
+    const eolListed = await listSourceFiles(eol.dir, { ...eol.env, PATH: join(eol.home, 'no-bin') }, Promise.resolve(eol.dir), Promise.resolve(eolText));
+    expect(eolListed.files.map((f) => f.blob)).toEqual([hash(eol, 'lib/f.ts')]);
+    // ...but a nested file that sets a filter, an encoding or ident sends the file to git (without
+    // a git to start, the listing fails), and so does an attributes file gone from the work tree.
+    for (const [path, text] of [
+      ['lib/.gitattributes', '*.ts filter=upper\n'],
+      ['lib/.gitattributes', '*.txt working-tree-encoding=UTF-16\n'], // any mention, even for other files
+      ['.gitattributes', '[attr]keyword ident\n*.ts keyword\n'],
+    ] as const) {
+      await using other = tempRepo({ files: { '.gitattributes': '* text=auto\n', [path]: text, 'lib/f.ts': 'export const f = 1;\n' } });
+      other.write('lib/f.ts', 'export const f = 2;\n');
+      const listedText = execFileSync('git', [...LIST_ARGS], { cwd: other.dir, env: other.env, encoding: 'utf8' });
+      await expect(listSourceFiles(other.dir, { ...other.env, PATH: join(other.home, 'no-bin') }, Promise.resolve(other.dir), Promise.resolve(listedText)), `${path}: ${text}`).rejects.toThrow();
+    }
+    rmSync(join(eol.dir, 'lib/.gitattributes'));
+    const goneText = execFileSync('git', [...LIST_ARGS], { cwd: eol.dir, env: eol.env, encoding: 'utf8' });
+    await expect(listSourceFiles(eol.dir, { ...eol.env, PATH: join(eol.home, 'no-bin') }, Promise.resolve(eol.dir), Promise.resolve(goneText))).rejects.toThrow();
+
     // Plain bytes, in a SHA-256 repository: hashed here, with the repository's own format.
     await using sha256 = tempRepo({ noInit: true });
     sha256.git('init', '-q', '--object-format=sha256');

@@ -132,20 +132,45 @@ function idFormatOf(staged: readonly string[]): 'sha1' | 'sha256' | undefined {
   return length === 40 ? 'sha1' : length === 64 ? 'sha256' : undefined;
 }
 
+/** At most this many `.gitattributes` files are read to tell whether git stores bytes as they are. */
+const ATTRIBUTE_FILES_READ = 16;
+
+/**
+ * Whether the listed `.gitattributes` files (read from the work tree, as git reads them) leave a
+ * file without a carriage return stored as its bytes: git changes content on its way in only by a
+ * clean filter (`filter`), a working-tree encoding and `ident` (`$Id$` collapsed), besides the
+ * line-end rules (`text`, `eol`, `crlf`), which turn CRLF into LF and so leave a file with no CR as
+ * it is. Any mention of the first three, a macro's included, or a file that cannot be read: no.
+ * vitest's own `* text=auto eol=lf` is the common case this lets through.
+ */
+function attributesKeepBytes(root: string, attributeFiles: readonly string[]): boolean {
+  if (attributeFiles.length > ATTRIBUTE_FILES_READ) return false;
+  for (const path of attributeFiles) {
+    let text: string;
+    try {
+      text = readFileSync(join(root, path), 'utf8');
+    } catch {
+      return false; // Deleted from the work tree (git then reads the index's copy) or unreadable.
+    }
+    if (/filter|ident|encoding/i.test(text)) return false;
+  }
+  return true;
+}
+
 /**
  * The ids of a few changed files hashed here, as git hashes a blob (`blob <size>\0` and the bytes),
  * without starting `git hash-object`: a process start costs the calling thread ~10-25 ms of CPU on
  * this project's machine (the fork copies the page tables of a process that holds ~90 MB by then).
- * Only where git would store the bytes as they are: no `.gitattributes` in the listing (filters,
- * `ident`, encodings, eol rules are set there), no carriage return in the file (the only byte
- * autocrlf or eol settings change) and no `$Id` (`ident`). Otherwise, or for more or larger files,
+ * Only where git would store the bytes as they are: no `.gitattributes` in the listing that sets a
+ * filter, an encoding or `ident` ({@link attributesKeepBytes}), no carriage return in the file (the
+ * only byte autocrlf or eol settings change) and no `$Id`. Otherwise, or for more or larger files,
  * undefined: git hashes them. An attribute set outside the tree (`info/attributes`,
  * `core.attributesFile`) can make git's id differ from this one; the id then names exactly the
  * bytes the index reads from the work tree, so results are the same, and after a commit the file
  * is indexed once more under git's id.
  */
-function hashInProcess(root: string, paths: readonly string[], format: 'sha1' | 'sha256' | undefined, listed: string): Promise<Map<string, string>> | undefined {
-  if (format === undefined || paths.length > HASHED_HERE || listed.includes('.gitattributes')) return undefined;
+function hashInProcess(root: string, paths: readonly string[], format: 'sha1' | 'sha256' | undefined, attributeFiles: readonly string[]): Promise<Map<string, string>> | undefined {
+  if (format === undefined || paths.length > HASHED_HERE || !attributesKeepBytes(root, attributeFiles)) return undefined;
   const ids = new Map<string, string>();
   for (const path of paths) {
     let bytes: Buffer;
@@ -256,9 +281,15 @@ export async function listSourceFiles(
   // order, and the work tree's state of the paths that differ from the index.
   const staged: string[] = [];
   const status = new Map<string, 'modified' | 'deleted' | 'untracked'>();
+  const attributeFiles = new Set<string>();
   for (const entry of listed.split('\0')) {
     if (entry.length < 3) continue;
     const tag = entry[0];
+    if (entry.endsWith('.gitattributes')) {
+      const tab = entry.indexOf('\t');
+      const named = tag === '?' || tab === -1 ? entry.slice(2) : entry.slice(tab + 1);
+      if (named === '.gitattributes' || named.endsWith('/.gitattributes')) attributeFiles.add(named);
+    }
     if (tag === 'H' || tag === 'S' || tag === 'M') {
       staged.push(entry.slice(2));
       continue;
@@ -288,7 +319,7 @@ export async function listSourceFiles(
   // symlink to a directory (or a file deleted since ls-files ran) would fail the whole batch.
   // (A failure is the listing's, reported when it is awaited below.)
   const toHashPaths = [...status].filter(([path, state]) => state !== 'deleted' && kept(path) !== undefined).map(([path]) => path);
-  const hashing = hashInProcess(top, toHashPaths, idFormatOf(staged), listed) ?? hashWorkTree(top, toHashPaths, env);
+  const hashing = hashInProcess(top, toHashPaths, idFormatOf(staged), [...attributeFiles]) ?? hashWorkTree(top, toHashPaths, env);
   hashing.catch(() => undefined);
 
   let previous = '';
