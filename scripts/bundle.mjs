@@ -78,7 +78,8 @@ const vendorEntries = {
 
 // clipanion's state machine of each set of commands the CLI registers (src/cli/main.ts
 // REGISTRATIONS), built now by clipanion itself from these sources and encoded
-// (src/cli/parse-machine.ts): both builds carry it, and a parse no longer builds it (~8 ms of CPU
+// (src/cli/parse-machine.ts), written beside the bundles (parse-machine-REGISTRATION.json, with
+// the id both builds are given): a parse reads it and no longer builds it (~8 ms of CPU
 // of a turn's line, ~35 ms of `assist log`, fresh process; docs/repo-map.md "Fourteenth
 // session ... the parser's machine at build time"). Built from src/, never from an older dist/.
 async function parseMachines() {
@@ -96,12 +97,14 @@ async function parseMachines() {
       logLevel: 'warning',
     });
     const { REGISTRATIONS, buildCliOf, encodeMachine } = await import(pathToFileURL(file).href);
-    return Object.fromEntries(REGISTRATIONS.map((registration) => [registration, JSON.stringify(encodeMachine(buildCliOf(registration, '0.0.0', false, false)))]));
+    return Object.fromEntries(REGISTRATIONS.map((registration) => [registration, encodeMachine(buildCliOf(registration, '0.0.0', false, false))]));
   } finally {
     rmSync(file, { force: true });
   }
 }
-const parseMachinesDefine = { __ASSIST_PARSE_MACHINES__: JSON.stringify(await parseMachines()) };
+const machines = await parseMachines();
+const machinesId = createHash('sha256').update(JSON.stringify(machines)).digest('hex').slice(0, 16);
+const parseMachinesDefine = { __ASSIST_PARSE_MACHINES_ID__: JSON.stringify(machinesId) };
 
 rmSync(out, { recursive: true, force: true });
 const result = await build({
@@ -137,6 +140,11 @@ const result = await build({
   banner: { js: "import { createRequire as __assistCreateRequire } from 'node:module'; const require = __assistCreateRequire(import.meta.url);" },
 });
 writeFileSync(join(out, 'meta.json'), JSON.stringify(result.metafile));
+for (const [registration, machine] of Object.entries(machines)) {
+  // eslint-disable-next-line no-control-regex
+  const json = JSON.stringify({ id: machinesId, machine }).replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  writeFileSync(join(out, `parse-machine-${registration}.json`), json);
+}
 
 // The one-file CLI: src/cli/main.ts as ONE CommonJS file, which dist/bundle/main-loader.cjs
 // (src/cli/code-cache.ts) runs through a vm.Script with a V8 code cache for the commands typed

@@ -42,8 +42,7 @@ import { McpListCommand } from './commands/mcp-list.js';
 import { McpLoginCommand } from './commands/mcp-login.js';
 import { McpLogoutCommand } from './commands/mcp-logout.js';
 import { ExitCode } from '../errors.js';
-import type { EncodedMachine } from './parse-machine.js';
-import { usePrebuiltMachine } from './parse-machine.js';
+import { readPrebuiltMachine, usePrebuiltMachine } from './parse-machine.js';
 
 export { encodeMachine, usePrebuiltMachine } from './parse-machine.js';
 
@@ -100,10 +99,6 @@ export interface MainIO {
 export type Registration = 'all' | 'run' | 'message';
 export const REGISTRATIONS: readonly Registration[] = ['all', 'run', 'message'];
 
-// Set by scripts/bundle.mjs: clipanion's machine of each registration, built and encoded at build
-// time (src/cli/parse-machine.ts), as JSON. Absent outside the bundles: clipanion builds its own.
-declare const __ASSIST_PARSE_MACHINES__: Partial<Record<Registration, string>> | undefined;
-
 /**
  * The command line's parser. With `argv` (the arguments after the global flags), only what can
  * match a line of the two forms that ask the model (`assist run ...`, `assist "MESSAGE"`) is
@@ -125,8 +120,8 @@ export function buildCliOf(registration: Registration, version: string, colored 
     // Ours, not clipanion's: it also takes `--json`.
     cli.register(VersionCommand);
   }
-  const machine = prebuilt && typeof __ASSIST_PARSE_MACHINES__ !== 'undefined' ? __ASSIST_PARSE_MACHINES__[registration] : undefined;
-  if (machine !== undefined) usePrebuiltMachine(cli as unknown as Cli<never>, JSON.parse(machine) as EncodedMachine);
+  const machine = prebuilt ? readPrebuiltMachine(registration) : undefined;
+  if (machine !== undefined) usePrebuiltMachine(cli as unknown as Cli<never>, machine);
   return cli;
 }
 

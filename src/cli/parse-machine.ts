@@ -1,5 +1,6 @@
 import type { Cli } from 'clipanion';
 import { CliBuilder } from 'clipanion/lib/core.js';
+import { readFileSync } from 'node:fs';
 
 /**
  * clipanion's state machine of a command line, built at build time. Before it parses anything,
@@ -8,8 +9,29 @@ import { CliBuilder } from 'clipanion/lib/core.js';
  * turn's `run` line, ~35 ms of `assist log` with every command registered (docs/repo-map.md
  * "Fourteenth session ... the parser's machine at build time"). The machine depends only on the
  * commands registered, so scripts/bundle.mjs builds each registration's machine with clipanion
- * itself, encodes it here, and the bundles carry it; the tests hold it to the one clipanion builds.
+ * itself, encodes it here and writes it beside the bundles; the tests hold it to the one clipanion
+ * builds. In a file of its own, read only by a parse: inside the one-file CLI it made the file and
+ * its code cache 61 KB larger for every command, `map` and `search` included.
  */
+
+// Set by scripts/bundle.mjs: the id of the machines it wrote beside this build
+// (parse-machine-REGISTRATION.json); only those are used. Absent outside the bundles.
+declare const __ASSIST_PARSE_MACHINES_ID__: string | undefined;
+
+/**
+ * The machine written beside this bundle for `registration` (a name of src/cli/main.ts
+ * REGISTRATIONS); undefined outside the bundles, or when the file is missing, damaged or of
+ * another build: clipanion then builds its own.
+ */
+export function readPrebuiltMachine(registration: string): EncodedMachine | undefined {
+  if (typeof __ASSIST_PARSE_MACHINES_ID__ === 'undefined') return undefined;
+  try {
+    const file = JSON.parse(readFileSync(new URL(`parse-machine-${registration}.json`, import.meta.url), 'latin1')) as { id?: unknown; machine?: EncodedMachine };
+    return file.id === __ASSIST_PARSE_MACHINES_ID__ ? file.machine : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** A machine as clipanion builds it (clipanion/lib/core.js; its type is not exported). */
 export interface StateMachine {
