@@ -62,12 +62,17 @@ interface CliBuilderFields {
  * A machine encoded: the first path of each registered command (checked before use: the
  * registration must be the one it was built for), the distinct tests and reducers it uses (the
  * option lists a test takes stand for the registered command's own, `{"names": i}` or
- * `{"options": i}`), and per node its statics (segment → [to, reducer, ...]) and dynamics ([test,
- * to, reducer, ...]), values by index, -1 for no reducer.
+ * `{"options": i}`), the distinct transitions ([to, reducer, ...]) and dynamic transitions ([test,
+ * to, reducer, ...]), values by index, -1 for no reducer, and per node its statics (segment →
+ * transitions) and dynamics by index. A transition is one object wherever it occurs, as clipanion's
+ * simplification shares them: a third of the objects to make (823 of 2,559 dynamics of every
+ * command's machine), which was most of the decoding.
  */
 export interface EncodedMachine {
   paths: string[];
   values: unknown[];
+  transitions: number[];
+  dynamics: number[];
   nodes: Array<{ s: Record<string, number[]>; d: number[] }>;
 }
 
@@ -101,15 +106,29 @@ export function encodeMachine(cli: Cli<never>): EncodedMachine {
     }
     return index;
   };
+  const transitions: number[] = [];
+  const dynamics: number[] = [];
+  const tables = { transitions: new Map<string, number>(), dynamics: new Map<string, number>() };
+  const entryIndex = (table: 'transitions' | 'dynamics', entry: number[]): number => {
+    const key = entry.join(',');
+    let index = tables[table].get(key);
+    if (index === undefined) {
+      const list = table === 'transitions' ? transitions : dynamics;
+      index = list.length / entry.length;
+      list.push(...entry);
+      tables[table].set(key, index);
+    }
+    return index;
+  };
   const nodes = machine.nodes.map((node) => {
     // A simplified machine has none left; one with them is a clipanion this encoding does not know.
     if (node.shortcuts.length > 0) throw new Error('clipanion left a shortcut in its simplified machine: the encoding does not carry them');
     const s: Record<string, number[]> = {};
-    for (const [segment, transitions] of Object.entries(node.statics)) s[segment] = transitions.flatMap((t) => [t.to, valueIndex(t.reducer)]);
-    const d = node.dynamics.flatMap(([test, t]) => [valueIndex(test), t.to, valueIndex(t.reducer)]);
+    for (const [segment, list] of Object.entries(node.statics)) s[segment] = list.map((t) => entryIndex('transitions', [t.to, valueIndex(t.reducer)]));
+    const d = node.dynamics.map(([test, t]) => entryIndex('dynamics', [valueIndex(test), t.to, valueIndex(t.reducer)]));
     return { s, d };
   });
-  return { paths: builder.builders.map(firstPath), values, nodes };
+  return { paths: builder.builders.map(firstPath), values, transitions, dynamics, nodes };
 }
 
 /** The machine `encoded` stands for, with the option lists of `cli`'s registered commands. */
@@ -126,18 +145,18 @@ export function decodeMachine(cli: Cli<never>, encoded: EncodedMachine): StateMa
     });
   });
   const value = (index: number): unknown => (index < 0 ? undefined : values[index]);
-  const nodes: MachineNode[] = encoded.nodes.map(({ s, d }) => {
+  const transitions: Transition[] = [];
+  const t = encoded.transitions;
+  for (let i = 0; i < t.length; i += 2) transitions.push({ to: t[i] as number, reducer: value(t[i + 1] as number) });
+  const dynamics: Array<[unknown, Transition]> = [];
+  const d = encoded.dynamics;
+  for (let i = 0; i < d.length; i += 3) dynamics.push([value(d[i] as number), { to: d[i + 1] as number, reducer: value(d[i + 2] as number) }]);
+  const nodes: MachineNode[] = [];
+  for (const node of encoded.nodes) {
     const statics: Record<string, Transition[]> = {};
-    for (const segment of Object.keys(s)) {
-      const list = s[segment] as number[];
-      const transitions: Transition[] = [];
-      for (let i = 0; i < list.length; i += 2) transitions.push({ to: list[i] as number, reducer: value(list[i + 1] as number) });
-      statics[segment] = transitions;
-    }
-    const dynamics: Array<[unknown, Transition]> = [];
-    for (let i = 0; i < d.length; i += 3) dynamics.push([value(d[i] as number), { to: d[i + 1] as number, reducer: value(d[i + 2] as number) }]);
-    return { dynamics, shortcuts: [], statics };
-  });
+    for (const segment of Object.keys(node.s)) statics[segment] = (node.s[segment] as number[]).map((i) => transitions[i] as Transition);
+    nodes.push({ dynamics: node.d.map((i) => dynamics[i] as [unknown, Transition]), shortcuts: [], statics });
+  }
   return { nodes };
 }
 
