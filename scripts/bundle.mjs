@@ -76,6 +76,36 @@ const vendorEntries = {
   },
 };
 
+// clipanion's state machine of each set of commands the CLI registers (src/cli/main.ts
+// REGISTRATIONS), built now by clipanion itself from these sources and encoded
+// (src/cli/parse-machine.ts), written beside the bundles (parse-machine-REGISTRATION.json, with
+// the id both builds are given): a parse reads it and no longer builds it (~8 ms of CPU
+// of a turn's line, ~35 ms of `assist log`, fresh process; docs/repo-map.md "Fourteenth
+// session ... the parser's machine at build time"). Built from src/, never from an older dist/.
+async function parseMachines() {
+  const file = join(dist, `.parse-machines-${process.pid}.mjs`);
+  try {
+    await build({
+      absWorkingDir: root,
+      stdin: { contents: "export { REGISTRATIONS, buildCliOf, encodeMachine } from './src/cli/main.ts';\n", resolveDir: root, loader: 'ts', sourcefile: 'parse-machines.ts' },
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'esm',
+      packages: 'external',
+      outfile: file,
+      logLevel: 'warning',
+    });
+    const { REGISTRATIONS, buildCliOf, encodeMachine } = await import(pathToFileURL(file).href);
+    return Object.fromEntries(REGISTRATIONS.map((registration) => [registration, encodeMachine(buildCliOf(registration, '0.0.0', false, false))]));
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+const machines = await parseMachines();
+const machinesId = createHash('sha256').update(JSON.stringify(machines)).digest('hex').slice(0, 16);
+const parseMachinesDefine = { __ASSIST_PARSE_MACHINES_ID__: JSON.stringify(machinesId) };
+
 rmSync(out, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
@@ -105,10 +135,16 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
   plugins: [vendorEntries],
+  define: parseMachinesDefine,
   // CommonJS packages inside ES module chunks still call require().
   banner: { js: "import { createRequire as __assistCreateRequire } from 'node:module'; const require = __assistCreateRequire(import.meta.url);" },
 });
 writeFileSync(join(out, 'meta.json'), JSON.stringify(result.metafile));
+for (const [registration, machine] of Object.entries(machines)) {
+  // eslint-disable-next-line no-control-regex
+  const json = JSON.stringify({ id: machinesId, machine }).replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  writeFileSync(join(out, `parse-machine-${registration}.json`), json);
+}
 
 // The one-file CLI: src/cli/main.ts as ONE CommonJS file, which dist/bundle/main-loader.cjs
 // (src/cli/code-cache.ts) runs through a vm.Script with a V8 code cache for the commands typed
@@ -204,7 +240,7 @@ const oneFile = await build({
   // In dist/bundle/, so the workers, grammars and package.json are found where the chunks find them.
   outfile: join(out, 'main.cjs'),
   plugins: [oneFilePlugin],
-  define: { 'import.meta.url': '__assistMetaUrl' },
+  define: { 'import.meta.url': '__assistMetaUrl', ...parseMachinesDefine },
   banner: { js: "var __assistMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   metafile: true,
   logLevel: 'warning',

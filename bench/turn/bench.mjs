@@ -222,6 +222,9 @@ if (bases.length > 0) {
   const bp = bases.map((b) => medianPhases(b.phaseRuns));
   for (const name of [...new Set([...Object.keys(ph), ...bp.flatMap((x) => Object.keys(x))])]) console.log(`  ${name.padEnd(40)} ${cols([ph[name]?.ms, ...bp.map((x) => x[name]?.ms)])} ms`);
   console.log(`  CPU of the assist process (user + system) ${cols([medianCpu(phaseRuns), ...bases.map((b) => medianCpu(b.phaseRuns))])} ms`);
+  // The process's CPU when its command line was parsed and its config loaded: the start alone, steadier than the whole turn.
+  const cpuAtConfigured = (runs) => median(runs.map((r) => r.marks?.find((m) => m.name === 'cli.configured')?.cpu).filter((x) => x !== undefined));
+  console.log(`  CPU at cli.configured                    ${cols([cpuAtConfigured(phaseRuns), ...bases.map((b) => cpuAtConfigured(b.phaseRuns))])} ms`);
   if (cpuRuns.length > 0) console.log(`  CPU of a warm turn with its git processes  ${whole([median(cpuRuns), ...bases.map((b) => median(b.cpuRuns))])} ms`);
   const baseMedians = bases.map((b) => median(b.runs));
   console.log(`  overhead beyond the model                ${whole([assist, ...baseMedians])} ms   (${baseMedians.map((base) => `${(((assist - base) / base) * 100).toFixed(0)}%`).join(', ')})`);

@@ -42,6 +42,9 @@ import { McpListCommand } from './commands/mcp-list.js';
 import { McpLoginCommand } from './commands/mcp-login.js';
 import { McpLogoutCommand } from './commands/mcp-logout.js';
 import { ExitCode } from '../errors.js';
+import { readPrebuiltMachine, usePrebuiltMachine } from './parse-machine.js';
+
+export { encodeMachine, usePrebuiltMachine } from './parse-machine.js';
 
 export const COMMANDS = [
   DefaultCommand,
@@ -92,20 +95,33 @@ export interface MainIO {
   version: string;
 }
 
+/** What buildCli registers: every command, or only those a line that asks the model can reach. */
+export type Registration = 'all' | 'run' | 'message';
+export const REGISTRATIONS: readonly Registration[] = ['all', 'run', 'message'];
+
 /**
  * The command line's parser. With `argv` (the arguments after the global flags), only what can
  * match a line of the two forms that ask the model (`assist run ...`, `assist "MESSAGE"`) is
  * registered: clipanion builds one state machine of every registered command's options before it
  * parses anything (~10 ms of a turn for all of them on a quiet machine). Any other line gets them all.
+ * In the bundles that machine comes built (`prebuilt`, src/cli/parse-machine.ts).
  */
-export function buildCli(version: string, colored = false, argv?: readonly string[]): Cli<AssistContext> {
+export function buildCli(version: string, colored = false, argv?: readonly string[], prebuilt = true): Cli<AssistContext> {
+  return buildCliOf(argv === undefined ? 'all' : registrationFor(argv), version, colored, prebuilt);
+}
+
+/** The parser of one registration; `prebuilt` hands it the machine built at build time, if there is one. */
+export function buildCliOf(registration: Registration, version: string, colored = false, prebuilt = true): Cli<AssistContext> {
   const cli = new Cli<AssistContext>({ binaryLabel: 'assist', binaryName: 'assist', binaryVersion: version, enableCapture: false, enableColors: colored });
-  const only = argv === undefined ? null : commandsFor(argv);
+  const only = commandsOf(registration);
   for (const command of only ?? COMMANDS) cli.register(command);
-  if (only) return cli;
-  cli.register(Builtins.HelpCommand);
-  // Ours, not clipanion's: it also takes `--json`.
-  cli.register(VersionCommand);
+  if (!only) {
+    cli.register(Builtins.HelpCommand);
+    // Ours, not clipanion's: it also takes `--json`.
+    cli.register(VersionCommand);
+  }
+  const machine = prebuilt ? readPrebuiltMachine(registration) : undefined;
+  if (machine !== undefined) usePrebuiltMachine(cli as unknown as Cli<never>, machine);
   return cli;
 }
 
@@ -115,10 +131,19 @@ export function buildCli(version: string, colored = false, argv?: readonly strin
  * in it (the default command's message); null for anything else.
  */
 export function commandsFor(argv: readonly string[]): (typeof COMMANDS)[number][] | null {
+  return commandsOf(registrationFor(argv));
+}
+
+function commandsOf(registration: Registration): (typeof COMMANDS)[number][] | null {
+  return registration === 'run' ? [DefaultCommand, RunCommand] : registration === 'message' ? [DefaultCommand] : null;
+}
+
+/** The registration `argv` needs (see commandsFor). */
+export function registrationFor(argv: readonly string[]): Registration {
   const first = argv[0];
-  if (first === 'run') return [DefaultCommand, RunCommand];
-  if (argv.length === 1 && first !== undefined && /\s/.test(first) && !first.startsWith('-')) return [DefaultCommand];
-  return null;
+  if (first === 'run') return 'run';
+  if (argv.length === 1 && first !== undefined && /\s/.test(first) && !first.startsWith('-')) return 'message';
+  return 'all';
 }
 
 /** Runs one command line and returns the exit code; never calls process.exit itself. */
