@@ -166,9 +166,11 @@ export function decodeMachine(cli: Cli<never>, encoded: EncodedMachine): StateMa
  * code on it: a machine of no command is compiled (cheap), and its nodes are replaced.
  */
 export function usePrebuiltMachine(cli: Cli<never>, encoded: EncodedMachine): boolean {
-  const builder = builderOf(cli);
+  // Fields clipanion keeps private: a version that moved them leaves its own machine in place.
+  const builder = builderOf(cli) as CliBuilderFields | undefined;
+  if (typeof builder !== 'object' || builder === null) return false;
   const commands = builder.builders;
-  if (!Array.isArray(commands) || typeof builder.compile !== 'function') return false;
+  if (!Array.isArray(commands) || typeof builder.compile !== 'function' || commands.some((command) => !Array.isArray(command?.paths))) return false;
   if (commands.length !== encoded.paths.length || commands.some((command, i) => firstPath(command) !== encoded.paths[i])) return false;
   builder.compile = () => {
     const empty = new CliBuilder<unknown>({ binaryName: '' }).compile();
