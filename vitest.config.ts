@@ -44,6 +44,8 @@ export const ISOLATED = [
   'src/tools/run-command-nobwrap.test.ts',
   // vi.mock of a module others import as it is.
   'src/context/tags-cache-faults.test.ts',
+  // Checks that Node's fetch is not loaded before warm(): any earlier file in the process loads it.
+  'src/llm/warm.test.ts',
 ];
 
 export default defineConfig({
