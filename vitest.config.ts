@@ -35,6 +35,19 @@ export const ALONE = [
   'test/integration/default-model.test.ts',
 ];
 
+/**
+ * Files that need a process of their own (the `shared` project reuses one per worker, below): they
+ * change what a module caches for the whole process or replace a module.
+ */
+export const ISOLATED = [
+  // Puts a failing `bwrap` first on PATH; the sandbox caches its probe per process.
+  'src/tools/run-command-nobwrap.test.ts',
+  // vi.mock of a module others import as it is.
+  'src/context/tags-cache-faults.test.ts',
+  // Checks that Node's fetch is not loaded before warm(): any earlier file in the process loads it.
+  'src/llm/warm.test.ts',
+];
+
 export default defineConfig({
   test: {
     // Tests spawn real git and the built CLI: give them room on a 2-core machine.
@@ -49,7 +62,14 @@ export default defineConfig({
         extends: true,
         // Two workers even on 2 cores (vitest's default there is one): most of a test's time is
         // spent waiting on the CLI, git and the fake server it spawned, not in the worker.
-        test: { name: 'shared', include, exclude: ALONE, maxWorkers: 2, sequence: { groupOrder: 0 } },
+        // One process per worker for all its files, not one per file (isolate: false): a file's
+        // start-up (a fork, then evaluating the test helpers, the fake server and the src/ modules
+        // they import) cost as much as its tests for most of the 130 unit files.
+        test: { name: 'shared', include, exclude: [...ALONE, ...ISOLATED], maxWorkers: 2, isolate: false, sequence: { groupOrder: 0 } },
+      },
+      {
+        extends: true,
+        test: { name: 'isolated', include: ISOLATED, maxWorkers: 2, sequence: { groupOrder: 0 } },
       },
       {
         extends: true,
