@@ -12,7 +12,7 @@ import { rankGraph } from './rank.js';
 import { TagsCache, type CachedTags } from './tags-cache.js';
 import { decodeTags, UNREADABLE } from './tags-line.js';
 import { addPhase } from '../obs/phases.js';
-import { writeSnapshotParts } from './snapshot-codec.js';
+import { writeSnapshotFile } from './snapshot-codec.js';
 import { DEFAULT_HISTORY_WEIGHT, refreshHistory } from './history.js';
 
 /** Where the index lives and how files are read: what every index operation needs. */
@@ -270,7 +270,7 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
   // changes them while it runs: the ranking only reads the snapshot.
   const parts = searchSnapshotParts(snapshot);
   addPhase('search.update.encode', performance.now() - tGraph);
-  writes.push(writeSnapshotParts(snapshotPath, parts).catch(() => undefined));
+  writes.push(writeSnapshotFile(snapshotPath, parts).catch(() => undefined));
   // Each write already ends in a catch: this settles, never rejects.
   const written = Promise.all(writes).then(() => addPhase('search.update.write', performance.now() - tGraph));
   if (!options.writeBehind) await written;

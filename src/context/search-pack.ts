@@ -259,7 +259,7 @@ export function decodeEntry(text: string): BlobEntry | undefined {
 /** Up to this many blobs, `loadSome` searches for each from the end; beyond, one pass over the pack. */
 const FEW_BLOBS = 8;
 /** Up to this many blobs, each is searched for in the file from its end ({@link findLastLine}), which is not read whole. */
-export const SEARCHED_FROM_END = 2;
+const SEARCHED_FROM_END = 2;
 
 /**
  * Index entries by blob id, one append-only pack per tags pack (language and its grammar/query

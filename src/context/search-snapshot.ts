@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { AnyEntry } from './search-pack.js';
 import { pathTokens, TOKENIZER_VERSION } from './search-tokens.js';
 import { DEFAULT_WEIGHTS } from './search-weights.js';
-import { decodeSnapshot, LIST_SEP, readSnapshotFile, snapshotParts, splitList, writeSnapshotParts } from './snapshot-codec.js';
+import { decodeSnapshot, LIST_SEP, readSnapshotFile, snapshotParts, splitList, writeSnapshotFile } from './snapshot-codec.js';
 import { AssistError } from '../errors.js';
 import { fnv1a } from '../util/fnv.js';
 
@@ -335,7 +335,7 @@ export function decodesWhole(s: SearchSnapshot): boolean {
 
 /** Writes a snapshot atomically (temp file, rename), its arrays gathered by the write. */
 export async function writeSearchSnapshot(path: string, s: SearchSnapshot): Promise<void> {
-  await writeSnapshotParts(path, searchSnapshotParts(s));
+  await writeSnapshotFile(path, searchSnapshotParts(s));
 }
 
 /** The file's bytes of a snapshot. */

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeSnapshot, encodeSnapshot, readSnapshotFile, snapshotParts, splitList, writeSnapshotFile, writeSnapshotParts } from './snapshot-codec.js';
+import { decodeSnapshot, encodeSnapshot, readSnapshotFile, snapshotParts, splitList, writeSnapshotFile } from './snapshot-codec.js';
 
 const MAGIC = 0x54455354;
 
@@ -60,12 +60,12 @@ describe('snapshot codec', () => {
     const parts = snapshotParts(MAGIC, header, words, bytes);
     expect(parts.length).toBeGreaterThan(1024);
     const path = join(dir, 'a', 'gathered.bin');
-    await writeSnapshotParts(path, parts);
+    await writeSnapshotFile(path, parts);
     const expected = encodeSnapshot(MAGIC, header, words, bytes);
     expect((await readSnapshotFile(path))!.equals(expected)).toBe(true);
     expect(Buffer.concat(parts).equals(expected)).toBe(true);
     // Written again over itself: the rename replaces it, no temp file is left beside it.
-    await writeSnapshotParts(path, snapshotParts(MAGIC, { v: 3 }, [Uint32Array.from([9])]));
+    await writeSnapshotFile(path, snapshotParts(MAGIC, { v: 3 }, [Uint32Array.from([9])]));
     expect(decodeSnapshot<{ v: number }>((await readSnapshotFile(path))!, MAGIC)!.header.v).toBe(3);
     expect(readdirSync(join(dir, 'a'))).toEqual(['gathered.bin']);
   });

@@ -28,7 +28,7 @@ const PADDING = new Uint8Array(3);
 /**
  * The file's bytes as pieces in order ({@link encodeSnapshot}'s, concatenated): the head (magic,
  * header, its padding), then each section as a view of its own array, with the padding it needs.
- * A writer gathers them ({@link writeSnapshotParts}) instead of copying 3 MB into one buffer
+ * A writer gathers them ({@link writeSnapshotFile}) instead of copying 3 MB into one buffer
  * first: a fresh process pays for every new page it fills, and on this VM a page's first touch is
  * the dearer part of such a copy. The arrays must not change until the write has settled.
  */
@@ -106,14 +106,11 @@ export async function readSnapshotFile(path: string): Promise<Buffer | undefined
   }
 }
 
-/** Writes a snapshot file atomically (temp file, rename), its folder made when missing. */
-export async function writeSnapshotFile(path: string, data: Buffer): Promise<void> {
+/**
+ * Writes a snapshot file atomically (temp file, rename), its folder made when missing: one buffer,
+ * or the pieces of {@link snapshotParts}, gathered by the write itself.
+ */
+export async function writeSnapshotFile(path: string, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeFileAtomic(path, data, { fsync: false });
-}
-
-/** {@link writeSnapshotFile} of {@link snapshotParts}: the pieces gathered by the write itself. */
-export async function writeSnapshotParts(path: string, parts: readonly Uint8Array[]): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFileAtomic(path, parts, { fsync: false });
 }
