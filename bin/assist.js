@@ -87,7 +87,20 @@ async function start() {
     interrupted = true;
     process.exitCode = 130;
   });
-  const io = { argv, cwd: process.cwd(), env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, version };
+  // stdin is made on first use: Node builds its stream (a socket for a pipe, a file stream that
+  // loads fs's streams for a file) when \`process.stdin\` is first read, and \`map\` and \`search\`
+  // never read it.
+  const io = {
+    argv,
+    cwd: process.cwd(),
+    env: process.env,
+    get stdin() {
+      return process.stdin;
+    },
+    stdout: process.stdout,
+    stderr: process.stderr,
+    version,
+  };
   // `undo` and `redo` have a fast path that skips loading the full command line; it hands back
   // null for anything it does not take, and main() answers that. It is one CommonJS file for the
   // same reason as this one: loading it as ES module chunks takes about twice as long.

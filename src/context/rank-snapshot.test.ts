@@ -47,6 +47,32 @@ describe('rank snapshot', () => {
     expect([...matchSnapshot(base, paths, keysOf(inputs), 200)]).toEqual([-1, -1, -1]); // another size limit
   });
 
+  // Names of a changed file are found among the stored ones by a pass against that file's names,
+  // or, past 64 changed files, through a map of every stored name: both give the stored ids.
+  it.each([
+    ['a few changed files', 3],
+    ['more changed files than the lookup by their names takes', 70],
+  ])("gives %s's names their stored ids and appends only new names", (_, changes) => {
+    const files: RankInput[] = Array.from({ length: 80 }, (_, i) => ({ path: `src/f${String(i).padStart(2, '0')}.ts`, defNames: [`def${i}`, 'shared'], refs: { [`def${(i + 1) % 80}`]: 1 + (i % 3), shared: 1 } }));
+    const paths = files.map((f) => f.path);
+    const base = updateSnapshot(undefined, matchSnapshot(undefined, paths, keysOf(files), 100), paths, keysOf(files), 100, entry(files)).snapshot;
+    const next = files.map((f, i) => (i < changes ? { ...f, defNames: [...f.defNames, `added${i}`], refs: { ...f.refs, [`def${(i + 7) % 80}`]: 2 } } : f));
+    const from = matchSnapshot(base, paths, keysOf(next), 100);
+    expect([...from].filter((j) => j === -1)).toHaveLength(changes);
+    const { snapshot, sameIds } = updateSnapshot(base, from, paths, keysOf(next), 100, entry(next));
+    expect(sameIds).toBe(true);
+    const g = snapshot.graph;
+    expect(g.names.slice(0, base.graph.names.length)).toEqual(base.graph.names);
+    expect(g.names.slice(base.graph.names.length)).toEqual(Array.from({ length: changes }, (_, i) => `added${i}`));
+    expect(new Set(g.names).size).toBe(g.names.length);
+    next.forEach((f, i) => {
+      const defs = [...g.defIds.subarray(g.defStart[i]!, g.defStart[i + 1]!)].map((id) => g.names[id]);
+      const refs = Object.fromEntries([...g.refIds.subarray(g.refStart[i]!, g.refStart[i + 1]!)].map((id, k) => [g.names[id], g.refCounts[g.refStart[i]! + k]]));
+      expect([f.path, defs, refs]).toEqual([f.path, f.defNames, f.refs]);
+    });
+    expect(rankGraph(g).ranked).toEqual(rankDefinitions(next).ranked);
+  });
+
   it('keeps name flags and entry places through the file and through updates', async () => {
     const paths = inputs.map((i) => i.path);
     const placed = (i: number): FreshEntry => ({ ...entry(inputs)(i), where: [1000 * i, 10 + i] });

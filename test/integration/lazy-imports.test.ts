@@ -155,3 +155,26 @@ describe('heavy modules load lazily', () => {
     expect(JSON.stringify(server.requests.at(-1)!.messages)).toContain('computeInvoiceTotal');
   });
 });
+
+describe('stdin is made on first use', () => {
+  // A preload that reports each read of `process.stdin` (Node builds the stream on the first one).
+  const traced = (repo: { dir: string; home: string; env: NodeJS.ProcessEnv }, args: string[]): { status: number | null; stderr: string } => {
+    const trap = join(repo.home, 'stdin-trap.cjs');
+    writeFileSync(trap, "const own = Object.getOwnPropertyDescriptor(process, 'stdin');\nObject.defineProperty(process, 'stdin', { configurable: true, get() { require('node:fs').writeSync(2, 'STDIN MADE\\n'); return own.get.call(process); } });\n");
+    const r = spawnSync(process.execPath, ['--require', trap, ...args], { cwd: repo.dir, env: repo.env, encoding: 'utf8', input: '' });
+    return { status: r.status, stderr: r.stderr };
+  };
+
+  it('`assist map` and `assist search` never read it; a command that takes input does (the trap can fail)', () => {
+    const repo = tempRepo({ files: { 'src/a.ts': 'export function alpha(): number {\n  return 1;\n}\n' } });
+    try {
+      for (const args of [['map', '--tokens', '256'], ['search', 'alpha']]) {
+        const r = traced(repo, [cliPath, ...args]);
+        expect([args[0], r.status, r.stderr]).toEqual([args[0], 0, expect.not.stringContaining('STDIN MADE')]);
+      }
+      expect(traced(repo, ['-e', 'process.stdin']).stderr).toContain('STDIN MADE');
+    } finally {
+      repo.cleanup();
+    }
+  });
+});
