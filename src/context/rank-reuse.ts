@@ -93,7 +93,11 @@ export function reuseRanking(
   const scores = new Float64Array(g.defStart[n]!);
   for (let i = 0; i < n; i++) {
     if (isChanged[i] === 0) {
-      scores.set(stored.scores.subarray(old.defStart[i]!, old.defStart[i + 1]!), g.defStart[i]!);
+      // The unchanged files up to the next changed one: one copy (their ranges follow each other in both graphs).
+      let end = i + 1;
+      while (end < n && isChanged[end] === 0) end++;
+      scores.set(stored.scores.subarray(old.defStart[i]!, old.defStart[end]!), g.defStart[i]!);
+      i = end - 1;
       continue;
     }
     const before = new Map<number, number>();

@@ -73,6 +73,31 @@ describe('rank snapshot', () => {
     expect(rankGraph(g).ranked).toEqual(rankDefinitions(next).ranked);
   });
 
+  it('copies the unchanged files run by run, between deleted, added and changed ones', () => {
+    const files: RankInput[] = Array.from({ length: 30 }, (_, i) => ({ path: `src/f${String(i).padStart(2, '0')}.ts`, defNames: i % 4 === 0 ? [] : [`def${i}`, `other${i}`], refs: i % 3 === 0 ? {} : { [`def${(i + 1) % 30}`]: i } }));
+    const placed = (list: RankInput[], offset: number) => (i: number): FreshEntry => ({ ...entry(list)(i), skipped: i % 5 === 0, where: [offset + 1000 * i, 10 + i] });
+    const paths = files.map((f) => f.path);
+    const base = updateSnapshot(undefined, matchSnapshot(undefined, paths, keysOf(files), 100), paths, keysOf(files), 100, placed(files, 0)).snapshot;
+    // f03 and f17 deleted, f10b added, f20 and f29 changed, f00 changed (a run starts after it).
+    const changed = (f: RankInput): RankInput => ({ ...f, defNames: [...f.defNames, 'fresh'] });
+    const next = files.filter((_, i) => i !== 3 && i !== 17).flatMap((f) => (f.path === 'src/f10.ts' ? [f, { path: 'src/f10b.ts', defNames: ['added'], refs: { def5: 2 } }] : [['src/f00.ts', 'src/f20.ts', 'src/f29.ts'].includes(f.path) ? changed(f) : f]));
+    const nextPaths = next.map((f) => f.path);
+    const from = matchSnapshot(base, nextPaths, keysOf(next), 100);
+    const { snapshot } = updateSnapshot(base, from, nextPaths, keysOf(next), 100, placed(next, 500_000));
+    const g = snapshot.graph;
+    next.forEach((f, i) => {
+      const old = files.findIndex((o) => o.path === f.path);
+      const fresh = from[i] === -1;
+      expect(fresh).toBe(old === -1 || ['src/f00.ts', 'src/f20.ts', 'src/f29.ts'].includes(f.path));
+      const defs = [...g.defIds.subarray(g.defStart[i]!, g.defStart[i + 1]!)].map((id) => g.names[id]);
+      const refs = Object.fromEntries([...g.refIds.subarray(g.refStart[i]!, g.refStart[i + 1]!)].map((id, k) => [g.names[id], g.refCounts[g.refStart[i]! + k]]));
+      const at = fresh ? [500_000 + 1000 * i, 10 + i, i % 5 === 0 ? 1 : 0] : [1000 * old, 10 + old, old % 5 === 0 ? 1 : 0];
+      expect([f.path, defs, refs, snapshot.entryAt[i], snapshot.entryLength[i], snapshot.skipped[i]]).toEqual([f.path, f.defNames, f.refs, ...at]);
+    });
+    expect(g.defStart[next.length]).toBe(g.defIds.length);
+    expect(g.refStart[next.length]).toBe(g.refIds.length);
+  });
+
   it('keeps name flags and entry places through the file and through updates', async () => {
     const paths = inputs.map((i) => i.path);
     const placed = (i: number): FreshEntry => ({ ...entry(inputs)(i), where: [1000 * i, 10 + i] });

@@ -207,26 +207,35 @@ export function updateSnapshot(
   const entryLength = new Uint32Array(n);
   let d = 0;
   let r = 0;
-  for (let i = 0; i < n; i++) {
-    defStart[i] = d;
-    refStart[i] = r;
+  for (let i = 0; i < n; ) {
     const entry = freshEntries.get(i);
     if (entry === undefined) {
+      // A run of files held by the snapshot one after the other (all but the changed ones, after
+      // one change): their ranges follow each other in both, copied at once (a copy per file was
+      // ~7,000 typed-array views on vitest, made in V8's interpreter in a fresh process).
       const g = usable!.graph;
       const j = from[i]!;
+      let end = i + 1;
+      while (end < n && from[end] === from[end - 1]! + 1 && !freshEntries.has(end)) end++;
+      const jEnd = j + (end - i);
       const d0 = g.defStart[j]!;
-      const d1 = g.defStart[j + 1]!;
-      defIds.set(g.defIds.subarray(d0, d1), d);
-      d += d1 - d0;
       const r0 = g.refStart[j]!;
-      const r1 = g.refStart[j + 1]!;
-      refIds.set(g.refIds.subarray(r0, r1), r);
-      refCounts.set(g.refCounts.subarray(r0, r1), r);
-      r += r1 - r0;
-      skipped[i] = usable!.skipped[j]!;
-      entryAt[i] = usable!.entryAt[j]!;
-      entryLength[i] = usable!.entryLength[j]!;
+      for (let k = 0; k < end - i; k++) {
+        defStart[i + k] = d + g.defStart[j + k]! - d0;
+        refStart[i + k] = r + g.refStart[j + k]! - r0;
+      }
+      defIds.set(g.defIds.subarray(d0, g.defStart[jEnd]!), d);
+      d += g.defStart[jEnd]! - d0;
+      refIds.set(g.refIds.subarray(r0, g.refStart[jEnd]!), r);
+      refCounts.set(g.refCounts.subarray(r0, g.refStart[jEnd]!), r);
+      r += g.refStart[jEnd]! - r0;
+      skipped.set(usable!.skipped.subarray(j, jEnd), i);
+      entryAt.set(usable!.entryAt.subarray(j, jEnd), i);
+      entryLength.set(usable!.entryLength.subarray(j, jEnd), i);
+      i = end;
     } else {
+      defStart[i] = d;
+      refStart[i] = r;
       for (const name of entry.defNames) defIds[d++] = intern(name);
       for (const name in entry.refs) {
         refIds[r] = intern(name);
@@ -238,6 +247,7 @@ export function updateSnapshot(
         entryAt[i] = where[0];
         entryLength[i] = where[1];
       }
+      i++;
     }
   }
   defStart[n] = d;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findMentions, kthLargest, rankDefinitions, type RankInput } from './rank.js';
+import { findMentions, kthLargest, rankDefinitions, selectRanked, type RankedDef, type RankGraph, type RankInput } from './rank.js';
 
 const file = (path: string, defNames: string[], refs: Record<string, number> = {}): RankInput => ({ path, defNames, refs });
 
@@ -103,6 +103,51 @@ describe('limit', () => {
     for (const limit of [0, 1, 7, 50, 180, 500]) {
       expect(rankDefinitions(inputs, { limit }).ranked).toEqual(full.slice(0, limit));
     }
+  });
+
+  // selectRanked orders by the typed array's sort and groups equal scores; the comparator over
+  // every selected definition is the order it must give, ties, 0 and -0 and a limit inside a tie included.
+  // (The selection as it was: those at or above the k-th largest score, then the comparator.)
+  const byComparator = (graph: RankGraph, scores: Float64Array, limit: number): RankedDef[] => {
+    const total = graph.defStart[graph.paths.length]!;
+    const threshold = limit >= total ? Number.NEGATIVE_INFINITY : kthLargest(scores, limit);
+    const all: RankedDef[] = [];
+    graph.paths.forEach((file, i) => {
+      for (let d = graph.defStart[i]!; d < graph.defStart[i + 1]!; d++) if (!(scores[d]! < threshold)) all.push({ file, index: d - graph.defStart[i]!, name: graph.names[graph.defIds[d]!]!, score: scores[d]! });
+    });
+    all.sort((a, b) => b.score - a.score || (a.file < b.file ? -1 : a.file > b.file ? 1 : a.index - b.index));
+    return all.slice(0, limit);
+  };
+  const graphOf = (paths: string[], defsPerFile: number[]): RankGraph => {
+    const defStart = new Uint32Array(paths.length + 1);
+    defsPerFile.forEach((k, i) => (defStart[i + 1] = defStart[i]! + k));
+    const total = defStart[paths.length]!;
+    return { paths, names: Array.from({ length: total }, (_, d) => `n${d}`), flags: new Uint8Array(total), defStart, defIds: Uint32Array.from({ length: total }, (_, d) => d), refStart: new Uint32Array(paths.length + 1), refIds: new Uint32Array(0), refCounts: new Uint32Array(0) };
+  };
+
+  it('selects in the order of a comparator over every definition, ties by path then definition', () => {
+    let seed = 17;
+    const rand = (k: number): number => ((seed = (seed * 1103515245 + 12345) >>> 0) % k);
+    for (let round = 0; round < 30; round++) {
+      // Paths not in the order of `<` (a listing's order need not be), few distinct scores: many ties.
+      const paths = Array.from({ length: 12 + rand(20) }, (_, i) => `${'zyxw'[rand(4)]}/f${(i * 7) % 31}.ts`).filter((p, i, all) => all.indexOf(p) === i);
+      const graph = graphOf(paths, paths.map(() => rand(6)));
+      const total = graph.defStart[paths.length]!;
+      const values = [0, -0, 1e-3, 0.25, 0.5, 0.5 + 1e-17, 2, 1e300];
+      const scores = Float64Array.from({ length: total }, () => values[rand(values.length)]!);
+      for (const limit of [0, 1, 3, 10, total - 1, total, total + 5].filter((l) => l >= 0)) {
+        const got = selectRanked(graph, scores, limit);
+        expect(got).toEqual(byComparator(graph, scores, limit));
+        expect(got.map((r) => Object.is(r.score, -0))).toEqual(byComparator(graph, scores, limit).map((r) => Object.is(r.score, -0)));
+      }
+      expect(selectRanked(graph, scores)).toEqual(byComparator(graph, scores, total));
+    }
+  });
+
+  it('selects scores with NaN by the comparator itself', () => {
+    const graph = graphOf(['b.ts', 'a.ts', 'c.ts'], [2, 2, 1]);
+    const scores = Float64Array.from([0.5, Number.NaN, 0.5, 0.7, 0.1]);
+    for (const limit of [1, 2, 4, 5]) expect(selectRanked(graph, scores, limit)).toEqual(byComparator(graph, scores, limit));
   });
 
   it('kthLargest finds order statistics', () => {

@@ -402,15 +402,69 @@ export function selectRanked(graph: RankGraph, scores: Float64Array, limit?: num
   const n = paths.length;
   const total = defStart[n] ?? 0;
   const take = Math.min(limit ?? total, total);
-  const threshold = take >= total ? Number.NEGATIVE_INFINITY : kthLargest(scores, take);
-  const ranked: RankedDef[] = [];
+  // Ascending, by the typed array's native sort: the k-th largest score, and the order of the
+  // selected ones without a comparator called per pair (~10,000 calls for 1,024 definitions, run
+  // by V8's interpreter in a fresh process: 7-12 ms against ~1 for this).
+  const sorted = scores.slice(0, total).sort();
+  const threshold = take >= total ? Number.NEGATIVE_INFINITY : sorted[total - take]!;
+  // NaN (never made by the ranking) has no place in a numeric order: the comparator's order then.
+  if (total > 0 && Number.isNaN(sorted[total - 1]!)) return selectByComparator(graph, scores, take, threshold);
+  // The selected definitions in listing order, chained per score (`first`, then `next`): each
+  // score's definitions in listing order, as a stable sort would leave them.
+  const defs: number[] = [];
+  const files: number[] = [];
   for (let i = 0; i < n; i++) {
+    for (let d = defStart[i]!; d < defStart[i + 1]!; d++) {
+      if (scores[d]! < threshold) continue;
+      defs.push(d);
+      files.push(i);
+    }
+  }
+  const first = new Map<number, number>();
+  const next = new Int32Array(defs.length);
+  for (let k = defs.length - 1; k >= 0; k--) {
+    const score = scores[defs[k]!]!;
+    next[k] = first.get(score) ?? -1;
+    first.set(score, k);
+  }
+  const ranked: RankedDef[] = [];
+  const push = (k: number): void => {
+    const d = defs[k]!;
+    const i = files[k]!;
+    ranked.push({ file: paths[i]!, index: d - defStart[i]!, name: names[defIds[d]!]!, score: scores[d]! });
+  };
+  let last = Number.NaN;
+  for (let p = total - 1; p >= 0 && ranked.length < take; p--) {
+    const score = sorted[p]!;
+    if (score < threshold) break;
+    // Equal scores (0 and -0 too) are one group, taken at their first place.
+    if (score === last) continue;
+    last = score;
+    const at = ranked.length;
+    for (let k = first.get(score)!; k !== -1; k = next[k]!) push(k);
+    // A tie: by path (listing order need not be the order of `<`), then definition order.
+    if (ranked.length - at > 1) {
+      const tied = ranked.splice(at).sort(byPathThenIndex);
+      for (const r of tied) ranked.push(r);
+    }
+  }
+  if (ranked.length > take) ranked.length = take;
+  return ranked;
+}
+
+const byPathThenIndex = (a: RankedDef, b: RankedDef): number => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.index - b.index);
+
+/** {@link selectRanked} by a comparator over every selected definition: for scores a numeric order cannot place. */
+function selectByComparator(graph: RankGraph, scores: Float64Array, take: number, threshold: number): RankedDef[] {
+  const { paths, names, defStart, defIds } = graph;
+  const ranked: RankedDef[] = [];
+  for (let i = 0; i < paths.length; i++) {
     for (let d = defStart[i]!; d < defStart[i + 1]!; d++) {
       if (scores[d]! < threshold) continue;
       ranked.push({ file: paths[i]!, index: d - defStart[i]!, name: names[defIds[d]!]!, score: scores[d]! });
     }
   }
-  ranked.sort((a, b) => b.score - a.score || (a.file < b.file ? -1 : a.file > b.file ? 1 : a.index - b.index));
+  ranked.sort((a, b) => b.score - a.score || byPathThenIndex(a, b));
   if (ranked.length > take) ranked.length = take;
   return ranked;
 }

@@ -70,6 +70,16 @@ describe('snapshot codec', () => {
     expect(readdirSync(join(dir, 'a'))).toEqual(['gathered.bin']);
   });
 
+  it('writes its header in UTF-8 whether it is ASCII (copied as latin1) or not', () => {
+    for (const names of [['alpha', 'beta\u0000x', '"q"\\'], ['caf\u00e9', '\u4e2d\u6587', '\u{1f600}', 'plain'], ['\u00ff'], ['\u007f']]) {
+      const header = { v: 1, names: names.join('\u0000') };
+      const buf = encodeSnapshot(0x41534d31, header, [Uint32Array.from([7])]);
+      const length = buf.readUInt32LE(4);
+      expect(buf.subarray(8, 8 + length)).toEqual(Buffer.from(JSON.stringify(header), 'utf8'));
+      expect(decodeSnapshot<typeof header>(buf, 0x41534d31)?.header).toEqual(header);
+    }
+  });
+
   it('splits joined lists only into their count', () => {
     expect(splitList('a\0b', 2)).toEqual(['a', 'b']);
     expect(splitList('', 0)).toEqual([]);

@@ -24,6 +24,8 @@ export function encodeSnapshot(magic: number, header: unknown, words: readonly U
 }
 
 const PADDING = new Uint8Array(3);
+// eslint-disable-next-line no-control-regex
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /**
  * The file's bytes as pieces in order ({@link encodeSnapshot}'s, concatenated): the head (magic,
@@ -33,7 +35,10 @@ const PADDING = new Uint8Array(3);
  * the dearer part of such a copy. The arrays must not change until the write has settled.
  */
 export function snapshotParts(magic: number, header: unknown, words: readonly Uint32Array[], bytes: readonly Uint8Array[] = []): Uint8Array[] {
-  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+  const json = JSON.stringify(header);
+  // An ASCII header (most are: paths, keys and names in ASCII) is its own UTF-8: latin1's copy
+  // instead of UTF-8's encoding, ~2 ms less for vitest's 420 KB header in a fresh process.
+  const headerBytes = Buffer.from(json, NON_ASCII.test(json) ? 'utf8' : 'latin1');
   const start = (8 + headerBytes.length + 3) & ~3;
   const head = Buffer.alloc(start);
   head.writeUInt32LE(magic, 0);
