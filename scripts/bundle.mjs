@@ -20,7 +20,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dynamicImportsIn } from './dynamic-imports.mjs';
-import { withMemoryMinimum } from './wasm-memory.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -290,16 +289,6 @@ const mainHash = createHash('sha256').update(readFileSync(join(out, 'main.cjs'))
 // Emscripten's start of web-tree-sitter makes a `require` of its own from `import('module')`; as
 // CommonJS, that import() becomes a call of `require`, which the function's own `var require`
 // (hoisted, not yet set) hides. The file's own require does what it made one for.
-//
-// Its wasm memory starts at 32 MB (Emscripten's default, also the runtime's declared minimum),
-// of which a map's one changed file uses ~2-3 MB (the runtime's 80 KB, a grammar's tables, the
-// parse): V8 counts the 32 MB as external memory, and with the process's other buffers that made
-// two scavenges of a map after one change ("external memory pressure"). The one-file's copy
-// starts at TREE_SITTER_INITIAL_PAGES, the runtime's minimum lowered to match (in place, in its
-// import section), and grows as any Emscripten heap does. The installed package, which the parse
-// workers use, is untouched.
-const TREE_SITTER_DEFAULT_MEMORY = 33554432;
-const TREE_SITTER_INITIAL_PAGES = 64;
 const treeSitterRequire = {
   name: 'assist-tree-sitter-require',
   setup(b) {
@@ -307,9 +296,7 @@ const treeSitterRequire = {
       const text = readFileSync(args.path, 'utf8');
       const own = 'var require = createRequire(import.meta.url);';
       if (text.split(own).length !== 2) throw new Error(`scripts/bundle.mjs: web-tree-sitter no longer reads '${own}' once: check its CommonJS build`);
-      const memory = `Module["INITIAL_MEMORY"] || ${TREE_SITTER_DEFAULT_MEMORY}`;
-      if (text.split(memory).length !== 2) throw new Error(`scripts/bundle.mjs: web-tree-sitter no longer reads '${memory}' once: check its start of the wasm memory`);
-      return { contents: text.replace(own, '').replace(memory, `Module["INITIAL_MEMORY"] || ${TREE_SITTER_INITIAL_PAGES * 65536}`), loader: 'js' };
+      return { contents: text.replace(own, ''), loader: 'js' };
     });
   },
 };
@@ -333,10 +320,7 @@ const vendorScripts = await build({
   metafile: true,
   logLevel: 'warning',
 });
-writeFileSync(
-  join(out, 'web-tree-sitter.wasm'),
-  withMemoryMinimum(readFileSync(join(dirname(require.resolve('web-tree-sitter')), 'web-tree-sitter.wasm')), TREE_SITTER_DEFAULT_MEMORY / 65536, TREE_SITTER_INITIAL_PAGES),
-);
+copyFileSync(join(dirname(require.resolve('web-tree-sitter')), 'web-tree-sitter.wasm'), join(out, 'web-tree-sitter.wasm'));
 // ws's (through @google/genai) optional native helpers, require()d in a try: absent, it uses its own code.
 const WS_OPTIONAL = new Set(['utf-8-validate', 'bufferutil']);
 const vendorScriptFiles = {};
