@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PAUSE_POINTS, type PausePoint } from '../../src/git/pause.js';
 import { reply, startFakeLlm, type FakeLlmServer } from '../fake-llm/index.js';
-import { tempRepo, type TempRepo } from '../helpers/git-repo.js';
+import { copyTempRepo, tempRepo, type TempRepo } from '../helpers/git-repo.js';
 import { CONCURRENT_CLI_TEST_MS } from '../helpers/run-cli.js';
 import { cliEnv, crashCli, hasStackTrace, lostUserWork, makeUserWork, repoProblems, runCli, statusOf, type UserWork } from './harness.js';
 
@@ -79,7 +79,72 @@ async function ok(ctx: Ctx, args: string[], replyFor?: Parameters<FakeLlmServer[
   expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
 }
 
-/** Runs the commands that come before the crash, then the one that crashes at `point`. */
+/** The repository every case starts from: four committed files, then the user's uncommitted work. */
+function freshRepo(): { repo: TempRepo; work: UserWork } {
+  const repo = tempRepo({ files: { 'a.txt': 'a\n', 'b.txt': 'b\n', 'staged.txt': 'staged orig\n', 'unstaged.txt': 'unstaged orig\n' } });
+  return { repo, work: makeUserWork(repo, { 'a.txt': USER_A }) };
+}
+
+/**
+ * Where a case's crashing command starts: a fresh repository, or one after the commands that come
+ * before it and are not what the case is about (`ran`: the batch went through; `undone`: then
+ * undone; `checkpointed`: a first edit, a checkpoint of it, then the batch).
+ */
+type Start = 'fresh' | 'ran' | 'undone' | 'checkpointed';
+
+const START_OF: Record<Kind, Start> = {
+  run: 'fresh',
+  undo: 'ran',
+  redo: 'undone',
+  checkpoint: 'ran',
+  restore: 'checkpointed',
+  finish: 'ran',
+  'recover-rollback': 'fresh',
+  'recover-finish': 'fresh',
+  pending: 'fresh',
+};
+
+const built = new Map<Exclude<Start, 'fresh'>, Promise<{ repo: TempRepo; work: UserWork }>>();
+
+/**
+ * A copy of the repository after `start`'s commands. Those commands are the same CLI runs for every
+ * case that starts there (each a second of CPU, 15 of the file's ~120), so they run once per file,
+ * against a fake server of their own, and each case gets a `cp -a` of their result (`copyTempRepo`,
+ * as test/security/fixture.ts does); their exit codes are still checked, where they run.
+ */
+async function startAt(start: Start): Promise<{ repo: TempRepo; work: UserWork }> {
+  if (start === 'fresh') return freshRepo();
+  let made = built.get(start);
+  if (made === undefined) {
+    made = build(start);
+    built.set(start, made);
+  }
+  const { repo, work } = await made;
+  return { repo: copyTempRepo(repo), work };
+}
+
+async function build(start: Exclude<Start, 'fresh'>): Promise<{ repo: TempRepo; work: UserWork }> {
+  const { repo, work } = await startAt(start === 'undone' ? 'ran' : 'fresh');
+  process.once('exit', () => repo.cleanup());
+  await using server = await startFakeLlm();
+  const ctx: Ctx = { repo, server, env: cliEnv(repo, server), work };
+  switch (start) {
+    case 'ran':
+      await ok(ctx, RUN, BATCH);
+      break;
+    case 'undone':
+      await ok(ctx, ['undo']);
+      break;
+    case 'checkpointed':
+      await ok(ctx, ['run', '--yes', '-m', 'start with x'], reply.edits([{ path: 'x.txt', search: '', replace: 'x\n' }]));
+      await ok(ctx, ['checkpoint', 'create', 'before-batch']);
+      await ok(ctx, RUN, BATCH);
+      break;
+  }
+  return { repo, work };
+}
+
+/** Runs the command that crashes at `point`, in a repository already at `START_OF[kind]`. */
 async function crashScenario(ctx: Ctx, point: PausePoint, kind: Kind): Promise<void> {
   const crash = async (args: string[], at: string, withReply = false): Promise<void> => {
     if (withReply) ctx.server.enqueue(BATCH);
@@ -90,22 +155,14 @@ async function crashScenario(ctx: Ctx, point: PausePoint, kind: Kind): Promise<v
     case 'run':
       return crash(RUN, point, true);
     case 'undo':
-      await ok(ctx, RUN, BATCH);
       return crash(['undo'], point);
     case 'redo':
-      await ok(ctx, RUN, BATCH);
-      await ok(ctx, ['undo']);
       return crash(['redo'], point);
     case 'checkpoint':
-      await ok(ctx, RUN, BATCH);
       return crash(['checkpoint', 'create', 'named'], point);
     case 'restore':
-      await ok(ctx, ['run', '--yes', '-m', 'start with x'], reply.edits([{ path: 'x.txt', search: '', replace: 'x\n' }]));
-      await ok(ctx, ['checkpoint', 'create', 'before-batch']);
-      await ok(ctx, RUN, BATCH);
       return crash(['checkpoint', 'restore', 'before-batch'], point);
     case 'finish':
-      await ok(ctx, RUN, BATCH);
       return crash(['session', 'finish'], point);
     case 'recover-rollback':
       await crash(RUN, 'between-writes', true);
@@ -171,8 +228,9 @@ describe.concurrent('kill -9 at each named point, then a fresh start', { timeout
       task.meta.faultCases = 1;
       task.meta.faultSurvived = 0;
       await using server = await startFakeLlm();
-      await using repo = tempRepo({ files: { 'a.txt': 'a\n', 'b.txt': 'b\n', 'staged.txt': 'staged orig\n', 'unstaged.txt': 'unstaged orig\n' } });
-      const work = makeUserWork(repo, { 'a.txt': USER_A });
+      const start = await startAt(START_OF[kind]);
+      await using repo = start.repo;
+      const work = start.work;
       const ctx: Ctx = { repo, server, env: cliEnv(repo, server), work };
       await crashScenario(ctx, point, kind);
       task.meta.faultLost = lostUserWork(repo, work).length;
@@ -210,9 +268,9 @@ describe.concurrent('kill -9 at each named point, then a fresh start', { timeout
     task.meta.fault = 'process';
     task.meta.faultSurvived = 0;
     await using server = await startFakeLlm();
-    await using repo = tempRepo({ files: { 'a.txt': 'a\n', 'b.txt': 'b\n', 'staged.txt': 'staged orig\n', 'unstaged.txt': 'unstaged orig\n' } });
-    const ctx: Ctx = { repo, server, env: cliEnv(repo, server), work: makeUserWork(repo, { 'a.txt': USER_A }) };
-    await ok(ctx, RUN, BATCH);
+    const start = await startAt('ran');
+    await using repo = start.repo;
+    const ctx: Ctx = { repo, server, env: cliEnv(repo, server), work: start.work };
     const r = await crashCli(['undo'], { cwd: repo.dir, env: ctx.env, point: 'undo-before-ref' });
     expect(r.paused).toBe(true);
     // The person looks at the odd state and goes back to main themselves.

@@ -2,25 +2,29 @@ import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * The longest files of a one-worker run (ninth session's CI, 8 s and more), longest first. vitest
- * orders by the durations of the last run on this machine, and a fresh clone has none, so it falls
- * back to file size, which can leave a 50 s file to the end: one worker busy, the other idle.
+ * The longest files, longest first: those of the fourteenth session's last whole run (30 s and more
+ * under load, docs/testing.md "Fourteenth session"), then the rest of an older one-worker CI run's
+ * (8 s and more). vitest orders by the durations of the last run on this machine, and a fresh clone
+ * has none, so it falls back to file size, which can leave a 50 s file to the end: one worker busy,
+ * the other idle.
  */
 const LONGEST = [
   'test/faults/crash-points.test.ts',
   'test/security/hostile-replies.test.ts',
+  'test/integration/pr.test.ts',
   'test/integration/careful-user-2.test.ts',
-  'test/integration/assist-test.test.ts',
-  'test/integration/tool-loop.test.ts',
+  'test/integration/code-cache.test.ts',
   'test/integration/careful-user.test.ts',
-  'test/mcp/mcp-run.test.ts',
   'test/integration/cli.test.ts',
+  'test/integration/tool-loop.test.ts',
+  'test/integration/assist-test.test.ts',
+  'test/faults/provider-faults.test.ts',
+  'test/mcp/mcp-run.test.ts',
+  'test/faults/environment-faults.test.ts',
+  'src/git/store.test.ts',
   'test/integration/agent-hooks.test.ts',
   'test/integration/workspaces.test.ts',
   'test/integration/run.test.ts',
-  'test/faults/provider-faults.test.ts',
-  'test/integration/pr.test.ts',
-  'test/faults/environment-faults.test.ts',
   'test/architecture/dependency-rules.test.ts',
   'src/testing/mutation-check.test.ts',
   'test/integration/compression-order.test.ts',
