@@ -1,4 +1,4 @@
-import { chunkLengthsOf, termId, type SearchSnapshot } from './search-snapshot.js';
+import { chunkLengthsOf, termId, termPostings, type SearchSnapshot } from './search-snapshot.js';
 import { DEFAULT_WEIGHTS, defaultFieldWeights, type Bm25Weights } from './search-weights.js';
 import { countTokensInto } from './search-tokens.js';
 
@@ -77,7 +77,7 @@ export function scoreChunks(s: SearchSnapshot, found: QueryTerm[], w: Bm25Weight
   const { lengths, avg } = defaultFieldWeights(w) ? chunkLengthsOf(s) : weightedLengths(s, w);
   // The snapshot's arrays in locals: a fresh process runs these loops before the JIT, where each
   // property read of the snapshot object costs a lookup per posting.
-  const { termStart, postChunk, postTf, pathTermStart, pathTermFile, fileChunkStart, chunkFile } = s;
+  const { pathTermStart, pathTermFile, fileChunkStart, chunkFile } = s;
   const k1 = w.k1;
   const b = w.b;
   const text = w.text;
@@ -87,8 +87,10 @@ export function scoreChunks(s: SearchSnapshot, found: QueryTerm[], w: Bm25Weight
   for (let k = 0; k < found.length; k++) {
     const q = found[k]!;
     const bit = k < 32 ? 1 << k : 0;
-    const p0 = termStart[q.id]!;
-    const p1 = termStart[q.id + 1]!;
+    // The term's postings: views of the snapshot's arrays, or a delta's merged with its base's (search-delta.ts).
+    const { chunks: postChunk, tf: postTf } = termPostings(s, q.id);
+    const p0 = 0;
+    const p1 = postChunk.length;
     const q0 = pathTermStart[q.id]!;
     const q1 = pathTermStart[q.id + 1]!;
     if (q0 === q1) {

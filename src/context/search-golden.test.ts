@@ -1,4 +1,4 @@
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo } from '../../test/helpers/git-repo.js';
@@ -87,6 +87,8 @@ describe('search ranking', () => {
     const fresh = await ranking(repo.dir, repo.env);
     appendFileSync(join(repo.dir, Object.keys(files)[7]!), '\nexport function retryAfterHeader(header: string): number {\n  return Number(header) * 1000; // retry after the backoff the server asks for\n}\n');
     const changed = await ranking(repo.dir, repo.env);
+    // That change was read through a delta over the fresh build's snapshot (search-delta.ts).
+    expect(existsSync(join(repo.dir, '.git', 'assist', 'search', 'delta.bin'))).toBe(true);
     if (process.env['ASSIST_GOLDEN_PRINT']) process.stderr.write(`GOLDEN ${JSON.stringify({ fresh, changed })}\n`);
     expect({ fresh, changed }).toEqual(GOLDEN);
   });
