@@ -335,10 +335,9 @@ export function decodeSearchDelta(buf: Buffer, base: SearchSnapshot): SearchSnap
         return (keyList ??= list(keys, n));
       },
     };
-    const view = assemble(base, withLists, { fileFrom, chunkOf, added, termIds, start, chunks, tf }, { paths, keys });
-    // Paths and keys are what the warm search compares or hands out: damage there is caught now.
-    if (view.paths.length !== n || view.keys.length !== n) return undefined;
-    return view;
+    // Paths and keys are split when asked for, as a full snapshot's are: a warm search compares
+    // the stored bytes with the listing, or checks them (`pathsDecode`) when git's output decides.
+    return assemble(base, withLists, { fileFrom, chunkOf, added, termIds, start, chunks, tf }, { paths, keys });
   } catch {
     return undefined;
   }

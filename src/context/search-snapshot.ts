@@ -202,9 +202,6 @@ export function termPostings(s: SearchSnapshot, id: number): { chunks: Uint32Arr
   const ov = overlays.get(s);
   if (!ov) return { chunks: s.postChunk.subarray(p0, p1), tf: s.postTf.subarray(p0, p1) };
   const { chunkOf } = ov;
-  const postChunk = s.postChunk;
-  let kept = 0;
-  for (let p = p0; p < p1; p++) if (chunkOf[postChunk[p]!]! >= 0) kept++;
   let lo = 0;
   let hi = ov.termIds.length - 1;
   let d0 = 0;
@@ -220,19 +217,24 @@ export function termPostings(s: SearchSnapshot, id: number): { chunks: Uint32Arr
     if (t < id) lo = mid + 1;
     else hi = mid - 1;
   }
-  const chunks = new Uint32Array(kept + d1 - d0);
-  const tf = new Uint32Array(chunks.length);
+  // One pass over the base's postings (a fresh process runs it before the JIT): room for all of
+  // them, the removed ones skipped, the delta's after.
+  const postChunk = s.postChunk;
   const postTf = s.postTf;
+  const chunksRoom = new Uint32Array(p1 - p0 + d1 - d0);
+  const tfRoom = new Uint32Array(chunksRoom.length);
   let at = 0;
   for (let p = p0; p < p1; p++) {
     const c = chunkOf[postChunk[p]!]!;
     if (c >= 0) {
-      chunks[at] = c;
-      tf[at++] = postTf[p]!;
+      chunksRoom[at] = c;
+      tfRoom[at++] = postTf[p]!;
     }
   }
-  chunks.set(ov.chunks.subarray(d0, d1), at);
-  tf.set(ov.tf.subarray(d0, d1), at);
+  chunksRoom.set(ov.chunks.subarray(d0, d1), at);
+  tfRoom.set(ov.tf.subarray(d0, d1), at);
+  const chunks = chunksRoom.subarray(0, at + d1 - d0);
+  const tf = tfRoom.subarray(0, chunks.length);
   return { chunks, tf };
 }
 
