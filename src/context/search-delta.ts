@@ -121,8 +121,6 @@ export function buildSearchDelta(base: SearchSnapshot, from: Int32Array, paths: 
   const view = assemble(
     base,
     {
-      paths: [...paths],
-      keys: [...keys],
       maxFileBytes,
       fileChunkStart: lay.fileChunkStart,
       chunkFile: lay.chunkFile,
@@ -143,17 +141,26 @@ export function buildSearchDelta(base: SearchSnapshot, from: Int32Array, paths: 
       pathTermFile: new Uint32Array(0),
     },
     { fileFrom: new Uint32Array(from.buffer, from.byteOffset, from.length), chunkOf: lay.oldToNew, added: lay.terms, termIds, start, chunks, tf },
-    { paths: Buffer.from(joined.paths, 'utf8'), keys: Buffer.from(joined.keys, 'utf8'), joined },
+    { paths: Buffer.from(joined.paths, 'utf8'), keys: Buffer.from(joined.keys, 'utf8'), joined, pathList: () => paths, keyList: () => keys },
   );
   derive(view);
   return view;
 }
 
-/** The per-file and per-chunk arrays a delta holds whole (everything of a snapshot but its postings and dictionary). */
-type Own = Omit<SearchSnapshot, 'terms' | 'termStart' | 'postChunk' | 'postTf' | 'generation' | 'liveTerms'>;
+/** The per-file and per-chunk arrays a delta holds whole (everything of a snapshot but its postings, dictionary and lists). */
+type Own = Omit<SearchSnapshot, 'paths' | 'keys' | 'terms' | 'termStart' | 'postChunk' | 'postTf' | 'generation' | 'liveTerms'>;
+
+/** The listing of a view: its paths and keys as stored (UTF-8, NUL-joined) and as lists, the latter made when first asked for. */
+interface ViewListing {
+  paths: Uint8Array;
+  keys: Uint8Array;
+  joined?: { paths: string; keys: string };
+  pathList: () => readonly string[];
+  keyList: () => readonly string[];
+}
 
 /** The view of a base and a delta: the delta's own arrays, the base's postings and dictionary extended by its terms. */
-function assemble(base: SearchSnapshot, own: Own, delta: Omit<Overlay, 'base' | 'addedIds'>, listing: { paths: Uint8Array; keys: Uint8Array; joined?: { paths: string; keys: string } }): SearchSnapshot {
+function assemble(base: SearchSnapshot, own: Own, delta: Omit<Overlay, 'base' | 'addedIds'>, listing: ViewListing): SearchSnapshot {
   const baseTerms = base.termStart.length - 1;
   const t = baseTerms + delta.added.length;
   // The terms the base lacks have no base postings: their ranges are empty, at the base's end.
@@ -165,6 +172,12 @@ function assemble(base: SearchSnapshot, own: Own, delta: Omit<Overlay, 'base' | 
   let terms: string[] | undefined;
   const view: SearchSnapshot = {
     ...own,
+    get paths(): readonly string[] {
+      return listing.pathList();
+    },
+    get keys(): readonly string[] {
+      return listing.keyList();
+    },
     get terms(): readonly string[] {
       return (terms ??= [...base.terms, ...delta.added]);
     },
@@ -323,21 +336,15 @@ export function decodeSearchDelta(buf: Buffer, base: SearchSnapshot): SearchSnap
       if (!parts) throw new AssistError('context.search-delta', 'the search index delta is damaged (a list does not hold its count)');
       return parts;
     };
-    const withLists = {
+    const withHeader = {
       ...own,
       maxFileBytes: h.maxFileBytes,
       avgLen: h.avgLen,
       ...(h.listing && typeof h.listing.fingerprint === 'string' && typeof h.listing.packs === 'object' && h.listing.packs !== null ? { listing: h.listing } : {}),
-      get paths(): readonly string[] {
-        return (pathList ??= list(paths, n));
-      },
-      get keys(): readonly string[] {
-        return (keyList ??= list(keys, n));
-      },
     };
     // Paths and keys are split when asked for, as a full snapshot's are: a warm search compares
     // the stored bytes with the listing, or checks them (`pathsDecode`) when git's output decides.
-    return assemble(base, withLists, { fileFrom, chunkOf, added, termIds, start, chunks, tf }, { paths, keys });
+    return assemble(base, withHeader, { fileFrom, chunkOf, added, termIds, start, chunks, tf }, { paths, keys, pathList: () => (pathList ??= list(paths, n)), keyList: () => (keyList ??= list(keys, n)) });
   } catch {
     return undefined;
   }
