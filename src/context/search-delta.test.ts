@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { queryTerms, scoreChunks, topIndices } from './bm25.js';
+import { DEFAULT_WEIGHTS, queryTerms, scoreChunks, topIndices } from './bm25.js';
 import type { BlobEntry } from './search-pack.js';
 import { buildSearchDelta, decodeSearchDelta, encodeSearchDelta } from './search-delta.js';
 import { matchSearchSnapshot, readSearchSnapshot, termId, termPostings, updateSearchSnapshot, writeSearchSnapshot, type SearchSnapshot } from './search-snapshot.js';
@@ -75,11 +75,14 @@ function reading(s: SearchSnapshot): unknown {
     const p = termPostings(s, id);
     return [term, termId(s, term), [...p.chunks], [...p.tf]];
   });
-  const ranked = queries.map((q) => {
-    const found = queryTerms(s, q);
-    const { scores, matched, terms } = scoreChunks(s, found);
-    return { found: found.map((f) => [f.term, f.id, f.idf]), scores: [...scores], matched: [...matched], terms: [...terms], top: topIndices(scores, 5, matched) };
-  });
+  // The default weights, and others (a zero name weight, the path's changed: the tuning's lengths).
+  const ranked = [DEFAULT_WEIGHTS, { ...DEFAULT_WEIGHTS, names: 0, path: 0.5 }].flatMap((w) =>
+    queries.map((q) => {
+      const found = queryTerms(s, q);
+      const { scores, matched, terms } = scoreChunks(s, found, w);
+      return { found: found.map((f) => [f.term, f.id, f.idf]), scores: [...scores], matched: [...matched], terms: [...terms], top: topIndices(scores, 5, matched) };
+    }),
+  );
   return { paths: [...s.paths], keys: [...s.keys], terms: [...s.terms], avgLen: s.avgLen, maxFileBytes: s.maxFileBytes, arrays, postings, ranked };
 }
 

@@ -191,6 +191,20 @@ export function storedListing(s: SearchSnapshot): { paths: Uint8Array; keys: Uin
   return st ? { paths: st.paths, keys: st.keys } : undefined;
 }
 
+/** Where the delta's postings of term `id` are in its `chunks`/`tf` (an empty range when it has none). */
+export function deltaRange(ov: Overlay, id: number): [number, number] {
+  let lo = 0;
+  let hi = ov.termIds.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const t = ov.termIds[mid]!;
+    if (t === id) return [ov.start[mid]!, ov.start[mid + 1]!];
+    if (t < id) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return [0, 0];
+}
+
 /**
  * The postings of term `id` as a full update orders them (the base's kept ones in their order,
  * renumbered, then the new files' in listing order): chunk ids and packed counts. For a full
@@ -202,21 +216,7 @@ export function termPostings(s: SearchSnapshot, id: number): { chunks: Uint32Arr
   const ov = overlays.get(s);
   if (!ov) return { chunks: s.postChunk.subarray(p0, p1), tf: s.postTf.subarray(p0, p1) };
   const { chunkOf } = ov;
-  let lo = 0;
-  let hi = ov.termIds.length - 1;
-  let d0 = 0;
-  let d1 = 0;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const t = ov.termIds[mid]!;
-    if (t === id) {
-      d0 = ov.start[mid]!;
-      d1 = ov.start[mid + 1]!;
-      break;
-    }
-    if (t < id) lo = mid + 1;
-    else hi = mid - 1;
-  }
+  const [d0, d1] = deltaRange(ov, id);
   // One pass over the base's postings (a fresh process runs it before the JIT): room for all of
   // them, the removed ones skipped, the delta's after.
   const postChunk = s.postChunk;
