@@ -72,7 +72,10 @@ function reading(s: SearchSnapshot): unknown {
     (['fileChunkStart', 'chunkFile', 'chunkStart', 'chunkEnd', 'chunkTextLen', 'chunkNameLen', 'chunkLen', 'filePathStart', 'filePathTerm', 'pathTermStart', 'pathTermFile', 'graphRank', 'graphPlace', 'graphOrder', 'tagsAt', 'tagsLen'] as const).map((k) => [k, [...s[k]]]),
   );
   const postings = s.terms.map((term, id) => {
-    const p = termPostings(s, id);
+    const p = termPostings(s, id)!;
+    // With a limit: the same postings, or none past it.
+    if (p.chunks.length > 0) expect(termPostings(s, id, p.chunks.length - 1)).toBeUndefined();
+    expect([...termPostings(s, id, p.chunks.length)!.chunks]).toEqual([...p.chunks]);
     return [term, termId(s, term), [...p.chunks], [...p.tf]];
   });
   // The default weights, and others (a zero name weight, the path's changed: the tuning's lengths).
@@ -158,7 +161,7 @@ describe('search index delta', () => {
       for (const q of queries) {
         const found = queryTerms(view, q);
         const { scores } = scoreChunks(view, found);
-        for (let id = 0; id < view.termStart.length - 1; id++) for (const c of termPostings(view, id).chunks) expect(c).toBeLessThan(view.chunkFile.length);
+        for (let id = 0; id < view.termStart.length - 1; id++) for (const c of termPostings(view, id)!.chunks) expect(c).toBeLessThan(view.chunkFile.length);
         expect(scores.length).toBe(view.chunkFile.length);
       }
     }

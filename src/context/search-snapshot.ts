@@ -160,6 +160,8 @@ export interface Overlay {
   base: SearchSnapshot;
   /** Base chunk → the view's id of it, -1 for a chunk of a replaced or removed file. */
   chunkOf: Int32Array;
+  /** How many base chunks are removed (-1 in `chunkOf`): at most that many of a term's base postings are skipped. */
+  removed: number;
   /** Per file of the view: its place in the base, 0xffffffff for a file the delta holds. */
   fileFrom: Uint32Array;
   /** Terms the base lacks, their ids following the base's. */
@@ -208,15 +210,17 @@ export function deltaRange(ov: Overlay, id: number): [number, number] {
 /**
  * The postings of term `id` as a full update orders them (the base's kept ones in their order,
  * renumbered, then the new files' in listing order): chunk ids and packed counts. For a full
- * snapshot, views of its arrays.
+ * snapshot, views of its arrays. Undefined when they are more than `most`.
  */
-export function termPostings(s: SearchSnapshot, id: number): { chunks: Uint32Array; tf: Uint32Array } {
+export function termPostings(s: SearchSnapshot, id: number, most = Infinity): { chunks: Uint32Array; tf: Uint32Array } | undefined {
   const p0 = s.termStart[id] ?? 0;
   const p1 = Math.max(p0, s.termStart[id + 1] ?? 0);
   const ov = overlays.get(s);
-  if (!ov) return { chunks: s.postChunk.subarray(p0, p1), tf: s.postTf.subarray(p0, p1) };
+  if (!ov) return p1 - p0 > most ? undefined : { chunks: s.postChunk.subarray(p0, p1), tf: s.postTf.subarray(p0, p1) };
   const { chunkOf } = ov;
   const [d0, d1] = deltaRange(ov, id);
+  // More than `most` even if every removed chunk held the term: not copied.
+  if (p1 - p0 - ov.removed + (d1 - d0) > most) return undefined;
   // One pass over the base's postings (a fresh process runs it before the JIT): room for all of
   // them, the removed ones skipped, the delta's after.
   const postChunk = s.postChunk;
@@ -235,7 +239,7 @@ export function termPostings(s: SearchSnapshot, id: number): { chunks: Uint32Arr
   tfRoom.set(ov.tf.subarray(d0, d1), at);
   const chunks = chunksRoom.subarray(0, at + d1 - d0);
   const tf = tfRoom.subarray(0, chunks.length);
-  return { chunks, tf };
+  return chunks.length > most ? undefined : { chunks, tf };
 }
 
 /** The id of a term in the snapshot's dictionary, or -1. */

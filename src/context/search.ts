@@ -638,8 +638,8 @@ async function groupHits(index: OpenIndex, ranking: Ranking, k: number, maxCalle
       const term = identifierTerm(name);
       const id = term === undefined ? undefined : wanted.get(term);
       if (id === undefined || id === -1) continue;
-      const postings = termPostings(s, id);
-      if (postings.chunks.length > MAX_CALLER_DF) continue;
+      const postings = termPostings(s, id, MAX_CALLER_DF);
+      if (postings === undefined) continue;
       const callers: { chunk: number; score: number }[] = [];
       for (let p = 0; p < postings.chunks.length; p++) {
         const c = postings.chunks[p]!;
