@@ -46,8 +46,10 @@ export interface IndexOptions {
    */
   writeBehind?: boolean;
   /**
-   * After a few changed files, write a delta over the snapshot instead of a new snapshot (default
-   * true; search-delta.ts). False: the full update, as before (the reference a delta must equal).
+   * After a few changed files, write a delta over the snapshot instead of a new snapshot
+   * (search-delta.ts). Off unless true or `ASSIST_SEARCH_DELTA=1`: measured on vitest, a warm
+   * search over a delta cost more CPU than the change path saved (docs/search.md "Fifteenth
+   * session"). A delta already written is read either way.
    */
   delta?: boolean;
 }
@@ -270,7 +272,8 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
   // update; else the full update, a new snapshot.
   // A delta file that did not apply (damaged, or of another snapshot) is replaced by the full update.
   const deltaUsable = !(hasDelta && read !== undefined && overlayOf(read) === undefined);
-  const delta = few && options.delta !== false && deltaUsable ? buildSearchDelta(base!, from, paths, storedKeys, maxFileBytes, (i) => entries.get(i) ?? []) : undefined;
+  const deltas = options.delta ?? (options.env ?? process.env)['ASSIST_SEARCH_DELTA'] === '1';
+  const delta = few && deltas && deltaUsable ? buildSearchDelta(base!, from, paths, storedKeys, maxFileBytes, (i) => entries.get(i) ?? []) : undefined;
   const snapshot = delta ?? updateSearchSnapshot(base, from, paths, storedKeys, maxFileBytes, (i) => entries.get(i) ?? []).snapshot;
   // Not stamped when a file was unreadable: its empty key must make the next search look again.
   if (stamp && !storedKeys.includes('')) snapshot.listing = stamp;
