@@ -14,7 +14,9 @@ import { AssistError } from '../errors.js';
  * posting among them), the changed files' postings by term, and the terms the base lacks; the
  * base's postings are read through it (`termPostings`), so every id, count and score is the one
  * a full update of the base would give. It names its base by the generation id in the base's
- * header: a delta of another snapshot, or one that does not decode, is ignored.
+ * header: a delta of another snapshot, or one that does not decode, is ignored. Written only when
+ * asked for (search-index.ts `IndexOptions.delta`, `ASSIST_SEARCH_DELTA=1`): measured, a warm search
+ * over a delta cost about what the change path saved.
  */
 
 const MAGIC = 0x41534431; // "ASD1"
