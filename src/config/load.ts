@@ -75,7 +75,7 @@ export function keyToEnvName(key: string): string {
 }
 
 // Variables assist reads for other purposes than config; never warned about.
-const NON_CONFIG_ENV = new Set(['ASSIST_PAUSE_AT', 'ASSIST_PHASES', 'ASSIST_PAUSE_FILE', 'ASSIST_BIN', 'ASSIST_PUSH_TOKEN', 'ASSIST_PUSH_USER', 'ASSIST_TEST_REQUIRE_BWRAP', 'ASSIST_CODE_CACHE', 'ASSIST_CODE_CACHE_DIR', 'ASSIST_CODE_CACHE_DEBUG', 'ASSIST_INDEX_WORKER', 'ASSIST_BUNDLE_READABLE']);
+const NON_CONFIG_ENV = new Set(['ASSIST_PAUSE_AT', 'ASSIST_PHASES', 'ASSIST_PAUSE_FILE', 'ASSIST_BIN', 'ASSIST_PUSH_TOKEN', 'ASSIST_PUSH_USER', 'ASSIST_TEST_REQUIRE_BWRAP', 'ASSIST_CODE_CACHE', 'ASSIST_CODE_CACHE_DIR', 'ASSIST_CODE_CACHE_DEBUG', 'ASSIST_INDEX_WORKER', 'ASSIST_BUNDLE_READABLE', 'ASSIST_SEARCH_DELTA']);
 
 /** Loads defaults < user file < project file < env < flags into one validated Config. */
 export { PROJECT_FILE_NAME, userConfigDir, userConfigFile };

@@ -1,4 +1,4 @@
-import { chunkLengthsOf, termId, type SearchSnapshot } from './search-snapshot.js';
+import { chunkLengthsOf, deltaRange, overlayOf, termId, type SearchSnapshot } from './search-snapshot.js';
 import { DEFAULT_WEIGHTS, defaultFieldWeights, type Bm25Weights } from './search-weights.js';
 import { countTokensInto } from './search-tokens.js';
 
@@ -82,6 +82,9 @@ export function scoreChunks(s: SearchSnapshot, found: QueryTerm[], w: Bm25Weight
   const b = w.b;
   const text = w.text;
   const names = w.names;
+  // A view of a snapshot and its delta (search-delta.ts): base postings renumbered (removed chunks
+  // skipped), then the delta's.
+  const overlay = overlayOf(s);
   let tf: Float64Array | undefined;
   let touched: Uint32Array | undefined;
   for (let k = 0; k < found.length; k++) {
@@ -91,7 +94,7 @@ export function scoreChunks(s: SearchSnapshot, found: QueryTerm[], w: Bm25Weight
     const p1 = termStart[q.id + 1]!;
     const q0 = pathTermStart[q.id]!;
     const q1 = pathTermStart[q.id + 1]!;
-    if (q0 === q1) {
+    if (q0 === q1 && overlay === undefined) {
       // No path holds the term: each chunk has at most one posting of it (the index merges a
       // chunk's text and name counts), so its field sum is that posting's and one pass scores it.
       const df = Math.min(chunkCount, p1 - p0);
@@ -114,11 +117,37 @@ export function scoreChunks(s: SearchSnapshot, found: QueryTerm[], w: Bm25Weight
     // was 0 (a zero weight, when tuning), so at most twice.
     touched ??= new Uint32Array(chunkCount * 2);
     let count = 0;
-    for (let p = p0; p < p1; p++) {
-      const c = postChunk[p]!;
-      const packed = postTf[p]!;
-      if (tf[c] === 0) touched[count++] = c;
-      tf[c] = tf[c]! + text * (packed & 0xffff) + names * (packed >>> 16);
+    let postings = p1 - p0;
+    if (overlay === undefined) {
+      for (let p = p0; p < p1; p++) {
+        const c = postChunk[p]!;
+        const packed = postTf[p]!;
+        if (tf[c] === 0) touched[count++] = c;
+        tf[c] = tf[c]! + text * (packed & 0xffff) + names * (packed >>> 16);
+      }
+    } else {
+      // Every term of a view takes these two passes (its df is known once the removed postings are
+      // skipped): a field sum of 0 + x + y is the one pass's x + y, so the scores are the same doubles.
+      const chunkOf = overlay.chunkOf;
+      postings = 0;
+      for (let p = p0; p < p1; p++) {
+        const c = chunkOf[postChunk[p]!]!;
+        if (!(c >= 0)) continue;
+        postings++;
+        const packed = postTf[p]!;
+        if (tf[c] === 0) touched[count++] = c;
+        tf[c] = tf[c]! + text * (packed & 0xffff) + names * (packed >>> 16);
+      }
+      const [d0, d1] = deltaRange(overlay, q.id);
+      const deltaChunk = overlay.chunks;
+      const deltaTf = overlay.tf;
+      for (let p = d0; p < d1; p++) {
+        const c = deltaChunk[p]!;
+        const packed = deltaTf[p]!;
+        if (tf[c] === 0) touched[count++] = c;
+        tf[c] = tf[c]! + text * (packed & 0xffff) + names * (packed >>> 16);
+      }
+      postings += d1 - d0;
     }
     // Chunks of files whose path holds the term (once per occurrence), matched in their text or not.
     let pathChunks = 0;
@@ -130,7 +159,7 @@ export function scoreChunks(s: SearchSnapshot, found: QueryTerm[], w: Bm25Weight
         pathChunks++;
       }
     }
-    const df = Math.min(chunkCount, p1 - p0 + pathChunks);
+    const df = Math.min(chunkCount, postings + pathChunks);
     q.idf = Math.log(1 + (chunkCount - df + 0.5) / (df + 0.5));
     const weight = q.idf * (1 + Math.log(q.count)) * (q.boost ?? 1);
     const end = Math.min(count, touched.length);

@@ -25,7 +25,7 @@ import { MIN_FILES_FOR_WORKERS, threadExtractor } from './parse-pool.js';
  * fails (the command finds any problem itself, and a parser loaded twice is loaded once).
  * Resolves to the languages it started loading.
  */
-export function prepareChangedParsersEarly(cwd: string, env: NodeJS.ProcessEnv, stampOf: (sharedAssistDir: string) => string): Promise<LanguageId[]> {
+export function prepareChangedParsersEarly(cwd: string, env: NodeJS.ProcessEnv, stampOf: (sharedAssistDir: string) => string | readonly string[]): Promise<LanguageId[]> {
   const paths = peekPrefetched(cwd, REV_PARSE_ARGS, env);
   const listing = peekPrefetched(cwd, LIST_ARGS, env);
   if (!paths || !listing) return Promise.resolve([]);
@@ -38,7 +38,7 @@ export function prepareChangedParsersEarly(cwd: string, env: NodeJS.ProcessEnv, 
     .catch(() => []);
 }
 
-export async function prepareChangedParsers(root: string, raw: string, stampFile: string): Promise<LanguageId[]> {
+export async function prepareChangedParsers(root: string, raw: string, stampFile: string | readonly string[]): Promise<LanguageId[]> {
   const changed: Array<[path: string, lang: LanguageId]> = [];
   for (let at = 0; at < raw.length && changed.length < MIN_FILES_FOR_WORKERS; ) {
     let end = raw.indexOf('\0', at);
@@ -54,8 +54,11 @@ export async function prepareChangedParsers(root: string, raw: string, stampFile
   }
   if (changed.length === 0 || changed.length >= MIN_FILES_FOR_WORKERS) return [];
   // Read only when the listing shows a change: a clean tree's warm run stats nothing more.
-  const since = await stat(stampFile).then((s) => s.mtimeMs, () => undefined);
-  if (since === undefined) return [];
+  // Several files (the search snapshot and its delta): the latest written of those there.
+  const stamps = await Promise.all((typeof stampFile === 'string' ? [stampFile] : stampFile).map((f) => stat(f).then((s) => s.mtimeMs, () => undefined)));
+  const written = stamps.filter((t): t is number => t !== undefined);
+  if (written.length === 0) return [];
+  const since = Math.max(...written);
   const times = await Promise.all(changed.map(([path]) => lstat(join(root, path)).then((s) => (s.isFile() ? s.mtimeMs : 0), () => 0)));
   const langs = new Set<LanguageId>();
   changed.forEach(([, lang], k) => {

@@ -1,4 +1,4 @@
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo } from '../../test/helpers/git-repo.js';
@@ -87,6 +87,15 @@ describe('search ranking', () => {
     const fresh = await ranking(repo.dir, repo.env);
     appendFileSync(join(repo.dir, Object.keys(files)[7]!), '\nexport function retryAfterHeader(header: string): number {\n  return Number(header) * 1000; // retry after the backoff the server asks for\n}\n');
     const changed = await ranking(repo.dir, repo.env);
+    expect(existsSync(join(repo.dir, '.git', 'assist', 'search', 'delta.bin'))).toBe(false);
+    // The same change read through a delta over the fresh build's snapshot (search-delta.ts; off
+    // by default, on by ASSIST_SEARCH_DELTA=1).
+    await using again = tempRepo({ files });
+    const env = { ...again.env, ASSIST_SEARCH_DELTA: '1' };
+    await ranking(again.dir, env);
+    appendFileSync(join(again.dir, Object.keys(files)[7]!), '\nexport function retryAfterHeader(header: string): number {\n  return Number(header) * 1000; // retry after the backoff the server asks for\n}\n');
+    expect(await ranking(again.dir, env)).toEqual(changed);
+    expect(existsSync(join(again.dir, '.git', 'assist', 'search', 'delta.bin'))).toBe(true);
     if (process.env['ASSIST_GOLDEN_PRINT']) process.stderr.write(`GOLDEN ${JSON.stringify({ fresh, changed })}\n`);
     expect({ fresh, changed }).toEqual(GOLDEN);
   });

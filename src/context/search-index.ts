@@ -7,7 +7,9 @@ import { parseFiles } from './parse-pool.js';
 import { matchSnapshot, readSnapshot, updateSnapshot, writeSnapshot, type RankSnapshot } from './rank-snapshot.js';
 import { SearchPack, type AnyEntry } from './search-pack.js';
 import { makeEntries, startIndexWorker, type IndexJob } from './index-pool.js';
-import { graphRanksOf, matchSearchSnapshot, decodesWhole, pathsDecode, readSearchSnapshot, sameListing, searchSnapshotParts, updateSearchSnapshot, writeSearchSnapshot, type ListingStamp, type SearchSnapshot } from './search-snapshot.js';
+import { graphRanksOf, matchSearchSnapshot, decodesWhole, overlayOf, pathsDecode, sameListing, searchSnapshotParts, updateSearchSnapshot, writeSearchSnapshot, type ListingStamp, type SearchSnapshot } from './search-snapshot.js';
+import { buildSearchDelta, deltaPathOf, readSearchIndex, removeSearchDelta, searchDeltaParts as searchDeltaPartsOf, writeSearchDelta } from './search-delta.js';
+import { randomBytes } from 'node:crypto';
 import { rankGraph } from './rank.js';
 import { TagsCache, type CachedTags } from './tags-cache.js';
 import { decodeTags, UNREADABLE } from './tags-line.js';
@@ -43,6 +45,13 @@ export interface IndexOptions {
    * meanwhile and awaits {@link OpenIndex.written} before it is done (searchCode does).
    */
   writeBehind?: boolean;
+  /**
+   * After a few changed files, write a delta over the snapshot instead of a new snapshot
+   * (search-delta.ts). Off unless true or `ASSIST_SEARCH_DELTA=1`: measured on vitest, a warm
+   * search over a delta cost more CPU than the change path saved (docs/search.md "Fifteenth
+   * session"). A delta already written is read either way.
+   */
+  delta?: boolean;
 }
 
 /** Counters of one index update. */
@@ -97,10 +106,16 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
   let listing: FileListing;
   let root: string;
   let shared: string;
+  // What a search reads (the snapshot, or its view with the delta over it), and the full snapshot alone.
   let read: SearchSnapshot | undefined;
+  let disk: SearchSnapshot | undefined;
+  let hasDelta = false;
   // git's listing output, when it alone decides the listing (nothing in the work tree to hash).
   let fingerprint: string | undefined;
   let tList: number;
+  // A delta that does not apply is replaced by a full snapshot, and the hooks' background refresher
+  // folds even a good one into a new snapshot: neither takes the warm path.
+  const foldDelta = (view: SearchSnapshot): boolean => hasDelta && (overlayOf(view) === undefined || options.fullGraph === true);
   const warm = (snapshot: SearchSnapshot, tListed: number, listingSkipped: boolean): OpenIndex => {
     const now = performance.now();
     const stats = { files: snapshot.fileChunkStart.length - 1, chunks: snapshot.chunkFile.length, terms: snapshot.termStart.length - 1, indexed: 0, fromPack: 0, parsed: 0, written: false, listingSkipped };
@@ -111,7 +126,7 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
   if (options.listing) {
     ({ files: listing, root, sharedAssistDir: shared } = options.listing);
     tList = performance.now();
-    read = await readSearchSnapshot(searchSnapshotPath(shared));
+    ({ view: read, base: disk, delta: hasDelta } = await readSearchIndex(searchSnapshotPath(shared)));
   } else {
     const resolving = resolveRepoPaths(options.cwd, options.env);
     const raw = listRaw(options.cwd, options.env);
@@ -119,7 +134,7 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     raw.catch(() => undefined);
     ({ root, sharedAssistDir: shared } = await resolving);
     // The snapshot is read while git lists the files.
-    const reading = readSearchSnapshot(searchSnapshotPath(shared));
+    const reading = readSearchIndex(searchSnapshotPath(shared));
     const [rawText, ignoreText] = await Promise.all([raw, readAssistIgnoreText(root)]);
     fingerprint = listingFingerprint(rawText, ignoreText);
     const lister = (): Promise<FileListing> => listSourceFiles(options.cwd, options.env, Promise.resolve(root), Promise.resolve(rawText), { text: ignoreText });
@@ -127,16 +142,16 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     // starts now, so `git hash-object` runs beside the snapshot's read instead of after it.
     let listing0: Promise<FileListing> | undefined;
     if (fingerprint === undefined) {
-      void prepareChangedParsers(root, rawText, searchSnapshotPath(shared));
+      void prepareChangedParsers(root, rawText, [searchSnapshotPath(shared), deltaPathOf(searchSnapshotPath(shared))]);
       listing0 = lister();
       // Awaited below; a failure is reported there, never as an unhandled rejection meanwhile.
       listing0.catch(() => undefined);
     }
     const tRaw = performance.now();
-    read = await reading;
+    ({ view: read, base: disk, delta: hasDelta } = await reading);
     // The warm case by git's output (as the map's, docs/repo-map.md "Warm map without the
     // listing"): the same output made this snapshot, so no entry of it is parsed or compared.
-    if (fingerprint !== undefined && read && read.maxFileBytes === maxFileBytes && read.listing?.fingerprint === fingerprint && sameLanguageVersions(read.listing.packs, packName) && pathsDecode(read)) {
+    if (fingerprint !== undefined && read && !foldDelta(read) && read.maxFileBytes === maxFileBytes && read.listing?.fingerprint === fingerprint && sameLanguageVersions(read.listing.packs, packName) && pathsDecode(read)) {
       return warm(read, tRaw, true);
     }
     listing = await (listing0 ?? lister());
@@ -148,17 +163,21 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
   const keys = files.map((f, i) => `${packs[i]}:${f.blob}`);
   const snapshotPath = searchSnapshotPath(shared);
   const stamp: ListingStamp | undefined = fingerprint === undefined ? undefined : { fingerprint, packs: packsOf(files, packs) };
-  // The warm case, nothing changed: two string comparisons, no per-file match.
-  if (read && read.maxFileBytes === maxFileBytes && sameListing(read, paths, keys)) {
+  // The warm case, nothing changed: two string comparisons, no per-file match. (The hooks'
+  // background refresher folds a delta into a new snapshot even then.)
+  if (read && read.maxFileBytes === maxFileBytes && !foldDelta(read) && sameListing(read, paths, keys)) {
     if (stamp && read.listing?.fingerprint !== stamp.fingerprint) {
       // Found by the listing this time (the last update had files to hash, since committed): the
-      // next search finds it by git's output. Written from the stored bytes, nothing decoded.
+      // next search finds it by git's output. Written from the stored bytes, nothing decoded (a
+      // view's delta alone: the base is never rewritten under its delta).
       read.listing = stamp;
-      await writeSearchSnapshot(snapshotPath, read).catch(() => undefined);
+      await (overlayOf(read) ? writeSearchDelta(deltaPathOf(snapshotPath), read) : writeSearchSnapshot(snapshotPath, read)).catch(() => undefined);
     }
     return warm(read, tList, false);
   }
-  const base = read && decodesWhole(read) ? read : undefined;
+  // An update starts from the full snapshot, whatever delta is over it: the changed files are
+  // those that differ from it (the delta's among them, their entries in the packs).
+  const base = disk && decodesWhole(disk) ? disk : undefined;
   const from = matchSearchSnapshot(base, paths, keys, maxFileBytes);
   const stale: number[] = [];
   for (let i = 0; i < files.length; i++) if (from[i] === -1) stale.push(i);
@@ -249,7 +268,13 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
   addPhase('search.update.parse', tParsed);
   // Unreadable files get a key no listing has, so the next search looks at them again.
   const storedKeys = keys.map((k, i) => (tags.get(i)?.skipped === 'unreadable' ? '' : k));
-  const { snapshot } = updateSearchSnapshot(base, from, paths, storedKeys, maxFileBytes, (i) => entries.get(i) ?? []);
+  // A few changes from the base: a delta over it (search-delta.ts), when it can stand for the full
+  // update; else the full update, a new snapshot.
+  // A delta file that did not apply (damaged, or of another snapshot) is replaced by the full update.
+  const deltaUsable = !(hasDelta && read !== undefined && overlayOf(read) === undefined);
+  const deltas = options.delta ?? (options.env ?? process.env)['ASSIST_SEARCH_DELTA'] === '1';
+  const delta = few && deltas && deltaUsable ? buildSearchDelta(base!, from, paths, storedKeys, maxFileBytes, (i) => entries.get(i) ?? []) : undefined;
+  const snapshot = delta ?? updateSearchSnapshot(base, from, paths, storedKeys, maxFileBytes, (i) => entries.get(i) ?? []).snapshot;
   // Not stamped when a file was unreadable: its empty key must make the next search look again.
   if (stamp && !storedKeys.includes('')) snapshot.listing = stamp;
   else delete snapshot.listing;
@@ -268,9 +293,24 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
   const tGraph = performance.now();
   // The arrays are gathered by the write (no 3 MB buffer of them made on this thread); nothing
   // changes them while it runs: the ranking only reads the snapshot.
-  const parts = searchSnapshotParts(snapshot);
-  addPhase('search.update.encode', performance.now() - tGraph);
-  writes.push(writeSnapshotFile(snapshotPath, parts).catch(() => undefined));
+  const deltaPath = deltaPathOf(snapshotPath);
+  if (delta) {
+    const parts = searchDeltaPartsOf(delta);
+    addPhase('search.update.encode', performance.now() - tGraph);
+    writes.push(writeSnapshotFile(deltaPath, parts).catch(() => undefined));
+  } else {
+    // A new generation: a delta written over the old snapshot no longer applies. The delta is
+    // removed only once the snapshot is in place (a kill between the two leaves a delta of the
+    // old generation, which is ignored).
+    snapshot.generation = randomBytes(8).toString('hex');
+    const parts = searchSnapshotParts(snapshot);
+    addPhase('search.update.encode', performance.now() - tGraph);
+    writes.push(
+      writeSnapshotFile(snapshotPath, parts)
+        .then(() => (hasDelta ? removeSearchDelta(deltaPath) : undefined))
+        .catch(() => undefined),
+    );
+  }
   // Each write already ends in a catch: this settles, never rejects.
   const written = Promise.all(writes).then(() => addPhase('search.update.write', performance.now() - tGraph));
   if (!options.writeBehind) await written;

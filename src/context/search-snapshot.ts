@@ -63,6 +63,13 @@ export interface SearchSnapshot {
    * listing (docs/search.md "Warm speed"). Absent when some file's id came from the work tree.
    */
   listing?: ListingStamp;
+  /**
+   * A full snapshot's generation, a random id given when it is written (search-index.ts): a delta
+   * over it names it (search-delta.ts), so a delta of another snapshot is never read over this one.
+   */
+  generation?: string;
+  /** How many terms some posting or path uses (the rest are dead, dropped once they are most of the dictionary). */
+  liveTerms?: number;
 }
 
 /** The listing a snapshot was made of: git-files.ts `listingFingerprint`, and the tags pack of each listed language. */
@@ -84,6 +91,8 @@ interface Header {
   avgLen: number;
   ranked: number;
   listing?: ListingStamp;
+  gen?: string;
+  live?: number;
   /** Slots of the term table (a power of two). */
   termSlots: number;
   /** Byte lengths of the joined paths, keys and the term dictionary. */
@@ -142,8 +151,104 @@ function termTableOf(dictionary: Uint8Array, termAt: Uint32Array): Uint32Array {
   return table;
 }
 
+/**
+ * What makes a snapshot a view of a base read from its file and a delta over it (search-delta.ts):
+ * the view's per-file and per-chunk arrays are its own (the full update's), its postings are the
+ * base's, renumbered through `chunkOf` (removed chunks skipped), and the delta's.
+ */
+export interface Overlay {
+  base: SearchSnapshot;
+  /** Base chunk → the view's id of it, -1 for a chunk of a replaced or removed file. */
+  chunkOf: Int32Array;
+  /** How many base chunks are removed (-1 in `chunkOf`): at most that many of a term's base postings are skipped. */
+  removed: number;
+  /** Per file of the view: its place in the base, 0xffffffff for a file the delta holds. */
+  fileFrom: Uint32Array;
+  /** Terms the base lacks, their ids following the base's. */
+  added: readonly string[];
+  addedIds: Map<string, number>;
+  /** The delta's postings by term: term ids ascending, per term its range of `chunks` and `tf` (`start`). */
+  termIds: Uint32Array;
+  start: Uint32Array;
+  chunks: Uint32Array;
+  tf: Uint32Array;
+}
+const overlays = new WeakMap<SearchSnapshot, Overlay>();
+
+/** The overlay of a view of a base and a delta, or undefined for a full snapshot. */
+export function overlayOf(s: SearchSnapshot): Overlay | undefined {
+  return overlays.get(s);
+}
+
+/** Makes `view` read as the base and delta of `overlay` (search-delta.ts), its listing compared through `paths`/`keys` bytes. */
+export function registerView(view: SearchSnapshot, overlay: Overlay, paths: Uint8Array, keys: Uint8Array, joined?: { paths: string; keys: string }): void {
+  const st = stored.get(overlay.base);
+  overlays.set(view, overlay);
+  if (st) stored.set(view, { paths, keys, dictionary: st.dictionary, termAt: st.termAt, termTable: st.termTable, ...(joined ? { joined } : {}) });
+}
+
+/** The stored paths and keys of a snapshot read from its file (UTF-8, NUL-joined), or undefined. */
+export function storedListing(s: SearchSnapshot): { paths: Uint8Array; keys: Uint8Array } | undefined {
+  const st = stored.get(s);
+  return st ? { paths: st.paths, keys: st.keys } : undefined;
+}
+
+/** Where the delta's postings of term `id` are in its `chunks`/`tf` (an empty range when it has none). */
+export function deltaRange(ov: Overlay, id: number): [number, number] {
+  let lo = 0;
+  let hi = ov.termIds.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const t = ov.termIds[mid]!;
+    if (t === id) return [ov.start[mid]!, ov.start[mid + 1]!];
+    if (t < id) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return [0, 0];
+}
+
+/**
+ * The postings of term `id` as a full update orders them (the base's kept ones in their order,
+ * renumbered, then the new files' in listing order): chunk ids and packed counts. For a full
+ * snapshot, views of its arrays. Undefined when they are more than `most`.
+ */
+export function termPostings(s: SearchSnapshot, id: number, most = Infinity): { chunks: Uint32Array; tf: Uint32Array } | undefined {
+  const p0 = s.termStart[id] ?? 0;
+  const p1 = Math.max(p0, s.termStart[id + 1] ?? 0);
+  const ov = overlays.get(s);
+  if (!ov) return p1 - p0 > most ? undefined : { chunks: s.postChunk.subarray(p0, p1), tf: s.postTf.subarray(p0, p1) };
+  const { chunkOf } = ov;
+  const [d0, d1] = deltaRange(ov, id);
+  // More than `most` even if every removed chunk held the term: not copied.
+  if (p1 - p0 - ov.removed + (d1 - d0) > most) return undefined;
+  // One pass over the base's postings (a fresh process runs it before the JIT): room for all of
+  // them, the removed ones skipped, the delta's after.
+  const postChunk = s.postChunk;
+  const postTf = s.postTf;
+  const chunksRoom = new Uint32Array(p1 - p0 + d1 - d0);
+  const tfRoom = new Uint32Array(chunksRoom.length);
+  let at = 0;
+  for (let p = p0; p < p1; p++) {
+    const c = chunkOf[postChunk[p]!]!;
+    if (c >= 0) {
+      chunksRoom[at] = c;
+      tfRoom[at++] = postTf[p]!;
+    }
+  }
+  chunksRoom.set(ov.chunks.subarray(d0, d1), at);
+  tfRoom.set(ov.tf.subarray(d0, d1), at);
+  const chunks = chunksRoom.subarray(0, at + d1 - d0);
+  const tf = tfRoom.subarray(0, chunks.length);
+  return chunks.length > most ? undefined : { chunks, tf };
+}
+
 /** The id of a term in the snapshot's dictionary, or -1. */
 export function termId(s: SearchSnapshot, term: string): number {
+  const ov = overlays.get(s);
+  if (ov) {
+    const id = termId(ov.base, term);
+    return id !== -1 ? id : (ov.addedIds.get(term) ?? -1);
+  }
   const st = stored.get(s);
   // An array search for a snapshot made in this process: a native `indexOf`, microseconds.
   if (!st) return s.terms.indexOf(term);
@@ -260,6 +365,8 @@ async function decodeSearchSnapshotFile(path: string): Promise<SearchSnapshot | 
       maxFileBytes: h.maxFileBytes,
       avgLen: h.avgLen,
       ...(validStamp(h.listing) ? { listing: h.listing } : {}),
+      ...(typeof h.gen === 'string' && h.gen !== '' ? { generation: h.gen } : {}),
+      ...(Number.isSafeInteger(h.live) && h.live! >= 0 && h.live! <= t ? { liveTerms: h.live! } : {}),
       get paths(): readonly string[] {
         return (paths ??= list(joinedOf(st).paths, n));
       },
@@ -345,6 +452,8 @@ export function encodeSearchSnapshot(s: SearchSnapshot): Buffer {
 
 /** The file's bytes of a snapshot as pieces, views of its arrays (snapshot-codec.ts `snapshotParts`). */
 export function searchSnapshotParts(s: SearchSnapshot): Uint8Array[] {
+  // A view of a base and its delta has the base's postings, not its own: only the delta is written.
+  if (overlays.has(s)) throw new AssistError('context.search-snapshot', 'a search index with a delta is written as its delta');
   // A snapshot read from its file is written again (a new listing stamp) from its stored bytes,
   // without decoding its 300k terms.
   const st = stored.get(s);
@@ -362,6 +471,8 @@ export function searchSnapshotParts(s: SearchSnapshot): Uint8Array[] {
     ranked: s.graphOrder.length,
     termSlots: termTable.length,
     ...(s.listing ? { listing: s.listing } : {}),
+    ...(s.generation !== undefined ? { gen: s.generation } : {}),
+    ...(s.liveTerms !== undefined ? { live: s.liveTerms } : {}),
     pathBytes: paths.length,
     keyBytes: keys.length,
     termBytes: dictionary.length,
@@ -491,6 +602,99 @@ export function updateSearchSnapshot(
   // A base read from its file keeps its dictionary as stored: a term is found through its term
   // table and new ones are appended (`extendStored`), so an update after one changed file neither
   // decodes 16k terms into a map nor builds the dictionary and its table again to write it.
+  const { baseStored, baseCount, terms, chunkTotal, fileChunkStart, chunkFile, chunkStart, chunkEnd, chunkTextLen, chunkNameLen, filePathStart, filePathTerm, oldToNew, freshTerm, freshChunk, freshTf, f } = layoutOf(usable, from, paths, fresh);
+
+  // Counting sort of the postings by term: kept ones renumbered, fresh ones appended.
+  const t = baseCount + terms.length;
+  const counts = new Uint32Array(t + 1);
+  const old = usable ? { start: usable.termStart, chunks: usable.postChunk, tf: usable.postTf } : { start: new Uint32Array(1), chunks: new Uint32Array(0), tf: new Uint32Array(0) };
+  countKept(old.start, old.chunks, oldToNew, counts);
+  for (let k = 0; k < f; k++) counts[freshTerm[k]!]!++;
+  const termStart = new Uint32Array(t + 1);
+  for (let k = 0; k < t; k++) termStart[k + 1] = termStart[k]! + counts[k]!;
+  const total = termStart[t]!;
+  const postChunk = new Uint32Array(total);
+  const postTf = new Uint32Array(total);
+  const fill = termStart.slice(0, t);
+  copyKept(old.start, old.chunks, old.tf, oldToNew, fill, postChunk, postTf);
+  for (let k = 0; k < f; k++) {
+    const at = fill[freshTerm[k]!]!++;
+    postChunk[at] = freshChunk[k]!;
+    postTf[at] = freshTf[k]!;
+  }
+  // Graph ranks and tags places are the caller's to fill (they change with every listing change).
+  const made = {
+    paths: [...paths],
+    keys: [...keys],
+    maxFileBytes,
+    fileChunkStart,
+    chunkFile,
+    chunkStart,
+    chunkEnd,
+    chunkTextLen,
+    chunkNameLen,
+    termStart,
+    postChunk,
+    postTf,
+    filePathStart,
+    filePathTerm,
+    graphRank: new Uint32Array(n),
+    graphPlace: new Uint32Array(n),
+    graphOrder: new Uint32Array(0),
+    tagsAt: new Uint32Array(n),
+    tagsLen: new Uint32Array(n),
+    chunkLen: new Uint32Array(chunkTotal),
+    avgLen: 1,
+    pathTermStart: new Uint32Array(0),
+    pathTermFile: new Uint32Array(0),
+  };
+  let snapshot: SearchSnapshot;
+  if (baseStored) {
+    const st = extendStored(baseStored, terms, made.paths, made.keys);
+    let decoded: string[] | undefined;
+    snapshot = {
+      ...made,
+      get terms(): readonly string[] {
+        return (decoded ??= st.dictionary.length <= 1 ? [] : st.dictionary.toString('utf8', 1, st.dictionary.length - 1).split(LIST_SEP));
+      },
+    };
+    stored.set(snapshot, st);
+  } else snapshot = { ...made, terms };
+  // Counted for every update (two short passes): a delta decides from it that it cannot cause a compaction.
+  const used = usedTerms(termStart, filePathTerm);
+  if (t > 4096 && used.live * 2 < t) snapshot = compactTerms(snapshot, used.marks);
+  snapshot.liveTerms = Math.min(used.live, snapshot.termStart.length - 1);
+  derive(snapshot);
+  return { snapshot, changed: true };
+}
+
+/** What an update makes of the changed files and the kept ones, before the postings are sorted by term. */
+export interface Layout {
+  baseStored: Stored | undefined;
+  baseCount: number;
+  /** Terms the base lacks (ids from `baseCount` on), or all of them for a base made in this process. */
+  terms: string[];
+  chunkTotal: number;
+  fileChunkStart: Uint32Array;
+  chunkFile: Uint32Array;
+  chunkStart: Uint32Array;
+  chunkEnd: Uint32Array;
+  chunkTextLen: Uint32Array;
+  chunkNameLen: Uint32Array;
+  filePathStart: Uint32Array;
+  filePathTerm: Uint32Array;
+  /** Base chunk → its new id, -1 for a chunk of a replaced or removed file. */
+  oldToNew: Int32Array;
+  /** The fresh chunks' postings in the order they were made (listing order), `f` of them. */
+  freshTerm: Uint32Array;
+  freshChunk: Uint32Array;
+  freshTf: Uint32Array;
+  f: number;
+}
+
+/** The chunks and paths of a listing from the base (`from`) and the fresh entries, their postings unsorted. */
+export function layoutOf(usable: SearchSnapshot | undefined, from: Int32Array, paths: readonly string[], fresh: (i: number) => AnyEntry): Layout {
+  const n = paths.length;
   const baseStored = usable ? stored.get(usable) : undefined;
   const baseCount = baseStored ? baseStored.termAt.length - 1 : 0;
   const terms: string[] = usable && !baseStored ? [...usable.terms] : [];
@@ -702,76 +906,14 @@ export function updateSearchSnapshot(
   flushRuns();
   fileChunkStart[n] = c;
   filePathStart[n] = q;
-
-  // Counting sort of the postings by term: kept ones renumbered, fresh ones appended.
-  const t = baseCount + terms.length;
-  const counts = new Uint32Array(t + 1);
-  const old = usable ? { start: usable.termStart, chunks: usable.postChunk, tf: usable.postTf } : { start: new Uint32Array(1), chunks: new Uint32Array(0), tf: new Uint32Array(0) };
-  countKept(old.start, old.chunks, oldToNew, counts);
-  for (let k = 0; k < f; k++) counts[freshTerm[k]!]!++;
-  const termStart = new Uint32Array(t + 1);
-  for (let k = 0; k < t; k++) termStart[k + 1] = termStart[k]! + counts[k]!;
-  const total = termStart[t]!;
-  const postChunk = new Uint32Array(total);
-  const postTf = new Uint32Array(total);
-  const fill = termStart.slice(0, t);
-  copyKept(old.start, old.chunks, old.tf, oldToNew, fill, postChunk, postTf);
-  for (let k = 0; k < f; k++) {
-    const at = fill[freshTerm[k]!]!++;
-    postChunk[at] = freshChunk[k]!;
-    postTf[at] = freshTf[k]!;
-  }
-  // Graph ranks and tags places are the caller's to fill (they change with every listing change).
-  const made = {
-    paths: [...paths],
-    keys: [...keys],
-    maxFileBytes,
-    fileChunkStart,
-    chunkFile,
-    chunkStart,
-    chunkEnd,
-    chunkTextLen,
-    chunkNameLen,
-    termStart,
-    postChunk,
-    postTf,
-    filePathStart,
-    filePathTerm,
-    graphRank: new Uint32Array(n),
-    graphPlace: new Uint32Array(n),
-    graphOrder: new Uint32Array(0),
-    tagsAt: new Uint32Array(n),
-    tagsLen: new Uint32Array(n),
-    chunkLen: new Uint32Array(chunkTotal),
-    avgLen: 1,
-    pathTermStart: new Uint32Array(0),
-    pathTermFile: new Uint32Array(0),
-  };
-  let snapshot: SearchSnapshot;
-  if (baseStored) {
-    const st = extendStored(baseStored, terms, made.paths, made.keys);
-    let decoded: string[] | undefined;
-    snapshot = {
-      ...made,
-      get terms(): readonly string[] {
-        return (decoded ??= st.dictionary.length <= 1 ? [] : st.dictionary.toString('utf8', 1, st.dictionary.length - 1).split(LIST_SEP));
-      },
-    };
-    stored.set(snapshot, st);
-  } else snapshot = { ...made, terms };
-  if (t > 4096) {
-    const used = usedTerms(termStart, filePathTerm);
-    if (used.live * 2 < t) snapshot = compactTerms(snapshot, used.marks);
-  }
-  derive(snapshot);
-  return { snapshot, changed: true };
+  return { baseStored, baseCount, terms, chunkTotal, fileChunkStart, chunkFile, chunkStart, chunkEnd, chunkTextLen, chunkNameLen, filePathStart, filePathTerm, oldToNew, freshTerm, freshChunk, freshTf, f };
 }
 
 /**
  * What a search reads instead of computing in a fresh process: each chunk's length under the
  * default field weights and their mean, and the inverted index of path terms.
  */
-function derive(s: SearchSnapshot): void {
+export function derive(s: SearchSnapshot): void {
   // The arrays in locals: a fresh process runs these loops before the JIT, where every property
   // read of the snapshot is a lookup.
   const lengths = new Float32Array(s.chunkLen.buffer, s.chunkLen.byteOffset, s.chunkLen.length);

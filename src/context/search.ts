@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_WEIGHTS, isRequestWord, queryTerms, scoreChunks, topIndices, type Bm25Weights, type QueryTerm } from './bm25.js';
 import { openIndex, type IndexOptions, type IndexStats, type OpenIndex } from './search-index.js';
-import { termId } from './search-snapshot.js';
+import { termId, termPostings } from './search-snapshot.js';
 import { identifierTerm, tokenize } from './search-tokens.js';
 import { TagsCache } from './tags-cache.js';
 import { addPhase } from '../obs/phases.js';
@@ -638,14 +638,14 @@ async function groupHits(index: OpenIndex, ranking: Ranking, k: number, maxCalle
       const term = identifierTerm(name);
       const id = term === undefined ? undefined : wanted.get(term);
       if (id === undefined || id === -1) continue;
-      const p0 = s.termStart[id]!;
-      const p1 = s.termStart[id + 1]!;
-      if (p1 - p0 > MAX_CALLER_DF) continue;
+      const postings = termPostings(s, id, MAX_CALLER_DF);
+      if (postings === undefined) continue;
       const callers: { chunk: number; score: number }[] = [];
-      for (let p = p0; p < p1; p++) {
-        const c = s.postChunk[p]!;
+      for (let p = 0; p < postings.chunks.length; p++) {
+        const c = postings.chunks[p]!;
+        const tf = postings.tf[p]!;
         // Text mentions only: a chunk that defines the name too (an overload, a re-export) is not a caller.
-        if (shown.has(c) || (s.postTf[p]! & 0xffff) === 0 || s.postTf[p]! >>> 16 !== 0) continue;
+        if (shown.has(c) || (tf & 0xffff) === 0 || tf >>> 16 !== 0) continue;
         callers.push({ chunk: c, score: scoreOf.get(c) ?? ranking.lexical[c]! * 1e-6 });
       }
       callers.sort((a, b) => b.score - a.score || a.chunk - b.chunk);
