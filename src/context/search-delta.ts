@@ -1,7 +1,7 @@
 import { rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { AnyEntry } from './search-pack.js';
-import { derive, layoutOf, overlayOf, readSearchSnapshot, registerView, storedListing, type ListingStamp, type Overlay, type SearchSnapshot } from './search-snapshot.js';
+import { derive, layoutOf, overlayOf, readSearchSnapshot, registerView, storedListing, validStamp, type ListingStamp, type Overlay, type SearchSnapshot } from './search-snapshot.js';
 import { TOKENIZER_VERSION } from './search-tokens.js';
 import { decodeSnapshot, LIST_SEP, readSnapshotFile, snapshotParts, splitList, writeSnapshotFile } from './snapshot-codec.js';
 import { AssistError } from '../errors.js';
@@ -349,7 +349,7 @@ export function decodeSearchDelta(buf: Buffer, base: SearchSnapshot): SearchSnap
       ...own,
       maxFileBytes: h.maxFileBytes,
       avgLen: h.avgLen,
-      ...(h.listing && typeof h.listing.fingerprint === 'string' && typeof h.listing.packs === 'object' && h.listing.packs !== null ? { listing: h.listing } : {}),
+      ...(validStamp(h.listing) ? { listing: h.listing } : {}),
     };
     // Paths and keys are split when asked for, as a full snapshot's are: a warm search compares
     // the stored bytes with the listing, or checks them (`pathsDecode`) when git's output decides.

@@ -409,7 +409,7 @@ function consistent(s: SearchSnapshot): boolean {
   );
 }
 
-function validStamp(stamp: unknown): stamp is ListingStamp {
+export function validStamp(stamp: unknown): stamp is ListingStamp {
   if (typeof stamp !== 'object' || stamp === null) return false;
   const { fingerprint, packs } = stamp as Partial<ListingStamp>;
   return typeof fingerprint === 'string' && typeof packs === 'object' && packs !== null && Object.values(packs).every((p) => typeof p === 'string');
@@ -669,20 +669,12 @@ export function updateSearchSnapshot(
 }
 
 /** What an update makes of the changed files and the kept ones, before the postings are sorted by term. */
-export interface Layout {
+export interface Layout extends Pick<SearchSnapshot, 'fileChunkStart' | 'chunkFile' | 'chunkStart' | 'chunkEnd' | 'chunkTextLen' | 'chunkNameLen' | 'filePathStart' | 'filePathTerm'> {
   baseStored: Stored | undefined;
   baseCount: number;
   /** Terms the base lacks (ids from `baseCount` on), or all of them for a base made in this process. */
   terms: string[];
   chunkTotal: number;
-  fileChunkStart: Uint32Array;
-  chunkFile: Uint32Array;
-  chunkStart: Uint32Array;
-  chunkEnd: Uint32Array;
-  chunkTextLen: Uint32Array;
-  chunkNameLen: Uint32Array;
-  filePathStart: Uint32Array;
-  filePathTerm: Uint32Array;
   /** Base chunk → its new id, -1 for a chunk of a replaced or removed file. */
   oldToNew: Int32Array;
   /** The fresh chunks' postings in the order they were made (listing order), `f` of them. */
