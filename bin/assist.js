@@ -111,9 +111,12 @@ async function start() {
   }
   const oneFile = code === null ? oneFileCommand(argv, command, asksHelp) : null;
   if (oneFile !== null) {
-    // The one-file CLI with a V8 code cache (dist/bundle/main-loader.cjs, src/cli/code-cache.ts);
-    // `map` and `search` take their fast paths inside it.
-    code = await require('../dist/bundle/main-loader.cjs').runMain(io, oneFile, v8Flags);
+    // The one-file CLI with a V8 code cache (dist/bundle/main-loader.cjs, src/cli/code-cache.ts).
+    // `map` and `search` start from a one-file of their own fast paths, a third of the whole one's
+    // size; it hands back null for a command line they do not take, which the whole one then runs.
+    const { runMain } = require('../dist/bundle/main-loader.cjs');
+    if (oneFile === 'map' || oneFile === 'search') code = await runMain(io, oneFile, v8Flags, 'context');
+    if (code === null) code = await runMain(io, oneFile, v8Flags);
   } else if (isMap) {
     // `map` and `search` with the cache off or asking for help: their fast paths from the ES
     // module chunks they share with main(), without the command-line parser.

@@ -227,60 +227,67 @@ const oneFilePlugin = {
 };
 // ASSIST_BUNDLE_READABLE=1 leaves the CommonJS files unminified (below), for a CPU profile that names functions.
 const readable = process.env['ASSIST_BUNDLE_READABLE'] === '1';
-const oneFile = await build({
-  absWorkingDir: root,
-  // main() and the fast paths of `map` and `search`, each loaded when its command runs.
-  entryPoints: ['src/cli/one-file.ts'],
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  // No import() may stay in the file (see above): node's own modules are require()d.
-  supported: { 'dynamic-import': false },
-  // In dist/bundle/, so the workers, grammars and package.json are found where the chunks find them.
-  outfile: join(out, 'main.cjs'),
-  plugins: [oneFilePlugin],
-  define: { 'import.meta.url': '__assistMetaUrl', ...parseMachinesDefine },
-  banner: { js: "var __assistMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-  metafile: true,
-  logLevel: 'warning',
-});
-writeFileSync(join(out, 'main-cjs-meta.json'), JSON.stringify(oneFile.metafile));
-{
-  const output = Object.values(oneFile.metafile.outputs)[0];
+/**
+ * Builds one one-file CLI from `entry` to dist/bundle/NAME.cjs (its metafile beside it as
+ * NAME-cjs-meta.json) and returns its content hash, the key of its code cache: taken here so that
+ * a run never hashes a megabyte.
+ */
+async function buildOneFile(entry, name) {
+  const file = join(out, `${name}.cjs`);
+  const built = await build({
+    absWorkingDir: root,
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    // No import() may stay in the file (see above): node's own modules are require()d.
+    supported: { 'dynamic-import': false },
+    // In dist/bundle/, so the workers, grammars and package.json are found where the chunks find them.
+    outfile: file,
+    plugins: [oneFilePlugin],
+    define: { 'import.meta.url': '__assistMetaUrl', ...parseMachinesDefine },
+    banner: { js: "var __assistMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    metafile: true,
+    logLevel: 'warning',
+  });
+  writeFileSync(join(out, `${name}-cjs-meta.json`), JSON.stringify(built.metafile));
+  const output = Object.values(built.metafile.outputs)[0];
   const heavy = Object.keys(output.inputs).filter((i) => [...VENDOR_PACKAGES].some((p) => i.includes(`node_modules/${p}/`)));
-  if (heavy.length) throw new Error(`the one-file CLI carries ${heavy[0]}`);
+  if (heavy.length) throw new Error(`the one-file CLI ${name}.cjs carries ${heavy[0]}`);
   const left = output.imports.filter((i) => i.kind === 'dynamic-import' || !i.path.startsWith('node:') && !/^[a-z_]+$/.test(i.path));
-  if (left.length) throw new Error(`the one-file CLI still imports ${left.map((i) => `${i.path} (${i.kind})`).join(', ')}`);
-}
-// One byte per character: the loader reads this file's ~1.8 MB as a string on every run, and a
-// single non-ASCII character makes it a two-byte string (twice the memory; its read 12-23 ms
-// instead of 6-10; docs/repo-map.md "Thirteenth session"). esbuild escapes strings and untagged
-// templates already; what it keeps as written, comments and regular expressions, is escaped here
-// (\uXXXX is the same code unit in a regular expression, and text in a comment). A tagged
-// template's raw text would change, so a line that may hold one fails the build instead.
-{
-  const file = join(out, 'main.cjs');
+  if (left.length) throw new Error(`the one-file CLI ${name}.cjs still imports ${left.map((i) => `${i.path} (${i.kind})`).join(', ')}`);
+  // One byte per character: the loader reads this file as a string on every run, and a single
+  // non-ASCII character makes it a two-byte string (twice the memory; the read of main.cjs 12-23 ms
+  // instead of 6-10; docs/repo-map.md "Thirteenth session"). esbuild escapes strings and untagged
+  // templates already; what it keeps as written, comments and regular expressions, is escaped here
+  // (\uXXXX is the same code unit in a regular expression, and text in a comment). A tagged
+  // template's raw text would change, so a line that may hold one fails the build instead.
   const text = readFileSync(file, 'utf8');
   const lines = text.split('\n');
   lines.forEach((line, i) => {
     // eslint-disable-next-line no-control-regex
-    if (/[^\x00-\x7f]/.test(line) && line.includes('`') && !/^\s*(?:\/\/|\/\*|\*)/.test(line)) throw new Error(`dist/bundle/main.cjs:${i + 1}: a non-ASCII character beside a template literal: write it as an escape in the source`);
+    if (/[^\x00-\x7f]/.test(line) && line.includes('`') && !/^\s*(?:\/\/|\/\*|\*)/.test(line)) throw new Error(`dist/bundle/${name}.cjs:${i + 1}: a non-ASCII character beside a template literal: write it as an escape in the source`);
   });
   // eslint-disable-next-line no-control-regex
   const ascii = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   // Then minified: every command that runs it reads all of it (the code cache needs the source
-  // beside it), and the 1.0 MB file reads in about half the CPU of the 1.8 MB one (docs/repo-map.md
+  // beside it), and the 1.0 MB main.cjs reads in about half the CPU of the 1.8 MB one (docs/repo-map.md
   // "Fourteenth session ... the CLI's fixed start"). Minified after the escapes, which it keeps (the check above reads lines);
   // local names are shortened too: no code of assist's or of the packages inside reads a
   // function's or class's name.
   const minified = readable ? ascii : (await transform(ascii, { format: 'cjs', platform: 'node', target: 'node20', minify: true, charset: 'ascii', legalComments: 'none' })).code;
   // eslint-disable-next-line no-control-regex
-  if (/[^\x00-\x7f]/.test(minified)) throw new Error('dist/bundle/main.cjs: minifying it brought back a non-ASCII character');
+  if (/[^\x00-\x7f]/.test(minified)) throw new Error(`dist/bundle/${name}.cjs: minifying it brought back a non-ASCII character`);
   writeFileSync(file, minified);
+  return createHash('sha256').update(minified).digest('hex').slice(0, 16);
 }
-// Its content hash, taken here so that a run never hashes 2 MB: the key of its code cache.
-const mainHash = createHash('sha256').update(readFileSync(join(out, 'main.cjs'))).digest('hex').slice(0, 16);
+// main(): every command the entry point starts from a one-file (bin/assist.js).
+const mainHash = await buildOneFile('src/cli/one-file.ts', 'main');
+// The fast paths of `map` and `search` alone, a third of main.cjs: the commands timed against
+// `node -e 0` (issues 17 and 26) read, deserialize and evaluate that much less on every run
+// (docs/repo-map.md "Sixteenth session"). A form their fast path does not take goes on to main.cjs.
+const contextHash = await buildOneFile('src/cli/one-file-context.ts', 'context');
 
 // The packages of VENDOR_SCRIPTS, each ONE CommonJS file whose exports' `default` is the package's
 // namespace (what `await import(spec)` gives), compiled by the loader through a vm.Script with a
@@ -344,7 +351,7 @@ await build({
   format: 'cjs',
   outfile: join(out, 'main-loader.cjs'),
   define: {
-    __ASSIST_MAIN_HASH__: JSON.stringify(mainHash),
+    __ASSIST_ONE_FILE_HASHES__: JSON.stringify({ main: mainHash, context: contextHash }),
     __ASSIST_VENDOR_FILES__: JSON.stringify(Object.fromEntries([...VENDOR_ES_ONLY].map((spec) => [spec, `vendor-${VENDOR[spec]}.js`]))),
     __ASSIST_VENDOR_SCRIPTS__: JSON.stringify(vendorScriptFiles),
   },

@@ -1,4 +1,5 @@
-// The loader of the one-file CLI (dist/bundle/main.cjs) with a V8 code cache; scripts/bundle.mjs
+// The loader of the one-file CLIs (dist/bundle/main.cjs, and context.cjs for `map` and `search`)
+// with a V8 code cache; scripts/bundle.mjs
 // builds this module alone, as CommonJS, to dist/bundle/main-loader.cjs, which bin/assist.js
 // requires for the commands typed between turns. Node 20 keeps no compiled code of ES modules
 // between runs (module.enableCompileCache is Node 22+), and compiling the CLI's chunks was ~17% of
@@ -13,10 +14,10 @@ import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 
 /**
- * Set by scripts/bundle.mjs: the one-file's content hash, the files of its ES vendor entries, and
- * the left-out packages built as one CommonJS file each (file name and content hash, by specifier).
+ * Set by scripts/bundle.mjs: the one-files' content hashes, the files of their ES vendor entries,
+ * and the left-out packages built as one CommonJS file each (file name and content hash, by specifier).
  */
-declare const __ASSIST_MAIN_HASH__: string;
+declare const __ASSIST_ONE_FILE_HASHES__: Record<OneFileName, string>;
 declare const __ASSIST_VENDOR_FILES__: Record<string, string>;
 declare const __ASSIST_VENDOR_SCRIPTS__: Record<string, [file: string, hash: string]>;
 
@@ -27,9 +28,15 @@ declare const __ASSIST_VENDOR_SCRIPTS__: Record<string, [file: string, hash: str
  */
 export type CacheState = 'off' | 'unsafe' | 'missing' | 'accepted' | 'rejected';
 
-/** What the one-file exports (src/cli/one-file.ts): `main()`, which tries `command`'s fast path first. */
+/**
+ * The one-file CLIs: `main` (src/cli/one-file.ts), the whole command line, and `context`
+ * (src/cli/one-file-context.ts), the fast paths of `map` and `search` alone.
+ */
+export type OneFileName = 'main' | 'context';
+
+/** What a one-file exports: `main()`; the context one-file's hands back null for a command line it does not take. */
 export interface OneFileCli {
-  main(io: unknown, command: string): Promise<number>;
+  main(io: unknown, command: string): Promise<number | null>;
 }
 
 /**
@@ -133,7 +140,7 @@ function writeCache(dir: string, file: string, data: Buffer, current: string[]):
   const dayAgo = Date.now() - 24 * 3600 * 1000;
   const mine = file.slice(dir.length + 1);
   for (const name of readdirSync(dir)) {
-    if (!/^(main|vendor)-/.test(name) || name === mine || current.some((hash) => name.includes(`-${hash}-`))) continue;
+    if (!/^(main|context|vendor)-/.test(name) || name === mine || current.some((hash) => name.includes(`-${hash}-`))) continue;
     const path = join(dir, name);
     try {
       if (statSync(path).mtimeMs < dayAgo) rmSync(path, { force: true });
@@ -228,16 +235,18 @@ function vendorLoader(dir: string, files: Record<string, string>, scripts: Recor
 const BEFORE_V8_FLAGS = Symbol.for('assist.beforeV8Flags');
 
 /**
- * Loads dist/bundle/main.cjs through a vm.Script with cached data, runs `main(io)`, and writes the
- * cache after the command when there was none or V8 rejected it (so the functions the command
- * compiled are in it). `command` names the cache (one per command: see cacheFileName); `flags`
- * are the V8 flags the entry set (part of the key too). A cache that
+ * Loads dist/bundle/NAME.cjs (`oneFile`: main.cjs by default) through a vm.Script with cached
+ * data, runs `main(io, command)`, and writes the cache after the command when there was none or V8
+ * rejected it (so the functions the command compiled are in it). `command` names the cache (one per
+ * command and one-file: see cacheFileName); `flags` are the V8 flags the entry set (part of the key
+ * too). Null when the context one-file does not take the command line. A cache that
  * cannot be read or written only costs speed: never an error, never output (ASSIST_CODE_CACHE_DEBUG=1
  * prints its state on stderr, for the tests and the benchmarks).
  */
-export async function runMain(io: { env: NodeJS.ProcessEnv }, command: string, flags: string[] = []): Promise<number> {
+export async function runMain(io: { env: NodeJS.ProcessEnv }, command: string, flags: string[] = [], oneFile: OneFileName = 'main'): Promise<number | null> {
   const env = io.env;
-  const filename = join(__dirname, 'main.cjs');
+  const filename = join(__dirname, `${oneFile}.cjs`);
+  const hash = __ASSIST_ONE_FILE_HASHES__[oneFile];
   // The build leaves only ASCII in this file (scripts/bundle.mjs), where latin1 reads the same
   // string as utf8 without its decoding: ~4 of ~16 ms of CPU for the 1 MB (docs/repo-map.md
   // "Fourteenth session ... the CLI's fixed start"). The packages' files are not ASCII-only: they keep utf8.
@@ -247,7 +256,7 @@ export async function runMain(io: { env: NodeJS.ProcessEnv }, command: string, f
   const trust = dir === null ? 'unsafe' : dirTrust(dir, uid);
   const started = nodeOptionsTag(process.execArgv, env['NODE_OPTIONS']);
   const keyFlags = started ? [...flags, started] : flags;
-  const file = dir === null ? '' : join(dir, cacheFileName(__ASSIST_MAIN_HASH__, command, keyFlags));
+  const file = dir === null ? '' : join(dir, cacheFileName(hash, command, keyFlags, oneFile));
   const cachedData = trust === 'ok' ? readTrusted(file, uid) : undefined;
   // The parameters of Node's own CommonJS wrapper, and the packages' loader.
   const wrapped = `(function (exports, require, module, __filename, __dirname, __assistVendor) {${source}\n})`;
@@ -256,7 +265,7 @@ export async function runMain(io: { env: NodeJS.ProcessEnv }, command: string, f
   const mod = { exports: {} as OneFileCli };
   const vendor = vendorLoader(__dirname, __ASSIST_VENDOR_FILES__, __ASSIST_VENDOR_SCRIPTS__, { dir, trust, uid, command, flags: keyFlags });
   (script.runInThisContext() as (...args: unknown[]) => void).call(mod.exports, mod.exports, createRequire(filename), mod, filename, __dirname, vendor);
-  const current = [__ASSIST_MAIN_HASH__, ...Object.values(__ASSIST_VENDOR_SCRIPTS__).map(([, hash]) => hash)];
+  const current = [...Object.values(__ASSIST_ONE_FILE_HASHES__), ...Object.values(__ASSIST_VENDOR_SCRIPTS__).map(([, hash]) => hash)];
   const written = new Set<string>();
   // Each written when there was none or V8 rejected it, with what the command compiled by then.
   const writePending = (): void => {
@@ -280,7 +289,9 @@ export async function runMain(io: { env: NodeJS.ProcessEnv }, command: string, f
     flagsChanged = true;
   };
   const code = await mod.exports.main(io, command);
-  if (!flagsChanged) writePending();
+  // A command line the context one-file did not take ran nothing worth keeping: its cache waits
+  // for a run that does (an accepted cache is never rewritten).
+  if (!flagsChanged && code !== null) writePending();
   if (env['ASSIST_CODE_CACHE_DEBUG'] === '1') {
     process.stderr.write(`assist code cache: ${state}${file ? ` ${file}` : ''}\n`);
     for (const r of vendor.ran) process.stderr.write(`assist code cache (${r.name}): ${r.state}${r.file ? ` ${r.file}` : ''}\n`);

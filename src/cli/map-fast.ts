@@ -12,8 +12,8 @@ import type { MapFlags } from './map-action.js';
  */
 export function fastMap(io: Omit<MainIO, 'stdin' | 'version'>): Promise<number | null> {
   // A source file changed since the last map: its parser starts loading now, beside the start.
-  void import('../context/changed-parsers.js').then((m) => m.prepareChangedParsersEarly(io.cwd, io.env, (shared) => join(shared, 'map-result.json'))).catch(() => undefined);
-  return runFastPath(io, 'map', parseMapFlags, async () => (await import('./map-action.js')).mapAction);
+  const prepare = (): void => void import('../context/changed-parsers.js').then((m) => m.prepareChangedParsersEarly(io.cwd, io.env, (shared) => join(shared, 'map-result.json'))).catch(() => undefined);
+  return runFastPath(io, 'map', parseMapFlags, async () => (await import('./map-action.js')).mapAction, prepare);
 }
 
 /** The flags of `assist map` in the forms clipanion takes (`--tokens 9`, `--tokens=9`); undefined for anything else. */

@@ -13,8 +13,8 @@ import type { SearchFlags } from './search-action.js';
 export function fastSearch(io: Omit<MainIO, 'stdin' | 'version'>): Promise<number | null> {
   // A source file changed since the index was written (search-index.ts searchSnapshotPath): its
   // parser starts loading now, beside the start.
-  void import('../context/changed-parsers.js').then((m) => m.prepareChangedParsersEarly(io.cwd, io.env, (shared) => [join(shared, 'search', 'snapshot.bin'), join(shared, 'search', 'delta.bin')])).catch(() => undefined);
-  return runFastPath(io, 'search', parseSearchFlags, async () => (await import('./search-action.js')).searchAction);
+  const prepare = (): void => void import('../context/changed-parsers.js').then((m) => m.prepareChangedParsersEarly(io.cwd, io.env, (shared) => [join(shared, 'search', 'snapshot.bin'), join(shared, 'search', 'delta.bin')])).catch(() => undefined);
+  return runFastPath(io, 'search', parseSearchFlags, async () => (await import('./search-action.js')).searchAction, prepare);
 }
 
 /** The flags and words of `assist search` in the forms clipanion takes (`--k 5`, `--k=5`); undefined for anything else. */

@@ -11,8 +11,16 @@ const target = process.env['ASSIST_PHASES'];
 /** Whether phases are recorded in this process. */
 export const phasesEnabled = target !== undefined && target !== '';
 
-const totals = new Map<string, { ms: number; count: number }>();
-const marks: Array<{ name: string; at: number; cpu: number }> = [];
+interface PhaseRecord {
+  totals: Map<string, { ms: number; count: number }>;
+  marks: Array<{ name: string; at: number; cpu: number }>;
+}
+// One record per process, kept on `globalThis`: a map whose command line the context one-file
+// hands on to main.cjs has this module twice (src/cli/one-file-context.ts), and both add to it.
+const RECORD = Symbol.for('assist.phases');
+const shared = globalThis as { [RECORD]?: PhaseRecord };
+const firstCopy = shared[RECORD] === undefined;
+const { totals, marks }: PhaseRecord = (shared[RECORD] ??= { totals: new Map(), marks: [] });
 
 /** Adds `ms` to the phase `name`. */
 export function addPhase(name: string, ms: number): void {
@@ -46,7 +54,7 @@ export function markPhase(name: string, at?: number): void {
   marks.push({ name, at: at ?? performance.now(), cpu: (cpu.user + cpu.system) / 1000 });
 }
 
-if (phasesEnabled) {
+if (phasesEnabled && firstCopy) {
   process.once('exit', () => {
     const phases: Record<string, { ms: number; count: number }> = {};
     for (const [name, t] of totals) phases[name] = { ms: Math.round(t.ms * 100) / 100, count: t.count };

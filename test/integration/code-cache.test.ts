@@ -208,25 +208,36 @@ describe('the code cache of the one-file CLI', () => {
     expect(off.sdk.state).toBeUndefined();
   });
 
-  it('`map` and `search` run their fast paths from the one file and its cache; a form they do not take falls back to main() in the same file', async () => {
+  it('`map` and `search` run their fast paths from the context one-file and its cache; a form they do not take goes on to main.cjs, and leaves the context cache unwritten', async () => {
     await using repo = tempRepo({ files: { 'src/shapes.ts': 'export function area(w: number, h: number): number {\n  return w * h;\n}\n' } });
     const cacheDir = join(repo.home, 'cache');
     const env = { ...repo.env, ASSIST_CODE_CACHE_DIR: cacheDir, ASSIST_CODE_CACHE_DEBUG: '1' };
-    const stateOf = (r: CliResult): string | undefined => /^assist code cache: (\S+) (\S+)$/m.exec(r.stderr)?.[1];
-    const fileOf = (r: CliResult): string | undefined => /^assist code cache: (\S+) (\S+)$/m.exec(r.stderr)?.[2];
+    const loads = (r: CliResult): Array<{ state: string; file: string }> => [...r.stderr.matchAll(/^assist code cache: (\S+) (\S+)$/gm)].map((m) => ({ state: m[1]!, file: m[2]! }));
+    const name = (file: string): string => file.slice(file.lastIndexOf('/') + 1);
+    // A form the fast path does not take, first: main.cjs owns the usage error, and the context
+    // one-file, which handed it on, writes no cache (it would hold none of the map's code).
+    const bad = await runCli(['map', '--no-such-flag'], { cwd: repo.dir, env });
+    expect(bad.code).toBe(2);
+    expect(shown(bad)).toMatch(/no-such-flag|Unsupported option/i);
+    expect(loads(bad).map((l) => [l.state, name(l.file).split('-')[0]])).toEqual([
+      ['missing', 'context'],
+      ['missing', 'main'],
+    ]);
+    expect(readdirSync(cacheDir).filter((f) => f.startsWith('context-'))).toEqual([]);
     const map1 = await runCli(['map', '--tokens', '512'], { cwd: repo.dir, env });
     expect(map1.code, map1.stderr).toBe(0);
     expect(map1.stdout).toContain('src/shapes.ts');
-    expect(stateOf(map1)).toBe('missing');
-    expect(fileOf(map1)).toMatch(/-map\.bin$/);
+    expect(loads(map1)).toHaveLength(1);
+    expect(loads(map1)[0]!.state).toBe('missing');
+    expect(name(loads(map1)[0]!.file)).toMatch(/^context-.*-map\.bin$/);
     const map2 = await runCli(['map', '--tokens', '512'], { cwd: repo.dir, env });
-    expect(stateOf(map2)).toBe('accepted');
+    expect(loads(map2)).toEqual([{ state: 'accepted', file: loads(map1)[0]!.file }]);
     expect(map2.stdout).toBe(map1.stdout);
     const search1 = await runCli(['search', 'area of a shape'], { cwd: repo.dir, env });
     expect(search1.code, search1.stderr).toBe(0);
     expect(search1.stdout).toContain('src/shapes.ts:1-3');
-    expect(fileOf(search1)).toMatch(/-search\.bin$/);
-    expect(stateOf(await runCli(['search', 'area of a shape'], { cwd: repo.dir, env }))).toBe('accepted');
+    expect(name(loads(search1)[0]!.file)).toMatch(/^context-.*-search\.bin$/);
+    expect(loads(await runCli(['search', 'area of a shape'], { cwd: repo.dir, env })).map((l) => l.state)).toEqual(['accepted']);
     // A changed file is parsed on this thread by tree-sitter run from its own CommonJS file (and its
     // cache): the map and the search show what it defines now.
     writeFileSync(join(repo.dir, 'src', 'shapes.ts'), 'export function area(w: number, h: number): number {\n  return w * h;\n}\n\nexport function perimeterOfRectangle(w: number, h: number): number {\n  return 2 * (w + h);\n}\n');
@@ -237,10 +248,9 @@ describe('the code cache of the one-file CLI', () => {
     const found = await runCli(['search', '--json', 'perimeter of a rectangle'], { cwd: repo.dir, env });
     expect(found.code, found.stderr).toBe(0);
     expect((JSON.parse(found.stdout) as Array<{ file: string; text: string }>)[0]).toMatchObject({ file: 'src/shapes.ts', text: expect.stringContaining('2 * (w + h)') });
-    // A flag the fast path does not take: main() of the same file owns the usage error.
-    const bad = await runCli(['map', '--no-such-flag'], { cwd: repo.dir, env });
-    expect(bad.code).toBe(2);
-    expect(shown(bad)).toMatch(/no-such-flag|Unsupported option/i);
-    expect(stateOf(bad)).toBe('accepted');
+    // The usage error again: the context cache is there now and accepted, main.cjs's too.
+    const again = await runCli(['map', '--no-such-flag'], { cwd: repo.dir, env });
+    expect(again.code).toBe(2);
+    expect(loads(again).map((l) => l.state)).toEqual(['accepted', 'accepted']);
   });
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempRepo } from '../helpers/git-repo.js';
@@ -26,8 +26,9 @@ function bundleContents(): Map<string, string[]> {
 /** The packages' CommonJS files the one-file's loader ran, from its debug lines. */
 const vendorScriptsRun = (stderr: string): string[] => [...stderr.matchAll(/^assist code cache \((vendor-[^)]+\.cjs)\): /gm)].map((m) => m[1]!);
 
-function oneFileInputs(): string[] {
-  const meta = JSON.parse(readFileSync(join(projectRoot, 'dist', 'bundle', 'main-cjs-meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+/** The sources inside a one-file CLI (main.cjs, or context.cjs of `map` and `search`), from its metafile. */
+function oneFileInputs(name: 'main' | 'context' = 'main'): string[] {
+  const meta = JSON.parse(readFileSync(join(projectRoot, 'dist', 'bundle', `${name}-cjs-meta.json`), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
   return Object.values(meta.outputs).flatMap(({ inputs }) => Object.keys(inputs));
 }
 
@@ -83,6 +84,16 @@ describe('heavy modules load lazily', () => {
     expect(inputs).toContain('src/cli/commands/run.ts');
     expect(inputs).toContain('src/session/turn.ts');
     expect(HEAVY.filter((pkg) => inputs.some((i) => i.includes(`node_modules/${pkg}/`)))).toEqual([]);
+  });
+
+  it('the context one-file of `map` and `search` carries their paths and not the command line, the session or a heavy package', () => {
+    const inputs = oneFileInputs('context');
+    expect(inputs).toEqual(expect.arrayContaining(['src/cli/map-fast.ts', 'src/cli/search-fast.ts', 'src/context/repo-map.ts', 'src/context/search.ts']));
+    expect(inputs.filter((i) => i === 'src/cli/main.ts' || i.startsWith('src/session/') || i.startsWith('src/cli/commands/') || i.includes('node_modules/clipanion/'))).toEqual([]);
+    expect(HEAVY.filter((pkg) => inputs.some((i) => i.includes(`node_modules/${pkg}/`)))).toEqual([]);
+    // A third of the whole one-file or so: what every map and search reads, deserializes and evaluates.
+    const bytes = (name: string): number => statSync(join(projectRoot, 'dist', 'bundle', name)).size;
+    expect(bytes('context.cjs')).toBeLessThan(bytes('main.cjs') / 2);
   });
 
   it('a turn through the one-file CLI loads the OpenAI SDK from its CommonJS file, and no other heavy package', async () => {
