@@ -162,16 +162,11 @@ const RUN_GIT_COMMANDS = [MAP_GIT_COMMANDS[0], ['var', '-l']];
 // (above). test/integration/turn-v8-flags.test.ts fails when a turn loads one after it.
 const TURN_BUILTINS = ['node:fs/promises', 'node:readline', 'node:os', 'node:vm', 'node:tty', 'node:crypto', 'node:worker_threads', 'node:zlib', 'node:timers/promises', 'node:perf_hooks', 'node:assert', 'node:http', 'node:tls', 'node:http2', 'node:util/types'];
 
+// Both commands from one process start (bin/git-pair.js): every list here has two.
 function prefetchGit(cwd, commands) {
-  const { execFile } = require('node:child_process');
   const env = { ...process.env, GIT_OPTIONAL_LOCKS: '0' };
-  globalThis[Symbol.for('assist.gitPrefetch')] = commands.map((args) => ({
-    cwd,
-    args,
-    result: new Promise((resolve) => {
-      execFile('git', args, { cwd, env, encoding: 'utf8', maxBuffer: 1 << 30 }, (error, stdout, stderr) => resolve({ error, stdout, stderr }));
-    }),
-  }));
+  const results = require('./git-pair.js').gitPair(cwd, env, commands[0], commands[1]);
+  globalThis[Symbol.for('assist.gitPrefetch')] = commands.map((args, i) => ({ cwd, args, result: results[i] }));
 }
 
 start().catch((error) => {

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempRepo } from '../../test/helpers/git-repo.js';
@@ -24,6 +26,74 @@ function prefetch(cwd: string, commands: readonly (readonly string[])[]): void {
 
 afterEach(() => {
   delete slot[PREFETCH_KEY];
+});
+
+/** bin/git-pair.js: the entry point's two prefetched commands from one process start. */
+const { gitPair } = createRequire(import.meta.url)('../../bin/git-pair.js') as {
+  gitPair(cwd: string, env: NodeJS.ProcessEnv, first: readonly string[], second: readonly string[]): [Promise<PrefetchedResult>, Promise<PrefetchedResult>];
+};
+
+/** What execFile gives for `git <args>`, as the entry point ran it before. */
+function alone(cwd: string, env: NodeJS.ProcessEnv, args: readonly string[]): Promise<PrefetchedResult> {
+  return new Promise((resolve) => execFile('git', [...args], { cwd, env, encoding: 'utf8', maxBuffer: 1 << 30 }, (error, stdout, stderr) => resolve({ error, stdout, stderr })));
+}
+
+describe("the entry point's two git commands from one process start (bin/git-pair.js)", () => {
+  const env = { ...process.env, GIT_OPTIONAL_LOCKS: '0' };
+  const codeOf = (r: PrefetchedResult): unknown => (r.error === null ? 0 : (r.error as { code?: unknown }).code);
+
+  it("gives each command's output as execFile does: the map's pair in a repository, NUL-separated output and quotes included", async () => {
+    await using repo = tempRepo({ files: { "it's here.ts": 'export const a = 1;\n', 'src/b.ts': 'export const b = 2;\n' } });
+    writeFileSync(join(repo.dir, 'src', 'b.ts'), 'export const b = 3;\n');
+    writeFileSync(join(repo.dir, 'new file.ts'), 'export const c = 4;\n');
+    for (const [first, second] of [
+      [REV_PARSE_ARGS, LIST_ARGS],
+      [REV_PARSE_ARGS, VAR_ARGS],
+      // Arguments with a quote and spaces reach git as they are (rev-parse echoes them back).
+      [['rev-parse', '--sq-quote', "it's a b", '$HOME', '`x`'], ['ls-files', '-z', '--full-name', '--', ":/it's here.ts"]],
+    ] as const) {
+      const [a, b] = await Promise.all(gitPair(join(repo.dir, 'src'), env, first, second));
+      const [a1, b1] = await Promise.all([alone(join(repo.dir, 'src'), env, first), alone(join(repo.dir, 'src'), env, second)]);
+      expect([a, b]).toEqual([a1, b1]);
+      expect(a.error).toBeNull();
+      expect(b.stdout.length).toBeGreaterThan(0);
+    }
+  });
+
+  it("reports git's failure with git's exit code and message, for either command", async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'assist-pair-'));
+    try {
+      const [a, b] = await Promise.all(gitPair(outside, { ...env, GIT_CEILING_DIRECTORIES: tmpdir() }, REV_PARSE_ARGS, LIST_ARGS));
+      const [a1, b1] = await Promise.all([alone(outside, { ...env, GIT_CEILING_DIRECTORIES: tmpdir() }, REV_PARSE_ARGS), alone(outside, { ...env, GIT_CEILING_DIRECTORIES: tmpdir() }, LIST_ARGS)]);
+      expect([codeOf(a), codeOf(b)]).toEqual([128, 128]);
+      expect([codeOf(a), codeOf(b)]).toEqual([codeOf(a1), codeOf(b1)]);
+      expect(a.stderr).toBe(a1.stderr);
+      expect(a.stderr).toMatch(/not a git repository/i);
+      expect(b.stderr).toBe(b1.stderr);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+    // One fails, the other does not: each keeps its own outcome.
+    await using repo = tempRepo({ files: { 'a.ts': 'export const a = 1;\n' } });
+    const [ok, bad] = await Promise.all(gitPair(repo.dir, env, REV_PARSE_ARGS, ['rev-parse', '--verify', 'no-such-ref']));
+    expect(ok.error).toBeNull();
+    expect(ok.stdout.split('\n')[0]).toBe(repo.dir);
+    expect(codeOf(bad)).toBe(128);
+    expect(bad.stderr).toBe((await alone(repo.dir, env, ['rev-parse', '--verify', 'no-such-ref'])).stderr);
+  });
+
+  it('with no git on the PATH, reports what execFile reports (the shell\'s "not found" is not passed on)', async () => {
+    await using repo = tempRepo({ files: { 'a.ts': 'export const a = 1;\n' } });
+    const empty = mkdtempSync(join(tmpdir(), 'assist-nogit-'));
+    try {
+      const noGit = { ...env, PATH: empty };
+      const [a, b] = await Promise.all(gitPair(repo.dir, noGit, REV_PARSE_ARGS, LIST_ARGS));
+      expect([codeOf(a), codeOf(b)]).toEqual(['ENOENT', 'ENOENT']);
+      expect(a.stderr).toBe('');
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('git commands prefetched by the entry point', () => {
