@@ -3,14 +3,35 @@
 'use strict';
 const { existsSync } = require('node:fs');
 
+/** A word for the shell: the argument as it is, inside single quotes. */
+const quote = (arg) => `'${String(arg).replace(/'/g, `'\\''`)}'`;
+
+/**
+ * The shell's script. The first command runs in the background with its output on fds 3 and 4, the
+ * second in the foreground with its output on fds 6 and 7; each reports its exit code on fd 5 as
+ * soon as it ends ("a CODE", "b CODE"), and every process closes the fds it does not write to, so
+ * each command's pipes end when that command does: the first (`rev-parse`, which the CLI needs
+ * first) is not held back by the second (`ls-files`, which takes longer).
+ */
+function script(first, second) {
+  return [
+    `{ git ${first.map(quote).join(' ')} >&3 2>&4 3>&- 4>&-; echo "a $?" >&5; } 6>&- 7>&- &`,
+    'exec 3>&- 4>&-',
+    `git ${second.map(quote).join(' ')} >&6 2>&7 6>&- 7>&- 5>&-`,
+    'echo "b $?" >&5',
+    'exec 6>&- 7>&-',
+    'wait',
+  ].join('\n');
+}
+
 /**
  * Starts `git <first>` and `git <second>` in `cwd` under `env` and resolves each to what
- * `execFile` would give its callback ({ error, stdout, stderr }). Where there is a POSIX shell,
- * both run from one `/bin/sh`, side by side: the calling thread pays one process start instead of
- * two (a fork and exec it waits for: ~4 ms of a map's, a search's or a turn's start on 2 cores,
- * docs/repo-map.md "Sixteenth session"). The first command's output comes back on fds 3 and 4,
- * the exit codes on fd 5. A shell that fails to start, to report both codes or to find git: each
- * command is run again on its own, so the answer is always what `execFile` gives.
+ * `execFile` would give its callback ({ error, stdout, stderr }), each as soon as its own command
+ * ends. Where there is a POSIX shell, both run from one `/bin/sh`, side by side: the calling thread
+ * pays one process start instead of two (a fork and exec it waits for: ~4 ms of a map's, a
+ * search's or a turn's start on 2 cores, docs/repo-map.md "Sixteenth session"). A shell that fails
+ * to start, to report a command's code or to find git: that command is run again on its own, so
+ * the answer is always what `execFile` gives.
  */
 function gitPair(cwd, env, first, second) {
   const { execFile, spawn } = require('node:child_process');
@@ -19,39 +40,61 @@ function gitPair(cwd, env, first, second) {
       execFile('git', args, { cwd, env, encoding: 'utf8', maxBuffer: 1 << 30 }, (error, stdout, stderr) => resolve({ error, stdout, stderr }));
     });
   if (process.platform === 'win32' || !existsSync('/bin/sh')) return [alone(first), alone(second)];
-  const quote = (arg) => `'${String(arg).replace(/'/g, `'\\''`)}'`;
-  const script = `git ${first.map(quote).join(' ')} >&3 2>&4 & git ${second.map(quote).join(' ')}; b=$?; wait $!; echo "$? $b" >&5`;
-  const both = new Promise((resolve) => {
-    let child;
-    try {
-      child = spawn('/bin/sh', ['-c', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
-    } catch {
-      resolve(undefined);
-      return;
-    }
-    const text = ['', '', '', '', '', ''];
-    for (let fd = 1; fd <= 5; fd++) {
-      child.stdio[fd].setEncoding('utf8');
-      child.stdio[fd].on('data', (chunk) => (text[fd] += chunk));
-    }
-    child.on('error', () => resolve(undefined));
-    child.on('close', () => {
-      const codes = /^(\d+) (\d+)\n$/.exec(text[5]);
-      // No codes (the shell was killed), or the shell found no git to run (126, 127): each alone,
-      // so that what is reported is what execFile reports.
-      if (!codes || /^12[67]$/.test(codes[1]) || /^12[67]$/.test(codes[2])) return resolve(undefined);
-      const outcome = (args, code, stdout, stderr) => ({
-        error: code === '0' ? null : Object.assign(new Error(`Command failed: git ${args.join(' ')}\n${stderr}`), { code: Number(code) }),
-        stdout,
-        stderr,
-      });
-      resolve([outcome(first, codes[1], text[3], text[4]), outcome(second, codes[2], text[1], text[2])]);
+  let child;
+  try {
+    child = spawn('/bin/sh', ['-c', script(first, second)], { cwd, env, stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
+  } catch {
+    return [alone(first), alone(second)];
+  }
+  const text = ['', '', '', '', '', '', '', ''];
+  const ended = [false, false, false, false, false, false, false, false];
+  const codes = {};
+  const settle = [];
+  const results = [first, second].map(
+    (cmd, k) =>
+      new Promise((resolve) => {
+        const [out, err, tag] = k === 0 ? [3, 4, 'a'] : [6, 7, 'b'];
+        let done = false;
+        const finish = (viaShell) => {
+          if (done) return;
+          done = true;
+          const code = codes[tag];
+          // No code (the shell ended without one), or the shell found no git to run (126, 127).
+          if (!viaShell || code === undefined || code === '126' || code === '127') return void alone(cmd).then(resolve);
+          resolve({
+            error: code === '0' ? null : Object.assign(new Error(`Command failed: git ${cmd.join(' ')}\n${text[err]}`), { code: Number(code) }),
+            stdout: text[out],
+            stderr: text[err],
+          });
+        };
+        settle.push((final) => {
+          if (ended[out] && ended[err] && codes[tag] !== undefined) finish(true);
+          else if (final) finish(ended[out] && ended[err]);
+        });
+      }),
+  );
+  const check = (final) => settle.forEach((s) => s(final));
+  for (let fd = 3; fd <= 7; fd++) {
+    const stream = child.stdio[fd];
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk) => {
+      text[fd] += chunk;
+      if (fd === 5) {
+        for (const line of text[5].split('\n')) {
+          const m = /^([ab]) (\d+)$/.exec(line);
+          if (m) codes[m[1]] = m[2];
+        }
+        check(false);
+      }
     });
-  });
-  return [
-    both.then((r) => (r ? r[0] : alone(first))),
-    both.then((r) => (r ? r[1] : alone(second))),
-  ];
+    stream.on('end', () => {
+      ended[fd] = true;
+      check(false);
+    });
+  }
+  child.on('error', () => check(true));
+  child.on('close', () => check(true));
+  return results;
 }
 
 module.exports = { gitPair };
