@@ -252,5 +252,14 @@ describe('the code cache of the one-file CLI', () => {
     const again = await runCli(['map', '--no-such-flag'], { cwd: repo.dir, env });
     expect(again.code).toBe(2);
     expect(loads(again).map((l) => l.state)).toEqual(['accepted', 'accepted']);
+    // A map the fast path hands on (a log file to open) runs in main.cjs, and the benchmarks' phase
+    // record (ASSIST_PHASES) still gets one line for the process, with the map's marks in it.
+    const phases = join(repo.home, 'phases.jsonl');
+    const logged = await runCli([`--log-file=${join(repo.home, 'assist.log')}`, 'map', '--tokens', '512'], { cwd: repo.dir, env: { ...env, ASSIST_PHASES: phases } });
+    expect(logged.code, logged.stderr).toBe(0);
+    expect(loads(logged).map((l) => name(l.file).split('-')[0])).toEqual(['context', 'main']);
+    const lines = readFileSync(phases, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect((JSON.parse(lines[0]!) as { marks: Array<{ name: string }> }).marks.map((m) => m.name)).toContain('map.start');
   });
 });
