@@ -22,9 +22,8 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly' } },
   },
   {
-    // The installed entry point is CommonJS (bin/package.json) for a faster start; so is the tests'
-    // spawner, a small process of its own (test/helpers/spawner.cjs).
-    files: ['bin/**/*.js', 'test/**/*.cjs'],
+    // The installed entry point is CommonJS (bin/package.json) for a faster start.
+    files: ['bin/**/*.js'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', __dirname: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,62 +31,24 @@ export const CLI_KILL_MS = 90_000;
  */
 export const CONCURRENT_CLI_TEST_MS = 120_000;
 
-interface SpawnerReply {
-  id: number;
-  code?: number | null;
-  signal?: string | null;
-  stdout?: string;
-  stderr?: string;
-  error?: string;
-}
-
-let spawner: ChildProcess | undefined;
-const pending = new Map<number, { resolve: (r: CliResult) => void; reject: (e: Error) => void }>();
-let nextId = 0;
-
-/**
- * This worker's spawner (test/helpers/spawner.cjs), started on the first run, while the worker is
- * still small: the CLI's processes are forked from it, not from the worker (see that file). It
- * holds the worker open only while a run is pending.
- */
-function theSpawner(): ChildProcess {
-  if (spawner?.connected) return spawner;
-  const started = fork(join(projectRoot, 'test', 'helpers', 'spawner.cjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  started.on('message', (reply: SpawnerReply) => {
-    const waiting = pending.get(reply.id);
-    if (!waiting) return;
-    pending.delete(reply.id);
-    if (pending.size === 0) release(started);
-    if (reply.error !== undefined) waiting.reject(new Error(reply.error));
-    else waiting.resolve({ code: reply.code ?? (reply.signal ? 128 : 1), stdout: reply.stdout ?? '', stderr: reply.stderr ?? '' });
-  });
-  const fail = (): void => {
-    if (spawner === started) spawner = undefined;
-    for (const [id, waiting] of pending) {
-      pending.delete(id);
-      waiting.reject(new Error('the test spawner exited'));
-    }
-  };
-  started.on('exit', fail);
-  started.on('error', fail);
-  spawner = started;
-  release(started);
-  return started;
-}
-
-function release(child: ChildProcess): void {
-  child.unref();
-  child.channel?.unref();
-}
-
 /** Runs the built CLI as a subprocess, the way a person or a script would. */
 export function runCli(args: string[], options: RunCliOptions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = theSpawner();
-    const id = nextId++;
-    pending.set(id, { resolve, reject });
-    child.ref();
-    child.channel?.ref();
-    child.send({ id, file: process.execPath, args: [cliPath, ...args], cwd: options.cwd, env: options.env, input: options.input ?? '', timeoutMs: options.timeoutMs ?? CLI_KILL_MS });
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? CLI_KILL_MS);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
   });
 }
