@@ -85,17 +85,27 @@ const ctags = () => time(() => execFileSync('ctags', ['-R', '--languages=TypeScr
 // disturbs less than the wall time.
 const phasesFile = join(tmpdir(), `assist-bench-map-phases-${process.pid}.jsonl`);
 let lastMarks = {};
+// Minor page faults of each run, by series and side (builds since the sixteenth session record
+// them): on this project's machine a first touch of a page costs ~11 µs, a large part of every
+// figure here (docs/repo-map.md "Sixteenth session").
+const faults = {};
+let lastFaults;
 function cpuOfLast() {
   try {
     const lines = readFileSync(phasesFile, 'utf8').trim().split('\n');
     rmSync(phasesFile, { force: true });
     const last = JSON.parse(lines[lines.length - 1]);
     lastMarks = Object.fromEntries((last.marks ?? []).map((m) => [m.name, m.at]));
+    lastFaults = last.minorFaults;
     return last.cpuMs;
   } catch {
     lastMarks = {};
+    lastFaults = undefined;
     return NaN;
   }
+}
+function noteFaults(series) {
+  if (lastFaults !== undefined) (faults[series] ??= []).push(lastFaults);
 }
 
 // A cold run's parse pool from its marks (ms since the process started): when the workers
@@ -119,7 +129,9 @@ function map(which = cli, where = repo) {
   const r = spawnSync(process.execPath, [which, 'map', '--tokens', '1024', '--json', '--stats'], { cwd: where, env: { ...env, ASSIST_PHASES: phasesFile }, encoding: 'utf8', maxBuffer: 1 << 26 });
   const wall = performance.now() - t0;
   if (r.status !== 0) throw new Error(`assist map failed: ${r.stderr}`);
-  return { wall, cpu: cpuOfLast(), stats: JSON.parse(r.stdout).stats, pool: poolMarks() };
+  const cpu = cpuOfLast();
+  noteFaults(which === cli ? 'this' : 'base');
+  return { wall, cpu, stats: JSON.parse(r.stdout).stats, pool: poolMarks() };
 }
 
 // The command as typed: text output, no --json (which adds the workspace's package boundaries,
@@ -129,7 +141,9 @@ function plainMap(which = cli, where = repo) {
   const r = spawnSync(process.execPath, [which, 'map', '--tokens', '1024'], { cwd: where, env: { ...env, ASSIST_PHASES: phasesFile }, encoding: 'utf8', maxBuffer: 1 << 26 });
   const wall = performance.now() - t0;
   if (r.status !== 0) throw new Error(`assist map failed: ${r.stderr}`);
-  return { wall, cpu: cpuOfLast() };
+  const cpu = cpuOfLast();
+  noteFaults(which === cli ? 'this plain' : 'base plain');
+  return { wall, cpu };
 }
 
 const phaseNames = ['list', 'hash', 'cache', 'parse', 'rank', 'render', 'total'];
@@ -261,4 +275,6 @@ if (!skip.has('change')) {
   }
   console.log(`CHANGE (${victim}) node -e 0 ${fmt(n)}; map ${fmt(m)}; map - node per pair ${fmt(d)}; map CPU ${fmt(c)} (target <= +250 ms)${baseLine('change', baseSide.change)}`);
 }
+// Over every run of a side (cold, warm and change runs of `map --json --stats` together; plain apart).
+for (const [series, xs] of Object.entries(faults)) console.log(`minor page faults, ${series}: ${fmt(xs, '')}`);
 console.log(`load at end ${load()}`);
