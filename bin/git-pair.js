@@ -46,54 +46,50 @@ function gitPair(cwd, env, first, second) {
   } catch {
     return [alone(first), alone(second)];
   }
-  const text = ['', '', '', '', '', '', '', ''];
-  const ended = [false, false, false, false, false, false, false, false];
+  // Each command's output fds and the tag of its exit-code line (see `script`).
+  const sides = [
+    { args: first, out: 3, err: 4, tag: 'a', done: false },
+    { args: second, out: 6, err: 7, tag: 'b', done: false },
+  ];
+  const text = {};
+  const ended = {};
   const codes = {};
-  const settle = [];
-  const results = [first, second].map(
-    (cmd, k) =>
-      new Promise((resolve) => {
-        const [out, err, tag] = k === 0 ? [3, 4, 'a'] : [6, 7, 'b'];
-        let done = false;
-        const finish = (viaShell) => {
-          if (done) return;
-          done = true;
-          const code = codes[tag];
-          // No code (the shell ended without one), or the shell found no git to run (126, 127).
-          if (!viaShell || code === undefined || code === '126' || code === '127') return void alone(cmd).then(resolve);
-          resolve({
-            error: code === '0' ? null : Object.assign(new Error(`Command failed: git ${cmd.join(' ')}\n${text[err]}`), { code: Number(code) }),
-            stdout: text[out],
-            stderr: text[err],
-          });
-        };
-        settle.push((final) => {
-          if (ended[out] && ended[err] && codes[tag] !== undefined) finish(true);
-          else if (final) finish(ended[out] && ended[err]);
+  const results = sides.map((side) => new Promise((resolve) => (side.resolve = resolve)));
+  // A command is answered once both its fds ended and its code came; at the shell's end (`final`)
+  // whatever is still unanswered runs alone: no code (the shell ended without one), or the shell
+  // found no git to run (126, 127).
+  const settle = (final) => {
+    for (const side of sides) {
+      const code = ended[side.out] && ended[side.err] ? codes[side.tag] : undefined;
+      if (side.done || (code === undefined && !final)) continue;
+      side.done = true;
+      if (code === undefined || code === '126' || code === '127') alone(side.args).then(side.resolve);
+      else {
+        const stderr = text[side.err] ?? '';
+        side.resolve({
+          error: code === '0' ? null : Object.assign(new Error(`Command failed: git ${side.args.join(' ')}\n${stderr}`), { code: Number(code) }),
+          stdout: text[side.out] ?? '',
+          stderr,
         });
-      }),
-  );
-  const check = (final) => settle.forEach((s) => s(final));
+      }
+    }
+  };
   for (let fd = 3; fd <= 7; fd++) {
     const stream = child.stdio[fd];
     stream.setEncoding('utf8');
     stream.on('data', (chunk) => {
-      text[fd] += chunk;
-      if (fd === 5) {
-        for (const line of text[5].split('\n')) {
-          const m = /^([ab]) (\d+)$/.exec(line);
-          if (m) codes[m[1]] = m[2];
-        }
-        check(false);
-      }
+      text[fd] = (text[fd] ?? '') + chunk;
+      if (fd !== 5) return;
+      for (const [, tag, code] of text[5].matchAll(/^([ab]) (\d+)$/gm)) codes[tag] = code;
+      settle(false);
     });
     stream.on('end', () => {
       ended[fd] = true;
-      check(false);
+      settle(false);
     });
   }
-  child.on('error', () => check(true));
-  child.on('close', () => check(true));
+  child.on('error', () => settle(true));
+  child.on('close', () => settle(true));
   return results;
 }
 

@@ -276,5 +276,5 @@ if (!skip.has('change')) {
   console.log(`CHANGE (${victim}) node -e 0 ${fmt(n)}; map ${fmt(m)}; map - node per pair ${fmt(d)}; map CPU ${fmt(c)} (target <= +250 ms)${baseLine('change', baseSide.change)}`);
 }
 // Over every run of a side (cold, warm and change runs of `map --json --stats` together; plain apart).
-for (const [series, xs] of Object.entries(faults)) console.log(`minor page faults, ${series}: ${fmt(xs, '')}`);
+for (const [series, xs] of Object.entries(faults)) console.log(`minor page faults, ${series}: ${fmt(xs, 'faults')}`);
 console.log(`load at end ${load()}`);

@@ -15,13 +15,7 @@ const slot = globalThis as unknown as Record<symbol, Prefetched[] | undefined>;
 
 /** What bin/assist.js does for `assist map`, with process.env (as the entry point has it). */
 function prefetch(cwd: string, commands: readonly (readonly string[])[]): void {
-  slot[PREFETCH_KEY] = commands.map((args) => ({
-    cwd,
-    args,
-    result: new Promise<PrefetchedResult>((resolve) => {
-      execFile('git', [...args], { cwd, env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' }, encoding: 'utf8' }, (error, stdout, stderr) => resolve({ error, stdout, stderr }));
-    }),
-  }));
+  slot[PREFETCH_KEY] = commands.map((args) => ({ cwd, args, result: alone(cwd, { ...process.env, GIT_OPTIONAL_LOCKS: '0' }, args) }));
 }
 
 afterEach(() => {

@@ -59,7 +59,8 @@ if (phasesEnabled && firstCopy) {
     const phases: Record<string, { ms: number; count: number }> = {};
     for (const [name, t] of totals) phases[name] = { ms: Math.round(t.ms * 100) / 100, count: t.count };
     const cpu = process.cpuUsage();
-    const line = { pid: process.pid, exitAt: Math.round(performance.now() * 100) / 100, cpuMs: Math.round((cpu.user + cpu.system) / 10) / 100, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), minorFaults: process.resourceUsage().minorPageFault, phases, marks: marks.map((m) => ({ name: m.name, at: Math.round(m.at * 100) / 100, cpu: Math.round(m.cpu * 100) / 100 })) };
+    const usage = process.resourceUsage();
+    const line = { pid: process.pid, exitAt: Math.round(performance.now() * 100) / 100, cpuMs: Math.round((cpu.user + cpu.system) / 10) / 100, maxRssMb: Math.round(usage.maxRSS / 1024), minorFaults: usage.minorPageFault, phases, marks: marks.map((m) => ({ name: m.name, at: Math.round(m.at * 100) / 100, cpu: Math.round(m.cpu * 100) / 100 })) };
     try {
       appendFileSync(target as string, `${JSON.stringify(line)}\n`);
     } catch {
