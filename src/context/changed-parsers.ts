@@ -1,4 +1,4 @@
-import { lstat, stat } from 'node:fs/promises';
+import { lstatSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { peekPrefetched } from '../git/prefetch.js';
 import { REV_PARSE_ARGS } from '../git/repo-paths.js';
@@ -55,15 +55,26 @@ export async function prepareChangedParsers(root: string, raw: string, stampFile
   if (changed.length === 0 || changed.length >= MIN_FILES_FOR_WORKERS) return [];
   // Read only when the listing shows a change: a clean tree's warm run stats nothing more.
   // Several files (the search snapshot and its delta): the latest written of those there.
-  const stamps = await Promise.all((typeof stampFile === 'string' ? [stampFile] : stampFile).map((f) => stat(f).then((s) => s.mtimeMs, () => undefined)));
+  // Blocking stats (a few, microseconds each): each asynchronous one waited for the command's own
+  // listing work on this thread, and the parser's load started ~15 ms later (docs/search.md
+  // "Seventeenth session").
+  const stamps = (typeof stampFile === 'string' ? [stampFile] : stampFile).map((f) => statSync(f, { throwIfNoEntry: false })?.mtimeMs);
   const written = stamps.filter((t): t is number => t !== undefined);
   if (written.length === 0) return [];
   const since = Math.max(...written);
-  const times = await Promise.all(changed.map(([path]) => lstat(join(root, path)).then((s) => (s.isFile() ? s.mtimeMs : 0), () => 0)));
+  const times = changed.map(([path]) => {
+    try {
+      const s = lstatSync(join(root, path));
+      return s.isFile() ? s.mtimeMs : 0;
+    } catch {
+      return 0;
+    }
+  });
   const langs = new Set<LanguageId>();
   changed.forEach(([, lang], k) => {
     if (times[k]! > since) langs.add(lang);
   });
+  (globalThis as any).XM?.('c.prepare');
   for (const lang of langs) threadExtractor().prepare(lang);
   return [...langs];
 }

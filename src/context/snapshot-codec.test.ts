@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -68,6 +68,31 @@ describe('snapshot codec', () => {
     await writeSnapshotFile(path, snapshotParts(MAGIC, { v: 3 }, [Uint32Array.from([9])]));
     expect(decodeSnapshot<{ v: number }>((await readSnapshotFile(path))!, MAGIC)!.header.v).toBe(3);
     expect(readdirSync(join(dir, 'a'))).toEqual(['gathered.bin']);
+  });
+
+  it('reads a file of megabytes whole into a buffer of its own; a folder or a missing file is no snapshot', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'assist-codec-'));
+    const big = Buffer.alloc(3 * 1024 * 1024 + 5);
+    for (let i = 0; i < big.length; i += 4093) big[i] = (i >>> 12) & 0xff;
+    writeFileSync(join(dir, 'big.bin'), big);
+    const back = (await readSnapshotFile(join(dir, 'big.bin')))!;
+    expect(back.equals(big)).toBe(true);
+    // Its own ArrayBuffer from offset 0: the sections are 4-byte-aligned views of it.
+    expect(back.byteOffset).toBe(0);
+    expect(back.buffer.byteLength).toBe(big.length);
+    mkdirSync(join(dir, 'folder'));
+    expect(await readSnapshotFile(join(dir, 'folder'))).toBeUndefined();
+    expect(await readSnapshotFile(join(dir, 'none', 'x.bin'))).toBeUndefined();
+  });
+
+  it('fails a write it cannot rename into place, leaving no temp file and the target as it was', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'assist-codec-'));
+    // A folder where the file should go: the rename over it fails.
+    mkdirSync(join(dir, 'taken.bin'));
+    writeFileSync(join(dir, 'taken.bin', 'inside'), 'x');
+    await expect(writeSnapshotFile(join(dir, 'taken.bin'), snapshotParts(MAGIC, { v: 1 }, [Uint32Array.from([1, 2, 3])]))).rejects.toThrow();
+    expect(readdirSync(dir)).toEqual(['taken.bin']);
+    expect(readdirSync(join(dir, 'taken.bin'))).toEqual(['inside']);
   });
 
   it('writes its header in UTF-8 whether it is ASCII (copied as latin1) or not', () => {

@@ -13,7 +13,7 @@ export const phasesEnabled = target !== undefined && target !== '';
 
 interface PhaseRecord {
   totals: Map<string, { ms: number; count: number }>;
-  marks: Array<{ name: string; at: number; cpu: number }>;
+  marks: Array<{ name: string; at: number; cpu: number; faults: number }>;
 }
 // One record per process, kept on `globalThis`: a map whose command line the context one-file
 // hands on to main.cjs has this module twice (src/cli/one-file-context.ts), and both add to it.
@@ -45,13 +45,14 @@ export async function timePhase<T>(name: string, work: () => Promise<T>): Promis
 
 /**
  * Notes that the process reached `name` now (or at `at`, a `performance.now()` taken earlier),
- * with the process's CPU time (user + sys, ms) when noted: on a loaded machine the CPU between two
- * marks says more than their distance in time.
+ * with the process's CPU time (user + sys, ms) and its minor page faults so far: on a loaded machine
+ * the CPU between two marks says more than their distance in time, and on a virtual machine where a
+ * page's first touch is dear, the faults between them say where memory was first written.
  */
 export function markPhase(name: string, at?: number): void {
   if (!phasesEnabled) return;
   const cpu = process.cpuUsage();
-  marks.push({ name, at: at ?? performance.now(), cpu: (cpu.user + cpu.system) / 1000 });
+  marks.push({ name, at: at ?? performance.now(), cpu: (cpu.user + cpu.system) / 1000, faults: process.resourceUsage().minorPageFault });
 }
 
 if (phasesEnabled && firstCopy) {
@@ -60,7 +61,7 @@ if (phasesEnabled && firstCopy) {
     for (const [name, t] of totals) phases[name] = { ms: Math.round(t.ms * 100) / 100, count: t.count };
     const cpu = process.cpuUsage();
     const usage = process.resourceUsage();
-    const line = { pid: process.pid, exitAt: Math.round(performance.now() * 100) / 100, cpuMs: Math.round((cpu.user + cpu.system) / 10) / 100, maxRssMb: Math.round(usage.maxRSS / 1024), minorFaults: usage.minorPageFault, phases, marks: marks.map((m) => ({ name: m.name, at: Math.round(m.at * 100) / 100, cpu: Math.round(m.cpu * 100) / 100 })) };
+    const line = { pid: process.pid, exitAt: Math.round(performance.now() * 100) / 100, cpuMs: Math.round((cpu.user + cpu.system) / 10) / 100, maxRssMb: Math.round(usage.maxRSS / 1024), minorFaults: usage.minorPageFault, phases, marks: marks.map((m) => ({ name: m.name, at: Math.round(m.at * 100) / 100, cpu: Math.round(m.cpu * 100) / 100, faults: m.faults })) };
     try {
       appendFileSync(target as string, `${JSON.stringify(line)}\n`);
     } catch {
