@@ -74,7 +74,6 @@ export async function prepareChangedParsers(root: string, raw: string, stampFile
   changed.forEach(([, lang], k) => {
     if (times[k]! > since) langs.add(lang);
   });
-  (globalThis as any).XM?.('c.prepare');
   for (const lang of langs) threadExtractor().prepare(lang);
   return [...langs];
 }
