@@ -82,10 +82,21 @@ export function scoreChunks(s: SearchSnapshot, found: QueryTerm[], w: Bm25Weight
   const b = w.b;
   const text = w.text;
   const names = w.names;
+  const pathWeight = w.path;
+  // Each chunk's length term of the BM25 denominator, computed once (NaN until then) instead of per
+  // term: a fresh process runs this before the JIT, where every double an expression makes is a new
+  // heap number; 13 of them per posting were ~4 MB of garbage a search on vitest (docs/search.md
+  // "Seventeenth session"). The same operations in the same order: the same doubles.
+  const norm = new Float64Array(chunkCount).fill(NaN);
+  const k1p1 = k1 + 1;
   // A view of a snapshot and its delta (search-delta.ts): base postings renumbered (removed chunks
   // skipped), then the delta's.
   const overlay = overlayOf(s);
-  let tf: Float64Array | undefined;
+  // A term's field sums per chunk. Whole numbers under whole field weights (the defaults): kept in
+  // an Int32Array, whose reads before the JIT are small integers, where each read of a Float64Array
+  // makes a heap number (measured: 32 bytes an element). The same values either way.
+  const wholeSums = Number.isInteger(text) && Number.isInteger(names) && Number.isInteger(pathWeight) && Math.max(Math.abs(text), Math.abs(names), Math.abs(pathWeight)) <= 1024;
+  let tf: Float64Array | Int32Array | undefined;
   let touched: Uint32Array | undefined;
   for (let k = 0; k < found.length; k++) {
     const q = found[k]!;
@@ -105,13 +116,16 @@ export function scoreChunks(s: SearchSnapshot, found: QueryTerm[], w: Bm25Weight
         const packed = postTf[p]!;
         const f = text * (packed & 0xffff) + names * (packed >>> 16);
         if (files && files[chunkFile[c]!] !== 1) continue;
-        if (scores[c] === 0) matched.push(c);
-        scores[c] = scores[c]! + (weight * f * (k1 + 1)) / (f + k1 * (1 - b + (b * lengths[c]!) / avg));
+        const was = scores[c]!;
+        if (was === 0) matched.push(c);
+        let n = norm[c]!;
+        if (n !== n) n = norm[c] = k1 * (1 - b + (b * lengths[c]!) / avg);
+        scores[c] = was + (weight * f * k1p1) / (f + n);
         terms[c] = terms[c]! | bit;
       }
       continue;
     }
-    tf ??= new Float64Array(chunkCount);
+    tf ??= wholeSums ? new Int32Array(chunkCount) : new Float64Array(chunkCount);
     // The chunks one term touched, in order: a typed array instead of an array grown by push over
     // 100k+ postings of a common term. A chunk is there once per field that touched it while its sum
     // was 0 (a zero weight, when tuning), so at most twice.
@@ -153,11 +167,13 @@ export function scoreChunks(s: SearchSnapshot, found: QueryTerm[], w: Bm25Weight
     let pathChunks = 0;
     for (let p = q0; p < q1; p++) {
       const i = pathTermFile[p]!;
-      for (let c = fileChunkStart[i]!; c < fileChunkStart[i + 1]!; c++) {
+      const c0 = fileChunkStart[i]!;
+      const c1 = fileChunkStart[i + 1]!;
+      for (let c = c0; c < c1; c++) {
         if (tf[c] === 0) touched[count++] = c;
-        tf[c] = tf[c]! + w.path;
-        pathChunks++;
+        tf[c] = tf[c]! + pathWeight;
       }
+      if (c1 > c0) pathChunks += c1 - c0;
     }
     const df = Math.min(chunkCount, postings + pathChunks);
     q.idf = Math.log(1 + (chunkCount - df + 0.5) / (df + 0.5));
@@ -168,8 +184,11 @@ export function scoreChunks(s: SearchSnapshot, found: QueryTerm[], w: Bm25Weight
       const f = tf[c]!;
       tf[c] = 0;
       if (files && files[chunkFile[c]!] !== 1) continue;
-      if (scores[c] === 0) matched.push(c);
-      scores[c] = scores[c]! + (weight * f * (k1 + 1)) / (f + k1 * (1 - b + (b * lengths[c]!) / avg));
+      const was = scores[c]!;
+      if (was === 0) matched.push(c);
+      let n = norm[c]!;
+      if (n !== n) n = norm[c] = k1 * (1 - b + (b * lengths[c]!) / avg);
+      scores[c] = was + (weight * f * k1p1) / (f + n);
       terms[c] = terms[c]! | bit;
     }
   }

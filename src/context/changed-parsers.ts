@@ -40,17 +40,19 @@ export function prepareChangedParsersEarly(cwd: string, env: NodeJS.ProcessEnv, 
 
 export async function prepareChangedParsers(root: string, raw: string, stampFile: string | readonly string[]): Promise<LanguageId[]> {
   const changed: Array<[path: string, lang: LanguageId]> = [];
-  for (let at = 0; at < raw.length && changed.length < MIN_FILES_FOR_WORKERS; ) {
-    let end = raw.indexOf('\0', at);
-    if (end === -1) end = raw.length;
-    // `C` modified (with the index entry's fields before a tab), `?` untracked (the path alone).
-    const tag = raw.charCodeAt(at);
-    if (tag === 67 || tag === 63) {
-      const path = tag === 63 ? raw.slice(at + 2, end) : raw.slice(raw.indexOf('\t', at) + 1, end);
+  // `C` modified (with the index entry's fields before a tab), `?` untracked (the path alone):
+  // found by the string's own search, not by a walk over every entry (~2,300 on vitest, a few ms
+  // in a fresh process, and this runs on the command's critical path).
+  for (const tag of ['C', '?']) {
+    const needle = `\0${tag} `;
+    for (let at = raw.startsWith(`${tag} `) ? 0 : raw.indexOf(needle); at !== -1 && changed.length < MIN_FILES_FOR_WORKERS; at = raw.indexOf(needle, at + 1)) {
+      const from = raw.charCodeAt(at) === 0 ? at + 1 : at;
+      let end = raw.indexOf('\0', from);
+      if (end === -1) end = raw.length;
+      const path = tag === '?' ? raw.slice(from + 2, end) : raw.slice(raw.indexOf('\t', from) + 1, end);
       const lang = languageForPath(path);
       if (lang && !isExcludedPath(path)) changed.push([path, lang.id]);
     }
-    at = end + 1;
   }
   if (changed.length === 0 || changed.length >= MIN_FILES_FOR_WORKERS) return [];
   // Read only when the listing shows a change: a clean tree's warm run stats nothing more.

@@ -85,6 +85,12 @@ describe('lexical search index', () => {
       // The index still comes out right after the early load.
       const after = await index(repo);
       expect(after.stats.indexed).toBe(2);
+      // An entry at the very start of git's output counts as any other (a repository whose only
+      // files are untracked lists one first); an entry only named like a tag inside a path does not.
+      const raw = ['? tool.py', 'H 100644 0000000000000000000000000000000000000000 0\tsrc/C x.ts', 'C 100644 0000000000000000000000000000000000000000 0\tsrc/cart.ts', ''].join('\0');
+      at('src/cart.ts', indexedAt + 5_000);
+      expect((await prepareChangedParsers(repo.dir, raw, stamp)).sort()).toEqual(['python', 'typescript']);
+      expect(await prepareChangedParsers(repo.dir, raw.replace('? tool.py', 'H 100644 0000000000000000000000000000000000000000 0\ttool.py').replace('\0C ', '\0H '), stamp)).toEqual([]);
     }
   });
 
