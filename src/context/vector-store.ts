@@ -1,8 +1,16 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { crc32 } from 'node:zlib';
+import { createRequire } from 'node:module';
+import type * as Zlib from 'node:zlib';
 import { writeFileAtomic } from '../util/atomic-write.js';
+
+// node:zlib is loaded where a checksum is first taken, not with this module: every search and map
+// loads this module, and only those with vectors on read or write a vector file.
+const requireNode = createRequire(import.meta.url);
+function crc32(data: Uint8Array): number {
+  return (requireNode('node:zlib') as typeof Zlib).crc32(data);
+}
 
 /**
  * The vectors of the search index (DESIGN §6 "Search"): one file per blob id and embeddings

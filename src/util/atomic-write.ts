@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fchmodSync, fdatasync, fsync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { threadId } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type * as WorkerThreads from 'node:worker_threads';
 
 /** How {@link writeFileAtomic} writes. */
 export interface AtomicWriteOptions {
@@ -25,9 +26,15 @@ export interface AtomicWriteOptions {
   tempDir?: string;
 }
 
+// node:worker_threads (~1 ms to load) only when a temp name is first made: `assist search` and `map`
+// load this module on every run, and a warm one writes nothing.
+const requireNode = createRequire(import.meta.url);
+let ownThreadId: number | undefined;
+
 /** A temp name no other writer (thread, process, or a reused pid) can pick at the same time. */
 export function tempPathFor(path: string, dir = dirname(path)): string {
-  return join(dir, `.${basename(path)}.${process.pid}-${threadId}-${randomBytes(6).toString('hex')}.tmp`);
+  ownThreadId ??= (requireNode('node:worker_threads') as typeof WorkerThreads).threadId;
+  return join(dir, `.${basename(path)}.${process.pid}-${ownThreadId}-${randomBytes(6).toString('hex')}.tmp`);
 }
 
 /** fsyncs a folder, so the names created, renamed or removed in it survive a power loss; a no-op where folders cannot be synced. */
