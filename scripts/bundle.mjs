@@ -367,9 +367,16 @@ const fast = await build({
   format: 'cjs',
   outfile: join(out, 'fast.cjs'),
   external,
+  // As the one-file CLIs: modules that make a `require` of their own (createRequire) need their URL.
+  define: { 'import.meta.url': '__assistMetaUrl' },
+  banner: { js: "var __assistMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   metafile: true,
   logLevel: 'warning',
 });
+// An empty import.meta in a CommonJS file fails at run time only (a module's createRequire of undefined).
+for (const file of readdirSync(out).filter((f) => f.endsWith('.cjs'))) {
+  if (readFileSync(join(out, file), 'utf8').includes('import_meta = {}')) throw new Error(`dist/bundle/${file}: import.meta is empty in CommonJS; give its build the define of import.meta.url`);
+}
 
 // The language table and the schema generator, read from the sources through a throwaway bundle.
 const scratch = mkdtempSync(join(tmpdir(), 'assist-bundle-'));
