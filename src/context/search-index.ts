@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { rankGraph } from './rank.js';
 import { TagsCache, type CachedTags } from './tags-cache.js';
 import { decodeTags, UNREADABLE } from './tags-line.js';
-import { addPhase, markPhase } from '../obs/phases.js';
+import { addPhase } from '../obs/phases.js';
 import { writeSnapshotFile } from './snapshot-codec.js';
 import { DEFAULT_HISTORY_WEIGHT, refreshHistory } from './history.js';
 
@@ -102,7 +102,6 @@ export function searchSnapshotPath(sharedAssistDir: string): string {
  */
 export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
   const t0 = performance.now();
-  markPhase('search.start', t0);
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_INDEX_MAX_FILE_BYTES;
   let listing: FileListing;
   let root: string;
@@ -158,7 +157,6 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     listing = await (listing0 ?? lister());
     tList = performance.now();
   }
-  markPhase('search.listed', tList);
   const files = listing.files;
   const packs = files.map((f) => packName(languageSpec(f.lang)));
   const paths = files.map((f) => f.path);
@@ -206,7 +204,6 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
   }
   const fromPack = entries.size;
   const tLoad = performance.now();
-  markPhase('search.loaded', tLoad);
 
   let parsed = 0;
   let indexed = 0;
@@ -229,7 +226,6 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
       throw error;
     }
     tParsed = performance.now() - tParse0;
-    markPhase('search.parsed');
     // Files with content to chunk go to makeEntries; the others are decided here, as before.
     const jobs: IndexJob[] = [];
     const jobBytes: number[] = [];
@@ -283,7 +279,6 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
   if (stamp && !storedKeys.includes('')) snapshot.listing = stamp;
   else delete snapshot.listing;
   const tMerge = performance.now();
-  markPhase('search.merged', tMerge);
   const writes: Promise<unknown>[] = [pack.flush().catch(() => undefined)];
   if (few) {
     carryGraph(snapshot, base!, from, (i) => tagsCache.locate(packs[i]!, files[i]!.blob));
@@ -317,10 +312,7 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     );
   }
   // Each write already ends in a catch: this settles, never rejects.
-  const written = Promise.all(writes).then(() => {
-    addPhase('search.update.write', performance.now() - tGraph);
-    markPhase('search.written');
-  });
+  const written = Promise.all(writes).then(() => addPhase('search.update.write', performance.now() - tGraph));
   if (!options.writeBehind) await written;
   const tEnd = performance.now();
   addPhase('search.update.tags', tTags - tLoad);

@@ -5,7 +5,7 @@ import { openIndex, type IndexOptions, type IndexStats, type OpenIndex } from '.
 import { termId, termPostings } from './search-snapshot.js';
 import { identifierTerm, tokenize } from './search-tokens.js';
 import { TagsCache } from './tags-cache.js';
-import { addPhase, markPhase } from '../obs/phases.js';
+import { addPhase } from '../obs/phases.js';
 import type { CachedDef } from './types.js';
 import { chunkCosine, cosines, loadVectorTable, queryVector, refreshVectors, vectorRanking, type EmbeddingsClient, type SendAudit, type VectorRefreshStats, type VectorTable } from './vectors.js';
 import { calibrateVectorWeight, DEFAULT_VECTOR_WEIGHT, loadCalibration, type CalibrationOutcome, type VectorCalibration, type VectorWeightSource } from './vector-weight.js';
@@ -178,7 +178,6 @@ export async function searchCode(options: SearchOptions): Promise<SearchResult> 
   if (history !== undefined) addPhase('search.history', tHistory - tVectors);
   const ranking = rankForQuery(index, options.query, { ...(options.path !== undefined ? { path: options.path } : {}), tuning, ...(vec?.cos ? { vectors: { table: vec.table!, cos: vec.cos } } : {}), ...(history ? { history } : {}) });
   const tRank = performance.now();
-  markPhase('search.ranked', tRank);
   const k = Math.max(1, options.k ?? 10);
   const hits = await groupHits(index, ranking, k, tuning.maxCallers, vec?.cos ? { table: vec.table!, threshold: tuning.closeVector, max: tuning.maxClose } : undefined);
   const tGroup = performance.now();
@@ -189,7 +188,6 @@ export async function searchCode(options: SearchOptions): Promise<SearchResult> 
   addPhase('search.rank', tRank - tHistory);
   addPhase('search.group', tGroup - tRank);
   addPhase('search.text', performance.now() - tGroup);
-  markPhase('search.texts');
   await index.written;
   return {
     hits,
