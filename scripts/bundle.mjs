@@ -227,6 +227,9 @@ const oneFilePlugin = {
 };
 // ASSIST_BUNDLE_READABLE=1 leaves the CommonJS files unminified (below), for a CPU profile that names functions.
 const readable = process.env['ASSIST_BUNDLE_READABLE'] === '1';
+// In a CommonJS output an empty import.meta fails only at run time (a module's createRequire of
+// undefined broke `undo` once): esbuild's warning is an error in every CommonJS build here.
+const CJS_IMPORT_META = { 'empty-import-meta': 'error' };
 /**
  * Builds one one-file CLI from `entry` to dist/bundle/NAME.cjs (its metafile beside it as
  * NAME-cjs-meta.json) and returns its content hash, the key of its code cache: taken here so that
@@ -241,6 +244,7 @@ async function buildOneFile(entry, name) {
     platform: 'node',
     target: 'node20',
     format: 'cjs',
+    logOverride: CJS_IMPORT_META,
     // No import() may stay in the file (see above): node's own modules are require()d.
     supported: { 'dynamic-import': false },
     // In dist/bundle/, so the workers, grammars and package.json are found where the chunks find them.
@@ -314,6 +318,7 @@ const vendorScripts = await build({
   platform: 'node',
   target: 'node20',
   format: 'cjs',
+  logOverride: CJS_IMPORT_META,
   supported: { 'dynamic-import': false },
   outdir: out,
   entryNames: '[name]',
@@ -349,6 +354,7 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'cjs',
+  logOverride: CJS_IMPORT_META,
   outfile: join(out, 'main-loader.cjs'),
   define: {
     __ASSIST_ONE_FILE_HASHES__: JSON.stringify({ main: mainHash, context: contextHash }),
@@ -365,6 +371,7 @@ const fast = await build({
   platform: 'node',
   target: 'node20',
   format: 'cjs',
+  logOverride: CJS_IMPORT_META,
   outfile: join(out, 'fast.cjs'),
   external,
   // As the one-file CLIs: modules that make a `require` of their own (createRequire) need their URL.
@@ -373,10 +380,6 @@ const fast = await build({
   metafile: true,
   logLevel: 'warning',
 });
-// An empty import.meta in a CommonJS file fails at run time only (a module's createRequire of undefined).
-for (const file of readdirSync(out).filter((f) => f.endsWith('.cjs'))) {
-  if (readFileSync(join(out, file), 'utf8').includes('import_meta = {}')) throw new Error(`dist/bundle/${file}: import.meta is empty in CommonJS; give its build the define of import.meta.url`);
-}
 
 // The language table and the schema generator, read from the sources through a throwaway bundle.
 const scratch = mkdtempSync(join(tmpdir(), 'assist-bundle-'));

@@ -1,17 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
-import type * as WorkerThreads from 'node:worker_threads';
 import type { Worker } from 'node:worker_threads';
 import { addPhase } from '../obs/phases.js';
 import { EntryMaker, type PackedEntry } from './search-pack.js';
 import { decodeTags, type CachedTags } from './tags-line.js';
 import type { CachedDef } from './types.js';
-
-// node:worker_threads (~1 ms to load) only when a worker is made: a warm map or search makes none.
-const requireNode = createRequire(import.meta.url);
-const WorkerClass = (): typeof Worker => (requireNode('node:worker_threads') as typeof WorkerThreads).Worker;
+import { workerThreads } from '../util/lazy-builtins.js';
 
 /**
  * One file whose index entry is to be made: where it is and its cached definitions, or their
@@ -89,7 +84,7 @@ export function startIndexWorker(files: number, options: { maxWorkers?: number; 
   if (forced !== '1' && (cores < 3 || (options.load ?? loadavg()[0]!) >= cores - 1)) return undefined;
   try {
     if (!existsSync(fileURLToPath(url))) return undefined;
-    const worker = new (WorkerClass())(url);
+    const worker = new (workerThreads().Worker)(url);
     // An error before the jobs are sent is seen by `makeEntries` (it then makes them here).
     worker.on('error', () => undefined);
     return worker;

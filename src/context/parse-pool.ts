@@ -1,17 +1,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
-import type * as WorkerThreads from 'node:worker_threads';
 import type { Worker } from 'node:worker_threads';
 import { addPhase, markPhase, phasesEnabled } from '../obs/phases.js';
 import { TagExtractor, toFileTags, type ExtractLimits } from './extractor.js';
 import type { LanguageId } from './languages.js';
 import { encodeTags } from './tags-line.js';
-
-// node:worker_threads (~1 ms to load) only when a worker is made: a warm map or search makes none.
-const requireNode = createRequire(import.meta.url);
-const WorkerClass = (): typeof Worker => (requireNode('node:worker_threads') as typeof WorkerThreads).Worker;
+import { workerThreads } from '../util/lazy-builtins.js';
 
 /** One file to parse. */
 export interface ParseJob {
@@ -67,7 +62,7 @@ export function startParseWorkers(limits: ExtractLimits, options: { maxWorkers?:
   const count = options.maxWorkers ?? availableParallelism();
   if (count < 1 || !existsSync(fileURLToPath(workerUrl))) return undefined;
   const workers: Worker[] = [];
-  for (let i = 0; i < count; i++) workers.push(quietWorker(new (WorkerClass())(workerUrl, { workerData: limits })));
+  for (let i = 0; i < count; i++) workers.push(quietWorker(new (workerThreads().Worker)(workerUrl, { workerData: limits })));
   markPhase('parse.prestarted');
   return { workers, close: () => terminateAll(workers) };
 }
@@ -142,7 +137,7 @@ export async function parseFiles(jobs: ParseJob[], options: ParseOptions): Promi
   markPhase('parse.pool');
   const workers = started.slice(0, workerCount);
   await terminateAll(started.slice(workerCount));
-  while (workers.length < workerCount) workers.push(new (WorkerClass())(workerUrl, { workerData: options.limits }));
+  while (workers.length < workerCount) workers.push(new (workerThreads().Worker)(workerUrl, { workerData: options.limits }));
   const lines = new Array<string>(jobs.length);
   let next = 0;
   let done = 0;

@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, mkdirSync, openSync, read, rename, unlinkSync, writev } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
-import { tempPathFor } from '../util/atomic-write.js';
+import { tempPathFor, writeGathered } from '../util/atomic-write.js';
 
 const readAsync = promisify(read);
 const writevAsync = promisify(writev);
@@ -144,9 +144,10 @@ export async function readSnapshotFile(path: string): Promise<Buffer | undefined
  * Writes a snapshot file atomically (temp file, rename), its folder made when missing: one buffer,
  * or the pieces of {@link snapshotParts}, gathered by the write itself. The folder, the temp file's
  * open and its close are done on the calling thread (microseconds each); the write and the rename go
- * to libuv's pool, so they run while the caller ranks. (A rename over a file makes ext4 allocate the
- * new file's blocks at once, ~2 ms: not on the caller's thread.) Not synced: the snapshots are
- * caches, rebuilt when torn.
+ * to libuv's pool, one request each, so they run while the caller ranks and end in a turn of its
+ * loop each (`writeFileAtomic`'s FileHandle waited a turn for its open and its close too). A rename
+ * over a file makes ext4 allocate the new file's blocks at once, up to ~2 ms. Not synced: the
+ * snapshots are caches, rebuilt when torn.
  */
 export async function writeSnapshotFile(path: string, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
@@ -154,17 +155,7 @@ export async function writeSnapshotFile(path: string, data: Uint8Array | readonl
   const fd = openSync(temp, 'wx', 0o644);
   let closed = false;
   try {
-    let rest = (data instanceof Uint8Array ? [data] : data).filter((p) => p.byteLength > 0);
-    while (rest.length > 0) {
-      // At most 1,024 pieces a call (IOV_MAX on Linux); a short write goes on where it stopped.
-      const batch = rest.slice(0, 1024);
-      let { bytesWritten: written } = await writevAsync(fd, batch);
-      if (written === 0) throw new Error('writev wrote nothing');
-      let k = 0;
-      while (k < batch.length && written >= batch[k]!.byteLength) written -= batch[k++]!.byteLength;
-      rest = rest.slice(k);
-      if (written > 0) rest[0] = rest[0]!.subarray(written);
-    }
+    await writeGathered((batch) => writevAsync(fd, batch), data instanceof Uint8Array ? [data] : data);
     closeSync(fd);
     closed = true;
     await renameAsync(temp, path);

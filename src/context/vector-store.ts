@@ -1,16 +1,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { createRequire } from 'node:module';
-import type * as Zlib from 'node:zlib';
 import { writeFileAtomic } from '../util/atomic-write.js';
-
-// node:zlib is loaded where a checksum is first taken, not with this module: every search and map
-// loads this module, and only those with vectors on read or write a vector file.
-const requireNode = createRequire(import.meta.url);
-function crc32(data: Uint8Array): number {
-  return (requireNode('node:zlib') as typeof Zlib).crc32(data);
-}
+import { zlib } from '../util/lazy-builtins.js';
 
 /**
  * The vectors of the search index (DESIGN §6 "Search"): one file per blob id and embeddings
@@ -86,7 +78,7 @@ export function encodeVectors(model: string, chunks: readonly { start: number; e
     buf.writeFloatLE(quantise(v, q, at + 12), at + 8);
     at += per;
   });
-  buf.writeUInt32LE(crc32(buf.subarray(HEADER + 4)), HEADER);
+  buf.writeUInt32LE(zlib().crc32(buf.subarray(HEADER + 4)), HEADER);
   return buf;
 }
 
@@ -98,7 +90,7 @@ export function decodeVectors(buf: Buffer, model: string): BlobVectors | undefin
   const count = buf.readUInt32LE(12);
   const per = 12 + dim;
   if (buf.length !== HEADER + 4 + nameLength + count * per) return undefined;
-  if (crc32(buf.subarray(HEADER + 4)) !== buf.readUInt32LE(HEADER)) return undefined;
+  if (zlib().crc32(buf.subarray(HEADER + 4)) !== buf.readUInt32LE(HEADER)) return undefined;
   if (buf.toString('utf8', HEADER + 4, HEADER + 4 + nameLength) !== model) return undefined;
   const starts = new Uint32Array(count);
   const ends = new Uint32Array(count);

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fchmodSync, fdatasync, fsync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { createRequire } from 'node:module';
-import type * as WorkerThreads from 'node:worker_threads';
+import { workerThreads } from './lazy-builtins.js';
 
 /** How {@link writeFileAtomic} writes. */
 export interface AtomicWriteOptions {
@@ -26,14 +25,11 @@ export interface AtomicWriteOptions {
   tempDir?: string;
 }
 
-// node:worker_threads (~1 ms to load) only when a temp name is first made: `assist search` and `map`
-// load this module on every run, and a warm one writes nothing.
-const requireNode = createRequire(import.meta.url);
 let ownThreadId: number | undefined;
 
 /** A temp name no other writer (thread, process, or a reused pid) can pick at the same time. */
 export function tempPathFor(path: string, dir = dirname(path)): string {
-  ownThreadId ??= (requireNode('node:worker_threads') as typeof WorkerThreads).threadId;
+  ownThreadId ??= workerThreads().threadId;
   return join(dir, `.${basename(path)}.${process.pid}-${ownThreadId}-${randomBytes(6).toString('hex')}.tmp`);
 }
 
@@ -104,7 +100,7 @@ async function writeTemp(temp: string, data: string | Uint8Array | readonly Uint
   const handle = await open(temp, 'wx', options.mode ?? 0o644);
   try {
     if (typeof data === 'string' || !Array.isArray(data)) await handle.writeFile(data as string | Uint8Array);
-    else await writeGathered(handle, data);
+    else await writeGathered((batch) => handle.writev(batch), data);
     if (options.exactMode === true) await handle.chmod(options.mode ?? 0o644);
     if (options.fsync !== false) await handle.sync();
   } finally {
@@ -113,15 +109,15 @@ async function writeTemp(temp: string, data: string | Uint8Array | readonly Uint
 }
 
 /**
- * Writes pieces in order with `writev` (no buffer of their sum is made); a short write goes on from
- * where it stopped, the rest of a piece cut there taken as a view.
+ * Writes pieces in order through `writev` (no buffer of their sum is made); a short write goes on
+ * from where it stopped, the rest of a piece cut there taken as a view.
  */
-async function writeGathered(handle: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
+export async function writeGathered(writev: (batch: Uint8Array[]) => Promise<{ bytesWritten: number }>, parts: readonly Uint8Array[]): Promise<void> {
   let rest = parts.filter((p) => p.byteLength > 0);
   while (rest.length > 0) {
     // At most 1,024 pieces a call (IOV_MAX on Linux).
     const batch = rest.slice(0, 1024);
-    let { bytesWritten } = await handle.writev(batch);
+    let { bytesWritten } = await writev(batch);
     if (bytesWritten === 0) throw new Error('writev wrote nothing');
     let k = 0;
     while (k < batch.length && bytesWritten >= batch[k]!.byteLength) bytesWritten -= batch[k++]!.byteLength;
