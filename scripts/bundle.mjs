@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dynamicImportsIn } from './dynamic-imports.mjs';
+import { withMemoryMinimum } from './wasm-memory.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -300,6 +301,12 @@ const contextHash = await buildOneFile('src/cli/one-file-context.ts', 'context')
 // Emscripten's start of web-tree-sitter makes a `require` of its own from `import('module')`; as
 // CommonJS, that import() becomes a call of `require`, which the function's own `var require`
 // (hoisted, not yet set) hides. The file's own require does what it made one for.
+const WASM_PAGE = 64 * 1024;
+// What web-tree-sitter's runtime was built with (32 MB), and where the one-file's copy starts.
+const TREE_SITTER_RUNTIME_PAGES = 512;
+const TREE_SITTER_START_PAGES = 32;
+// Its runtime's memory also starts at TREE_SITTER_START_PAGES instead of 32 MB (scripts/wasm-memory.mjs): the
+// default here, and the minimum of the copy of the .wasm beside it.
 const treeSitterRequire = {
   name: 'assist-tree-sitter-require',
   setup(b) {
@@ -307,7 +314,9 @@ const treeSitterRequire = {
       const text = readFileSync(args.path, 'utf8');
       const own = 'var require = createRequire(import.meta.url);';
       if (text.split(own).length !== 2) throw new Error(`scripts/bundle.mjs: web-tree-sitter no longer reads '${own}' once: check its CommonJS build`);
-      return { contents: text.replace(own, ''), loader: 'js' };
+      const memory = `var INITIAL_MEMORY = Module["INITIAL_MEMORY"] || ${TREE_SITTER_RUNTIME_PAGES * WASM_PAGE};`;
+      if (text.split(memory).length !== 2) throw new Error(`scripts/bundle.mjs: web-tree-sitter no longer sets '${memory}' once: check its runtime's memory`);
+      return { contents: text.replace(own, '').replace(memory, `var INITIAL_MEMORY = Module["INITIAL_MEMORY"] || ${TREE_SITTER_START_PAGES * WASM_PAGE};`), loader: 'js' };
     });
   },
 };
@@ -332,7 +341,7 @@ const vendorScripts = await build({
   metafile: true,
   logLevel: 'warning',
 });
-copyFileSync(join(dirname(require.resolve('web-tree-sitter')), 'web-tree-sitter.wasm'), join(out, 'web-tree-sitter.wasm'));
+writeFileSync(join(out, 'web-tree-sitter.wasm'), withMemoryMinimum(readFileSync(join(dirname(require.resolve('web-tree-sitter')), 'web-tree-sitter.wasm')), TREE_SITTER_START_PAGES, TREE_SITTER_RUNTIME_PAGES));
 // ws's (through @google/genai) optional native helpers, require()d in a try: absent, it uses its own code.
 const WS_OPTIONAL = new Set(['utf-8-validate', 'bufferutil']);
 const vendorScriptFiles = {};
