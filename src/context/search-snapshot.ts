@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import type { AnyEntry } from './search-pack.js';
+import { postingsByTerm } from './postings-update.js';
 import { pathTokens, TOKENIZER_VERSION } from './search-tokens.js';
 import { DEFAULT_WEIGHTS } from './search-weights.js';
 import { decodeSnapshot, LIST_SEP, readSnapshotFile, snapshotParts, splitList, writeSnapshotFile } from './snapshot-codec.js';
@@ -615,24 +616,10 @@ export function updateSearchSnapshot(
   // decodes 16k terms into a map nor builds the dictionary and its table again to write it.
   const { baseStored, baseCount, terms, chunkTotal, fileChunkStart, chunkFile, chunkStart, chunkEnd, chunkTextLen, chunkNameLen, filePathStart, filePathTerm, oldToNew, freshTerm, freshChunk, freshTf, f } = layoutOf(usable, from, paths, fresh);
 
-  // Counting sort of the postings by term: kept ones renumbered, fresh ones appended.
+  // The postings sorted by term: kept ones renumbered, fresh ones appended.
   const t = baseCount + terms.length;
-  const counts = new Uint32Array(t + 1);
   const old = usable ? { start: usable.termStart, chunks: usable.postChunk, tf: usable.postTf } : { start: new Uint32Array(1), chunks: new Uint32Array(0), tf: new Uint32Array(0) };
-  countKept(old.start, old.chunks, oldToNew, counts);
-  for (let k = 0; k < f; k++) counts[freshTerm[k]!]!++;
-  const termStart = new Uint32Array(t + 1);
-  for (let k = 0; k < t; k++) termStart[k + 1] = termStart[k]! + counts[k]!;
-  const total = termStart[t]!;
-  const postChunk = new Uint32Array(total);
-  const postTf = new Uint32Array(total);
-  const fill = termStart.slice(0, t);
-  copyKept(old.start, old.chunks, old.tf, oldToNew, fill, postChunk, postTf);
-  for (let k = 0; k < f; k++) {
-    const at = fill[freshTerm[k]!]!++;
-    postChunk[at] = freshChunk[k]!;
-    postTf[at] = freshTf[k]!;
-  }
+  const { termStart, postChunk, postTf } = postingsByTerm(old, oldToNew, t, { term: freshTerm, chunk: freshChunk, tf: freshTf, count: f });
   // Graph ranks and tags places are the caller's to fill (they change with every listing change).
   const made = {
     paths: [...paths],
@@ -954,35 +941,6 @@ export function derive(s: SearchSnapshot): void {
 /** The stored chunk lengths (default field weights) as numbers, and their mean. */
 export function chunkLengthsOf(s: SearchSnapshot): { lengths: Float32Array; avg: number } {
   return { lengths: new Float32Array(s.chunkLen.buffer, s.chunkLen.byteOffset, s.chunkLen.length), avg: s.avgLen };
-}
-
-/*
- * The old postings are walked in one flat loop each, in small functions V8 optimises at once: a
- * loop per term is thousands of short loops, which a fresh process runs in the interpreter
- * (~40 ms instead of a few on 260k postings).
- */
-function countKept(start: Uint32Array, chunks: Uint32Array, oldToNew: Int32Array, counts: Uint32Array): void {
-  const postings = chunks.length;
-  let term = 0;
-  let next = start[1] ?? 0;
-  for (let p = 0; p < postings; p++) {
-    while (p >= next) next = start[++term + 1]!;
-    if (oldToNew[chunks[p]!] !== -1) counts[term]!++;
-  }
-}
-
-function copyKept(start: Uint32Array, chunks: Uint32Array, tf: Uint32Array, oldToNew: Int32Array, fill: Uint32Array, postChunk: Uint32Array, postTf: Uint32Array): void {
-  const postings = chunks.length;
-  let term = 0;
-  let next = start[1] ?? 0;
-  for (let p = 0; p < postings; p++) {
-    while (p >= next) next = start[++term + 1]!;
-    const to = oldToNew[chunks[p]!]!;
-    if (to === -1) continue;
-    const at = fill[term]!++;
-    postChunk[at] = to;
-    postTf[at] = tf[p]!;
-  }
 }
 
 /** Which terms some posting or path still uses, and how many. */
