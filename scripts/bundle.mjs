@@ -294,18 +294,19 @@ const mainHash = await buildOneFile('src/cli/one-file.ts', 'main');
 // (docs/repo-map.md "Sixteenth session"). A form their fast path does not take goes on to main.cjs.
 const contextHash = await buildOneFile('src/cli/one-file-context.ts', 'context');
 
+const WASM_PAGE = 64 * 1024;
+// What web-tree-sitter's runtime was built with (32 MB), and where the one-file's copy starts.
+const TREE_SITTER_RUNTIME_PAGES = 512;
+const TREE_SITTER_START_PAGES = 32;
+
 // The packages of VENDOR_SCRIPTS, each ONE CommonJS file whose exports' `default` is the package's
 // namespace (what `await import(spec)` gives), compiled by the loader through a vm.Script with a
 // code cache keyed by the file's own hash. Same rule as main.cjs: no `import()` may be left in
 // one (node's modules are require()d; the build fails if one is, found by parsing the file).
 // Emscripten's start of web-tree-sitter makes a `require` of its own from `import('module')`; as
 // CommonJS, that import() becomes a call of `require`, which the function's own `var require`
-// (hoisted, not yet set) hides. The file's own require does what it made one for.
-const WASM_PAGE = 64 * 1024;
-// What web-tree-sitter's runtime was built with (32 MB), and where the one-file's copy starts.
-const TREE_SITTER_RUNTIME_PAGES = 512;
-const TREE_SITTER_START_PAGES = 32;
-// Its runtime's memory also starts at TREE_SITTER_START_PAGES instead of 32 MB (scripts/wasm-memory.mjs): the
+// (hoisted, not yet set) hides. The file's own require does what it made one for. Its runtime's
+// memory starts at TREE_SITTER_START_PAGES instead of 32 MB (scripts/wasm-memory.mjs): the glue's
 // default here, and the minimum of the copy of the .wasm beside it.
 const treeSitterRequire = {
   name: 'assist-tree-sitter-require',
