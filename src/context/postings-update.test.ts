@@ -53,10 +53,10 @@ describe('the postings of an update by term', () => {
     let cases = 0;
     for (let seed = 1; seed <= 400; seed++) {
       const rand = random(seed);
-      const chunks = 20 + rand(200);
+      const chunks = 40 + rand(200);
       const oldTerms = 1 + rand(300);
       const old = oldPostings(rand, chunks, oldTerms);
-      const was = rand(seed % 5 === 0 ? 1 : 17);
+      const was = rand(seed % 5 === 0 ? 1 : 33);
       const from = rand(chunks - was + 1);
       // As many chunks as before (the bench's edit), fewer, more, or none (a removed file).
       const now = [was, Math.max(0, was - 1 - rand(3)), was + 1 + rand(4), 0][seed % 4]!;
@@ -91,6 +91,7 @@ describe('the postings of an update by term', () => {
     expect(postingsBySegments(old, two, 50, none)).toBeUndefined();
     // A file of 40 chunks removed.
     expect(postingsBySegments(old, oneFile(100, 30, 40, 0), 50, none)).toBeUndefined();
+    expect(postingsBySegments(old, oneFile(100, 30, 32, 0), 50, none)).toBeDefined();
     // Either way the walk gives the answer.
     const walked = postingsByWalk(old, two, 50, none);
     expect(walked.postChunk.length).toBe(old.chunks.length);
