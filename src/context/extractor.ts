@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { setFlagsFromString } from 'node:v8';
 import type * as WebTreeSitterModule from 'web-tree-sitter';
 import type { Language as TsLanguage, Node as TsNode, Parser as TsParser, Query as TsQuery } from 'web-tree-sitter';
 import { grammarPath, languageSpec, type LanguageId } from './languages.js';
 import { elixirKeywords } from './queries/elixir.js';
 import type { CachedDef, DefKind, FileTags } from './types.js';
 import { markPhase } from '../obs/phases.js';
+import { v8 } from '../util/lazy-builtins.js';
 
 type WebTreeSitter = typeof WebTreeSitterModule;
 
@@ -89,7 +89,7 @@ async function baselineCompiled<T>(load: () => Promise<T>): Promise<T> {
     // The one-file CLI's loader writes its code caches now, under the flags the run started with
     // (src/cli/code-cache.ts): made after this, they would be refused by the next run.
     ((globalThis as Record<symbol, unknown>)[Symbol.for('assist.beforeV8Flags')] as (() => void) | undefined)?.();
-    setFlagsFromString('--liftoff-only');
+    v8().setFlagsFromString('--liftoff-only');
   }
   try {
     return await load();
@@ -101,7 +101,7 @@ async function baselineCompiled<T>(load: () => Promise<T>): Promise<T> {
     // loaded afterwards, and worker threads started afterwards, compile from source instead of
     // taking the code in Node's binary (a few ms on the map's and search's paths, which load
     // nothing heavy after the parse; a worker starts in ~90 ms instead of ~45).
-    if (--baselineDepth === 0) setFlagsFromString('--no-liftoff-only');
+    if (--baselineDepth === 0) v8().setFlagsFromString('--no-liftoff-only');
   }
 }
 
