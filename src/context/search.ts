@@ -719,16 +719,16 @@ class DefsReader {
 
 /** Lines `start`..`end` (1-based) of a file, '' when it cannot be read; `linesOf` keeps each file's lines for the next range. */
 function readRange(linesOf: Map<string, string[] | undefined>, absPath: string, start: number, end: number): string {
-  let lines = linesOf.get(absPath);
-  if (!linesOf.has(absPath)) {
-    try {
-      lines = readFileSync(absPath, 'utf8').split('\n');
-    } catch {
-      lines = undefined;
-    }
-    linesOf.set(absPath, lines);
+  if (!linesOf.has(absPath)) linesOf.set(absPath, readLines(absPath));
+  return linesOf.get(absPath)?.slice(start - 1, end).join('\n') ?? '';
+}
+
+function readLines(absPath: string): string[] | undefined {
+  try {
+    return readFileSync(absPath, 'utf8').split('\n');
+  } catch {
+    return undefined;
   }
-  return lines ? lines.slice(start - 1, end).join('\n') : '';
 }
 
 /** Files the map lifts for a request, with the weight each gets (best 1, then less). */
