@@ -125,7 +125,7 @@ const HASHED_HERE = 8;
 const HASHED_HERE_BYTES = 1 << 20;
 
 /** The object format of the listing's ids (40 hex digits: SHA-1, 64: SHA-256); undefined with no entry to tell. */
-function idFormatOf(staged: readonly string[]): 'sha1' | 'sha256' | undefined {
+export function idFormatOf(staged: readonly string[]): 'sha1' | 'sha256' | undefined {
   const entry = staged[0];
   if (entry === undefined) return undefined;
   const length = entry.indexOf('\t') - 2 - 7;
@@ -189,6 +189,14 @@ function hashInProcess(root: string, paths: readonly string[], format: 'sha1' | 
   return Promise.resolve(ids);
 }
 
+/**
+ * The ids of those of `paths` that are regular files in the work tree, by path, as the listing
+ * gives modified and untracked files theirs: hashed here when few and plain, else by git.
+ */
+export function hashChangedFiles(root: string, paths: readonly string[], format: 'sha1' | 'sha256' | undefined, attributeFiles: readonly string[], env?: NodeJS.ProcessEnv): Promise<Map<string, string>> {
+  return hashInProcess(root, paths, format, attributeFiles) ?? hashWorkTree(root, paths, env);
+}
+
 /** The text of the repository's `.assistignore`, or undefined when it has none. */
 export async function readAssistIgnoreText(root: string): Promise<string | undefined> {
   try {
@@ -210,7 +218,7 @@ let rules: string | undefined;
  * language: the exclusion rules and the extension table. A fingerprint made with them goes stale
  * when an update of assist changes any of them.
  */
-function listingRules(): string {
+export function listingRules(): string {
   rules ??= JSON.stringify([[...excludedSegments], generatedSuffixes, versionedRelease.source, contentHashed.source, languageTable()]);
   return rules;
 }
@@ -242,7 +250,8 @@ export function listingFingerprint(raw: string, ignoreText: string | undefined):
     .digest('hex');
 }
 
-async function readAssistIgnore(root: string, known?: { text: string | undefined }): Promise<((path: string) => boolean) | undefined> {
+/** `.assistignore`'s patterns as a test of a path; undefined when there is none. `known`: its text, read already. */
+export async function readAssistIgnore(root: string, known?: { text: string | undefined }): Promise<((path: string) => boolean) | undefined> {
   const text = known ? known.text : await readAssistIgnoreText(root);
   if (text === undefined) return undefined;
   // Loaded only here: most repositories have no .assistignore, and it is 30 KB to compile.
@@ -250,6 +259,16 @@ async function readAssistIgnore(root: string, known?: { text: string | undefined
   const ignore = ((await import('ignore')) as unknown as { default: typeof ignoreFactory }).default;
   const ig = ignore().add(text);
   return (path) => ig.ignores(path);
+}
+
+/**
+ * The language a listing keeps a path in, by its name alone: undefined for other languages, vendored
+ * or generated paths, `.assistignore`'s patterns (`ignored`) and names with a newline (which
+ * `git hash-object --stdin-paths` cannot take).
+ */
+export function keptLanguage(path: string, ignored: ((path: string) => boolean) | undefined): LanguageId | undefined {
+  const lang = languageForPath(path);
+  return !lang || isExcludedPath(path) || path.includes('\n') || ignored?.(path) ? undefined : lang.id;
 }
 
 /**
@@ -304,10 +323,7 @@ export async function listSourceFiles(
   let excluded = 0;
   const files: SourceFile[] = [];
   const toHash: SourceFile[] = [];
-  const kept = (path: string): LanguageId | undefined => {
-    const lang = languageForPath(path);
-    return !lang || isExcludedPath(path) || path.includes('\n') || ignored?.(path) ? undefined : lang.id;
-  };
+  const kept = (path: string): LanguageId | undefined => keptLanguage(path, ignored);
   const accept = (path: string): LanguageId | undefined => {
     const lang = kept(path);
     if (lang === undefined) excluded++;
@@ -319,7 +335,7 @@ export async function listSourceFiles(
   // symlink to a directory (or a file deleted since ls-files ran) would fail the whole batch.
   // (A failure is the listing's, reported when it is awaited below.)
   const toHashPaths = [...status].filter(([path, state]) => state !== 'deleted' && kept(path) !== undefined).map(([path]) => path);
-  const hashing = hashInProcess(top, toHashPaths, idFormatOf(staged), [...attributeFiles]) ?? hashWorkTree(top, toHashPaths, env);
+  const hashing = hashChangedFiles(top, toHashPaths, idFormatOf(staged), [...attributeFiles], env);
   hashing.catch(() => undefined);
 
   let previous = '';

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { resolveRepoPaths } from '../git/repo-paths.js';
-import { listingFingerprint, listRaw, listSourceFiles, readAssistIgnoreText, type FileListing } from './git-files.js';
+import { listingFingerprint, listRaw, listSourceFiles, readAssistIgnoreText, type FileListing, type SourceFile } from './git-files.js';
+import { listingShape, reuseListing, shapeStamp, type ListingShape, type ReusedListing } from './listing-reuse.js';
 import { languageForPath, languageSpec, packName, sameLanguageVersions, type LanguageId } from './languages.js';
 import { prepareChangedParsers } from './changed-parsers.js';
 import { parseFiles } from './parse-pool.js';
@@ -71,6 +72,8 @@ export interface IndexStats {
   written: boolean;
   /** Whether the snapshot was taken by the fingerprint of git's listing output, no listing built. */
   listingSkipped?: boolean;
+  /** Whether the listing was made from the snapshot and git's output, only the changed entries looked at (listing-reuse.ts). */
+  listingReused?: boolean;
   ms: { list: number; load: number; update: number; total: number };
 }
 
@@ -103,7 +106,7 @@ export function searchSnapshotPath(sharedAssistDir: string): string {
 export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
   const t0 = performance.now();
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_INDEX_MAX_FILE_BYTES;
-  let listing: FileListing;
+  let files: SourceFile[];
   let root: string;
   let shared: string;
   // What a search reads (the snapshot, or its view with the delta over it), and the full snapshot alone.
@@ -112,19 +115,23 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
   let hasDelta = false;
   // git's listing output, when it alone decides the listing (nothing in the work tree to hash).
   let fingerprint: string | undefined;
+  // Everything of that output but the modified entries, and the listing made from the snapshot by it.
+  let shape: ListingShape | undefined;
+  let reused: ReusedListing | undefined;
   let tList: number;
   // A delta that does not apply is replaced by a full snapshot, and the hooks' background refresher
   // folds even a good one into a new snapshot: neither takes the warm path.
   const foldDelta = (view: SearchSnapshot): boolean => hasDelta && (overlayOf(view) === undefined || options.fullGraph === true);
   const warm = (snapshot: SearchSnapshot, tListed: number, listingSkipped: boolean): OpenIndex => {
     const now = performance.now();
-    const stats = { files: snapshot.fileChunkStart.length - 1, chunks: snapshot.chunkFile.length, terms: snapshot.termStart.length - 1, indexed: 0, fromPack: 0, parsed: 0, written: false, listingSkipped };
+    const stats = { files: snapshot.fileChunkStart.length - 1, chunks: snapshot.chunkFile.length, terms: snapshot.termStart.length - 1, indexed: 0, fromPack: 0, parsed: 0, written: false, listingSkipped, ...(reused ? { listingReused: true } : {}) };
     addPhase('search.list', tListed - t0);
     addPhase('search.load', now - tListed);
     return { root, sharedAssistDir: shared, snapshot, stats: { ...stats, ms: { list: tListed - t0, load: now - tListed, update: 0, total: now - t0 } } };
   };
   if (options.listing) {
-    ({ files: listing, root, sharedAssistDir: shared } = options.listing);
+    ({ root, sharedAssistDir: shared } = options.listing);
+    files = options.listing.files.files;
     tList = performance.now();
     ({ view: read, base: disk, delta: hasDelta } = await readSearchIndex(searchSnapshotPath(shared)));
   } else {
@@ -138,14 +145,19 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     const [rawText, ignoreText] = await Promise.all([raw, readAssistIgnoreText(root)]);
     fingerprint = listingFingerprint(rawText, ignoreText);
     const lister = (): Promise<FileListing> => listSourceFiles(options.cwd, options.env, Promise.resolve(root), Promise.resolve(rawText), { text: ignoreText });
-    // Without a fingerprint (a file to hash) the listing is needed whatever the snapshot holds: it
-    // starts now, so `git hash-object` runs beside the snapshot's read instead of after it.
+    // Without a fingerprint (a file to hash) the snapshot is no answer by itself. When the rest of
+    // git's output is as the snapshot's stamp recorded it, the listing is made from the snapshot
+    // (listing-reuse.ts); when that cannot be, or the files to hash are more than this process
+    // hashes, the whole listing starts now, so `git hash-object` runs beside the snapshot's read.
     let listing0: Promise<FileListing> | undefined;
     if (fingerprint === undefined) {
       void prepareChangedParsers(root, rawText, [searchSnapshotPath(shared), deltaPathOf(searchSnapshotPath(shared))]);
-      listing0 = lister();
-      // Awaited below; a failure is reported there, never as an unhandled rejection meanwhile.
-      listing0.catch(() => undefined);
+      shape = listingShape(rawText, ignoreText);
+      if (shape === undefined || shape.modified.length + shape.untracked.length > 8) {
+        listing0 = lister();
+        // Awaited below; a failure is reported there, never as an unhandled rejection meanwhile.
+        listing0.catch(() => undefined);
+      }
     }
     const tRaw = performance.now();
     ({ view: read, base: disk, delta: hasDelta } = await reading);
@@ -154,19 +166,23 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     if (fingerprint !== undefined && read && !foldDelta(read) && read.maxFileBytes === maxFileBytes && read.listing?.fingerprint === fingerprint && sameLanguageVersions(read.listing.packs, packName) && pathsDecode(read)) {
       return warm(read, tRaw, true);
     }
-    listing = await (listing0 ?? lister());
+    shape ??= listingShape(rawText, ignoreText);
+    if (listing0 === undefined && shape && read && !hasDelta && read.listing?.entries === shape.entries && read.maxFileBytes === maxFileBytes && sameLanguageVersions(read.listing.packs, packName) && decodesWhole(read)) {
+      reused = await reuseListing({ raw: rawText, shape, stamp: read.listing, snapshot: read, root, ignoreText, ...(options.env ? { env: options.env } : {}) });
+    }
+    files = reused ? reused.files : (await (listing0 ?? lister())).files;
     tList = performance.now();
   }
-  const files = listing.files;
   const packs = files.map((f) => packName(languageSpec(f.lang)));
-  const paths = files.map((f) => f.path);
-  const keys = files.map((f, i) => `${packs[i]}:${f.blob}`);
+  const paths = reused ? read!.paths : files.map((f) => f.path);
+  const keys = reused ? reused.keys : files.map((f, i) => `${packs[i]}:${f.blob}`);
   const snapshotPath = searchSnapshotPath(shared);
-  const stamp: ListingStamp | undefined = fingerprint === undefined ? undefined : { fingerprint, packs: packsOf(files, packs) };
-  // The warm case, nothing changed: two string comparisons, no per-file match. (The hooks'
-  // background refresher folds a delta into a new snapshot even then.)
-  if (read && read.maxFileBytes === maxFileBytes && !foldDelta(read) && sameListing(read, paths, keys)) {
-    if (stamp && read.listing?.fingerprint !== stamp.fingerprint) {
+  const stamp: ListingStamp | undefined = fingerprint === undefined && shape === undefined ? undefined : { ...(fingerprint === undefined ? {} : { fingerprint }), packs: packsOf(files, packs), ...(shape ? shapeStamp(shape) : {}) };
+  // The warm case, nothing changed: two string comparisons, no per-file match (or, for a listing
+  // made from the snapshot, none of its files changed). (The hooks' background refresher folds a
+  // delta into a new snapshot even then.)
+  if (read && read.maxFileBytes === maxFileBytes && !foldDelta(read) && (reused ? reused.from.every((j, i) => j === i) : sameListing(read, paths, keys))) {
+    if (stamp && ((stamp.fingerprint !== undefined && read.listing?.fingerprint !== stamp.fingerprint) || (stamp.entries !== undefined && read.listing?.entries !== stamp.entries))) {
       // Found by the listing this time (the last update had files to hash, since committed): the
       // next search finds it by git's output. Written from the stored bytes, nothing decoded (a
       // view's delta alone: the base is never rewritten under its delta).
@@ -177,8 +193,8 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
   }
   // An update starts from the full snapshot, whatever delta is over it: the changed files are
   // those that differ from it (the delta's among them, their entries in the packs).
-  const base = disk && decodesWhole(disk) ? disk : undefined;
-  const from = matchSearchSnapshot(base, paths, keys, maxFileBytes);
+  const base = reused ? disk : disk && decodesWhole(disk) ? disk : undefined;
+  const from = reused ? reused.from : matchSearchSnapshot(base, paths, keys, maxFileBytes);
   const stale: number[] = [];
   for (let i = 0; i < files.length; i++) if (from[i] === -1) stale.push(i);
 
@@ -335,6 +351,7 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
       byWorker,
       written: true,
       listingSkipped: false,
+      ...(reused ? { listingReused: true } : {}),
       ms: { list: tList - t0, load: tLoad - tList, update: tEnd - tLoad, total: tEnd - t0 },
     },
     ...(options.writeBehind ? { written } : {}),

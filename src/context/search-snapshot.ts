@@ -73,11 +73,16 @@ export interface SearchSnapshot {
   liveTerms?: number;
 }
 
-/** The listing a snapshot was made of: git-files.ts `listingFingerprint`, and the tags pack of each listed language. */
+/** The listing a snapshot was made of, and the tags pack of each listed language. */
 export interface ListingStamp {
-  fingerprint: string;
+  /** git-files.ts `listingFingerprint`: absent when some file's id came from the work tree. */
+  fingerprint?: string;
   /** Language id → its tags pack name (grammar and query version): the keys' prefixes. */
   packs: Record<string, string>;
+  /** listing-reuse.ts `ListingShape.entries`: everything of git's listing output but the modified entries. */
+  entries?: string;
+  /** The paths git listed as modified then: with {@link entries}, the only tracked files whose key may not be their index id. */
+  modified?: string[];
 }
 
 interface Header {
@@ -412,8 +417,11 @@ function consistent(s: SearchSnapshot): boolean {
 
 export function validStamp(stamp: unknown): stamp is ListingStamp {
   if (typeof stamp !== 'object' || stamp === null) return false;
-  const { fingerprint, packs } = stamp as Partial<ListingStamp>;
-  return typeof fingerprint === 'string' && typeof packs === 'object' && packs !== null && Object.values(packs).every((p) => typeof p === 'string');
+  const { fingerprint, packs, entries, modified } = stamp as Partial<ListingStamp>;
+  if (fingerprint === undefined && entries === undefined) return false;
+  if (fingerprint !== undefined && typeof fingerprint !== 'string') return false;
+  if (entries !== undefined && (typeof entries !== 'string' || !Array.isArray(modified) || !modified.every((p) => typeof p === 'string'))) return false;
+  return typeof packs === 'object' && packs !== null && Object.values(packs).every((p) => typeof p === 'string');
 }
 
 /**
