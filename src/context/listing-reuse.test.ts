@@ -70,6 +70,8 @@ describe('a listing made from the snapshot and git output', () => {
     // A file in no language the map parses changes nothing.
     writeFileSync(join(repo.dir, 'README.md'), '# changed\n');
     expect(await step(repo)).toEqual({ reused: true, byIndex: true });
+    writeFileSync(join(repo.dir, 'build.log'), 'untracked\n');
+    expect(await step(repo)).toEqual({ reused: true, byIndex: true });
 
     // An untracked source file: a new record, so the whole listing once; then its content is looked at each time.
     repo.write('src/fresh.ts', 'export const fresh = 1;\n');
@@ -142,6 +144,7 @@ describe('a listing made from the snapshot and git output', () => {
     expect(shape).toMatchObject({ modified: ['b.ts'], untracked: ['new.ts'], format: 'sha1' });
     expect(listingShape(base.replace(`C 100644 ${id('b')} 0\tb.ts\0`, ''), undefined)!.entries).toBe(shape.entries);
     expect(listingShape(base.replace(`H 100644 ${id('c')} 0\tc.md\0`, `H 100644 ${id('c')} 0\tc.md\0C 100644 ${id('c')} 0\tc.md\0`), undefined)!).toMatchObject({ entries: shape.entries, modified: ['b.ts'] });
+    expect(listingShape(`? build/out.log\0? .cache/x.json\0${base}`, undefined)!.entries).toBe(shape.entries);
     expect(listingShape(base, 'x\n')!.entries).not.toBe(shape.entries);
     expect(listingShape(base.replace('? new.ts\0', ''), undefined)!.entries).not.toBe(shape.entries);
     expect(listingShape(base.replace(id('a'), id('d')), undefined)!.entries).not.toBe(shape.entries);

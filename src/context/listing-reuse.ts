@@ -5,11 +5,12 @@ import type { ListingStamp, SearchSnapshot } from './search-snapshot.js';
 
 /**
  * What of git's listing output (git-files.ts `LIST_ARGS`) decides which files an index holds and
- * which of their ids come from the work tree: everything but the modified entries, as one hash,
- * and those entries' paths.
+ * which of their ids come from the work tree: everything but the modified entries and the untracked
+ * files in no language the map parses, as one hash, and the paths whose ids come from the work
+ * tree.
  */
 export interface ListingShape {
-  /** sha1 of the listing rules, `.assistignore` and every record of the output but the modified ones (`C`). */
+  /** sha1 of the listing rules, `.assistignore` and every record of the output but the modified ones (`C`) and the untracked files in no language the map parses. */
   entries: string;
   /** Paths in a language the map parses that git lists as modified (`C`; a deleted path is one too). */
   modified: string[];
@@ -45,9 +46,14 @@ export function listingShape(raw: string, ignoreText: string | undefined): Listi
     const tag = raw.charCodeAt(at);
     if (tag === 77) return undefined; // M: unmerged
     if (tag === 63) {
-      // ?: untracked, the path alone
+      // ?: untracked, the path alone. One in no language the map parses is left out of the hash too:
+      // a build's or an editor's files coming and going keep the shape.
       const path = raw.slice(at + 2, end);
       if (languageForPath(path) !== undefined) untracked.push(path);
+      else {
+        hash.update(raw.slice(hashedTo, at));
+        hashedTo = end + 1;
+      }
       if (path === '.gitattributes' || path.endsWith('/.gitattributes')) attributeFiles.push(path);
     } else {
       // `T 100644 <id> 0\t<path>`
