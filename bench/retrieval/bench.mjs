@@ -318,5 +318,11 @@ if (!flag('--no-timings')) {
 
 if (!flag('--keep')) {
   git('checkout', '-q', '-f', original);
-  git('sparse-checkout', 'disable');
+  // A clone made without its large blobs (media files the checkout left out) cannot check them out:
+  // it stays sparse, and says so, rather than ending the run in a stack trace after its figures.
+  try {
+    git('sparse-checkout', 'disable');
+  } catch {
+    process.stderr.write('note: the clone stays a sparse checkout without its media files: git could not check them out (`git sparse-checkout disable` there once they are fetched)\n');
+  }
 }
