@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { hashChangedFiles, keptLanguage, listingRules, readAssistIgnore, type SourceFile } from './git-files.js';
 import { languageForPath, type LanguageId } from './languages.js';
 import type { ListingStamp, SearchSnapshot } from './search-snapshot.js';
+import { indexInSorted } from '../util/sorted.js';
 
 /**
  * What of git's listing output (git-files.ts `LIST_ARGS`) decides which files an index holds and
@@ -90,20 +91,6 @@ export interface ReusedListing {
   hashed: number;
 }
 
-/** Index of `path` in `paths`, sorted as a listing sorts them; -1 when absent. */
-function find(paths: readonly string[], path: string): number {
-  let lo = 0;
-  let hi = paths.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const p = paths[mid]!;
-    if (p === path) return mid;
-    if (p < path) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
-}
-
 /** The id of `path`'s index entry in `raw` (its `H`/`S` record: the path is neither modified nor deleted), when a plain file's. */
 function indexIdOf(raw: string, path: string): string | undefined {
   const needle = `\t${path}\0`;
@@ -155,7 +142,7 @@ export async function reuseListing(options: {
   const toHash: number[] = [];
   let ignored: ((path: string) => boolean) | undefined | null = null;
   for (const path of recheck) {
-    const i = find(paths, path);
+    const i = indexInSorted(paths, path);
     if (i === -1) {
       if (shape.deleted.has(path)) continue;
       // Not in the snapshot: right only if the listing leaves it out by its name.
@@ -189,7 +176,7 @@ export async function reuseListing(options: {
     }
   }
   for (const path of recheck) {
-    const i = find(paths, path);
+    const i = indexInSorted(paths, path);
     if (i !== -1 && keys[i] !== stored[i]) from[i] = -1;
   }
 

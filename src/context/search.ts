@@ -11,6 +11,7 @@ import { chunkCosine, cosines, loadVectorTable, queryVector, refreshVectors, vec
 import { calibrateVectorWeight, DEFAULT_VECTOR_WEIGHT, loadCalibration, type CalibrationOutcome, type VectorCalibration, type VectorWeightSource } from './vector-weight.js';
 import { requestCosines, startRequestVectors, type RequestVectorUse, type RequestVectors, type StartedRequestVectors } from './request-vectors.js';
 import { DEFAULT_HISTORY_RANK, DEFAULT_HISTORY_WEIGHT, historyRanking, readHistory, refreshHistory, type HistoryIndex, type HistoryRankOptions } from './history.js';
+import { indexInSorted } from '../util/sorted.js';
 
 /** Options of `searchCode`. */
 export interface SearchOptions extends IndexOptions {
@@ -403,7 +404,7 @@ export function rankForQuery(index: OpenIndex, query: string, options: { path?: 
   if (options.history && tuning.history > 0) {
     for (const { file } of historyRanking(options.history, query, tuning.historyRank)) {
       if (fileHistoryRank.size >= CANDIDATE_FILES) break;
-      const f = fileIndexOf(s.paths, file);
+      const f = indexInSorted(s.paths, file);
       if (f !== -1 && (!allowed || allowed[f] === 1) && !fileHistoryRank.has(f)) fileHistoryRank.set(f, fileHistoryRank.size + 1);
     }
   }
@@ -455,22 +456,6 @@ function withHistoryChunks(s: OpenIndex['snapshot'], candidates: number[], fileH
     out.push(best);
   }
   return out;
-}
-
-/** The place of `path` in the listing's paths (git's order: sorted by bytes), -1 when absent. */
-function fileIndexOf(paths: readonly string[], path: string): number {
-  // UTF-16 order is byte order for every character below U+D800; a path with one above that sorts
-  // otherwise may be missed (not found, never another file's place).
-  let lo = 0;
-  let hi = paths.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const p = paths[mid]!;
-    if (p === path) return mid;
-    if (p < path) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
 }
 
 /** The terms of the code a request quotes: its backticked spans, and words written as identifiers. */
