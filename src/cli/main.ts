@@ -1,6 +1,7 @@
 import { Builtins, Cli, UsageError } from 'clipanion';
 import type { Readable, Writable } from 'node:stream';
 import { splitGlobalFlags } from './globals.js';
+import { syntaxErrorLines } from './syntax-error.js';
 import type { AssistContext } from './base.js';
 import { reportError } from './base.js';
 import { Reporter } from '../ui/reporter.js';
@@ -168,8 +169,10 @@ export async function main(io: MainIO): Promise<number> {
   try {
     command = cli.process(rest, context);
   } catch (err) {
-    // Bad flags and unknown commands: clipanion's usage message, exit 2.
-    io.stderr.write(cli.error(err instanceof Error ? err : new UsageError(String(err)), { colored: reporter.err.isColorSupported }));
+    // Bad flags and unknown commands: what is wrong and the usage, exit 2.
+    const lines = syntaxErrorLines(err);
+    if (lines) reporter.error(lines.error, lines.hint);
+    else io.stderr.write(cli.error(err instanceof Error ? err : new UsageError(String(err)), { colored: reporter.err.isColorSupported }));
     return ExitCode.usage;
   }
   try {

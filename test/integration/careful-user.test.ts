@@ -245,9 +245,9 @@ describe('item 5: sparse checkout', () => {
 
 describe('item 10: words near a command are never paid requests', () => {
   const cases: Array<[string[], RegExp]> = [
-    [['completion'], /^Unknown Syntax Error: Not enough positional arguments\.\n\n\$ assist completion <bash\|zsh\|fish>\n$/],
+    [['completion'], /^error: an argument is missing\nhint: usage: assist completion <bash\|zsh\|fish>\n$/],
     [['completion', 'tcsh'], /^error: no completion for 'tcsh'\nhint: usage: assist completion bash\|zsh\|fish\n$/],
-    [['mcp', 'lst'], /^Unknown Syntax Error: Command not found; did you mean one of:\n\n {2}0\. assist mcp list \[--json\]\n/],
+    [['mcp', 'lst'], /^error: no command matches: assist mcp lst\nhint: usage, one of:\n {2}assist mcp list \[--json\]\n/],
     [['chta'], /^error: unknown command 'chta'\nhint: did you mean `assist chat`\?\n$/],
     [['completon', 'bash'], /^error: unknown command 'completon'\nhint: did you mean `assist completion`\?\n$/],
     [['fix', 'the', 'bug'], /^error: not a command: fix the bug\nhint: to ask the model, give the message as one quoted argument/],

@@ -37,12 +37,34 @@ describe('the CLI surface', () => {
     expect(r.stdout).toContain(`$ assist ${command}`);
   });
 
-  it('a bad flag is a usage error (exit 2) with the usage message', async () => {
+  it('a bad flag is a usage error (exit 2): what is wrong, then the usage', async () => {
     using repo = disposable(tempRepo());
     const r = await runCli(['undo', '--bogus'], { cwd: repo.dir, env: repo.env });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('Unsupported option name ("--bogus")');
-    expect(r.stderr).toContain('$ assist undo');
+    expect(r.stderr).toMatch(/^error: unknown option --bogus\nhint: usage: assist undo /);
+  });
+
+  // Clipanion's own block ("Unknown Syntax Error", numbered and repeated usages, `#0` for a value) said in assist's two lines.
+  it.each([
+    [['search'], 'error: an argument is missing\nhint: usage: assist search [--k VALUE] [--path VALUE] [--json] <QUERY> ...\n'],
+    [['search', '--kk', '3', 'x'], 'error: unknown option --kk\nhint: usage: assist search [--k VALUE] [--path VALUE] [--json] <QUERY> ...\n'],
+    [['search', 'a b', '--k'], 'error: --k needs a value\nhint: usage: assist search [--k VALUE] [--path VALUE] [--json] <QUERY> ...\n'],
+    [['mcp', 'l st'], 'error: no command matches: assist mcp "l st"\nhint: usage, one of:\n  assist mcp list [--json]\n  assist mcp login <NAME>\n  assist mcp logout <NAME>\n'],
+    [['config', 'get', 'a', 'b'], "error: unexpected argument 'b'\nhint: usage: assist config get [--json] <KEY>\n"],
+  ])('assist %j: exit 2, the error and the usage in two lines', async (args, expected) => {
+    using repo = disposable(tempRepo());
+    const r = await runCli(args, { cwd: repo.dir, env: repo.env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(expected);
+  });
+
+  it('`assist run` without its message: the usage once, no clipanion block', async () => {
+    using repo = disposable(tempRepo());
+    const r = await runCli(['run'], { cwd: repo.dir, env: repo.env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: no command matches: assist run\nhint: usage: assist run <-m,--message VALUE> /);
+    expect(r.stderr).not.toMatch(/#0|Unknown Syntax Error|While running/);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(2);
   });
 
   it('undo and redo answer alike on their fast start-up path and through the full command line', async () => {
