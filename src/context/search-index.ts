@@ -183,9 +183,10 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
   // delta into a new snapshot even then.)
   if (read && read.maxFileBytes === maxFileBytes && !foldDelta(read) && (reused ? reused.from.every((j, i) => j === i) : sameListing(read, paths, keys))) {
     if (stamp && ((stamp.fingerprint !== undefined && read.listing?.fingerprint !== stamp.fingerprint) || (stamp.entries !== undefined && read.listing?.entries !== stamp.entries))) {
-      // Found by the listing this time (the last update had files to hash, since committed): the
-      // next search finds it by git's output. Written from the stored bytes, nothing decoded (a
-      // view's delta alone: the base is never rewritten under its delta).
+      // Found by the listing this time (the last update had files to hash, since committed), or git's
+      // output changed but not the files (a modified file staged as it is): the next search finds
+      // it by git's output, or makes its listing from it after a change. Written from the stored
+      // bytes, nothing decoded (a view's delta alone: the base is never rewritten under its delta).
       read.listing = stamp;
       await (overlayOf(read) ? writeSearchDelta(deltaPathOf(snapshotPath), read) : writeSearchSnapshot(snapshotPath, read)).catch(() => undefined);
     }
