@@ -218,12 +218,18 @@ async function embeddingRows() {
     }
     if (!flag('--no-cli')) {
       const recalls = [];
+      const mapRecalls = [];
+      const withVectors = (args, what) => {
+        const r = spawnSync(process.execPath, [cli, ...args], { cwd: repo, env: venv, encoding: 'utf8', maxBuffer: 1 << 28 });
+        if (r.status !== 0 || r.stderr !== '') throw new Error(`assist ${what} with vectors: exit ${r.status}: ${r.stderr}`);
+        return JSON.parse(r.stdout);
+      };
       for (const q of queries) {
-        const r = spawnSync(process.execPath, [cli, 'search', '--json', '--k', '50', q.query], { cwd: repo, env: venv, encoding: 'utf8', maxBuffer: 1 << 28 });
-        if (r.status !== 0 || r.stderr !== '') throw new Error(`assist search with vectors: exit ${r.status}: ${r.stderr}`);
-        recalls.push(recallAt(JSON.parse(r.stdout).map((h) => h.file), q.answer));
+        recalls.push(recallAt(withVectors(['search', '--json', '--k', '50', q.query], 'search').map((h) => h.file), q.answer));
+        mapRecalls.push(recallAt(withVectors(['map', '--json', '--tokens', '8192', '--query', q.query], 'map').files, q.answer));
       }
       add('assist search with vectors (CLI, fake server, first 10 distinct files of --k 50)', recalls);
+      add('assist map --query with vectors (CLI, fake server, first 10 files)', mapRecalls);
     }
     const du = Number(execFileSync('du', ['-sk', context.vectorsDir(join(shared, 'assist'), model)], { encoding: 'utf8' }).split('\t')[0]);
     process.stdout.write(

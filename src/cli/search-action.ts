@@ -85,6 +85,8 @@ export function describeVectorWeight(v: NonNullable<SearchResult['vectors']>): s
   if (v.weightSource === 'config') return `${head}: context.vector_weight`;
   if (v.weightSource === 'default' || !v.calibration) return `${head}: the default, not calibrated yet (needs vectors for 95% of the files and 12 qualifying commits)`;
   const c = v.calibration;
-  const recalls = c.recall.map((r) => `${r.weight} → ${(100 * r.recall).toFixed(1)}%`).join(', ');
-  return `${head}: calibrated on ${c.queries} commits before ${c.commit.slice(0, 12)}, recall@10 ${recalls}`;
+  const none = c.recall[0]?.recall ?? 0;
+  const pts = (x: number): string => (100 * x).toFixed(1);
+  const recalls = c.recall.map((r) => `${r.weight} → ${pts(r.recall)}%${r.se === undefined ? '' : ` (${r.recall >= none ? '+' : '−'}${pts(Math.abs(r.recall - none))} ± ${pts(r.se)})`}`).join(', ');
+  return `${head}: calibrated on ${c.queries} commits before ${c.commit.slice(0, 12)}, recall@10 ${recalls}; a weight counts when it gains 2 standard errors over 0`;
 }

@@ -7,7 +7,7 @@ import { resolveRepoPaths } from '../git/repo-paths.js';
 import { openIndex } from './search-index.js';
 import { refreshVectorsInBackground } from './vector-config.js';
 import { vectorsDir } from './vector-store.js';
-import { calibrationQueries, chooseWeight, cleanSubject, loadCalibration, recallAt10, VECTOR_WEIGHT_GRID } from './vector-weight.js';
+import { calibrationQueries, chooseWeight, cleanSubject, loadCalibration, recallAt10, VECTOR_WEIGHT_GRID, type CalibrationQuery, type RankFiles } from './vector-weight.js';
 import type { VectorTable } from './vectors.js';
 
 // Sixteen modules; the commits' subjects share no word with the code, so the lexical index cannot
@@ -42,22 +42,45 @@ function informative(text: string, dim: number): number[] | undefined {
 }
 
 describe('choosing the vector weight', () => {
-  it('takes the best recall@10 of the grid, ties to the larger weight', () => {
-    const table = { dim: 1, qnorm: new Float32Array(0) } as unknown as VectorTable;
-    const queries = [
-      { commit: 'a', query: 'one', answer: ['x.ts'] },
-      { commit: 'b', query: 'two', answer: ['y.ts'] },
-    ];
-    const vectors = [new Float32Array(1), new Float32Array(1)];
-    // Vectors that hurt: every weight above 0 pushes the answers out of the first ten.
-    const others = Array.from({ length: 10 }, (_, i) => `o${i}.ts`);
-    const hurt = chooseWeight(queries, vectors, table, (q, w) => (w === 0 ? [q === 'one' ? 'x.ts' : 'y.ts', ...others] : [...others, 'x.ts', 'y.ts']));
+  const table = { dim: 1, qnorm: new Float32Array(0) } as unknown as VectorTable;
+  const others = Array.from({ length: 10 }, (_, i) => `o${i}.ts`);
+  /** `count` queries, query i answered by `a<i>.ts`. */
+  const asked = (count: number): CalibrationQuery[] => Array.from({ length: count }, (_, i) => ({ commit: `c${i}`, query: `q${i}`, answer: [`a${i}.ts`] }));
+  const vectorsOf = (queries: readonly CalibrationQuery[]): Float32Array[] => queries.map(() => new Float32Array(1));
+  /** A ranking where query i finds its answer at weight w when `finds(i, w)`, else ten other files first. */
+  const ranking = (finds: (i: number, w: number) => boolean): RankFiles => (q, w) => (finds(Number(q.slice(1)), w) ? [`a${q.slice(1)}.ts`, ...others] : [...others, `a${q.slice(1)}.ts`]);
+
+  it('vectors that cost recall, or change nothing, weigh 0', () => {
+    const queries = asked(2);
+    const hurt = chooseWeight(queries, vectorsOf(queries), table, ranking((_i, w) => w === 0));
     expect(hurt.weight).toBe(0);
-    expect(hurt.recall).toEqual([{ weight: 0, recall: 1 }, ...VECTOR_WEIGHT_GRID.slice(1).map((weight) => ({ weight, recall: 0 }))]);
-    // Vectors that change nothing: the tie goes to plain RRF.
-    expect(chooseWeight(queries, vectors, table, () => ['x.ts']).weight).toBe(1);
-    // A middle weight that is best.
-    expect(chooseWeight(queries, vectors, table, (_q, w) => (w === 0.25 ? ['x.ts', 'y.ts'] : ['x.ts'])).weight).toBe(0.25);
+    expect(hurt.recall).toEqual([{ weight: 0, recall: 1 }, ...VECTOR_WEIGHT_GRID.slice(1).map((weight) => ({ weight, recall: 0, se: 0 }))]);
+    // The same files at every weight: nothing measured for the vectors.
+    expect(chooseWeight(queries, vectorsOf(queries), table, ranking(() => true)).weight).toBe(0);
+  });
+
+  it('a weight counts when its gain over 0 is two standard errors, the best of those wins, ties to the larger', () => {
+    const twenty = asked(20);
+    // Every query found at 0.25 only: the same gain for all, no error.
+    expect(chooseWeight(twenty, vectorsOf(twenty), table, ranking((_i, w) => w === 0.25))).toMatchObject({ weight: 0.25 });
+    // Found at 0.5 and at 1 alike: the larger weight.
+    expect(chooseWeight(twenty, vectorsOf(twenty), table, ranking((_i, w) => w >= 0.5)).weight).toBe(1);
+
+    const fifty = asked(50);
+    // A lucky few: 6 of 50 queries gain at 0.25 and 2 lose (+8 points, 1.4 standard errors): not the model's worth.
+    const lucky = chooseWeight(fifty, vectorsOf(fifty), table, ranking((i, w) => (w === 0.25 ? i < 6 || (i >= 8 && i < 20) : i >= 6 && i < 20)));
+    expect(lucky.recall[1]).toMatchObject({ weight: 0.25, recall: 0.36 });
+    expect(lucky.recall[0]!.recall).toBe(0.28);
+    expect(lucky.weight).toBe(0);
+    // 20 gain and 2 lose (+36 points, 4.5 standard errors): the vectors count.
+    const real = chooseWeight(fifty, vectorsOf(fifty), table, ranking((i, w) => (w === 0.25 ? i < 20 || (i >= 22 && i < 30) : i >= 20 && i < 30)));
+    expect(real.recall.slice(0, 2).map((r) => r.recall)).toEqual([0.2, 0.56]);
+    expect(real.weight).toBe(0.25);
+    // The best mean that is not measured does not hide a lower one that is.
+    // (0.25: 6 gain, none lose, 2.6 standard errors; 1: 11 gain and 4 lose, 1.9.)
+    const both = chooseWeight(fifty, vectorsOf(fifty), table, ranking((i, w) => (w === 0.25 ? i < 16 : w === 1 ? i >= 4 && i < 21 : i < 10)));
+    expect(both.recall.map((r) => r.recall)).toEqual([0.2, 0.32, 0.2, 0.34]);
+    expect(both.weight).toBe(0.25);
   });
 
   it('recall@10 counts distinct files; subjects lose their type and PR numbers', () => {

@@ -17,7 +17,14 @@ export const CALIBRATION_QUERIES = 50;
 export const MIN_CALIBRATION_QUERIES = 12;
 /** Share of the index's files that must have vectors before a calibration means something. */
 const MIN_COVERAGE = 0.95;
-const CALIBRATION_FORMAT = 1;
+// 2: a weight counts only when it beats no vectors by two standard errors (nineteenth session).
+const CALIBRATION_FORMAT = 2;
+/**
+ * How many standard errors of the paired difference (per query, recall@10 at a weight minus at 0)
+ * a weight's gain over no vectors must reach before the vectors count: the usual two, so that a
+ * gain a few lucky commits make is not taken for the model's worth.
+ */
+export const CALIBRATION_MIN_GAIN_SE = 2;
 const CHARS_PER_TOKEN = 3.5;
 
 /** One query of the calibration: a commit's subject and the source files it changed. */
@@ -33,10 +40,13 @@ export interface VectorCalibration {
   model: string;
   /** The commit the index stood at; the queries are commits strictly older than it. */
   commit: string;
-  /** The weight chosen: the grid's best recall@10, ties to the larger weight. */
+  /** The weight chosen: the best recall@10 among the weights whose gain over 0 is at least {@link CALIBRATION_MIN_GAIN_SE} standard errors, ties to the larger weight; else 0. */
   weight: number;
-  /** Recall@10 of the calibration queries per weight of the grid, in the grid's order. */
-  recall: { weight: number; recall: number }[];
+  /**
+   * Recall@10 of the calibration queries per weight of the grid, in the grid's order, and for a
+   * weight above 0 the standard error of its gain over 0 (paired by query).
+   */
+  recall: { weight: number; recall: number; se?: number }[];
   queries: number;
 }
 
@@ -125,18 +135,36 @@ export function recallAt10(files: readonly string[], answer: readonly string[]):
 }
 
 /**
- * Chooses the vector weight from the grid by recall@10 on the queries, given their embeddings:
- * the best mean recall, ties to the larger weight (vectors count unless they measurably hurt).
+ * Chooses the vector weight from the grid by recall@10 on the queries, given their embeddings.
+ * Vectors count when they measurably help: a weight above 0 is a candidate only when its mean gain
+ * over no vectors, paired by query, is at least {@link CALIBRATION_MIN_GAIN_SE} standard errors
+ * (or every query gains alike); of the candidates the best mean recall wins, ties to the larger
+ * weight; none, 0. Vectors that carry no signal (the project's fake server's hashed word bags)
+ * measured +3.1 points on one range's 50 commits by luck, and lost 1.7 on its requests.
  */
-export function chooseWeight(queries: readonly CalibrationQuery[], vectors: readonly Float32Array[], table: VectorTable, rank: RankFiles): { weight: number; recall: { weight: number; recall: number }[] } {
-  const sums = VECTOR_WEIGHT_GRID.map(() => 0);
-  queries.forEach((q, i) => {
+export function chooseWeight(queries: readonly CalibrationQuery[], vectors: readonly Float32Array[], table: VectorTable, rank: RankFiles): { weight: number; recall: { weight: number; recall: number; se?: number }[] } {
+  const per: number[][] = queries.map((q, i) => {
     const cos = cosines(table, vectors[i]!);
-    VECTOR_WEIGHT_GRID.forEach((w, g) => (sums[g]! += recallAt10(rank(q.query, w, cos), q.answer)));
+    return VECTOR_WEIGHT_GRID.map((w) => recallAt10(rank(q.query, w, cos), q.answer));
   });
-  const recall = VECTOR_WEIGHT_GRID.map((weight, g) => ({ weight, recall: Number((sums[g]! / Math.max(1, queries.length)).toFixed(4)) }));
-  let best = recall[0]!;
-  for (const r of recall) if (r.recall >= best.recall) best = r;
+  const n = Math.max(1, queries.length);
+  const round = (x: number): number => Number(x.toFixed(4));
+  const recall = VECTOR_WEIGHT_GRID.map((weight, g) => {
+    const mean = per.reduce((sum, r) => sum + r[g]!, 0) / n;
+    if (g === 0) return { weight, recall: round(mean) };
+    const gains = per.map((r) => r[g]! - r[0]!);
+    const gain = gains.reduce((a, b) => a + b, 0) / n;
+    const variance = gains.length > 1 ? gains.reduce((a, d) => a + (d - gain) ** 2, 0) / (gains.length - 1) : 0;
+    return { weight, recall: round(mean), se: round(Math.sqrt(variance / n)) };
+  });
+  const none = recall[0]!;
+  let best = none;
+  for (const r of recall) {
+    if (r === none || r.se === undefined) continue;
+    const gain = r.recall - none.recall;
+    const measured = gain > 0 && (r.se === 0 || gain >= CALIBRATION_MIN_GAIN_SE * r.se);
+    if (measured && (best === none || r.recall >= best.recall)) best = r;
+  }
   return { weight: best.weight, recall };
 }
 

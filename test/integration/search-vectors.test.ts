@@ -109,7 +109,7 @@ describe('assist search with context.embeddings', () => {
       const hits = JSON.parse(r.stdout) as Array<Hit & { why: { vectorWeight?: number; vectorWeightSource?: string } }>;
       expect(hits[0]).toMatchObject({ file: file(12), why: expect.objectContaining({ vectorWeightSource: 'calibrated' }) });
       expect(hits[0]!.why.vectorWeight).toBeGreaterThan(0);
-      expect(r.stderr).toMatch(/vector weight [0-9.]+ \(openai\/text-embedding-3-small\): calibrated on 13 commits before [0-9a-f]{12}, recall@10 0 → [0-9.]+%, 0\.25 → 100\.0%/);
+      expect(r.stderr).toMatch(/vector weight [0-9.]+ \(openai\/text-embedding-3-small\): calibrated on 13 commits before [0-9a-f]{12}, recall@10 0 → [0-9.]+%, 0\.25 → 100\.0% \(\+[0-9.]+ ± [0-9.]+\).*a weight counts when it gains 2 standard errors over 0$/m);
       // Weight 0: the vectors no longer rank (words the code holds, so the lexical index finds something).
       const fixed = await runCli(['search', '--json', 'misty anvil value'], { cwd: repo.dir, env: { ...env, ASSIST_CONTEXT__VECTOR_WEIGHT: '0' } });
       expect(fixed.code, fixed.stderr).toBe(0);
