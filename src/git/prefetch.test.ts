@@ -33,7 +33,9 @@ function alone(cwd: string, env: NodeJS.ProcessEnv, args: readonly string[]): Pr
 }
 
 describe("the entry point's two git commands from one process start (bin/git-pair.js)", () => {
-  const env = { ...process.env, GIT_OPTIONAL_LOCKS: '0' };
+  // `git var -l` prints the committer's and author's ident with the current time: pinned, so the
+  // pair's run and the lone run a second later print the same.
+  const env = { ...process.env, GIT_OPTIONAL_LOCKS: '0', GIT_COMMITTER_DATE: '2026-01-01T00:00:00Z', GIT_AUTHOR_DATE: '2026-01-01T00:00:00Z' };
   const codeOf = (r: PrefetchedResult): unknown => (r.error === null ? 0 : (r.error as { code?: unknown }).code);
 
   it("gives each command's output as execFile does: the map's pair in a repository, NUL-separated output and quotes included", async () => {
