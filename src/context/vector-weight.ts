@@ -148,23 +148,22 @@ export function chooseWeight(queries: readonly CalibrationQuery[], vectors: read
     return VECTOR_WEIGHT_GRID.map((w) => recallAt10(rank(q.query, w, cos), q.answer));
   });
   const n = Math.max(1, queries.length);
-  const round = (x: number): number => Number(x.toFixed(4));
-  const recall = VECTOR_WEIGHT_GRID.map((weight, g) => {
+  // Decided on the exact figures; stored rounded.
+  const measured = VECTOR_WEIGHT_GRID.map((weight, g) => {
     const mean = per.reduce((sum, r) => sum + r[g]!, 0) / n;
-    if (g === 0) return { weight, recall: round(mean) };
+    if (g === 0) return { weight, mean, gain: 0, se: undefined };
     const gains = per.map((r) => r[g]! - r[0]!);
     const gain = gains.reduce((a, b) => a + b, 0) / n;
     const variance = gains.length > 1 ? gains.reduce((a, d) => a + (d - gain) ** 2, 0) / (gains.length - 1) : 0;
-    return { weight, recall: round(mean), se: round(Math.sqrt(variance / n)) };
+    return { weight, mean, gain, se: Math.sqrt(variance / n) };
   });
-  const none = recall[0]!;
-  let best = none;
-  for (const r of recall) {
-    if (r === none || r.se === undefined) continue;
-    const gain = r.recall - none.recall;
-    const measured = gain > 0 && (r.se === 0 || gain >= CALIBRATION_MIN_GAIN_SE * r.se);
-    if (measured && (best === none || r.recall >= best.recall)) best = r;
+  let best = measured[0]!;
+  for (const m of measured) {
+    if (m.se === undefined || !(m.gain > 0 && (m.se === 0 || m.gain >= CALIBRATION_MIN_GAIN_SE * m.se))) continue;
+    if (best.se === undefined || m.mean >= best.mean) best = m;
   }
+  const round = (x: number): number => Number(x.toFixed(4));
+  const recall = measured.map((m) => (m.se === undefined ? { weight: m.weight, recall: round(m.mean) } : { weight: m.weight, recall: round(m.mean), se: round(m.se) }));
   return { weight: best.weight, recall };
 }
 
