@@ -124,12 +124,20 @@ function hashWorkTree(root: string, paths: readonly string[], env: NodeJS.Proces
 const HASHED_HERE = 8;
 const HASHED_HERE_BYTES = 1 << 20;
 
-/** The object format of the listing's ids (40 hex digits: SHA-1, 64: SHA-256); undefined with no entry to tell. */
-export function idFormatOf(staged: readonly string[]): 'sha1' | 'sha256' | undefined {
-  const entry = staged[0];
-  if (entry === undefined) return undefined;
-  const length = entry.indexOf('\t') - 2 - 7;
+/** The object format of ids of this many hex digits (40: SHA-1, 64: SHA-256). */
+export function idFormatOfLength(length: number): 'sha1' | 'sha256' | undefined {
   return length === 40 ? 'sha1' : length === 64 ? 'sha256' : undefined;
+}
+
+/** The object format of the listing's ids; undefined with no entry to tell. */
+function idFormatOf(staged: readonly string[]): 'sha1' | 'sha256' | undefined {
+  const entry = staged[0];
+  return entry === undefined ? undefined : idFormatOfLength(entry.indexOf('\t') - 2 - 7);
+}
+
+/** Whether a listed path is a `.gitattributes` file (what decides whether a file is hashed here or by git). */
+export function isAttributesFile(path: string): boolean {
+  return path === '.gitattributes' || path.endsWith('/.gitattributes');
 }
 
 /** At most this many `.gitattributes` files are read to tell whether git stores bytes as they are. */
@@ -307,7 +315,7 @@ export async function listSourceFiles(
     if (entry.endsWith('.gitattributes')) {
       const tab = entry.indexOf('\t');
       const named = tag === '?' || tab === -1 ? entry.slice(2) : entry.slice(tab + 1);
-      if (named === '.gitattributes' || named.endsWith('/.gitattributes')) attributeFiles.add(named);
+      if (isAttributesFile(named)) attributeFiles.add(named);
     }
     if (tag === 'H' || tag === 'S' || tag === 'M') {
       staged.push(entry.slice(2));

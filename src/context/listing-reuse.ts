@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { hashChangedFiles, keptLanguage, listingRules, readAssistIgnore, type SourceFile } from './git-files.js';
+import { hashChangedFiles, idFormatOfLength, isAttributesFile, keptLanguage, listingRules, readAssistIgnore, type SourceFile } from './git-files.js';
 import { languageForPath, type LanguageId } from './languages.js';
 import type { ListingStamp, SearchSnapshot } from './search-snapshot.js';
 import { indexInSorted } from '../util/sorted.js';
@@ -55,7 +55,7 @@ export function listingShape(raw: string, ignoreText: string | undefined): Listi
         hash.update(raw.slice(hashedTo, at));
         hashedTo = end + 1;
       }
-      if (path === '.gitattributes' || path.endsWith('/.gitattributes')) attributeFiles.push(path);
+      if (isAttributesFile(path)) attributeFiles.push(path);
     } else {
       // `T 100644 <id> 0\t<path>`
       const tab = raw.indexOf('\t', at);
@@ -67,8 +67,8 @@ export function listingShape(raw: string, ignoreText: string | undefined): Listi
         hashedTo = end + 1;
       } else if (tag === 82) deleted.add(path);
       else if (tag === 72 || tag === 83) {
-        format ??= tab - at - 11 === 40 ? 'sha1' : tab - at - 11 === 64 ? 'sha256' : undefined;
-        if (path === '.gitattributes' || path.endsWith('/.gitattributes')) attributeFiles.push(path);
+        format ??= idFormatOfLength(tab - at - 11);
+        if (isAttributesFile(path)) attributeFiles.push(path);
       }
     }
     at = end + 1;
@@ -82,9 +82,10 @@ export function shapeStamp(shape: ListingShape): Pick<ListingStamp, 'entries' | 
   return { entries: shape.entries, modified: shape.modified };
 }
 
-/** The files of a listing with their keys (`<pack>:<id>`), and where each was in the snapshot (-1: its content changed). */
+/** The files of a listing with their tags packs and keys (`<pack>:<id>`), and where each was in the snapshot (-1: its content changed). */
 export interface ReusedListing {
   files: SourceFile[];
+  packs: string[];
   keys: string[];
   from: Int32Array;
   /** How many ids were hashed from the work tree. */
@@ -140,6 +141,8 @@ export async function reuseListing(options: {
   const from = new Int32Array(paths.length);
   for (let i = 0; i < from.length; i++) from[i] = i;
   const toHash: number[] = [];
+  // The snapshot's places of the paths looked at: where a key may have changed.
+  const looked: number[] = [];
   let ignored: ((path: string) => boolean) | undefined | null = null;
   for (const path of recheck) {
     const i = indexInSorted(paths, path);
@@ -150,6 +153,7 @@ export async function reuseListing(options: {
       if (keptLanguage(path, ignored) !== undefined) return undefined;
       continue;
     }
+    looked.push(i);
     if (now.has(path)) {
       toHash.push(i);
       continue;
@@ -175,20 +179,20 @@ export async function reuseListing(options: {
       keys[i] = `${key.slice(0, key.lastIndexOf(':'))}:${id}`;
     }
   }
-  for (const path of recheck) {
-    const i = indexInSorted(paths, path);
-    if (i !== -1 && keys[i] !== stored[i]) from[i] = -1;
-  }
+  for (const i of looked) if (keys[i] !== stored[i]) from[i] = -1;
 
   const langOf = new Map<string, LanguageId>();
   for (const [lang, pack] of Object.entries(stamp.packs)) langOf.set(pack, lang as LanguageId);
   const files: SourceFile[] = new Array<SourceFile>(paths.length);
+  const packs: string[] = new Array<string>(paths.length);
   for (let i = 0; i < paths.length; i++) {
     const key = keys[i]!;
     const cut = key.lastIndexOf(':');
-    const lang = langOf.get(key.slice(0, cut));
+    const pack = key.slice(0, cut);
+    const lang = langOf.get(pack);
     if (lang === undefined) return undefined;
+    packs[i] = pack;
     files[i] = { path: paths[i]!, blob: key.slice(cut + 1), lang };
   }
-  return { files, keys, from, hashed: toHash.length };
+  return { files, packs, keys, from, hashed: toHash.length };
 }

@@ -173,7 +173,7 @@ export async function openIndex(options: IndexOptions): Promise<OpenIndex> {
     files = reused ? reused.files : (await (listing0 ?? lister())).files;
     tList = performance.now();
   }
-  const packs = files.map((f) => packName(languageSpec(f.lang)));
+  const packs = reused ? reused.packs : files.map((f) => packName(languageSpec(f.lang)));
   const paths = reused ? read!.paths : files.map((f) => f.path);
   const keys = reused ? reused.keys : files.map((f, i) => `${packs[i]}:${f.blob}`);
   const snapshotPath = searchSnapshotPath(shared);
